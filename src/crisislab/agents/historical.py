@@ -1,0 +1,83 @@
+"""Agents that follow the record, or a scripted actor's rules."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+
+from crisislab.agents.base import first_legal
+from crisislab.engine.observation import Observation
+from crisislab.scenario.model import Scenario
+
+
+class HistoricalAgent:
+    """Plays the documented choice of its actor at each turn of the historical track.
+
+    Where the track has nothing for the turn, or its choice is not available in a crisis
+    that has left the historical path, it plays ``fallback`` (by default the actor's
+    default action: doing nothing in particular).
+    """
+
+    name: ClassVar[str] = "historical"
+    stochastic: ClassVar[bool] = False
+    needs_model_server: ClassVar[bool] = False
+
+    def __init__(self, scenario: Scenario, actor: str, fallback: object | None = None) -> None:
+        self.actor = actor
+        self.local = {a.id: a.local for a in scenario.actions_of(actor)}
+        self.default = scenario.default_action(actor).local
+        self.plan: dict[int, int] = {}
+        for step in scenario.track:
+            if step.actor == actor and step.action is not None:
+                # a dated entry wins over a standing one on the same turn
+                if step.turn not in self.plan or not step.standing:
+                    self.plan[step.turn] = self.local[step.action]
+        self.fallback = fallback
+
+    def act(self, observation: Observation) -> np.ndarray:
+        if self.fallback is not None:
+            base = np.asarray(self.fallback.act(observation))  # type: ignore[attr-defined]
+        else:
+            base = np.full(observation.n, self.default, dtype=np.int64)
+        planned = self.plan.get(observation.turn)
+        if planned is None:
+            return base
+        return np.where(observation.legal[:, planned], planned, base)
+
+
+class ScriptedAgent:
+    """A scripted actor's rule: its first available action in file order other than its
+    default, else the default."""
+
+    name: ClassVar[str] = "scripted"
+    stochastic: ClassVar[bool] = False
+    needs_model_server: ClassVar[bool] = False
+
+    def __init__(self, scenario: Scenario, actor: str) -> None:
+        default = scenario.default_action(actor).local
+        self.order = [a.local for a in scenario.actions_of(actor) if a.local != default]
+        self.order.append(default)
+
+    def act(self, observation: Observation) -> np.ndarray:
+        return first_legal(observation.legal, self.order)
+
+
+class RandomAgent:
+    """Uniform over the legal actions: the baseline every doctrine must beat."""
+
+    name: ClassVar[str] = "random"
+    stochastic: ClassVar[bool] = True
+    needs_model_server: ClassVar[bool] = False
+
+    def __init__(self, scenario: Scenario, actor: str) -> None:
+        self.actor = actor
+
+    def act(self, observation: Observation) -> np.ndarray:
+        legal = observation.legal
+        counts = legal.sum(axis=1)
+        u = observation.uniform()
+        target = np.floor(u * np.maximum(counts, 1)).astype(np.int64)
+        ranks = np.cumsum(legal, axis=1) - 1
+        pick = np.argmax(legal & (ranks == target[:, None]), axis=1)
+        return pick.astype(np.int64)

@@ -1,0 +1,183 @@
+"""The ``crisislab`` command. It renders what the library computes and holds no rules."""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import Enum
+from pathlib import Path
+
+import typer
+from rich.console import Console
+
+from crisislab import __version__
+from crisislab.scenario.loader import builtin_ids, load_scenario
+from crisislab.scenario.model import Scenario
+from crisislab.scenario.problems import ScenarioError
+from crisislab.scenario.schema import ScenarioSpec
+
+app = typer.Typer(
+    help="crisislab: a laboratory for nuclear crises. Replay, play, measure and solve a "
+    "historical crisis as a source-grounded stochastic game.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+sources_app = typer.Typer(help="Check a scenario's citations against its source documents.",
+                          no_args_is_help=True)
+app.add_typer(sources_app, name="sources")
+
+out = Console(soft_wrap=False)
+err = Console(stderr=True)
+
+
+class Format(str, Enum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+
+
+def fail(message: str, hint: str = "", code: int = 2) -> None:
+    err.print(f"[bold red]error:[/bold red] {message}", highlight=False)
+    if hint:
+        err.print(f"  fix: {hint}", highlight=False)
+    raise typer.Exit(code)
+
+
+def load_or_exit(ref: str) -> Scenario:
+    try:
+        return load_scenario(ref)
+    except ScenarioError as e:
+        report_problems(e)
+        raise typer.Exit(1) from None
+
+
+def report_problems(e: ScenarioError) -> None:
+    n = len(e.problems)
+    err.print(f"[bold red]{n} problem{'s' if n != 1 else ''} found:[/bold red]")
+    for p in e.problems:
+        err.print(f"  {p}", highlight=False, markup=False)
+
+
+@app.command()
+def version() -> None:
+    """Print crisislab's version."""
+    out.print(__version__)
+
+
+@app.command()
+def scenarios() -> None:
+    """List the scenarios shipped with crisislab."""
+    for ref in builtin_ids():
+        sc = load_or_exit(ref)
+        out.print(f"{sc.id}  {sc.version}  {sc.title}", highlight=False)
+
+
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of scenario files (for editors)."""
+    doc = ScenarioSpec.model_json_schema()
+    doc["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    doc["title"] = "crisislab scenario"
+    print(json.dumps(doc, indent=2))
+
+
+@app.command()
+def validate(scenario: str = typer.Argument(..., help="A scenario file or built-in id.")) -> None:
+    """Check a scenario file; print every problem with file, line, column and a fix."""
+    sc = load_or_exit(scenario)
+    out.print(
+        f"[green]valid:[/green] {sc.id} {sc.version}: {len(sc.actors)} actors, "
+        f"{len(sc.variables)} variables, {len(sc.parameters)} parameters, {len(sc.actions)} "
+        f"actions, {len(sc.events)} events, {len(sc.outcomes)} outcomes, "
+        f"{len(sc.clock)} turns, {len(sc.spec.history)} documented steps",
+        highlight=False,
+    )
+
+
+@app.command()
+def replay(
+    scenario: str = typer.Argument(..., help="A scenario file or built-in id."),
+    format: Format = typer.Option(Format.text, "--format", "-f", help="text, json or markdown"),
+    seed: int = typer.Option(0, help="Seed (recorded; the historical replay uses no chance)."),
+    start: str | None = typer.Option(None, "--from", help="Start at this phase of the clock."),
+    output: Path | None = typer.Option(None, "--output", "-o", help="Write to this file."),
+    show_all: bool = typer.Option(False, "--all", help="Include routine, repeated steps."),
+) -> None:
+    """Tell the crisis as it happened, day by day, each step with its sources."""
+    from crisislab.render import render_markdown, render_text
+    from crisislab.replay import replay as run_replay
+
+    if seed < 0:
+        fail("--seed must be zero or a positive whole number")
+    sc = load_or_exit(scenario)
+    start_turn = None
+    if start is not None:
+        phases = [p.id for p in sc.spec.clock.phases]
+        if start not in phases:
+            fail(f"no phase '{start}' in {sc.id}", f"use one of: {', '.join(phases)}")
+        start_turn = sc.clock.first_of_phase(start)
+    result = run_replay(sc, seed=seed, start_turn=start_turn)
+    if format is Format.json:
+        text = json.dumps(result.to_json(), indent=2, ensure_ascii=False)
+    elif format is Format.markdown:
+        text = render_markdown(result, show_all=show_all)
+    else:
+        if output is None:
+            render_text(result, out, show_all=show_all)
+            return
+        console = Console(record=True, width=140, file=open("/dev/null", "w"))  # noqa: SIM115
+        render_text(result, console, show_all=show_all)
+        text = console.export_text()
+    write(text, output)
+
+
+def write(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return
+    try:
+        output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    except OSError as e:
+        fail(f"cannot write {output}: {e.strerror}", "choose a writable path")
+    err.print(f"wrote {output}", highlight=False)
+
+
+@sources_app.command("check")
+def sources_check(
+    scenario: str = typer.Argument(..., help="A scenario file or built-in id."),
+    sources: Path = typer.Option(..., "--sources", help="Folder holding the seed documents."),
+    threshold: float = typer.Option(85.0, help="Fuzzy match score needed (0-100)."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="List every citation."),
+) -> None:
+    """Find every citation's anchor phrase in the source documents; exit 1 if any fails."""
+    from crisislab.sources import check_sources, render_report
+
+    if not sources.is_dir():
+        fail(f"{sources} is not a folder", "give the folder that holds the seed documents")
+    sc = load_or_exit(scenario)
+    report = check_sources(sc.spec, sources, threshold=threshold)
+    render_report(report, out, verbose=verbose)
+    if report.unresolved:
+        raise typer.Exit(1)
+
+
+def main() -> None:
+    """Entry point: no input may end in a traceback."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        err.print("interrupted")
+        sys.exit(130)
+    except ScenarioError as e:
+        report_problems(e)
+        sys.exit(1)
+    except Exception as e:  # a bug, not bad input: say so plainly
+        err.print(f"[bold red]internal error:[/bold red] {type(e).__name__}: {e}",
+                  highlight=False)
+        err.print("  this is a bug in crisislab; please report it with the command you ran")
+        sys.exit(3)
+
+
+if __name__ == "__main__":
+    main()

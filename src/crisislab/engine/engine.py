@@ -1,0 +1,364 @@
+"""The one engine: a batch of N independent crises advanced turn by turn with numpy.
+
+An interactive game is a batch of one, a Monte Carlo run a batch of a million; both go
+through :meth:`Engine.step`, so play and statistics share every rule. The engine holds
+no randomness of its own: chance events draw from the crises' :class:`CrisisStreams`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+import numpy as np
+
+from crisislab.engine.observation import Observation
+from crisislab.engine.state import BatchState
+from crisislab.engine.streams import AGENT_STREAM_BASE, CrisisStreams
+from crisislab.scenario.expr import Effect, Value, evaluate
+from crisislab.scenario.model import Scenario, VariableRule
+
+ChanceMode = Literal["free", "history"]
+
+
+class IllegalAction(ValueError):
+    """An agent chose an action that is not available to it in some crisis."""
+
+
+@dataclass(frozen=True)
+class Change:
+    variable: str
+    before: float
+    after: float
+
+
+@dataclass(frozen=True)
+class Happening:
+    """One action taken or event fired in a traced crisis, with what it changed."""
+
+    turn: int
+    kind: Literal["action", "event", "outcome", "delivery"]
+    id: str
+    actor: str | None
+    changes: tuple[Change, ...]
+
+
+@dataclass
+class StepResult:
+    """What one step did, per crisis."""
+
+    turn: int
+    actions: dict[str, np.ndarray]  # actor -> local action index (-1 where the crisis had ended)
+    events: np.ndarray  # (E, N) bool: fired this turn
+    ended: np.ndarray  # (N,) bool: ended this turn
+    trace: list[Happening] = field(default_factory=list)
+
+
+class _SubEnv(Mapping[str, Value]):
+    """The env restricted to some crises, indexing arrays only when a name is read."""
+
+    def __init__(self, base: Mapping[str, Value], rows: np.ndarray | None) -> None:
+        self.base = base
+        self.rows = rows
+        self.cache: dict[str, Value] = {}
+
+    def __getitem__(self, key: str) -> Value:
+        if key not in self.cache:
+            value = self.base[key]
+            if self.rows is not None and isinstance(value, np.ndarray) and value.ndim:
+                value = value[self.rows]
+            self.cache[key] = value
+        return self.cache[key]
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self.base)
+
+    def __len__(self) -> int:
+        return len(self.base)
+
+
+class Engine:
+    """Runs a :class:`Scenario`. ``chance='history'`` fires chance events exactly where the
+    historical track puts them and never elsewhere (used to replay what happened)."""
+
+    def __init__(self, scenario: Scenario, chance: ChanceMode = "free") -> None:
+        self.scenario = scenario
+        self.chance = chance
+        self.var_index = {v.id: v.index for v in scenario.variables}
+        self.players = scenario.players
+        self.actions_by_actor = {a: scenario.actions_of(a) for a in scenario.actors}
+        self.forced: dict[int, set[int]] = {}
+        for step in scenario.track:
+            if step.event is not None:
+                self.forced.setdefault(step.turn, set()).add(scenario.event(step.event).index)
+        self.n_turns = len(scenario.clock)
+        self._msg_vars = {
+            m.id: (self.var_index[f"{m.id}_sent"], self.var_index[f"{m.id}_received"])
+            for m in scenario.messages
+        }
+
+    # ---- set-up -------------------------------------------------------------------------
+
+    def reset(self, n: int, seed: int | np.random.SeedSequence = 0,
+              crisis_ids: np.ndarray | None = None, start_turn: int | None = None) -> BatchState:
+        """A fresh batch of ``n`` crises (crisis ids ``0..n-1`` unless given) at the
+        scenario's start, or at ``start_turn`` reached along the historical track."""
+        ids = np.arange(n, dtype=np.int64) if crisis_ids is None else np.asarray(crisis_ids)
+        streams = CrisisStreams(seed, ids)
+        sc = self.scenario
+        start = sc.start_turn if start_turn is None else start_turn
+        state = BatchState.initial(sc, streams, turn=0)
+        if start > 0:
+            state = self._fast_forward(start, streams)
+        self._begin_turn(state)
+        return state
+
+    def _fast_forward(self, start: int, streams: CrisisStreams) -> BatchState:
+        """Walk one crisis along the historical track to ``start``, then copy it to all."""
+        from crisislab.agents.historical import HistoricalAgent
+
+        one = Engine(self.scenario, chance="history")
+        single = BatchState.initial(self.scenario, streams.subset(np.array([0])), turn=0)
+        one._begin_turn(single)
+        agents = {a: HistoricalAgent(self.scenario, a) for a in self.players}
+        while single.turn < start and not single.done.all():
+            one.step(single, {a: agents[a].act(one.observe(single, a)) for a in self.players})
+        return single.tiled(streams)
+
+    # ---- what an actor sees ------------------------------------------------------------
+
+    def env(self, state: BatchState) -> dict[str, Value]:
+        """Every name an expression may read, for the whole batch."""
+        turn = self.scenario.clock.turns[min(state.turn, self.n_turns - 1)]
+        env: dict[str, Value] = {v.id: state.values[v.index] for v in self.scenario.variables}
+        env.update(self.scenario.parameters)
+        env["turn"] = float(state.turn)
+        env["day"] = turn.day
+        env["turn_days"] = turn.step_days
+        env["final"] = state.turn >= self.n_turns - 1
+        env["escalation"] = state.escalation
+        env["peak_escalation"] = state.peak
+        return env
+
+    def legal(self, state: BatchState, actor: str, env: Mapping[str, Value] | None = None
+              ) -> np.ndarray:
+        """(N, k) availability of the actor's k actions; nothing is legal in ended crises."""
+        env = self.env(state) if env is None else env
+        actions = self.actions_by_actor[actor]
+        out = np.zeros((state.n, len(actions)), dtype=bool)
+        for a in actions:
+            out[:, a.local] = np.broadcast_to(np.asarray(evaluate(a.when, env), dtype=bool),
+                                              (state.n,))
+        out &= ~state.done[:, None]
+        return out
+
+    def observe(self, state: BatchState, actor: str) -> Observation:
+        """What ``actor`` can know now: the variables it observes (NaN where hidden), the
+        actions and events of last turn it saw, and its own options."""
+        env = self.env(state)
+        values: dict[str, np.ndarray] = {}
+        known: dict[str, np.ndarray] = {}
+        for v in self.scenario.variables:
+            rule = v.observers.get(actor)
+            if rule is None or rule is False:
+                continue
+            mask = (np.ones(state.n, dtype=bool) if rule is True
+                    else np.broadcast_to(np.asarray(evaluate(rule, env), dtype=bool),
+                                         (state.n,)).copy())
+            known[v.id] = mask
+            values[v.id] = np.where(mask, state.values[v.index], np.nan)
+        seen_actions: dict[str, np.ndarray] = {}
+        for other, chosen in state.last_actions.items():
+            rules = self.actions_by_actor[other]
+            visible = np.array([actor in a.seen_by for a in rules] + [False], dtype=bool)
+            seen_actions[other] = np.where(visible[chosen], chosen, -1)
+        seen_events = {e.id: state.last_events[e.index].copy()
+                       for e in self.scenario.events if actor in e.seen_by}
+        stream = AGENT_STREAM_BASE + self.scenario.actors.index(actor) * 4096
+        return Observation(
+            actor=actor, turn=state.turn,
+            label=self.scenario.clock.turns[min(state.turn, self.n_turns - 1)].label,
+            actions=tuple(a.id for a in self.actions_by_actor[actor]),
+            legal=self.legal(state, actor, env), values=values, known=known,
+            seen_actions=seen_actions, seen_events=seen_events, active=~state.done,
+            streams=state.streams, stream=stream,
+        )
+
+    # ---- one turn ------------------------------------------------------------------------
+
+    def step(self, state: BatchState, choices: Mapping[str, np.ndarray],
+             trace: bool = False) -> StepResult:
+        """Advance every running crisis by one turn with the actors' chosen actions (local
+        indices into each actor's actions). Mutates ``state``."""
+        sc = self.scenario
+        t = state.turn
+        if t >= self.n_turns:
+            raise ValueError("the crisis is over: every turn of the clock has been played")
+        active = ~state.done
+        env = self.env(state)
+        state.escalation[:] = 0.0
+        result = StepResult(t, {}, np.zeros((len(sc.events), state.n), dtype=bool),
+                            np.zeros(state.n, dtype=bool))
+        # 2. choices, checked against what is available
+        chosen: dict[str, np.ndarray] = {}
+        for actor in self.players:
+            legal = self.legal(state, actor, env)
+            raw = choices.get(actor)
+            if raw is None:
+                raise IllegalAction(f"no action given for '{actor}'")
+            pick = np.broadcast_to(np.asarray(raw, dtype=np.int64), (state.n,))
+            k = legal.shape[1]
+            bad = active & ((pick < 0) | (pick >= k))
+            safe = np.clip(pick, 0, k - 1)
+            bad |= active & ~legal[np.arange(state.n), safe]
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                name = self.actions_by_actor[actor][int(safe[i])].id if 0 <= pick[i] < k else pick[i]
+                raise IllegalAction(
+                    f"'{actor}' chose '{name}' in crisis {int(state.streams.crisis_ids[i])} "
+                    f"at {sc.clock.turns[t].label}, where it is not available"
+                )
+            chosen[actor] = np.where(active, pick, -1)
+        # 3. effects, in actor order
+        for actor in self.players:
+            for a in self.actions_by_actor[actor]:
+                rows = np.flatnonzero(chosen[actor] == a.local)
+                if rows.size == 0:
+                    continue
+                before = state.values[:, 0].copy() if trace else None
+                self._apply(state, env, a.effects, rows)
+                np.maximum.at(state.escalation, rows, float(a.escalation))
+                if a.sends is not None:
+                    self._send(state, a.sends, rows, t)
+                if trace and before is not None:
+                    result.trace.append(Happening(t, "action", a.id, actor,
+                                                  self._diff(before, state)))
+        # letters with no delay arrive within the turn
+        self._deliver(state, env, t, trace, result)
+        # 4. events, in file order
+        forced = self.forced.get(t, set())
+        for e in sc.events:
+            cond = np.broadcast_to(np.asarray(evaluate(e.when, env), dtype=bool), (state.n,))
+            eligible = active & cond
+            if e.once:
+                eligible &= ~state.fired[e.index]
+            if e.kind == "chance":
+                if self.chance == "history":
+                    fire = eligible & (e.index in forced)
+                else:
+                    assert e.hazard is not None
+                    hazard = np.clip(np.asarray(evaluate(e.hazard, env), dtype=np.float64), 0, 1)
+                    fire = eligible & (state.streams.uniform(t, e.index) < hazard)
+            else:
+                fire = eligible
+            rows = np.flatnonzero(fire)
+            if rows.size == 0:
+                continue
+            before = state.values[:, 0].copy() if trace else None
+            self._apply(state, env, e.effects, rows)
+            if e.escalation is not None:
+                np.maximum.at(state.escalation, rows, float(e.escalation))
+            state.fired[e.index, rows] = True
+            result.events[e.index, rows] = True
+            if trace and before is not None:
+                result.trace.append(Happening(t, "event", e.id, None, self._diff(before, state)))
+        # 5. escalation
+        np.maximum(state.peak, state.escalation, out=state.peak)
+        # 6. outcomes
+        final = t >= self.n_turns - 1
+        for o in sc.outcomes:
+            cond = np.broadcast_to(np.asarray(evaluate(o.when, env), dtype=bool), (state.n,))
+            ends = ~state.done & cond
+            if o.default and final:
+                ends = ~state.done
+            rows = np.flatnonzero(ends)
+            if rows.size:
+                self._end(state, env, o.index, rows, t)
+                result.ended[rows] = True
+                if trace:
+                    result.trace.append(Happening(t, "outcome", o.id, None, ()))
+        state.last_actions = {a: chosen[a] for a in self.players}
+        state.last_events = result.events
+        result.actions = chosen
+        state.turn = t + 1
+        if state.turn < self.n_turns:
+            self._begin_turn(state, result if trace else None)
+        return result
+
+    # ---- helpers --------------------------------------------------------------------------
+
+    def _apply(self, state: BatchState, env: Mapping[str, Value], effects: tuple[Effect, ...],
+               rows: np.ndarray) -> None:
+        sub = _SubEnv(env, None if rows.size == state.n else rows)
+        for eff in effects:
+            var = self.scenario.variables[self.var_index[eff.target]]
+            value = np.asarray(evaluate(eff.value, sub), dtype=np.float64)
+            current = np.asarray(sub[eff.target], dtype=np.float64)
+            if eff.op == "+=":
+                value = current + value
+            elif eff.op == "-=":
+                value = current - value
+            new = bound(var, np.broadcast_to(value, (rows.size,)))
+            state.values[var.index, rows] = new
+            sub.cache[eff.target] = new
+
+    def _send(self, state: BatchState, message: str, rows: np.ndarray, t: int) -> None:
+        m_index = next(i for i, m in enumerate(self.scenario.messages) if m.id == message)
+        fresh = rows[state.sent_turn[m_index, rows] < 0]
+        state.sent_turn[m_index, fresh] = t
+        state.values[self._msg_vars[message][0], fresh] = 1.0
+
+    def _deliver(self, state: BatchState, env: Mapping[str, Value], t: int, trace: bool,
+                 result: StepResult | None) -> None:
+        """A message sent on turn s with delay d is received on turn s + d: within the
+        same turn when d = 0 (heard at once, answerable next turn), else at the start of
+        turn s + d."""
+        for i, m in enumerate(self.scenario.messages):
+            sent = state.sent_turn[i]
+            _, received = self._msg_vars[m.id]
+            pending = (sent >= 0) & (state.values[received] == 0) & ~state.done
+            if not pending.any():
+                continue
+            delay = np.ceil(np.clip(np.asarray(evaluate(m.delay, env), dtype=np.float64),
+                                    0, 1e6))
+            arrives = pending & (sent + delay <= t)
+            if arrives.any():
+                state.values[received, arrives] = 1.0
+                if trace and result is not None and arrives[0]:
+                    result.trace.append(Happening(t, "delivery", m.id, m.sender,
+                                                  (Change(f"{m.id}_received", 0.0, 1.0),)))
+
+    def _begin_turn(self, state: BatchState, result: StepResult | None = None) -> None:
+        self._deliver(state, self.env(state), state.turn, result is not None, result)
+
+    def _end(self, state: BatchState, env: Mapping[str, Value], outcome: int, rows: np.ndarray,
+             t: int) -> None:
+        state.done[rows] = True
+        state.outcome[rows] = outcome
+        state.end_turn[rows] = t
+        sub = _SubEnv(env, None if rows.size == state.n else rows)
+        rule = self.scenario.outcomes[outcome]
+        for j, actor in enumerate(self.scenario.actors):
+            node = rule.payoffs.get(actor)
+            if node is not None:
+                state.payoffs[j, rows] = np.broadcast_to(
+                    np.asarray(evaluate(node, sub), dtype=np.float64), (rows.size,))
+
+    def _diff(self, before: np.ndarray, state: BatchState) -> tuple[Change, ...]:
+        after = state.values[:, 0]
+        return tuple(Change(v.id, float(before[v.index]), float(after[v.index]))
+                     for v in self.scenario.variables
+                     if not math.isclose(before[v.index], after[v.index], abs_tol=1e-12))
+
+
+def bound(var: VariableRule, value: np.ndarray) -> np.ndarray:
+    """Saturate a value at its variable's bounds; whole numbers for ints and enums,
+    0/1 for booleans."""
+    value = np.nan_to_num(value, nan=var.low, posinf=var.high, neginf=var.low)
+    if var.type == "bool":
+        return (value != 0).astype(np.float64)
+    if var.type in ("int", "enum"):
+        value = np.rint(value)
+    return np.clip(value, var.low, var.high)

@@ -1,0 +1,80 @@
+"""Running whole crises: agents in, results out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+
+from crisislab.agents.base import Agent
+from crisislab.agents.historical import HistoricalAgent, ScriptedAgent
+from crisislab.engine.engine import ChanceMode, Engine, StepResult
+from crisislab.engine.state import BatchState
+from crisislab.scenario.model import Scenario
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    """How each crisis of a batch ended. Arrays are indexed like ``crisis_ids``."""
+
+    scenario: str
+    version: str
+    content_hash: str
+    seed: int
+    crisis_ids: np.ndarray
+    outcome: np.ndarray  # outcome index
+    end_turn: np.ndarray
+    peak_escalation: np.ndarray
+    payoffs: np.ndarray  # (actors, N)
+    outcome_ids: tuple[str, ...]
+
+    def outcome_names(self) -> list[str]:
+        return [self.outcome_ids[i] for i in self.outcome]
+
+
+def complete_agents(scenario: Scenario, agents: Mapping[str, Agent]) -> dict[str, Agent]:
+    """Fill the seats nobody was given: scripted actors follow their script; a missing
+    player is an error."""
+    out: dict[str, Agent] = dict(agents)
+    unknown = set(out) - set(scenario.players)
+    if unknown:
+        raise KeyError(f"no such acting actor: {', '.join(sorted(unknown))}")
+    for actor in scenario.players:
+        if actor in out:
+            continue
+        if scenario.role(actor) == "scripted":
+            out[actor] = ScriptedAgent(scenario, actor)
+        else:
+            raise KeyError(f"no agent given for the player '{actor}'")
+    return out
+
+
+def historical_agents(scenario: Scenario) -> dict[str, Agent]:
+    return {a: HistoricalAgent(scenario, a) for a in scenario.players}
+
+
+def play_out(engine: Engine, state: BatchState, agents: Mapping[str, Agent],
+             trace: bool = False) -> list[StepResult]:
+    """Step ``state`` until every crisis has ended; return the step results."""
+    steps = []
+    while not state.done.all():
+        choices = {a: agents[a].act(engine.observe(state, a)) for a in engine.players}
+        steps.append(engine.step(state, choices, trace=trace))
+    return steps
+
+
+def run_batch(scenario: Scenario, agents: Mapping[str, Agent], n: int, seed: int = 0,
+              chance: ChanceMode = "free", crisis_ids: np.ndarray | None = None,
+              start_turn: int | None = None) -> BatchResult:
+    """Run ``n`` crises to their end (crisis ids ``0..n-1`` unless given)."""
+    engine = Engine(scenario, chance=chance)
+    seated = complete_agents(scenario, agents)
+    state = engine.reset(n, seed, crisis_ids=crisis_ids, start_turn=start_turn)
+    play_out(engine, state, seated)
+    return BatchResult(
+        scenario=scenario.id, version=scenario.version, content_hash=scenario.content_hash,
+        seed=seed, crisis_ids=state.streams.crisis_ids.copy(), outcome=state.outcome.copy(),
+        end_turn=state.end_turn.copy(), peak_escalation=state.peak.copy(),
+        payoffs=state.payoffs.copy(), outcome_ids=tuple(o.id for o in scenario.outcomes),
+    )

@@ -1,0 +1,463 @@
+"""The expression language of scenario files: parsed, whitelisted, evaluated on arrays.
+
+Conditions and effects are written in a small subset of Python's expression syntax. The
+text is parsed with :func:`ast.parse` (which only parses) and every node is translated
+into the few node types below; anything else (attribute access, subscripts, calls other
+than a handful of pure functions, names starting with an underscore, lambdas,
+comprehensions) is refused with the column where it occurs. Nothing is ever passed to
+``eval`` or ``exec``: :func:`evaluate` walks the translated tree with numpy, so one
+expression is evaluated for a whole batch of crises at once.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import difflib
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal, Union
+
+import numpy as np
+
+Value = Union[np.ndarray, float, bool]
+NameKind = Literal["variable", "parameter", "message", "builtin"]
+
+FUNCTIONS = ("min", "max", "abs", "clip", "date")
+CONSTANT_NAMES = {"true": True, "false": False, "True": True, "False": False}
+
+
+class ExprError(ValueError):
+    """An expression that does not parse or steps outside the language."""
+
+    def __init__(self, message: str, column: int = 0, hint: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+        self.column = column
+        self.hint = hint
+
+
+@dataclass(frozen=True)
+class NameInfo:
+    """What a name in an expression refers to."""
+
+    kind: NameKind
+    values: tuple[str, ...] | None = None  # the states of an enum variable
+    assignable: bool = False
+
+
+@dataclass(frozen=True)
+class Namespace:
+    """Every name an expression may use, and the calendar for ``date('...')``."""
+
+    names: Mapping[str, NameInfo]
+    epoch: dt.date
+
+
+# ---- the translated tree -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Const:
+    value: float
+
+
+@dataclass(frozen=True)
+class Name:
+    name: str
+
+
+@dataclass(frozen=True)
+class Unary:
+    op: Literal["neg", "not"]
+    operand: Node
+
+
+@dataclass(frozen=True)
+class Binary:
+    op: Literal["+", "-", "*", "/"]
+    left: Node
+    right: Node
+
+
+@dataclass(frozen=True)
+class Compare:
+    ops: tuple[str, ...]
+    operands: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class BoolOp:
+    op: Literal["and", "or"]
+    values: tuple[Node, ...]
+
+
+@dataclass(frozen=True)
+class IfElse:
+    condition: Node
+    then: Node
+    otherwise: Node
+
+
+@dataclass(frozen=True)
+class Call:
+    func: Literal["min", "max", "abs", "clip"]
+    args: tuple[Node, ...]
+
+
+Node = Union[Const, Name, Unary, Binary, Compare, BoolOp, IfElse, Call]
+
+
+@dataclass(frozen=True)
+class Effect:
+    """``target op value``: an assignment to a state variable."""
+
+    target: str
+    op: Literal["=", "+=", "-="]
+    value: Node
+    text: str
+
+
+# ---- parsing -------------------------------------------------------------------------
+
+_BINOPS: dict[type, Literal["+", "-", "*", "/"]] = {
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.Div: "/",
+}
+_CMPOPS: dict[type, str] = {
+    ast.Lt: "<",
+    ast.LtE: "<=",
+    ast.Gt: ">",
+    ast.GtE: ">=",
+    ast.Eq: "==",
+    ast.NotEq: "!=",
+}
+_DESCRIBE: dict[type, str] = {
+    ast.Attribute: "attribute access (a.b)",
+    ast.Subscript: "subscripts (a[b])",
+    ast.Lambda: "lambda",
+    ast.ListComp: "comprehensions",
+    ast.GeneratorExp: "comprehensions",
+    ast.DictComp: "comprehensions",
+    ast.SetComp: "comprehensions",
+    ast.List: "lists",
+    ast.Tuple: "tuples",
+    ast.Dict: "dicts",
+    ast.Set: "sets",
+    ast.JoinedStr: "f-strings",
+    ast.NamedExpr: "the walrus operator",
+    ast.Await: "await",
+    ast.Starred: "starred arguments",
+}
+
+
+def _syntax(text: str, mode: Literal["eval", "exec"]) -> ast.AST:
+    if "\x00" in text:
+        raise ExprError("the expression holds a NUL character", 0, "remove it")
+    try:
+        return ast.parse(text, mode=mode)
+    except SyntaxError as err:
+        column = max((err.offset or 1) - 1, 0)
+        raise ExprError(
+            f"does not parse: {err.msg}",
+            column,
+            "write a condition like `quarantine == 'active' and us_defcon <= 3`",
+        ) from None
+
+
+def parse_expression(text: str, ns: Namespace) -> Node:
+    """Translate a condition or value expression; raise :class:`ExprError` if it is not
+    in the language or names something ``ns`` does not hold."""
+    tree = _syntax(text.strip(), "eval")
+    assert isinstance(tree, ast.Expression)
+    return _Translator(ns).node(tree.body, None)
+
+
+def parse_effect(text: str, ns: Namespace) -> Effect:
+    """Translate ``x = e``, ``x += e`` or ``x -= e`` with ``x`` an assignable variable."""
+    tree = _syntax(text.strip(), "exec")
+    assert isinstance(tree, ast.Module)
+    if len(tree.body) != 1:
+        raise ExprError("an effect is one assignment", 0, "write one effect per list item")
+    stmt = tree.body[0]
+    translator = _Translator(ns)
+    if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
+        target, op, value = stmt.targets[0], "=", stmt.value
+    elif isinstance(stmt, ast.AugAssign) and type(stmt.op) in (ast.Add, ast.Sub):
+        target, op, value = stmt.target, "+=" if isinstance(stmt.op, ast.Add) else "-=", stmt.value
+    else:
+        raise ExprError(
+            "an effect must be `variable = value`, `variable += value` or `variable -= value`",
+            getattr(stmt, "col_offset", 0),
+            "for example `us_defcon -= 1`",
+        )
+    if not isinstance(target, ast.Name):
+        raise ExprError(
+            "the left side of an effect must be a variable name", target.col_offset, ""
+        )
+    info = translator.lookup(target.id, target.col_offset)
+    if not info.assignable:
+        raise ExprError(
+            f"'{target.id}' is a {info.kind}, which effects cannot change",
+            target.col_offset,
+            "assign to a state variable declared under `variables`",
+        )
+    if info.values is not None and op != "=":
+        raise ExprError(
+            f"'{target.id}' is an enum; it can only be set with `=`",
+            target.col_offset,
+            f"for example `{target.id} = '{info.values[0]}'`",
+        )
+    node = translator.node(value, info.values)
+    return Effect(target.id, op, node, text)  # type: ignore[arg-type]
+
+
+class _Translator:
+    def __init__(self, ns: Namespace) -> None:
+        self.ns = ns
+
+    def lookup(self, name: str, column: int) -> NameInfo:
+        if name.startswith("_"):
+            raise ExprError(
+                f"'{name}': names starting with an underscore are not part of the language",
+                column,
+                "use the name of a variable, parameter or builtin",
+            )
+        info = self.ns.names.get(name)
+        if info is None:
+            close = difflib.get_close_matches(name, list(self.ns.names), n=1)
+            hint = f"did you mean '{close[0]}'?" if close else "declare it under `variables`"
+            raise ExprError(f"unknown name '{name}'", column, hint)
+        return info
+
+    def node(self, n: ast.AST, enum: tuple[str, ...] | None) -> Node:
+        col = getattr(n, "col_offset", 0)
+        if isinstance(n, ast.Constant):
+            return self.constant(n, enum)
+        if isinstance(n, ast.Name):
+            if n.id in CONSTANT_NAMES:
+                return Const(float(CONSTANT_NAMES[n.id]))
+            self.lookup(n.id, col)
+            return Name(n.id)
+        if isinstance(n, ast.UnaryOp):
+            if isinstance(n.op, ast.Not):
+                return Unary("not", self.node(n.operand, None))
+            if isinstance(n.op, ast.USub):
+                return Unary("neg", self.node(n.operand, None))
+            if isinstance(n.op, ast.UAdd):
+                return self.node(n.operand, None)
+            raise ExprError("the operator `~` is not part of the language", col, "use `not`")
+        if isinstance(n, ast.BinOp):
+            op = _BINOPS.get(type(n.op))
+            if op is None:
+                raise ExprError(
+                    f"the operator {type(n.op).__name__} is not part of the language",
+                    col,
+                    "use + - * / only",
+                )
+            return Binary(op, self.node(n.left, None), self.node(n.right, None))
+        if isinstance(n, ast.BoolOp):
+            op = "and" if isinstance(n.op, ast.And) else "or"
+            return BoolOp(op, tuple(self.node(v, None) for v in n.values))
+        if isinstance(n, ast.Compare):
+            return self.compare(n)
+        if isinstance(n, ast.IfExp):
+            return IfElse(
+                self.node(n.test, None), self.node(n.body, enum), self.node(n.orelse, enum)
+            )
+        if isinstance(n, ast.Call):
+            return self.call(n)
+        what = _DESCRIBE.get(type(n), type(n).__name__)
+        raise ExprError(
+            f"{what} is not part of the expression language",
+            col,
+            "use names, numbers, arithmetic, comparisons, and/or/not, `a if c else b`, "
+            "and min/max/abs/clip/date",
+        )
+
+    def constant(self, n: ast.Constant, enum: tuple[str, ...] | None) -> Const:
+        value = n.value
+        if isinstance(value, bool):
+            return Const(float(value))
+        if isinstance(value, int | float) and not isinstance(value, complex):
+            if not math.isfinite(float(value)):
+                raise ExprError("numbers must be finite", n.col_offset, "")
+            return Const(float(value))
+        if isinstance(value, str):
+            if enum is None:
+                raise ExprError(
+                    f"the string '{value}' is only allowed as the state of an enum variable",
+                    n.col_offset,
+                    "compare an enum variable with one of its states, e.g. "
+                    "quarantine == 'active'",
+                )
+            if value not in enum:
+                close = difflib.get_close_matches(value, enum, n=1)
+                hint = f"did you mean '{close[0]}'?" if close else f"one of {list(enum)}"
+                raise ExprError(f"'{value}' is not a state of this enum", n.col_offset, hint)
+            return Const(float(enum.index(value)))
+        raise ExprError(
+            f"the constant {value!r} is not part of the language", n.col_offset, ""
+        )
+
+    def compare(self, n: ast.Compare) -> Compare:
+        ops = []
+        for op in n.ops:
+            sym = _CMPOPS.get(type(op))
+            if sym is None:
+                raise ExprError(
+                    f"the comparison {type(op).__name__} is not part of the language",
+                    n.col_offset,
+                    "use < <= == != >= >",
+                )
+            ops.append(sym)
+        raw = [n.left, *n.comparators]
+        enum: tuple[str, ...] | None = None
+        for r in raw:
+            if isinstance(r, ast.Name) and r.id in self.ns.names:
+                values = self.ns.names[r.id].values
+                if values is not None:
+                    enum = values
+        return Compare(tuple(ops), tuple(self.node(r, enum) for r in raw))
+
+    def call(self, n: ast.Call) -> Node:
+        col = n.col_offset
+        if not isinstance(n.func, ast.Name) or n.func.id not in FUNCTIONS:
+            name = n.func.id if isinstance(n.func, ast.Name) else "this"
+            raise ExprError(
+                f"calling '{name}' is not part of the language",
+                col,
+                f"the functions are {', '.join(FUNCTIONS)}",
+            )
+        if n.keywords:
+            raise ExprError("functions take no keyword arguments", col, "")
+        func = n.func.id
+        if func == "date":
+            return self.date(n)
+        args = tuple(self.node(a, None) for a in n.args)
+        wanted = {"abs": (1, 1), "clip": (3, 3), "min": (2, 99), "max": (2, 99)}[func]
+        if not wanted[0] <= len(args) <= wanted[1]:
+            raise ExprError(
+                f"{func}() takes {wanted[0] if wanted[0] == wanted[1] else 'two or more'} "
+                f"arguments, not {len(args)}",
+                col,
+                "",
+            )
+        return Call(func, args)  # type: ignore[arg-type]
+
+    def date(self, n: ast.Call) -> Const:
+        arg = n.args[0] if len(n.args) == 1 else None
+        if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)):
+            raise ExprError(
+                "date() takes one date in quotes", n.col_offset, "for example date('1962-10-24')"
+            )
+        try:
+            when = dt.date.fromisoformat(arg.value)
+        except ValueError:
+            raise ExprError(
+                f"'{arg.value}' is not a date", arg.col_offset, "write it as YYYY-MM-DD"
+            ) from None
+        return Const(float((when - self.ns.epoch).days))
+
+
+# ---- evaluation ----------------------------------------------------------------------
+
+
+def _num(x: Value) -> np.ndarray | float:
+    if isinstance(x, np.ndarray):
+        return x.astype(np.float64) if x.dtype == np.bool_ else x
+    return float(x)
+
+
+def _truth(x: Value) -> np.ndarray | bool:
+    if isinstance(x, np.ndarray):
+        return x if x.dtype == np.bool_ else x != 0
+    return bool(x)
+
+
+_CMP_FUNCS = {
+    "<": np.less,
+    "<=": np.less_equal,
+    ">": np.greater,
+    ">=": np.greater_equal,
+    "==": np.equal,
+    "!=": np.not_equal,
+}
+
+
+def evaluate(node: Node, env: Mapping[str, Value]) -> Value:
+    """Evaluate a translated expression with numpy; names come from ``env``."""
+    if isinstance(node, Const):
+        return node.value
+    if isinstance(node, Name):
+        return env[node.name]
+    if isinstance(node, Unary):
+        inner = evaluate(node.operand, env)
+        if node.op == "not":
+            return np.logical_not(_truth(inner))
+        return -_num(inner)
+    if isinstance(node, Binary):
+        a, b = _num(evaluate(node.left, env)), _num(evaluate(node.right, env))
+        if node.op == "+":
+            return a + b
+        if node.op == "-":
+            return a - b
+        if node.op == "*":
+            return a * b
+        # division by zero is defined as 0 so that no rule can produce inf or nan
+        b_arr = np.asarray(b, dtype=np.float64)
+        out = np.divide(
+            a, b_arr, out=np.zeros(np.broadcast(a, b_arr).shape), where=b_arr != 0
+        )
+        return out if out.ndim else float(out)
+    if isinstance(node, Compare):
+        values = [_num(evaluate(o, env)) for o in node.operands]
+        result: Value = True
+        for op, left, right in zip(node.ops, values, values[1:], strict=False):
+            result = np.logical_and(result, _CMP_FUNCS[op](left, right))
+        return result
+    if isinstance(node, BoolOp):
+        parts = [_truth(evaluate(v, env)) for v in node.values]
+        if node.op == "and":
+            return np.logical_and.reduce(np.broadcast_arrays(*parts))
+        return np.logical_or.reduce(np.broadcast_arrays(*parts))
+    if isinstance(node, IfElse):
+        cond = _truth(evaluate(node.condition, env))
+        then = _num(evaluate(node.then, env))
+        other = _num(evaluate(node.otherwise, env))
+        out = np.where(cond, then, other)
+        return out if out.ndim else float(out)
+    if isinstance(node, Call):
+        args = [_num(evaluate(a, env)) for a in node.args]
+        if node.func == "abs":
+            return np.abs(args[0])
+        if node.func == "clip":
+            return np.clip(args[0], args[1], args[2])
+        if node.func == "min":
+            return np.minimum.reduce(np.broadcast_arrays(*args))
+        return np.maximum.reduce(np.broadcast_arrays(*args))
+    raise TypeError(f"not an expression node: {node!r}")
+
+
+def names_in(node: Node) -> set[str]:
+    """Every name an expression reads."""
+    if isinstance(node, Name):
+        return {node.name}
+    if isinstance(node, Const):
+        return set()
+    if isinstance(node, Unary):
+        return names_in(node.operand)
+    if isinstance(node, Binary):
+        return names_in(node.left) | names_in(node.right)
+    if isinstance(node, IfElse):
+        return names_in(node.condition) | names_in(node.then) | names_in(node.otherwise)
+    children = node.operands if isinstance(node, Compare) else (
+        node.values if isinstance(node, BoolOp) else node.args
+    )
+    out: set[str] = set()
+    for child in children:
+        out |= names_in(child)
+    return out

@@ -1,0 +1,622 @@
+"""Loading a scenario: YAML -> schema -> cross-checks -> compiled :class:`Scenario`.
+
+Every stage collects all the problems it can find before giving up, so a teacher fixing a
+file sees the whole list at once, each with file, line, column, field path and a fix.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+from dataclasses import replace
+from collections.abc import Iterable, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from crisislab.scenario.expr import (
+    Const,
+    Effect,
+    ExprError,
+    NameInfo,
+    Namespace,
+    Node,
+    parse_effect,
+    parse_expression,
+)
+from crisislab.scenario.model import (
+    BUILTINS,
+    ActionRule,
+    Clock,
+    EventRule,
+    MessageRule,
+    OutcomeRule,
+    Scenario,
+    TrackStep,
+    VariableRule,
+)
+from crisislab.scenario.problems import Problem, ScenarioError
+from crisislab.scenario.reach import Abstract, can_hold
+from crisislab.scenario.schema import ScenarioSpec
+from crisislab.scenario.yamlsource import MAX_BYTES, YamlDocument, read_yaml
+
+BUILTIN_PACKAGE = "crisislab.scenarios"
+
+
+def builtin_ids() -> list[str]:
+    """Ids of the scenarios shipped inside the package."""
+    folder = resources.files(BUILTIN_PACKAGE)
+    return sorted(p.name[: -len(".yaml")] for p in folder.iterdir() if p.name.endswith(".yaml"))
+
+
+def load_scenario(ref: str | Path) -> Scenario:
+    """Load a scenario by built-in id (``cuba-1962``) or by path to a YAML file."""
+    text, file = _read(ref)
+    return load_text(text, file)
+
+
+def load_text(text: str, file: str = "<scenario>") -> Scenario:
+    doc = read_yaml(text, file)
+    spec = _validate(doc)
+    scenario = Compiler(spec, doc).compile()
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return replace(scenario, content_hash=digest)
+
+
+def _read(ref: str | Path) -> tuple[str, str]:
+    path = Path(ref)
+    if isinstance(ref, str) and ref in builtin_ids() and not path.exists():
+        resource = resources.files(BUILTIN_PACKAGE) / f"{ref}.yaml"
+        return resource.read_text(encoding="utf-8"), f"{ref} (built-in)"
+    if not path.exists():
+        known = ", ".join(builtin_ids())
+        raise ScenarioError([Problem(
+            str(ref), None, None, "", "no such file and no built-in scenario of that name",
+            f"give a path to a YAML file or one of: {known}",
+        )])
+    if path.is_dir():
+        raise ScenarioError([Problem(str(ref), None, None, "", "this is a folder",
+                                     "give the path of a scenario YAML file")])
+    size = path.stat().st_size
+    if size > MAX_BYTES:
+        raise ScenarioError([Problem(
+            str(ref), None, None, "",
+            f"the file is {size:,} bytes, more than the {MAX_BYTES:,} a scenario may be",
+            "split the scenario or remove what it does not need",
+        )])
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8"), str(ref)
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise ScenarioError([Problem(str(ref), line, None, "", "the file is not UTF-8 text",
+                                     "save it as UTF-8")]) from None
+
+
+# ---- schema stage --------------------------------------------------------------------
+
+_HINTS = {
+    "missing": "add this field",
+    "extra_forbidden": "remove it, or check its spelling",
+    "int_type": "write a whole number",
+    "int_parsing": "write a whole number",
+    "float_type": "write a number",
+    "float_parsing": "write a number",
+    "bool_type": "write true or false",
+    "bool_parsing": "write true or false",
+    "string_type": "write text (quote it if needed)",
+    "list_type": "write a list (items starting with '- ')",
+    "dict_type": "write a mapping of keys to values",
+    "model_type": "write a mapping of keys to values",
+    "date_type": "write a date as YYYY-MM-DD",
+    "date_from_datetime_parsing": "write a date as YYYY-MM-DD",
+    "date_parsing": "write a date as YYYY-MM-DD",
+    "string_pattern_mismatch": "use snake_case: a lower-case letter, then letters, digits, _",
+    "greater_than_equal": "raise the value",
+    "less_than_equal": "lower the value",
+    "too_short": "add at least one item",
+    "literal_error": "use one of the allowed values",
+    "string_too_long": "shorten it",
+    "string_too_short": "it must not be empty",
+    "tuple_type": "write [low, high]",
+    "too_long": "remove the extra items",
+}
+
+
+def _validate(doc: YamlDocument) -> ScenarioSpec:
+    try:
+        return ScenarioSpec.model_validate(doc.data)
+    except ValidationError as err:
+        problems: list[Problem] = []
+        seen: set[tuple[str, str]] = set()
+        for e in err.errors(include_url=False):
+            path = _clean_loc(e["loc"])
+            message = e["msg"]
+            if message.startswith("Value error, "):
+                message = message[len("Value error, "):]
+            if e["type"] == "extra_forbidden":
+                message = f"unknown field '{path[-1]}'"
+                hint = _suggest_field(doc, path)
+            elif e["type"] == "missing":
+                message = f"missing field '{path[-1]}'"
+                hint = "add it"
+            else:
+                hint = _HINTS.get(e["type"], "")
+            key = (str(path), message)
+            if key in seen:
+                continue
+            seen.add(key)
+            problems.append(doc.problem(path, message, hint, key=e["type"] == "extra_forbidden"))
+        raise ScenarioError(problems) from None
+
+
+def _clean_loc(loc: Iterable[Any]) -> tuple[str | int, ...]:
+    """Drop pydantic's union-branch labels (``list[str]``, ``function-after[...]``)."""
+    out: list[str | int] = []
+    for part in loc:
+        if isinstance(part, int):
+            out.append(part)
+        elif isinstance(part, str) and ("[" in part or part in ("str", "bool", "int", "float")
+                                         or part.startswith("literal")):
+            continue
+        else:
+            out.append(part)
+    return tuple(out)
+
+
+def _suggest_field(doc: YamlDocument, path: tuple[str | int, ...]) -> str:
+    from crisislab.scenario import schema
+
+    models = {"scenario": schema.Metadata, "clock": schema.Clock, "sources": schema.Source,
+              "actors": schema.Actor, "escalation": schema.EscalationLevel,
+              "variables": schema.Variable, "parameters": schema.Parameter,
+              "messages": schema.Message, "actions": schema.Action, "events": schema.Event,
+              "outcomes": schema.Outcome, "history": schema.TrackEntry}
+    model: Any = schema.ScenarioSpec if len(path) == 1 else models.get(str(path[0]))
+    if len(path) >= 3 and path[-2] == "cite" or (len(path) >= 4 and path[-3] == "cite"):
+        model = schema.Citation
+    if len(path) >= 3 and path[0] == "clock":
+        model = schema.Phase
+    if model is None:
+        return "remove it, or check its spelling"
+    fields = list(model.model_fields)
+    close = difflib.get_close_matches(str(path[-1]), fields, n=1)
+    if close:
+        return f"did you mean '{close[0]}'?"
+    return f"the fields here are: {', '.join(fields)}"
+
+
+# ---- cross-check and compile stage ---------------------------------------------------
+
+
+class Compiler:
+    """Checks references between parts of a valid-shaped scenario and compiles it."""
+
+    def __init__(self, spec: ScenarioSpec, doc: YamlDocument) -> None:
+        self.spec = spec
+        self.doc = doc
+        self.problems: list[Problem] = []
+        self.actor_ids = [a.id for a in spec.actors]
+        self.clock = Clock.from_spec(spec)
+
+    # helpers
+    def fail(self, path: Sequence[str | int], message: str, hint: str = "") -> None:
+        self.problems.append(self.doc.problem(path, message, hint))
+
+    def ref(self, path: Sequence[str | int], kind: str, name: str, known: Iterable[str]) -> bool:
+        known = list(known)
+        if name in known:
+            return True
+        close = difflib.get_close_matches(name, known, n=1)
+        hint = f"did you mean '{close[0]}'?" if close else f"declare it under `{kind}s`"
+        self.fail(path, f"unknown {kind} '{name}'", hint)
+        return False
+
+    def expr(self, path: Sequence[str | int], text: str, ns: Namespace) -> Node | None:
+        try:
+            return parse_expression(text, ns)
+        except ExprError as err:
+            self.problems.append(self.doc.problem(path, f"expression {err.message}", err.hint,
+                                                  column_offset=err.column))
+            return None
+
+    def effect(self, path: Sequence[str | int], text: str, ns: Namespace) -> Effect | None:
+        try:
+            return parse_effect(text, ns)
+        except ExprError as err:
+            self.problems.append(self.doc.problem(path, f"effect {err.message}", err.hint,
+                                                  column_offset=err.column))
+            return None
+
+    def unique(self, section: str, ids: list[str]) -> None:
+        seen: set[str] = set()
+        for i, name in enumerate(ids):
+            if name in seen:
+                self.fail((section, i, "id"), f"duplicate id '{name}' in {section}",
+                          "give each entry its own id")
+            seen.add(name)
+
+    # the whole pass
+    def compile(self) -> Scenario:
+        spec = self.spec
+        for section in ("sources", "actors", "variables", "parameters", "messages", "actions",
+                        "events", "outcomes"):
+            self.unique(section, [item.id for item in getattr(spec, section)])
+        self.unique("escalation", [e.id for e in spec.escalation])
+        self.check_clock()
+        self.check_citations()
+        ns = self.namespace()
+        levels = self.check_escalation()
+        variables = self.compile_variables(ns)
+        params = {p.id: p.value for p in spec.parameters}
+        messages = self.compile_messages(ns)
+        actions = self.compile_actions(ns, levels)
+        events = self.compile_events(ns, levels)
+        outcomes = self.compile_outcomes(ns, levels)
+        self.check_actors(actions)
+        track = self.compile_track(actions, events)
+        if not self.problems:
+            self.check_reachable(variables, actions, events, params)
+        if self.problems:
+            raise ScenarioError(self.problems)
+        start_phase = spec.clock.start_phase or spec.clock.phases[0].id
+        return Scenario(
+            spec=spec, file=self.doc.file, content_hash="", clock=self.clock,
+            actors=tuple(self.actor_ids),
+            players=tuple(a.id for a in spec.actors if a.role != "passive"),
+            variables=tuple(variables), parameters=params, messages=tuple(messages),
+            actions=tuple(actions), events=tuple(events), outcomes=tuple(outcomes),
+            track=tuple(track), start_turn=self.clock.first_of_phase(start_phase),
+            escalation_labels={e.level: e.label for e in spec.escalation},
+        )
+
+    def check_clock(self) -> None:
+        phases = self.spec.clock.phases
+        seen: set[str] = set()
+        for i, phase in enumerate(phases):
+            if phase.id in seen:
+                self.fail(("clock", "phases", i, "id"), f"duplicate phase id '{phase.id}'",
+                          "give each phase its own id")
+            seen.add(phase.id)
+            if i and phase.start <= phases[i - 1].end:
+                self.fail(("clock", "phases", i, "start"),
+                          f"phase '{phase.id}' starts before the previous phase ends",
+                          "phases run one after another without overlap")
+        if self.spec.clock.start_phase:
+            self.ref(("clock", "start_phase"), "phase", self.spec.clock.start_phase, seen)
+        if len(self.clock) > 5000:
+            self.fail(("clock",), f"the clock has {len(self.clock)} turns, more than 5000",
+                      "use longer steps")
+
+    def check_citations(self) -> None:
+        sources = {s.id: s for s in self.spec.sources}
+
+        def walk(obj: Any, path: tuple[str | int, ...]) -> None:
+            if isinstance(obj, list):
+                for i, item in enumerate(obj):
+                    walk(item, (*path, i))
+                return
+            if not hasattr(obj, "model_fields"):
+                return
+            for name in type(obj).model_fields:
+                value = getattr(obj, name)
+                if name == "cite" and value is not None:
+                    for j, c in enumerate(value):
+                        where = (*path, "cite", j)
+                        if self.ref((*where, "source"), "source", c.source, sources) and (
+                            sources[c.source].kind == "seed" and not c.anchor
+                        ):
+                            self.fail(where, "a citation of a seed document needs an `anchor`",
+                                      "add a phrase of at most 8 words found in the document")
+                else:
+                    walk(value, (*path, name))
+
+        walk(self.spec, ())
+
+    def namespace(self) -> Namespace:
+        names: dict[str, NameInfo] = {b: NameInfo("builtin") for b in BUILTINS}
+        owner: dict[str, str] = {b: "builtin" for b in BUILTINS}
+
+        def add(name: str, info: NameInfo, path: tuple[str | int, ...]) -> None:
+            if name in names:
+                self.fail(path, f"the name '{name}' is already used by a {owner[name]}",
+                          "every variable, parameter and message needs its own name")
+                return
+            names[name] = info
+            owner[name] = info.kind
+
+        for i, v in enumerate(self.spec.variables):
+            values = tuple(v.values) if v.type == "enum" and v.values else None
+            add(v.id, NameInfo("variable", values, assignable=True), ("variables", i, "id"))
+        for i, p in enumerate(self.spec.parameters):
+            add(p.id, NameInfo("parameter"), ("parameters", i, "id"))
+        for i, m in enumerate(self.spec.messages):
+            add(f"{m.id}_sent", NameInfo("message"), ("messages", i, "id"))
+            add(f"{m.id}_received", NameInfo("message"), ("messages", i, "id"))
+        return Namespace(names, self.clock.epoch)
+
+    def check_escalation(self) -> set[int]:
+        levels = [e.level for e in self.spec.escalation]
+        for i in range(1, len(levels)):
+            if levels[i] <= levels[i - 1]:
+                self.fail(("escalation", i, "level"),
+                          "escalation levels must rise from one rung to the next",
+                          f"make it greater than {levels[i - 1]}")
+        return set(levels)
+
+    def level(self, path: tuple[str | int, ...], level: int | None, levels: set[int]) -> None:
+        if level is not None and level not in levels:
+            self.fail(path, f"escalation level {level} is not on the scale",
+                      f"use one of {sorted(levels)}")
+
+    def observers(self, path: tuple[str | int, ...], spec: Any,
+                  ns: Namespace) -> dict[str, Node | bool]:
+        if spec == "all":
+            return {a: True for a in self.actor_ids}
+        if isinstance(spec, list):
+            out: dict[str, Node | bool] = {}
+            for j, a in enumerate(spec):
+                if self.ref((*path, j), "actor", a, self.actor_ids):
+                    out[a] = True
+            return out
+        result: dict[str, Node | bool] = {}
+        for a, cond in spec.items():
+            if not self.ref((*path, a), "actor", a, self.actor_ids):
+                continue
+            if isinstance(cond, bool):
+                result[a] = cond
+            else:
+                node = self.expr((*path, a), cond, ns)
+                if node is not None:
+                    result[a] = node
+        return result
+
+    def seen_by(self, path: tuple[str | int, ...], actor: str | None, vis: Any) -> frozenset[str]:
+        if vis == "public":
+            return frozenset(self.actor_ids)
+        out = {actor} if actor else set()
+        if isinstance(vis, list):
+            for j, a in enumerate(vis):
+                if self.ref((*path, j), "actor", a, self.actor_ids):
+                    out.add(a)
+        return frozenset(out)
+
+    def compile_variables(self, ns: Namespace) -> list[VariableRule]:
+        out: list[VariableRule] = []
+        for i, v in enumerate(self.spec.variables):
+            if v.type == "bool":
+                low, high, init = 0.0, 1.0, float(bool(v.initial))
+            elif v.type == "enum":
+                assert v.values is not None
+                low, high, init = 0.0, float(len(v.values) - 1), float(v.values.index(
+                    str(v.initial)))
+            else:
+                assert v.min is not None and v.max is not None
+                low, high, init = float(v.min), float(v.max), float(v.initial)
+            observers = self.observers(("variables", i, "observed_by"), v.observed_by, ns)
+            out.append(VariableRule(v.id, len(out), v.type, low, high, init,
+                                    tuple(v.values) if v.values else None, observers))
+        for m in self.spec.messages:
+            seen_sent = set(self.actor_ids) if m.public else {m.sender}
+            seen_received = set(self.actor_ids) if m.public else {m.sender, *m.to}
+            for suffix, who in (("sent", seen_sent), ("received", seen_received)):
+                out.append(VariableRule(f"{m.id}_{suffix}", len(out), "bool", 0.0, 1.0, 0.0,
+                                        None, {a: True for a in who if a in self.actor_ids},
+                                        derived=True))
+        return out
+
+    def compile_messages(self, ns: Namespace) -> list[MessageRule]:
+        out = []
+        for i, m in enumerate(self.spec.messages):
+            self.ref(("messages", i, "sender"), "actor", m.sender, self.actor_ids)
+            for j, a in enumerate(m.to):
+                self.ref(("messages", i, "to", j), "actor", a, self.actor_ids)
+            delay = self.expr(("messages", i, "delay"), m.delay, ns)
+            if delay is not None:
+                out.append(MessageRule(m.id, m.sender, tuple(m.to), m.public, delay,
+                                       tuple(m.terms), m.summary))
+        return out
+
+    def compile_actions(self, ns: Namespace, levels: set[int]) -> list[ActionRule]:
+        out: list[ActionRule] = []
+        per_actor: dict[str, int] = {}
+        messages = {m.id: m for m in self.spec.messages}
+        for i, a in enumerate(self.spec.actions):
+            path: tuple[str | int, ...] = ("actions", i)
+            known_actor = self.ref((*path, "actor"), "actor", a.actor, self.actor_ids)
+            when = self.expr((*path, "when"), a.when, ns)
+            effects = [self.effect((*path, "effects", j), e, ns) for j, e in enumerate(a.effects)]
+            self.level((*path, "escalation"), a.escalation, levels)
+            if a.sends is not None and self.ref((*path, "sends"), "message", a.sends, messages):
+                if messages[a.sends].sender != a.actor:
+                    self.fail((*path, "sends"),
+                              f"message '{a.sends}' is sent by '{messages[a.sends].sender}', "
+                              f"not by '{a.actor}'", "send it from an action of its sender")
+            seen = self.seen_by((*path, "visibility"), a.actor, a.visibility)
+            if not known_actor or when is None or any(e is None for e in effects):
+                continue
+            local = per_actor.get(a.actor, 0)
+            per_actor[a.actor] = local + 1
+            out.append(ActionRule(a.id, len(out), a.actor, local, a.label, a.summary, when,
+                                  tuple(e for e in effects if e is not None), a.escalation,
+                                  seen, a.sends, tuple(a.cite)))
+        return out
+
+    def compile_events(self, ns: Namespace, levels: set[int]) -> list[EventRule]:
+        out: list[EventRule] = []
+        for i, e in enumerate(self.spec.events):
+            path: tuple[str | int, ...] = ("events", i)
+            when = self.expr((*path, "when"), e.when, ns)
+            hazard = self.expr((*path, "hazard"), e.hazard, ns) if e.hazard else None
+            effects = [self.effect((*path, "effects", j), x, ns) for j, x in enumerate(e.effects)]
+            self.level((*path, "escalation"), e.escalation, levels)
+            seen = self.seen_by((*path, "visibility"), None, e.visibility)
+            if when is None or (e.hazard and hazard is None) or any(x is None for x in effects):
+                continue
+            out.append(EventRule(e.id, len(out), e.label, e.summary, e.kind, when, hazard, e.once,
+                                 tuple(x for x in effects if x is not None), e.escalation,
+                                 e.incident, seen, tuple(e.cite)))
+        return out
+
+    def compile_outcomes(self, ns: Namespace, levels: set[int]) -> list[OutcomeRule]:
+        out: list[OutcomeRule] = []
+        defaults = [i for i, o in enumerate(self.spec.outcomes) if o.default]
+        if len(defaults) != 1:
+            path = ("outcomes", defaults[1]) if len(defaults) > 1 else ("outcomes",)
+            self.fail(path, f"{len(defaults)} outcomes are marked `default: true`; one must be",
+                      "mark exactly one outcome as the default for crises that reach the end")
+        players = [a.id for a in self.spec.actors if a.role == "player"]
+        for i, o in enumerate(self.spec.outcomes):
+            path: tuple[str | int, ...] = ("outcomes", i)
+            when = self.expr((*path, "when"), o.when, ns)
+            self.level((*path, "escalation"), o.escalation, levels)
+            payoffs: dict[str, Node] = {}
+            for actor, value in o.payoffs.items():
+                if not self.ref((*path, "payoffs", actor), "actor", actor, self.actor_ids):
+                    continue
+                node = self.expr((*path, "payoffs", actor), str(value), ns)
+                if node is not None:
+                    payoffs[actor] = node
+            for actor in players:
+                if actor not in o.payoffs:
+                    self.fail((*path, "payoffs"), f"no payoff for the player '{actor}'",
+                              f"add `{actor}: <number or expression>`")
+            if when is not None:
+                out.append(OutcomeRule(o.id, len(out), o.label, o.summary, when, o.default,
+                                       o.escalation, payoffs, tuple(o.cite)))
+        return out
+
+    def check_actors(self, actions: list[ActionRule]) -> None:
+        by_id = {a.id: a for a in actions}
+        for i, actor in enumerate(self.spec.actors):
+            path: tuple[str | int, ...] = ("actors", i)
+            own = [a for a in self.spec.actions if a.actor == actor.id]
+            if actor.role == "passive":
+                if own:
+                    self.fail(path, f"the passive actor '{actor.id}' has actions, which can "
+                              "never be taken", "make it a player or scripted actor, or remove "
+                              f"its actions ({own[0].id}, ...)")
+                continue
+            if actor.default_action is None:
+                self.fail(path, f"the {actor.role} '{actor.id}' has no `default_action`",
+                          "name the action it takes when it does nothing in particular")
+                continue
+            if not self.ref((*path, "default_action"), "action", actor.default_action,
+                            [a.id for a in own]):
+                continue
+            rule = by_id.get(actor.default_action)
+            if rule is not None and not (isinstance(rule.when, Const) and rule.when.value):
+                self.fail((*path, "default_action"),
+                          f"the default action '{actor.default_action}' has a condition",
+                          "a default action must always be available: set its `when: true`")
+
+    def compile_track(self, actions: list[ActionRule],
+                      events: list[EventRule]) -> list[TrackStep]:
+        by_action = {a.id: a for a in actions}
+        event_ids = {e.id for e in events}
+        steps: list[TrackStep] = []
+        for i, entry in enumerate(self.spec.history):
+            path: tuple[str | int, ...] = ("history", i)
+            turn = self.clock.turn_of(entry.date, entry.half)
+            if turn is None:
+                self.fail((*path, "date"), f"{entry.date} is outside the scenario's clock",
+                          f"use a date from {self.clock.epoch} to "
+                          f"{self.clock.turns[-1].date}")
+                continue
+            if entry.actor is not None:
+                self.ref((*path, "actor"), "actor", entry.actor, self.actor_ids)
+            if entry.event is not None:
+                if self.ref((*path, "event"), "event", entry.event, event_ids):
+                    steps.append(TrackStep(turn, entry.date, None, None, entry.event,
+                                           entry.summary, tuple(entry.cite)))
+                continue
+            assert entry.action is not None
+            if not self.ref((*path, "action"), "action", entry.action, by_action):
+                continue
+            rule = by_action[entry.action]
+            if entry.actor != rule.actor:
+                self.fail((*path, "actor"), f"'{entry.action}' is an action of '{rule.actor}', "
+                          f"not of '{entry.actor}'", f"set actor: {rule.actor}")
+                continue
+            last = turn
+            if entry.until is not None:
+                end = self.clock.turn_of(entry.until, "pm")
+                if end is None:
+                    self.fail((*path, "until"), f"{entry.until} is outside the scenario's clock",
+                              "end the standing action within the clock")
+                    continue
+                last = end
+            for t in range(turn, last + 1):
+                steps.append(TrackStep(t, entry.date if t == turn else self.clock.turns[t].date,
+                                       entry.actor, entry.action, None, entry.summary,
+                                       tuple(entry.cite), standing=t != turn))
+        claimed: dict[tuple[int, str], int] = {}
+        for step in steps:
+            if step.actor is None or step.standing:
+                continue
+            key = (step.turn, step.actor)
+            if key in claimed:
+                idx = next(i for i, e in enumerate(self.spec.history)
+                           if e.action == step.action and e.date == step.date)
+                self.fail(("history", idx), f"'{step.actor}' already has a documented action "
+                          f"on turn {self.clock.turns[step.turn].label}",
+                          "one action per actor per turn: move one to the other half-day "
+                          "(half: am/pm) or combine them")
+            claimed[key] = 1
+        return steps
+
+    def check_reachable(self, variables: list[VariableRule], actions: list[ActionRule],
+                        events: list[EventRule], params: dict[str, float]) -> None:
+        env = possible_values(self.spec, variables, actions, events, len(self.clock))
+        for a in actions:
+            if not can_hold(a.when, env):
+                i = next(j for j, x in enumerate(self.spec.actions) if x.id == a.id)
+                self.fail(("actions", i, "when"),
+                          f"the action '{a.id}' can never be taken: its condition is false "
+                          "for every state the scenario can reach",
+                          "check the values it compares against the variables' bounds and "
+                          "the states some effect can produce")
+
+
+def possible_values(spec: ScenarioSpec, variables: list[VariableRule],
+                    actions: list[ActionRule], events: list[EventRule],
+                    turns: int) -> dict[str, Abstract]:
+    """What each name can be: enum and bool states produced by some effect, else bounds."""
+    produced: dict[str, set[float] | None] = {}
+    for v in variables:
+        produced[v.id] = {v.initial} if v.type in ("bool", "enum") and not v.derived else None
+    effects = [e for a in actions for e in a.effects] + [e for ev in events for e in ev.effects]
+    for eff in effects:
+        current = produced.get(eff.target)
+        if current is None:
+            continue
+        if eff.op == "=" and isinstance(eff.value, Const):
+            current.add(eff.value.value if variables_by_id(variables)[eff.target].type != "bool"
+                        else float(eff.value.value != 0))
+        else:
+            produced[eff.target] = None
+    env: dict[str, Abstract] = {}
+    for v in variables:
+        vals = produced[v.id]
+        if vals is not None:
+            env[v.id] = Abstract.of(vals)
+        elif v.type == "bool":
+            env[v.id] = Abstract.of({0.0, 1.0})
+        else:
+            env[v.id] = Abstract.interval(v.low, v.high)
+    for p in spec.parameters:
+        env[p.id] = Abstract.interval(*p.range)
+    levels = [e.level for e in spec.escalation]
+    env.update({
+        "turn": Abstract.interval(0, turns - 1), "day": Abstract.interval(0, float("inf")),
+        "turn_days": Abstract.interval(0.5, 7), "final": Abstract.of({0.0, 1.0}),
+        "escalation": Abstract.interval(min(levels), max(levels)),
+        "peak_escalation": Abstract.interval(min(levels), max(levels)),
+    })
+    return env
+
+
+def variables_by_id(variables: list[VariableRule]) -> dict[str, VariableRule]:
+    return {v.id: v for v in variables}

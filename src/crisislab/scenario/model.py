@@ -1,0 +1,246 @@
+"""A compiled scenario: the static rules of a crisis, ready for the engine.
+
+The scenario is the game, not its state (the engine holds the state). Everything here is
+derived once from a validated :class:`~crisislab.scenario.schema.ScenarioSpec`: ids become
+indices, expressions become translated trees, dates become turns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, replace
+from typing import Literal
+
+from crisislab.scenario.expr import Effect, Node
+from crisislab.scenario.schema import STEP_DAYS, Citation, ScenarioSpec
+
+BUILTINS = ("turn", "day", "turn_days", "final", "escalation", "peak_escalation")
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One step of the clock."""
+
+    index: int
+    phase: str
+    date: dt.date
+    half: Literal["am", "pm"] | None
+    step_days: float
+    day: float  # days since the clock's first day, at the start of the turn
+
+    @property
+    def label(self) -> str:
+        if self.half:
+            return f"{self.date.isoformat()} {self.half}"
+        if self.step_days >= 7:
+            return f"week of {self.date.isoformat()}"
+        return self.date.isoformat()
+
+
+@dataclass(frozen=True)
+class Clock:
+    turns: tuple[Turn, ...]
+    epoch: dt.date
+
+    @classmethod
+    def from_spec(cls, spec: ScenarioSpec) -> Clock:
+        epoch = spec.clock.phases[0].start
+        turns: list[Turn] = []
+        for phase in spec.clock.phases:
+            step = STEP_DAYS[phase.step]
+            day = phase.start
+            while day <= phase.end:
+                offset = float((day - epoch).days)
+                if phase.step == "half-day":
+                    turns.append(Turn(len(turns), phase.id, day, "am", step, offset))
+                    turns.append(Turn(len(turns), phase.id, day, "pm", step, offset + 0.5))
+                else:
+                    turns.append(Turn(len(turns), phase.id, day, None, step, offset))
+                day += dt.timedelta(days=max(int(step), 1))
+        return cls(tuple(turns), epoch)
+
+    def __len__(self) -> int:
+        return len(self.turns)
+
+    def turn_of(self, date: dt.date, half: str | None = None) -> int | None:
+        """The turn whose span holds ``date`` (its evening turn with ``half='pm'``)."""
+        offset = float((date - self.epoch).days) + (0.5 if half == "pm" else 0.0)
+        for turn in self.turns:
+            if turn.day <= offset < turn.day + turn.step_days:
+                return turn.index
+        return None
+
+    def first_of_phase(self, phase: str) -> int:
+        for turn in self.turns:
+            if turn.phase == phase:
+                return turn.index
+        raise KeyError(phase)
+
+
+@dataclass(frozen=True)
+class VariableRule:
+    id: str
+    index: int
+    type: Literal["bool", "int", "float", "enum"]
+    low: float
+    high: float
+    initial: float
+    values: tuple[str, ...] | None
+    observers: dict[str, Node | bool]  # actor -> always (True) or while a condition holds
+    derived: bool = False  # message flags are kept by the engine, not by effects
+
+    def format(self, value: float) -> str:
+        if self.type == "bool":
+            return "yes" if value else "no"
+        if self.type == "enum" and self.values is not None:
+            return self.values[int(value)]
+        if self.type == "int":
+            return str(int(value))
+        return f"{value:g}" if abs(value - round(value)) > 1e-9 else str(int(round(value)))
+
+
+@dataclass(frozen=True)
+class MessageRule:
+    id: str
+    sender: str
+    to: tuple[str, ...]
+    public: bool
+    delay: Node
+    terms: tuple[str, ...]
+    summary: str
+
+
+@dataclass(frozen=True)
+class ActionRule:
+    id: str
+    index: int  # among all actions
+    actor: str
+    local: int  # among the actor's actions
+    label: str
+    summary: str
+    when: Node
+    effects: tuple[Effect, ...]
+    escalation: int
+    seen_by: frozenset[str]
+    sends: str | None
+    cite: tuple[Citation, ...]
+
+
+@dataclass(frozen=True)
+class EventRule:
+    id: str
+    index: int
+    label: str
+    summary: str
+    kind: Literal["rule", "chance"]
+    when: Node
+    hazard: Node | None
+    once: bool
+    effects: tuple[Effect, ...]
+    escalation: int | None
+    incident: bool
+    seen_by: frozenset[str]
+    cite: tuple[Citation, ...]
+
+
+@dataclass(frozen=True)
+class OutcomeRule:
+    id: str
+    index: int
+    label: str
+    summary: str
+    when: Node
+    default: bool
+    escalation: int
+    payoffs: dict[str, Node]
+    cite: tuple[Citation, ...]
+
+
+@dataclass(frozen=True)
+class TrackStep:
+    """A documented choice or occurrence placed on its turn."""
+
+    turn: int
+    date: dt.date
+    actor: str | None
+    action: str | None
+    event: str | None
+    summary: str
+    cite: tuple[Citation, ...]
+    standing: bool = False  # repeated from an `until` entry
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """The static rules of a crisis. Immutable; :meth:`with_parameters` gives a variant."""
+
+    spec: ScenarioSpec
+    file: str
+    content_hash: str
+    clock: Clock
+    actors: tuple[str, ...]
+    players: tuple[str, ...]  # actors who choose (players and scripted)
+    variables: tuple[VariableRule, ...]
+    parameters: dict[str, float]
+    messages: tuple[MessageRule, ...]
+    actions: tuple[ActionRule, ...]
+    events: tuple[EventRule, ...]
+    outcomes: tuple[OutcomeRule, ...]
+    track: tuple[TrackStep, ...]
+    start_turn: int
+    escalation_labels: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return self.spec.scenario.id
+
+    @property
+    def version(self) -> str:
+        return self.spec.scenario.version
+
+    @property
+    def title(self) -> str:
+        return self.spec.scenario.title
+
+    def variable(self, name: str) -> VariableRule:
+        for v in self.variables:
+            if v.id == name:
+                return v
+        raise KeyError(name)
+
+    def action(self, name: str) -> ActionRule:
+        for a in self.actions:
+            if a.id == name:
+                return a
+        raise KeyError(name)
+
+    def event(self, name: str) -> EventRule:
+        for e in self.events:
+            if e.id == name:
+                return e
+        raise KeyError(name)
+
+    def outcome(self, name: str) -> OutcomeRule:
+        for o in self.outcomes:
+            if o.id == name:
+                return o
+        raise KeyError(name)
+
+    def actions_of(self, actor: str) -> tuple[ActionRule, ...]:
+        return tuple(a for a in self.actions if a.actor == actor)
+
+    def default_action(self, actor: str) -> ActionRule:
+        for spec_actor in self.spec.actors:
+            if spec_actor.id == actor and spec_actor.default_action:
+                return self.action(spec_actor.default_action)
+        raise KeyError(f"actor '{actor}' has no default action")
+
+    def role(self, actor: str) -> str:
+        return next(a.role for a in self.spec.actors if a.id == actor)
+
+    def with_parameters(self, **values: float) -> Scenario:
+        """The same rules with some parameters changed (what-ifs, sweeps)."""
+        unknown = set(values) - set(self.parameters)
+        if unknown:
+            raise KeyError(f"unknown parameters: {', '.join(sorted(unknown))}")
+        return replace(self, parameters={**self.parameters, **values})

@@ -1,0 +1,349 @@
+"""The scenario format: pydantic models for a crisis written as data.
+
+A scenario file is YAML that validates against :class:`ScenarioSpec`. The models here
+check shape, types and local bounds; cross-references (an action naming an unknown
+actor, an expression naming an unknown variable) are checked afterwards by
+:mod:`crisislab.scenario.checks`, which knows the whole file. Nothing in a scenario is
+ever executed: conditions and effects are strings in the expression language of
+:mod:`crisislab.scenario.expr`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+ID_PATTERN = r"^[a-z][a-z0-9_]*$"
+Ident = Annotated[str, Field(pattern=ID_PATTERN, max_length=64)]
+ScenarioIdent = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$", max_length=64)]
+Expression = Annotated[str, Field(min_length=1, max_length=2000)]
+Prose = Annotated[str, Field(min_length=1, max_length=4000)]
+MAX_ANCHOR_WORDS = 8
+
+
+class Strict(BaseModel):
+    """Base: unknown fields are errors, so a misspelt key never passes silently."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Citation(Strict):
+    """Where a fact comes from: a source id, a place in it, and a short anchor phrase.
+
+    For a seed document the anchor is a phrase of at most eight words that occurs in the
+    document (OCR noise tolerated by ``crisislab sources check``). For a public reference
+    the anchor may be omitted; the locator names the page or section.
+    """
+
+    source: Ident
+    locator: Annotated[str, Field(min_length=1, max_length=200)]
+    anchor: Annotated[str, Field(min_length=1, max_length=120)] | None = None
+
+    @field_validator("anchor")
+    @classmethod
+    def _short_anchor(cls, value: str | None) -> str | None:
+        if value is not None and len(value.split()) > MAX_ANCHOR_WORDS:
+            raise ValueError(
+                f"anchor has {len(value.split())} words; keep it to at most "
+                f"{MAX_ANCHOR_WORDS} words, enough to find the passage"
+            )
+        return value
+
+
+Cites = Annotated[list[Citation], Field(min_length=1)]
+
+
+class Source(Strict):
+    """A document the scenario cites: a seed document (a file) or a public reference."""
+
+    id: Ident
+    title: Prose
+    kind: Literal["seed", "reference"]
+    file: str | None = None
+    url: str | None = None
+    author: str | None = None
+    date: str | None = None
+
+    @model_validator(mode="after")
+    def _locatable(self) -> Source:
+        if self.kind == "seed" and not self.file:
+            raise ValueError("a seed source needs `file`: the document's file name")
+        if self.kind == "reference" and not self.url:
+            raise ValueError("a reference source needs `url`: where a reader can check it")
+        return self
+
+
+class Period(Strict):
+    start: dt.date
+    end: dt.date
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Period:
+        if self.end < self.start:
+            raise ValueError("period.end is before period.start; swap them")
+        return self
+
+
+STEP_DAYS: dict[str, float] = {"half-day": 0.5, "day": 1.0, "week": 7.0}
+
+
+class Phase(Strict):
+    """A stretch of the calendar cut into turns of one length."""
+
+    id: Ident
+    label: Prose
+    start: dt.date
+    end: dt.date
+    step: Literal["half-day", "day", "week"]
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Phase:
+        if self.end < self.start:
+            raise ValueError(f"phase '{self.id}' ends before it starts; swap start and end")
+        return self
+
+
+class Clock(Strict):
+    phases: Annotated[list[Phase], Field(min_length=1)]
+    start_phase: Ident | None = None
+
+
+class Actor(Strict):
+    """A party to the crisis. Players choose; scripted actors follow their rules in order;
+    passive actors are affected and observe but never act."""
+
+    id: Ident
+    name: Prose
+    role: Literal["player", "scripted", "passive"]
+    leader: str | None = None
+    description: Prose
+    default_action: Ident | None = None
+    cite: Cites
+
+
+Observer = Literal["all"] | list[Ident] | dict[Ident, bool | Expression]
+
+
+class Variable(Strict):
+    """A typed, bounded piece of world state, and who can observe it."""
+
+    id: Ident
+    description: Prose
+    type: Literal["bool", "int", "float", "enum"]
+    min: float | None = None
+    max: float | None = None
+    values: list[Ident] | None = None
+    initial: bool | int | float | str
+    unit: str | None = None
+    observed_by: Observer = "all"
+    cite: Cites | None = None
+    assumption: Prose | None = None
+
+    @model_validator(mode="after")
+    def _typed(self) -> Variable:
+        if self.type == "enum":
+            if not self.values:
+                raise ValueError("an enum variable needs `values`: the list of its states")
+            if len(set(self.values)) != len(self.values):
+                raise ValueError("enum `values` repeat a name; each state must be unique")
+            if self.initial not in self.values:
+                raise ValueError(f"initial {self.initial!r} is not one of values {self.values}")
+            return self
+        if self.values is not None:
+            raise ValueError("`values` is only for enum variables; remove it or set type: enum")
+        if self.type == "bool":
+            if not isinstance(self.initial, bool):
+                raise ValueError("a bool variable needs initial: true or false")
+            return self
+        if self.min is None or self.max is None:
+            raise ValueError(f"a {self.type} variable needs both `min` and `max` bounds")
+        if self.min > self.max:
+            raise ValueError(f"min {self.min} is greater than max {self.max}; swap them")
+        if isinstance(self.initial, str) or isinstance(self.initial, bool):
+            raise ValueError(f"initial must be a number for a {self.type} variable")
+        if not self.min <= self.initial <= self.max:
+            raise ValueError(
+                f"initial {self.initial} is outside the bounds [{self.min}, {self.max}]"
+            )
+        if self.type == "int" and float(self.initial) != int(self.initial):
+            raise ValueError(f"initial {self.initial} is not a whole number for an int variable")
+        return self
+
+    @model_validator(mode="after")
+    def _sourced(self) -> Variable:
+        if self.cite is None and self.assumption is None:
+            raise ValueError("give the variable a `cite` or state it as an `assumption`")
+        return self
+
+
+class Parameter(Strict):
+    """A number the rules use: its value, a plausible range, and where it comes from."""
+
+    id: Ident
+    description: Prose
+    value: float
+    range: tuple[float, float]
+    unit: str | None = None
+    cite: Cites | None = None
+    assumption: Prose | None = None
+
+    @model_validator(mode="after")
+    def _ranged(self) -> Parameter:
+        low, high = self.range
+        if low > high:
+            raise ValueError(f"range [{low}, {high}] is reversed; write [low, high]")
+        if not low <= self.value <= high:
+            raise ValueError(f"value {self.value} is outside its range [{low}, {high}]")
+        if self.cite is None and self.assumption is None:
+            raise ValueError(
+                "a parameter needs a `cite`, or an `assumption` that says why its range"
+            )
+        return self
+
+
+class EscalationLevel(Strict):
+    """One rung of the scenario's single escalation scale."""
+
+    level: Annotated[int, Field(ge=0, le=100)]
+    id: Ident
+    label: Prose
+
+
+Visibility = Literal["public", "private"] | list[Ident]
+
+
+class Message(Strict):
+    """A letter or statement that takes time to arrive. The engine keeps two derived
+    booleans per message, ``<id>_sent`` and ``<id>_received``, for conditions to use."""
+
+    id: Ident
+    sender: Ident
+    to: Annotated[list[Ident], Field(min_length=1)]
+    public: bool = False
+    delay: Expression = "0"
+    terms: list[Ident] = Field(default_factory=list)
+    summary: Prose
+    cite: Cites
+
+
+class Action(Strict):
+    """An option of one actor: when it is available, what it changes, who sees it."""
+
+    id: Ident
+    actor: Ident
+    label: Prose
+    summary: Prose
+    when: Expression = "true"
+    effects: list[Expression] = Field(default_factory=list)
+    escalation: Annotated[int, Field(ge=0, le=100)] = 0
+    visibility: Visibility = "public"
+    sends: Ident | None = None
+    cite: Cites
+
+
+class Event(Strict):
+    """Something that happens to the crisis rather than being chosen.
+
+    ``rule``: fires on every turn its condition holds; ``chance``: fires with probability
+    ``hazard`` per turn while its condition holds. ``once`` events fire at most once.
+    """
+
+    id: Ident
+    label: Prose
+    summary: Prose
+    kind: Literal["rule", "chance"]
+    when: Expression = "true"
+    hazard: Expression | None = None
+    once: bool = True
+    effects: list[Expression] = Field(default_factory=list)
+    escalation: Annotated[int, Field(ge=0, le=100)] | None = None
+    incident: bool = False
+    visibility: Visibility = "public"
+    cite: Cites
+
+    @model_validator(mode="after")
+    def _hazard(self) -> Event:
+        if self.kind == "chance" and self.hazard is None:
+            raise ValueError("a chance event needs `hazard`: its probability per turn")
+        if self.kind == "rule" and self.hazard is not None:
+            raise ValueError("a rule event fires whenever `when` holds; remove `hazard`")
+        return self
+
+
+class Outcome(Strict):
+    """How a crisis can end, and what it is worth to each actor.
+
+    Outcomes are tested in file order each turn; the first whose condition holds ends the
+    crisis. The outcome marked ``default`` ends a crisis that reaches the last turn.
+    """
+
+    id: Ident
+    label: Prose
+    summary: Prose
+    when: Expression = "false"
+    default: bool = False
+    escalation: Annotated[int, Field(ge=0, le=100)] = 0
+    payoffs: dict[Ident, float | Expression]
+    cite: Cites
+
+
+class TrackEntry(Strict):
+    """One documented choice or occurrence on the historical path.
+
+    ``until`` repeats the action every turn from ``date`` to ``until`` (a standing
+    policy). ``half`` places it in the morning or evening turn of its day.
+    """
+
+    date: dt.date
+    half: Literal["am", "pm"] | None = None
+    until: dt.date | None = None
+    actor: Ident | None = None
+    action: Ident | None = None
+    event: Ident | None = None
+    summary: Prose
+    note: str | None = None
+    cite: Cites
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> TrackEntry:
+        if (self.action is None) == (self.event is None):
+            raise ValueError("a track entry names exactly one of `action` or `event`")
+        if self.action is not None and self.actor is None:
+            raise ValueError("a track entry with an `action` needs the `actor` who took it")
+        if self.until is not None and self.until < self.date:
+            raise ValueError("`until` is before `date`; a standing action must run forward")
+        return self
+
+
+class Metadata(Strict):
+    id: ScenarioIdent
+    version: Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")]
+    title: Prose
+    summary: Prose
+    period: Period
+    authors: list[str] = Field(default_factory=list)
+
+
+class ScenarioSpec(Strict):
+    """A whole scenario file."""
+
+    scenario: Metadata
+    clock: Clock
+    sources: Annotated[list[Source], Field(min_length=1)]
+    actors: Annotated[list[Actor], Field(min_length=1)]
+    escalation: Annotated[list[EscalationLevel], Field(min_length=2)]
+    variables: Annotated[list[Variable], Field(min_length=1)]
+    parameters: list[Parameter] = Field(default_factory=list)
+    messages: list[Message] = Field(default_factory=list)
+    actions: Annotated[list[Action], Field(min_length=1)]
+    events: list[Event] = Field(default_factory=list)
+    outcomes: Annotated[list[Outcome], Field(min_length=1)]
+    history: list[TrackEntry] = Field(default_factory=list)
+
+
+def words(text: str) -> list[str]:
+    """Lower-case word tokens, as the anchor checker compares them."""
+    return re.findall(r"[a-z0-9]+", text.lower())
