@@ -14,7 +14,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from crisislab.scenario.expr import (
     Const,
@@ -23,6 +23,7 @@ from crisislab.scenario.expr import (
     NameInfo,
     Namespace,
     Node,
+    names_in,
     parse_effect,
     parse_expression,
 )
@@ -256,6 +257,7 @@ class Compiler:
         events = self.compile_events(ns, levels)
         outcomes = self.compile_outcomes(ns, levels)
         self.check_actors(actions)
+        self.check_information(variables, actions)
         track = self.compile_track(actions, events)
         if not self.problems:
             self.check_reachable(variables, actions, events, params)
@@ -298,7 +300,7 @@ class Compiler:
                 for i, item in enumerate(obj):
                     walk(item, (*path, i))
                 return
-            if not hasattr(obj, "model_fields"):
+            if not isinstance(obj, BaseModel):
                 return
             for name in type(obj).model_fields:
                 value = getattr(obj, name)
@@ -511,6 +513,34 @@ class Compiler:
                 self.fail((*path, "default_action"),
                           f"the default action '{actor.default_action}' has a condition",
                           "a default action must always be available: set its `when: true`")
+
+    def check_information(self, variables: list[VariableRule],
+                          actions: list[ActionRule]) -> None:
+        """What an actor may see, and which options it has, must be decided by what it
+        always sees; otherwise the observation itself would leak hidden state."""
+        always = {a: {v.id for v in variables if v.observers.get(a) is True}
+                  for a in self.actor_ids}
+        names = {v.id for v in variables}
+        for i, v in enumerate(self.spec.variables):
+            rule = variables[i].observers
+            for actor, cond in rule.items():
+                if isinstance(cond, bool):
+                    continue
+                hidden = sorted((names_in(cond) & names) - always[actor])
+                if hidden:
+                    self.fail(("variables", i, "observed_by", actor),
+                              f"whether '{actor}' sees '{v.id}' depends on "
+                              f"{', '.join(hidden)}, which '{actor}' does not always see",
+                              f"base the condition on what '{actor}' always observes")
+        for a in actions:
+            hidden = sorted((names_in(a.when) & names) - always[a.actor])
+            if hidden:
+                i = next(j for j, x in enumerate(self.spec.actions) if x.id == a.id)
+                self.fail(("actions", i, "when"),
+                          f"whether '{a.actor}' may take '{a.id}' depends on "
+                          f"{', '.join(hidden)}, which '{a.actor}' does not always see",
+                          f"make those variables observed by '{a.actor}', or base the "
+                          "condition on what it knows")
 
     def compile_track(self, actions: list[ActionRule],
                       events: list[EventRule]) -> list[TrackStep]:

@@ -1,0 +1,71 @@
+"""Agents by name, as the command line names them: ``--agent usa=hawk``.
+
+Each entry maps a name to ``module:Class``; the class is built as
+``Class(scenario, actor, **options)``. Options come after a colon:
+``--agent usa=hawk:resolve=0.8``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from crisislab.agents.base import Agent
+from crisislab.scenario.model import Scenario
+
+AGENTS: dict[str, str] = {
+    "historical": "crisislab.agents.historical:HistoricalAgent",
+    "scripted": "crisislab.agents.historical:ScriptedAgent",
+    "random": "crisislab.agents.historical:RandomAgent",
+}
+
+
+class AgentSpecError(ValueError):
+    """A bad ``--agent`` option; the message says what and how to fix it."""
+
+
+def agent_class(name: str) -> type:
+    if name not in AGENTS:
+        raise AgentSpecError(f"unknown agent '{name}'; the agents are: {', '.join(AGENTS)}")
+    module, cls = AGENTS[name].split(":")
+    return getattr(importlib.import_module(module), cls)  # type: ignore[no-any-return]
+
+
+def _value(text: str) -> Any:
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return {"true": True, "false": False}.get(text.lower(), text)
+
+
+def make_agent(spec: str, scenario: Scenario, actor: str) -> Agent:
+    """Build the agent named by ``spec`` (``name`` or ``name:key=value,key=value``)."""
+    name, _, rest = spec.partition(":")
+    options: dict[str, Any] = {}
+    for part in filter(None, rest.split(",")):
+        key, eq, value = part.partition("=")
+        if not eq or not key:
+            raise AgentSpecError(f"agent option '{part}' is not key=value")
+        options[key.strip()] = _value(value.strip())
+    cls = agent_class(name.strip())
+    try:
+        return cls(scenario, actor, **options)  # type: ignore[no-any-return]
+    except TypeError as e:
+        raise AgentSpecError(f"agent '{name}' does not take these options: {e}") from None
+
+
+def parse_seats(options: list[str], scenario: Scenario) -> dict[str, Agent]:
+    """``["usa=hawk", "ussr=historical"]`` -> agents for those actors."""
+    seats: dict[str, Agent] = {}
+    for opt in options:
+        actor, eq, spec = opt.partition("=")
+        if not eq:
+            raise AgentSpecError(f"'{opt}' should be ACTOR=AGENT, e.g. usa=historical")
+        actor = actor.strip()
+        if actor not in scenario.players:
+            raise AgentSpecError(f"'{actor}' is not an acting actor of {scenario.id}; "
+                                 f"use one of: {', '.join(scenario.players)}")
+        seats[actor] = make_agent(spec.strip(), scenario, actor)
+    return seats

@@ -1,0 +1,96 @@
+"""Invariants that must hold for any seed and any parameters in their ranges."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crisislab.agents.historical import RandomAgent
+from crisislab.engine.engine import Engine
+from crisislab.engine.run import run_batch
+from crisislab.scenario.loader import builtin_ids, load_scenario
+from crisislab.scenario.model import Scenario
+from tests.strategies import parameter_values, seeds
+
+MINI = Path(__file__).parent / "data" / "mini.yaml"
+SCENARIOS = [str(MINI), *builtin_ids()]
+
+
+def _load(ref: str) -> Scenario:
+    return load_scenario(ref)
+
+
+def check_bounds(sc: Scenario, values: np.ndarray) -> None:
+    for v in sc.variables:
+        row = values[v.index]
+        assert (row >= v.low).all() and (row <= v.high).all(), v.id
+        if v.type in ("int", "enum", "bool"):
+            assert np.array_equal(row, np.rint(row)), v.id
+
+
+@pytest.mark.parametrize("ref", SCENARIOS)
+@settings(max_examples=40, deadline=None)
+@given(data=st.data(), seed=seeds)
+def test_bounds_never_broken(ref: str, data: st.DataObject, seed: int) -> None:
+    sc = _load(ref)
+    sc = sc.with_parameters(**data.draw(parameter_values(sc)))
+    engine = Engine(sc)
+    state = engine.reset(64, seed)
+    agents = {a: RandomAgent(sc, a) for a in sc.players}
+    check_bounds(sc, state.values)
+    while not state.done.all():
+        engine.step(state, {a: agents[a].act(engine.observe(state, a)) for a in sc.players})
+        check_bounds(sc, state.values)
+        assert (state.peak >= state.escalation).all()
+    assert (state.outcome >= 0).all()
+    assert (state.end_turn < len(sc.clock)).all()
+
+
+@pytest.mark.parametrize("ref", SCENARIOS)
+@settings(max_examples=25, deadline=None)
+@given(seed=seeds, i=st.integers(min_value=0, max_value=9_000))
+def test_crisis_alone_equals_crisis_in_batch(ref: str, seed: int, i: int) -> None:
+    sc = _load(ref)
+    agents = {a: RandomAgent(sc, a) for a in sc.players}
+    ids = np.arange(i - i % 16, i - i % 16 + 16)
+    batch = run_batch(sc, agents, 16, seed=seed, crisis_ids=ids)
+    alone = run_batch(sc, agents, 1, seed=seed, crisis_ids=np.array([i]))
+    j = i % 16
+    assert alone.outcome[0] == batch.outcome[j]
+    assert alone.end_turn[0] == batch.end_turn[j]
+    assert np.array_equal(alone.payoffs[:, 0], batch.payoffs[:, j])
+
+
+@pytest.mark.parametrize("ref", SCENARIOS)
+@settings(max_examples=25, deadline=None)
+@given(seed=seeds, actor_index=st.integers(min_value=0, max_value=10), turns=st.integers(0, 40))
+def test_observations_never_depend_on_hidden_values(ref: str, seed: int, actor_index: int,
+                                                    turns: int) -> None:
+    """Two crises that differ only in what an actor cannot see look the same to it."""
+    sc = _load(ref)
+    actor = sc.actors[actor_index % len(sc.actors)]
+    engine = Engine(sc)
+    state = engine.reset(1, seed)
+    agents = {a: RandomAgent(sc, a) for a in sc.players}
+    for _ in range(turns):
+        if state.done.all():
+            break
+        engine.step(state, {a: agents[a].act(engine.observe(state, a)) for a in sc.players})
+    if state.done.all():
+        return
+    twin = state.select(np.array([0, 0]))
+    obs = engine.observe(twin, actor)
+    rng = np.random.default_rng(seed)
+    for v in sc.variables:
+        if v.derived or v.id in obs.known and obs.known[v.id][1]:
+            continue
+        # scramble a value the actor cannot see now, in crisis 1 only
+        twin.values[v.index, 1] = rng.choice(np.arange(v.low, v.high + 1)) \
+            if v.type != "float" else rng.uniform(v.low, v.high)
+    after = engine.observe(twin, actor)
+    assert after.row(1) == obs.row(0)
+    assert np.array_equal(after.legal[1], obs.legal[0])
