@@ -162,6 +162,11 @@ def sources_check(
         raise typer.Exit(1)
 
 
+# ---- sub-commands of other modules (one line each) ------------------------------------
+# (each module defines a typer app or a register(app) function; keep this block sorted)
+# ---- end of sub-commands ------------------------------------------------------------
+
+
 def main() -> None:
     """Entry point: no input may end in a traceback."""
     try:

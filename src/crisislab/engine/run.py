@@ -78,3 +78,22 @@ def run_batch(scenario: Scenario, agents: Mapping[str, Agent], n: int, seed: int
         end_turn=state.end_turn.copy(), peak_escalation=state.peak.copy(),
         payoffs=state.payoffs.copy(), outcome_ids=tuple(o.id for o in scenario.outcomes),
     )
+
+
+def run_onward(scenario: Scenario, state: BatchState, agents: Mapping[str, Agent], n: int,
+               seed: int = 0, row: int = 0, chance: ChanceMode = "free") -> BatchResult:
+    """Run ``n`` crises onward from crisis ``row`` of ``state`` (say, a game in progress):
+    each copy gets its own random stream from ``seed``, so the estimate is reproducible."""
+    from crisislab.engine.streams import CrisisStreams
+
+    engine = Engine(scenario, chance=chance)
+    seated = complete_agents(scenario, agents)
+    streams = CrisisStreams(seed, np.arange(n, dtype=np.int64))
+    batch = state.select(np.array([row])).tiled(streams)
+    play_out(engine, batch, seated)
+    return BatchResult(
+        scenario=scenario.id, version=scenario.version, content_hash=scenario.content_hash,
+        seed=seed, crisis_ids=streams.crisis_ids.copy(), outcome=batch.outcome.copy(),
+        end_turn=batch.end_turn.copy(), peak_escalation=batch.peak.copy(),
+        payoffs=batch.payoffs.copy(), outcome_ids=tuple(o.id for o in scenario.outcomes),
+    )
