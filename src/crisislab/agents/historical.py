@@ -43,7 +43,7 @@ class HistoricalAgent:
         planned = self.plan.get(observation.turn)
         if planned is None:
             return base
-        return np.where(observation.legal[:, planned], planned, base)
+        return np.where(observation.is_legal(planned), planned, base)
 
 
 class ScriptedAgent:

@@ -102,9 +102,14 @@ class Engine:
     # ---- set-up -------------------------------------------------------------------------
 
     def reset(self, n: int, seed: int | np.random.SeedSequence = 0,
-              crisis_ids: np.ndarray | None = None, start_turn: int | None = None) -> BatchState:
+              crisis_ids: np.ndarray | None = None, start_turn: int | None = None,
+              lumped: bool = False) -> BatchState:
         """A fresh batch of ``n`` crises (crisis ids ``0..n-1`` unless given) at the
-        scenario's start, or at ``start_turn`` reached along the historical track."""
+        scenario's start, or at ``start_turn`` reached along the historical track.
+
+        ``lumped`` steps crises that share a history as one row (see
+        :class:`BatchState`); it is exact, and right whenever every agent is
+        deterministic given what it observes."""
         ids = np.arange(n, dtype=np.int64) if crisis_ids is None else np.asarray(crisis_ids)
         streams = CrisisStreams(seed, ids)
         sc = self.scenario
@@ -112,6 +117,8 @@ class Engine:
         state = BatchState.initial(sc, streams, turn=0)
         if start > 0:
             state = self._fast_forward(start, streams)
+        if lumped:
+            state = state.lump()
         self._begin_turn(state)
         return state
 
@@ -156,35 +163,12 @@ class Engine:
 
     def observe(self, state: BatchState, actor: str) -> Observation:
         """What ``actor`` can know now: the variables it observes (NaN where hidden), the
-        actions and events of last turn it saw, and its own options."""
-        env = self.env(state)
-        values: dict[str, np.ndarray] = {}
-        known: dict[str, np.ndarray] = {}
-        for v in self.scenario.variables:
-            rule = v.observers.get(actor)
-            if rule is None or rule is False:
-                continue
-            mask = (np.ones(state.n, dtype=bool) if rule is True
-                    else np.broadcast_to(np.asarray(evaluate(rule, env), dtype=bool),
-                                         (state.n,)).copy())
-            known[v.id] = mask
-            values[v.id] = np.where(mask, state.values[v.index], np.nan)
-        seen_actions: dict[str, np.ndarray] = {}
-        for other, chosen in state.last_actions.items():
-            rules = self.actions_by_actor[other]
-            visible = np.array([actor in a.seen_by for a in rules] + [False], dtype=bool)
-            seen_actions[other] = np.where(visible[chosen], chosen, -1)
-        seen_events = {e.id: state.last_events[e.index].copy()
-                       for e in self.scenario.events if actor in e.seen_by}
-        stream = AGENT_STREAM_BASE + self.scenario.actors.index(actor) * 4096
-        return Observation(
-            actor=actor, turn=state.turn,
-            label=self.scenario.clock.turns[min(state.turn, self.n_turns - 1)].label,
-            actions=tuple(a.id for a in self.actions_by_actor[actor]),
-            legal=self.legal(state, actor, env), values=values, known=known,
-            seen_actions=seen_actions, seen_events=seen_events, active=~state.done,
-            streams=state.streams, stream=stream,
-        )
+        actions and events of last turn it saw, and its own options (computed lazily)."""
+        return Observation(self, state, actor, self.env(state))
+
+    def agent_stream(self, actor: str) -> int:
+        """The first random stream of ``actor``'s agent (4096 draws per turn apart)."""
+        return AGENT_STREAM_BASE + self.scenario.actors.index(actor) * 4096
 
     # ---- one turn ------------------------------------------------------------------------
 
@@ -201,26 +185,29 @@ class Engine:
         state.escalation[:] = 0.0
         result = StepResult(t, {}, np.zeros((len(sc.events), state.n), dtype=bool),
                             np.zeros(state.n, dtype=bool))
-        # 2. choices, checked against what is available
+        # 2. choices, checked against what is available (only the actions chosen)
         chosen: dict[str, np.ndarray] = {}
         for actor in self.players:
-            legal = self.legal(state, actor, env)
             raw = choices.get(actor)
             if raw is None:
                 raise IllegalAction(f"no action given for '{actor}'")
-            pick = np.broadcast_to(np.asarray(raw, dtype=np.int64), (state.n,))
-            k = legal.shape[1]
-            bad = active & ((pick < 0) | (pick >= k))
-            safe = np.clip(pick, 0, k - 1)
-            bad |= active & ~legal[np.arange(state.n), safe]
-            if bad.any():
-                i = int(np.flatnonzero(bad)[0])
-                name = self.actions_by_actor[actor][int(safe[i])].id if 0 <= pick[i] < k else pick[i]
-                raise IllegalAction(
-                    f"'{actor}' chose '{name}' in crisis {int(state.streams.crisis_ids[i])} "
-                    f"at {sc.clock.turns[t].label}, where it is not available"
-                )
-            chosen[actor] = np.where(active, pick, -1)
+            rules = self.actions_by_actor[actor]
+            pick = np.where(active, np.broadcast_to(np.asarray(raw, dtype=np.int64),
+                                                    (state.n,)), -1)
+            for local in np.unique(pick[active]):
+                rows = np.flatnonzero(pick == local)
+                ok = 0 <= local < len(rules) and bool(np.all(np.broadcast_to(np.asarray(
+                    evaluate(rules[int(local)].when, _SubEnv(env, rows)), dtype=bool),
+                    (rows.size,))))
+                if not ok:
+                    name = rules[int(local)].id if 0 <= local < len(rules) else int(local)
+                    crisis = int(np.flatnonzero(state.per_crisis(pick) == local)[0])
+                    raise IllegalAction(
+                        f"'{actor}' chose '{name}' in crisis "
+                        f"{int(state.streams.crisis_ids[crisis])} at {sc.clock.turns[t].label}, "
+                        "where it is not available"
+                    )
+            chosen[actor] = pick
         # 3. effects, in actor order
         for actor in self.players:
             for a in self.actions_by_actor[actor]:
@@ -240,17 +227,31 @@ class Engine:
         # 4. events, in file order
         forced = self.forced.get(t, set())
         for e in sc.events:
+            active = ~state.done
             cond = np.broadcast_to(np.asarray(evaluate(e.when, env), dtype=bool), (state.n,))
             eligible = active & cond
             if e.once:
                 eligible &= ~state.fired[e.index]
+            if not eligible.any():
+                continue
             if e.kind == "chance":
                 if self.chance == "history":
                     fire = eligible & (e.index in forced)
                 else:
                     assert e.hazard is not None
-                    hazard = np.clip(np.asarray(evaluate(e.hazard, env), dtype=np.float64), 0, 1)
-                    fire = eligible & (state.streams.uniform(t, e.index) < hazard)
+                    hazard = np.broadcast_to(np.clip(np.asarray(
+                        evaluate(e.hazard, env), dtype=np.float64), 0, 1), (state.n,))
+                    if state.row_of is None:
+                        fire = eligible & (state.streams.uniform(t, e.index) < hazard)
+                    else:
+                        fire, parents = self._chance_split(state, e.index, eligible, hazard, t)
+                        if parents.size:
+                            env = self.env(state)
+                            result.events = np.concatenate(
+                                [result.events, result.events[:, parents]], axis=1)
+                            result.ended = np.concatenate([result.ended, result.ended[parents]])
+                            chosen = {a: np.concatenate([c, c[parents]])
+                                      for a, c in chosen.items()}
             else:
                 fire = eligible
             rows = np.flatnonzero(fire)
@@ -303,6 +304,43 @@ class Engine:
             new = bound(var, np.broadcast_to(value, (rows.size,)))
             state.values[var.index, rows] = new
             sub.cache[eff.target] = new
+
+    def _chance_split(self, state: BatchState, event: int, eligible: np.ndarray,
+                      hazard: np.ndarray, t: int) -> tuple[np.ndarray, np.ndarray]:
+        """Draw a lumped batch's chance event crisis by crisis. Rows where only some
+        crises fire are split: the firing crises move to a new copy of their row.
+        Returns the rows that fire and the parents of the rows added."""
+        assert state.row_of is not None and state.sizes is not None
+        live = eligible & (hazard > 0)
+        if not live.any():
+            return np.zeros(state.n, dtype=bool), np.zeros(0, dtype=np.int64)
+        row_of = state.row_of
+        if live.all():
+            candidates = None
+            draws = state.streams.uniform(t, event)
+            fired = np.flatnonzero(draws < hazard[row_of])
+        else:
+            candidates = np.flatnonzero(live[row_of])
+            draws = state.streams.uniform(t, event, rows=candidates)
+            fired = candidates[draws < hazard[row_of[candidates]]]
+        if fired.size == 0:
+            return np.zeros(state.n, dtype=bool), np.zeros(0, dtype=np.int64)
+        sources = row_of[fired]
+        count = np.bincount(sources, minlength=state.n)
+        whole = (count > 0) & (count == state.sizes)
+        parents = np.flatnonzero((count > 0) & (count < state.sizes))
+        new_rows = state.append_rows(parents)
+        if parents.size:
+            target = np.full(state.n, -1, dtype=np.int64)
+            target[parents] = new_rows
+            moving = target[sources] >= 0
+            row_of[fired[moving]] = target[sources[moving]]
+            state.sizes[parents] -= count[parents]
+            state.sizes[new_rows] = count[parents]
+        fire = np.zeros(state.n, dtype=bool)
+        fire[: whole.size] = whole
+        fire[new_rows] = True
+        return fire, parents
 
     def _send(self, state: BatchState, message: str, rows: np.ndarray, t: int) -> None:
         m_index = next(i for i, m in enumerate(self.scenario.messages) if m.id == message)

@@ -1,45 +1,135 @@
-"""What one actor can know at one turn, for every crisis of a batch."""
+"""What one actor can know at one turn, for every crisis of a batch.
+
+Observations are computed lazily: a batch of a million crises should not build every
+masked variable for an agent that reads two of them. An observation belongs to its turn;
+reading it after the state has moved on is an error rather than a silent leak of the
+next turn's state.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Callable, Mapping
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from crisislab.engine.streams import CrisisStreams
+from crisislab.scenario.expr import Node, Value, evaluate
+
+if TYPE_CHECKING:
+    from crisislab.engine.engine import Engine
+    from crisislab.engine.state import BatchState
 
 
-@dataclass(frozen=True)
+class StaleObservation(RuntimeError):
+    """An observation was read after the crisis moved to another turn."""
+
+
 class Observation:
-    """An actor's view. ``values`` holds only variables the actor can ever observe, with
-    NaN in crises where it cannot see them now (``known`` says which). ``seen_actions``
-    gives, per actor, the local index of the action it took last turn, or -1 where this
-    actor could not see it. Stochastic agents draw from :meth:`uniform`, their own stream
-    of the crisis's random numbers, never from a generator of their own."""
+    """An actor's view of a batch.
 
-    actor: str
-    turn: int
-    label: str
-    actions: tuple[str, ...]
-    legal: np.ndarray
-    values: dict[str, np.ndarray]
-    known: dict[str, np.ndarray]
-    seen_actions: dict[str, np.ndarray]
-    seen_events: dict[str, np.ndarray]
-    active: np.ndarray
-    streams: CrisisStreams
-    stream: int
+    ``values`` holds only variables the actor can ever observe, with NaN in crises where
+    it cannot see them now (``known`` says which). ``legal`` is (N, k) over the actor's
+    ``actions``. ``seen_actions`` gives, per actor, the local index of the action it took
+    last turn, or -1 where this actor could not see it; ``seen_events`` the events of
+    last turn it saw. Stochastic agents draw from :meth:`uniform`, their own stream of the
+    crisis's random numbers, never from a generator of their own.
+    """
+
+    def __init__(self, engine: Engine, state: BatchState, actor: str,
+                 env: Mapping[str, Value]) -> None:
+        sc = engine.scenario
+        self.actor = actor
+        self.turn = state.turn
+        self.label = sc.clock.turns[min(state.turn, len(sc.clock) - 1)].label
+        self._engine = engine
+        self._state = state
+        self._env = env
+        self._rules = engine.actions_by_actor[actor]
+        self.actions: tuple[str, ...] = tuple(a.id for a in self._rules)
+        self.active: np.ndarray = ~state.done
+        self.stream = engine.agent_stream(actor)
+        self._columns: dict[int, np.ndarray] = {}
+
+    def _check(self) -> None:
+        if self._state.turn != self.turn:
+            raise StaleObservation(
+                f"this observation of '{self.actor}' is from turn {self.turn}; the crisis "
+                f"is now at turn {self._state.turn}: observe again"
+            )
 
     @property
     def n(self) -> int:
-        return int(self.legal.shape[0])
+        return self._state.n
+
+    def is_legal(self, local: int) -> np.ndarray:
+        """(N,) availability of one of the actor's actions."""
+        if local not in self._columns:
+            self._check()
+            cond = np.asarray(evaluate(self._rules[local].when, self._env), dtype=bool)
+            self._columns[local] = np.broadcast_to(cond, (self.n,)) & self.active
+        return self._columns[local]
+
+    @cached_property
+    def legal(self) -> np.ndarray:
+        """(N, k) availability of all the actor's actions; nothing in ended crises."""
+        out = np.zeros((self.n, len(self._rules)), dtype=bool)
+        for a in self._rules:
+            out[:, a.local] = self.is_legal(a.local)
+        return out
+
+    @cached_property
+    def known(self) -> Mapping[str, np.ndarray]:
+        return _LazyMap(self._observed(), self._mask)
+
+    @cached_property
+    def values(self) -> Mapping[str, np.ndarray]:
+        return _LazyMap(self._observed(), self._value)
+
+    def _observed(self) -> dict[str, Node | bool]:
+        return {v.id: v.observers[self.actor] for v in self._engine.scenario.variables
+                if v.observers.get(self.actor) not in (None, False)}
+
+    def _mask(self, name: str) -> np.ndarray:
+        self._check()
+        rule = self._engine.scenario.variable(name).observers[self.actor]
+        if rule is True:
+            return np.ones(self.n, dtype=bool)
+        assert not isinstance(rule, bool)
+        return np.broadcast_to(np.asarray(evaluate(rule, self._env), dtype=bool),
+                               (self.n,)).copy()
+
+    def _value(self, name: str) -> np.ndarray:
+        self._check()
+        v = self._engine.scenario.variable(name)
+        return np.where(self.known[name], self._state.values[v.index], np.nan)
+
+    @cached_property
+    def seen_actions(self) -> dict[str, np.ndarray]:
+        self._check()
+        out: dict[str, np.ndarray] = {}
+        for other, chosen in self._state.last_actions.items():
+            rules = self._engine.actions_by_actor[other]
+            visible = np.array([self.actor in a.seen_by for a in rules] + [False], dtype=bool)
+            out[other] = np.where(visible[chosen], chosen, -1)
+        return out
+
+    @cached_property
+    def seen_events(self) -> dict[str, np.ndarray]:
+        self._check()
+        return {e.id: self._state.last_events[e.index].copy()
+                for e in self._engine.scenario.events if self.actor in e.seen_by}
 
     def uniform(self, draw: int = 0) -> np.ndarray:
         """Per-crisis uniforms in [0, 1) for this actor, turn and ``draw`` number."""
         if not 0 <= draw < 4096:
             raise ValueError("draw must be in 0..4095")
-        return self.streams.uniform(self.turn, self.stream + draw)
+        if self._state.lumped:
+            raise RuntimeError(
+                "a lumped batch steps many crises as one row, so an agent that draws "
+                "chance cannot run on it; declare the agent `stochastic = True`"
+            )
+        return self._state.streams.uniform(self.turn, self.stream + draw)
 
     def row(self, i: int = 0) -> dict[str, Any]:
         """Crisis ``i``'s view as plain data (for people, language models and tests)."""
@@ -47,8 +137,30 @@ class Observation:
             "actor": self.actor,
             "turn": self.turn,
             "date": self.label,
-            "state": {k: float(v[i]) for k, v in self.values.items() if self.known[k][i]},
+            "state": {k: float(self.values[k][i]) for k in self.values if self.known[k][i]},
             "legal": [a for a, ok in zip(self.actions, self.legal[i], strict=True) if ok],
             "seen_actions": {k: int(v[i]) for k, v in self.seen_actions.items()},
             "seen_events": sorted(k for k, v in self.seen_events.items() if v[i]),
         }
+
+
+class _LazyMap(Mapping[str, np.ndarray]):
+    """A read-only mapping whose values are computed on first access."""
+
+    def __init__(self, keys: Mapping[str, Any], compute: Callable[[str], np.ndarray]) -> None:
+        self._keys = keys
+        self._compute = compute
+        self._cache: dict[str, np.ndarray] = {}
+
+    def __getitem__(self, key: str) -> np.ndarray:
+        if key not in self._keys:
+            raise KeyError(key)
+        if key not in self._cache:
+            self._cache[key] = self._compute(key)
+        return self._cache[key]
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._keys)
+
+    def __len__(self) -> int:
+        return len(self._keys)

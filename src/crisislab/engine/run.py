@@ -70,13 +70,22 @@ def run_batch(scenario: Scenario, agents: Mapping[str, Agent], n: int, seed: int
     """Run ``n`` crises to their end (crisis ids ``0..n-1`` unless given)."""
     engine = Engine(scenario, chance=chance)
     seated = complete_agents(scenario, agents)
-    state = engine.reset(n, seed, crisis_ids=crisis_ids, start_turn=start_turn)
+    lumped = not any(getattr(a, "stochastic", True) for a in seated.values())
+    state = engine.reset(n, seed, crisis_ids=crisis_ids, start_turn=start_turn, lumped=lumped)
     play_out(engine, state, seated)
+    return result_of(scenario, state, seed)
+
+
+def result_of(scenario: Scenario, state: BatchState, seed: int) -> BatchResult:
+    """The per-crisis results of a finished batch (lumped or not)."""
     return BatchResult(
         scenario=scenario.id, version=scenario.version, content_hash=scenario.content_hash,
-        seed=seed, crisis_ids=state.streams.crisis_ids.copy(), outcome=state.outcome.copy(),
-        end_turn=state.end_turn.copy(), peak_escalation=state.peak.copy(),
-        payoffs=state.payoffs.copy(), outcome_ids=tuple(o.id for o in scenario.outcomes),
+        seed=seed, crisis_ids=state.streams.crisis_ids.copy(),
+        outcome=state.per_crisis(state.outcome).copy(),
+        end_turn=state.per_crisis(state.end_turn).copy(),
+        peak_escalation=state.per_crisis(state.peak).copy(),
+        payoffs=state.per_crisis(state.payoffs).copy(),
+        outcome_ids=tuple(o.id for o in scenario.outcomes),
     )
 
 
@@ -90,10 +99,7 @@ def run_onward(scenario: Scenario, state: BatchState, agents: Mapping[str, Agent
     seated = complete_agents(scenario, agents)
     streams = CrisisStreams(seed, np.arange(n, dtype=np.int64))
     batch = state.select(np.array([row])).tiled(streams)
+    if not any(getattr(a, "stochastic", True) for a in seated.values()):
+        batch = batch.lump()
     play_out(engine, batch, seated)
-    return BatchResult(
-        scenario=scenario.id, version=scenario.version, content_hash=scenario.content_hash,
-        seed=seed, crisis_ids=streams.crisis_ids.copy(), outcome=batch.outcome.copy(),
-        end_turn=batch.end_turn.copy(), peak_escalation=batch.peak.copy(),
-        payoffs=batch.payoffs.copy(), outcome_ids=tuple(o.id for o in scenario.outcomes),
-    )
+    return result_of(scenario, batch, seed)

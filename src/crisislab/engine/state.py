@@ -1,83 +1,146 @@
-"""The position of a batch of running crises: numpy arrays, one column per crisis."""
+"""The position of a batch of running crises: numpy arrays, one column per row."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 from crisislab.engine.streams import CrisisStreams
 from crisislab.scenario.model import Scenario
 
+# per-row arrays; the row is always the last axis
+ROW_FIELDS = ("values", "done", "outcome", "end_turn", "escalation", "peak", "fired",
+              "sent_turn", "payoffs", "last_events")
 
-@dataclass
+
+class _Rows:
+    """A per-row array kept with spare capacity, so that adding rows is amortised O(1);
+    reading it gives a view of the rows in use."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.slot = "_" + name
+
+    def __get__(self, obj: Any, objtype: type | None = None) -> np.ndarray:
+        return getattr(obj, self.slot)[..., : obj._n]  # type: ignore[no-any-return]
+
+    def __set__(self, obj: Any, value: np.ndarray) -> None:
+        setattr(obj, self.slot, value)
+
+
 class BatchState:
     """Everything that changes during a run, for N crises at once.
 
-    ``values`` is (variables, N); ``outcome`` and ``end_turn`` are -1 while a crisis runs.
+    The arrays have one column per *row*. Unlumped, row i is crisis i. Lumped
+    (``row_of`` set), a row stands for every crisis that has lived the same history so
+    far: crises played by deterministic agents differ only where chance split them, so a
+    million crises are stepped as a few thousand rows, and a row is split when an event
+    fires for some of its crises and not others. ``row_of`` maps each crisis to its row
+    and ``sizes`` counts each row's crises. ``values`` is (variables, rows); ``outcome``
+    and ``end_turn`` are -1 while a crisis runs.
     """
 
-    turn: int
-    values: np.ndarray
-    done: np.ndarray
-    outcome: np.ndarray
-    end_turn: np.ndarray
-    escalation: np.ndarray
-    peak: np.ndarray
-    fired: np.ndarray
-    sent_turn: np.ndarray
-    payoffs: np.ndarray
-    streams: CrisisStreams
-    last_actions: dict[str, np.ndarray] = field(default_factory=dict)
-    last_events: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
+    values = _Rows()
+    done = _Rows()
+    outcome = _Rows()
+    end_turn = _Rows()
+    escalation = _Rows()
+    peak = _Rows()
+    fired = _Rows()
+    sent_turn = _Rows()
+    payoffs = _Rows()
+    last_events = _Rows()
+
+    def __init__(self, turn: int, streams: CrisisStreams, arrays: dict[str, np.ndarray],
+                 last_actions: dict[str, np.ndarray] | None = None,
+                 row_of: np.ndarray | None = None, sizes: np.ndarray | None = None) -> None:
+        self.turn = turn
+        self.streams = streams
+        self._n = int(arrays["values"].shape[-1])
+        for name in ROW_FIELDS:
+            setattr(self, name, arrays[name])
+        self.last_actions: dict[str, np.ndarray] = last_actions or {}
+        self.row_of = row_of
+        self.sizes = sizes
 
     @property
     def n(self) -> int:
-        return int(self.values.shape[1])
+        """Number of rows (crises, unless lumped)."""
+        return self._n
+
+    @property
+    def n_crises(self) -> int:
+        return len(self.streams)
+
+    @property
+    def lumped(self) -> bool:
+        return self.row_of is not None
 
     @classmethod
     def initial(cls, scenario: Scenario, streams: CrisisStreams, turn: int = 0) -> BatchState:
         n = len(streams)
         values = np.array([[v.initial] for v in scenario.variables], dtype=np.float64)
-        return cls(
-            turn=turn,
-            values=np.repeat(values, n, axis=1),
-            done=np.zeros(n, dtype=bool),
-            outcome=np.full(n, -1, dtype=np.int16),
-            end_turn=np.full(n, -1, dtype=np.int32),
-            escalation=np.zeros(n),
-            peak=np.zeros(n),
-            fired=np.zeros((len(scenario.events), n), dtype=bool),
-            sent_turn=np.full((len(scenario.messages), n), -1, dtype=np.int32),
-            payoffs=np.zeros((len(scenario.actors), n)),
-            streams=streams,
-            last_events=np.zeros((len(scenario.events), n), dtype=bool),
-        )
+        return cls(turn, streams, {
+            "values": np.repeat(values, n, axis=1),
+            "done": np.zeros(n, dtype=bool),
+            "outcome": np.full(n, -1, dtype=np.int16),
+            "end_turn": np.full(n, -1, dtype=np.int32),
+            "escalation": np.zeros(n),
+            "peak": np.zeros(n),
+            "fired": np.zeros((len(scenario.events), n), dtype=bool),
+            "sent_turn": np.full((len(scenario.messages), n), -1, dtype=np.int32),
+            "payoffs": np.zeros((len(scenario.actors), n)),
+            "last_events": np.zeros((len(scenario.events), n), dtype=bool),
+        })
 
-    def tiled(self, streams: CrisisStreams) -> BatchState:
-        """This state (of one crisis) copied to every crisis of ``streams``."""
-        n = len(streams)
+    def _copy_rows(self, rows: np.ndarray | slice) -> dict[str, np.ndarray]:
+        return {name: getattr(self, name)[..., rows].copy() for name in ROW_FIELDS}
 
-        def rep(a: np.ndarray) -> np.ndarray:
-            return np.repeat(a[..., :1], n, axis=-1).copy()
-
-        return BatchState(
-            turn=self.turn, values=rep(self.values), done=rep(self.done),
-            outcome=rep(self.outcome), end_turn=rep(self.end_turn),
-            escalation=rep(self.escalation), peak=rep(self.peak), fired=rep(self.fired),
-            sent_turn=rep(self.sent_turn), payoffs=rep(self.payoffs), streams=streams,
-            last_actions={k: rep(v) for k, v in self.last_actions.items()},
-            last_events=rep(self.last_events),
-        )
+    def per_crisis(self, array: np.ndarray) -> np.ndarray:
+        """A per-row array (last axis) expanded to one entry per crisis."""
+        return array if self.row_of is None else array[..., self.row_of]
 
     def select(self, rows: np.ndarray) -> BatchState:
-        """The crises at ``rows`` as a batch of their own (copies)."""
-        return BatchState(
-            turn=self.turn, values=self.values[:, rows].copy(), done=self.done[rows].copy(),
-            outcome=self.outcome[rows].copy(), end_turn=self.end_turn[rows].copy(),
-            escalation=self.escalation[rows].copy(), peak=self.peak[rows].copy(),
-            fired=self.fired[:, rows].copy(), sent_turn=self.sent_turn[:, rows].copy(),
-            payoffs=self.payoffs[:, rows].copy(), streams=self.streams.subset(rows),
-            last_actions={k: v[rows].copy() for k, v in self.last_actions.items()},
-            last_events=self.last_events[:, rows].copy(),
-        )
+        """The rows ``rows`` of an unlumped batch as a batch of their own (copies)."""
+        if self.lumped:
+            raise ValueError("select() takes crises of an unlumped batch")
+        return BatchState(self.turn, self.streams.subset(rows), self._copy_rows(rows),
+                          {k: v[rows].copy() for k, v in self.last_actions.items()})
+
+    def tiled(self, streams: CrisisStreams) -> BatchState:
+        """Row 0 of this state copied to every crisis of ``streams``."""
+        n = len(streams)
+        arrays = {k: np.repeat(v[..., :1], n, axis=-1) for k, v in self._copy_rows(
+            slice(0, 1)).items()}
+        return BatchState(self.turn, streams, arrays,
+                          {k: np.repeat(v[:1], n) for k, v in self.last_actions.items()})
+
+    def lump(self) -> BatchState:
+        """All crises of a batch whose crises share one state, as a single row."""
+        return BatchState(self.turn, self.streams, self._copy_rows(slice(0, 1)),
+                          {k: v[:1].copy() for k, v in self.last_actions.items()},
+                          row_of=np.zeros(self.n_crises, dtype=np.int64),
+                          sizes=np.array([self.n_crises], dtype=np.int64))
+
+    def append_rows(self, parents: np.ndarray) -> np.ndarray:
+        """Copy the rows ``parents`` to new rows at the end; return the new rows' indices.
+        Views taken of the arrays before the call do not see the new rows."""
+        start, extra = self._n, int(parents.size)
+        if extra == 0:
+            return np.zeros(0, dtype=np.int64)
+        end = start + extra
+        for name in ROW_FIELDS:
+            phys: np.ndarray = getattr(self, "_" + name)
+            if phys.shape[-1] < end:
+                bigger = np.empty((*phys.shape[:-1], max(2 * phys.shape[-1], end, 64)),
+                                  dtype=phys.dtype)
+                bigger[..., :start] = phys[..., :start]
+                phys = bigger
+                setattr(self, name, phys)
+            phys[..., start:end] = phys[..., parents]
+        self.last_actions = {k: np.concatenate([v, v[parents]])
+                             for k, v in self.last_actions.items()}
+        if self.sizes is not None:
+            self.sizes = np.concatenate([self.sizes, np.zeros(extra, dtype=np.int64)])
+        self._n = end
+        return np.arange(start, end)
