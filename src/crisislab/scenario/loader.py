@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import difflib
 import hashlib
-from dataclasses import replace
+import math
+import re
 from collections.abc import Iterable, Sequence
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
@@ -66,6 +68,15 @@ def load_text(text: str, file: str = "<scenario>") -> Scenario:
     return replace(scenario, content_hash=digest)
 
 
+def compile_spec(spec: ScenarioSpec, file: str = "<derived scenario>") -> Scenario:
+    """Compile a scenario spec built in code (for example a what-if overlay applied to a
+    loaded scenario's spec). Problems are reported against ``file`` without positions."""
+    doc = YamlDocument(spec.model_dump(mode="json"), file)
+    scenario = Compiler(spec, doc).compile()
+    digest = hashlib.sha256(spec.model_dump_json().encode("utf-8")).hexdigest()
+    return replace(scenario, content_hash=digest)
+
+
 def _read(ref: str | Path) -> tuple[str, str]:
     path = Path(ref)
     if isinstance(ref, str) and ref in builtin_ids() and not path.exists():
@@ -75,7 +86,8 @@ def _read(ref: str | Path) -> tuple[str, str]:
         known = ", ".join(builtin_ids())
         raise ScenarioError([Problem(
             str(ref), None, None, "", "no such file and no built-in scenario of that name",
-            f"give a path to a YAML file or one of: {known}",
+            f"give a path to a YAML file or one of: {known}" if known
+            else "give the path of a scenario YAML file",
         )])
     if path.is_dir():
         raise ScenarioError([Problem(str(ref), None, None, "", "this is a folder",
@@ -92,8 +104,12 @@ def _read(ref: str | Path) -> tuple[str, str]:
         return raw.decode("utf-8"), str(ref)
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
-        raise ScenarioError([Problem(str(ref), line, None, "", "the file is not UTF-8 text",
-                                     "save it as UTF-8")]) from None
+        column = err.start - (raw.rfind(b"\n", 0, err.start) + 1) + 1
+        raise ScenarioError([Problem(
+            str(ref), line, column, "",
+            f"the file is not UTF-8 text (byte 0x{raw[err.start]:02x} at this place)",
+            "save it as UTF-8",
+        )]) from None
 
 
 # ---- schema stage --------------------------------------------------------------------
@@ -103,16 +119,20 @@ _HINTS = {
     "extra_forbidden": "remove it, or check its spelling",
     "int_type": "write a whole number",
     "int_parsing": "write a whole number",
+    "int_from_float": "write a whole number",
     "float_type": "write a number",
     "float_parsing": "write a number",
+    "finite_number": "write an ordinary number",
     "bool_type": "write true or false",
     "bool_parsing": "write true or false",
     "string_type": "write text (quote it if needed)",
     "list_type": "write a list (items starting with '- ')",
     "dict_type": "write a mapping of keys to values",
     "model_type": "write a mapping of keys to values",
+    "model_attributes_type": "write a mapping of keys to values",
     "date_type": "write a date as YYYY-MM-DD",
     "date_from_datetime_parsing": "write a date as YYYY-MM-DD",
+    "date_from_datetime_inexact": "write a date as YYYY-MM-DD, without a time",
     "date_parsing": "write a date as YYYY-MM-DD",
     "string_pattern_mismatch": "use snake_case: a lower-case letter, then letters, digits, _",
     "greater_than_equal": "raise the value",
@@ -124,69 +144,173 @@ _HINTS = {
     "tuple_type": "write [low, high]",
     "too_long": "remove the extra items",
 }
+_FALLBACK_HINT = "see `crisislab schema` or docs/scenario-format.md for what this field takes"
+
+# The schema's own checks (model validators) report on a whole entry; this table names the
+# field each one is about, so the problem points at its line, and gives the fix.
+_VALUE_ERRORS: tuple[tuple[str, str | None, str | None], ...] = (
+    (r"initial .* is outside the bounds", "initial",
+     "set `initial` between `min` and `max`, or widen the bounds"),
+    (r"initial .* is not one of values", "initial", "set `initial` to one of `values`"),
+    (r"initial .* is not a whole number", "initial",
+     "write a whole number, or make the variable a float"),
+    (r"initial must be a number", "initial", "write a number"),
+    (r"a bool variable needs initial", "initial", "write `initial: true` or `initial: false`"),
+    (r"min .* is greater than max", "min", None),
+    (r"an? \w+ variable needs both", None, "add `min:` and `max:`"),
+    (r"an enum variable needs `values`", None, "add `values: [first_state, second_state]`"),
+    (r"enum `values` repeat", "values", "remove the repeated state"),
+    (r"`values` is only for enum", "values", None),
+    (r"give the variable a `cite`", None,
+     "add `cite:` with a source, or `assumption:` with a sentence on what was assumed"),
+    (r"range .* is reversed", "range", None),
+    (r"value .* is outside its range", "value",
+     "set `value` within `range`, or widen the range"),
+    (r"a parameter needs a `cite`", None,
+     "add `cite:` with a source, or `assumption:` saying why the range is what it is"),
+    (r"a seed source needs `file`", None, "add `file:` with the document's file name"),
+    (r"a reference source needs `url`", None, "add `url:` with the reference's address"),
+    (r"period.end is before", "end", None),
+    (r"phase .* ends before it starts", "end", None),
+    (r"a chance event needs `hazard`", None, "add `hazard:`, a probability per turn such as 0.1"),
+    (r"a rule event fires whenever", "hazard", None),
+    (r"a track entry names exactly one", None,
+     "keep either `action` (with its `actor`) or `event`"),
+    (r"a track entry with an `action` needs", None, "add `actor:`, the actor who took it"),
+    (r"`until` is before `date`", "until", "set `until` on or after `date`"),
+)
 
 
 def _validate(doc: YamlDocument) -> ScenarioSpec:
     try:
         return ScenarioSpec.model_validate(doc.data)
     except ValidationError as err:
-        problems: list[Problem] = []
-        seen: set[tuple[str, str]] = set()
-        for e in err.errors(include_url=False):
-            path = _clean_loc(e["loc"])
-            message = e["msg"]
-            if message.startswith("Value error, "):
-                message = message[len("Value error, "):]
-            if e["type"] == "extra_forbidden":
-                message = f"unknown field '{path[-1]}'"
-                hint = _suggest_field(doc, path)
-            elif e["type"] == "missing":
-                message = f"missing field '{path[-1]}'"
-                hint = "add it"
-            else:
-                hint = _HINTS.get(e["type"], "")
-            key = (str(path), message)
-            if key in seen:
-                continue
-            seen.add(key)
-            problems.append(doc.problem(path, message, hint, key=e["type"] == "extra_forbidden"))
-        raise ScenarioError(problems) from None
+        raise ScenarioError(_schema_problems(doc, err.errors(include_url=False))) from None
+    except (ArithmeticError, TypeError) as err:
+        # a check of the schema tripped on a value it cannot handle, such as an infinite
+        # whole number: point at the values that are not ordinary numbers
+        odd = [doc.problem(p, f"the value {v} cannot be checked ({err})",
+                           "write an ordinary, finite number")
+               for p, v in _numbers(doc.data, ()) if not math.isfinite(v)]
+        raise ScenarioError(odd or [Problem(
+            doc.file, None, None, "", f"a value cannot be checked: {err}",
+            "look for enormous or infinite numbers and write ordinary ones",
+        )]) from None
 
 
-def _clean_loc(loc: Iterable[Any]) -> tuple[str | int, ...]:
-    """Drop pydantic's union-branch labels (``list[str]``, ``function-after[...]``)."""
+def _numbers(data: Any, path: tuple[str | int, ...]) -> Iterable[tuple[tuple[str | int, ...],
+                                                                       float]]:
+    if isinstance(data, dict):
+        for k, v in data.items():
+            yield from _numbers(v, (*path, k))
+    elif isinstance(data, list):
+        for i, v in enumerate(data):
+            yield from _numbers(v, (*path, i))
+    elif isinstance(data, float):
+        yield path, data
+
+
+def _schema_problems(doc: YamlDocument, errors: list[Any]) -> list[Problem]:
+    """Pydantic's errors as problems: union-branch noise dropped, one problem per place."""
+    found: list[tuple[tuple[str | int, ...], str, str, bool]] = []
+    for e in errors:
+        path = _clean_loc(e["loc"], doc.data, e["type"] == "missing")
+        message, hint = e["msg"], _HINTS.get(e["type"], _FALLBACK_HINT)
+        if e["type"] == "extra_forbidden":
+            message, hint = f"unknown field '{path[-1]}'", _suggest_field(doc, path)
+        elif e["type"] == "missing":
+            message, hint = f"missing field '{path[-1]}'", f"add `{path[-1]}:`"
+        elif e["type"] == "value_error":
+            path, message, hint = _explain_value_error(path, message)
+        found.append((path, message, hint, e["type"] == "extra_forbidden" or "[key]" in e["loc"]))
+    # A value that fits no branch of a union gets one error per branch; when a branch got
+    # further into the value, its errors are the ones that say what is wrong.
+    deeper = {p[:n] for p, *_ in found for n in range(len(p))}
+    found = [f for f in found if f[0] not in deeper]
+    merged: dict[tuple[str | int, ...], tuple[list[str], list[str], bool]] = {}
+    for path, message, hint, key in found:
+        messages, hints, _ = merged.setdefault(path, ([], [], key))
+        if message not in messages:
+            messages.append(message)
+        if hint not in hints:
+            hints.append(hint)
+    problems = []
+    for path, (messages, hints, key) in merged.items():
+        prefix = "Input should be "
+        message = messages[0] + "".join(
+            " or " + (m[len(prefix):] if m.startswith(prefix) else m) for m in messages[1:]
+        )
+        problems.append(doc.problem(path, message, "; or ".join(hints), key=key))
+    return problems
+
+
+def _explain_value_error(path: tuple[str | int, ...],
+                         message: str) -> tuple[tuple[str | int, ...], str, str]:
+    """The field and the fix for an error raised by one of the schema's own checks."""
+    if message.startswith("Value error, "):
+        message = message[len("Value error, "):]
+    hint = _FALLBACK_HINT
+    if "; " in message:
+        message, hint = message.split("; ", 1)
+    for pattern, field, fix in _VALUE_ERRORS:
+        if re.match(pattern, message):
+            if field is not None and (not path or path[-1] != field):
+                path = (*path, field)
+            return path, message, fix or hint
+    return path, message, hint
+
+
+def _clean_loc(loc: Iterable[Any], data: Any, missing: bool) -> tuple[str | int, ...]:
+    """Keep the parts of pydantic's location that lead through the data; drop its
+    union-branch labels (``list[str]``, ``constrained-str``, ``function-after[...]``)."""
+    parts = list(loc)
     out: list[str | int] = []
-    for part in loc:
-        if isinstance(part, int):
-            out.append(part)
-        elif isinstance(part, str) and ("[" in part or part in ("str", "bool", "int", "float")
-                                         or part.startswith("literal")):
+    current = data
+    for i, part in enumerate(parts):
+        in_dict = isinstance(current, dict) and isinstance(part, str) and part in current
+        in_list = (isinstance(current, list) and isinstance(part, int)
+                   and 0 <= part < len(current))
+        if in_dict or in_list:
+            current = current[part]
+        elif not (missing and i == len(parts) - 1):
             continue
-        else:
-            out.append(part)
+        out.append(part)
     return tuple(out)
 
 
-def _suggest_field(doc: YamlDocument, path: tuple[str | int, ...]) -> str:
-    from crisislab.scenario import schema
+def _model_at(path: Sequence[str | int]) -> type[BaseModel] | None:
+    """The schema model that holds the field at the end of ``path``."""
+    model: type[BaseModel] = ScenarioSpec
+    for part in path[:-1]:
+        if isinstance(part, int):
+            continue
+        info = model.model_fields.get(part)
+        inner = _find_model(info.annotation) if info is not None else None
+        if inner is None:
+            return None
+        model = inner
+    return model
 
-    models = {"scenario": schema.Metadata, "clock": schema.Clock, "sources": schema.Source,
-              "actors": schema.Actor, "escalation": schema.EscalationLevel,
-              "variables": schema.Variable, "parameters": schema.Parameter,
-              "messages": schema.Message, "actions": schema.Action, "events": schema.Event,
-              "outcomes": schema.Outcome, "history": schema.TrackEntry}
-    model: Any = schema.ScenarioSpec if len(path) == 1 else models.get(str(path[0]))
-    if len(path) >= 3 and path[-2] == "cite" or (len(path) >= 4 and path[-3] == "cite"):
-        model = schema.Citation
-    if len(path) >= 3 and path[0] == "clock":
-        model = schema.Phase
+
+def _find_model(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in get_args(annotation):
+        found = _find_model(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _suggest_field(doc: YamlDocument, path: tuple[str | int, ...]) -> str:
+    model = _model_at(path)
     if model is None:
         return "remove it, or check its spelling"
     fields = list(model.model_fields)
     close = difflib.get_close_matches(str(path[-1]), fields, n=1)
     if close:
         return f"did you mean '{close[0]}'?"
-    return f"the fields here are: {', '.join(fields)}"
+    return f"remove it; the fields here are: {', '.join(fields)}"
 
 
 # ---- cross-check and compile stage ---------------------------------------------------
@@ -323,8 +447,9 @@ class Compiler:
 
         def add(name: str, info: NameInfo, path: tuple[str | int, ...]) -> None:
             if name in names:
-                self.fail(path, f"the name '{name}' is already used by a {owner[name]}",
-                          "every variable, parameter and message needs its own name")
+                if owner[name] != info.kind:  # the same kind twice is a duplicate id
+                    self.fail(path, f"the name '{name}' is already used by a {owner[name]}",
+                              "every variable, parameter and message needs its own name")
                 return
             names[name] = info
             owner[name] = info.kind
@@ -431,11 +556,12 @@ class Compiler:
             when = self.expr((*path, "when"), a.when, ns)
             effects = [self.effect((*path, "effects", j), e, ns) for j, e in enumerate(a.effects)]
             self.level((*path, "escalation"), a.escalation, levels)
-            if a.sends is not None and self.ref((*path, "sends"), "message", a.sends, messages):
-                if messages[a.sends].sender != a.actor:
-                    self.fail((*path, "sends"),
-                              f"message '{a.sends}' is sent by '{messages[a.sends].sender}', "
-                              f"not by '{a.actor}'", "send it from an action of its sender")
+            if (a.sends is not None
+                    and self.ref((*path, "sends"), "message", a.sends, messages)
+                    and messages[a.sends].sender != a.actor):
+                self.fail((*path, "sends"),
+                          f"message '{a.sends}' is sent by '{messages[a.sends].sender}', "
+                          f"not by '{a.actor}'", "send it from an action of its sender")
             seen = self.seen_by((*path, "visibility"), a.actor, a.visibility)
             if not known_actor or when is None or any(e is None for e in effects):
                 continue
@@ -466,8 +592,8 @@ class Compiler:
         out: list[OutcomeRule] = []
         defaults = [i for i, o in enumerate(self.spec.outcomes) if o.default]
         if len(defaults) != 1:
-            path = ("outcomes", defaults[1]) if len(defaults) > 1 else ("outcomes",)
-            self.fail(path, f"{len(defaults)} outcomes are marked `default: true`; one must be",
+            where = ("outcomes", defaults[1], "default") if len(defaults) > 1 else ("outcomes",)
+            self.fail(where, f"{len(defaults)} outcomes are marked `default: true`; one must be",
                       "mark exactly one outcome as the default for crises that reach the end")
         players = [a.id for a in self.spec.actors if a.role == "player"]
         for i, o in enumerate(self.spec.outcomes):
@@ -491,7 +617,7 @@ class Compiler:
         return out
 
     def check_actors(self, actions: list[ActionRule]) -> None:
-        by_id = {a.id: a for a in actions}
+        by_id = {a.id: a for a in reversed(actions)}  # a duplicate id: the first one
         for i, actor in enumerate(self.spec.actors):
             path: tuple[str | int, ...] = ("actors", i)
             own = [a for a in self.spec.actions if a.actor == actor.id]
@@ -546,6 +672,9 @@ class Compiler:
                       events: list[EventRule]) -> list[TrackStep]:
         by_action = {a.id: a for a in actions}
         event_ids = {e.id for e in events}
+        # declared but not compiled: its own problems are reported where it is declared
+        declared_actions = [a.id for a in self.spec.actions]
+        declared_events = [e.id for e in self.spec.events]
         steps: list[TrackStep] = []
         for i, entry in enumerate(self.spec.history):
             path: tuple[str | int, ...] = ("history", i)
@@ -555,15 +684,18 @@ class Compiler:
                           f"use a date from {self.clock.epoch} to "
                           f"{self.clock.turns[-1].date}")
                 continue
-            if entry.actor is not None:
-                self.ref((*path, "actor"), "actor", entry.actor, self.actor_ids)
+            if entry.actor is not None and not self.ref((*path, "actor"), "actor", entry.actor,
+                                                        self.actor_ids):
+                continue
             if entry.event is not None:
-                if self.ref((*path, "event"), "event", entry.event, event_ids):
+                if (self.ref((*path, "event"), "event", entry.event, declared_events)
+                        and entry.event in event_ids):
                     steps.append(TrackStep(turn, entry.date, None, None, entry.event,
                                            entry.summary, tuple(entry.cite)))
                 continue
             assert entry.action is not None
-            if not self.ref((*path, "action"), "action", entry.action, by_action):
+            if (not self.ref((*path, "action"), "action", entry.action, declared_actions)
+                    or entry.action not in by_action):
                 continue
             rule = by_action[entry.action]
             if entry.actor != rule.actor:
