@@ -16,7 +16,7 @@ import numpy as np
 
 from crisislab.engine.observation import Observation
 from crisislab.engine.state import BatchState
-from crisislab.engine.streams import AGENT_STREAM_BASE, CrisisStreams
+from crisislab.engine.streams import AGENT_STREAM_BASE, CrisisStreams, below
 from crisislab.scenario.expr import Effect, Value, evaluate
 from crisislab.scenario.model import Scenario, VariableRule
 
@@ -194,13 +194,18 @@ class Engine:
             rules = self.actions_by_actor[actor]
             pick = np.where(active, np.broadcast_to(np.asarray(raw, dtype=np.int64),
                                                     (state.n,)), -1)
-            for local in np.unique(pick[active]):
+            live = pick[active]
+            if live.size and (live.min() < 0 or live.max() >= len(rules)):
+                bad = int(live[(live < 0) | (live >= len(rules))][0])
+                raise IllegalAction(f"'{actor}' chose action number {bad}; it has "
+                                    f"{len(rules)} actions (0 to {len(rules) - 1})")
+            for local in np.flatnonzero(np.bincount(live, minlength=len(rules))):
                 rows = np.flatnonzero(pick == local)
-                ok = 0 <= local < len(rules) and bool(np.all(np.broadcast_to(np.asarray(
+                ok = bool(np.all(np.broadcast_to(np.asarray(
                     evaluate(rules[int(local)].when, _SubEnv(env, rows)), dtype=bool),
                     (rows.size,))))
                 if not ok:
-                    name = rules[int(local)].id if 0 <= local < len(rules) else int(local)
+                    name = rules[int(local)].id
                     crisis = int(np.flatnonzero(state.per_crisis(pick) == local)[0])
                     raise IllegalAction(
                         f"'{actor}' chose '{name}' in crisis "
@@ -242,7 +247,7 @@ class Engine:
                     hazard = np.broadcast_to(np.clip(np.asarray(
                         evaluate(e.hazard, env), dtype=np.float64), 0, 1), (state.n,))
                     if state.row_of is None:
-                        fire = eligible & (state.streams.uniform(t, e.index) < hazard)
+                        fire = eligible & below(state.streams.bits(t, e.index), hazard)
                     else:
                         fire, parents = self._chance_split(state, e.index, eligible, hazard, t)
                         if parents.size:
@@ -315,14 +320,15 @@ class Engine:
         if not live.any():
             return np.zeros(state.n, dtype=bool), np.zeros(0, dtype=np.int64)
         row_of = state.row_of
+        limit = np.ceil(hazard * (1 << 53)).astype(np.uint64)  # per row, see streams.below
+        limit[~live] = 0
         if live.all():
-            candidates = None
-            draws = state.streams.uniform(t, event)
-            fired = np.flatnonzero(draws < hazard[row_of])
+            bits = state.streams.bits(t, event)
+            fired = np.flatnonzero((bits >> np.uint64(11)) < limit[row_of])
         else:
             candidates = np.flatnonzero(live[row_of])
-            draws = state.streams.uniform(t, event, rows=candidates)
-            fired = candidates[draws < hazard[row_of[candidates]]]
+            bits = state.streams.bits(t, event, rows=candidates)
+            fired = candidates[(bits >> np.uint64(11)) < limit[row_of[candidates]]]
         if fired.size == 0:
             return np.zeros(state.n, dtype=bool), np.zeros(0, dtype=np.int64)
         sources = row_of[fired]

@@ -11,7 +11,7 @@ from crisislab.scenario.model import Scenario
 
 # per-row arrays; the row is always the last axis
 ROW_FIELDS = ("values", "done", "outcome", "end_turn", "escalation", "peak", "fired",
-              "sent_turn", "payoffs", "last_events")
+              "sent_turn", "payoffs", "last_events", "last_choice")
 
 
 class _Rows:
@@ -50,18 +50,30 @@ class BatchState:
     sent_turn = _Rows()
     payoffs = _Rows()
     last_events = _Rows()
+    last_choice = _Rows()  # (acting actors, rows): local index of last turn's action, or -1
 
     def __init__(self, turn: int, streams: CrisisStreams, arrays: dict[str, np.ndarray],
-                 last_actions: dict[str, np.ndarray] | None = None,
                  row_of: np.ndarray | None = None, sizes: np.ndarray | None = None) -> None:
         self.turn = turn
         self.streams = streams
         self._n = int(arrays["values"].shape[-1])
+        self.actors: tuple[str, ...] = ()
+        arrays.setdefault("last_choice", np.zeros((0, self._n), dtype=np.int64))
         for name in ROW_FIELDS:
             setattr(self, name, arrays[name])
-        self.last_actions: dict[str, np.ndarray] = last_actions or {}
         self.row_of = row_of
         self.sizes = sizes
+
+    @property
+    def last_actions(self) -> dict[str, np.ndarray]:
+        """Per acting actor, the local index of the action it took last turn (-1 if none)."""
+        return {a: self.last_choice[i] for i, a in enumerate(self.actors)}
+
+    @last_actions.setter
+    def last_actions(self, choices: dict[str, np.ndarray]) -> None:
+        self.actors = tuple(choices)
+        self.last_choice = np.array([choices[a] for a in self.actors], dtype=np.int64
+                                    ).reshape(len(self.actors), self._n)
 
     @property
     def n(self) -> int:
@@ -104,23 +116,26 @@ class BatchState:
         """The rows ``rows`` of an unlumped batch as a batch of their own (copies)."""
         if self.lumped:
             raise ValueError("select() takes crises of an unlumped batch")
-        return BatchState(self.turn, self.streams.subset(rows), self._copy_rows(rows),
-                          {k: v[rows].copy() for k, v in self.last_actions.items()})
+        out = BatchState(self.turn, self.streams.subset(rows), self._copy_rows(rows))
+        out.actors = self.actors
+        return out
 
     def tiled(self, streams: CrisisStreams) -> BatchState:
         """Row 0 of this state copied to every crisis of ``streams``."""
         n = len(streams)
         arrays = {k: np.repeat(v[..., :1], n, axis=-1) for k, v in self._copy_rows(
             slice(0, 1)).items()}
-        return BatchState(self.turn, streams, arrays,
-                          {k: np.repeat(v[:1], n) for k, v in self.last_actions.items()})
+        out = BatchState(self.turn, streams, arrays)
+        out.actors = self.actors
+        return out
 
     def lump(self) -> BatchState:
         """All crises of a batch whose crises share one state, as a single row."""
-        return BatchState(self.turn, self.streams, self._copy_rows(slice(0, 1)),
-                          {k: v[:1].copy() for k, v in self.last_actions.items()},
-                          row_of=np.zeros(self.n_crises, dtype=np.int64),
-                          sizes=np.array([self.n_crises], dtype=np.int64))
+        out = BatchState(self.turn, self.streams, self._copy_rows(slice(0, 1)),
+                         row_of=np.zeros(self.n_crises, dtype=np.int64),
+                         sizes=np.array([self.n_crises], dtype=np.int64))
+        out.actors = self.actors
+        return out
 
     def append_rows(self, parents: np.ndarray) -> np.ndarray:
         """Copy the rows ``parents`` to new rows at the end; return the new rows' indices.
@@ -138,8 +153,6 @@ class BatchState:
                 phys = bigger
                 setattr(self, name, phys)
             phys[..., start:end] = phys[..., parents]
-        self.last_actions = {k: np.concatenate([v, v[parents]])
-                             for k, v in self.last_actions.items()}
         if self.sizes is not None:
             self.sizes = np.concatenate([self.sizes, np.zeros(extra, dtype=np.int64)])
         self._n = end

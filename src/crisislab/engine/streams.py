@@ -73,14 +73,45 @@ class CrisisStreams:
         out.keys = self.keys[rows]
         return out
 
+    def bits(self, turn: int, stream: int, rows: np.ndarray | None = None) -> np.ndarray:
+        """64 random bits per crisis for (turn, stream)."""
+        keys = self.keys if rows is None else self.keys[rows]
+        counter = ((turn & 0xFFFFFFFF) << 24) | (stream & 0xFFFFFF)
+        salt = _mix_int((counter * 0x9E3779B97F4A7C15 + 0x9E3779B97F4A7C15) & _MASK)
+        z = keys ^ np.uint64(salt)
+        with np.errstate(over="ignore"):
+            z ^= z >> np.uint64(30)
+            z *= _M1
+            z ^= z >> np.uint64(27)
+            z *= _M2
+            z ^= z >> np.uint64(31)
+        return z
+
     def uniform(self, turn: int, stream: int, rows: np.ndarray | None = None) -> np.ndarray:
         """One uniform draw in [0, 1) per crisis for (turn, stream)."""
-        keys = self.keys if rows is None else self.keys[rows]
-        counter = np.uint64(((turn & 0xFFFFFFFF) << 24) | (stream & 0xFFFFFF))
-        with np.errstate(over="ignore"):
-            salt = _mix(np.array([counter * _GOLDEN + _GOLDEN], dtype=np.uint64))[0]
-        bits = _mix(keys ^ salt)
+        bits = self.bits(turn, stream, rows)
         return (bits >> np.uint64(11)).astype(np.float64) * (1.0 / (1 << 53))
+
+
+def below(bits: np.ndarray, probability: np.ndarray) -> np.ndarray:
+    """``uniform < probability`` computed on the raw bits: the same decision as comparing
+    :meth:`CrisisStreams.uniform` with the probability, without converting to floats."""
+    # uniform = (bits >> 11) * 2**-53 < p  <=>  (bits >> 11) < ceil(p * 2**53)
+    limit = np.ceil(np.asarray(probability, dtype=np.float64) * (1 << 53)).astype(np.uint64)
+    return (bits >> np.uint64(11)) < limit
+
+
+_MASK = (1 << 64) - 1
+
+
+def _mix_int(z: int) -> int:
+    """SplitMix64's finaliser on one Python integer."""
+    z ^= z >> 30
+    z = (z * 0xBF58476D1CE4E5B9) & _MASK
+    z ^= z >> 27
+    z = (z * 0x94D049BB133111EB) & _MASK
+    z ^= z >> 31
+    return z
 
 
 # Streams 0..2**20 are the scenario's chance events; agents draw from their own range.
