@@ -164,6 +164,9 @@ def sources_check(
 
 # ---- sub-commands of other modules (one line each) ------------------------------------
 # (each module defines a typer app or a register(app) function; keep this block sorted)
+from crisislab.play.cli import register as register_play  # noqa: E402
+
+register_play(app)
 # ---- end of sub-commands ------------------------------------------------------------
 
 

@@ -1,0 +1,2 @@
+"""Playing a crisis: a session over the engine, briefings, letters, the terminal game
+and the debrief against history."""

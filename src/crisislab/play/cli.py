@@ -1,0 +1,264 @@
+"""``crisislab play``, ``crisislab games`` and ``crisislab debrief``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from crisislab.agents.registry import AgentSpecError, make_agent
+from crisislab.play.session import HUMAN, GameError, GameSetup, Session
+from crisislab.scenario.model import Scenario
+from crisislab.store import GameRow, Store, StoreError
+
+
+def _fail(message: str, hint: str = "") -> None:
+    from crisislab.cli import fail
+
+    fail(message, hint)
+
+
+def _load(ref: str) -> Scenario:
+    from crisislab.cli import load_or_exit
+
+    return load_or_exit(ref)
+
+
+def _store() -> Store:
+    try:
+        return Store()
+    except StoreError as e:
+        _fail(str(e), "set CRISISLAB_DB to a writable file")
+        raise  # unreachable: _fail exits
+
+
+def _scenario_ref(ref: str) -> str:
+    path = Path(ref)
+    return str(path.resolve()) if path.exists() and path.is_file() else ref
+
+
+def _seats(sc: Scenario, humans: list[str], agents: list[str]) -> dict[str, str]:
+    seats: dict[str, str] = {}
+    for actor in humans:
+        actor = actor.strip().lower()
+        if actor not in sc.players or sc.role(actor) != "player":
+            playable = [a for a in sc.players if sc.role(a) == "player"]
+            _fail(f"'{actor}' is not a seat a person can take in {sc.id}",
+                  f"use --as with one of: {', '.join(playable)}")
+        if actor in seats:
+            _fail(f"--as {actor} is given twice")
+        seats[actor] = HUMAN
+    for opt in agents:
+        actor, eq, spec = opt.partition("=")
+        actor, spec = actor.strip(), spec.strip()
+        if not eq or not spec:
+            _fail(f"'{opt}' should be ACTOR=AGENT", "for example --agent ussr=historical")
+        if actor not in sc.players:
+            _fail(f"'{actor}' is not an acting actor of {sc.id}",
+                  f"use one of: {', '.join(sc.players)}")
+        if actor in seats:
+            _fail(f"'{actor}' is given both a person and an agent",
+                  "drop its --as or its --agent")
+        try:
+            make_agent(spec, sc, actor)
+        except AgentSpecError as e:
+            _fail(str(e))
+        seats[actor] = spec
+    for actor in sc.players:
+        if actor not in seats and sc.role(actor) == "player":
+            seats[actor] = "historical"
+    return seats
+
+
+def _save(store: Store, row: GameRow, session: Session) -> None:
+    row.log = [{"setup": session.setup.to_json()}, *session.log]
+    row.letters = [x.to_json() for x in session.letters]
+    row.turn = session.turn
+    row.status = "finished" if session.done else "running"
+    row.outcome = session.outcome
+    row.notes = f"last turn played: {session.turn_label(max(session.turn - 1, 0))}"
+    store.save_game(row)
+
+
+def _resume(store: Store, game_id: int) -> tuple[GameRow, Session]:
+    row = store.game(game_id)
+    if row is None:
+        _fail(f"there is no game {game_id} in {store.url}", "list the games with: "
+              "crisislab games")
+        raise SystemExit(2)
+    log: list[dict[str, Any]] = list(row.log or [])
+    if not log or "setup" not in log[0]:
+        _fail(f"game {game_id} has no set-up record; it cannot be rebuilt")
+    setup = GameSetup.from_json(log[0]["setup"])
+    sc = _load(setup.scenario)
+    if sc.content_hash != row.content_hash:
+        _fail(f"game {game_id} was played on another version of {sc.id} "
+              f"({row.version}, {row.content_hash[:12]}; now {sc.version}, "
+              f"{sc.content_hash[:12]})", "its saved choices cannot be replayed on new rules")
+    try:
+        session = Session.rebuild(sc, setup, log[1:])
+    except (GameError, AgentSpecError) as e:
+        _fail(f"game {game_id} cannot be rebuilt: {e}")
+        raise
+    return row, session
+
+
+def register(app: typer.Typer) -> None:
+    """Add the play commands to the ``crisislab`` app."""
+
+    @app.command()
+    def play(
+        scenario: str | None = typer.Argument(None, help="A scenario file or built-in id."),
+        as_: Annotated[list[str] | None, typer.Option(
+            "--as", help="Seat(s) you play; two or more for hot seat.")] = None,
+        agent: Annotated[list[str] | None, typer.Option(
+            "--agent", help="ACTOR=AGENT for another seat (default: historical).")] = None,
+        seed: int = typer.Option(0, help="Seed of the game's chance draws."),
+        chance: str = typer.Option("free", help="free, or history (chance events as on "
+                                   "the record)."),
+        start: str | None = typer.Option(None, "--from", help="Start at this phase "
+                                         "(reached along the record)."),
+        resume: int | None = typer.Option(None, "--resume", help="Continue saved game ID."),
+        no_clear: bool = typer.Option(False, "--no-clear", help="Do not clear the screen "
+                                      "between turns."),
+        debrief_runs: int = typer.Option(2000, help="Simulated crises per estimate in the "
+                                         "final debrief (0: no odds)."),
+        html: Annotated[Path | None, typer.Option(
+            "--html", help="Also write the final debrief to this HTML file.")] = None,
+    ) -> None:
+        """Play a crisis in the terminal as one leader (or several, hot seat)."""
+        from crisislab.play.tui import Quit, Terminal, play_loop
+
+        as_, agent = as_ or [], agent or []
+        console = Console(highlight=False)
+        if not 0 <= debrief_runs <= 1_000_000:
+            _fail("--debrief-runs must be between 0 and 1000000")
+        store = _store()
+        if resume is not None:
+            if scenario or as_ or agent:
+                _fail("--resume takes no scenario, --as or --agent: they are saved with "
+                      "the game")
+            row, session = _resume(store, resume)
+            if session.done:
+                console.print(f"Game {row.id} is over ({session.outcome}). See it with: "
+                              f"crisislab debrief {row.id}")
+                return
+            console.print(f"Resuming game {row.id} at {session.turn_label()}.")
+        else:
+            if scenario is None:
+                _fail("name a scenario, or give --resume ID",
+                      "for example: crisislab play cuba-1962 --as usa")
+                return
+            if not as_:
+                _fail("say which seat you take with --as", "for example: --as usa")
+            if chance not in ("free", "history"):
+                _fail(f"--chance must be free or history, not '{chance}'")
+            if seed < 0:
+                _fail("--seed must be zero or a positive whole number")
+            sc = _load(scenario)
+            seats = _seats(sc, as_, agent)
+            start_turn = None
+            if start is not None:
+                phases = [p.id for p in sc.spec.clock.phases]
+                if start not in phases:
+                    _fail(f"no phase '{start}' in {sc.id}", f"use one of: {', '.join(phases)}")
+                start_turn = sc.clock.first_of_phase(start)
+            setup = GameSetup(_scenario_ref(scenario), seed, seats, chance, start_turn)
+            try:
+                session = Session.new(sc, setup)
+            except (GameError, AgentSpecError, KeyError) as e:
+                _fail(str(e))
+                return
+            row = store.add_game(scenario=sc.id, version=sc.version,
+                                 content_hash=sc.content_hash, seats=seats, seed=seed,
+                                 status="running", turn=session.turn,
+                                 log=[{"setup": setup.to_json()}], letters=[], notes="")
+            console.print(f"Game {row.id} started: {sc.title}, you play "
+                          f"{', '.join(setup.humans)}.")
+        terminal = Terminal(session, console, clear=not no_clear)
+        try:
+            play_loop(session, terminal, lambda s: _save(store, row, s))
+        except (Quit, KeyboardInterrupt):
+            console.print(f"\nGame {row.id} saved at {session.turn_label()} (every played "
+                          f"turn is kept). Resume with: crisislab play --resume {row.id}")
+            return
+        console.print(f"\n[bold]The crisis is over:[/bold] "
+                      f"{session.scenario.outcome(session.outcome or '').label} "
+                      f"({session.outcome}), game {row.id}.")
+        _debrief(session, row.id, debrief_runs, "historical", 0, html, console)
+        console.print(f"Debrief again, or as HTML: crisislab debrief {row.id} --html "
+                      f"debrief-{row.id}.html")
+
+    @app.command()
+    def games(limit: int = typer.Option(50, help="How many of the latest games.")) -> None:
+        """List the saved games (newest first)."""
+        if not 1 <= limit <= 100_000:
+            _fail("--limit must be between 1 and 100000")
+        store = _store()
+        rows = store.games(limit)
+        console = Console(highlight=False)
+        if not rows:
+            console.print(f"No games yet in {store.url}. Start one with: crisislab play "
+                          "cuba-1962 --as usa")
+            return
+        t = Table(title=f"Games in {store.url}", title_justify="left")
+        for col in ("id", "scenario", "seats", "seed", "turn", "status", "outcome", "updated"):
+            t.add_column(col)
+        for r in rows:
+            seats = ", ".join(f"{a}={'YOU' if s == HUMAN else s}" for a, s in r.seats.items())
+            t.add_row(str(r.id), f"{r.scenario} {r.version}", seats, str(r.seed),
+                      f"{r.turn} ({r.notes.removeprefix('last turn played: ')})"
+                      if r.notes else str(r.turn), r.status, r.outcome or "",
+                      r.updated.strftime("%Y-%m-%d %H:%M"))
+        console.print(t)
+
+    @app.command()
+    def debrief(
+        game_id: int = typer.Argument(..., help="The game's id (see crisislab games)."),
+        html: Annotated[Path | None, typer.Option(
+            "--html", help="Write a self-contained HTML report to this file.")] = None,
+        runs: int = typer.Option(2000, help="Simulated crises per estimate (0: no odds)."),
+        stand_in: str = typer.Option("historical", help="Agent standing in your seat in "
+                                     "the simulations."),
+        seed: int = typer.Option(0, help="Seed of the simulations."),
+    ) -> None:
+        """Set a played crisis beside history: timelines, escalation, odds, essays."""
+        if not 0 <= runs <= 1_000_000:
+            _fail("--runs must be between 0 and 1000000")
+        if seed < 0:
+            _fail("--seed must be zero or a positive whole number")
+        store = _store()
+        row, session = _resume(store, game_id)
+        try:
+            make_agent(stand_in, session.scenario, session.humans[0])
+        except AgentSpecError as e:
+            _fail(str(e))
+        _debrief(session, row.id, runs, stand_in, seed, html, Console(highlight=False))
+
+
+def _debrief(session: Session, game_id: int, runs: int, stand_in: str, seed: int,
+             html: Path | None, console: Console) -> None:
+    from crisislab.play.debrief import build
+    from crisislab.play.html import render_html
+    from crisislab.play.report import render_debrief
+
+    with console.status("Simulating the odds...") if runs else _null():
+        d = build(session, game_id=game_id, runs=runs, stand_in=stand_in, seed=seed)
+    render_debrief(d, console)
+    if html is not None:
+        try:
+            html.write_text(render_html(d), encoding="utf-8")
+        except OSError as e:
+            _fail(f"cannot write {html}: {e.strerror}", "choose a writable path")
+        console.print(f"wrote {html}")
+
+
+class _null:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *args: object) -> None:
+        return None

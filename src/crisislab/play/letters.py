@@ -1,0 +1,258 @@
+"""Letters written by players: a play-layer channel beside the scenario's own messages.
+
+The engine knows the scenario's ``messages`` (Khrushchev's two letters, Kennedy's reply);
+a player's free letter is an object of this module. It carries structured terms and a
+short free text, travels for the scenario's ``letter_delay_turns`` (at least one turn),
+and is answered by an agent recipient with :func:`answer`.
+
+How an agent answers (the whole rule, kept small on purpose):
+
+1. Each structured term names the state variables it is about (``withdrawal`` ->
+   ``withdrawal_agreed``...), matched by the stems in :data:`TERM_STEMS`.
+2. An action *grants* a term when it is a routine (lowest-escalation) move of the
+   recipient whose effects set one of those variables: a concession, not a refusal or a
+   threat (refusing inspection, for one, escalates and so never counts as granting it).
+3. The recipient's part of a letter is the set of terms it could ever grant. It accepts
+   when its part is not empty and every term of it has a granting action available now;
+   it then commits to those actions, which it plays on its next turns while they remain
+   available. Otherwise it declines, naming the terms it cannot grant now and why.
+4. Terms nobody in the letter's recipient can grant (what the writer offers) are taken
+   as the writer's side of the bargain; they bind no one, since the engine only binds
+   actions actually taken.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+import numpy as np
+
+from crisislab.scenario.expr import (
+    BoolOp,
+    Compare,
+    Const,
+    Name,
+    Node,
+    Unary,
+    evaluate,
+    names_in,
+)
+from crisislab.scenario.model import ActionRule, Scenario
+
+MAX_TEXT = 600  # characters of free text in a letter
+MAX_LETTERS_PER_TURN = 3
+
+TERMS: dict[str, str] = {
+    "withdrawal": "the missiles leave Cuba",
+    "inspection": "the withdrawal is verified on the spot",
+    "noninvasion": "a pledge not to invade Cuba",
+    "jupiters": "the Jupiter missiles leave Turkey",
+}
+TERM_STEMS: dict[str, tuple[str, ...]] = {
+    "withdrawal": ("withdraw",),
+    "inspection": ("inspect",),
+    "noninvasion": ("noninvasion", "non_invasion"),
+    "jupiters": ("jupiter",),
+}
+
+
+class LetterError(ValueError):
+    """A letter that cannot be sent; the message says what to change."""
+
+
+@dataclass
+class Letter:
+    """A player's letter, as written and as delivered."""
+
+    id: int
+    sender: str
+    to: str
+    public: bool
+    terms: list[str]
+    text: str
+    turn: int  # written during this turn
+    arrives: int  # delivered at the start of this turn
+    reply_to: int | None = None
+    stance: str = ""  # for an answer: "accept", "decline" or "" (no position)
+    delivered: bool = False
+    answer_note: str = ""  # for an agent's answer: why
+    commits: list[str] = field(default_factory=list)  # actions the writer committed to
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Letter:
+        return cls(**data)
+
+
+def clean_text(raw: str, limit: int = MAX_TEXT, what: str = "the text") -> str:
+    """Check a line typed by a person: no control characters, not too long."""
+    bad = [c for c in raw if unicodedata.category(c) in ("Cc", "Cf") and c not in "\t"]
+    if bad:
+        shown = ", ".join(sorted({repr(c) for c in bad}))
+        raise LetterError(f"{what} contains control characters ({shown}); type plain text")
+    text = " ".join(raw.split())
+    if len(text) > limit:
+        raise LetterError(f"{what} is {len(text)} characters long; the limit is {limit}")
+    return text
+
+
+def parse_terms(raw: str) -> list[str]:
+    """``"withdrawal, noninvasion"`` -> the terms, checked against :data:`TERMS`."""
+    text = clean_text(raw, 200, "the terms")
+    out: list[str] = []
+    for part in text.replace(",", " ").split():
+        word = part.lower()
+        matches = [t for t in TERMS if t.startswith(word)] if len(word) >= 3 else []
+        if word in TERMS:
+            matches = [word]
+        if len(matches) != 1:
+            raise LetterError(f"'{part}' is not a term; the terms are: {', '.join(TERMS)}")
+        if matches[0] not in out:
+            out.append(matches[0])
+    return out
+
+
+def delay_turns(scenario: Scenario) -> int:
+    """Turns a private letter travels: the scenario's ``letter_delay_turns`` (or
+    ``letter_delay``), at least one: a letter written during a turn is read at the
+    earliest at the start of the next one."""
+    for name in ("letter_delay_turns", "letter_delay"):
+        if name in scenario.parameters:
+            return max(1, int(round(scenario.parameters[name])))
+    return 1
+
+
+def transit_hours(scenario: Scenario, written: int, arrives: int) -> int:
+    """Hours from the start of the writing turn to the start of the arrival turn."""
+    turns = scenario.clock.turns
+    days = sum(turns[t].step_days for t in range(written, min(arrives, len(turns))))
+    return int(round(days * 24))
+
+
+# ---- how an agent answers ------------------------------------------------------------
+
+
+def term_variables(scenario: Scenario, term: str) -> set[str]:
+    stems = TERM_STEMS.get(term, (term,))
+    return {v.id for v in scenario.variables if not v.derived
+            and any(s in v.id for s in stems)}
+
+
+def granting_actions(scenario: Scenario, actor: str, term: str) -> list[ActionRule]:
+    """The recipient's actions that grant ``term`` (see the module's docstring)."""
+    low = min(scenario.escalation_labels, default=0)
+    targets = term_variables(scenario, term)
+    return [a for a in scenario.actions_of(actor)
+            if a.escalation <= low and any(e.target in targets for e in a.effects)]
+
+
+@dataclass(frozen=True)
+class Answer:
+    stance: str  # "accept" or "decline"
+    note: str
+    commits: tuple[str, ...]
+
+
+def answer(scenario: Scenario, actor: str, letter: Letter, legal: dict[str, bool],
+           why: dict[str, str]) -> Answer:
+    """An agent's answer to ``letter``; ``legal`` says which of its actions are available
+    now and ``why`` explains those that are not."""
+    if not letter.terms:
+        return Answer("decline", "The letter asks for nothing definite; it is noted.", ())
+    mine = {t: granting_actions(scenario, actor, t) for t in letter.terms}
+    mine = {t: acts for t, acts in mine.items() if acts}
+    if not mine:
+        return Answer("decline", "None of these terms is ours to grant.", ())
+    commits: list[str] = []
+    missing: list[str] = []
+    for term, acts in mine.items():
+        ready = [a for a in acts if legal.get(a.id)]
+        if ready:
+            if ready[0].id not in commits:
+                commits.append(ready[0].id)
+        else:
+            missing.append(f"{term} ({why.get(acts[0].id, 'not available now')})")
+    if missing:
+        return Answer("decline", "We cannot grant now: " + "; ".join(missing) + ".", ())
+    granted = ", ".join(mine)
+    return Answer("accept", f"We accept: {granted}.", tuple(commits))
+
+
+# ---- why an action is not available --------------------------------------------------
+
+
+def explain(node: Node, env: dict[str, Any], scenario: Scenario) -> str:
+    """The first part of an availability condition that fails now, in words. The loader
+    guarantees an action's condition reads only what its actor always sees, so the
+    explanation leaks nothing."""
+    failing = _failing(node, env)
+    return render(failing, scenario) if failing is not None else "not available now"
+
+
+def _truthy(node: Node, env: dict[str, Any]) -> bool:
+    return bool(np.all(np.asarray(evaluate(node, env), dtype=bool)))
+
+
+def _failing(node: Node, env: dict[str, Any]) -> Node | None:
+    if _truthy(node, env):
+        return None
+    if isinstance(node, BoolOp) and node.op == "and":
+        for part in node.values:
+            bad = _failing(part, env)
+            if bad is not None:
+                return bad
+    return node
+
+
+def render(node: Node, scenario: Scenario) -> str:
+    """A condition in plain words, enum codes shown by name."""
+    if isinstance(node, Name):
+        return f"needs {_label(node.name, scenario)}"
+    if isinstance(node, Unary) and node.op == "not" and isinstance(node.operand, Name):
+        return f"needs not: {_label(node.operand.name, scenario)}"
+    if isinstance(node, Compare):
+        return "needs " + _compare(node, scenario)
+    if isinstance(node, BoolOp) and node.op == "or":
+        return "needs one of: " + "; ".join(render(v, scenario).removeprefix("needs ")
+                                            for v in node.values)
+    names = sorted(names_in(node))
+    return "needs a condition on " + ", ".join(_label(n, scenario) for n in names)
+
+
+def _label(name: str, scenario: Scenario) -> str:
+    for m in scenario.messages:
+        if name == f"{m.id}_received":
+            return f"the letter '{m.id}' to have arrived"
+        if name == f"{m.id}_sent":
+            return f"the letter '{m.id}' to have been sent"
+    return name
+
+
+def _compare(node: Compare, scenario: Scenario) -> str:
+    enum: tuple[str, ...] | None = None
+    for o in node.operands:
+        if isinstance(o, Name):
+            try:
+                enum = scenario.variable(o.name).values
+            except KeyError:
+                enum = None
+    parts: list[str] = []
+    for o in node.operands:
+        if isinstance(o, Const):
+            value = o.value
+            if enum is not None and float(value).is_integer() and 0 <= int(value) < len(enum):
+                parts.append(f"'{enum[int(value)]}'")
+            else:
+                parts.append(f"{value:g}")
+        elif isinstance(o, Name):
+            parts.append(_label(o.name, scenario))
+        else:
+            parts.append("(" + ", ".join(sorted(names_in(o))) + ")")
+    out = parts[0]
+    for op, part in zip(node.ops, parts[1:], strict=False):
+        out += f" {op} {part}"
+    return out

@@ -1,0 +1,334 @@
+"""A game in progress: a scenario, the engine, a batch-of-one state, seats and a log.
+
+The session holds no rules: every move goes through :meth:`Engine.step`. A game is fully
+determined by its :class:`GameSetup` (scenario, seed, seats, chance mode, start) and the
+people's choices and letters per turn, so a saved game stores only those and
+:meth:`Session.rebuild` replays them through the engine (no pickles).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar
+
+import numpy as np
+
+from crisislab.agents.base import Agent
+from crisislab.agents.registry import make_agent
+from crisislab.engine.engine import Engine
+from crisislab.engine.observation import Observation
+from crisislab.engine.run import complete_agents
+from crisislab.engine.state import BatchState
+from crisislab.play.letters import Letter, answer, delay_turns, explain
+from crisislab.scenario.model import Scenario
+
+HUMAN = "human"
+
+
+class GameError(ValueError):
+    """A game cannot be set up, played on or resumed; the message says why."""
+
+
+@dataclass(frozen=True)
+class GameSetup:
+    """Everything that, with the people's choices, determines a game."""
+
+    scenario: str  # the reference it was loaded from: a built-in id or a path
+    seed: int
+    seats: dict[str, str]  # acting actor -> "human" or an agent spec ("historical")
+    chance: str = "free"  # "free", or "history": chance events fire as on the record
+    start_turn: int | None = None
+
+    @property
+    def humans(self) -> list[str]:
+        return [a for a, s in self.seats.items() if s == HUMAN]
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> GameSetup:
+        return cls(**data)
+
+
+@dataclass
+class News:
+    """One thing an actor learnt, on the turn it learnt it."""
+
+    turn: int
+    label: str
+    kind: str  # "action", "event", "letter", "public"
+    text: str
+
+
+@dataclass
+class TurnTrace:
+    """What a played turn did (ground truth, for the debrief only)."""
+
+    turn: int
+    choices: dict[str, str]  # every acting actor's action id
+    happenings: list[dict[str, Any]]
+    escalation: float
+    peak: float
+
+
+@dataclass
+class Session:
+    scenario: Scenario
+    setup: GameSetup
+    engine: Engine
+    state: BatchState
+    agents: dict[str, Agent]
+    log: list[dict[str, Any]] = field(default_factory=list)
+    letters: list[Letter] = field(default_factory=list)
+    traces: list[TurnTrace] = field(default_factory=list)
+    news: dict[str, list[News]] = field(default_factory=dict)
+    before: dict[int, BatchState] = field(default_factory=dict)  # state at each turn's start
+    commitments: dict[str, list[str]] = field(default_factory=dict)
+
+    # ---- set-up ------------------------------------------------------------------------
+
+    @classmethod
+    def new(cls, scenario: Scenario, setup: GameSetup) -> Session:
+        if setup.chance not in ("free", "history"):
+            raise GameError(f"chance must be 'free' or 'history', not '{setup.chance}'")
+        unknown = set(setup.seats) - set(scenario.players)
+        if unknown:
+            raise GameError(f"not an acting actor of {scenario.id}: "
+                            f"{', '.join(sorted(unknown))}; use: {', '.join(scenario.players)}")
+        agents: dict[str, Agent] = {}
+        for actor, spec in setup.seats.items():
+            if spec != HUMAN:
+                agents[actor] = make_agent(spec, scenario, actor)
+        humans = set(setup.humans)
+        missing = [a for a in scenario.players if a not in setup.seats
+                   and scenario.role(a) != "scripted"]
+        if missing:
+            raise GameError(f"no seat given for {', '.join(missing)}")
+        placeholders = {a: agents.get(a) for a in scenario.players if a in humans}
+        agents = complete_agents(scenario, {**agents, **{a: _Nobody() for a in placeholders}})
+        for a in humans:
+            del agents[a]
+        engine = Engine(scenario, chance=setup.chance)  # type: ignore[arg-type]
+        state = engine.reset(1, setup.seed, start_turn=setup.start_turn)
+        session = cls(scenario, setup, engine, state, agents,
+                      news={a: [] for a in scenario.actors})
+        session.before[state.turn] = state.select(np.array([0]))
+        return session
+
+    @classmethod
+    def rebuild(cls, scenario: Scenario, setup: GameSetup,
+                log: list[dict[str, Any]]) -> Session:
+        """Replay a saved game's turns through the engine; check each turn's digest."""
+        session = cls.new(scenario, setup)
+        for record in log:
+            if session.done:
+                raise GameError("the saved game has turns after its end")
+            if record.get("turn") != session.state.turn:
+                raise GameError(f"the saved game is out of step at turn {record.get('turn')}")
+            session.play_turn(record["choices"], record.get("letters", []))
+            if record.get("digest") and record["digest"] != session.digest():
+                raise GameError(
+                    f"replaying the saved choices gives a different crisis at turn "
+                    f"{record['turn']}: the scenario or the agents have changed since the "
+                    "game was saved")
+        return session
+
+    # ---- reading -----------------------------------------------------------------------
+
+    @property
+    def done(self) -> bool:
+        return bool(self.state.done[0]) or self.state.turn >= self.engine.n_turns
+
+    @property
+    def turn(self) -> int:
+        return self.state.turn
+
+    @property
+    def humans(self) -> list[str]:
+        return self.setup.humans
+
+    def turn_label(self, turn: int | None = None) -> str:
+        t = self.state.turn if turn is None else turn
+        return self.scenario.clock.turns[min(t, self.engine.n_turns - 1)].label
+
+    def observe(self, actor: str) -> Observation:
+        return self.engine.observe(self.state, actor)
+
+    def availability(self, actor: str) -> tuple[dict[str, bool], dict[str, str]]:
+        """Which of the actor's actions are available now, and why the others are not."""
+        obs = self.observe(actor)
+        legal = {a: bool(ok) for a, ok in zip(obs.actions, obs.legal[0], strict=True)}
+        env = {k: (v[:1] if isinstance(v, np.ndarray) and v.ndim else v)
+               for k, v in self.engine.env(self.state).items()}
+        why: dict[str, str] = {}
+        for a in self.scenario.actions_of(actor):
+            if not legal[a.id]:
+                why[a.id] = "the crisis is over" if self.done else \
+                    explain(a.when, env, self.scenario)
+        return legal, why
+
+    @property
+    def outcome(self) -> str | None:
+        o = int(self.state.outcome[0])
+        return self.scenario.outcomes[o].id if o >= 0 else None
+
+    def digest(self) -> str:
+        s = self.state
+        payload = np.concatenate([np.round(s.values[:, 0], 9), [s.turn, float(s.done[0]),
+                                                                 float(s.outcome[0])]])
+        return hashlib.sha256(payload.tobytes()).hexdigest()[:16]
+
+    def letters_for(self, actor: str) -> list[Letter]:
+        """Letters this actor may read: its own, those delivered to it, public ones."""
+        return [x for x in self.letters if x.sender == actor
+                or (x.delivered and (x.to == actor or x.public))]
+
+    # ---- playing -----------------------------------------------------------------------
+
+    def play_turn(self, choices: dict[str, str], drafts: list[dict[str, Any]]) -> TurnTrace:
+        """Play one turn: the people's ``choices`` (action ids) and letters, the agents'
+        moves, the engine's step, then the letters that arrive and agents' answers."""
+        if self.done:
+            raise GameError("the crisis is over")
+        t = self.state.turn
+        missing = [a for a in self.humans if a not in choices]
+        if missing:
+            raise GameError(f"no choice for {', '.join(missing)}")
+        for draft in drafts:
+            self._post(draft, t)
+        picks: dict[str, np.ndarray] = {}
+        names: dict[str, str] = {}
+        for actor in self.scenario.players:
+            local = {a.id: a.local for a in self.engine.actions_by_actor[actor]}
+            if actor in self.humans:
+                name = choices[actor]
+                if name not in local:
+                    raise GameError(f"'{name}' is not an action of {actor}")
+                legal, why = self.availability(actor)
+                if not legal[name]:
+                    raise GameError(f"'{name}' is not available: {why.get(name, '')}")
+                pick = local[name]
+            else:
+                obs = self.observe(actor)
+                pick = int(np.asarray(self.agents[actor].act(obs))[0])
+                pick = self._committed(actor, obs, pick)
+                name = self.engine.actions_by_actor[actor][pick].id
+            picks[actor] = np.array([pick], dtype=np.int64)
+            names[actor] = name
+        self.before[t] = self.state.select(np.array([0]))
+        previous = self._snapshot()
+        result = self.engine.step(self.state, picks, trace=True)
+        trace = TurnTrace(
+            turn=t, choices=names,
+            happenings=[{"kind": h.kind, "id": h.id, "actor": h.actor,
+                         "changes": [(c.variable, c.before, c.after) for c in h.changes]}
+                        for h in result.trace],
+            escalation=float(self.state.escalation[0]), peak=float(self.state.peak[0]))
+        self.traces.append(trace)
+        self._learn(t, previous)
+        self._deliver()
+        self.log.append({"turn": t, "choices": {a: names[a] for a in self.humans},
+                         "letters": drafts, "digest": self.digest()})
+        return trace
+
+    def _committed(self, actor: str, obs: Observation, pick: int) -> int:
+        """An agent that accepted a letter plays the granting action it committed to."""
+        queue = self.commitments.get(actor, [])
+        for i, name in enumerate(queue):
+            local = obs.actions.index(name)
+            if obs.legal[0, local]:
+                del queue[i]
+                return local
+        return pick
+
+    def _post(self, draft: dict[str, Any], t: int) -> Letter:
+        sender, to = draft["sender"], draft["to"]
+        if sender not in self.scenario.actors or to not in self.scenario.actors or to == sender:
+            raise GameError(f"a letter from '{sender}' to '{to}' cannot be sent")
+        delay = 1 if draft.get("public") else delay_turns(self.scenario)
+        letter = Letter(id=len(self.letters) + 1, sender=sender, to=to,
+                        public=bool(draft.get("public")), terms=list(draft.get("terms", [])),
+                        text=str(draft.get("text", "")), turn=t, arrives=t + delay,
+                        reply_to=draft.get("reply_to"), stance=str(draft.get("stance", "")))
+        self.letters.append(letter)
+        return letter
+
+    def _deliver(self) -> None:
+        now = self.state.turn
+        if self.done:
+            return
+        for letter in list(self.letters):
+            if letter.delivered or letter.arrives > now:
+                continue
+            letter.delivered = True
+            label = self.turn_label(now)
+            readers = self.scenario.actors if letter.public else (letter.to,)
+            for reader in readers:
+                if reader != letter.sender:
+                    kind = "letter" if reader == letter.to else "public"
+                    self.news[reader].append(News(now, label, kind,
+                                                  f"letter {letter.id} from {letter.sender}"))
+            if letter.to in self.humans or letter.reply_to is not None:
+                continue
+            legal, why = self.availability(letter.to)
+            reply = answer(self.scenario, letter.to, letter, legal, why)
+            self.commitments.setdefault(letter.to, []).extend(reply.commits)
+            out = self._post({"sender": letter.to, "to": letter.sender, "public": False,
+                              "terms": list(letter.terms), "text": reply.note,
+                              "reply_to": letter.id, "stance": reply.stance}, now)
+            out.answer_note = reply.note
+            out.commits = list(reply.commits)
+
+    def _snapshot(self) -> dict[str, dict[str, float]]:
+        """What each actor sees of the message flags now (to notice arrivals)."""
+        out: dict[str, dict[str, float]] = {}
+        for actor in self.scenario.actors:
+            obs = self.observe(actor)
+            out[actor] = {k: float(obs.values[k][0]) for k in obs.values
+                          if k.endswith("_received") and obs.known[k][0]}
+        return out
+
+    def _learn(self, t: int, previous: dict[str, dict[str, float]]) -> None:
+        """Add to each actor's news what its observation now shows of the last turn."""
+        sc = self.scenario
+        label = self.turn_label(t)
+        defaults = {a: sc.default_action(a).id for a in sc.players}
+        for actor in sc.actors:
+            obs = self.observe(actor)
+            for other, chosen in obs.seen_actions.items():
+                idx = int(chosen[0])
+                if other == actor or idx < 0:
+                    continue
+                rule = self.engine.actions_by_actor[other][idx]
+                if rule.id == defaults.get(other):
+                    continue
+                self.news[actor].append(News(t, label, "action",
+                                             f"{_name(sc, other)}: {rule.label}. {rule.summary}"))
+            for event_id, fired in obs.seen_events.items():
+                if fired[0]:
+                    e = sc.event(event_id)
+                    self.news[actor].append(News(t, label, "event", f"{e.label}. {e.summary}"))
+            for m in sc.messages:
+                key = f"{m.id}_received"
+                if key in obs.values and obs.known[key][0] and obs.values[key][0] \
+                        and not previous[actor].get(key):
+                    self.news[actor].append(News(t, label, "letter" if actor in m.to
+                                                 else "public",
+                                                 f"{_name(sc, m.sender)}: {m.summary}"))
+
+
+def _name(scenario: Scenario, actor: str) -> str:
+    return next((a.name for a in scenario.spec.actors if a.id == actor), actor)
+
+
+class _Nobody:
+    """Stands in a human's seat while seats are completed; never asked to act."""
+
+    name: ClassVar[str] = "human"
+    stochastic: ClassVar[bool] = False
+    needs_model_server: ClassVar[bool] = False
+
+    def act(self, observation: Observation) -> np.ndarray:  # pragma: no cover
+        raise GameError("a human seat was asked to act by an agent's rule")

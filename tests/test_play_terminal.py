@@ -1,0 +1,184 @@
+"""The real ``crisislab play`` program, driven through a pseudo-terminal with pexpect."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import sys
+from pathlib import Path
+
+import pexpect
+import pytest
+
+from crisislab.scenario.loader import load_scenario
+from crisislab.scenario.problems import ScenarioError
+
+MINI = Path(__file__).parent / "data" / "mini.yaml"
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\r")
+EXE = shutil.which("crisislab") or f"{sys.executable} -m crisislab.cli"
+
+
+class Player:
+    """A person at the keyboard: sends lines, reads the screen since the last prompt."""
+
+    def __init__(self, args: str, db: Path) -> None:
+        env = {**os.environ, "CRISISLAB_DB": str(db), "NO_COLOR": "1", "TERM": "xterm"}
+        self.child = pexpect.spawn(f"{EXE} {args}", env=env, encoding="utf-8",
+                                   timeout=60, dimensions=(50, 160))
+        self.screen = ""
+
+    def expect(self, pattern: str) -> str:
+        self.child.expect(pattern)
+        self.screen = ANSI.sub("", (self.child.before or "") + str(self.child.after or ""))
+        return self.screen
+
+    def send(self, line: str, then: str) -> str:
+        self.child.sendline(line)
+        return self.expect(then)
+
+    def finish(self) -> str:
+        self.child.expect(pexpect.EOF)
+        rest = ANSI.sub("", self.child.before or "")
+        self.child.close()
+        assert self.child.exitstatus == 0, rest
+        return rest
+
+
+def test_a_whole_game_in_the_terminal(tmp_path: Path) -> None:
+    db = tmp_path / "games.db"
+    p = Player(f"play {MINI} --as blue --seed 0 --chance history --no-clear "
+               "--debrief-runs 100", db)
+    p.expect(r"Game (\d+) started")
+    game = re.search(r"Game (\d+) started", p.screen).group(1)  # type: ignore[union-attr]
+    screen = p.expect("blue> ")
+    assert "1962-10-01" in screen and "Your options" in screen
+    assert "Weapons deployed in secret" not in screen  # blue has not found them yet
+    # bad input at the turn prompt
+    assert "Nothing typed" in p.send("", "blue> ")
+    assert "Unknown command 'launch'" in p.send("launch", "blue> ")
+    assert "There is no option 99" in p.send("99", "blue> ")
+    assert "not available now: needs detected" in p.send("2", "blue> ")
+    assert "control characters" in p.send("1\x01\x02", "blue> ")
+    assert "not a number of turns" in p.send("wait soon", "blue> ")
+    assert "Say which option" in p.send("i", "blue> ")
+    assert "Blue blockades" in p.send("i 2", "blue> ")
+    # a letter, with bad input at each of its prompts
+    p.send("letter", r"To whom\?.*")
+    assert "Nothing typed" in p.send("", r"To whom\?.*")
+    assert "not one of" in p.send("moon", r"To whom\?.*")
+    p.send("red", r"Private or public\?.*")
+    assert "not one of" in p.send("secretly", r"Private or public\?.*")
+    p.send("private", r"Terms .*")
+    assert "not a term" in p.send("peace", r"Terms .*")
+    assert "control characters" in p.send("withdrawal\x1b[A", r"Terms .*")
+    p.send("withdrawal", r"Text .*")
+    assert "the limit is 600" in p.send("x" * 700, r"Text .*")
+    screen = p.send("Take them home.", r"Send it\?.*")
+    assert "1962-10-03 am (about 48 hours)" in screen
+    assert "Letter written" in p.send("yes", "blue> ")
+    screen = p.send("1", "blue> ")  # 1 October: wait
+    assert "1962-10-02" in screen and "in transit" in screen
+    assert "due 1962-10-03 am (about 48 hours)" in screen
+    screen = p.send("1", "blue> ")  # 2 October: wait; the weapons are found that day
+    assert "delivered 1962-10-03 am" in screen
+    assert "Weapons deployed in secret" in screen and "Discovery" in screen
+    p.send("2", "blue> ")  # 3 October am: the blockade, as on the record
+    screen = p.send("quit", "Resume with")
+    assert f"crisislab play --resume {game}" in p.finish() + screen
+    # resume: the saved choices are replayed through the engine
+    p = Player(f"play --resume {game} --no-clear --debrief-runs 100", db)
+    assert "Resuming game" in p.expect("blue> ") and "1962-10-03 pm" in p.screen
+    screen = p.send("follow 20", "blue> ")  # stops when red's answer arrives
+    assert "A letter has arrived" in screen
+    assert "Letter 2 (private letter) from Red to Blue, answering letter 1" in screen
+    assert "DECLINES" in screen
+    assert "Say which letter" in p.send("answer 7", "blue> ")
+    p.send("answer 2", r"Accept, decline.*")
+    assert "Nothing typed" in p.send("", r"Accept, decline.*")
+    p.send("reply", r"Private or public\?.*")
+    p.send("public", r"Text .*")
+    p.send("Noted.", r"Send it\?.*")
+    p.send("yes", "blue> ")
+    for _ in range(10):  # following stops whenever a letter arrives
+        if "The crisis is over" in p.send("follow 20", r"blue> |The crisis is over"):
+            break
+    rest = p.finish()
+    assert "Debrief" in rest and "No divergence" in rest
+    # the debrief again, as HTML, and the list of games
+    out = tmp_path / "debrief.html"
+    p = Player(f"debrief {game} --runs 50 --html {out}", db)
+    assert "No divergence" in p.finish()
+    page = out.read_text(encoding="utf-8")
+    assert "<svg" in page and "never left the record" in page
+    p = Player("games", db)
+    listing = p.finish()
+    assert re.search(rf"{game}\s.*mini.*finished.*deal", listing)
+
+
+def test_bad_command_lines_get_clear_messages(tmp_path: Path) -> None:
+    db = tmp_path / "games.db"
+    for args, message in [
+        (f"play {MINI} --as green", "not a seat a person can take"),
+        (f"play {MINI}", "say which seat you take"),
+        ("play --resume 42", "there is no game 42"),
+        ("debrief 42", "there is no game 42"),
+        (f"play {MINI} --as blue --agent red=genius", "unknown agent 'genius'"),
+        (f"play {MINI} --as blue --agent blue=random", "both a person and an agent"),
+        (f"play {MINI} --as blue --from nowhere", "no phase 'nowhere'"),
+    ]:
+        child = pexpect.spawn(f"{EXE} {args}", env={**os.environ, "CRISISLAB_DB": str(db),
+                                                    "NO_COLOR": "1"},
+                              encoding="utf-8", timeout=60, dimensions=(50, 200))
+        child.expect(pexpect.EOF)
+        text = ANSI.sub("", child.before or "")
+        child.close()
+        assert message in " ".join(text.split()), (args, text)
+        assert child.exitstatus == 2 and "Traceback" not in text
+
+
+def _cuba() -> object | None:
+    try:
+        sc = load_scenario("cuba-1962")
+    except ScenarioError:
+        return None
+    return sc if sc.track else None
+
+
+CUBA = _cuba()
+
+
+@pytest.mark.skipif(CUBA is None, reason="cuba-1962 is not valid yet, or has no history")
+def test_playing_the_united_states_in_cuba_1962(tmp_path: Path) -> None:
+    from crisislab.scenario.model import Scenario
+
+    assert isinstance(CUBA, Scenario)
+    hidden = [v for v in CUBA.variables
+              if v.observers.get("usa") not in (None, True, False) and not v.derived]
+    assert any(v.id == "missiles_in_cuba" for v in hidden)
+    from crisislab.play.briefing import label_of
+
+    labels = [label_of(v, CUBA) for v in hidden if v.id == "missiles_in_cuba"]
+    db = tmp_path / "games.db"
+    p = Player("play cuba-1962 --as usa --seed 0 --chance history --no-clear "
+               "--debrief-runs 30", db)
+    screen = p.expect("usa> ")
+    assert "week of 1962-05-24" in screen
+    assert not any(label in screen for label in labels)
+    p.send("letter", r"To whom\?.*")
+    p.send("ussr", r"Private or public\?.*")
+    p.send("private", r"Terms .*")
+    p.send("none", r"Text .*")
+    screen = p.send("We are watching Cuba closely.", r"Send it\?.*")
+    assert "hours" in screen
+    p.send("yes", "usa> ")
+    seen_after = False
+    for _ in range(40):
+        screen = p.send("follow 10", r"usa> |The crisis is over")
+        if "The crisis is over" in screen:
+            break
+        if "1962-10-2" in screen and any(lbl in screen for lbl in labels):
+            seen_after = True
+    assert seen_after, "the missiles never appeared in the US briefing after discovery"
+    rest = p.finish()
+    assert "Debrief" in rest and "No divergence" in rest
