@@ -109,11 +109,11 @@ def _entry(scenario: Scenario, h: Happening, step: TrackStep | None,
     else:
         message = next(m for m in scenario.messages if m.id == h.id)
         rule_summary = f"Arrives: {message.summary}"
-        rule_cite = next(m.cite for m in scenario.spec.messages if m.id == h.id)
+        rule_cite = next(tuple(m.cite) for m in scenario.spec.messages if m.id == h.id)
     documented = step is not None and not step.standing
     summary = step.summary if step is not None else rule_summary
-    cites = tuple(step.cite) + tuple(c for c in rule_cite if c not in step.cite) if step \
-        else tuple(rule_cite)
+    own = tuple(step.cite) if step is not None else ()
+    cites = own + tuple(c for c in rule_cite if c not in own)
     changes = tuple(
         (c.variable, scenario.variable(c.variable).format(c.before),
          scenario.variable(c.variable).format(c.after))

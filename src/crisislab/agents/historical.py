@@ -29,10 +29,10 @@ class HistoricalAgent:
         self.default = scenario.default_action(actor).local
         self.plan: dict[int, int] = {}
         for step in scenario.track:
-            if step.actor == actor and step.action is not None:
-                # a dated entry wins over a standing one on the same turn
-                if step.turn not in self.plan or not step.standing:
-                    self.plan[step.turn] = self.local[step.action]
+            # a dated entry wins over a standing one on the same turn
+            if step.actor == actor and step.action is not None and (
+                    step.turn not in self.plan or not step.standing):
+                self.plan[step.turn] = self.local[step.action]
         self.fallback = fallback
 
     def act(self, observation: Observation) -> np.ndarray:

@@ -162,7 +162,7 @@ class Variable(Strict):
             raise ValueError(f"a {self.type} variable needs both `min` and `max` bounds")
         if self.min > self.max:
             raise ValueError(f"min {self.min} is greater than max {self.max}; swap them")
-        if isinstance(self.initial, str) or isinstance(self.initial, bool):
+        if isinstance(self.initial, str | bool):
             raise ValueError(f"initial must be a number for a {self.type} variable")
         if not self.min <= self.initial <= self.max:
             raise ValueError(
