@@ -32,7 +32,7 @@ class Turn:
     def label(self) -> str:
         if self.half:
             return f"{self.date.isoformat()} {self.half}"
-        if self.step_days >= 7:
+        if self.step_days > 1:
             return f"week of {self.date.isoformat()}"
         return self.date.isoformat()
 
@@ -55,7 +55,9 @@ class Clock:
                     turns.append(Turn(len(turns), phase.id, day, "am", step, offset))
                     turns.append(Turn(len(turns), phase.id, day, "pm", step, offset + 0.5))
                 else:
-                    turns.append(Turn(len(turns), phase.id, day, None, step, offset))
+                    # the last turn of a phase ends with the phase: no turn spills over
+                    span = min(step, float((phase.end - day).days + 1))
+                    turns.append(Turn(len(turns), phase.id, day, None, span, offset))
                 day += dt.timedelta(days=max(int(step), 1))
         return cls(tuple(turns), epoch)
 
