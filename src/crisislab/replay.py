@@ -87,6 +87,8 @@ def replay(scenario: Scenario, seed: int = 0, start_turn: int | None = None) -> 
                 continue
             entries.append(_entry(scenario, h, documented.get((h.turn, h.id)), h.id in seen))
             seen.add(h.id)
+    # within a long (weekly) turn, tell what happened in the order of its dates
+    entries.sort(key=lambda e: (e.turn, e.date))
     outcome = scenario.outcomes[int(state.outcome[0])]
     end = scenario.clock.turns[int(state.end_turn[0])]
     return Replay(
