@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, Protocol
 
 import numpy as np
 
@@ -21,6 +21,15 @@ from crisislab.scenario.expr import Effect, Value, evaluate
 from crisislab.scenario.model import Scenario, VariableRule
 
 ChanceMode = Literal["free", "history"]
+
+
+class ChancePolicy(Protocol):
+    """Decides chance events instead of the random streams, for analyses that enumerate
+    chance (a game tree's chance nodes): given an event, its per-row hazard and which
+    rows are eligible, say which rows it fires in."""
+
+    def decide(self, event: int, hazard: np.ndarray, eligible: np.ndarray,
+               turn: int) -> np.ndarray: ...
 
 
 class IllegalAction(ValueError):
@@ -173,9 +182,10 @@ class Engine:
     # ---- one turn ------------------------------------------------------------------------
 
     def step(self, state: BatchState, choices: Mapping[str, np.ndarray],
-             trace: bool = False) -> StepResult:
+             trace: bool = False, chance: ChancePolicy | None = None) -> StepResult:
         """Advance every running crisis by one turn with the actors' chosen actions (local
-        indices into each actor's actions). Mutates ``state``."""
+        indices into each actor's actions). Mutates ``state``. A ``chance`` policy, if
+        given, decides this turn's chance events in place of the random streams."""
         sc = self.scenario
         t = state.turn
         if t >= self.n_turns:
@@ -240,7 +250,13 @@ class Engine:
             if not eligible.any():
                 continue
             if e.kind == "chance":
-                if self.chance == "history":
+                if chance is not None:
+                    assert e.hazard is not None
+                    hazard = np.broadcast_to(np.clip(np.asarray(
+                        evaluate(e.hazard, env), dtype=np.float64), 0, 1), (state.n,))
+                    fire = eligible & np.asarray(chance.decide(e.index, hazard, eligible, t),
+                                                 dtype=bool)
+                elif self.chance == "history":
                     fire = eligible & (e.index in forced)
                 else:
                     assert e.hazard is not None

@@ -1,0 +1,49 @@
+"""Timings of the game-theory layer (prints; never run by the tests).
+
+    python bench/bench_gt.py
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from crisislab.gt.flat import to_gambit
+from crisislab.gt.gamefile import read_game
+from crisislab.gt.solve import solve_game
+from crisislab.gt.tree import build_tree
+from crisislab.scenario.loader import load_scenario
+
+DATA = Path(__file__).parent.parent / "tests" / "data" / "gt"
+
+
+def timed(label: str, fn):  # type: ignore[no-untyped-def]
+    t0 = time.perf_counter()
+    out = fn()
+    print(f"{label:55s} {time.perf_counter() - t0:8.3f} s")
+    return out
+
+
+def main() -> None:
+    kuhn = read_game(DATA / "kuhn_poker.efg")
+    for method in ("lcp", "lp", "spe", "logit"):
+        timed(f"kuhn poker, {method}", lambda m=method: solve_game(kuhn, m))
+    for it in (500, 2000, 8000):
+        r = timed(f"kuhn poker, cfr {it} iterations",
+                  lambda i=it: solve_game(kuhn, "cfr", iterations=i))
+        print(f"{'':55s} NashConv {r.details['nash_conv']:.2e}")
+    sc = load_scenario("cuba-1962")
+    start = sc.clock.turn_of(__import__("datetime").date(1962, 10, 16))
+    for depth in (2, 3, 4):
+        st = timed(f"cuba-1962 tree, depth {depth}, 100 samples per cut",
+                   lambda d=depth: build_tree(sc, start_turn=start, depth=d, samples=100))
+        print(f"{'':55s} {st.size}")
+        game = to_gambit(st.tree)
+        timed(f"cuba-1962 depth {depth}, spe", lambda g=game: solve_game(g, "spe"))
+        r = timed(f"cuba-1962 depth {depth}, cfr 1000",
+                  lambda g=game: solve_game(g, "cfr", iterations=1000))
+        print(f"{'':55s} NashConv {r.details['nash_conv']:.3g}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,317 @@
+"""``crisislab gt``: game trees, equilibria and the classic models. Renders only."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import asdict
+from enum import StrEnum
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+
+gt_app = typer.Typer(help="Solve the crisis as a game: Gambit trees, equilibria, the "
+                     "classic models.", no_args_is_help=True)
+out = Console(soft_wrap=True)
+err = Console(stderr=True)
+
+
+class Fmt(StrEnum):
+    text = "text"
+    json = "json"
+
+
+def _fail(message: str, hint: str = "", code: int = 2) -> None:
+    err.print(f"[bold red]error:[/bold red] {message}", highlight=False, markup=True)
+    if hint:
+        err.print(f"  fix: {hint}", highlight=False, markup=False)
+    raise typer.Exit(code)
+
+
+def _scenario(ref: str):  # type: ignore[no-untyped-def]
+    from crisislab.scenario.loader import load_scenario
+    from crisislab.scenario.problems import ScenarioError
+
+    try:
+        return load_scenario(ref)
+    except ScenarioError as e:
+        for p in e.problems:
+            err.print(f"  {p}", highlight=False, markup=False)
+        raise typer.Exit(1) from None
+
+
+def _start_turn(sc: Any, start: str | None) -> int | None:
+    from crisislab.gt.tree import DEFAULT_START
+
+    start = start or DEFAULT_START.get(sc.id)
+    if not start:
+        return None
+    phases = [p.id for p in sc.spec.clock.phases]
+    if start in phases:
+        return int(sc.clock.first_of_phase(start))
+    try:
+        day = dt.date.fromisoformat(start)
+    except ValueError:
+        _fail(f"--from '{start}' is neither a date nor a phase",
+              f"give a date (YYYY-MM-DD) or one of: {', '.join(phases)}")
+    turn = sc.clock.turn_of(day)
+    if turn is None:
+        _fail(f"{start} is outside {sc.id}'s clock", "choose a date within the scenario")
+    return int(turn)
+
+
+def _build(scenario: str, start: str | None, depth: int, horizon: int, choices: list[str],
+           players: list[str], samples: int, seed: int, chance_min: float) -> Any:
+    from crisislab.gt.tree import TreeTooLarge, build_tree
+
+    sc = _scenario(scenario)
+    flat_choices = [c for item in choices for c in item.split(",") if c]
+    flat_players = [p for item in players for p in item.split(",") if p]
+    bad = [p for p in flat_players if p not in sc.players]
+    if bad:
+        _fail(f"not an acting actor of {sc.id}: {', '.join(bad)}",
+              f"use some of: {', '.join(sc.players)}")
+    try:
+        return build_tree(sc, start_turn=_start_turn(sc, start), depth=depth, horizon=horizon,
+                          choices=flat_choices or None, players=flat_players or None,
+                          samples=samples, seed=seed, chance_min=chance_min)
+    except TreeTooLarge as e:
+        _fail(str(e))
+    except KeyError as e:
+        _fail(str(e).strip("'\""), "list the scenario's actions with `crisislab validate`")
+
+
+_DEPTH = typer.Option(3, "--depth", "-k", help="Decisions on a path before the tree is cut.")
+_FROM = typer.Option(None, "--from", help="Start date (YYYY-MM-DD) or phase id.")
+_HORIZON = typer.Option(40, "--horizon", help="Turns before the tree is cut.")
+_CHOICES = typer.Option([], "--choices", help="Key actions to branch on (ids, comma list).")
+_PLAYERS = typer.Option([], "--players", help="Actors who decide in the tree (comma list).")
+_SAMPLES = typer.Option(100, "--samples", help="Simulated crises per cut, for its value.")
+_SEED = typer.Option(0, "--seed", help="Seed of the continuation simulations.")
+_CMIN = typer.Option(0.05, "--chance-min", help="Branch on chance events at least this likely.")
+
+
+@gt_app.command("tree")
+def tree_cmd(
+    scenario: str = typer.Argument(..., help="A scenario file or built-in id."),
+    start: str | None = _FROM, depth: int = _DEPTH, horizon: int = _HORIZON,
+    choices: list[str] = _CHOICES, players: list[str] = _PLAYERS, samples: int = _SAMPLES,
+    seed: int = _SEED, chance_min: float = _CMIN,
+    efg: Path | None = typer.Option(None, "--efg", help="Write Gambit's .efg here."),
+    format: Fmt = typer.Option(Fmt.text, "--format", "-f"),
+) -> None:
+    """Abstract a scenario into a finite extensive-form game and report its size."""
+    from crisislab.gt.flat import to_gambit
+    from crisislab.gt.solve import LCP_LEAF_LIMIT
+
+    st = _build(scenario, start, depth, horizon, choices, players, samples, seed, chance_min)
+    size = st.size
+    if efg is not None:
+        try:
+            to_gambit(st.tree).to_efg(str(efg))
+        except OSError as e:
+            _fail(f"cannot write {efg}: {e.strerror}")
+    if format is Fmt.json:
+        print(json.dumps({"scenario": st.scenario, "version": st.version, "start": st.start,
+                          "size": size, "parameters": st.parameters,
+                          "players": list(st.tree.players),
+                          **({"efg": str(efg)} if efg else {})}, indent=2))
+        return
+    out.print(f"{st.scenario} {st.version}, from {st.start}: {size['nodes']} nodes, "
+              f"{size['leaves']} leaves ({size['cuts']} cut), {size['decision_nodes']} "
+              f"decision nodes in {size['infosets']} information sets, {size['chance_nodes']} "
+              f"chance nodes; players {', '.join(st.tree.players)}", highlight=False)
+    if size["leaves"] > LCP_LEAF_LIMIT:
+        out.print(f"too large for lcp/lp (more than {LCP_LEAF_LIMIT} leaves): solve it with "
+                  "--method cfr, or cut coarser (smaller --depth, fewer --choices)",
+                  highlight=False)
+    if efg is not None:
+        err.print(f"wrote {efg}", highlight=False)
+
+
+@gt_app.command("solve")
+def solve_cmd(
+    source: str = typer.Argument(..., help="A .efg or .nfg file, or a scenario."),
+    method: str = typer.Option("auto", "--method", "-m", help="auto, enumpure, enummixed, "
+                               "lcp, lp, logit, spe or cfr."),
+    format: Fmt = typer.Option(Fmt.text, "--format", "-f"),
+    iterations: int = typer.Option(2000, "--iterations", help="CFR iterations."),
+    limit: int = typer.Option(64, "--limit", help="At most this many SPE equilibria."),
+    force: bool = typer.Option(False, "--force", help="Run lcp/lp even on large trees."),
+    start: str | None = _FROM, depth: int = _DEPTH, horizon: int = _HORIZON,
+    choices: list[str] = _CHOICES, players: list[str] = _PLAYERS, samples: int = _SAMPLES,
+    seed: int = _SEED, chance_min: float = _CMIN,
+) -> None:
+    """Compute equilibria of a game file, or of a scenario through its abstraction."""
+    from crisislab.gt.flat import to_gambit
+    from crisislab.gt.gamefile import GameFileError, read_game
+    from crisislab.gt.solve import SolveError, solve_game
+    from crisislab.gt.tree import describe_path
+
+    path = Path(source)
+    st = None
+    if path.suffix.lower() in (".efg", ".nfg"):
+        try:
+            game = read_game(path)
+        except GameFileError as e:
+            err.print(f"[bold red]error:[/bold red] {e}", highlight=False, markup=True)
+            raise typer.Exit(1) from None
+    else:
+        st = _build(source, start, depth, horizon, choices, players, samples, seed, chance_min)
+        game = to_gambit(st.tree)
+    try:
+        result = solve_game(game, method, iterations=iterations, limit=limit, force=force)
+    except SolveError as e:
+        _fail(str(e))
+    except RuntimeError as e:
+        _fail(f"the solver failed: {e}", "try another --method")
+    paths = [describe_path(st, p) for p in result.profiles] if st is not None else []
+    if format is Fmt.json:
+        doc = result.to_json()
+        if paths:
+            for eq, p in zip(doc["equilibria"], paths, strict=True):
+                eq["path"] = p
+            doc["tree"] = {"scenario": st.scenario, "start": st.start,  # type: ignore[union-attr]
+                           "size": st.size, "parameters": st.parameters}  # type: ignore[union-attr]
+        print(json.dumps(doc, indent=2))
+        return
+    out.print(f"{result.game}: {len(result.equilibria)} equilibri"
+              f"{'um' if len(result.equilibria) == 1 else 'a'} by {result.method}"
+              f"{' (exact)' if result.exact else ''}", highlight=False)
+    if "nash_conv" in result.details:
+        out.print(f"  CFR+ after {result.parameters['iterations']} iterations: exploitability "
+                  f"(NashConv) {result.details['nash_conv']:.6g}", highlight=False)
+    for i, eq in enumerate(result.equilibria, 1):
+        pay = ", ".join(f"{p} {_num(v)}" for p, v in eq.payoffs.items())
+        out.print(f"\nequilibrium {i}: payoffs {pay}", highlight=False)
+        for player, strat in eq.strategy.items():
+            for info, acts in strat.items():
+                if isinstance(acts, dict):
+                    shown = ", ".join(f"{a} {_num(p)}" for a, p in acts.items() if p)
+                    out.print(f"  {player} at {info}: {shown}", highlight=False)
+                elif acts:
+                    out.print(f"  {player}: {info} {_num(acts)}", highlight=False)
+        if paths:
+            out.print("  path:", highlight=False)
+            for line in paths[i - 1]:
+                out.print(f"    {line}", highlight=False)
+
+
+def _num(x: Any) -> str:
+    if isinstance(x, Fraction):
+        return str(x)
+    return f"{float(x):.4g}"
+
+
+def _params(items: list[str], cls: type) -> Any:
+    fields = cls.__dataclass_fields__  # type: ignore[attr-defined]
+    values: dict[str, Any] = {}
+    for item in items:
+        key, eq, value = item.partition("=")
+        if not eq or key not in fields:
+            _fail(f"bad --param '{item}'", f"use key=value with key one of: {', '.join(fields)}")
+        try:
+            if "," in value:
+                values[key] = tuple(int(v) for v in value.split(","))
+            elif isinstance(getattr(cls(), key), str):
+                values[key] = value
+            else:
+                values[key] = Fraction(value)
+        except (ValueError, ZeroDivisionError):
+            _fail(f"--param {key}: '{value}' is not a number (use 1/3 or 0.25)")
+    return cls(**values)
+
+
+def _plain(x: Any) -> Any:
+    if isinstance(x, Fraction):
+        return str(x)
+    if isinstance(x, dict):
+        return {(",".join(map(str, k)) if isinstance(k, tuple) else str(k)): _plain(v)
+                for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_plain(v) for v in x]
+    return x
+
+
+@gt_app.command("model")
+def model_cmd(
+    name: str = typer.Argument(..., help="chicken, prisoners_dilemma, brinkmanship or zagare."),
+    param: list[str] = typer.Option([], "--param", "-p", help="key=value, e.g. p=1/3."),
+    format: Fmt = typer.Option(Fmt.text, "--format", "-f"),
+    plot: Path | None = typer.Option(None, "--plot", help="brinkmanship: write the (p, q) "
+                                     "diagram here (.png or .svg)."),
+    check: bool = typer.Option(True, "--check/--no-check", help="Also solve the same game "
+                               "with pygambit and show its equilibria."),
+) -> None:
+    """A classic model of the crisis: its equilibria and the conditions for each."""
+    from crisislab.gt.models import brinkmanship, chicken, zagare
+    from crisislab.gt.solve import solve_game
+
+    if name in ("chicken", "prisoners_dilemma"):
+        base = chicken.PRISONERS_DILEMMA if name == "prisoners_dilemma" else chicken.Params()
+        prm = _params(param, chicken.Params) if param else base
+        res: Any = chicken.analyse(prm)
+        game = chicken.game(prm)
+    elif name == "brinkmanship":
+        prm = _params(param, brinkmanship.Params)
+        res = brinkmanship.analyse(prm)
+        game = brinkmanship.game(prm, res.window[0] + (res.window[1] - res.window[0]) / 2
+                                 if res.window else Fraction(1, 2))
+        if plot is not None:
+            brinkmanship.plot(prm, plot)
+            err.print(f"wrote {plot}", highlight=False)
+    elif name == "zagare":
+        prm = _params(param, zagare.Params)
+        res = zagare.analyse(prm)
+        game = zagare.game(prm)
+    else:
+        _fail(f"no model '{name}'", "use chicken, prisoners_dilemma, brinkmanship or zagare")
+    doc = _plain(asdict(res))
+    if name == "zagare":
+        doc["equilibria"] = [f.name for f in res.equilibria]
+    if check:
+        gres = solve_game(game, "lcp")
+        doc["pygambit"] = gres.to_json()["equilibria"]
+    if format is Fmt.json:
+        print(json.dumps(doc, indent=2))
+        return
+    _render_model(name, res, doc)
+
+
+def _render_model(name: str, res: Any, doc: dict[str, Any]) -> None:
+    p = out.print
+    p(f"{name} — source: {res.source}", highlight=False)
+    if name in ("chicken", "prisoners_dilemma"):
+        s = res.params.strategies
+        cell = lambda c: f"({s[c[0]]}, {s[c[1]]})"  # noqa: E731
+        p("pure equilibria: " + "; ".join(f"{cell(c)} -> {res.params.payoff(c)}"
+                                          for c in res.pure), highlight=False)
+        for (y, x), pay in zip(res.mixed, res.mixed_payoffs, strict=True):
+            p(f"mixed equilibrium: row plays {s[0]} with {y}, column with {x}; payoffs "
+              f"{pay[0]}, {pay[1]}", highlight=False)
+        p("non-myopic equilibria (theory of moves): " + "; ".join(cell(c) for c in
+                                                                    res.non_myopic),
+          highlight=False)
+    elif name == "brinkmanship":
+        pr = res.params
+        p(f"effectiveness: q > {res.q_effective} ({float(res.q_effective):.3f})",
+          highlight=False)
+        if res.q_acceptable is not None:
+            p(f"acceptability at p = {pr.p}: q < {res.q_acceptable} "
+              f"({float(res.q_acceptable):.3f})", highlight=False)
+        p(f"window: {res.window[0]} < q < {res.window[1]}" if res.window else
+          "no effective and acceptable threat at this p", highlight=False)
+        p(f"a window exists iff p < {res.p_max} ({float(res.p_max):.3f})", highlight=False)
+    else:
+        p(f"pi* = {res.pi_star}, p_s = {res.p_s}", highlight=False)
+        for f in res.families:
+            mark = "exists" if f.exists else "does not exist"
+            p(f"{f.name}: {mark} ({f.condition}); challenge hard {f.challenge_hard}, soft "
+              f"{f.challenge_soft}; soft defender resists {f.resist_soft}", highlight=False)
+    if "pygambit" in doc:
+        p(f"pygambit lcp on the same game: {len(doc['pygambit'])} equilibria; payoffs "
+          + "; ".join(", ".join(f"{k} {v}" for k, v in e["payoffs"].items())
+                      for e in doc["pygambit"]), highlight=False)
