@@ -174,3 +174,23 @@ def test_random_agent_only_picks_legal_actions(mini: Scenario) -> None:
             assert obs[a].legal[np.arange(state.n), pick][live].all()
         picks["neutral"] = np.zeros(state.n, dtype=np.int64)
         engine.step(state, picks)
+
+
+def test_an_observation_is_freed_without_the_garbage_collector(mini: Scenario) -> None:
+    """No reference cycle may keep a turn's arrays alive (a million-crisis run would
+    otherwise hold every turn's observed arrays until a collection happens to run)."""
+    import gc
+    import weakref
+
+    engine = Engine(mini)
+    state = engine.reset(10, seed=0)
+    obs = engine.observe(state, "blue")
+    assert obs.values["deployed"].shape == (10,) and obs.known["deployed"].shape == (10,)
+    assert obs.legal.shape[0] == 10 and obs.seen_events is not None
+    ref = weakref.ref(obs)
+    gc.disable()
+    try:
+        del obs
+        assert ref() is None
+    finally:
+        gc.enable()

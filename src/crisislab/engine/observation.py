@@ -50,6 +50,10 @@ class Observation:
         self.active: np.ndarray = ~state.done
         self.stream = engine.agent_stream(actor)
         self._columns: dict[int, np.ndarray] = {}
+        # caches live here, not in the views, so that no reference cycle keeps a turn's
+        # arrays alive after the observation is dropped
+        self._known_cache: dict[str, np.ndarray] = {}
+        self._values_cache: dict[str, np.ndarray] = {}
 
     def _check(self) -> None:
         if self._state.turn != self.turn:
@@ -78,14 +82,17 @@ class Observation:
             out[:, a.local] = self.is_legal(a.local)
         return out
 
-    @cached_property
+    @property
     def known(self) -> Mapping[str, np.ndarray]:
-        return _LazyMap(self._observed(), self._mask)
+        """Per observed variable, where the actor can see it now."""
+        return _LazyMap(self._observed, self._known_cache, self._mask)
+
+    @property
+    def values(self) -> Mapping[str, np.ndarray]:
+        """Per observed variable, its value where known and NaN elsewhere."""
+        return _LazyMap(self._observed, self._values_cache, self._value)
 
     @cached_property
-    def values(self) -> Mapping[str, np.ndarray]:
-        return _LazyMap(self._observed(), self._value)
-
     def _observed(self) -> dict[str, Node | bool]:
         return {v.id: v.observers[self.actor] for v in self._engine.scenario.variables
                 if v.observers.get(self.actor) not in (None, False)}
@@ -145,12 +152,13 @@ class Observation:
 
 
 class _LazyMap(Mapping[str, np.ndarray]):
-    """A read-only mapping whose values are computed on first access."""
+    """A read-only view whose values are computed on first access into ``cache``."""
 
-    def __init__(self, keys: Mapping[str, Any], compute: Callable[[str], np.ndarray]) -> None:
+    def __init__(self, keys: Mapping[str, Any], cache: dict[str, np.ndarray],
+                 compute: Callable[[str], np.ndarray]) -> None:
         self._keys = keys
+        self._cache = cache
         self._compute = compute
-        self._cache: dict[str, np.ndarray] = {}
 
     def __getitem__(self, key: str) -> np.ndarray:
         if key not in self._keys:
