@@ -1,0 +1,455 @@
+"""``crisislab simulate``, ``runs``, ``compare`` and ``sensitivity``: they render what
+:mod:`crisislab.analysis` computes and hold no rules."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from crisislab.agents.registry import AgentSpecError
+from crisislab.analysis.simulate import CHUNK, CHUNK_LUMPED, AnalysisError, Progress, Variant
+from crisislab.scenario.model import Scenario
+from crisislab.store import Store, StoreError
+
+out = Console(soft_wrap=False)
+err = Console(stderr=True)
+
+
+class OutFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+class Backend(StrEnum):
+    local = "local"
+    ray = "ray"
+
+
+class SweepMethod(StrEnum):
+    oat = "oat"
+    sobol = "sobol"
+    both = "both"
+
+
+def _fail(message: str, hint: str = "") -> None:
+    from crisislab.cli import fail
+
+    fail(message, hint)
+
+
+def _load(ref: str) -> Scenario:
+    from crisislab.cli import load_or_exit
+
+    return load_or_exit(ref)
+
+
+@contextmanager
+def _clean_errors() -> Iterator[None]:
+    """Bad input becomes one line with a fix, never a traceback."""
+    try:
+        yield
+    except AgentSpecError as e:
+        _fail(str(e), "see the agents with `crisislab play --help`; e.g. --agent usa=historical")
+    except AnalysisError as e:
+        _fail(str(e))
+    except StoreError as e:
+        _fail(str(e), "give --db a SQLAlchemy URL such as sqlite:///runs.db")
+
+
+def _store(db: str | None) -> Store:
+    try:
+        return Store(db)
+    except StoreError as e:
+        _fail(str(e), "give --db a SQLAlchemy URL such as sqlite:///runs.db")
+    except ImportError as e:  # a URL whose database driver is not installed
+        _fail(f"cannot open the database {db}: {e}", "install its driver, or use sqlite:///FILE")
+    raise AssertionError("unreachable")
+
+
+def _check_common(runs: int, seed: int, workers: int | None, chunk: int) -> None:
+    if runs < 1:
+        _fail(f"--runs must be at least 1, not {runs}", "e.g. --runs 100000")
+    if seed < 0:
+        _fail(f"--seed must be zero or a positive whole number, not {seed}", "e.g. --seed 1")
+    if workers is not None and workers < 1:
+        _fail(f"--workers must be at least 1, not {workers}", "omit it to use every core")
+    if chunk < 1:
+        _fail(f"--chunk-size must be at least 1, not {chunk}", "omit it for the default")
+
+
+def _plot_path(plot: Path | None) -> None:
+    if plot is None:
+        return
+    from crisislab.analysis.plots import check_path
+
+    with _clean_errors():
+        check_path(plot)
+
+
+@contextmanager
+def _progress(total: int, label: str, quiet: bool) -> Iterator[Progress | None]:
+    """A progress bar on a terminal's stderr for long work; nothing otherwise."""
+    if quiet or not err.is_terminal or total < 200_000:
+        yield None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    with Progress("[progress.description]{task.description}", BarColumn(),
+                  MofNCompleteColumn(), TimeRemainingColumn(), console=err,
+                  transient=True) as bar:
+        task = bar.add_task(label, total=total)
+
+        def update(done: int, all_: int) -> None:
+            bar.update(task, completed=done, total=all_)
+
+        yield update
+
+
+def _variant(sc: Scenario, agents: list[str], what_ifs: list[str], params: list[str],
+             label: str = "baseline") -> Variant:
+    from crisislab.analysis.simulate import check_what_ifs, parse_parameters, seat_specs
+
+    with _clean_errors():
+        parsed = parse_parameters(sc, params)
+        for name, value in parsed:
+            low, high = next(p.range for p in sc.spec.parameters if p.id == name)
+            if not low <= value <= high:
+                err.print(f"note: --param {name}={value:g} is outside its stated range "
+                          f"[{low:g}, {high:g}]", highlight=False)
+        return Variant(label, seat_specs(sc, agents), check_what_ifs(sc, what_ifs), parsed)
+    raise AssertionError("unreachable")
+
+
+def _pct(p: float) -> str:
+    return f"{100 * p:.3g}%" if p < 0.9995 else f"{100 * p:.4g}%"
+
+
+def _interval(item: dict[str, Any]) -> str:
+    return f"{_pct(item['p'])}  [{_pct(item['low'])}, {_pct(item['high'])}]"
+
+
+def _bar(p: float, width: int = 30) -> str:
+    return "█" * int(round(p * width))
+
+
+def _emit_json(doc: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+
+
+# ---- simulate ------------------------------------------------------------------------------
+
+
+def _render_simulation(sim: Any, run_id: int | None) -> None:
+    s = sim.summary
+    agents = ", ".join(f"{a}={spec}" for a, spec in sim.variant.seats)
+    extras = ""
+    if sim.variant.what_ifs:
+        extras += f"; what-ifs: {', '.join(sim.variant.what_ifs)}"
+    if sim.variant.parameters:
+        extras += "; " + ", ".join(f"{k}={v:g}" for k, v in sim.variant.parameters)
+    out.print(f"[bold]{sim.scenario} {sim.version}[/bold]: {sim.runs:,} crises, seed "
+              f"{sim.seed} ({agents}{extras})", highlight=False)
+    table = Table(title="How the crisis ends (95% Wilson intervals)", title_justify="left")
+    for col in ("outcome", "probability", "95% interval", ""):
+        table.add_column(col)
+    for oid, o in s["outcomes"].items():
+        table.add_row(oid, _pct(o["p"]), f"[{_pct(o['low'])}, {_pct(o['high'])}]",
+                      _bar(o["p"]))
+    out.print(table)
+    if "follows_history" in s:
+        h = s["follows_history"]
+        out.print(f"Follows history ({h['outcome']} on {h['end_date']}): {_interval(h)}",
+                  highlight=False)
+    w = s["war"]
+    out.print(f"War begins (escalation ≥ {w['threshold']:g}) in {_interval(w)} of crises",
+              highlight=False)
+    q = s["end_day"]["quantiles"]
+    out.print("The crisis ends: " + ", ".join(f"{k[1:]}% by {v}" for k, v in q.items()),
+              highlight=False)
+    peak = Table(title="Peak escalation", title_justify="left")
+    for col in ("level", "rung", "share", ""):
+        peak.add_column(col)
+    for lv in s["peak_escalation"]["distribution"]:
+        peak.add_row(str(lv["level"]), lv["label"], _pct(lv["p"]), _bar(lv["p"]))
+    out.print(peak)
+    hz = [h for h in w["hazard"] if h["onsets"]]
+    if hz:
+        haz = Table(title="Hazard of war by date, among crises still at peace "
+                    "(dates with no war begun left out)", title_justify="left")
+        for col in ("date", "at peace", "war begins", "hazard", "95% interval"):
+            haz.add_column(col)
+        for h in hz:
+            haz.add_row(h["date"], f"{h['at_risk']:,}", f"{h['onsets']:,}", _pct(h["hazard"]),
+                        f"[{_pct(h['low'])}, {_pct(h['high'])}]")
+        out.print(haz)
+    out.print("Mean payoffs: " + ", ".join(f"{a} {v:+.3g}" for a, v in s["payoffs"].items()),
+              highlight=False)
+    stored = f"; stored as run {run_id}" if run_id is not None else ""
+    out.print(f"[dim]{sim.elapsed_s:.2f} s on {sim.backend} ({sim.workers} workers)"
+              f"{stored}[/dim]", highlight=False)
+
+
+def simulate_cmd(
+    scenario: str = typer.Argument(..., help="A scenario file or built-in id."),
+    runs: int = typer.Option(100_000, "--runs", "-n", help="How many crises to simulate."),
+    seed: int = typer.Option(0, help="Seed: the same seed gives the same result."),
+    agent: list[str] = typer.Option([], "--agent", "-a",
+                                    help="ACTOR=AGENT[:key=value,...]; others: historical."),
+    what_if: list[str] = typer.Option([], "--what-if", "-w", help="A what-if id (repeatable)."),
+    param: list[str] = typer.Option([], "--param", "-p", help="NAME=VALUE (repeatable)."),
+    format: OutFormat = typer.Option(OutFormat.text, "--format", "-f", help="text or json"),
+    backend: Backend = typer.Option(Backend.local, help="local (processes) or ray"),
+    address: str | None = typer.Option(None, help="Ray cluster address (with --backend ray)."),
+    workers: int | None = typer.Option(None, help="Processes to use (default: every core)."),
+    chunk_size: int | None = typer.Option(None, help="Crises per chunk (default: "
+                                          f"{CHUNK_LUMPED:,} for deterministic agents, "
+                                          f"{CHUNK:,} otherwise; results do not depend "
+                                          "on it)."),
+    db: str | None = typer.Option(None, "--db", help="SQLAlchemy URL of the run database."),
+    store: bool = typer.Option(True, "--store/--no-store", help="Record the run."),
+    plot: Path | None = typer.Option(None, "--plot", help="Write a figure (.png, .svg)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Simulate many crises: each outcome's probability with a 95% interval, the day the
+    crisis ends, peak escalation, the hazard of war day by day, and history followed."""
+    from crisislab.analysis.simulate import simulate
+
+    _check_common(runs, seed, workers, CHUNK if chunk_size is None else chunk_size)
+    _plot_path(plot)
+    sc = _load(scenario)
+    variant = _variant(sc, agent, what_if, param)
+    database = _store(db) if store else None
+    with _clean_errors(), _progress(runs, "simulating", quiet) as progress:
+        sim = simulate(sc, runs, seed, variant, backend.value, workers, address, chunk_size,
+                       progress)
+    run_id = None
+    if database is not None:
+        from crisislab import __version__
+
+        with _clean_errors():
+            row = database.add_run(
+                scenario=sim.scenario, version=sim.version, content_hash=sim.content_hash,
+                agents=sim.variant.agents(), what_ifs=list(sim.variant.what_ifs),
+                parameters=dict(sim.variant.parameters), seed=seed, runs=runs,
+                elapsed_s=sim.elapsed_s, results=sim.summary, crisislab_version=__version__)
+            run_id = row.id
+    if plot is not None:
+        from crisislab.analysis.plots import plot_simulation
+
+        plot_simulation(sim, plot)
+        err.print(f"wrote {plot}", highlight=False)
+    if format is OutFormat.json:
+        _emit_json({**sim.to_json(), "run_id": run_id})
+    else:
+        _render_simulation(sim, run_id)
+
+
+# ---- runs ----------------------------------------------------------------------------------
+
+
+def runs_cmd(
+    db: str | None = typer.Option(None, "--db", help="SQLAlchemy URL of the run database."),
+    limit: int = typer.Option(50, help="Show at most this many, newest first."),
+    format: OutFormat = typer.Option(OutFormat.text, "--format", "-f", help="text or json"),
+) -> None:
+    """List the stored simulation runs, newest first."""
+    if limit < 1:
+        _fail(f"--limit must be at least 1, not {limit}")
+    database = _store(db)
+    with _clean_errors():
+        rows = database.runs(limit)
+    listed: list[dict[str, Any]] = []
+    for r in rows:
+        outcomes = (r.results or {}).get("outcomes", {})
+        top = max(outcomes, key=lambda k: outcomes[k]["count"]) if outcomes else ""
+        listed.append({
+            "id": r.id, "date": r.created.strftime("%Y-%m-%d %H:%M"),
+            "scenario": f"{r.scenario}@{r.version}", "content_hash": r.content_hash,
+            "runs": r.runs, "seed": r.seed,
+            "agents": " ".join(f"{a}={s}" for a, s in (r.agents or {}).items()),
+            "what_ifs": ",".join(r.what_ifs or []),
+            "parameters": r.parameters or {},
+            "top_outcome": f"{top} {_pct(outcomes[top]['p'])}" if top else "",
+        })
+    if format is OutFormat.json:
+        _emit_json({"runs": listed})
+        return
+    if not listed:
+        out.print(f"no runs stored in {database.url}; run `crisislab simulate` first",
+                  highlight=False)
+        return
+    table = Table()
+    for col in ("id", "date", "scenario", "runs", "seed", "agents", "what-ifs", "top outcome"):
+        table.add_column(col, overflow="fold")
+    for item in listed:
+        table.add_row(str(item["id"]), item["date"], item["scenario"], f"{item['runs']:,}",
+                      str(item["seed"]), item["agents"], item["what_ifs"] or "-",
+                      item["top_outcome"])
+    out.print(table)
+
+
+# ---- compare -------------------------------------------------------------------------------
+
+
+def compare_cmd(
+    scenario: str = typer.Argument(..., help="A scenario file or built-in id."),
+    what_if: list[str] = typer.Option([], "--what-if", "-w",
+                                      help="A column with this what-if (join several with +)."),
+    lineup: list[str] = typer.Option([], "--lineup", "-l",
+                                     help="A column with these agents: 'usa=hawk;ussr=dove'."),
+    agent: list[str] = typer.Option([], "--agent", "-a",
+                                    help="ACTOR=AGENT for every column (the baseline's)."),
+    runs: int = typer.Option(100_000, "--runs", "-n", help="Crises per column."),
+    seed: int = typer.Option(0, help="Seed, shared by every column."),
+    format: OutFormat = typer.Option(OutFormat.text, "--format", "-f", help="text or json"),
+    backend: Backend = typer.Option(Backend.local, help="local (processes) or ray"),
+    address: str | None = typer.Option(None, help="Ray cluster address (with --backend ray)."),
+    workers: int | None = typer.Option(None, help="Processes to use (default: every core)."),
+    plot: Path | None = typer.Option(None, "--plot", help="Write a figure (.png, .svg)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Set what-ifs or agent line-ups side by side with the baseline: each outcome's
+    probability, and its difference from the baseline with a 95% interval."""
+    from crisislab.analysis.compare import compare
+
+    _check_common(runs, seed, workers, CHUNK)
+    _plot_path(plot)
+    if not what_if and not lineup:
+        _fail("nothing to compare", "give --what-if ID or --lineup 'usa=AGENT;ussr=AGENT'")
+    sc = _load(scenario)
+    base = _variant(sc, agent, [], [])
+    variants = [base]
+    for w in what_if:
+        ids = [x.strip() for x in w.split("+") if x.strip()]
+        variants.append(_variant(sc, agent, ids, [], label="+".join(ids)))
+    for spec in lineup:
+        seats = [s.strip() for s in spec.replace(";", " ").split() if s.strip()]
+        if not seats:
+            _fail(f"--lineup '{spec}' names no agents", "e.g. --lineup 'usa=hawk;ussr=dove'")
+        merged = {s.partition("=")[0].strip(): s for s in [*agent, *seats]}
+        variants.append(_variant(sc, list(merged.values()), [], [], label=" ".join(seats)))
+    with _clean_errors(), _progress(runs * len(variants), "comparing", quiet) as progress:
+        comp = compare(sc, variants, runs, seed, backend.value, workers, address,
+                       progress=progress)
+    if plot is not None:
+        from crisislab.analysis.plots import plot_comparison
+
+        plot_comparison(comp, plot)
+        err.print(f"wrote {plot}", highlight=False)
+    if format is OutFormat.json:
+        _emit_json(comp.to_json())
+        return
+    out.print(f"[bold]{comp.scenario} {comp.version}[/bold]: {runs:,} crises per column, "
+              f"seed {seed}; differences from '{comp.baseline.label}' with 95% Newcombe "
+              "intervals", highlight=False)
+    table = Table()
+    table.add_column("outcome")
+    for v in comp.variants:
+        table.add_column(v.label, overflow="fold")
+    diffs = comp.differences()
+    for oid in comp.summaries[0]["outcomes"]:
+        cells = [_interval(comp.summaries[0]["outcomes"][oid])]
+        for v, s in zip(comp.variants[1:], comp.summaries[1:], strict=True):
+            o, d = s["outcomes"][oid], diffs[v.label].get(oid)
+            cell = _pct(o["p"])
+            if d is not None:
+                sig = "*" if d["low"] > 0 or d["high"] < 0 else ""
+                cell += (f"\nΔ {100 * d['d']:+.3g} pts [{100 * d['low']:+.3g}, "
+                         f"{100 * d['high']:+.3g}]{sig}")
+            cells.append(cell)
+        table.add_row(oid, *cells)
+    out.print(table)
+    out.print("[dim]* the interval excludes 0[/dim]")
+
+
+# ---- sensitivity ---------------------------------------------------------------------------
+
+
+def sensitivity_cmd(
+    scenario: str = typer.Argument(..., help="A scenario file or built-in id."),
+    method: SweepMethod = typer.Option(SweepMethod.both, help="oat, sobol or both"),
+    runs_per_point: int = typer.Option(1024, help="Crises run at each parameter point."),
+    samples: int = typer.Option(16, help="Sobol base samples N (a power of two); the "
+                                "sweep runs N x (parameters + 2) points."),
+    outcome: list[str] = typer.Option([], "--outcome", "-o",
+                                      help="Outcome(s) to study (default: nuclear use)."),
+    only: list[str] = typer.Option([], "--only", help="Sweep only these parameters."),
+    agent: list[str] = typer.Option([], "--agent", "-a", help="ACTOR=AGENT."),
+    what_if: list[str] = typer.Option([], "--what-if", "-w", help="A what-if id."),
+    param: list[str] = typer.Option([], "--param", "-p", help="Fix NAME=VALUE (not swept)."),
+    seed: int = typer.Option(0, help="Seed, shared by every point."),
+    top: int = typer.Option(15, help="Show the top parameters."),
+    format: OutFormat = typer.Option(OutFormat.text, "--format", "-f", help="text or json"),
+    backend: Backend = typer.Option(Backend.local, help="local (processes) or ray"),
+    address: str | None = typer.Option(None, help="Ray cluster address (with --backend ray)."),
+    workers: int | None = typer.Option(None, help="Processes to use (default: every core)."),
+    plot: Path | None = typer.Option(None, "--plot", help="Write a figure (.png, .svg)."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Rank the assumptions that drive the probability of nuclear war: every parameter
+    one at a time across its range, and Sobol indices (SALib)."""
+    from crisislab.analysis.sensitivity import planned_points, sensitivity, target_outcomes
+
+    _check_common(runs_per_point, seed, workers, CHUNK)
+    if top < 1:
+        _fail(f"--top must be at least 1, not {top}")
+    _plot_path(plot)
+    sc = _load(scenario)
+    base = _variant(sc, agent, what_if, param)
+    with _clean_errors():
+        targets = target_outcomes(sc, outcome)
+    ranged = sum(1 for p in sc.spec.parameters if p.range[0] < p.range[1]
+                 and (not only or p.id in only))
+    points = planned_points(ranged, samples, method.value)
+    if not quiet:
+        err.print(f"sweeping {ranged} parameters: {points:,} points x {runs_per_point:,} "
+                  f"crises = {points * runs_per_point:,} crises", highlight=False)
+    with _clean_errors(), _progress(points * runs_per_point, "sweeping", quiet) as progress:
+        sens = sensitivity(sc, base, runs_per_point, samples, method.value, targets, seed,
+                           backend.value, workers, address, progress, only or None)
+    if plot is not None:
+        from crisislab.analysis.plots import plot_sensitivity
+
+        plot_sensitivity(sens, plot, top=top)
+        err.print(f"wrote {plot}", highlight=False)
+    if format is OutFormat.json:
+        _emit_json(sens.to_json())
+        return
+    b = sens.baseline
+    out.print(f"[bold]{sens.scenario} {sens.version}[/bold]: P({' + '.join(targets)}) = "
+              f"{_interval(b)} at the stated values; {sens.runs_per_point:,} crises per "
+              f"point, {sens.points:,} points, seed {sens.seed}", highlight=False)
+    if sens.oat:
+        t = Table(title="One at a time: the parameter at each end of its range",
+                  title_justify="left")
+        for col in ("rank", "parameter", "value", "range", "P at low", "P at high", "swing"):
+            t.add_column(col, overflow="fold")
+        for i, r in enumerate(sens.oat[:top], 1):
+            t.add_row(str(i), r.parameter, f"{r.value:g}", f"[{r.low:g}, {r.high:g}]",
+                      _pct(r.p_low), _pct(r.p_high), f"{100 * r.swing:.3g} pts")
+        out.print(t)
+    if sens.sobol:
+        t = Table(title=f"Sobol indices (N = {sens.samples}; ± 95% bootstrap)",
+                  title_justify="left")
+        for col in ("rank", "parameter", "total ST", "first-order S1"):
+            t.add_column(col, overflow="fold")
+        for i, s in enumerate(sens.sobol[:top], 1):
+            t.add_row(str(i), s.parameter, f"{s.st:.3f} ± {s.st_conf:.3f}",
+                      f"{s.s1:.3f} ± {s.s1_conf:.3f}")
+        out.print(t)
+
+
+def register(app: typer.Typer) -> None:
+    command: Callable[..., Any]
+    for name, command in (("simulate", simulate_cmd), ("runs", runs_cmd),
+                          ("compare", compare_cmd), ("sensitivity", sensitivity_cmd)):
+        app.command(name)(command)

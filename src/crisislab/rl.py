@@ -1,0 +1,201 @@
+"""A reinforcement-learning door: any scenario as a PettingZoo ``ParallelEnv``.
+
+The learning agents are the scenario's players (role ``player``), or those named; every
+other acting actor is played inside the environment (scripted actors by their script,
+other players by the agents named in ``seats``, ``historical`` by default). One episode is
+one crisis on the same engine as ``crisislab simulate``; ``reset(seed=s)`` gives the
+crisis that crisis id 0 of ``crisislab simulate --seed s`` would be, as long as the
+actions are the same.
+
+Observations are a ``Dict`` with
+
+- ``observation``: a flat float32 vector: the value of each variable the actor may ever
+  observe (0 where it cannot see it now), then a 0/1 mask of which it can see now, then
+  the share of the clock elapsed;
+- ``action_mask``: int8, 1 for each of the actor's actions available now.
+
+Rewards are 0 until the crisis ends, then each actor's payoff for its outcome. An action
+that is not available is replaced by the actor's default action and reported in
+``infos[actor]["illegal_action"]``.
+
+Example::
+
+    from crisislab.rl import CrisisParallelEnv
+    env = CrisisParallelEnv(load_scenario("cuba-1962"))
+    obs, infos = env.reset(seed=1)
+    while env.agents:
+        actions = {a: env.action_space(a).sample(obs[a]["action_mask"]) for a in env.agents}
+        obs, rewards, terminations, truncations, infos = env.step(actions)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+from gymnasium import spaces
+from pettingzoo import ParallelEnv
+
+from crisislab.agents.base import Agent
+from crisislab.agents.registry import make_agent
+from crisislab.engine.engine import Engine
+from crisislab.engine.run import complete_agents
+from crisislab.engine.state import BatchState
+from crisislab.scenario.model import Scenario
+
+HIDDEN = 0.0  # the value shown for a variable the actor cannot see now
+
+
+class CrisisParallelEnv(ParallelEnv):  # type: ignore[misc]
+    """One crisis of ``scenario`` as a simultaneous-move multi-agent environment."""
+
+    metadata = {"name": "crisislab_v0", "render_modes": [], "is_parallelizable": True}
+
+    def __init__(self, scenario: Scenario, learners: Sequence[str] | None = None,
+                 seats: Mapping[str, str] | None = None, start_turn: int | None = None) -> None:
+        self.scenario = scenario
+        players = [a for a in scenario.players if scenario.role(a) == "player"]
+        chosen = list(players if learners is None else learners)
+        unknown = [a for a in chosen if a not in scenario.players]
+        if unknown or not chosen:
+            raise ValueError(f"learners must be acting actors of {scenario.id} "
+                             f"({', '.join(scenario.players)}), not {unknown or 'none'}")
+        self.possible_agents: list[str] = chosen
+        self.agents: list[str] = []
+        self.start_turn = start_turn
+        self.engine = Engine(scenario)
+        internal = {a: (seats or {}).get(a, "historical") for a in scenario.players
+                    if a not in chosen and scenario.role(a) == "player"}
+        built = {a: make_agent(spec, scenario, a) for a, spec in internal.items()}
+        built.update({a: _Placeholder() for a in chosen})
+        self._internal: dict[str, Agent] = {
+            a: ag for a, ag in complete_agents(scenario, built).items() if a not in chosen}
+        self._observed = {a: [v for v in scenario.variables
+                              if v.observers.get(a) not in (None, False)]
+                          for a in chosen}
+        self._defaults = {a: scenario.default_action(a).local for a in chosen}
+        self._action_ids = {a: [r.id for r in scenario.actions_of(a)] for a in chosen}
+        self._obs_spaces: dict[str, spaces.Dict] = {}
+        self._boxes: dict[str, spaces.Box] = {}
+        self._act_spaces: dict[str, spaces.Discrete] = {}
+        for a in chosen:
+            observed = self._observed[a]
+            low = [min(v.low, HIDDEN) for v in observed] + [0.0] * len(observed) + [0.0]
+            high = [max(v.high, HIDDEN) for v in observed] + [1.0] * len(observed) + [1.0]
+            k = len(self._action_ids[a])
+            self._boxes[a] = spaces.Box(np.array(low, np.float32), np.array(high, np.float32),
+                                        dtype=np.float32)
+            self._obs_spaces[a] = spaces.Dict({
+                "observation": self._boxes[a],
+                "action_mask": spaces.Box(0, 1, (k,), dtype=np.int8),
+            })
+            self._act_spaces[a] = spaces.Discrete(k)
+        self._state: BatchState | None = None
+        self._rng = np.random.default_rng()
+        self._seed = 0
+
+    # ---- the PettingZoo API ----------------------------------------------------------------
+
+    def observation_space(self, agent: str) -> spaces.Dict:
+        return self._obs_spaces[agent]
+
+    def action_space(self, agent: str) -> spaces.Discrete:
+        return self._act_spaces[agent]
+
+    def reset(self, seed: int | None = None, options: dict[str, Any] | None = None
+              ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+        """A new crisis. ``seed`` picks it (crisis 0 of that seed); without one, the next
+        seed of the environment's own generator (seeded by the last seed given)."""
+        if seed is not None:
+            if seed < 0:
+                raise ValueError("a seed must be a non-negative integer")
+            self._rng = np.random.default_rng(seed)
+            self._seed = int(seed)
+        else:
+            self._seed = int(self._rng.integers(0, 2**63 - 1))
+        self._state = self.engine.reset(1, self._seed, start_turn=self.start_turn)
+        self.agents = list(self.possible_agents)
+        return ({a: self._observe(a) for a in self.agents},
+                {a: self._info(a) for a in self.agents})
+
+    def step(self, actions: Mapping[str, Any]) -> tuple[
+            dict[str, Any], dict[str, float], dict[str, bool], dict[str, bool],
+            dict[str, dict[str, Any]]]:
+        state = self._require_state()
+        if not self.agents:
+            raise RuntimeError("the crisis is over: call reset()")
+        choices: dict[str, np.ndarray] = {}
+        illegal: dict[str, bool] = {}
+        for a in self.agents:
+            if a not in actions:
+                raise KeyError(f"no action given for '{a}'")
+            local = int(actions[a])
+            legal = self.engine.observe(state, a).legal[0]
+            ok = 0 <= local < legal.size and bool(legal[local])
+            illegal[a] = not ok
+            choices[a] = np.array([local if ok else self._defaults[a]], dtype=np.int64)
+        for a, agent in self._internal.items():
+            choices[a] = agent.act(self.engine.observe(state, a))
+        self.engine.step(state, choices)
+        done = bool(state.done[0])
+        acting = list(self.agents)
+        rewards = {a: float(state.payoffs[self.scenario.actors.index(a), 0]) if done else 0.0
+                   for a in acting}
+        observations = {a: self._observe(a) for a in acting}
+        infos = {a: {**self._info(a), "illegal_action": illegal[a]} for a in acting}
+        terminations = dict.fromkeys(acting, done)
+        truncations = dict.fromkeys(acting, False)
+        if done:
+            self.agents = []
+        return observations, rewards, terminations, truncations, infos
+
+    def render(self) -> None:
+        return None
+
+    def close(self) -> None:
+        self._state = None
+
+    def state(self) -> np.ndarray:
+        """The full world state (every variable), for centralised critics."""
+        return self._require_state().values[:, 0].astype(np.float32)
+
+    # ---- helpers ---------------------------------------------------------------------------
+
+    def _require_state(self) -> BatchState:
+        if self._state is None:
+            raise RuntimeError("call reset() first")
+        return self._state
+
+    def _observe(self, actor: str) -> dict[str, np.ndarray]:
+        state = self._require_state()
+        obs = self.engine.observe(state, actor)
+        observed = self._observed[actor]
+        known = np.array([bool(obs.known[v.id][0]) for v in observed], dtype=bool)
+        values = np.array([state.values[v.index, 0] for v in observed], dtype=np.float64)
+        values = np.where(known, values, HIDDEN)
+        clock = min(state.turn / max(len(self.scenario.clock) - 1, 1), 1.0)
+        vector = np.concatenate([values, known.astype(np.float64), [clock]]).astype(np.float32)
+        box = self._boxes[actor]
+        vector = np.clip(vector, box.low, box.high)
+        return {"observation": vector, "action_mask": obs.legal[0].astype(np.int8)}
+
+    def _info(self, actor: str) -> dict[str, Any]:
+        state = self._require_state()
+        turn = self.scenario.clock.turns[min(state.turn, len(self.scenario.clock) - 1)]
+        info: dict[str, Any] = {"turn": state.turn, "date": turn.label, "seed": self._seed,
+                                "actions": self._action_ids[actor]}
+        if state.done[0]:
+            info["outcome"] = self.scenario.outcomes[int(state.outcome[0])].id
+        return info
+
+
+class _Placeholder:
+    """Stands in for a learner's seat when completing the line-up (never asked to act)."""
+
+    name: ClassVar[str] = "learner"
+    stochastic: ClassVar[bool] = False
+    needs_model_server: ClassVar[bool] = False
+
+    def act(self, observation: Any) -> np.ndarray:  # pragma: no cover - never called
+        raise RuntimeError("a learner's action comes from step()")
