@@ -194,3 +194,14 @@ def test_an_observation_is_freed_without_the_garbage_collector(mini: Scenario) -
         assert ref() is None
     finally:
         gc.enable()
+
+
+def test_observation_matrix_matches_values(mini: Scenario) -> None:
+    engine = Engine(mini)
+    state = engine.reset(5, seed=0)
+    state.values[mini.variable("detected").index, :2] = 1.0
+    obs = engine.observe(state, "blue")
+    names, matrix = obs.matrix
+    assert set(names) == set(obs.values)
+    for i, name in enumerate(names):
+        assert np.array_equal(matrix[i], obs.values[name], equal_nan=True)

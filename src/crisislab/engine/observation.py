@@ -112,6 +112,20 @@ class Observation:
         return np.where(self.known[name], self._state.values[v.index], np.nan)
 
     @cached_property
+    def matrix(self) -> tuple[tuple[str, ...], np.ndarray]:
+        """Every observed variable at once: (names, array of shape (variables, N)) with
+        NaN where hidden. One gather instead of one array per variable, for agents that
+        read everything they see."""
+        self._check()
+        names = tuple(self._observed)
+        index = np.array([self._engine.var_index[k] for k in names], dtype=np.int64)
+        out = self._state.values[index]
+        for i, k in enumerate(names):
+            if self._observed[k] is not True:
+                out[i, ~self.known[k]] = np.nan
+        return names, out
+
+    @cached_property
     def seen_actions(self) -> dict[str, np.ndarray]:
         self._check()
         out: dict[str, np.ndarray] = {}

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field, replace
-from typing import Literal
+from functools import cached_property
+from typing import Any, Literal
 
 from crisislab.scenario.expr import Effect, Node
 from crisislab.scenario.schema import STEP_DAYS, Citation, ScenarioSpec
@@ -204,29 +205,24 @@ class Scenario:
     def title(self) -> str:
         return self.spec.scenario.title
 
+    @cached_property
+    def _by_id(self) -> dict[str, dict[str, Any]]:
+        return {"variable": {v.id: v for v in self.variables},
+                "action": {a.id: a for a in self.actions},
+                "event": {e.id: e for e in self.events},
+                "outcome": {o.id: o for o in self.outcomes}}
+
     def variable(self, name: str) -> VariableRule:
-        for v in self.variables:
-            if v.id == name:
-                return v
-        raise KeyError(name)
+        return self._by_id["variable"][name]  # type: ignore[no-any-return]
 
     def action(self, name: str) -> ActionRule:
-        for a in self.actions:
-            if a.id == name:
-                return a
-        raise KeyError(name)
+        return self._by_id["action"][name]  # type: ignore[no-any-return]
 
     def event(self, name: str) -> EventRule:
-        for e in self.events:
-            if e.id == name:
-                return e
-        raise KeyError(name)
+        return self._by_id["event"][name]  # type: ignore[no-any-return]
 
     def outcome(self, name: str) -> OutcomeRule:
-        for o in self.outcomes:
-            if o.id == name:
-                return o
-        raise KeyError(name)
+        return self._by_id["outcome"][name]  # type: ignore[no-any-return]
 
     def actions_of(self, actor: str) -> tuple[ActionRule, ...]:
         return tuple(a for a in self.actions if a.actor == actor)
