@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from crisislab.scenario.loader import load_scenario
 
 MINI = load_scenario(Path(__file__).parent / "data" / "mini.yaml")
+CUBA = load_scenario("cuba-1962")
 
 
 def test_turns_of_the_toy_clock() -> None:
@@ -30,7 +31,7 @@ def test_evening_turn_and_day_offsets() -> None:
 
 
 def test_a_weekly_turn_never_spills_into_the_next_phase() -> None:
-    sc = load_scenario("cuba-1962")
+    sc = CUBA
     crisis = sc.clock.first_of_phase("crisis")
     last_prologue = sc.clock.turns[crisis - 1]
     assert last_prologue.day + last_prologue.step_days == sc.clock.turns[crisis].day
@@ -41,7 +42,7 @@ def test_a_weekly_turn_never_spills_into_the_next_phase() -> None:
 @given(days=st.integers(min_value=0, max_value=200), pm=st.booleans())
 def test_turns_tile_the_calendar(days: int, pm: bool) -> None:
     """Every instant of the clock's span belongs to exactly one turn, in order."""
-    sc = load_scenario("cuba-1962")
+    sc = CUBA
     date = sc.clock.epoch + dt.timedelta(days=days)
     t = sc.clock.turn_of(date, "pm" if pm else None)
     end = sc.clock.turns[-1]

@@ -56,7 +56,7 @@ def report_problems(e: ScenarioError) -> None:
     n = len(e.problems)
     err.print(f"[bold red]{n} problem{'s' if n != 1 else ''} found:[/bold red]")
     for p in e.problems:
-        err.print(f"  {p}", highlight=False, markup=False)
+        err.print(f"  {p}", highlight=False, markup=False, emoji=False, soft_wrap=True)
 
 
 @app.command()
@@ -162,11 +162,16 @@ def sources_check(
         raise typer.Exit(1)
 
 
-# ---- sub-commands of other modules (one line each) ------------------------------------
-# (each module defines a typer app or a register(app) function; keep this block sorted)
+# ---- sub-commands of other modules ---------------------------------------------------
+from crisislab.analysis.cli import register as register_analysis  # noqa: E402
+from crisislab.gt.cli import gt_app  # noqa: E402
 from crisislab.play.cli import register as register_play  # noqa: E402
+from crisislab.whatifs import register as register_whatifs  # noqa: E402
 
+register_analysis(app)
 register_play(app)
+register_whatifs(app)
+app.add_typer(gt_app, name="gt")
 # ---- end of sub-commands ------------------------------------------------------------
 
 

@@ -17,19 +17,25 @@ import difflib
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal, Union
+from typing import Literal
 
 import numpy as np
 
-Value = Union[np.ndarray, float, bool]
+Value = np.ndarray | float | bool
 NameKind = Literal["variable", "parameter", "message", "builtin"]
 
 FUNCTIONS = ("min", "max", "abs", "clip", "date")
+MAX_DEPTH = 100  # nesting of the translated tree; evaluation recurses that deep
 CONSTANT_NAMES = {"true": True, "false": False, "True": True, "False": False}
 
 
 class ExprError(ValueError):
-    """An expression that does not parse or steps outside the language."""
+    """An expression that does not parse or steps outside the language.
+
+    ``column`` is the offset, in characters, of the offending token in the text that was
+    given to :func:`parse_expression` or :func:`parse_effect` (the column on a one-line
+    expression).
+    """
 
     def __init__(self, message: str, column: int = 0, hint: str = "") -> None:
         super().__init__(message)
@@ -106,7 +112,7 @@ class Call:
     args: tuple[Node, ...]
 
 
-Node = Union[Const, Name, Unary, Binary, Compare, BoolOp, IfElse, Call]
+Node = Const | Name | Unary | Binary | Compare | BoolOp | IfElse | Call
 
 
 @dataclass(frozen=True)
@@ -154,13 +160,23 @@ _DESCRIBE: dict[type, str] = {
 }
 
 
+def _offset(text: str, lineno: int | None, column: int) -> int:
+    """The character offset in ``text`` of ``column`` (characters) on line ``lineno``."""
+    lines = text.split("\n")
+    row = min(max((lineno or 1) - 1, 0), len(lines) - 1)
+    return sum(len(line) + 1 for line in lines[:row]) + min(max(column, 0), len(lines[row]))
+
+
 def _syntax(text: str, mode: Literal["eval", "exec"]) -> ast.AST:
     if "\x00" in text:
-        raise ExprError("the expression holds a NUL character", 0, "remove it")
+        raise ExprError("the expression holds a NUL character", text.index("\x00"), "remove it")
     try:
         return ast.parse(text, mode=mode)
+    except (RecursionError, MemoryError):
+        raise ExprError("the expression nests too deeply", 0,
+                        f"keep it under {MAX_DEPTH} levels; split it into simpler rules") from None
     except SyntaxError as err:
-        column = max((err.offset or 1) - 1, 0)
+        column = _offset(text, err.lineno, (err.offset or 1) - 1)
         raise ExprError(
             f"does not parse: {err.msg}",
             column,
@@ -171,19 +187,35 @@ def _syntax(text: str, mode: Literal["eval", "exec"]) -> ast.AST:
 def parse_expression(text: str, ns: Namespace) -> Node:
     """Translate a condition or value expression; raise :class:`ExprError` if it is not
     in the language or names something ``ns`` does not hold."""
-    tree = _syntax(text.strip(), "eval")
-    assert isinstance(tree, ast.Expression)
-    return _Translator(ns).node(tree.body, None)
+    lead = len(text) - len(text.lstrip())
+    try:
+        source = text.strip()
+        tree = _syntax(source, "eval")
+        assert isinstance(tree, ast.Expression)
+        return _Translator(ns, source).node(tree.body, None)
+    except ExprError as err:
+        err.column += lead
+        raise
 
 
 def parse_effect(text: str, ns: Namespace) -> Effect:
     """Translate ``x = e``, ``x += e`` or ``x -= e`` with ``x`` an assignable variable."""
-    tree = _syntax(text.strip(), "exec")
+    lead = len(text) - len(text.lstrip())
+    try:
+        return _parse_effect(text.strip(), ns, text)
+    except ExprError as err:
+        err.column += lead
+        raise
+
+
+def _parse_effect(source: str, ns: Namespace, text: str) -> Effect:
+    tree = _syntax(source, "exec")
     assert isinstance(tree, ast.Module)
+    translator = _Translator(ns, source)
     if len(tree.body) != 1:
-        raise ExprError("an effect is one assignment", 0, "write one effect per list item")
+        where = translator.pos(tree.body[1]) if len(tree.body) > 1 else 0
+        raise ExprError("an effect is one assignment", where, "write one effect per list item")
     stmt = tree.body[0]
-    translator = _Translator(ns)
     if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
         target, op, value = stmt.targets[0], "=", stmt.value
     elif isinstance(stmt, ast.AugAssign) and type(stmt.op) in (ast.Add, ast.Sub):
@@ -191,24 +223,26 @@ def parse_effect(text: str, ns: Namespace) -> Effect:
     else:
         raise ExprError(
             "an effect must be `variable = value`, `variable += value` or `variable -= value`",
-            getattr(stmt, "col_offset", 0),
+            translator.pos(stmt),
             "for example `us_defcon -= 1`",
         )
     if not isinstance(target, ast.Name):
         raise ExprError(
-            "the left side of an effect must be a variable name", target.col_offset, ""
+            "the left side of an effect must be a variable name",
+            translator.pos(target),
+            "assign to a variable, for example `tension += 1`",
         )
-    info = translator.lookup(target.id, target.col_offset)
+    info = translator.lookup(target.id, translator.pos(target))
     if not info.assignable:
         raise ExprError(
             f"'{target.id}' is a {info.kind}, which effects cannot change",
-            target.col_offset,
+            translator.pos(target),
             "assign to a state variable declared under `variables`",
         )
     if info.values is not None and op != "=":
         raise ExprError(
             f"'{target.id}' is an enum; it can only be set with `=`",
-            target.col_offset,
+            translator.pos(target),
             f"for example `{target.id} = '{info.values[0]}'`",
         )
     node = translator.node(value, info.values)
@@ -216,8 +250,20 @@ def parse_effect(text: str, ns: Namespace) -> Effect:
 
 
 class _Translator:
-    def __init__(self, ns: Namespace) -> None:
+    def __init__(self, ns: Namespace, source: str) -> None:
         self.ns = ns
+        self.lines = source.split("\n")
+        self.source = source
+        self.depth = 0
+
+    def pos(self, n: ast.AST, end: bool = False) -> int:
+        """Character offset of node ``n`` (its end with ``end``) in the source text;
+        ``ast`` counts columns in UTF-8 bytes, line by line."""
+        lineno = getattr(n, "end_lineno" if end else "lineno", None) or 1
+        col = getattr(n, "end_col_offset" if end else "col_offset", None) or 0
+        line = self.lines[min(max(lineno - 1, 0), len(self.lines) - 1)]
+        chars = len(line.encode("utf-8")[:col].decode("utf-8", errors="ignore"))
+        return _offset(self.source, lineno, chars)
 
     def lookup(self, name: str, column: int) -> NameInfo:
         if name.startswith("_"):
@@ -234,7 +280,17 @@ class _Translator:
         return info
 
     def node(self, n: ast.AST, enum: tuple[str, ...] | None) -> Node:
-        col = getattr(n, "col_offset", 0)
+        if self.depth >= MAX_DEPTH:
+            raise ExprError("the expression nests too deeply", self.pos(n),
+                            f"keep it under {MAX_DEPTH} levels; split it into simpler rules")
+        self.depth += 1
+        try:
+            return self._node(n, enum)
+        finally:
+            self.depth -= 1
+
+    def _node(self, n: ast.AST, enum: tuple[str, ...] | None) -> Node:
+        col = self.pos(n)
         if isinstance(n, ast.Constant):
             return self.constant(n, enum)
         if isinstance(n, ast.Name):
@@ -260,8 +316,8 @@ class _Translator:
                 )
             return Binary(op, self.node(n.left, None), self.node(n.right, None))
         if isinstance(n, ast.BoolOp):
-            op = "and" if isinstance(n.op, ast.And) else "or"
-            return BoolOp(op, tuple(self.node(v, None) for v in n.values))
+            logic: Literal["and", "or"] = "and" if isinstance(n.op, ast.And) else "or"
+            return BoolOp(logic, tuple(self.node(v, None) for v in n.values))
         if isinstance(n, ast.Compare):
             return self.compare(n)
         if isinstance(n, ast.IfExp):
@@ -270,7 +326,15 @@ class _Translator:
             )
         if isinstance(n, ast.Call):
             return self.call(n)
-        what = _DESCRIBE.get(type(n), type(n).__name__)
+        if isinstance(n, ast.Attribute):
+            self.node(n.value, None)  # report what comes first, e.g. a call, before the dot
+            col = max(self.pos(n, end=True) - len(n.attr) - 1, col)
+            what = f"attribute access (.{n.attr})"
+        elif isinstance(n, ast.Subscript):
+            col = self.pos(n.value, end=True)
+            what = _DESCRIBE[ast.Subscript]
+        else:
+            what = _DESCRIBE.get(type(n), type(n).__name__)
         raise ExprError(
             f"{what} is not part of the expression language",
             col,
@@ -283,24 +347,31 @@ class _Translator:
         if isinstance(value, bool):
             return Const(float(value))
         if isinstance(value, int | float) and not isinstance(value, complex):
-            if not math.isfinite(float(value)):
-                raise ExprError("numbers must be finite", n.col_offset, "")
-            return Const(float(value))
+            try:
+                number = float(value)
+            except OverflowError:
+                number = math.inf
+            if not math.isfinite(number):
+                raise ExprError("the number is too large", self.pos(n),
+                                "write an ordinary number")
+            return Const(number)
         if isinstance(value, str):
             if enum is None:
                 raise ExprError(
                     f"the string '{value}' is only allowed as the state of an enum variable",
-                    n.col_offset,
+                    self.pos(n),
                     "compare an enum variable with one of its states, e.g. "
                     "quarantine == 'active'",
                 )
             if value not in enum:
                 close = difflib.get_close_matches(value, enum, n=1)
                 hint = f"did you mean '{close[0]}'?" if close else f"one of {list(enum)}"
-                raise ExprError(f"'{value}' is not a state of this enum", n.col_offset, hint)
+                raise ExprError(f"'{value}' is not a state of this enum", self.pos(n), hint)
             return Const(float(enum.index(value)))
         raise ExprError(
-            f"the constant {value!r} is not part of the language", n.col_offset, ""
+            f"the constant {value!r} is not part of the language",
+            self.pos(n),
+            "use numbers, true or false, or the state of an enum variable in quotes",
         )
 
     def compare(self, n: ast.Compare) -> Compare:
@@ -310,7 +381,7 @@ class _Translator:
             if sym is None:
                 raise ExprError(
                     f"the comparison {type(op).__name__} is not part of the language",
-                    n.col_offset,
+                    self.pos(n),
                     "use < <= == != >= >",
                 )
             ops.append(sym)
@@ -324,16 +395,19 @@ class _Translator:
         return Compare(tuple(ops), tuple(self.node(r, enum) for r in raw))
 
     def call(self, n: ast.Call) -> Node:
-        col = n.col_offset
+        col = self.pos(n)
         if not isinstance(n.func, ast.Name) or n.func.id not in FUNCTIONS:
-            name = n.func.id if isinstance(n.func, ast.Name) else "this"
+            if not isinstance(n.func, ast.Name):
+                self.node(n.func, None)  # an attribute, a subscript...: say what it is
+            name = f"'{n.func.id}'" if isinstance(n.func, ast.Name) else "this expression"
             raise ExprError(
-                f"calling '{name}' is not part of the language",
+                f"calling {name} is not part of the language",
                 col,
                 f"the functions are {', '.join(FUNCTIONS)}",
             )
         if n.keywords:
-            raise ExprError("functions take no keyword arguments", col, "")
+            raise ExprError("functions take no keyword arguments", col,
+                            "pass the arguments in order, for example min(a, b)")
         func = n.func.id
         if func == "date":
             return self.date(n)
@@ -344,7 +418,7 @@ class _Translator:
                 f"{func}() takes {wanted[0] if wanted[0] == wanted[1] else 'two or more'} "
                 f"arguments, not {len(args)}",
                 col,
-                "",
+                "for example min(a, b), max(a, b, c), abs(x), clip(x, low, high)",
             )
         return Call(func, args)  # type: ignore[arg-type]
 
@@ -352,13 +426,14 @@ class _Translator:
         arg = n.args[0] if len(n.args) == 1 else None
         if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)):
             raise ExprError(
-                "date() takes one date in quotes", n.col_offset, "for example date('1962-10-24')"
+                "date() takes one date in quotes", self.pos(n),
+                "for example date('1962-10-24')",
             )
         try:
             when = dt.date.fromisoformat(arg.value)
         except ValueError:
             raise ExprError(
-                f"'{arg.value}' is not a date", arg.col_offset, "write it as YYYY-MM-DD"
+                f"'{arg.value}' is not a date", self.pos(arg), "write it as YYYY-MM-DD"
             ) from None
         return Const(float((when - self.ns.epoch).days))
 
