@@ -14,9 +14,16 @@ from crisislab.agents.base import Agent
 from crisislab.scenario.model import Scenario
 
 AGENTS: dict[str, str] = {
-    "historical": "crisislab.agents.historical:HistoricalAgent",
+    "equilibrium": "crisislab.agents.equilibrium:EquilibriumAgent",
+    "historical": "crisislab.agents.factories:historical",
     "scripted": "crisislab.agents.historical:ScriptedAgent",
     "random": "crisislab.agents.historical:RandomAgent",
+    "hawk": "crisislab.agents.doctrines:HawkAgent",
+    "dove": "crisislab.agents.doctrines:DoveAgent",
+    "rational": "crisislab.agents.doctrines:RationalAgent",
+    "organizational": "crisislab.agents.doctrines:OrganizationalAgent",
+    "political": "crisislab.agents.doctrines:PoliticalAgent",
+    "expected_utility": "crisislab.agents.lookahead:ExpectedUtilityAgent",
 }
 
 

@@ -1,0 +1,105 @@
+"""Agents built from other agents: the historical agent with its off-path doctrine."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from crisislab.agents.doctrines import FORCED_MARK
+from crisislab.agents.historical import HistoricalAgent, ScriptedAgent
+from crisislab.agents.registry import AgentSpecError, agent_class
+from crisislab.engine.observation import Observation
+from crisislab.scenario.model import Scenario
+
+# The doctrine closest to each leader's documented conduct, played where the record has
+# nothing to say (see docs/agents.md for the reasons).
+FALLBACKS: dict[str, dict[str, str]] = {
+    "cuba-1962": {"usa": "organizational", "ussr": "political", "cuba": "hawk"},
+}
+GENERIC_FALLBACK = "political"
+
+
+class RecordAgent(HistoricalAgent):
+    """Plays the documented choices; off the historical path, the doctrine closest to
+    the real leader's.
+
+    A crisis is *on the path* at a turn while everything this actor observes equals what
+    it observed at that turn of the replayed record; there it plays the record's entry
+    for the turn, or waits where the record is silent, exactly as the leader did. Once
+    the crisis has left the path (chance went another way, another seat chose
+    differently), it still plays a documented choice that is available on its date, and
+    otherwise its ``fallback`` doctrine. An action a what-if forces is taken whenever it
+    is legal, on the path or off it.
+    """
+
+    name: ClassVar[str] = "historical"
+    stochastic: ClassVar[bool] = False
+    needs_model_server: ClassVar[bool] = False
+
+    def __init__(self, scenario: Scenario, actor: str, fallback: Any) -> None:
+        super().__init__(scenario, actor, fallback=fallback)
+        self.forced = np.array([FORCED_MARK in a.label for a in scenario.actions_of(actor)],
+                               dtype=bool)
+        self.reference = _observed_record(scenario, actor)
+
+    def act(self, observation: Observation) -> np.ndarray:
+        n = observation.n
+        off = np.ones(n, dtype=bool)
+        ref = self.reference.get(observation.turn)
+        if ref is not None:
+            same = np.ones(n, dtype=bool)
+            for name, value in ref.items():
+                seen = observation.values[name]
+                same &= (seen == value) | (np.isnan(seen) & np.isnan(value))
+            off = ~same
+        if self.forced.any():
+            off |= observation.legal[:, self.forced].any(axis=1)
+        choice = np.full(n, self.default, dtype=np.int64)
+        if off.any():
+            choice = np.where(off, np.asarray(self.fallback.act(observation)),  # type: ignore[attr-defined]
+                              choice)
+        planned = self.plan.get(observation.turn)
+        if planned is None:
+            return choice
+        if self.forced.any() and not self.forced[planned]:
+            return np.where(observation.is_legal(planned) & ~observation.legal[
+                :, self.forced].any(axis=1), planned, choice)
+        return np.where(observation.is_legal(planned), planned, choice)
+
+
+def _observed_record(scenario: Scenario, actor: str) -> dict[int, dict[str, float]]:
+    """What ``actor`` observed at each turn of the replayed record."""
+    from crisislab.engine.engine import Engine
+
+    engine = Engine(scenario, chance="history")
+    state = engine.reset(1, seed=0, start_turn=0)
+    agents = {a: HistoricalAgent(scenario, a) if scenario.role(a) == "player"
+              else ScriptedAgent(scenario, a) for a in engine.players}
+    out: dict[int, dict[str, float]] = {}
+    while not state.done.all():
+        obs = engine.observe(state, actor)
+        out[state.turn] = {k: float(obs.values[k][0]) for k in obs.values}
+        engine.step(state, {a: agents[a].act(engine.observe(state, a)) for a in agents})
+    return out
+
+
+def historical(scenario: Scenario, actor: str, fallback: str | None = None,
+               **options: Any) -> RecordAgent:
+    """``historical``: the documented choices, and off the record the doctrine closest
+    to the real leader's (``fallback=NAME`` picks another; remaining options go to it,
+    e.g. ``historical:fallback=political,hawk_weight=0.6``)."""
+    name = fallback or FALLBACKS.get(scenario.id, {}).get(actor, GENERIC_FALLBACK)
+    if name == "historical":
+        raise AgentSpecError("the historical agent cannot fall back on itself; name a "
+                             "doctrine, e.g. fallback=dove")
+    cls = agent_class(name)
+    if getattr(cls, "stochastic", True):
+        raise AgentSpecError(f"fallback '{name}' draws chance, so the historical agent "
+                             "could not be lumped; use a doctrine such as hawk, dove, "
+                             "rational, organizational or political")
+    try:
+        doctrine = cls(scenario, actor, **options)
+    except TypeError as e:
+        raise AgentSpecError(f"fallback '{name}' does not take these options: {e}") from None
+    return RecordAgent(scenario, actor, fallback=doctrine)

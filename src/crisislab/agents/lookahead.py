@@ -1,0 +1,139 @@
+"""The expected-utility agent: looks ahead by running the engine itself."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from crisislab.agents.registry import AgentSpecError
+from crisislab.engine.engine import Engine
+from crisislab.engine.observation import Observation
+from crisislab.engine.state import ROW_FIELDS, BatchState
+from crisislab.engine.streams import CrisisStreams
+from crisislab.scenario.expr import evaluate
+from crisislab.scenario.model import Scenario
+
+MAX_ROLLOUTS = 64
+MAX_HORIZON = 40
+
+
+class ExpectedUtilityAgent:
+    """Chooses the legal option with the best mean payoff over sampled futures.
+
+    Doctrine: the expected-utility decision maker of decision theory (von Neumann &
+    Morgenstern, 1944; Savage, 1954), made concrete as Monte Carlo lookahead: for each
+    legal option, ``rollouts`` copies of the crisis are run ``horizon`` turns onward with
+    the engine, this actor taking the option now and then playing ``then`` (a doctrine),
+    the others playing ``others``; a copy that has not ended by then is scored by the
+    payoff of the scenario's default outcome at that point. The option with the highest
+    mean payoff to this actor wins (ties to the option listed first).
+
+    It is slow: every decision runs options x rollouts x horizon engine steps, so use
+    it on small batches (defaults: 8 rollouts of 12 turns; at most 64 and 40). Crises of
+    a batch in the same position share one lookahead. Its rollouts start from the
+    crisis's true state, hidden variables included, so it plans with knowledge its
+    actor does not have: read its results as those of a well-informed planner. Rollout
+    seeds come from ``seed`` and the turn, never from a global generator, so a run is
+    reproducible; since its choice depends on more than the observation, it declares
+    itself stochastic and is never lumped.
+    """
+
+    name: ClassVar[str] = "expected_utility"
+    stochastic: ClassVar[bool] = True
+    needs_model_server: ClassVar[bool] = False
+
+    def __init__(self, scenario: Scenario, actor: str, rollouts: int = 8, horizon: int = 12,
+                 seed: int = 0, then: str = "rational", others: str = "historical",
+                 **extra: Any) -> None:
+        if extra:
+            raise AgentSpecError(f"agent 'expected_utility' has no option "
+                                 f"{', '.join(repr(k) for k in extra)}; its options are: "
+                                 "rollouts, horizon, seed, then, others")
+        for key, value, top in (("rollouts", rollouts, MAX_ROLLOUTS),
+                                ("horizon", horizon, MAX_HORIZON)):
+            if not isinstance(value, int) or not 1 <= value <= top:
+                raise AgentSpecError(f"expected_utility: {key} must be a whole number "
+                                     f"from 1 to {top}, not {value!r}")
+        if not isinstance(seed, int) or seed < 0:
+            raise AgentSpecError("expected_utility: seed must be a whole number >= 0")
+        from crisislab.agents.registry import make_agent
+
+        self.actor = actor
+        self.rollouts = rollouts
+        self.horizon = horizon
+        self.seed = seed
+        self.scenario = scenario
+        self.me = make_agent(then, scenario, actor)
+        self.others = {a: make_agent(others, scenario, a) if scenario.role(a) == "player"
+                       else make_agent("scripted", scenario, a)
+                       for a in scenario.players if a != actor}
+        self.default_outcome = next((o for o in scenario.outcomes if o.default),
+                                    scenario.outcomes[-1])
+        self.column = scenario.actors.index(actor)
+
+    def act(self, observation: Observation) -> np.ndarray:
+        state: BatchState = observation._state
+        engine: Engine = observation._engine
+        legal = observation.legal
+        out = np.full(observation.n, engine.scenario.default_action(self.actor).local,
+                      dtype=np.int64)
+        live = np.flatnonzero(~state.done)
+        if live.size == 0:
+            return out
+        # crises in the same position share one lookahead
+        key = np.concatenate([state.values[:, live], state.fired[:, live].astype(float),
+                              state.sent_turn[:, live].astype(float)]
+                             + [state.last_actions[a][live][None, :].astype(float)
+                                for a in sorted(state.last_actions)], axis=0)
+        _, first, inverse = np.unique(key.T, axis=0, return_index=True, return_inverse=True)
+        for group, row in enumerate(live[first]):
+            out[live[inverse.ravel() == group]] = self._decide(engine, state, int(row),
+                                                               legal[row])
+        return out
+
+    def _decide(self, engine: Engine, state: BatchState, row: int, legal: np.ndarray) -> int:
+        candidates = np.flatnonzero(legal)
+        if candidates.size <= 1:
+            return int(candidates[0]) if candidates.size else 0
+        one = _single(state, row)
+        best, best_value = int(candidates[0]), -np.inf
+        for local in candidates:
+            value = self._value(engine, one, int(local))
+            if value > best_value + 1e-12:
+                best, best_value = int(local), value
+        return best
+
+    def _value(self, engine: Engine, one: BatchState, local: int) -> float:
+        seq = np.random.SeedSequence([self.seed, one.turn])
+        streams = CrisisStreams(seq, np.arange(self.rollouts, dtype=np.int64))
+        batch = one.tiled(streams)
+        for step in range(self.horizon):
+            if batch.done.all() or batch.turn >= engine.n_turns:
+                break
+            choices = {a: ag.act(engine.observe(batch, a)) for a, ag in self.others.items()}
+            if step == 0:
+                choices[self.actor] = np.full(batch.n, local, dtype=np.int64)
+            else:
+                choices[self.actor] = self.me.act(engine.observe(batch, self.actor))
+            engine.step(batch, choices)
+        payoff = batch.payoffs[self.column].copy()
+        open_ = ~batch.done
+        if open_.any():
+            node = self.default_outcome.payoffs.get(self.actor)
+            if node is not None:
+                env = engine.env(batch)
+                payoff[open_] = np.broadcast_to(np.asarray(evaluate(node, env), float),
+                                                (batch.n,))[open_]
+        return float(payoff.mean())
+
+
+def _single(state: BatchState, row: int) -> BatchState:
+    """Row ``row`` of a batch (lumped or not) as an unlumped batch of one."""
+    if not state.lumped:
+        return state.select(np.array([row]))
+    arrays = {name: getattr(state, name)[..., [row]].copy() for name in ROW_FIELDS}
+    crisis = int(np.flatnonzero(state.row_of == row)[0])
+    out = BatchState(state.turn, state.streams.subset(np.array([crisis])), arrays)
+    out.actors = state.actors
+    return out

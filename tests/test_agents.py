@@ -1,0 +1,242 @@
+"""The agent library: one contract for every registered agent, then each doctrine's own
+short expected sequence on cuba-1962 (STYLE 9)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from crisislab.agents.registry import AGENTS, AgentSpecError, make_agent, parse_seats
+from crisislab.engine.engine import Engine
+from crisislab.engine.run import run_batch
+from crisislab.scenario.loader import load_scenario
+from crisislab.scenario.model import Scenario
+
+MINI = Path(__file__).parent / "data" / "mini.yaml"
+# slow by design: options that keep it to a fraction of a second per decision
+SMALL = {"expected_utility": "expected_utility:rollouts=2,horizon=3"}
+
+
+def spec(name: str) -> str:
+    return SMALL.get(name, name)
+
+
+@pytest.fixture(scope="module")
+def mini() -> Scenario:
+    return load_scenario(MINI)
+
+
+@pytest.fixture(scope="module")
+def cuba() -> Scenario:
+    return load_scenario("cuba-1962")
+
+
+def seats(sc: Scenario, name: str) -> dict:
+    return {a: make_agent(spec(name), sc, a) for a in sc.players if sc.role(a) == "player"}
+
+
+# ---- the contract every registered agent keeps ---------------------------------------
+
+@pytest.mark.parametrize("name", sorted(AGENTS))
+def test_same_seed_same_result(mini: Scenario, name: str) -> None:
+    a = run_batch(mini, seats(mini, name), 60, seed=5)
+    b = run_batch(mini, seats(mini, name), 60, seed=5)
+    assert np.array_equal(a.outcome, b.outcome)
+    assert np.array_equal(a.end_turn, b.end_turn)
+    assert np.array_equal(a.payoffs, b.payoffs)
+
+
+@pytest.mark.parametrize("name", sorted(AGENTS))
+def test_crisis_alone_equals_crisis_in_batch(mini: Scenario, name: str) -> None:
+    batch = run_batch(mini, seats(mini, name), 40, seed=9)
+    for i in (0, 17, 39):
+        alone = run_batch(mini, seats(mini, name), 1, seed=9, crisis_ids=np.array([i]))
+        assert alone.outcome[0] == batch.outcome[i]
+        assert alone.end_turn[0] == batch.end_turn[i]
+        assert np.array_equal(alone.payoffs[:, 0], batch.payoffs[:, i])
+
+
+@pytest.mark.parametrize("name", sorted(AGENTS))
+def test_only_legal_actions_on_cuba(cuba: Scenario, name: str) -> None:
+    """Every choice over a run of the crisis phase is legal where the crisis runs (the
+    engine refuses an illegal choice, so finishing the batch proves it too)."""
+    engine = Engine(cuba)
+    agents = seats(cuba, name)
+    state = engine.reset(30, seed=3, start_turn=cuba.clock.first_of_phase("crisis"))
+    turns = 0
+    while not state.done.all() and turns < (6 if name == "expected_utility" else 200):
+        choices = {}
+        for actor in engine.players:
+            obs = engine.observe(state, actor)
+            agent = agents.get(actor) or make_agent("scripted", cuba, actor)
+            pick = np.asarray(agent.act(obs))
+            assert pick.shape == (state.n,) and pick.dtype.kind == "i"
+            live = ~state.done
+            assert obs.legal[np.flatnonzero(live), pick[live]].all()
+            choices[actor] = pick
+        engine.step(state, choices)
+        turns += 1
+
+
+@pytest.mark.parametrize("name", sorted(AGENTS))
+def test_pickles_and_acts_the_same(mini: Scenario, name: str) -> None:
+    engine = Engine(mini)
+    state = engine.reset(50, seed=1)
+    engine.step(state, {a: np.zeros(50, dtype=np.int64) for a in engine.players})
+    for actor in ("red", "blue"):
+        agent = make_agent(spec(name), mini, actor)
+        copy = pickle.loads(pickle.dumps(agent))
+        assert np.array_equal(agent.act(engine.observe(state, actor)),
+                              copy.act(engine.observe(state, actor)))
+
+
+@pytest.mark.parametrize("name", sorted(AGENTS))
+def test_acts_on_a_large_batch_at_once(mini: Scenario, name: str) -> None:
+    """A vectorised agent answers 200,000 crises in one call (a per-crisis Python loop
+    would not return in the test's lifetime)."""
+    engine = Engine(mini)
+    state = engine.reset(200_000, seed=2)
+    obs = engine.observe(state, "blue")
+    pick = make_agent(spec(name), mini, "blue").act(obs)
+    assert pick.shape == (200_000,)
+    assert obs.legal[np.arange(200_000), pick].all()
+
+
+@pytest.mark.parametrize("name", sorted(AGENTS))
+def test_metadata(name: str, cuba: Scenario) -> None:
+    agent = make_agent(spec(name), cuba, "usa")
+    assert isinstance(type(agent).stochastic, bool)
+    assert isinstance(type(agent).needs_model_server, bool)
+    assert type(agent).__doc__ and len(type(agent).__doc__.split()) > 8
+
+
+# ---- each doctrine's own expected sequence -----------------------------------------------
+
+def at(cuba: Scenario, date: str, half: str = "am", n: int = 1):
+    engine = Engine(cuba)
+    turn = cuba.clock.turn_of(dt.date.fromisoformat(date), half)
+    return engine, engine.reset(n, seed=0, start_turn=turn)
+
+
+def sequence(cuba: Scenario, actor: str, agent_spec: str, date: str, turns: int,
+             half: str = "am") -> list[str]:
+    """The actor's choices over ``turns`` turns from ``date``, others following the
+    record (chance as it happened)."""
+    engine = Engine(cuba, chance="history")
+    state = engine.reset(1, seed=0, start_turn=cuba.clock.turn_of(
+        dt.date.fromisoformat(date), half))
+    me = make_agent(agent_spec, cuba, actor)
+    others = {a: make_agent("historical", cuba, a) if cuba.role(a) == "player"
+              else make_agent("scripted", cuba, a) for a in engine.players if a != actor}
+    out = []
+    for _ in range(turns):
+        choices = {a: ag.act(engine.observe(state, a)) for a, ag in others.items()}
+        choices[actor] = me.act(engine.observe(state, actor))
+        out.append(cuba.actions_of(actor)[int(choices[actor][0])].id)
+        engine.step(state, choices)
+    return out
+
+
+def test_hawk_convenes_then_strikes(cuba: Scenario) -> None:
+    assert sequence(cuba, "usa", "hawk", "1962-10-16", 2) == [
+        "usa_convene_excomm", "usa_air_strike"]
+
+
+def test_hawk_ceiling_holds_it_below_the_strike(cuba: Scenario) -> None:
+    # below the strike rung, the most escalatory option left is massing forces
+    assert sequence(cuba, "usa", "hawk:ceiling=5", "1962-10-16", 3) == [
+        "usa_raise_readiness", "usa_raise_readiness", "usa_raise_readiness"]
+
+
+def test_dove_accepts_and_withdraws(cuba: Scenario) -> None:
+    assert sequence(cuba, "ussr", "dove", "1962-10-23", 1) == ["ussr_public_acceptance"]
+
+
+def test_dove_never_climbs(cuba: Scenario) -> None:
+    seq = sequence(cuba, "usa", "dove", "1962-10-16", 6)
+    assert all(cuba.action(a).escalation == 0 for a in seq)
+
+
+def test_organizational_runs_its_programme(cuba: Scenario) -> None:
+    seq = sequence(cuba, "usa", "organizational", "1962-10-16", 2)
+    assert seq == ["usa_convene_excomm", "usa_announce_quarantine"]
+
+
+def test_political_weight_moves_the_choice(cuba: Scenario) -> None:
+    dovish = sequence(cuba, "usa", "political:hawk_weight=0", "1962-10-16", 3)
+    hawkish = sequence(cuba, "usa", "political:hawk_weight=1", "1962-10-16", 3)
+    assert max(cuba.action(a).escalation for a in hawkish) > max(
+        cuba.action(a).escalation for a in dovish)
+
+
+def test_rational_deploys_and_avoids_the_strike(cuba: Scenario) -> None:
+    assert sequence(cuba, "ussr", "rational", "1962-05-24", 1) == ["ussr_decide_deploy"]
+    assert "usa_air_strike" not in sequence(cuba, "usa", "rational", "1962-10-16", 4)
+
+
+def test_risk_aversion_is_an_option_that_matters(cuba: Scenario) -> None:
+    bold = sequence(cuba, "usa", "rational:risk_aversion=0", "1962-10-23", 4)
+    timid = sequence(cuba, "usa", "rational:risk_aversion=5", "1962-10-23", 4)
+    assert bold != timid
+    assert all(cuba.action(a).escalation == 0 for a in timid)
+
+
+def test_historical_plays_the_record_then_its_fallback(cuba: Scenario) -> None:
+    seq = sequence(cuba, "usa", "historical", "1962-10-22", 3)
+    assert seq == ["usa_raise_readiness", "usa_announce_quarantine", "usa_low_level_recon"]
+    # 23 October pm: the record is silent for Washington, and on the path it waits
+    assert sequence(cuba, "usa", "historical", "1962-10-23", 1, half="pm") == ["usa_wait"]
+    # off the path (here: a crisis where the ExComm never sat), the fallback decides
+    engine, state = at(cuba, "1962-10-23", "pm", n=4)
+    state.values[engine.var_index["excomm_convened"], :2] = 0
+    obs = engine.observe(state, "usa")
+    agent = make_agent("historical:fallback=hawk", cuba, "usa")
+    hawk = make_agent("hawk", cuba, "usa").act(obs)
+    pick = agent.act(obs)
+    assert np.array_equal(pick[:2], hawk[:2]) and hawk[0] != cuba.action("usa_wait").local
+    assert (pick[2:] == cuba.action("usa_wait").local).all()
+
+
+def test_forced_actions_win(cuba: Scenario) -> None:
+    from crisislab import whatifs
+
+    sc = whatifs.apply(cuba, ["air_strike"])
+    # on 16 October pm the ExComm sits (the record), so the forced strike is legal
+    for name in ("dove", "rational", "organizational", "political", "historical"):
+        assert sequence(sc, "usa", name, "1962-10-16", 1, half="pm") == ["usa_air_strike"]
+
+
+def test_expected_utility_is_reproducible_and_seeded(cuba: Scenario) -> None:
+    engine, state = at(cuba, "1962-10-27", "pm", n=3)
+    obs = engine.observe(state, "usa")
+    a = make_agent("expected_utility:rollouts=3,horizon=4", cuba, "usa").act(obs)
+    b = make_agent("expected_utility:rollouts=3,horizon=4", cuba, "usa").act(obs)
+    assert np.array_equal(a, b)
+    assert len(set(a.tolist())) == 1  # the same position, the same choice
+    assert obs.legal[np.arange(3), a].all()
+
+
+# ---- bad input -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("bad, words", [
+    ("hawk:nosuch=1", "no option 'nosuch'"),
+    ("hawk:ceiling=high", "takes a number"),
+    ("political:hawk_weight=2", "between 0 and 1"),
+    ("dove:prefer=usa_fly", "not an action of this actor"),
+    ("historical:fallback=random", "draws chance"),
+    ("historical:fallback=nosuch", "unknown agent"),
+    ("expected_utility:rollouts=1000", "from 1 to 64"),
+    ("expected_utility:colour=red", "no option"),
+])
+def test_bad_agent_options_say_what_to_fix(cuba: Scenario, bad: str, words: str) -> None:
+    with pytest.raises(AgentSpecError, match=words):
+        make_agent(bad, cuba, "usa")
+
+
+def test_seats_from_the_command_line(cuba: Scenario) -> None:
+    agents = parse_seats(["usa=hawk", "ussr=historical", "cuba=dove:limit=1"], cuba)
+    assert [type(a).name for a in agents.values()] == ["hawk", "historical", "dove"]
