@@ -48,10 +48,12 @@ class RecordAgent(HistoricalAgent):
         off = np.ones(n, dtype=bool)
         ref = self.reference.get(observation.turn)
         if ref is not None:
-            same = np.ones(n, dtype=bool)
-            for name, value in ref.items():
-                seen = observation.values[name]
-                same &= (seen == value) | (np.isnan(seen) & np.isnan(value))
+            names, seen = observation.matrix
+            expected = np.array([ref[k] for k in names])
+            hidden = np.isnan(expected)
+            same = (seen[~hidden] == expected[~hidden, None]).all(axis=0)
+            if hidden.any():
+                same &= np.isnan(seen[hidden]).all(axis=0)
             off = ~same
         if self.forced.any():
             off |= observation.legal[:, self.forced].any(axis=1)
