@@ -497,19 +497,14 @@ class _After:
 def _after(env: Mapping[str, Value], effects: tuple[Effect, ...],
            variables: Mapping[str, VariableRule], n: int) -> _After:
     """The observed state after ``effects``, saturated as the engine saturates it."""
-    from crisislab.engine.engine import bound
+    from crisislab.engine.engine import assigned, bound
 
     out = dict(env)
     changed = []
     for eff in effects:
         with np.errstate(invalid="ignore"):
-            value = np.asarray(evaluate(eff.value, out), dtype=np.float64)
+            value = np.broadcast_to(assigned(eff, out), (n,))
             current = np.asarray(out[eff.target], dtype=np.float64)
-            if eff.op == "+=":
-                value = current + value
-            elif eff.op == "-=":
-                value = current - value
-        value = np.broadcast_to(value, (n,))
         known = ~np.isnan(np.broadcast_to(current, (n,))) | ~np.isnan(value)
         out[eff.target] = np.where(known, bound(variables[eff.target], value), np.nan)
         changed.append(eff.target)

@@ -316,13 +316,7 @@ class Engine:
         sub = _SubEnv(env, None if rows.size == state.n else rows)
         for eff in effects:
             var = self.scenario.variables[self.var_index[eff.target]]
-            value = np.asarray(evaluate(eff.value, sub), dtype=np.float64)
-            current = np.asarray(sub[eff.target], dtype=np.float64)
-            if eff.op == "+=":
-                value = current + value
-            elif eff.op == "-=":
-                value = current - value
-            new = bound(var, np.broadcast_to(value, (rows.size,)))
+            new = bound(var, np.broadcast_to(assigned(eff, sub), (rows.size,)))
             state.values[var.index, rows] = new
             sub.cache[eff.target] = new
 
@@ -411,6 +405,15 @@ class Engine:
         return tuple(Change(v.id, float(before[v.index]), float(after[v.index]))
                      for v in self.scenario.variables
                      if not math.isclose(before[v.index], after[v.index], abs_tol=1e-12))
+
+
+def assigned(eff: Effect, env: Mapping[str, Value]) -> np.ndarray:
+    """The value an effect gives its variable, before bounds: ``=``, ``+=`` or ``-=``."""
+    value = np.asarray(evaluate(eff.value, env), dtype=np.float64)
+    if eff.op == "=":
+        return value
+    current = np.asarray(env[eff.target], dtype=np.float64)
+    return current + value if eff.op == "+=" else current - value
 
 
 def bound(var: VariableRule, value: np.ndarray) -> np.ndarray:

@@ -21,9 +21,8 @@ _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 
 
-def _mix(z: np.ndarray) -> np.ndarray:
-    """SplitMix64's finaliser on a uint64 array (wrapping arithmetic)."""
-    z = z.copy()
+def _mix_in_place(z: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser on a uint64 array, in place (wrapping arithmetic)."""
     with np.errstate(over="ignore"):
         z ^= z >> np.uint64(30)
         z *= _M1
@@ -31,6 +30,11 @@ def _mix(z: np.ndarray) -> np.ndarray:
         z *= _M2
         z ^= z >> np.uint64(31)
     return z
+
+
+def _mix(z: np.ndarray) -> np.ndarray:
+    """SplitMix64's finaliser on a copy of a uint64 array."""
+    return _mix_in_place(z.copy())
 
 
 def as_seed_sequence(seed: int | np.random.SeedSequence) -> np.random.SeedSequence:
@@ -78,14 +82,7 @@ class CrisisStreams:
         keys = self.keys if rows is None else self.keys[rows]
         counter = ((turn & 0xFFFFFFFF) << 24) | (stream & 0xFFFFFF)
         salt = _mix_int((counter * 0x9E3779B97F4A7C15 + 0x9E3779B97F4A7C15) & _MASK)
-        z = keys ^ np.uint64(salt)
-        with np.errstate(over="ignore"):
-            z ^= z >> np.uint64(30)
-            z *= _M1
-            z ^= z >> np.uint64(27)
-            z *= _M2
-            z ^= z >> np.uint64(31)
-        return z
+        return _mix_in_place(keys ^ np.uint64(salt))
 
     def uniform(self, turn: int, stream: int, rows: np.ndarray | None = None) -> np.ndarray:
         """One uniform draw in [0, 1) per crisis for (turn, stream)."""
