@@ -315,18 +315,18 @@ class PoliticalAgent(Doctrine):
         self.weight = w
         self.hawk = HawkAgent(scenario, actor)
         self.dove = DoveAgent(scenario, actor)
+        # each faction's static preference order (best first; ties in file order)
+        self.orders = [np.argsort(-f.static, kind="stable") for f in (self.hawk, self.dove)]
 
     def scores(self, obs: Observation) -> np.ndarray:
         legal = obs.legal
         total = np.zeros(legal.shape)
-        for faction, w in ((self.hawk, self.weight), (self.dove, 1 - self.weight)):
-            s = np.where(legal, np.broadcast_to(faction.static, legal.shape), -np.inf)
-            # rank of each option within its row (0 = worst legal); ties share the rank
-            # of the earlier-listed option, which the final argmax then prefers
-            order = np.argsort(-s, axis=1, kind="stable")
-            ranks = np.empty_like(order)
-            np.put_along_axis(ranks, order, np.arange(s.shape[1])[None, :], axis=1)
-            n_legal = np.maximum(legal.sum(axis=1, keepdims=True), 1)
+        n_legal = np.maximum(legal.sum(axis=1, keepdims=True), 1)
+        for order, w in zip(self.orders, (self.weight, 1 - self.weight), strict=True):
+            # rank of each legal option within its row (0 = the faction's favourite):
+            # the number of legal options before it in the faction's order
+            ranks = np.empty(legal.shape, dtype=np.int64)
+            ranks[:, order] = np.cumsum(legal[:, order], axis=1) - 1
             total += w * np.where(legal, 1 - ranks / n_legal, 0.0)
         return self.override(total)
 
