@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crisislab.agents.historical import RandomAgent
@@ -117,3 +117,35 @@ def test_lumped_batch_equals_crisis_by_crisis(ref: str, data: st.DataObject, see
     assert np.array_equal(plain.end_turn, lumped_result.end_turn)
     assert np.array_equal(plain.peak_escalation, lumped_result.peak_escalation)
     assert np.allclose(plain.payoffs, lumped_result.payoffs)
+
+
+@pytest.mark.parametrize("ref", SCENARIOS)
+@settings(max_examples=10, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(seed=seeds)
+def test_compacting_ended_rows_changes_no_result(ref: str, seed: int,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Dropping ended rows of a lumped batch (as soon as there are any) keeps every
+    crisis's result, and the crises still running draw the same chance."""
+    import crisislab.engine.engine as engine_module
+    from crisislab.agents.registry import parse_seats
+    from crisislab.engine.run import play_out, result_of
+
+    sc = _load(ref)
+    agents = parse_seats([f"{a}=political" for a in sc.players if sc.role(a) == "player"], sc)
+    from crisislab.engine.run import complete_agents
+
+    seated = complete_agents(sc, agents)
+    results = []
+    for minimum in (10**9, 1):
+        monkeypatch.setattr(engine_module, "COMPACT_MIN_ROWS", minimum)
+        engine = Engine(sc)
+        state = engine.reset(300, seed, lumped=True)
+        play_out(engine, state, seated)
+        results.append(result_of(sc, state, seed))
+        assert (state.archive is not None) == (minimum == 1)
+    kept, compacted = results
+    assert np.array_equal(kept.outcome, compacted.outcome)
+    assert np.array_equal(kept.end_turn, compacted.end_turn)
+    assert np.array_equal(kept.peak_escalation, compacted.peak_escalation)
+    assert np.allclose(kept.payoffs, compacted.payoffs)

@@ -172,12 +172,12 @@ def run_chunk(scenario: Scenario, agents: Mapping[str, Agent], seed: int, start:
         engine.step(state, choices)
         del choices  # observations hold no cycles, so a turn's arrays go with them
         if (state.peak >= layout.war_level).any():
-            war = state.per_crisis(state.peak) >= layout.war_level
+            war = state.crisis_field("peak") >= layout.war_level
             onset[war & (onset < 0)] = turn
     return Aggregate.of_crises(
-        layout, mark, outcome=state.per_crisis(state.outcome),
-        end_turn=state.per_crisis(state.end_turn), peak=state.per_crisis(state.peak),
-        war_onset=onset, payoffs=state.per_crisis(state.payoffs))
+        layout, mark, outcome=state.crisis_field("outcome"),
+        end_turn=state.crisis_field("end_turn"), peak=state.crisis_field("peak"),
+        war_onset=onset, payoffs=state.crisis_field("payoffs"))
 
 
 # ---- a plan: variants x chunks -----------------------------------------------------------

@@ -21,6 +21,7 @@ from crisislab.scenario.expr import Effect, Value, evaluate
 from crisislab.scenario.model import Scenario, VariableRule
 
 ChanceMode = Literal["free", "history"]
+COMPACT_MIN_ROWS = 256  # a lumped batch drops its ended rows once they are most of it
 
 
 class ChancePolicy(Protocol):
@@ -216,7 +217,9 @@ class Engine:
                     (rows.size,))))
                 if not ok:
                     name = rules[int(local)].id
-                    crisis = int(np.flatnonzero(state.per_crisis(pick) == local)[0])
+                    row = int(rows[0])
+                    crisis = row if state.row_of is None else int(
+                        np.flatnonzero(state.row_of == row)[0])
                     raise IllegalAction(
                         f"'{actor}' chose '{name}' in crisis "
                         f"{int(state.streams.crisis_ids[crisis])} at {sc.clock.turns[t].label}, "
@@ -304,6 +307,8 @@ class Engine:
         state.last_actions = {a: chosen[a] for a in self.players}
         state.last_events = result.events
         result.actions = chosen
+        if state.lumped and state.n >= COMPACT_MIN_ROWS and state.done.mean() > 0.5:
+            state.compact()  # the step's result keeps the rows as they were before
         state.turn = t + 1
         if state.turn < self.n_turns:
             self._begin_turn(state, result if trace else None)
@@ -332,11 +337,15 @@ class Engine:
         row_of = state.row_of
         limit = np.ceil(hazard * (1 << 53)).astype(np.uint64)  # per row, see streams.below
         limit[~live] = 0
-        if live.all():
+        members = state.members  # crises still in some row (None: all of them)
+        if live.all() and members is None:
             bits = state.streams.bits(t, event)
             fired = np.flatnonzero((bits >> np.uint64(11)) < limit[row_of])
         else:
-            candidates = np.flatnonzero(live[row_of])
+            if members is None:
+                candidates = np.flatnonzero(live[row_of])
+            else:
+                candidates = members if live.all() else members[live[row_of[members]]]
             bits = state.streams.bits(t, event, rows=candidates)
             fired = candidates[(bits >> np.uint64(11)) < limit[row_of[candidates]]]
         if fired.size == 0:

@@ -81,10 +81,10 @@ def result_of(scenario: Scenario, state: BatchState, seed: int) -> BatchResult:
     return BatchResult(
         scenario=scenario.id, version=scenario.version, content_hash=scenario.content_hash,
         seed=seed, crisis_ids=state.streams.crisis_ids.copy(),
-        outcome=state.per_crisis(state.outcome).copy(),
-        end_turn=state.per_crisis(state.end_turn).copy(),
-        peak_escalation=state.per_crisis(state.peak).copy(),
-        payoffs=state.per_crisis(state.payoffs).copy(),
+        outcome=state.crisis_field("outcome").copy(),
+        end_turn=state.crisis_field("end_turn").copy(),
+        peak_escalation=state.crisis_field("peak").copy(),
+        payoffs=state.crisis_field("payoffs").copy(),
         outcome_ids=tuple(o.id for o in scenario.outcomes),
     )
 

@@ -10,6 +10,7 @@ from crisislab.engine.streams import CrisisStreams
 from crisislab.scenario.model import Scenario
 
 # per-row arrays; the row is always the last axis
+ARCHIVED = ("outcome", "end_turn", "peak", "payoffs")
 ROW_FIELDS = ("values", "done", "outcome", "end_turn", "escalation", "peak", "fired",
               "sent_turn", "payoffs", "last_events", "last_choice")
 
@@ -63,6 +64,8 @@ class BatchState:
             setattr(self, name, arrays[name])
         self.row_of = row_of
         self.sizes = sizes
+        self.archive: dict[str, np.ndarray] | None = None
+        self.members: np.ndarray | None = None  # after compact(): crises still in a row
 
     @property
     def last_actions(self) -> dict[str, np.ndarray]:
@@ -109,8 +112,57 @@ class BatchState:
         return {name: getattr(self, name)[..., rows].copy() for name in ROW_FIELDS}
 
     def per_crisis(self, array: np.ndarray) -> np.ndarray:
-        """A per-row array (last axis) expanded to one entry per crisis."""
+        """A per-row array (last axis) of a batch that was never compacted, expanded to
+        one entry per crisis. For results, use :meth:`crisis_field`."""
+        if self.archive is not None:
+            raise ValueError("rows were compacted; read results with crisis_field()")
         return array if self.row_of is None else array[..., self.row_of]
+
+    def crisis_field(self, name: str) -> np.ndarray:
+        """One entry per crisis of a row field, including crises whose rows ended and
+        were dropped by :meth:`compact` (only the fields in ``ARCHIVED`` survive that)."""
+        array = getattr(self, name)
+        if self.row_of is None:
+            return array  # type: ignore[no-any-return]
+        if self.archive is None:
+            return array[..., self.row_of]  # type: ignore[no-any-return]
+        if name not in ARCHIVED:
+            raise KeyError(f"'{name}' is not kept for crises whose rows were compacted")
+        out = self.archive[name].copy()
+        live = self.row_of >= 0
+        out[..., live] = array[..., self.row_of[live]]
+        return out
+
+    def compact(self) -> None:
+        """Drop the ended rows of a lumped batch, keeping their crises' results.
+
+        Ended rows are still evaluated by every rule each turn; late in a crisis most rows
+        have ended, so dropping them saves most of the work. Crises of dropped rows get
+        ``row_of == -1`` and their results move to a per-crisis archive."""
+        assert self.row_of is not None
+        n = self.n_crises
+        if self.archive is None:
+            self.archive = {
+                "outcome": np.full(n, -1, dtype=self.outcome.dtype),
+                "end_turn": np.full(n, -1, dtype=self.end_turn.dtype),
+                "peak": np.zeros(n, dtype=self.peak.dtype),
+                "payoffs": np.zeros((self.payoffs.shape[0], n), dtype=self.payoffs.dtype),
+            }
+        live = self.row_of >= 0
+        done_rows = self.done
+        leaving = np.flatnonzero(live & done_rows[np.where(live, self.row_of, 0)])
+        for name in ARCHIVED:
+            self.archive[name][..., leaving] = getattr(self, name)[..., self.row_of[leaving]]
+        keep = np.flatnonzero(~done_rows)
+        remap = np.full(self._n, -1, dtype=np.int64)
+        remap[keep] = np.arange(keep.size)
+        self.row_of = np.where(live, remap[np.where(live, self.row_of, 0)], -1)
+        self.members = np.flatnonzero(self.row_of >= 0)
+        for name in ROW_FIELDS:
+            setattr(self, name, getattr(self, name)[..., keep].copy())
+        if self.sizes is not None:
+            self.sizes = self.sizes[keep]
+        self._n = int(keep.size)
 
     def select(self, rows: np.ndarray) -> BatchState:
         """The rows ``rows`` of an unlumped batch as a batch of their own (copies)."""
