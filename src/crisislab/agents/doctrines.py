@@ -15,6 +15,7 @@ Options come from the command line (``--agent usa=hawk:ceiling=6``). Lists of ac
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -148,7 +149,7 @@ class ActionTable:
         return reach.max(axis=1) if self.k else np.zeros(0)
 
 
-class Doctrine:
+class Doctrine(ABC):
     """Base of the doctrine personas: options, tuning, and the vectorised choice.
 
     A subclass gives :meth:`scores`, an ``(N, k)`` or ``(k,)`` array of preferences; the
@@ -209,8 +210,9 @@ class Doctrine:
                  for a in _id_list(self.options[option], option)]
         return [i for i in found if i >= 0]
 
+    @abstractmethod
     def scores(self, obs: Observation) -> np.ndarray:
-        raise NotImplementedError
+        """Per row and option, how much this doctrine wants it (higher is better)."""
 
     def override(self, s: np.ndarray) -> np.ndarray:
         for local, value in self.overrides.items():

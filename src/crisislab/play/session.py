@@ -106,8 +106,8 @@ class Session:
                    and scenario.role(a) != "scripted"]
         if missing:
             raise GameError(f"no seat given for {', '.join(missing)}")
-        placeholders = {a: agents.get(a) for a in scenario.players if a in humans}
-        agents = complete_agents(scenario, {**agents, **{a: _Nobody() for a in placeholders}})
+        human_seats = {a: agents.get(a) for a in scenario.players if a in humans}
+        agents = complete_agents(scenario, {**agents, **{a: _Nobody() for a in human_seats}})
         for a in humans:
             del agents[a]
         engine = Engine(scenario, chance=setup.chance)  # type: ignore[arg-type]
