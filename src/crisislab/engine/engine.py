@@ -159,17 +159,9 @@ class Engine:
         env["peak_escalation"] = state.peak
         return env
 
-    def legal(self, state: BatchState, actor: str, env: Mapping[str, Value] | None = None
-              ) -> np.ndarray:
+    def legal(self, state: BatchState, actor: str) -> np.ndarray:
         """(N, k) availability of the actor's k actions; nothing is legal in ended crises."""
-        env = self.env(state) if env is None else env
-        actions = self.actions_by_actor[actor]
-        out = np.zeros((state.n, len(actions)), dtype=bool)
-        for a in actions:
-            out[:, a.local] = np.broadcast_to(np.asarray(evaluate(a.when, env), dtype=bool),
-                                              (state.n,))
-        out &= ~state.done[:, None]
-        return out
+        return self.observe(state, actor).legal
 
     def observe(self, state: BatchState, actor: str) -> Observation:
         """What ``actor`` can know now: the variables it observes (NaN where hidden), the
