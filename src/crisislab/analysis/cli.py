@@ -34,6 +34,15 @@ class Backend(StrEnum):
     ray = "ray"
 
 
+# options shared by simulate, compare and sensitivity
+FORMAT_OPTION = typer.Option(OutFormat.text, "--format", "-f", help="text or json")
+BACKEND_OPTION = typer.Option(Backend.local, help="local (processes) or ray")
+ADDRESS_OPTION = typer.Option(None, help="Ray cluster address (with --backend ray).")
+WORKERS_OPTION = typer.Option(None, help="Processes to use (default: every core).")
+PLOT_OPTION = typer.Option(None, "--plot", help="Write a figure (.png, .svg).")
+QUIET_OPTION = typer.Option(False, "--quiet", "-q", help="No progress bar.")
+
+
 class SweepMethod(StrEnum):
     oat = "oat"
     sobol = "sobol"
@@ -206,18 +215,18 @@ def simulate_cmd(
                                     help="ACTOR=AGENT[:key=value,...]; others: historical."),
     what_if: list[str] = typer.Option([], "--what-if", "-w", help="A what-if id (repeatable)."),
     param: list[str] = typer.Option([], "--param", "-p", help="NAME=VALUE (repeatable)."),
-    format: OutFormat = typer.Option(OutFormat.text, "--format", "-f", help="text or json"),
-    backend: Backend = typer.Option(Backend.local, help="local (processes) or ray"),
-    address: str | None = typer.Option(None, help="Ray cluster address (with --backend ray)."),
-    workers: int | None = typer.Option(None, help="Processes to use (default: every core)."),
+    format: OutFormat = FORMAT_OPTION,
+    backend: Backend = BACKEND_OPTION,
+    address: str | None = ADDRESS_OPTION,
+    workers: int | None = WORKERS_OPTION,
     chunk_size: int | None = typer.Option(None, help="Crises per chunk (default: "
                                           f"{CHUNK_LUMPED:,} for deterministic agents, "
                                           f"{CHUNK:,} otherwise; results do not depend "
                                           "on it)."),
     db: str | None = typer.Option(None, "--db", help="SQLAlchemy URL of the run database."),
     store: bool = typer.Option(True, "--store/--no-store", help="Record the run."),
-    plot: Path | None = typer.Option(None, "--plot", help="Write a figure (.png, .svg)."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    plot: Path | None = PLOT_OPTION,
+    quiet: bool = QUIET_OPTION,
 ) -> None:
     """Simulate many crises: each outcome's probability with a 95% interval, the day the
     crisis ends, peak escalation, the hazard of war day by day, and history followed."""
@@ -259,7 +268,7 @@ def simulate_cmd(
 def runs_cmd(
     db: str | None = typer.Option(None, "--db", help="SQLAlchemy URL of the run database."),
     limit: int = typer.Option(50, help="Show at most this many, newest first."),
-    format: OutFormat = typer.Option(OutFormat.text, "--format", "-f", help="text or json"),
+    format: OutFormat = FORMAT_OPTION,
 ) -> None:
     """List the stored simulation runs, newest first."""
     if limit < 1:
@@ -310,12 +319,12 @@ def compare_cmd(
                                     help="ACTOR=AGENT for every column (the baseline's)."),
     runs: int = typer.Option(100_000, "--runs", "-n", help="Crises per column."),
     seed: int = typer.Option(0, help="Seed, shared by every column."),
-    format: OutFormat = typer.Option(OutFormat.text, "--format", "-f", help="text or json"),
-    backend: Backend = typer.Option(Backend.local, help="local (processes) or ray"),
-    address: str | None = typer.Option(None, help="Ray cluster address (with --backend ray)."),
-    workers: int | None = typer.Option(None, help="Processes to use (default: every core)."),
-    plot: Path | None = typer.Option(None, "--plot", help="Write a figure (.png, .svg)."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    format: OutFormat = FORMAT_OPTION,
+    backend: Backend = BACKEND_OPTION,
+    address: str | None = ADDRESS_OPTION,
+    workers: int | None = WORKERS_OPTION,
+    plot: Path | None = PLOT_OPTION,
+    quiet: bool = QUIET_OPTION,
 ) -> None:
     """Set what-ifs or agent line-ups side by side with the baseline: each outcome's
     probability, and its difference from the baseline with a 95% interval."""
@@ -388,12 +397,12 @@ def sensitivity_cmd(
     param: list[str] = typer.Option([], "--param", "-p", help="Fix NAME=VALUE (not swept)."),
     seed: int = typer.Option(0, help="Seed, shared by every point."),
     top: int = typer.Option(15, help="Show the top parameters."),
-    format: OutFormat = typer.Option(OutFormat.text, "--format", "-f", help="text or json"),
-    backend: Backend = typer.Option(Backend.local, help="local (processes) or ray"),
-    address: str | None = typer.Option(None, help="Ray cluster address (with --backend ray)."),
-    workers: int | None = typer.Option(None, help="Processes to use (default: every core)."),
-    plot: Path | None = typer.Option(None, "--plot", help="Write a figure (.png, .svg)."),
-    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+    format: OutFormat = FORMAT_OPTION,
+    backend: Backend = BACKEND_OPTION,
+    address: str | None = ADDRESS_OPTION,
+    workers: int | None = WORKERS_OPTION,
+    plot: Path | None = PLOT_OPTION,
+    quiet: bool = QUIET_OPTION,
 ) -> None:
     """Rank the assumptions that drive the probability of nuclear war: every parameter
     one at a time across its range, and Sobol indices (SALib)."""
