@@ -12,7 +12,7 @@ from rich.console import Console
 
 from crisislab import __version__
 from crisislab.scenario.loader import builtin_ids, load_scenario
-from crisislab.scenario.model import Scenario
+from crisislab.scenario.model import Scenario, UnknownPhase
 from crisislab.scenario.problems import ScenarioError
 from crisislab.scenario.schema import ScenarioSpec
 
@@ -113,10 +113,10 @@ def replay(
     sc = load_or_exit(scenario)
     start_turn = None
     if start is not None:
-        phases = [p.id for p in sc.spec.clock.phases]
-        if start not in phases:
-            fail(f"no phase '{start}' in {sc.id}", f"use one of: {', '.join(phases)}")
-        start_turn = sc.clock.first_of_phase(start)
+        try:
+            start_turn = sc.clock.first_of_phase(start)
+        except UnknownPhase as e:
+            fail(f"{e} in {sc.id}", e.hint)
     result = run_replay(sc, seed=seed, start_turn=start_turn)
     if format is Format.json:
         text = json.dumps(result.to_json(), indent=2, ensure_ascii=False)

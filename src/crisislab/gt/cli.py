@@ -49,7 +49,7 @@ def _start_turn(sc: Any, start: str | None) -> int | None:
     start = start or DEFAULT_START.get(sc.id)
     if not start:
         return None
-    phases = [p.id for p in sc.spec.clock.phases]
+    phases = sc.clock.phases
     if start in phases:
         return int(sc.clock.first_of_phase(start))
     try:

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from crisislab.agents.registry import AgentSpecError, make_agent
 from crisislab.play.session import HUMAN, GameError, GameSetup, Session
-from crisislab.scenario.model import Scenario
+from crisislab.scenario.model import Scenario, UnknownPhase
 from crisislab.store import GameRow, Store, StoreError
 
 
@@ -162,10 +162,10 @@ def register(app: typer.Typer) -> None:
             seats = _seats(sc, as_, agent)
             start_turn = None
             if start is not None:
-                phases = [p.id for p in sc.spec.clock.phases]
-                if start not in phases:
-                    _fail(f"no phase '{start}' in {sc.id}", f"use one of: {', '.join(phases)}")
-                start_turn = sc.clock.first_of_phase(start)
+                try:
+                    start_turn = sc.clock.first_of_phase(start)
+                except UnknownPhase as e:
+                    _fail(f"{e} in {sc.id}", e.hint)
             setup = GameSetup(_scenario_ref(scenario), seed, seats, chance, start_turn)
             try:
                 session = Session.new(sc, setup)

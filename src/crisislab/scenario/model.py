@@ -73,11 +73,32 @@ class Clock:
                 return turn.index
         return None
 
+    @property
+    def phases(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(t.phase for t in self.turns))
+
     def first_of_phase(self, phase: str) -> int:
+        """The first turn of ``phase``; an unknown phase is a :class:`UnknownPhase`."""
         for turn in self.turns:
             if turn.phase == phase:
                 return turn.index
-        raise KeyError(phase)
+        raise UnknownPhase(phase, self.phases)
+
+
+class UnknownPhase(KeyError):
+    """A phase the clock does not have; says which it has."""
+
+    def __init__(self, phase: str, known: tuple[str, ...]) -> None:
+        super().__init__(phase)
+        self.phase = phase
+        self.known = known
+
+    def __str__(self) -> str:
+        return f"no phase '{self.phase}'"
+
+    @property
+    def hint(self) -> str:
+        return f"use one of: {', '.join(self.known)}"
 
 
 @dataclass(frozen=True)
