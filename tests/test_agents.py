@@ -240,3 +240,85 @@ def test_bad_agent_options_say_what_to_fix(cuba: Scenario, bad: str, words: str)
 def test_seats_from_the_command_line(cuba: Scenario) -> None:
     agents = parse_seats(["usa=hawk", "ussr=historical", "cuba=dove:limit=1"], cuba)
     assert [type(a).name for a in agents.values()] == ["hawk", "historical", "dove"]
+
+
+# ---- fast paths agree with the plain computation -------------------------------------
+
+KEYED = ["hawk", "dove", "political", "organizational", "political:hawk_weight=0.3",
+         "hawk:prefer={own}"]
+# an action of each actor for the prefer= option (it moves that action to the top)
+PREFERRED = {"usa": "usa_convene_excomm", "ussr": "ussr_private_letter",
+             "cuba": "cuba_consent"}
+
+
+def _varied_states(cuba: Scenario, seed: int, turns: int = 70):
+    """Observations of many different crises: 400 crises played by random agents from
+    shortly before the crisis phase, every few turns."""
+    engine = Engine(cuba)
+    state = engine.reset(400, seed=seed, start_turn=cuba.clock.first_of_phase("crisis") - 8)
+    rand = {a: make_agent("random", cuba, a) if cuba.role(a) == "player"
+            else make_agent("scripted", cuba, a) for a in engine.players}
+    for turn in range(turns):
+        if state.done.all():
+            break
+        if turn % 5 == 4:
+            yield engine, state
+        engine.step(state, {a: ag.act(engine.observe(state, a)) for a, ag in rand.items()})
+
+
+@pytest.mark.parametrize("name", KEYED)
+@pytest.mark.parametrize("seed", [1, 2])
+def test_choosing_once_per_key_equals_choosing_row_by_row(cuba: Scenario, name: str,
+                                                          seed: int) -> None:
+    """Doctrines that choose once per distinct situation (``key``) pick exactly what the
+    row-by-row computation picks, in crises as varied as random play makes them."""
+    doctrines = {a: make_agent(name.format(own=own), cuba, a) for a, own in PREFERRED.items()}
+    checked = 0
+    for engine, state in _varied_states(cuba, seed):
+        for actor, doctrine in doctrines.items():
+            obs = engine.observe(state, actor)
+            keys = doctrine.key(obs)
+            assert keys is not None  # the fast path is the one under test
+            assert np.array_equal(doctrine.act(obs), doctrine.choose(obs))
+            checked += len(np.unique(keys))
+    assert checked > 50  # many distinct situations were compared, not one
+
+
+@pytest.mark.parametrize("seed", [3, 4])
+def test_path_check_equals_comparing_every_variable(cuba: Scenario, seed: int) -> None:
+    """The historical agent's narrowing check finds exactly the rows whose whole
+    observation equals the record's, as comparing every variable in every row does."""
+    from crisislab.agents.factories import RecordAgent
+
+    agents = {a: make_agent("historical", cuba, a) for a in ("usa", "ussr", "cuba")}
+    # chance as it happened, with some crises pushed off the record by changed variables
+    engine = Engine(cuba, chance="history")
+    state = engine.reset(200, seed=seed, start_turn=cuba.clock.first_of_phase("crisis") - 6)
+    rng = np.random.default_rng(seed)
+    # an early discovery: Washington sees the missiles where the record has them hidden
+    state.values[engine.var_index["missiles_detected"], :20] = 1  # (it sees that too)
+    found = {True: 0, False: 0}
+    for _ in range(40):
+        if state.done.all():
+            break
+        push = rng.random(state.n) < 0.05
+        var = rng.integers(len(cuba.variables))
+        v = cuba.variables[var]
+        state.values[var, push] = np.clip(state.values[var, push] + 1, v.low, v.high)
+        choices = {}
+        for actor in engine.players:
+            obs = engine.observe(state, actor)
+            agent = agents.get(actor)
+            if isinstance(agent, RecordAgent) and obs.turn in agent.reference:
+                ref = agent.reference[obs.turn]
+                names, seen = obs.matrix
+                expected = np.array([ref[k] for k in names])[:, None]
+                same = ((seen == expected) | (np.isnan(seen) & np.isnan(expected))).all(axis=0)
+                on = np.zeros(state.n, dtype=bool)
+                on[agent._on_path(obs, ref)] = True
+                assert np.array_equal(on, same)
+                found[True] += int(same.sum())
+                found[False] += int((~same).sum())
+            choices[actor] = (agent or make_agent("scripted", cuba, actor)).act(obs)
+        engine.step(state, choices)
+    assert found[True] > 0 and found[False] > 0

@@ -121,6 +121,7 @@ class ActionTable:
         is_default = np.zeros(self.k, dtype=bool)
         is_default[self.default] = True
         self.is_default = is_default
+        self.bits = np.left_shift(np.int64(1), np.arange(self.k, dtype=np.int64))
         # a unlocks b when a's effects write a name b's condition reads
         self.unlocks = np.zeros((self.k, self.k), dtype=bool)
         for a in rules:
@@ -211,8 +212,15 @@ class Doctrine(ABC):
         return [i for i in found if i >= 0]
 
     @abstractmethod
-    def scores(self, obs: Observation) -> np.ndarray:
-        """Per row and option, how much this doctrine wants it (higher is better)."""
+    def scores(self, obs: Observation, rows: np.ndarray | None = None) -> np.ndarray:
+        """Per row and option, how much this doctrine wants it (higher is better); only
+        for ``rows`` of the batch when given."""
+
+    def key(self, obs: Observation) -> np.ndarray | None:
+        """Per row, an integer that fixes this doctrine's choice: rows with equal keys
+        choose alike, so the choice is made once per distinct key. None when the choice
+        reads more than a key holds (the default)."""
+        return None
 
     def override(self, s: np.ndarray) -> np.ndarray:
         for local, value in self.overrides.items():
@@ -220,13 +228,31 @@ class Doctrine(ABC):
         return s
 
     def act(self, observation: Observation) -> np.ndarray:
-        legal = observation.legal
-        s = np.broadcast_to(self.scores(observation), legal.shape) + self.bias
+        keys = self.key(observation)
+        if keys is None:
+            return self.choose(observation)
+        # a batch of tens of thousands of histories holds a few dozen distinct situations
+        # as a doctrine sees them: choose once for each
+        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        return self.choose(observation, first)[inverse.reshape(-1)]
+
+    def choose(self, observation: Observation, rows: np.ndarray | None = None) -> np.ndarray:
+        """The legal option with the highest score, in every row (or in ``rows``)."""
+        legal = observation.legal if rows is None else observation.legal[rows]
+        s = np.broadcast_to(self.scores(observation, rows), legal.shape) + self.bias
         s = np.where(legal, s, -np.inf)
         pick = np.argmax(s, axis=1)
         none = ~legal.any(axis=1)
         pick[none] = self.table.default
         return pick.astype(np.int64)
+
+    def legal_key(self, obs: Observation, spare_bits: int = 0) -> np.ndarray | None:
+        """The legal options of each row as the bits of one integer, leaving
+        ``spare_bits`` above them for more of the key (None if they do not fit)."""
+        k = self.table.k
+        if k + spare_bits > 62:
+            return None
+        return obs.legal.astype(np.int64) @ self.table.bits
 
 
 class HawkAgent(Doctrine):
@@ -260,8 +286,11 @@ class HawkAgent(Doctrine):
         s[t.default] = 0.0
         self.static = self.override(s)
 
-    def scores(self, obs: Observation) -> np.ndarray:
+    def scores(self, obs: Observation, rows: np.ndarray | None = None) -> np.ndarray:
         return self.static
+
+    def key(self, obs: Observation) -> np.ndarray | None:
+        return self.legal_key(obs)
 
 
 class DoveAgent(Doctrine):
@@ -289,8 +318,11 @@ class DoveAgent(Doctrine):
         s[t.default] = 1.0
         self.static = self.override(s)
 
-    def scores(self, obs: Observation) -> np.ndarray:
+    def scores(self, obs: Observation, rows: np.ndarray | None = None) -> np.ndarray:
         return self.static
+
+    def key(self, obs: Observation) -> np.ndarray | None:
+        return self.legal_key(obs)
 
 
 class PoliticalAgent(Doctrine):
@@ -320,8 +352,11 @@ class PoliticalAgent(Doctrine):
         # each faction's static preference order (best first; ties in file order)
         self.orders = [np.argsort(-f.static, kind="stable") for f in (self.hawk, self.dove)]
 
-    def scores(self, obs: Observation) -> np.ndarray:
-        legal = obs.legal
+    def key(self, obs: Observation) -> np.ndarray | None:
+        return self.legal_key(obs)
+
+    def scores(self, obs: Observation, rows: np.ndarray | None = None) -> np.ndarray:
+        legal = obs.legal if rows is None else obs.legal[rows]
         total = np.zeros(legal.shape)
         n_legal = np.maximum(legal.sum(axis=1, keepdims=True), 1)
         for order, w in zip(self.orders, (self.weight, 1 - self.weight), strict=True):
@@ -368,28 +403,50 @@ class OrganizationalAgent(Doctrine):
                                      dtype=np.float64)
         self.event_index = {e.id: e.index for e in scenario.events}
 
-    def scores(self, obs: Observation) -> np.ndarray:
+    def _situation(self, obs: Observation,
+                   rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Per row: the actor's own last action (-1 if none seen) and whether something
+        it saw last turn stood on a higher rung (it was provoked)."""
         t = self.table
-        n = obs.n
+        n = obs.n if rows is None else rows.size
         seen = obs.seen_actions
-        own = seen.get(self.actor, np.full(n, -1))
+
+        def pick(a: np.ndarray) -> np.ndarray:
+            return a if rows is None else a[rows]
+
+        own = pick(seen[self.actor]) if self.actor in seen else np.full(n, -1)
         own_level = np.where(own >= 0, t.level[np.clip(own, 0, t.k - 1)], 0.0)
         stimulus = np.zeros(n)
         for other, chosen in seen.items():
             if other != self.actor:
-                stimulus = np.maximum(stimulus, self.levels_of[other][chosen])
+                stimulus = np.maximum(stimulus, self.levels_of[other][pick(chosen)])
         for eid, fired in obs.seen_events.items():
-            stimulus = np.maximum(stimulus, np.where(fired, self.event_levels[
+            stimulus = np.maximum(stimulus, np.where(pick(fired), self.event_levels[
                 self.event_index[eid]], 0.0))
-        provoked = stimulus > own_level
+        return own, stimulus > own_level
+
+    def key(self, obs: Observation) -> np.ndarray | None:
+        own_bits = int(self.table.k + 1).bit_length()
+        legal = self.legal_key(obs, spare_bits=own_bits + 1)
+        if legal is None:
+            return None
+        own, provoked = self._situation(obs)
+        return (legal | ((own + 1).astype(np.int64) << self.table.k)
+                | (provoked.astype(np.int64) << (self.table.k + own_bits)))
+
+    def scores(self, obs: Observation, rows: np.ndarray | None = None) -> np.ndarray:
+        t = self.table
+        own, provoked = self._situation(obs, rows)
+        n = own.size
+        own_level = np.where(own >= 0, t.level[np.clip(own, 0, t.k - 1)], 0.0)
         s = np.broadcast_to(self.programme, (n, t.k)).copy()
         # one rung up, the lowest such rung first
         up = (t.level[None, :] > own_level[:, None]) & (t.level[None, :] <= self.ceiling)
         s = np.where(provoked[:, None] & up & np.isinf(s), 50.0 - t.level[None, :], s)
         # inertia
-        rows = np.flatnonzero((own >= 0) & (own != t.default))
+        again = np.flatnonzero((own >= 0) & (own != t.default))
         repeat = np.full((n, t.k), False)
-        repeat[rows, own[rows]] = True
+        repeat[again, own[again]] = True
         s = np.where(repeat & np.isinf(s), 10.0, s)
         s[:, t.default] = 0.0
         return self.override(np.where(np.isinf(s), -1.0, s))
@@ -438,7 +495,9 @@ class RationalAgent(Doctrine):
             env[b] = full[b]
         return env
 
-    def scores(self, obs: Observation) -> np.ndarray:
+    def scores(self, obs: Observation, rows: np.ndarray | None = None) -> np.ndarray:
+        if rows is not None:
+            return self.scores(obs)[rows]
         t = self.table
         n = obs.n
         env = self._env(obs)

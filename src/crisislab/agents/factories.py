@@ -42,19 +42,16 @@ class RecordAgent(HistoricalAgent):
         self.forced = np.array([FORCED_MARK in a.label for a in scenario.actions_of(actor)],
                                dtype=bool)
         self.reference = _observed_record(scenario, actor)
+        # the order the path check reads variables in (see _on_path); it changes only
+        # how fast the check runs, never what it finds
+        self._check_order = list(next(iter(self.reference.values()), {}))
 
     def act(self, observation: Observation) -> np.ndarray:
         n = observation.n
         off = np.ones(n, dtype=bool)
         ref = self.reference.get(observation.turn)
         if ref is not None:
-            names, seen = observation.matrix
-            expected = np.array([ref[k] for k in names])
-            hidden = np.isnan(expected)
-            same = (seen[~hidden] == expected[~hidden, None]).all(axis=0)
-            if hidden.any():
-                same &= np.isnan(seen[hidden]).all(axis=0)
-            off = ~same
+            off[self._on_path(observation, ref)] = False
         if self.forced.any():
             off |= observation.legal[:, self.forced].any(axis=1)
         choice = np.full(n, self.default, dtype=np.int64)
@@ -68,6 +65,28 @@ class RecordAgent(HistoricalAgent):
             return np.where(observation.is_legal(planned) & ~observation.legal[
                 :, self.forced].any(axis=1), planned, choice)
         return np.where(observation.is_legal(planned), planned, choice)
+
+
+    def _on_path(self, observation: Observation, ref: dict[str, float]) -> np.ndarray:
+        """The rows whose every observed value equals the record's at this turn.
+
+        Variables are checked one at a time on the rows still in the running, the ones
+        that last ruled rows out first: off the record most rows differ in a variable or
+        two, so the check costs about one pass over the batch, not one per variable."""
+        rows: np.ndarray | None = None
+        for name in list(self._check_order):
+            seen = observation.column(name, rows)
+            expected = ref[name]
+            same = np.isnan(seen) if np.isnan(expected) else seen == expected
+            if same.all():
+                continue
+            kept = np.flatnonzero(same)
+            rows = kept if rows is None else rows[kept]
+            self._check_order.remove(name)
+            self._check_order.insert(0, name)
+            if rows.size == 0:
+                break
+        return np.arange(observation.n) if rows is None else rows
 
 
 def _observed_record(scenario: Scenario, actor: str) -> dict[int, dict[str, float]]:

@@ -111,6 +111,27 @@ class Observation:
         v = self._engine.scenario.variable(name)
         return np.where(self.known[name], self._state.values[v.index], np.nan)
 
+    def column(self, name: str, rows: np.ndarray | None = None) -> np.ndarray:
+        """One observed variable in ``rows`` only (every row if None), NaN where hidden:
+        for agents that narrow a question down to a few rows, so that neither the value
+        nor its visibility rule is computed for the rest."""
+        if rows is None:
+            return self.values[name]
+        self._check()
+        from crisislab.engine.engine import _SubEnv
+
+        rule = self._observed[name]
+        value = self._state.values[self._engine.var_index[name], rows]
+        if rule is True:
+            return value
+        assert not isinstance(rule, bool)
+        if name in self._known_cache:
+            known = self._known_cache[name][rows]
+        else:
+            known = np.broadcast_to(np.asarray(evaluate(rule, _SubEnv(self._env, rows)),
+                                               dtype=bool), (rows.size,))
+        return np.where(known, value, np.nan)
+
     @cached_property
     def matrix(self) -> tuple[tuple[str, ...], np.ndarray]:
         """Every observed variable at once: (names, array of shape (variables, N)) with
