@@ -50,6 +50,42 @@ def test_model_brinkmanship_plot(tmp_path: Path) -> None:
     assert doc["window"] == ["1/3", "3/8"] and png.stat().st_size > 1000
 
 
+def test_model_zagare_json_shows_the_crisis_path(tmp_path: Path) -> None:
+    efg = tmp_path / "aeg.efg"
+    r = run("model", "zagare", "-f", "json", "--efg", str(efg))
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    assert doc["thresholds"]["s*_hard"] == "2/5"
+    limited = next(e for e in doc["equilibria"]
+                   if e["response"] == "HH and HS respond in kind")
+    assert limited["outcomes"] == {"DC": "1/2", "DD": "1/2"}
+    assert all(c["holds"] for c in limited["conditions"])
+    assert len(doc["pygambit"]) >= 1
+    game = gbt.read_efg(str(efg))  # the same game, read back by Gambit
+    assert sum(1 for n in game.nodes if n.is_terminal) == 56
+    assert len([i for i in game.infosets if not i.is_chance]) == 14
+
+
+@pytest.mark.parametrize("args,message", [
+    (["-p", "p_hh=1/2"], "p_hh + p_hs + p_sh + p_ss = 1"),
+    (["-p", "c_dd=55"], "need c_dd < c_ed"),
+    (["-p", "p_ch=x"], "not a number"),
+    (["-p", "q=1"], "bad --param"),
+])
+def test_model_zagare_bad_params_are_clean_errors(args, message) -> None:
+    r = run("model", "zagare", "--no-check", *args)
+    assert r.returncode == 2
+    assert message in r.stderr and "Traceback" not in r.stderr
+
+
+def test_model_chicken_shows_metagame_and_rejects_bad_ranks() -> None:
+    r = run("model", "prisoners_dilemma", "-f", "json", "--no-check")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["metagame"]["symmetric"] == [[0, 0], [1, 1]]
+    r = run("model", "chicken", "-p", "cc=3")
+    assert r.returncode == 2 and "cc=3,3" in r.stderr and "Traceback" not in r.stderr
+
+
 @pytest.fixture(scope="module")
 def mini_tree():  # type: ignore[no-untyped-def]
     return build_tree(load_scenario(MINI), depth=3, samples=40, seed=1)

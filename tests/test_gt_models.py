@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crisislab.gt.flat import exact
-from crisislab.gt.models import brinkmanship, chicken, zagare
+from crisislab.gt.models import brinkmanship, chicken, ordinal, zagare
 
 CHICKEN_CASES = [
     # params, pure equilibria, mixed (P(row swerves), P(column swerves)), non-myopic
@@ -94,35 +94,187 @@ def test_brinkmanship_window_is_where_pygambit_threatens(p, q) -> None:
     assert all((e[threaten] == 1) == predicted for e in eqs)
 
 
-ZAGARE = [
-    ("defaults: bluff", zagare.Params(), {"status quo", "bluff"}),
-    ("credible US: separating", zagare.Params(p_d=F(4, 5)), {"status quo", "separating"}),
-    ("hard Soviets likely: pooling", zagare.Params(p_ch=F(3, 5)), {"status quo", "pooling"}),
-    ("hard Soviets prefer war to status quo", zagare.Params(w_c_hard=F(3, 5), p_ch=F(3, 5)),
-     {"pooling"}),
+# --- Howard's metagames ---------------------------------------------------------------
+
+METAGAME_CASES = [
+    # Howard's resolution of the dilemma: mutual cooperation is a symmetric
+    # metaequilibrium beside mutual defection; in Chicken the compromise joins the two
+    # Nash equilibria.
+    ("prisoners dilemma", chicken.PRISONERS_DILEMMA, [(0, 0), (1, 1)]),
+    ("chicken", chicken.Params(), [(0, 0), (0, 1), (1, 0)]),
 ]
 
 
-@pytest.mark.parametrize("name,params,families", ZAGARE, ids=[z[0] for z in ZAGARE])
-def test_zagare_conditions_and_pygambit(name, params, families) -> None:
+@pytest.mark.parametrize("name,params,symmetric", METAGAME_CASES,
+                         ids=[c[0] for c in METAGAME_CASES])
+def test_symmetric_metaequilibria(name, params, symmetric) -> None:
+    assert list(ordinal.symmetric_metaequilibria(params)) == symmetric
+    # the first-level metagames add nothing to Nash in these two games
+    assert set(ordinal.metaequilibria(params, "2")) == set(chicken.pure_equilibria(params))
+
+
+def _pure_outcomes(p: chicken.Params, order: str) -> set[tuple[int, int]]:
+    g, cells = ordinal.metagame(p, order)
+    rows, cols = (list(pl.strategies) for pl in g.players)
+    out = set()
+    for e in gbt.nash.enumpure_solve(g).equilibria:
+        i = next(k for k, st_ in enumerate(rows) if e[st_] == 1)
+        j = next(k for k, st_ in enumerate(cols) if e[st_] == 1)
+        out.add(cells[i][j])
+    return out
+
+
+@settings(max_examples=60, deadline=None)
+@given(ranks, ranks)
+def test_metagame_conditions_match_pygambit(row, col) -> None:
+    """Closed-form metarationality against the pure equilibria of the metagame tables."""
+    p = chicken.Params(**{k: (row[i], col[i]) for i, k in enumerate(("cc", "cd", "dc", "dd"))})
+    for order in ("1", "2", "12", "21"):
+        assert set(ordinal.metaequilibria(p, order)) == _pure_outcomes(p, order), order
+    # every Nash equilibrium is a symmetric metaequilibrium
+    assert set(chicken.pure_equilibria(p)) <= set(ordinal.symmetric_metaequilibria(p))
+
+
+# --- Zagare: the Asymmetric Escalation Game with incomplete information -------------------
+
+Z = zagare.Params
+
+
+def _types(p_ch, hh, hs, sh, ss) -> zagare.Params:  # type: ignore[no-untyped-def]
+    return Z(p_ch=F(p_ch), p_hh=F(hh), p_hs=F(hs), p_sh=F(sh), p_ss=F(ss))
+
+
+ZAGARE = [
+    # name, params, the derived families that exist (keys)
+    ("defaults: capitulation or limited response", Z(),
+     {"pool: no response in kind", "pool: HH and HS respond in kind"}),
+    ("credible US response: deterrence or bluff", _types("2/5", "1/10", "1/10", "2/5", "2/5"),
+     {"deter: HH and HS respond in kind",
+      "semi-separating at qE_strat_hard: HH and HS respond in kind"}),
+    ("HS mixes, deterrence", _types("3/5", "3/10", "1/2", "1/10", "1/10"),
+     {"deter: HH responds in kind, HS mixes (s = s*_hard)"}),
+    ("HS mixes, challenge", _types("3/5", "1/10", "1/5", "1/10", "3/5"),
+     {"pool: HH responds in kind, HS mixes (s = s*_hard)", "pool: no response in kind"}),
+    ("semi-separating, limited response", _types("1/10", "1/10", "1/10", "2/5", "2/5"),
+     {"deter: no response in kind",
+      "semi-separating at qE_strat_hard: HH and HS respond in kind"}),
+    ("semi-separating, HS mixes", _types("1/10", "1/10", "1/5", "2/5", "3/10"),
+     {"deter: no response in kind",
+      "semi-separating at qE_strat_hard: HH responds in kind, HS mixes (s = s*_hard)"}),
+    ("semi-separating at qE_strat_soft", _types("1/10", "1/10", "1/10", "1/10", "7/10"),
+     {"deter: no response in kind", "semi-separating at qE_strat_soft: no response in kind"}),
+    ("outside the derived families", _types("3/10", "1/10", "1/10", "3/10", "1/2"), set()),
+]
+
+
+def _outcome_distribution(g: gbt.Game, prof: gbt.MixedBehaviorProfile) -> dict[str, F]:
+    dist: dict[str, F] = {}
+    for node in g.nodes:
+        if node.is_terminal:
+            o = node.outcome.label.split()[0]
+            dist[o] = dist.get(o, F(0)) + exact(prof.realiz_prob(node))
+    return {k: v for k, v in dist.items() if v}
+
+
+def _verify(pr: zagare.Params, fam: zagare.Family) -> None:
+    """The closed-form family against pygambit: a Nash equilibrium, sequentially rational
+    at every information set it reaches, with the same outcomes and payoffs."""
+    g = zagare.game(pr)
+    prof = zagare.profile_of(g, fam)
+    assert prof.max_regret() == 0, fam.key
+    for info in g.infosets:
+        if not info.is_chance and prof.infoset_prob(info) > 0:
+            assert prof.infoset_regret(info) == 0, (fam.key, info.label)
+    assert _outcome_distribution(g, prof) == {k: v for k, v in fam.outcomes.items() if v}
+    ussr, usa = g.players
+    assert (exact(prof.payoff(ussr)), exact(prof.payoff(usa))) == (fam.payoffs["USSR"],
+                                                                   fam.payoffs["USA"])
+
+
+@pytest.mark.parametrize("name,params,keys", ZAGARE, ids=[z[0] for z in ZAGARE])
+def test_zagare_families_and_pygambit(name, params, keys) -> None:
     r = zagare.analyse(params)
-    assert {f.name for f in r.equilibria} == families
-    g = zagare.game(params)
-    for fam in r.families:  # exact regret of each family's profile, by pygambit
-        regret = zagare.profile_of(g, fam).max_regret()
-        assert (regret == 0) == fam.exists, fam.name
-    # every equilibrium pygambit finds is on the path of a family that exists
-    for eq in gbt.nash.lcp_solve(g, rational=True).equilibria:
-        ch = {i.label: eq[list(i.actions)[1]] for i in g.infosets
-              if i.label.endswith("challenger")}
-        on_path = {(F(0), F(0)): "status quo", (F(1), F(0)): "separating",
-                   (F(1), F(1)): "pooling"}.get((exact(ch["hard challenger"]),
-                                                 exact(ch["soft challenger"])), "bluff")
-        assert on_path in families
+    assert {f.key for f in r.equilibria} == keys
+    for fam in r.equilibria:
+        _verify(params, fam)
 
 
-def test_zagare_closed_form_numbers() -> None:
+def test_zagare_defaults_put_the_crisis_on_an_equilibrium_path() -> None:
+    """Zagare's reading: the Soviets initiate, the US answers in kind, the Soviets stop."""
     r = zagare.analyse()
-    assert r.pi_star == F(1, 2) and r.p_s == F(2, 3)
-    bluff = next(f for f in r.families if f.name == "bluff")
-    assert (bluff.challenge_soft, bluff.resist_soft) == (F(2, 3), F(7, 12))
+    th = r.thresholds
+    assert (th["s*_hard"], th["s*_soft"]) == (F(2, 5), F(1, 5))
+    assert (th["qE_strat_hard"], th["qE_strat_soft"]) == (F(3, 5), F(3, 8))
+    assert th["sigma_tac_hard"] == F(3, 5) >= th["s*_hard"]
+    fam = next(f for f in r.equilibria if f.key == "pool: HH and HS respond in kind")
+    assert fam.initiate == {"hard": 1, "soft": 1}
+    assert fam.response.defender == {"HH": {"D": 1}, "HS": {"D": 1}, "SH": {"C": 1},
+                                     "SS": {"C": 1}}
+    assert fam.response.escalate == {"hard": 0, "soft": 0}
+    assert fam.outcomes["DD"] == F(1, 2) == fam.outcomes["DC"]
+    assert fam.values == {"hard": 70, "soft": 70}  # 1/2 * 100 + 1/2 * 40 >= c_sq = 60
+
+
+def _with_tactical(t: F) -> zagare.Params:
+    """Defaults with P(tactically Hard) = t, split 3:2 between HH and HS."""
+    return Z(p_hh=3 * t / 5, p_hs=2 * t / 5, p_sh=(1 - t) / 10, p_ss=9 * (1 - t) / 10)
+
+
+@pytest.mark.parametrize("t,initiate", [(F(2, 3) - F(1, 100), True),
+                                        (F(2, 3) + F(1, 100), False)])
+def test_initiation_flips_at_the_derived_threshold(t, initiate) -> None:
+    """Both types initiate iff P(tactically Hard) <= (c_dc - c_sq) / (c_dc - c_dd) = 2/3."""
+    r = zagare.analyse(_with_tactical(t))
+    keys = {f.key for f in r.equilibria}
+    assert ("pool: HH and HS respond in kind" in keys) is initiate
+    assert ("deter: HH and HS respond in kind" in keys) is not initiate
+
+
+@pytest.mark.parametrize("p_ch,sh", [(F(3, 5) + F(1, 100), "C"), (F(3, 5) - F(1, 100), "E")])
+def test_us_escalation_flips_at_qE(p_ch, sh) -> None:
+    """A strategically Hard, tactically Soft US escalates at once iff q < qE_strat_hard."""
+    r = zagare.analyse(Z(p_ch=p_ch))
+    assert r.thresholds["qE_strat_hard"] == F(3, 5)
+    pool = next(f for f in r.families if f.key == "pool: HH and HS respond in kind")
+    assert pool.response.defender["SH"] == {sh: 1}
+
+
+@pytest.mark.parametrize("hh,escalates", [(F(1, 5) + F(1, 100), False),
+                                          (F(1, 5) - F(1, 100), True)])
+def test_soviet_escalation_flips_at_s_star(hh, escalates) -> None:
+    """After a response in kind a Hard USSR escalates iff p_hh / (p_hh + p_hs) < 2/5."""
+    pr = Z(p_hh=hh, p_hs=F(1, 2) - hh)  # p_hh + p_hs = 1/2
+    fam = next(f for f in zagare.analyse(pr).families
+               if f.key == "pool: HH and HS respond in kind")
+    assert fam.response.escalate["hard"] == (1 if escalates else 0)
+    assert fam.exists is not escalates  # escalation makes the response in kind not worth it
+
+
+@pytest.mark.parametrize("field,value,message", [
+    ("p_ch", F(1), "0 < p_ch < 1"),
+    ("p_hh", F(1, 2), "p_hh + p_hs + p_sh + p_ss = 1"),
+    ("c_dd", F(55), "c_dd < c_ed"),
+    ("d_dc", F(70), "d_dc < d_dd_hard"),
+])
+def test_zagare_params_name_the_broken_inequality(field, value, message) -> None:
+    with pytest.raises(zagare.ParamsError, match=message.replace("+", r"\+")):
+        Z(**{field: value})
+
+
+def _chain(n: int):  # type: ignore[no-untyped-def]
+    return st.lists(st.integers(0, 200), min_size=n, max_size=n, unique=True).map(
+        lambda xs: [F(x) for x in sorted(xs)])
+
+
+@settings(max_examples=25, deadline=None)
+@given(_chain(7), _chain(8), st.lists(st.integers(1, 9), min_size=4, max_size=4),
+       st.integers(1, 19))
+def test_every_derived_equilibrium_is_verified_by_pygambit(c, d, w, ch) -> None:
+    names_c = ("c_ee_soft", "c_de", "c_ee_hard", "c_dd", "c_ed", "c_sq", "c_dc")
+    names_d = ("d_ee_soft", "d_ed", "d_ee_hard", "d_dd_soft", "d_dc", "d_dd_hard", "d_de",
+               "d_sq")
+    probs = [F(x, sum(w)) for x in w]
+    pr = Z(p_ch=F(ch, 20), p_hh=probs[0], p_hs=probs[1], p_sh=probs[2], p_ss=probs[3],
+           **dict(zip(names_c, c, strict=True)), **dict(zip(names_d, d, strict=True)))
+    for fam in zagare.analyse(pr).equilibria:
+        _verify(pr, fam)

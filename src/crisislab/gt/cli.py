@@ -236,6 +236,9 @@ def _plain(x: Any) -> Any:
     return x
 
 
+MODEL_NAMES = ("chicken", "prisoners_dilemma", "brinkmanship", "zagare")
+
+
 @gt_app.command("model")
 def model_cmd(
     name: str = typer.Argument(..., help="chicken, prisoners_dilemma, brinkmanship or zagare."),
@@ -243,16 +246,24 @@ def model_cmd(
     format: Fmt = typer.Option(Fmt.text, "--format", "-f"),
     plot: Path | None = typer.Option(None, "--plot", help="brinkmanship: write the (p, q) "
                                      "diagram here (.png or .svg)."),
+    efg: Path | None = typer.Option(None, "--efg", help="Write the model's game here: a "
+                                    ".efg tree (brinkmanship, zagare) or, for the 2x2 "
+                                    "tables, a .nfg."),
     check: bool = typer.Option(True, "--check/--no-check", help="Also solve the same game "
                                "with pygambit and show its equilibria."),
 ) -> None:
     """A classic model of the crisis: its equilibria and the conditions for each."""
-    from crisislab.gt.models import brinkmanship, chicken, zagare
+    from crisislab.gt.models import brinkmanship, chicken, ordinal, zagare
     from crisislab.gt.solve import solve_game
 
     if name in ("chicken", "prisoners_dilemma"):
         base = chicken.PRISONERS_DILEMMA if name == "prisoners_dilemma" else chicken.Params()
-        prm = _params(param, chicken.Params) if param else base
+        prm: Any = _params(param, chicken.Params) if param else base
+        for cell in ("cc", "cd", "dc", "dd"):
+            v = getattr(prm, cell)
+            if not (isinstance(v, tuple) and len(v) == 2):
+                _fail(f"--param {cell}: give the two players' ranks, e.g. {cell}=3,3",
+                      "ranks are integers, row player's first")
         res: Any = chicken.analyse(prm)
         game = chicken.game(prm)
     elif name == "brinkmanship":
@@ -264,14 +275,32 @@ def model_cmd(
             brinkmanship.plot(prm, plot)
             err.print(f"wrote {plot}", highlight=False)
     elif name == "zagare":
-        prm = _params(param, zagare.Params)
+        try:
+            prm = _params(param, zagare.Params)
+        except zagare.ParamsError as e:
+            _fail(f"zagare: {e}", "the orderings and defaults: docs/game-theory.md")
         res = zagare.analyse(prm)
         game = zagare.game(prm)
     else:
-        _fail(f"no model '{name}'", "use chicken, prisoners_dilemma, brinkmanship or zagare")
-    doc = _plain(asdict(res))
+        _fail(f"no model '{name}'", f"use one of: {', '.join(MODEL_NAMES)}")
+    if efg is not None:
+        try:
+            if game.is_tree:
+                game.to_efg(str(efg))
+            else:
+                game.to_nfg(str(efg))
+        except OSError as e:
+            _fail(f"cannot write {efg}: {e.strerror}")
+        err.print(f"wrote {efg}", highlight=False)
     if name == "zagare":
-        doc["equilibria"] = [f.name for f in res.equilibria]
+        doc = {"source": res.source, "params": _plain(asdict(prm)),
+               "thresholds": _plain(res.thresholds),
+               "equilibria": [_plain(zagare.describe(f)) for f in res.equilibria],
+               "families": [_plain(zagare.describe(f)) for f in res.families]}
+    else:
+        doc = _plain(asdict(res))
+    if name in ("chicken", "prisoners_dilemma"):
+        doc["metagame"] = _plain(asdict(ordinal.analyse(prm)))
     if check:
         gres = solve_game(game, "lcp")
         doc["pygambit"] = gres.to_json()["equilibria"]
@@ -295,6 +324,11 @@ def _render_model(name: str, res: Any, doc: dict[str, Any]) -> None:
         p("non-myopic equilibria (theory of moves): " + "; ".join(cell(c) for c in
                                                                     res.non_myopic),
           highlight=False)
+        meta = doc["metagame"]
+        p("symmetric metaequilibria (Howard): " + "; ".join(
+            cell(tuple(c)) for c in meta["symmetric"]) + f" (each player gets at least what "
+          f"it secures answering the other: {meta['answering'][0]}, {meta['answering'][1]})",
+          highlight=False)
     elif name == "brinkmanship":
         pr = res.params
         p(f"effectiveness: q > {res.q_effective} ({float(res.q_effective):.3f})",
@@ -306,12 +340,42 @@ def _render_model(name: str, res: Any, doc: dict[str, Any]) -> None:
           "no effective and acceptable threat at this p", highlight=False)
         p(f"a window exists iff p < {res.p_max} ({float(res.p_max):.3f})", highlight=False)
     else:
-        p(f"pi* = {res.pi_star}, p_s = {res.p_s}", highlight=False)
-        for f in res.families:
-            mark = "exists" if f.exists else "does not exist"
-            p(f"{f.name}: {mark} ({f.condition}); challenge hard {f.challenge_hard}, soft "
-              f"{f.challenge_soft}; soft defender resists {f.resist_soft}", highlight=False)
+        _render_zagare(res)
     if "pygambit" in doc:
-        p(f"pygambit lcp on the same game: {len(doc['pygambit'])} equilibria; payoffs "
+        p(f"pygambit lcp on the same game: {len(doc['pygambit'])} equilibri"
+          f"{'um' if len(doc['pygambit']) == 1 else 'a'}; payoffs "
           + "; ".join(", ".join(f"{k} {v}" for k, v in e["payoffs"].items())
                       for e in doc["pygambit"]), highlight=False)
+
+
+def _render_zagare(res: Any) -> None:
+    p = out.print
+    p("thresholds: " + ", ".join(f"{k} = {v}" for k, v in res.thresholds.items()),
+      highlight=False)
+    eqs = res.equilibria
+    p(f"{len(eqs)} of {len(res.families)} derived equilibrium families exist"
+      + ("" if eqs else ": none of the derived families; see pygambit's equilibria below"),
+      highlight=False)
+    for i, f in enumerate(eqs, 1):
+        r = f.response
+        p(f"\n{i}. {f.name}", highlight=False)
+        p("   USSR initiates: " + ", ".join(f"{t} {v}" for t, v in f.initiate.items())
+          + "; US when challenged: " + ", ".join(
+              f"{t} " + "/".join(f"{a} {x}" for a, x in acts.items() if x)
+              for t, acts in r.defender.items())
+          + "; USSR escalates after a response in kind: "
+          + ", ".join(f"{t} {v}" for t, v in r.escalate.items()), highlight=False)
+        p(f"   beliefs: q = {r.q} (USSR hard, when challenged), s = {r.s} (US strategically "
+          "hard, after a response in kind)", highlight=False)
+        p("   outcomes: " + ", ".join(f"{o} {x}" for o, x in f.outcomes.items() if x)
+          + "; expected payoffs " + ", ".join(f"{k} {v}" for k, v in f.payoffs.items()),
+          highlight=False)
+        for c in (*r.conditions, *f.conditions):
+            p(f"   {'holds' if c.holds else 'FAILS'}: {c.text} ({c.lhs} {c.op} {c.rhs})",
+              highlight=False)
+    crisis = [(i, f.outcomes["DD"]) for i, f in enumerate(eqs, 1) if f.outcomes["DD"]]
+    if crisis:
+        p("\nthe crisis as Zagare reads it (USSR initiates, US responds in kind, USSR does "
+          "not escalate: DD) is on the path of "
+          + "; ".join(f"equilibrium {i} (probability {x})" for i, x in crisis),
+          highlight=False)
