@@ -15,7 +15,7 @@ import ast
 import datetime as dt
 import difflib
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -463,58 +463,91 @@ _CMP_FUNCS = {
 }
 
 
+Compiled = Callable[[Mapping[str, Value]], Value]
+_COMPILED: dict[int, tuple[Node, Compiled]] = {}
+
+
 def evaluate(node: Node, env: Mapping[str, Value]) -> Value:
-    """Evaluate a translated expression with numpy; names come from ``env``."""
+    """Evaluate a translated expression with numpy; names come from ``env``.
+
+    Each tree is turned once into nested closures (no per-node dispatch on every call:
+    the engine evaluates every rule every turn) and kept, with the tree, by identity."""
+    entry = _COMPILED.get(id(node))
+    if entry is None or entry[0] is not node:
+        if len(_COMPILED) > 200_000:  # trees of scenarios long gone
+            _COMPILED.clear()
+        entry = (node, _compile(node))
+        _COMPILED[id(node)] = entry
+    return entry[1](env)
+
+
+def _compile(node: Node) -> Compiled:
+    """The closure computing ``node``: the same numpy operations, in the same order, as
+    a walk of the tree would make."""
     if isinstance(node, Const):
-        return node.value
+        value = node.value
+        return lambda env: value
     if isinstance(node, Name):
-        return env[node.name]
+        name = node.name
+        return lambda env: env[name]
     if isinstance(node, Unary):
-        inner = evaluate(node.operand, env)
+        inner = _compile(node.operand)
         if node.op == "not":
-            return np.logical_not(_truth(inner))
-        return -_num(inner)
+            return lambda env: np.logical_not(_truth(inner(env)))
+        return lambda env: -_num(inner(env))
     if isinstance(node, Binary):
-        a, b = _num(evaluate(node.left, env)), _num(evaluate(node.right, env))
+        left, right = _compile(node.left), _compile(node.right)
         if node.op == "+":
-            return a + b
+            return lambda env: _num(left(env)) + _num(right(env))
         if node.op == "-":
-            return a - b
+            return lambda env: _num(left(env)) - _num(right(env))
         if node.op == "*":
-            return a * b
-        # division by zero is defined as 0 so that no rule can produce inf or nan
-        b_arr = np.asarray(b, dtype=np.float64)
-        out = np.divide(
-            a, b_arr, out=np.zeros(np.broadcast(a, b_arr).shape), where=b_arr != 0
-        )
-        return out if out.ndim else float(out)
+            return lambda env: _num(left(env)) * _num(right(env))
+        return lambda env: _divide(_num(left(env)), _num(right(env)))
     if isinstance(node, Compare):
-        values = [_num(evaluate(o, env)) for o in node.operands]
-        result: Value = True
-        for op, left, right in zip(node.ops, values, values[1:], strict=False):
-            result = np.logical_and(result, _CMP_FUNCS[op](left, right))
-        return result
+        parts = [_compile(o) for o in node.operands]
+        funcs = [_CMP_FUNCS[op] for op in node.ops]
+        if len(funcs) == 1:
+            f, a, b = funcs[0], parts[0], parts[1]
+            return lambda env: np.logical_and(True, f(_num(a(env)), _num(b(env))))
+
+        def compare(env: Mapping[str, Value]) -> Value:
+            values = [_num(p(env)) for p in parts]
+            result: Value = True
+            for f, left, right in zip(funcs, values, values[1:], strict=False):
+                result = np.logical_and(result, f(left, right))
+            return result
+        return compare
     if isinstance(node, BoolOp):
-        parts = [_truth(evaluate(v, env)) for v in node.values]
-        if node.op == "and":
-            return np.logical_and.reduce(np.broadcast_arrays(*parts))
-        return np.logical_or.reduce(np.broadcast_arrays(*parts))
+        parts = [_compile(v) for v in node.values]
+        combine = np.logical_and if node.op == "and" else np.logical_or
+        return lambda env: combine.reduce(np.broadcast_arrays(*[_truth(p(env))
+                                                                for p in parts]))
     if isinstance(node, IfElse):
-        cond = _truth(evaluate(node.condition, env))
-        then = _num(evaluate(node.then, env))
-        other = _num(evaluate(node.otherwise, env))
-        out = np.where(cond, then, other)
-        return out if out.ndim else float(out)
+        cond, then, other = (_compile(node.condition), _compile(node.then),
+                             _compile(node.otherwise))
+
+        def if_else(env: Mapping[str, Value]) -> Value:
+            out = np.where(_truth(cond(env)), _num(then(env)), _num(other(env)))
+            return out if out.ndim else float(out)
+        return if_else
     if isinstance(node, Call):
-        args = [_num(evaluate(a, env)) for a in node.args]
+        args = [_compile(a) for a in node.args]
         if node.func == "abs":
-            return np.abs(args[0])
+            return lambda env: np.abs(_num(args[0](env)))
         if node.func == "clip":
-            return np.clip(args[0], args[1], args[2])
-        if node.func == "min":
-            return np.minimum.reduce(np.broadcast_arrays(*args))
-        return np.maximum.reduce(np.broadcast_arrays(*args))
+            x, lo, hi = args
+            return lambda env: np.clip(_num(x(env)), _num(lo(env)), _num(hi(env)))
+        reduce = np.minimum.reduce if node.func == "min" else np.maximum.reduce
+        return lambda env: reduce(np.broadcast_arrays(*[_num(a(env)) for a in args]))
     raise TypeError(f"not an expression node: {node!r}")
+
+
+def _divide(a: np.ndarray | float, b: np.ndarray | float) -> Value:
+    # division by zero is defined as 0 so that no rule can produce inf or nan
+    b_arr = np.asarray(b, dtype=np.float64)
+    out = np.divide(a, b_arr, out=np.zeros(np.broadcast(a, b_arr).shape), where=b_arr != 0)
+    return out if out.ndim else float(out)
 
 
 def names_in(node: Node) -> set[str]:
