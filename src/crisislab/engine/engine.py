@@ -22,6 +22,7 @@ from crisislab.scenario.model import Scenario, VariableRule
 
 ChanceMode = Literal["free", "history"]
 COMPACT_MIN_ROWS = 256  # a lumped batch drops its ended rows once they are most of it
+MERGE_GROWTH = 2.0  # and joins rows whose states met again once rows grew by a quarter
 
 
 class ChancePolicy(Protocol):
@@ -299,8 +300,12 @@ class Engine:
         state.last_actions = {a: chosen[a] for a in self.players}
         state.last_events = result.events
         result.actions = chosen
-        if state.lumped and state.n >= COMPACT_MIN_ROWS and state.done.mean() > 0.5:
-            state.compact()  # the step's result keeps the rows as they were before
+        if state.lumped and state.n >= COMPACT_MIN_ROWS:
+            # the step's result keeps the rows as they were before
+            if state.done.mean() > 0.5:
+                state.compact()
+            if state.n >= MERGE_GROWTH * state.rows_at_merge:
+                state.merge()
         state.turn = t + 1
         if state.turn < self.n_turns:
             self._begin_turn(state, result if trace else None)

@@ -6,13 +6,22 @@ from typing import Any
 
 import numpy as np
 
-from crisislab.engine.streams import CrisisStreams
+from crisislab.engine.streams import CrisisStreams, _mix
 from crisislab.scenario.model import Scenario
 
 # per-row arrays; the row is always the last axis
 ARCHIVED = ("outcome", "end_turn", "peak", "payoffs")
 ROW_FIELDS = ("values", "done", "outcome", "end_turn", "escalation", "peak", "fired",
               "sent_turn", "payoffs", "last_events", "last_choice")
+
+# the fields that can differ between running rows (the others hold their initial values
+# until a crisis ends), hashed to find rows that met again; each line of a field gets its
+# own salt
+HASHED = ("values", "escalation", "peak", "fired", "sent_turn", "last_events", "last_choice")
+
+
+def _salts(field: int, lines: int) -> np.ndarray:
+    return _mix((np.uint64(field) << np.uint64(32)) + np.arange(lines, dtype=np.uint64))
 
 
 class _Rows:
@@ -66,6 +75,8 @@ class BatchState:
         self.sizes = sizes
         self.archive: dict[str, np.ndarray] | None = None
         self.members: np.ndarray | None = None  # after compact(): crises still in a row
+        self.rows_at_merge = 0  # rows left by the last merge()
+        self.rows_merged = 0  # rows merge() has joined to others, in all
 
     @property
     def last_actions(self) -> dict[str, np.ndarray]:
@@ -158,10 +169,73 @@ class BatchState:
         remap[keep] = np.arange(keep.size)
         self.row_of = np.where(live, remap[np.where(live, self.row_of, 0)], -1)
         self.members = np.flatnonzero(self.row_of >= 0)
-        for name in ROW_FIELDS:
-            setattr(self, name, getattr(self, name)[..., keep].copy())
+        self._keep(keep)
         if self.sizes is not None:
             self.sizes = self.sizes[keep]
+
+    def merge(self) -> int:
+        """Join running rows whose states have become the same again; return how many
+        rows went.
+
+        Crises split by chance often come back together: an incident defused leaves
+        the same state as no incident. Two rows equal in every row field are the same
+        position, and each crisis keeps its own random stream, so stepping them as one
+        row changes no crisis's result (agents act on observations, which are functions
+        of the row). Rows are grouped by a hash of all their fields, and a row joins its
+        group's first row only if every field is equal, so a hash collision merges
+        nothing."""
+        assert self.row_of is not None and self.sizes is not None
+        live = np.flatnonzero(~self.done)
+        self.rows_at_merge = self._n
+        if live.size < 2:
+            return 0
+        _, first, inverse = np.unique(self._row_hash(live), return_index=True,
+                                      return_inverse=True)
+        rep = live[first[inverse.reshape(-1)]]
+        moving = np.flatnonzero(rep != live)
+        if moving.size:
+            src, dst = live[moving], rep[moving]
+            same = np.ones(moving.size, dtype=bool)
+            for name in ROW_FIELDS:
+                a = getattr(self, name)
+                same &= (a[..., src] == a[..., dst]).reshape(-1, moving.size).all(axis=0)
+            moving = moving[same]
+        if moving.size == 0:
+            return 0
+        target = np.arange(self._n)
+        target[live[moving]] = rep[moving]
+        keep = np.flatnonzero(target == np.arange(self._n))
+        remap = np.full(self._n, -1, dtype=np.int64)
+        remap[keep] = np.arange(keep.size)
+        new_row = remap[target]
+        placed = self.row_of >= 0
+        self.row_of = np.where(placed, new_row[np.where(placed, self.row_of, 0)], -1)
+        self.sizes = np.bincount(new_row, weights=self.sizes, minlength=keep.size
+                                 ).astype(np.int64)
+        self._keep(keep)
+        self.rows_at_merge = self._n
+        self.rows_merged += int(moving.size)
+        return int(moving.size)
+
+    def _row_hash(self, rows: np.ndarray) -> np.ndarray:
+        """A 64-bit hash of each of ``rows`` over the fields that differ between running
+        rows (bit patterns, each line salted and mixed, then summed)."""
+        h = np.zeros(rows.size, dtype=np.uint64)
+        with np.errstate(over="ignore"):
+            for i, name in enumerate(HASHED):
+                a = getattr(self, name)[..., rows].reshape(-1, rows.size)
+                z = a.view(np.uint64) if a.dtype == np.float64 else \
+                    a.astype(np.int64).view(np.uint64)
+                z = z ^ _salts(i, z.shape[0])[:, None]
+                z ^= z >> np.uint64(31)
+                z *= np.uint64(0x94D049BB133111EB)
+                z ^= z >> np.uint64(29)
+                h += z.sum(axis=0, dtype=np.uint64)
+        return h
+
+    def _keep(self, keep: np.ndarray) -> None:
+        for name in ROW_FIELDS:
+            setattr(self, name, getattr(self, name)[..., keep])  # indexing copies
         self._n = int(keep.size)
 
     def select(self, rows: np.ndarray) -> BatchState:
