@@ -89,19 +89,38 @@ class RecordAgent(HistoricalAgent):
         return np.arange(observation.n) if rows is None else rows
 
 
+# One replay of the record serves every seat: the scenario's rules (content hash) and
+# parameters name it. A few entries: a sensitivity sweep builds many variants in turn.
+_RECORDS: dict[tuple[str, str, tuple[tuple[str, float], ...]],
+               dict[str, dict[int, dict[str, float]]]] = {}
+
+
 def _observed_record(scenario: Scenario, actor: str) -> dict[int, dict[str, float]]:
     """What ``actor`` observed at each turn of the replayed record."""
+    key = (scenario.id, scenario.content_hash, tuple(sorted(scenario.parameters.items())))
+    if key not in _RECORDS:
+        if len(_RECORDS) >= 8:
+            _RECORDS.clear()
+        _RECORDS[key] = _replay_observations(scenario)
+    return _RECORDS[key][actor]
+
+
+def _replay_observations(scenario: Scenario) -> dict[str, dict[int, dict[str, float]]]:
+    """What every player observed at each turn of the replayed record."""
     from crisislab.engine.engine import Engine
 
     engine = Engine(scenario, chance="history")
     state = engine.reset(1, seed=0, start_turn=0)
     agents = {a: HistoricalAgent(scenario, a) if scenario.role(a) == "player"
               else ScriptedAgent(scenario, a) for a in engine.players}
-    out: dict[int, dict[str, float]] = {}
+    out: dict[str, dict[int, dict[str, float]]] = {a: {} for a in engine.players}
     while not state.done.all():
-        obs = engine.observe(state, actor)
-        out[state.turn] = {k: float(obs.values[k][0]) for k in obs.values}
-        engine.step(state, {a: agents[a].act(engine.observe(state, a)) for a in agents})
+        choices = {}
+        for a in engine.players:
+            obs = engine.observe(state, a)
+            out[a][state.turn] = {k: float(obs.values[k][0]) for k in obs.values}
+            choices[a] = agents[a].act(obs)
+        engine.step(state, choices)
     return out
 
 
