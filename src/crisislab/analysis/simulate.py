@@ -243,8 +243,8 @@ def run_plan(plan: Plan, backend: str = "local", workers: int | None = None,
              address: str | None = None, progress: Progress | None = None
              ) -> list[Aggregate]:
     """One merged aggregate per variant. ``backend='local'`` uses ``workers`` processes
-    (every core by default; one runs in this process); ``'ray'`` runs the same chunks as
-    Ray tasks (on the cluster at ``address``, or a local instance)."""
+    (every core by default: this process and ``workers - 1`` others); ``'ray'`` runs the
+    same chunks as Ray tasks (on the cluster at ``address``, or a local instance)."""
     if plan.runs < 1:
         raise AnalysisError("--runs must be at least 1")
     if plan.seed < 0:
@@ -282,20 +282,72 @@ def run_plan(plan: Plan, backend: str = "local", workers: int | None = None,
 
 def _run_pool(plan: Plan, tasks: list[tuple[int, int, int]], workers: int,
               tick: Callable[[int], None]) -> list[Aggregate]:
+    """Run ``tasks`` on ``workers`` cores: ``workers - 1`` worker processes and this one.
+
+    This process has the scenario and agents built already, so it starts on the first
+    chunk at once while the workers start up; every process takes the next chunk when it
+    finishes one. Which process runs a chunk never changes its result."""
     import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor, as_completed
+    import threading
+    from collections import deque
+    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+
+    waiting = deque(range(len(tasks)))
+    lock = threading.Lock()
+    results: list[Aggregate | None] = [None] * len(tasks)
+    futures: dict[Future[Aggregate], int] = {}
+    reported: set[int] = set()
+
+    def take() -> int | None:
+        with lock:
+            return waiting.popleft() if waiting else None
 
     # spawn: a fresh interpreter per worker on every platform; never set globally
     context = multiprocessing.get_context("spawn")
-    results: list[Aggregate | None] = [None] * len(tasks)
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context,
+    pool = ProcessPoolExecutor(max_workers=workers - 1, mp_context=context,
                                initializer=_init_worker, initargs=(plan,))
-    try:
-        futures = {pool.submit(_pool_task, task): i for i, task in enumerate(tasks)}
-        for future in as_completed(futures):
-            i = futures[future]
-            results[i] = future.result()
+
+    def submit(_done: Future[Aggregate] | None = None) -> None:
+        if _done is not None and (_done.cancelled() or _done.exception() is not None):
+            return
+        i = take()
+        if i is None:
+            return
+        try:
+            future = pool.submit(_pool_task, tasks[i])
+        except RuntimeError:  # the pool is shutting down: this process takes the chunk
+            with lock:
+                waiting.appendleft(i)
+            return
+        with lock:
+            futures[future] = i
+        future.add_done_callback(submit)  # the worker's next chunk
+
+    def report() -> None:
+        with lock:
+            finished = [(f, i) for f, i in futures.items() if i not in reported and f.done()]
+        for future, i in finished:
+            results[i] = future.result()  # a worker's error is raised here
+            reported.add(i)
             tick(i)
+
+    try:
+        for _ in range(workers - 1):
+            submit()
+        while len(reported) < len(tasks):
+            i = take()
+            if i is not None:
+                results[i] = run_task(plan, tasks[i])
+                reported.add(i)
+                tick(i)
+            else:
+                with lock:
+                    pending = [f for f, j in futures.items() if j not in reported]
+                if pending:
+                    wait(pending, return_when=FIRST_COMPLETED)
+                else:  # a worker's next chunk is being handed over
+                    time.sleep(0.005)
+            report()
     except BaseException:
         # interrupted or failed: stop the workers now rather than finish every chunk
         processes = list((getattr(pool, "_processes", None) or {}).values())
