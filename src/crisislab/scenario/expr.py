@@ -507,9 +507,9 @@ def _compile(node: Node) -> Compiled:
     if isinstance(node, Compare):
         parts = [_compile(o) for o in node.operands]
         funcs = [_CMP_FUNCS[op] for op in node.ops]
-        if len(funcs) == 1:
+        if len(funcs) == 1:  # ``True and x`` is x: no copy
             f, a, b = funcs[0], parts[0], parts[1]
-            return lambda env: np.logical_and(True, f(_num(a(env)), _num(b(env))))
+            return lambda env: f(_num(a(env)), _num(b(env)))
 
         def compare(env: Mapping[str, Value]) -> Value:
             values = [_num(p(env)) for p in parts]
