@@ -159,25 +159,20 @@ def run_chunk(scenario: Scenario, agents: Mapping[str, Agent], seed: int, start:
     """Run crises ``start..stop-1`` of the run with ``seed`` to their end and reduce
     them. Same steps as :func:`crisislab.engine.run.run_batch`, watching for war."""
     layout = layout or Layout.of(scenario)
-    engine = Engine(scenario)
+    engine = Engine(scenario, watch=layout.war_level)  # notes the turn war broke out
     seated = complete_agents(scenario, agents)
     lumped = not any(getattr(a, "stochastic", True) for a in seated.values())
     ids = np.arange(start, stop, dtype=np.int64)
     state = engine.reset(ids.size, seed, crisis_ids=ids, lumped=lumped)
-    onset = np.full(ids.size, -1, dtype=np.int32)
     players = engine.players
     while not state.done.all():
         choices = {a: seated[a].act(engine.observe(state, a)) for a in players}
-        turn = state.turn
         engine.step(state, choices)
         del choices  # observations hold no cycles, so a turn's arrays go with them
-        if (state.peak >= layout.war_level).any():
-            war = state.crisis_field("peak") >= layout.war_level
-            onset[war & (onset < 0)] = turn
     return Aggregate.of_crises(
         layout, mark, outcome=state.crisis_field("outcome"),
         end_turn=state.crisis_field("end_turn"), peak=state.crisis_field("peak"),
-        war_onset=onset, payoffs=state.crisis_field("payoffs"))
+        war_onset=state.crisis_field("reached"), payoffs=state.crisis_field("payoffs"))
 
 
 # ---- a plan: variants x chunks -----------------------------------------------------------

@@ -22,7 +22,7 @@ from crisislab.scenario.model import Scenario, VariableRule
 
 ChanceMode = Literal["free", "history"]
 COMPACT_MIN_ROWS = 256  # a lumped batch drops its ended rows once they are most of it
-MERGE_GROWTH = 2.0  # and joins rows whose states met again once rows grew by a quarter
+MERGE_GROWTH = 3.0  # and joins rows whose states met again once rows have tripled
 
 
 class ChancePolicy(Protocol):
@@ -94,9 +94,11 @@ class Engine:
     """Runs a :class:`Scenario`. ``chance='history'`` fires chance events exactly where the
     historical track puts them and never elsewhere (used to replay what happened)."""
 
-    def __init__(self, scenario: Scenario, chance: ChanceMode = "free") -> None:
+    def __init__(self, scenario: Scenario, chance: ChanceMode = "free",
+                 watch: float = float("inf")) -> None:
         self.scenario = scenario
         self.chance = chance
+        self.watch = watch  # each crisis's first turn with its peak at or above this
         self.var_index = {v.id: v.index for v in scenario.variables}
         self.players = scenario.players
         self.actions_by_actor = {a: scenario.actions_of(a) for a in scenario.actors}
@@ -125,25 +127,25 @@ class Engine:
         streams = CrisisStreams(seed, ids)
         sc = self.scenario
         start = sc.start_turn if start_turn is None else start_turn
-        state = BatchState.initial(sc, streams, turn=0)
+        # one crisis at the start, then copied: to every crisis, or (lumped) as one row
+        # for all of them, never a million copies to lump again
+        single = BatchState.initial(sc, streams.subset(np.array([0])), turn=0)
         if start > 0:
-            state = self._fast_forward(start, streams)
-        if lumped:
-            state = state.lump()
+            single = self._fast_forward(start, single)
+        state = single.lump(streams) if lumped else single.tiled(streams)
         self._begin_turn(state)
         return state
 
-    def _fast_forward(self, start: int, streams: CrisisStreams) -> BatchState:
-        """Walk one crisis along the historical track to ``start``, then copy it to all."""
+    def _fast_forward(self, start: int, single: BatchState) -> BatchState:
+        """Walk one crisis along the historical track to ``start``."""
         from crisislab.agents.historical import HistoricalAgent
 
         one = Engine(self.scenario, chance="history")
-        single = BatchState.initial(self.scenario, streams.subset(np.array([0])), turn=0)
         one._begin_turn(single)
         agents = {a: HistoricalAgent(self.scenario, a) for a in self.players}
         while single.turn < start and not single.done.all():
             one.step(single, {a: agents[a].act(one.observe(single, a)) for a in self.players})
-        return single.tiled(streams)
+        return single
 
     # ---- what an actor sees ------------------------------------------------------------
 
@@ -283,6 +285,8 @@ class Engine:
             if trace and before is not None:
                 result.trace.append(Happening(t, "event", e.id, None, self._diff(before, state)))
         # 5. escalation
+        if self.watch < float("inf"):
+            state.reached[(state.reached < 0) & (state.escalation >= self.watch)] = t
         np.maximum(state.peak, state.escalation, out=state.peak)
         # 6. outcomes
         final = t >= self.n_turns - 1
@@ -335,14 +339,21 @@ class Engine:
         limit = np.ceil(hazard * (1 << 53)).astype(np.uint64)  # per row, see streams.below
         limit[~live] = 0
         members = state.members  # crises still in some row (None: all of them)
-        if live.all() and members is None:
-            bits = state.streams.bits(t, event)
-            fired = np.flatnonzero((bits >> np.uint64(11)) < limit[row_of])
+        everyone = row_of.size if members is None else members.size
+        if 2 * int(state.sizes[live].sum()) >= everyone:
+            # most crises can fire: draw for all of them rather than pick them out first
+            # (a crisis whose row cannot fire has a limit of 0, so it never does)
+            if members is None:
+                bits = state.streams.bits(t, event)
+                fired = np.flatnonzero((bits >> np.uint64(11)) < limit[row_of])
+            else:
+                bits = state.streams.bits(t, event, rows=members)
+                fired = members[(bits >> np.uint64(11)) < limit[row_of[members]]]
         else:
             if members is None:
                 candidates = np.flatnonzero(live[row_of])
             else:
-                candidates = members if live.all() else members[live[row_of[members]]]
+                candidates = members[live[row_of[members]]]
             bits = state.streams.bits(t, event, rows=candidates)
             fired = candidates[(bits >> np.uint64(11)) < limit[row_of[candidates]]]
         if fired.size == 0:

@@ -98,8 +98,8 @@ def run_onward(scenario: Scenario, state: BatchState, agents: Mapping[str, Agent
     engine = Engine(scenario, chance=chance)
     seated = complete_agents(scenario, agents)
     streams = CrisisStreams(seed, np.arange(n, dtype=np.int64))
-    batch = state.select(np.array([row])).tiled(streams)
-    if not any(getattr(a, "stochastic", True) for a in seated.values()):
-        batch = batch.lump()
+    one = state.select(np.array([row]))
+    lumped = not any(getattr(a, "stochastic", True) for a in seated.values())
+    batch = one.lump(streams) if lumped else one.tiled(streams)
     play_out(engine, batch, seated)
     return result_of(scenario, batch, seed)

@@ -10,18 +10,21 @@ from crisislab.engine.streams import CrisisStreams, _mix
 from crisislab.scenario.model import Scenario
 
 # per-row arrays; the row is always the last axis
-ARCHIVED = ("outcome", "end_turn", "peak", "payoffs")
+ARCHIVED = ("outcome", "end_turn", "peak", "payoffs", "reached")
 ROW_FIELDS = ("values", "done", "outcome", "end_turn", "escalation", "peak", "fired",
-              "sent_turn", "payoffs", "last_events", "last_choice")
+              "sent_turn", "payoffs", "last_events", "last_choice", "reached")
 
 # the fields that can differ between running rows (the others hold their initial values
 # until a crisis ends), hashed to find rows that met again; each line of a field gets its
 # own salt
-HASHED = ("values", "escalation", "peak", "fired", "sent_turn", "last_events", "last_choice")
+HASHED = ("values", "escalation", "peak", "fired", "sent_turn", "last_events", "last_choice",
+          "reached")
 
 
 def _salts(field: int, lines: int) -> np.ndarray:
-    return _mix((np.uint64(field) << np.uint64(32)) + np.arange(lines, dtype=np.uint64))
+    """Odd 64-bit constants, one per line of a field."""
+    return _mix((np.uint64(field) << np.uint64(32)) + np.arange(lines, dtype=np.uint64)
+                ) | np.uint64(1)
 
 
 class _Rows:
@@ -61,6 +64,7 @@ class BatchState:
     payoffs = _Rows()
     last_events = _Rows()
     last_choice = _Rows()  # (acting actors, rows): local index of last turn's action, or -1
+    reached = _Rows()  # first turn the escalation reached the engine's watch level, or -1
 
     def __init__(self, turn: int, streams: CrisisStreams, arrays: dict[str, np.ndarray],
                  row_of: np.ndarray | None = None, sizes: np.ndarray | None = None) -> None:
@@ -69,6 +73,7 @@ class BatchState:
         self._n = int(arrays["values"].shape[-1])
         self.actors: tuple[str, ...] = ()
         arrays.setdefault("last_choice", np.zeros((0, self._n), dtype=np.int64))
+        arrays.setdefault("reached", np.full(self._n, -1, dtype=np.int32))
         for name in ROW_FIELDS:
             setattr(self, name, arrays[name])
         self.row_of = row_of
@@ -158,6 +163,7 @@ class BatchState:
                 "end_turn": np.full(n, -1, dtype=self.end_turn.dtype),
                 "peak": np.zeros(n, dtype=self.peak.dtype),
                 "payoffs": np.zeros((self.payoffs.shape[0], n), dtype=self.payoffs.dtype),
+                "reached": np.full(n, -1, dtype=self.reached.dtype),
             }
         live = self.row_of >= 0
         done_rows = self.done
@@ -219,17 +225,16 @@ class BatchState:
 
     def _row_hash(self, rows: np.ndarray) -> np.ndarray:
         """A 64-bit hash of each of ``rows`` over the fields that differ between running
-        rows (bit patterns, each line salted and mixed, then summed)."""
+        rows: the bit patterns of every line, times a random odd constant per line,
+        summed. Equal rows hash alike; unequal rows that collide are caught by
+        :meth:`merge`'s check and simply stay apart."""
         h = np.zeros(rows.size, dtype=np.uint64)
         with np.errstate(over="ignore"):
             for i, name in enumerate(HASHED):
                 a = getattr(self, name)[..., rows].reshape(-1, rows.size)
                 z = a.view(np.uint64) if a.dtype == np.float64 else \
-                    a.astype(np.int64).view(np.uint64)
-                z = z ^ _salts(i, z.shape[0])[:, None]
-                z ^= z >> np.uint64(31)
-                z *= np.uint64(0x94D049BB133111EB)
-                z ^= z >> np.uint64(29)
+                    a.astype(np.uint64)
+                z *= _salts(i, z.shape[0])[:, None]
                 h += z.sum(axis=0, dtype=np.uint64)
         return h
 
@@ -255,11 +260,14 @@ class BatchState:
         out.actors = self.actors
         return out
 
-    def lump(self) -> BatchState:
-        """All crises of a batch whose crises share one state, as a single row."""
-        out = BatchState(self.turn, self.streams, self._copy_rows(slice(0, 1)),
-                         row_of=np.zeros(self.n_crises, dtype=np.int64),
-                         sizes=np.array([self.n_crises], dtype=np.int64))
+    def lump(self, streams: CrisisStreams | None = None) -> BatchState:
+        """Row 0 of this state as the one row of every crisis of ``streams`` (by default
+        this batch's own, whose crises must all share that state): a lumped batch."""
+        streams = self.streams if streams is None else streams
+        n = len(streams)
+        out = BatchState(self.turn, streams, self._copy_rows(slice(0, 1)),
+                         row_of=np.zeros(n, dtype=np.int64),
+                         sizes=np.array([n], dtype=np.int64))
         out.actors = self.actors
         return out
 
