@@ -38,7 +38,8 @@ def measure_batched(lineup: str, runs: int, seed: int, workers: int | None) -> d
     elapsed = time.perf_counter() - started
     me = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     kids = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    n_workers = sim.workers if sim.workers > 1 and runs > sim.chunk_size else 0
+    # the parent runs chunks too, beside workers - 1 spawned processes
+    n_workers = sim.workers - 1 if sim.workers > 1 and runs > sim.chunk_size else 0
     return {
         "lineup": lineup, "runs": runs, "elapsed_s": elapsed, "per_s": runs / elapsed,
         "workers": sim.workers, "chunk_size": sim.chunk_size,

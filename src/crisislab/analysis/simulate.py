@@ -31,7 +31,7 @@ from crisislab.engine.run import complete_agents
 from crisislab.scenario.model import Scenario
 
 CHUNK = 65_536  # crises per chunk when an agent draws chance (every crisis is a row)
-CHUNK_LUMPED = 262_144  # when every agent is deterministic: rows are shared histories,
+CHUNK_LUMPED = 524_288  # when every agent is deterministic: rows are shared histories,
 # and the engine's cost per turn is mostly per row group, so bigger chunks pay
 BACKENDS = ("local", "ray")
 
@@ -217,9 +217,13 @@ def run_task(plan: Plan, task: tuple[int, int, int]) -> Aggregate:
     return run_chunk(scenario, agents, plan.seed, start, stop, layout, plan.mark)
 
 
-def _init_worker(plan: Plan) -> None:
+def _init_worker(plan: Plan, records: dict[Any, Any] | None = None) -> None:
     global _PLAN
     _PLAN = plan
+    if records:  # the parent's replays of the record: a worker need not replay it again
+        from crisislab.agents import factories
+
+        factories._RECORDS.update(records)
 
 
 def _pool_task(task: tuple[int, int, int]) -> Aggregate:
@@ -299,8 +303,11 @@ def _run_pool(plan: Plan, tasks: list[tuple[int, int, int]], workers: int,
 
     # spawn: a fresh interpreter per worker on every platform; never set globally
     context = multiprocessing.get_context("spawn")
+    from crisislab.agents import factories
+
     pool = ProcessPoolExecutor(max_workers=workers - 1, mp_context=context,
-                               initializer=_init_worker, initargs=(plan,))
+                               initializer=_init_worker,
+                               initargs=(plan, dict(factories._RECORDS)))
 
     def submit(_done: Future[Aggregate] | None = None) -> None:
         if _done is not None and (_done.cancelled() or _done.exception() is not None):
