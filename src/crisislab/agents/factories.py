@@ -78,10 +78,10 @@ class RecordAgent(HistoricalAgent):
         differ in a variable or two, so the check costs about one pass over the batch,
         not one per variable."""
         if observation.n < NARROW_FROM:
-            names, seen = observation.matrix
-            expected = np.array([ref[k] for k in names])[:, None]
-            same = (seen == expected) | (np.isnan(seen) & np.isnan(expected))
-            return np.flatnonzero(same.all(axis=0))
+            names, matrix = observation.matrix
+            record = np.array([ref[k] for k in names])[:, None]
+            equal = (matrix == record) | (np.isnan(matrix) & np.isnan(record))
+            return np.flatnonzero(equal.all(axis=0))
         rows: np.ndarray | None = None
         for name in list(self._check_order):
             seen = observation.column(name, rows)
