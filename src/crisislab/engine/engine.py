@@ -338,27 +338,24 @@ class Engine:
         row_of = state.row_of
         limit = np.ceil(hazard * (1 << 53)).astype(np.uint64)  # per row, see streams.below
         limit[~live] = 0
-        members = state.members  # crises still in some row (None: all of them)
-        everyone = row_of.size if members is None else members.size
-        if 2 * int(state.sizes[live].sum()) >= everyone:
+        # the crises still in some row (all of them until rows are first dropped), with
+        # their rows and keys; draws are per crisis, so this is the split's main cost
+        members = state.members
+        rows, keys = (row_of, state.streams.keys) if members is None else (
+            state.member_rows, state.member_keys)
+        if 2 * int(state.sizes[live].sum()) >= rows.size:
             # most crises can fire: draw for all of them rather than pick them out first
             # (a crisis whose row cannot fire has a limit of 0, so it never does)
-            if members is None:
-                bits = state.streams.bits(t, event)
-                fired = np.flatnonzero((bits >> np.uint64(11)) < limit[row_of])
-            else:
-                bits = state.streams.bits(t, event, rows=members)
-                fired = members[(bits >> np.uint64(11)) < limit[row_of[members]]]
+            bits = CrisisStreams.bits_of(keys, t, event)
+            at = np.flatnonzero((bits >> np.uint64(11)) < limit[rows])
         else:
-            if members is None:
-                candidates = np.flatnonzero(live[row_of])
-            else:
-                candidates = members[live[row_of[members]]]
-            bits = state.streams.bits(t, event, rows=candidates)
-            fired = candidates[(bits >> np.uint64(11)) < limit[row_of[candidates]]]
-        if fired.size == 0:
+            candidates = np.flatnonzero(live[rows])
+            bits = CrisisStreams.bits_of(keys[candidates], t, event)
+            at = candidates[(bits >> np.uint64(11)) < limit[rows[candidates]]]
+        if at.size == 0:
             return np.zeros(state.n, dtype=bool), np.zeros(0, dtype=np.int64)
-        sources = row_of[fired]
+        fired = at if members is None else members[at]
+        sources = rows[at]
         count = np.bincount(sources, minlength=state.n)
         whole = (count > 0) & (count == state.sizes)
         parents = np.flatnonzero((count > 0) & (count < state.sizes))
@@ -368,6 +365,8 @@ class Engine:
             target[parents] = new_rows
             moving = target[sources] >= 0
             row_of[fired[moving]] = target[sources[moving]]
+            if members is not None:
+                state.member_rows[at[moving]] = target[sources[moving]]
             state.sizes[parents] -= count[parents]
             state.sizes[new_rows] = count[parents]
         fire = np.zeros(state.n, dtype=bool)

@@ -80,6 +80,10 @@ class BatchState:
         self.sizes = sizes
         self.archive: dict[str, np.ndarray] | None = None
         self.members: np.ndarray | None = None  # after compact(): crises still in a row
+        # after compact(): the row and the stream key of each of ``members``, kept so
+        # that the chance split need not gather them every draw
+        self.member_rows = np.zeros(0, dtype=np.int64)
+        self.member_keys = np.zeros(0, dtype=np.uint64)
         self.rows_at_merge = 0  # rows left by the last merge()
         self.rows_merged = 0  # rows merge() has joined to others, in all
 
@@ -175,6 +179,8 @@ class BatchState:
         remap[keep] = np.arange(keep.size)
         self.row_of = np.where(live, remap[np.where(live, self.row_of, 0)], -1)
         self.members = np.flatnonzero(self.row_of >= 0)
+        self.member_rows = self.row_of[self.members]
+        self.member_keys = self.streams.keys[self.members]
         self._keep(keep)
         if self.sizes is not None:
             self.sizes = self.sizes[keep]
@@ -216,6 +222,8 @@ class BatchState:
         new_row = remap[target]
         placed = self.row_of >= 0
         self.row_of = np.where(placed, new_row[np.where(placed, self.row_of, 0)], -1)
+        if self.members is not None:
+            self.member_rows = self.row_of[self.members]
         self.sizes = np.bincount(new_row, weights=self.sizes, minlength=keep.size
                                  ).astype(np.int64)
         self._keep(keep)
@@ -239,8 +247,14 @@ class BatchState:
         return h
 
     def _keep(self, keep: np.ndarray) -> None:
+        """Keep the rows ``keep``, in their order, with room to double: rows are split
+        again right after a merge or compaction, and growing the arrays copies them."""
+        room = max(2 * int(keep.size), 64)
         for name in ROW_FIELDS:
-            setattr(self, name, getattr(self, name)[..., keep])  # indexing copies
+            old = getattr(self, name)
+            new = np.empty((*old.shape[:-1], room), dtype=old.dtype)
+            np.take(old, keep, axis=-1, out=new[..., : keep.size])
+            setattr(self, name, new)
         self._n = int(keep.size)
 
     def select(self, rows: np.ndarray) -> BatchState:

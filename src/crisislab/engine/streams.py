@@ -79,7 +79,11 @@ class CrisisStreams:
 
     def bits(self, turn: int, stream: int, rows: np.ndarray | None = None) -> np.ndarray:
         """64 random bits per crisis for (turn, stream)."""
-        keys = self.keys if rows is None else self.keys[rows]
+        return self.bits_of(self.keys if rows is None else self.keys[rows], turn, stream)
+
+    @staticmethod
+    def bits_of(keys: np.ndarray, turn: int, stream: int) -> np.ndarray:
+        """The bits of :meth:`bits` for crises given by their keys."""
         counter = ((turn & 0xFFFFFFFF) << 24) | (stream & 0xFFFFFF)
         salt = _mix_int((counter * 0x9E3779B97F4A7C15 + 0x9E3779B97F4A7C15) & _MASK)
         return _mix_in_place(keys ^ np.uint64(salt))
