@@ -253,7 +253,7 @@ class BatchState:
         for name in ROW_FIELDS:
             old = getattr(self, name)
             new = np.empty((*old.shape[:-1], room), dtype=old.dtype)
-            np.take(old, keep, axis=-1, out=new[..., : keep.size])
+            new[..., : keep.size] = old[..., keep]
             setattr(self, name, new)
         self._n = int(keep.size)
 
