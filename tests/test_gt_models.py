@@ -200,7 +200,7 @@ def test_zagare_families_and_pygambit(name, params, keys) -> None:
 
 
 def test_zagare_defaults_put_the_crisis_on_an_equilibrium_path() -> None:
-    """Zagare's reading: the Soviets initiate, the US answers in kind, the Soviets stop."""
+    """The 1962 path as read here: the Soviets initiate, the US answers in kind, they stop."""
     r = zagare.analyse()
     th = r.thresholds
     assert (th["s*_hard"], th["s*_soft"]) == (F(2, 5), F(1, 5))

@@ -375,7 +375,7 @@ def _render_zagare(res: Any) -> None:
               highlight=False)
     crisis = [(i, f.outcomes["DD"]) for i, f in enumerate(eqs, 1) if f.outcomes["DD"]]
     if crisis:
-        p("\nthe crisis as Zagare reads it (USSR initiates, US responds in kind, USSR does "
+        p("\nthe 1962 path as read here (USSR initiates, US responds in kind, USSR does "
           "not escalate: DD) is on the path of "
           + "; ".join(f"equilibrium {i} (probability {x})" for i, x in crisis),
           highlight=False)

@@ -62,7 +62,7 @@ mixtures (a Challenger type mixing at another belief, HH mixing) are not derived
 random parameters the derived families cover about 95% of cases, and ``analyse`` says
 when none of them exists.
 
-Defaults are assumptions, chosen on a 0-100 scale so that the crisis as Zagare reads it
+Defaults are assumptions, chosen on a 0-100 scale so that this reading of the crisis
 (the Soviets initiate, the United States answers with the quarantine, the Soviets do not
 escalate further) is an equilibrium path: a Hard Soviet leadership is likely (``p_ch =
 2/3``, so an American air strike risks all-out war); half the American types are
