@@ -181,3 +181,42 @@ def test_playing_the_united_states_in_cuba_1962(tmp_path: Path) -> None:
     assert seen_after, "the missiles never appeared in the US briefing after discovery"
     rest = p.finish()
     assert "Debrief" in rest
+
+
+def test_hot_seat_each_player_sees_only_their_own_briefing(tmp_path: Path) -> None:
+    """Two people at one keyboard: the program asks for the keyboard to be passed before
+    each seat's turn, and each briefing shows that seat's view only (Red's secret
+    deployment stays out of Blue's), also after a quit and a resume."""
+    db = tmp_path / "games.db"
+    p = Player(f"play {MINI} --as blue --as red --seed 0 --chance history --no-clear "
+               "--debrief-runs 50", db)
+    assert "you play blue, red" in p.expect(r"blue: press Enter when ready> ")
+    assert "Pass the keyboard to the player of Blue" in p.screen
+    screen = p.send("", "blue> ")
+    assert "Blockade" in screen and "Deploy" not in screen  # Blue's options only
+    assert "Blue has found the deployment" in screen  # listed as not the case
+    screen = p.send("1", r"red: press Enter when ready> ")
+    assert "Pass the keyboard to the player of Red" in screen
+    screen = p.send("", "red> ")
+    assert "Deploy" in screen and "Blockade" not in screen  # Red's options only
+    assert "unavailable: needs deployed > 0" in screen  # nothing shipped yet
+    screen = p.send("2", r"blue: press Enter when ready> ")  # Red ships weapons in secret
+    screen = p.send("", "blue> ")
+    assert "1962-10-02" in screen and "Nothing new that you could see" in screen
+    assert "Red ships" not in screen
+    screen = p.send("1", r"red: press Enter when ready> ")
+    screen = p.send("", "red> ")
+    assert "1962-10-02" in screen and "Red ships more weapons" in screen
+    assert "unavailable: needs deployed > 0" not in screen  # Red's offer is open now
+    game = re.search(r"Game (\d+)", p.send("quit", "Resume with")).group(1)  # type: ignore[union-attr]
+    p.finish()
+    # a resumed hot-seat game goes on with the same seats, keyboard passing and all, at
+    # the start of the unfinished turn (a turn is saved once every seat has chosen)
+    p = Player(f"play --resume {game} --no-clear --debrief-runs 50", db)
+    assert "Resuming game" in p.expect(r"blue: press Enter when ready> ")
+    screen = p.send("", "blue> ")
+    assert "1962-10-02" in screen and "Blockade" in screen and "Red ships" not in screen
+    screen = p.send("1", r"red: press Enter when ready> ")
+    assert "Red ships more weapons" in p.send("", "red> ")
+    p.send("quit", "Resume with")
+    p.finish()
