@@ -169,17 +169,22 @@ class BatchState:
                 "payoffs": np.zeros((self.payoffs.shape[0], n), dtype=self.payoffs.dtype),
                 "reached": np.full(n, -1, dtype=self.reached.dtype),
             }
-        live = self.row_of >= 0
+        # only the crises still in a row are looked at (all of them the first time)
+        members = np.arange(n) if self.members is None else self.members
+        rows = self.row_of if self.members is None else self.member_rows
         done_rows = self.done
-        leaving = np.flatnonzero(live & done_rows[np.where(live, self.row_of, 0)])
+        ending = done_rows[rows]
+        leaving, from_rows = members[ending], rows[ending]
         for name in ARCHIVED:
-            self.archive[name][..., leaving] = getattr(self, name)[..., self.row_of[leaving]]
+            self.archive[name][..., leaving] = getattr(self, name)[..., from_rows]
         keep = np.flatnonzero(~done_rows)
         remap = np.full(self._n, -1, dtype=np.int64)
         remap[keep] = np.arange(keep.size)
-        self.row_of = np.where(live, remap[np.where(live, self.row_of, 0)], -1)
-        self.members = np.flatnonzero(self.row_of >= 0)
-        self.member_rows = self.row_of[self.members]
+        self.row_of[leaving] = -1
+        staying = ~ending
+        self.members = members[staying]
+        self.member_rows = remap[rows[staying]]
+        self.row_of[self.members] = self.member_rows
         self.member_keys = self.streams.keys[self.members]
         self._keep(keep)
         if self.sizes is not None:
