@@ -104,6 +104,16 @@ _RECORDS: dict[tuple[str, str, tuple[tuple[str, float], ...]],
                dict[str, dict[int, dict[str, float]]]] = {}
 
 
+def known_records() -> dict[Any, Any]:
+    """The replays of the record made in this process, to hand to worker processes."""
+    return dict(_RECORDS)
+
+
+def remember_records(records: dict[Any, Any]) -> None:
+    """Take replays of the record made elsewhere (see :func:`known_records`)."""
+    _RECORDS.update(records)
+
+
 def _observed_record(scenario: Scenario, actor: str) -> dict[int, dict[str, float]]:
     """What ``actor`` observed at each turn of the replayed record."""
     key = (scenario.id, scenario.content_hash, tuple(sorted(scenario.parameters.items())))

@@ -221,9 +221,9 @@ def _init_worker(plan: Plan, records: dict[Any, Any] | None = None) -> None:
     global _PLAN
     _PLAN = plan
     if records:  # the parent's replays of the record: a worker need not replay it again
-        from crisislab.agents import factories
+        from crisislab.agents.factories import remember_records
 
-        factories._RECORDS.update(records)
+        remember_records(records)
 
 
 def _pool_task(task: tuple[int, int, int]) -> Aggregate:
@@ -303,11 +303,10 @@ def _run_pool(plan: Plan, tasks: list[tuple[int, int, int]], workers: int,
 
     # spawn: a fresh interpreter per worker on every platform; never set globally
     context = multiprocessing.get_context("spawn")
-    from crisislab.agents import factories
+    from crisislab.agents.factories import known_records
 
     pool = ProcessPoolExecutor(max_workers=workers - 1, mp_context=context,
-                               initializer=_init_worker,
-                               initargs=(plan, dict(factories._RECORDS)))
+                               initializer=_init_worker, initargs=(plan, known_records()))
 
     def submit(_done: Future[Aggregate] | None = None) -> None:
         if _done is not None and (_done.cancelled() or _done.exception() is not None):

@@ -98,7 +98,7 @@ class Engine:
                  watch: float = float("inf")) -> None:
         self.scenario = scenario
         self.chance = chance
-        self.watch = watch  # each crisis's first turn with its peak at or above this
+        self.watch = watch  # noted per crisis: the first turn its escalation reached this
         self.var_index = {v.id: v.index for v in scenario.variables}
         self.players = scenario.players
         self.actions_by_actor = {a: scenario.actions_of(a) for a in scenario.actors}
