@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from crisislab.agents.historical import RandomAgent
 from crisislab.engine.engine import Engine
-from crisislab.engine.run import run_batch
+from crisislab.engine.run import BatchResult, run_batch
 from crisislab.scenario.loader import builtin_ids, load_scenario
 from crisislab.scenario.model import Scenario
 from tests.strategies import parameter_values, seeds
@@ -96,6 +96,14 @@ def test_observations_never_depend_on_hidden_values(ref: str, seed: int, actor_i
     assert np.array_equal(after.legal[1], obs.legal[0])
 
 
+def assert_same_results(a: BatchResult, b: BatchResult) -> None:
+    """Every crisis ended the same way, on the same turn, at the same peak and payoffs."""
+    assert np.array_equal(a.outcome, b.outcome)
+    assert np.array_equal(a.end_turn, b.end_turn)
+    assert np.array_equal(a.peak_escalation, b.peak_escalation)
+    assert np.allclose(a.payoffs, b.payoffs)
+
+
 @pytest.mark.parametrize("ref", SCENARIOS)
 @settings(max_examples=15, deadline=None)
 @given(data=st.data(), seed=seeds)
@@ -113,10 +121,7 @@ def test_lumped_batch_equals_crisis_by_crisis(ref: str, data: st.DataObject, see
         play_out(engine, state, agents)
         results.append(result_of(sc, state, seed))
     plain, lumped_result = results
-    assert np.array_equal(plain.outcome, lumped_result.outcome)
-    assert np.array_equal(plain.end_turn, lumped_result.end_turn)
-    assert np.array_equal(plain.peak_escalation, lumped_result.peak_escalation)
-    assert np.allclose(plain.payoffs, lumped_result.payoffs)
+    assert_same_results(plain, lumped_result)
 
 
 @pytest.mark.parametrize("ref", SCENARIOS)
@@ -145,10 +150,7 @@ def test_compacting_ended_rows_changes_no_result(ref: str, seed: int,
         results.append(result_of(sc, state, seed))
         assert (state.archive is not None) == (minimum == 1)
     kept, compacted = results
-    assert np.array_equal(kept.outcome, compacted.outcome)
-    assert np.array_equal(kept.end_turn, compacted.end_turn)
-    assert np.array_equal(kept.peak_escalation, compacted.peak_escalation)
-    assert np.allclose(kept.payoffs, compacted.payoffs)
+    assert_same_results(kept, compacted)
 
 
 @pytest.mark.parametrize("ref", SCENARIOS)
@@ -176,9 +178,6 @@ def test_merging_rows_that_met_again_changes_no_result(ref: str, seed: int,
         results.append(result_of(sc, state, seed))
         merged += state.rows_merged
     plain, merged_result = results
-    assert np.array_equal(plain.outcome, merged_result.outcome)
-    assert np.array_equal(plain.end_turn, merged_result.end_turn)
-    assert np.array_equal(plain.peak_escalation, merged_result.peak_escalation)
-    assert np.allclose(plain.payoffs, merged_result.payoffs)
+    assert_same_results(plain, merged_result)
     if ref == "cuba-1962":
         assert merged > 0  # rows did meet again, so the merge was exercised
