@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from crisislab.agents.historical import RandomAgent
 from crisislab.engine.engine import Engine
 from crisislab.engine.run import BatchResult, run_batch
+from crisislab.engine.state import BatchState
 from crisislab.scenario.loader import builtin_ids, load_scenario
 from crisislab.scenario.model import Scenario
 from tests.strategies import parameter_values, seeds
@@ -104,23 +105,29 @@ def assert_same_results(a: BatchResult, b: BatchResult) -> None:
     assert np.allclose(a.payoffs, b.payoffs)
 
 
+def played(sc: Scenario, agents: dict, n: int, seed: int,
+           lumped: bool) -> tuple[BatchResult, BatchState]:
+    """``n`` crises played to their end; their results and the final state."""
+    from crisislab.engine.run import play_out, result_of
+
+    engine = Engine(sc)
+    state = engine.reset(n, seed, lumped=lumped)
+    play_out(engine, state, agents)
+    return result_of(sc, state, seed), state
+
+
 @pytest.mark.parametrize("ref", SCENARIOS)
 @settings(max_examples=15, deadline=None)
 @given(data=st.data(), seed=seeds)
 def test_lumped_batch_equals_crisis_by_crisis(ref: str, data: st.DataObject, seed: int) -> None:
     """Stepping crises that share a history as one row changes no crisis's result."""
-    from crisislab.engine.run import historical_agents, play_out, result_of
+    from crisislab.engine.run import historical_agents
 
     sc = _load(ref)
     sc = sc.with_parameters(**data.draw(parameter_values(sc)))
     agents = historical_agents(sc)
-    results = []
-    for lumped in (False, True):
-        engine = Engine(sc)
-        state = engine.reset(400, seed, lumped=lumped)
-        play_out(engine, state, agents)
-        results.append(result_of(sc, state, seed))
-    plain, lumped_result = results
+    plain, _ = played(sc, agents, 400, seed, lumped=False)
+    lumped_result, _ = played(sc, agents, 400, seed, lumped=True)
     assert_same_results(plain, lumped_result)
 
 
@@ -134,22 +141,17 @@ def test_compacting_ended_rows_changes_no_result(ref: str, seed: int,
     crisis's result, and the crises still running draw the same chance."""
     import crisislab.engine.engine as engine_module
     from crisislab.agents.registry import parse_seats
-    from crisislab.engine.run import play_out, result_of
+    from crisislab.engine.run import complete_agents
 
     sc = _load(ref)
     agents = parse_seats([f"{a}=political" for a in sc.players if sc.role(a) == "player"], sc)
-    from crisislab.engine.run import complete_agents
-
     seated = complete_agents(sc, agents)
-    results = []
-    for minimum in (10**9, 1):
-        monkeypatch.setattr(engine_module, "COMPACT_MIN_ROWS", minimum)
-        engine = Engine(sc)
-        state = engine.reset(300, seed, lumped=True)
-        play_out(engine, state, seated)
-        results.append(result_of(sc, state, seed))
-        assert (state.archive is not None) == (minimum == 1)
-    kept, compacted = results
+    monkeypatch.setattr(engine_module, "COMPACT_MIN_ROWS", 10**9)
+    kept, state = played(sc, seated, 300, seed, lumped=True)
+    assert state.archive is None
+    monkeypatch.setattr(engine_module, "COMPACT_MIN_ROWS", 1)
+    compacted, state = played(sc, seated, 300, seed, lumped=True)
+    assert state.archive is not None
     assert_same_results(kept, compacted)
 
 
@@ -163,21 +165,14 @@ def test_merging_rows_that_met_again_changes_no_result(ref: str, seed: int,
     """Joining rows whose states became equal again (here after every turn) keeps every
     crisis's result, as stepping every crisis on its own does."""
     import crisislab.engine.engine as engine_module
-    from crisislab.engine.run import historical_agents, play_out, result_of
+    from crisislab.engine.run import historical_agents
 
     sc = _load(ref)
     agents = historical_agents(sc)
-    results = []
-    merged = 0
-    for lumped, minimum in ((False, 10**9), (True, 1)):
-        monkeypatch.setattr(engine_module, "COMPACT_MIN_ROWS", minimum)
-        monkeypatch.setattr(engine_module, "MERGE_GROWTH", 1.0)
-        engine = Engine(sc)
-        state = engine.reset(300, seed, lumped=lumped)
-        play_out(engine, state, agents)
-        results.append(result_of(sc, state, seed))
-        merged += state.rows_merged
-    plain, merged_result = results
+    plain, _ = played(sc, agents, 300, seed, lumped=False)
+    monkeypatch.setattr(engine_module, "COMPACT_MIN_ROWS", 1)
+    monkeypatch.setattr(engine_module, "MERGE_GROWTH", 1.0)
+    merged_result, state = played(sc, agents, 300, seed, lumped=True)
     assert_same_results(plain, merged_result)
     if ref == "cuba-1962":
-        assert merged > 0  # rows did meet again, so the merge was exercised
+        assert state.rows_merged > 0  # rows did meet again, so the merge was exercised
