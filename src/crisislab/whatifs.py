@@ -49,6 +49,7 @@ class Expected(_Strict):
 class EventChange(_Strict):
     when: str | None = None
     hazard: str | None = None
+    rate: str | None = None
     kind: Literal["rule", "chance"] | None = None
     effects: list[str] | None = None
     escalation: int | None = None
@@ -226,6 +227,11 @@ def _overlay(data: dict[str, Any], w: WhatIfSpec) -> None:
         fields = change.model_dump(exclude_none=True)
         events[eid].update(fields)
         if fields.get("kind") == "rule":
+            events[eid].pop("hazard", None)
+            events[eid].pop("rate", None)
+        elif "hazard" in fields:
+            events[eid].pop("rate", None)
+        elif "rate" in fields:
             events[eid].pop("hazard", None)
 
 

@@ -12,32 +12,27 @@ from crisislab.agents.registry import AgentSpecError, agent_class
 from crisislab.engine.observation import Observation
 from crisislab.scenario.model import Scenario
 
-# The doctrine closest to each leader's documented conduct, played where the record has
-# nothing to say (see docs/agents.md for the reasons).
-FALLBACKS: dict[str, dict[str, str]] = {
-    "cuba-1962": {"usa": "organizational", "ussr": "political", "cuba": "hawk"},
-}
-GENERIC_FALLBACK = "political"
 # from this many rows the path check narrows variable by variable; below it one
 # comparison of the whole observation costs less than a call per variable
 NARROW_FROM = 512
 
 
 class RecordAgent(HistoricalAgent):
-    """Plays the documented choices; off the historical path, the doctrine closest to
-    the real leader's.
+    """Plays the documented choices; off the historical path, the scenario's fitted
+    leader (:class:`~crisislab.agents.leader.LeaderAgent`).
 
     A crisis is *on the path* at a turn while everything this actor observes equals what
     it observed at that turn of the replayed record; there it plays the record's entry
     for the turn, or waits where the record is silent, exactly as the leader did. Once
     the crisis has left the path (chance went another way, another seat chose
-    differently), it still plays a documented choice that is available on its date, and
-    otherwise its ``fallback`` doctrine. An action a what-if forces is taken whenever it
-    is legal, on the path or off it.
+    differently), the leader model chooses, with the record's pull on options the
+    leader took near this date (the ``leader_record`` parameter). An action a what-if
+    forces is taken whenever it is legal, on the path or off it.
     """
 
     name: ClassVar[str] = "historical"
-    stochastic: ClassVar[bool] = False
+    stochastic: ClassVar[bool] = True
+    lumpable: ClassVar[bool] = True
     needs_model_server: ClassVar[bool] = False
 
     def __init__(self, scenario: Scenario, actor: str, fallback: Any) -> None:
@@ -49,26 +44,45 @@ class RecordAgent(HistoricalAgent):
         # how fast the check runs, never what it finds
         self._check_order = list(next(iter(self.reference.values()), {}))
 
-    def act(self, observation: Observation) -> np.ndarray:
-        n = observation.n
+    def policy(self, observation: Observation) -> np.ndarray:
+        """(N, k) choice probabilities: certain on the path, the fallback's off it."""
+        n, k = observation.n, len(observation.actions)
         off = np.ones(n, dtype=bool)
         ref = self.reference.get(observation.turn)
         if ref is not None:
             off[self._on_path(observation, ref)] = False
-        if self.forced.any():
-            off |= observation.legal[:, self.forced].any(axis=1)
-        choice = np.full(n, self.default, dtype=np.int64)
-        if off.any():
-            choice = np.where(off, np.asarray(self.fallback.act(observation)),  # type: ignore[attr-defined]
-                              choice)
         planned = self.plan.get(observation.turn)
-        if planned is None:
-            return choice
-        if self.forced.any() and not self.forced[planned]:
-            return np.where(observation.is_legal(planned) & ~observation.legal[
-                :, self.forced].any(axis=1), planned, choice)
-        return np.where(observation.is_legal(planned), planned, choice)
+        on_choice = np.full(n, self.default, dtype=np.int64)
+        if planned is not None:
+            on_choice = np.where(observation.is_legal(planned), planned, self.default)
+        out = np.zeros((n, k))
+        out[np.arange(n), on_choice] = 1.0
+        if off.any():
+            fb = self.fallback
+            if hasattr(fb, "policy"):
+                out[off] = np.asarray(fb.policy(observation))[off]  # type: ignore[attr-defined]
+            else:
+                picks = np.asarray(fb.act(observation))  # type: ignore[attr-defined]
+                out[off] = 0.0
+                out[np.flatnonzero(off), picks[off]] = 1.0
+        if self.forced.any():
+            legal = observation.legal
+            forced = legal & self.forced[None, :]
+            rows = np.flatnonzero(forced.any(axis=1))
+            if rows.size:
+                first = np.argmax(forced[rows], axis=1)
+                out[rows] = 0.0
+                out[rows, first] = 1.0
+        out[~observation.active] = 0.0
+        return out
 
+    def act(self, observation: Observation) -> np.ndarray:
+        from crisislab.engine.engine import pick_option
+
+        p = self.policy(observation)
+        if getattr(self.fallback, "stochastic", False):
+            return pick_option(p, observation.uniform())
+        return np.argmax(p, axis=1).astype(np.int64)
 
     def _on_path(self, observation: Observation, ref: dict[str, float]) -> np.ndarray:
         """The rows whose every observed value equals the record's at this turn.
@@ -145,20 +159,30 @@ def _replay_observations(scenario: Scenario) -> dict[str, dict[int, dict[str, fl
 
 def historical(scenario: Scenario, actor: str, fallback: str | None = None,
                **options: Any) -> RecordAgent:
-    """``historical``: the documented choices, and off the record the doctrine closest
-    to the real leader's (``fallback=NAME`` picks another; remaining options go to it,
-    e.g. ``historical:fallback=political,hawk_weight=0.6``)."""
-    name = fallback or FALLBACKS.get(scenario.id, {}).get(actor, GENERIC_FALLBACK)
-    if name == "historical":
+    """``historical``: the documented choices, and off the record the scenario's fitted
+    leader, drawn to the record's choices near their dates (``fallback=NAME`` plays
+    another agent off the record; remaining options go to it, e.g.
+    ``historical:fallback=political,hawk_weight=0.6`` or
+    ``historical:escalation=1`` for the leader itself)."""
+    from crisislab.agents.leader import LeaderAgent, coefficients
+
+    if fallback == "historical":
         raise AgentSpecError("the historical agent cannot fall back on itself; name a "
                              "doctrine, e.g. fallback=dove")
-    cls = agent_class(name)
-    if getattr(cls, "stochastic", True):
-        raise AgentSpecError(f"fallback '{name}' draws chance, so the historical agent "
-                             "could not be lumped; use a doctrine such as hawk, dove, "
-                             "rational, organizational or political")
+    if fallback is None or fallback == "leader":
+        if scenario.role(actor) != "player":
+            return RecordAgent(scenario, actor, fallback=ScriptedAgent(scenario, actor))
+        options.setdefault("record", coefficients(scenario, actor)["record"])
+        return RecordAgent(scenario, actor, fallback=LeaderAgent(scenario, actor, **options))
+    cls = agent_class(fallback)
+    if getattr(cls, "stochastic", True) and not getattr(cls, "lumpable", False):
+        raise AgentSpecError(f"fallback '{fallback}' draws chance of its own, so the "
+                             "historical agent could not be lumped; use the leader model "
+                             "or a doctrine such as hawk, dove, rational, organizational "
+                             "or political")
     try:
         doctrine = cls(scenario, actor, **options)
     except TypeError as e:
-        raise AgentSpecError(f"fallback '{name}' does not take these options: {e}") from None
+        raise AgentSpecError(f"fallback '{fallback}' does not take these options: {e}"
+                             ) from None
     return RecordAgent(scenario, actor, fallback=doctrine)

@@ -27,7 +27,7 @@ from crisislab.agents.base import Agent
 from crisislab.agents.registry import make_agent, parse_seats
 from crisislab.analysis.aggregate import Aggregate, HistoryMark, Layout, merge_all, summarise
 from crisislab.engine.engine import Engine
-from crisislab.engine.run import complete_agents
+from crisislab.engine.run import complete_agents, decide, lumpable
 from crisislab.scenario.model import Scenario
 
 CHUNK = 65_536  # crises per chunk when an agent draws chance (every crisis is a row)
@@ -145,7 +145,7 @@ def auto_chunk(scenario: Scenario, variants: Sequence[Variant]) -> int:
     workers), and results do not depend on it anyway."""
     for variant in variants:
         _, agents = build(scenario, variant)
-        if any(getattr(a, "stochastic", True) for a in agents.values()):
+        if not lumpable(agents):
             return CHUNK
     return CHUNK_LUMPED
 
@@ -161,12 +161,10 @@ def run_chunk(scenario: Scenario, agents: Mapping[str, Agent], seed: int, start:
     layout = layout or Layout.of(scenario)
     engine = Engine(scenario, watch=layout.war_level)  # notes the turn war broke out
     seated = complete_agents(scenario, agents)
-    lumped = not any(getattr(a, "stochastic", True) for a in seated.values())
     ids = np.arange(start, stop, dtype=np.int64)
-    state = engine.reset(ids.size, seed, crisis_ids=ids, lumped=lumped)
-    players = engine.players
+    state = engine.reset(ids.size, seed, crisis_ids=ids, lumped=lumpable(seated))
     while not state.done.all():
-        choices = {a: seated[a].act(engine.observe(state, a)) for a in players}
+        choices = decide(engine, state, seated)
         engine.step(state, choices)
         del choices  # observations hold no cycles, so a turn's arrays go with them
     return Aggregate.of_crises(

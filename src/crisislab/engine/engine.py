@@ -250,16 +250,16 @@ class Engine:
             if e.kind == "chance":
                 if chance is not None:
                     assert e.hazard is not None
-                    hazard = np.broadcast_to(np.clip(np.asarray(
-                        evaluate(e.hazard, env), dtype=np.float64), 0, 1), (state.n,))
+                    hazard = np.broadcast_to(e.probability(evaluate(e.hazard, env),
+                                                           env["turn_days"]), (state.n,))
                     fire = eligible & np.asarray(chance.decide(e.index, hazard, eligible, t),
                                                  dtype=bool)
                 elif self.chance == "history":
                     fire = eligible & (e.index in forced)
                 else:
                     assert e.hazard is not None
-                    hazard = np.broadcast_to(np.clip(np.asarray(
-                        evaluate(e.hazard, env), dtype=np.float64), 0, 1), (state.n,))
+                    hazard = np.broadcast_to(e.probability(evaluate(e.hazard, env),
+                                                           env["turn_days"]), (state.n,))
                     if state.row_of is None:
                         fire = eligible & below(state.streams.bits(t, e.index), hazard)
                     else:
@@ -374,6 +374,59 @@ class Engine:
         fire[new_rows] = True
         return fire, parents
 
+    def draw_choices(self, state: BatchState, actor: str,
+                     probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Draw ``actor``'s choice in every crisis from per-row choice probabilities
+        ``(rows, k)``, with each crisis's own stream (the one ``Observation.uniform``
+        reads, so the draw is the same alone, in any batch and on any worker).
+
+        In a lumped batch a row whose crises choose differently is split, as a chance
+        event splits it: the crises of each other choice move to a copy of the row.
+        Returns the choice per row and the parents of the rows added."""
+        p = np.asarray(probabilities, dtype=np.float64)
+        stream = self.agent_stream(actor)
+        empty = np.zeros(0, dtype=np.int64)
+        if not state.lumped:
+            return pick_option(p, state.streams.uniform(state.turn, stream)), empty
+        assert state.row_of is not None and state.sizes is not None
+        certain = (p.max(axis=1) >= 1.0) | state.done | (state.sizes == 0)
+        choice = np.where(p.any(axis=1), np.argmax(p, axis=1), 0).astype(np.int64)
+        if certain.all():
+            return choice, empty
+        members = state.members
+        rows, keys = (state.row_of, state.streams.keys) if members is None else (
+            state.member_rows, state.member_keys)
+        live = rows >= 0
+        drawing = np.flatnonzero(live & ~certain[np.where(live, rows, 0)])
+        u = (CrisisStreams.bits_of(keys[drawing], state.turn, stream) >> np.uint64(11)
+             ).astype(np.float64) * (1.0 / (1 << 53))
+        own = rows[drawing]
+        picked = pick_option(p[own], u)
+        k = p.shape[1]
+        # per (row, choice) group: the smallest choice keeps the row, others get new rows
+        group = own * k + picked
+        keys_g, inverse, counts = np.unique(group, return_inverse=True, return_counts=True)
+        g_row, g_choice = keys_g // k, keys_g % k
+        first = np.ones(keys_g.size, dtype=bool)
+        first[1:] = g_row[1:] != g_row[:-1]
+        choice[g_row[first]] = g_choice[first]
+        movers = np.flatnonzero(~first)
+        parents = g_row[movers]
+        new_rows = state.append_rows(parents)
+        choice = np.concatenate([choice, g_choice[movers]])
+        if movers.size:
+            target = np.full(keys_g.size, -1, dtype=np.int64)
+            target[movers] = new_rows
+            dest = target[inverse.reshape(-1)]
+            moving = dest >= 0
+            crises = drawing[moving] if members is None else members[drawing[moving]]
+            state.row_of[crises] = dest[moving]
+            if members is not None:
+                state.member_rows[drawing[moving]] = dest[moving]
+            np.subtract.at(state.sizes, parents, counts[movers])
+            state.sizes[new_rows] = counts[movers]
+        return choice, parents
+
     def _send(self, state: BatchState, message: str, rows: np.ndarray, t: int) -> None:
         m_index = next(i for i, m in enumerate(self.scenario.messages) if m.id == message)
         fresh = rows[state.sent_turn[m_index, rows] < 0]
@@ -421,6 +474,15 @@ class Engine:
         return tuple(Change(v.id, float(before[v.index]), float(after[v.index]))
                      for v in self.scenario.variables
                      if not math.isclose(before[v.index], after[v.index], abs_tol=1e-12))
+
+
+def pick_option(p: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Per row, the option whose cumulative probability first exceeds ``u`` (never an
+    option of probability zero)."""
+    cdf = np.cumsum(p, axis=1)
+    out = (cdf <= u[:, None]).sum(axis=1)
+    last = np.where(p > 0, np.arange(p.shape[1])[None, :], -1).max(axis=1)
+    return np.minimum(out, np.maximum(last, 0)).astype(np.int64)
 
 
 def assigned(eff: Effect, env: Mapping[str, Value]) -> np.ndarray:

@@ -162,6 +162,15 @@ class Observation:
         return {e.id: self._state.last_events[e.index].copy()
                 for e in self._engine.scenario.events if self.actor in e.seen_by}
 
+    def builtins(self) -> dict[str, Value]:
+        """The clock and the escalation so far, as expressions read them (``turn``,
+        ``day``, ``turn_days``, ``final``, ``escalation``, ``peak_escalation``): public to
+        every actor."""
+        self._check()
+        from crisislab.scenario.model import BUILTINS
+
+        return {b: self._env[b] for b in BUILTINS}
+
     def uniform(self, draw: int = 0) -> np.ndarray:
         """Per-crisis uniforms in [0, 1) for this actor, turn and ``draw`` number."""
         if not 0 <= draw < 4096:

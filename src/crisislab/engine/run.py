@@ -54,13 +54,40 @@ def historical_agents(scenario: Scenario) -> dict[str, Agent]:
     return {a: HistoricalAgent(scenario, a) for a in scenario.players}
 
 
+def lumpable(agents: Mapping[str, Agent]) -> bool:
+    """Whether crises that share a history may be stepped as one row: every agent is
+    deterministic given what it observes, or draws its chance only through ``policy``
+    (then the engine draws for it, crisis by crisis, and splits rows that differ)."""
+    return all(not getattr(a, "stochastic", True) or getattr(a, "lumpable", False)
+               for a in agents.values())
+
+
+def decide(engine: Engine, state: BatchState,
+           agents: Mapping[str, Agent]) -> dict[str, np.ndarray]:
+    """Every seat's choice this turn, from what each observes: the one observe-and-act
+    step of every play-out loop. In a lumped batch a seat with a ``policy`` has its
+    choices drawn by the engine, which splits rows whose crises choose differently."""
+    choices: dict[str, np.ndarray] = {}
+    for a in engine.players:
+        agent = agents[a]
+        obs = engine.observe(state, a)
+        policy = getattr(agent, "policy", None)
+        if state.lumped and policy is not None and getattr(agent, "stochastic", True):
+            pick, parents = engine.draw_choices(state, a, policy(obs))
+            if parents.size:
+                choices = {b: np.concatenate([c, c[parents]]) for b, c in choices.items()}
+            choices[a] = pick
+        else:
+            choices[a] = np.asarray(agent.act(obs), dtype=np.int64)
+    return choices
+
+
 def play_out(engine: Engine, state: BatchState, agents: Mapping[str, Agent],
              trace: bool = False) -> list[StepResult]:
     """Step ``state`` until every crisis has ended; return the step results."""
     steps = []
     while not state.done.all():
-        choices = {a: agents[a].act(engine.observe(state, a)) for a in engine.players}
-        steps.append(engine.step(state, choices, trace=trace))
+        steps.append(engine.step(state, decide(engine, state, agents), trace=trace))
     return steps
 
 
@@ -70,7 +97,7 @@ def run_batch(scenario: Scenario, agents: Mapping[str, Agent], n: int, seed: int
     """Run ``n`` crises to their end (crisis ids ``0..n-1`` unless given)."""
     engine = Engine(scenario, chance=chance)
     seated = complete_agents(scenario, agents)
-    lumped = not any(getattr(a, "stochastic", True) for a in seated.values())
+    lumped = lumpable(seated)
     state = engine.reset(n, seed, crisis_ids=crisis_ids, start_turn=start_turn, lumped=lumped)
     play_out(engine, state, seated)
     return result_of(scenario, state, seed)
@@ -99,7 +126,7 @@ def run_onward(scenario: Scenario, state: BatchState, agents: Mapping[str, Agent
     seated = complete_agents(scenario, agents)
     streams = CrisisStreams(seed, np.arange(n, dtype=np.int64))
     one = state.select(np.array([row]))
-    lumped = not any(getattr(a, "stochastic", True) for a in seated.values())
+    lumped = lumpable(seated)
     batch = one.lump(streams) if lumped else one.tiled(streams)
     play_out(engine, batch, seated)
     return result_of(scenario, batch, seed)

@@ -172,7 +172,9 @@ _VALUE_ERRORS: tuple[tuple[str, str | None, str | None], ...] = (
     (r"a reference source needs `url`", None, "add `url:` with the reference's address"),
     (r"period.end is before", "end", None),
     (r"phase .* ends before it starts", "end", None),
-    (r"a chance event needs `hazard`", None, "add `hazard:`, a probability per turn such as 0.1"),
+    (r"a chance event needs `rate`", None,
+     "add `rate:`, an expected number per day such as 0.05 (or `hazard:`, a probability "
+     "per turn), and keep only one of the two"),
     (r"a rule event fires whenever", "hazard", None),
     (r"a track entry names exactly one", None,
      "keep either `action` (with its `actor`) or `event`"),
@@ -381,6 +383,7 @@ class Compiler:
         events = self.compile_events(ns, levels)
         outcomes = self.compile_outcomes(ns, levels)
         self.check_actors(actions)
+        self.check_leaders(actions)
         self.check_information(variables, actions)
         track = self.compile_track(actions, events)
         if not self.problems:
@@ -510,6 +513,29 @@ class Compiler:
                     out.add(a)
         return frozenset(out)
 
+    def check_leaders(self, actions: list[ActionRule]) -> None:
+        """The leaders' section names real players, variables and their own actions."""
+        leaders = self.spec.leaders
+        if leaders is None:
+            return
+        players = [a.id for a in self.spec.actors if a.role == "player"]
+        variables = [v.id for v in self.spec.variables]
+        owner = {a.id: a.actor for a in actions}
+        for actor, seat in leaders.actors.items():
+            path: tuple[str | int, ...] = ("leaders", "actors", actor)
+            if actor not in players:
+                self.fail(path, f"'{actor}' is not a player of this scenario",
+                          f"use one of: {', '.join(players)}")
+                continue
+            if seat.commitment is not None and seat.commitment not in variables:
+                self.fail((*path, "commitment"), f"no variable '{seat.commitment}'",
+                          "name the variable that holds this actor's public commitments")
+            for j, aid in enumerate(seat.concessions):
+                if owner.get(aid) != actor:
+                    self.fail((*path, "concessions", j),
+                              f"'{aid}' is not an action of '{actor}'",
+                              "list only this actor's own actions")
+
     def compile_variables(self, ns: Namespace) -> list[VariableRule]:
         out: list[VariableRule] = []
         for i, v in enumerate(self.spec.variables):
@@ -577,15 +603,18 @@ class Compiler:
         for i, e in enumerate(self.spec.events):
             path: tuple[str | int, ...] = ("events", i)
             when = self.expr((*path, "when"), e.when, ns)
-            hazard = self.expr((*path, "hazard"), e.hazard, ns) if e.hazard else None
+            chance_text = e.rate if e.rate is not None else e.hazard
+            chance_key = "rate" if e.rate is not None else "hazard"
+            hazard = self.expr((*path, chance_key), chance_text, ns) if chance_text else None
             effects = [self.effect((*path, "effects", j), x, ns) for j, x in enumerate(e.effects)]
             self.level((*path, "escalation"), e.escalation, levels)
             seen = self.seen_by((*path, "visibility"), None, e.visibility)
-            if when is None or (e.hazard and hazard is None) or any(x is None for x in effects):
+            if when is None or (chance_text and hazard is None) or any(
+                    x is None for x in effects):
                 continue
             out.append(EventRule(e.id, len(out), e.label, e.summary, e.kind, when, hazard, e.once,
                                  tuple(x for x in effects if x is not None), e.escalation,
-                                 e.incident, seen, tuple(e.cite)))
+                                 e.incident, seen, tuple(e.cite), per_day=e.rate is not None))
         return out
 
     def compile_outcomes(self, ns: Namespace, levels: set[int]) -> list[OutcomeRule]:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, Literal
 
+import numpy as np
+
 from crisislab.scenario.expr import Effect, Node
 from crisislab.scenario.schema import STEP_DAYS, Citation, ScenarioSpec
 
@@ -165,6 +167,15 @@ class EventRule:
     incident: bool
     seen_by: frozenset[str]
     cite: tuple[Citation, ...]
+    per_day: bool = False  # ``hazard`` is a rate per day, not a probability per turn
+
+    def probability(self, value: np.ndarray, turn_days: float) -> np.ndarray:
+        """The chance of firing in a turn of ``turn_days`` days, given the evaluated
+        ``hazard`` (a rate per day when ``per_day``), in [0, 1]."""
+        value = np.nan_to_num(np.asarray(value, dtype=np.float64), nan=0.0)
+        if self.per_day:
+            return np.clip(-np.expm1(-np.maximum(value, 0.0) * turn_days), 0.0, 1.0)
+        return np.clip(value, 0.0, 1.0)
 
 
 @dataclass(frozen=True)

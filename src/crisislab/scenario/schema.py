@@ -247,8 +247,12 @@ class Action(Strict):
 class Event(Strict):
     """Something that happens to the crisis rather than being chosen.
 
-    ``rule``: fires on every turn its condition holds; ``chance``: fires with probability
-    ``hazard`` per turn while its condition holds. ``once`` events fire at most once.
+    ``rule``: fires on every turn its condition holds; ``chance``: fires while its
+    condition holds, either at ``rate`` (an expected number per day, so that the odds do
+    not depend on how long a turn is: the probability in a turn of ``d`` days is
+    ``1 - exp(-rate * d)``) or with probability ``hazard`` per turn (for a draw that
+    belongs to one moment, such as a cornered crew's decision). ``once`` events fire at
+    most once.
     """
 
     id: Ident
@@ -257,6 +261,7 @@ class Event(Strict):
     kind: Literal["rule", "chance"]
     when: Expression = "true"
     hazard: Expression | None = None
+    rate: Expression | None = None
     once: bool = True
     effects: list[Expression] = Field(default_factory=list)
     escalation: Annotated[int, Field(ge=0, le=100)] | None = None
@@ -266,9 +271,10 @@ class Event(Strict):
 
     @model_validator(mode="after")
     def _hazard(self) -> Event:
-        if self.kind == "chance" and self.hazard is None:
-            raise ValueError("a chance event needs `hazard`: its probability per turn")
-        if self.kind == "rule" and self.hazard is not None:
+        if self.kind == "chance" and (self.hazard is None) == (self.rate is None):
+            raise ValueError("a chance event needs `rate` (per day) or `hazard` (per turn), "
+                             "not both")
+        if self.kind == "rule" and (self.hazard is not None or self.rate is not None):
             raise ValueError("a rule event fires whenever `when` holds; remove `hazard`")
         return self
 
@@ -327,6 +333,41 @@ class Metadata(Strict):
     authors: list[str] = Field(default_factory=list)
 
 
+class LeaderSeat(Strict):
+    """What the leaders' choice model needs to know about one actor's options."""
+
+    commitment: Ident | None = None
+    concessions: list[Ident] = Field(default_factory=list)
+
+
+class LeaderFit(Strict):
+    """Where the leaders' fitted coefficients came from (written by ``crisislab fit``)."""
+
+    method: str
+    date: dt.date
+    scenario_version: str
+    decisions: int
+    log_likelihood: float
+    note: str | None = None
+
+
+class Leaders(Strict):
+    """The leaders' choice model (see ``docs/model.md``): one quantal-response model for
+    every player. Its coefficients are ordinary parameters named ``leader_*`` (shared)
+    and ``leader_<actor>_*`` (per actor), so they carry ranges and sources, and
+    sensitivity analyses and what-ifs reach them like any other parameter.
+
+    ``force_from`` is the escalation rung from which an option is the use of force; per
+    actor, ``commitment`` names the variable that holds its public commitments (audience
+    costs) and ``concessions`` the options that give something up."""
+
+    force_from: Annotated[int, Field(ge=0, le=100)]
+    actors: dict[Ident, LeaderSeat] = Field(default_factory=dict)
+    fit: LeaderFit | None = None
+    cite: Cites | None = None
+    assumption: Prose | None = None
+
+
 class ScenarioSpec(Strict):
     """A whole scenario file."""
 
@@ -342,6 +383,7 @@ class ScenarioSpec(Strict):
     events: list[Event] = Field(default_factory=list)
     outcomes: Annotated[list[Outcome], Field(min_length=1)]
     history: list[TrackEntry] = Field(default_factory=list)
+    leaders: Leaders | None = None
 
 
 def words(text: str) -> list[str]:
