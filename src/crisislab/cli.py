@@ -164,11 +164,13 @@ def sources_check(
 
 # ---- sub-commands of other modules ---------------------------------------------------
 from crisislab.analysis.cli import register as register_analysis  # noqa: E402
+from crisislab.fit_cli import register as register_fit  # noqa: E402
 from crisislab.gt.cli import gt_app  # noqa: E402
 from crisislab.play.cli import register as register_play  # noqa: E402
 from crisislab.whatifs import register as register_whatifs  # noqa: E402
 
 register_analysis(app)
+register_fit(app)
 register_play(app)
 register_whatifs(app)
 app.add_typer(gt_app, name="gt")

@@ -63,7 +63,7 @@ class FitResult:
     high: dict[str, float]
     at_bound: dict[str, str]
     log_likelihood: float
-    baseline: dict[str, float]
+    baseline: dict[str, Any]
     decisions: list[dict[str, Any]]
     leave_one_out: list[dict[str, Any]] = field(default_factory=list)
 
@@ -266,3 +266,26 @@ def write_values(text: str, values: dict[str, float]) -> str:
             lines[i] = f"    value: {values[current]:.3g}"
             current = None
     return "\n".join(lines)
+
+
+DOCTRINES = ("hawk", "dove", "rational", "organizational", "political")
+
+
+def compare_stand_ins(scenario: Scenario, result: FitResult) -> None:
+    """Add to ``result.baseline`` how the deterministic doctrines explain the record:
+    the best of them for every seat at once, with a 1% tremble (see
+    :data:`TREMBLE`)."""
+    from crisislab.agents.registry import make_agent
+
+    decisions = record_decisions(scenario)
+    best: tuple[float, int, str] | None = None
+    for name in DOCTRINES:
+        agents = {a: make_agent(name, scenario, a) for a in scenario.players
+                  if scenario.role(a) == "player"}
+        ll, right = doctrine_log_likelihood(scenario, decisions, agents)
+        if best is None or ll > best[0]:
+            best = (ll, right, name)
+    if best is not None:
+        result.baseline["doctrines"] = best[0]
+        result.baseline["doctrines_right"] = float(best[1])
+        result.baseline["doctrines_name"] = best[2]  # type: ignore[assignment]

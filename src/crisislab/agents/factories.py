@@ -60,7 +60,8 @@ class RecordAgent(HistoricalAgent):
         if off.any():
             fb = self.fallback
             if hasattr(fb, "policy"):
-                out[off] = np.asarray(fb.policy(observation))[off]  # type: ignore[attr-defined]
+                rows = np.flatnonzero(off)
+                out[off] = np.asarray(fb.policy(observation, rows))[off]  # type: ignore[attr-defined]
             else:
                 picks = np.asarray(fb.act(observation))  # type: ignore[attr-defined]
                 out[off] = 0.0

@@ -47,6 +47,7 @@ FEATURES = (*SHARED, *PER_ACTOR)
 DEFAULTS: dict[str, float] = {
     "payoff": 2.0, "danger": 2.0, "audience": 0.5, "act": -3.0, "escalation": -1.0,
     "force": -3.0, "concession": 0.0, "record": 4.0, "record_days": 2.0,
+    "contact_weight": 0.05, "horizon_days": 7.0,
 }
 PRESETS: dict[str, dict[str, float]] = {
     # doctrines as settings of the one model (see docs/agents.md)
@@ -63,7 +64,7 @@ def parameter_name(feature: str, actor: str) -> str:
 def coefficients(scenario: Scenario, actor: str) -> dict[str, float]:
     """The actor's coefficients: the scenario's ``leader_*`` parameters, else defaults."""
     out = {}
-    for f in (*FEATURES, "record", "record_days"):
+    for f in (*FEATURES, "record", "record_days", "contact_weight", "horizon_days"):
         out[f] = float(scenario.parameters.get(parameter_name(f, actor), DEFAULTS[f]))
     return out
 
@@ -100,18 +101,25 @@ class LeaderModel:
         self.parameters = dict(scenario.parameters)
         self.variables: dict[str, VariableRule] = {v.id: v for v in scenario.variables}
         self.outcomes = [(o, _clauses(o.when)) for o in scenario.outcomes]
+        self.outcome_by_id = {o.id: o for o in scenario.outcomes}
         self.status_quo = next((o for o in scenario.outcomes if o.default),
                                scenario.outcomes[-1])
         # the chance events that can start or widen a war, with the outcome each leads to
         wars = sorted((o for o in scenario.outcomes if o.escalation > 0),
                       key=lambda o: o.escalation)
+        # a contact below the use of force (an incident) counts for the chance that it
+        # ends in fighting, ``leader_contact_weight``
+        contact = float(scenario.parameters.get(parameter_name("contact_weight", actor),
+                                                DEFAULTS["contact_weight"]))
         self.dangers = []
+        self.danger_weight = []
         for e in scenario.events:
             if e.kind != "chance" or not e.escalation or e.hazard is None:
                 continue
             target = next((o for o in wars if o.escalation >= e.escalation), None)
             if target is not None:
                 self.dangers.append((e, target))
+                self.danger_weight.append(1.0 if e.escalation >= self.force_from else contact)
         # per option, the outcomes and dangers its effects can move (the rest cancel out)
         self.touches: list[tuple[list[int], list[int]]] = []
         for rule in t.rules:
@@ -124,6 +132,32 @@ class LeaderModel:
                        if targets & (names_in(e.when) | names_in(e.hazard))]
             self.touches.append((outs, dangers))
         self.cache: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
+        # the variables the features read: the rest of what the actor sees does not
+        # change its choice, so situations that differ only there are one situation
+        read: set[str] = set()
+        for o, clauses in self.outcomes:
+            for c in clauses:
+                read |= names_in(c)
+            read |= names_in_payoffs(o, actor)
+        for e, _ in self.dangers:
+            read |= names_in(e.when) | names_in(e.hazard)
+        if self.commitment is not None:
+            read.add(self.commitment)
+        grown = True
+        while grown:
+            grown = False
+            for rule in t.rules:
+                for eff in rule.effects:
+                    if eff.target in read:
+                        extra = names_in(eff.value) - read
+                        if eff.op != "=":
+                            extra |= {eff.target} - read
+                        if extra:
+                            read |= extra
+                            grown = True
+        self.reads = read
+        self.horizon = float(scenario.parameters.get(parameter_name("horizon_days", actor),
+                                                     DEFAULTS["horizon_days"]))
         self.waiting = np.ones(t.k)
         self.waiting[t.default] = 0.0
         self.static = np.stack([t.level / top, (t.level >= self.force_from).astype(float),
@@ -138,13 +172,14 @@ class LeaderModel:
 
     # ---- the environment the actor can evaluate -------------------------------------------
 
-    def env(self, obs: Observation, rows: np.ndarray) -> dict[str, Value]:
+    def env(self, obs: Observation, rows: np.ndarray,
+            seen: tuple[tuple[str, ...], np.ndarray] | None = None) -> dict[str, Value]:
         """What the actor observes in ``rows``, as expressions read it (NaN where hidden)."""
         env: dict[str, Value] = dict(self.parameters)
         hidden = np.full(rows.size, np.nan)
         for v in self.variables:
             env[v] = hidden
-        names, matrix = obs.matrix
+        names, matrix = obs.matrix if seen is None else seen
         for i, name in enumerate(names):
             env[name] = matrix[i, rows]
         for b, value in obs.builtins().items():
@@ -188,7 +223,7 @@ class LeaderModel:
                 h = np.nan_to_num(np.broadcast_to(np.asarray(evaluate(e.hazard, env),
                                                              dtype=float), (n,)))
             rate = np.maximum(h, 0.0) if e.per_day else np.clip(h, 0, 1) / max(days, 1e-9)
-            total += np.where(live, rate, 0.0) * loss[target.id]
+            total += np.where(live, rate, 0.0) * loss[target.id] * self.danger_weight[i]
         return total
 
     def features(self, obs: Observation, rows: np.ndarray) -> Features:
@@ -199,14 +234,15 @@ class LeaderModel:
         legal = obs.legal[rows]
         days = float(np.asarray(obs.builtins()["turn_days"]))
         names, matrix = obs.matrix
-        seen = np.nan_to_num(matrix[:, rows], nan=-1e300).T
+        keep = [i for i, name in enumerate(names) if name in self.reads]
+        seen = np.nan_to_num(matrix[keep][:, rows], nan=-1e300).T
         keys = [row.tobytes() + legal[i].tobytes() + np.float64(days).tobytes()
                 for i, row in enumerate(seen)]
         if len(self.cache) > 200_000:
             self.cache.clear()
         missing = [i for i, key in enumerate(keys) if key not in self.cache]
         if missing:
-            fresh = self._compute(obs, rows[missing], legal[missing])
+            fresh = self._compute(obs, rows[missing], legal[missing], (names, matrix))
             for m, i in enumerate(missing):
                 self.cache[keys[i]] = (fresh[0][m], fresh[1][m])
         x = np.stack([self.cache[key][0] for key in keys])
@@ -218,30 +254,65 @@ class LeaderModel:
                 near[j] = float(np.min(np.abs(documented - today)))
         return Features(x, np.array(offset), np.broadcast_to(near, (n, t.k)).copy(), legal)
 
-    def _compute(self, obs: Observation, rows: np.ndarray,
-                 legal: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _compute(self, obs: Observation, rows: np.ndarray, legal: np.ndarray,
+                 seen: tuple[tuple[str, ...], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+        """The features of every option in ``rows``. The states after every option are
+        stacked into one environment, so each outcome and hazard is evaluated once for
+        all options of all rows (an option leaves what it does not touch as it was, so
+        only what it moves differs from the state before)."""
         t = self.table
         n = rows.size
-        env = self.env(obs, rows)
-        pay = self._payoffs(env, n)
-        sq = pay[self.status_quo.id]
-        spread = np.maximum(np.ptp(np.stack(list(pay.values())), axis=0), 1e-9)
-        loss = {o.id: np.maximum(sq - pay[o.id], 0.0) / spread for o, _ in self.outcomes}
+        env = self.env(obs, rows, seen)
+        options = [r for r in t.rules if r.local != t.default and legal[:, r.local].any()
+                   and (self.touches[r.local][0] or self.touches[r.local][1])]
+        m = len(options) + 1  # block 0 is the state before any option
+        stacked: dict[str, Value] = {}
+        afters = [_after(env, r.effects, self.variables, n).env for r in options]
+        for name, value in env.items():
+            if isinstance(value, np.ndarray) and value.ndim and value.shape[0] == n:
+                stacked[name] = np.concatenate([value] + [a[name] for a in afters])
+            else:
+                stacked[name] = value
+        size = m * n
+        pay = {k: v.reshape(m, n) for k, v in self._payoffs(stacked, size).items()}
+        sq_all = pay[self.status_quo.id]
+        spread = np.maximum(np.ptp(np.stack([v[0] for v in pay.values()]), axis=0), 1e-9)
+        loss = {o.id: np.maximum(pay[self.status_quo.id][0] - pay[o.id][0], 0.0) / spread
+                for o, _ in self.outcomes}
+        progress = {o.id: _progress(clauses, stacked, size).reshape(m, n)
+                    for o, clauses in self.outcomes if clauses and o.id != self.status_quo.id}
+        value = sum(((progress[k] * (pay[k] - sq_all)) for k in progress), np.zeros((m, n)))
+        value = value / spread
+        risk = np.zeros((m, n))
+        days = float(np.asarray(env["turn_days"]))
+        for i, (e, target) in enumerate(self.dangers):
+            with np.errstate(invalid="ignore"):
+                live = np.broadcast_to(np.asarray(evaluate(e.when, stacked), dtype=float),
+                                       (size,))
+                h = np.broadcast_to(np.asarray(evaluate(e.hazard, stacked), dtype=float),
+                                    (size,))
+            live = np.where(np.isnan(live), 0.0, live) > 0
+            h = np.where(np.isnan(h), 0.0, h)
+            rate = np.maximum(h, 0.0) if e.per_day else np.clip(h, 0, 1) / max(days, 1e-9)
+            risk += (np.where(live, rate, 0.0) * self.danger_weight[i]).reshape(m, n) \
+                * loss[target.id][None, :]
+        carry_on = sq_all[0] - self.horizon * risk[0] * spread
+        peaceful = [o.id for o, _ in self.outcomes
+                    if o.id in progress and o.escalation == 0 and not o.default]
         x = np.zeros((n, t.k, len(FEATURES)))
-        for rule in t.rules:
+        for b, rule in enumerate(options, start=1):
             j = rule.local
-            if j == t.default or not legal[:, j].any():
-                continue
-            outs, dangers = self.touches[j]
-            if not outs and not dangers:
-                continue
-            after = _after(env, rule.effects, self.variables, n).env
-            if outs:
-                x[:, j, 0] = (self._value(after, n, spread, outs)
-                              - self._value(env, n, spread, outs))
-            if dangers:
-                x[:, j, 1] = (self._risk(after, n, loss, dangers)
-                              - self._risk(env, n, loss, dangers))
+            x[:, j, 0] = value[b] - value[0]
+            if self.concede[j] and peaceful:
+                # a concession that closes a deal is worth the deal's outcome against
+                # carrying on (the same judgement as a letter's terms, judge_deal): per
+                # row, the peaceful outcome it brings nearest, if any
+                moved = np.stack([progress[k][b] - progress[k][0] for k in peaceful])
+                best = np.argmax(moved, axis=0)
+                deal = np.stack([pay[k][b] for k in peaceful])[best, np.arange(n)]
+                closes = moved.max(axis=0) > 1e-12
+                x[:, j, 0] = np.where(closes, (deal - carry_on) / spread, x[:, j, 0])
+            x[:, j, 1] = risk[b] - risk[0]
         commitment = 0.0
         if self.commitment is not None:
             commitment = np.nan_to_num(np.asarray(env[self.commitment], dtype=float)) / 10.0
@@ -249,6 +320,75 @@ class LeaderModel:
         x[:, :, 3] = self.waiting[None, :]
         x[:, :, 4:7] = self.static[None, :, :]
         return x, legal
+
+    def _deal_outcome(self, env: Mapping[str, Value], after: Mapping[str, Value], n: int,
+                      outs: list[int]) -> str | None:
+        """The peaceful outcome an option brings nearest, if any (None if it brings
+        none nearer in every row)."""
+        best, gain = None, 1e-12
+        for i in outs:
+            o, clauses = self.outcomes[i]
+            if o.escalation > 0:
+                continue
+            moved = float(np.min(_progress(clauses, after, n) - _progress(clauses, env, n)))
+            if moved > gain:
+                best, gain = o.id, moved
+        return best
+
+
+@dataclass(frozen=True)
+class DealVerdict:
+    """A deal weighed by the actor asked to grant it: the payoff of the outcome the deal
+    leads to, with its terms, against the expected payoff of carrying on without it
+    (the status quo, less the danger of war over the leader's horizon), in the units of
+    the scenario's payoffs."""
+
+    accept: bool
+    deal: float
+    carry_on: float
+    danger: float  # expected loss from war over the horizon, if the crisis carries on
+    outcome: str  # the outcome the deal leads to ('' if it leads to none directly)
+
+    def reasons(self) -> str:
+        """Why, in words, for the letter that answers."""
+        if self.accept:
+            return ("the terms are worth more to us than carrying on"
+                    + (" at this level of danger" if self.danger > 0.5 else ""))
+        if self.danger < 0.5:
+            return "the terms are worth less to us than holding on while the danger is low"
+        return "the terms are worth less to us than carrying on, even at this danger"
+
+
+def judge_deal(model: LeaderModel, obs: Observation, row: int, granted: list[Any],
+               offered: list[Any], horizon_days: float) -> DealVerdict:
+    """Whether ``model.actor`` grants the actions ``granted`` when the other side's
+    actions ``offered`` come with them: the deal is accepted when the outcome it leads
+    to is worth more than its expected continuation. The continuation is the status quo
+    less the expected loss from war over ``horizon_days`` at today's danger, both read
+    from the scenario's payoffs and hazards as the actor sees them."""
+    rows = np.array([row])
+    env = model.env(obs, rows)
+    pay = model._payoffs(env, 1)
+    sq = pay[model.status_quo.id]
+    loss = {o.id: np.maximum(sq - pay[o.id], 0.0) for o, _ in model.outcomes}
+    after = env
+    for rule in [*offered, *granted]:
+        after = _after(after, rule.effects, model.variables, 1).env
+    every = list(range(len(model.dangers)))
+    danger = float(model._risk(env, 1, loss, every)[0]) * horizon_days
+    carry_on = float(sq[0]) - danger
+    # the peaceful outcome the granted actions bring nearest
+    best, gain = None, 0.0
+    for o, clauses in model.outcomes:
+        if not clauses or o.default or o.escalation > 0:
+            continue
+        moved = float((_progress(clauses, after, 1) - _progress(clauses, env, 1))[0])
+        if moved > gain + 1e-12:
+            best, gain = o, moved
+    if best is None:
+        return DealVerdict(False, float(sq[0]), carry_on, danger, "")
+    deal = float(model._payoffs(after, 1)[best.id][0])
+    return DealVerdict(deal > carry_on, deal, carry_on, danger, best.id)
 
 
 def names_in_payoffs(outcome: Any, actor: str) -> set[str]:
@@ -264,7 +404,10 @@ def signs() -> np.ndarray:
 def probabilities(f: Features, beta: np.ndarray, record: float = 0.0,
                   record_days: float = 2.0) -> np.ndarray:
     """Logit choice probabilities over the legal options, (rows, options)."""
-    u = f.x @ (beta * signs()) + f.offset
+    w = beta * signs()
+    u = f.offset.copy()
+    for i in range(w.size):  # elementwise, in a fixed order: the same bits in any batch
+        u += f.x[:, :, i] * w[i]
     if record:
         u = u + record * np.exp(-f.near / max(record_days, 1e-9))
     u = np.where(f.legal, u, -np.inf)
@@ -276,15 +419,21 @@ def probabilities(f: Features, beta: np.ndarray, record: float = 0.0,
     return p
 
 
-def situations(obs: Observation) -> tuple[np.ndarray, np.ndarray]:
-    """The distinct situations of the running rows as the actor sees them: one
-    representative row each and, per row, the index of its situation (-1 if ended)."""
-    _, matrix = obs.matrix
+def situations(obs: Observation, model: LeaderModel,
+               among: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct situations of the running rows (of ``among``, if given) as the
+    actor's model reads them: one representative row each and, per row, the index of its
+    situation (-1 if not asked or ended)."""
+    names, matrix = obs.matrix
     active = np.flatnonzero(obs.active)
+    if among is not None:
+        active = active[np.isin(active, among)]
     index = np.full(obs.n, -1, dtype=np.int64)
     if active.size == 0:
         return np.zeros(0, dtype=np.int64), index
-    seen = np.nan_to_num(matrix[:, active], nan=-1e300)
+    keep = [i for i, name in enumerate(names) if name in model.reads]
+    seen = np.concatenate([np.nan_to_num(matrix[keep][:, active], nan=-1e300),
+                           obs.legal[active].T.astype(float)])
     _, first, inverse = np.unique(seen.T, axis=0, return_index=True, return_inverse=True)
     index[active] = inverse.reshape(-1)
     return active[first], index
@@ -331,9 +480,10 @@ class LeaderAgent:
         self.beta = np.array([coef[f] for f in FEATURES])
         self.record = 0.0 if record is None else float(record)
 
-    def policy(self, observation: Observation) -> np.ndarray:
-        """(N, k) choice probabilities; rows of ended crises are all zero."""
-        reps, index = situations(observation)
+    def policy(self, observation: Observation, rows: np.ndarray | None = None) -> np.ndarray:
+        """(N, k) choice probabilities; rows of ended crises (and rows not in ``rows``,
+        when given) are all zero."""
+        reps, index = situations(observation, self.model, rows)
         k = len(observation.actions)
         out = np.zeros((observation.n, k))
         if reps.size == 0:

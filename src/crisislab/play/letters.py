@@ -5,20 +5,25 @@ a player's free letter is an object of this module. It carries structured terms 
 short free text, travels for the scenario's ``letter_delay_turns`` (at least one turn),
 and is answered by an agent recipient with :func:`answer`.
 
-How an agent answers (the whole rule, kept small on purpose):
+How an agent answers (the whole rule):
 
 1. Each structured term names the state variables it is about (``withdrawal`` ->
    ``withdrawal_agreed``...), matched by the stems in :data:`TERM_STEMS`.
-2. An action *grants* a term when it is a routine (lowest-escalation) move of the
-   recipient whose effects set one of those variables: a concession, not a refusal or a
-   threat (refusing inspection, for one, escalates and so never counts as granting it).
-3. The recipient's part of a letter is the set of terms it could ever grant. It accepts
-   when its part is not empty and every term of it has a granting action available now;
-   it then commits to those actions, which it plays on its next turns while they remain
-   available. Otherwise it declines, naming the terms it cannot grant now and why.
-4. Terms nobody in the letter's recipient can grant (what the writer offers) are taken
-   as the writer's side of the bargain; they bind no one, since the engine only binds
-   actions actually taken.
+2. An action *grants* a term when it is a routine (lowest-escalation) move of its actor
+   whose effects set one of those variables: a concession, not a refusal or a threat
+   (refusing inspection, for one, escalates and so never counts as granting it).
+3. A letter *asks* for the terms the recipient could grant and *offers* the terms the
+   writer could grant (or says so explicitly in ``ask`` and ``offer``).
+4. The recipient can accept only if every term asked of it has a granting action
+   available now. It then weighs the deal by value, with the scenario's leaders' model
+   (:func:`crisislab.agents.leader.judge_deal`): the payoff of the outcome the deal
+   leads to, with both sides' terms in place, against the expected payoff of carrying on
+   without it, which falls as the danger of war rises. A bare demand in a quiet week is
+   refused; the same terms, or better ones, can be accepted when the danger is high.
+   An accepted deal commits the recipient to the granting actions, which it plays on
+   its next turns while they remain available.
+5. What the writer offers binds no one, since the engine only binds actions actually
+   taken: the recipient takes the offer at its word when it weighs the deal.
 """
 
 from __future__ import annotations
@@ -75,6 +80,8 @@ class Letter:
     turn: int  # written during this turn
     arrives: int  # delivered at the start of this turn
     reply_to: int | None = None
+    ask: list[str] | None = None  # the terms asked of the recipient (None: inferred)
+    offer: list[str] | None = None  # the terms the writer offers (None: inferred)
     stance: str = ""  # for an answer: "accept", "decline" or "" (no position)
     delivered: bool = False
     answer_note: str = ""  # for an agent's answer: why
@@ -157,13 +164,26 @@ class Answer:
     commits: tuple[str, ...]
 
 
+def split_terms(scenario: Scenario, letter: Letter) -> tuple[list[str], list[str]]:
+    """The terms a letter asks of its recipient and those its writer offers."""
+    if letter.ask is not None or letter.offer is not None:
+        return list(letter.ask or []), list(letter.offer or [])
+    asked = [t for t in letter.terms if granting_actions(scenario, letter.to, t)]
+    offered = [t for t in letter.terms if t not in asked
+               and granting_actions(scenario, letter.sender, t)]
+    return asked, offered
+
+
 def answer(scenario: Scenario, actor: str, letter: Letter, legal: dict[str, bool],
-           why: dict[str, str]) -> Answer:
+           why: dict[str, str], observation: Any = None) -> Answer:
     """An agent's answer to ``letter``; ``legal`` says which of its actions are available
-    now and ``why`` explains those that are not."""
-    if not letter.terms:
+    now and ``why`` explains those that are not. With the recipient's ``observation``
+    (a batch of one) and a scenario with a leaders' model, the deal is weighed by value
+    (see the module's docstring); without it, a deal that can be granted is accepted."""
+    asked, offered = split_terms(scenario, letter)
+    if not letter.terms and not asked:
         return Answer("decline", "The letter asks for nothing definite; it is noted.", ())
-    mine = {t: granting_actions(scenario, actor, t) for t in letter.terms}
+    mine = {t: granting_actions(scenario, actor, t) for t in asked}
     mine = {t: acts for t, acts in mine.items() if acts}
     if not mine:
         return Answer("decline", "None of these terms is ours to grant.", ())
@@ -178,7 +198,24 @@ def answer(scenario: Scenario, actor: str, letter: Letter, legal: dict[str, bool
             missing.append(f"{term} ({why.get(acts[0].id, 'not available now')})")
     if missing:
         return Answer("decline", "We cannot grant now: " + "; ".join(missing) + ".", ())
-    granted = ", ".join(mine)
+    granted = ", ".join(TERMS.get(t, t) for t in mine)
+    if observation is not None and scenario.spec.leaders is not None \
+            and scenario.role(actor) == "player":
+        from crisislab.agents.leader import LeaderModel, coefficients, judge_deal
+
+        rules = {a.id: a for a in scenario.actions}
+        offers = []
+        for term in offered:
+            acts = granting_actions(scenario, letter.sender, term)
+            if acts:
+                offers.append(acts[0])
+        verdict = judge_deal(LeaderModel(scenario, actor), observation, 0,
+                             [rules[c] for c in commits], offers,
+                             coefficients(scenario, actor)["horizon_days"])
+        if not verdict.accept:
+            return Answer("decline", f"We decline: {verdict.reasons()}.", ())
+        return Answer("accept", f"We accept ({granted}): {verdict.reasons()}.",
+                      tuple(commits))
     return Answer("accept", f"We accept: {granted}.", tuple(commits))
 
 

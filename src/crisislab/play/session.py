@@ -273,7 +273,8 @@ class Session:
             if letter.to in self.humans or letter.reply_to is not None:
                 continue
             legal, why = self.availability(letter.to)
-            reply = answer(self.scenario, letter.to, letter, legal, why)
+            reply = answer(self.scenario, letter.to, letter, legal, why,
+                           observation=self.observe(letter.to))
             self.commitments.setdefault(letter.to, []).extend(reply.commits)
             out = self._post({"sender": letter.to, "to": letter.sender, "public": False,
                               "terms": list(letter.terms), "text": reply.note,

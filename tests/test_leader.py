@@ -1,0 +1,261 @@
+"""The leaders' choice model: its rules, its exactness under lumping, its fit to the
+record, deals judged by value, and odds that do not depend on the length of a turn."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from crisislab.agents.historical import HistoricalAgent
+from crisislab.agents.leader import (
+    FEATURES,
+    LeaderAgent,
+    LeaderModel,
+    coefficients,
+    judge_deal,
+    parameter_name,
+    probabilities,
+)
+from crisislab.agents.registry import AgentSpecError, make_agent
+from crisislab.engine.engine import Engine
+from crisislab.engine.run import complete_agents, lumpable, play_out, result_of, run_batch
+from crisislab.engine.state import BatchState
+from crisislab.engine.streams import CrisisStreams
+from crisislab.fit import fit, record_decisions
+from crisislab.scenario.loader import load_scenario, load_text
+from crisislab.scenario.model import EventRule
+
+
+@pytest.fixture(scope="module")
+def cuba():
+    return load_scenario("cuba-1962")
+
+
+def lineup(sc):
+    return {a: make_agent("historical", sc, a) for a in sc.players if sc.role(a) == "player"}
+
+
+def record_state(sc, label):
+    """The replayed record at the start of the turn labelled ``label``."""
+    engine = Engine(sc, chance="history")
+    state = engine.reset(1, seed=0, start_turn=0)
+    agents = {a: HistoricalAgent(sc, a) for a in engine.players}
+    while sc.clock.turns[state.turn].label != label:
+        engine.step(state, {a: agents[a].act(engine.observe(state, a)) for a in engine.players})
+    return engine, state
+
+
+# ---- the choice rule ------------------------------------------------------------------
+
+
+def test_probabilities_are_a_distribution_over_legal_options(cuba):
+    engine, state = record_state(cuba, "1962-10-24 pm")
+    for actor in ("usa", "ussr", "cuba"):
+        obs = engine.observe(state, actor)
+        p = LeaderAgent(cuba, actor).policy(obs)
+        assert p.shape == (1, len(obs.actions))
+        assert math.isclose(p.sum(), 1.0)
+        assert np.all(p[~obs.legal] == 0)
+        assert np.all(p[obs.legal] > 0)
+
+
+def test_a_longer_turn_makes_acting_likelier_in_proportion(cuba):
+    """The per-day propensity: waiting's odds against any option fall with the turn's
+    length (the log(turn days) offset)."""
+    model = LeaderModel(cuba, "usa")
+    engine, state = record_state(cuba, "1962-10-24 pm")
+    obs = engine.observe(state, "usa")
+    f = model.features(obs, np.array([0]))
+    beta = np.array([coefficients(cuba, "usa")[k] for k in FEATURES])
+    p = probabilities(f, beta)[0]
+    # offset for a week instead of half a day: log(7) - log(0.5) = log(14) on every option
+    # but waiting
+    acting = model.waiting.astype(bool)
+    week = type(f)(f.x, np.where(acting, f.offset + np.log(14.0), 0.0), f.near, f.legal)
+    q = probabilities(week, beta)[0]
+    wait = cuba.default_action("usa").local
+    assert q[wait] < p[wait]
+    ratio_p = p[acting & f.legal[0]] / p[wait]
+    ratio_q = q[acting & f.legal[0]] / q[wait]
+    assert np.allclose(ratio_q / ratio_p, 14.0)
+
+
+def test_presets_and_options_are_settings_of_the_one_model(cuba):
+    hawk = LeaderAgent(cuba, "usa", preset="hawk")
+    dove = LeaderAgent(cuba, "usa", preset="dove")
+    assert hawk.coef["escalation"] > dove.coef["escalation"]
+    engine, state = record_state(cuba, "1962-10-27 pm")
+    obs = engine.observe(state, "usa")
+    strike = obs.actions.index("usa_air_strike")
+    assert hawk.policy(obs)[0, strike] > dove.policy(obs)[0, strike]
+    with pytest.raises(AgentSpecError, match="no preset"):
+        LeaderAgent(cuba, "usa", preset="owl")
+    with pytest.raises(AgentSpecError, match="no option"):
+        make_agent("leader:wisdom=3", cuba, "usa")
+
+
+# ---- exact under lumping --------------------------------------------------------------
+
+
+def run(sc, n, lumped, seed=7, ids=None):
+    engine = Engine(sc)
+    seated = complete_agents(sc, lineup(sc))
+    state = engine.reset(n, seed, crisis_ids=ids, lumped=lumped)
+    play_out(engine, state, seated)
+    return result_of(sc, state, seed)
+
+
+def test_lumped_equals_unlumped_crisis_by_crisis(cuba):
+    assert lumpable(complete_agents(cuba, lineup(cuba)))
+    a, b = run(cuba, 300, True), run(cuba, 300, False)
+    assert np.array_equal(a.outcome, b.outcome)
+    assert np.array_equal(a.end_turn, b.end_turn)
+    assert np.allclose(a.payoffs, b.payoffs)
+
+
+def test_a_crisis_alone_equals_itself_in_a_batch(cuba):
+    batch = run(cuba, 120, True)
+    for i in (3, 57, 119):
+        alone = run(cuba, 1, False, ids=np.array([i]))
+        assert alone.outcome[0] == batch.outcome[i]
+        assert alone.end_turn[0] == batch.end_turn[i]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 6), st.integers(1, 40), st.integers(0, 2**32 - 1), st.data())
+def test_choice_split_gives_each_crisis_its_own_draw(k, n, seed, data):
+    """However a lumped batch's rows are split by choices, each crisis gets the option
+    its own uniform picks, as it would alone."""
+    sc = load_scenario("cuba-1962")
+    engine = Engine(sc)
+    streams = CrisisStreams(seed, np.arange(n, dtype=np.int64))
+    single = BatchState.initial(sc, streams.subset(np.array([0])))
+    lumped = single.lump(streams)
+    raw = np.array(data.draw(st.lists(st.floats(0, 1), min_size=k, max_size=k)))
+    if raw.sum() == 0:
+        raw[0] = 1.0
+    p = raw / raw.sum()
+    choice, parents = engine.draw_choices(lumped, "usa", p[None, :].repeat(lumped.n, 0))
+    per_crisis = choice[lumped.row_of]
+    alone, _ = engine.draw_choices(single.tiled(streams), "usa", np.tile(p, (n, 1)))
+    assert np.array_equal(per_crisis, alone)
+    assert lumped.sizes.sum() == n
+    assert np.all(p[per_crisis] > 0)
+
+
+# ---- fitted to the record -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def fitted(cuba):
+    return fit(cuba, leave_one_out=False)
+
+
+def test_fit_beats_uniform_choice_and_gives_every_documented_choice_a_chance(fitted):
+    assert np.isfinite(fitted.log_likelihood)
+    assert fitted.log_likelihood > fitted.baseline["uniform"] + 100
+    assert all(d["p"] > 1e-4 for d in fitted.decisions)
+    # the documented choices are, on the whole, likelier than a blind pick
+    lift = [d["p"] * d["options"] for d in fitted.decisions]
+    assert np.median(lift) > 1
+    assert fitted.baseline["documented"] == len(fitted.decisions) > 40
+
+
+def test_fit_stays_in_the_declared_ranges(cuba, fitted):
+    spec = {p.id: p for p in cuba.spec.parameters}
+    for name, value in fitted.parameters.items():
+        lo, hi = spec[name].range
+        assert lo - 1e-9 <= value <= hi + 1e-9
+        assert fitted.low[name] <= value <= fitted.high[name]
+
+
+def test_the_scenario_ships_its_fitted_coefficients(cuba, fitted):
+    """The leader_* values in the file are what `crisislab fit` finds, so they cannot
+    drift from the record they are fitted to."""
+    for name, value in fitted.parameters.items():
+        if fitted.at_bound.get(name) == "not identified":
+            continue
+        assert cuba.parameters[name] == pytest.approx(value, rel=5e-3, abs=5e-3), name
+
+
+def test_fit_is_a_maximum(cuba, fitted):
+    """Moving any free coefficient a little inside its range lowers the likelihood."""
+    from crisislab.fit import _Problem
+
+    problem = _Problem(cuba, record_decisions(cuba))
+    beta = np.array([fitted.parameters[n] for n in problem.names])
+    best = problem.value(beta)[0]
+    for i, (lo, hi) in enumerate(problem.bounds):
+        for step in (-0.05, 0.05):
+            b = beta.copy()
+            b[i] = min(max(b[i] + step, lo), hi)
+            assert problem.value(b)[0] <= best + 1e-6
+
+
+# ---- deals judged by value ------------------------------------------------------------
+
+
+def verdict(sc, label, offered):
+    engine, state = record_state(sc, label)
+    obs = engine.observe(state, "ussr")
+    acts = {a.id: a for a in sc.actions}
+    model = LeaderModel(sc, "ussr")
+    return judge_deal(model, obs, 0, [acts["ussr_public_acceptance"]],
+                      [acts[a] for a in offered], coefficients(sc, "ussr")["horizon_days"])
+
+
+def test_a_bare_demand_in_a_quiet_week_is_refused(cuba):
+    assert not verdict(cuba, "1962-10-17 am", []).accept
+    assert not verdict(cuba, "1962-10-23 pm", ["usa_accept_first_letter"]).accept
+
+
+def test_the_record_bargain_becomes_acceptable_as_the_danger_rises(cuba):
+    quiet = verdict(cuba, "1962-10-23 pm", ["usa_accept_first_letter_secret_jupiter"])
+    late = verdict(cuba, "1962-10-27 pm", ["usa_accept_first_letter_secret_jupiter"])
+    assert late.accept and not quiet.accept
+    assert late.danger > quiet.danger
+    # and an offer is worth more than none
+    bare = verdict(cuba, "1962-10-26 pm", [])
+    offer = verdict(cuba, "1962-10-26 pm", ["usa_accept_first_letter"])
+    assert offer.deal > bare.deal
+    assert offer.accept and not bare.accept
+
+
+# ---- time is continuous --------------------------------------------------------------
+
+
+@given(st.floats(0, 5), st.floats(0.05, 7))
+def test_a_rate_gives_the_same_odds_over_a_span_however_it_is_cut(rate, days):
+    rule = EventRule("e", 0, "e", "e", "chance", None, None, False, (), None, False,  # type: ignore[arg-type]
+                     frozenset(), (), per_day=True)
+    whole = rule.probability(np.array(rate), days)
+    halves = 1 - (1 - rule.probability(np.array(rate), days / 2)) ** 2
+    assert float(whole) == pytest.approx(float(halves), abs=1e-12)
+
+
+def test_halving_the_turn_length_leaves_the_odds_unchanged(cuba):
+    """The first fortnight of October in half-day turns instead of days: same outcome
+    odds within their intervals."""
+    from importlib.resources import files
+
+    raw = (files("crisislab") / "scenarios" / "cuba-1962.yaml").read_text("utf-8")
+    marker = "      end: 1962-10-13\n      step: day\n"
+    assert raw.count(marker) == 1
+    halved = load_text(raw.replace(marker, "      end: 1962-10-13\n      step: half-day\n"))
+    assert len(halved.clock) == len(cuba.clock) + 13
+    n = 3000
+    a = run_batch(cuba, lineup(cuba), n, seed=11)
+    b = run_batch(halved, lineup(halved), n, seed=12)
+    for o in range(len(cuba.outcomes)):
+        pa, pb = np.mean(a.outcome == o), np.mean(b.outcome == o)
+        se = math.sqrt(max(pa * (1 - pa) + pb * (1 - pb), 1e-4) / n)
+        assert abs(pa - pb) < 4 * se, (cuba.outcomes[o].id, pa, pb)
+
+
+def test_coefficient_names_are_per_actor_or_shared():
+    assert parameter_name("act", "usa") == "leader_usa_act"
+    assert parameter_name("payoff", "usa") == "leader_payoff"
