@@ -205,7 +205,7 @@ def verdict(sc, label, offered):
     acts = {a.id: a for a in sc.actions}
     model = LeaderModel(sc, "ussr")
     return judge_deal(model, obs, 0, [acts["ussr_public_acceptance"]],
-                      [acts[a] for a in offered], coefficients(sc, "ussr")["horizon_days"])
+                      [acts[a] for a in offered])
 
 
 def test_a_bare_demand_in_a_quiet_week_is_refused(cuba):

@@ -226,6 +226,32 @@ class LeaderModel:
             total += np.where(live, rate, 0.0) * loss[target.id] * self.danger_weight[i]
         return total
 
+    def expected_loss(self, env: Mapping[str, Value], n: int,
+                      progress: Mapping[str, np.ndarray], loss: Mapping[str, np.ndarray]
+                      ) -> np.ndarray:
+        """The loss from war the actor can expect over its horizon from this state, as a
+        share of its payoff spread: the war already under way (the worst war outcome
+        whose state holds), plus, for each chance event that starts or widens a war,
+        the chance it fires within the horizon times what it would add. Escalating into
+        a war therefore never looks safer than the danger of drifting into it."""
+        realized = np.zeros(n)
+        for o, _ in self.outcomes:
+            if o.escalation > 0 and o.id in progress:
+                realized = np.maximum(realized, progress[o.id].reshape(n) * loss[o.id])
+        total = realized.copy()
+        days = float(np.asarray(env["turn_days"]))
+        for i, (e, target) in enumerate(self.dangers):
+            with np.errstate(invalid="ignore"):
+                live = np.broadcast_to(np.asarray(evaluate(e.when, env), dtype=float), (n,))
+                h = np.broadcast_to(np.asarray(evaluate(e.hazard, env), dtype=float), (n,))
+            live = np.where(np.isnan(live), 0.0, live) > 0
+            h = np.where(np.isnan(h), 0.0, h)
+            rate = np.maximum(h, 0.0) if e.per_day else -np.log1p(
+                -np.clip(h, 0, 1 - 1e-12)) / max(days, 1e-9)
+            chance = -np.expm1(-rate * self.horizon) * self.danger_weight[i]
+            total += np.where(live, chance, 0.0) * np.maximum(loss[target.id] - realized, 0.0)
+        return total
+
     def features(self, obs: Observation, rows: np.ndarray) -> Features:
         """The inputs of every option in ``rows``; computed once per situation and kept
         (a situation is what the actor observes, with the length of the turn)."""
@@ -283,20 +309,9 @@ class LeaderModel:
                     for o, clauses in self.outcomes if clauses and o.id != self.status_quo.id}
         value = sum(((progress[k] * (pay[k] - sq_all)) for k in progress), np.zeros((m, n)))
         value = value / spread
-        risk = np.zeros((m, n))
-        days = float(np.asarray(env["turn_days"]))
-        for i, (e, target) in enumerate(self.dangers):
-            with np.errstate(invalid="ignore"):
-                live = np.broadcast_to(np.asarray(evaluate(e.when, stacked), dtype=float),
-                                       (size,))
-                h = np.broadcast_to(np.asarray(evaluate(e.hazard, stacked), dtype=float),
-                                    (size,))
-            live = np.where(np.isnan(live), 0.0, live) > 0
-            h = np.where(np.isnan(h), 0.0, h)
-            rate = np.maximum(h, 0.0) if e.per_day else np.clip(h, 0, 1) / max(days, 1e-9)
-            risk += (np.where(live, rate, 0.0) * self.danger_weight[i]).reshape(m, n) \
-                * loss[target.id][None, :]
-        carry_on = sq_all[0] - self.horizon * risk[0] * spread
+        risk = self.expected_loss(stacked, size, progress,
+                                  {k: np.tile(v, m) for k, v in loss.items()}).reshape(m, n)
+        carry_on = sq_all[0] - risk[0] * spread
         peaceful = [o.id for o, _ in self.outcomes
                     if o.id in progress and o.escalation == 0 and not o.default]
         x = np.zeros((n, t.k, len(FEATURES)))
@@ -360,11 +375,11 @@ class DealVerdict:
 
 
 def judge_deal(model: LeaderModel, obs: Observation, row: int, granted: list[Any],
-               offered: list[Any], horizon_days: float) -> DealVerdict:
+               offered: list[Any]) -> DealVerdict:
     """Whether ``model.actor`` grants the actions ``granted`` when the other side's
     actions ``offered`` come with them: the deal is accepted when the outcome it leads
     to is worth more than its expected continuation. The continuation is the status quo
-    less the expected loss from war over ``horizon_days`` at today's danger, both read
+    less the expected loss from war over the leader's horizon at today's danger, both read
     from the scenario's payoffs and hazards as the actor sees them."""
     rows = np.array([row])
     env = model.env(obs, rows)
@@ -374,8 +389,9 @@ def judge_deal(model: LeaderModel, obs: Observation, row: int, granted: list[Any
     after = env
     for rule in [*offered, *granted]:
         after = _after(after, rule.effects, model.variables, 1).env
-    every = list(range(len(model.dangers)))
-    danger = float(model._risk(env, 1, loss, every)[0]) * horizon_days
+    progress = {o.id: _progress(c, env, 1) for o, c in model.outcomes
+                if c and o.id != model.status_quo.id}
+    danger = float(model.expected_loss(env, 1, progress, loss)[0])
     carry_on = float(sq[0]) - danger
     # the peaceful outcome the granted actions bring nearest
     best, gain = None, 0.0

@@ -201,7 +201,7 @@ def answer(scenario: Scenario, actor: str, letter: Letter, legal: dict[str, bool
     granted = ", ".join(TERMS.get(t, t) for t in mine)
     if observation is not None and scenario.spec.leaders is not None \
             and scenario.role(actor) == "player":
-        from crisislab.agents.leader import LeaderModel, coefficients, judge_deal
+        from crisislab.agents.leader import LeaderModel, judge_deal
 
         rules = {a.id: a for a in scenario.actions}
         offers = []
@@ -210,8 +210,7 @@ def answer(scenario: Scenario, actor: str, letter: Letter, legal: dict[str, bool
             if acts:
                 offers.append(acts[0])
         verdict = judge_deal(LeaderModel(scenario, actor), observation, 0,
-                             [rules[c] for c in commits], offers,
-                             coefficients(scenario, actor)["horizon_days"])
+                             [rules[c] for c in commits], offers)
         if not verdict.accept:
             return Answer("decline", f"We decline: {verdict.reasons()}.", ())
         return Answer("accept", f"We accept ({granted}): {verdict.reasons()}.",
