@@ -147,9 +147,10 @@ def test_hawk_convenes_then_strikes(cuba: Scenario) -> None:
 
 
 def test_hawk_ceiling_holds_it_below_the_strike(cuba: Scenario) -> None:
-    # below the strike rung, the most escalatory option left is massing forces
+    # below the strike rung: readiness up to DEFCON 2 (DEFCON 1, a war footing, stands on
+    # the strike's rung), then the most escalatory option left, massing forces
     assert sequence(cuba, "usa", "hawk:ceiling=5", "1962-10-16", 3) == [
-        "usa_raise_readiness", "usa_raise_readiness", "usa_raise_readiness"]
+        "usa_raise_readiness", "usa_raise_readiness", "usa_mass_invasion_forces"]
 
 
 def test_dove_accepts_and_withdraws(cuba: Scenario) -> None:
