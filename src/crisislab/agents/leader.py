@@ -131,7 +131,6 @@ class LeaderModel:
             dangers = [i for i, (e, _) in enumerate(self.dangers)
                        if targets & (names_in(e.when) | names_in(e.hazard))]
             self.touches.append((outs, dangers))
-        self.cache: dict[bytes, tuple[np.ndarray, np.ndarray]] = {}
         # the variables the features read: the rest of what the actor sees does not
         # change its choice, so situations that differ only there are one situation
         read: set[str] = set()
@@ -190,9 +189,10 @@ class LeaderModel:
         out = {}
         for o, _ in self.outcomes:
             node = o.payoffs.get(self.actor)
-            value = 0.0 if node is None else evaluate(node, env)
-            with np.errstate(invalid="ignore"):
-                out[o.id] = np.nan_to_num(np.broadcast_to(np.asarray(value, float), (n,)))
+            value = np.asarray(0.0 if node is None else evaluate(node, env), float)
+            if value.shape != (n,):
+                value = np.broadcast_to(value, (n,))
+            out[o.id] = np.where(np.isnan(value), 0.0, value)
         return out
 
     def _value(self, env: Mapping[str, Value], n: int, spread: np.ndarray,
@@ -253,27 +253,16 @@ class LeaderModel:
         return total
 
     def features(self, obs: Observation, rows: np.ndarray) -> Features:
-        """The inputs of every option in ``rows``; computed once per situation and kept
-        (a situation is what the actor observes, with the length of the turn)."""
+        """The inputs of every option in ``rows`` (one row per situation: see
+        :func:`situations`)."""
         t = self.table
         n = rows.size
         legal = obs.legal[rows]
-        days = float(np.asarray(obs.builtins()["turn_days"]))
-        names, matrix = obs.matrix
-        keep = [i for i, name in enumerate(names) if name in self.reads]
-        seen = np.nan_to_num(matrix[keep][:, rows], nan=-1e300).T
-        keys = [row.tobytes() + legal[i].tobytes() + np.float64(days).tobytes()
-                for i, row in enumerate(seen)]
-        if len(self.cache) > 200_000:
-            self.cache.clear()
-        missing = [i for i, key in enumerate(keys) if key not in self.cache]
-        if missing:
-            fresh = self._compute(obs, rows[missing], legal[missing], (names, matrix))
-            for m, i in enumerate(missing):
-                self.cache[keys[i]] = (fresh[0][m], fresh[1][m])
-        x = np.stack([self.cache[key][0] for key in keys])
+        builtins = obs.builtins()
+        days = float(np.asarray(builtins["turn_days"]))
+        x, _ = self._compute(obs, rows, legal, obs.matrix)
         offset = np.broadcast_to(self.waiting * math.log(max(days, 1e-9)), (n, t.k))
-        today = float(np.asarray(obs.builtins()["day"]))
+        today = float(np.asarray(builtins["day"]))
         near = np.full(t.k, np.inf)
         for j, documented in enumerate(self.record_days):
             if documented.size:
@@ -450,7 +439,10 @@ def situations(obs: Observation, model: LeaderModel,
     keep = [i for i, name in enumerate(names) if name in model.reads]
     seen = np.concatenate([np.nan_to_num(matrix[keep][:, active], nan=-1e300),
                            obs.legal[active].T.astype(float)])
-    _, first, inverse = np.unique(seen.T, axis=0, return_index=True, return_inverse=True)
+    # one opaque key per row (its bytes), so that finding the distinct rows is one sort
+    rows = np.ascontiguousarray(seen.T)
+    keys = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
     index[active] = inverse.reshape(-1)
     return active[first], index
 

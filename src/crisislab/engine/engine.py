@@ -497,7 +497,8 @@ def assigned(eff: Effect, env: Mapping[str, Value]) -> np.ndarray:
 def bound(var: VariableRule, value: np.ndarray) -> np.ndarray:
     """Saturate a value at its variable's bounds; whole numbers for ints and enums,
     0/1 for booleans."""
-    value = np.nan_to_num(value, nan=var.low, posinf=var.high, neginf=var.low)
+    # NaN goes to the low bound; the clip sends infinities to the bounds
+    value = np.where(np.isnan(value), var.low, value)
     if var.type == "bool":
         return (value != 0).astype(np.float64)
     if var.type in ("int", "enum"):
