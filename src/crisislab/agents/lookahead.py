@@ -25,12 +25,14 @@ class ExpectedUtilityAgent:
     Morgenstern, 1944; Savage, 1954), made concrete as Monte Carlo lookahead: for each
     legal option, ``rollouts`` copies of the crisis are run ``horizon`` turns onward with
     the engine, this actor taking the option now and then playing ``then`` (a doctrine),
-    the others playing ``others``; a copy that has not ended by then is scored by the
-    payoff of the scenario's default outcome at that point. The option with the highest
-    mean payoff to this actor wins (ties to the option listed first).
+    the others playing ``others``; a copy that has not ended by then is scored as if
+    the crisis ended there (the first outcome that would hold on a last turn). The option with the highest
+    mean payoff to this actor wins; among options worth the same, the one the scenario's
+    fitted leader is likeliest to take.
 
     It is slow: every decision runs options x rollouts x horizon engine steps, so use
-    it on small batches (defaults: 8 rollouts of 12 turns; at most 64 and 40). Crises of
+    it on small batches (defaults: 8 rollouts of 24 turns, the actor then playing the
+    scenario's leader model; at most 64 and 40). Crises of
     a batch in the same position share one lookahead. Its rollouts start from the
     crisis's true state, hidden variables included, so it plans with knowledge its
     actor does not have: read its results as those of a well-informed planner. Rollout
@@ -43,8 +45,8 @@ class ExpectedUtilityAgent:
     stochastic: ClassVar[bool] = True
     needs_model_server: ClassVar[bool] = False
 
-    def __init__(self, scenario: Scenario, actor: str, rollouts: int = 8, horizon: int = 12,
-                 seed: int = 0, then: str = "rational", others: str = "historical",
+    def __init__(self, scenario: Scenario, actor: str, rollouts: int = 8, horizon: int = 24,
+                 seed: int = 0, then: str = "leader", others: str = "historical",
                  **extra: Any) -> None:
         if extra:
             raise AgentSpecError(f"agent 'expected_utility' has no option "
@@ -65,6 +67,11 @@ class ExpectedUtilityAgent:
         self.seed = seed
         self.scenario = scenario
         self.me = make_agent(then, scenario, actor)
+        self.tie_break: Any = None
+        if scenario.role(actor) == "player":
+            from crisislab.agents.leader import LeaderAgent
+
+            self.tie_break = LeaderAgent(scenario, actor)
         self.others = {a: make_agent(others, scenario, a) if scenario.role(a) == "player"
                        else make_agent("scripted", scenario, a)
                        for a in scenario.players if a != actor}
@@ -97,12 +104,18 @@ class ExpectedUtilityAgent:
         if candidates.size <= 1:
             return int(candidates[0]) if candidates.size else 0
         one = _single(state, row)
-        best, best_value = int(candidates[0]), -np.inf
-        for local in candidates:
-            value = self._value(engine, one, int(local))
-            if value > best_value + 1e-12:
-                best, best_value = int(local), value
-        return best
+        values = np.array([self._value(engine, one, int(local)) for local in candidates])
+        tied = candidates[values >= values.max() - 1e-9]
+        if tied.size == 1:
+            return int(tied[0])
+        # among options worth the same over the look-ahead (waiting a turn often costs
+        # nothing when the future self will act anyway), the one the scenario's fitted
+        # leader is likeliest to take: otherwise a planner that expects to act later
+        # would wait for ever
+        if self.tie_break is not None:
+            p = self.tie_break.policy(engine.observe(one, self.actor))[0]
+            return int(tied[np.argmax(p[tied])])
+        return int(tied[0])
 
     def _value(self, engine: Engine, one: BatchState, local: int) -> float:
         seq = np.random.SeedSequence([self.seed, one.turn])
@@ -120,12 +133,27 @@ class ExpectedUtilityAgent:
         payoff = batch.payoffs[self.column].copy()
         open_ = ~batch.done
         if open_.any():
-            node = self.default_outcome.payoffs.get(self.actor)
-            if node is not None:
-                env = engine.env(batch)
-                payoff[open_] = np.broadcast_to(np.asarray(evaluate(node, env), float),
-                                                (batch.n,))[open_]
+            payoff[open_] = self._as_if_ended(engine, batch)[open_]
         return float(payoff.mean())
+
+    def _as_if_ended(self, engine: Engine, batch: BatchState) -> np.ndarray:
+        """The payoff of each copy if the crisis ended where the look-ahead stops: the
+        first outcome that would hold on a last turn (missiles still on the island at
+        the end make a fait accompli). Scoring an unfinished future by the status quo
+        instead would make every option that pays off later look like waiting."""
+        env = dict(engine.env(batch))
+        env["final"] = True
+        out = np.zeros(batch.n)
+        left = np.ones(batch.n, dtype=bool)
+        for o in engine.scenario.outcomes:
+            holds = left if o.default else left & np.broadcast_to(
+                np.asarray(evaluate(o.when, env), dtype=bool), (batch.n,))
+            node = o.payoffs.get(self.actor)
+            if node is not None and holds.any():
+                value = np.broadcast_to(np.asarray(evaluate(node, env), float), (batch.n,))
+                out[holds] = value[holds]
+            left &= ~holds
+        return out
 
 
 def _single(state: BatchState, row: int) -> BatchState:
