@@ -22,7 +22,7 @@ with the engine and branching where the abstraction says a choice or chance matt
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
@@ -64,6 +64,9 @@ class NodeNote:
     event: str | None = None  # the chance event branched on
     options: tuple[str, ...] = ()
     outcome: str | None = None  # for leaves: how the crisis ended, or "cut"
+    who: str = ""  # the decider's name, for people
+    labels: tuple[str, ...] = ()  # the options (or the outcome, the event) in words
+    before: tuple[str, ...] = ()  # what happened on the way here since the last node
 
 
 @dataclass
@@ -152,8 +155,14 @@ def build_tree(scenario: Scenario, *, start_turn: int | None = None, depth: int 
     actor_index = {a: i for i, a in enumerate(sc.actors)}
     cont_seed = [seed]
 
-    def new_node(parent: int, kind: int, note: NodeNote) -> int:
+    names = {a.id: a.name for a in sc.spec.actors}
+    defaults = {a: sc.default_action(a).local for a in sc.players}
+
+    def new_node(parent: int, kind: int, note: NodeNote, before: tuple[str, ...] = ()
+                 ) -> int:
         n = len(tree.player)
+        if before:
+            note = replace(note, before=before)
         if n >= max_nodes:
             raise TreeTooLarge(
                 f"the tree passed {max_nodes} nodes; cut it coarser: a smaller --depth "
@@ -175,15 +184,26 @@ def build_tree(scenario: Scenario, *, start_turn: int | None = None, depth: int 
     def label(state: BatchState) -> str:
         return sc.clock.turns[min(state.turn, len(sc.clock) - 1)].label
 
-    def leaf(parent: int, state: BatchState, cut: bool) -> None:
+    def leaf(parent: int, state: BatchState, cut: bool, before: tuple[str, ...]) -> None:
         if cut:
             pay = continuation(state)
-            n = new_node(parent, TERMINAL, NodeNote(label(state), outcome="cut"))
+            n = new_node(parent, TERMINAL, NodeNote(label(state), outcome="cut"), before)
         else:
             pay = tuple(_exact(float(state.payoffs[actor_index[a], 0])) for a in deciders)
-            n = new_node(parent, TERMINAL, NodeNote(
-                label(state), outcome=sc.outcomes[int(state.outcome[0])].id))
+            o = sc.outcomes[int(state.outcome[0])]
+            n = new_node(parent, TERMINAL, NodeNote(label(state), outcome=o.id,
+                                                    labels=(o.label,)), before)
         tree.payoff[n] = pay
+
+    def happened(state: BatchState, nxt: BatchState, choice: dict[str, int],
+                 decided: tuple[str, ...], plan: dict[int, bool]) -> tuple[str, ...]:
+        """The stand-ins' moves and the events of one step, in words, with the date."""
+        when = label(state)
+        words = [f"{when}: {names.get(a, a)}: {sc.actions_of(a)[choice[a]].label}"
+                 for a in sc.players if a not in decided and choice[a] != defaults[a]]
+        words += [f"{when}: {sc.events[int(e)].label}"
+                  for e in np.flatnonzero(nxt.last_events[:, 0]) if int(e) not in plan]
+        return tuple(words)
 
     def continuation(state: BatchState) -> tuple[Fraction, ...]:
         real = state.select(np.array([0]))
@@ -211,11 +231,14 @@ def build_tree(scenario: Scenario, *, start_turn: int | None = None, depth: int 
             resolve_chance(parent, state, choice, {**plan, e: False}, ctx)
             return
         if e is None:
-            expand(parent, nxt, ctx)
+            moves = happened(state, nxt, choice, ctx.get("decided", ()), plan)
+            expand(parent, nxt, {**ctx, "before": ctx.get("before", ()) + moves})
             return
         h = _exact(probe.hazards[e])
         ev = sc.events[e]
-        n = new_node(parent, CHANCE, NodeNote(label(state), event=ev.id))
+        n = new_node(parent, CHANCE, NodeNote(label(state), event=ev.id,
+                                              labels=(ev.label,)), ctx.get("before", ()))
+        ctx = {**ctx, "before": ()}
         tree.chance_labels[n] = (ev.id, f"no {ev.id}")
         if h <= 0 or h >= 1:
             h = Fraction(1, 2)  # unreachable: candidates have 0 < hazard < 1
@@ -224,12 +247,13 @@ def build_tree(scenario: Scenario, *, start_turn: int | None = None, depth: int 
         resolve_chance(n, state, choice, {**plan, e: False}, ctx)
 
     def expand(parent: int, state: BatchState, ctx: dict[str, Any]) -> None:
+        before = ctx.get("before", ())
         if state.done[0]:
-            leaf(parent, state, cut=False)
+            leaf(parent, state, False, before)
             return
         if ctx["decisions"] >= depth or state.turn - start >= horizon \
                 or state.turn >= len(sc.clock):
-            leaf(parent, state, cut=True)
+            leaf(parent, state, True, before)
             return
         history = dict(ctx["obs"])
         for a in deciders:
@@ -248,7 +272,8 @@ def build_tree(scenario: Scenario, *, start_turn: int | None = None, depth: int 
                 if len(opts) > 1:
                     points.append((a, opts))
             last[a] = keys
-        ctx = {**ctx, "obs": history, "last": last}
+        ctx = {**ctx, "obs": history, "last": last,
+               "decided": tuple(a for a, _ in points)}
         branch(parent, state, base, points, 0, ctx)
 
     def branch(parent: int, state: BatchState, choice: dict[str, int],
@@ -259,7 +284,10 @@ def build_tree(scenario: Scenario, *, start_turn: int | None = None, depth: int 
         actor, opts = points[i]
         key = (actor, ctx["obs"][actor], ctx["own"].get(actor, ()))
         n = new_node(parent, deciders.index(actor), NodeNote(
-            label(state), actor=actor, options=tuple(ids[actor][o] for o in opts)))
+            label(state), actor=actor, options=tuple(ids[actor][o] for o in opts),
+            who=names.get(actor, actor),
+            labels=tuple(sc.actions_of(actor)[o].label for o in opts)), ctx.get("before", ()))
+        ctx = {**ctx, "before": ()}
         if key not in infoset_of:
             infoset_of[key] = len(tree.infosets)
             tree.infosets.append(InfosetInfo(
