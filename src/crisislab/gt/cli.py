@@ -132,6 +132,9 @@ def tree_cmd(
         err.print(f"wrote {efg}", highlight=False)
 
 
+SHOW = 10  # beyond this many equilibria the text summarises (see --all)
+
+
 @gt_app.command("solve")
 def solve_cmd(
     source: str = typer.Argument(..., help="A .efg or .nfg file, or a scenario."),
@@ -141,29 +144,43 @@ def solve_cmd(
     iterations: int = typer.Option(2000, "--iterations", help="CFR iterations."),
     limit: int = typer.Option(64, "--limit", help="At most this many SPE equilibria."),
     force: bool = typer.Option(False, "--force", help="Run lcp/lp even on large trees."),
+    show_all: bool = typer.Option(False, "--all", help=f"List every equilibrium (past "
+                                  f"{SHOW} the text summarises them)."),
+    fallback: bool = typer.Option(True, "--fallback/--no-fallback", help="When a method's "
+                                  "profile fails the check, solve with a method correct "
+                                  "for the game (default), or show the failing profile, "
+                                  "marked."),
     start: str | None = _FROM, depth: int = _DEPTH, horizon: int = _HORIZON,
     choices: list[str] = _CHOICES, players: list[str] = _PLAYERS, samples: int = _SAMPLES,
     seed: int = _SEED, chance_min: float = _CMIN,
 ) -> None:
-    """Compute equilibria of a game file, or of a scenario through its abstraction."""
+    """Compute equilibria of a game file, or of a scenario through its abstraction.
+    Every profile shown has been checked: no player gains by deviating (exactly, for the
+    exact methods), or the output says by how much one does."""
     from crisislab.gt.flat import to_gambit
-    from crisislab.gt.gamefile import GameFileError, read_game
+    from crisislab.gt.gamefile import GameFileError, ReadNotes, read_game
     from crisislab.gt.solve import SolveError, solve_game
     from crisislab.gt.tree import describe_path
 
     path = Path(source)
     st = None
     if path.suffix.lower() in (".efg", ".nfg"):
+        notes = ReadNotes()
         try:
-            game = read_game(path)
+            game = read_game(path, notes)
         except GameFileError as e:
             err.print(f"[bold red]error:[/bold red] {e}", highlight=False, markup=True)
             raise typer.Exit(1) from None
+        for w in notes.warnings:
+            err.print(f"warning: {w}", highlight=False, markup=False)
     else:
         st = _build(source, start, depth, horizon, choices, players, samples, seed, chance_min)
         game = to_gambit(st.tree)
+    if limit < 1:
+        _fail(f"--limit {limit}: give a positive number of equilibria")
     try:
-        result = solve_game(game, method, iterations=iterations, limit=limit, force=force)
+        result = solve_game(game, method, iterations=iterations, limit=limit, force=force,
+                            fallback=fallback)
     except SolveError as e:
         _fail(str(e))
     except RuntimeError as e:
@@ -176,28 +193,113 @@ def solve_cmd(
                 eq["path"] = p
             doc["tree"] = {"scenario": st.scenario, "start": st.start,  # type: ignore[union-attr]
                            "size": st.size, "parameters": st.parameters}  # type: ignore[union-attr]
+        doc["summary"] = _summary(result, paths)
         print(json.dumps(doc, indent=2))
         return
-    out.print(f"{result.game}: {len(result.equilibria)} equilibri"
-              f"{'um' if len(result.equilibria) == 1 else 'a'} by {result.method}"
-              f"{' (exact)' if result.exact else ''}", highlight=False)
+    _render_solve(result, paths, show_all)
+
+
+def _summary(result: Any, paths: list[list[str]]) -> dict[str, Any]:
+    """Distinct payoff vectors (and paths) with how many equilibria give each."""
+    pays: dict[tuple[str, ...], int] = {}
+    for eq in result.equilibria:
+        key = tuple(f"{p} {_num(v)}" for p, v in eq.payoffs.items())
+        pays[key] = pays.get(key, 0) + 1
+    out: dict[str, Any] = {"equilibria": len(result.equilibria),
+                           "payoff_vectors": [{"payoffs": ", ".join(k), "equilibria": c}
+                                              for k, c in pays.items()]}
+    if paths:
+        seen: dict[tuple[str, ...], int] = {}
+        for p in paths:
+            seen[tuple(p)] = seen.get(tuple(p), 0) + 1
+        out["paths"] = [{"path": list(k), "equilibria": c} for k, c in seen.items()]
+    return out
+
+
+def _render_solve(result: Any, paths: list[list[str]], show_all: bool) -> None:
+    p = out.print
+    n = len(result.equilibria)
+    verified = all(e.verified for e in result.equilibria)
+    noun = ("equilibrium" if n == 1 else "equilibria") if verified else (
+        "profile" if n == 1 else "profiles")
+    kind = "" if verified else (", NOT all of them equilibria: see the regrets below"
+                                if n > 1 else ", which is NOT an equilibrium: see below")
+    total = result.details.get("total_pure_spe")
+    of = f" of {total:,}" if total is not None and total > n else ""
+    p(f"{result.game}: {n}{of} {noun} by {result.method}"
+      f"{' (exact)' if result.exact else ''}{kind}", highlight=False)
+    if result.finds:
+        p(f"  {result.method} finds {result.finds}; "
+          + ("this answer is complete" if result.complete else
+             "this answer is not complete: " + ("see the notes below" if result.notes
+                                                 else "other equilibria may exist")),
+          highlight=False)
+    for f in result.failures:
+        what = f.get("words") or (
+            f"returned something that is not a strategy profile: {f['problem']}"
+            if f["problem"] else "returned a profile that is not an equilibrium: regret "
+            + ", ".join(f"{k} {v:.6g}" for k, v in f["regret_by_player"].items()))
+        p(f"  solver failure: {f['method']} {what}", highlight=False)
+    for note in result.notes:
+        p(f"  note: {note}", highlight=False)
+    if result.method == "logit" and "final_lambda" in result.details:
+        d = result.details
+        p(f"  logit stopped at lambda {d['final_lambda']:.4g}; NashConv there "
+          f"{d.get('final_regret', float('nan')):.3g}", highlight=False)
     if "nash_conv" in result.details:
-        out.print(f"  CFR+ after {result.parameters['iterations']} iterations: exploitability "
-                  f"(NashConv) {result.details['nash_conv']:.6g}", highlight=False)
-    for i, eq in enumerate(result.equilibria, 1):
-        pay = ", ".join(f"{p} {_num(v)}" for p, v in eq.payoffs.items())
-        out.print(f"\nequilibrium {i}: payoffs {pay}", highlight=False)
+        p(f"  CFR+ after {result.parameters['iterations']} iterations: exploitability "
+          f"(NashConv) {result.details['nash_conv']:.6g}", highlight=False)
+    shown = result.equilibria if show_all or n <= SHOW else result.equilibria[:3]
+    if len(shown) < n:
+        summ = _summary(result, paths)
+        p(f"\n{n} equilibria give {len(summ['payoff_vectors'])} distinct payoff "
+          f"vector{'s' if len(summ['payoff_vectors']) != 1 else ''}:", highlight=False)
+        for row in summ["payoff_vectors"]:
+            p(f"  {row['payoffs']}  ({row['equilibria']} equilibri"
+              f"{'um' if row['equilibria'] == 1 else 'a'})", highlight=False)
+        if paths:
+            p(f"and {len(summ['paths'])} distinct path{'s' if len(summ['paths']) != 1 else ''}"
+              " of play:", highlight=False)
+            for k, row in enumerate(summ["paths"], 1):
+                p(f"  path {k} ({row['equilibria']} equilibri"
+                  f"{'um' if row['equilibria'] == 1 else 'a'}):", highlight=False)
+                for line in row["path"]:
+                    p(f"    {line}", highlight=False)
+        p(f"\nthe first {len(shown)} in full (all {n}: --all, or -f json):", highlight=False)
+    for i, eq in enumerate(shown, 1):
+        pay = ", ".join(f"{pl} {_num(v)}" for pl, v in eq.payoffs.items())
+        p(f"\nequilibrium {i}: payoffs {pay}", highlight=False)
+        p(f"  {_check_words(eq, result)}", highlight=False)
         for player, strat in eq.strategy.items():
             for info, acts in strat.items():
                 if isinstance(acts, dict):
-                    shown = ", ".join(f"{a} {_num(p)}" for a, p in acts.items() if p)
-                    out.print(f"  {player} at {info}: {shown}", highlight=False)
+                    shown_acts = ", ".join(f"{a} {_num(x)}" for a, x in acts.items() if x)
+                    p(f"  {player} at {info}: {shown_acts}", highlight=False)
                 elif acts:
-                    out.print(f"  {player}: {info} {_num(acts)}", highlight=False)
-        if paths:
-            out.print("  path:", highlight=False)
+                    p(f"  {player}: {info} {_num(acts)}", highlight=False)
+        if paths and (len(shown) == n or show_all):
+            p("  path:", highlight=False)
             for line in paths[i - 1]:
-                out.print(f"    {line}", highlight=False)
+                p(f"    {line}", highlight=False)
+
+
+def _check_words(eq: Any, result: Any) -> str:
+    gains = ", ".join(f"{k} {_num(v)}" for k, v in eq.gains.items())
+    if not eq.verified:
+        text = (f"NOT AN EQUILIBRIUM: a best response gains {gains} (tolerance "
+                f"{result.tolerance:.3g})")
+    elif result.exact:
+        text = "checked exactly: no player gains by deviating"
+    else:
+        text = f"checked: what a best response gains is within {result.tolerance:.3g} ({gains})"
+    if eq.subgame_perfect is True:
+        text += "; subgame-perfect"
+    elif eq.subgame_perfect is False:
+        where = "; ".join(f"at {f['where']}, " + ", ".join(
+            f"{k} gains {_num(v)}" for k, v in f["gains"].items())
+            for f in eq.subgame_failures[:2])
+        text += f"; a Nash equilibrium that is NOT subgame-perfect ({where})"
+    return text
 
 
 def _num(x: Any) -> str:

@@ -47,7 +47,7 @@ FLOAT_TOLERANCE = 1e-6  # approximate methods: gains up to this times the payoff
 FINDS = {"enumpure": "all pure-strategy equilibria", "enummixed": "all extreme equilibria "
          "(every equilibrium is a mixture of them)", "lcp": "some equilibria (Lemke's "
          "algorithm follows one path per start), not all", "lp": "one equilibrium (in "
-         "a zero-sum game every equilibrium has the same value)", "logit": "one "
+         "a zero-sum game any other has the same value)", "logit": "one "
          "equilibrium, the limit of the logit quantal-response branch",
          "cfr": "one approximate equilibrium", "enumpoly": "the equilibria of each "
          "support it searches, to floating-point accuracy"}
@@ -471,6 +471,7 @@ def solve_game(game: gbt.Game, method: str = "auto", *, iterations: int = 2000,
         first_words = (f"did not converge: the tracer stopped at lambda "
                        f"{run.details['final_lambda']:.4g} with NashConv "
                        f"{run.details['final_regret']:.3g}, and {first_words}")
+    failures[0]["words"] = first_words
     for alt, strategic in fallback_methods(game, tree, method):
         try:
             run2 = _run(game, tree, alt, strategic=strategic, **opts)  # type: ignore[arg-type]
@@ -478,17 +479,17 @@ def solve_game(game: gbt.Game, method: str = "auto", *, iterations: int = 2000,
             continue
         res2, fails2 = _checked(game, tree, run2, sizes, cells, scale, target, False)
         if res2.equilibria and not fails2:
-            note = (f"solver failure: {method} {first_words}; shown instead: the answer "
-                    f"of {res2.method}, which is correct for this game and whose every "
-                    "profile passed the check")
+            note = (f"{method} failed the check, so the answer shown is that of "
+                    f"{res2.method}, a method correct for this game; every profile of it "
+                    "passed the check")
             details = {**res2.details, "failed": {"method": method, **{
                 k: v for k, v in run.details.items() if k in ("final_lambda",
                                                               "final_regret")}}}
             return replace(res2, requested=method, failures=tuple(failures),
                            notes=(note, *res2.notes), details=details)
         failures += fails2
-    note = (f"solver failure: {method} {first_words}, and no other method gave a profile "
-            "that passes: no equilibrium can be shown")
+    note = (f"{method} failed the check and no other method gave a profile that passes: "
+            "no equilibrium can be shown")
     return replace(result, requested=method, equilibria=(), profiles=(),
                    failures=tuple(failures), complete=False, notes=(note, *result.notes))
 
@@ -544,10 +545,11 @@ def _checked(game: gbt.Game, tree: FlatTree | None, run: _Run, sizes: list[int],
                      "there (any action keeps the profile a Nash equilibrium)")
     if any(e.subgame_perfect is False for e in equilibria):
         k = sum(1 for e in equilibria if e.subgame_perfect is False)
-        notes.append(f"{k} of the {len(equilibria)} equilibria are Nash equilibria that "
-                     "are not subgame-perfect: off the path of play they rely on threats "
-                     "a player would not carry out (use --method spe for subgame-perfect "
-                     "ones)")
+        which = ("this equilibrium is a Nash equilibrium that is" if len(equilibria) == 1
+                 else f"{k} of the {len(equilibria)} equilibria are Nash equilibria that are")
+        notes.append(f"{which} not subgame-perfect: off the path of play they rely on "
+                     "threats a player would not carry out (use --method spe for "
+                     "subgame-perfect ones)")
     if run.method == "logit":
         d = run.details
         if failures:

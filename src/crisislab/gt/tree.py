@@ -79,6 +79,7 @@ class ScenarioTree:
     version: str
     start: str
     parameters: dict[str, Any] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)  # actor id -> name, for people
 
     @property
     def size(self) -> dict[str, int]:
@@ -316,7 +317,7 @@ def build_tree(scenario: Scenario, *, start_turn: int | None = None, depth: int 
                         sc.clock.turns[start].label, {
         "depth": depth, "horizon": horizon, "choices": list(key_actions),
         "players": list(deciders), "samples": samples, "seed": seed,
-        "chance_min": chance_min})
+        "chance_min": chance_min}, names)
 
 
 def _track_actions(sc: Scenario) -> tuple[str, ...]:
@@ -331,29 +332,81 @@ def _track_actions(sc: Scenario) -> tuple[str, ...]:
 
 
 def describe_path(st: ScenarioTree, profile: Sequence[Sequence[Any]]) -> list[str]:
-    """The equilibrium path in words: from the root, each decision's likeliest action
-    (with its probability), each chance node's likelier branch."""
+    """The equilibrium path in words, with dates: what the stand-ins (the actors who do
+    not decide in the tree, and the deciders between their decisions) did on the way,
+    each decision's likeliest action (with its probability, and the options tied with it
+    in expected payoff, where the equilibrium's pick among equals is arbitrary), each
+    chance node's likelier branch, and how the path ends."""
+    from crisislab.gt.regret import node_values
+
     tree, out, n = st.tree, [], 0
-    while tree.player[n] != TERMINAL:
+    values = node_values(tree, profile)
+    names = st.names or {note.actor: note.who for note in st.notes if note.actor and note.who}
+    while True:
         note = st.notes[n]
+        out.extend(_runs(note.before))
+        if tree.player[n] == TERMINAL:
+            break
         probs: Sequence[Any]
         if tree.player[n] == CHANCE:
             probs = tree.probs[n]
             i = max(range(len(probs)), key=lambda j: probs[j])
+            what = note.labels[0] if note.labels else note.event
             happened = "happens" if i == 0 else "does not happen"
-            out.append(f"{note.turn}: chance: {note.event} {happened} "
-                       f"(probability {probs[i]})")
+            out.append(f"{note.turn}: chance: {what} {happened} (the likelier branch, "
+                       f"probability {_pr(probs[i])})")
         else:
             probs = profile[tree.infoset[n]]
             i = max(range(len(probs)), key=lambda j: probs[j])
-            others = ", ".join(o for j, o in enumerate(note.options) if j != i)
-            out.append(f"{note.turn}: {note.actor} chooses {note.options[i]} "
-                       f"(probability {probs[i]}; other options: {others})")
+            who = tree.player[n]
+            kids = tree.children[n]
+            labels = note.labels or note.options
+            best = values[kids[i]][who]
+            tied = [labels[j] for j, c in enumerate(kids)
+                    if j != i and _same(values[c][who], best)]
+            others = [lab for j, lab in enumerate(labels) if j != i and lab not in tied]
+            line = f"{note.turn}: {note.who or note.actor} chooses \"{labels[i]}\""
+            if probs[i] != 1:
+                line += f" (probability {_pr(probs[i])})"
+            if tied:
+                line += (f"; TIED with {', '.join(chr(34) + t + chr(34) for t in tied)}: "
+                         f"the same expected payoff ({float(best):+.3f}), so which of them "
+                         "the equilibrium names is arbitrary")
+            if others:
+                line += f"; other options: {', '.join(others)}"
+            out.append(line)
         n = tree.children[n][i]
-    note = st.notes[n]
-    pay = ", ".join(f"{p} {float(v):+.3f}" for p, v in zip(tree.players, tree.payoff[n],
-                                                             strict=True))
+    pay = ", ".join(f"{names.get(p, p)} {float(v):+.3f}"
+                    for p, v in zip(tree.players, tree.payoff[n], strict=True))
     end = ("the tree is cut here; play on under the doctrines is worth"
-           if note.outcome == "cut" else f"the crisis ends in {note.outcome}:")
+           if note.outcome == "cut" else
+           f"the crisis ends: {note.labels[0] if note.labels else note.outcome};")
     out.append(f"{note.turn}: {end} {pay}")
     return out
+
+
+def _runs(lines: Sequence[str]) -> list[str]:
+    """Moves repeated turn after turn between two nodes, as one line with the first and
+    last dates (lines are "date: what")."""
+    groups: dict[str, list[str]] = {}
+    for line in lines:
+        when, _, what = line.partition(": ")
+        groups.setdefault(what, []).append(when)
+    out = []
+    for what, whens in groups.items():
+        if len(whens) == 1:
+            out.append((whens[0], f"{whens[0]}: {what}"))
+        else:
+            out.append((whens[0], f"{whens[0]} to {whens[-1]}: {what} ({len(whens)} "
+                                  "turns)"))
+    return [text for _, text in sorted(out, key=lambda x: x[0])]
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, Fraction) and isinstance(b, Fraction):
+        return a == b
+    return abs(float(a) - float(b)) <= 1e-9 * max(1.0, abs(float(b)))
+
+
+def _pr(x: Any) -> str:
+    return str(x) if isinstance(x, Fraction) else f"{float(x):.3g}"
