@@ -370,9 +370,12 @@ def model_cmd(
         game = chicken.game(prm)
     elif name == "brinkmanship":
         prm = _params(param, brinkmanship.Params)
-        res = brinkmanship.analyse(prm)
-        game = brinkmanship.game(prm, res.window[0] + (res.window[1] - res.window[0]) / 2
-                                 if res.window else Fraction(1, 2))
+        try:
+            res = brinkmanship.analyse(prm)
+        except brinkmanship.ParamsError as e:
+            _fail(f"brinkmanship: {e}", "the parameters and defaults: docs/game-theory.md")
+        check_q = brinkmanship.check_q(res)
+        game = brinkmanship.game(prm, check_q)
         if plot is not None:
             brinkmanship.plot(prm, plot)
             err.print(f"wrote {plot}", highlight=False)
@@ -395,7 +398,7 @@ def model_cmd(
             _fail(f"cannot write {efg}: {e.strerror}")
         err.print(f"wrote {efg}", highlight=False)
     if name == "zagare":
-        doc = {"source": res.source, "params": _plain(asdict(prm)),
+        doc = {"source": res.source, "concept": res.concept, "params": _plain(asdict(prm)),
                "thresholds": _plain(res.thresholds),
                "equilibria": [_plain(zagare.describe(f)) for f in res.equilibria],
                "families": [_plain(zagare.describe(f)) for f in res.families]}
@@ -403,9 +406,15 @@ def model_cmd(
         doc = _plain(asdict(res))
     if name in ("chicken", "prisoners_dilemma"):
         doc["metagame"] = _plain(asdict(ordinal.analyse(prm)))
+        doc["metagame_concept"] = ("Howard's metaequilibria: equilibrium outcomes of the "
+                                   "metagames in which a player answers the other's "
+                                   "choice (or policy)")
     if check:
         gres = solve_game(game, "lcp")
         doc["pygambit"] = gres.to_json()["equilibria"]
+        doc["pygambit_check"] = {"method": gres.method, "finds": gres.finds,
+                                 "notes": list(gres.notes),
+                                 **({"q": str(check_q)} if name == "brinkmanship" else {})}
     if format is Fmt.json:
         print(json.dumps(doc, indent=2))
         return
@@ -415,6 +424,7 @@ def model_cmd(
 def _render_model(name: str, res: Any, doc: dict[str, Any]) -> None:
     p = out.print
     p(f"{name} — source: {res.source}", highlight=False)
+    p(f"equilibrium concept: {res.concept}", highlight=False)
     if name in ("chicken", "prisoners_dilemma"):
         s = res.params.strategies
         cell = lambda c: f"({s[c[0]]}, {s[c[1]]})"  # noqa: E731
@@ -444,7 +454,9 @@ def _render_model(name: str, res: Any, doc: dict[str, Any]) -> None:
     else:
         _render_zagare(res)
     if "pygambit" in doc:
-        p(f"pygambit lcp on the same game: {len(doc['pygambit'])} equilibri"
+        at = (f" at q = {doc['pygambit_check']['q']} (the middle of the window, or 1/2 "
+              "without one)" if "q" in doc.get("pygambit_check", {}) else "")
+        p(f"pygambit lcp on the same game{at}: {len(doc['pygambit'])} equilibri"
           f"{'um' if len(doc['pygambit']) == 1 else 'a'}; payoffs "
           + "; ".join(", ".join(f"{k} {v}" for k, v in e["payoffs"].items())
                       for e in doc["pygambit"]), highlight=False)
@@ -455,7 +467,9 @@ def _render_zagare(res: Any) -> None:
     p("thresholds: " + ", ".join(f"{k} = {v}" for k, v in res.thresholds.items()),
       highlight=False)
     eqs = res.equilibria
-    p(f"{len(eqs)} of {len(res.families)} derived equilibrium families exist"
+    p(f"{len(eqs)} of {len(res.families)} derived equilibrium families exist under passive "
+      "off-path beliefs (priors kept after an unexpected move; other beliefs can support "
+      "other families, deterrence among them)"
       + ("" if eqs else ": none of the derived families; see pygambit's equilibria below"),
       highlight=False)
     for i, f in enumerate(eqs, 1):
