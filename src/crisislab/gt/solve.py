@@ -465,7 +465,7 @@ def solve_game(game: gbt.Game, method: str = "auto", *, iterations: int = 2000,
     keep = not fallback or method == "cfr"
     result, failures = _checked(game, tree, run, sizes, cells, scale, target, keep)
     if not failures or keep:
-        return replace(result, requested=method)
+        return replace(result, requested=method, failures=tuple(failures))
     first_words = _failure_words(failures)
     if method == "logit" and "final_lambda" in run.details:
         first_words = (f"did not converge: the tracer stopped at lambda "
