@@ -251,7 +251,7 @@ def check_table_profile(game: gbt.Game, sizes: list[int],
     problem = table_problem(sizes, mix, labels, tol)
     if problem is not None:
         return Equilibrium({p: 0 for p in labels}, strategy, None, {}, False), problem
-    base, gains = table_gains(sizes, cells, mix)
+    base, gains = table_gains(sizes, cells, mix)  # type: ignore[type-var]
     total = gains[0]
     for g in gains[1:]:
         total = total + g
@@ -459,7 +459,7 @@ def solve_game(game: gbt.Game, method: str = "auto", *, iterations: int = 2000,
         raise SolveError(f"{method} needs a game tree (.efg); this is a table: use "
                          "enumpure, enummixed, lcp or logit")
     sizes, cells = table_payoffs(game) if tree is None else ([], {})
-    scale = float(max(payoff_range(tree, cells), 1))
+    scale = float(max(payoff_range(tree, cells), Fraction(1)))
     opts = {"iterations": iterations, "target": target, "limit": limit}
     run = _run(game, tree, method, **opts)  # type: ignore[arg-type]
     keep = not fallback or method == "cfr"
@@ -596,7 +596,7 @@ def _gambit_nash_conv(game: gbt.Game, eq: Any) -> float:
         tree = from_gambit(game)
         return float(nash_conv(tree, _gambit_rows(game, eq, False))[0])  # type: ignore[arg-type]
     sizes, cells = table_payoffs(game)
-    _, gains = table_gains(sizes, cells, _gambit_rows(game, eq, False))
+    _, gains = table_gains(sizes, cells, _gambit_rows(game, eq, False))  # type: ignore[type-var]
     return float(sum(gains))
 
 
