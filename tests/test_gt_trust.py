@@ -20,7 +20,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crisislab.gt.build import table_game, tree_game
-from crisislab.gt.flat import FlatTree, exact, from_gambit, to_gambit
+from crisislab.gt.flat import TERMINAL, FlatTree, exact, from_gambit, to_gambit
 from crisislab.gt.gamefile import GameFileError, ReadNotes, parse_game, read_game
 from crisislab.gt.regret import nash_conv, subgame_gains
 from crisislab.gt.solve import solve_game
@@ -467,3 +467,86 @@ def test_models_name_their_concept_beliefs_and_the_check_q() -> None:
     assert "passive off-path beliefs" in z.stdout and "deterrence" in z.stdout
     c = run("model", "chicken", "--no-check")
     assert "argues against" in c.stdout and "Nash equilibria" in c.stdout
+
+
+# ---- the crisis tree (structure only: the stand-ins' choices may change) -----------------
+
+@pytest.fixture(scope="module")
+def cuba_two():  # type: ignore[no-untyped-def]
+    from crisislab.gt.cli import _start_turn
+    from crisislab.gt.tree import build_tree
+    from crisislab.scenario.loader import load_scenario
+
+    sc = load_scenario("cuba-1962")
+    return build_tree(sc, start_turn=_start_turn(sc, None), depth=2, samples=20, seed=0,
+                      players=["usa", "ussr"])
+
+
+def _gambit_subgame_regret(st, root: int, profile) -> Fraction:  # type: ignore[no-untyped-def]
+    """pygambit's max regret of ``profile`` restricted to the subgame at ``root``."""
+    game = to_gambit(st.tree, root, keyed=True)
+    g = game.mixed_behavior_profile(rational=True)
+    for p in game.players:
+        for info in p.infosets:
+            row = profile[int(info.label[1:])]
+            for a, x in zip(info.actions, row, strict=True):
+                f = Fraction(x)
+                g[a] = gbt.Rational(f.numerator, f.denominator)
+    return exact(g.max_regret())
+
+
+def test_crisis_nash_profile_that_is_not_subgame_perfect_is_labelled(cuba_two) -> None:  # type: ignore[no-untyped-def]
+    tree = cuba_two.tree
+    res = solve_game(to_gambit(tree), "lcp")
+    roots = [r for r, is_root in enumerate(tree.subgame_roots())
+             if is_root and r > 0 and tree.player[r] != TERMINAL]
+    for eq, prof in zip(res.equilibria, res.profiles, strict=True):
+        assert gambit_regret(to_gambit(tree), prof) == 0
+        perfect = all(_gambit_subgame_regret(cuba_two, r, prof) == 0 for r in roots)
+        assert eq.subgame_perfect is perfect  # checked against pygambit, subgame by subgame
+        if not perfect:
+            assert eq.subgame_failures
+            assert any("not subgame-perfect" in n for n in res.notes)
+    for eq in solve_game(to_gambit(tree), "spe").equilibria:
+        assert eq.subgame_perfect is True
+
+
+def test_crisis_path_in_words_has_dates_stand_ins_and_ties(cuba_two) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    from crisislab.gt.regret import node_values
+    from crisislab.gt.tree import describe_path
+
+    tree = cuba_two.tree
+    res = solve_game(to_gambit(tree), "spe")
+    prof = res.profiles[0]
+    words = describe_path(cuba_two, prof)
+    assert all(re.match(r"\d{4}-\d\d-\d\d", w) for w in words)
+    values = node_values(tree, prof)
+    n, decisions = 0, [w for w in words if " chooses " in w]
+    k = 0
+    while tree.player[n] != TERMINAL:
+        for line in cuba_two.notes[n].before:  # the stand-ins' moves on the way here
+            assert any(line.partition(": ")[2] in w for w in words)
+        row = prof[tree.infoset[n]] if tree.player[n] >= 0 else tree.probs[n]
+        i = max(range(len(row)), key=lambda j: row[j])
+        if tree.player[n] >= 0:
+            who = tree.player[n]
+            kids = tree.children[n]
+            tied = sum(1 for c in kids if values[c][who] == values[kids[i]][who]) > 1
+            assert ("TIED with" in decisions[k]) is tied
+            k += 1
+        n = tree.children[n][i]
+    assert k == len(decisions)
+
+
+def test_entry_deterrence_threat_is_labelled_not_subgame_perfect() -> None:
+    """(stay out, fight) is a Nash equilibrium held up by a threat the incumbent would not
+    carry out: enumpure finds it, and it is labelled."""
+    game = read_game(DATA / "entry_deterrence.efg")
+    res = solve_game(game, "enumpure")
+    flags = sorted((e.strategy["Entrant"]["enter?"]["out"] == 1, e.subgame_perfect)
+                   for e in res.equilibria)
+    assert flags == [(False, True), (True, False)]
+    bad = next(e for e in res.equilibria if e.subgame_perfect is False)
+    assert bad.subgame_failures[0]["gains"] == {"Incumbent": 2}  # accommodate: 1 vs -1
