@@ -116,6 +116,8 @@ class SolveResult:
                 "game": self.game, "kind": self.kind,
                 "players": list(self.players), "exact": self.exact,
                 "complete": self.complete, "finds": self.finds,
+                **({"limit": self.parameters["limit"]} if "limit" in self.parameters else {}),
+                "left_out": self.details.get("left_out", []) if not self.complete else [],
                 "tolerance": self.tolerance, "notes": list(self.notes),
                 "solver_failures": [dict(f) for f in self.failures],
                 "parameters": _plain_json(self.parameters), "versions": self.versions,
@@ -321,7 +323,10 @@ def _run_spe(tree: FlatTree, limit: int) -> _Run:
             prof = [[float(x) for x in row] for row in prof]
         profiles.append(prof)
     notes: list[str] = []
+    left_out: list[str] = []
     if spe.imperfect_subgames:
+        left_out.append(f"equilibria of {spe.imperfect_subgames} imperfect-information "
+                        "subgames that the subgame solver does not find")
         finds = ("some subgame-perfect equilibria: pure backward induction where a "
                  "subgame has one decision point, and the equilibria "
                  f"{' or '.join(spe.solvers)} finds (some, not all) in each of the "
@@ -337,15 +342,20 @@ def _run_spe(tree: FlatTree, limit: int) -> _Run:
         if spe.total is not None:
             left = (f"{spe.total:,} pure-strategy subgame-perfect equilibria exist; "
                     f"{spe.total - len(profiles):,} are left out")
+            left_out.append(f"{spe.total - len(profiles)} pure-strategy subgame-perfect "
+                            f"equilibria past --limit {limit}")
         else:
             left = "more exist than are listed; how many was not counted"
+            left_out.append(f"pure-strategy subgame-perfect equilibria past --limit {limit} "
+                            "(not counted)")
         notes.append(f"capped at --limit {limit}: {left} (raise --limit to see more)")
     return _Run("spe", spe.exact, profiles,
                 {"limit": limit}, {"subgames": spe.subgames,
                                    "subgame_solvers": list(spe.solvers),
                                    "imperfect_information_subgames": spe.imperfect_subgames,
                                    **({"total_pure_spe": spe.total}
-                                      if spe.total is not None else {})},
+                                      if spe.total is not None else {}),
+                                   **({"left_out": left_out} if left_out else {})},
                 spe.complete, notes, finds)
 
 
@@ -550,6 +560,10 @@ def _checked(game: gbt.Game, tree: FlatTree | None, run: _Run, sizes: list[int],
         notes.append(f"{which} not subgame-perfect: off the path of play they rely on "
                      "threats a player would not carry out (use --method spe for "
                      "subgame-perfect ones)")
+    if tree is not None and any(e.subgame_perfect is None and e.verified
+                                for e in equilibria) and not run.method.startswith("spe"):
+        notes.append("the tree is too large to check every subgame: whether these "
+                     "equilibria are subgame-perfect is not known (use --method spe)")
     if run.method == "logit":
         d = run.details
         if failures:
