@@ -196,7 +196,17 @@ def solve_cmd(
         doc["summary"] = _summary(result, paths)
         print(json.dumps(doc, indent=2))
         return
-    _render_solve(result, paths, show_all)
+    _render_solve(result, paths, show_all, _words_for(st))
+
+
+def _words_for(st: Any) -> dict[str, str]:
+    """For a scenario tree: action ids and player ids as the scenario names them."""
+    if st is None:
+        return {}
+    words: dict[str, str] = dict(st.names)
+    for note in st.notes:
+        words.update(zip(note.options, note.labels, strict=False))
+    return words
 
 
 def _summary(result: Any, paths: list[list[str]]) -> dict[str, Any]:
@@ -216,8 +226,10 @@ def _summary(result: Any, paths: list[list[str]]) -> dict[str, Any]:
     return out
 
 
-def _render_solve(result: Any, paths: list[list[str]], show_all: bool) -> None:
+def _render_solve(result: Any, paths: list[list[str]], show_all: bool,
+                  words: dict[str, str] | None = None) -> None:
     p = out.print
+    w = words or {}
     n = len(result.equilibria)
     verified = all(e.verified for e in result.equilibria)
     noun = ("equilibrium" if n == 1 else "equilibria") if verified else (
@@ -267,14 +279,17 @@ def _render_solve(result: Any, paths: list[list[str]], show_all: bool) -> None:
                     p(f"    {line}", highlight=False)
         p(f"\nthe first {len(shown)} in full (all {n}: --all, or -f json):", highlight=False)
     for i, eq in enumerate(shown, 1):
-        pay = ", ".join(f"{pl} {_num(v)}" for pl, v in eq.payoffs.items())
+        pay = ", ".join(f"{w.get(pl, pl)} {_num(v)}" for pl, v in eq.payoffs.items())
         p(f"\nequilibrium {i}: payoffs {pay}", highlight=False)
-        p(f"  {_check_words(eq, result)}", highlight=False)
+        p(f"  {_check_words(eq, result, w)}", highlight=False)
         for player, strat in eq.strategy.items():
             for info, acts in strat.items():
                 if isinstance(acts, dict):
-                    shown_acts = ", ".join(f"{a} {_num(x)}" for a, x in acts.items() if x)
-                    p(f"  {player} at {info}: {shown_acts}", highlight=False)
+                    shown_acts = ", ".join(f"{w.get(a, a)} {_num(x)}"
+                                           for a, x in acts.items() if x)
+                    where = info if not w else info.replace(f"{player} ", "", 1)
+                    p(f"  {w.get(player, player)} at {where}: {shown_acts}",
+                      highlight=False)
                 elif acts:
                     p(f"  {player}: {info} {_num(acts)}", highlight=False)
         if paths and (len(shown) == n or show_all):
@@ -283,8 +298,9 @@ def _render_solve(result: Any, paths: list[list[str]], show_all: bool) -> None:
                 p(f"    {line}", highlight=False)
 
 
-def _check_words(eq: Any, result: Any) -> str:
-    gains = ", ".join(f"{k} {_num(v)}" for k, v in eq.gains.items())
+def _check_words(eq: Any, result: Any, w: dict[str, str] | None = None) -> str:
+    w = w or {}
+    gains = ", ".join(f"{w.get(k, k)} {_num(v)}" for k, v in eq.gains.items())
     if not eq.verified:
         text = (f"NOT AN EQUILIBRIUM: a best response gains {gains} (tolerance "
                 f"{result.tolerance:.3g})")
@@ -295,8 +311,13 @@ def _check_words(eq: Any, result: Any) -> str:
     if eq.subgame_perfect is True:
         text += "; subgame-perfect"
     elif eq.subgame_perfect is False:
-        where = "; ".join(f"at {f['where']}, " + ", ".join(
-            f"{k} gains {_num(v)}" for k, v in f["gains"].items())
+        def place(text: str) -> str:
+            for pid in result.players:
+                if pid in w:
+                    text = text.replace(f"{pid}'s", f"{w[pid]}'s").replace(f"'{pid} ", "'")
+            return text
+        where = "; ".join(f"in {place(f['where'])}, " + ", ".join(
+            f"{w.get(k, k)} gains {_num(v)}" for k, v in f["gains"].items())
             for f in eq.subgame_failures[:2])
         text += f"; a Nash equilibrium that is NOT subgame-perfect ({where})"
     return text

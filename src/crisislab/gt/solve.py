@@ -210,8 +210,8 @@ def _subgame_where(tree: FlatTree, root: int, gains: list[Any]) -> dict[str, Any
     while tree.player[n] < 0 and tree.player[n] != TERMINAL and tree.children[n]:
         n = tree.children[n][0]  # a chance root: name the first decision below it
     info = tree.infosets[tree.infoset[n]] if tree.player[n] >= 0 else None
-    where = (f"{tree.players[info.player]}'s information set '{info.name}'" if info
-             else "a subgame of chance moves")
+    where = (f"the subgame that starts at {tree.players[info.player]}'s information set "
+             f"'{info.name}'" if info else "a subgame of chance moves")
     return {"node": root, "where": where,
             "gains": {p: g for p, g in zip(tree.players, gains, strict=True) if g > 0}}
 
@@ -555,11 +555,12 @@ def _checked(game: gbt.Game, tree: FlatTree | None, run: _Run, sizes: list[int],
                      "there (any action keeps the profile a Nash equilibrium)")
     if any(e.subgame_perfect is False for e in equilibria):
         k = sum(1 for e in equilibria if e.subgame_perfect is False)
-        which = ("this equilibrium is a Nash equilibrium that is" if len(equilibria) == 1
-                 else f"{k} of the {len(equilibria)} equilibria are Nash equilibria that are")
-        notes.append(f"{which} not subgame-perfect: off the path of play they rely on "
-                     "threats a player would not carry out (use --method spe for "
-                     "subgame-perfect ones)")
+        which = ("this equilibrium is a Nash equilibrium that is not subgame-perfect: off "
+                 "the path of play it relies" if len(equilibria) == 1 else
+                 f"{k} of the {len(equilibria)} equilibria are Nash equilibria that are not "
+                 "subgame-perfect: off the path of play they rely")
+        notes.append(f"{which} on threats a player would not carry out (use --method spe "
+                     "for subgame-perfect ones)")
     if tree is not None and any(e.subgame_perfect is None and e.verified
                                 for e in equilibria) and not run.method.startswith("spe"):
         notes.append("the tree is too large to check every subgame: whether these "
