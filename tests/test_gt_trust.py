@@ -550,3 +550,34 @@ def test_entry_deterrence_threat_is_labelled_not_subgame_perfect() -> None:
     assert flags == [(False, True), (True, False)]
     bad = next(e for e in res.equilibria if e.subgame_perfect is False)
     assert bad.subgame_failures[0]["gains"] == {"Incumbent": 2}  # accommodate: 1 vs -1
+
+
+@pytest.mark.parametrize("change,words", [
+    (lambda r: [r[0] * Fraction(9, 10), *r[1:]], "add up to 0.9"),
+    (lambda r: [r[0] + 1, -1 + r[1] * 0, *r[2:]] if len(r) > 1 else r, "negative"),
+    (lambda r: [float("nan")] * len(r), "not a number"),
+    (lambda r: r[:-1], "probabilities for"),
+])
+def test_a_broken_profile_is_named_not_scored(change, words) -> None:  # type: ignore[no-untyped-def]
+    from crisislab.gt.regret import profile_problem
+
+    tree = from_gambit(read_game(DATA / "kuhn_poker.efg"))
+    good = solve_game(read_game(DATA / "kuhn_poker.efg"), "lp").profiles[0]
+    assert profile_problem(tree, good) is None
+    bad = [list(r) for r in good]
+    bad[0] = change(bad[0])
+    problem = profile_problem(tree, bad)
+    assert problem is not None and words in problem
+
+
+def test_table_regret_by_brute_force_matches_pygambit() -> None:
+    from crisislab.gt.regret import table_gains, table_payoffs
+
+    for name in ("matching_pennies.nfg", "three_player_random.nfg", "random_3x3.nfg"):
+        game = read_game(DATA / name)
+        sizes, cells = table_payoffs(game)
+        for idx in itertools.product(*(range(k) for k in sizes)):
+            mix = [[Fraction(int(j == i)) for j in range(k)] for i, k in
+                   zip(idx, sizes, strict=True)]
+            _, gains = table_gains(sizes, cells, mix)
+            assert max(gains) == gambit_regret(game, mix), (name, idx)

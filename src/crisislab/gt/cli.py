@@ -256,8 +256,9 @@ def _render_solve(result: Any, paths: list[list[str]], show_all: bool,
         p(f"  note: {note}", highlight=False)
     if result.method == "logit" and "final_lambda" in result.details:
         d = result.details
-        p(f"  logit stopped at lambda {d['final_lambda']:.4g}; NashConv there "
-          f"{d.get('final_regret', float('nan')):.3g}", highlight=False)
+        state = "converged" if verified and n else "did NOT converge"
+        p(f"  logit {state}: it stopped at lambda {d['final_lambda']:.4g}, where NashConv "
+          f"is {d.get('final_regret', float('nan')):.3g}", highlight=False)
     if "nash_conv" in result.details:
         p(f"  CFR+ after {result.parameters['iterations']} iterations: exploitability "
           f"(NashConv) {result.details['nash_conv']:.6g}", highlight=False)

@@ -53,6 +53,8 @@ def profile_problem(tree: FlatTree, profile: Profile, tol: float = 0.0) -> str |
         where = f"at {tree.players[info.player]}'s information set '{info.name}'"
         if len(row) != len(info.actions):
             return f"{where} it gives {len(row)} probabilities for {len(info.actions)} actions"
+        if any(x != x for x in row):  # NaN
+            return f"{where} a probability is not a number"
         if any(x < -tol for x in row):
             return f"{where} a probability is negative"
         total = sum(row, 0 * row[0]) if row else 0
@@ -206,6 +208,8 @@ def table_problem(sizes: Sequence[int], mix: Sequence[Sequence[Any]], labels: Se
     for i, (k, row) in enumerate(zip(sizes, mix, strict=True)):
         if len(row) != k:
             return f"{labels[i]} gets {len(row)} probabilities for {k} strategies"
+        if any(x != x for x in row):  # NaN
+            return f"a probability of {labels[i]}'s is not a number"
         if any(x < -tol for x in row):
             return f"a probability of {labels[i]}'s is negative"
         total = sum(row, 0 * row[0]) if row else 0
