@@ -55,11 +55,6 @@ def gambit_regret(game: gbt.Game, profile: list[list[object]]) -> Fraction:
     return exact(m.max_regret())
 
 
-def rows_of(eq) -> list[list[object]]:  # type: ignore[no-untyped-def]
-    return [list(acts.values()) for player in eq.strategy.values()
-            for acts in player.values()]
-
-
 # ---- games written from their published structure ---------------------------------------
 
 ONE, TWO = "Player 1", "Player 2"
