@@ -24,7 +24,22 @@ def timed(label: str, fn):  # type: ignore[no-untyped-def]
     return out
 
 
+def checks() -> None:
+    """What verifying costs: the exact best-response and subgame checks on their own."""
+    from crisislab.gt.flat import from_gambit
+    from crisislab.gt.regret import nash_conv, subgame_gains
+
+    for name in ("kuhn_poker.efg", "zagare.efg", "centipede.efg"):
+        game = read_game(DATA / name)
+        res = solve_game(game, "lcp" if len(game.players) == 2 else "spe")
+        tree = from_gambit(game)
+        prof = res.profiles[0]
+        timed(f"{name}: exact NashConv of one profile", lambda t=tree, q=prof: nash_conv(t, q))
+        timed(f"{name}: every subgame checked", lambda t=tree, q=prof: subgame_gains(t, q))
+
+
 def main() -> None:
+    checks()
     kuhn = read_game(DATA / "kuhn_poker.efg")
     for method in ("lcp", "lp", "spe", "logit"):
         timed(f"kuhn poker, {method}", lambda m=method: solve_game(kuhn, m))

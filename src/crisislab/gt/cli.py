@@ -132,6 +132,9 @@ def tree_cmd(
         err.print(f"wrote {efg}", highlight=False)
 
 
+SHOW = 10  # beyond this many equilibria the text summarises (see --all)
+
+
 @gt_app.command("solve")
 def solve_cmd(
     source: str = typer.Argument(..., help="A .efg or .nfg file, or a scenario."),
@@ -141,29 +144,43 @@ def solve_cmd(
     iterations: int = typer.Option(2000, "--iterations", help="CFR iterations."),
     limit: int = typer.Option(64, "--limit", help="At most this many SPE equilibria."),
     force: bool = typer.Option(False, "--force", help="Run lcp/lp even on large trees."),
+    show_all: bool = typer.Option(False, "--all", help=f"List every equilibrium (past "
+                                  f"{SHOW} the text summarises them)."),
+    fallback: bool = typer.Option(True, "--fallback/--no-fallback", help="When a method's "
+                                  "profile fails the check, solve with a method correct "
+                                  "for the game (default), or show the failing profile, "
+                                  "marked."),
     start: str | None = _FROM, depth: int = _DEPTH, horizon: int = _HORIZON,
     choices: list[str] = _CHOICES, players: list[str] = _PLAYERS, samples: int = _SAMPLES,
     seed: int = _SEED, chance_min: float = _CMIN,
 ) -> None:
-    """Compute equilibria of a game file, or of a scenario through its abstraction."""
+    """Compute equilibria of a game file, or of a scenario through its abstraction.
+    Every profile shown has been checked: no player gains by deviating (exactly, for the
+    exact methods), or the output says by how much one does."""
     from crisislab.gt.flat import to_gambit
-    from crisislab.gt.gamefile import GameFileError, read_game
+    from crisislab.gt.gamefile import GameFileError, ReadNotes, read_game
     from crisislab.gt.solve import SolveError, solve_game
     from crisislab.gt.tree import describe_path
 
     path = Path(source)
     st = None
     if path.suffix.lower() in (".efg", ".nfg"):
+        notes = ReadNotes()
         try:
-            game = read_game(path)
+            game = read_game(path, notes)
         except GameFileError as e:
             err.print(f"[bold red]error:[/bold red] {e}", highlight=False, markup=True)
             raise typer.Exit(1) from None
+        for w in notes.warnings:
+            err.print(f"warning: {w}", highlight=False, markup=False)
     else:
         st = _build(source, start, depth, horizon, choices, players, samples, seed, chance_min)
         game = to_gambit(st.tree)
+    if limit < 1:
+        _fail(f"--limit {limit}: give a positive number of equilibria")
     try:
-        result = solve_game(game, method, iterations=iterations, limit=limit, force=force)
+        result = solve_game(game, method, iterations=iterations, limit=limit, force=force,
+                            fallback=fallback)
     except SolveError as e:
         _fail(str(e))
     except RuntimeError as e:
@@ -176,28 +193,135 @@ def solve_cmd(
                 eq["path"] = p
             doc["tree"] = {"scenario": st.scenario, "start": st.start,  # type: ignore[union-attr]
                            "size": st.size, "parameters": st.parameters}  # type: ignore[union-attr]
+        doc["summary"] = _summary(result, paths)
         print(json.dumps(doc, indent=2))
         return
-    out.print(f"{result.game}: {len(result.equilibria)} equilibri"
-              f"{'um' if len(result.equilibria) == 1 else 'a'} by {result.method}"
-              f"{' (exact)' if result.exact else ''}", highlight=False)
+    _render_solve(result, paths, show_all, _words_for(st))
+
+
+def _words_for(st: Any) -> dict[str, str]:
+    """For a scenario tree: action ids and player ids as the scenario names them."""
+    if st is None:
+        return {}
+    words: dict[str, str] = dict(st.names)
+    for note in st.notes:
+        words.update(zip(note.options, note.labels, strict=False))
+    return words
+
+
+def _summary(result: Any, paths: list[list[str]]) -> dict[str, Any]:
+    """Distinct payoff vectors (and paths) with how many equilibria give each."""
+    pays: dict[tuple[str, ...], int] = {}
+    for eq in result.equilibria:
+        key = tuple(f"{p} {_num(v)}" for p, v in eq.payoffs.items())
+        pays[key] = pays.get(key, 0) + 1
+    out: dict[str, Any] = {"equilibria": len(result.equilibria),
+                           "payoff_vectors": [{"payoffs": ", ".join(k), "equilibria": c}
+                                              for k, c in pays.items()]}
+    if paths:
+        seen: dict[tuple[str, ...], int] = {}
+        for p in paths:
+            seen[tuple(p)] = seen.get(tuple(p), 0) + 1
+        out["paths"] = [{"path": list(k), "equilibria": c} for k, c in seen.items()]
+    return out
+
+
+def _render_solve(result: Any, paths: list[list[str]], show_all: bool,
+                  words: dict[str, str] | None = None) -> None:
+    p = out.print
+    w = words or {}
+    n = len(result.equilibria)
+    verified = all(e.verified for e in result.equilibria)
+    noun = ("equilibrium" if n == 1 else "equilibria") if verified else (
+        "profile" if n == 1 else "profiles")
+    kind = "" if verified else (", NOT all of them equilibria: see the regrets below"
+                                if n > 1 else ", which is NOT an equilibrium: see below")
+    total = result.details.get("total_pure_spe")
+    of = f" of {total:,}" if total is not None and total > n else ""
+    p(f"{result.game}: {n}{of} {noun} by {result.method}"
+      f"{' (exact)' if result.exact else ''}{kind}", highlight=False)
+    if result.finds:
+        p(f"  {result.method} finds {result.finds}; "
+          + ("this answer is complete" if result.complete else
+             "this answer is not complete: " + ("see the notes below" if result.notes
+                                                 else "other equilibria may exist")),
+          highlight=False)
+    for f in result.failures:
+        what = f.get("words") or (
+            f"returned something that is not a strategy profile: {f['problem']}"
+            if f["problem"] else "returned a profile that is not an equilibrium: regret "
+            + ", ".join(f"{k} {v:.6g}" for k, v in f["regret_by_player"].items()))
+        p(f"  solver failure: {f['method']} {what}", highlight=False)
+    for note in result.notes:
+        p(f"  note: {note}", highlight=False)
+    if result.method == "logit" and "final_lambda" in result.details:
+        d = result.details
+        state = "converged" if verified and n else "did NOT converge"
+        p(f"  logit {state}: it stopped at lambda {d['final_lambda']:.4g}, where NashConv "
+          f"is {d.get('final_regret', float('nan')):.3g}", highlight=False)
     if "nash_conv" in result.details:
-        out.print(f"  CFR+ after {result.parameters['iterations']} iterations: exploitability "
-                  f"(NashConv) {result.details['nash_conv']:.6g}", highlight=False)
-    for i, eq in enumerate(result.equilibria, 1):
-        pay = ", ".join(f"{p} {_num(v)}" for p, v in eq.payoffs.items())
-        out.print(f"\nequilibrium {i}: payoffs {pay}", highlight=False)
+        p(f"  CFR+ after {result.parameters['iterations']} iterations: exploitability "
+          f"(NashConv) {result.details['nash_conv']:.6g}", highlight=False)
+    shown = result.equilibria if show_all or n <= SHOW else result.equilibria[:3]
+    if len(shown) < n:
+        summ = _summary(result, paths)
+        p(f"\n{n} equilibria give {len(summ['payoff_vectors'])} distinct payoff "
+          f"vector{'s' if len(summ['payoff_vectors']) != 1 else ''}:", highlight=False)
+        for row in summ["payoff_vectors"]:
+            p(f"  {row['payoffs']}  ({row['equilibria']} equilibri"
+              f"{'um' if row['equilibria'] == 1 else 'a'})", highlight=False)
+        if paths:
+            p(f"and {len(summ['paths'])} distinct path{'s' if len(summ['paths']) != 1 else ''}"
+              " of play:", highlight=False)
+            for k, row in enumerate(summ["paths"], 1):
+                p(f"  path {k} ({row['equilibria']} equilibri"
+                  f"{'um' if row['equilibria'] == 1 else 'a'}):", highlight=False)
+                for line in row["path"]:
+                    p(f"    {line}", highlight=False)
+        p(f"\nthe first {len(shown)} in full (all {n}: --all, or -f json):", highlight=False)
+    for i, eq in enumerate(shown, 1):
+        pay = ", ".join(f"{w.get(pl, pl)} {_num(v)}" for pl, v in eq.payoffs.items())
+        p(f"\nequilibrium {i}: payoffs {pay}", highlight=False)
+        p(f"  {_check_words(eq, result, w)}", highlight=False)
         for player, strat in eq.strategy.items():
             for info, acts in strat.items():
                 if isinstance(acts, dict):
-                    shown = ", ".join(f"{a} {_num(p)}" for a, p in acts.items() if p)
-                    out.print(f"  {player} at {info}: {shown}", highlight=False)
+                    shown_acts = ", ".join(f"{w.get(a, a)} {_num(x)}"
+                                           for a, x in acts.items() if x)
+                    where = info if not w else info.replace(f"{player} ", "", 1)
+                    p(f"  {w.get(player, player)} at {where}: {shown_acts}",
+                      highlight=False)
                 elif acts:
-                    out.print(f"  {player}: {info} {_num(acts)}", highlight=False)
-        if paths:
-            out.print("  path:", highlight=False)
+                    p(f"  {player}: {info} {_num(acts)}", highlight=False)
+        if paths and (len(shown) == n or show_all):
+            p("  path:", highlight=False)
             for line in paths[i - 1]:
-                out.print(f"    {line}", highlight=False)
+                p(f"    {line}", highlight=False)
+
+
+def _check_words(eq: Any, result: Any, w: dict[str, str] | None = None) -> str:
+    w = w or {}
+    gains = ", ".join(f"{w.get(k, k)} {_num(v)}" for k, v in eq.gains.items())
+    if not eq.verified:
+        text = (f"NOT AN EQUILIBRIUM: a best response gains {gains} (tolerance "
+                f"{result.tolerance:.3g})")
+    elif result.exact:
+        text = "checked exactly: no player gains by deviating"
+    else:
+        text = f"checked: what a best response gains is within {result.tolerance:.3g} ({gains})"
+    if eq.subgame_perfect is True:
+        text += "; subgame-perfect"
+    elif eq.subgame_perfect is False:
+        def place(text: str) -> str:
+            for pid in result.players:
+                if pid in w:
+                    text = text.replace(f"{pid}'s", f"{w[pid]}'s").replace(f"'{pid} ", "'")
+            return text
+        where = "; ".join(f"in {place(f['where'])}, " + ", ".join(
+            f"{w.get(k, k)} gains {_num(v)}" for k, v in f["gains"].items())
+            for f in eq.subgame_failures[:2])
+        text += f"; a Nash equilibrium that is NOT subgame-perfect ({where})"
+    return text
 
 
 def _num(x: Any) -> str:
@@ -268,9 +392,12 @@ def model_cmd(
         game = chicken.game(prm)
     elif name == "brinkmanship":
         prm = _params(param, brinkmanship.Params)
-        res = brinkmanship.analyse(prm)
-        game = brinkmanship.game(prm, res.window[0] + (res.window[1] - res.window[0]) / 2
-                                 if res.window else Fraction(1, 2))
+        try:
+            res = brinkmanship.analyse(prm)
+        except brinkmanship.ParamsError as e:
+            _fail(f"brinkmanship: {e}", "the parameters and defaults: docs/game-theory.md")
+        check_q = brinkmanship.check_q(res)
+        game = brinkmanship.game(prm, check_q)
         if plot is not None:
             brinkmanship.plot(prm, plot)
             err.print(f"wrote {plot}", highlight=False)
@@ -293,7 +420,7 @@ def model_cmd(
             _fail(f"cannot write {efg}: {e.strerror}")
         err.print(f"wrote {efg}", highlight=False)
     if name == "zagare":
-        doc = {"source": res.source, "params": _plain(asdict(prm)),
+        doc = {"source": res.source, "concept": res.concept, "params": _plain(asdict(prm)),
                "thresholds": _plain(res.thresholds),
                "equilibria": [_plain(zagare.describe(f)) for f in res.equilibria],
                "families": [_plain(zagare.describe(f)) for f in res.families]}
@@ -301,9 +428,15 @@ def model_cmd(
         doc = _plain(asdict(res))
     if name in ("chicken", "prisoners_dilemma"):
         doc["metagame"] = _plain(asdict(ordinal.analyse(prm)))
+        doc["metagame_concept"] = ("Howard's metaequilibria: equilibrium outcomes of the "
+                                   "metagames in which a player answers the other's "
+                                   "choice (or policy)")
     if check:
         gres = solve_game(game, "lcp")
         doc["pygambit"] = gres.to_json()["equilibria"]
+        doc["pygambit_check"] = {"method": gres.method, "finds": gres.finds,
+                                 "notes": list(gres.notes),
+                                 **({"q": str(check_q)} if name == "brinkmanship" else {})}
     if format is Fmt.json:
         print(json.dumps(doc, indent=2))
         return
@@ -313,6 +446,7 @@ def model_cmd(
 def _render_model(name: str, res: Any, doc: dict[str, Any]) -> None:
     p = out.print
     p(f"{name} — source: {res.source}", highlight=False)
+    p(f"equilibrium concept: {res.concept}", highlight=False)
     if name in ("chicken", "prisoners_dilemma"):
         s = res.params.strategies
         cell = lambda c: f"({s[c[0]]}, {s[c[1]]})"  # noqa: E731
@@ -342,7 +476,9 @@ def _render_model(name: str, res: Any, doc: dict[str, Any]) -> None:
     else:
         _render_zagare(res)
     if "pygambit" in doc:
-        p(f"pygambit lcp on the same game: {len(doc['pygambit'])} equilibri"
+        at = (f" at q = {doc['pygambit_check']['q']} (the middle of the window, or 1/2 "
+              "without one)" if "q" in doc.get("pygambit_check", {}) else "")
+        p(f"pygambit lcp on the same game{at}: {len(doc['pygambit'])} equilibri"
           f"{'um' if len(doc['pygambit']) == 1 else 'a'}; payoffs "
           + "; ".join(", ".join(f"{k} {v}" for k, v in e["payoffs"].items())
                       for e in doc["pygambit"]), highlight=False)
@@ -353,7 +489,9 @@ def _render_zagare(res: Any) -> None:
     p("thresholds: " + ", ".join(f"{k} = {v}" for k, v in res.thresholds.items()),
       highlight=False)
     eqs = res.equilibria
-    p(f"{len(eqs)} of {len(res.families)} derived equilibrium families exist"
+    p(f"{len(eqs)} of {len(res.families)} derived equilibrium families exist under passive "
+      "off-path beliefs (priors kept after an unexpected move; other beliefs can support "
+      "other families, deterrence among them)"
       + ("" if eqs else ": none of the derived families; see pygambit's equilibria below"),
       highlight=False)
     for i, f in enumerate(eqs, 1):

@@ -221,3 +221,58 @@ def infoset_index(game: gbt.Game) -> dict[tuple[int, int], int]:
         for info in p.infosets:
             out[(i, info.number)] = len(out)
     return out
+
+
+def recall_violation(tree: FlatTree) -> tuple[int, int, int] | None:
+    """The first information set whose nodes a player can tell apart by its own earlier
+    moves (imperfect recall): (infoset index, two of its nodes), or None under perfect
+    recall. Perfect recall: every node of an information set follows the same sequence
+    of the player's own information sets and actions."""
+    moves: list[tuple[tuple[int, int, int], ...]] = [()] * tree.n_nodes
+    first: dict[int, tuple[int, tuple[tuple[int, int, int], ...]]] = {}
+    for n in range(tree.n_nodes):  # pre-order: parents first
+        p = tree.player[n]
+        if p >= 0:
+            k = tree.infoset[n]
+            mine = tuple(m for m in moves[n] if m[0] == p)
+            if k in first:
+                if first[k][1] != mine:
+                    return k, first[k][0], n
+            else:
+                first[k] = (n, mine)
+        for i, c in enumerate(tree.children[n]):
+            moves[c] = moves[n] + ((p, tree.infoset[n], i),) if p >= 0 else moves[n]
+    return None
+
+
+def own_history(tree: FlatTree, n: int) -> list[tuple[int, int]]:
+    """The player at ``n``'s own earlier moves on the path to it: (infoset, action)."""
+    who, path, m = tree.player[n], [], n
+    while tree.parent[m] >= 0:
+        par = tree.parent[m]
+        if tree.player[par] == who:
+            path.append((tree.infoset[par], tree.children[par].index(m)))
+        m = par
+    return path[::-1]
+
+
+def recall_problem(tree: FlatTree) -> str | None:
+    """Imperfect recall in words, or None."""
+    v = recall_violation(tree)
+    if v is None:
+        return None
+    k, a, b = v
+    info = tree.infosets[k]
+    who = tree.players[info.player]
+
+    def named(name: str) -> str:
+        return f"number {name[1:]}" if name.startswith("#") else f"'{name}'"
+
+    def words(n: int) -> str:
+        moves = [f"'{tree.infosets[i].actions[j] or j + 1}' at information set "
+                 f"{named(tree.infosets[i].name)}" for i, j in own_history(tree, n)]
+        return ", ".join(moves) if moves else "no earlier move of its own"
+    return (f"{who}'s information set {named(info.name)} holds node {a + 1} (after "
+            f"{words(a)}) "
+            f"and node {b + 1} (after {words(b)}), which {who} could tell apart by its "
+            "own earlier moves")

@@ -7,11 +7,17 @@ on ties, every best choice kept (pure backward induction, as in Kuhn's theorem).
 subgame with imperfect information is handed, with its own subgames replaced by their
 values, to pygambit: ``lcp_solve`` for two players, else ``enumpure_solve``, else the
 logit tracer. Combinations are capped at ``limit`` equilibria.
+
+What the answer covers is part of the result: where every subgame has one decision point
+the pure-strategy subgame-perfect equilibria are enumerated (and counted, even past
+``limit``, by :func:`count_pure_spe`); where a subgame has imperfect information the
+solver handed it returns some of its equilibria, not all, and the result says so.
 """
 
 from __future__ import annotations
 
 import itertools
+import sys
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -34,13 +40,24 @@ class SPEResult:
     exact: bool
     subgames: int
     solvers: tuple[str, ...]  # what solved the imperfect-information subgames
+    truncated: bool = False  # the limit cut the enumeration somewhere
+    imperfect_subgames: int = 0  # subgames handed to pygambit (some equilibria, not all)
+    total: int | None = None  # pure SPE in all, when every subgame has one decision point
+
+    @property
+    def complete(self) -> bool:
+        """Every pure-strategy subgame-perfect equilibrium is in ``profiles``."""
+        return not self.truncated and self.imperfect_subgames == 0
 
 
 def solve_spe(tree: FlatTree, limit: int = 64) -> SPEResult:
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 4 * tree.n_nodes + 1000))
     roots = tree.subgame_roots()
     memo: dict[int, list[Solution]] = {}
     solvers: set[str] = set()
     exact_flag = [True]
+    cut = [False]
+    handed: set[int] = set()
 
     def frontier(n: int) -> tuple[list[int], list[int]]:
         """Decision nodes of the subgame at n above its own subgames, and those subgames."""
@@ -63,19 +80,30 @@ def solve_spe(tree: FlatTree, limit: int = 64) -> SPEResult:
         inner, front = frontier(n)
         for f in front:
             solve(f)
+        size = 1
+        for f in front:
+            size *= len(memo[f])
+        if size > limit:
+            cut[0] = True
         combos = itertools.islice(itertools.product(*(memo[f] for f in front)), limit)
         out: list[Solution] = []
+        seen = 0
         for combo in combos:
+            seen += 1
             below = dict(zip(front, combo, strict=True))
             inherited: tuple[tuple[int, tuple[Fraction, ...]], ...] = tuple(
                 item for s in combo for item in s.assignment)
             if len(inner) == 1:
                 out.extend(_one_move(tree, n, below, inherited))
             else:
+                handed.add(n)
                 out.extend(_hand_to_gambit(tree, n, below, inherited, solvers, exact_flag))
             if len(out) >= limit:
                 break
-        memo[n] = _unique(out)[:limit]
+        unique = _unique(out)
+        if len(unique) > limit or seen < size:
+            cut[0] = True
+        memo[n] = unique[:limit]
         return memo[n]
 
     sols = solve(0)
@@ -85,8 +113,49 @@ def solve_spe(tree: FlatTree, limit: int = 64) -> SPEResult:
         for k, info in enumerate(tree.infosets):  # infosets off every subgame's path
             a.setdefault(k, tuple(Fraction(1 if i == 0 else 0) for i in range(len(info.actions))))
         profiles.append(a)
+    total = count_pure_spe(tree) if not handed else None
+    truncated = cut[0] or (total is not None and total > len(profiles))
     return SPEResult(tuple(profiles), exact_flag[0], sum(roots) - len(tree.leaves),
-                     tuple(sorted(solvers)))
+                     tuple(sorted(solvers)), truncated, len(handed), total)
+
+
+def count_pure_spe(tree: FlatTree, budget: int = 500_000) -> int | None:
+    """How many pure-strategy subgame-perfect equilibria a game in which every subgame has
+    one decision point (perfect information, chance allowed) has, by backward induction
+    over payoff vectors: a subtree's equilibria are its children's, combined, times the
+    best choices at its root. None for other games, or past ``budget`` combinations."""
+    if not tree.is_perfect_information():
+        return None
+    memo: dict[int, dict[tuple[Fraction, ...], int]] = {}
+    work = 0
+    for n in range(tree.n_nodes - 1, -1, -1):  # children come after parents in pre-order
+        who = tree.player[n]
+        if who == TERMINAL:
+            memo[n] = {tuple(tree.payoff[n]): 1}
+            continue
+        kids = tree.children[n]
+        acc: dict[tuple[Fraction, ...], int] = {}
+        for combo in itertools.product(*(list(memo[c].items()) for c in kids)):
+            work += 1
+            if work > budget:
+                return None
+            mult = 1
+            for _, count in combo:
+                mult *= count
+            if who == CHANCE:
+                v = tuple(sum((pr * vals[i] for pr, (vals, _) in zip(tree.probs[n], combo,
+                                                                      strict=True)),
+                              Fraction(0)) for i in range(len(tree.players)))
+                acc[v] = acc.get(v, 0) + mult
+            else:
+                best = max(vals[who] for vals, _ in combo)
+                for vals, _ in combo:
+                    if vals[who] == best:
+                        acc[vals] = acc.get(vals, 0) + mult
+        for c in kids:
+            del memo[c]
+        memo[n] = acc
+    return sum(memo[0].values())
 
 
 def _unique(sols: list[Solution]) -> list[Solution]:

@@ -22,7 +22,7 @@ with the engine and branching where the abstraction says a choice or chance matt
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
@@ -64,6 +64,9 @@ class NodeNote:
     event: str | None = None  # the chance event branched on
     options: tuple[str, ...] = ()
     outcome: str | None = None  # for leaves: how the crisis ended, or "cut"
+    who: str = ""  # the decider's name, for people
+    labels: tuple[str, ...] = ()  # the options (or the outcome, the event) in words
+    before: tuple[str, ...] = ()  # what happened on the way here since the last node
 
 
 @dataclass
@@ -76,6 +79,7 @@ class ScenarioTree:
     version: str
     start: str
     parameters: dict[str, Any] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)  # actor id -> name, for people
 
     @property
     def size(self) -> dict[str, int]:
@@ -152,8 +156,14 @@ def build_tree(scenario: Scenario, *, start_turn: int | None = None, depth: int 
     actor_index = {a: i for i, a in enumerate(sc.actors)}
     cont_seed = [seed]
 
-    def new_node(parent: int, kind: int, note: NodeNote) -> int:
+    names = {a.id: a.name for a in sc.spec.actors}
+    defaults = {a: sc.default_action(a).local for a in sc.players}
+
+    def new_node(parent: int, kind: int, note: NodeNote, before: tuple[str, ...] = ()
+                 ) -> int:
         n = len(tree.player)
+        if before:
+            note = replace(note, before=before)
         if n >= max_nodes:
             raise TreeTooLarge(
                 f"the tree passed {max_nodes} nodes; cut it coarser: a smaller --depth "
@@ -175,15 +185,26 @@ def build_tree(scenario: Scenario, *, start_turn: int | None = None, depth: int 
     def label(state: BatchState) -> str:
         return sc.clock.turns[min(state.turn, len(sc.clock) - 1)].label
 
-    def leaf(parent: int, state: BatchState, cut: bool) -> None:
+    def leaf(parent: int, state: BatchState, cut: bool, before: tuple[str, ...]) -> None:
         if cut:
             pay = continuation(state)
-            n = new_node(parent, TERMINAL, NodeNote(label(state), outcome="cut"))
+            n = new_node(parent, TERMINAL, NodeNote(label(state), outcome="cut"), before)
         else:
             pay = tuple(_exact(float(state.payoffs[actor_index[a], 0])) for a in deciders)
-            n = new_node(parent, TERMINAL, NodeNote(
-                label(state), outcome=sc.outcomes[int(state.outcome[0])].id))
+            o = sc.outcomes[int(state.outcome[0])]
+            n = new_node(parent, TERMINAL, NodeNote(label(state), outcome=o.id,
+                                                    labels=(o.label,)), before)
         tree.payoff[n] = pay
+
+    def happened(state: BatchState, nxt: BatchState, choice: dict[str, int],
+                 decided: tuple[str, ...], plan: dict[int, bool]) -> tuple[str, ...]:
+        """The stand-ins' moves and the events of one step, in words, with the date."""
+        when = label(state)
+        words = [f"{when}: {names.get(a, a)}: {sc.actions_of(a)[choice[a]].label}"
+                 for a in sc.players if a not in decided and choice[a] != defaults[a]]
+        words += [f"{when}: {sc.events[int(e)].label}"
+                  for e in np.flatnonzero(nxt.last_events[:, 0]) if int(e) not in plan]
+        return tuple(words)
 
     def continuation(state: BatchState) -> tuple[Fraction, ...]:
         real = state.select(np.array([0]))
@@ -211,11 +232,14 @@ def build_tree(scenario: Scenario, *, start_turn: int | None = None, depth: int 
             resolve_chance(parent, state, choice, {**plan, e: False}, ctx)
             return
         if e is None:
-            expand(parent, nxt, ctx)
+            moves = happened(state, nxt, choice, ctx.get("decided", ()), plan)
+            expand(parent, nxt, {**ctx, "before": ctx.get("before", ()) + moves})
             return
         h = _exact(probe.hazards[e])
         ev = sc.events[e]
-        n = new_node(parent, CHANCE, NodeNote(label(state), event=ev.id))
+        n = new_node(parent, CHANCE, NodeNote(label(state), event=ev.id,
+                                              labels=(ev.label,)), ctx.get("before", ()))
+        ctx = {**ctx, "before": ()}
         tree.chance_labels[n] = (ev.id, f"no {ev.id}")
         if h <= 0 or h >= 1:
             h = Fraction(1, 2)  # unreachable: candidates have 0 < hazard < 1
@@ -224,12 +248,13 @@ def build_tree(scenario: Scenario, *, start_turn: int | None = None, depth: int 
         resolve_chance(n, state, choice, {**plan, e: False}, ctx)
 
     def expand(parent: int, state: BatchState, ctx: dict[str, Any]) -> None:
+        before = ctx.get("before", ())
         if state.done[0]:
-            leaf(parent, state, cut=False)
+            leaf(parent, state, False, before)
             return
         if ctx["decisions"] >= depth or state.turn - start >= horizon \
                 or state.turn >= len(sc.clock):
-            leaf(parent, state, cut=True)
+            leaf(parent, state, True, before)
             return
         history = dict(ctx["obs"])
         for a in deciders:
@@ -248,7 +273,8 @@ def build_tree(scenario: Scenario, *, start_turn: int | None = None, depth: int 
                 if len(opts) > 1:
                     points.append((a, opts))
             last[a] = keys
-        ctx = {**ctx, "obs": history, "last": last}
+        ctx = {**ctx, "obs": history, "last": last,
+               "decided": tuple(a for a, _ in points)}
         branch(parent, state, base, points, 0, ctx)
 
     def branch(parent: int, state: BatchState, choice: dict[str, int],
@@ -259,7 +285,10 @@ def build_tree(scenario: Scenario, *, start_turn: int | None = None, depth: int 
         actor, opts = points[i]
         key = (actor, ctx["obs"][actor], ctx["own"].get(actor, ()))
         n = new_node(parent, deciders.index(actor), NodeNote(
-            label(state), actor=actor, options=tuple(ids[actor][o] for o in opts)))
+            label(state), actor=actor, options=tuple(ids[actor][o] for o in opts),
+            who=names.get(actor, actor),
+            labels=tuple(sc.actions_of(actor)[o].label for o in opts)), ctx.get("before", ()))
+        ctx = {**ctx, "before": ()}
         if key not in infoset_of:
             infoset_of[key] = len(tree.infosets)
             tree.infosets.append(InfosetInfo(
@@ -288,7 +317,7 @@ def build_tree(scenario: Scenario, *, start_turn: int | None = None, depth: int 
                         sc.clock.turns[start].label, {
         "depth": depth, "horizon": horizon, "choices": list(key_actions),
         "players": list(deciders), "samples": samples, "seed": seed,
-        "chance_min": chance_min})
+        "chance_min": chance_min}, names)
 
 
 def _track_actions(sc: Scenario) -> tuple[str, ...]:
@@ -303,29 +332,81 @@ def _track_actions(sc: Scenario) -> tuple[str, ...]:
 
 
 def describe_path(st: ScenarioTree, profile: Sequence[Sequence[Any]]) -> list[str]:
-    """The equilibrium path in words: from the root, each decision's likeliest action
-    (with its probability), each chance node's likelier branch."""
+    """The equilibrium path in words, with dates: what the stand-ins (the actors who do
+    not decide in the tree, and the deciders between their decisions) did on the way,
+    each decision's likeliest action (with its probability, and the options tied with it
+    in expected payoff, where the equilibrium's pick among equals is arbitrary), each
+    chance node's likelier branch, and how the path ends."""
+    from crisislab.gt.regret import node_values
+
     tree, out, n = st.tree, [], 0
-    while tree.player[n] != TERMINAL:
+    values = node_values(tree, profile)
+    names = st.names or {note.actor: note.who for note in st.notes if note.actor and note.who}
+    while True:
         note = st.notes[n]
+        out.extend(_runs(note.before))
+        if tree.player[n] == TERMINAL:
+            break
         probs: Sequence[Any]
         if tree.player[n] == CHANCE:
             probs = tree.probs[n]
             i = max(range(len(probs)), key=lambda j: probs[j])
+            what = note.labels[0] if note.labels else note.event
             happened = "happens" if i == 0 else "does not happen"
-            out.append(f"{note.turn}: chance: {note.event} {happened} "
-                       f"(probability {probs[i]})")
+            out.append(f"{note.turn}: chance: {what} {happened} (the likelier branch, "
+                       f"probability {_pr(probs[i])})")
         else:
             probs = profile[tree.infoset[n]]
             i = max(range(len(probs)), key=lambda j: probs[j])
-            others = ", ".join(o for j, o in enumerate(note.options) if j != i)
-            out.append(f"{note.turn}: {note.actor} chooses {note.options[i]} "
-                       f"(probability {probs[i]}; other options: {others})")
+            who = tree.player[n]
+            kids = tree.children[n]
+            labels = note.labels or note.options
+            best = values[kids[i]][who]
+            tied = [labels[j] for j, c in enumerate(kids)
+                    if j != i and _same(values[c][who], best)]
+            others = [lab for j, lab in enumerate(labels) if j != i and lab not in tied]
+            line = f"{note.turn}: {note.who or note.actor} chooses \"{labels[i]}\""
+            if probs[i] != 1:
+                line += f" (probability {_pr(probs[i])})"
+            if tied:
+                line += (f"; TIED with {', '.join(chr(34) + t + chr(34) for t in tied)}: "
+                         f"the same expected payoff ({float(best):+.3f}), so which of them "
+                         "the equilibrium names is arbitrary")
+            if others:
+                line += f"; other options: {', '.join(others)}"
+            out.append(line)
         n = tree.children[n][i]
-    note = st.notes[n]
-    pay = ", ".join(f"{p} {float(v):+.3f}" for p, v in zip(tree.players, tree.payoff[n],
-                                                             strict=True))
+    pay = ", ".join(f"{names.get(p, p)} {float(v):+.3f}"
+                    for p, v in zip(tree.players, tree.payoff[n], strict=True))
     end = ("the tree is cut here; play on under the doctrines is worth"
-           if note.outcome == "cut" else f"the crisis ends in {note.outcome}:")
+           if note.outcome == "cut" else
+           f"the crisis ends: {note.labels[0] if note.labels else note.outcome};")
     out.append(f"{note.turn}: {end} {pay}")
     return out
+
+
+def _runs(lines: Sequence[str]) -> list[str]:
+    """Moves repeated turn after turn between two nodes, as one line with the first and
+    last dates (lines are "date: what")."""
+    groups: dict[str, list[str]] = {}
+    for line in lines:
+        when, _, what = line.partition(": ")
+        groups.setdefault(what, []).append(when)
+    out = []
+    for what, whens in groups.items():
+        if len(whens) == 1:
+            out.append((whens[0], f"{whens[0]}: {what}"))
+        else:
+            out.append((whens[0], f"{whens[0]} to {whens[-1]}: {what} ({len(whens)} "
+                                  "turns)"))
+    return [text for _, text in sorted(out, key=lambda x: x[0])]
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, Fraction) and isinstance(b, Fraction):
+        return a == b
+    return abs(float(a) - float(b)) <= 1e-9 * max(1.0, abs(float(b)))
+
+
+def _pr(x: Any) -> str:
+    return str(x) if isinstance(x, Fraction) else f"{float(x):.3g}"

@@ -34,8 +34,33 @@ import pygambit as gbt
 
 from crisislab.gt.build import tree_game
 
-SOURCE = ("Dixit and Skeath, Games of Strategy, 2nd ed. (2004), ch. 14; Schelling, "
-          "The Strategy of Conflict (1960), ch. 8")
+SOURCE = ("Dixit and Skeath, Games of Strategy, 2nd ed. (2004), ch. 14: the model, its "
+          "payoffs and its two conditions; Schelling, The Strategy of Conflict (1960), ch. "
+          "8: the idea of a threat that leaves something to chance")
+CONCEPT = ("subgame-perfect equilibrium of the sequential game with chance: the United "
+           "States moves first knowing only the prior p that the Soviets are hard-line; a "
+           "hard-line Soviet leadership defies whatever the risk (it is not a player), a "
+           "soft one best-responds; no beliefs are updated (nothing is observed before "
+           "the Soviets move)")
+
+
+class ParamsError(ValueError):
+    """Parameters outside the model: the message names the condition broken."""
+
+
+def validate(pr: Params) -> None:
+    """The model's assumptions: p is a probability; each side ranks its outcomes as the
+    book does (the United States: win > acquiesce > war; the soft Soviets: defy >
+    withdraw > war)."""
+    if not 0 <= pr.p <= 1:
+        raise ParamsError(f"p = {pr.p} is not a probability: give a value from 0 to 1 "
+                          "(e.g. p=1/3)")
+    if not pr.us_win > pr.us_acquiesce > pr.us_war:
+        raise ParamsError(f"need us_win > us_acquiesce > us_war (got {pr.us_win}, "
+                          f"{pr.us_acquiesce}, {pr.us_war})")
+    if not pr.su_defy > pr.su_withdraw > pr.su_war:
+        raise ParamsError(f"need su_defy > su_withdraw > su_war (got {pr.su_defy}, "
+                          f"{pr.su_withdraw}, {pr.su_war})")
 
 
 @dataclass(frozen=True)
@@ -57,6 +82,13 @@ class BrinkmanshipResult:
     window: tuple[F, F] | None
     p_max: F  # a window exists iff p < p_max
     source: str = SOURCE
+    concept: str = CONCEPT
+
+
+def check_q(res: BrinkmanshipResult) -> F:
+    """The threat level at which the game is solved by pygambit for the check: the middle
+    of the window, or 1/2 when there is no window."""
+    return res.window[0] + (res.window[1] - res.window[0]) / 2 if res.window else F(1, 2)
 
 
 def q_effective(pr: Params) -> F:
@@ -76,6 +108,7 @@ def p_max(pr: Params) -> F:
 
 
 def analyse(pr: Params = Params()) -> BrinkmanshipResult:
+    validate(pr)
     lo, hi = q_effective(pr), q_acceptable(pr)
     top = F(1) if hi is None else min(hi, F(1))
     window = (lo, top) if lo < top else None

@@ -1,11 +1,18 @@
 """Chicken, and 2x2 ordinal games in general, with their Nash equilibria (pure and mixed)
 and Brams' non-myopic equilibria by the theory of moves.
 
-Sources:
+Sources, and what each supports:
 
-- Chicken as the standard reading of the crisis: Brams, S. J., "Game theory and the Cuban
-  missile crisis", *Plus Magazine* 13 (January 2001), and Brams, *Superpower Games*
-  (Yale University Press, 1985). Ranks: 4 best, 1 worst.
+- Chicken as the *common* reading of the crisis, and a reading Brams rejects: Brams,
+  S. J., "Game theory and the Cuban missile crisis", *Plus Magazine* 13 (January 2001),
+  opens by noting that many analysts have read the crisis as nuclear Chicken, then argues
+  that it is not well modelled as Chicken and analyses it with a different 2x2 ordinal
+  game by the theory of moves (his table is in *Superpower Games*, Yale University Press,
+  1985, ch. 1). Zagare, *Economies* 2(1) (2014) 20-44, in its account of Brams, summarises Brams as
+  abandoning both the normal form and the Chicken analogy. So the default table here is
+  the textbook Chicken (ranks 4 best, 1 worst), offered as the reading Brams argued
+  against; Brams' own table is not shipped (it could not be checked for this build):
+  pass it with ``--param``.
 - The theory of moves and the non-myopic equilibrium: Brams, S. J., *Theory of Moves*
   (Cambridge University Press, 1994), chapter 1. Play starts at a cell; the players
   alternately may switch their own strategy, up to four moves (back to the start); each
@@ -27,8 +34,14 @@ import pygambit as gbt
 from crisislab.gt.build import table_game
 
 Cell = tuple[int, int]  # (row strategy, column strategy), 0 = swerve, 1 = straight
-SOURCE = ("Brams, Superpower Games (1985) and 'Game theory and the Cuban missile crisis', "
-          "Plus 13 (2001); Brams, Theory of Moves (1994), ch. 1")
+SOURCE = ("Chicken: the common reading of the crisis that Brams, 'Game theory and the "
+          "Cuban missile crisis', Plus 13 (2001), describes and argues against (he models "
+          "the crisis with another table, Superpower Games (1985)); non-myopic "
+          "equilibria: Brams, Theory of Moves (1994), ch. 1")
+CONCEPT = ("Nash equilibria of the one-shot game of complete information (pure and "
+           "mixed; each player knows both payoff tables), and non-myopic equilibria of "
+           "Brams' theory of moves (play starts at a cell and players may move on in "
+           "turn, looking ahead by backward induction)")
 
 
 @dataclass(frozen=True)
@@ -60,6 +73,7 @@ class OrdinalResult:
     tom_outcome: dict[tuple[Cell, str], Cell] = field(default_factory=dict)
     non_myopic: tuple[Cell, ...] = ()
     source: str = SOURCE
+    concept: str = CONCEPT
 
 
 def pure_equilibria(p: Params) -> list[Cell]:
@@ -125,5 +139,5 @@ def analyse(p: Params = Params()) -> OrdinalResult:
 def game(p: Params = Params()) -> gbt.Game:
     a = [[p.payoff((r, c))[0] for c in (0, 1)] for r in (0, 1)]
     b = [[p.payoff((r, c))[1] for c in (0, 1)] for r in (0, 1)]
-    return table_game("Chicken (Brams' reading of the crisis)", [p.row, p.column],
+    return table_game("Chicken (the common reading of the crisis)", [p.row, p.column],
                       [list(p.strategies)] * 2, [a, b])

@@ -81,10 +81,19 @@ import pygambit as gbt
 
 from crisislab.gt.build import rational, tree_game
 
-SOURCE = ("Zagare, 'A Game-Theoretic History of the Cuban Missile Crisis', Economies 2(1) "
-          "(2014) 20-44; Zagare and Kilgour, Perfect Deterrence (2000), ch. 6 and appendix "
-          "(Asymmetric Escalation Game, general version); Kilgour and Zagare, CMPS 24(1) "
-          "(2007) 65-82")
+SOURCE = ("the game, its types and its preference orderings: Zagare and Kilgour, Perfect "
+          "Deterrence (2000), ch. 6 and appendix (Asymmetric Escalation Game, general "
+          "version), and Kilgour and Zagare, CMPS 24(1) (2007) 65-82; the proposal to "
+          "explain the crisis with it: Zagare, 'A Game-Theoretic History of the Cuban "
+          "Missile Crisis', Economies 2(1) (2014) 20-44, closing section; the equilibrium "
+          "families, their names and the default numbers: derived and chosen here, not "
+          "taken from those sources")
+CONCEPT = ("perfect Bayesian equilibrium, derived by backward induction with Bayes' rule "
+           "on the path, under PASSIVE off-path beliefs: after a move the equilibrium "
+           "does not expect, beliefs stay at the priors. The families found are the "
+           "equilibria under that assumption only; with other off-path beliefs (e.g. "
+           "that an unexpected challenger is Hard) other families, deterrence among "
+           "them, can be equilibria too")
 CH, DEF = "USSR", "USA"
 CTYPES = ("hard", "soft")
 DTYPES = ("HH", "HS", "SH", "SS")  # tactical, strategic
@@ -208,6 +217,7 @@ class ZagareResult:
     thresholds: dict[str, F]
     families: tuple[Family, ...] = field(default_factory=tuple)
     source: str = SOURCE
+    concept: str = CONCEPT
 
     @property
     def equilibria(self) -> tuple[Family, ...]:
