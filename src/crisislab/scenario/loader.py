@@ -173,8 +173,11 @@ _VALUE_ERRORS: tuple[tuple[str, str | None, str | None], ...] = (
     (r"period.end is before", "end", None),
     (r"phase .* ends before it starts", "end", None),
     (r"a chance event needs `rate`", None,
-     "add `rate:`, an expected number per day such as 0.05 (or `hazard:`, a probability "
-     "per turn), and keep only one of the two"),
+     "add `rate:`, an expected number per day such as 0.05, or `hazard:`, a probability "
+     "per turn"),
+    (r"a chance event takes `rate` or `hazard`", "hazard",
+     "keep `rate:` for something that can happen at any moment, `hazard:` for a chance "
+     "per turn"),
     (r"a rule event fires whenever", "hazard", None),
     (r"a track entry names exactly one", None,
      "keep either `action` (with its `actor`) or `event`"),

@@ -271,9 +271,10 @@ class Event(Strict):
 
     @model_validator(mode="after")
     def _hazard(self) -> Event:
-        if self.kind == "chance" and (self.hazard is None) == (self.rate is None):
-            raise ValueError("a chance event needs `rate` (per day) or `hazard` (per turn), "
-                             "not both")
+        if self.kind == "chance" and self.hazard is None and self.rate is None:
+            raise ValueError("a chance event needs `rate` (per day) or `hazard` (per turn)")
+        if self.kind == "chance" and self.hazard is not None and self.rate is not None:
+            raise ValueError("a chance event takes `rate` or `hazard`, not both")
         if self.kind == "rule" and (self.hazard is not None or self.rate is not None):
             raise ValueError("a rule event fires whenever `when` holds; remove `hazard`")
         return self
