@@ -9,12 +9,14 @@ people's choices and letters per turn, so a saved game stores only those and
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
 
 from crisislab.agents.base import Agent
+from crisislab.agents.historical import HistoricalAgent
 from crisislab.agents.registry import make_agent
 from crisislab.engine.engine import Engine
 from crisislab.engine.observation import Observation
@@ -86,6 +88,7 @@ class Session:
     news: dict[str, list[News]] = field(default_factory=dict)
     before: dict[int, BatchState] = field(default_factory=dict)  # state at each turn's start
     commitments: dict[str, list[str]] = field(default_factory=dict)
+    stand_ins: dict[str, Agent] = field(default_factory=dict)  # what "follow" defers to
 
     # ---- set-up ------------------------------------------------------------------------
 
@@ -127,7 +130,8 @@ class Session:
                 raise GameError("the saved game has turns after its end")
             if record.get("turn") != session.state.turn:
                 raise GameError(f"the saved game is out of step at turn {record.get('turn')}")
-            session.play_turn(record["choices"], record.get("letters", []))
+            session.play_turn(record["choices"], record.get("letters", []),
+                              followed=record.get("followed", ()))
             if record.get("digest") and record["digest"] != session.digest():
                 raise GameError(
                     f"replaying the saved choices gives a different crisis at turn "
@@ -187,9 +191,12 @@ class Session:
 
     # ---- playing -----------------------------------------------------------------------
 
-    def play_turn(self, choices: dict[str, str], drafts: list[dict[str, Any]]) -> TurnTrace:
+    def play_turn(self, choices: dict[str, str], drafts: list[dict[str, Any]],
+                  followed: Collection[str] = ()) -> TurnTrace:
         """Play one turn: the people's ``choices`` (action ids) and letters, the agents'
-        moves, the engine's step, then the letters that arrive and agents' answers."""
+        moves, the engine's step, then the letters that arrive and agents' answers.
+        ``followed`` names the people who only followed the record this turn (see
+        :func:`follow_choice`): the debrief does not count those turns as decisions."""
         if self.done:
             raise GameError("the crisis is over")
         t = self.state.turn
@@ -229,9 +236,17 @@ class Session:
         self.traces.append(trace)
         self._learn(t, previous)
         self._deliver()
-        self.log.append({"turn": t, "choices": {a: names[a] for a in self.humans},
-                         "letters": drafts, "digest": self.digest()})
+        record: dict[str, Any] = {"turn": t, "choices": {a: names[a] for a in self.humans},
+                                  "letters": drafts, "digest": self.digest()}
+        follows = [a for a in self.humans if a in set(followed)]
+        if follows:
+            record["followed"] = follows
+        self.log.append(record)
         return trace
+
+    def followed(self, turn: int) -> set[str]:
+        """The people who only followed the record on ``turn``."""
+        return {a for r in self.log if r.get("turn") == turn for a in r.get("followed", ())}
 
     def _committed(self, actor: str, obs: Observation, pick: int) -> int:
         """An agent that accepted a letter plays the granting action it committed to."""
@@ -317,6 +332,29 @@ class Session:
                     self.news[actor].append(News(t, label, "letter" if actor in m.to
                                                  else "public",
                                                  f"{_name(sc, m.sender)}: {m.summary}"))
+
+
+def record_choice(session: Session, actor: str, state: BatchState | None = None) -> str | None:
+    """The record's choice for ``actor`` at the turn of ``state`` (the session's by
+    default), if the track documents one and it is available there."""
+    state = session.state if state is None else state
+    planned = HistoricalAgent(session.scenario, actor).plan.get(state.turn)
+    if planned is None:
+        return None
+    obs = session.engine.observe(state, actor)
+    return obs.actions[planned] if bool(obs.is_legal(planned)[0]) else None
+
+
+def follow_choice(session: Session, actor: str) -> str:
+    """What "follow" plays: the record's choice where it is available, otherwise what
+    the seat's stand-in (the ``historical`` agent) would play."""
+    planned = record_choice(session, actor)
+    if planned is not None:
+        return planned
+    if actor not in session.stand_ins:
+        session.stand_ins[actor] = make_agent("historical", session.scenario, actor)
+    obs = session.observe(actor)
+    return obs.actions[int(np.asarray(session.stand_ins[actor].act(obs))[0])]
 
 
 def _name(scenario: Scenario, actor: str) -> str:

@@ -16,7 +16,6 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from crisislab.agents.historical import HistoricalAgent
 from crisislab.play.briefing import Briefing, Fact, brief
 from crisislab.play.letters import (
     MAX_LETTERS_PER_TURN,
@@ -28,7 +27,7 @@ from crisislab.play.letters import (
     parse_terms,
     transit_hours,
 )
-from crisislab.play.session import Session, _name
+from crisislab.play.session import Session, _name, follow_choice
 
 HELP = f"""\
 [bold]At the prompt[/bold]
@@ -66,6 +65,7 @@ class Autopilot:
 class TurnInput:
     choice: str
     drafts: list[dict[str, Any]] = field(default_factory=list)
+    followed: bool = False  # only followed the record: not a decision for the debrief
 
 
 class Terminal:
@@ -112,7 +112,7 @@ class Terminal:
                 del self.autopilot[actor]
             self.say(f"[dim]{self.session.turn_label()}: {actor} {auto.mode}s "
                      f"({choice})[/dim]")
-            return TurnInput(choice)
+            return TurnInput(choice, followed=auto.mode == "follow")
         if len(self.session.humans) > 1:
             self._handover(actor)
         b = brief(self.session, actor)
@@ -122,7 +122,8 @@ class Terminal:
             line = self.read(f"{actor}> ")
             picked = self._command(actor, b, line, drafts)
             if picked is not None:
-                return TurnInput(picked, drafts)
+                followed = line.split()[0].lower() in ("f", "follow") and not drafts
+                return TurnInput(picked, drafts, followed=followed)
 
     def _handover(self, actor: str) -> None:
         if self.clear:
@@ -139,9 +140,7 @@ class Terminal:
         default = sc.default_action(actor).id
         if mode == "wait":
             return default
-        obs = self.session.observe(actor)
-        pick = int(HistoricalAgent(sc, actor).act(obs)[0])
-        return obs.actions[pick]
+        return follow_choice(self.session, actor)
 
     def _command(self, actor: str, b: Briefing, line: str,
                  drafts: list[dict[str, Any]]) -> str | None:
@@ -399,6 +398,7 @@ def play_loop(session: Session, terminal: Terminal,
         for actor in session.humans:
             inputs[actor] = terminal.turn(actor)
         drafts = [d for i in inputs.values() for d in i.drafts]
-        session.play_turn({a: i.choice for a, i in inputs.items()}, drafts)
+        session.play_turn({a: i.choice for a, i in inputs.items()}, drafts,
+                          followed=[a for a, i in inputs.items() if i.followed])
         save(session)
     return True
