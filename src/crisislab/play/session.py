@@ -307,31 +307,39 @@ class Session:
 
     def _learn(self, t: int, previous: dict[str, dict[str, float]]) -> None:
         """Add to each actor's news what its observation now shows of the last turn."""
+        for actor in self.scenario.actors:
+            self.news[actor].extend(self.news_since(actor, t, previous[actor]))
+
+    def news_since(self, actor: str, t: int, previous: dict[str, float]) -> list[News]:
+        """What ``actor``'s observation shows now of turn ``t`` (just played): others'
+        actions it saw, events it witnessed, messages that reached it. Built from the
+        observation alone, each step in the words written for this observer."""
         sc = self.scenario
         label = self.turn_label(t)
         defaults = {a: sc.default_action(a).id for a in sc.players}
-        for actor in sc.actors:
-            obs = self.observe(actor)
-            for other, chosen in obs.seen_actions.items():
-                idx = int(chosen[0])
-                if other == actor or idx < 0:
-                    continue
-                rule = self.engine.actions_by_actor[other][idx]
-                if rule.id == defaults.get(other):
-                    continue
-                self.news[actor].append(News(t, label, "action",
-                                             f"{_name(sc, other)}: {rule.label}. {rule.summary}"))
-            for event_id, fired in obs.seen_events.items():
-                if fired[0]:
-                    e = sc.event(event_id)
-                    self.news[actor].append(News(t, label, "event", f"{e.label}. {e.summary}"))
-            for m in sc.messages:
-                key = f"{m.id}_received"
-                if key in obs.values and obs.known[key][0] and obs.values[key][0] \
-                        and not previous[actor].get(key):
-                    self.news[actor].append(News(t, label, "letter" if actor in m.to
-                                                 else "public",
-                                                 f"{_name(sc, m.sender)}: {m.summary}"))
+        out: list[News] = []
+        obs = self.observe(actor)
+        for other, chosen in obs.seen_actions.items():
+            idx = int(chosen[0])
+            if other == actor or idx < 0:
+                continue
+            rule = self.engine.actions_by_actor[other][idx]
+            if rule.id == defaults.get(other):
+                continue
+            out.append(News(t, label, "action", f"{_name(sc, other)}: {rule.label}. "
+                            f"{' '.join(rule.summary_for(actor).split())}"))
+        for event_id, fired in obs.seen_events.items():
+            if fired[0]:
+                e = sc.event(event_id)
+                out.append(News(t, label, "event",
+                                f"{e.label}. {' '.join(e.summary_for(actor).split())}"))
+        for m in sc.messages:
+            key = f"{m.id}_received"
+            if key in obs.values and obs.known[key][0] and obs.values[key][0] \
+                    and not previous.get(key):
+                out.append(News(t, label, "letter" if actor in m.to else "public",
+                                f"{_name(sc, m.sender)}: {' '.join(m.summary.split())}"))
+        return out
 
 
 def record_choice(session: Session, actor: str, state: BatchState | None = None) -> str | None:

@@ -46,6 +46,9 @@ Free text: at most {MAX_TEXT} characters. Type [bold]cancel[/bold] at any letter
 Waiting and following stop when a letter arrives for you."""
 
 
+ERASE_SCROLLBACK = "\x1b[3J"  # xterm's "erase saved lines" (ED 3)
+
+
 class Quit(Exception):
     """The player asked to leave (or the input ended)."""
 
@@ -126,8 +129,12 @@ class Terminal:
                 return TurnInput(picked, drafts, followed=followed)
 
     def _handover(self, actor: str) -> None:
-        if self.clear:
-            self.console.clear()
+        """Hot seat: wipe the screen and the terminal's scrollback (always, --no-clear or
+        not) before the keyboard passes, so no player scrolls back into another's
+        briefing."""
+        self.console.clear()
+        self.console.file.write(ERASE_SCROLLBACK)
+        self.console.file.flush()
         name = _name(self.session.scenario, actor)
         self.say(f"[bold]Pass the keyboard to the player of {name}.[/bold]")
         self.read(f"{actor}: press Enter when ready> ")

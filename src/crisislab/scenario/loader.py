@@ -510,6 +510,17 @@ class Compiler:
                     out.add(a)
         return frozenset(out)
 
+    def seen_as(self, path: tuple[str | int, ...], spec: dict[str, str],
+                observers: frozenset[str]) -> tuple[tuple[str, str], ...]:
+        """Texts for observers: each key an actor that sees the step (not its own actor)
+        or ``others``."""
+        for key in spec:
+            if key != "others" and key not in observers:
+                self.fail((*path, key), f"'{key}' does not see this step, so it needs no "
+                          "text of its own", "name an actor that sees it, or 'others': "
+                          + ", ".join(sorted(observers)))
+        return tuple(sorted(spec.items()))
+
     def compile_variables(self, ns: Namespace) -> list[VariableRule]:
         out: list[VariableRule] = []
         for i, v in enumerate(self.spec.variables):
@@ -567,9 +578,10 @@ class Compiler:
                 continue
             local = per_actor.get(a.actor, 0)
             per_actor[a.actor] = local + 1
+            seen_as = self.seen_as((*path, "seen_as"), a.seen_as, seen - {a.actor})
             out.append(ActionRule(a.id, len(out), a.actor, local, a.label, a.summary, when,
                                   tuple(e for e in effects if e is not None), a.escalation,
-                                  seen, a.sends, tuple(a.cite)))
+                                  seen, a.sends, tuple(a.cite), seen_as))
         return out
 
     def compile_events(self, ns: Namespace, levels: set[int]) -> list[EventRule]:
@@ -583,9 +595,10 @@ class Compiler:
             seen = self.seen_by((*path, "visibility"), None, e.visibility)
             if when is None or (e.hazard and hazard is None) or any(x is None for x in effects):
                 continue
+            seen_as = self.seen_as((*path, "seen_as"), e.seen_as, seen)
             out.append(EventRule(e.id, len(out), e.label, e.summary, e.kind, when, hazard, e.once,
                                  tuple(x for x in effects if x is not None), e.escalation,
-                                 e.incident, seen, tuple(e.cite)))
+                                 e.incident, seen, tuple(e.cite), seen_as))
         return out
 
     def compile_outcomes(self, ns: Namespace, levels: set[int]) -> list[OutcomeRule]:
