@@ -112,8 +112,13 @@ def test_a_choice_against_the_record_is_weighed_against_the_record(
     assert war["after"]["p"] == 0 and war["alternative_after"]["p"] > 0
     assert war["effect"]["p"] == pytest.approx(-war["alternative_after"]["p"])
     assert war["effect"]["high"] < 0
-    text = cli("debrief", str(game["game_id"]), "--runs", "100")
+    page = tmp_path / "debrief.html"
+    text = cli("debrief", str(game["game_id"]), "--runs", "100", "--html", str(page))
     assert "the record's choice was Blockade" in " ".join(text.stdout.split())
+    html = " ".join(page.read_text(encoding="utf-8").split())
+    assert "effect of your choice" in html
+    assert "The alternative, the record&#39;s choice: Blockade" in html
+    assert "Newcombe" in html
 
 
 def test_moves_that_outlast_the_file_leave_a_game_to_resume(tmp_path: Path,

@@ -36,7 +36,8 @@ HELP = f"""\
   [bold]letter[/bold]       write a letter: private or public, to whom, with terms and text
   [bold]answer N[/bold]     answer letter N (accept, decline, or a plain reply)
   [bold]wait K[/bold]       do nothing in particular this turn and the next K-1 turns
-  [bold]follow K[/bold]     do what the record shows your leader did, this turn and K-1 more
+  [bold]follow K[/bold]     do what the record shows your leader did (where it is silent, what
+               the stand-in would do), this turn and K-1 more; not counted as decisions
   [bold]redraw[/bold]       show the briefing again
   [bold]help[/bold]         this help
   [bold]quit[/bold]         leave; the game is saved after every turn (resume with --resume)
