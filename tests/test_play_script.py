@@ -233,3 +233,15 @@ def test_newcombe_interval_holds_the_estimate_and_mirrors(a: int, b: int, c: int
     assert (mlow, mhigh) == pytest.approx((-high, -low))
     if b == c == 0:
         assert low < 0 < high  # no discordant pair: no effect seen, none excluded
+
+
+def test_the_documented_moves_file_plays(tmp_path: Path, db: Path) -> None:
+    """The example of docs/play.md, as written there, plays to the end."""
+    import re
+
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "play.md").read_text("utf-8")
+    (example,) = [b for b in re.findall(r"```yaml\n(.*?)```", doc, flags=re.S)
+                  if "follow: end" in b]
+    r = play(tmp_path, example, "cuba-1962", "--as", "usa")
+    assert r.exit_code == 0, r.output
+    assert json.loads(r.stdout)["finished"]
