@@ -85,8 +85,11 @@ def test_a_scripted_game_is_played_saved_and_debriefed(tmp_path: Path, db: Path)
 
 def test_following_to_the_end_is_the_record_and_has_no_decisions(
         tmp_path: Path, db: Path) -> None:
-    r = play(tmp_path, "- follow: end\n", str(MINI), "--as", "blue", "--chance", "history")
+    page = tmp_path / "record.html"
+    r = play(tmp_path, "- follow: end\n", str(MINI), "--as", "blue", "--chance", "history",
+             "--html", str(page), "--debrief-runs", "50")
     assert r.exit_code == 0, r.output
+    assert "never left the record" in page.read_text(encoding="utf-8")
     game = json.loads(r.stdout)
     mini = load_scenario(MINI)
     record = replay(mini)

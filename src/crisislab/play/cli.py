@@ -119,7 +119,7 @@ def _new_row(store: Store, session: Session) -> GameRow:
 
 
 def _scripted(store: Store, session: Session, actor: str, path: Path, format: str,
-              console: Console) -> None:
+              console: Console) -> GameRow:
     """Play a moves file through the session, then save the game like any other."""
     from crisislab.play.debrief import game_events
     from crisislab.play.script import MovesError, load_moves, parse_moves, play_moves
@@ -130,7 +130,7 @@ def _scripted(store: Store, session: Session, actor: str, path: Path, format: st
         unused = play_moves(session, actor, moves)
     except MovesError as e:
         _fail(f"{path}: {e}", e.hint)
-        return
+        raise  # unreachable: _fail exits
     row = _new_row(store, session)
     _save(store, row, session)
     end = int(session.state.end_turn[0])
@@ -147,7 +147,7 @@ def _scripted(store: Store, session: Session, actor: str, path: Path, format: st
     }
     if format == "json":
         typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
-        return
+        return row
     if outcome:
         console.print(f"Game {row.id} played from {path}: {result['outcome_label']} "
                       f"({outcome}), {result['end_date']}.")
@@ -158,6 +158,7 @@ def _scripted(store: Store, session: Session, actor: str, path: Path, format: st
     if unused:
         console.print(f"The crisis ended before the last {unused} move(s) of the file.")
     console.print(f"Debrief it with: crisislab debrief {row.id}")
+    return row
 
 
 def register(app: typer.Typer) -> None:
@@ -177,7 +178,8 @@ def register(app: typer.Typer) -> None:
                                          "(reached along the record)."),
         resume: int | None = typer.Option(None, "--resume", help="Continue saved game ID."),
         no_clear: bool = typer.Option(False, "--no-clear", help="Do not clear the screen "
-                                      "between turns."),
+                                      "between turns (hot seat still wipes it before the "
+                                      "keyboard passes)."),
         debrief_runs: int = typer.Option(2000, help="Simulated crises per estimate in the "
                                          "final debrief (0: no odds)."),
         html: Annotated[Path | None, typer.Option(
@@ -242,12 +244,15 @@ def register(app: typer.Typer) -> None:
             if moves is not None:
                 if len(as_) != 1:
                     _fail("--moves plays one seat: give exactly one --as")
-                _scripted(store, session, as_[0].strip().lower(), moves, format, console)
+                row = _scripted(store, session, as_[0].strip().lower(), moves, format,
+                                console)
+                if html is not None:
+                    from crisislab.play.debrief import build
+
+                    d = build(session, game_id=row.id, runs=debrief_runs)
+                    _write_html(d, html, Console(stderr=True, highlight=False))
                 return
-            row = store.add_game(scenario=sc.id, version=sc.version,
-                                 content_hash=sc.content_hash, seats=seats, seed=seed,
-                                 status="running", turn=session.turn,
-                                 log=[{"setup": setup.to_json()}], letters=[], notes="")
+            row = _new_row(store, session)
             console.print(f"Game {row.id} started: {sc.title}, you play "
                           f"{', '.join(setup.humans)}.")
         terminal = Terminal(session, console, clear=not no_clear)
