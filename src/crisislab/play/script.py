@@ -252,8 +252,13 @@ def play_moves(session: Session, actor: str, moves: list[Move]) -> int:
                     f"(the game is at {session.turn_label()})",
                     "give a later date, or remove the item")
             while not session.done and (move.until is None or session.turn <= move.until):
-                session.play_turn({actor: follow_choice(session, actor)}, [],
-                                  followed=(actor,))
+                try:
+                    session.play_turn({actor: follow_choice(session, actor)}, [],
+                                      followed=(actor,))
+                except GameError as e:  # a stand-in that chose what is not available
+                    raise MovesError(f"item {move.item}: following on "
+                                     f"{session.turn_label()} failed: {e}",
+                                     "report this: the seat's stand-in broke a rule") from None
             continue
         legal, why = session.availability(actor)
         if not legal.get(move.action, False):
