@@ -365,7 +365,9 @@ class Terminal:
                                   style="yellow"))
             c.print(Panel(body, title="Letters and statements", title_align="left"))
         if b.commitments:
-            c.print(f"Commitments: {', '.join(b.commitments)}")
+            sc = self.session.scenario
+            c.print("Commitments (played on your next turns while available): "
+                    + ", ".join(sc.action(x).label for x in b.commitments), highlight=False)
         table = Table(title="Your options", title_justify="left", expand=True)
         table.add_column("#", justify="right", no_wrap=True)
         table.add_column("option", ratio=2)
