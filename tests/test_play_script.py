@@ -248,3 +248,27 @@ def test_the_documented_moves_file_plays(tmp_path: Path, db: Path) -> None:
     r = play(tmp_path, example, "cuba-1962", "--as", "usa")
     assert r.exit_code == 0, r.output
     assert json.loads(r.stdout)["finished"]
+
+
+def test_the_paired_runs_share_their_chance_crisis_by_crisis() -> None:
+    """The premise of the effect: two runs onward from one state with the same seed meet
+    the same chance in each crisis, even with a stand-in that draws chance; so with the
+    same choice forced they end alike crisis by crisis, and a different seed does not."""
+    from crisislab.agents.registry import make_agent
+    from crisislab.engine.run import run_onward
+    from crisislab.play.debrief import _Forced
+    from crisislab.play.session import GameSetup, Session
+
+    mini = load_scenario(MINI)
+    s = Session.new(mini, GameSetup(str(MINI), 0, {"blue": "human", "red": "historical"}))
+    s.play_turn({"blue": "blue_wait"}, [])
+    local = s.observe("blue").actions.index("blue_wait")
+
+    def run(seed: int) -> Any:
+        agents = {"blue": _Forced(s.turn, local, make_agent("random", mini, "blue")),
+                  "red": make_agent("random", mini, "red")}
+        return run_onward(mini, s.state, agents, 400, seed=seed).outcome
+
+    first, again, other = run(5), run(5), run(6)
+    assert (first == again).all()
+    assert (first != other).any()
