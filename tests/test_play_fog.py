@@ -199,6 +199,6 @@ def test_seen_as_words_go_to_observers_only() -> None:
     assert deploy.summary_for("blue") == "Ships sail for Red."
     assert deploy.summary_for("red") == "Red ships more weapons."
     for who in ("blue", "red"):
-        with pytest.raises(ScenarioError, match=f"'{who}' does not see this step"):
+        with pytest.raises(ScenarioError, match=f"'{who}' is not one of the others who see"):
             load_text(text.replace(private, f"    visibility: private\n    seen_as: "
                                    f"{{{who}: Ships sail.}}\n    escalation: 2\n"))

@@ -516,9 +516,10 @@ class Compiler:
         or ``others``."""
         for key in spec:
             if key != "others" and key not in observers:
-                self.fail((*path, key), f"'{key}' does not see this step, so it needs no "
-                          "text of its own", "name an actor that sees it, or 'others': "
-                          + ", ".join(sorted(observers)))
+                self.fail((*path, key), f"'{key}' is not one of the others who see this "
+                          "step, so it needs no text of its own (the acting actor reads "
+                          "`summary`)", "name one of: " + ", ".join([*sorted(observers),
+                                                                    "others"]))
         return tuple(sorted(spec.items()))
 
     def compile_variables(self, ns: Namespace) -> list[VariableRule]:
