@@ -272,3 +272,23 @@ def test_the_paired_runs_share_their_chance_crisis_by_crisis() -> None:
     first, again, other = run(5), run(5), run(6)
     assert (first == again).all()
     assert (first != other).any()
+
+
+def test_following_at_the_keyboard_is_not_a_decision_either() -> None:
+    """`follow K` in the terminal marks its turns as followed, as a moves file does."""
+    import io
+
+    from rich.console import Console
+
+    from crisislab.play.debrief import build
+    from crisislab.play.session import GameSetup, Session
+    from crisislab.play.tui import Terminal, play_loop
+
+    mini = load_scenario(MINI)
+    s = Session.new(mini, GameSetup(str(MINI), 0, {"blue": "human", "red": "historical"},
+                                    "history"))
+    lines = iter(["follow 1000"] * 50)
+    t = Terminal(s, Console(file=io.StringIO()), clear=False, ask=lambda _: next(lines))
+    play_loop(s, t, lambda _: None)
+    assert s.done and all(r.get("followed") == ["blue"] for r in s.log)
+    assert build(s, runs=50).decisions == []
