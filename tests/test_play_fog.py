@@ -10,10 +10,12 @@ played) stays the same. A string that leaked a hidden fact would change with it.
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rich.console import Console
@@ -24,6 +26,7 @@ from crisislab.play.briefing import brief
 from crisislab.play.letters import TERMS
 from crisislab.play.session import GameSetup, Session
 from crisislab.play.tui import ERASE_SCROLLBACK, Terminal
+from crisislab.play.words import plain, quantity
 from crisislab.scenario.loader import load_scenario
 
 from .strategies import seeds
@@ -166,6 +169,9 @@ def test_the_us_reads_the_buildup_and_berlin_as_outsiders_and_counts_as_estimate
                    "hold a hostage", "gain time", "may believe war has begun"):
         assert secret not in every
     assert found_at is not None
+    # and in plain words: no parameter's name on screen, its value instead
+    assert not [p for p in CUBA.parameters if p in every]
+    assert "3 turns after the announcement" in every  # quarantine_lead_turns
     assert any("33 missiles located (an intelligence estimate" in c for c in counts)
     assert not any(c.startswith("42") for c in counts)
     # the Soviet seat still reads its own orders in full
@@ -189,8 +195,6 @@ def test_hot_seat_wipes_the_screen_and_the_scrollback_before_the_keyboard_passes
 def test_seen_as_words_go_to_observers_only() -> None:
     """``seen_as`` gives an observer other words; an actor that does not see the step,
     or the acting actor itself, cannot be given any."""
-    import pytest
-
     from crisislab.scenario.loader import load_text
     from crisislab.scenario.problems import ScenarioError
 
@@ -206,3 +210,16 @@ def test_seen_as_words_go_to_observers_only() -> None:
         with pytest.raises(ScenarioError, match=f"'{who}' is not one of the others who see"):
             load_text(text.replace(private, f"    visibility: private\n    seen_as: "
                                    f"{{{who}: Ships sail.}}\n    escalation: 2\n"))
+
+
+@pytest.mark.parametrize(("value", "unit", "words"), [
+    (3.0, "turns", "3 turns"), (75.0, "percent", "75%"),
+    (3.0, "missiles/day", "3 missiles a day"), (0.45, None, "45%"), (2.0, None, "2"),
+    (0.5, "days", "0.5 days")])
+def test_parameters_read_as_quantities(value: float, unit: str | None, words: str) -> None:
+    assert quantity(value, unit) == words
+    sc = replace(CUBA, parameters={**CUBA.parameters, "x_rate": value})
+    # a parameter the file does not give a unit reads as a bare quantity; a longer name
+    # that merely starts like it is left alone
+    assert plain("at  x_rate\n now, not x_rates", sc) == \
+        f"at {quantity(value, None)} now, not x_rates"

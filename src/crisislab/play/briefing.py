@@ -15,6 +15,7 @@ import numpy as np
 
 from crisislab.play.letters import TERMS, Letter, transit_hours
 from crisislab.play.session import News, Session, _name
+from crisislab.play.words import plain
 from crisislab.scenario.model import Scenario, VariableRule
 from crisislab.scenario.schema import Citation
 
@@ -138,7 +139,7 @@ def brief(session: Session, actor: str) -> Briefing:
     legal, why = session.availability(actor)
     for i, a in enumerate(sc.actions_of(actor), start=1):
         b.options.append(Option(
-            number=i, id=a.id, label=a.label, summary=" ".join(a.summary.split()),
+            number=i, id=a.id, label=a.label, summary=plain(a.summary, sc),
             available=legal[a.id], reason=why.get(a.id, ""),
             escalation=_rung(sc, a.escalation),
             source="; ".join(cite_short(c) for c in a.cite[:2])))
@@ -192,7 +193,7 @@ def _letters(session: Session, actor: str, vals: Mapping[str, np.ndarray],
         kind = "public statement" if m.public else "private letter"
         status = "received" if seen_recv else "sent, not yet received"
         who = f"{_name(sc, m.sender)} to {', '.join(_name(sc, t) for t in m.to)}"
-        views.append(LetterView(0, f"{kind.capitalize()}: {who}", " ".join(m.summary.split()),
+        views.append(LetterView(0, f"{kind.capitalize()}: {who}", plain(m.summary, sc),
                                 status))
         if seen_recv and m.terms and m.sender != actor:
             proposals.append(f"{_name(sc, m.sender)} ({m.id}): {', '.join(m.terms)}")

@@ -27,6 +27,7 @@ from crisislab.engine.run import run_onward
 from crisislab.engine.state import BatchState
 from crisislab.play.essays import EssayView, essays_for
 from crisislab.play.session import GameSetup, Session, TurnTrace, _name, record_choice
+from crisislab.play.words import plain
 from crisislab.replay import replay
 from crisislab.scenario.model import Scenario
 
@@ -211,7 +212,7 @@ def _describe(scenario: Scenario, h: dict[str, Any]) -> str:
     if kind == "outcome":
         return f"Outcome: {scenario.outcome(ident).label}"
     message = next(m for m in scenario.messages if m.id == ident)
-    return f"Arrives: {' '.join(message.summary.split())[:120]}"
+    return f"Arrives: {plain(message.summary, scenario)[:120]}"
 
 
 def game_events(session: Session) -> list[dict[str, Any]]:
@@ -239,7 +240,7 @@ def build(session: Session, game_id: int | None = None, runs: int = 2000,
         cites[(e.turn, e.id)] = tuple(
             f"{c.source}, {c.locator}" + (f' "{c.anchor}"' if c.anchor else "")
             for c in e.citations[:3])
-        text = " ".join(e.summary.split())
+        text = plain(e.summary, sc)
         if e.kind == "outcome":
             text = f"Outcome: {sc.outcome(e.id).label}. {text}"
         summaries[(e.turn, e.id)] = text

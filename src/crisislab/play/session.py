@@ -23,6 +23,7 @@ from crisislab.engine.observation import Observation
 from crisislab.engine.run import complete_agents
 from crisislab.engine.state import BatchState
 from crisislab.play.letters import Letter, answer, delay_turns, explain
+from crisislab.play.words import plain
 from crisislab.scenario.model import Scenario
 
 HUMAN = "human"
@@ -170,7 +171,7 @@ class Session:
         for a in self.scenario.actions_of(actor):
             if not legal[a.id]:
                 why[a.id] = "the crisis is over" if self.done else \
-                    explain(a.when, env, self.scenario)
+                    plain(explain(a.when, env, self.scenario), self.scenario)
         return legal, why
 
     @property
@@ -327,18 +328,18 @@ class Session:
             if rule.id == defaults.get(other):
                 continue
             out.append(News(t, label, "action", f"{_name(sc, other)}: {rule.label}. "
-                            f"{' '.join(rule.summary_for(actor).split())}"))
+                            f"{plain(rule.summary_for(actor), sc)}"))
         for event_id, fired in obs.seen_events.items():
             if fired[0]:
                 e = sc.event(event_id)
                 out.append(News(t, label, "event",
-                                f"{e.label}. {' '.join(e.summary_for(actor).split())}"))
+                                f"{e.label}. {plain(e.summary_for(actor), sc)}"))
         for m in sc.messages:
             key = f"{m.id}_received"
             if key in obs.values and obs.known[key][0] and obs.values[key][0] \
                     and not previous.get(key):
                 out.append(News(t, label, "letter" if actor in m.to else "public",
-                                f"{_name(sc, m.sender)}: {' '.join(m.summary.split())}"))
+                                f"{_name(sc, m.sender)}: {plain(m.summary, sc)}"))
         return out
 
 
