@@ -165,6 +165,7 @@ BAD = [
      "4 letters; a turn allows 3", "spread"),
     ("- follow: end\n- *a\n", "uses a YAML alias", "in full"),
     ("- follow: [end\n", "is not valid YAML at line", "follow: DATE"),
+    ("[" * 50_000 + "]" * 50_000, "nests lists or mappings too deeply", "follow: DATE"),
     # checked when their turn comes
     ("- choose: usa_air_strike\n",
      "item 1, field 'choose': usa_air_strike is not available on week of 1962-05-24",

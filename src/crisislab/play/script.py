@@ -95,6 +95,9 @@ def load_moves(path: Path) -> Any:
         if path.suffix.lower() == ".json":
             return json.loads(text)
         return yaml.load(text, Loader=_NoAliases)  # noqa: S506 (a safe loader)
+    except RecursionError:
+        raise MovesError("the file nests lists or mappings too deeply for a moves file",
+                         EXAMPLE) from None
     except (yaml.YAMLError, json.JSONDecodeError) as e:
         where = ""
         mark = getattr(e, "problem_mark", None)
