@@ -185,7 +185,7 @@ def test_debrief_of_a_historical_game_shows_no_divergence(mini: Scenario) -> Non
     assert d.first_divergence is None and not any(r.diverged for r in d.rows)
     assert d.outcome == replay(mini).outcome == d.history_outcome
     assert d.curve_game == d.curve_history
-    assert all(x.before == x.after for x in d.decisions)  # the same as the stand-in
+    assert d.decisions == []  # every choice was the record's: nothing to weigh
     page = render_html(d)
     assert "never left the record" in page and "<svg" in page
     assert "http" not in page.replace("http://www.w3.org/2000/svg", "")  # no network
@@ -203,10 +203,15 @@ def test_debrief_of_a_deviating_game_shows_where_and_how_the_odds_moved(
     assert d.first_divergence is not None and d.first_divergence.label == "1962-10-03 am"
     assert d.first_divergence.cause == "your choice (blue)"
     decision = next(x for x in d.decisions if x.turn == 2)
-    assert decision.stand_in == "blue_blockade" and decision.choice == "blue_wait"
+    assert decision.alternative == "blue_blockade" and decision.choice == "blue_wait"
+    assert decision.alternative_from == "record"
     # without the blockade there is no clash at the line: war becomes impossible
-    assert decision.before.counts.get("war", 0) > 0
+    assert decision.alternative_after.counts.get("war", 0) > 0
     assert decision.after.counts.get("war", 0) == 0
+    # so the choice's effect on war is the whole of the record's war share, and sure
+    effect = decision.effect["war"]
+    assert effect.p == pytest.approx(-decision.alternative_after.p("war"))
+    assert effect.low <= effect.p <= effect.high < 0
 
 
 @pytest.mark.skipif(not SEEDS.is_dir(), reason=f"seed documents not found at {SEEDS}")

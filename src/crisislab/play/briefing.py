@@ -7,6 +7,7 @@ text. Nothing reads the state directly, so the fog of war is the engine's, not o
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -14,6 +15,7 @@ import numpy as np
 
 from crisislab.play.letters import TERMS, Letter, transit_hours
 from crisislab.play.session import News, Session, _name
+from crisislab.play.words import plain
 from crisislab.scenario.model import Scenario, VariableRule
 from crisislab.scenario.schema import Citation
 
@@ -117,8 +119,9 @@ def brief(session: Session, actor: str) -> Briefing:
         if v.type == "int" and v.low < 0:
             continue  # a turn marker ("-1 before"): bookkeeping, not news
         value = float(obs.values[v.id][0])
-        fact = Fact(v.id, label_of(v, sc), _value(v, value, sc))
         rule = v.observers.get(actor)
+        shown = _estimate(v, value, sc) if rule is not True else None
+        fact = Fact(v.id, label_of(v, sc), shown or _value(v, value, sc))
         if owner(v.id, sc.actors) == actor:
             b.own.append(fact)
         elif v.type == "bool" and not value:
@@ -136,7 +139,7 @@ def brief(session: Session, actor: str) -> Briefing:
     legal, why = session.availability(actor)
     for i, a in enumerate(sc.actions_of(actor), start=1):
         b.options.append(Option(
-            number=i, id=a.id, label=a.label, summary=" ".join(a.summary.split()),
+            number=i, id=a.id, label=a.label, summary=plain(a.summary, sc),
             available=legal[a.id], reason=why.get(a.id, ""),
             escalation=_rung(sc, a.escalation),
             source="; ".join(cite_short(c) for c in a.cite[:2])))
@@ -146,8 +149,34 @@ def brief(session: Session, actor: str) -> Briefing:
 
 def _value(v: VariableRule, value: float, sc: Scenario) -> str:
     spec = next(x for x in sc.spec.variables if x.id == v.id)
+    if v.type == "float" and (v.low, v.high) == (0.0, 1.0) and not spec.unit:
+        return f"{value:.0%}"  # a share, in words people read
     text = v.format(value)
     return f"{text} {spec.unit}" if spec.unit else text
+
+
+ESTIMATE_SHARE = "intel_count_share"
+
+
+def _estimate(v: VariableRule, value: float, sc: Scenario) -> str | None:
+    """A hidden count seen through intelligence, as the intelligence would give it.
+
+    Reconnaissance locates only part of what is there: the scenario's
+    ``intel_count_share`` (with its range) says how much. The briefing shows the located
+    number and the range of totals it is consistent with, never the true count; without
+    that parameter, or for what is not a count, the value is shown as it is."""
+    spec = next(x for x in sc.spec.variables if x.id == v.id)
+    if ESTIMATE_SHARE not in sc.parameters or v.type not in ("int", "float") \
+            or not spec.unit:
+        return None
+    share = sc.parameters[ESTIMATE_SHARE]
+    low_share = next(p.range[0] for p in sc.spec.parameters if p.id == ESTIMATE_SHARE)
+    located = int(math.floor(value * share + 0.5))
+    if located <= 0:
+        return "none located (an intelligence estimate)"
+    most = min(int(math.ceil(located / max(low_share, 1e-9))), int(v.high))
+    return (f"{located} {spec.unit} located (an intelligence estimate: reconnaissance "
+            f"finds only part of what is there; perhaps {located} to {most} in all)")
 
 
 def _letters(session: Session, actor: str, vals: Mapping[str, np.ndarray],
@@ -164,7 +193,7 @@ def _letters(session: Session, actor: str, vals: Mapping[str, np.ndarray],
         kind = "public statement" if m.public else "private letter"
         status = "received" if seen_recv else "sent, not yet received"
         who = f"{_name(sc, m.sender)} to {', '.join(_name(sc, t) for t in m.to)}"
-        views.append(LetterView(0, f"{kind.capitalize()}: {who}", " ".join(m.summary.split()),
+        views.append(LetterView(0, f"{kind.capitalize()}: {who}", plain(m.summary, sc),
                                 status))
         if seen_recv and m.terms and m.sender != actor:
             proposals.append(f"{_name(sc, m.sender)} ({m.id}): {', '.join(m.terms)}")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -13,6 +14,9 @@ from crisislab.agents.registry import AgentSpecError, make_agent
 from crisislab.play.session import HUMAN, GameError, GameSetup, Session
 from crisislab.scenario.model import Scenario, UnknownPhase
 from crisislab.store import GameRow, Store, StoreError
+
+if TYPE_CHECKING:
+    from crisislab.play.debrief import Debrief
 
 
 def _fail(message: str, hint: str = "") -> None:
@@ -106,6 +110,57 @@ def _resume(store: Store, game_id: int) -> tuple[GameRow, Session]:
     return row, session
 
 
+def _new_row(store: Store, session: Session) -> GameRow:
+    sc, setup = session.scenario, session.setup
+    return store.add_game(scenario=sc.id, version=sc.version, content_hash=sc.content_hash,
+                          seats=setup.seats, seed=setup.seed, status="running",
+                          turn=session.turn, log=[{"setup": setup.to_json()}], letters=[],
+                          notes="")
+
+
+def _scripted(store: Store, session: Session, actor: str, path: Path, format: str,
+              console: Console) -> GameRow:
+    """Play a moves file through the session, then save the game like any other."""
+    from crisislab.play.debrief import game_events
+    from crisislab.play.script import MovesError, load_moves, parse_moves, play_moves
+
+    sc = session.scenario
+    try:
+        moves = parse_moves(load_moves(path), sc, actor)
+        unused = play_moves(session, actor, moves)
+    except MovesError as e:
+        _fail(f"{path}: {e}", e.hint)
+        raise  # unreachable: _fail exits
+    row = _new_row(store, session)
+    _save(store, row, session)
+    end = int(session.state.end_turn[0])
+    outcome = session.outcome
+    result: dict[str, Any] = {
+        "game_id": row.id, "scenario": sc.id, "version": sc.version,
+        "content_hash": sc.content_hash, "seed": session.setup.seed,
+        "chance": session.setup.chance, "seats": session.setup.seats, "actor": actor,
+        "finished": session.done, "outcome": outcome,
+        "outcome_label": sc.outcome(outcome).label if outcome else None,
+        "end_date": sc.clock.turns[end].label if end >= 0 else None,
+        "turns_played": len(session.log), "moves_unused": unused,
+        "events": game_events(session),
+    }
+    if format == "json":
+        typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
+        return row
+    if outcome:
+        console.print(f"Game {row.id} played from {path}: {result['outcome_label']} "
+                      f"({outcome}), {result['end_date']}.")
+    else:
+        console.print(f"Game {row.id} played from {path} to {session.turn_label()}; the "
+                      f"moves ran out before the crisis ended. Go on with: crisislab play "
+                      f"--resume {row.id}")
+    if unused:
+        console.print(f"The crisis ended before the last {unused} move(s) of the file.")
+    console.print(f"Debrief it with: crisislab debrief {row.id}")
+    return row
+
+
 def register(app: typer.Typer) -> None:
     """Add the play commands to the ``crisislab`` app."""
 
@@ -123,19 +178,33 @@ def register(app: typer.Typer) -> None:
                                          "(reached along the record)."),
         resume: int | None = typer.Option(None, "--resume", help="Continue saved game ID."),
         no_clear: bool = typer.Option(False, "--no-clear", help="Do not clear the screen "
-                                      "between turns."),
+                                      "between turns (hot seat still wipes it before the "
+                                      "keyboard passes)."),
         debrief_runs: int = typer.Option(2000, help="Simulated crises per estimate in the "
                                          "final debrief (0: no odds)."),
         html: Annotated[Path | None, typer.Option(
             "--html", help="Also write the final debrief to this HTML file.")] = None,
+        moves: Annotated[Path | None, typer.Option(
+            "--moves", help="Play without a terminal: the seat's moves from this YAML or "
+            "JSON list (follow: DATE|end, choose: ACTION, letter: {...}).")] = None,
+        format: Annotated[str, typer.Option(
+            "--format", "-f", help="With --moves: text, or json (one object).")] = "text",
     ) -> None:
-        """Play a crisis in the terminal as one leader (or several, hot seat)."""
+        """Play a crisis in the terminal as one leader (or several, hot seat), or from a
+        file of moves (--moves)."""
         from crisislab.play.tui import Quit, Terminal, play_loop
 
         as_, agent = as_ or [], agent or []
         console = Console(highlight=False)
         if not 0 <= debrief_runs <= 1_000_000:
             _fail("--debrief-runs must be between 0 and 1000000")
+        if format not in ("text", "json"):
+            _fail(f"--format must be text or json, not '{format}'")
+        if format == "json" and moves is None:
+            _fail("--format json needs --moves: the terminal game is played on screen",
+                  "give --moves FILE, or drop --format")
+        if moves is not None and resume is not None:
+            _fail("--moves starts a new game; it cannot be combined with --resume")
         store = _store()
         if resume is not None:
             if scenario or as_ or agent:
@@ -172,10 +241,18 @@ def register(app: typer.Typer) -> None:
             except (GameError, AgentSpecError, KeyError) as e:
                 _fail(str(e))
                 return
-            row = store.add_game(scenario=sc.id, version=sc.version,
-                                 content_hash=sc.content_hash, seats=seats, seed=seed,
-                                 status="running", turn=session.turn,
-                                 log=[{"setup": setup.to_json()}], letters=[], notes="")
+            if moves is not None:
+                if len(as_) != 1:
+                    _fail("--moves plays one seat: give exactly one --as")
+                row = _scripted(store, session, as_[0].strip().lower(), moves, format,
+                                console)
+                if html is not None:
+                    from crisislab.play.debrief import build
+
+                    d = build(session, game_id=row.id, runs=debrief_runs)
+                    _write_html(d, html, Console(stderr=True, highlight=False))
+                return
+            row = _new_row(store, session)
             console.print(f"Game {row.id} started: {sc.title}, you play "
                           f"{', '.join(setup.humans)}.")
         terminal = Terminal(session, console, clear=not no_clear)
@@ -224,36 +301,54 @@ def register(app: typer.Typer) -> None:
         stand_in: str = typer.Option("historical", help="Agent standing in your seat in "
                                      "the simulations."),
         seed: int = typer.Option(0, help="Seed of the simulations."),
+        format: Annotated[str, typer.Option(
+            "--format", "-f", help="text, or json: the decisions and their odds as one "
+            "object.")] = "text",
     ) -> None:
         """Set a played crisis beside history: timelines, escalation, odds, essays."""
         if not 0 <= runs <= 1_000_000:
             _fail("--runs must be between 0 and 1000000")
         if seed < 0:
             _fail("--seed must be zero or a positive whole number")
+        if format not in ("text", "json"):
+            _fail(f"--format must be text or json, not '{format}'")
         store = _store()
         row, session = _resume(store, game_id)
         try:
             make_agent(stand_in, session.scenario, session.humans[0])
         except AgentSpecError as e:
             _fail(str(e))
+        if format == "json":
+            from crisislab.play.debrief import build, to_json
+
+            d = build(session, game_id=row.id, runs=runs, stand_in=stand_in, seed=seed)
+            if html is not None:
+                _write_html(d, html, Console(stderr=True, highlight=False))
+            typer.echo(json.dumps(to_json(d), indent=2, ensure_ascii=False))
+            return
         _debrief(session, row.id, runs, stand_in, seed, html, Console(highlight=False))
 
 
 def _debrief(session: Session, game_id: int, runs: int, stand_in: str, seed: int,
              html: Path | None, console: Console) -> None:
     from crisislab.play.debrief import build
-    from crisislab.play.html import render_html
     from crisislab.play.report import render_debrief
 
     with console.status("Simulating the odds...") if runs else _null():
         d = build(session, game_id=game_id, runs=runs, stand_in=stand_in, seed=seed)
     render_debrief(d, console)
     if html is not None:
-        try:
-            html.write_text(render_html(d), encoding="utf-8")
-        except OSError as e:
-            _fail(f"cannot write {html}: {e.strerror}", "choose a writable path")
-        console.print(f"wrote {html}")
+        _write_html(d, html, console)
+
+
+def _write_html(d: Debrief, html: Path, console: Console) -> None:
+    from crisislab.play.html import render_html
+
+    try:
+        html.write_text(render_html(d), encoding="utf-8")
+    except OSError as e:
+        _fail(f"cannot write {html}: {e.strerror}", "choose a writable path")
+    console.print(f"wrote {html}")
 
 
 class _null:

@@ -2,11 +2,14 @@
 
 Everything is recomputed from the saved game (scenario, seed, seats, the people's
 choices): the game is replayed through the engine, the historical track is replayed with
-chance forced to the record, and the odds around each of the people's decisions are
-estimated with :func:`~crisislab.engine.run.run_onward`, as many crises simulated onward
-from the state before the decision, once with a stand-in agent in the person's seat and
-once with the person's actual choice followed by the stand-in. Both runs share their
-random streams, so the difference between them is the decision's, not chance's.
+chance forced to the record, and each of the people's decisions is weighed with
+:func:`~crisislab.engine.run.run_onward`: many crises simulated onward from the state
+before the decision, with the same stand-in policy in the person's seat afterwards. The
+odds "after" are computed twice, once with the person's choice and once with the
+record's choice (or the stand-in's own where the record is silent), on the same seed and
+so the same crisis streams (common random numbers): crisis *i* of one run meets the
+same chance as crisis *i* of the other, and the paired difference is the effect of that
+one choice. Turns the person only followed are not decisions.
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ from crisislab.engine.observation import Observation
 from crisislab.engine.run import run_onward
 from crisislab.engine.state import BatchState
 from crisislab.play.essays import EssayView, essays_for
-from crisislab.play.session import GameSetup, Session, TurnTrace, _name
+from crisislab.play.session import GameSetup, Session, TurnTrace, _name, record_choice
+from crisislab.play.words import plain
 from crisislab.replay import replay
 from crisislab.scenario.model import Scenario
 
@@ -36,7 +40,10 @@ def wilson(k: int, n: int, z: float = 1.959964) -> tuple[float, float]:
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # at k = 0 or k = n the bound is exactly 0 or 1 (not a rounding error away)
+    low = 0.0 if k == 0 else max(0.0, centre - half)
+    high = 1.0 if k == n else min(1.0, centre + half)
+    return low, high
 
 
 @dataclass(frozen=True)
@@ -53,17 +60,59 @@ class Odds:
         return wilson(self.counts.get(outcome, 0), self.n)
 
 
+def newcombe_paired(both: int, only_first: int, only_second: int, neither: int,
+                    z: float = 1.959964) -> tuple[float, float]:
+    """95% interval for p1 - p2 from paired binary data: Newcombe's method 10 (Newcombe,
+    "Improved confidence intervals for the difference between binomial proportions based
+    on paired data", Statistics in Medicine 17 (1998) 2635-2650): the two margins' Wilson
+    intervals, combined with the correlation of the pairs. ``only_first`` counts pairs
+    where the first member has the outcome and the second has not."""
+    a, b, c, d = both, only_first, only_second, neither
+    n = a + b + c + d
+    if n == 0:
+        return -1.0, 1.0
+    p1, p2 = (a + b) / n, (a + c) / n
+    l1, u1 = wilson(a + b, n, z)
+    l2, u2 = wilson(a + c, n, z)
+    denom = (a + b) * (c + d) * (a + c) * (b + d)
+    cross = a * d - b * c
+    # Newcombe's phi: the product-moment correlation of the pairs, with a continuity
+    # correction of n/2 when it is positive
+    corrected = cross - n / 2 if cross > n / 2 else (cross if cross < 0 else 0.0)
+    phi = corrected / math.sqrt(denom) if denom > 0 else 0.0
+    diff = p1 - p2
+    low = diff - math.sqrt(max(0.0, (p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2)
+                               + (u2 - p2) ** 2))
+    high = diff + math.sqrt(max(0.0, (p2 - l2) ** 2 - 2 * phi * (p2 - l2) * (u1 - p1)
+                                + (u1 - p1) ** 2))
+    return max(-1.0, low), min(1.0, high)
+
+
+@dataclass(frozen=True)
+class Effect:
+    """The change one choice makes to an outcome's probability, with its interval."""
+
+    p: float
+    low: float
+    high: float
+
+
 @dataclass(frozen=True)
 class Decision:
+    """One of the people's choices, weighed against the record's (or the stand-in's)."""
+
     turn: int
     label: str
     actor: str
     choice: str
     choice_label: str
-    stand_in: str
-    stand_in_label: str
-    before: Odds
-    after: Odds
+    alternative: str
+    alternative_label: str
+    alternative_from: str  # "record" or "stand-in"
+    before: Odds  # the stand-in choosing at this turn
+    after: Odds  # the person's choice, then the stand-in
+    alternative_after: Odds  # the alternative, then the stand-in, same streams
+    effect: dict[str, Effect]  # per outcome: after minus alternative_after, paired
 
 
 @dataclass(frozen=True)
@@ -163,7 +212,19 @@ def _describe(scenario: Scenario, h: dict[str, Any]) -> str:
     if kind == "outcome":
         return f"Outcome: {scenario.outcome(ident).label}"
     message = next(m for m in scenario.messages if m.id == ident)
-    return f"Arrives: {' '.join(message.summary.split())[:120]}"
+    return f"Arrives: {plain(message.summary, scenario)[:120]}"
+
+
+def game_events(session: Session) -> list[dict[str, Any]]:
+    """What happened in a game, turn by turn, in words (ground truth, for after the
+    game): every action other than a routine wait, every event, letter and outcome."""
+    sc = session.scenario
+    out: list[dict[str, Any]] = []
+    for trace in session.traces:
+        for h in _visible(sc, trace):
+            out.append({"date": sc.clock.turns[trace.turn].label, "kind": h["kind"],
+                        "id": h["id"], "actor": h["actor"], "text": _describe(sc, h)})
+    return out
 
 
 def build(session: Session, game_id: int | None = None, runs: int = 2000,
@@ -179,7 +240,7 @@ def build(session: Session, game_id: int | None = None, runs: int = 2000,
         cites[(e.turn, e.id)] = tuple(
             f"{c.source}, {c.locator}" + (f' "{c.anchor}"' if c.anchor else "")
             for c in e.citations[:3])
-        text = " ".join(e.summary.split())
+        text = plain(e.summary, sc)
         if e.kind == "outcome":
             text = f"Outcome: {sc.outcome(e.id).label}. {text}"
         summaries[(e.turn, e.id)] = text
@@ -277,33 +338,87 @@ def _odds(d: Debrief, session: Session, runs: int, stand_in: str, seed: int,
         agents.update(override)
         return agents
 
-    def simulate(state: BatchState, override: dict[str, Agent]) -> Odds:
+    def simulate(state: BatchState, override: dict[str, Agent]) -> np.ndarray:
+        """Per crisis (in crisis-id order) the index of its outcome."""
         result = run_onward(sc, state, seats(override), runs, seed=seed)
+        return np.asarray(result.outcome)[np.argsort(result.crisis_ids, kind="stable")]
+
+    def odds(outcomes: np.ndarray) -> Odds:
         counts: dict[str, int] = {}
-        for i in result.outcome:
+        for i in outcomes:
             counts[outcome_ids[int(i)]] = counts.get(outcome_ids[int(i)], 0) + 1
         return Odds(runs, counts)
 
     first_turn = min(session.before, default=None)
     if first_turn is not None:
-        d.start_odds = simulate(session.before[first_turn], {})
+        d.start_odds = odds(simulate(session.before[first_turn], {}))
     for trace in session.traces:
-        if len(d.decisions) >= max_decisions:
-            break
+        followed = session.followed(trace.turn)
         state = session.before[trace.turn]
         for actor in session.humans:
+            if actor in followed or len(d.decisions) >= max_decisions:
+                continue
             choice = trace.choices[actor]
             obs = session.engine.observe(state, actor)
-            proxy = make_agent(stand_in, sc, actor)
-            pick = int(np.asarray(proxy.act(obs))[0])
-            standin_choice = obs.actions[pick]
-            if choice == standin_choice and choice == sc.default_action(actor).id:
-                continue
+            alternative = record_choice(session, actor, state)
+            source = "record"
+            if alternative is None:
+                proxy = make_agent(stand_in, sc, actor)
+                alternative = obs.actions[int(np.asarray(proxy.act(obs))[0])]
+                source = "stand-in"
+            if choice == alternative:
+                continue  # what following would have played: no effect to weigh
             before = simulate(state, {})
-            local = obs.actions.index(choice)
-            after = before if choice == standin_choice else simulate(
-                state, {actor: _Forced(trace.turn, local, make_agent(stand_in, sc, actor))})
+            after = simulate(state, {actor: _Forced(trace.turn, obs.actions.index(choice),
+                                                    make_agent(stand_in, sc, actor))})
+            alt = simulate(state, {actor: _Forced(
+                trace.turn, obs.actions.index(alternative), make_agent(stand_in, sc, actor))})
             d.decisions.append(Decision(
                 trace.turn, sc.clock.turns[trace.turn].label, actor, choice,
-                sc.action(choice).label, standin_choice, sc.action(standin_choice).label,
-                before, after))
+                sc.action(choice).label, alternative, sc.action(alternative).label, source,
+                odds(before), odds(after), odds(alt), _effects(after, alt, outcome_ids)))
+
+
+def _effects(after: np.ndarray, alt: np.ndarray, ids: list[str]) -> dict[str, Effect]:
+    out: dict[str, Effect] = {}
+    n = len(after)
+    for k, oid in enumerate(ids):
+        x, y = after == k, alt == k
+        both, first, second = int((x & y).sum()), int((x & ~y).sum()), int((~x & y).sum())
+        low, high = newcombe_paired(both, first, second, n - both - first - second)
+        out[oid] = Effect((first - second) / n if n else 0.0, low, high)
+    return out
+
+
+def to_json(d: Debrief) -> dict[str, Any]:
+    """The debrief's odds as plain data (``crisislab debrief ID --format json``)."""
+
+    def share(o: Odds, oid: str) -> dict[str, float]:
+        low, high = o.interval(oid)
+        return {"p": o.p(oid), "low": low, "high": high}
+
+    ids = [oid for oid, _ in d.outcomes]
+    return {
+        "game_id": d.game_id, "scenario": d.scenario, "version": d.version,
+        "seed": d.seed, "chance": d.chance, "seats": d.players, "finished": d.finished,
+        "outcome": d.outcome or None, "end_date": d.end_label,
+        "history_outcome": d.history_outcome, "history_end_date": d.history_end_label,
+        "first_divergence": None if d.first_divergence is None else {
+            "date": d.first_divergence.label, "cause": d.first_divergence.cause},
+        "runs": d.runs, "stand_in": d.stand_in,
+        "intervals": {"before, after, alternative_after": "Wilson score, 95%",
+                      "effect": "Newcombe (1998) method 10 for paired proportions, 95%, "
+                                "over crises paired by their random streams"},
+        "start": None if d.start_odds is None else {
+            oid: share(d.start_odds, oid) for oid in ids},
+        "decisions": [{
+            "date": x.label, "turn": x.turn, "actor": x.actor, "choice": x.choice,
+            "choice_label": x.choice_label, "alternative": x.alternative,
+            "alternative_label": x.alternative_label,
+            "alternative_from": x.alternative_from,
+            "outcomes": {oid: {"before": share(x.before, oid), "after": share(x.after, oid),
+                               "alternative_after": share(x.alternative_after, oid),
+                               "effect": {"p": x.effect[oid].p, "low": x.effect[oid].low,
+                                          "high": x.effect[oid].high}}
+                         for oid in ids}} for x in d.decisions],
+    }

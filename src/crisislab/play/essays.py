@@ -94,12 +94,13 @@ def _gamble(read: Reader, d: Debrief, hist: Reader) -> list[str]:
     if cas:
         out.append(f"Casualties in your crisis: {cas:g}.")
     if d.decisions:
-        war = [x for x in d.decisions if _war(x.after.counts) - _war(x.before.counts)
-               >= 0.05 * x.after.n]
+        war = [x for x in d.decisions
+               if _war(x.after.counts) - _war(x.alternative_after.counts) >= 0.05 * x.after.n]
         if war:
             x = war[0]
             out.append(f"Your decision of {x.label} ({x.choice_label}) raised the simulated "
-                       "chance of war or invasion the most visibly.")
+                       "chance of war or invasion the most visibly, against the record's "
+                       "choice on the same simulated crises.")
     return out
 
 

@@ -8,6 +8,7 @@ from html import escape
 from jinja2 import Environment
 
 from crisislab.play.debrief import Debrief, Odds
+from crisislab.play.report import alternative_words, points
 
 PALETTE = ["#b2182b", "#d6604d", "#f4a582", "#fddbc7", "#e08214", "#4393c3", "#878787",
            "#bababa", "#5aae61", "#762a83"]
@@ -53,21 +54,28 @@ svg { max-width: 100%; height: auto; }
 (solid) and the record (dashed).</figcaption></figure>
 
 {% if d.runs %}<h2>The odds, decision by decision</h2>
-<p class="note">At each of your decisions, {{ d.runs }} crises were simulated onward from the
-state before it: once with the stand-in agent <code>{{ d.stand_in }}</code> in your seat
-("before"), once with your choice and the stand-in afterwards ("after"), on the same random
-streams. Bars show the share of each outcome; the table gives 95% Wilson intervals.</p>
+<p class="note">At each of your decisions (turns you only followed are not decisions),
+{{ d.runs }} crises were simulated onward from the state before it, with the stand-in agent
+<code>{{ d.stand_in }}</code> in your seat afterwards: with the stand-in choosing ("before"),
+with your choice ("after your choice"), and with the record's choice, or the stand-in's own
+where the record is silent. The last two runs use the same random streams, crisis by
+crisis, so their difference is the effect of your choice alone. Bars show the share of
+each outcome; shares carry 95% Wilson intervals, effects 95% Newcombe intervals for
+paired proportions.</p>
 <div class="legend">{% for id, label, colour in legend %}<span><span class="swatch"
 style="background:{{ colour }}"></span>{{ label }}</span>{% endfor %}</div>
 {% if start %}<h3>At the start</h3>{{ start | safe }}{% endif %}
 {% for x, bars, rows in decisions %}<section class="decision">
 <h3>{{ x.label }}: {{ x.actor }} chose {{ x.choice_label }}</h3>
-<p class="note">Stand-in would have played: {{ x.stand_in_label }}.</p>{{ bars | safe }}
-<table><tr><th>outcome</th><th>before</th><th>after</th><th>change</th></tr>
-{% for label, b, a, delta in rows %}<tr><td>{{ label }}</td><td>{{ b }}</td><td>{{ a }}</td>
-<td>{{ delta }}</td></tr>{% endfor %}</table></section>{% endfor %}
-{% if not decisions %}<p>No decisions to weigh: you never chose other than the stand-in's
-move or waiting.</p>{% endif %}{% endif %}
+<p class="note">The alternative, {{ alt_words[loop.index0] }}: {{ x.alternative_label }}.</p>
+{{ bars | safe }}
+<table><tr><th>outcome</th><th>before</th><th>after your choice</th>
+<th>after {{ x.alternative_label }}</th><th>effect of your choice</th></tr>
+{% for label, b, a, alt, effect in rows %}<tr><td>{{ label }}</td><td>{{ b }}</td>
+<td>{{ a }}</td><td>{{ alt }}</td><td>{{ effect }}</td></tr>{% endfor %}</table></section>
+{% endfor %}
+{% if not decisions %}<p>No decisions to weigh: every turn you followed the record or chose
+what following would have chosen.</p>{% endif %}{% endif %}
 
 <h2>Two timelines</h2>
 <table><tr><th>when</th><th>your crisis</th><th>the record (with sources)</th><th></th></tr>
@@ -159,10 +167,14 @@ def render_html(d: Debrief) -> str:
     decisions = []
     for x in d.decisions:
         rows = [(labels[oid], _pct(x.before, oid), _pct(x.after, oid),
-                 f"{(x.after.p(oid) - x.before.p(oid)) * 100:+.1f} pts") for oid in ids
-                if x.before.counts.get(oid) or x.after.counts.get(oid)]
-        decisions.append((x, _bars([("before", x.before), ("after", x.after)], ids), rows))
+                 _pct(x.alternative_after, oid), points(x.effect[oid])) for oid in ids
+                if x.before.counts.get(oid) or x.after.counts.get(oid)
+                or x.alternative_after.counts.get(oid)]
+        decisions.append((x, _bars([("before", x.before), ("yours", x.after),
+                                    ("other", x.alternative_after)], ids), rows))
     start = _bars([("start", d.start_odds)], ids) if d.start_odds else ""
     env = Environment(autoescape=True)
+    alt_words = [alternative_words(x) for x in d.decisions]
     return env.from_string(TEMPLATE).render(d=d, curve=_curve(d), legend=legend,
-                                            decisions=decisions, start=start)
+                                            decisions=decisions, start=start,
+                                            alt_words=alt_words)

@@ -6,7 +6,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from crisislab.play.debrief import Debrief
+from crisislab.play.debrief import Debrief, Decision, Effect, Odds
 
 
 def sparkline(series: list[tuple[int, float]], top: float) -> str:
@@ -70,31 +70,51 @@ def render_debrief(d: Debrief, c: Console, timeline_rows: int = 60) -> None:
                     highlight=False)
 
 
+def alternative_words(x: Decision) -> str:
+    """'the record's choice' or 'the stand-in's choice', for a decision's alternative."""
+    return "the record's choice" if x.alternative_from == "record" else \
+        "the stand-in's choice (the record is silent here)"
+
+
+def points(e: Effect) -> str:
+    """An effect in percentage points with its interval: '+1.2 pts [-0.3, +2.7]'."""
+    return f"{e.p * 100:+.1f} pts [{e.low * 100:+.1f}, {e.high * 100:+.1f}]"
+
+
 def _odds(d: Debrief, c: Console) -> None:
     labels = dict(d.outcomes)
     c.print(f"[bold]The odds[/bold]: {d.runs} simulated crises per estimate, stand-in "
-            f"'{d.stand_in}' in your seat; 95% Wilson intervals.", highlight=False)
+            f"'{d.stand_in}' in your seat after each decision; shares with 95% Wilson "
+            "intervals. The effect of a choice compares the same simulated crises (same "
+            "random streams) after your choice and after the alternative; its interval "
+            "is Newcombe's for paired proportions.", highlight=False)
     if d.start_odds:
         c.print("  at the start: " + ", ".join(
             f"{labels[o]} {d.start_odds.p(o):.0%}" for o, _ in d.outcomes
             if d.start_odds.counts.get(o)), highlight=False)
     if not d.decisions:
-        c.print("  No decisions to weigh: you never chose other than the stand-in or waiting.")
+        c.print("  No decisions to weigh: every turn you followed the record or chose what "
+                "following would have chosen.")
         return
     for x in d.decisions:
-        t = Table(title=f"{x.label}: {x.actor} chose {x.choice_label} (stand-in: "
-                  f"{x.stand_in_label})", title_justify="left")
+        t = Table(title=f"{x.label}: {x.actor} chose {x.choice_label}; "
+                  f"{alternative_words(x)} was {x.alternative_label}", title_justify="left")
         t.add_column("outcome")
         t.add_column("before", justify="right")
-        t.add_column("after", justify="right")
-        t.add_column("change", justify="right")
+        t.add_column("after your choice", justify="right")
+        t.add_column(f"after {x.alternative_label}", justify="right")
+        t.add_column("effect of your choice", justify="right")
         for oid, label in d.outcomes:
-            if not (x.before.counts.get(oid) or x.after.counts.get(oid)):
+            if not (x.before.counts.get(oid) or x.after.counts.get(oid)
+                    or x.alternative_after.counts.get(oid)):
                 continue
-            b_lo, b_hi = x.before.interval(oid)
-            a_lo, a_hi = x.after.interval(oid)
-            delta = (x.after.p(oid) - x.before.p(oid)) * 100
-            t.add_row(label, f"{x.before.p(oid):.1%} [{b_lo:.1%}-{b_hi:.1%}]",
-                      f"{x.after.p(oid):.1%} [{a_lo:.1%}-{a_hi:.1%}]",
-                      Text(f"{delta:+.1f} pts", style="bold" if abs(delta) >= 5 else ""))
+            e = x.effect[oid]
+            t.add_row(label, _share(x.before, oid), _share(x.after, oid),
+                      _share(x.alternative_after, oid),
+                      Text(points(e), style="bold" if e.low > 0 or e.high < 0 else ""))
         c.print(t)
+
+
+def _share(o: Odds, oid: str) -> str:
+    lo, hi = o.interval(oid)
+    return f"{o.p(oid):.1%} [{lo:.1%}-{hi:.1%}]"

@@ -9,18 +9,21 @@ people's choices and letters per turn, so a saved game stores only those and
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
 
 from crisislab.agents.base import Agent
+from crisislab.agents.historical import HistoricalAgent
 from crisislab.agents.registry import make_agent
 from crisislab.engine.engine import Engine
 from crisislab.engine.observation import Observation
 from crisislab.engine.run import complete_agents
 from crisislab.engine.state import BatchState
 from crisislab.play.letters import Letter, answer, delay_turns, explain
+from crisislab.play.words import plain
 from crisislab.scenario.model import Scenario
 
 HUMAN = "human"
@@ -86,6 +89,7 @@ class Session:
     news: dict[str, list[News]] = field(default_factory=dict)
     before: dict[int, BatchState] = field(default_factory=dict)  # state at each turn's start
     commitments: dict[str, list[str]] = field(default_factory=dict)
+    stand_ins: dict[str, Agent] = field(default_factory=dict)  # what "follow" defers to
 
     # ---- set-up ------------------------------------------------------------------------
 
@@ -127,7 +131,8 @@ class Session:
                 raise GameError("the saved game has turns after its end")
             if record.get("turn") != session.state.turn:
                 raise GameError(f"the saved game is out of step at turn {record.get('turn')}")
-            session.play_turn(record["choices"], record.get("letters", []))
+            session.play_turn(record["choices"], record.get("letters", []),
+                              followed=record.get("followed", ()))
             if record.get("digest") and record["digest"] != session.digest():
                 raise GameError(
                     f"replaying the saved choices gives a different crisis at turn "
@@ -166,7 +171,7 @@ class Session:
         for a in self.scenario.actions_of(actor):
             if not legal[a.id]:
                 why[a.id] = "the crisis is over" if self.done else \
-                    explain(a.when, env, self.scenario)
+                    plain(explain(a.when, env, self.scenario), self.scenario)
         return legal, why
 
     @property
@@ -187,9 +192,12 @@ class Session:
 
     # ---- playing -----------------------------------------------------------------------
 
-    def play_turn(self, choices: dict[str, str], drafts: list[dict[str, Any]]) -> TurnTrace:
+    def play_turn(self, choices: dict[str, str], drafts: list[dict[str, Any]],
+                  followed: Collection[str] = ()) -> TurnTrace:
         """Play one turn: the people's ``choices`` (action ids) and letters, the agents'
-        moves, the engine's step, then the letters that arrive and agents' answers."""
+        moves, the engine's step, then the letters that arrive and agents' answers.
+        ``followed`` names the people who only followed the record this turn (see
+        :func:`follow_choice`): the debrief does not count those turns as decisions."""
         if self.done:
             raise GameError("the crisis is over")
         t = self.state.turn
@@ -229,9 +237,17 @@ class Session:
         self.traces.append(trace)
         self._learn(t, previous)
         self._deliver()
-        self.log.append({"turn": t, "choices": {a: names[a] for a in self.humans},
-                         "letters": drafts, "digest": self.digest()})
+        record: dict[str, Any] = {"turn": t, "choices": {a: names[a] for a in self.humans},
+                                  "letters": drafts, "digest": self.digest()}
+        follows = [a for a in self.humans if a in set(followed)]
+        if follows:
+            record["followed"] = follows
+        self.log.append(record)
         return trace
+
+    def followed(self, turn: int) -> set[str]:
+        """The people who only followed the record on ``turn``."""
+        return {a for r in self.log if r.get("turn") == turn for a in r.get("followed", ())}
 
     def _committed(self, actor: str, obs: Observation, pick: int) -> int:
         """An agent that accepted a letter plays the granting action it committed to."""
@@ -251,7 +267,9 @@ class Session:
         letter = Letter(id=len(self.letters) + 1, sender=sender, to=to,
                         public=bool(draft.get("public")), terms=list(draft.get("terms", [])),
                         text=str(draft.get("text", "")), turn=t, arrives=t + delay,
-                        reply_to=draft.get("reply_to"), stance=str(draft.get("stance", "")))
+                        reply_to=draft.get("reply_to"), stance=str(draft.get("stance", "")),
+                        ask=list(draft["ask"]) if draft.get("ask") is not None else None,
+                        offer=list(draft["offer"]) if draft.get("offer") is not None else None)
         self.letters.append(letter)
         return letter
 
@@ -293,31 +311,62 @@ class Session:
 
     def _learn(self, t: int, previous: dict[str, dict[str, float]]) -> None:
         """Add to each actor's news what its observation now shows of the last turn."""
+        for actor in self.scenario.actors:
+            self.news[actor].extend(self.news_since(actor, t, previous[actor]))
+
+    def news_since(self, actor: str, t: int, previous: dict[str, float]) -> list[News]:
+        """What ``actor``'s observation shows now of turn ``t`` (just played): others'
+        actions it saw, events it witnessed, messages that reached it. Built from the
+        observation alone, each step in the words written for this observer."""
         sc = self.scenario
         label = self.turn_label(t)
         defaults = {a: sc.default_action(a).id for a in sc.players}
-        for actor in sc.actors:
-            obs = self.observe(actor)
-            for other, chosen in obs.seen_actions.items():
-                idx = int(chosen[0])
-                if other == actor or idx < 0:
-                    continue
-                rule = self.engine.actions_by_actor[other][idx]
-                if rule.id == defaults.get(other):
-                    continue
-                self.news[actor].append(News(t, label, "action",
-                                             f"{_name(sc, other)}: {rule.label}. {rule.summary}"))
-            for event_id, fired in obs.seen_events.items():
-                if fired[0]:
-                    e = sc.event(event_id)
-                    self.news[actor].append(News(t, label, "event", f"{e.label}. {e.summary}"))
-            for m in sc.messages:
-                key = f"{m.id}_received"
-                if key in obs.values and obs.known[key][0] and obs.values[key][0] \
-                        and not previous[actor].get(key):
-                    self.news[actor].append(News(t, label, "letter" if actor in m.to
-                                                 else "public",
-                                                 f"{_name(sc, m.sender)}: {m.summary}"))
+        out: list[News] = []
+        obs = self.observe(actor)
+        for other, chosen in obs.seen_actions.items():
+            idx = int(chosen[0])
+            if other == actor or idx < 0:
+                continue
+            rule = self.engine.actions_by_actor[other][idx]
+            if rule.id == defaults.get(other):
+                continue
+            out.append(News(t, label, "action", f"{_name(sc, other)}: {rule.label}. "
+                            f"{plain(rule.summary_for(actor), sc)}"))
+        for event_id, fired in obs.seen_events.items():
+            if fired[0]:
+                e = sc.event(event_id)
+                out.append(News(t, label, "event",
+                                f"{e.label}. {plain(e.summary_for(actor), sc)}"))
+        for m in sc.messages:
+            key = f"{m.id}_received"
+            if key in obs.values and obs.known[key][0] and obs.values[key][0] \
+                    and not previous.get(key):
+                out.append(News(t, label, "letter" if actor in m.to else "public",
+                                f"{_name(sc, m.sender)}: {plain(m.summary, sc)}"))
+        return out
+
+
+def record_choice(session: Session, actor: str, state: BatchState | None = None) -> str | None:
+    """The record's choice for ``actor`` at the turn of ``state`` (the session's by
+    default), if the track documents one and it is available there."""
+    state = session.state if state is None else state
+    planned = HistoricalAgent(session.scenario, actor).plan.get(state.turn)
+    if planned is None:
+        return None
+    obs = session.engine.observe(state, actor)
+    return obs.actions[planned] if bool(obs.is_legal(planned)[0]) else None
+
+
+def follow_choice(session: Session, actor: str) -> str:
+    """What "follow" plays: the record's choice where it is available, otherwise what
+    the seat's stand-in (the ``historical`` agent) would play."""
+    planned = record_choice(session, actor)
+    if planned is not None:
+        return planned
+    if actor not in session.stand_ins:
+        session.stand_ins[actor] = make_agent("historical", session.scenario, actor)
+    obs = session.observe(actor)
+    return obs.actions[int(np.asarray(session.stand_ins[actor].act(obs))[0])]
 
 
 def _name(scenario: Scenario, actor: str) -> str:

@@ -16,7 +16,6 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from crisislab.agents.historical import HistoricalAgent
 from crisislab.play.briefing import Briefing, Fact, brief
 from crisislab.play.letters import (
     MAX_LETTERS_PER_TURN,
@@ -28,7 +27,7 @@ from crisislab.play.letters import (
     parse_terms,
     transit_hours,
 )
-from crisislab.play.session import Session, _name
+from crisislab.play.session import Session, _name, follow_choice
 
 HELP = f"""\
 [bold]At the prompt[/bold]
@@ -37,7 +36,8 @@ HELP = f"""\
   [bold]letter[/bold]       write a letter: private or public, to whom, with terms and text
   [bold]answer N[/bold]     answer letter N (accept, decline, or a plain reply)
   [bold]wait K[/bold]       do nothing in particular this turn and the next K-1 turns
-  [bold]follow K[/bold]     do what the record shows your leader did, this turn and K-1 more
+  [bold]follow K[/bold]     do what the record shows your leader did (where it is silent, what
+               the stand-in would do), this turn and K-1 more; not counted as decisions
   [bold]redraw[/bold]       show the briefing again
   [bold]help[/bold]         this help
   [bold]quit[/bold]         leave; the game is saved after every turn (resume with --resume)
@@ -45,6 +45,9 @@ Letters take time: a private one travels for the scenario's letter delay; a publ
 heard by everyone at the start of the next turn. Terms: {", ".join(TERMS)}.
 Free text: at most {MAX_TEXT} characters. Type [bold]cancel[/bold] at any letter prompt to drop it.
 Waiting and following stop when a letter arrives for you."""
+
+
+ERASE_SCROLLBACK = "\x1b[3J"  # xterm's "erase saved lines" (ED 3)
 
 
 class Quit(Exception):
@@ -66,6 +69,7 @@ class Autopilot:
 class TurnInput:
     choice: str
     drafts: list[dict[str, Any]] = field(default_factory=list)
+    followed: bool = False  # only followed the record: not a decision for the debrief
 
 
 class Terminal:
@@ -112,7 +116,7 @@ class Terminal:
                 del self.autopilot[actor]
             self.say(f"[dim]{self.session.turn_label()}: {actor} {auto.mode}s "
                      f"({choice})[/dim]")
-            return TurnInput(choice)
+            return TurnInput(choice, followed=auto.mode == "follow")
         if len(self.session.humans) > 1:
             self._handover(actor)
         b = brief(self.session, actor)
@@ -122,11 +126,16 @@ class Terminal:
             line = self.read(f"{actor}> ")
             picked = self._command(actor, b, line, drafts)
             if picked is not None:
-                return TurnInput(picked, drafts)
+                followed = line.split()[0].lower() in ("f", "follow") and not drafts
+                return TurnInput(picked, drafts, followed=followed)
 
     def _handover(self, actor: str) -> None:
-        if self.clear:
-            self.console.clear()
+        """Hot seat: wipe the screen and the terminal's scrollback (always, --no-clear or
+        not) before the keyboard passes, so no player scrolls back into another's
+        briefing."""
+        self.console.clear()
+        self.console.file.write(ERASE_SCROLLBACK)
+        self.console.file.flush()
         name = _name(self.session.scenario, actor)
         self.say(f"[bold]Pass the keyboard to the player of {name}.[/bold]")
         self.read(f"{actor}: press Enter when ready> ")
@@ -139,9 +148,7 @@ class Terminal:
         default = sc.default_action(actor).id
         if mode == "wait":
             return default
-        obs = self.session.observe(actor)
-        pick = int(HistoricalAgent(sc, actor).act(obs)[0])
-        return obs.actions[pick]
+        return follow_choice(self.session, actor)
 
     def _command(self, actor: str, b: Briefing, line: str,
                  drafts: list[dict[str, Any]]) -> str | None:
@@ -358,7 +365,9 @@ class Terminal:
                                   style="yellow"))
             c.print(Panel(body, title="Letters and statements", title_align="left"))
         if b.commitments:
-            c.print(f"Commitments: {', '.join(b.commitments)}")
+            sc = self.session.scenario
+            c.print("Commitments (played on your next turns while available): "
+                    + ", ".join(sc.action(x).label for x in b.commitments), highlight=False)
         table = Table(title="Your options", title_justify="left", expand=True)
         table.add_column("#", justify="right", no_wrap=True)
         table.add_column("option", ratio=2)
@@ -399,6 +408,7 @@ def play_loop(session: Session, terminal: Terminal,
         for actor in session.humans:
             inputs[actor] = terminal.turn(actor)
         drafts = [d for i in inputs.values() for d in i.drafts]
-        session.play_turn({a: i.choice for a, i in inputs.items()}, drafts)
+        session.play_turn({a: i.choice for a, i in inputs.items()}, drafts,
+                          followed=[a for a, i in inputs.items() if i.followed])
         save(session)
     return True

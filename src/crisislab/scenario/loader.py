@@ -539,6 +539,18 @@ class Compiler:
                               f"'{aid}' is not an action of '{actor}'",
                               "list only this actor's own actions")
 
+    def seen_as(self, path: tuple[str | int, ...], spec: dict[str, str],
+                observers: frozenset[str]) -> tuple[tuple[str, str], ...]:
+        """Texts for observers: each key an actor that sees the step (not its own actor)
+        or ``others``."""
+        for key in spec:
+            if key != "others" and key not in observers:
+                self.fail((*path, key), f"'{key}' is not one of the others who see this "
+                          "step, so it needs no text of its own (the acting actor reads "
+                          "`summary`)", "name one of: " + ", ".join([*sorted(observers),
+                                                                    "others"]))
+        return tuple(sorted(spec.items()))
+
     def compile_variables(self, ns: Namespace) -> list[VariableRule]:
         out: list[VariableRule] = []
         for i, v in enumerate(self.spec.variables):
@@ -596,9 +608,10 @@ class Compiler:
                 continue
             local = per_actor.get(a.actor, 0)
             per_actor[a.actor] = local + 1
+            seen_as = self.seen_as((*path, "seen_as"), a.seen_as, seen - {a.actor})
             out.append(ActionRule(a.id, len(out), a.actor, local, a.label, a.summary, when,
                                   tuple(e for e in effects if e is not None), a.escalation,
-                                  seen, a.sends, tuple(a.cite)))
+                                  seen, a.sends, tuple(a.cite), seen_as))
         return out
 
     def compile_events(self, ns: Namespace, levels: set[int]) -> list[EventRule]:
@@ -615,9 +628,11 @@ class Compiler:
             if when is None or (chance_text and hazard is None) or any(
                     x is None for x in effects):
                 continue
+            seen_as = self.seen_as((*path, "seen_as"), e.seen_as, seen)
             out.append(EventRule(e.id, len(out), e.label, e.summary, e.kind, when, hazard, e.once,
                                  tuple(x for x in effects if x is not None), e.escalation,
-                                 e.incident, seen, tuple(e.cite), per_day=e.rate is not None))
+                                 e.incident, seen, tuple(e.cite), seen_as,
+                                 per_day=e.rate is not None))
         return out
 
     def compile_outcomes(self, ns: Namespace, levels: set[int]) -> list[OutcomeRule]:

@@ -150,6 +150,11 @@ class ActionRule:
     seen_by: frozenset[str]
     sends: str | None
     cite: tuple[Citation, ...]
+    seen_as: tuple[tuple[str, str], ...] = ()  # (observer or "others", summary)
+
+    def summary_for(self, observer: str) -> str:
+        """The summary ``observer`` reads: its own, or what others are told."""
+        return _summary_for(self.actor, self.summary, self.seen_as, observer)
 
 
 @dataclass(frozen=True)
@@ -167,6 +172,7 @@ class EventRule:
     incident: bool
     seen_by: frozenset[str]
     cite: tuple[Citation, ...]
+    seen_as: tuple[tuple[str, str], ...] = ()  # (observer or "others", summary)
     per_day: bool = False  # ``hazard`` is a rate per day, not a probability per turn
 
     def probability(self, value: np.ndarray, turn_days: float) -> np.ndarray:
@@ -176,6 +182,19 @@ class EventRule:
         if self.per_day:
             return np.clip(-np.expm1(-np.maximum(value, 0.0) * turn_days), 0.0, 1.0)
         return np.clip(value, 0.0, 1.0)
+
+    def summary_for(self, observer: str) -> str:
+        """The summary ``observer`` reads (an event's ``others`` text is for everyone
+        not named)."""
+        return _summary_for(None, self.summary, self.seen_as, observer)
+
+
+def _summary_for(actor: str | None, summary: str, seen_as: tuple[tuple[str, str], ...],
+                 observer: str) -> str:
+    if observer == actor:
+        return summary
+    texts = dict(seen_as)
+    return texts.get(observer, texts.get("others", summary))
 
 
 @dataclass(frozen=True)

@@ -213,6 +213,9 @@ class EscalationLevel(Strict):
 
 
 Visibility = Literal["public", "private"] | list[Ident]
+# What an observer other than the actor is told: the summary as that observer could
+# write it (key: an actor id, or ``others`` for every observer not named)
+SeenAs = dict[Ident, Prose]
 
 
 class Message(Strict):
@@ -240,6 +243,7 @@ class Action(Strict):
     effects: list[Expression] = Field(default_factory=list)
     escalation: Annotated[int, Field(ge=0, le=100)] = 0
     visibility: Visibility = "public"
+    seen_as: SeenAs = Field(default_factory=dict)
     sends: Ident | None = None
     cite: Cites
 
@@ -267,6 +271,7 @@ class Event(Strict):
     escalation: Annotated[int, Field(ge=0, le=100)] | None = None
     incident: bool = False
     visibility: Visibility = "public"
+    seen_as: SeenAs = Field(default_factory=dict)
     cite: Cites
 
     @model_validator(mode="after")
