@@ -164,10 +164,12 @@ class LeaderModel:
         # the days on which the record has this actor take each option
         clock = scenario.clock.turns
         self.record_days: list[np.ndarray] = [np.zeros(0) for _ in range(t.k)]
+        self.record_turns: set[int] = set()  # turns on which the record has the actor act
         for step in scenario.track:
             if step.actor == actor and step.action is not None:
                 j = t.ids.index(step.action)
                 self.record_days[j] = np.append(self.record_days[j], clock[step.turn].day)
+                self.record_turns.add(step.turn)
 
     # ---- the environment the actor can evaluate -------------------------------------------
 
@@ -267,6 +269,8 @@ class LeaderModel:
         for j, documented in enumerate(self.record_days):
             if documented.size:
                 near[j] = float(np.min(np.abs(documented - today)))
+        if obs.turn not in self.record_turns:
+            near[t.default] = 0.0  # the record has the leader wait on this turn
         return Features(x, np.array(offset), np.broadcast_to(near, (n, t.k)).copy(), legal)
 
     def _compute(self, obs: Observation, rows: np.ndarray, legal: np.ndarray,

@@ -168,19 +168,33 @@ class Debrief:
 
 
 class _Forced:
-    """Plays ``choice`` on ``turn``, then defers to ``then``."""
+    """Plays ``choice`` on ``turn``, then defers to ``then``; as stochastic, and as
+    lumpable, as ``then`` (its choices on other turns are ``then``'s)."""
 
     name: ClassVar[str] = "forced"
-    stochastic: ClassVar[bool] = False
     needs_model_server: ClassVar[bool] = False
 
     def __init__(self, turn: int, choice: int, then: Agent) -> None:
         self.turn, self.choice, self.then = turn, choice, then
+        self.stochastic = bool(getattr(then, "stochastic", True))
+        self.lumpable = bool(getattr(then, "lumpable", False))
 
     def act(self, observation: Observation) -> np.ndarray:
         if observation.turn == self.turn:
             return np.full(observation.n, self.choice, dtype=np.int64)
         return self.then.act(observation)
+
+    def policy(self, observation: Observation) -> np.ndarray:
+        if observation.turn == self.turn:
+            out = np.zeros((observation.n, len(observation.actions)))
+            out[:, self.choice] = 1.0
+            return out
+        inner = getattr(self.then, "policy", None)
+        if inner is not None:
+            return np.asarray(inner(observation))
+        out = np.zeros((observation.n, len(observation.actions)))
+        out[np.arange(observation.n), np.asarray(self.then.act(observation))] = 1.0
+        return out
 
 
 def history_session(scenario: Scenario, setup: GameSetup) -> Session:
