@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -10,15 +11,22 @@ from crisislab.engine.streams import CrisisStreams, _mix
 from crisislab.scenario.model import Scenario
 
 # per-row arrays; the row is always the last axis
-ARCHIVED = ("outcome", "end_turn", "peak", "payoffs", "reached")
+ARCHIVED = ("outcome", "end_turn", "peak", "payoffs", "reached", "track", "hits")
 ROW_FIELDS = ("values", "done", "outcome", "end_turn", "escalation", "peak", "fired",
-              "sent_turn", "payoffs", "last_events", "last_choice", "reached")
+              "sent_turn", "payoffs", "last_events", "last_choice", "reached", "track",
+              "hits")
 
 # the fields that can differ between running rows (the others hold their initial values
 # until a crisis ends), hashed to find rows that met again; each line of a field gets its
 # own salt
 HASHED = ("values", "escalation", "peak", "fired", "sent_turn", "last_events", "last_choice",
-          "reached")
+          "reached", "track", "hits")
+
+# ``track`` and ``hits`` hold what an analysis follows along each row's history (running
+# minima, maxima, first turns, documented steps reproduced); they are empty (no lines)
+# unless a ``tracker`` is set, and being row fields they are split, merged and archived
+# exactly like the rest of the row.
+Tracker = Callable[["BatchState", int], None]
 
 
 def _salts(field: int, lines: int) -> np.ndarray:
@@ -65,6 +73,8 @@ class BatchState:
     last_events = _Rows()
     last_choice = _Rows()  # (acting actors, rows): local index of last turn's action, or -1
     reached = _Rows()  # first turn the escalation reached the engine's watch level, or -1
+    track = _Rows()  # (lines, rows) float64: see ``tracker``
+    hits = _Rows()  # (lines, rows) int64 bit sets: see ``tracker``
 
     def __init__(self, turn: int, streams: CrisisStreams, arrays: dict[str, np.ndarray],
                  row_of: np.ndarray | None = None, sizes: np.ndarray | None = None) -> None:
@@ -74,6 +84,8 @@ class BatchState:
         self.actors: tuple[str, ...] = ()
         arrays.setdefault("last_choice", np.zeros((0, self._n), dtype=np.int64))
         arrays.setdefault("reached", np.full(self._n, -1, dtype=np.int32))
+        arrays.setdefault("track", np.zeros((0, self._n), dtype=np.float64))
+        arrays.setdefault("hits", np.zeros((0, self._n), dtype=np.int64))
         for name in ROW_FIELDS:
             setattr(self, name, arrays[name])
         self.row_of = row_of
@@ -86,6 +98,10 @@ class BatchState:
         self.member_keys = np.zeros(0, dtype=np.uint64)
         self.rows_at_merge = 0  # rows left by the last merge()
         self.rows_merged = 0  # rows merge() has joined to others, in all
+        # called as tracker(state, turn) once a turn's choices, events and outcomes are
+        # in the rows: by the runner after each step, and by compact() before it drops
+        # the rows that ended (within the step), so no ended crisis misses its last turn
+        self.tracker: Tracker | None = None
 
     @property
     def last_actions(self) -> dict[str, np.ndarray]:
@@ -160,6 +176,8 @@ class BatchState:
         have ended, so dropping them saves most of the work. Crises of dropped rows get
         ``row_of == -1`` and their results move to a per-crisis archive."""
         assert self.row_of is not None
+        if self.tracker is not None:
+            self.tracker(self, self.turn)
         n = self.n_crises
         if self.archive is None:
             self.archive = {
@@ -168,6 +186,8 @@ class BatchState:
                 "peak": np.zeros(n, dtype=self.peak.dtype),
                 "payoffs": np.zeros((self.payoffs.shape[0], n), dtype=self.payoffs.dtype),
                 "reached": np.full(n, -1, dtype=self.reached.dtype),
+                "track": np.zeros((self.track.shape[0], n), dtype=self.track.dtype),
+                "hits": np.zeros((self.hits.shape[0], n), dtype=self.hits.dtype),
             }
         # only the crises still in a row are looked at (all of them the first time)
         members = np.arange(n) if self.members is None else self.members
