@@ -13,6 +13,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from crisislab.agents.registry import AgentSpecError
@@ -588,12 +589,13 @@ def calibrate_cmd(
             rng = str(a) if not isinstance(a, float) else f"{a:g}"
         else:
             rng = (f"{a} to {b}" if not isinstance(a, float) else f"{a:g} to {b:g}")
-        src = "; ".join([f"{c.source}, {c.locator}" for c in r.target.cite]
-                        + [f"{x.author + ', ' if x.author else ''}{x.title}, {x.locator}"
-                           for x in r.target.references])
-        t.add_row(r.target.label, r.label, r.interval, rng,
-                  "[green]yes[/green]" if r.holds else "[red]no[/red]", src)
+        src = "; ".join([c.source for c in r.target.cite]
+                        + [f"{x.author or x.title} ({x.date})" if x.date else
+                           (x.author or x.title) for x in r.target.references])
+        t.add_row(escape(r.target.label), escape(r.label), escape(r.interval), escape(rng),
+                  "[green]yes[/green]" if r.holds else "[red]no[/red]", escape(src))
     out.print(t)
+    out.print("[dim]Locators and notes for every source: --format json[/dim]")
     if cal.loss_before is not None:
         if cal.fitted:
             out.print(f"The search changed {len(cal.fitted)} assumptions (loss "

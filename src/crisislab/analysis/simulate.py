@@ -156,14 +156,16 @@ def auto_chunk(scenario: Scenario, variants: Sequence[Variant]) -> int:
 
 def run_chunk(scenario: Scenario, agents: Mapping[str, Agent], seed: int, start: int,
               stop: int, layout: Layout | None = None,
-              tracking: Tracking | None = None) -> Aggregate:
+              tracking: Tracking | None = None, lumped: bool | None = None) -> Aggregate:
     """Run crises ``start..stop-1`` of the run with ``seed`` to their end and reduce
     them. Same steps as :func:`crisislab.engine.run.run_batch`, watching for war, and
-    following ``tracking`` (reports, the record) turn by turn in the rows."""
+    following ``tracking`` (reports, the record) turn by turn in the rows. Crises share
+    rows (``lumped``) when every agent is deterministic, unless told otherwise."""
     layout = layout or Layout.of(scenario)
     engine = Engine(scenario, watch=layout.war_level)  # notes the turn war broke out
     seated = complete_agents(scenario, agents)
-    lumped = not any(getattr(a, "stochastic", True) for a in seated.values())
+    if lumped is None:
+        lumped = not any(getattr(a, "stochastic", True) for a in seated.values())
     ids = np.arange(start, stop, dtype=np.int64)
     state = engine.reset(ids.size, seed, crisis_ids=ids, lumped=lumped)
     if tracking is not None:
