@@ -136,7 +136,7 @@ def reports_for(targets: Sequence[CalibrationTarget]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(out))
 
 
-def _median(hist: Sequence[int], n: int) -> tuple[int, int, int]:
+def _median(hist: list[int], n: int) -> tuple[int, int, int]:
     """The median bin of a histogram and its distribution-free 95% interval."""
     half = Z95 * math.sqrt(n) / 2 / n if n else 0.5
     return (quantile_index(hist, 0.5), quantile_index(hist, max(0.5 - half, 1e-12)),
@@ -277,11 +277,11 @@ def calibrate(scenario: Scenario, variant: Variant, runs: int, seed: int = 0,
                 break
         fitted = {k: (float(current[k]), float(v)) for k, v in sorted(chosen.items())}
         variant = with_values(chosen)
-    (results,) = _evaluate(scenario, [variant], targets, runs, seed, backend, workers,
-                           address, progress)
+    (measured,) = _evaluate(scenario, [variant], targets, runs, seed, backend, workers,
+                            address, progress)
     built = build(scenario, variant)[0]
     return Calibration(built.id, built.version, built.content_hash, runs, seed, variant,
-                       results, fitted, loss_before, evaluations,
+                       measured, fitted, loss_before, evaluations,
                        time.perf_counter() - started)
 
 

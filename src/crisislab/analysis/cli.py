@@ -456,9 +456,10 @@ def compare_cmd(
 
 def sensitivity_cmd(
     scenario: str = typer.Argument(..., help="A scenario file or built-in id."),
-    method: SweepMethod = typer.Option(SweepMethod.both, help="oat, sobol or both"),
-    runs_per_point: int = typer.Option(1024, help="Crises run at each parameter point."),
-    samples: int = typer.Option(16, help="Sobol base samples N (a power of two); the "
+    method: SweepMethod = typer.Option(SweepMethod.oat, help="oat (default), sobol or both"),
+    runs_per_point: int = typer.Option(16_384, help="Crises run at each parameter point "
+                                       "(the same crises at every point)."),
+    samples: int = typer.Option(64, help="Sobol base samples N (a power of two); the "
                                 "sweep runs N x (parameters + 2) points."),
     outcome: list[str] = typer.Option([], "--outcome", "-o",
                                       help="Outcome(s) to study (default: nuclear use)."),
@@ -511,20 +512,30 @@ def sensitivity_cmd(
     if sens.oat:
         t = Table(title="One at a time: the parameter at each end of its range",
                   title_justify="left")
-        for col in ("rank", "parameter", "value", "range", "P at low", "P at high", "swing"):
+        for col in ("rank", "parameter", "value", "range", "P at low", "P at high", "swing",
+                    "high - low, 95% interval"):
             t.add_column(col, overflow="fold")
         for i, r in enumerate(sens.oat[:top], 1):
-            t.add_row(str(i), r.parameter, f"{r.value:g}", f"[{r.low:g}, {r.high:g}]",
-                      _pct(r.p_low), _pct(r.p_high), f"{100 * r.swing:.3g} pts")
+            d, lo, hi = r.difference(sens.runs_per_point)
+            sig = "*" if lo > 0 or hi < 0 else ""
+            t.add_row(str(i), r.parameter, f"{r.value:g}", escape(f"[{r.low:g}, {r.high:g}]"),
+                      _pct(r.p_low), _pct(r.p_high), f"{100 * r.swing:.3g} pts",
+                      escape(f"{100 * d:+.3g} [{100 * lo:+.3g}, {100 * hi:+.3g}]{sig}"))
         out.print(t)
+        still = sum(1 for r in sens.oat if r.swing == 0)
+        out.print(f"[dim]* the interval excludes 0; {still} of {len(sens.oat)} parameters "
+                  "moved no crisis at all[/dim]", highlight=False)
     if sens.sobol:
-        t = Table(title=f"Sobol indices (N = {sens.samples}; ± 95% bootstrap)",
-                  title_justify="left")
-        for col in ("rank", "parameter", "total ST", "first-order S1"):
+        t = Table(title=escape(f"Sobol indices (N = {sens.samples}; 95% bootstrap "
+                               "intervals, clipped to [0, 1])"), title_justify="left")
+        for col in ("rank", "parameter", "total ST", "first-order S1", "resolved"):
             t.add_column(col, overflow="fold")
         for i, s in enumerate(sens.sobol[:top], 1):
-            t.add_row(str(i), s.parameter, f"{s.st:.3f} ± {s.st_conf:.3f}",
-                      f"{s.s1:.3f} ± {s.s1_conf:.3f}")
+            (st_low, st_high), (s1_low, s1_high) = s.st_interval, s.s1_interval
+            t.add_row(str(i), s.parameter,
+                      escape(f"{min(max(s.st, 0), 1):.3f} [{st_low:.3f}, {st_high:.3f}]"),
+                      escape(f"{min(max(s.s1, 0), 1):.3f} [{s1_low:.3f}, {s1_high:.3f}]"),
+                      "yes" if s.resolved else "no: interval as wide as the index")
         out.print(t)
 
 

@@ -22,8 +22,14 @@ from functools import cached_property
 import numpy as np
 
 from crisislab.engine.state import BatchState
-from crisislab.scenario.expr import ExprError, NameInfo, Namespace, Node, evaluate, \
-    parse_expression
+from crisislab.scenario.expr import (
+    ExprError,
+    NameInfo,
+    Namespace,
+    Node,
+    evaluate,
+    parse_expression,
+)
 from crisislab.scenario.model import BUILTINS, Scenario
 
 BITS = 62  # documented steps per line of ``hits`` (int64, sign bit unused)
