@@ -77,6 +77,30 @@ def test_lumped_equals_unlumped_on_cuba_with_compaction_and_merging(cuba: Scenar
     assert one.record_hist.sum() == 3000
 
 
+def _hits(sc: Scenario, n: int, seed: int, lumped: bool) -> tuple[np.ndarray, Any]:
+    scenario, agents = build(sc, Variant(seats=seat_specs(sc, [])))
+    tracking = tracking_of(scenario, (), True)
+    assert tracking is not None
+    engine = Engine(scenario)
+    state = engine.reset(n, seed, lumped=lumped)
+    tracking.start(state)
+    while not state.done.all():
+        engine.step(state, {a: agents[a].act(engine.observe(state, a))
+                            for a in engine.players})
+        tracking.update(state, state.turn - 1)
+    return state.crisis_field("hits"), state
+
+
+def test_rows_that_differ_only_in_steps_reproduced_still_merge_exactly(
+        cuba: Scenario) -> None:
+    one, _ = _hits(cuba, 3000, 5, False)
+    lumped, state = _hits(cuba, 3000, 5, True)
+    # rows met again with different documented steps behind them, and merged
+    assert state.rows_merged > 0 and state.hit_residue is not None
+    assert state.hit_residue.any()
+    assert np.array_equal(one, lumped)
+
+
 def test_reports_merge_exactly_across_chunks(cuba: Scenario) -> None:
     reports = ("us_defcon", "missiles_detected")
     whole = _tracked(cuba, reports, None, 2, 0, 4000)

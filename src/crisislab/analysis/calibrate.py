@@ -172,14 +172,17 @@ def measure(target: CalibrationTarget, agg: Aggregate, scenario: Scenario) -> Ta
         def words(i: int) -> str:
             return turns[i].label if i < len(turns) else "never"
 
-        inside = [i for i, t in enumerate(turns) if start <= t.date <= stop]
+        inside = [i for i, t in enumerate(turns) if start <= t.date <= stop]  # turns begun
         share = sum(hist[i] for i in inside) / n if n else 0.0
         d = date(mid)
         if d is None:
             dist, holds = 52.0, False  # never: a year away, in weeks
         else:
-            dist = max((start - d).days, (d - stop).days, 0) / 7
-            holds = start <= d <= stop
+            # a turn spans its days (a week in a weekly phase): it meets the range if
+            # any of its days falls within it
+            last = d + dt.timedelta(days=max(math.ceil(turns[mid].step_days) - 1, 0))
+            dist = max((start - last).days, (d - stop).days, 0) / 7
+            holds = dist == 0
         return TargetResult(target, float(mid) if d else math.inf, float(lo),
                             float(hi) if hi < len(turns) else math.inf, words(mid),
                             f"[{words(lo)}, {words(hi)}]", holds, share, dist * dist)

@@ -20,12 +20,14 @@ ROW_FIELDS = ("values", "done", "outcome", "end_turn", "escalation", "peak", "fi
 # until a crisis ends), hashed to find rows that met again; each line of a field gets its
 # own salt
 HASHED = ("values", "escalation", "peak", "fired", "sent_turn", "last_events", "last_choice",
-          "reached", "track", "hits")
+          "reached", "track")
 
 # ``track`` and ``hits`` hold what an analysis follows along each row's history (running
-# minima, maxima, first turns, documented steps reproduced); they are empty (no lines)
-# unless a ``tracker`` is set, and being row fields they are split, merged and archived
-# exactly like the rest of the row.
+# minima, maxima, first turns; bit sets of documented steps reproduced); they are empty
+# (no lines) unless a ``tracker`` is set, and being row fields they are split and archived
+# like the rest of the row. ``track`` must be equal for rows to merge. ``hits`` need not:
+# bits only ever get set, so rows that differ only there still merge, keeping the bits
+# they share and handing the rest to their crises (``hit_residue``), which is exact.
 Tracker = Callable[["BatchState", int], None]
 
 
@@ -102,6 +104,7 @@ class BatchState:
         # in the rows: by the runner after each step, and by compact() before it drops
         # the rows that ended (within the step), so no ended crisis misses its last turn
         self.tracker: Tracker | None = None
+        self.hit_residue: np.ndarray | None = None  # (hit lines, crises), see HASHED
 
     @property
     def last_actions(self) -> dict[str, np.ndarray]:
@@ -161,12 +164,17 @@ class BatchState:
         if self.row_of is None:
             return array  # type: ignore[no-any-return]
         if self.archive is None:
-            return array[..., self.row_of]  # type: ignore[no-any-return]
+            return self._with_residue(name, array[..., self.row_of])
         if name not in ARCHIVED:
             raise KeyError(f"'{name}' is not kept for crises whose rows were compacted")
         out = self.archive[name].copy()
         live = self.row_of >= 0
         out[..., live] = array[..., self.row_of[live]]
+        return self._with_residue(name, out)
+
+    def _with_residue(self, name: str, out: np.ndarray) -> np.ndarray:
+        if name == "hits" and self.hit_residue is not None:
+            return out | self.hit_residue  # type: ignore[no-any-return]
         return out
 
     def compact(self) -> None:
@@ -234,6 +242,8 @@ class BatchState:
             src, dst = live[moving], rep[moving]
             same = np.ones(moving.size, dtype=bool)
             for name in ROW_FIELDS:
+                if name == "hits":
+                    continue
                 a = getattr(self, name)
                 same &= (a[..., src] == a[..., dst]).reshape(-1, moving.size).all(axis=0)
             moving = moving[same]
@@ -241,6 +251,8 @@ class BatchState:
             return 0
         target = np.arange(self._n)
         target[live[moving]] = rep[moving]
+        if self.hits.shape[0]:
+            self._share_hits(live[moving], rep[moving], target)
         keep = np.flatnonzero(target == np.arange(self._n))
         remap = np.full(self._n, -1, dtype=np.int64)
         remap[keep] = np.arange(keep.size)
@@ -255,6 +267,24 @@ class BatchState:
         self.rows_at_merge = self._n
         self.rows_merged += int(moving.size)
         return int(moving.size)
+
+    def _share_hits(self, src: np.ndarray, dst: np.ndarray, target: np.ndarray) -> None:
+        """Before rows ``src`` join rows ``dst``: each group keeps the hit bits all its
+        rows share, and each crisis keeps the bits of its own row that the group lacks."""
+        assert self.row_of is not None
+        hits = self.hits
+        common = hits.copy()
+        for line in range(hits.shape[0]):
+            np.bitwise_and.at(common[line], dst, hits[line, src])
+        rest = hits & ~common[:, target]  # per row, its bits its group does not share
+        has_rest = (rest != 0).any(axis=0)
+        if has_rest.any():
+            placed = self.row_of >= 0
+            crises = np.flatnonzero(placed & has_rest[np.where(placed, self.row_of, 0)])
+            if self.hit_residue is None:
+                self.hit_residue = np.zeros((hits.shape[0], self.n_crises), dtype=hits.dtype)
+            self.hit_residue[:, crises] |= rest[:, self.row_of[crises]]
+        hits[:, dst] = common[:, dst]
 
     def _row_hash(self, rows: np.ndarray) -> np.ndarray:
         """A 64-bit hash of each of ``rows`` over the fields that differ between running
