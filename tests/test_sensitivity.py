@@ -66,8 +66,8 @@ def test_sensitivity_cli_json_and_plot(tmp_path: Path) -> None:
     plot = tmp_path / "tornado.png"
     done = subprocess.run(
         [sys.executable, "-m", "crisislab.cli", "sensitivity", MINI, "--runs-per-point", "300",
-         "--samples", "4", "--agent", "red=random", "--format", "json", "--plot", str(plot),
-         "--workers", "1"],
+         "--method", "both", "--samples", "4", "--agent", "red=random", "--format", "json",
+         "--plot", str(plot), "--workers", "1"],
         capture_output=True, text=True, timeout=300, env={**os.environ})
     assert done.returncode == 0, done.stderr
     doc = json.loads(done.stdout)
@@ -82,3 +82,31 @@ def test_sensitivity_cli_bad_outcome() -> None:
                            "--outcome", "peace"], capture_output=True, text=True, timeout=120)
     assert done.returncode != 0 and "Traceback" not in done.stderr
     assert "'peace' is not an outcome" in done.stderr
+
+
+def test_sobol_intervals_are_clipped_to_0_1_and_wide_ones_flagged(mini: Scenario) -> None:
+    base = Variant(seats=seat_specs(mini, ["red=random"]))
+    sens = sensitivity(mini, base, runs_per_point=200, samples=4, method="sobol", seed=2,
+                       workers=1)
+    doc = sens.to_json()
+    for row in doc["sobol"]:
+        for key in ("S1_interval", "ST_interval"):
+            low, high = row[key]
+            assert 0.0 <= low <= high <= 1.0
+        assert 0.0 <= row["ST"] <= 1.0
+        assert row["resolved"] == (row["ST"] > 0 and row["ST_conf"] < row["ST"])
+    # resolved indices are listed first
+    flags = [row["resolved"] for row in doc["sobol"]]
+    assert flags == sorted(flags, reverse=True)
+
+
+def test_default_sizes_rank_rare_outcomes() -> None:
+    """1,024 crises a point left most parameters at zero swing; the defaults are larger,
+    and one-at-a-time (cheap, paired by common random numbers) is the default method."""
+    import inspect
+
+    from crisislab.analysis.sensitivity import RUNS_PER_POINT, SAMPLES
+
+    params = inspect.signature(sensitivity).parameters
+    assert params["runs_per_point"].default == RUNS_PER_POINT >= 16_384
+    assert params["samples"].default == SAMPLES >= 64

@@ -16,7 +16,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crisislab.analysis.aggregate import Aggregate, HistoryMark, Layout, merge_all
+from crisislab.analysis.aggregate import Aggregate, Layout, merge_all
 from crisislab.analysis.simulate import (
     AnalysisError,
     Plan,
@@ -165,19 +165,13 @@ def test_war_hazard_bookkeeping(mini: Scenario) -> None:
     assert sum(lv["count"] for lv in s["peak_escalation"]["distribution"]) == 5000
 
 
-def test_follows_history_means_historical_outcome_on_the_historical_date(
-        mini: Scenario) -> None:
-    mark = HistoryMark.of(mini)
-    assert (mark.outcome_id, mark.end_date) == ("deal", "1962-10-05")
+def test_at_risk_counts_crises_neither_ended_nor_at_war(mini: Scenario) -> None:
     layout = Layout.of(mini)
     deal, war = mini.outcome("deal").index, mini.outcome("war").index
-    # deal on 10-05 am (turn 6) and pm (turn 7) follow history; deal a day early or war
-    # on the right day do not
     agg = Aggregate.of_crises(
-        layout, mark, outcome=np.array([deal, deal, deal, war]),
+        layout, None, outcome=np.array([deal, deal, deal, war]),
         end_turn=np.array([6, 7, 5, 7]), peak=np.array([5.0, 5.0, 5.0, 9.0]),
         war_onset=np.array([-1, -1, -1, 7]), payoffs=np.zeros((3, 4)))
-    assert agg.follows_history == 2
     assert agg.at_risk()[7] == 2 and agg.war_onset[7] == 1
 
 

@@ -52,7 +52,7 @@ def test_simulate_json_is_stored_and_listed(db: Path) -> None:
     assert doc["agents"]["red"] == "random" and doc["agents"]["neutral"] == "scripted"
     assert doc["parameters"] == {"p_clash": 0.3}
     assert sum(o["p"] for o in doc["outcomes"].values()) == pytest.approx(1.0, abs=1e-12)
-    for key in ("end_day", "peak_escalation", "war", "follows_history"):
+    for key in ("end_day", "peak_escalation", "war", "record"):
         assert key in doc
     assert isinstance(doc["run_id"], int)
     listed = cli("runs", "--format", "json")
@@ -79,7 +79,7 @@ def test_same_seed_same_json_across_worker_counts(db: Path) -> None:
 def test_simulate_text_report(db: Path) -> None:
     done = cli("simulate", MINI, "--runs", "2000", "--seed", "1", "--agent", "red=random")
     assert done.returncode == 0, done.stderr
-    for phrase in ("How the crisis ends", "Follows history", "Peak escalation",
+    for phrase in ("How the crisis ends", "The record: a crisis reproduces", "Peak escalation",
                    "Hazard of war", "stored as run"):
         assert phrase in done.stdout
 

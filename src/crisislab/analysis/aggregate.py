@@ -8,38 +8,27 @@ bit for bit, and the summary's size does not depend on how many crises it counts
 escalation reaches the lowest level of any violent outcome (an outcome whose escalation is
 above 0: for ``cuba-1962`` the air strike, level 6). The hazard of war on a day is the
 share of crises still at peace and unended at the start of that day whose war begins that
-day. A crisis *follows history* when it ends in the outcome of the historical replay on
-the replay's end date.
+day. The *record* measure counts, per crisis, the documented steps of the historical
+track it reproduced within a tolerance in days (see :mod:`crisislab.analysis.track`);
+reported variables keep the histogram of each crisis's lowest and highest value, or of
+the first turn a boolean held.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import math
+from collections import Counter
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
 
-from crisislab.analysis.stats import quantile_index, wilson
+from crisislab.analysis.stats import Z95, quantile_index, wilson
+from crisislab.analysis.track import Tracking, step_counts
 from crisislab.scenario.model import Scenario
 
-
-@dataclass(frozen=True)
-class HistoryMark:
-    """How the record ends: the replay's outcome and the turns of its end date."""
-
-    outcome: int
-    outcome_id: str
-    end_date: str
-    turns: tuple[int, ...]
-
-    @classmethod
-    def of(cls, scenario: Scenario) -> HistoryMark:
-        from crisislab.replay import replay
-
-        r = replay(scenario)
-        turns = tuple(t.index for t in scenario.clock.turns if t.date.isoformat() == r.end_date)
-        return cls(scenario.outcome(r.outcome).index, r.outcome, r.end_date, turns)
+ReportCounts = dict[str, Any]  # "min"/"max": {value: crises}, or "first": (turns + 1,)
 
 
 @dataclass(frozen=True)
@@ -74,39 +63,55 @@ class Aggregate:
     peak: np.ndarray  # (levels,): crises by peak escalation level
     war_onset: np.ndarray  # (turns,): crises whose war begins on turn t
     peace_end: np.ndarray  # (turns,): crises ending on turn t never having been at war
-    follows_history: int
     payoff_sums: tuple[Fraction, ...]  # per actor
+    record_steps: np.ndarray = field(  # (steps,): crises reproducing each documented step
+        default_factory=lambda: np.zeros(0, np.int64))
+    record_hist: np.ndarray = field(  # (steps + 1,): crises by steps reproduced
+        default_factory=lambda: np.zeros(1, np.int64))
+    reports: dict[str, ReportCounts] = field(default_factory=dict)
 
     @classmethod
     def empty(cls, layout: Layout) -> Aggregate:
         o, t = len(layout.outcomes), layout.n_turns
         return cls(0, np.zeros((o, t), np.int64), np.zeros(layout.n_levels, np.int64),
-                   np.zeros(t, np.int64), np.zeros(t, np.int64), 0,
+                   np.zeros(t, np.int64), np.zeros(t, np.int64),
                    tuple(Fraction(0) for _ in layout.actors))
 
     @classmethod
-    def of_crises(cls, layout: Layout, mark: HistoryMark | None, outcome: np.ndarray,
+    def of_crises(cls, layout: Layout, tracking: Tracking | None, outcome: np.ndarray,
                   end_turn: np.ndarray, peak: np.ndarray, war_onset: np.ndarray,
-                  payoffs: np.ndarray) -> Aggregate:
-        """Reduce per-crisis results (``war_onset`` is -1 for crises never at war)."""
+                  payoffs: np.ndarray, track: np.ndarray | None = None,
+                  hits: np.ndarray | None = None) -> Aggregate:
+        """Reduce per-crisis results (``war_onset`` is -1 for crises never at war;
+        ``track`` and ``hits`` are the per-crisis lines of ``tracking``)."""
         o, t = len(layout.outcomes), layout.n_turns
         outcome = outcome.astype(np.int64)
         end_turn = end_turn.astype(np.int64)
         ends = np.bincount(outcome * t + end_turn, minlength=o * t).reshape(o, t)
         levels = np.clip(np.rint(peak).astype(np.int64), 0, layout.n_levels - 1)
         at_war = war_onset >= 0
-        follows = 0
-        if mark is not None:
-            follows = int(np.count_nonzero((outcome == mark.outcome)
-                                           & np.isin(end_turn, mark.turns)))
+        steps, hist = np.zeros(0, np.int64), np.array([outcome.size], np.int64)
+        reports: dict[str, ReportCounts] = {}
+        if tracking is not None:
+            if hits is not None and tracking.steps:
+                steps, hist = step_counts(hits, len(tracking.steps))
+            for r in tracking.reports:
+                assert track is not None
+                if r.boolean:
+                    first = np.rint(track[r.line]).astype(np.int64)
+                    first[first < 0] = t  # never: the bin after the last turn
+                    reports[r.variable] = {"first": np.bincount(first, minlength=t + 1)}
+                else:
+                    reports[r.variable] = {"min": _value_counts(track[r.line]),
+                                           "max": _value_counts(track[r.line + 1])}
         return cls(
             n=int(outcome.size),
             ends=ends.astype(np.int64),
             peak=np.bincount(levels, minlength=layout.n_levels).astype(np.int64),
             war_onset=np.bincount(war_onset[at_war], minlength=t).astype(np.int64),
             peace_end=np.bincount(end_turn[~at_war], minlength=t).astype(np.int64),
-            follows_history=follows,
             payoff_sums=tuple(_exact_sum(row) for row in payoffs),
+            record_steps=steps, record_hist=hist, reports=reports,
         )
 
     def merge(self, other: Aggregate) -> Aggregate:
@@ -114,18 +119,21 @@ class Aggregate:
             n=self.n + other.n, ends=self.ends + other.ends, peak=self.peak + other.peak,
             war_onset=self.war_onset + other.war_onset,
             peace_end=self.peace_end + other.peace_end,
-            follows_history=self.follows_history + other.follows_history,
             payoff_sums=tuple(a + b for a, b in zip(self.payoff_sums, other.payoff_sums,
                                                     strict=True)),
+            record_steps=_add(self.record_steps, other.record_steps),
+            record_hist=_add(self.record_hist, other.record_hist),
+            reports=_merge_reports(self.reports, other.reports),
         )
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Aggregate):
             return NotImplemented
-        return (self.n == other.n and self.follows_history == other.follows_history
-                and self.payoff_sums == other.payoff_sums
+        return (self.n == other.n and self.payoff_sums == other.payoff_sums
                 and all(np.array_equal(getattr(self, f), getattr(other, f))
-                        for f in ("ends", "peak", "war_onset", "peace_end")))
+                        for f in ("ends", "peak", "war_onset", "peace_end", "record_steps",
+                                  "record_hist"))
+                and _reports_equal(self.reports, other.reports))
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -141,6 +149,50 @@ class Aggregate:
         """Per turn, crises neither ended nor at war at its start."""
         left = np.cumsum(self.war_onset + self.peace_end) - (self.war_onset + self.peace_end)
         return self.n - left  # type: ignore[no-any-return]
+
+
+def _add(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Two count arrays added; an empty aggregate's shorter array counts as zeros."""
+    if a.size < b.size:
+        a, b = b, a
+    out = a.copy()
+    out[: b.size] += b
+    return out
+
+
+def _value_counts(values: np.ndarray) -> dict[float, int]:
+    uniq, counts = np.unique(values, return_counts=True)
+    return {float(v): int(c) for v, c in zip(uniq, counts, strict=True)}
+
+
+def _merge_reports(a: dict[str, ReportCounts], b: dict[str, ReportCounts]
+                   ) -> dict[str, ReportCounts]:
+    out: dict[str, ReportCounts] = {}
+    for name in dict.fromkeys([*a, *b]):
+        x, y = a.get(name, {}), b.get(name, {})
+        merged: ReportCounts = {}
+        for key in dict.fromkeys([*x, *y]):
+            if key == "first":
+                merged[key] = _add(x.get(key, np.zeros(0, np.int64)),
+                                   y.get(key, np.zeros(0, np.int64)))
+            else:
+                merged[key] = dict(Counter(x.get(key, {})) + Counter(y.get(key, {})))
+        out[name] = merged
+    return out
+
+
+def _reports_equal(a: dict[str, ReportCounts], b: dict[str, ReportCounts]) -> bool:
+    if a.keys() != b.keys():
+        return False
+    for name in a:
+        if a[name].keys() != b[name].keys():
+            return False
+        for key, x in a[name].items():
+            y = b[name][key]
+            same = np.array_equal(x, y) if key == "first" else x == y
+            if not same:
+                return False
+    return True
 
 
 def _exact_sum(values: np.ndarray) -> Fraction:
@@ -165,9 +217,11 @@ def _p(count: int, n: int) -> dict[str, float | int]:
     return {"p": count / n if n else 0.0, "low": low, "high": high, "count": int(count)}
 
 
-def summarise(agg: Aggregate, scenario: Scenario, mark: HistoryMark | None) -> dict[str, Any]:
+def summarise(agg: Aggregate, scenario: Scenario, tracking: Tracking | None,
+              likelihood: dict[str, Any] | None = None) -> dict[str, Any]:
     """The aggregate as plain data: probabilities with 95% Wilson intervals, the end-day
-    distribution, peak escalation, the hazard of war day by day, history followed."""
+    distribution, peak escalation, the hazard of war day by day, the record reproduced
+    (with the documented path's ``likelihood`` if given) and the reported variables."""
     n = agg.n
     turns = scenario.clock.turns
     counts = agg.outcome_counts
@@ -224,9 +278,85 @@ def summarise(agg: Aggregate, scenario: Scenario, mark: HistoryMark | None) -> d
         **_p(int(agg.war_onset.sum()), n),
         "hazard": [h for h in hazard if h["at_risk"]],
     }
-    if mark is not None:
-        out["follows_history"] = {**_p(agg.follows_history, n), "outcome": mark.outcome_id,
-                                  "end_date": mark.end_date}
+    if tracking is not None and tracking.steps:
+        out["record"] = summarise_record(agg, scenario, tracking, likelihood)
+    if tracking is not None and tracking.reports:
+        out["reports"] = {r.variable: summarise_report(agg, scenario, r.variable)
+                          for r in tracking.reports}
     out["payoffs"] = {a: float(s / n) if n else 0.0
                       for a, s in zip(scenario.actors, agg.payoff_sums, strict=True)}
     return out
+
+
+def summarise_record(agg: Aggregate, scenario: Scenario, tracking: Tracking,
+                     likelihood: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The share of the documented steps each crisis reproduced: its mean with a 95%
+    interval (normal, from the exact histogram), its distribution, and each step's
+    share of crises."""
+    n, k = agg.n, len(tracking.steps)
+    hist = agg.record_hist
+    shares = np.arange(hist.size) / k
+    mean = float((hist * shares).sum() / n) if n else 0.0
+    var = float((hist * (shares - mean) ** 2).sum() / (n - 1)) if n > 1 else 0.0
+    half = Z95 * math.sqrt(var / n) if n else 0.0
+    steps = []
+    for step, count in zip(tracking.steps, agg.record_steps, strict=True):
+        label = (scenario.event(step.event).label if step.event is not None else
+                 scenario.action(step.action).label)  # type: ignore[arg-type]
+        steps.append({"date": step.date.isoformat(), "actor": step.actor,
+                      "action": step.action, "event": step.event, "label": label,
+                      **_p(int(count), n)})
+    out: dict[str, Any] = {
+        "tolerance_days": tracking.tolerance, "documented_steps": k,
+        "mean": mean, "low": max(0.0, mean - half), "high": min(1.0, mean + half),
+        "distribution": [{"share": int(i) / k, "steps": int(i), "count": int(c),
+                          "p": int(c) / n if n else 0.0}
+                         for i, c in enumerate(hist) if c],
+        "steps": steps,
+    }
+    if likelihood is not None:
+        out["log_likelihood"] = likelihood
+    return out
+
+
+def summarise_report(agg: Aggregate, scenario: Scenario, name: str) -> dict[str, Any]:
+    """A reported variable: for a number, the distributions of its lowest and highest
+    values; for a boolean, the share of crises where it ever held and the quantiles of
+    the first turn it did, over all crises ("never" where that quantile falls among the
+    crises in which it never held)."""
+    counts = agg.reports[name]
+    n = agg.n
+    if "first" in counts:
+        first = np.asarray(counts["first"], dtype=np.int64)
+        turns = scenario.clock.turns
+        ever = int(first[:-1].sum())
+        quant: dict[str, str | None] = {}
+        if n:
+            for q in (0.05, 0.25, 0.5, 0.75, 0.95):
+                i = quantile_index(first.tolist(), q)
+                quant[f"q{int(q * 100):02d}"] = turns[i].label if i < len(turns) else "never"
+        by_date: dict[str, int] = {}
+        for t in turns:
+            c = int(first[t.index])
+            if c:
+                by_date[t.label] = by_date.get(t.label, 0) + c
+        return {"label": _variable_label(scenario, name), "type": "bool",
+                "p_ever": _p(ever, n), "first_true_quantiles": quant,
+                "first_true_distribution": [{"turn": label, "count": c, "p": c / n}
+                                            for label, c in by_date.items()]}
+    var = scenario.variable(name)
+    return {"label": _variable_label(scenario, name), "type": var.type,
+            "min_distribution": _distribution(counts["min"], n, var),
+            "max_distribution": _distribution(counts["max"], n, var)}
+
+
+def _distribution(counts: dict[float, int], n: int, var: Any) -> list[dict[str, Any]]:
+    return [{"value": value, "label": var.format(value), "count": c, "p": c / n if n else 0.0}
+            for value, c in sorted(counts.items())]
+
+
+def _variable_label(scenario: Scenario, name: str) -> str:
+    for v in scenario.spec.variables:
+        if v.id == name:
+            return v.description
+    return name

@@ -13,6 +13,7 @@ from typing import Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from crisislab.agents.registry import AgentSpecError
@@ -41,6 +42,22 @@ ADDRESS_OPTION = typer.Option(None, help="Ray cluster address (with --backend ra
 WORKERS_OPTION = typer.Option(None, help="Processes to use (default: every core).")
 PLOT_OPTION = typer.Option(None, "--plot", help="Write a figure (.png, .svg).")
 QUIET_OPTION = typer.Option(False, "--quiet", "-q", help="No progress bar.")
+
+
+PARAMS_FILE_OPTION = typer.Option(None, "--params", help="A YAML file of parameter values "
+                                  "(NAME: VALUE, as `calibrate --fit --write` makes); "
+                                  "--param overrides it.")
+
+
+def _params_file(sc: Scenario, path: Path | None) -> list[str]:
+    """A parameter file as NAME=VALUE options (checked later like --param)."""
+    if path is None:
+        return []
+    from crisislab.analysis.calibrate import read_parameter_file
+
+    with _clean_errors():
+        return [f"{k}={v!r}" for k, v in read_parameter_file(path).items()]
+    raise AssertionError("unreachable")
 
 
 class SweepMethod(StrEnum):
@@ -174,10 +191,8 @@ def _render_simulation(sim: Any, run_id: int | None) -> None:
         table.add_row(oid, _pct(o["p"]), f"[{_pct(o['low'])}, {_pct(o['high'])}]",
                       _bar(o["p"]))
     out.print(table)
-    if "follows_history" in s:
-        h = s["follows_history"]
-        out.print(f"Follows history ({h['outcome']} on {h['end_date']}): {_interval(h)}",
-                  highlight=False)
+    if "record" in s:
+        _render_record(s["record"])
     w = s["war"]
     out.print(f"War begins (escalation ≥ {w['threshold']:g}) in {_interval(w)} of crises",
               highlight=False)
@@ -200,11 +215,58 @@ def _render_simulation(sim: Any, run_id: int | None) -> None:
             haz.add_row(h["date"], f"{h['at_risk']:,}", f"{h['onsets']:,}", _pct(h["hazard"]),
                         f"[{_pct(h['low'])}, {_pct(h['high'])}]")
         out.print(haz)
+    for name, rep in s.get("reports", {}).items():
+        _render_report(name, rep)
     out.print("Mean payoffs: " + ", ".join(f"{a} {v:+.3g}" for a, v in s["payoffs"].items()),
               highlight=False)
     stored = f"; stored as run {run_id}" if run_id is not None else ""
     out.print(f"[dim]{sim.elapsed_s:.2f} s on {sim.backend} ({sim.workers} workers)"
               f"{stored}[/dim]", highlight=False)
+
+
+def _render_record(r: dict[str, Any]) -> None:
+    tol = r["tolerance_days"]
+    out.print(f"The record: a crisis reproduces on average {_pct(r['mean'])} "
+              f"[{_pct(r['low'])}, {_pct(r['high'])}] of the {r['documented_steps']} "
+              f"documented steps, each within {tol:g} days of its date", highlight=False)
+    t = Table(title="Documented steps reproduced (share of crises)", title_justify="left")
+    for col in ("date", "who", "step", "crises", "95% interval"):
+        t.add_column(col, overflow="fold")
+    for st in r["steps"]:
+        t.add_row(st["date"], st["actor"] or "chance", st["label"], _pct(st["p"]),
+                  f"[{_pct(st['low'])}, {_pct(st['high'])}]")
+    out.print(t)
+    ll = r.get("log_likelihood")
+    if ll:
+        def show(x: float | str) -> str:
+            return "minus infinity" if x == "-inf" else f"{x:.4g}"
+
+        out.print(f"How likely the documented path is under this line-up (natural log): "
+                  f"{show(ll['total'])} (the {ll['documented_choices']} documented choices "
+                  f"{show(ll['choices'])}, chance {show(ll['chance'])})", highlight=False)
+        for m in ll["ruled_out"][:5]:
+            instead = f"; it plays {m['agent_choice']}" if m["agent_choice"] else ""
+            out.print(f"  ruled out: {m['actor'] or 'chance'} {m['choice']} on "
+                      f"{m['date']}{instead}", highlight=False)
+
+
+def _render_report(name: str, rep: dict[str, Any]) -> None:
+    if rep["type"] == "bool":
+        ever = rep["p_ever"]
+        q = rep["first_true_quantiles"]
+        out.print(f"{rep['label']} Holds at some point in {_interval(ever)} of crises; "
+                  "the first time: " + ", ".join(f"{k[1:]}% by {v}" if v != "never"
+                                                  else f"{k[1:]}% never" for k, v in q.items()),
+                  highlight=False)
+        return
+    t = Table(title=f"{rep['label']} Lowest and highest value reached", title_justify="left")
+    for col in ("value", "lowest reached", "highest reached"):
+        t.add_column(col)
+    lows = {d["label"]: d["p"] for d in rep["min_distribution"]}
+    highs = {d["label"]: d["p"] for d in rep["max_distribution"]}
+    for label in dict.fromkeys([*lows, *highs]):
+        t.add_row(label, _pct(lows.get(label, 0.0)), _pct(highs.get(label, 0.0)))
+    out.print(t)
 
 
 def simulate_cmd(
@@ -227,19 +289,28 @@ def simulate_cmd(
     store: bool = typer.Option(True, "--store/--no-store", help="Record the run."),
     plot: Path | None = PLOT_OPTION,
     quiet: bool = QUIET_OPTION,
+    report: list[str] = typer.Option([], "--report", "-r",
+                                     help="A variable to report: its lowest and highest "
+                                     "values, or when it first holds (repeatable)."),
+    tolerance: float = typer.Option(3.0, "--tolerance", help="Days within which a crisis "
+                                    "counts as reproducing a documented step."),
+    params_file: Path | None = PARAMS_FILE_OPTION,
 ) -> None:
     """Simulate many crises: each outcome's probability with a 95% interval, the day the
-    crisis ends, peak escalation, the hazard of war day by day, and history followed."""
+    crisis ends, peak escalation, the hazard of war day by day, the share of the record
+    reproduced and the documented path's likelihood, and any reported variables."""
     from crisislab.analysis.simulate import simulate
 
     _check_common(runs, seed, workers, CHUNK if chunk_size is None else chunk_size)
     _plot_path(plot)
+    if tolerance < 0:
+        _fail(f"--tolerance must be zero or more days, not {tolerance:g}", "e.g. --tolerance 3")
     sc = _load(scenario)
-    variant = _variant(sc, agent, what_if, param)
+    variant = _variant(sc, agent, what_if, [*_params_file(sc, params_file), *param])
     database = _store(db) if store else None
     with _clean_errors(), _progress(runs, "simulating", quiet) as progress:
         sim = simulate(sc, runs, seed, variant, backend.value, workers, address, chunk_size,
-                       progress)
+                       progress, reports=report, tolerance=tolerance)
     run_id = None
     if database is not None:
         from crisislab import __version__
@@ -385,9 +456,10 @@ def compare_cmd(
 
 def sensitivity_cmd(
     scenario: str = typer.Argument(..., help="A scenario file or built-in id."),
-    method: SweepMethod = typer.Option(SweepMethod.both, help="oat, sobol or both"),
-    runs_per_point: int = typer.Option(1024, help="Crises run at each parameter point."),
-    samples: int = typer.Option(16, help="Sobol base samples N (a power of two); the "
+    method: SweepMethod = typer.Option(SweepMethod.oat, help="oat (default), sobol or both"),
+    runs_per_point: int = typer.Option(16_384, help="Crises run at each parameter point "
+                                       "(the same crises at every point)."),
+    samples: int = typer.Option(64, help="Sobol base samples N (a power of two); the "
                                 "sweep runs N x (parameters + 2) points."),
     outcome: list[str] = typer.Option([], "--outcome", "-o",
                                       help="Outcome(s) to study (default: nuclear use)."),
@@ -440,25 +512,116 @@ def sensitivity_cmd(
     if sens.oat:
         t = Table(title="One at a time: the parameter at each end of its range",
                   title_justify="left")
-        for col in ("rank", "parameter", "value", "range", "P at low", "P at high", "swing"):
+        for col in ("rank", "parameter", "value", "range", "P at low", "P at high", "swing",
+                    "high - low, 95% interval"):
             t.add_column(col, overflow="fold")
         for i, r in enumerate(sens.oat[:top], 1):
-            t.add_row(str(i), r.parameter, f"{r.value:g}", f"[{r.low:g}, {r.high:g}]",
-                      _pct(r.p_low), _pct(r.p_high), f"{100 * r.swing:.3g} pts")
+            d, lo, hi = r.difference(sens.runs_per_point)
+            sig = "*" if lo > 0 or hi < 0 else ""
+            t.add_row(str(i), r.parameter, f"{r.value:g}", escape(f"[{r.low:g}, {r.high:g}]"),
+                      _pct(r.p_low), _pct(r.p_high), f"{100 * r.swing:.3g} pts",
+                      escape(f"{100 * d:+.3g} [{100 * lo:+.3g}, {100 * hi:+.3g}]{sig}"))
         out.print(t)
+        still = sum(1 for r in sens.oat if r.swing == 0)
+        out.print(f"[dim]* the interval excludes 0; {still} of {len(sens.oat)} parameters "
+                  "moved no crisis at all[/dim]", highlight=False)
     if sens.sobol:
-        t = Table(title=f"Sobol indices (N = {sens.samples}; ± 95% bootstrap)",
-                  title_justify="left")
-        for col in ("rank", "parameter", "total ST", "first-order S1"):
+        t = Table(title=escape(f"Sobol indices (N = {sens.samples}; 95% bootstrap "
+                               "intervals, clipped to [0, 1])"), title_justify="left")
+        for col in ("rank", "parameter", "total ST", "first-order S1", "resolved"):
             t.add_column(col, overflow="fold")
         for i, s in enumerate(sens.sobol[:top], 1):
-            t.add_row(str(i), s.parameter, f"{s.st:.3f} ± {s.st_conf:.3f}",
-                      f"{s.s1:.3f} ± {s.s1_conf:.3f}")
+            (st_low, st_high), (s1_low, s1_high) = s.st_interval, s.s1_interval
+            t.add_row(str(i), s.parameter,
+                      escape(f"{min(max(s.st, 0), 1):.3f} [{st_low:.3f}, {st_high:.3f}]"),
+                      escape(f"{min(max(s.s1, 0), 1):.3f} [{s1_low:.3f}, {s1_high:.3f}]"),
+                      "yes" if s.resolved else "no: interval as wide as the index")
         out.print(t)
+
+
+# ---- calibrate -----------------------------------------------------------------------------
+
+
+def calibrate_cmd(
+    scenario: str = typer.Argument(..., help="A scenario file or built-in id."),
+    runs: int = typer.Option(100_000, "--runs", "-n", help="How many crises to simulate."),
+    seed: int = typer.Option(0, help="Seed: the same seed gives the same result."),
+    agent: list[str] = typer.Option([], "--agent", "-a",
+                                    help="ACTOR=AGENT[:key=value,...]; others: historical."),
+    what_if: list[str] = typer.Option([], "--what-if", "-w", help="A what-if id (repeatable)."),
+    param: list[str] = typer.Option([], "--param", "-p", help="NAME=VALUE (repeatable)."),
+    params_file: Path | None = PARAMS_FILE_OPTION,
+    fit: bool = typer.Option(False, "--fit", help="Search the assumptions, within their "
+                             "ranges, to meet the targets."),
+    fit_runs: int = typer.Option(20_000, help="Crises per point of the search."),
+    passes: int = typer.Option(2, help="Passes of the coordinate search at most."),
+    only: list[str] = typer.Option([], "--only", help="Search only these assumptions."),
+    write: Path | None = typer.Option(None, "--write", help="Write the parameter set (YAML) "
+                                      "that `simulate --params` reads."),
+    format: OutFormat = FORMAT_OPTION,
+    backend: Backend = BACKEND_OPTION,
+    address: str | None = ADDRESS_OPTION,
+    workers: int | None = WORKERS_OPTION,
+    quiet: bool = QUIET_OPTION,
+) -> None:
+    """Set the model beside the scenario's calibration targets: each target's value, its
+    95% interval, the target range and whether it holds; --fit searches the assumptions."""
+    from crisislab.analysis.calibrate import calibrate, write_parameter_file
+
+    _check_common(runs, seed, workers, CHUNK)
+    if fit_runs < 1 or passes < 1:
+        _fail("--fit-runs and --passes must be at least 1")
+    sc = _load(scenario)
+    variant = _variant(sc, agent, what_if, [*_params_file(sc, params_file), *param])
+    with _clean_errors(), _progress(runs, "calibrating", quiet or fit) as progress:
+        if fit and not quiet:
+            err.print("searching the assumptions (coordinate search, common random "
+                      f"numbers, {fit_runs:,} crises a point)...", highlight=False)
+        cal = calibrate(sc, variant, runs, seed, backend.value, workers, address, fit,
+                        fit_runs, passes, only or None, progress)
+        if write is not None:
+            write_parameter_file(write, cal)
+            err.print(f"wrote {write}", highlight=False)
+    if format is OutFormat.json:
+        _emit_json(cal.to_json())
+        return
+    out.print(f"[bold]{cal.scenario} {cal.version}[/bold]: {cal.runs:,} crises, seed "
+              f"{cal.seed}; {sum(r.holds for r in cal.results)} of {len(cal.results)} "
+              "targets hold", highlight=False)
+    t = Table(title="Calibration targets (model: median or share, with its 95% interval)",
+              title_justify="left")
+    for col in ("target", "model", "95% interval", "target range", "holds", "source"):
+        t.add_column(col, overflow="fold")
+    for r in cal.results:
+        a, b = r.target.range
+        if r.target.measure == "probability":
+            rng = f"{100 * float(a):.3g}% to {100 * float(b):.3g}%"  # type: ignore[arg-type]
+        elif a == b:
+            rng = str(a) if not isinstance(a, float) else f"{a:g}"
+        else:
+            rng = (f"{a} to {b}" if not isinstance(a, float) else f"{a:g} to {b:g}")
+        src = "; ".join([c.source for c in r.target.cite]
+                        + [f"{x.author or x.title} ({x.date})" if x.date else
+                           (x.author or x.title) for x in r.target.references])
+        t.add_row(escape(r.target.label), escape(r.label), escape(r.interval), escape(rng),
+                  "[green]yes[/green]" if r.holds else "[red]no[/red]", escape(src))
+    out.print(t)
+    out.print("[dim]Locators and notes for every source: --format json[/dim]")
+    if cal.loss_before is not None:
+        if cal.fitted:
+            out.print(f"The search changed {len(cal.fitted)} assumptions (loss "
+                      f"{cal.loss_before:.3g} -> {cal.loss:.3g}, {cal.evaluations} points):",
+                      highlight=False)
+            for k, (was, now) in cal.fitted.items():
+                out.print(f"  {k}: {was:g} -> {now:g}", highlight=False)
+        else:
+            out.print("The search found no change within the ranges that brings the "
+                      "targets closer.", highlight=False)
 
 
 def register(app: typer.Typer) -> None:
     command: Callable[..., Any]
     for name, command in (("simulate", simulate_cmd), ("runs", runs_cmd),
-                          ("compare", compare_cmd), ("sensitivity", sensitivity_cmd)):
+                          ("compare", compare_cmd), ("sensitivity", sensitivity_cmd),
+                          ("calibrate", calibrate_cmd)):
         app.command(name)(command)

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from crisislab.analysis.aggregate import Aggregate, HistoryMark, summarise
+from crisislab.analysis.aggregate import Aggregate, summarise
 from crisislab.analysis.simulate import (
     AnalysisError,
     Plan,
@@ -22,6 +22,7 @@ from crisislab.analysis.simulate import (
     auto_chunk,
     build,
     run_plan,
+    tracking_of,
 )
 from crisislab.analysis.stats import newcombe_difference
 from crisislab.scenario.model import Scenario
@@ -85,12 +86,13 @@ def compare(scenario: Scenario, variants: Sequence[Variant], runs: int, seed: in
     if len(set(labels)) != len(labels):
         raise AnalysisError(f"two columns have the same label: {', '.join(labels)}")
     started = time.perf_counter()
-    mark = HistoryMark.of(scenario)
     chunk_size = chunk_size or auto_chunk(scenario, variants)
-    plan = Plan(scenario, tuple(variants), runs, seed, chunk_size, mark)
+    plan = Plan(scenario, tuple(variants), runs, seed, chunk_size, record=True)
     aggregates = run_plan(plan, backend, workers, address, progress)
-    summaries = tuple(summarise(agg, build(scenario, v)[0], mark)
-                      for v, agg in zip(variants, aggregates, strict=True))
+    summaries = []
+    for v, agg in zip(variants, aggregates, strict=True):
+        built = build(scenario, v)[0]
+        summaries.append(summarise(agg, built, tracking_of(built)))
     return Comparison(scenario.id, scenario.version, scenario.content_hash, runs, seed,
-                      tuple(variants), tuple(aggregates), summaries,
+                      tuple(variants), tuple(aggregates), tuple(summaries),
                       time.perf_counter() - started)

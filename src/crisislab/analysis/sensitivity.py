@@ -10,6 +10,13 @@ probability each parameter explains alone and with its interactions.
 
 Every point runs the same crisis ids with the same seed (common random numbers), so the
 differences between points come from the parameters, not from independent noise.
+
+The defaults are sized to rank the parameters (see docs/simulate.md): 16,384 crises a
+point, because the outcomes studied are rare (a probability near 1% moves by a handful
+of crises in 1,024); and, for Sobol, 64 base samples, because with 16 the bootstrap
+intervals are wider than the indices. Sobol indices lie in [0, 1] by definition; their
+intervals are clipped to it, and an index whose interval is at least as wide as the
+index itself is flagged as not resolved rather than ranked as if it were known.
 """
 
 from __future__ import annotations
@@ -31,10 +38,12 @@ from crisislab.analysis.simulate import (
     parameter_ranges,
     run_plan,
 )
-from crisislab.analysis.stats import wilson
+from crisislab.analysis.stats import newcombe_difference, wilson
 from crisislab.scenario.model import Scenario
 
 Method = Literal["oat", "sobol", "both"]
+RUNS_PER_POINT = 16_384
+SAMPLES = 64
 NUCLEAR_WORDS = ("nuclear", "strategic")
 
 
@@ -70,6 +79,11 @@ class OatRow:
     def swing(self) -> float:
         return abs(self.p_high - self.p_low)
 
+    def difference(self, n: int) -> tuple[float, float, float]:
+        """``p_high - p_low`` with Newcombe's interval (conservative: the two ends share
+        their random numbers)."""
+        return newcombe_difference(round(self.p_high * n), n, round(self.p_low * n), n)
+
 
 @dataclass(frozen=True)
 class SobolRow:
@@ -78,6 +92,24 @@ class SobolRow:
     s1_conf: float
     st: float
     st_conf: float
+
+    @staticmethod
+    def _clip(x: float) -> float:
+        return min(1.0, max(0.0, x))
+
+    @property
+    def s1_interval(self) -> tuple[float, float]:
+        return self._clip(self.s1 - self.s1_conf), self._clip(self.s1 + self.s1_conf)
+
+    @property
+    def st_interval(self) -> tuple[float, float]:
+        return self._clip(self.st - self.st_conf), self._clip(self.st + self.st_conf)
+
+    @property
+    def resolved(self) -> bool:
+        """The total index lies in (0, 1] and is known better than its own size (an
+        estimate above 1 is noise: a share of variance cannot exceed the whole)."""
+        return 0 < self.st <= 1 and self.st_conf < self.st
 
 
 @dataclass(frozen=True)
@@ -99,6 +131,10 @@ class Sensitivity:
     def total_runs(self) -> int:
         return self.points * self.runs_per_point
 
+    @staticmethod
+    def _clip(x: float) -> float:
+        return min(1.0, max(0.0, x))
+
     def to_json(self) -> dict[str, Any]:
         return {
             "scenario": self.scenario, "version": self.version,
@@ -109,12 +145,17 @@ class Sensitivity:
             "one_at_a_time": [
                 {"parameter": r.parameter, "value": r.value, "low": r.low, "high": r.high,
                  "p_low": r.p_low, "p_high": r.p_high, "swing": r.swing,
-                 "interval_low": list(r.interval_low), "interval_high": list(r.interval_high)}
+                 "interval_low": list(r.interval_low), "interval_high": list(r.interval_high),
+                 "difference": dict(zip(("d", "low", "high"),
+                                        r.difference(self.runs_per_point), strict=True)),
+                 "significant": _excludes_zero(r.difference(self.runs_per_point))}
                 for r in self.oat
             ],
             "sobol": [
-                {"parameter": r.parameter, "S1": r.s1, "S1_conf": r.s1_conf, "ST": r.st,
-                 "ST_conf": r.st_conf}
+                {"parameter": r.parameter, "S1": self._clip(r.s1), "S1_conf": r.s1_conf,
+                 "S1_interval": list(r.s1_interval), "ST": self._clip(r.st),
+                 "ST_conf": r.st_conf, "ST_interval": list(r.st_interval),
+                 "resolved": r.resolved}
                 for r in self.sobol
             ],
             "elapsed_s": round(self.elapsed_s, 3),
@@ -131,8 +172,12 @@ def planned_points(n_parameters: int, samples: int, method: Method) -> int:
     return points
 
 
-def sensitivity(scenario: Scenario, base: Variant, runs_per_point: int = 1024,
-                samples: int = 16, method: Method = "both", targets: Sequence[str] = (),
+def _excludes_zero(d: tuple[float, float, float]) -> bool:
+    return d[1] > 0 or d[2] < 0
+
+
+def sensitivity(scenario: Scenario, base: Variant, runs_per_point: int = RUNS_PER_POINT,
+                samples: int = SAMPLES, method: Method = "both", targets: Sequence[str] = (),
                 seed: int = 0, backend: str = "local", workers: int | None = None,
                 address: str | None = None, progress: Progress | None = None,
                 parameters: Sequence[str] | None = None) -> Sensitivity:
@@ -210,7 +255,8 @@ def sensitivity(scenario: Scenario, base: Variant, runs_per_point: int = 1024,
             sobol = [SobolRow(name, *(float(np.nan_to_num(si[k][j]))
                                       for k in ("S1", "S1_conf", "ST", "ST_conf")))
                      for j, name in enumerate(names)]
-        sobol.sort(key=lambda r: (-r.st, r.parameter))
+        # resolved indices first, each group by its total index
+        sobol.sort(key=lambda r: (not r.resolved, -r.st, r.parameter))
     return Sensitivity(scenario.id, scenario.version, scenario.content_hash, target, seed,
                        runs_per_point, samples if sobol_x is not None else 0, baseline,
                        tuple(oat), tuple(sobol), len(variants),

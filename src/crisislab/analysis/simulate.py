@@ -25,7 +25,8 @@ import numpy as np
 
 from crisislab.agents.base import Agent
 from crisislab.agents.registry import make_agent, parse_seats
-from crisislab.analysis.aggregate import Aggregate, HistoryMark, Layout, merge_all, summarise
+from crisislab.analysis.aggregate import Aggregate, Layout, merge_all, summarise
+from crisislab.analysis.track import DEFAULT_TOLERANCE, ReportError, Tracking
 from crisislab.engine.engine import Engine
 from crisislab.engine.run import complete_agents, decide, lumpable
 from crisislab.scenario.model import Scenario
@@ -155,22 +156,33 @@ def auto_chunk(scenario: Scenario, variants: Sequence[Variant]) -> int:
 
 def run_chunk(scenario: Scenario, agents: Mapping[str, Agent], seed: int, start: int,
               stop: int, layout: Layout | None = None,
-              mark: HistoryMark | None = None) -> Aggregate:
+              tracking: Tracking | None = None, lumped: bool | None = None) -> Aggregate:
     """Run crises ``start..stop-1`` of the run with ``seed`` to their end and reduce
-    them. Same steps as :func:`crisislab.engine.run.run_batch`, watching for war."""
+    them. Same steps as :func:`crisislab.engine.run.run_batch`, watching for war, and
+    following ``tracking`` (reports, the record) turn by turn in the rows. Crises share
+    rows (``lumped``) when every agent is deterministic, unless told otherwise."""
     layout = layout or Layout.of(scenario)
     engine = Engine(scenario, watch=layout.war_level)  # notes the turn war broke out
     seated = complete_agents(scenario, agents)
+    if lumped is None:
+        lumped = lumpable(seated)
     ids = np.arange(start, stop, dtype=np.int64)
-    state = engine.reset(ids.size, seed, crisis_ids=ids, lumped=lumpable(seated))
+    state = engine.reset(ids.size, seed, crisis_ids=ids, lumped=lumped)
+    if tracking is not None:
+        tracking.start(state)
     while not state.done.all():
         choices = decide(engine, state, seated)
         engine.step(state, choices)
         del choices  # observations hold no cycles, so a turn's arrays go with them
+        if tracking is not None:
+            tracking.update(state, state.turn - 1)
+    followed = tracking is not None
     return Aggregate.of_crises(
-        layout, mark, outcome=state.crisis_field("outcome"),
+        layout, tracking, outcome=state.crisis_field("outcome"),
         end_turn=state.crisis_field("end_turn"), peak=state.crisis_field("peak"),
-        war_onset=state.crisis_field("reached"), payoffs=state.crisis_field("payoffs"))
+        war_onset=state.crisis_field("reached"), payoffs=state.crisis_field("payoffs"),
+        track=state.crisis_field("track") if followed else None,
+        hits=state.crisis_field("hits") if followed else None)
 
 
 # ---- a plan: variants x chunks -----------------------------------------------------------
@@ -185,7 +197,9 @@ class Plan:
     runs: int
     seed: int
     chunk_size: int = CHUNK
-    mark: HistoryMark | None = None
+    reports: tuple[str, ...] = ()  # variables to report (simulate --report)
+    record: bool = False  # follow the record's documented steps
+    tolerance: float = DEFAULT_TOLERANCE  # days, for the record
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     def tasks(self) -> list[tuple[int, int, int]]:
@@ -195,24 +209,37 @@ class Plan:
                 for start in range(0, self.runs, self.chunk_size)]
 
 
-_CACHE: dict[tuple[str, int], tuple[Scenario, dict[str, Agent], Layout]] = {}
+Built = tuple[Scenario, dict[str, Agent], Layout, Tracking | None]
+_CACHE: dict[tuple[str, int], Built] = {}
 _PLAN: Plan | None = None
 
 
-def _built(plan: Plan, v: int) -> tuple[Scenario, dict[str, Agent], Layout]:
+def tracking_of(scenario: Scenario, reports: Sequence[str] = (), record: bool = True,
+                tolerance: float = DEFAULT_TOLERANCE) -> Tracking | None:
+    """What a run follows beyond outcomes, checked (``AnalysisError`` on a bad name)."""
+    if not reports and not record:
+        return None
+    try:
+        return Tracking.of(scenario, tuple(reports), tolerance, record)
+    except ReportError as e:
+        raise AnalysisError(str(e)) from None
+
+
+def _built(plan: Plan, v: int) -> Built:
     key = (plan.token, v)
     if key not in _CACHE:
         if len(_CACHE) >= 32:
             _CACHE.clear()
         scenario, agents = build(plan.scenario, plan.variants[v])
-        _CACHE[key] = (scenario, agents, Layout.of(scenario))
+        tracking = tracking_of(scenario, plan.reports, plan.record, plan.tolerance)
+        _CACHE[key] = (scenario, agents, Layout.of(scenario), tracking)
     return _CACHE[key]
 
 
 def run_task(plan: Plan, task: tuple[int, int, int]) -> Aggregate:
     v, start, stop = task
-    scenario, agents, layout = _built(plan, v)
-    return run_chunk(scenario, agents, plan.seed, start, stop, layout, plan.mark)
+    scenario, agents, layout, tracking = _built(plan, v)
+    return run_chunk(scenario, agents, plan.seed, start, stop, layout, tracking)
 
 
 def _init_worker(plan: Plan, records: dict[Any, Any] | None = None) -> None:
@@ -434,23 +461,31 @@ class Simulation:
 
 def simulate(scenario: Scenario, runs: int, seed: int = 0, variant: Variant | None = None,
              backend: str = "local", workers: int | None = None, address: str | None = None,
-             chunk_size: int | None = None, progress: Progress | None = None) -> Simulation:
-    """Run ``runs`` crises of one variant (all players ``historical`` by default)."""
+             chunk_size: int | None = None, progress: Progress | None = None,
+             reports: Sequence[str] = (), tolerance: float = DEFAULT_TOLERANCE
+             ) -> Simulation:
+    """Run ``runs`` crises of one variant (all players ``historical`` by default),
+    following the record and the variables in ``reports``."""
+    from crisislab.analysis.record import path_likelihood
+
     variant = variant or Variant(seats=seat_specs(scenario, []))
     if not variant.seats:
         variant = Variant(variant.label, seat_specs(scenario, []), variant.what_ifs,
                           variant.parameters)
     started = time.perf_counter()
-    mark = HistoryMark.of(scenario)
+    variant_scenario, agents = build(scenario, variant)
+    tracking = tracking_of(variant_scenario, reports, True, tolerance)  # checks names
     chunk_size = chunk_size or auto_chunk(scenario, [variant])
-    plan = Plan(scenario, (variant,), runs, seed, chunk_size, mark)
+    plan = Plan(scenario, (variant,), runs, seed, chunk_size, tuple(reports), True,
+                tolerance)
     (agg,) = run_plan(plan, backend, workers, address, progress)
-    variant_scenario, _ = build(scenario, variant)
+    likelihood = path_likelihood(variant_scenario, agents).to_json()
     elapsed = time.perf_counter() - started
     return Simulation(
         scenario=variant_scenario.id, version=variant_scenario.version,
         content_hash=variant_scenario.content_hash, variant=variant, runs=runs, seed=seed,
-        aggregate=agg, summary=summarise(agg, variant_scenario, mark), elapsed_s=elapsed,
+        aggregate=agg, summary=summarise(agg, variant_scenario, tracking, likelihood),
+        elapsed_s=elapsed,
         backend=backend, workers=0 if backend == "ray" else (workers or default_workers()),
         chunk_size=chunk_size,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -10,15 +11,24 @@ from crisislab.engine.streams import CrisisStreams, _mix
 from crisislab.scenario.model import Scenario
 
 # per-row arrays; the row is always the last axis
-ARCHIVED = ("outcome", "end_turn", "peak", "payoffs", "reached")
+ARCHIVED = ("outcome", "end_turn", "peak", "payoffs", "reached", "track", "hits")
 ROW_FIELDS = ("values", "done", "outcome", "end_turn", "escalation", "peak", "fired",
-              "sent_turn", "payoffs", "last_events", "last_choice", "reached")
+              "sent_turn", "payoffs", "last_events", "last_choice", "reached", "track",
+              "hits")
 
 # the fields that can differ between running rows (the others hold their initial values
 # until a crisis ends), hashed to find rows that met again; each line of a field gets its
 # own salt
 HASHED = ("values", "escalation", "peak", "fired", "sent_turn", "last_events", "last_choice",
-          "reached")
+          "reached", "track")
+
+# ``track`` and ``hits`` hold what an analysis follows along each row's history (running
+# minima, maxima, first turns; bit sets of documented steps reproduced); they are empty
+# (no lines) unless a ``tracker`` is set, and being row fields they are split and archived
+# like the rest of the row. ``track`` must be equal for rows to merge. ``hits`` need not:
+# bits only ever get set, so rows that differ only there still merge, keeping the bits
+# they share and handing the rest to their crises (``hit_residue``), which is exact.
+Tracker = Callable[["BatchState", int], None]
 
 
 def _salts(field: int, lines: int) -> np.ndarray:
@@ -65,6 +75,8 @@ class BatchState:
     last_events = _Rows()
     last_choice = _Rows()  # (acting actors, rows): local index of last turn's action, or -1
     reached = _Rows()  # first turn the escalation reached the engine's watch level, or -1
+    track = _Rows()  # (lines, rows) float64: see ``tracker``
+    hits = _Rows()  # (lines, rows) int64 bit sets: see ``tracker``
 
     def __init__(self, turn: int, streams: CrisisStreams, arrays: dict[str, np.ndarray],
                  row_of: np.ndarray | None = None, sizes: np.ndarray | None = None) -> None:
@@ -74,6 +86,8 @@ class BatchState:
         self.actors: tuple[str, ...] = ()
         arrays.setdefault("last_choice", np.zeros((0, self._n), dtype=np.int64))
         arrays.setdefault("reached", np.full(self._n, -1, dtype=np.int32))
+        arrays.setdefault("track", np.zeros((0, self._n), dtype=np.float64))
+        arrays.setdefault("hits", np.zeros((0, self._n), dtype=np.int64))
         for name in ROW_FIELDS:
             setattr(self, name, arrays[name])
         self.row_of = row_of
@@ -86,6 +100,11 @@ class BatchState:
         self.member_keys = np.zeros(0, dtype=np.uint64)
         self.rows_at_merge = 0  # rows left by the last merge()
         self.rows_merged = 0  # rows merge() has joined to others, in all
+        # called as tracker(state, turn) once a turn's choices, events and outcomes are
+        # in the rows: by the runner after each step, and by compact() before it drops
+        # the rows that ended (within the step), so no ended crisis misses its last turn
+        self.tracker: Tracker | None = None
+        self.hit_residue: np.ndarray | None = None  # (hit lines, crises), see HASHED
 
     @property
     def last_actions(self) -> dict[str, np.ndarray]:
@@ -145,12 +164,17 @@ class BatchState:
         if self.row_of is None:
             return array  # type: ignore[no-any-return]
         if self.archive is None:
-            return array[..., self.row_of]  # type: ignore[no-any-return]
+            return self._with_residue(name, array[..., self.row_of])
         if name not in ARCHIVED:
             raise KeyError(f"'{name}' is not kept for crises whose rows were compacted")
         out = self.archive[name].copy()
         live = self.row_of >= 0
         out[..., live] = array[..., self.row_of[live]]
+        return self._with_residue(name, out)
+
+    def _with_residue(self, name: str, out: np.ndarray) -> np.ndarray:
+        if name == "hits" and self.hit_residue is not None:
+            return out | self.hit_residue  # type: ignore[no-any-return]
         return out
 
     def compact(self) -> None:
@@ -160,6 +184,8 @@ class BatchState:
         have ended, so dropping them saves most of the work. Crises of dropped rows get
         ``row_of == -1`` and their results move to a per-crisis archive."""
         assert self.row_of is not None
+        if self.tracker is not None:
+            self.tracker(self, self.turn)
         n = self.n_crises
         if self.archive is None:
             self.archive = {
@@ -168,6 +194,8 @@ class BatchState:
                 "peak": np.zeros(n, dtype=self.peak.dtype),
                 "payoffs": np.zeros((self.payoffs.shape[0], n), dtype=self.payoffs.dtype),
                 "reached": np.full(n, -1, dtype=self.reached.dtype),
+                "track": np.zeros((self.track.shape[0], n), dtype=self.track.dtype),
+                "hits": np.zeros((self.hits.shape[0], n), dtype=self.hits.dtype),
             }
         # only the crises still in a row are looked at (all of them the first time)
         members = np.arange(n) if self.members is None else self.members
@@ -214,6 +242,8 @@ class BatchState:
             src, dst = live[moving], rep[moving]
             same = np.ones(moving.size, dtype=bool)
             for name in ROW_FIELDS:
+                if name == "hits":
+                    continue
                 a = getattr(self, name)
                 same &= (a[..., src] == a[..., dst]).reshape(-1, moving.size).all(axis=0)
             moving = moving[same]
@@ -221,6 +251,8 @@ class BatchState:
             return 0
         target = np.arange(self._n)
         target[live[moving]] = rep[moving]
+        if self.hits.shape[0]:
+            self._share_hits(live[moving], rep[moving], target)
         keep = np.flatnonzero(target == np.arange(self._n))
         remap = np.full(self._n, -1, dtype=np.int64)
         remap[keep] = np.arange(keep.size)
@@ -235,6 +267,24 @@ class BatchState:
         self.rows_at_merge = self._n
         self.rows_merged += int(moving.size)
         return int(moving.size)
+
+    def _share_hits(self, src: np.ndarray, dst: np.ndarray, target: np.ndarray) -> None:
+        """Before rows ``src`` join rows ``dst``: each group keeps the hit bits all its
+        rows share, and each crisis keeps the bits of its own row that the group lacks."""
+        assert self.row_of is not None
+        hits = self.hits
+        common = hits.copy()
+        for line in range(hits.shape[0]):
+            np.bitwise_and.at(common[line], dst, hits[line, src])
+        rest = hits & ~common[:, target]  # per row, its bits its group does not share
+        has_rest = (rest != 0).any(axis=0)
+        if has_rest.any():
+            placed = self.row_of >= 0
+            crises = np.flatnonzero(placed & has_rest[np.where(placed, self.row_of, 0)])
+            if self.hit_residue is None:
+                self.hit_residue = np.zeros((hits.shape[0], self.n_crises), dtype=hits.dtype)
+            self.hit_residue[:, crises] |= rest[:, self.row_of[crises]]
+        hits[:, dst] = common[:, dst]
 
     def _row_hash(self, rows: np.ndarray) -> np.ndarray:
         """A 64-bit hash of each of ``rows`` over the fields that differ between running

@@ -389,6 +389,7 @@ class Compiler:
         self.check_leaders(actions)
         self.check_information(variables, actions)
         track = self.compile_track(actions, events)
+        self.check_calibration(ns)
         if not self.problems:
             self.check_reachable(variables, actions, events, params)
         if self.problems:
@@ -403,6 +404,20 @@ class Compiler:
             track=tuple(track), start_turn=self.clock.first_of_phase(start_phase),
             escalation_labels={e.level: e.label for e in spec.escalation},
         )
+
+    def check_calibration(self, ns: Namespace) -> None:
+        """Calibration targets name real variables and outcomes, and parse."""
+        targets = self.spec.calibration
+        self.unique("calibration", [t.id for t in targets])
+        variables = [v.id for v in self.spec.variables]
+        outcomes = [o.id for o in self.spec.outcomes]
+        for i, t in enumerate(targets):
+            if t.when is not None:
+                self.expr(("calibration", i, "when"), t.when, ns)
+            if t.variable is not None:
+                self.ref(("calibration", i, "variable"), "variable", t.variable, variables)
+            for j, o in enumerate(t.outcomes or []):
+                self.ref(("calibration", i, "outcomes", j), "outcome", o, outcomes)
 
     def check_clock(self) -> None:
         phases = self.spec.clock.phases

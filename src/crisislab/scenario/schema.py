@@ -330,6 +330,64 @@ class TrackEntry(Strict):
         return self
 
 
+class Reference(Strict):
+    """A public reference cited in place (a book, an article), with where in it."""
+
+    title: Prose
+    author: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+    date: Annotated[str, Field(min_length=1, max_length=40)] | None = None
+    url: Annotated[str, Field(min_length=1, max_length=400)] | None = None
+    locator: Annotated[str, Field(min_length=1, max_length=200)]
+
+
+CalibrationMeasure = Literal["first_date", "lowest", "highest", "end_date", "probability"]
+DATE_MEASURES = ("first_date", "end_date")
+
+
+class CalibrationTarget(Strict):
+    """Something the model should reproduce, with the range the record or the
+    literature gives and where that comes from.
+
+    ``measure`` says what is compared: ``first_date`` (the median date an expression
+    ``when`` first holds), ``lowest`` or ``highest`` (the median of each crisis's lowest
+    or highest value of ``variable``), ``end_date`` (the median date the crisis ends) or
+    ``probability`` (the share of crises ending in one of ``outcomes``). ``range`` is
+    two dates for the date measures and two numbers otherwise."""
+
+    id: Ident
+    label: Prose
+    measure: CalibrationMeasure
+    when: Expression | None = None
+    variable: Ident | None = None
+    outcomes: list[Ident] | None = None
+    range: tuple[dt.date | float, dt.date | float]
+    note: Prose | None = None
+    cite: list[Citation] = Field(default_factory=list)
+    references: list[Reference] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> CalibrationTarget:
+        needs = {"first_date": "when", "lowest": "variable", "highest": "variable",
+                 "probability": "outcomes"}.get(self.measure)
+        if needs and not getattr(self, needs):
+            raise ValueError(f"a `{self.measure}` target needs `{needs}`")
+        dates = [isinstance(x, dt.date) for x in self.range]
+        if self.measure in DATE_MEASURES and not all(dates):
+            raise ValueError(f"a `{self.measure}` target's range is two dates, e.g. "
+                             "[1962-10-14, 1962-10-16]")
+        if self.measure not in DATE_MEASURES and any(dates):
+            raise ValueError(f"a `{self.measure}` target's range is two numbers")
+        low, high = self.range
+        if low > high:  # type: ignore[operator]
+            raise ValueError("the range's first end must not be above its second")
+        if self.measure == "probability" and not 0 <= low <= high <= 1:  # type: ignore[operator]
+            raise ValueError("a probability range lies within [0, 1]")
+        if not self.cite and not self.references:
+            raise ValueError("a calibration target needs its source: `cite` (a source of "
+                             "the scenario) or `references` (a public reference)")
+        return self
+
+
 class Metadata(Strict):
     id: ScenarioIdent
     version: Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")]
@@ -390,6 +448,7 @@ class ScenarioSpec(Strict):
     outcomes: Annotated[list[Outcome], Field(min_length=1)]
     history: list[TrackEntry] = Field(default_factory=list)
     leaders: Leaders | None = None
+    calibration: list[CalibrationTarget] = Field(default_factory=list)
 
 
 def words(text: str) -> list[str]:
