@@ -28,7 +28,7 @@ from crisislab.analysis.simulate import (
     simulate,
 )
 from crisislab.analysis.stats import newcombe_difference, quantile_index, wilson
-from crisislab.engine.run import run_batch
+from crisislab.engine.run import decide, run_batch
 from crisislab.scenario.loader import load_scenario
 from crisislab.scenario.model import Scenario
 
@@ -230,11 +230,11 @@ def test_engine_notes_the_turn_war_broke_out(monkeypatch: pytest.MonkeyPatch) ->
     _, agents, _ = lineup(sc)  # historical: wars are rare, but crises split and rejoin
     level = Layout.of(sc).war_level
     engine = Engine(sc, watch=level)
-    state = engine.reset(20_000, seed=4, lumped=True)
-    onset = np.full(20_000, -1)
+    state = engine.reset(6_000, seed=4, lumped=True)
+    onset = np.full(6_000, -1)
     while not state.done.all():
         turn = state.turn
-        engine.step(state, {a: agents[a].act(engine.observe(state, a)) for a in engine.players})
+        engine.step(state, decide(engine, state, agents))
         war = state.crisis_field("peak") >= level
         onset[war & (onset < 0)] = turn
     assert (onset >= 0).sum() > 100  # enough wars to test

@@ -207,6 +207,9 @@ def _overlay(data: dict[str, Any], w: WhatIfSpec) -> None:
         gone = set(w.forbid_actions)
         data["actions"] = [a for a in data["actions"] if a["id"] not in gone]
         data["history"] = [h for h in data.get("history", []) if h.get("action") not in gone]
+        for seat in (data.get("leaders") or {}).get("actors", {}).values():
+            if "concessions" in seat:
+                seat["concessions"] = [c for c in seat["concessions"] if c not in gone]
         actions = {a["id"]: a for a in data["actions"]}
     defaults = {a["id"]: a.get("default_action") for a in data["actors"]}
     blocked: dict[str, list[str]] = {}
