@@ -13,6 +13,7 @@ from functools import cached_property
 from typing import Any, Literal
 
 from crisislab.scenario.expr import Effect, Node
+from crisislab.scenario.problems import Problem
 from crisislab.scenario.schema import STEP_DAYS, Citation, ScenarioSpec
 
 BUILTINS = ("turn", "day", "turn_days", "final", "escalation", "peak_escalation")
@@ -213,6 +214,7 @@ class Scenario:
     track: tuple[TrackStep, ...]
     start_turn: int
     escalation_labels: dict[int, str] = field(default_factory=dict)
+    warnings: tuple[Problem, ...] = ()  # fit to run, but a reader would see code names
 
     @property
     def id(self) -> str:
