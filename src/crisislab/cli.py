@@ -15,7 +15,7 @@ from rich.markup import escape
 
 from crisislab import __version__
 from crisislab.scenario.loader import builtin_ids, load_scenario
-from crisislab.scenario.model import Scenario, UnknownPhase
+from crisislab.scenario.model import Scenario
 from crisislab.scenario.problems import ScenarioError
 from crisislab.scenario.schema import ScenarioSpec
 

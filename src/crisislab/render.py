@@ -16,9 +16,8 @@ import html
 from dataclasses import dataclass, field
 from itertools import groupby
 
-from rich.console import Console, Group
+from rich.console import Console
 from rich.padding import Padding
-from rich.table import Table
 from rich.text import Text
 
 from crisislab.replay import Replay, ReplayEntry, SourceInfo
@@ -80,7 +79,9 @@ def chronicle(replay: Replay, detail: bool = False, list_sources: bool = False) 
     phases = {p.id: p for p in replay.phases}
     sections: list[Section] = []
     cited: dict[str, None] = {}
-    routine = _routine_summaries(replay.entries, sources) if not detail else {}
+    steps = {p.id: {"week": "weeks", "day": "days", "half-day": "half-days"}[p.step]
+             for p in replay.phases}
+    routine = _routine_summaries(replay.entries, sources, steps) if not detail else {}
 
     def refs(cites: tuple[Citation, ...]) -> tuple[SourceRef, ...]:
         out = []
@@ -97,37 +98,45 @@ def chronicle(replay: Replay, detail: bool = False, list_sources: bool = False) 
                                                     if replay.phases else "") else "Afterwards"
         return phases[e.phase].label if e.phase in phases else e.phase
 
+    shown: dict[tuple[str | None, str, str], tuple[Day, int]] = {}
     for title, items in groupby(replay.entries, key=section_of):
         section = Section(title)
-        for (dated, date), day_items in groupby(items, key=lambda e: (e.dated, e.date)):
+        for date, grouped in groupby(items, key=lambda e: e.date):
+            day_items = list(grouped)
+            dated = any(e.dated for e in day_items)
             heading = long_date(date) if dated else f"Week of {long_date(date)}"
             day = Day(heading)
             for e in day_items:
-                if e.routine:
+                if e.routine and not detail:
                     row = routine.get(id(e))
-                    if row is not None:
-                        day.rows.append(row)
+                    standing = shown.get((e.phase, e.kind, e.id))
+                    if row is not None and standing is not None:
+                        day_of, i = standing
+                        day_of.rows[i] = _extend(day_of.rows[i], row)
+                    elif row is not None:
+                        day.rows.append(Row(row.time, row.who,
+                                            row.what.replace("(1 more ", "(1 ").replace(
+                                                " more ", " ", 1), row.changes, row.sources))
                     continue
-                day.rows.append(_row(e, detail, refs(e.citations)))
+                day.rows.append(_row(e, detail, refs(e.record_citations)))
+                shown[(e.phase, e.kind, e.id)] = (day, len(day.rows) - 1)
             if day.rows:
                 section.days.append(day)
         if section.days:
             sections.append(section)
-    for title, items in groupby(replay.epilogue, key=lambda e: "Afterwards"):
-        section = Section(title)
-        for date, day_items in groupby(items, key=lambda e: e.date):
-            section.days.append(Day(long_date(date), [_row(e, detail, refs(e.citations))
-                                                      for e in day_items]))
+    if replay.epilogue:
+        section = Section("Afterwards")
+        for date, told in groupby(replay.epilogue, key=lambda e: e.date):
+            section.days.append(Day(long_date(date), [_row(e, detail, refs(e.record_citations))
+                                                      for e in told]))
         sections.append(section)
     for row in routine.values():
         for ref in row.sources:
             cited.setdefault(ref.source)
     ended = any(e.kind == "outcome" for e in replay.entries)
-    closing = (f"The crisis ends on {long_date(replay.end_date)}: {replay.outcome_label}. "
-               f"{replay.outcome_summary}") if ended else None
-    intro = ("Each day once; under it who acted, what happened, what it changed and the "
-             "sources. Model mechanics are summed up once a phase"
-             + (" (all shown here: --detail)." if detail else "; --detail shows every step."))
+    closing = (f"The crisis ends on {long_date(replay.end_date)}: {replay.outcome_label}."
+               if ended else None)
+    intro = "every step shown" if detail else "--detail shows every step"
     return Chronicle(
         title=replay.title, intro=intro, sections=sections, closing=closing,
         documents=[sources[s] for s in cited if s in sources], list_sources=list_sources,
@@ -136,17 +145,32 @@ def chronicle(replay: Replay, detail: bool = False, list_sources: bool = False) 
 
 def _row(e: ReplayEntry, detail: bool, sources: tuple[SourceRef, ...]) -> Row:
     time = {"am": "morning", "pm": "evening"}.get(e.half or "", "")
-    changes = tuple(c.text for c in e.changes if detail or c.chronicle)
+    changes = tuple(c.text for c in e.changes
+                    if (detail or c.chronicle) and c.before_text != c.after_text)
     if e.kind == "outcome":
         return Row(time, "", f"The crisis ends: {e.summary}", changes, sources, emphasis=True)
     return Row(time, e.who, e.summary, changes, sources)
 
 
-def _routine_summaries(entries: tuple[ReplayEntry, ...],
-                       sources: dict[str, SourceInfo]) -> dict[int, Row]:
+def _extend(row: Row, repeats: Row) -> Row:
+    """A documented row that went on as a standing choice: say for how long, once, and
+    the change over the whole stretch."""
+    span = repeats.what[repeats.what.rfind("(") + 1:-1]
+    merged: dict[str, tuple[str, str]] = {}
+    for text in row.changes + repeats.changes:
+        label, _, values = text.rpartition(": ")
+        before, _, after = values.partition(" → ")
+        merged[label] = (merged.get(label, (before, after))[0], after)
+    changes = tuple(f"{label}: {b} → {a}" for label, (b, a) in merged.items() if b != a)
+    return Row(row.time, row.who, f"{row.what} Kept up {span.replace(' more', '', 1)}.",
+               changes, row.sources)
+
+
+def _routine_summaries(entries: tuple[ReplayEntry, ...], sources: dict[str, SourceInfo],
+                       steps: dict[str, str]) -> dict[int, Row]:
     """One row per recurring mechanic and phase, placed at its first occurrence: how often,
     over which days, and the net change of the variables a chronicle shows."""
-    groups: dict[tuple[str | None, str, str | None], list[ReplayEntry]] = {}
+    groups: dict[tuple[str | None, str, str], list[ReplayEntry]] = {}
     for e in entries:
         if e.routine:
             groups.setdefault((e.phase, e.kind, e.id), []).append(e)
@@ -160,11 +184,10 @@ def _routine_summaries(entries: tuple[ReplayEntry, ...],
                     label, before, _ = net.get(c.variable, (c.label, c.before_text, ""))
                     net[c.variable] = (label, before, c.after_text)
         changes = tuple(f"{label}: {b} → {a}" for label, b, a in net.values() if b != a)
-        weekly = first.turn is not None and not first.dated
-        unit = "weeks" if weekly else "turns"
-        span = (f"{len(items)} {unit}, {_short_date(first.date)} to "
+        unit = steps.get(first.phase or "", "turns")
+        span = (f"{len(items)} more {unit}, {_short_date(first.date)} to "
                 f"{_short_date(last.date)}")
-        what = f"{first.summary} ({span})"
+        what = f"{first.title or first.summary} ({span})"
         refs = tuple(SourceRef(c.source, sources[c.source].short if c.source in sources
                                else c.source, c.locator, c.anchor,
                                sources[c.source].url if c.source in sources else None)
@@ -178,6 +201,17 @@ def _short_date(iso: str) -> str:
     return f"{d.day} {d:%B}"
 
 
+def sources_text(refs: tuple[SourceRef, ...]) -> str:
+    """Citations on one line, naming a document once for consecutive places in it."""
+    parts: list[str] = []
+    previous = None
+    for r in refs:
+        where = r.locator + (f": “{r.anchor}”" if r.anchor else "")
+        parts.append(where if r.source == previous else f"{r.name}, {where}")
+        previous = r.source
+    return "; ".join(parts)
+
+
 # ---- the terminal ------------------------------------------------------------------
 
 
@@ -186,27 +220,24 @@ def render_text(replay: Replay, console: Console, detail: bool = False,
     """Write the chronicle to a rich console: day headings, then rows with a hanging
     indent; nothing from the scenario is read as markup."""
     ch = chronicle(replay, detail=detail or bool(show_all), list_sources=list_sources)
-    console.print(Text(ch.title, style="bold"))
-    console.print(Text(f"{replay.scenario} {replay.version} · {ch.intro}", style="dim"))
-    for section in ch.sections:
-        console.print()
+    console.print(Text.assemble((ch.title, "bold"),
+                                (f" ({replay.scenario} {replay.version}; {ch.intro})", "dim")))
+    for i, section in enumerate(ch.sections):
+        if i:
+            console.print()
         console.print(Text(section.title, style="bold underline"))
         for day in section.days:
             console.print(Text(day.heading, style="bold"))
-            grid = Table.grid(padding=(0, 1), expand=True)
-            grid.add_column(width=18, no_wrap=False)
-            grid.add_column(ratio=1)
             for row in day.rows:
-                who = Text(row.who)
-                if row.time:
-                    who = Text.assemble((row.time + " ", "dim"), row.who)
-                parts = [Text(row.what, style="bold" if row.emphasis else "")]
+                lead = Text.assemble((row.time + " ", "dim") if row.time else "",
+                                     (row.who, "bold"), ": " if row.who else "")
+                lead.append(row.what, style="bold" if row.emphasis else "")
+                console.print(Padding(lead, (0, 0, 0, 2)))
                 if row.changes:
-                    parts.append(Text("; ".join(row.changes), style="cyan"))
-                parts.append(Text("Source: " + "; ".join(s.text for s in row.sources),
-                                  style="dim"))
-                grid.add_row(who, Group(*parts))
-            console.print(Padding(grid, (0, 0, 0, 2)))
+                    console.print(Padding(Text("; ".join(row.changes), style="cyan"),
+                                          (0, 0, 0, 4)))
+                console.print(Padding(Text("Source: " + sources_text(row.sources),
+                                           style="dim"), (0, 0, 0, 4)))
     if ch.closing:
         console.print()
         console.print(Text(ch.closing, style="bold"))

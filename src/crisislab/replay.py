@@ -50,7 +50,7 @@ class Change:
 class ReplayEntry:
     """One happening of the replay, or one narrative entry of the record."""
 
-    turn: int | None  # None for a narrative entry outside the clock
+    turn: int  # -1 for a narrative entry outside the clock
     date: str
     label: str  # the turn, as the clock names it
     half: str | None
@@ -58,7 +58,7 @@ class ReplayEntry:
     actor: str | None
     who: str  # the name a reader sees: "Kennedy", "Soviet air defence"
     kind: str  # action, event, delivery, outcome or record
-    id: str | None
+    id: str  # "" for a narrative entry, which is no rule of the model
     summary: str
     citations: tuple[Citation, ...]
     changes: tuple[Change, ...]
@@ -66,10 +66,17 @@ class ReplayEntry:
     routine: bool  # model mechanics repeated within a phase (shipping, construction)
     dated: bool  # the date is the event's own, not only its turn's first day
     note: str | None = None
+    own_citations: int = 0  # the first ones are the record's own; the rest the rule's
+    title: str | None = None  # the rule's short label ("Missiles land in Cuba")
+
+    @property
+    def record_citations(self) -> tuple[Citation, ...]:
+        """What a reader is shown: the record's own sources, or the rule's if it has none."""
+        return self.citations[: self.own_citations] or self.citations
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "turn": self.turn,
+            "turn": self.turn if self.turn >= 0 else None,
             "date": self.date,
             "when": self.label,
             "half": self.half,
@@ -77,12 +84,13 @@ class ReplayEntry:
             "actor": self.actor,
             "who": self.who,
             "kind": self.kind,
-            "id": self.id,
+            "id": self.id or None,
             "summary": self.summary,
             "note": self.note,
             "documented": self.documented,
             "routine": self.routine,
             "dated": self.dated,
+            "title": self.title,
             "changes": [c.to_json() for c in self.changes],
             "citations": [c.model_dump(exclude_none=True) for c in self.citations],
         }
@@ -94,7 +102,7 @@ class PhaseInfo:
     label: str
     start: str
     end: str
-    weekly: bool
+    step: str  # week, day or half-day
 
 
 @dataclass(frozen=True)
@@ -174,9 +182,9 @@ def replay(scenario: Scenario, seed: int = 0, start_turn: int | None = None) -> 
         scenario.clock.turns[start_turn].date
     last = scenario.clock.turns[-1].date
     told = [_narrative(scenario, e) for e in scenario.spec.history if e.narrative]
-    before = [e for e in told if e.turn is None and dt.date.fromisoformat(e.date) < last]
-    after = [e for e in told if e.turn is None and dt.date.fromisoformat(e.date) > last]
-    inside = [e for e in told if e.turn is not None and dt.date.fromisoformat(e.date) >= first]
+    before = [e for e in told if e.turn < 0 and dt.date.fromisoformat(e.date) < last]
+    after = [e for e in told if e.turn < 0 and dt.date.fromisoformat(e.date) > last]
+    inside = [e for e in told if e.turn >= 0 and dt.date.fromisoformat(e.date) >= first]
     entries = _mark_routine(played) + inside
     # within a long (weekly) turn, tell what happened in the order of its dates; a
     # narrative entry comes after what was played on its turn and date
@@ -190,8 +198,8 @@ def replay(scenario: Scenario, seed: int = 0, start_turn: int | None = None) -> 
         outcome_label=outcome.label, outcome_summary=outcome.summary,
         end_date=end.date.isoformat(), entries=tuple(sorted(before, key=_by_date) + entries),
         epilogue=tuple(sorted(after, key=_by_date)),
-        phases=tuple(PhaseInfo(p.id, p.label, p.start.isoformat(), p.end.isoformat(),
-                               p.step == "week") for p in scenario.spec.clock.phases),
+        phases=tuple(PhaseInfo(p.id, p.label, p.start.isoformat(), p.end.isoformat(), p.step)
+                     for p in scenario.spec.clock.phases),
         sources=tuple(SourceInfo(s.id, s.title, s.short or s.title, s.kind, s.url)
                       for s in scenario.spec.sources),
     )
@@ -227,12 +235,16 @@ def _changes(scenario: Scenario, h: Happening) -> tuple[Change, ...]:
 
 def _entry(scenario: Scenario, h: Happening, step: TrackStep | None) -> ReplayEntry:
     turn = scenario.clock.turns[h.turn]
+    title: str | None = None
     if h.kind == "action":
         rule_summary, rule_cite = scenario.action(h.id).summary, scenario.action(h.id).cite
+        title = scenario.action(h.id).label
     elif h.kind == "event":
         rule_summary, rule_cite = scenario.event(h.id).summary, scenario.event(h.id).cite
+        title = scenario.event(h.id).label
     elif h.kind == "outcome":
         rule_summary, rule_cite = scenario.outcome(h.id).summary, scenario.outcome(h.id).cite
+        title = scenario.outcome(h.id).label
     else:
         message = next(m for m in scenario.messages if m.id == h.id)
         rule_summary = f"Arrives: {message.summary}"
@@ -250,7 +262,8 @@ def _entry(scenario: Scenario, h: Happening, step: TrackStep | None) -> ReplayEn
         label=turn.label, half=turn.half, phase=turn.phase, actor=h.actor, who=who,
         kind=h.kind, id=h.id, summary=summary, citations=cites, changes=_changes(scenario, h),
         documented=documented, routine=False, dated=dated,
-        note=entry.note if entry is not None else None,
+        note=entry.note if entry is not None else None, own_citations=len(own),
+        title=title,
     )
 
 
@@ -266,10 +279,10 @@ def _narrative(scenario: Scenario, e: TrackEntry) -> ReplayEntry:
     turn = scenario.clock.turn_of(e.date, e.half)
     t = scenario.clock.turns[turn] if turn is not None else None
     return ReplayEntry(
-        turn=turn, date=e.date.isoformat(),
+        turn=turn if turn is not None else -1, date=e.date.isoformat(),
         label=t.label if t is not None else e.date.isoformat(),
         half=e.half, phase=t.phase if t is not None else None, actor=e.actor,
-        who=e.who or actor_name(scenario, e.actor), kind="record", id=None,
+        who=e.who or actor_name(scenario, e.actor), kind="record", id="",
         summary=e.summary, citations=tuple(e.cite), changes=(), documented=True,
-        routine=False, dated=True, note=e.note,
+        routine=False, dated=True, note=e.note, own_citations=len(e.cite),
     )
