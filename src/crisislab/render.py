@@ -162,7 +162,7 @@ def _extend(row: Row, repeats: Row) -> Row:
         before, _, after = values.partition(" → ")
         merged[label] = (merged.get(label, (before, after))[0], after)
     changes = tuple(f"{label}: {b} → {a}" for label, (b, a) in merged.items() if b != a)
-    return Row(row.time, row.who, f"{row.what} Kept up {span.replace(' more', '', 1)}.",
+    return Row(row.time, row.who, f"{row.what} Kept up {span}.",
                changes, row.sources)
 
 
