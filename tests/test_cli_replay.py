@@ -214,7 +214,9 @@ def test_replay_lists_the_documents_cited() -> None:
 
 def test_validate_warns_about_an_unlabelled_chronicle_variable(tmp_path: Path) -> None:
     text = MINI.read_text(encoding="utf-8").replace(
-        "    label: weapons deployed\n", "")
+        "  - id: deployed\n    description: Weapons deployed in secret.\n",
+        "  - id: deployed\n    description: Weapons deployed in secret.\n    chronicle: true\n")
+    assert "chronicle: true" in text
     target = tmp_path / "unlabelled.yaml"
     target.write_text(text, encoding="utf-8")
     proc = crisislab("validate", str(target))
@@ -235,6 +237,7 @@ def test_replay_from_the_crisis_phase(replay_json: dict) -> None:
         (["replay", "cuba-1962", "--from", "nowhere"], "no phase 'nowhere'"),
         (["replay", "cuba-1962", "--to", "1962-13-01"], "not a date"),
         (["replay", "cuba-1962", "--actor", "Napoleon"], "no actor 'Napoleon'"),
+        (["replay", "cuba-1962", "--from", "crisis", "--to", "prologue"], "comes after"),
         (["replay", "cuba-1962", "--seed", "-1"], "--seed"),
         (["replay", "no-such-scenario"], "no such file"),
         (["replay", "cuba-1962", "--format", "pdf"], "pdf"),

@@ -136,6 +136,8 @@ def replay(
         err.print(f"warning: {w}", highlight=False, markup=False, emoji=False)
     first = replay_bound(sc, start, "--from", last=False)
     last = replay_bound(sc, until, "--to", last=True)
+    if first is not None and last is not None and first > last:
+        fail(f"--from {start} comes after --to {until}", "swap them")
     who = replay_actor(sc, actor) if actor is not None else None
     result = run_replay(sc, seed=seed).between(first, last, who)
     if format is ReplayFormat.json:
@@ -154,7 +156,7 @@ def replay(
             return
         console = Console(record=True, width=100, file=open(os.devnull, "w"))  # noqa: SIM115
         render_text(result, console, detail=detail, list_sources=sources)
-        text = console.export_text()
+        text = "\n".join(line.rstrip() for line in console.export_text().splitlines())
     write(text, output)
 
 

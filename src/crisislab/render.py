@@ -108,15 +108,13 @@ def chronicle(replay: Replay, detail: bool = False, list_sources: bool = False) 
             day = Day(heading)
             for e in day_items:
                 if e.routine and not detail:
-                    row = routine.get(id(e))
+                    repeat = routine.get(id(e))
                     standing = shown.get((e.phase, e.kind, e.id))
-                    if row is not None and standing is not None:
+                    if repeat is not None and standing is not None:
                         day_of, i = standing
-                        day_of.rows[i] = _extend(day_of.rows[i], row)
-                    elif row is not None:
-                        day.rows.append(Row(row.time, row.who,
-                                            row.what.replace("(1 more ", "(1 ").replace(
-                                                " more ", " ", 1), row.changes, row.sources))
+                        day_of.rows[i] = repeat.extend(day_of.rows[i])
+                    elif repeat is not None:
+                        day.rows.append(repeat.row())
                     continue
                 day.rows.append(_row(e, detail, refs(e.record_citations)))
                 shown[(e.phase, e.kind, e.id)] = (day, len(day.rows) - 1)
@@ -130,8 +128,8 @@ def chronicle(replay: Replay, detail: bool = False, list_sources: bool = False) 
             section.days.append(Day(long_date(date), [_row(e, detail, refs(e.record_citations))
                                                       for e in told]))
         sections.append(section)
-    for row in routine.values():
-        for ref in row.sources:
+    for repeat in routine.values():
+        for ref in repeat.sources:
             cited.setdefault(ref.source)
     ended = any(e.kind == "outcome" for e in replay.entries)
     closing = (f"The crisis ends on {long_date(replay.end_date)}: {replay.outcome_label}."
@@ -152,29 +150,45 @@ def _row(e: ReplayEntry, detail: bool, sources: tuple[SourceRef, ...]) -> Row:
     return Row(time, e.who, e.summary, changes, sources)
 
 
-def _extend(row: Row, repeats: Row) -> Row:
-    """A documented row that went on as a standing choice: say for how long, once, and
-    the change over the whole stretch."""
-    span = repeats.what[repeats.what.rfind("(") + 1:-1]
-    merged: dict[str, tuple[str, str]] = {}
-    for text in row.changes + repeats.changes:
-        label, _, values = text.rpartition(": ")
-        before, _, after = values.partition(" → ")
-        merged[label] = (merged.get(label, (before, after))[0], after)
-    changes = tuple(f"{label}: {b} → {a}" for label, (b, a) in merged.items() if b != a)
-    return Row(row.time, row.who, f"{row.what} Kept up {span}.",
-               changes, row.sources)
+@dataclass(frozen=True)
+class _Repeat:
+    """A mechanic that recurs within a phase, summed up once: how often, over which days,
+    and the net change of the variables a chronicle shows."""
+
+    who: str
+    title: str
+    count: int
+    unit: str  # weeks, days, half-days
+    days: str
+    changes: tuple[str, ...]
+    sources: tuple[SourceRef, ...]
+
+    def row(self) -> Row:
+        return Row("", self.who, f"{self.title} ({self.count} {self.unit}, {self.days})",
+                   self.changes, self.sources)
+
+    def extend(self, row: Row) -> Row:
+        """A documented row that went on as a standing choice: say for how long, once,
+        with the change over the whole stretch."""
+        merged: dict[str, tuple[str, str]] = {}
+        for text in row.changes + self.changes:
+            label, _, values = text.rpartition(": ")
+            before, _, after = values.partition(" → ")
+            merged[label] = (merged.get(label, (before, after))[0], after)
+        changes = tuple(f"{label}: {b} → {a}" for label, (b, a) in merged.items() if b != a)
+        return Row(row.time, row.who,
+                   f"{row.what} Kept up {self.count} more {self.unit}, {self.days}.",
+                   changes, row.sources)
 
 
 def _routine_summaries(entries: tuple[ReplayEntry, ...], sources: dict[str, SourceInfo],
-                       steps: dict[str, str]) -> dict[int, Row]:
-    """One row per recurring mechanic and phase, placed at its first occurrence: how often,
-    over which days, and the net change of the variables a chronicle shows."""
+                       steps: dict[str, str]) -> dict[int, _Repeat]:
+    """One summary per recurring mechanic and phase, keyed by its first occurrence."""
     groups: dict[tuple[str | None, str, str], list[ReplayEntry]] = {}
     for e in entries:
         if e.routine:
             groups.setdefault((e.phase, e.kind, e.id), []).append(e)
-    rows: dict[int, Row] = {}
+    out: dict[int, _Repeat] = {}
     for items in groups.values():
         first, last = items[0], items[-1]
         net: dict[str, tuple[str, str, str]] = {}
@@ -184,16 +198,15 @@ def _routine_summaries(entries: tuple[ReplayEntry, ...], sources: dict[str, Sour
                     label, before, _ = net.get(c.variable, (c.label, c.before_text, ""))
                     net[c.variable] = (label, before, c.after_text)
         changes = tuple(f"{label}: {b} → {a}" for label, b, a in net.values() if b != a)
-        unit = steps.get(first.phase or "", "turns")
-        span = (f"{len(items)} more {unit}, {_short_date(first.date)} to "
-                f"{_short_date(last.date)}")
-        what = f"{first.title or first.summary} ({span})"
+        days = (_short_date(first.date) if first.date == last.date
+                else f"{_short_date(first.date)} to {_short_date(last.date)}")
         refs = tuple(SourceRef(c.source, sources[c.source].short if c.source in sources
                                else c.source, c.locator, c.anchor,
                                sources[c.source].url if c.source in sources else None)
-                     for c in first.citations)
-        rows[id(first)] = Row("", first.who, what, changes, refs)
-    return rows
+                     for c in first.record_citations)
+        out[id(first)] = _Repeat(first.who, first.title or first.summary, len(items),
+                                 steps.get(first.phase or "", "turns"), days, changes, refs)
+    return out
 
 
 def _short_date(iso: str) -> str:
@@ -216,10 +229,10 @@ def sources_text(refs: tuple[SourceRef, ...]) -> str:
 
 
 def render_text(replay: Replay, console: Console, detail: bool = False,
-                list_sources: bool = False, show_all: bool | None = None) -> None:
+                list_sources: bool = False) -> None:
     """Write the chronicle to a rich console: day headings, then rows with a hanging
     indent; nothing from the scenario is read as markup."""
-    ch = chronicle(replay, detail=detail or bool(show_all), list_sources=list_sources)
+    ch = chronicle(replay, detail=detail, list_sources=list_sources)
     console.print(Text.assemble((ch.title, "bold"),
                                 (f" ({replay.scenario} {replay.version}; {ch.intro})", "dim")))
     for i, section in enumerate(ch.sections):
@@ -258,12 +271,11 @@ def _md(text: str) -> str:
     return text
 
 
-def render_markdown(replay: Replay, detail: bool = False, list_sources: bool = False,
-                    show_all: bool | None = None) -> str:
-    ch = chronicle(replay, detail=detail or bool(show_all), list_sources=list_sources)
+def render_markdown(replay: Replay, detail: bool = False, list_sources: bool = False) -> str:
+    ch = chronicle(replay, detail=detail, list_sources=list_sources)
     lines = [f"# {_md(ch.title)}", "",
              f"Replay of {_md(replay.scenario)} version {replay.version} (content hash "
-             f"{replay.content_hash[:12]}), seed {replay.seed}. {_md(ch.intro)}", ""]
+             f"{replay.content_hash[:12]}), seed {replay.seed}; {_md(ch.intro)}.", ""]
     for section in ch.sections:
         lines += [f"## {_md(section.title)}", ""]
         for day in section.days:
@@ -303,7 +315,7 @@ h2,h3{page-break-after:avoid}li{page-break-inside:avoid}}
 """
 
 
-def render_html(replay: Replay, detail: bool = False, list_sources: bool = True) -> str:
+def render_html(replay: Replay, detail: bool = False) -> str:
     """A self-contained, printable page; each citation links to its document in the list
     of sources at the end (and from there to the document itself where it is public)."""
     ch = chronicle(replay, detail=detail, list_sources=True)
@@ -313,7 +325,7 @@ def render_html(replay: Replay, detail: bool = False, list_sources: bool = True)
            f"<title>{e(ch.title)}</title><style>{_CSS}</style></head><body>",
            f"<h1>{e(ch.title)}</h1>",
            f'<p class="intro">Replay of {e(replay.scenario)} version {e(replay.version)}, '
-           f"seed {replay.seed}. {e(ch.intro)}</p>"]
+           f"seed {replay.seed}; {e(ch.intro)}.</p>"]
     for section in ch.sections:
         out.append(f"<h2>{e(section.title)}</h2>")
         for day in section.days:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from crisislab.engine.engine import Engine, Happening
@@ -158,7 +158,6 @@ class Replay:
             d = dt.date.fromisoformat(e.date)
             return ((start is None or d >= start) and (end is None or d <= end)
                     and (actor is None or e.actor == actor))
-        from dataclasses import replace
         return replace(self, entries=tuple(e for e in self.entries if keep(e)),
                        epilogue=tuple(e for e in self.epilogue if keep(e)))
 
@@ -215,8 +214,6 @@ def _half_rank(half: str | None) -> int:
 
 def _mark_routine(entries: list[ReplayEntry]) -> list[ReplayEntry]:
     """Model mechanics: what is not a dated documented step and recurs within a phase."""
-    from dataclasses import replace
-
     counts = Counter((e.phase, e.kind, e.id) for e in entries if not e.documented)
     return [replace(e, routine=True) if not e.documented and counts[(e.phase, e.kind, e.id)] > 1
             else e for e in entries]
