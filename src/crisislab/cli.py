@@ -149,6 +149,7 @@ def replay(
     else:
         if output is None:
             if pager and out.is_terminal:
+                os.environ.setdefault("LESS", "-R")  # less shows the styles, not their codes
                 with out.pager(styles=True):
                     render_text(result, out, detail=detail, list_sources=sources)
             else:
