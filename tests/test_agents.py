@@ -188,7 +188,7 @@ def test_risk_aversion_is_an_option_that_matters(cuba: Scenario) -> None:
 
 def test_historical_plays_the_record_then_its_fallback(cuba: Scenario) -> None:
     seq = sequence(cuba, "usa", "historical", "1962-10-22", 3)
-    assert seq == ["usa_raise_readiness", "usa_announce_quarantine", "usa_low_level_recon"]
+    assert seq == ["usa_wait", "usa_announce_quarantine", "usa_low_level_recon"]
     # 23 October pm: the record is silent for Washington, and on the path it waits
     assert sequence(cuba, "usa", "historical", "1962-10-23", 1, half="pm") == ["usa_wait"]
     # off the path (here: a crisis where the ExComm never sat), the fallback decides

@@ -643,3 +643,18 @@ def test_any_phrase_of_a_card_resolves_in_that_card(data: st.DataObject) -> None
     check = check_one("notes", f"card {number} of 9", anchor)
     assert check.status == "resolved"
     assert check.line is not None and card.first_line <= check.line <= card.last_line
+
+
+def test_every_source_of_the_record_has_a_short_name_and_is_cited() -> None:
+    """A chronicle row names its document briefly; the sources the track cites are
+    declared, and the narrative entries' citations are walked like any other."""
+    from crisislab.scenario.loader import load_scenario
+
+    spec = load_scenario("cuba-1962").spec
+    declared = {s.id: s for s in spec.sources}
+    cited = {c.source for path, c in iter_citations(spec)}
+    told = {c.source for e in spec.history if e.narrative for c in e.cite}
+    assert told and told <= cited <= set(declared)
+    for e in spec.history:
+        for c in e.cite:
+            assert declared[c.source].short, c.source

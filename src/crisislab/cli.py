@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import os
 import sys
 from enum import StrEnum
 from pathlib import Path
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from crisislab import __version__
 from crisislab.scenario.loader import builtin_ids, load_scenario
-from crisislab.scenario.model import Scenario, UnknownPhase
+from crisislab.scenario.model import Scenario
 from crisislab.scenario.problems import ScenarioError
 from crisislab.scenario.schema import ScenarioSpec
 
@@ -35,6 +38,13 @@ class Format(StrEnum):
     text = "text"
     json = "json"
     markdown = "markdown"
+
+
+class ReplayFormat(StrEnum):
+    text = "text"
+    json = "json"
+    markdown = "markdown"
+    html = "html"
 
 
 def fail(message: str, hint: str = "", code: int = 2) -> None:
@@ -93,43 +103,91 @@ def validate(scenario: str = typer.Argument(..., help="A scenario file or built-
         f"{len(sc.clock)} turns, {len(sc.spec.history)} documented steps",
         highlight=False,
     )
+    for w in sc.warnings:
+        out.print(f"[yellow]warning:[/yellow] {escape(str(w))}", highlight=False)
 
 
 @app.command()
 def replay(
     scenario: str = typer.Argument(..., help="A scenario file or built-in id."),
-    format: Format = typer.Option(Format.text, "--format", "-f", help="text, json or markdown"),
+    format: ReplayFormat = typer.Option(ReplayFormat.text, "--format", "-f",
+                                        help="text, markdown, html or json"),
     seed: int = typer.Option(0, help="Seed (recorded; the historical replay uses no chance)."),
-    start: str | None = typer.Option(None, "--from", help="Start at this phase of the clock."),
+    start: str | None = typer.Option(None, "--from",
+                                     help="Start at this date (YYYY-MM-DD) or phase."),
+    until: str | None = typer.Option(None, "--to", help="End at this date or phase."),
+    actor: str | None = typer.Option(None, "--actor",
+                                     help="Only this actor's steps (id or name, e.g. Castro)."),
+    sources: bool = typer.Option(False, "--sources", help="List the documents cited at the end."),
+    detail: bool = typer.Option(False, "--detail", "--all",
+                                help="Every step and every change of state, not a summary."),
+    pager: bool = typer.Option(True, "--pager/--no-pager",
+                               help="Page long text output in an interactive terminal."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write to this file."),
-    show_all: bool = typer.Option(False, "--all", help="Include routine, repeated steps."),
 ) -> None:
     """Tell the crisis as it happened, day by day, each step with its sources."""
-    from crisislab.render import render_markdown, render_text
+    from crisislab.render import render_html, render_markdown, render_text
     from crisislab.replay import replay as run_replay
 
     if seed < 0:
         fail("--seed must be zero or a positive whole number")
     sc = load_or_exit(scenario)
-    start_turn = None
-    if start is not None:
-        try:
-            start_turn = sc.clock.first_of_phase(start)
-        except UnknownPhase as e:
-            fail(f"{e} in {sc.id}", e.hint)
-    result = run_replay(sc, seed=seed, start_turn=start_turn)
-    if format is Format.json:
+    for w in sc.warnings:
+        err.print(f"warning: {w}", highlight=False, markup=False, emoji=False)
+    first = replay_bound(sc, start, "--from", last=False)
+    last = replay_bound(sc, until, "--to", last=True)
+    if first is not None and last is not None and first > last:
+        fail(f"--from {start} comes after --to {until}", "swap them")
+    who = replay_actor(sc, actor) if actor is not None else None
+    result = run_replay(sc, seed=seed).between(first, last, who)
+    if format is ReplayFormat.json:
         text = json.dumps(result.to_json(), indent=2, ensure_ascii=False)
-    elif format is Format.markdown:
-        text = render_markdown(result, show_all=show_all)
+    elif format is ReplayFormat.markdown:
+        text = render_markdown(result, detail=detail, list_sources=sources)
+    elif format is ReplayFormat.html:
+        text = render_html(result, detail=detail)
     else:
         if output is None:
-            render_text(result, out, show_all=show_all)
+            if pager and out.is_terminal:
+                os.environ.setdefault("LESS", "-R")  # less shows the styles, not their codes
+                with out.pager(styles=True):
+                    render_text(result, out, detail=detail, list_sources=sources)
+            else:
+                render_text(result, out, detail=detail, list_sources=sources)
             return
-        console = Console(record=True, width=140, file=open("/dev/null", "w"))  # noqa: SIM115
-        render_text(result, console, show_all=show_all)
-        text = console.export_text()
+        console = Console(record=True, width=100, file=open(os.devnull, "w"))  # noqa: SIM115
+        render_text(result, console, detail=detail, list_sources=sources)
+        text = "\n".join(line.rstrip() for line in console.export_text().splitlines())
     write(text, output)
+
+
+def replay_bound(sc: Scenario, value: str | None, option: str,
+                 last: bool) -> dt.date | None:
+    """A date (YYYY-MM-DD) or a phase of the clock: its first day, or its last for --to."""
+    if value is None:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        pass
+    phases = {p.id: p for p in sc.spec.clock.phases}
+    if value in phases:
+        return phases[value].end if last else phases[value].start
+    fail(f"{option}: no phase '{value}' in {sc.id}, and not a date",
+         f"give a date like 1962-10-14 or a phase: {', '.join(phases)}")
+    return None
+
+
+def replay_actor(sc: Scenario, name: str) -> str:
+    """An actor named by id, name, short name or leader, in any case."""
+    wanted = name.strip().lower()
+    for a in sc.spec.actors:
+        names = {a.id, a.name, a.leader or "", a.short_name or "", a.display_name}
+        if wanted in {n.lower() for n in names if n}:
+            return a.id
+    fail(f"--actor: no actor '{name}' in {sc.id}",
+         "use one of: " + ", ".join(f"{a.display_name} ({a.id})" for a in sc.spec.actors))
+    return ""
 
 
 def write(text: str, output: Path | None) -> None:

@@ -1,46 +1,121 @@
-"""Replaying the historical track: the crisis day by day, every step with its sources."""
+"""Replaying the historical track: the crisis day by day, every step with its sources.
+
+The replay plays every actor's documented choices with chance forced to the record, and
+sets beside what was played the track's narrative entries (the record that is no model
+choice) and its epilogue. Each entry carries what it changed both as numbers and in the
+scenario's own words, so that the chronicle (:mod:`crisislab.render`) never shows a code
+name, and the JSON keeps every field.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, replace
 from typing import Any
 
 from crisislab.engine.engine import Engine, Happening
 from crisislab.engine.run import historical_agents, play_out
+from crisislab.scenario.display import (
+    actor_name,
+    format_change,
+    format_value,
+    shows_in_chronicle,
+    variable_label,
+)
 from crisislab.scenario.model import Scenario, TrackStep
-from crisislab.scenario.schema import Citation
+from crisislab.scenario.schema import Citation, TrackEntry
+
+
+@dataclass(frozen=True)
+class Change:
+    """One variable moved by a happening: its values, and the words a reader sees."""
+
+    variable: str
+    label: str
+    before: float
+    after: float
+    before_text: str
+    after_text: str
+    text: str  # "missiles in Cuba: 36 → 37"
+    chronicle: bool  # shown by default
+
+    def to_json(self) -> dict[str, Any]:
+        return {"variable": self.variable, "label": self.label, "before": self.before_text,
+                "after": self.after_text, "before_value": self.before,
+                "after_value": self.after, "text": self.text, "chronicle": self.chronicle}
 
 
 @dataclass(frozen=True)
 class ReplayEntry:
-    """One happening of the replay."""
+    """One happening of the replay, or one narrative entry of the record."""
 
-    turn: int
+    turn: int  # -1 for a narrative entry outside the clock
     date: str
-    label: str
+    label: str  # the turn, as the clock names it
+    half: str | None
+    phase: str | None
     actor: str | None
-    kind: str
-    id: str
+    who: str  # the name a reader sees: "Kennedy", "Soviet air defence"
+    kind: str  # action, event, delivery, outcome or record
+    id: str  # "" for a narrative entry, which is no rule of the model
     summary: str
     citations: tuple[Citation, ...]
-    changes: tuple[tuple[str, str, str], ...]  # (variable, before, after), formatted
+    changes: tuple[Change, ...]
     documented: bool
-    routine: bool
+    routine: bool  # model mechanics repeated within a phase (shipping, construction)
+    dated: bool  # the date is the event's own, not only its turn's first day
+    note: str | None = None
+    own_citations: int = 0  # the first ones are the record's own; the rest the rule's
+    title: str | None = None  # the rule's short label ("Missiles land in Cuba")
+
+    @property
+    def record_citations(self) -> tuple[Citation, ...]:
+        """What a reader is shown: the record's own sources, or the rule's if it has none."""
+        return self.citations[: self.own_citations] or self.citations
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "turn": self.turn,
+            "turn": self.turn if self.turn >= 0 else None,
             "date": self.date,
             "when": self.label,
+            "half": self.half,
+            "phase": self.phase,
             "actor": self.actor,
+            "who": self.who,
             "kind": self.kind,
-            "id": self.id,
+            "id": self.id or None,
             "summary": self.summary,
+            "note": self.note,
             "documented": self.documented,
             "routine": self.routine,
-            "changes": [{"variable": v, "before": b, "after": a} for v, b, a in self.changes],
+            "dated": self.dated,
+            "title": self.title,
+            "changes": [c.to_json() for c in self.changes],
             "citations": [c.model_dump(exclude_none=True) for c in self.citations],
         }
+
+
+@dataclass(frozen=True)
+class PhaseInfo:
+    id: str
+    label: str
+    start: str
+    end: str
+    step: str  # week, day or half-day
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    id: str
+    title: str
+    short: str
+    kind: str
+    url: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "title": self.title, "short": self.short, "kind": self.kind,
+                "url": self.url}
 
 
 @dataclass(frozen=True)
@@ -55,6 +130,9 @@ class Replay:
     outcome_summary: str
     end_date: str
     entries: tuple[ReplayEntry, ...]
+    epilogue: tuple[ReplayEntry, ...] = ()
+    phases: tuple[PhaseInfo, ...] = ()
+    sources: tuple[SourceInfo, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -65,9 +143,23 @@ class Replay:
             "seed": self.seed,
             "outcome": self.outcome,
             "outcome_label": self.outcome_label,
+            "outcome_summary": self.outcome_summary,
             "end_date": self.end_date,
             "events": [e.to_json() for e in self.entries],
+            "epilogue": [e.to_json() for e in self.epilogue],
+            "sources": [s.to_json() for s in self.sources],
         }
+
+    def between(self, start: dt.date | None, end: dt.date | None,
+                actor: str | None = None) -> Replay:
+        """The same replay told only from ``start`` to ``end`` (inclusive), and only the
+        entries of ``actor`` if given; what each entry changed is as in the whole."""
+        def keep(e: ReplayEntry) -> bool:
+            d = dt.date.fromisoformat(e.date)
+            return ((start is None or d >= start) and (end is None or d <= end)
+                    and (actor is None or e.actor == actor))
+        return replace(self, entries=tuple(e for e in self.entries if keep(e)),
+                       epilogue=tuple(e for e in self.epilogue if keep(e)))
 
 
 def replay(scenario: Scenario, seed: int = 0, start_turn: int | None = None) -> Replay:
@@ -79,52 +171,115 @@ def replay(scenario: Scenario, seed: int = 0, start_turn: int | None = None) -> 
     for step in scenario.track:
         documented.setdefault((step.turn, step.action or step.event or ""), step)
     defaults = {scenario.default_action(a).id for a in scenario.players}
-    seen: set[str] = set()
-    entries: list[ReplayEntry] = []
+    played: list[ReplayEntry] = []
     for result in steps:
         for h in result.trace:
             if h.kind == "action" and h.id in defaults and not h.changes:
                 continue
-            entries.append(_entry(scenario, h, documented.get((h.turn, h.id)), h.id in seen))
-            seen.add(h.id)
-    # within a long (weekly) turn, tell what happened in the order of its dates
-    entries.sort(key=lambda e: (e.turn, e.date))
+            played.append(_entry(scenario, h, documented.get((h.turn, h.id))))
+    first = scenario.clock.turns[0].date if start_turn is None else \
+        scenario.clock.turns[start_turn].date
+    last = scenario.clock.turns[-1].date
+    told = [_narrative(scenario, e) for e in scenario.spec.history if e.narrative]
+    before = [e for e in told if e.turn < 0 and dt.date.fromisoformat(e.date) < last]
+    after = [e for e in told if e.turn < 0 and dt.date.fromisoformat(e.date) > last]
+    inside = [e for e in told if e.turn >= 0 and dt.date.fromisoformat(e.date) >= first]
+    entries = _mark_routine(played) + inside
+    # within a long (weekly) turn, tell what happened in the order of its dates; a
+    # narrative entry comes after what was played on its turn and date
+    order = {id(e): i for i, e in enumerate(entries)}
+    entries.sort(key=lambda e: (e.turn, e.date, _half_rank(e.half), order[id(e)]))
     outcome = scenario.outcomes[int(state.outcome[0])]
     end = scenario.clock.turns[int(state.end_turn[0])]
     return Replay(
         scenario=scenario.id, title=scenario.title, version=scenario.version,
         content_hash=scenario.content_hash, seed=seed, outcome=outcome.id,
         outcome_label=outcome.label, outcome_summary=outcome.summary,
-        end_date=end.date.isoformat(), entries=tuple(entries),
+        end_date=end.date.isoformat(), entries=tuple(sorted(before, key=_by_date) + entries),
+        epilogue=tuple(sorted(after, key=_by_date)),
+        phases=tuple(PhaseInfo(p.id, p.label, p.start.isoformat(), p.end.isoformat(), p.step)
+                     for p in scenario.spec.clock.phases),
+        sources=tuple(SourceInfo(s.id, s.title, s.short or s.title, s.kind, s.url)
+                      for s in scenario.spec.sources),
     )
 
 
-def _entry(scenario: Scenario, h: Happening, step: TrackStep | None,
-           repeated: bool) -> ReplayEntry:
+def _by_date(e: ReplayEntry) -> tuple[str, int]:
+    return (e.date, _half_rank(e.half))
+
+
+def _half_rank(half: str | None) -> int:
+    return {"am": 0, None: 1, "pm": 2}[half]
+
+
+def _mark_routine(entries: list[ReplayEntry]) -> list[ReplayEntry]:
+    """Model mechanics: what is not a dated documented step and recurs within a phase."""
+    counts = Counter((e.phase, e.kind, e.id) for e in entries if not e.documented)
+    return [replace(e, routine=True) if not e.documented and counts[(e.phase, e.kind, e.id)] > 1
+            else e for e in entries]
+
+
+def _changes(scenario: Scenario, h: Happening) -> tuple[Change, ...]:
+    return tuple(
+        Change(c.variable, variable_label(scenario, c.variable), float(c.before),
+               float(c.after), format_value(scenario, c.variable, c.before),
+               format_value(scenario, c.variable, c.after),
+               format_change(scenario, c.variable, c.before, c.after),
+               shows_in_chronicle(scenario, c.variable))
+        for c in h.changes
+    )
+
+
+def _entry(scenario: Scenario, h: Happening, step: TrackStep | None) -> ReplayEntry:
     turn = scenario.clock.turns[h.turn]
+    title: str | None = None
     if h.kind == "action":
         rule_summary, rule_cite = scenario.action(h.id).summary, scenario.action(h.id).cite
+        title = scenario.action(h.id).label
     elif h.kind == "event":
         rule_summary, rule_cite = scenario.event(h.id).summary, scenario.event(h.id).cite
+        title = scenario.event(h.id).label
     elif h.kind == "outcome":
         rule_summary, rule_cite = scenario.outcome(h.id).summary, scenario.outcome(h.id).cite
+        title = scenario.outcome(h.id).label
     else:
         message = next(m for m in scenario.messages if m.id == h.id)
         rule_summary = f"Arrives: {message.summary}"
         rule_cite = next(tuple(m.cite) for m in scenario.spec.messages if m.id == h.id)
     documented = step is not None and not step.standing
+    entry = _track_entry(scenario, step) if documented else None
     summary = step.summary if step is not None else rule_summary
     own = tuple(step.cite) if step is not None else ()
     cites = own + tuple(c for c in rule_cite if c not in own)
-    changes = tuple(
-        (c.variable, scenario.variable(c.variable).format(c.before),
-         scenario.variable(c.variable).format(c.after))
-        for c in h.changes
-    )
+    who = entry.who if entry is not None and entry.who else actor_name(scenario, h.actor)
+    dated = documented or turn.step_days <= 1
     return ReplayEntry(
         turn=h.turn,
         date=(step.date if documented and step is not None else turn.date).isoformat(),
-        label=turn.label, actor=h.actor, kind=h.kind, id=h.id, summary=summary,
-        citations=cites, changes=changes, documented=documented,
-        routine=repeated and not documented,
+        label=turn.label, half=turn.half, phase=turn.phase, actor=h.actor, who=who,
+        kind=h.kind, id=h.id, summary=summary, citations=cites, changes=_changes(scenario, h),
+        documented=documented, routine=False, dated=dated,
+        note=entry.note if entry is not None else None, own_citations=len(own),
+        title=title,
+    )
+
+
+def _track_entry(scenario: Scenario, step: TrackStep | None) -> TrackEntry | None:
+    if step is None:
+        return None
+    ident = step.action or step.event
+    return next((e for e in scenario.spec.history if (e.action or e.event) == ident
+                 and e.date == step.date), None)
+
+
+def _narrative(scenario: Scenario, e: TrackEntry) -> ReplayEntry:
+    turn = scenario.clock.turn_of(e.date, e.half)
+    t = scenario.clock.turns[turn] if turn is not None else None
+    return ReplayEntry(
+        turn=turn if turn is not None else -1, date=e.date.isoformat(),
+        label=t.label if t is not None else e.date.isoformat(),
+        half=e.half, phase=t.phase if t is not None else None, actor=e.actor,
+        who=e.who or actor_name(scenario, e.actor), kind="record", id="",
+        summary=e.summary, citations=tuple(e.cite), changes=(), documented=True,
+        routine=False, dated=True, note=e.note, own_citations=len(e.cite),
     )

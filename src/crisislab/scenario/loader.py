@@ -328,6 +328,7 @@ class Compiler:
         self.spec = spec
         self.doc = doc
         self.problems: list[Problem] = []
+        self.warnings: list[Problem] = []
         self.actor_ids = [a.id for a in spec.actors]
         self.clock = Clock.from_spec(spec)
 
@@ -394,6 +395,7 @@ class Compiler:
             self.check_reachable(variables, actions, events, params)
         if self.problems:
             raise ScenarioError(self.problems)
+        self.check_labels()
         start_phase = spec.clock.start_phase or spec.clock.phases[0].id
         return Scenario(
             spec=spec, file=self.doc.file, content_hash="", clock=self.clock,
@@ -403,6 +405,7 @@ class Compiler:
             actions=tuple(actions), events=tuple(events), outcomes=tuple(outcomes),
             track=tuple(track), start_turn=self.clock.first_of_phase(start_phase),
             escalation_labels={e.level: e.label for e in spec.escalation},
+            warnings=tuple(self.warnings),
         )
 
     def check_calibration(self, ns: Namespace) -> None:
@@ -418,6 +421,15 @@ class Compiler:
                 self.ref(("calibration", i, "variable"), "variable", t.variable, variables)
             for j, o in enumerate(t.outcomes or []):
                 self.ref(("calibration", i, "outcomes", j), "outcome", o, outcomes)
+
+    def check_labels(self) -> None:
+        """Warn (not fail) where a chronicle would have to show a name meant for code."""
+        for i, v in enumerate(self.spec.variables):
+            if v.chronicle and v.label is None:
+                self.warnings.append(self.doc.problem(
+                    ("variables", i, "chronicle"),
+                    f"the variable '{v.id}' is shown in the chronicle but has no `label`",
+                    "add label: a few plain words a reader understands"))
 
     def check_clock(self) -> None:
         phases = self.spec.clock.phases
@@ -740,6 +752,10 @@ class Compiler:
         steps: list[TrackStep] = []
         for i, entry in enumerate(self.spec.history):
             path: tuple[str | int, ...] = ("history", i)
+            if entry.narrative:  # told, never played: any date, only its actor to check
+                if entry.actor is not None:
+                    self.ref((*path, "actor"), "actor", entry.actor, self.actor_ids)
+                continue
             turn = self.clock.turn_of(entry.date, entry.half)
             if turn is None:
                 self.fail((*path, "date"), f"{entry.date} is outside the scenario's clock",

@@ -15,6 +15,7 @@ from typing import Any, Literal
 import numpy as np
 
 from crisislab.scenario.expr import Effect, Node
+from crisislab.scenario.problems import Problem
 from crisislab.scenario.schema import STEP_DAYS, Citation, ScenarioSpec
 
 BUILTINS = ("turn", "day", "turn_days", "final", "escalation", "peak_escalation")
@@ -243,6 +244,7 @@ class Scenario:
     track: tuple[TrackStep, ...]
     start_turn: int
     escalation_labels: dict[int, str] = field(default_factory=dict)
+    warnings: tuple[Problem, ...] = ()  # fit to run, but a reader would see code names
 
     @property
     def id(self) -> str:

@@ -66,6 +66,7 @@ class Source(Strict):
     url: str | None = None
     author: str | None = None
     date: str | None = None
+    short: Annotated[str, Field(min_length=1, max_length=80)] | None = None
 
     @model_validator(mode="after")
     def _locatable(self) -> Source:
@@ -119,9 +120,15 @@ class Actor(Strict):
     name: Prose
     role: Literal["player", "scripted", "passive"]
     leader: str | None = None
+    short_name: Annotated[str, Field(min_length=1, max_length=60)] | None = None
     description: Prose
     default_action: Ident | None = None
     cite: Cites
+
+    @property
+    def display_name(self) -> str:
+        """How a chronicle names the actor: its short name, else its leader, else its name."""
+        return self.short_name or self.leader or self.name
 
 
 Observer = Literal["all"] | list[Ident] | dict[Ident, bool | Expression]
@@ -138,9 +145,36 @@ class Variable(Strict):
     values: list[Ident] | None = None
     initial: bool | int | float | str
     unit: str | None = None
+    label: Annotated[str, Field(min_length=1, max_length=80)] | None = None
+    chronicle: bool = False
+    percent: bool = False
+    value_labels: dict[str, Annotated[str, Field(min_length=1, max_length=80)]] | None = None
     observed_by: Observer = "all"
     cite: Cites | None = None
     assumption: Prose | None = None
+
+    @field_validator("value_labels", mode="before")
+    @classmethod
+    def _label_keys(cls, value: object) -> object:
+        """YAML reads ``5:`` as a number and ``true:`` as a boolean: key them as text."""
+        if isinstance(value, dict):
+            return {(str(k).lower() if isinstance(k, bool) or str(k) in ("True", "False")
+                     else str(k)): v for k, v in value.items()}
+        return value
+
+    @model_validator(mode="after")
+    def _shown(self) -> Variable:
+        if self.percent and (self.type != "float" or self.min is None or self.max is None
+                             or self.min < 0 or self.max > 1):
+            raise ValueError("`percent: true` is for a float share between 0 and 1")
+        for key in self.value_labels or {}:
+            if self.type == "enum" and key not in (self.values or []):
+                raise ValueError(f"value_labels names '{key}', not one of values {self.values}")
+            if self.type == "bool" and key not in ("true", "false"):
+                raise ValueError(f"value_labels of a bool are keyed true and false, not '{key}'")
+            if self.type in ("int", "float") and not re.fullmatch(r"-?\d+(\.\d+)?", key):
+                raise ValueError(f"value_labels of a number are keyed by numbers, not '{key}'")
+        return self
 
     @model_validator(mode="after")
     def _typed(self) -> Variable:
@@ -306,23 +340,34 @@ class TrackEntry(Strict):
     """One documented choice or occurrence on the historical path.
 
     ``until`` repeats the action every turn from ``date`` to ``until`` (a standing
-    policy). ``half`` places it in the morning or evening turn of its day.
+    policy). ``half`` places it in the morning or evening turn of its day. ``who`` names
+    whoever acted in the chronicle (``Soviet air defence``) when the actor's own name
+    would not. A ``narrative`` entry is part of the record but not of the model: it names
+    no action or event, is never played, and may fall outside the clock (an epilogue).
     """
 
     date: dt.date
     half: Literal["am", "pm"] | None = None
     until: dt.date | None = None
     actor: Ident | None = None
+    who: Annotated[str, Field(min_length=1, max_length=80)] | None = None
     action: Ident | None = None
     event: Ident | None = None
+    narrative: bool = False
     summary: Prose
     note: str | None = None
     cite: Cites
 
     @model_validator(mode="after")
     def _one_kind(self) -> TrackEntry:
+        if self.narrative:
+            if self.action is not None or self.event is not None or self.until is not None:
+                raise ValueError("a narrative entry is not played: remove `action`, `event` "
+                                 "and `until`, or set narrative: false")
+            return self
         if (self.action is None) == (self.event is None):
-            raise ValueError("a track entry names exactly one of `action` or `event`")
+            raise ValueError("a track entry names exactly one of `action` or `event`, or is "
+                             "`narrative: true`")
         if self.action is not None and self.actor is None:
             raise ValueError("a track entry with an `action` needs the `actor` who took it")
         if self.until is not None and self.until < self.date:
