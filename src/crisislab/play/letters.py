@@ -260,20 +260,27 @@ def render(node: Node, scenario: Scenario) -> str:
 
 
 def _label(name: str, scenario: Scenario) -> str:
+    """A name in a condition, as the scenario words it for readers."""
+    from crisislab.scenario.display import variable_label
+
     for m in scenario.messages:
-        if name == f"{m.id}_received":
-            return f"the letter '{m.id}' to have arrived"
-        if name == f"{m.id}_sent":
-            return f"the letter '{m.id}' to have been sent"
-    return name
+        if name in (f"{m.id}_received", f"{m.id}_sent"):
+            gist = " ".join(m.summary.split()[:8]).rstrip(".,;:") + "…"
+            verb = "arrived" if name.endswith("_received") else "been sent"
+            return f"the letter ({gist}) to have {verb}"
+    return variable_label(scenario, name)
 
 
 def _compare(node: Compare, scenario: Scenario) -> str:
+    from crisislab.scenario.display import format_value
+
     enum: tuple[str, ...] | None = None
+    variable: str | None = None
     for o in node.operands:
         if isinstance(o, Name):
             try:
                 enum = scenario.variable(o.name).values
+                variable = o.name
             except KeyError:
                 enum = None
     parts: list[str] = []
@@ -282,13 +289,17 @@ def _compare(node: Compare, scenario: Scenario) -> str:
             value = o.value
             if enum is not None and float(value).is_integer() and 0 <= int(value) < len(enum):
                 parts.append(f"'{enum[int(value)]}'")
+            elif variable is not None:
+                parts.append(format_value(scenario, variable, float(value)))
             else:
                 parts.append(f"{value:g}")
         elif isinstance(o, Name):
             parts.append(_label(o.name, scenario))
         else:
             parts.append("(" + ", ".join(sorted(names_in(o))) + ")")
+    words = {"==": "to be", "!=": "not to be", ">=": "to be at least", "<=": "to be at most",
+             ">": "to be more than", "<": "to be less than"}
     out = parts[0]
     for op, part in zip(node.ops, parts[1:], strict=False):
-        out += f" {op} {part}"
+        out += f" {words.get(op, op)} {part}"
     return out
