@@ -81,7 +81,10 @@ def chronicle(replay: Replay, detail: bool = False, list_sources: bool = False) 
     cited: dict[str, None] = {}
     steps = {p.id: {"week": "weeks", "day": "days", "half-day": "half-days"}[p.step]
              for p in replay.phases}
-    routine = _routine_summaries(replay.entries, sources, steps) if not detail else {}
+    from crisislab.replay import chapters
+
+    chapter = chapters([(p.id, p.step) for p in replay.phases])
+    routine = _routine_summaries(replay.entries, sources, steps, chapter) if not detail else {}
 
     def refs(cites: tuple[Citation, ...]) -> tuple[SourceRef, ...]:
         out = []
@@ -96,7 +99,9 @@ def chronicle(replay: Replay, detail: bool = False, list_sources: bool = False) 
         if e.phase is None:
             return "Before the crisis" if e.date < (replay.phases[0].start
                                                     if replay.phases else "") else "Afterwards"
-        return phases[e.phase].label if e.phase in phases else e.phase
+        # the run-up's phases of daily and weekly turns read as one section
+        first = chapter.get(e.phase, e.phase)
+        return phases[first].label if first in phases else e.phase
 
     shown: dict[tuple[str | None, str, str], tuple[Day, int]] = {}
     for title, items in groupby(replay.entries, key=section_of):
@@ -109,7 +114,7 @@ def chronicle(replay: Replay, detail: bool = False, list_sources: bool = False) 
             for e in day_items:
                 if e.routine and not detail:
                     repeat = routine.get(id(e))
-                    standing = shown.get((e.phase, e.kind, e.id))
+                    standing = shown.get((chapter.get(e.phase or "", e.phase), e.kind, e.id))
                     if repeat is not None and standing is not None:
                         day_of, i = standing
                         day_of.rows[i] = repeat.extend(day_of.rows[i])
@@ -117,7 +122,8 @@ def chronicle(replay: Replay, detail: bool = False, list_sources: bool = False) 
                         day.rows.append(repeat.row())
                     continue
                 day.rows.append(_row(e, detail, refs(e.record_citations)))
-                shown[(e.phase, e.kind, e.id)] = (day, len(day.rows) - 1)
+                shown[(chapter.get(e.phase or "", e.phase), e.kind, e.id)] = (day,
+                                                                             len(day.rows) - 1)
             if day.rows:
                 section.days.append(day)
         if section.days:
@@ -182,12 +188,14 @@ class _Repeat:
 
 
 def _routine_summaries(entries: tuple[ReplayEntry, ...], sources: dict[str, SourceInfo],
-                       steps: dict[str, str]) -> dict[int, _Repeat]:
-    """One summary per recurring mechanic and phase, keyed by its first occurrence."""
+                       steps: dict[str, str], chapter: dict[str, str]) -> dict[int, _Repeat]:
+    """One summary per recurring mechanic and chapter (see :func:`replay.chapters`),
+    keyed by its first occurrence."""
     groups: dict[tuple[str | None, str, str], list[ReplayEntry]] = {}
     for e in entries:
         if e.routine:
-            groups.setdefault((e.phase, e.kind, e.id), []).append(e)
+            groups.setdefault((chapter.get(e.phase or "", e.phase), e.kind, e.id),
+                              []).append(e)
     out: dict[int, _Repeat] = {}
     for items in groups.values():
         first, last = items[0], items[-1]
@@ -204,8 +212,12 @@ def _routine_summaries(entries: tuple[ReplayEntry, ...], sources: dict[str, Sour
                                else c.source, c.locator, c.anchor,
                                sources[c.source].url if c.source in sources else None)
                      for c in first.record_citations)
-        out[id(first)] = _Repeat(first.who, first.title or first.summary, len(items),
-                                 steps.get(first.phase or "", "turns"), days, changes, refs)
+        count, unit = len(items), steps.get(first.phase or "", "turns")
+        if len({e.phase for e in items}) > 1:  # turns of different lengths: count days
+            span = dt.date.fromisoformat(last.date) - dt.date.fromisoformat(first.date)
+            count, unit = span.days + 1, "days"
+        out[id(first)] = _Repeat(first.who, first.title or first.summary, count, unit, days,
+                                 changes, refs)
     return out
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, replace
+from collections.abc import Sequence
 from typing import Any
 
 from crisislab.engine.engine import Engine, Happening
@@ -184,7 +185,8 @@ def replay(scenario: Scenario, seed: int = 0, start_turn: int | None = None) -> 
     before = [e for e in told if e.turn < 0 and dt.date.fromisoformat(e.date) < last]
     after = [e for e in told if e.turn < 0 and dt.date.fromisoformat(e.date) > last]
     inside = [e for e in told if e.turn >= 0 and dt.date.fromisoformat(e.date) >= first]
-    entries = _mark_routine(played) + inside
+    chapter = chapters([(p.id, p.step) for p in scenario.spec.clock.phases])
+    entries = _mark_routine(played, chapter) + inside
     # within a long (weekly) turn, tell what happened in the order of its dates; a
     # narrative entry comes after what was played on its turn and date
     order = {id(e): i for i, e in enumerate(entries)}
@@ -212,10 +214,28 @@ def _half_rank(half: str | None) -> int:
     return {"am": 0, None: 1, "pm": 2}[half]
 
 
-def _mark_routine(entries: list[ReplayEntry]) -> list[ReplayEntry]:
-    """Model mechanics: what is not a dated documented step and recurs within a phase."""
-    counts = Counter((e.phase, e.kind, e.id) for e in entries if not e.documented)
-    return [replace(e, routine=True) if not e.documented and counts[(e.phase, e.kind, e.id)] > 1
+def chapters(phases: Sequence[tuple[str, str]]) -> dict[str, str]:
+    """Per phase id (given as ``(id, step)`` in clock order), the chapter its mechanics are
+    summed up in: consecutive phases of daily or weekly turns (the run-up to a crisis)
+    form one chapter, named by the first; a phase of half-day turns is its own."""
+    out: dict[str, str] = {}
+    current: str | None = None
+    for pid, step in phases:
+        if step == "half-day" or current is None:
+            current = pid
+        out[pid] = current
+        if step == "half-day":
+            current = None
+    return out
+
+
+def _mark_routine(entries: list[ReplayEntry], chapter: dict[str, str]) -> list[ReplayEntry]:
+    """Model mechanics: what is not a dated documented step and recurs within a chapter."""
+    def key(e: ReplayEntry) -> tuple[str | None, str, str]:
+        return (chapter.get(e.phase or "", e.phase), e.kind, e.id)
+
+    counts = Counter(key(e) for e in entries if not e.documented)
+    return [replace(e, routine=True) if not e.documented and counts[key(e)] > 1
             else e for e in entries]
 
 
