@@ -171,7 +171,7 @@ def test_the_us_reads_the_buildup_and_berlin_as_outsiders_and_counts_as_estimate
     assert found_at is not None
     # and in plain words: no parameter's name on screen, its value instead
     assert not [p for p in CUBA.parameters if p in every]
-    assert "3 turns after the announcement" in every  # quarantine_lead_turns
+    assert "a day and a half after the announcement" in every  # quarantine_lead_days
     assert any("33 missiles located (an intelligence estimate" in c for c in counts)
     assert not any(c.startswith("42") for c in counts)
     # the Soviet seat still reads its own orders in full

@@ -61,7 +61,7 @@ def test_unavailable_options_say_why_in_words(mini: Scenario) -> None:
     s.play_turn({"blue": "blue_wait"}, [])
     s.play_turn({"blue": "blue_blockade"}, [])
     reason = {o.id: o for o in brief(s, "blue").options}["blue_blockade"].reason
-    assert reason == "needs posture != 'blockade'"  # the enum shown by name, not as a code
+    assert reason == "needs posture not to be 'blockade'"  # the enum shown by name, not as a code
 
 
 def test_illegal_choice_is_refused_and_the_turn_not_played(mini: Scenario) -> None:
@@ -137,7 +137,7 @@ def test_answer_declines_terms_with_no_available_grant() -> None:
     letter = Letter(1, "blue", "red", False, ["withdrawal"], "", 0, 1)
     a = answer(sc, "red", letter, legal, why)
     assert a.stance == "decline"
-    assert a.note == "We cannot grant now: withdrawal (needs deployed > 0)."
+    assert a.note == "We cannot grant now: withdrawal (needs deployed to be more than 0)."
     assert answer(sc, "red", Letter(2, "blue", "red", False, [], "hi", 0, 1), legal,
                   why).stance == "decline"
 

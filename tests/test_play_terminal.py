@@ -73,7 +73,7 @@ def test_a_whole_game_in_the_terminal(tmp_path: Path) -> None:
     p.send("withdrawal", r"Text .*")
     assert "the limit is 600" in p.send("x" * 700, r"Text .*")
     screen = p.send("Take them home.", r"Send it\?.*")
-    assert "1962-10-03 am (about 48 hours)" in screen
+    assert "1962-10-03 am (about 48 hours)" in " ".join(screen.split())
     assert "Letter written" in p.send("yes", "blue> ")
     screen = p.send("1", "blue> ")  # 1 October: wait
     assert "1962-10-02" in screen and "in transit" in screen
@@ -158,7 +158,8 @@ def test_playing_the_united_states_in_cuba_1962(tmp_path: Path) -> None:
     p.send("private", r"Terms .*")
     p.send("noninvasion", r"Text .*")
     screen = p.send("We are watching Cuba closely.", r"Send it\?.*")
-    due = re.search(r"(week of [0-9-]+|[0-9-]{10} [ap]m) \(about (\d+) hours\)", screen)
+    due = re.search(r"(week of [0-9-]+|[0-9-]{10} [ap]m) \(about (\d+) hours\)",
+                    " ".join(screen.split()))
     assert due, screen
     p.send("yes", "usa> ")
     screen = p.send("follow 1", "usa> ")  # the next turn: the letter is on its way
@@ -199,7 +200,7 @@ def test_hot_seat_each_player_sees_only_their_own_briefing(tmp_path: Path) -> No
     assert "Pass the keyboard to the player of Red" in screen
     screen = p.send("", "red> ")
     assert "Deploy" in screen and "Blockade" not in screen  # Red's options only
-    assert "unavailable: needs deployed > 0" in screen  # nothing shipped yet
+    assert "unavailable: needs deployed to be more than 0" in " ".join(screen.split())  # nothing shipped yet
     screen = p.send("2", r"blue: press Enter when ready> ")  # Red ships weapons in secret
     screen = p.send("", "blue> ")
     assert "1962-10-02" in screen and "Nothing new that you could see" in screen
@@ -207,7 +208,7 @@ def test_hot_seat_each_player_sees_only_their_own_briefing(tmp_path: Path) -> No
     screen = p.send("1", r"red: press Enter when ready> ")
     screen = p.send("", "red> ")
     assert "1962-10-02" in screen and "Red ships more weapons" in screen
-    assert "unavailable: needs deployed > 0" not in screen  # Red's offer is open now
+    assert "unavailable: needs deployed to be more than 0" not in " ".join(screen.split())  # Red's offer is open now
     game = re.search(r"Game (\d+)", p.send("quit", "Resume with")).group(1)  # type: ignore[union-attr]
     p.finish()
     # a resumed hot-seat game goes on with the same seats, keyboard passing and all, at

@@ -30,7 +30,7 @@ from crisislab.analysis.simulate import (
 from crisislab.analysis.track import Tracking
 from crisislab.engine.engine import Engine
 from crisislab.engine.observation import Observation
-from crisislab.engine.run import historical_agents
+from crisislab.engine.run import decide, historical_agents
 from crisislab.scenario.loader import load_scenario
 from crisislab.scenario.model import Scenario
 
@@ -85,8 +85,7 @@ def _hits(sc: Scenario, n: int, seed: int, lumped: bool) -> tuple[np.ndarray, An
     state = engine.reset(n, seed, lumped=lumped)
     tracking.start(state)
     while not state.done.all():
-        engine.step(state, {a: agents[a].act(engine.observe(state, a))
-                            for a in engine.players})
+        engine.step(state, decide(engine, state, agents))
         tracking.update(state, state.turn - 1)
     return state.crisis_field("hits"), state
 

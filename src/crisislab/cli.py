@@ -48,9 +48,12 @@ class ReplayFormat(StrEnum):
 
 
 def fail(message: str, hint: str = "", code: int = 2) -> None:
-    err.print(f"[bold red]error:[/bold red] {message}", highlight=False)
+    """Report bad input and stop. The message is printed as plain text (never read as
+    markup) and never broken inside a word, so paths and ids stay whole."""
+    err.print("[bold red]error:[/bold red] ", end="", highlight=False)
+    err.print(message, markup=False, highlight=False, soft_wrap=True)
     if hint:
-        err.print(f"  fix: {hint}", highlight=False)
+        err.print(f"  fix: {hint}", markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 

@@ -25,9 +25,10 @@ class Fmt(StrEnum):
 
 
 def _fail(message: str, hint: str = "", code: int = 2) -> None:
-    err.print(f"[bold red]error:[/bold red] {message}", highlight=False, markup=True)
+    err.print("[bold red]error:[/bold red] ", end="", highlight=False)
+    err.print(message, markup=False, highlight=False, soft_wrap=True)
     if hint:
-        err.print(f"  fix: {hint}", highlight=False, markup=False)
+        err.print(f"  fix: {hint}", highlight=False, markup=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -169,7 +170,8 @@ def solve_cmd(
         try:
             game = read_game(path, notes)
         except GameFileError as e:
-            err.print(f"[bold red]error:[/bold red] {e}", highlight=False, markup=True)
+            err.print("[bold red]error:[/bold red] ", end="", highlight=False)
+            err.print(str(e), markup=False, highlight=False, soft_wrap=True)
             raise typer.Exit(1) from None
         for w in notes.warnings:
             err.print(f"warning: {w}", highlight=False, markup=False)
