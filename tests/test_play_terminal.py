@@ -200,7 +200,8 @@ def test_hot_seat_each_player_sees_only_their_own_briefing(tmp_path: Path) -> No
     assert "Pass the keyboard to the player of Red" in screen
     screen = p.send("", "red> ")
     assert "Deploy" in screen and "Blockade" not in screen  # Red's options only
-    assert "unavailable: needs deployed to be more than 0" in " ".join(screen.split())  # nothing shipped yet
+    # nothing shipped yet
+    assert "unavailable: needs deployed to be more than 0" in " ".join(screen.split())
     screen = p.send("2", r"blue: press Enter when ready> ")  # Red ships weapons in secret
     screen = p.send("", "blue> ")
     assert "1962-10-02" in screen and "Nothing new that you could see" in screen
@@ -208,7 +209,8 @@ def test_hot_seat_each_player_sees_only_their_own_briefing(tmp_path: Path) -> No
     screen = p.send("1", r"red: press Enter when ready> ")
     screen = p.send("", "red> ")
     assert "1962-10-02" in screen and "Red ships more weapons" in screen
-    assert "unavailable: needs deployed to be more than 0" not in " ".join(screen.split())  # Red's offer is open now
+    # Red's offer is open now
+    assert "unavailable: needs deployed to be more than 0" not in " ".join(screen.split())
     game = re.search(r"Game (\d+)", p.send("quit", "Resume with")).group(1)  # type: ignore[union-attr]
     p.finish()
     # a resumed hot-seat game goes on with the same seats, keyboard passing and all, at

@@ -216,7 +216,7 @@ def fit(scenario: Scenario, leave_one_out: bool = True) -> FitResult:
         elif beta[i] >= hi_b - 1e-6:
             at_bound[name] = "upper"
     rows = []
-    for d, (design, offset, legal, choice) in zip(decisions, problem.rows, strict=True):
+    for d, (_, _, legal, choice) in zip(decisions, problem.rows, strict=True):
         p = probabilities(d.features, np.array([params[parameter_name(f, d.actor)]
                                                 for f in FEATURES]))[0]
         if d.documented:

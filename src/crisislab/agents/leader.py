@@ -129,7 +129,8 @@ class LeaderModel:
                     and targets & (set().union(*(names_in(c) for c in clauses))
                                    | names_in_payoffs(o, actor))]
             dangers = [i for i, (e, _) in enumerate(self.dangers)
-                       if targets & (names_in(e.when) | names_in(e.hazard))]
+                       if e.hazard is not None
+                       and targets & (names_in(e.when) | names_in(e.hazard))]
             self.touches.append((outs, dangers))
         # the variables the features read: the rest of what the actor sees does not
         # change its choice, so situations that differ only there are one situation
@@ -139,6 +140,7 @@ class LeaderModel:
                 read |= names_in(c)
             read |= names_in_payoffs(o, actor)
         for e, _ in self.dangers:
+            assert e.hazard is not None
             read |= names_in(e.when) | names_in(e.hazard)
         if self.commitment is not None:
             read.add(self.commitment)
@@ -219,6 +221,7 @@ class LeaderModel:
         days = float(np.asarray(env["turn_days"]))
         for i in which:
             e, target = self.dangers[i]
+            assert e.hazard is not None
             with np.errstate(invalid="ignore"):
                 live = np.broadcast_to(np.nan_to_num(np.asarray(evaluate(e.when, env),
                                                                 dtype=float)), (n,)) > 0
@@ -243,6 +246,7 @@ class LeaderModel:
         total = realized.copy()
         days = float(np.asarray(env["turn_days"]))
         for i, (e, target) in enumerate(self.dangers):
+            assert e.hazard is not None
             with np.errstate(invalid="ignore"):
                 live = np.broadcast_to(np.asarray(evaluate(e.when, env), dtype=float), (n,))
                 h = np.broadcast_to(np.asarray(evaluate(e.hazard, env), dtype=float), (n,))

@@ -26,8 +26,9 @@ class ExpectedUtilityAgent:
     legal option, ``rollouts`` copies of the crisis are run ``horizon`` turns onward with
     the engine, this actor taking the option now and then playing ``then`` (a doctrine),
     the others playing ``others``; a copy that has not ended by then is scored as if
-    the crisis ended there (the first outcome that would hold on a last turn). The option with the highest
-    mean payoff to this actor wins; among options worth the same, the one the scenario's
+    the crisis ended there (the first outcome that would hold on a last turn). The
+    option with the highest mean payoff to this actor wins; among options worth the
+    same, the one the scenario's
     fitted leader is likeliest to take.
 
     It is slow: every decision runs options x rollouts x horizon engine steps, so use

@@ -250,16 +250,18 @@ class Engine:
             if e.kind == "chance":
                 if chance is not None:
                     assert e.hazard is not None
-                    hazard = np.broadcast_to(e.probability(evaluate(e.hazard, env),
-                                                           env["turn_days"]), (state.n,))
+                    hazard = np.broadcast_to(e.probability(
+                        np.asarray(evaluate(e.hazard, env)), float(env["turn_days"])),
+                        (state.n,))
                     fire = eligible & np.asarray(chance.decide(e.index, hazard, eligible, t),
                                                  dtype=bool)
                 elif self.chance == "history":
                     fire = eligible & (e.index in forced)
                 else:
                     assert e.hazard is not None
-                    hazard = np.broadcast_to(e.probability(evaluate(e.hazard, env),
-                                                           env["turn_days"]), (state.n,))
+                    hazard = np.broadcast_to(e.probability(
+                        np.asarray(evaluate(e.hazard, env)), float(env["turn_days"])),
+                        (state.n,))
                     if state.row_of is None:
                         fire = eligible & below(state.streams.bits(t, e.index), hazard)
                     else:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import numpy as np
 
@@ -383,10 +383,10 @@ def _odds(d: Debrief, session: Session, runs: int, stand_in: str, seed: int,
             if choice == alternative:
                 continue  # what following would have played: no effect to weigh
             before = simulate(state, {})
-            after = simulate(state, {actor: _Forced(trace.turn, obs.actions.index(choice),
-                                                    make_agent(stand_in, sc, actor))})
-            alt = simulate(state, {actor: _Forced(
-                trace.turn, obs.actions.index(alternative), make_agent(stand_in, sc, actor))})
+            after = simulate(state, {actor: cast(Agent, _Forced(
+                trace.turn, obs.actions.index(choice), make_agent(stand_in, sc, actor)))})
+            alt = simulate(state, {actor: cast(Agent, _Forced(
+                trace.turn, obs.actions.index(alternative), make_agent(stand_in, sc, actor)))})
             d.decisions.append(Decision(
                 trace.turn, sc.clock.turns[trace.turn].label, actor, choice,
                 sc.action(choice).label, alternative, sc.action(alternative).label, source,
