@@ -6,7 +6,7 @@ with logit probabilities (McFadden's conditional logit; McKelvey & Palfrey's qua
 response, 1995). The utility of option ``j`` to actor ``i`` is
 
     U_j =   payoff     * gain_j          (progress towards outcomes, valued by i's payoffs)
-          - danger     * risk_j          (change in the expected loss from war, per day)
+          - danger     * risk_j          (the loss from war it adds over the horizon)
           - audience   * concede_j * c_i (backing down after public commitments c_i)
           + act_i      * [j not waiting] + log(turn days) * [j not waiting]
           + escalation_i * rung_j / top + force_i * [rung_j >= force_from]
@@ -198,38 +198,6 @@ class LeaderModel:
                 value = np.broadcast_to(value, (n,))
             out[o.id] = np.where(np.isnan(value), 0.0, value)
         return out
-
-    def _value(self, env: Mapping[str, Value], n: int, spread: np.ndarray,
-               which: list[int]) -> np.ndarray:
-        """How far the state has come towards the outcomes ``which``, valued by the
-        actor's payoffs against the status quo, in units of its payoff spread."""
-        if not which:
-            return np.zeros(n)
-        pay = self._payoffs(env, n)
-        sq = pay[self.status_quo.id]
-        total = np.zeros(n)
-        for i in which:
-            o, clauses = self.outcomes[i]
-            total += _progress(clauses, env, n) * (pay[o.id] - sq)
-        return total / spread
-
-    def _risk(self, env: Mapping[str, Value], n: int, loss: dict[str, np.ndarray],
-              which: list[int]) -> np.ndarray:
-        """The expected loss per day from the chance events ``which`` of those that start
-        or widen a war."""
-        total = np.zeros(n)
-        days = float(np.asarray(env["turn_days"]))
-        for i in which:
-            e, target = self.dangers[i]
-            assert e.hazard is not None
-            with np.errstate(invalid="ignore"):
-                live = np.broadcast_to(np.nan_to_num(np.asarray(evaluate(e.when, env),
-                                                                dtype=float)), (n,)) > 0
-                h = np.nan_to_num(np.broadcast_to(np.asarray(evaluate(e.hazard, env),
-                                                             dtype=float), (n,)))
-            rate = np.maximum(h, 0.0) if e.per_day else np.clip(h, 0, 1) / max(days, 1e-9)
-            total += np.where(live, rate, 0.0) * loss[target.id] * self.danger_weight[i]
-        return total
 
     def expected_loss(self, env: Mapping[str, Value], n: int,
                       progress: Mapping[str, np.ndarray], loss: Mapping[str, np.ndarray]
