@@ -20,8 +20,8 @@ turns and a half-day of turns mean the same thing. ``near_j`` is the pull of the
 on a crisis that has left it: ``exp(-|days from the documented date|/record_days)`` for an
 option the leader took in 1962 near this date.
 
-Everything is computed once per distinct situation the actor observes (a batch of
-thousands of crises holds a few dozen), from its observation only.
+Everything is computed once per distinct situation the actor observes (crises that look
+the same to it share one computation), from its observation only.
 """
 
 from __future__ import annotations
