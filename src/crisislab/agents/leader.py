@@ -301,19 +301,6 @@ class LeaderModel:
         x[:, :, 4:7] = self.static[None, :, :]
         return x, legal
 
-    def _deal_outcome(self, env: Mapping[str, Value], after: Mapping[str, Value], n: int,
-                      outs: list[int]) -> str | None:
-        """The peaceful outcome an option brings nearest, if any (None if it brings
-        none nearer in every row)."""
-        best, gain = None, 1e-12
-        for i in outs:
-            o, clauses = self.outcomes[i]
-            if o.escalation > 0:
-                continue
-            moved = float(np.min(_progress(clauses, after, n) - _progress(clauses, env, n)))
-            if moved > gain:
-                best, gain = o.id, moved
-        return best
 
 
 @dataclass(frozen=True)
