@@ -181,10 +181,14 @@ def replay(scenario: Scenario, seed: int = 0, start_turn: int | None = None) -> 
     first = scenario.clock.turns[0].date if start_turn is None else \
         scenario.clock.turns[start_turn].date
     last = scenario.clock.turns[-1].date
+    ended = int(state.end_turn[0])
     told = [_narrative(scenario, e) for e in scenario.spec.history if e.narrative]
     before = [e for e in told if e.turn < 0 and dt.date.fromisoformat(e.date) < last]
-    after = [e for e in told if e.turn < 0 and dt.date.fromisoformat(e.date) > last]
-    inside = [e for e in told if e.turn >= 0 and dt.date.fromisoformat(e.date) >= first]
+    # the epilogue: what the record tells after the crisis ended, on the clock or past it
+    after = [e for e in told if (e.turn < 0 and dt.date.fromisoformat(e.date) > last)
+             or e.turn > ended]
+    inside = [e for e in told if 0 <= e.turn <= ended
+              and dt.date.fromisoformat(e.date) >= first]
     chapter = chapters([(p.id, p.step) for p in scenario.spec.clock.phases])
     entries = _mark_routine(played, chapter) + inside
     # within a long (weekly) turn, tell what happened in the order of its dates; a

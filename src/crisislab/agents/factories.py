@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -113,10 +114,18 @@ class RecordAgent(HistoricalAgent):
         return np.arange(observation.n) if rows is None else rows
 
 
+@dataclass(frozen=True)
+class RecordReplay:
+    """The record replayed once: what every player observed at each turn, and the day
+    each documented action first became available (``BatchState.opened``)."""
+
+    observed: dict[str, dict[int, dict[str, float]]]
+    opened: np.ndarray
+
+
 # One replay of the record serves every seat: the scenario's rules (content hash) and
 # parameters name it. A few entries: a sensitivity sweep builds many variants in turn.
-_RECORDS: dict[tuple[str, str, tuple[tuple[str, float], ...]],
-               dict[str, dict[int, dict[str, float]]]] = {}
+_RECORDS: dict[tuple[str, str, tuple[tuple[str, float], ...]], RecordReplay] = {}
 
 
 def known_records() -> dict[Any, Any]:
@@ -131,15 +140,20 @@ def remember_records(records: dict[Any, Any]) -> None:
 
 def _observed_record(scenario: Scenario, actor: str) -> dict[int, dict[str, float]]:
     """What ``actor`` observed at each turn of the replayed record."""
+    return replayed_record(scenario).observed[actor]
+
+
+def replayed_record(scenario: Scenario) -> RecordReplay:
+    """The scenario's record replayed (once per rules and parameters, in a process)."""
     key = (scenario.id, scenario.content_hash, tuple(sorted(scenario.parameters.items())))
     if key not in _RECORDS:
         if len(_RECORDS) >= 8:
             _RECORDS.clear()
-        _RECORDS[key] = _replay_observations(scenario)
-    return _RECORDS[key][actor]
+        _RECORDS[key] = _replay(scenario)
+    return _RECORDS[key]
 
 
-def _replay_observations(scenario: Scenario) -> dict[str, dict[int, dict[str, float]]]:
+def _replay(scenario: Scenario) -> RecordReplay:
     """What every player observed at each turn of the replayed record."""
     from crisislab.engine.engine import Engine
 
@@ -155,7 +169,7 @@ def _replay_observations(scenario: Scenario) -> dict[str, dict[int, dict[str, fl
             out[a][state.turn] = {k: float(obs.values[k][0]) for k in obs.values}
             choices[a] = agents[a].act(obs)
         engine.step(state, choices)
-    return out
+    return RecordReplay(out, state.opened[:, 0].copy())
 
 
 def historical(scenario: Scenario, actor: str, fallback: str | None = None,
@@ -174,6 +188,7 @@ def historical(scenario: Scenario, actor: str, fallback: str | None = None,
         if scenario.role(actor) != "player":
             return RecordAgent(scenario, actor, fallback=ScriptedAgent(scenario, actor))
         options.setdefault("record", coefficients(scenario, actor)["record"])
+        options.setdefault("record_opened", replayed_record(scenario).opened)
         return RecordAgent(scenario, actor, fallback=LeaderAgent(scenario, actor, **options))
     cls = agent_class(fallback)
     if getattr(cls, "stochastic", True) and not getattr(cls, "lumpable", False):

@@ -11,14 +11,16 @@ response, 1995). The utility of option ``j`` to actor ``i`` is
           + act_i      * [j not waiting] + log(turn days) * [j not waiting]
           + escalation_i * rung_j / top + force_i * [rung_j >= force_from]
           + concession_i * concede_j
-          + record     * near_j          (only off the record, for the historical agent)
+          + record     * pull_j          (only off the record, for the historical agent)
 
 The coefficients are scenario parameters (``leader_payoff``, ``leader_usa_act``...), fitted
 to the documented choices by ``crisislab fit`` (maximum likelihood) and varied like any
 other parameter. ``log(turn days)`` makes ``act`` a propensity per day, so that a week of
-turns and a half-day of turns mean the same thing. ``near_j`` is the pull of the record
-on a crisis that has left it: ``exp(-|days from the documented date|/record_days)`` for an
-option the leader took in 1962 near this date.
+turns and a half-day of turns mean the same thing. ``pull_j`` is the pull of the record
+on a crisis that has left it: ``exp(-gap/record_days)`` for an option the real leader took,
+where the gap compares the days since the option opened in this crisis with the days the
+leader let pass after it opened in the record; waiting is pulled by what the other options
+leave, so fully on days the record has the leader do nothing.
 
 Everything is computed once per distinct situation the actor observes (crises that look
 the same to it share one computation), from its observation only.
@@ -79,6 +81,7 @@ class Features:
     offset: np.ndarray
     near: np.ndarray
     legal: np.ndarray
+    wait: int = 0  # the option that is waiting: its pull is what the others' leave
 
 
 class LeaderModel:
@@ -166,12 +169,28 @@ class LeaderModel:
         # the days on which the record has this actor take each option
         clock = scenario.clock.turns
         self.record_days: list[np.ndarray] = [np.zeros(0) for _ in range(t.k)]
-        self.record_turns: set[int] = set()  # turns on which the record has the actor act
         for step in scenario.track:
             if step.actor == actor and step.action is not None:
                 j = t.ids.index(step.action)
                 self.record_days[j] = np.append(self.record_days[j], clock[step.turn].day)
-                self.record_turns.add(step.turn)
+        # and how long after the option first became available, along the record
+        # (set by anchor(); until then the pull is to the documented dates themselves)
+        self.record_lags: list[np.ndarray] | None = None
+
+    def anchor(self, opened: np.ndarray) -> None:
+        """Measure the record's pull from the day each option opened: ``opened`` holds,
+        per documented action of the scenario, the day it first became available along
+        the replayed record (``BatchState.opened`` at the record's end). A crisis in which
+        the missiles are found a week early then has the leader convene its advisers a
+        week early, as the real one did two days after the photographs, rather than wait
+        for the calendar date."""
+        lags: list[np.ndarray] = [np.zeros(0) for _ in range(self.table.k)]
+        for i, rule in enumerate(self.scenario.documented_actions):
+            if rule.actor != self.actor:
+                continue
+            days = self.record_days[rule.local]
+            lags[rule.local] = days - float(opened[i]) if opened[i] >= 0 else days
+        self.record_lags = lags
 
     # ---- the environment the actor can evaluate -------------------------------------------
 
@@ -236,14 +255,35 @@ class LeaderModel:
         days = float(np.asarray(builtins["turn_days"]))
         x, _ = self._compute(obs, rows, legal, obs.matrix)
         offset = np.broadcast_to(self.waiting * math.log(max(days, 1e-9)), (n, t.k))
+        return Features(x, np.array(offset), self.nearness(obs, rows), legal, t.default)
+
+    def nearness(self, obs: Observation, rows: np.ndarray) -> np.ndarray:
+        """(rows, options): how many days each option is from the leader's documented
+        use of it: counted from the day the option opened in this crisis, against how
+        long after it opened the leader took it in the record (see :meth:`anchor`), or
+        by the calendar before the model is anchored; inf for options the record never
+        has the leader take. Waiting gets no distance of its own: its pull is what the
+        other options leave (see :func:`probabilities`)."""
+        t = self.table
+        builtins = obs.builtins()
         today = float(np.asarray(builtins["day"]))
-        near = np.full(t.k, np.inf)
+        span = float(np.asarray(builtins["turn_days"]))  # the turn covers [today, +span)
+        near = np.full((rows.size, t.k), np.inf)
+        opened = obs.opened[rows] if self.record_lags is not None else None
         for j, documented in enumerate(self.record_days):
-            if documented.size:
-                near[j] = float(np.min(np.abs(documented - today)))
-        if obs.turn not in self.record_turns:
-            near[t.default] = 0.0  # the record has the leader wait on this turn
-        return Features(x, np.array(offset), np.broadcast_to(near, (n, t.k)).copy(), legal)
+            if not documented.size:
+                continue
+            if opened is None or self.record_lags is None:
+                start = np.full(rows.size, today)
+                due = documented[None, :]
+            else:
+                start = today - opened[:, j]  # days since it opened; NaN if not yet
+                due = self.record_lags[j][None, :]
+            # days from the turn's span to the nearest documented use, 0 within it
+            gap = np.maximum(np.maximum(due - (start[:, None] + span), start[:, None] - due),
+                             0.0).min(axis=1)
+            near[:, j] = np.where(np.isnan(gap), np.inf, gap)
+        return near
 
     def _compute(self, obs: Observation, rows: np.ndarray, legal: np.ndarray,
                  seen: tuple[tuple[str, ...], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -377,7 +417,12 @@ def probabilities(f: Features, beta: np.ndarray, record: float = 0.0,
     for i in range(w.size):  # elementwise, in a fixed order: the same bits in any batch
         u += f.x[:, :, i] * w[i]
     if record:
-        u = u + record * np.exp(-f.near / max(record_days, 1e-9))
+        pull = np.exp(-f.near / max(record_days, 1e-9))
+        pull[:, f.wait] = 0.0
+        # waiting is pulled as strongly as no documented option is: fully on a day on
+        # which the record has the leader do nothing, not at all when one is due
+        pull[:, f.wait] = 1.0 - np.where(f.legal, pull, 0.0).max(axis=1)
+        u = u + record * pull
     u = np.where(f.legal, u, -np.inf)
     top = u.max(axis=1, keepdims=True)
     top = np.where(np.isfinite(top), top, 0.0)
@@ -388,10 +433,12 @@ def probabilities(f: Features, beta: np.ndarray, record: float = 0.0,
 
 
 def situations(obs: Observation, model: LeaderModel,
-               among: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+               among: np.ndarray | None = None, opened: bool = False
+               ) -> tuple[np.ndarray, np.ndarray]:
     """The distinct situations of the running rows (of ``among``, if given) as the
-    actor's model reads them: one representative row each and, per row, the index of its
-    situation (-1 if not asked or ended)."""
+    actor's model reads them (with the days its documented options opened, if
+    ``opened``): one representative row each and, per row, the index of its situation
+    (-1 if not asked or ended)."""
     names, matrix = obs.matrix
     active = np.flatnonzero(obs.active)
     if among is not None:
@@ -400,8 +447,12 @@ def situations(obs: Observation, model: LeaderModel,
     if active.size == 0:
         return np.zeros(0, dtype=np.int64), index
     keep = [i for i, name in enumerate(names) if name in model.reads]
-    seen = np.concatenate([np.nan_to_num(matrix[keep][:, active], nan=-1e300),
-                           obs.legal[active].T.astype(float)])
+    parts = [np.nan_to_num(matrix[keep][:, active], nan=-1e300),
+             obs.legal[active].T.astype(float)]
+    if opened:
+        documented = [j for j, days in enumerate(model.record_days) if days.size]
+        parts.append(np.nan_to_num(obs.opened[active][:, documented].T, nan=-1e300))
+    seen = np.concatenate(parts)
     # one opaque key per row (its bytes), so that finding the distinct rows is one sort
     rows = np.ascontiguousarray(seen.T)
     keys = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
@@ -427,7 +478,8 @@ class LeaderAgent:
     needs_model_server: ClassVar[bool] = False
 
     def __init__(self, scenario: Scenario, actor: str, record: float | None = None,
-                 preset: str | None = None, **options: Any) -> None:
+                 preset: str | None = None, record_opened: np.ndarray | None = None,
+                 **options: Any) -> None:
         if actor not in scenario.players or scenario.role(actor) != "player":
             raise AgentSpecError(f"'{actor}' is not a player of {scenario.id}")
         self.actor = actor
@@ -450,11 +502,17 @@ class LeaderAgent:
         self.coef = coef
         self.beta = np.array([coef[f] for f in FEATURES])
         self.record = 0.0 if record is None else float(record)
+        if self.record:
+            if record_opened is None:
+                from crisislab.agents.factories import replayed_record
+
+                record_opened = replayed_record(scenario).opened
+            self.model.anchor(record_opened)
 
     def policy(self, observation: Observation, rows: np.ndarray | None = None) -> np.ndarray:
         """(N, k) choice probabilities; rows of ended crises (and rows not in ``rows``,
         when given) are all zero."""
-        reps, index = situations(observation, self.model, rows)
+        reps, index = situations(observation, self.model, rows, opened=bool(self.record))
         k = len(observation.actions)
         out = np.zeros((observation.n, k))
         if reps.size == 0:

@@ -456,7 +456,28 @@ class Engine:
                                                   (Change(f"{m.id}_received", 0.0, 1.0),)))
 
     def _begin_turn(self, state: BatchState, result: StepResult | None = None) -> None:
-        self._deliver(state, self.env(state), state.turn, result is not None, result)
+        env = self.env(state)
+        self._deliver(state, env, state.turn, result is not None, result)
+        self._note_opened(state)
+
+    def _note_opened(self, state: BatchState) -> None:
+        """Note the day each documented action first became available in each running row
+        (what its actor can see of its own options; read by the leaders' model)."""
+        opened = state.opened
+        if opened.shape[0] == 0:
+            return
+        pending = (opened < 0) & ~state.done[None, :]
+        if not pending.any():
+            return
+        env = self.env(state)  # after the deliveries, as the actors will see it
+        day = float(env["day"])
+        for i, rule in enumerate(self.scenario.documented_actions):
+            rows = pending[i]
+            if not rows.any():
+                continue
+            legal = np.broadcast_to(np.asarray(evaluate(rule.when, env), dtype=bool),
+                                    (state.n,))
+            opened[i, rows & legal] = day
 
     def _end(self, state: BatchState, env: Mapping[str, Value], outcome: int, rows: np.ndarray,
              t: int) -> None:

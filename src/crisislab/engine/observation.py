@@ -82,6 +82,19 @@ class Observation:
             out[:, a.local] = self.is_legal(a.local)
         return out
 
+    @cached_property
+    def opened(self) -> np.ndarray:
+        """(N, k): the day each of the actor's own actions first became available in the
+        crisis, NaN where it has not yet, and for actions the record never has anyone
+        take (only those are noted). An actor knows when its own options opened."""
+        self._check()
+        out = np.full((self.n, len(self._rules)), np.nan)
+        days = self._state.opened
+        for i, rule in enumerate(self._engine.scenario.documented_actions):
+            if rule.actor == self.actor:
+                out[:, rule.local] = np.where(days[i] >= 0, days[i], np.nan)
+        return out
+
     @property
     def known(self) -> Mapping[str, np.ndarray]:
         """Per observed variable, where the actor can see it now."""

@@ -14,13 +14,13 @@ from crisislab.scenario.model import Scenario
 ARCHIVED = ("outcome", "end_turn", "peak", "payoffs", "reached", "track", "hits")
 ROW_FIELDS = ("values", "done", "outcome", "end_turn", "escalation", "peak", "fired",
               "sent_turn", "payoffs", "last_events", "last_choice", "reached", "track",
-              "hits")
+              "hits", "opened")
 
 # the fields that can differ between running rows (the others hold their initial values
 # until a crisis ends), hashed to find rows that met again; each line of a field gets its
 # own salt
 HASHED = ("values", "escalation", "peak", "fired", "sent_turn", "last_events", "last_choice",
-          "reached", "track")
+          "reached", "track", "opened")
 
 # ``track`` and ``hits`` hold what an analysis follows along each row's history (running
 # minima, maxima, first turns; bit sets of documented steps reproduced); they are empty
@@ -77,6 +77,9 @@ class BatchState:
     reached = _Rows()  # first turn the escalation reached the engine's watch level, or -1
     track = _Rows()  # (lines, rows) float64: see ``tracker``
     hits = _Rows()  # (lines, rows) int64 bit sets: see ``tracker``
+    # (documented actions, rows): the day each action of the record first became
+    # available in the row's history, -1 before (see Scenario.documented_actions)
+    opened = _Rows()
 
     def __init__(self, turn: int, streams: CrisisStreams, arrays: dict[str, np.ndarray],
                  row_of: np.ndarray | None = None, sizes: np.ndarray | None = None) -> None:
@@ -88,6 +91,7 @@ class BatchState:
         arrays.setdefault("reached", np.full(self._n, -1, dtype=np.int32))
         arrays.setdefault("track", np.zeros((0, self._n), dtype=np.float64))
         arrays.setdefault("hits", np.zeros((0, self._n), dtype=np.int64))
+        arrays.setdefault("opened", np.zeros((0, self._n), dtype=np.float64))
         for name in ROW_FIELDS:
             setattr(self, name, arrays[name])
         self.row_of = row_of
@@ -145,6 +149,7 @@ class BatchState:
             "sent_turn": np.full((len(scenario.messages), n), -1, dtype=np.int32),
             "payoffs": np.zeros((len(scenario.actors), n)),
             "last_events": np.zeros((len(scenario.events), n), dtype=bool),
+            "opened": np.full((len(scenario.documented_actions), n), -1.0),
         })
 
     def _copy_rows(self, rows: np.ndarray | slice) -> dict[str, np.ndarray]:

@@ -280,6 +280,18 @@ class Scenario:
     def actions_of(self, actor: str) -> tuple[ActionRule, ...]:
         return tuple(a for a in self.actions if a.actor == actor)
 
+    @cached_property
+    def documented_actions(self) -> tuple[ActionRule, ...]:
+        """The actions the historical track has someone take, in the order of their first
+        documented use. The engine notes, per crisis, the day each first became
+        available, so that a leader off the record can be drawn to what the real leader
+        did that long after the same option opened."""
+        seen: dict[str, ActionRule] = {}
+        for step in self.track:
+            if step.action is not None and step.action not in seen:
+                seen[step.action] = self.action(step.action)
+        return tuple(seen.values())
+
     def default_action(self, actor: str) -> ActionRule:
         for spec_actor in self.spec.actors:
             if spec_actor.id == actor and spec_actor.default_action:
