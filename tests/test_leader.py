@@ -259,3 +259,101 @@ def test_halving_the_turn_length_leaves_the_odds_unchanged(cuba):
 def test_coefficient_names_are_per_actor_or_shared():
     assert parameter_name("act", "usa") == "leader_usa_act"
     assert parameter_name("payoff", "usa") == "leader_payoff"
+
+
+# ---- the record's pull, on the crisis's own clock -------------------------------------
+
+
+def test_the_engine_notes_when_documented_options_opened_and_how_often_they_were_taken(cuba):
+    engine, state = record_state(cuba, "1962-10-17 am")
+    docs = [a.id for a in cuba.documented_actions]
+    i = docs.index("usa_convene_excomm")
+    opened = cuba.clock.turns[cuba.clock.turn_of(
+        __import__("datetime").date(1962, 10, 14), "pm")].day
+    # the option opened with the photographs, the turn after they were taken, and the
+    # record has it taken once, on 16 October
+    assert state.opened[i, 0] == opened
+    assert state.taken[i, 0] == 1
+    j = docs.index("usa_announce_quarantine")
+    assert state.opened[j, 0] == cuba.clock.turns[cuba.clock.turn_of(
+        __import__("datetime").date(1962, 10, 16), "pm")].day
+    assert state.taken[j, 0] == 0
+    obs = engine.observe(state, "usa")
+    local = cuba.action("usa_announce_quarantine").local
+    assert obs.opened[0, local] == state.opened[j, 0]
+    # an actor reads only its own options' days
+    assert np.isnan(engine.observe(state, "ussr").opened[0]).sum() >= 1
+
+
+def _anchored(sc, actor):
+    return LeaderAgent(sc, actor, record=coefficients(sc, actor)["record"]).model
+
+
+def test_on_the_record_each_documented_use_is_due_on_its_own_turn(cuba):
+    """Along the record the crisis's clock and the calendar agree: every documented choice
+    is due (gap 0) on the turn the leader made it."""
+    engine = Engine(cuba, chance="history")
+    state = engine.reset(1, seed=0, start_turn=0)
+    agents = {a: HistoricalAgent(cuba, a) for a in engine.players}
+    models = {a: _anchored(cuba, a) for a in ("usa", "ussr", "cuba")}
+    documented = {(s.turn, s.actor): s.action for s in cuba.track if s.action is not None}
+    checked = 0
+    while not state.done.all():
+        for actor, model in models.items():
+            action = documented.get((state.turn, actor))
+            if action is not None:
+                obs = engine.observe(state, actor)
+                near = model.nearness(obs, np.array([0]))
+                assert near[0, cuba.action(action).local] == 0.0, (action, state.turn)
+                checked += 1
+        engine.step(state, {a: agents[a].act(engine.observe(state, a)) for a in engine.players})
+    assert checked >= 40
+
+
+def test_an_early_discovery_brings_the_response_forward(cuba):
+    """Found on 5 October instead of 14, the missiles put the ExComm and the quarantine
+    due nine days early; by the calendar they would still be weeks away."""
+    import datetime as dt
+
+    engine, state = record_state(cuba, "1962-10-05")
+    var = cuba.variable("missiles_detected").index
+    state.values[var, 0] = 1.0
+    engine._note_opened(state)  # the engine notes it at the start of a turn
+    model = _anchored(cuba, "usa")
+    obs = engine.observe(state, "usa")
+    local = cuba.action("usa_convene_excomm").local
+    near = model.nearness(obs, np.array([0]))[0, local]
+    assert near <= 1.5  # due within two days, as on 14-16 October
+    calendar = LeaderModel(cuba, "usa").nearness(obs, np.array([0]))[0, local]
+    assert calendar >= (dt.date(1962, 10, 16) - dt.date(1962, 10, 6)).days - 1
+
+
+def test_an_overdue_use_stays_due_and_a_used_one_stops_pulling(cuba):
+    engine, state = record_state(cuba, "1962-10-16 am")
+    model = _anchored(cuba, "usa")
+    local = cuba.action("usa_convene_excomm").local
+    docs = [a.id for a in cuba.documented_actions]
+    i = docs.index("usa_convene_excomm")
+    state.opened[i, 0] -= 10.0  # opened ten days earlier: overdue, still due
+    assert model.nearness(engine.observe(state, "usa"), np.array([0]))[0, local] == 0.0
+    state.taken[i, 0] = 1.0  # taken as often as the record has it: no pull left
+    assert model.nearness(engine.observe(state, "usa"), np.array([0]))[0, local] == np.inf
+
+
+def test_waiting_is_pulled_by_what_the_documented_options_leave(cuba):
+    engine, state = record_state(cuba, "1962-10-16 am")
+    obs = engine.observe(state, "usa")
+    agent = LeaderAgent(cuba, "usa", record=8.0)
+    f = agent.model.features(obs, np.array([0]))
+    local = cuba.action("usa_convene_excomm").local
+    assert f.near[0, local] == 0.0
+    p_due = probabilities(f, agent.beta, 8.0, 2.0)[0]
+    quiet = f.near.copy()
+    quiet[:] = np.inf
+    from dataclasses import replace
+
+    p_quiet = probabilities(replace(f, near=quiet), agent.beta, 8.0, 2.0)[0]
+    wait = f.wait
+    # when something is due, waiting loses its pull; on a quiet day it has all of it
+    assert p_due[local] > p_quiet[local]
+    assert p_quiet[wait] > p_due[wait]

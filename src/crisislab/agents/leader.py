@@ -17,10 +17,11 @@ The coefficients are scenario parameters (``leader_payoff``, ``leader_usa_act``.
 to the documented choices by ``crisislab fit`` (maximum likelihood) and varied like any
 other parameter. ``log(turn days)`` makes ``act`` a propensity per day, so that a week of
 turns and a half-day of turns mean the same thing. ``pull_j`` is the pull of the record
-on a crisis that has left it: ``exp(-gap/record_days)`` for an option the real leader took,
-where the gap compares the days since the option opened in this crisis with the days the
-leader let pass after it opened in the record; waiting is pulled by what the other options
-leave, so fully on days the record has the leader do nothing.
+on a crisis that has left it: ``exp(-gap/record_days)`` for the next use of an option the
+real leader took, where the gap is how many days this crisis still falls short of the time
+the leader let pass after the option opened in the record (0 once due: an overdue use stays
+due until made); waiting is pulled by what the other options leave, so fully on days on
+which nothing documented is due.
 
 Everything is computed once per distinct situation the actor observes (crises that look
 the same to it share one computation), from its observation only.
@@ -258,31 +259,39 @@ class LeaderModel:
         return Features(x, np.array(offset), self.nearness(obs, rows), legal, t.default)
 
     def nearness(self, obs: Observation, rows: np.ndarray) -> np.ndarray:
-        """(rows, options): how many days each option is from the leader's documented
-        use of it: counted from the day the option opened in this crisis, against how
-        long after it opened the leader took it in the record (see :meth:`anchor`), or
-        by the calendar before the model is anchored; inf for options the record never
-        has the leader take. Waiting gets no distance of its own: its pull is what the
+        """(rows, options): how many days the turn falls short of the leader's next
+        documented use of each option: counted from the day the option opened in this
+        crisis, against how long after it opened the leader used it in the record (see
+        :meth:`anchor`; 0 once due), or by the calendar before the model is anchored;
+        inf for options the record never has the leader take, or already taken as often
+        as the record has. Waiting gets no distance of its own: its pull is what the
         other options leave (see :func:`probabilities`)."""
         t = self.table
         builtins = obs.builtins()
         today = float(np.asarray(builtins["day"]))
         span = float(np.asarray(builtins["turn_days"]))  # the turn covers [today, +span)
         near = np.full((rows.size, t.k), np.inf)
-        opened = obs.opened[rows] if self.record_lags is not None else None
-        for j, documented in enumerate(self.record_days):
-            if not documented.size:
+        if self.record_lags is None:
+            for j, documented in enumerate(self.record_days):
+                if documented.size:
+                    # days from the turn's span to the nearest documented date, 0 within
+                    gap = np.maximum(np.maximum(documented - (today + span),
+                                                today - documented), 0.0).min()
+                    near[:, j] = gap
+            return near
+        opened = obs.opened[rows]
+        taken = obs.taken[rows].astype(np.int64)
+        for j, lags in enumerate(self.record_lags):
+            if not lags.size:
                 continue
-            if opened is None or self.record_lags is None:
-                start = np.full(rows.size, today)
-                due = documented[None, :]
-            else:
-                start = today - opened[:, j]  # days since it opened; NaN if not yet
-                due = self.record_lags[j][None, :]
-            # days from the turn's span to the nearest documented use, 0 within it
-            gap = np.maximum(np.maximum(due - (start[:, None] + span), start[:, None] - due),
-                             0.0).min(axis=1)
-            near[:, j] = np.where(np.isnan(gap), np.inf, gap)
+            # the next documented use not yet made in this crisis, and how long after
+            # the option opened the leader made it; an overdue use stays due
+            nxt = np.minimum(taken[:, j], lags.size - 1)
+            due = np.sort(lags)[nxt]
+            start = today - opened[:, j]  # days since it opened; NaN if not yet
+            gap = np.maximum(due - (start + span), 0.0)
+            done = taken[:, j] >= lags.size  # as often as the record has it: no pull
+            near[:, j] = np.where(np.isnan(gap) | done, np.inf, gap)
         return near
 
     def _compute(self, obs: Observation, rows: np.ndarray, legal: np.ndarray,
@@ -452,6 +461,7 @@ def situations(obs: Observation, model: LeaderModel,
     if opened:
         documented = [j for j, days in enumerate(model.record_days) if days.size]
         parts.append(np.nan_to_num(obs.opened[active][:, documented].T, nan=-1e300))
+        parts.append(obs.taken[active][:, documented].T)
     seen = np.concatenate(parts)
     # one opaque key per row (its bytes), so that finding the distinct rows is one sort
     rows = np.ascontiguousarray(seen.T)

@@ -221,6 +221,9 @@ class Engine:
                         "where it is not available"
                     )
             chosen[actor] = pick
+        # the documented actions' counts, for the leaders' model
+        for i, rule in enumerate(sc.documented_actions):
+            state.taken[i, chosen[rule.actor] == rule.local] += 1.0
         # 3. effects, in actor order
         for actor in self.players:
             for a in self.actions_by_actor[actor]:

@@ -95,6 +95,18 @@ class Observation:
                 out[:, rule.local] = np.where(days[i] >= 0, days[i], np.nan)
         return out
 
+    @cached_property
+    def taken(self) -> np.ndarray:
+        """(N, k): how many times the actor has taken each of its own actions that the
+        record has it take (0 for the others, which are not counted)."""
+        self._check()
+        out = np.zeros((self.n, len(self._rules)))
+        counts = self._state.taken
+        for i, rule in enumerate(self._engine.scenario.documented_actions):
+            if rule.actor == self.actor:
+                out[:, rule.local] = counts[i]
+        return out
+
     @property
     def known(self) -> Mapping[str, np.ndarray]:
         """Per observed variable, where the actor can see it now."""

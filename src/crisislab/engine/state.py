@@ -14,13 +14,13 @@ from crisislab.scenario.model import Scenario
 ARCHIVED = ("outcome", "end_turn", "peak", "payoffs", "reached", "track", "hits")
 ROW_FIELDS = ("values", "done", "outcome", "end_turn", "escalation", "peak", "fired",
               "sent_turn", "payoffs", "last_events", "last_choice", "reached", "track",
-              "hits", "opened")
+              "hits", "opened", "taken")
 
 # the fields that can differ between running rows (the others hold their initial values
 # until a crisis ends), hashed to find rows that met again; each line of a field gets its
 # own salt
 HASHED = ("values", "escalation", "peak", "fired", "sent_turn", "last_events", "last_choice",
-          "reached", "track", "opened")
+          "reached", "track", "opened", "taken")
 
 # ``track`` and ``hits`` hold what an analysis follows along each row's history (running
 # minima, maxima, first turns; bit sets of documented steps reproduced); they are empty
@@ -80,6 +80,7 @@ class BatchState:
     # (documented actions, rows): the day each action of the record first became
     # available in the row's history, -1 before (see Scenario.documented_actions)
     opened = _Rows()
+    taken = _Rows()  # (documented actions, rows): how many times each has been taken
 
     def __init__(self, turn: int, streams: CrisisStreams, arrays: dict[str, np.ndarray],
                  row_of: np.ndarray | None = None, sizes: np.ndarray | None = None) -> None:
@@ -92,6 +93,7 @@ class BatchState:
         arrays.setdefault("track", np.zeros((0, self._n), dtype=np.float64))
         arrays.setdefault("hits", np.zeros((0, self._n), dtype=np.int64))
         arrays.setdefault("opened", np.zeros((0, self._n), dtype=np.float64))
+        arrays.setdefault("taken", np.zeros((0, self._n), dtype=np.float64))
         for name in ROW_FIELDS:
             setattr(self, name, arrays[name])
         self.row_of = row_of
@@ -150,6 +152,7 @@ class BatchState:
             "payoffs": np.zeros((len(scenario.actors), n)),
             "last_events": np.zeros((len(scenario.events), n), dtype=bool),
             "opened": np.full((len(scenario.documented_actions), n), -1.0),
+            "taken": np.zeros((len(scenario.documented_actions), n)),
         })
 
     def _copy_rows(self, rows: np.ndarray | slice) -> dict[str, np.ndarray]:
