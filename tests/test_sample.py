@@ -14,11 +14,10 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from crisislab.analysis.sample import priorities
 from crisislab.analysis.simulate import Variant, build, seat_specs, simulate
 from crisislab.cli import app
 from crisislab.engine.run import run_batch
-from crisislab.engine.streams import CrisisStreams
+from crisislab.engine.streams import CrisisStreams, priorities
 from crisislab.scenario.loader import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -234,3 +233,31 @@ def test_the_tutorial_draws_reads_and_loads_ten_wars(tmp_path: Path,
     assert len(began) == 10 and began["1:1022"] == "1962-10-24"
     stories = [json.loads(line) for line in (tmp_path / "wars.jsonl").read_text().splitlines()]
     assert [s["crisis"] for s in stories] == listed[0]
+
+
+# ---- the debrief: a war from the player's own decision point --------------------------------
+
+
+def test_debrief_tells_a_war_from_the_players_decision(tmp_path: Path) -> None:
+    moves = tmp_path / "moves.yaml"
+    moves.write_text("- follow: 1962-10-02\n- choose: blue_wait\n- follow: end\n")
+    game = json.loads(run("play", MINI, "--as", "blue", "--chance", "history", "--moves",
+                          str(moves), "--format", "json").stdout)
+    gid = str(game["game_id"])
+    told = run("debrief", gid, "--story", "war", "--runs", "400", "--format", "json")
+    assert told.exit_code == 0, told.output
+    doc = json.loads(told.output)
+    assert doc["turn_label"] == "1962-10-03 am" and doc["actor"] == "blue"
+    crisis = doc["crisis"]
+    assert crisis["outcome"] == "war" and crisis["crisis"].startswith("0:")
+    first = crisis["turns"][0]
+    assert first["label"] == "1962-10-03 am" and first["choices"]["blue"] == "blue_wait"
+    # the same 400 crises the debrief weighs the decision on: as many wars
+    weighed = json.loads(run("debrief", gid, "--runs", "400", "--format", "json").stdout)
+    (decision,) = weighed["decisions"]
+    assert doc["matching"] == round(decision["outcomes"]["war"]["after"]["p"] * 400) > 0
+    text = run("debrief", gid, "--story", "war", "--runs", "400")
+    assert text.exit_code == 0 and "One of them, drawn at random" in text.output
+    assert "The crisis ends on" in text.output
+    bad = run("debrief", gid, "--story", "peace")
+    assert bad.exit_code == 2 and "war" in bad.output

@@ -20,6 +20,7 @@ import numpy as np
 from crisislab.agents.base import Agent
 from crisislab.engine.engine import Engine, Happening, StepResult
 from crisislab.engine.run import complete_agents, historical_agents, lumpable, play_out
+from crisislab.engine.state import BatchState
 from crisislab.scenario.display import (
     actor_name,
     format_change,
@@ -272,6 +273,25 @@ def simulated(scenario: Scenario, agents: dict[str, Agent], seed: int,
     seated = complete_agents(scenario, agents)
     state = engine.reset(1, seed, crisis_ids=np.array([index], dtype=np.int64),
                          lumped=lumpable(seated))
+    return _played(scenario, engine, state, seated, seed, index)
+
+
+def onward(scenario: Scenario, start: BatchState, agents: dict[str, Agent], seed: int,
+           index: int) -> SimulatedCrisis:
+    """Crisis ``index`` of :func:`crisislab.engine.run.run_onward` from crisis 0 of
+    ``start`` with ``seed``, played again alone (as ``run_onward`` plays it)."""
+    from crisislab.engine.streams import CrisisStreams
+
+    engine = Engine(scenario)
+    seated = complete_agents(scenario, agents)
+    streams = CrisisStreams(seed, np.array([index], dtype=np.int64))
+    one = start.select(np.array([0]))
+    state = one.lump(streams) if lumpable(seated) else one.tiled(streams)
+    return _played(scenario, engine, state, seated, seed, index)
+
+
+def _played(scenario: Scenario, engine: Engine, state: BatchState, seated: dict[str, Agent],
+            seed: int, index: int) -> SimulatedCrisis:
     steps = play_out(engine, state, seated, trace=True)
     outcome = int(state.crisis_field("outcome")[0])
     end_turn = int(state.crisis_field("end_turn")[0])

@@ -28,19 +28,12 @@ import numpy as np
 from crisislab.analysis.aggregate import Aggregate, Layout
 from crisislab.analysis.stats import wilson
 from crisislab.analysis.track import Tracking, key_ids
-from crisislab.engine.streams import CrisisStreams
+from crisislab.engine.streams import CrisisStreams, priorities
 from crisislab.scenario.display import format_value, variable_label
 from crisislab.scenario.model import Scenario
 
-SAMPLE_TURN = 0xFFFFFFFF  # a turn no clock reaches: the sample's hash is no rule's draw
-SAMPLE_STREAM = 0xFFFFFF
 NO_ONSET = -1  # a violent outcome whose escalation never reached the war level
 TOP_PATHS = 10
-
-
-def priorities(streams: CrisisStreams) -> np.ndarray:
-    """Each crisis's sampling priority (uint64), from its key alone."""
-    return streams.bits(SAMPLE_TURN, SAMPLE_STREAM)
 
 
 # ---- per chunk ---------------------------------------------------------------------------
