@@ -261,3 +261,20 @@ def test_debrief_tells_a_war_from_the_players_decision(tmp_path: Path) -> None:
     assert "The crisis ends on" in text.output
     bad = run("debrief", gid, "--story", "peace")
     assert bad.exit_code == 2 and "war" in bad.output
+
+
+def test_a_crisis_with_a_stochastic_agent_is_retold_by_its_own_command(tmp_path: Path) -> None:
+    path = tmp_path / "wars.jsonl"
+    result = run("simulate", MINI, "--runs", "1500", "--seed", "7", "--agent", "red=random",
+                 "--param", "p_clash=0.3", "--sample", "3", "--where", "outcome == 'war'",
+                 "--trace", str(path), "--no-store")
+    assert result.exit_code == 0, result.output
+    for line in path.read_text().splitlines():
+        crisis = json.loads(line)
+        command = shlex.split(crisis["replay"])
+        assert command[:3] == ["crisislab", "replay", MINI]
+        assert "--agent" in command and "red=random" in command and "p_clash=0.3" in command
+        told = run(*command[1:], "--format", "json")
+        assert told.exit_code == 0, told.output
+        assert json.loads(told.output)["events"] == crisis["story"]
+        assert crisis["outcome"] == "war" and crisis["agents"]["red"] == "random"

@@ -50,13 +50,14 @@ def replay_command(scenario: str, crisis: SimulatedCrisis, meta: Mapping[str, An
     return " ".join(parts)
 
 
-def story_json(crisis: SimulatedCrisis, meta: Mapping[str, Any]) -> dict[str, Any]:
+def story_json(crisis: SimulatedCrisis, meta: Mapping[str, Any], scenario_ref: str
+               ) -> dict[str, Any]:
     """One crisis as one JSON object: the run it came from, its turns, its final state
     and its story (the entries ``replay --crisis --format json`` gives)."""
     story = crisis.story.to_json()
     return {
         "crisis": crisis.ref, "seed": crisis.seed, "index": crisis.index, **meta,
-        "replay": replay_command(str(meta.get("scenario", story["scenario"])), crisis, meta),
+        "replay": replay_command(scenario_ref, crisis, meta),
         "outcome": crisis.outcome, "outcome_label": story["outcome_label"],
         "end_date": story["end_date"], "end_turn": crisis.end_turn,
         "turns": [t.to_json() for t in crisis.turns],
@@ -86,14 +87,16 @@ def turn_rows(crisis: SimulatedCrisis, seats: Sequence[str]) -> list[dict[str, A
 
 
 def write_trace(path: Path, crises: Sequence[SimulatedCrisis], meta: Mapping[str, Any],
-                seats: Sequence[str]) -> None:
-    """Write ``crises`` to ``path`` in the format its name asks for."""
+                seats: Sequence[str], scenario_ref: str) -> None:
+    """Write ``crises`` to ``path`` in the format its name asks for (``scenario_ref``:
+    how the command that retells them names the scenario)."""
     fmt = trace_format(path)
     try:
         if fmt == "jsonl":
             with path.open("w", encoding="utf-8") as f:
                 for c in crises:
-                    f.write(json.dumps(story_json(c, meta), ensure_ascii=False) + "\n")
+                    doc = story_json(c, meta, scenario_ref)
+                    f.write(json.dumps(doc, ensure_ascii=False) + "\n")
             return
         rows = [r for c in crises for r in turn_rows(c, seats)]
         if fmt == "csv":

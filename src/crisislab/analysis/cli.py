@@ -332,7 +332,7 @@ def simulate_cmd(
     if sample:
         from crisislab.analysis.inside_cli import tell_sample
 
-        crises = tell_sample(sim, sc, trace)
+        crises = tell_sample(sim, sc, trace, scenario)
     run_id = None
     if database is not None:
         from crisislab import __version__
@@ -354,14 +354,14 @@ def simulate_cmd(
         if sample:
             from crisislab.analysis.inside_cli import sample_json
 
-            doc["sample"] = sample_json(crises, sc)
+            doc["sample"] = sample_json(sim, crises, scenario)
         _emit_json(doc)
     else:
         _render_simulation(sim, run_id, sc)
         if sample:
             from crisislab.analysis.inside_cli import render_sample
 
-            render_sample(sim, crises, trace)
+            render_sample(sim, crises, trace, scenario)
 
 
 # ---- runs ----------------------------------------------------------------------------------

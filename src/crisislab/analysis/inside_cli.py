@@ -82,7 +82,8 @@ def check_sample(sample: int, trace: Path | None) -> None:
             _fail(str(e))
 
 
-def tell_sample(sim: Any, scenario: Scenario, trace: Path | None) -> list[Any]:
+def tell_sample(sim: Any, scenario: Scenario, trace: Path | None, scenario_ref: str
+                ) -> list[Any]:
     """Play each sampled crisis again alone, check it ends as it did in the run, and
     write the stories to ``trace``; returns them."""
     from crisislab.analysis.simulate import build
@@ -103,26 +104,30 @@ def tell_sample(sim: Any, scenario: Scenario, trace: Path | None) -> list[Any]:
         crises.append(crisis)
     if trace is not None:
         meta = {"scenario": sim.scenario, "version": sim.version,
-                "content_hash": sim.content_hash, "runs": sim.runs,
-                "agents": sim.variant.agents(), "what_ifs": list(sim.variant.what_ifs),
-                "parameters": dict(sim.variant.parameters),
+                "content_hash": sim.content_hash, "runs": sim.runs, **_line_up(sim),
                 "where": sim.summary.get("matching", {}).get("where")}
         try:
-            write_trace(trace, crises, meta, variant_scenario.players)
+            write_trace(trace, crises, meta, variant_scenario.players, scenario_ref)
         except StoryError as e:
             _fail(str(e), code=1)
     return crises
 
 
-def sample_json(crises: list[Any], scenario: Scenario) -> list[dict[str, Any]]:
+def _line_up(sim: Any) -> dict[str, Any]:
+    return {"agents": sim.variant.agents(), "what_ifs": list(sim.variant.what_ifs),
+            "parameters": dict(sim.variant.parameters)}
+
+
+def sample_json(sim: Any, crises: list[Any], scenario_ref: str) -> list[dict[str, Any]]:
     from crisislab.stories import replay_command
 
     return [{"crisis": c.ref, "index": c.index, "outcome": c.outcome,
-             "end_date": c.story.end_date, "replay": replay_command(scenario.id, c, {})}
-            for c in crises]
+             "end_date": c.story.end_date,
+             "replay": replay_command(scenario_ref, c, _line_up(sim))} for c in crises]
 
 
-def render_sample(sim: Any, crises: list[Any], trace: Path | None) -> None:
+def render_sample(sim: Any, crises: list[Any], trace: Path | None, scenario_ref: str
+                  ) -> None:
     matching = sim.summary.get("matching", {})
     where = matching.get("where")
     among = (f"the {matching['count']:,} crises where {where}" if where
@@ -132,11 +137,10 @@ def render_sample(sim: Any, crises: list[Any], trace: Path | None) -> None:
         out.print(f"  crisis {c.ref}: {c.story.outcome_label}, "
                   f"{long_date(c.story.end_date)}", highlight=False)
     if crises:
-        out.print(f"Retell one: crisislab replay {sim.scenario} --crisis {crises[0].ref}"
-                  + (" (with the same --agent, --what-if and --param)"
-                     if sim.variant.what_ifs or sim.variant.parameters
-                     or any(s not in ("historical", "scripted")
-                            for _, s in sim.variant.seats) else ""), highlight=False)
+        from crisislab.stories import replay_command
+
+        out.print("Retell one: " + replay_command(scenario_ref, crises[0], _line_up(sim)),
+                  highlight=False, markup=False)
     if trace is not None:
         err.print(f"wrote {len(crises)} crises to {trace}", highlight=False)
 
