@@ -278,3 +278,14 @@ def test_a_crisis_with_a_stochastic_agent_is_retold_by_its_own_command(tmp_path:
         assert told.exit_code == 0, told.output
         assert json.loads(told.output)["events"] == crisis["story"]
         assert crisis["outcome"] == "war" and crisis["agents"]["red"] == "random"
+
+
+def test_where_alone_counts_the_matching_crises() -> None:
+    result = run("simulate", MINI, "--runs", "800", "--seed", "1", "--no-store",
+                 "--where", "outcome == 'war'")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(run("simulate", MINI, "--runs", "800", "--seed", "1", "--no-store",
+                         "--where", "outcome == 'war'", "--format", "json").output)
+    wars = doc["outcomes"]["war"]["count"]
+    assert doc["matching"]["count"] == wars > 0 and "sample" not in doc
+    assert f"{wars:,} crises (" in result.output and "end where outcome == 'war'" in result.output

@@ -358,6 +358,10 @@ def simulate_cmd(
         _emit_json(doc)
     else:
         _render_simulation(sim, run_id, sc)
+        if where is not None and not sample:
+            m = sim.summary["matching"]
+            out.print(f"{m['count']:,} crises ({_interval(m)}) end where {where}",
+                      highlight=False, markup=False)
         if sample:
             from crisislab.analysis.inside_cli import render_sample
 
