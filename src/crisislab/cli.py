@@ -8,6 +8,7 @@ import os
 import sys
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
@@ -127,8 +128,17 @@ def replay(
     pager: bool = typer.Option(True, "--pager/--no-pager",
                                help="Page long text output in an interactive terminal."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write to this file."),
+    crisis: str | None = typer.Option(None, "--crisis", help="SEED:INDEX: tell simulated "
+                                      "crisis INDEX of `simulate --seed SEED` instead."),
+    agent: list[str] = typer.Option([], "--agent", "-a", help="With --crisis: "
+                                    "ACTOR=AGENT, as given to simulate."),
+    what_if: list[str] = typer.Option([], "--what-if", "-w",
+                                      help="With --crisis: a what-if, as given to simulate."),
+    param: list[str] = typer.Option([], "--param", "-p",
+                                    help="With --crisis: NAME=VALUE, as given to simulate."),
 ) -> None:
-    """Tell the crisis as it happened, day by day, each step with its sources."""
+    """Tell the crisis as it happened, day by day, each step with its sources; or, with
+    --crisis, one simulated crisis as it went."""
     from crisislab.render import render_html, render_markdown, render_text
     from crisislab.replay import replay as run_replay
 
@@ -142,7 +152,13 @@ def replay(
     if first is not None and last is not None and first > last:
         fail(f"--from {start} comes after --to {until}", "swap them")
     who = replay_actor(sc, actor) if actor is not None else None
-    result = run_replay(sc, seed=seed).between(first, last, who)
+    if crisis is not None:
+        result = replay_crisis(sc, crisis, agent, what_if, param).between(first, last, who)
+    else:
+        if agent or what_if or param:
+            fail("--agent, --what-if and --param choose how a simulated crisis is played",
+                 "give them with --crisis SEED:INDEX")
+        result = run_replay(sc, seed=seed).between(first, last, who)
     if format is ReplayFormat.json:
         text = json.dumps(result.to_json(), indent=2, ensure_ascii=False)
     elif format is ReplayFormat.markdown:
@@ -162,6 +178,23 @@ def replay(
         render_text(result, console, detail=detail, list_sources=sources)
         text = "\n".join(line.rstrip() for line in console.export_text().splitlines())
     write(text, output)
+
+
+def replay_crisis(sc: Scenario, ref: str, agent: list[str], what_if: list[str],
+                  param: list[str]) -> Any:
+    """Simulated crisis ``SEED:INDEX``, played again with the given line-up."""
+    from crisislab.analysis.cli import _clean_errors, _variant
+    from crisislab.analysis.simulate import build
+    from crisislab.replay import simulated
+
+    seed_text, colon, index_text = ref.partition(":")
+    if not colon or not seed_text.strip().isdigit() or not index_text.strip().isdigit():
+        fail(f"--crisis '{ref}' should be SEED:INDEX, two whole numbers",
+             "e.g. --crisis 1:6071, as `simulate --sample` lists them")
+    variant = _variant(sc, agent, what_if, param)
+    with _clean_errors():
+        variant_scenario, agents = build(sc, variant)
+    return simulated(variant_scenario, agents, int(seed_text), int(index_text)).story
 
 
 def replay_bound(sc: Scenario, value: str | None, option: str,

@@ -15,8 +15,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from crisislab.engine.engine import Engine, Happening
-from crisislab.engine.run import historical_agents, play_out
+import numpy as np
+
+from crisislab.agents.base import Agent
+from crisislab.engine.engine import Engine, Happening, StepResult
+from crisislab.engine.run import complete_agents, historical_agents, lumpable, play_out
+from crisislab.engine.state import BatchState
 from crisislab.scenario.display import (
     actor_name,
     format_change,
@@ -134,6 +138,7 @@ class Replay:
     epilogue: tuple[ReplayEntry, ...] = ()
     phases: tuple[PhaseInfo, ...] = ()
     sources: tuple[SourceInfo, ...] = ()
+    crisis: int | None = None  # a simulated crisis: its index in the run of ``seed``
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -142,6 +147,7 @@ class Replay:
             "version": self.version,
             "content_hash": self.content_hash,
             "seed": self.seed,
+            **({"crisis": self.crisis} if self.crisis is not None else {}),
             "outcome": self.outcome,
             "outcome_label": self.outcome_label,
             "outcome_summary": self.outcome_summary,
@@ -168,16 +174,6 @@ def replay(scenario: Scenario, seed: int = 0, start_turn: int | None = None) -> 
     engine = Engine(scenario, chance="history")
     state = engine.reset(1, seed, start_turn=start_turn)
     steps = play_out(engine, state, historical_agents(scenario), trace=True)
-    documented: dict[tuple[int, str], TrackStep] = {}
-    for step in scenario.track:
-        documented.setdefault((step.turn, step.action or step.event or ""), step)
-    defaults = {scenario.default_action(a).id for a in scenario.players}
-    played: list[ReplayEntry] = []
-    for result in steps:
-        for h in result.trace:
-            if h.kind == "action" and h.id in defaults and not h.changes:
-                continue
-            played.append(_entry(scenario, h, documented.get((h.turn, h.id))))
     first = scenario.clock.turns[0].date if start_turn is None else \
         scenario.clock.turns[start_turn].date
     last = scenario.clock.turns[-1].date
@@ -189,16 +185,37 @@ def replay(scenario: Scenario, seed: int = 0, start_turn: int | None = None) -> 
              or e.turn > ended]
     inside = [e for e in told if 0 <= e.turn <= ended
               and dt.date.fromisoformat(e.date) >= first]
+    return _told(scenario, seed, steps, int(state.outcome[0]), int(state.end_turn[0]),
+                 inside, before, after)
+
+
+def _told(scenario: Scenario, seed: int, steps: list[StepResult], outcome_index: int,
+          end_turn: int, inside: list[ReplayEntry], before: list[ReplayEntry],
+          after: list[ReplayEntry], crisis: int | None = None) -> Replay:
+    """The entries of what was played (with the record's words where a step is on the
+    record), with narrative entries ``inside`` the clock, ``before`` and ``after`` it."""
+    documented: dict[tuple[int, str], TrackStep] = {}
+    for step in scenario.track:
+        documented.setdefault((step.turn, step.action or step.event or ""), step)
+    defaults = {scenario.default_action(a).id for a in scenario.players}
+    played: list[ReplayEntry] = []
+    for result in steps:
+        for h in result.trace:
+            if h.kind == "action" and h.id in defaults and not h.changes:
+                continue
+            played.append(_entry(scenario, h, documented.get((h.turn, h.id))))
     chapter = chapters([(p.id, p.step) for p in scenario.spec.clock.phases])
     entries = _mark_routine(played, chapter) + inside
     # within a long (weekly) turn, tell what happened in the order of its dates; a
     # narrative entry comes after what was played on its turn and date
     order = {id(e): i for i, e in enumerate(entries)}
     entries.sort(key=lambda e: (e.turn, e.date, _half_rank(e.half), order[id(e)]))
-    outcome = scenario.outcomes[int(state.outcome[0])]
-    end = scenario.clock.turns[int(state.end_turn[0])]
+    outcome = scenario.outcomes[outcome_index]
+    end = scenario.clock.turns[end_turn]
+    title = scenario.title if crisis is None else \
+        f"{scenario.title}: simulated crisis {seed}:{crisis}"
     return Replay(
-        scenario=scenario.id, title=scenario.title, version=scenario.version,
+        scenario=scenario.id, title=title, version=scenario.version,
         content_hash=scenario.content_hash, seed=seed, outcome=outcome.id,
         outcome_label=outcome.label, outcome_summary=outcome.summary,
         end_date=end.date.isoformat(), entries=tuple(sorted(before, key=_by_date) + entries),
@@ -207,7 +224,101 @@ def replay(scenario: Scenario, seed: int = 0, start_turn: int | None = None) -> 
                      for p in scenario.spec.clock.phases),
         sources=tuple(SourceInfo(s.id, s.title, s.short or s.title, s.kind, s.url)
                       for s in scenario.spec.sources),
+        crisis=crisis,
     )
+
+
+@dataclass(frozen=True)
+class TurnRecord:
+    """One turn of a simulated crisis: every seat's choice, the events that fired, the
+    letters that arrived and what changed (ids and values, for data tools)."""
+
+    turn: int
+    date: str
+    label: str
+    choices: dict[str, str]  # seat -> action id
+    events: tuple[str, ...]
+    letters: tuple[str, ...]
+    changes: tuple[Change, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"turn": self.turn, "date": self.date, "label": self.label,
+                "choices": self.choices, "events": list(self.events),
+                "letters": list(self.letters),
+                "changes": [c.to_json() for c in self.changes]}
+
+
+@dataclass(frozen=True)
+class SimulatedCrisis:
+    """Crisis ``index`` of the run with ``seed``, played again alone: its story and its
+    turns. Its random streams depend on (seed, index) only, so it is the same crisis as
+    in the run."""
+
+    seed: int
+    index: int
+    story: Replay
+    turns: tuple[TurnRecord, ...]
+    outcome: str
+    end_turn: int
+    final: dict[str, float]  # every variable's value at the end
+
+    @property
+    def ref(self) -> str:
+        return f"{self.seed}:{self.index}"
+
+
+def simulated(scenario: Scenario, agents: dict[str, Agent], seed: int,
+              index: int) -> SimulatedCrisis:
+    """Play crisis ``index`` of the run with ``seed`` on its own, as a run plays it (the
+    same start, agents and streams; rows shared exactly when the run shares them)."""
+    if seed < 0 or index < 0:
+        raise ValueError("a crisis is SEED:INDEX, two whole numbers of zero or more")
+    engine = Engine(scenario)
+    seated = complete_agents(scenario, agents)
+    state = engine.reset(1, seed, crisis_ids=np.array([index], dtype=np.int64),
+                         lumped=lumpable(seated))
+    return _played(scenario, engine, state, seated, seed, index)
+
+
+def onward(scenario: Scenario, start: BatchState, agents: dict[str, Agent], seed: int,
+           index: int) -> SimulatedCrisis:
+    """Crisis ``index`` of :func:`crisislab.engine.run.run_onward` from crisis 0 of
+    ``start`` with ``seed``, played again alone (as ``run_onward`` plays it)."""
+    from crisislab.engine.streams import CrisisStreams
+
+    engine = Engine(scenario)
+    seated = complete_agents(scenario, agents)
+    streams = CrisisStreams(seed, np.array([index], dtype=np.int64))
+    one = start.select(np.array([0]))
+    state = one.lump(streams) if lumpable(seated) else one.tiled(streams)
+    return _played(scenario, engine, state, seated, seed, index)
+
+
+def _played(scenario: Scenario, engine: Engine, state: BatchState, seated: dict[str, Agent],
+            seed: int, index: int) -> SimulatedCrisis:
+    steps = play_out(engine, state, seated, trace=True)
+    outcome = int(state.crisis_field("outcome")[0])
+    end_turn = int(state.crisis_field("end_turn")[0])
+    story = _told(scenario, seed, steps, outcome, end_turn, [], [], [], crisis=index)
+    by_turn: dict[int, list[Happening]] = {}
+    for result in steps:
+        for h in result.trace:
+            by_turn.setdefault(h.turn, []).append(h)
+    turns = []
+    for result in steps:
+        t = result.turn
+        happened = by_turn.get(t, [])
+        clock = scenario.clock.turns[t]
+        choices = {a: scenario.actions_of(a)[int(result.actions[a][0])].id
+                   for a in scenario.players if int(result.actions[a][0]) >= 0}
+        turns.append(TurnRecord(
+            t, clock.date.isoformat(), clock.label, choices,
+            tuple(h.id for h in happened if h.kind == "event"),
+            tuple(h.id for h in happened if h.kind == "delivery"),
+            tuple(c for h in happened for c in _changes(scenario, h))))
+    final = {v.id: float(state.values[v.index, 0]) for v in scenario.variables}
+    return SimulatedCrisis(seed, index, story, tuple(turns), scenario.outcomes[outcome].id,
+                           end_turn, final)
 
 
 def _by_date(e: ReplayEntry) -> tuple[str, int]:

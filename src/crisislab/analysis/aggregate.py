@@ -40,6 +40,7 @@ class Layout:
     n_turns: int
     n_levels: int
     war_level: float  # peak escalation at which a crisis counts as at war
+    violent: tuple[int, ...] = ()  # the outcomes at war (escalation above 0)
 
     @classmethod
     def of(cls, scenario: Scenario) -> Layout:
@@ -51,6 +52,7 @@ class Layout:
             n_turns=len(scenario.clock),
             n_levels=int(max(levels)) + 1,
             war_level=float(min(violent)) if violent else float("inf"),
+            violent=tuple(o.index for o in scenario.outcomes if o.escalation > 0),
         )
 
 
@@ -69,6 +71,16 @@ class Aggregate:
     record_hist: np.ndarray = field(  # (steps + 1,): crises by steps reproduced
         default_factory=lambda: np.zeros(1, np.int64))
     reports: dict[str, ReportCounts] = field(default_factory=dict)
+    # crises meeting the run's end condition (all, without one), and a uniform sample of
+    # them: the ``sample_size`` lowest (priority, crisis, outcome, end turn), a
+    # priority being a hash of the crisis's key that no rule draws
+    matched: int = 0
+    sample_size: int = 0
+    sample: tuple[tuple[int, int, int, int], ...] = ()
+    # crises ending in a violent outcome, by (outcome, onset code, onset turn, key facts)
+    origins: dict[tuple[int, int, int, tuple[float, ...]], int] = field(default_factory=dict)
+    # matching crises by (key happenings in order, outcome, turn they leave the record)
+    paths: dict[tuple[tuple[int, ...], int, int], int] = field(default_factory=dict)
 
     @classmethod
     def empty(cls, layout: Layout) -> Aggregate:
@@ -124,12 +136,20 @@ class Aggregate:
             record_steps=_add(self.record_steps, other.record_steps),
             record_hist=_add(self.record_hist, other.record_hist),
             reports=_merge_reports(self.reports, other.reports),
+            matched=self.matched + other.matched,
+            sample_size=max(self.sample_size, other.sample_size),
+            sample=tuple(sorted(self.sample + other.sample)[
+                : max(self.sample_size, other.sample_size)]),
+            origins=dict(Counter(self.origins) + Counter(other.origins)),
+            paths=dict(Counter(self.paths) + Counter(other.paths)),
         )
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Aggregate):
             return NotImplemented
         return (self.n == other.n and self.payoff_sums == other.payoff_sums
+                and (self.matched, self.sample, self.origins, self.paths)
+                == (other.matched, other.sample, other.origins, other.paths)
                 and all(np.array_equal(getattr(self, f), getattr(other, f))
                         for f in ("ends", "peak", "war_onset", "peace_end", "record_steps",
                                   "record_hist"))

@@ -66,10 +66,10 @@ class SweepMethod(StrEnum):
     both = "both"
 
 
-def _fail(message: str, hint: str = "") -> None:
+def _fail(message: str, hint: str = "", code: int = 2) -> None:
     from crisislab.cli import fail
 
-    fail(message, hint)
+    fail(message, hint, code)
 
 
 def _load(ref: str) -> Scenario:
@@ -174,7 +174,8 @@ def _emit_json(doc: dict[str, Any]) -> None:
 # ---- simulate ------------------------------------------------------------------------------
 
 
-def _render_simulation(sim: Any, run_id: int | None) -> None:
+def _render_simulation(sim: Any, run_id: int | None, scenario: Scenario | None = None
+                       ) -> None:
     s = sim.summary
     agents = ", ".join(f"{a}={spec}" for a, spec in sim.variant.seats)
     extras = ""
@@ -196,6 +197,11 @@ def _render_simulation(sim: Any, run_id: int | None) -> None:
     w = s["war"]
     out.print(f"War begins (escalation ≥ {w['threshold']:g}) in {_interval(w)} of crises",
               highlight=False)
+    if "origins" in w:
+        from crisislab.analysis.inside_cli import render_origins
+
+        if scenario is not None:
+            render_origins(w["origins"], scenario)
     q = s["end_day"]["quantiles"]
     out.print("The crisis ends: " + ", ".join(f"{k[1:]}% by {v}" for k, v in q.items()),
               highlight=False)
@@ -295,13 +301,23 @@ def simulate_cmd(
     tolerance: float = typer.Option(3.0, "--tolerance", help="Days within which a crisis "
                                     "counts as reproducing a documented step."),
     params_file: Path | None = PARAMS_FILE_OPTION,
+    sample: int = typer.Option(0, "--sample", help="Keep this many crises, drawn "
+                               "uniformly among those meeting --where (all without it)."),
+    where: str | None = typer.Option(None, "--where", help="A condition on how a crisis "
+                                     "ends, e.g. \"outcome == 'strategic_exchange'\"."),
+    trace: Path | None = typer.Option(None, "--trace", help="Write the sampled crises' "
+                                      "stories: .jsonl, or .csv / .parquet (a row per "
+                                      "crisis and turn)."),
 ) -> None:
     """Simulate many crises: each outcome's probability with a 95% interval, the day the
-    crisis ends, peak escalation, the hazard of war day by day, the share of the record
-    reproduced and the documented path's likelihood, and any reported variables."""
+    crisis ends, peak escalation, the hazard of war day by day and where wars come from,
+    the share of the record reproduced and the documented path's likelihood, any
+    reported variables, and (--sample) a uniform sample of crises told in full."""
+    from crisislab.analysis.inside_cli import check_sample
     from crisislab.analysis.simulate import simulate
 
     _check_common(runs, seed, workers, CHUNK if chunk_size is None else chunk_size)
+    check_sample(sample, trace)
     _plot_path(plot)
     if tolerance < 0:
         _fail(f"--tolerance must be zero or more days, not {tolerance:g}", "e.g. --tolerance 3")
@@ -310,7 +326,13 @@ def simulate_cmd(
     database = _store(db) if store else None
     with _clean_errors(), _progress(runs, "simulating", quiet) as progress:
         sim = simulate(sc, runs, seed, variant, backend.value, workers, address, chunk_size,
-                       progress, reports=report, tolerance=tolerance)
+                       progress, reports=report, tolerance=tolerance, where=where,
+                       sample=sample)
+    crises: list[Any] = []
+    if sample:
+        from crisislab.analysis.inside_cli import tell_sample
+
+        crises = tell_sample(sim, sc, trace, scenario)
     run_id = None
     if database is not None:
         from crisislab import __version__
@@ -328,9 +350,22 @@ def simulate_cmd(
         plot_simulation(sim, plot)
         err.print(f"wrote {plot}", highlight=False)
     if format is OutFormat.json:
-        _emit_json({**sim.to_json(), "run_id": run_id})
+        doc = {**sim.to_json(), "run_id": run_id}
+        if sample:
+            from crisislab.analysis.inside_cli import sample_json
+
+            doc["sample"] = sample_json(sim, crises, scenario)
+        _emit_json(doc)
     else:
-        _render_simulation(sim, run_id)
+        _render_simulation(sim, run_id, sc)
+        if where is not None and not sample:
+            m = sim.summary["matching"]
+            out.print(f"{m['count']:,} crises ({_interval(m)}) end where {where}",
+                      highlight=False, markup=False)
+        if sample:
+            from crisislab.analysis.inside_cli import render_sample
+
+            render_sample(sim, crises, trace, scenario)
 
 
 # ---- runs ----------------------------------------------------------------------------------
@@ -625,3 +660,6 @@ def register(app: typer.Typer) -> None:
                           ("compare", compare_cmd), ("sensitivity", sensitivity_cmd),
                           ("calibrate", calibrate_cmd)):
         app.command(name)(command)
+    from crisislab.analysis.inside_cli import paths_cmd
+
+    app.command("paths")(paths_cmd)

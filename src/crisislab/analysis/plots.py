@@ -141,3 +141,61 @@ def plot_sensitivity(sens: Sensitivity, path: Path, top: int = 20) -> Path:
         ax.legend(fontsize="small")
     fig.suptitle(f"{sens.scenario}: {sens.runs_per_point:,} crises per point, seed {sens.seed}")
     return _save(fig, path)
+
+
+def plot_paths(paths: dict[str, Any], scenario: Any, path: Path) -> Path:
+    """An icicle of the most frequent paths: one column per key happening in order (the
+    outcome last), each box as tall as the share of crises that reached it by that
+    path, paths sharing a beginning sharing its boxes; the record's path outlined."""
+    import zlib
+
+    from crisislab.scenario.display import actor_name
+
+    plt = _pyplot()
+    rows = []
+    for r in paths["top"]:
+        names = [f"{actor_name(scenario, s['actor'])}: {s['label']}" if s["actor"]
+                 else s["label"] for s in r["steps"]]
+        rows.append(([*names, r["outcome_label"]], float(r["p"]), bool(r["record"])))
+    rows.sort(key=lambda x: x[0])
+    depth = max((len(n) for n, _, _ in rows), default=1)
+    fig, ax = plt.subplots(figsize=(min(4 + 2.2 * depth, 40), 7))
+    cmap = plt.get_cmap("tab20")
+    top = 0.0
+    spans = []
+    for names, share, record in rows:
+        spans.append((top, top + share, names, record))
+        top += share
+    for d in range(depth):
+        i = 0
+        while i < len(spans):
+            j = i
+            prefix = spans[i][2][: d + 1]
+            while j + 1 < len(spans) and spans[j + 1][2][: d + 1] == prefix \
+                    and len(prefix) == d + 1:
+                j += 1
+            if len(spans[i][2]) > d:
+                low, high = spans[i][0], spans[j][1]
+                record = any(s[3] for s in spans[i: j + 1])
+                ax.add_patch(plt.Rectangle((d, low), 0.95, high - low,
+                                           facecolor=cmap(zlib.crc32(prefix[-1].encode()) % 20),
+                                           edgecolor="black" if record else "white",
+                                           linewidth=2 if record else 0.5))
+                if high - low > 0.025:
+                    ax.text(d + 0.03, (low + high) / 2, prefix[-1][:40], fontsize=7,
+                            va="center")
+            i = j + 1
+    other = paths["other"]
+    if other["p"] > 0:
+        ax.add_patch(plt.Rectangle((0, top), 0.95, float(other["p"]), facecolor="0.85",
+                                   edgecolor="white"))
+        ax.text(0.03, top + float(other["p"]) / 2, f"{other['paths']:,} other paths",
+                fontsize=7, va="center")
+    ax.set_xlim(0, depth)
+    ax.set_ylim(1, 0)
+    ax.set_xlabel("key happenings in order, then the outcome")
+    ax.set_ylabel("share of crises")
+    ax.set_xticks([d + 0.475 for d in range(depth)], [str(d + 1) for d in range(depth)])
+    ax.set_title(f"{scenario.title}: the {len(rows)} most frequent paths of "
+                 f"{paths['crises']:,} crises (the record's path outlined)")
+    return _save(fig, path)

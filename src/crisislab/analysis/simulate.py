@@ -156,11 +156,14 @@ def auto_chunk(scenario: Scenario, variants: Sequence[Variant]) -> int:
 
 def run_chunk(scenario: Scenario, agents: Mapping[str, Agent], seed: int, start: int,
               stop: int, layout: Layout | None = None,
-              tracking: Tracking | None = None, lumped: bool | None = None) -> Aggregate:
+              tracking: Tracking | None = None, lumped: bool | None = None,
+              sample: int = 0) -> Aggregate:
     """Run crises ``start..stop-1`` of the run with ``seed`` to their end and reduce
     them. Same steps as :func:`crisislab.engine.run.run_batch`, watching for war, and
-    following ``tracking`` (reports, the record) turn by turn in the rows. Crises share
-    rows (``lumped``) when every agent is deterministic, unless told otherwise."""
+    following ``tracking`` (reports, the record, an end condition, war's onset, key
+    happenings) turn by turn in the rows; keep a uniform ``sample`` of the crises that
+    meet the end condition (see :mod:`crisislab.analysis.sample`). Crises share rows
+    (``lumped``) when every agent is deterministic, unless told otherwise."""
     layout = layout or Layout.of(scenario)
     engine = Engine(scenario, watch=layout.war_level)  # notes the turn war broke out
     seated = complete_agents(scenario, agents)
@@ -177,12 +180,22 @@ def run_chunk(scenario: Scenario, agents: Mapping[str, Agent], seed: int, start:
         if tracking is not None:
             tracking.update(state, state.turn - 1)
     followed = tracking is not None
-    return Aggregate.of_crises(
-        layout, tracking, outcome=state.crisis_field("outcome"),
-        end_turn=state.crisis_field("end_turn"), peak=state.crisis_field("peak"),
-        war_onset=state.crisis_field("reached"), payoffs=state.crisis_field("payoffs"),
-        track=state.crisis_field("track") if followed else None,
+    track = state.crisis_field("track") if followed else None
+    outcome, end_turn = state.crisis_field("outcome"), state.crisis_field("end_turn")
+    reached = state.crisis_field("reached")
+    agg = Aggregate.of_crises(
+        layout, tracking, outcome=outcome, end_turn=end_turn,
+        peak=state.crisis_field("peak"), war_onset=reached,
+        payoffs=state.crisis_field("payoffs"), track=track,
         hits=state.crisis_field("hits") if followed else None)
+    if tracking is not None and track is not None and (
+            sample or tracking.where is not None or tracking.war_level is not None
+            or tracking.keys):
+        from crisislab.analysis.sample import chunk_extras
+
+        agg = chunk_extras(agg, layout, tracking, state.streams, track, outcome, end_turn,
+                           reached, sample)
+    return agg
 
 
 # ---- a plan: variants x chunks -----------------------------------------------------------
@@ -201,6 +214,10 @@ class Plan:
     record: bool = False  # follow the record's documented steps
     tolerance: float = DEFAULT_TOLERANCE  # days, for the record
     token: str = field(default_factory=lambda: uuid.uuid4().hex)
+    where: str | None = None  # a condition on how a crisis ends (simulate --where)
+    sample: int = 0  # crises to sample among those meeting it (simulate --sample)
+    origins: bool = False  # follow the onset of war (simulate's war origins)
+    keys: bool = False  # follow the key happenings (crisislab paths)
 
     def tasks(self) -> list[tuple[int, int, int]]:
         """(variant, first crisis, end) for every chunk, in a fixed order."""
@@ -215,14 +232,26 @@ _PLAN: Plan | None = None
 
 
 def tracking_of(scenario: Scenario, reports: Sequence[str] = (), record: bool = True,
-                tolerance: float = DEFAULT_TOLERANCE) -> Tracking | None:
+                tolerance: float = DEFAULT_TOLERANCE, where: str | None = None,
+                origins: bool = False, keys: bool = False) -> Tracking | None:
     """What a run follows beyond outcomes, checked (``AnalysisError`` on a bad name)."""
-    if not reports and not record:
+    if not reports and not record and where is None and not origins and not keys:
         return None
     try:
-        return Tracking.of(scenario, tuple(reports), tolerance, record)
+        tracking = Tracking.of(scenario, tuple(reports), tolerance, record, where=where,
+                               war_level=Layout.of(scenario).war_level if origins else None,
+                               keys=keys)
     except ReportError as e:
         raise AnalysisError(str(e)) from None
+    if keys:
+        if not tracking.keys:
+            raise AnalysisError(f"{scenario.id} marks no action or event as key; add "
+                                "`key: true` to those that make a path (see "
+                                "docs/scenario-format.md)")
+        from crisislab.analysis.sample import record_path
+
+        tracking = record_path(scenario, tracking)
+    return tracking
 
 
 def _built(plan: Plan, v: int) -> Built:
@@ -231,7 +260,8 @@ def _built(plan: Plan, v: int) -> Built:
         if len(_CACHE) >= 32:
             _CACHE.clear()
         scenario, agents = build(plan.scenario, plan.variants[v])
-        tracking = tracking_of(scenario, plan.reports, plan.record, plan.tolerance)
+        tracking = tracking_of(scenario, plan.reports, plan.record, plan.tolerance,
+                               plan.where, plan.origins, plan.keys)
         _CACHE[key] = (scenario, agents, Layout.of(scenario), tracking)
     return _CACHE[key]
 
@@ -239,7 +269,8 @@ def _built(plan: Plan, v: int) -> Built:
 def run_task(plan: Plan, task: tuple[int, int, int]) -> Aggregate:
     v, start, stop = task
     scenario, agents, layout, tracking = _built(plan, v)
-    return run_chunk(scenario, agents, plan.seed, start, stop, layout, tracking)
+    return run_chunk(scenario, agents, plan.seed, start, stop, layout, tracking,
+                     sample=plan.sample)
 
 
 def _init_worker(plan: Plan, records: dict[Any, Any] | None = None) -> None:
@@ -421,6 +452,13 @@ def _run_ray(plan: Plan, tasks: list[tuple[int, int, int]], address: str | None,
             ray.shutdown()
 
 
+def _share(count: int, n: int) -> dict[str, Any]:
+    from crisislab.analysis.stats import wilson
+
+    low, high = wilson(count, n)
+    return {"count": int(count), "p": count / n if n else 0.0, "low": low, "high": high}
+
+
 # ---- simulate: one variant, summarised ---------------------------------------------------
 
 
@@ -454,6 +492,11 @@ class Simulation:
         }
 
     @property
+    def sample(self) -> list[tuple[int, int, int]]:
+        """The sampled crises: (index in the run, outcome index, end turn)."""
+        return [(i, o, t) for _, i, o, t in self.aggregate.sample]
+
+    @property
     def top_outcome(self) -> str:
         outcomes = self.summary["outcomes"]
         return max(outcomes, key=lambda k: outcomes[k]["count"])
@@ -462,10 +505,13 @@ class Simulation:
 def simulate(scenario: Scenario, runs: int, seed: int = 0, variant: Variant | None = None,
              backend: str = "local", workers: int | None = None, address: str | None = None,
              chunk_size: int | None = None, progress: Progress | None = None,
-             reports: Sequence[str] = (), tolerance: float = DEFAULT_TOLERANCE
+             reports: Sequence[str] = (), tolerance: float = DEFAULT_TOLERANCE,
+             where: str | None = None, sample: int = 0, keys: bool = False
              ) -> Simulation:
     """Run ``runs`` crises of one variant (all players ``historical`` by default),
-    following the record and the variables in ``reports``."""
+    following the record, the variables in ``reports`` and the onset of war; keep a
+    uniform ``sample`` of the crises meeting the end condition ``where``, and (``keys``)
+    their paths."""
     from crisislab.analysis.record import path_likelihood
 
     variant = variant or Variant(seats=seat_specs(scenario, []))
@@ -474,18 +520,29 @@ def simulate(scenario: Scenario, runs: int, seed: int = 0, variant: Variant | No
                           variant.parameters)
     started = time.perf_counter()
     variant_scenario, agents = build(scenario, variant)
-    tracking = tracking_of(variant_scenario, reports, True, tolerance)  # checks names
+    if sample < 0:
+        raise AnalysisError(f"--sample must be zero or more crises, not {sample}")
+    tracking = tracking_of(variant_scenario, reports, True, tolerance, where, True,
+                           keys)  # checks names
     chunk_size = chunk_size or auto_chunk(scenario, [variant])
     plan = Plan(scenario, (variant,), runs, seed, chunk_size, tuple(reports), True,
-                tolerance)
+                tolerance, where=where, sample=sample, origins=True, keys=keys)
     (agg,) = run_plan(plan, backend, workers, address, progress)
     likelihood = path_likelihood(variant_scenario, agents).to_json()
+    summary = summarise(agg, variant_scenario, tracking, likelihood)
+    assert tracking is not None
+    from crisislab.analysis.sample import summarise_origins, summarise_paths
+
+    summary["war"]["origins"] = summarise_origins(agg, variant_scenario, tracking)
+    if where is not None or sample:
+        summary["matching"] = {"where": where, **_share(agg.matched, runs)}
+    if keys:
+        summary["paths"] = summarise_paths(agg, variant_scenario, tracking)
     elapsed = time.perf_counter() - started
     return Simulation(
         scenario=variant_scenario.id, version=variant_scenario.version,
         content_hash=variant_scenario.content_hash, variant=variant, runs=runs, seed=seed,
-        aggregate=agg, summary=summarise(agg, variant_scenario, tracking, likelihood),
-        elapsed_s=elapsed,
+        aggregate=agg, summary=summary, elapsed_s=elapsed,
         backend=backend, workers=0 if backend == "ray" else (workers or default_workers()),
         chunk_size=chunk_size,
     )

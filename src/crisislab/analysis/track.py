@@ -7,7 +7,12 @@ exact when many crises share a row:
 - *reports* (``simulate --report VAR``): a numeric variable's lowest and highest value
   over the crisis, a boolean's first turn true;
 - the *record*: which documented steps of the historical track (an action taken or an
-  event fired, each on its date) the crisis reproduced within a tolerance in days.
+  event fired, each on its date) the crisis reproduced within a tolerance in days;
+- a *condition* on how the crisis ends (``simulate --where``), held in one line that is
+  the condition's value at the end of each turn, so its final value is the final state's;
+- the *onset of war*: which happening first brought the escalation to the war level,
+  and the scenario's key facts (variables marked ``key``) at the end of that turn;
+- the *key happenings* (actions and events marked ``key``): the first turn of each.
 
 A value is read at the end of each turn (after the turn's choices, events and outcome),
 and once at the start.
@@ -27,6 +32,7 @@ from crisislab.scenario.expr import (
     NameInfo,
     Namespace,
     Node,
+    Value,
     evaluate,
     parse_expression,
 )
@@ -65,7 +71,8 @@ class RecordStep:
 
 @dataclass(frozen=True)
 class Tracking:
-    """What to follow in a run: reports and the record's steps."""
+    """What to follow in a run: reports, the record's steps, a condition on the end,
+    the onset of war and the key happenings."""
 
     reports: tuple[Report, ...]
     steps: tuple[RecordStep, ...]
@@ -74,10 +81,40 @@ class Tracking:
     # event index)
     targets: tuple[tuple[int, int], ...]
     scenario: Scenario | None = None  # for conditions: their names and the clock
+    where: Node | None = None  # a condition on the final state and outcome
+    where_text: str = ""
+    war_level: float | None = None  # follow the onset of war at this escalation
+    key_facts: tuple[int, ...] = ()  # variable indices recorded at the onset of war
+    keys: tuple[tuple[int, int], ...] = ()  # key happenings, as ``targets``
+    # the record's own path: (key happening, turn) in order, and its outcome (see
+    # :func:`crisislab.analysis.sample.record_path`)
+    record_path: tuple[tuple[int, int], ...] = ()
+    record_outcome: int = -1
+
+    @property
+    def report_lines(self) -> int:
+        return sum(1 if r.boolean else 2 for r in self.reports)
+
+    @property
+    def where_line(self) -> int:
+        """The line of the condition (if any)."""
+        return self.report_lines
+
+    @property
+    def origin_line(self) -> int:
+        """The line of the onset's happening (code, see :meth:`onset_codes`), then one
+        line per key fact."""
+        return self.where_line + (self.where is not None)
+
+    @property
+    def key_line(self) -> int:
+        """The first of the key happenings' lines (first turn, or -1)."""
+        return self.origin_line + (1 + len(self.key_facts) if self.war_level is not None
+                                   else 0)
 
     @property
     def track_lines(self) -> int:
-        return sum(1 if r.boolean else 2 for r in self.reports)
+        return self.key_line + len(self.keys)
 
     @property
     def hit_lines(self) -> int:
@@ -85,9 +122,12 @@ class Tracking:
 
     @classmethod
     def of(cls, scenario: Scenario, reports: tuple[str, ...] = (),
-           tolerance: float = DEFAULT_TOLERANCE, record: bool = True) -> Tracking:
+           tolerance: float = DEFAULT_TOLERANCE, record: bool = True,
+           where: str | None = None, war_level: float | None = None,
+           keys: bool = False) -> Tracking:
         """``reports`` are variable ids, or ``"when EXPR"`` for the first turn a
-        condition holds."""
+        condition holds; ``where`` a condition on the final state and ``outcome``;
+        ``war_level`` follows the onset of war; ``keys`` the key happenings."""
         known = {v.id: v for v in scenario.variables}
         out: list[Report] = []
         line = 0
@@ -111,7 +151,12 @@ class Tracking:
             else:
                 assert s.actor is not None and s.action is not None
                 targets.append((players.index(s.actor), scenario.action(s.action).local))
-        return cls(tuple(out), steps, float(tolerance), tuple(targets), scenario)
+        key_facts = tuple(scenario.variable(v.id).index for v in scenario.spec.variables
+                          if v.key) if war_level is not None else ()
+        key_targets = key_happenings(scenario) if keys else ()
+        return cls(tuple(out), steps, float(tolerance), tuple(targets), scenario,
+                   end_condition(scenario, where) if where else None, where or "",
+                   war_level, key_facts, key_targets)
 
     # ---- in the batch ------------------------------------------------------------------
 
@@ -126,23 +171,66 @@ class Tracking:
             else:
                 track[r.line] = v
                 track[r.line + 1] = v
+        if self.where is not None:
+            track[self.where_line] = self._holds(state, state.turn)
+        if self.war_level is not None:
+            track[self.origin_line] = -1.0
+        track[self.key_line:] = -1.0
         state.track = track
         state.hits = np.zeros((self.hit_lines, n), dtype=np.int64)
         state.tracker = self.update
 
-    def _value(self, state: BatchState, r: Report, turn: int) -> np.ndarray:
-        if r.condition is None:
-            return state.values[r.index]  # type: ignore[no-any-return]
+    def _env(self, state: BatchState, turn: int) -> dict[str, Value]:
         assert self.scenario is not None
         sc = self.scenario
         clock = sc.clock.turns[min(turn, len(sc.clock) - 1)]
-        env = {v.id: state.values[v.index] for v in sc.variables}
+        env: dict[str, Value] = {v.id: state.values[v.index] for v in sc.variables}
         env.update(sc.parameters)
         env.update(turn=float(turn), day=clock.day, turn_days=clock.step_days,
                    final=turn >= len(sc.clock) - 1, escalation=state.escalation,
                    peak_escalation=state.peak)
-        return np.broadcast_to(np.asarray(evaluate(r.condition, env), dtype=np.float64),
-                               (state.n,))
+        return env
+
+    def _value(self, state: BatchState, r: Report, turn: int) -> np.ndarray:
+        if r.condition is None:
+            return state.values[r.index]  # type: ignore[no-any-return]
+        return np.broadcast_to(np.asarray(evaluate(r.condition, self._env(state, turn)),
+                                          dtype=np.float64), (state.n,))
+
+    def _holds(self, state: BatchState, turn: int) -> np.ndarray:
+        """The end condition, per row, in the state at the end of ``turn``."""
+        assert self.where is not None
+        env = self._env(state, turn)
+        env["outcome"] = state.outcome.astype(np.float64)  # -1 while the crisis runs
+        return np.broadcast_to(np.asarray(evaluate(self.where, env), dtype=np.float64) != 0,
+                               (state.n,)).astype(np.float64)
+
+    def _onsets(self, state: BatchState, turn: int) -> None:
+        """Note, in rows whose war began on ``turn``, the happening that began it: the
+        first (actions in actor order, then events in file order, as the engine applies
+        them) whose escalation reached the war level; and the key facts."""
+        assert self.scenario is not None and self.war_level is not None
+        code_line = state.track[self.origin_line]
+        rows = np.flatnonzero((state.reached == turn) & (code_line < 0))
+        if rows.size == 0:
+            return
+        sc = self.scenario
+        code = np.full(rows.size, float(len(sc.actions) + len(sc.events)))  # none found
+        for i, actor in enumerate(state.actors):
+            level = np.array([a.escalation for a in sc.actions_of(actor)], dtype=np.float64)
+            local = state.last_choice[i, rows]
+            index = np.array([a.index for a in sc.actions_of(actor)], dtype=np.float64)
+            hit = (local >= 0) & (level[np.maximum(local, 0)] >= self.war_level)
+            pick = hit & (code >= len(sc.actions) + len(sc.events))
+            code[pick] = index[local[pick]]
+        for e in sc.events:
+            if e.escalation is None or e.escalation < self.war_level:
+                continue
+            pick = state.last_events[e.index, rows] & (code >= len(sc.actions) + len(sc.events))
+            code[pick] = float(len(sc.actions) + e.index)
+        code_line[rows] = code
+        for j, v in enumerate(self.key_facts):
+            state.track[self.origin_line + 1 + j, rows] = state.values[v, rows]
 
     @cached_property
     def by_turn(self) -> dict[int, list[int]]:
@@ -164,6 +252,15 @@ class Tracking:
             else:
                 np.minimum(track[r.line], v, out=track[r.line])
                 np.maximum(track[r.line + 1], v, out=track[r.line + 1])
+        if self.where is not None:
+            track[self.where_line] = self._holds(state, turn)
+        if state.last_choice.shape[0] and (self.war_level is not None or self.keys):
+            if self.war_level is not None:
+                self._onsets(state, turn)
+            for j, (who, what) in enumerate(self.keys):
+                hit = state.last_events[what] if who < 0 else state.last_choice[who] == what
+                first = track[self.key_line + j]
+                first[(first < 0) & hit] = float(turn)
         items = self.by_turn.get(turn)
         if not items or state.last_choice.shape[0] == 0:
             return
@@ -212,13 +309,38 @@ def step_counts(hits: np.ndarray, n_steps: int) -> tuple[np.ndarray, np.ndarray]
     return per_step, np.bincount(per_crisis, minlength=n_steps + 1).astype(np.int64)
 
 
-def condition(scenario: Scenario, text: str) -> Node:
+def key_happenings(scenario: Scenario) -> tuple[tuple[int, int], ...]:
+    """The actions and events marked ``key``, as (actor position or -1, local action or
+    event index): actions in file order, then events."""
+    players = scenario.players
+    out = [(players.index(a.actor), scenario.action(a.id).local)
+           for a in scenario.spec.actions if a.key and a.actor in players]
+    out += [(-1, scenario.event(e.id).index) for e in scenario.spec.events if e.key]
+    return tuple(out)
+
+
+def key_ids(scenario: Scenario) -> tuple[str, ...]:
+    """The ids of :func:`key_happenings`, in the same order."""
+    players = scenario.players
+    return (*(a.id for a in scenario.spec.actions if a.key and a.actor in players),
+            *(e.id for e in scenario.spec.events if e.key))
+
+
+def end_condition(scenario: Scenario, text: str) -> Node:
+    """A boolean expression on how a crisis ends: :func:`condition`'s names and
+    ``outcome`` (compared with an outcome's id, e.g. ``outcome == 'settlement'``)."""
+    return condition(scenario, text, outcome=True)
+
+
+def condition(scenario: Scenario, text: str, outcome: bool = False) -> Node:
     """A boolean expression over the scenario's variables, parameters and the clock."""
     names: dict[str, NameInfo] = {b: NameInfo("builtin") for b in BUILTINS}
     for v in scenario.variables:
         names[v.id] = NameInfo("variable", v.values if v.type == "enum" else None)
     for p in scenario.parameters:
         names[p] = NameInfo("parameter")
+    if outcome:
+        names["outcome"] = NameInfo("variable", tuple(o.id for o in scenario.outcomes))
     try:
         return parse_expression(text, Namespace(names, scenario.clock.epoch))
     except ExprError as e:

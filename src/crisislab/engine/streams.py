@@ -117,3 +117,14 @@ def _mix_int(z: int) -> int:
 
 # Streams 0..2**20 are the scenario's chance events; agents draw from their own range.
 AGENT_STREAM_BASE = 1 << 20
+
+# A (turn, stream) no clock and no rule reaches: a crisis's bits there are its sampling
+# priority, a hash of its key alone that no draw of the simulation uses.
+SAMPLE_TURN = 0xFFFFFFFF
+SAMPLE_STREAM = 0xFFFFFF
+
+
+def priorities(streams: CrisisStreams) -> np.ndarray:
+    """Each crisis's sampling priority (uint64): the lowest ``k`` among some crises are a
+    uniform sample of them, the same in any batch, chunk or worker."""
+    return streams.bits(SAMPLE_TURN, SAMPLE_STREAM)

@@ -304,8 +304,12 @@ def register(app: typer.Typer) -> None:
         format: Annotated[str, typer.Option(
             "--format", "-f", help="text, or json: the decisions and their odds as one "
             "object.")] = "text",
+        story: Annotated[str | None, typer.Option(
+            "--story", help="Tell one simulated crisis from your decision point that "
+            "ended this way: war, or an outcome's id.")] = None,
     ) -> None:
-        """Set a played crisis beside history: timelines, escalation, odds, essays."""
+        """Set a played crisis beside history: timelines, escalation, odds, essays; or,
+        with --story, one simulated crisis from your decision point."""
         if not 0 <= runs <= 1_000_000:
             _fail("--runs must be between 0 and 1000000")
         if seed < 0:
@@ -318,6 +322,9 @@ def register(app: typer.Typer) -> None:
             make_agent(stand_in, session.scenario, session.humans[0])
         except AgentSpecError as e:
             _fail(str(e))
+        if story is not None:
+            _story(session, story, runs, stand_in, seed, format)
+            return
         if format == "json":
             from crisislab.play.debrief import build, to_json
 
@@ -327,6 +334,49 @@ def register(app: typer.Typer) -> None:
             typer.echo(json.dumps(to_json(d), indent=2, ensure_ascii=False))
             return
         _debrief(session, row.id, runs, stand_in, seed, html, Console(highlight=False))
+
+
+def _story(session: Session, wanted: str, runs: int, stand_in: str, seed: int,
+           format: str) -> None:
+    """One simulated crisis from the player's decision point that ended as ``wanted``."""
+    from crisislab.play.debrief import onward_story
+    from crisislab.render import render_text
+    from crisislab.scenario.display import actor_name
+
+    sc = session.scenario
+    ids = [o.id for o in sc.outcomes]
+    if wanted != "war" and wanted not in ids:
+        _fail(f"--story takes war or an outcome: {', '.join(['war', *ids])}; not '{wanted}'")
+    if runs < 1:
+        _fail("--story needs --runs of at least 1", "e.g. --runs 2000")
+    try:
+        told = onward_story(session, wanted, runs, stand_in, seed)
+    except ValueError as e:
+        _fail(str(e))
+    what = "war" if wanted == "war" else sc.outcome(wanted).label
+    if format == "json":
+        doc: dict[str, Any] = {
+            "turn": told.turn, "turn_label": told.turn_label, "actor": told.actor,
+            "choice": told.choice_label, "story": wanted, "matching": told.matching,
+            "runs": told.runs, "seed": seed,
+            "crisis": None if told.crisis is None else {
+                "crisis": told.crisis.ref, "outcome": told.crisis.outcome,
+                "end_date": told.crisis.story.end_date,
+                "turns": [t.to_json() for t in told.crisis.turns],
+                "events": told.crisis.story.to_json()["events"]}}
+        typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
+        return
+    console = Console(highlight=False)
+    console.print(f"From your decision on {told.turn_label} ({actor_name(sc, told.actor)}: "
+                  f"{told.choice_label}), {told.matching:,} of {told.runs:,} simulated "
+                  f"crises ended in {what.lower() if wanted != 'war' else 'war'}.",
+                  markup=False)
+    if told.crisis is None:
+        console.print("None to tell: try more --runs or another --seed.", markup=False)
+        return
+    console.print(f"One of them, drawn at random (crisis {told.crisis.ref} onward):",
+                  markup=False)
+    render_text(told.crisis.story, console)
 
 
 def _debrief(session: Session, game_id: int, runs: int, stand_in: str, seed: int,

@@ -28,7 +28,7 @@ from crisislab.engine.state import BatchState
 from crisislab.play.essays import EssayView, essays_for
 from crisislab.play.session import GameSetup, Session, TurnTrace, _name, record_choice
 from crisislab.play.words import plain
-from crisislab.replay import replay
+from crisislab.replay import SimulatedCrisis, onward, replay
 from crisislab.scenario.model import Scenario
 
 
@@ -436,3 +436,73 @@ def to_json(d: Debrief) -> dict[str, Any]:
                                           "high": x.effect[oid].high}}
                          for oid in ids}} for x in d.decisions],
     }
+
+
+@dataclass(frozen=True)
+class OnwardStory:
+    """One simulated crisis continuing from a player's decision: how many of ``runs``
+    crises from there ended as asked, and the story of one of them."""
+
+    turn: int
+    turn_label: str
+    actor: str
+    choice_label: str
+    wanted: str  # "war" or an outcome's id
+    matching: int
+    runs: int
+    crisis: SimulatedCrisis | None
+
+
+def decision_point(session: Session) -> tuple[int, str, str]:
+    """The player's decision the story starts from: the first turn a human seat chose
+    otherwise than the record, else the first turn played: (turn, actor, action id)."""
+    for trace in session.traces:
+        followed = session.followed(trace.turn)
+        state = session.before[trace.turn]
+        for actor in session.humans:
+            if actor in followed:
+                continue
+            choice = trace.choices[actor]
+            if choice != record_choice(session, actor, state):
+                return trace.turn, actor, choice
+    if not session.traces:
+        raise ValueError("the game has no turn played yet: play at least one turn")
+    first = session.traces[0]
+    actor = sorted(session.humans)[0]
+    return first.turn, actor, first.choices[actor]
+
+
+def onward_story(session: Session, wanted: str = "war", runs: int = 2000,
+                 stand_in: str = "historical", seed: int = 0) -> OnwardStory:
+    """From the player's decision point (:func:`decision_point`), with the player's own
+    choice made there and ``stand_in`` in their seat afterwards, ``runs`` crises are
+    simulated onward; one of those ending in ``wanted`` (``"war"``: any outcome above 0
+    on the escalation scale) is drawn uniformly, reproducibly from ``seed``, and told."""
+    from crisislab.engine.streams import CrisisStreams, priorities
+
+    sc = session.scenario
+    turn, actor, choice = decision_point(session)
+    state = session.before[turn]
+    agents: dict[str, Agent] = dict(session.agents)
+    for human in session.humans:
+        agents[human] = make_agent(stand_in, sc, human)
+    obs = session.engine.observe(state, actor)
+    agents[actor] = cast(Agent, _Forced(turn, obs.actions.index(choice),
+                                        make_agent(stand_in, sc, actor)))
+    result = run_onward(sc, state, agents, runs, seed=seed)
+    order_ = np.argsort(result.crisis_ids, kind="stable")
+    outcomes = np.asarray(result.outcome)[order_]
+    if wanted == "war":
+        targets = [o.index for o in sc.outcomes if o.escalation > 0]
+    else:
+        targets = [sc.outcome(wanted).index]
+    match = np.flatnonzero(np.isin(outcomes, targets))
+    crisis = None
+    if match.size:
+        prio = priorities(CrisisStreams(seed, np.arange(runs, dtype=np.int64)))
+        index = int(match[np.argmin(prio[match])])
+        crisis = onward(sc, state, agents, seed, index)
+        if crisis.outcome != sc.outcomes[int(outcomes[index])].id:
+            raise RuntimeError(f"crisis {seed}:{index} ended differently when told alone")
+    return OnwardStory(turn, sc.clock.turns[turn].label, actor, sc.action(choice).label,
+                       wanted, int(match.size), runs, crisis)

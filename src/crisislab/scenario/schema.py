@@ -150,6 +150,7 @@ class Variable(Strict):
     percent: bool = False
     value_labels: dict[str, Annotated[str, Field(min_length=1, max_length=80)]] | None = None
     observed_by: Observer = "all"
+    key: bool = False  # a key fact: recorded where a war begins (simulate's war origins)
     cite: Cites | None = None
     assumption: Prose | None = None
 
@@ -279,6 +280,7 @@ class Action(Strict):
     visibility: Visibility = "public"
     seen_as: SeenAs = Field(default_factory=dict)
     sends: Ident | None = None
+    key: bool = False  # a key happening: one step of a crisis's path (crisislab paths)
     cite: Cites
 
 
@@ -306,6 +308,7 @@ class Event(Strict):
     incident: bool = False
     visibility: Visibility = "public"
     seen_as: SeenAs = Field(default_factory=dict)
+    key: bool = False  # a key happening: one step of a crisis's path (crisislab paths)
     cite: Cites
 
     @model_validator(mode="after")
