@@ -8,13 +8,15 @@ from dataclasses import asdict
 from enum import StrEnum
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
 
+from crisislab.errors import SafeGroup, check_range, check_seed, fail, problems
+
 gt_app = typer.Typer(help="Solve the crisis as a game: Gambit trees, equilibria, the "
-                     "classic models.", no_args_is_help=True)
+                     "classic models.", no_args_is_help=True, cls=SafeGroup)
 out = Console(soft_wrap=True)
 err = Console(stderr=True)
 
@@ -24,12 +26,8 @@ class Fmt(StrEnum):
     json = "json"
 
 
-def _fail(message: str, hint: str = "", code: int = 2) -> None:
-    err.print("[bold red]error:[/bold red] ", end="", highlight=False)
-    err.print(message, markup=False, highlight=False, soft_wrap=True)
-    if hint:
-        err.print(f"  fix: {hint}", highlight=False, markup=False, soft_wrap=True)
-    raise typer.Exit(code)
+def _fail(message: str, hint: str = "", code: int = 2) -> NoReturn:
+    fail(message, hint, code)
 
 
 def _scenario(ref: str):  # type: ignore[no-untyped-def]
@@ -39,8 +37,7 @@ def _scenario(ref: str):  # type: ignore[no-untyped-def]
     try:
         return load_scenario(ref)
     except ScenarioError as e:
-        for p in e.problems:
-            err.print(f"  {p}", highlight=False, markup=False)
+        problems(list(e.problems))
         raise typer.Exit(1) from None
 
 
@@ -68,6 +65,7 @@ def _build(scenario: str, start: str | None, depth: int, horizon: int, choices: 
            players: list[str], samples: int, seed: int, chance_min: float) -> Any:
     from crisislab.gt.tree import TreeTooLarge, build_tree
 
+    _check_tree_options(depth, horizon, samples, seed, chance_min)
     sc = _scenario(scenario)
     flat_choices = [c for item in choices for c in item.split(",") if c]
     flat_players = [p for item in players for p in item.split(",") if p]
@@ -85,14 +83,34 @@ def _build(scenario: str, start: str | None, depth: int, horizon: int, choices: 
         _fail(str(e).strip("'\""), "list the scenario's actions with `crisislab validate`")
 
 
-_DEPTH = typer.Option(3, "--depth", "-k", help="Decisions on a path before the tree is cut.")
+MAX_DEPTH = 64  # decisions on a path
+MAX_HORIZON = 10_000  # turns
+MAX_SAMPLES = 1_000_000  # crises per cut
+MAX_ITERATIONS = 10_000_000  # CFR iterations
+MAX_EQUILIBRIA = 100_000
+
+_DEPTH = typer.Option(3, "--depth", "-k", help="Decisions on a path before the tree is cut "
+                      f"(1 to {MAX_DEPTH}).")
 _FROM = typer.Option(None, "--from", help="Start date (YYYY-MM-DD) or phase id.")
-_HORIZON = typer.Option(40, "--horizon", help="Turns before the tree is cut.")
+_HORIZON = typer.Option(40, "--horizon", help=f"Turns before the tree is cut (1 to "
+                        f"{MAX_HORIZON:,}).")
 _CHOICES = typer.Option([], "--choices", help="Key actions to branch on (ids, comma list).")
 _PLAYERS = typer.Option([], "--players", help="Actors who decide in the tree (comma list).")
-_SAMPLES = typer.Option(100, "--samples", help="Simulated crises per cut, for its value.")
-_SEED = typer.Option(0, "--seed", help="Seed of the continuation simulations.")
-_CMIN = typer.Option(0.05, "--chance-min", help="Branch on chance events at least this likely.")
+_SAMPLES = typer.Option(100, "--samples", help="Simulated crises per cut, for its value "
+                        f"(1 to {MAX_SAMPLES:,}).")
+_SEED = typer.Option(0, "--seed", help="Seed of the continuation simulations (0 to "
+                     "2**63 - 1).")
+_CMIN = typer.Option(0.05, "--chance-min", help="Branch on chance events at least this "
+                     "likely (0 to 1).")
+
+
+def _check_tree_options(depth: int, horizon: int, samples: int, seed: int,
+                        chance_min: float) -> None:
+    check_range("--depth", depth, 1, MAX_DEPTH, "e.g. --depth 3")
+    check_range("--horizon", horizon, 1, MAX_HORIZON, "e.g. --horizon 40")
+    check_range("--samples", samples, 1, MAX_SAMPLES, "e.g. --samples 100")
+    check_seed(seed)
+    check_range("--chance-min", chance_min, 0, 1, "e.g. --chance-min 0.05")
 
 
 @gt_app.command("tree")
@@ -142,8 +160,10 @@ def solve_cmd(
     method: str = typer.Option("auto", "--method", "-m", help="auto, enumpure, enummixed, "
                                "lcp, lp, logit, spe or cfr."),
     format: Fmt = typer.Option(Fmt.text, "--format", "-f"),
-    iterations: int = typer.Option(2000, "--iterations", help="CFR iterations."),
-    limit: int = typer.Option(64, "--limit", help="At most this many SPE equilibria."),
+    iterations: int = typer.Option(2000, "--iterations", help="CFR iterations (1 to "
+                                   f"{MAX_ITERATIONS:,})."),
+    limit: int = typer.Option(64, "--limit", help="At most this many SPE equilibria (1 to "
+                              f"{MAX_EQUILIBRIA:,})."),
     force: bool = typer.Option(False, "--force", help="Run lcp/lp even on large trees."),
     show_all: bool = typer.Option(False, "--all", help=f"List every equilibrium (past "
                                   f"{SHOW} the text summarises them)."),
@@ -163,6 +183,8 @@ def solve_cmd(
     from crisislab.gt.solve import SolveError, solve_game
     from crisislab.gt.tree import describe_path
 
+    check_range("--iterations", iterations, 1, MAX_ITERATIONS, "e.g. --iterations 2000")
+    check_range("--limit", limit, 1, MAX_EQUILIBRIA, "e.g. --limit 64")
     path = Path(source)
     st = None
     if path.suffix.lower() in (".efg", ".nfg"):
@@ -170,16 +192,12 @@ def solve_cmd(
         try:
             game = read_game(path, notes)
         except GameFileError as e:
-            err.print("[bold red]error:[/bold red] ", end="", highlight=False)
-            err.print(str(e), markup=False, highlight=False, soft_wrap=True)
-            raise typer.Exit(1) from None
+            _fail(str(e), code=1)
         for w in notes.warnings:
             err.print(f"warning: {w}", highlight=False, markup=False)
     else:
         st = _build(source, start, depth, horizon, choices, players, samples, seed, chance_min)
         game = to_gambit(st.tree)
-    if limit < 1:
-        _fail(f"--limit {limit}: give a positive number of equilibria")
     try:
         result = solve_game(game, method, iterations=iterations, limit=limit, force=force,
                             fallback=fallback)

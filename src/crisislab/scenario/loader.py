@@ -18,6 +18,7 @@ from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
+from crisislab.files import InputError, read_regular
 from crisislab.scenario.expr import (
     Const,
     Effect,
@@ -89,17 +90,12 @@ def _read(ref: str | Path) -> tuple[str, str]:
             f"give a path to a YAML file or one of: {known}" if known
             else "give the path of a scenario YAML file",
         )])
-    if path.is_dir():
-        raise ScenarioError([Problem(str(ref), None, None, "", "this is a folder",
-                                     "give the path of a scenario YAML file")])
-    size = path.stat().st_size
-    if size > MAX_BYTES:
-        raise ScenarioError([Problem(
-            str(ref), None, None, "",
-            f"the file is {size:,} bytes, more than the {MAX_BYTES:,} a scenario may be",
-            "split the scenario or remove what it does not need",
-        )])
-    raw = path.read_bytes()
+    try:
+        raw = read_regular(path, MAX_BYTES, "scenario file")
+    except InputError as e:
+        raise ScenarioError([Problem(str(ref), None, None, "",
+                                     e.message.removeprefix(f"{ref}: ").removeprefix(f"{ref} "),
+                                     e.hint)]) from None
     try:
         return raw.decode("utf-8"), str(ref)
     except UnicodeDecodeError as err:
