@@ -31,7 +31,7 @@ _LINE_BREAKS = "\n\x85\u2028\u2029"
 
 
 class _TooManyNodes(Exception):
-    def __init__(self, mark: yaml.Mark) -> None:
+    def __init__(self, mark: Any) -> None:
         self.mark = mark
 
 
