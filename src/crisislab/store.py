@@ -73,7 +73,10 @@ def _expand_home(url: str) -> str:
 def shown_url(url: str) -> str:
     """A database URL as it may be printed: its password hidden."""
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        parsed = make_url(url)
+        if parsed.password is None:
+            return url  # as typed: rendering would percent-encode the path
+        return parsed.render_as_string(hide_password=True)
     except (ArgumentError, ValueError, TypeError):
         return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
 

@@ -290,7 +290,8 @@ def register(app: typer.Typer) -> None:
         for message in damaged:
             typer.echo(f"warning: {message}; left out", err=True)
         if not rows:
-            console.print(f"No games yet in {store.shown}. Start one with: crisislab play "
+            what = "No other games" if damaged else "No games yet"
+            console.print(f"{what} in {store.shown}. Start one with: crisislab play "
                           "cuba-1962 --as usa", markup=False)
             return
         t = Table(title=Text(f"Games in {store.shown}"), title_justify="left")
