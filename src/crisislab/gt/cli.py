@@ -83,6 +83,7 @@ def _build(scenario: str, start: str | None, depth: int, horizon: int, choices: 
         _fail(str(e).strip("'\""), "list the scenario's actions with `crisislab validate`")
 
 
+PLOT_FORMATS = (".png", ".svg", ".pdf")
 MAX_DEPTH = 64  # decisions on a path
 MAX_HORIZON = 10_000  # turns
 MAX_SAMPLES = 1_000_000  # crises per cut
@@ -400,6 +401,12 @@ def model_cmd(
     from crisislab.gt.models import brinkmanship, chicken, ordinal, zagare
     from crisislab.gt.solve import solve_game
 
+    if plot is not None:
+        if plot.suffix.lower() not in PLOT_FORMATS:
+            _fail(f"--plot: cannot tell the format of '{plot}'",
+                  f"end the file name with {', '.join(PLOT_FORMATS)}")
+        if not plot.parent.is_dir():
+            _fail(f"--plot: the folder {plot.parent} does not exist", "create it first")
     if name in ("chicken", "prisoners_dilemma"):
         base = chicken.PRISONERS_DILEMMA if name == "prisoners_dilemma" else chicken.Params()
         prm: Any = _params(param, chicken.Params) if param else base
