@@ -80,6 +80,18 @@ def test_markup_like_database_path_is_printed_as_typed(tmp_path: Path,
     assert "/proc/[/]/x.db" in result.output and "cannot open the database" in result.output
 
 
+@pytest.mark.parametrize("args", [
+    ["replay", MINI, "--format", "markdown", "-o"],
+    ["gt", "model", "chicken", "--efg"],
+], ids=["replay-output", "gt-efg"])
+def test_a_written_path_with_markup_is_reported_as_typed(tmp_path: Path,
+                                                         args: list[Any]) -> None:
+    (tmp_path / "a[").mkdir()
+    target = tmp_path / "a[" / "]b.out"
+    result = run(*args, str(target), code=0)
+    assert f"wrote {target}" in result.output and target.exists()
+
+
 def test_ray_install_hint_keeps_its_brackets(db: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "ray", None)  # as if Ray were not installed
     result = run("simulate", MINI, "--runs", "1", "--no-store", "--backend", "ray", code=2)

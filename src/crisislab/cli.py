@@ -199,7 +199,7 @@ def write(text: str, output: Path | None) -> None:
         output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
     except OSError as e:
         fail(f"cannot write {output}: {e.strerror}", "choose a writable path")
-    err.print(f"wrote {output}", highlight=False)
+    err.print(f"wrote {output}", highlight=False, markup=False, soft_wrap=True)
 
 
 @sources_app.command("check")

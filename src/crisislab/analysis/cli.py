@@ -337,7 +337,7 @@ def simulate_cmd(
         from crisislab.analysis.plots import plot_simulation
 
         plot_simulation(sim, plot)
-        err.print(f"wrote {plot}", highlight=False)
+        err.print(f"wrote {plot}", highlight=False, markup=False, soft_wrap=True)
     if format is OutFormat.json:
         _emit_json({**sim.to_json(), "run_id": run_id})
     else:
@@ -378,7 +378,7 @@ def runs_cmd(
         return
     if not listed:
         out.print(f"no runs stored in {database.shown}; run `crisislab simulate` first",
-                  highlight=False, markup=False)
+                  highlight=False, markup=False, soft_wrap=True)
         return
     table = Table()
     for col in ("id", "date", "scenario", "runs", "seed", "agents", "what-ifs", "top outcome"):
@@ -438,7 +438,7 @@ def compare_cmd(
         from crisislab.analysis.plots import plot_comparison
 
         plot_comparison(comp, plot)
-        err.print(f"wrote {plot}", highlight=False)
+        err.print(f"wrote {plot}", highlight=False, markup=False, soft_wrap=True)
     if format is OutFormat.json:
         _emit_json(comp.to_json())
         return
@@ -521,7 +521,7 @@ def sensitivity_cmd(
         from crisislab.analysis.plots import plot_sensitivity
 
         plot_sensitivity(sens, plot, top=top)
-        err.print(f"wrote {plot}", highlight=False)
+        err.print(f"wrote {plot}", highlight=False, markup=False, soft_wrap=True)
     if format is OutFormat.json:
         _emit_json(sens.to_json())
         return
@@ -603,7 +603,7 @@ def calibrate_cmd(
                         fit_runs, passes, only or None, progress)
         if write is not None:
             write_parameter_file(write, cal)
-            err.print(f"wrote {write}", highlight=False)
+            err.print(f"wrote {write}", highlight=False, markup=False, soft_wrap=True)
     if format is OutFormat.json:
         _emit_json(cal.to_json())
         return

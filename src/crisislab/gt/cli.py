@@ -149,7 +149,7 @@ def tree_cmd(
                   "--method cfr, or cut coarser (smaller --depth, fewer --choices)",
                   highlight=False)
     if efg is not None:
-        err.print(f"wrote {efg}", highlight=False)
+        err.print(f"wrote {efg}", highlight=False, markup=False, soft_wrap=True)
 
 
 SHOW = 10  # beyond this many equilibria the text summarises (see --all)
@@ -195,7 +195,7 @@ def solve_cmd(
         except GameFileError as e:
             _fail(str(e), code=1)
         for w in notes.warnings:
-            err.print(f"warning: {w}", highlight=False, markup=False)
+            err.print(f"warning: {w}", highlight=False, markup=False, soft_wrap=True)
     else:
         st = _build(source, start, depth, horizon, choices, players, samples, seed, chance_min)
         game = to_gambit(st.tree)
@@ -427,7 +427,7 @@ def model_cmd(
         game = brinkmanship.game(prm, check_q)
         if plot is not None:
             brinkmanship.plot(prm, plot)
-            err.print(f"wrote {plot}", highlight=False)
+            err.print(f"wrote {plot}", highlight=False, markup=False, soft_wrap=True)
     elif name == "zagare":
         try:
             prm = _params(param, zagare.Params)
@@ -445,7 +445,7 @@ def model_cmd(
                 game.to_nfg(str(efg))
         except OSError as e:
             _fail(f"cannot write {efg}: {e.strerror}")
-        err.print(f"wrote {efg}", highlight=False)
+        err.print(f"wrote {efg}", highlight=False, markup=False, soft_wrap=True)
     if name == "zagare":
         doc = {"source": res.source, "concept": res.concept, "params": _plain(asdict(prm)),
                "thresholds": _plain(res.thresholds),

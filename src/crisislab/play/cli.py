@@ -158,11 +158,11 @@ def _scripted(store: Store, session: Session, actor: str, path: Path, format: st
         return row
     if outcome:
         console.print(f"Game {row.id} played from {path}: {result['outcome_label']} "
-                      f"({outcome}), {result['end_date']}.")
+                      f"({outcome}), {result['end_date']}.", markup=False)
     else:
         console.print(f"Game {row.id} played from {path} to {session.turn_label()}; the "
                       f"moves ran out before the crisis ended. Go on with: crisislab play "
-                      f"--resume {row.id}")
+                      f"--resume {row.id}", markup=False)
     if unused:
         console.print(f"The crisis ended before the last {unused} move(s) of the file.")
     console.print(f"Debrief it with: crisislab debrief {row.id}")
@@ -363,7 +363,7 @@ def _write_html(d: Debrief, html: Path, console: Console) -> None:
         html.write_text(render_html(d), encoding="utf-8")
     except OSError as e:
         _fail(f"cannot write {html}: {e.strerror}", "choose a writable path")
-    console.print(f"wrote {html}")
+    console.print(f"wrote {html}", markup=False, soft_wrap=True)
 
 
 class _null:
