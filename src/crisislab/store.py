@@ -49,7 +49,10 @@ class StoredRowError(StoreError):
 def data_folder() -> Path:
     """The user's data folder for crisislab, by the platform's rules (on Linux the XDG
     rules: ``XDG_DATA_HOME`` if it is an absolute path, else ``~/.local/share``)."""
-    return Path(platformdirs.user_data_dir("crisislab", appauthor=False))
+    folder = Path(platformdirs.user_data_dir("crisislab", appauthor=False))
+    if not folder.is_absolute():  # an older platformdirs honours a relative XDG_DATA_HOME
+        folder = Path.home() / ".local" / "share" / "crisislab"
+    return folder
 
 
 def default_url() -> str:
