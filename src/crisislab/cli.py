@@ -8,13 +8,16 @@ import os
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.markup import escape
 
 from crisislab import __version__
+from crisislab.errors import SafeGroup, check_range, check_seed, main_guard
+from crisislab.errors import fail as _fail_plain
+from crisislab.errors import problems as _print_problems
 from crisislab.scenario.loader import builtin_ids, load_scenario
 from crisislab.scenario.model import Scenario
 from crisislab.scenario.problems import ScenarioError
@@ -26,9 +29,10 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
+    cls=SafeGroup,
 )
 sources_app = typer.Typer(help="Check a scenario's citations against its source documents.",
-                          no_args_is_help=True)
+                          no_args_is_help=True, cls=SafeGroup)
 app.add_typer(sources_app, name="sources")
 
 out = Console(soft_wrap=False)
@@ -48,14 +52,10 @@ class ReplayFormat(StrEnum):
     html = "html"
 
 
-def fail(message: str, hint: str = "", code: int = 2) -> None:
-    """Report bad input and stop. The message is printed as plain text (never read as
-    markup) and never broken inside a word, so paths and ids stay whole."""
-    err.print("[bold red]error:[/bold red] ", end="", highlight=False)
-    err.print(message, markup=False, highlight=False, soft_wrap=True)
-    if hint:
-        err.print(f"  fix: {hint}", markup=False, highlight=False, soft_wrap=True)
-    raise typer.Exit(code)
+def fail(message: str, hint: str = "", code: int = 2) -> NoReturn:
+    """Report bad input (exit 2) or a failure (``code=1``) and stop: plain text, never
+    read as markup, never broken inside a word (see :mod:`crisislab.errors`)."""
+    _fail_plain(message, hint, code)
 
 
 def load_or_exit(ref: str) -> Scenario:
@@ -67,10 +67,7 @@ def load_or_exit(ref: str) -> Scenario:
 
 
 def report_problems(e: ScenarioError) -> None:
-    n = len(e.problems)
-    err.print(f"[bold red]{n} problem{'s' if n != 1 else ''} found:[/bold red]")
-    for p in e.problems:
-        err.print(f"  {p}", highlight=False, markup=False, emoji=False, soft_wrap=True)
+    _print_problems(list(e.problems))
 
 
 @app.command()
@@ -116,7 +113,8 @@ def replay(
     scenario: str = typer.Argument(..., help="A scenario file or built-in id."),
     format: ReplayFormat = typer.Option(ReplayFormat.text, "--format", "-f",
                                         help="text, markdown, html or json"),
-    seed: int = typer.Option(0, help="Seed (recorded; the historical replay uses no chance)."),
+    seed: int = typer.Option(0, help="Seed, 0 to 2**63 - 1 (recorded; the historical replay "
+                             "uses no chance)."),
     start: str | None = typer.Option(None, "--from",
                                      help="Start at this date (YYYY-MM-DD) or phase."),
     until: str | None = typer.Option(None, "--to", help="End at this date or phase."),
@@ -142,8 +140,7 @@ def replay(
     from crisislab.render import render_html, render_markdown, render_text
     from crisislab.replay import replay as run_replay
 
-    if seed < 0:
-        fail("--seed must be zero or a positive whole number")
+    check_seed(seed)
     sc = load_or_exit(scenario)
     for w in sc.warnings:
         err.print(f"warning: {w}", highlight=False, markup=False, emoji=False)
@@ -234,7 +231,7 @@ def write(text: str, output: Path | None) -> None:
         output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
     except OSError as e:
         fail(f"cannot write {output}: {e.strerror}", "choose a writable path")
-    err.print(f"wrote {output}", highlight=False)
+    err.print(f"wrote {output}", highlight=False, markup=False, soft_wrap=True)
 
 
 @sources_app.command("check")
@@ -247,6 +244,7 @@ def sources_check(
     """Find every citation's anchor phrase in the source documents; exit 1 if any fails."""
     from crisislab.sources import check_sources, render_report
 
+    check_range("--threshold", threshold, 0, 100, "e.g. --threshold 85")
     if not sources.is_dir():
         fail(f"{sources} is not a folder", "give the folder that holds the seed documents")
     sc = load_or_exit(scenario)
@@ -273,19 +271,7 @@ app.add_typer(gt_app, name="gt")
 
 def main() -> None:
     """Entry point: no input may end in a traceback."""
-    try:
-        app()
-    except KeyboardInterrupt:
-        err.print("interrupted")
-        sys.exit(130)
-    except ScenarioError as e:
-        report_problems(e)
-        sys.exit(1)
-    except Exception as e:  # a bug, not bad input: say so plainly
-        err.print(f"[bold red]internal error:[/bold red] {type(e).__name__}: {e}",
-                  highlight=False)
-        err.print("  this is a bug in crisislab; please report it with the command you ran")
-        sys.exit(3)
+    main_guard(app)
 
 
 if __name__ == "__main__":

@@ -47,6 +47,11 @@ from crisislab.scenario.model import Scenario
 HIDDEN = 0.0  # the value shown for a variable the actor cannot see now
 
 
+def _is_whole(x: Any) -> bool:
+    """An int or a NumPy integer, never a bool or a float such as 1.7 or 1.0."""
+    return isinstance(x, int | np.integer) and not isinstance(x, bool | np.bool_)
+
+
 class CrisisParallelEnv(ParallelEnv):  # type: ignore[misc]
     """One crisis of ``scenario`` as a simultaneous-move multi-agent environment."""
 
@@ -56,11 +61,30 @@ class CrisisParallelEnv(ParallelEnv):  # type: ignore[misc]
                  seats: Mapping[str, str] | None = None, start_turn: int | None = None) -> None:
         self.scenario = scenario
         players = [a for a in scenario.players if scenario.role(a) == "player"]
+        if isinstance(learners, str):
+            raise TypeError(f"learners must be a list of actor ids, such as [{learners!r}], "
+                            "not one string")
         chosen = list(players if learners is None else learners)
-        unknown = [a for a in chosen if a not in scenario.players]
+        unknown = [a for a in chosen if not isinstance(a, str) or a not in players]
         if unknown or not chosen:
-            raise ValueError(f"learners must be acting actors of {scenario.id} "
-                             f"({', '.join(scenario.players)}), not {unknown or 'none'}")
+            raise ValueError(f"learners must be seats of {scenario.id} that a player takes "
+                             f"({', '.join(players)}), not {unknown or 'none'}")
+        if len(set(chosen)) != len(chosen):
+            raise ValueError(f"a learner is named twice in {chosen}")
+        for actor, spec in (seats or {}).items():
+            if actor not in players or actor in chosen:
+                raise ValueError(f"seats: '{actor}' is not a seat left to an agent "
+                                 f"(those are: {', '.join(a for a in players if a not in chosen)})")
+            if not isinstance(spec, str):
+                raise TypeError(f"seats: the agent for '{actor}' must be a spec such as "
+                                f"'historical', not {spec!r}")
+        if start_turn is not None:
+            if not _is_whole(start_turn):
+                raise TypeError(f"start_turn must be a whole number, not {start_turn!r}")
+            if not 0 <= int(start_turn) < len(scenario.clock):
+                raise ValueError(f"start_turn must be from 0 to {len(scenario.clock) - 1} "
+                                 f"(the turns of {scenario.id}), not {start_turn}")
+            start_turn = int(start_turn)
         self.possible_agents: list[str] = chosen
         self.agents: list[str] = []
         self.start_turn = start_turn
@@ -108,8 +132,10 @@ class CrisisParallelEnv(ParallelEnv):  # type: ignore[misc]
         """A new crisis. ``seed`` picks it (crisis 0 of that seed); without one, the next
         seed of the environment's own generator (seeded by the last seed given)."""
         if seed is not None:
-            if seed < 0:
-                raise ValueError("a seed must be a non-negative integer")
+            if not _is_whole(seed):
+                raise TypeError(f"a seed must be a whole number, not {seed!r}")
+            if not 0 <= int(seed) <= 2**63 - 1:
+                raise ValueError(f"a seed must be from 0 to 2**63 - 1, not {seed}")
             self._rng = np.random.default_rng(seed)
             self._seed = int(seed)
         else:
@@ -130,6 +156,9 @@ class CrisisParallelEnv(ParallelEnv):  # type: ignore[misc]
         for a in self.agents:
             if a not in actions:
                 raise KeyError(f"no action given for '{a}'")
+            if not _is_whole(actions[a]):
+                raise TypeError(f"the action for '{a}' must be a whole number (an index of "
+                                f"its action space), not {actions[a]!r}")
             local = int(actions[a])
             legal = self.engine.observe(state, a).legal[0]
             ok = 0 <= local < legal.size and bool(legal[local])

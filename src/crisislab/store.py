@@ -9,28 +9,79 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import JSON, DateTime, Float, Integer, String, Text, create_engine, select
+import platformdirs
+from pydantic import ValidationError
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Float,
+    Integer,
+    String,
+    Text,
+    create_engine,
+    delete,
+    select,
+)
 from sqlalchemy.engine import Engine as SqlEngine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from crisislab.records import GameRecord, RunRecord, describe
+
+M = TypeVar("M", RunRecord, GameRecord)
 
 
 class StoreError(RuntimeError):
     """The database cannot be opened or written; the message says which and why."""
 
 
+class StoredRowError(StoreError):
+    """A stored row that does not read as what crisislab writes; the message names it."""
+
+
+def data_folder() -> Path:
+    """The user's data folder for crisislab, by the platform's rules (on Linux the XDG
+    rules: ``XDG_DATA_HOME`` if it is an absolute path, else ``~/.local/share``)."""
+    folder = Path(platformdirs.user_data_dir("crisislab", appauthor=False))
+    if not folder.is_absolute():  # an older platformdirs honours a relative XDG_DATA_HOME
+        folder = Path.home() / ".local" / "share" / "crisislab"
+    return folder
+
+
 def default_url() -> str:
-    """``CRISISLAB_DB`` if set, else a SQLite file in the user's data folder."""
-    env = os.environ.get("CRISISLAB_DB")
+    """``CRISISLAB_DB`` if set (a URL, or a file path; ``~`` is the home folder), else a
+    SQLite file in the user's data folder."""
+    env = os.environ.get("CRISISLAB_DB", "").strip()
     if env:
         return env if "://" in env else f"sqlite:///{Path(env).expanduser()}"
-    base = Path(os.environ.get("XDG_DATA_HOME", Path.home() / ".local" / "share"))
-    return f"sqlite:///{base / 'crisislab' / 'crisislab.db'}"
+    return f"sqlite:///{data_folder() / 'crisislab.db'}"
+
+
+def _expand_home(url: str) -> str:
+    """A SQLite URL whose file starts with ``~``, with the home folder written out, so the
+    folder made and the file opened are the same."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix + "~"):
+        return prefix + str(Path(url[len(prefix):]).expanduser())
+    return url
+
+
+def shown_url(url: str) -> str:
+    """A database URL as it may be printed: its password hidden."""
+    try:
+        parsed = make_url(url)
+        if parsed.password is None:
+            return url  # as typed: rendering would percent-encode the path
+        return parsed.render_as_string(hide_password=True)
+    except (ArgumentError, ValueError, TypeError):
+        return re.sub(r"(://[^:/@]*:)[^@/]*@", r"\1***@", url)
 
 
 def _now() -> dt.datetime:
@@ -81,18 +132,42 @@ class GameRow(Base):
 
 
 class Store:
-    """A connection to the database; creates the tables on first use."""
+    """A connection to the database; creates the tables on first use. With
+    ``writable=True`` it also proves that it may write, before any work is done whose
+    result it would store. ``url`` is never printed: ``shown`` hides its password."""
 
-    def __init__(self, url: str | None = None) -> None:
-        self.url = url or default_url()
+    def __init__(self, url: str | None = None, writable: bool = False) -> None:
+        self.url = _expand_home((url or default_url()).strip())
+        self.shown = shown_url(self.url)
         try:
-            if self.url.startswith("sqlite:///"):
-                Path(self.url[len("sqlite:///"):]).expanduser().parent.mkdir(
-                    parents=True, exist_ok=True)
+            parsed = make_url(self.url)
+            if (parsed.get_backend_name() == "sqlite" and parsed.database
+                    and parsed.database != ":memory:" and "uri" not in parsed.query):
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             self.engine: SqlEngine = create_engine(self.url)
             Base.metadata.create_all(self.engine)
-        except (SQLAlchemyError, OSError, ValueError) as e:
-            raise StoreError(f"cannot open the database {self.url}: {e}") from None
+            if writable:
+                self.check_writable()
+        except StoreError:
+            raise
+        except (SQLAlchemyError, OSError, ValueError, TypeError) as e:
+            raise StoreError(f"cannot open the database {self.shown}: "
+                             f"{_reason(e, self.url)}") from None
+
+    def check_writable(self) -> None:
+        """Write to the database in a transaction that is rolled back: a read-only or
+        locked database is found before a run, not after it."""
+        try:
+            with self.engine.connect() as conn:
+                tx = conn.begin()
+                try:
+                    conn.execute(delete(RunRow).where(RunRow.id == -1))
+                    conn.execute(delete(GameRow).where(GameRow.id == -1))
+                finally:
+                    tx.rollback()
+        except SQLAlchemyError as e:
+            raise StoreError(f"cannot write to the database {self.shown}: "
+                             f"{_reason(e, self.url)}") from None
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -100,7 +175,8 @@ class Store:
             with Session(self.engine, expire_on_commit=False) as session, session.begin():
                 yield session
         except SQLAlchemyError as e:
-            raise StoreError(f"database error on {self.url}: {e}") from None
+            raise StoreError(f"database error on {self.shown}: {_reason(e, self.url)}") \
+                from None
 
     # runs
     def add_run(self, **fields: Any) -> RunRow:
@@ -116,6 +192,10 @@ class Store:
     def run(self, run_id: int) -> RunRow | None:
         with self.session() as s:
             return s.get(RunRow, run_id)
+
+    def checked_runs(self, limit: int = 50) -> tuple[list[RunRecord], list[str]]:
+        """The newest runs, each validated; and a message for each row that is not."""
+        return self._checked(RunRow, RunRecord, "run", limit)
 
     # games
     def add_game(self, **fields: Any) -> GameRow:
@@ -135,3 +215,69 @@ class Store:
     def games(self, limit: int = 50) -> list[GameRow]:
         with self.session() as s:
             return list(s.scalars(select(GameRow).order_by(GameRow.id.desc()).limit(limit)))
+
+    def checked_game(self, game_id: int) -> tuple[GameRow, GameRecord] | None:
+        """A game and its validated record; None if there is no such game;
+        :class:`StoredRowError` naming the game and the field if its row is damaged."""
+        row = self._fetch(GameRow, game_id, "game")
+        if row is None:
+            return None
+        return row, self._validate(GameRecord, row, "game")
+
+    def checked_games(self, limit: int = 50) -> tuple[list[GameRecord], list[str]]:
+        """The newest games, each validated; and a message for each row that is not."""
+        return self._checked(GameRow, GameRecord, "game", limit)
+
+    # reading rows one at a time, so one damaged row never hides the others
+    def _fetch(self, table: type[Base], row_id: int, what: str) -> Any:
+        try:
+            with self.session() as s:
+                return s.get(table, row_id)
+        except StoreError:
+            raise
+        except (ValueError, TypeError, OverflowError) as e:  # a bad date or JSON text
+            raise StoredRowError(f"{what} {row_id} in {self.shown} cannot be read: "
+                                 f"{_first_line(e)}") from None
+
+    def _validate(self, model: type[M], row: Base, what: str) -> M:
+        fields = {c.name: getattr(row, c.name) for c in row.__table__.columns}
+        try:
+            return model.model_validate(fields)
+        except ValidationError as e:
+            raise StoredRowError(f"{what} {fields.get('id')} in {self.shown} is damaged: "
+                                 f"{describe(e)}") from None
+
+    def _checked(self, table: type[Base], model: type[M], what: str,
+                 limit: int) -> tuple[list[M], list[str]]:
+        column = table.__table__.c.id  # type: ignore[attr-defined]
+        with self.session() as s:
+            ids = list(s.scalars(select(column).order_by(column.desc()).limit(limit)))
+        good: list[M] = []
+        bad: list[str] = []
+        for row_id in ids:
+            try:
+                row = self._fetch(table, row_id, what)
+                if row is not None:
+                    good.append(self._validate(model, row, what))
+            except StoredRowError as e:
+                bad.append(str(e))
+        return good, bad
+
+
+def _first_line(e: BaseException) -> str:
+    text = str(getattr(e, "orig", None) or e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
+
+
+def _reason(e: BaseException, url: str) -> str:
+    """An error's first line, the URL's password hidden."""
+    text = _first_line(e)
+    shown = shown_url(url)
+    text = text.replace(url, shown)
+    try:
+        password = make_url(url).password
+    except (ArgumentError, ValueError, TypeError):
+        password = None
+    if password:
+        text = text.replace(str(password), "***")
+    return text

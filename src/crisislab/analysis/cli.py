@@ -15,14 +15,21 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from crisislab.agents.registry import AgentSpecError
 from crisislab.analysis.simulate import CHUNK, CHUNK_LUMPED, AnalysisError, Progress, Variant
+from crisislab.errors import MAX_LIMIT, MAX_RUNS, MAX_WORKERS, check_range, check_seed, fail
 from crisislab.scenario.model import Scenario
-from crisislab.store import Store, StoreError
+from crisislab.store import Store, StoreError, shown_url
 
 out = Console(soft_wrap=False)
 err = Console(stderr=True)
+
+
+MAX_SAMPLES = 1 << 20  # Sobol base samples
+MAX_PASSES = 1000  # passes of the calibration search
+MAX_TOLERANCE = 100_000  # days
 
 
 class OutFormat(StrEnum):
@@ -35,11 +42,16 @@ class Backend(StrEnum):
     ray = "ray"
 
 
+RUNS_HELP = f"How many crises to simulate, 1 to {MAX_RUNS:,}."
+SEED_OPTION = typer.Option(0, help="Seed, 0 to 2**63 - 1: the same seed gives the same "
+                           "result.")
+
 # options shared by simulate, compare and sensitivity
 FORMAT_OPTION = typer.Option(OutFormat.text, "--format", "-f", help="text or json")
 BACKEND_OPTION = typer.Option(Backend.local, help="local (processes) or ray")
 ADDRESS_OPTION = typer.Option(None, help="Ray cluster address (with --backend ray).")
-WORKERS_OPTION = typer.Option(None, help="Processes to use (default: every core).")
+WORKERS_OPTION = typer.Option(None, help=f"Processes to use, 1 to {MAX_WORKERS} "
+                              "(default: every core).")
 PLOT_OPTION = typer.Option(None, "--plot", help="Write a figure (.png, .svg).")
 QUIET_OPTION = typer.Option(False, "--quiet", "-q", help="No progress bar.")
 
@@ -91,25 +103,24 @@ def _clean_errors() -> Iterator[None]:
         _fail(str(e), "give --db a SQLAlchemy URL such as sqlite:///runs.db")
 
 
-def _store(db: str | None) -> Store:
+def _store(db: str | None, writable: bool = False) -> Store:
+    """The database, opened (and, for a run to store, proved writable) before any work."""
     try:
-        return Store(db)
+        return Store(db, writable=writable)
     except StoreError as e:
-        _fail(str(e), "give --db a SQLAlchemy URL such as sqlite:///runs.db")
+        fail(str(e), "give --db a SQLAlchemy URL such as sqlite:///runs.db, or --no-store",
+             code=1)
     except ImportError as e:  # a URL whose database driver is not installed
-        _fail(f"cannot open the database {db}: {e}", "install its driver, or use sqlite:///FILE")
-    raise AssertionError("unreachable")
+        fail(f"cannot open the database {shown_url(db or '')}: {e}",
+             "install its driver, or use sqlite:///FILE")
 
 
-def _check_common(runs: int, seed: int, workers: int | None, chunk: int) -> None:
-    if runs < 1:
-        _fail(f"--runs must be at least 1, not {runs}", "e.g. --runs 100000")
-    if seed < 0:
-        _fail(f"--seed must be zero or a positive whole number, not {seed}", "e.g. --seed 1")
-    if workers is not None and workers < 1:
-        _fail(f"--workers must be at least 1, not {workers}", "omit it to use every core")
-    if chunk < 1:
-        _fail(f"--chunk-size must be at least 1, not {chunk}", "omit it for the default")
+def _check_common(runs: int, seed: int, workers: int | None, chunk: int,
+                  runs_option: str = "--runs") -> None:
+    check_range(runs_option, runs, 1, MAX_RUNS, f"e.g. {runs_option} 100000")
+    check_seed(seed)
+    check_range("--workers", workers, 1, MAX_WORKERS, "omit it to use every core")
+    check_range("--chunk-size", chunk, 1, MAX_RUNS, "omit it for the default")
 
 
 def _plot_path(plot: Path | None) -> None:
@@ -277,8 +288,8 @@ def _render_report(name: str, rep: dict[str, Any]) -> None:
 
 def simulate_cmd(
     scenario: str = typer.Argument(..., help="A scenario file or built-in id."),
-    runs: int = typer.Option(100_000, "--runs", "-n", help="How many crises to simulate."),
-    seed: int = typer.Option(0, help="Seed: the same seed gives the same result."),
+    runs: int = typer.Option(100_000, "--runs", "-n", help=RUNS_HELP),
+    seed: int = SEED_OPTION,
     agent: list[str] = typer.Option([], "--agent", "-a",
                                     help="ACTOR=AGENT[:key=value,...]; others: historical."),
     what_if: list[str] = typer.Option([], "--what-if", "-w", help="A what-if id (repeatable)."),
@@ -290,7 +301,7 @@ def simulate_cmd(
     chunk_size: int | None = typer.Option(None, help="Crises per chunk (default: "
                                           f"{CHUNK_LUMPED:,} for deterministic agents, "
                                           f"{CHUNK:,} otherwise; results do not depend "
-                                          "on it)."),
+                                          f"on it; 1 to {MAX_RUNS:,})."),
     db: str | None = typer.Option(None, "--db", help="SQLAlchemy URL of the run database."),
     store: bool = typer.Option(True, "--store/--no-store", help="Record the run."),
     plot: Path | None = PLOT_OPTION,
@@ -299,7 +310,8 @@ def simulate_cmd(
                                      help="A variable to report: its lowest and highest "
                                      "values, or when it first holds (repeatable)."),
     tolerance: float = typer.Option(3.0, "--tolerance", help="Days within which a crisis "
-                                    "counts as reproducing a documented step."),
+                                    "counts as reproducing a documented step (0 to "
+                                    f"{MAX_TOLERANCE:,})."),
     params_file: Path | None = PARAMS_FILE_OPTION,
     sample: int = typer.Option(0, "--sample", help="Keep this many crises, drawn "
                                "uniformly among those meeting --where (all without it)."),
@@ -319,11 +331,10 @@ def simulate_cmd(
     _check_common(runs, seed, workers, CHUNK if chunk_size is None else chunk_size)
     check_sample(sample, trace)
     _plot_path(plot)
-    if tolerance < 0:
-        _fail(f"--tolerance must be zero or more days, not {tolerance:g}", "e.g. --tolerance 3")
+    check_range("--tolerance", tolerance, 0, MAX_TOLERANCE, "e.g. --tolerance 3")
     sc = _load(scenario)
     variant = _variant(sc, agent, what_if, [*_params_file(sc, params_file), *param])
-    database = _store(db) if store else None
+    database = _store(db, writable=True) if store else None
     with _clean_errors(), _progress(runs, "simulating", quiet) as progress:
         sim = simulate(sc, runs, seed, variant, backend.value, workers, address, chunk_size,
                        progress, reports=report, tolerance=tolerance, where=where,
@@ -348,7 +359,7 @@ def simulate_cmd(
         from crisislab.analysis.plots import plot_simulation
 
         plot_simulation(sim, plot)
-        err.print(f"wrote {plot}", highlight=False)
+        err.print(f"wrote {plot}", highlight=False, markup=False, soft_wrap=True)
     if format is OutFormat.json:
         doc = {**sim.to_json(), "run_id": run_id}
         if sample:
@@ -373,42 +384,44 @@ def simulate_cmd(
 
 def runs_cmd(
     db: str | None = typer.Option(None, "--db", help="SQLAlchemy URL of the run database."),
-    limit: int = typer.Option(50, help="Show at most this many, newest first."),
+    limit: int = typer.Option(50, help=f"Show at most this many, newest first (1 to "
+                              f"{MAX_LIMIT:,})."),
     format: OutFormat = FORMAT_OPTION,
 ) -> None:
     """List the stored simulation runs, newest first."""
-    if limit < 1:
-        _fail(f"--limit must be at least 1, not {limit}")
+    check_range("--limit", limit, 1, MAX_LIMIT)
     database = _store(db)
     with _clean_errors():
-        rows = database.runs(limit)
+        rows, damaged = database.checked_runs(limit)
+    for message in damaged:
+        err.print(f"warning: {message}; left out", markup=False, highlight=False)
     listed: list[dict[str, Any]] = []
     for r in rows:
-        outcomes = (r.results or {}).get("outcomes", {})
-        top = max(outcomes, key=lambda k: outcomes[k]["count"]) if outcomes else ""
+        outcomes = r.results.outcomes
+        top = max(outcomes, key=lambda k: outcomes[k].count) if outcomes else ""
         listed.append({
             "id": r.id, "date": r.created.strftime("%Y-%m-%d %H:%M"),
             "scenario": f"{r.scenario}@{r.version}", "content_hash": r.content_hash,
             "runs": r.runs, "seed": r.seed,
-            "agents": " ".join(f"{a}={s}" for a, s in (r.agents or {}).items()),
-            "what_ifs": ",".join(r.what_ifs or []),
-            "parameters": r.parameters or {},
-            "top_outcome": f"{top} {_pct(outcomes[top]['p'])}" if top else "",
+            "agents": " ".join(f"{a}={s}" for a, s in r.agents.items()),
+            "what_ifs": ",".join(r.what_ifs),
+            "parameters": dict(r.parameters),
+            "top_outcome": f"{top} {_pct(outcomes[top].p)}" if top else "",
         })
     if format is OutFormat.json:
         _emit_json({"runs": listed})
         return
     if not listed:
-        out.print(f"no runs stored in {database.url}; run `crisislab simulate` first",
-                  highlight=False)
+        out.print(f"no runs stored in {database.shown}; run `crisislab simulate` first",
+                  highlight=False, markup=False, soft_wrap=True)
         return
     table = Table()
     for col in ("id", "date", "scenario", "runs", "seed", "agents", "what-ifs", "top outcome"):
         table.add_column(col, overflow="fold")
     for item in listed:
-        table.add_row(str(item["id"]), item["date"], item["scenario"], f"{item['runs']:,}",
-                      str(item["seed"]), item["agents"], item["what_ifs"] or "-",
-                      item["top_outcome"])
+        table.add_row(*(Text(x) for x in (
+            str(item["id"]), item["date"], item["scenario"], f"{item['runs']:,}",
+            str(item["seed"]), item["agents"], item["what_ifs"] or "-", item["top_outcome"])))
     out.print(table)
 
 
@@ -423,8 +436,9 @@ def compare_cmd(
                                      help="A column with these agents: 'usa=hawk;ussr=dove'."),
     agent: list[str] = typer.Option([], "--agent", "-a",
                                     help="ACTOR=AGENT for every column (the baseline's)."),
-    runs: int = typer.Option(100_000, "--runs", "-n", help="Crises per column."),
-    seed: int = typer.Option(0, help="Seed, shared by every column."),
+    runs: int = typer.Option(100_000, "--runs", "-n", help=f"Crises per column, 1 to "
+                             f"{MAX_RUNS:,}."),
+    seed: int = typer.Option(0, help="Seed, shared by every column (0 to 2**63 - 1)."),
     format: OutFormat = FORMAT_OPTION,
     backend: Backend = BACKEND_OPTION,
     address: str | None = ADDRESS_OPTION,
@@ -459,7 +473,7 @@ def compare_cmd(
         from crisislab.analysis.plots import plot_comparison
 
         plot_comparison(comp, plot)
-        err.print(f"wrote {plot}", highlight=False)
+        err.print(f"wrote {plot}", highlight=False, markup=False, soft_wrap=True)
     if format is OutFormat.json:
         _emit_json(comp.to_json())
         return
@@ -493,17 +507,18 @@ def sensitivity_cmd(
     scenario: str = typer.Argument(..., help="A scenario file or built-in id."),
     method: SweepMethod = typer.Option(SweepMethod.oat, help="oat (default), sobol or both"),
     runs_per_point: int = typer.Option(16_384, help="Crises run at each parameter point "
-                                       "(the same crises at every point)."),
-    samples: int = typer.Option(64, help="Sobol base samples N (a power of two); the "
-                                "sweep runs N x (parameters + 2) points."),
+                                       f"(the same crises at every point), 1 to {MAX_RUNS:,}."),
+    samples: int = typer.Option(64, help="Sobol base samples N (a power of two, 1 to "
+                                f"{MAX_SAMPLES:,}); the sweep runs N x (parameters + 2) "
+                                "points."),
     outcome: list[str] = typer.Option([], "--outcome", "-o",
                                       help="Outcome(s) to study (default: nuclear use)."),
     only: list[str] = typer.Option([], "--only", help="Sweep only these parameters."),
     agent: list[str] = typer.Option([], "--agent", "-a", help="ACTOR=AGENT."),
     what_if: list[str] = typer.Option([], "--what-if", "-w", help="A what-if id."),
     param: list[str] = typer.Option([], "--param", "-p", help="Fix NAME=VALUE (not swept)."),
-    seed: int = typer.Option(0, help="Seed, shared by every point."),
-    top: int = typer.Option(15, help="Show the top parameters."),
+    seed: int = typer.Option(0, help="Seed, shared by every point (0 to 2**63 - 1)."),
+    top: int = typer.Option(15, help=f"Show the top parameters (1 to {MAX_LIMIT:,})."),
     format: OutFormat = FORMAT_OPTION,
     backend: Backend = BACKEND_OPTION,
     address: str | None = ADDRESS_OPTION,
@@ -515,9 +530,9 @@ def sensitivity_cmd(
     one at a time across its range, and Sobol indices (SALib)."""
     from crisislab.analysis.sensitivity import planned_points, sensitivity, target_outcomes
 
-    _check_common(runs_per_point, seed, workers, CHUNK)
-    if top < 1:
-        _fail(f"--top must be at least 1, not {top}")
+    _check_common(runs_per_point, seed, workers, CHUNK, "--runs-per-point")
+    check_range("--samples", samples, 1, MAX_SAMPLES, "e.g. --samples 64")
+    check_range("--top", top, 1, MAX_LIMIT)
     _plot_path(plot)
     sc = _load(scenario)
     base = _variant(sc, agent, what_if, param)
@@ -526,6 +541,11 @@ def sensitivity_cmd(
     ranged = sum(1 for p in sc.spec.parameters if p.range[0] < p.range[1]
                  and (not only or p.id in only))
     points = planned_points(ranged, samples, method.value)
+    if points * runs_per_point > MAX_RUNS:
+        _fail(f"the sweep would run {points:,} points x {runs_per_point:,} crises = "
+              f"{points * runs_per_point:,} crises, more than the {MAX_RUNS:,} one command "
+              "may run", "lower --runs-per-point or --samples, or sweep fewer parameters "
+              "with --only")
     if not quiet:
         err.print(f"sweeping {ranged} parameters: {points:,} points x {runs_per_point:,} "
                   f"crises = {points * runs_per_point:,} crises", highlight=False)
@@ -536,7 +556,7 @@ def sensitivity_cmd(
         from crisislab.analysis.plots import plot_sensitivity
 
         plot_sensitivity(sens, plot, top=top)
-        err.print(f"wrote {plot}", highlight=False)
+        err.print(f"wrote {plot}", highlight=False, markup=False, soft_wrap=True)
     if format is OutFormat.json:
         _emit_json(sens.to_json())
         return
@@ -579,8 +599,8 @@ def sensitivity_cmd(
 
 def calibrate_cmd(
     scenario: str = typer.Argument(..., help="A scenario file or built-in id."),
-    runs: int = typer.Option(100_000, "--runs", "-n", help="How many crises to simulate."),
-    seed: int = typer.Option(0, help="Seed: the same seed gives the same result."),
+    runs: int = typer.Option(100_000, "--runs", "-n", help=RUNS_HELP),
+    seed: int = SEED_OPTION,
     agent: list[str] = typer.Option([], "--agent", "-a",
                                     help="ACTOR=AGENT[:key=value,...]; others: historical."),
     what_if: list[str] = typer.Option([], "--what-if", "-w", help="A what-if id (repeatable)."),
@@ -588,8 +608,10 @@ def calibrate_cmd(
     params_file: Path | None = PARAMS_FILE_OPTION,
     fit: bool = typer.Option(False, "--fit", help="Search the assumptions, within their "
                              "ranges, to meet the targets."),
-    fit_runs: int = typer.Option(20_000, help="Crises per point of the search."),
-    passes: int = typer.Option(2, help="Passes of the coordinate search at most."),
+    fit_runs: int = typer.Option(20_000, help=f"Crises per point of the search, 1 to "
+                                 f"{MAX_RUNS:,}."),
+    passes: int = typer.Option(2, help="Passes of the coordinate search at most (1 to "
+                               f"{MAX_PASSES})."),
     only: list[str] = typer.Option([], "--only", help="Search only these assumptions."),
     write: Path | None = typer.Option(None, "--write", help="Write the parameter set (YAML) "
                                       "that `simulate --params` reads."),
@@ -604,8 +626,8 @@ def calibrate_cmd(
     from crisislab.analysis.calibrate import calibrate, write_parameter_file
 
     _check_common(runs, seed, workers, CHUNK)
-    if fit_runs < 1 or passes < 1:
-        _fail("--fit-runs and --passes must be at least 1")
+    check_range("--fit-runs", fit_runs, 1, MAX_RUNS)
+    check_range("--passes", passes, 1, MAX_PASSES)
     sc = _load(scenario)
     variant = _variant(sc, agent, what_if, [*_params_file(sc, params_file), *param])
     with _clean_errors(), _progress(runs, "calibrating", quiet or fit) as progress:
@@ -616,7 +638,7 @@ def calibrate_cmd(
                         fit_runs, passes, only or None, progress)
         if write is not None:
             write_parameter_file(write, cal)
-            err.print(f"wrote {write}", highlight=False)
+            err.print(f"wrote {write}", highlight=False, markup=False, soft_wrap=True)
     if format is OutFormat.json:
         _emit_json(cal.to_json())
         return

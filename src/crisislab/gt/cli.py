@@ -8,13 +8,15 @@ from dataclasses import asdict
 from enum import StrEnum
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
 
+from crisislab.errors import SafeGroup, check_range, check_seed, fail, problems
+
 gt_app = typer.Typer(help="Solve the crisis as a game: Gambit trees, equilibria, the "
-                     "classic models.", no_args_is_help=True)
+                     "classic models.", no_args_is_help=True, cls=SafeGroup)
 out = Console(soft_wrap=True)
 err = Console(stderr=True)
 
@@ -24,12 +26,8 @@ class Fmt(StrEnum):
     json = "json"
 
 
-def _fail(message: str, hint: str = "", code: int = 2) -> None:
-    err.print("[bold red]error:[/bold red] ", end="", highlight=False)
-    err.print(message, markup=False, highlight=False, soft_wrap=True)
-    if hint:
-        err.print(f"  fix: {hint}", highlight=False, markup=False, soft_wrap=True)
-    raise typer.Exit(code)
+def _fail(message: str, hint: str = "", code: int = 2) -> NoReturn:
+    fail(message, hint, code)
 
 
 def _scenario(ref: str):  # type: ignore[no-untyped-def]
@@ -39,8 +37,7 @@ def _scenario(ref: str):  # type: ignore[no-untyped-def]
     try:
         return load_scenario(ref)
     except ScenarioError as e:
-        for p in e.problems:
-            err.print(f"  {p}", highlight=False, markup=False)
+        problems(list(e.problems))
         raise typer.Exit(1) from None
 
 
@@ -68,6 +65,7 @@ def _build(scenario: str, start: str | None, depth: int, horizon: int, choices: 
            players: list[str], samples: int, seed: int, chance_min: float) -> Any:
     from crisislab.gt.tree import TreeTooLarge, build_tree
 
+    _check_tree_options(depth, horizon, samples, seed, chance_min)
     sc = _scenario(scenario)
     flat_choices = [c for item in choices for c in item.split(",") if c]
     flat_players = [p for item in players for p in item.split(",") if p]
@@ -85,14 +83,35 @@ def _build(scenario: str, start: str | None, depth: int, horizon: int, choices: 
         _fail(str(e).strip("'\""), "list the scenario's actions with `crisislab validate`")
 
 
-_DEPTH = typer.Option(3, "--depth", "-k", help="Decisions on a path before the tree is cut.")
+PLOT_FORMATS = (".png", ".svg", ".pdf")
+MAX_DEPTH = 64  # decisions on a path
+MAX_HORIZON = 10_000  # turns
+MAX_SAMPLES = 1_000_000  # crises per cut
+MAX_ITERATIONS = 10_000_000  # CFR iterations
+MAX_EQUILIBRIA = 100_000
+
+_DEPTH = typer.Option(3, "--depth", "-k", help="Decisions on a path before the tree is cut "
+                      f"(1 to {MAX_DEPTH}).")
 _FROM = typer.Option(None, "--from", help="Start date (YYYY-MM-DD) or phase id.")
-_HORIZON = typer.Option(40, "--horizon", help="Turns before the tree is cut.")
+_HORIZON = typer.Option(40, "--horizon", help=f"Turns before the tree is cut (1 to "
+                        f"{MAX_HORIZON:,}).")
 _CHOICES = typer.Option([], "--choices", help="Key actions to branch on (ids, comma list).")
 _PLAYERS = typer.Option([], "--players", help="Actors who decide in the tree (comma list).")
-_SAMPLES = typer.Option(100, "--samples", help="Simulated crises per cut, for its value.")
-_SEED = typer.Option(0, "--seed", help="Seed of the continuation simulations.")
-_CMIN = typer.Option(0.05, "--chance-min", help="Branch on chance events at least this likely.")
+_SAMPLES = typer.Option(100, "--samples", help="Simulated crises per cut, for its value "
+                        f"(1 to {MAX_SAMPLES:,}).")
+_SEED = typer.Option(0, "--seed", help="Seed of the continuation simulations (0 to "
+                     "2**63 - 1).")
+_CMIN = typer.Option(0.05, "--chance-min", help="Branch on chance events at least this "
+                     "likely (0 to 1).")
+
+
+def _check_tree_options(depth: int, horizon: int, samples: int, seed: int,
+                        chance_min: float) -> None:
+    check_range("--depth", depth, 1, MAX_DEPTH, "e.g. --depth 3")
+    check_range("--horizon", horizon, 1, MAX_HORIZON, "e.g. --horizon 40")
+    check_range("--samples", samples, 1, MAX_SAMPLES, "e.g. --samples 100")
+    check_seed(seed)
+    check_range("--chance-min", chance_min, 0, 1, "e.g. --chance-min 0.05")
 
 
 @gt_app.command("tree")
@@ -130,7 +149,7 @@ def tree_cmd(
                   "--method cfr, or cut coarser (smaller --depth, fewer --choices)",
                   highlight=False)
     if efg is not None:
-        err.print(f"wrote {efg}", highlight=False)
+        err.print(f"wrote {efg}", highlight=False, markup=False, soft_wrap=True)
 
 
 SHOW = 10  # beyond this many equilibria the text summarises (see --all)
@@ -142,8 +161,10 @@ def solve_cmd(
     method: str = typer.Option("auto", "--method", "-m", help="auto, enumpure, enummixed, "
                                "lcp, lp, logit, spe or cfr."),
     format: Fmt = typer.Option(Fmt.text, "--format", "-f"),
-    iterations: int = typer.Option(2000, "--iterations", help="CFR iterations."),
-    limit: int = typer.Option(64, "--limit", help="At most this many SPE equilibria."),
+    iterations: int = typer.Option(2000, "--iterations", help="CFR iterations (1 to "
+                                   f"{MAX_ITERATIONS:,})."),
+    limit: int = typer.Option(64, "--limit", help="At most this many SPE equilibria (1 to "
+                              f"{MAX_EQUILIBRIA:,})."),
     force: bool = typer.Option(False, "--force", help="Run lcp/lp even on large trees."),
     show_all: bool = typer.Option(False, "--all", help=f"List every equilibrium (past "
                                   f"{SHOW} the text summarises them)."),
@@ -163,6 +184,8 @@ def solve_cmd(
     from crisislab.gt.solve import SolveError, solve_game
     from crisislab.gt.tree import describe_path
 
+    check_range("--iterations", iterations, 1, MAX_ITERATIONS, "e.g. --iterations 2000")
+    check_range("--limit", limit, 1, MAX_EQUILIBRIA, "e.g. --limit 64")
     path = Path(source)
     st = None
     if path.suffix.lower() in (".efg", ".nfg"):
@@ -170,16 +193,12 @@ def solve_cmd(
         try:
             game = read_game(path, notes)
         except GameFileError as e:
-            err.print("[bold red]error:[/bold red] ", end="", highlight=False)
-            err.print(str(e), markup=False, highlight=False, soft_wrap=True)
-            raise typer.Exit(1) from None
+            _fail(str(e), code=1)
         for w in notes.warnings:
-            err.print(f"warning: {w}", highlight=False, markup=False)
+            err.print(f"warning: {w}", highlight=False, markup=False, soft_wrap=True)
     else:
         st = _build(source, start, depth, horizon, choices, players, samples, seed, chance_min)
         game = to_gambit(st.tree)
-    if limit < 1:
-        _fail(f"--limit {limit}: give a positive number of equilibria")
     try:
         result = solve_game(game, method, iterations=iterations, limit=limit, force=force,
                             fallback=fallback)
@@ -382,6 +401,12 @@ def model_cmd(
     from crisislab.gt.models import brinkmanship, chicken, ordinal, zagare
     from crisislab.gt.solve import solve_game
 
+    if plot is not None:
+        if plot.suffix.lower() not in PLOT_FORMATS:
+            _fail(f"--plot: cannot tell the format of '{plot}'",
+                  f"end the file name with {', '.join(PLOT_FORMATS)}")
+        if not plot.parent.is_dir():
+            _fail(f"--plot: the folder {plot.parent} does not exist", "create it first")
     if name in ("chicken", "prisoners_dilemma"):
         base = chicken.PRISONERS_DILEMMA if name == "prisoners_dilemma" else chicken.Params()
         prm: Any = _params(param, chicken.Params) if param else base
@@ -402,7 +427,7 @@ def model_cmd(
         game = brinkmanship.game(prm, check_q)
         if plot is not None:
             brinkmanship.plot(prm, plot)
-            err.print(f"wrote {plot}", highlight=False)
+            err.print(f"wrote {plot}", highlight=False, markup=False, soft_wrap=True)
     elif name == "zagare":
         try:
             prm = _params(param, zagare.Params)
@@ -420,7 +445,7 @@ def model_cmd(
                 game.to_nfg(str(efg))
         except OSError as e:
             _fail(f"cannot write {efg}: {e.strerror}")
-        err.print(f"wrote {efg}", highlight=False)
+        err.print(f"wrote {efg}", highlight=False, markup=False, soft_wrap=True)
     if name == "zagare":
         doc = {"source": res.source, "concept": res.concept, "params": _plain(asdict(prm)),
                "thresholds": _plain(res.thresholds),

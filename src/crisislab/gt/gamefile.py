@@ -22,6 +22,8 @@ from pathlib import Path
 
 import pygambit as gbt
 
+from crisislab.files import InputError, read_regular
+
 MAX_BYTES = 50_000_000
 _POSITION = re.compile(r"line (\d+):(\d+):\s*(.*)", re.S)
 _TOKEN = re.compile(r'"(?:\\.|[^"\\])*"|[{}]|[^\s{}"]+')
@@ -326,11 +328,10 @@ def read_game(path: str | Path, notes: ReadNotes | None = None) -> gbt.Game:
     go to ``notes``."""
     p = Path(path)
     try:
-        if p.stat().st_size > MAX_BYTES:
-            raise GameFileError(str(p), 0, 0, f"larger than {MAX_BYTES // 1_000_000} MB")
-        raw = p.read_bytes()
-    except OSError as e:
-        raise GameFileError(str(p), 0, 0, f"cannot read: {e.strerror}") from None
+        raw = read_regular(p, MAX_BYTES, "game file")
+    except InputError as e:
+        raise GameFileError(str(p), 0, 0, e.message.removeprefix(f"{p}: ").removeprefix(
+            str(p)).strip() or e.message) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:

@@ -9,19 +9,22 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from crisislab.agents.registry import AgentSpecError, make_agent
+from crisislab.errors import MAX_LIMIT, check_range, check_seed, fail
 from crisislab.play.session import HUMAN, GameError, GameSetup, Session
 from crisislab.scenario.model import Scenario, UnknownPhase
-from crisislab.store import GameRow, Store, StoreError
+from crisislab.store import GameRow, Store, StoreError, shown_url
 
 if TYPE_CHECKING:
     from crisislab.play.debrief import Debrief
 
 
-def _fail(message: str, hint: str = "") -> None:
-    from crisislab.cli import fail
+MAX_ID = 2**63 - 1  # a row id is a 64-bit integer
 
+
+def _fail(message: str, hint: str = "") -> None:
     fail(message, hint)
 
 
@@ -31,12 +34,19 @@ def _load(ref: str) -> Scenario:
     return load_or_exit(ref)
 
 
-def _store() -> Store:
+def _store(db: str | None, writable: bool = False) -> Store:
     try:
-        return Store()
+        return Store(db, writable=writable)
     except StoreError as e:
-        _fail(str(e), "set CRISISLAB_DB to a writable file")
-        raise  # unreachable: _fail exits
+        fail(str(e), "give --db a SQLAlchemy URL such as sqlite:///games.db, or set "
+             "CRISISLAB_DB to a writable file", code=1)
+    except ImportError as e:  # a URL whose database driver is not installed
+        fail(f"cannot open the database {shown_url(db or '')}: {e}",
+             "install its driver, or use sqlite:///FILE")
+
+
+DB_OPTION = typer.Option(None, "--db", help="SQLAlchemy URL of the database of games "
+                         "(default: CRISISLAB_DB, else crisislab.db in your data folder).")
 
 
 def _scenario_ref(ref: str) -> str:
@@ -88,14 +98,12 @@ def _save(store: Store, row: GameRow, session: Session) -> None:
 
 
 def _resume(store: Store, game_id: int) -> tuple[GameRow, Session]:
-    row = store.game(game_id)
-    if row is None:
-        _fail(f"there is no game {game_id} in {store.url}", "list the games with: "
-              "crisislab games")
-        raise SystemExit(2)
-    log: list[dict[str, Any]] = list(row.log or [])
-    if not log or "setup" not in log[0]:
-        _fail(f"game {game_id} has no set-up record; it cannot be rebuilt")
+    found = store.checked_game(game_id)  # a damaged row is reported by the error printer
+    if found is None:
+        fail(f"there is no game {game_id} in {store.shown}", "list the games with: "
+             "crisislab games")
+    row, record = found
+    log = record.log()
     setup = GameSetup.from_json(log[0]["setup"])
     sc = _load(setup.scenario)
     if sc.content_hash != row.content_hash:
@@ -105,8 +113,8 @@ def _resume(store: Store, game_id: int) -> tuple[GameRow, Session]:
     try:
         session = Session.rebuild(sc, setup, log[1:])
     except (GameError, AgentSpecError) as e:
-        _fail(f"game {game_id} cannot be rebuilt: {e}")
-        raise
+        fail(f"game {game_id} cannot be rebuilt: {e}", "the saved choices no longer replay; "
+             "start a new game", code=1)
     return row, session
 
 
@@ -150,11 +158,11 @@ def _scripted(store: Store, session: Session, actor: str, path: Path, format: st
         return row
     if outcome:
         console.print(f"Game {row.id} played from {path}: {result['outcome_label']} "
-                      f"({outcome}), {result['end_date']}.")
+                      f"({outcome}), {result['end_date']}.", markup=False)
     else:
         console.print(f"Game {row.id} played from {path} to {session.turn_label()}; the "
                       f"moves ran out before the crisis ended. Go on with: crisislab play "
-                      f"--resume {row.id}")
+                      f"--resume {row.id}", markup=False)
     if unused:
         console.print(f"The crisis ended before the last {unused} move(s) of the file.")
     console.print(f"Debrief it with: crisislab debrief {row.id}")
@@ -171,17 +179,18 @@ def register(app: typer.Typer) -> None:
             "--as", help="Seat(s) you play; two or more for hot seat.")] = None,
         agent: Annotated[list[str] | None, typer.Option(
             "--agent", help="ACTOR=AGENT for another seat (default: historical).")] = None,
-        seed: int = typer.Option(0, help="Seed of the game's chance draws."),
+        seed: int = typer.Option(0, help="Seed of the game's chance draws (0 to 2**63 - 1)."),
         chance: str = typer.Option("free", help="free, or history (chance events as on "
                                    "the record)."),
         start: str | None = typer.Option(None, "--from", help="Start at this phase "
                                          "(reached along the record)."),
-        resume: int | None = typer.Option(None, "--resume", help="Continue saved game ID."),
+        resume: int | None = typer.Option(None, "--resume", help="Continue saved game ID "
+                                          "(see crisislab games)."),
         no_clear: bool = typer.Option(False, "--no-clear", help="Do not clear the screen "
                                       "between turns (hot seat still wipes it before the "
                                       "keyboard passes)."),
         debrief_runs: int = typer.Option(2000, help="Simulated crises per estimate in the "
-                                         "final debrief (0: no odds)."),
+                                         "final debrief, 0 to 1,000,000 (0: no odds)."),
         html: Annotated[Path | None, typer.Option(
             "--html", help="Also write the final debrief to this HTML file.")] = None,
         moves: Annotated[Path | None, typer.Option(
@@ -189,6 +198,7 @@ def register(app: typer.Typer) -> None:
             "JSON list (follow: DATE|end, choose: ACTION, letter: {...}).")] = None,
         format: Annotated[str, typer.Option(
             "--format", "-f", help="With --moves: text, or json (one object).")] = "text",
+        db: str | None = DB_OPTION,
     ) -> None:
         """Play a crisis in the terminal as one leader (or several, hot seat), or from a
         file of moves (--moves)."""
@@ -196,8 +206,9 @@ def register(app: typer.Typer) -> None:
 
         as_, agent = as_ or [], agent or []
         console = Console(highlight=False)
-        if not 0 <= debrief_runs <= 1_000_000:
-            _fail("--debrief-runs must be between 0 and 1000000")
+        check_range("--debrief-runs", debrief_runs, 0, 1_000_000, "e.g. --debrief-runs 2000")
+        check_seed(seed)
+        check_range("--resume", resume, 1, MAX_ID, "give a game's id from: crisislab games")
         if format not in ("text", "json"):
             _fail(f"--format must be text or json, not '{format}'")
         if format == "json" and moves is None:
@@ -205,7 +216,7 @@ def register(app: typer.Typer) -> None:
                   "give --moves FILE, or drop --format")
         if moves is not None and resume is not None:
             _fail("--moves starts a new game; it cannot be combined with --resume")
-        store = _store()
+        store = _store(db, writable=True)
         if resume is not None:
             if scenario or as_ or agent:
                 _fail("--resume takes no scenario, --as or --agent: they are saved with "
@@ -225,8 +236,6 @@ def register(app: typer.Typer) -> None:
                 _fail("say which seat you take with --as", "for example: --as usa")
             if chance not in ("free", "history"):
                 _fail(f"--chance must be free or history, not '{chance}'")
-            if seed < 0:
-                _fail("--seed must be zero or a positive whole number")
             sc = _load(scenario)
             seats = _seats(sc, as_, agent)
             start_turn = None
@@ -270,26 +279,31 @@ def register(app: typer.Typer) -> None:
                       f"debrief-{row.id}.html")
 
     @app.command()
-    def games(limit: int = typer.Option(50, help="How many of the latest games.")) -> None:
-        """List the saved games (newest first)."""
-        if not 1 <= limit <= 100_000:
-            _fail("--limit must be between 1 and 100000")
-        store = _store()
-        rows = store.games(limit)
+    def games(limit: int = typer.Option(50, help="How many of the latest games (1 to "
+                                        f"{MAX_LIMIT:,})."),
+              db: str | None = DB_OPTION) -> None:
+        """List the saved games (newest first); a damaged row is reported and skipped."""
+        check_range("--limit", limit, 1, MAX_LIMIT)
+        store = _store(db)
+        rows, damaged = store.checked_games(limit)
         console = Console(highlight=False)
+        for message in damaged:
+            typer.echo(f"warning: {message}; left out", err=True)
         if not rows:
-            console.print(f"No games yet in {store.url}. Start one with: crisislab play "
-                          "cuba-1962 --as usa")
+            what = "No other games" if damaged else "No games yet"
+            console.print(f"{what} in {store.shown}. Start one with: crisislab play "
+                          "cuba-1962 --as usa", markup=False)
             return
-        t = Table(title=f"Games in {store.url}", title_justify="left")
+        t = Table(title=Text(f"Games in {store.shown}"), title_justify="left")
         for col in ("id", "scenario", "seats", "seed", "turn", "status", "outcome", "updated"):
             t.add_column(col)
         for r in rows:
             seats = ", ".join(f"{a}={'YOU' if s == HUMAN else s}" for a, s in r.seats.items())
-            t.add_row(str(r.id), f"{r.scenario} {r.version}", seats, str(r.seed),
-                      f"{r.turn} ({r.notes.removeprefix('last turn played: ')})"
-                      if r.notes else str(r.turn), r.status, r.outcome or "",
-                      r.updated.strftime("%Y-%m-%d %H:%M"))
+            t.add_row(*(Text(x) for x in (
+                str(r.id), f"{r.scenario} {r.version}", seats, str(r.seed),
+                f"{r.turn} ({r.notes.removeprefix('last turn played: ')})"
+                if r.notes else str(r.turn), r.status, r.outcome or "",
+                r.updated.strftime("%Y-%m-%d %H:%M"))))
         console.print(t)
 
     @app.command()
@@ -297,26 +311,27 @@ def register(app: typer.Typer) -> None:
         game_id: int = typer.Argument(..., help="The game's id (see crisislab games)."),
         html: Annotated[Path | None, typer.Option(
             "--html", help="Write a self-contained HTML report to this file.")] = None,
-        runs: int = typer.Option(2000, help="Simulated crises per estimate (0: no odds)."),
+        runs: int = typer.Option(2000, help="Simulated crises per estimate, 0 to 1,000,000 "
+                                 "(0: no odds)."),
         stand_in: str = typer.Option("historical", help="Agent standing in your seat in "
                                      "the simulations."),
-        seed: int = typer.Option(0, help="Seed of the simulations."),
+        seed: int = typer.Option(0, help="Seed of the simulations (0 to 2**63 - 1)."),
         format: Annotated[str, typer.Option(
             "--format", "-f", help="text, or json: the decisions and their odds as one "
             "object.")] = "text",
         story: Annotated[str | None, typer.Option(
             "--story", help="Tell one simulated crisis from your decision point that "
             "ended this way: war, or an outcome's id.")] = None,
+        db: str | None = DB_OPTION,
     ) -> None:
         """Set a played crisis beside history: timelines, escalation, odds, essays; or,
         with --story, one simulated crisis from your decision point."""
-        if not 0 <= runs <= 1_000_000:
-            _fail("--runs must be between 0 and 1000000")
-        if seed < 0:
-            _fail("--seed must be zero or a positive whole number")
+        check_range("game id", game_id, 1, MAX_ID, "give a game's id from: crisislab games")
+        check_range("--runs", runs, 0, 1_000_000, "e.g. --runs 2000")
+        check_seed(seed)
         if format not in ("text", "json"):
             _fail(f"--format must be text or json, not '{format}'")
-        store = _store()
+        store = _store(db)
         row, session = _resume(store, game_id)
         try:
             make_agent(stand_in, session.scenario, session.humans[0])
@@ -398,7 +413,7 @@ def _write_html(d: Debrief, html: Path, console: Console) -> None:
         html.write_text(render_html(d), encoding="utf-8")
     except OSError as e:
         _fail(f"cannot write {html}: {e.strerror}", "choose a writable path")
-    console.print(f"wrote {html}")
+    console.print(f"wrote {html}", markup=False, soft_wrap=True)
 
 
 class _null:

@@ -133,7 +133,10 @@ class Session:
                 raise GameError(f"the saved game is out of step at turn {record.get('turn')}")
             session.play_turn(record["choices"], record.get("letters", []),
                               followed=record.get("followed", ()))
-            if record.get("digest") and record["digest"] != session.digest():
+            if not record.get("digest"):
+                raise GameError(f"the saved turn {record['turn']} has no digest, so the "
+                                "replayed crisis cannot be checked against the one played")
+            if record["digest"] != session.digest():
                 raise GameError(
                     f"replaying the saved choices gives a different crisis at turn "
                     f"{record['turn']}: the scenario or the agents have changed since the "

@@ -14,7 +14,9 @@ from __future__ import annotations
 import ast
 import datetime as dt
 import difflib
+import io
 import math
+import tokenize
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
@@ -170,6 +172,14 @@ def _offset(text: str, lineno: int | None, column: int) -> int:
 def _syntax(text: str, mode: Literal["eval", "exec"]) -> ast.AST:
     if "\x00" in text:
         raise ExprError("the expression holds a NUL character", text.index("\x00"), "remove it")
+    for i, ch in enumerate(text):
+        if not ch.isascii():
+            # Python reads a fullwidth or other look-alike letter as its ASCII twin, so
+            # the rule would not say what its reader sees
+            raise ExprError(f"the character '{ch}' (U+{ord(ch):04X}) is not ASCII", i,
+                            "retype it: expressions are written in ASCII letters, digits "
+                            "and operators")
+    _no_comment(text)
     try:
         return ast.parse(text, mode=mode)
     except (RecursionError, MemoryError):
@@ -182,6 +192,18 @@ def _syntax(text: str, mode: Literal["eval", "exec"]) -> ast.AST:
             column,
             "write a condition like `quarantine == 'active' and us_defcon <= 3`",
         ) from None
+
+
+def _no_comment(text: str) -> None:
+    """A ``#`` outside quotes would silently drop the rest of the rule's text."""
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type == tokenize.COMMENT:
+                raise ExprError("a comment (#) inside an expression hides the rest of it",
+                                _offset(text, tok.start[0], tok.start[1]),
+                                "remove the comment; explain the rule in its `summary`")
+    except (tokenize.TokenError, SyntaxError):
+        return  # the parser words the syntax error
 
 
 def parse_expression(text: str, ns: Namespace) -> Node:
@@ -295,8 +317,15 @@ class _Translator:
             return self.constant(n, enum)
         if isinstance(n, ast.Name):
             if n.id in CONSTANT_NAMES:
+                if enum is not None:
+                    raise ExprError(f"{n.id} is not a state of this enum", col,
+                                    f"use one of its states in quotes: {list(enum)}")
                 return Const(float(CONSTANT_NAMES[n.id]))
-            self.lookup(n.id, col)
+            info = self.lookup(n.id, col)
+            if enum is not None and info.values != enum:
+                raise ExprError(f"'{n.id}' is not an enum with the states {list(enum)}", col,
+                                f"compare or set an enum with one of its states in quotes: "
+                                f"{list(enum)}")
             return Name(n.id)
         if isinstance(n, ast.UnaryOp):
             if isinstance(n.op, ast.Not):
@@ -344,6 +373,9 @@ class _Translator:
 
     def constant(self, n: ast.Constant, enum: tuple[str, ...] | None) -> Const:
         value = n.value
+        if enum is not None and not isinstance(value, str):
+            raise ExprError(f"{value!r} is not a state of this enum", self.pos(n),
+                            f"use one of its states in quotes: {list(enum)}")
         if isinstance(value, bool):
             return Const(float(value))
         if isinstance(value, int | float) and not isinstance(value, complex):

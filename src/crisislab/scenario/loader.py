@@ -18,6 +18,7 @@ from typing import Any, get_args
 
 from pydantic import BaseModel, ValidationError
 
+from crisislab.files import InputError, read_regular
 from crisislab.scenario.expr import (
     Const,
     Effect,
@@ -25,12 +26,14 @@ from crisislab.scenario.expr import (
     NameInfo,
     Namespace,
     Node,
+    evaluate,
     names_in,
     parse_effect,
     parse_expression,
 )
 from crisislab.scenario.model import (
     BUILTINS,
+    MAX_TURNS,
     ActionRule,
     Clock,
     EventRule,
@@ -89,17 +92,12 @@ def _read(ref: str | Path) -> tuple[str, str]:
             f"give a path to a YAML file or one of: {known}" if known
             else "give the path of a scenario YAML file",
         )])
-    if path.is_dir():
-        raise ScenarioError([Problem(str(ref), None, None, "", "this is a folder",
-                                     "give the path of a scenario YAML file")])
-    size = path.stat().st_size
-    if size > MAX_BYTES:
-        raise ScenarioError([Problem(
-            str(ref), None, None, "",
-            f"the file is {size:,} bytes, more than the {MAX_BYTES:,} a scenario may be",
-            "split the scenario or remove what it does not need",
-        )])
-    raw = path.read_bytes()
+    try:
+        raw = read_regular(path, MAX_BYTES, "scenario file")
+    except InputError as e:
+        raise ScenarioError([Problem(str(ref), None, None, "",
+                                     e.message.removeprefix(f"{ref}: ").removeprefix(f"{ref} "),
+                                     e.hint)]) from None
     try:
         return raw.decode("utf-8"), str(ref)
     except UnicodeDecodeError as err:
@@ -392,7 +390,7 @@ class Compiler:
         track = self.compile_track(actions, events)
         self.check_calibration(ns)
         if not self.problems:
-            self.check_reachable(variables, actions, events, params)
+            self.check_reachable(variables, actions, events, params, outcomes)
         if self.problems:
             raise ScenarioError(self.problems)
         self.check_labels()
@@ -445,9 +443,9 @@ class Compiler:
                           "phases run one after another without overlap")
         if self.spec.clock.start_phase:
             self.ref(("clock", "start_phase"), "phase", self.spec.clock.start_phase, seen)
-        if len(self.clock) > 5000:
-            self.fail(("clock",), f"the clock has {len(self.clock)} turns, more than 5000",
-                      "use longer steps")
+        if len(self.clock) > MAX_TURNS:
+            self.fail(("clock",), f"the clock has more than {MAX_TURNS:,} turns",
+                      "use longer steps, or end the last phase sooner")
 
     def check_citations(self) -> None:
         sources = {s.id: s for s in self.spec.sources}
@@ -649,6 +647,8 @@ class Compiler:
             chance_text = e.rate if e.rate is not None else e.hazard
             chance_key = "rate" if e.rate is not None else "hazard"
             hazard = self.expr((*path, chance_key), chance_text, ns) if chance_text else None
+            if hazard is not None:
+                self.check_chance((*path, chance_key), hazard, per_day=e.rate is not None)
             effects = [self.effect((*path, "effects", j), x, ns) for j, x in enumerate(e.effects)]
             self.level((*path, "escalation"), e.escalation, levels)
             seen = self.seen_by((*path, "visibility"), None, e.visibility)
@@ -661,6 +661,19 @@ class Compiler:
                                  e.incident, seen, tuple(e.cite), seen_as,
                                  per_day=e.rate is not None))
         return out
+
+    def check_chance(self, path: tuple[str | int, ...], node: Node, per_day: bool) -> None:
+        """A constant hazard is a probability in [0, 1]; a constant rate a finite number of
+        expected events per day, zero or more (the engine would clip either silently)."""
+        if names_in(node):
+            return
+        value = float(evaluate(node, {}))  # type: ignore[arg-type]
+        if per_day and not (math.isfinite(value) and value >= 0):
+            self.fail(path, f"the rate is {value:g}; a rate is an expected number of events "
+                      "per day, zero or more", "write a rate such as 0.05")
+        elif not per_day and not 0 <= value <= 1:
+            self.fail(path, f"the hazard is {value:g}; a hazard is a probability from 0 to 1",
+                      "write a probability such as 0.05, or use `rate:` for events per day")
 
     def compile_outcomes(self, ns: Namespace, levels: set[int]) -> list[OutcomeRule]:
         out: list[OutcomeRule] = []
@@ -678,7 +691,18 @@ class Compiler:
             for actor, value in o.payoffs.items():
                 if not self.ref((*path, "payoffs", actor), "actor", actor, self.actor_ids):
                     continue
+                if isinstance(value, float) and not math.isfinite(value):
+                    self.fail((*path, "payoffs", actor), f"the payoff is {value}, not a number "
+                              "a mean can be taken of", "write an ordinary number such as -10")
+                    continue
                 node = self.expr((*path, "payoffs", actor), str(value), ns)
+                if node is not None and not names_in(node):
+                    constant = float(evaluate(node, {}))  # type: ignore[arg-type]
+                    if not math.isfinite(constant):
+                        self.fail((*path, "payoffs", actor), "the payoff works out to "
+                                  f"{constant}, not an ordinary number",
+                                  "write a payoff between about -1e300 and 1e300")
+                        continue
                 if node is not None:
                     payoffs[actor] = node
             for actor in players:
@@ -808,8 +832,17 @@ class Compiler:
         return steps
 
     def check_reachable(self, variables: list[VariableRule], actions: list[ActionRule],
-                        events: list[EventRule], params: dict[str, float]) -> None:
+                        events: list[EventRule], params: dict[str, float],
+                        outcomes: list[OutcomeRule]) -> None:
         env = possible_values(self.spec, variables, actions, events, len(self.clock))
+        for o in outcomes:
+            if not o.default and not can_hold(o.when, env):
+                i = next(j for j, x in enumerate(self.spec.outcomes) if x.id == o.id)
+                self.fail(("outcomes", i, "when"),
+                          f"the outcome '{o.id}' can never happen: its condition is false "
+                          "for every state the scenario can reach",
+                          "check the values it compares against the variables' bounds and "
+                          "the states some effect can produce")
         for a in actions:
             if not can_hold(a.when, env):
                 i = next(j for j, x in enumerate(self.spec.actions) if x.id == a.id)

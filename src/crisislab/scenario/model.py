@@ -41,6 +41,9 @@ class Turn:
         return self.date.isoformat()
 
 
+MAX_TURNS = 5000  # turns a clock may have
+
+
 @dataclass(frozen=True)
 class Clock:
     turns: tuple[Turn, ...]
@@ -48,12 +51,14 @@ class Clock:
 
     @classmethod
     def from_spec(cls, spec: ScenarioSpec) -> Clock:
+        """The turns of the clock's phases; at most ``MAX_TURNS + 1`` are built (the
+        compiler refuses a clock past the limit), and none past the last date there is."""
         epoch = spec.clock.phases[0].start
         turns: list[Turn] = []
         for phase in spec.clock.phases:
             step = STEP_DAYS[phase.step]
             day = phase.start
-            while day <= phase.end:
+            while day <= phase.end and len(turns) <= MAX_TURNS:
                 offset = float((day - epoch).days)
                 if phase.step == "half-day":
                     turns.append(Turn(len(turns), phase.id, day, "am", step, offset))
@@ -62,6 +67,8 @@ class Clock:
                     # the last turn of a phase ends with the phase: no turn spills over
                     span = min(step, float((phase.end - day).days + 1))
                     turns.append(Turn(len(turns), phase.id, day, None, span, offset))
+                if (dt.date.max - day).days < max(int(step), 1):
+                    break  # the calendar ends on 31 December 9999
                 day += dt.timedelta(days=max(int(step), 1))
         return cls(tuple(turns), epoch)
 

@@ -25,8 +25,29 @@ Path_ = tuple[str | int, ...]
 _YAML_TAG = "tag:yaml.org,2002:"
 _PLAIN_COLLECTION_TAGS = {_YAML_TAG + "map", _YAML_TAG + "seq"}
 _SCALAR_TAGS = {_YAML_TAG + t for t in
-                ("null", "bool", "int", "float", "str", "timestamp", "binary")}
+                ("null", "bool", "int", "float", "str", "timestamp")}  # never !!binary:
+# bytes decoded from base64 would hide a rule's text from the reader of the file
 _LINE_BREAKS = "\n\x85\u2028\u2029"
+
+
+class _TooManyNodes(Exception):
+    def __init__(self, mark: Any) -> None:
+        self.mark = mark
+
+
+class _CountingLoader(yaml.SafeLoader):
+    """The safe loader, stopped as soon as the document holds more than ``MAX_NODES``
+    values: a huge list is refused while it is read, not after it is built."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.nodes = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            raise _TooManyNodes(self.peek_event().start_mark)
+        return super().compose_node(parent, index)  # type: ignore[no-any-return]
 
 
 @dataclass(frozen=True)
@@ -117,10 +138,17 @@ def read_yaml(text: str, file: str) -> YamlDocument:
             f"the file is {size:,} bytes, more than the {MAX_BYTES:,} a scenario may be",
             "split the scenario or remove what it does not need",
         )])
+    _count_fast(text, file)
     loader: yaml.SafeLoader | None = None
     try:
-        loader = yaml.SafeLoader(text)
+        loader = _CountingLoader(text)
         node = loader.get_single_node()
+    except _TooManyNodes as err:
+        raise ScenarioError([Problem(
+            file, err.mark.line + 1, err.mark.column + 1, "",
+            f"the document holds more than {MAX_NODES:,} values, more than a scenario needs",
+            "split the scenario or remove what it does not need",
+        )]) from None
     except ReaderError as err:
         line, col = _line_col(text, err.position)
         code = err.character if isinstance(err.character, int) else ord(err.character[:1] or " ")
@@ -163,6 +191,29 @@ def read_yaml(text: str, file: str) -> YamlDocument:
     if problems:
         raise ScenarioError(problems)
     return doc
+
+
+def _count_fast(text: str, file: str) -> None:
+    """Count the document's values with libyaml's parser, when PyYAML has it, so that a
+    huge document is refused in a second or two, before the slower composer that keeps
+    positions runs. Syntax errors are left to that composer, which words them."""
+    if not getattr(yaml, "__with_libyaml__", False):
+        return
+    nodes = 0
+    try:
+        for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+            if isinstance(event, yaml.NodeEvent):
+                nodes += 1
+                if nodes > MAX_NODES:
+                    raise _TooManyNodes(event.start_mark)
+    except yaml.YAMLError:
+        return
+    except _TooManyNodes as err:
+        raise ScenarioError([Problem(
+            file, err.mark.line + 1, err.mark.column + 1, "",
+            f"the document holds more than {MAX_NODES:,} values, more than a scenario needs",
+            "split the scenario or remove what it does not need",
+        )]) from None
 
 
 def _line_col(text: str, index: int) -> tuple[int, int]:
