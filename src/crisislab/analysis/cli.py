@@ -483,6 +483,10 @@ def sensitivity_cmd(
     _check_common(runs_per_point, seed, workers, CHUNK)
     if top < 1:
         _fail(f"--top must be at least 1, not {top}")
+    if method.value != "oat":
+        from crisislab.extras import ensure
+
+        ensure("SALib", "sensitivity")  # before the sweep, not after its first half
     _plot_path(plot)
     sc = _load(scenario)
     base = _variant(sc, agent, what_if, param)

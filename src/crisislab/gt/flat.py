@@ -10,7 +10,10 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
-import pygambit as gbt
+from crisislab.extras import missing_extra
+
+with missing_extra("gt"):
+    import pygambit as gbt
 
 CHANCE = -1
 TERMINAL = -2

@@ -20,7 +20,10 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
-import pygambit as gbt
+from crisislab.extras import missing_extra
+
+with missing_extra("gt"):
+    import pygambit as gbt
 
 MAX_BYTES = 50_000_000
 _POSITION = re.compile(r"line (\d+):(\d+):\s*(.*)", re.S)

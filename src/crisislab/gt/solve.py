@@ -22,9 +22,8 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
-import pygambit as gbt
-
 from crisislab import __version__
+from crisislab.extras import missing_extra
 from crisislab.gt import GT_VERSION
 from crisislab.gt.check import (
     Equilibrium,
@@ -38,6 +37,9 @@ from crisislab.gt.check import (
 )
 from crisislab.gt.flat import FlatTree, exact, from_gambit, recall_problem
 from crisislab.gt.regret import nash_conv, table_gains, table_payoffs
+
+with missing_extra("gt"):
+    import pygambit as gbt
 
 METHODS = ("auto", "enumpure", "enummixed", "lcp", "lp", "logit", "spe", "cfr")
 EXACT = {"enumpure", "enummixed", "lcp", "lp"}
