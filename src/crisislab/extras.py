@@ -18,7 +18,7 @@ from types import ModuleType
 
 # extra -> (what needs it, the packages it installs); pyproject.toml lists the same
 EXTRAS: dict[str, tuple[str, str]] = {
-    "gt": ("crisislab gt (game trees and equilibria)", "pygambit"),
+    "gt": ("Gambit games and their equilibria (crisislab gt)", "pygambit"),
     "sensitivity": ("The Sobol method of crisislab sensitivity", "SALib"),
     "rl": ("The reinforcement-learning environment (crisislab.rl)",
            "PettingZoo and Gymnasium"),

@@ -24,7 +24,7 @@ from typing import Any
 
 from crisislab import __version__
 from crisislab.extras import missing_extra
-from crisislab.gt import GT_VERSION
+from crisislab.gt import GT_VERSION, LCP_LEAF_LIMIT
 from crisislab.gt.check import (
     Equilibrium,
     Number,
@@ -43,7 +43,6 @@ with missing_extra("gt"):
 
 METHODS = ("auto", "enumpure", "enummixed", "lcp", "lp", "logit", "spe", "cfr")
 EXACT = {"enumpure", "enummixed", "lcp", "lp"}
-LCP_LEAF_LIMIT = 400  # beyond this many leaves, lcp/lp can take minutes or blow up
 FLOAT_TOLERANCE = 1e-6  # approximate methods: gains up to this times the payoff range
 # what each method finds: all equilibria of its kind, or some
 FINDS = {"enumpure": "all pure-strategy equilibria", "enummixed": "all extreme equilibria "
