@@ -121,10 +121,6 @@ def _exact(x: float, den: int = 10**6) -> Fraction:
     return Fraction(x).limit_denominator(den)
 
 
-def _obs_key(engine: Engine, state: BatchState, actor: str) -> tuple:  # type: ignore[type-arg]
-    return obs_key(engine.observe(state, actor).row(0))
-
-
 def obs_key(row: dict[str, Any]) -> tuple:  # type: ignore[type-arg]
     """What an actor observed in one turn, as a hashable key (see ``Observation.row``)."""
     return (row["turn"], tuple(sorted((k, round(v, 6)) for k, v in row["state"].items())),
@@ -253,17 +249,17 @@ def build_tree(scenario: Scenario, *, start_turn: int | None = None, depth: int 
                 or state.turn >= len(sc.clock):
             leaf(parent, state, True, before)
             return
+        # one observation per actor: its key, the doctrine's choice and the legal options
+        # all read it (an observation computes what it is asked for once)
+        seen = {a: engine.observe(state, a) for a in sc.players}
         history = dict(ctx["obs"])
         for a in deciders:
-            history[a] = history.get(a, ()) + (_obs_key(engine, state, a),)
-        base: dict[str, int] = {}
-        for a in sc.players:
-            obs = engine.observe(state, a)
-            base[a] = int(doctrine[a].act(obs)[0])
+            history[a] = history.get(a, ()) + (obs_key(seen[a].row(0)),)
+        base = {a: int(doctrine[a].act(seen[a])[0]) for a in sc.players}
         points: list[tuple[str, tuple[int, ...]]] = []
         last = dict(ctx["last"])
         for a in deciders:
-            legal = engine.legal(state, a)[0]
+            legal = seen[a].legal[0]
             keys = tuple(local[a][c] for c in key_actions if c in local[a] and legal[local[a][c]])
             if keys and keys != last.get(a):
                 opts = tuple(sorted(set(keys) | {base[a]}))
