@@ -1,10 +1,16 @@
 """Timings of the game-theory layer (prints; never run by the tests).
 
-    python bench/bench_gt.py
+    python bench/bench_gt.py              # solvers, checks and the cuba-1962 trees
+    python bench/bench_gt.py --commands   # only the whole-process commands:
+                                          # gt tree cuba-1962 --depth 2..4, gt solve
 """
 
 from __future__ import annotations
 
+import os
+import resource
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -38,7 +44,31 @@ def checks() -> None:
         timed(f"{name}: every subgame checked", lambda t=tree, q=prof: subgame_gains(t, q))
 
 
+def commands() -> None:
+    """Whole-process wall and CPU time of the gt commands a user runs (start-up,
+    scenario load, tree, continuation values, solver, output)."""
+    src = Path(__file__).resolve().parent.parent / "src"
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    print(f"load average {os.getloadavg()[0]:.2f}")
+    runs = [["gt", "tree", "cuba-1962", "--depth", str(d)] for d in (2, 3, 4)]
+    runs.append(["gt", "solve", "cuba-1962"])
+    for args in runs:
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        t0 = time.perf_counter()
+        done = subprocess.run([sys.executable, "-m", "crisislab.cli", *args], env=env,
+                              capture_output=True, text=True)
+        wall = time.perf_counter() - t0
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+        size = next((line.strip() for line in done.stdout.splitlines() if "leaves" in line),
+                    f"exit {done.returncode}")
+        print(f"crisislab {' '.join(args):40s} {wall:7.2f} s wall {cpu:7.2f} s CPU  {size}")
+
+
 def main() -> None:
+    if "--commands" in sys.argv:
+        commands()
+        return
     checks()
     kuhn = read_game(DATA / "kuhn_poker.efg")
     for method in ("lcp", "lp", "spe", "logit"):

@@ -1,42 +1,165 @@
-"""The ``crisislab`` command. It renders what the library computes and holds no rules."""
+"""The ``crisislab`` command. It renders what the library computes and holds no rules.
+
+Start-up is kept short: this module imports only typer and rich, and the commands of
+other modules (simulate, play, gt, ...) are imported when they run, not to list them
+(see :class:`LazyGroup`)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+import inspect
 import json
 import os
 import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
-from rich.console import Console
-from rich.markup import escape
+from typer.core import TyperCommand, TyperGroup
 
-from crisislab import __version__
 from crisislab.errors import SafeGroup, check_range, check_seed, main_guard
 from crisislab.errors import fail as _fail_plain
 from crisislab.errors import problems as _print_problems
-from crisislab.scenario.loader import builtin_ids, load_scenario
-from crisislab.scenario.model import Scenario
-from crisislab.scenario.problems import ScenarioError
-from crisislab.scenario.schema import ScenarioSpec
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from crisislab.scenario.model import Scenario
+    from crisislab.scenario.problems import ScenarioError
+
+# The commands of other modules: name -> (module, first paragraph of its help, a group?).
+# A module with ``register(app)`` adds its commands to a Typer; one with ``gt_app`` is a
+# sub-group. The help is written here so that ``crisislab --help`` need not import the
+# module (a test checks that it matches the command's own).
+LAZY_COMMANDS: dict[str, tuple[str, str, bool]] = {
+    "simulate": ("crisislab.analysis.cli", "Simulate many crises: each outcome's probability "
+                 "with a 95% interval, the day the crisis ends, peak escalation, the hazard "
+                 "of war day by day, the share of the record reproduced and the documented "
+                 "path's likelihood, and any reported variables.", False),
+    "paths": ("crisislab.analysis.cli", "The main paths of a crisis: the matching crises "
+              "grouped by the order of their key happenings and their outcome, each path "
+              "with its share, a 95% interval and the day it leaves the record's own path.",
+              False),
+    "runs": ("crisislab.analysis.cli", "List the stored simulation runs, newest first.", False),
+    "compare": ("crisislab.analysis.cli", "Set what-ifs or agent line-ups side by side with "
+                "the baseline: each outcome's probability, and its difference from the "
+                "baseline with a 95% interval.", False),
+    "sensitivity": ("crisislab.analysis.cli", "Rank the assumptions that drive the "
+                    "probability of nuclear war: every parameter one at a time across its "
+                    "range, and Sobol indices (SALib).", False),
+    "calibrate": ("crisislab.analysis.cli", "Set the model beside the scenario's calibration "
+                  "targets: each target's value, its 95% interval, the target range and "
+                  "whether it holds; --fit searches the assumptions.", False),
+    "fit": ("crisislab.fit_cli", "Fit the leaders' choice model to the documented choices "
+            "(maximum likelihood).", False),
+    "play": ("crisislab.play.cli", "Play a crisis in the terminal as one leader (or several, "
+             "hot seat), or from a file of moves (--moves).", False),
+    "games": ("crisislab.play.cli", "List the saved games (newest first).", False),
+    "debrief": ("crisislab.play.cli", "Set a played crisis beside history: timelines, "
+                "escalation, odds, essays; or, with --story, one simulated crisis from "
+                "your decision point.", False),
+    "what-ifs": ("crisislab.whatifs", "List a scenario's named what-ifs: what each changes, "
+                 "why, and what it should do to the odds (use an id with --what-if).", False),
+    "gt": ("crisislab.gt.cli", "Solve the crisis as a game: Gambit trees, equilibria, the "
+           "classic models.", True),
+}
+
+
+def lazy_command(name: str) -> Any:
+    """The real command ``name`` of :data:`LAZY_COMMANDS`, its module imported now."""
+    module = importlib.import_module(LAZY_COMMANDS[name][0])
+    if hasattr(module, "gt_app"):
+        group = typer.main.get_group(module.gt_app)
+        group.name = name
+        return group
+    holder = typer.Typer()
+    module.register(holder)
+    return typer.main.get_group(holder).commands[name]
+
+
+def first_paragraph(text: str) -> str:
+    """A command's help as a listing shows it: the first paragraph, on one line."""
+    return " ".join(inspect.cleandoc(text).split("\n\n")[0].split())
+
+
+class LazyGroup(SafeGroup):
+    """The top-level group: commands of :data:`LAZY_COMMANDS` are imported when invoked;
+    listing them in the help uses the help written there. An optional package that is
+    missing ends the command with one line saying which extra to install."""
+
+    _listing = False
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # this group's own help in click's plain layout: the rich one would import a
+        # markdown renderer and half of rich first (commands keep the rich layout)
+        self.rich_markup_mode = None
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        own = list(self.commands)
+        groups = [n for n in own if isinstance(self.commands[n], TyperGroup)]
+        lazy = [n for n in LAZY_COMMANDS if n not in self.commands]
+        return ([n for n in own if n not in groups]
+                + [n for n in lazy if not LAZY_COMMANDS[n][2]]
+                + groups + [n for n in lazy if LAZY_COMMANDS[n][2]])
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name in self.commands or cmd_name not in LAZY_COMMANDS:
+            return super().get_command(ctx, cmd_name)
+        if self._listing:
+            return TyperCommand(cmd_name, help=LAZY_COMMANDS[cmd_name][1])
+        return lazy_command(cmd_name)
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        self._listing = True
+        try:
+            super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, first_paragraph(command.short_help or command.help or "")))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
 
 app = typer.Typer(
+    cls=LazyGroup,
     help="crisislab: a laboratory for nuclear crises. Replay, play, measure and solve a "
     "historical crisis as a source-grounded stochastic game.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
-    cls=SafeGroup,
 )
 sources_app = typer.Typer(help="Check a scenario's citations against its source documents.",
                           no_args_is_help=True, cls=SafeGroup)
 app.add_typer(sources_app, name="sources")
 
-out = Console(soft_wrap=False)
-err = Console(stderr=True)
+class _Deferred:
+    """A rich Console made when first used: importing rich is a sixth of the start-up,
+    and ``crisislab --help`` prints without it."""
+
+    def __init__(self, **options: Any) -> None:
+        self._options = options
+        self._console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return getattr(self._console, name)
+
+
+out: Console = _Deferred(soft_wrap=False)  # type: ignore[assignment]
+err: Console = _Deferred(stderr=True)  # type: ignore[assignment]
 
 
 class Format(StrEnum):
@@ -59,6 +182,9 @@ def fail(message: str, hint: str = "", code: int = 2) -> NoReturn:
 
 
 def load_or_exit(ref: str) -> Scenario:
+    from crisislab.scenario.loader import load_scenario
+    from crisislab.scenario.problems import ScenarioError
+
     try:
         return load_scenario(ref)
     except ScenarioError as e:
@@ -73,12 +199,16 @@ def report_problems(e: ScenarioError) -> None:
 @app.command()
 def version() -> None:
     """Print crisislab's version."""
+    from crisislab import __version__
+
     out.print(__version__)
 
 
 @app.command()
 def scenarios() -> None:
     """List the scenarios shipped with crisislab."""
+    from crisislab.scenario.loader import builtin_ids
+
     for ref in builtin_ids():
         sc = load_or_exit(ref)
         out.print(f"{sc.id}  {sc.version}  {sc.title}", highlight=False)
@@ -87,6 +217,8 @@ def scenarios() -> None:
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of scenario files (for editors)."""
+    from crisislab.scenario.schema import ScenarioSpec
+
     doc = ScenarioSpec.model_json_schema()
     doc["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     doc["title"] = "crisislab scenario"
@@ -104,6 +236,8 @@ def validate(scenario: str = typer.Argument(..., help="A scenario file or built-
         f"{len(sc.clock)} turns, {len(sc.spec.history)} documented steps",
         highlight=False,
     )
+    from rich.markup import escape
+
     for w in sc.warnings:
         out.print(f"[yellow]warning:[/yellow] {escape(str(w))}", highlight=False)
 
@@ -171,6 +305,8 @@ def replay(
             else:
                 render_text(result, out, detail=detail, list_sources=sources)
             return
+        from rich.console import Console
+
         console = Console(record=True, width=100, file=open(os.devnull, "w"))  # noqa: SIM115
         render_text(result, console, detail=detail, list_sources=sources)
         text = "\n".join(line.rstrip() for line in console.export_text().splitlines())
@@ -254,19 +390,6 @@ def sources_check(
         raise typer.Exit(1)
 
 
-# ---- sub-commands of other modules ---------------------------------------------------
-from crisislab.analysis.cli import register as register_analysis  # noqa: E402
-from crisislab.fit_cli import register as register_fit  # noqa: E402
-from crisislab.gt.cli import gt_app  # noqa: E402
-from crisislab.play.cli import register as register_play  # noqa: E402
-from crisislab.whatifs import register as register_whatifs  # noqa: E402
-
-register_analysis(app)
-register_fit(app)
-register_play(app)
-register_whatifs(app)
-app.add_typer(gt_app, name="gt")
-# ---- end of sub-commands ------------------------------------------------------------
 
 
 def main() -> None:

@@ -86,12 +86,16 @@ class SafeGroup(TyperGroup):
 
 def report_exception(e: BaseException) -> int:
     """Print an exception that escaped a command; return the exit code."""
+    from crisislab.extras import MissingExtra
     from crisislab.scenario.problems import ScenarioError
     from crisislab.store import StoredRowError, StoreError
 
     if isinstance(e, InputError):
         say_error(e.message, e.hint)
         return e.code
+    if isinstance(e, MissingExtra):  # an optional package: one line naming the extra
+        say_error(str(e))
+        return EXIT_FAILED
     if isinstance(e, ScenarioError):
         problems(list(e.problems))
         return EXIT_FAILED

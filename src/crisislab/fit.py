@@ -149,7 +149,9 @@ class _Problem:
         return ll, grad, hess
 
     def solve(self, skip: int = -1) -> tuple[np.ndarray, float]:
-        from scipy.optimize import minimize
+        from crisislab.extras import require
+
+        minimize = require("scipy.optimize", "fit").minimize
 
         def negative(b: np.ndarray) -> tuple[float, np.ndarray]:
             ll, g, _ = self.value(b, skip)

@@ -34,15 +34,18 @@ from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import numpy as np
-from gymnasium import spaces
-from pettingzoo import ParallelEnv
 
 from crisislab.agents.base import Agent
 from crisislab.agents.registry import make_agent
 from crisislab.engine.engine import Engine
 from crisislab.engine.run import complete_agents
 from crisislab.engine.state import BatchState
+from crisislab.extras import missing_extra
 from crisislab.scenario.model import Scenario
+
+with missing_extra("rl"):
+    from gymnasium import spaces
+    from pettingzoo import ParallelEnv
 
 HIDDEN = 0.0  # the value shown for a variable the actor cannot see now
 

@@ -95,17 +95,39 @@ class ExpectedUtilityAgent:
                              + [state.last_actions[a][live][None, :].astype(float)
                                 for a in sorted(state.last_actions)], axis=0)
         _, first, inverse = np.unique(key.T, axis=0, return_index=True, return_inverse=True)
-        for group, row in enumerate(live[first]):
-            out[live[inverse.ravel() == group]] = self._decide(engine, state, int(row),
-                                                               legal[row])
+        rows = [int(r) for r in live[first]]
+        picks = self._decide_all(engine, state, rows, [legal[r] for r in rows])
+        for group, pick in enumerate(picks):
+            out[live[inverse.ravel() == group]] = pick
         return out
 
-    def _decide(self, engine: Engine, state: BatchState, row: int, legal: np.ndarray) -> int:
-        candidates = np.flatnonzero(legal)
-        if candidates.size <= 1:
-            return int(candidates[0]) if candidates.size else 0
-        one = _single(state, row)
-        values = np.array([self._value(engine, one, int(local)) for local in candidates])
+    def _decide_all(self, engine: Engine, state: BatchState, rows: list[int],
+                    legal: list[np.ndarray]) -> list[int]:
+        """The choice in each of ``rows``: every option of every row is looked ahead in
+        one batch of (rows x options x rollouts) copies, stepped together, where one
+        batch per option and row would pay the engine's cost per step for each."""
+        picks: list[int | None] = [None] * len(rows)
+        ones: dict[int, BatchState] = {}
+        pairs: list[tuple[int, int]] = []  # (position in rows, option) to look ahead
+        for g, (row, ok) in enumerate(zip(rows, legal, strict=True)):
+            candidates = np.flatnonzero(ok)
+            if candidates.size <= 1:
+                picks[g] = int(candidates[0]) if candidates.size else 0
+                continue
+            ones[g] = _single(state, row)
+            pairs.extend((g, int(local)) for local in candidates)
+        if pairs:
+            values = self._values(engine, [ones[g] for g, _ in pairs],
+                                  [local for _, local in pairs])
+            for g, one in ones.items():
+                mine = [i for i, (h, _) in enumerate(pairs) if h == g]
+                candidates = np.array([pairs[i][1] for i in mine])
+                worth = np.array([values[i] for i in mine])
+                picks[g] = self._pick(engine, one, candidates, worth)
+        return [int(p) for p in picks if p is not None]
+
+    def _pick(self, engine: Engine, one: BatchState, candidates: np.ndarray,
+              values: np.ndarray) -> int:
         tied = candidates[values >= values.max() - 1e-9]
         if tied.size == 1:
             return int(tied[0])
@@ -118,16 +140,28 @@ class ExpectedUtilityAgent:
             return int(tied[np.argmax(p[tied])])
         return int(tied[0])
 
-    def _value(self, engine: Engine, one: BatchState, local: int) -> float:
-        seq = np.random.SeedSequence([self.seed, one.turn])
-        streams = CrisisStreams(seq, np.arange(self.rollouts, dtype=np.int64))
-        batch = one.tiled(streams)
+    def _values(self, engine: Engine, ones: list[BatchState], options: list[int]
+                ) -> list[float]:
+        """The mean payoff to this actor of taking ``options[i]`` now in ``ones[i]`` (all
+        at one turn), over ``rollouts`` copies each: copy *j* of every pair draws the
+        numbers of rollout *j*, as it would in a batch of its own."""
+        r = self.rollouts
+        turn = ones[0].turn
+        seq = np.random.SeedSequence([self.seed, turn])
+        streams = CrisisStreams(seq, np.arange(r, dtype=np.int64))
+        streams = streams.subset(np.tile(np.arange(r), len(ones)))
+        arrays = {name: np.repeat(np.concatenate([getattr(o, name)[..., :1] for o in ones],
+                                                 axis=-1), r, axis=-1)
+                  for name in ROW_FIELDS}
+        batch = BatchState(turn, streams, arrays)
+        batch.actors = ones[0].actors
+        first = np.repeat(np.array(options, dtype=np.int64), r)
         for step in range(self.horizon):
             if batch.done.all() or batch.turn >= engine.n_turns:
                 break
             choices = {a: ag.act(engine.observe(batch, a)) for a, ag in self.others.items()}
             if step == 0:
-                choices[self.actor] = np.full(batch.n, local, dtype=np.int64)
+                choices[self.actor] = first
             else:
                 choices[self.actor] = self.me.act(engine.observe(batch, self.actor))
             engine.step(batch, choices)
@@ -135,7 +169,7 @@ class ExpectedUtilityAgent:
         open_ = ~batch.done
         if open_.any():
             payoff[open_] = self._as_if_ended(engine, batch)[open_]
-        return float(payoff.mean())
+        return [float(payoff[i * r:(i + 1) * r].mean()) for i in range(len(ones))]
 
     def _as_if_ended(self, engine: Engine, batch: BatchState) -> np.ndarray:
         """The payoff of each copy if the crisis ended where the look-ahead stops: the

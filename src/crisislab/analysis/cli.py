@@ -533,6 +533,10 @@ def sensitivity_cmd(
     _check_common(runs_per_point, seed, workers, CHUNK, "--runs-per-point")
     check_range("--samples", samples, 1, MAX_SAMPLES, "e.g. --samples 64")
     check_range("--top", top, 1, MAX_LIMIT)
+    if method.value != "oat":
+        from crisislab.extras import ensure
+
+        ensure("SALib", "sensitivity")  # before the sweep, not after its first half
     _plot_path(plot)
     sc = _load(scenario)
     base = _variant(sc, agent, what_if, param)

@@ -12,6 +12,7 @@ from typing import Any
 from crisislab.analysis.compare import Comparison
 from crisislab.analysis.sensitivity import Sensitivity
 from crisislab.analysis.simulate import AnalysisError, Simulation
+from crisislab.extras import ensure, require
 
 FORMATS = (".png", ".svg", ".pdf")
 
@@ -22,15 +23,13 @@ def check_path(path: Path) -> None:
                             f"{', '.join(FORMATS)}")
     if not path.parent.exists():
         raise AnalysisError(f"the folder {path.parent} does not exist; create it first")
+    ensure("matplotlib", "plot")  # before the work whose figure it would draw
 
 
 def _pyplot() -> Any:
-    import matplotlib
-
+    matplotlib = require("matplotlib", "plot")
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+    return require("matplotlib.pyplot", "plot")
 
 
 def _save(fig: Any, path: Path) -> Path:

@@ -216,7 +216,9 @@ def sensitivity(scenario: Scenario, base: Variant, runs_per_point: int = RUNS_PE
     problem = {"num_vars": len(names), "names": names,
                "bounds": [list(ranges[n]) for n in names]}
     if method in ("sobol", "both"):
-        from SALib.sample import sobol as sobol_sample
+        from crisislab.extras import require
+
+        sobol_sample = require("SALib.sample.sobol", "sensitivity")
 
         sobol_x = sobol_sample.sample(problem, samples, calc_second_order=False, seed=seed)
         for i, row in enumerate(sobol_x):
@@ -243,7 +245,7 @@ def sensitivity(scenario: Scenario, base: Variant, runs_per_point: int = RUNS_PE
         oat.sort(key=lambda r: (-r.swing, r.parameter))
     sobol: list[SobolRow] = []
     if sobol_x is not None:
-        from SALib.analyze import sobol as sobol_analyze
+        sobol_analyze = require("SALib.analyze.sobol", "sensitivity")
 
         start = len(variants) - len(sobol_x)
         y = np.array(counts[start:], dtype=np.float64) / n

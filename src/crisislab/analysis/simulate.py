@@ -422,10 +422,9 @@ def _ray_task(plan: Plan, task: tuple[int, int, int]) -> Aggregate:
 
 def _run_ray(plan: Plan, tasks: list[tuple[int, int, int]], address: str | None,
              tick: Callable[[int], None]) -> list[Aggregate]:
-    try:
-        import ray
-    except ImportError:
-        raise AnalysisError("the ray backend needs Ray: pip install 'crisislab[ray]'") from None
+    from crisislab.extras import require
+
+    ray = require("ray", "ray")
     started = False
     if not ray.is_initialized():
         try:

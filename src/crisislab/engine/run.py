@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -130,3 +130,92 @@ def run_onward(scenario: Scenario, state: BatchState, agents: Mapping[str, Agent
     batch = one.lump(streams) if lumped else one.tiled(streams)
     play_out(engine, batch, seated)
     return result_of(scenario, batch, seed)
+
+
+def run_onward_many(scenario: Scenario, states: Sequence[BatchState],
+                    agents: Mapping[str, Agent], n: int, seed: int = 0,
+                    chance: ChanceMode = "free") -> list[np.ndarray]:
+    """:func:`run_onward` from row 0 of each of ``states``, all in one batch: the payoffs
+    (actors, ``n``) of each, equal to ``run_onward(scenario, state, agents, n,
+    seed).payoffs``.
+
+    Copy *j* of every state draws from the stream of crisis *j* of ``seed``, as it would
+    alone, and a crisis's draws do not depend on the batch it is in. The batch starts
+    with the states at the earliest turn; when it reaches the turn of later states, their
+    copies join it (the batch is rebuilt from its running rows and theirs), so the whole
+    set costs about one run's turns rather than one run per state. Rows are lumped when
+    the agents allow it, and crises of different states whose positions meet are stepped
+    as one row, which changes no crisis's result."""
+    from crisislab.engine.state import ROW_FIELDS
+    from crisislab.engine.streams import CrisisStreams
+
+    engine = Engine(scenario, chance=chance)
+    seated = complete_agents(scenario, agents)
+    lumped = lumpable(seated)
+    copies = CrisisStreams(seed, np.arange(n, dtype=np.int64))
+    n_actors = len(scenario.actors)
+    out = [np.zeros((n_actors, n)) for _ in states]
+    by_turn: dict[int, list[int]] = {}
+    for i, state in enumerate(states):
+        if state.lumped:
+            raise ValueError("run_onward_many() takes states of unlumped batches")
+        by_turn.setdefault(state.turn, []).append(i)
+
+    batch: BatchState | None = None
+    owner = np.zeros(0, dtype=np.int64)  # per crisis of the batch: which state
+    copy = np.zeros(0, dtype=np.int64)  # and which copy of it
+
+    def harvest(b: BatchState) -> None:
+        payoffs = b.crisis_field("payoffs")
+        for i in np.unique(owner):
+            mine = owner == i
+            out[int(i)][:, copy[mine]] = payoffs[:, mine]
+
+    for turn, group in sorted(by_turn.items()):
+        if batch is not None:
+            while batch.turn < turn and not batch.done.all():
+                engine.step(batch, decide(engine, batch, seated))
+        joining = {name: np.concatenate([getattr(states[i], name)[..., :1] for i in group],
+                                        axis=-1) for name in ROW_FIELDS}
+        m = len(group)
+        new_owner = np.repeat(np.array(group, dtype=np.int64), n)
+        new_copy = np.tile(np.arange(n, dtype=np.int64), m)
+        new_row_of = np.repeat(np.arange(m, dtype=np.int64), n)
+        if batch is not None:
+            harvest(batch)  # final for crises that ended; the rest go on below
+            if batch.done.all():
+                batch = None
+        if batch is not None:
+            live_rows = np.flatnonzero(~batch.done)
+            if batch.row_of is not None:
+                row_of = batch.row_of
+                running = np.flatnonzero(row_of >= 0)
+                running = running[~batch.done[row_of[running]]]
+                remap = np.full(batch.n, -1, dtype=np.int64)
+                remap[live_rows] = np.arange(live_rows.size)
+                kept_row_of = remap[row_of[running]]
+            else:
+                running = live_rows
+                kept_row_of = np.arange(live_rows.size)
+            rows = {name: np.concatenate([getattr(batch, name)[..., live_rows],
+                                          joining[name]], axis=-1) for name in ROW_FIELDS}
+            owner = np.concatenate([owner[running], new_owner])
+            copy = np.concatenate([copy[running], new_copy])
+            row_of_all = np.concatenate([kept_row_of, new_row_of + live_rows.size])
+            actors = batch.actors
+        else:
+            rows = {k: v.copy() for k, v in joining.items()}
+            owner, copy, row_of_all = new_owner, new_copy, new_row_of
+            actors = states[group[0]].actors
+        streams = copies.subset(copy)
+        if lumped:
+            batch = BatchState(turn, streams, rows, row_of=row_of_all,
+                               sizes=np.bincount(row_of_all, minlength=rows["values"].shape[-1]
+                                                 ).astype(np.int64))
+        else:
+            batch = BatchState(turn, streams, {k: v[..., row_of_all] for k, v in rows.items()})
+        batch.actors = actors
+    if batch is not None:
+        play_out(engine, batch, seated)
+        harvest(batch)
+    return out

@@ -8,3 +8,4 @@ and builds a separate game; the solvers take any game.
 from __future__ import annotations
 
 GT_VERSION = "1"  # bumped when a change alters the numbers these modules produce
+LCP_LEAF_LIMIT = 400  # beyond this many leaves, lcp/lp can take minutes or blow up

@@ -16,7 +16,11 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
-import pygambit as gbt
+
+from crisislab.extras import missing_extra
+
+with missing_extra("gt"):
+    import pygambit as gbt
 
 
 def rational(x: Any) -> gbt.Rational:

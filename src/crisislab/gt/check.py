@@ -10,8 +10,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-import pygambit as gbt
-
+from crisislab.extras import missing_extra
 from crisislab.gt.flat import TERMINAL, FlatTree
 from crisislab.gt.regret import (
     expected_payoffs,
@@ -21,6 +20,9 @@ from crisislab.gt.regret import (
     table_gains,
     table_problem,
 )
+
+with missing_extra("gt"):
+    import pygambit as gbt
 
 Number = Fraction | float
 

@@ -124,8 +124,8 @@ def tree_cmd(
     format: Fmt = typer.Option(Fmt.text, "--format", "-f"),
 ) -> None:
     """Abstract a scenario into a finite extensive-form game and report its size."""
+    from crisislab.gt import LCP_LEAF_LIMIT
     from crisislab.gt.flat import to_gambit
-    from crisislab.gt.solve import LCP_LEAF_LIMIT
 
     st = _build(scenario, start, depth, horizon, choices, players, samples, seed, chance_min)
     size = st.size

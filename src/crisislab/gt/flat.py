@@ -8,9 +8,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pygambit as gbt
+from crisislab.extras import missing_extra
+
+if TYPE_CHECKING:
+    import pygambit as gbt
 
 CHANCE = -1
 TERMINAL = -2
@@ -167,6 +170,9 @@ def to_gambit(tree: FlatTree, root: int = 0,
     """Build a pygambit game from ``tree`` below ``root``. Nodes in ``leaf_values`` become
     terminal nodes with those payoffs. With ``keyed``, infoset labels are ``k<index>`` so
     a solution can be mapped back to ``tree``."""
+    with missing_extra("gt"):
+        import pygambit as gbt
+
     leaf_values = leaf_values or {}
     game = gbt.Game.new_tree(players=list(tree.players), title=tree.title or "crisislab")
     plist = list(game.players)

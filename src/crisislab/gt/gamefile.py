@@ -20,7 +20,10 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
-import pygambit as gbt
+from crisislab.extras import missing_extra
+
+with missing_extra("gt"):
+    import pygambit as gbt
 
 from crisislab.files import InputError, read_regular
 

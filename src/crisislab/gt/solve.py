@@ -22,10 +22,9 @@ from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
-import pygambit as gbt
-
 from crisislab import __version__
-from crisislab.gt import GT_VERSION
+from crisislab.extras import missing_extra
+from crisislab.gt import GT_VERSION, LCP_LEAF_LIMIT
 from crisislab.gt.check import (
     Equilibrium,
     Number,
@@ -39,9 +38,11 @@ from crisislab.gt.check import (
 from crisislab.gt.flat import FlatTree, exact, from_gambit, recall_problem
 from crisislab.gt.regret import nash_conv, table_gains, table_payoffs
 
+with missing_extra("gt"):
+    import pygambit as gbt
+
 METHODS = ("auto", "enumpure", "enummixed", "lcp", "lp", "logit", "spe", "cfr")
 EXACT = {"enumpure", "enummixed", "lcp", "lp"}
-LCP_LEAF_LIMIT = 400  # beyond this many leaves, lcp/lp can take minutes or blow up
 FLOAT_TOLERANCE = 1e-6  # approximate methods: gains up to this times the payoff range
 # what each method finds: all equilibria of its kind, or some
 FINDS = {"enumpure": "all pure-strategy equilibria", "enummixed": "all extreme equilibria "

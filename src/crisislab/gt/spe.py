@@ -21,9 +21,11 @@ import sys
 from dataclasses import dataclass
 from fractions import Fraction
 
-import pygambit as gbt
-
+from crisislab.extras import missing_extra
 from crisislab.gt.flat import CHANCE, TERMINAL, FlatTree, exact, to_gambit
+
+with missing_extra("gt"):
+    import pygambit as gbt
 
 Assignment = dict[int, tuple[Fraction, ...]]  # infoset index -> action probabilities
 

@@ -16,7 +16,12 @@ with the engine and branching where the abstraction says a choice or chance matt
   ones do not happen inside the tree (their risk remains in the continuation values).
 - **Cuts.** After ``depth`` decisions on a path, or ``horizon`` turns, the tree is cut
   and the leaf gets the expected payoffs of playing on under the doctrines, estimated by
-  ``samples`` simulated crises (seeded, so the tree is reproducible).
+  ``samples`` simulated crises (seeded, so the tree is reproducible). Decisions are
+  counted one by one: when a path reaches ``depth`` in the middle of a turn's
+  simultaneous decisions, the actors still to decide follow their doctrines that turn,
+  and the tree is cut at the end of it. Every cut's value is estimated in one batched
+  run (one per turn the cuts are at), not leaf by leaf; copy *j* of every cut draws the
+  numbers of crisis *j*, as it would alone.
 """
 
 from __future__ import annotations
@@ -30,7 +35,7 @@ import numpy as np
 
 from crisislab.agents.historical import HistoricalAgent
 from crisislab.engine.engine import Engine
-from crisislab.engine.run import complete_agents, run_onward
+from crisislab.engine.run import complete_agents, run_onward_many
 from crisislab.engine.state import BatchState
 from crisislab.gt.flat import CHANCE, TERMINAL, FlatTree, InfosetInfo
 from crisislab.scenario.model import Scenario
@@ -116,10 +121,6 @@ def _exact(x: float, den: int = 10**6) -> Fraction:
     return Fraction(x).limit_denominator(den)
 
 
-def _obs_key(engine: Engine, state: BatchState, actor: str) -> tuple:  # type: ignore[type-arg]
-    return obs_key(engine.observe(state, actor).row(0))
-
-
 def obs_key(row: dict[str, Any]) -> tuple:  # type: ignore[type-arg]
     """What an actor observed in one turn, as a hashable key (see ``Observation.row``)."""
     return (row["turn"], tuple(sorted((k, round(v, 6)) for k, v in row["state"].items())),
@@ -152,9 +153,8 @@ def build_tree(scenario: Scenario, *, start_turn: int | None = None, depth: int 
                     deciders, [], [], [], [], [], [], [], [], [])
     notes: list[NodeNote] = []
     infoset_of: dict[tuple, int] = {}  # type: ignore[type-arg]
-    cache: dict[bytes, tuple[Fraction, ...]] = {}
+    cuts: dict[bytes, tuple[BatchState, list[int]]] = {}  # cut position -> its leaves
     actor_index = {a: i for i, a in enumerate(sc.actors)}
-    cont_seed = [seed]
 
     names = {a.id: a.name for a in sc.spec.actors}
     defaults = {a: sc.default_action(a).local for a in sc.players}
@@ -186,15 +186,18 @@ def build_tree(scenario: Scenario, *, start_turn: int | None = None, depth: int 
         return sc.clock.turns[min(state.turn, len(sc.clock) - 1)].label
 
     def leaf(parent: int, state: BatchState, cut: bool, before: tuple[str, ...]) -> None:
-        if cut:
-            pay = continuation(state)
+        if cut:  # its value is estimated below, with every other cut's, in one batch
             n = new_node(parent, TERMINAL, NodeNote(label(state), outcome="cut"), before)
-        else:
-            pay = tuple(_exact(float(state.payoffs[actor_index[a], 0])) for a in deciders)
-            o = sc.outcomes[int(state.outcome[0])]
-            n = new_node(parent, TERMINAL, NodeNote(label(state), outcome=o.id,
-                                                    labels=(o.label,)), before)
-        tree.payoff[n] = pay
+            real = state.select(np.array([0]))
+            key = (str(real.turn).encode() + real.values.tobytes() + real.sent_turn.tobytes()
+                   + real.fired.tobytes() + real.peak.tobytes())
+            cuts.setdefault(key, (real, []))[1].append(n)
+            return
+        o = sc.outcomes[int(state.outcome[0])]
+        n = new_node(parent, TERMINAL, NodeNote(label(state), outcome=o.id,
+                                                labels=(o.label,)), before)
+        tree.payoff[n] = tuple(_exact(float(state.payoffs[actor_index[a], 0]))
+                               for a in deciders)
 
     def happened(state: BatchState, nxt: BatchState, choice: dict[str, int],
                  decided: tuple[str, ...], plan: dict[int, bool]) -> tuple[str, ...]:
@@ -205,16 +208,6 @@ def build_tree(scenario: Scenario, *, start_turn: int | None = None, depth: int 
         words += [f"{when}: {sc.events[int(e)].label}"
                   for e in np.flatnonzero(nxt.last_events[:, 0]) if int(e) not in plan]
         return tuple(words)
-
-    def continuation(state: BatchState) -> tuple[Fraction, ...]:
-        real = state.select(np.array([0]))
-        key = (str(real.turn).encode() + real.values.tobytes() + real.sent_turn.tobytes()
-               + real.fired.tobytes() + real.peak.tobytes())
-        if key not in cache:
-            res = run_onward(sc, real, doctrine, n=samples, seed=cont_seed[0])
-            cache[key] = tuple(Fraction(str(round(float(res.payoffs[actor_index[a]].mean()), 3)))
-                               for a in deciders)
-        return cache[key]
 
     def step_with(state: BatchState, choice: dict[str, int], plan: dict[int, bool]
                   ) -> tuple[BatchState, _ScriptedChance]:
@@ -256,17 +249,17 @@ def build_tree(scenario: Scenario, *, start_turn: int | None = None, depth: int 
                 or state.turn >= len(sc.clock):
             leaf(parent, state, True, before)
             return
+        # one observation per actor: its key, the doctrine's choice and the legal options
+        # all read it (an observation computes what it is asked for once)
+        seen = {a: engine.observe(state, a) for a in sc.players}
         history = dict(ctx["obs"])
         for a in deciders:
-            history[a] = history.get(a, ()) + (_obs_key(engine, state, a),)
-        base: dict[str, int] = {}
-        for a in sc.players:
-            obs = engine.observe(state, a)
-            base[a] = int(doctrine[a].act(obs)[0])
+            history[a] = history.get(a, ()) + (obs_key(seen[a].row(0)),)
+        base = {a: int(doctrine[a].act(seen[a])[0]) for a in sc.players}
         points: list[tuple[str, tuple[int, ...]]] = []
         last = dict(ctx["last"])
         for a in deciders:
-            legal = engine.legal(state, a)[0]
+            legal = seen[a].legal[0]
             keys = tuple(local[a][c] for c in key_actions if c in local[a] and legal[local[a][c]])
             if keys and keys != last.get(a):
                 opts = tuple(sorted(set(keys) | {base[a]}))
@@ -279,8 +272,12 @@ def build_tree(scenario: Scenario, *, start_turn: int | None = None, depth: int 
 
     def branch(parent: int, state: BatchState, choice: dict[str, int],
                points: list[tuple[str, tuple[int, ...]]], i: int, ctx: dict[str, Any]) -> None:
-        if i == len(points):
-            resolve_chance(parent, state, choice, {}, ctx)
+        if i == len(points) or ctx["decisions"] >= depth:
+            # the path has had its ``depth`` decisions: whoever has not chosen this turn
+            # follows the doctrine (its choice is in ``choice``), and the tree is cut
+            # once the turn is over
+            resolve_chance(parent, state, choice, {},
+                           {**ctx, "decided": tuple(a for a, _ in points[:i])})
             return
         actor, opts = points[i]
         key = (actor, ctx["obs"][actor], ctx["own"].get(actor, ()))
@@ -305,6 +302,16 @@ def build_tree(scenario: Scenario, *, start_turn: int | None = None, depth: int 
             branch(n, state, {**choice, actor: o}, points, i + 1, nctx)
 
     expand(-1, root_state, {"obs": {}, "last": {}, "own": {}, "decisions": 0})
+    # the cuts' values: play on under the doctrines, ``samples`` crises from each cut
+    # position, every position in one batch (one per turn the cuts are at)
+    positions = list(cuts.values())
+    onward = run_onward_many(sc, [real for real, _ in positions], doctrine, n=samples,
+                             seed=seed)
+    for (_, leaves), payoffs in zip(positions, onward, strict=True):
+        pay = tuple(Fraction(str(round(float(payoffs[actor_index[a]].mean()), 3)))
+                    for a in deciders)
+        for n in leaves:
+            tree.payoff[n] = pay
     # number information sets player by player, as Gambit does, so profiles line up
     order = sorted(range(len(tree.infosets)), key=lambda k: tree.infosets[k].player)
     new_index = {old: new for new, old in enumerate(order)}

@@ -30,9 +30,11 @@ from dataclasses import dataclass
 from fractions import Fraction as F
 from pathlib import Path
 
-import pygambit as gbt
-
+from crisislab.extras import missing_extra
 from crisislab.gt.build import tree_game
+
+with missing_extra("gt"):
+    import pygambit as gbt
 
 SOURCE = ("Dixit and Skeath, Games of Strategy, 2nd ed. (2004), ch. 14: the model, its "
           "payoffs and its two conditions; Schelling, The Strategy of Conflict (1960), ch. "
@@ -135,11 +137,13 @@ def game(pr: Params, q: F) -> gbt.Game:
 
 def plot(pr: Params, path: Path) -> None:
     """The two conditions over (p, q), the window shaded."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
     import numpy as np
+
+    from crisislab.extras import require
+
+    matplotlib = require("matplotlib", "plot")
+    matplotlib.use("Agg")
+    plt = require("matplotlib.pyplot", "plot")
 
     ps = np.linspace(0.005, 0.995, 400)
     lo = float(q_effective(pr))

@@ -29,9 +29,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-import pygambit as gbt
-
+from crisislab.extras import missing_extra
 from crisislab.gt.build import table_game
+
+with missing_extra("gt"):
+    import pygambit as gbt
 
 Cell = tuple[int, int]  # (row strategy, column strategy), 0 = swerve, 1 = straight
 SOURCE = ("Chicken: the common reading of the crisis that Brams, 'Game theory and the "

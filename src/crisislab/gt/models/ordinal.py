@@ -33,10 +33,12 @@ from __future__ import annotations
 import itertools
 from dataclasses import dataclass
 
-import pygambit as gbt
-
+from crisislab.extras import missing_extra
 from crisislab.gt.build import table_game
 from crisislab.gt.models.chicken import Cell, Params
+
+with missing_extra("gt"):
+    import pygambit as gbt
 
 CELLS: tuple[Cell, ...] = ((0, 0), (0, 1), (1, 0), (1, 1))
 SOURCE = ("Howard, Paradoxes of Rationality (1971); surveyed in Zagare, Economies 2(1) "
