@@ -190,7 +190,9 @@ def build_tree(scenario: Scenario, *, start_turn: int | None = None, depth: int 
             n = new_node(parent, TERMINAL, NodeNote(label(state), outcome="cut"), before)
             real = state.select(np.array([0]))
             key = (str(real.turn).encode() + real.values.tobytes() + real.sent_turn.tobytes()
-                   + real.fired.tobytes() + real.peak.tobytes())
+                   + real.fired.tobytes() + real.peak.tobytes()
+                   # what the leaders' record pull reads: when options opened, how often
+                   + real.opened.tobytes() + real.taken.tobytes())
             cuts.setdefault(key, (real, []))[1].append(n)
             return
         o = sc.outcomes[int(state.outcome[0])]
