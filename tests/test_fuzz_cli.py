@@ -212,7 +212,7 @@ def cheap_loading() -> Iterator[None]:
             return _cached_load(ref)
         return load_scenario(ref)
 
-    patch.setattr(crisislab.cli, "load_scenario", load)
+    patch.setattr("crisislab.scenario.loader.load_scenario", load)
     yield
     patch.undo()
 

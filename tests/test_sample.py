@@ -221,7 +221,7 @@ def test_the_tutorial_draws_reads_and_loads_ten_wars(tmp_path: Path,
         outputs.append(result.output)
     listed = [re.findall(r"crisis (\d+:\d+):", out) for out in outputs[:2]]
     assert listed[0] == listed[1] and len(listed[0]) == 10  # same sample, either format
-    assert "1:1022" in listed[0]  # the crisis the tutorial reads
+    assert "1:2505" in listed[0]  # the crisis the tutorial reads
     assert "Tactical nuclear war" in outputs[2]
     namespace: dict[str, Any] = {}
     exec(compile(code, "docs/simulate.md", "exec"), namespace)  # noqa: S102
@@ -230,7 +230,7 @@ def test_the_tutorial_draws_reads_and_loads_ten_wars(tmp_path: Path,
     violent = {o.id for o in load_scenario("cuba-1962").outcomes if o.escalation > 0}
     assert set(crises["outcome"]) <= violent
     began = namespace["began"].groupby("crisis")["date"].min()
-    assert len(began) == 10 and began["1:1022"] == "1962-10-24"
+    assert len(began) == 10 and began["1:2505"] == "1962-11-02"
     stories = [json.loads(line) for line in (tmp_path / "wars.jsonl").read_text().splitlines()]
     assert [s["crisis"] for s in stories] == listed[0]
 

@@ -35,6 +35,15 @@ class _TooManyNodes(Exception):
         self.mark = mark
 
 
+def _too_many(file: str, err: _TooManyNodes) -> ScenarioError:
+    """The problem of a document with more values than the node limit, where it crossed."""
+    return ScenarioError([Problem(
+        file, err.mark.line + 1, err.mark.column + 1, "",
+        f"the document holds more than {MAX_NODES:,} values, more than a scenario needs",
+        "split the scenario or remove what it does not need",
+    )])
+
+
 class _CountingLoader(yaml.SafeLoader):
     """The safe loader, stopped as soon as the document holds more than ``MAX_NODES``
     values: a huge list is refused while it is read, not after it is built."""
@@ -144,11 +153,7 @@ def read_yaml(text: str, file: str) -> YamlDocument:
         loader = _CountingLoader(text)
         node = loader.get_single_node()
     except _TooManyNodes as err:
-        raise ScenarioError([Problem(
-            file, err.mark.line + 1, err.mark.column + 1, "",
-            f"the document holds more than {MAX_NODES:,} values, more than a scenario needs",
-            "split the scenario or remove what it does not need",
-        )]) from None
+        raise _too_many(file, err) from None
     except ReaderError as err:
         line, col = _line_col(text, err.position)
         code = err.character if isinstance(err.character, int) else ord(err.character[:1] or " ")
@@ -209,11 +214,7 @@ def _count_fast(text: str, file: str) -> None:
     except yaml.YAMLError:
         return
     except _TooManyNodes as err:
-        raise ScenarioError([Problem(
-            file, err.mark.line + 1, err.mark.column + 1, "",
-            f"the document holds more than {MAX_NODES:,} values, more than a scenario needs",
-            "split the scenario or remove what it does not need",
-        )]) from None
+        raise _too_many(file, err) from None
 
 
 def _line_col(text: str, index: int) -> tuple[int, int]:
