@@ -7,6 +7,7 @@ import csv
 import json
 import re
 import shlex
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -129,22 +130,27 @@ def test_csv_has_one_row_per_crisis_turn(tmp_path: Path) -> None:
         assert f"crisis {ref}:" in result.output
 
 
-def test_parquet_needs_pyarrow_or_says_so(tmp_path: Path) -> None:
+def test_a_parquet_trace_loads_in_pandas(tmp_path: Path) -> None:
+    pytest.importorskip("pyarrow")  # the parquet extra, which the test extra installs
+    import pandas as pd
+
     path = tmp_path / "crises.parquet"
     result = run("simulate", MINI, "--runs", "300", "--sample", "2", "--trace", str(path),
                  "--no-store")
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError:
-        assert result.exit_code == 2
-        assert "pyarrow" in result.output and "crisislab[parquet]" in result.output
-        assert not path.exists()
-        return
-    import pandas as pd
-
     assert result.exit_code == 0, result.output
     table = pd.read_parquet(path)
     assert table["crisis"].nunique() == 2 and table["last"].sum() == 2
+
+
+def test_parquet_without_pyarrow_says_which_extra(tmp_path: Path,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "pyarrow", None)  # as if it were not installed
+    path = tmp_path / "crises.parquet"
+    result = run("simulate", MINI, "--runs", "300", "--sample", "2", "--trace", str(path),
+                 "--no-store")
+    assert result.exit_code == 2
+    assert "pyarrow" in result.output and "crisislab[parquet]" in result.output
+    assert not path.exists()
 
 
 @pytest.mark.parametrize(("args", "says"), [
