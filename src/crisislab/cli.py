@@ -36,8 +36,9 @@ if TYPE_CHECKING:
 LAZY_COMMANDS: dict[str, tuple[str, str, bool]] = {
     "simulate": ("crisislab.analysis.cli", "Simulate many crises: each outcome's probability "
                  "with a 95% interval, the day the crisis ends, peak escalation, the hazard "
-                 "of war day by day, the share of the record reproduced and the documented "
-                 "path's likelihood, and any reported variables.", False),
+                 "of war day by day and where wars come from, the share of the record "
+                 "reproduced and the documented path's likelihood, any reported variables, "
+                 "and (--sample) a uniform sample of crises told in full.", False),
     "paths": ("crisislab.analysis.cli", "The main paths of a crisis: the matching crises "
               "grouped by the order of their key happenings and their outcome, each path "
               "with its share, a 95% interval and the day it leaves the record's own path.",
@@ -56,7 +57,8 @@ LAZY_COMMANDS: dict[str, tuple[str, str, bool]] = {
             "(maximum likelihood).", False),
     "play": ("crisislab.play.cli", "Play a crisis in the terminal as one leader (or several, "
              "hot seat), or from a file of moves (--moves).", False),
-    "games": ("crisislab.play.cli", "List the saved games (newest first).", False),
+    "games": ("crisislab.play.cli", "List the saved games (newest first); a damaged row is "
+              "reported and skipped.", False),
     "debrief": ("crisislab.play.cli", "Set a played crisis beside history: timelines, "
                 "escalation, odds, essays; or, with --story, one simulated crisis from "
                 "your decision point.", False),

@@ -25,6 +25,7 @@ EXTRAS: dict[str, tuple[str, str]] = {
     "ray": ("The Ray backend (--backend ray)", "Ray"),
     "plot": ("Drawing a figure (--plot)", "matplotlib"),
     "fit": ("Fitting the leaders' model (crisislab fit)", "SciPy"),
+    "parquet": ("Writing a trace as Parquet (simulate --trace FILE.parquet)", "pyarrow"),
 }
 
 
