@@ -30,7 +30,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-import crisislab.cli
 from crisislab.cli import app
 from crisislab.scenario.loader import load_scenario
 
