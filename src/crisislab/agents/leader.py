@@ -190,7 +190,7 @@ class LeaderModel:
             if rule.actor != self.actor:
                 continue
             days = self.record_days[rule.local]
-            lags[rule.local] = days - float(opened[i]) if opened[i] >= 0 else days
+            lags[rule.local] = np.sort(days - float(opened[i]) if opened[i] >= 0 else days)
         self.record_lags = lags
 
     # ---- the environment the actor can evaluate -------------------------------------------
@@ -287,7 +287,7 @@ class LeaderModel:
             # the next documented use not yet made in this crisis, and how long after
             # the option opened the leader made it; an overdue use stays due
             nxt = np.minimum(taken[:, j], lags.size - 1)
-            due = np.sort(lags)[nxt]
+            due = lags[nxt]  # sorted by anchor()
             start = today - opened[:, j]  # days since it opened; NaN if not yet
             gap = np.maximum(due - (start + span), 0.0)
             done = taken[:, j] >= lags.size  # as often as the record has it: no pull

@@ -459,11 +459,11 @@ class Engine:
                                                   (Change(f"{m.id}_received", 0.0, 1.0),)))
 
     def _begin_turn(self, state: BatchState, result: StepResult | None = None) -> None:
-        env = self.env(state)
+        env = self.env(state)  # views of the rows: the deliveries show in it
         self._deliver(state, env, state.turn, result is not None, result)
-        self._note_opened(state)
+        self._note_opened(state, env)
 
-    def _note_opened(self, state: BatchState) -> None:
+    def _note_opened(self, state: BatchState, env: Mapping[str, Value] | None = None) -> None:
         """Note the day each documented action first became available in each running row
         (what its actor can see of its own options; read by the leaders' model)."""
         opened = state.opened
@@ -472,8 +472,9 @@ class Engine:
         pending = (opened < 0) & ~state.done[None, :]
         if not pending.any():
             return
-        env = self.env(state)  # after the deliveries, as the actors will see it
-        day = float(env["day"])
+        if env is None:
+            env = self.env(state)
+        day = float(np.asarray(env["day"]))
         for i, rule in enumerate(self.scenario.documented_actions):
             rows = pending[i]
             if not rows.any():
