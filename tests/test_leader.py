@@ -357,3 +357,62 @@ def test_waiting_is_pulled_by_what_the_documented_options_leave(cuba):
     # when something is due, waiting loses its pull; on a quiet day it has all of it
     assert p_due[local] > p_quiet[local]
     assert p_quiet[wait] > p_due[wait]
+
+
+# ---- the record's concessions and their terms -------------------------------------------
+
+
+def test_the_record_keeps_what_its_concessions_were_worth(cuba):
+    """Khrushchev's public climb-down of 28 October came on the terms Kennedy's reply had
+    just given (the assurance, the promise on the Jupiters): the replay keeps what they
+    were worth to Moscow, and only concessions are kept."""
+    from crisislab.agents.factories import replayed_record
+
+    worth = replayed_record(cuba).worth
+    acceptance = worth["ussr"]["ussr_public_acceptance"]
+    assert acceptance.shape == (1,)
+    reply = cuba.parameters["u_ussr_assurance_gain"] + cuba.parameters["u_ussr_secret_trade_gain"]
+    spread = cuba.parameters["u_ussr_fait_accompli"] - cuba.parameters["u_strategic_war"]
+    # the deal beat carrying on by about what the reply added to it
+    assert 0.3 * reply / spread < acceptance[0] < reply / spread
+    assert "usa_announce_quarantine" not in worth["usa"]  # not a concession
+
+
+def test_a_climb_down_on_worse_terms_is_pulled_less(cuba):
+    """On 28 October without the reply's terms the climb-down falls short of the record's
+    by what the terms were worth, and the record's pull on it weakens accordingly; on the
+    record itself nothing is short."""
+    engine, state = record_state(cuba, "1962-10-28 am")
+    agent = make_agent("historical", cuba, "ussr").fallback
+    local = cuba.action("ussr_public_acceptance").local
+    obs = engine.observe(state, "ussr")
+    f = agent.model.features(obs, np.array([0]))
+    assert f.short is not None and f.short[0, local] == pytest.approx(0.0, abs=1e-9)
+    state.values[cuba.variable("noninvasion_assurance").index, 0] = 0.0
+    jupiters = cuba.variable("jupiter_deal")
+    state.values[jupiters.index, 0] = float(jupiters.values.index("none"))
+    bare = agent.model.features(engine.observe(state, "ussr"), np.array([0]))
+    reply = cuba.parameters["u_ussr_assurance_gain"] + cuba.parameters["u_ussr_secret_trade_gain"]
+    spread = cuba.parameters["u_ussr_fait_accompli"] - cuba.parameters["u_strategic_war"]
+    assert bare.short[0, local] == pytest.approx(reply / spread, rel=0.05)
+    full = probabilities(f, agent.beta, 8.0, 2.0, 0.1)[0, local]
+    weaker = probabilities(bare, agent.beta, 8.0, 2.0, 0.1)[0, local]
+    assert weaker < full
+    # with no tolerance for worse terms the pull is all but gone
+    assert probabilities(bare, agent.beta, 8.0, 2.0, 1e-6)[0, local] < weaker
+
+
+def test_after_a_forbidden_documented_step_no_crisis_is_on_the_record(cuba):
+    """Forbid Kennedy's reply of 27 October and the record cannot go on: the replay of the
+    what-if stops counting as the record after that turn, so Moscow's climb-down of the
+    next morning is the leader's own choice, not the record's."""
+    from crisislab import whatifs
+    from crisislab.agents.factories import replayed_record
+
+    sc = whatifs.apply(cuba, ["no_us_reply"])
+    assert sc.history is cuba
+    reply = next(s.turn for s in cuba.track
+                 if s.action == "usa_accept_first_letter_secret_jupiter")
+    seen = replayed_record(sc).observed["ussr"]
+    assert max(seen) == reply and reply + 1 not in seen
+    assert max(replayed_record(cuba).observed["ussr"]) > reply + 1

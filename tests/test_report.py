@@ -92,8 +92,9 @@ def _hits(sc: Scenario, n: int, seed: int, lumped: bool) -> tuple[np.ndarray, An
 
 def test_rows_that_differ_only_in_steps_reproduced_still_merge_exactly(
         cuba: Scenario) -> None:
-    one, _ = _hits(cuba, 3000, 5, False)
-    lumped, state = _hits(cuba, 3000, 5, True)
+    # seed 2 has such rows under the default line-up (not every seed does)
+    one, _ = _hits(cuba, 3000, 2, False)
+    lumped, state = _hits(cuba, 3000, 2, True)
     # rows met again with different documented steps behind them, and merged
     assert state.rows_merged > 0 and state.hit_residue is not None
     assert state.hit_residue.any()
@@ -136,10 +137,26 @@ def test_record_summary_and_reports_in_a_simulation(cuba: Scenario) -> None:
     defcon = s["reports"]["us_defcon"]
     assert sum(d["count"] for d in defcon["min_distribution"]) == 3000
     assert all(d["value"] in (1, 2, 3, 4, 5) for d in defcon["max_distribution"])
+    assert {d["label"] for d in defcon["min_distribution"]} <= {
+        f"DEFCON {i}" for i in range(1, 6)}  # in the scenario's words, not raw numbers
     found = s["reports"]["missiles_detected"]
     assert set(found["first_true_quantiles"]) == {"q05", "q25", "q50", "q75", "q95"}
     assert found["p_ever"]["low"] <= found["p_ever"]["p"] <= found["p_ever"]["high"]
     json.dumps(sim.to_json())  # plain data
+
+
+def test_a_day_variable_is_reported_as_dates(cuba: Scenario) -> None:
+    """``agreement_day`` counts days from 24 May 1962; a reader sees the date of the turn
+    it opens, or "not yet" before the agreement, never 157.5."""
+    from crisislab.scenario.display import format_value
+
+    assert format_value(cuba, "agreement_day", -1) == "not yet"
+    day = next(t.day for t in cuba.clock.turns if t.label == "1962-10-28 am")
+    assert format_value(cuba, "agreement_day", day) == "28 October 1962, morning"
+    assert format_value(cuba, "agreement_day", day + 0.5) == "28 October 1962, evening"
+    sim = simulate(cuba, 300, 1, reports=["agreement_day"], workers=1)
+    labels = [d["label"] for d in sim.summary["reports"]["agreement_day"]["max_distribution"]]
+    assert labels and all(lab == "not yet" or "1962" in lab for lab in labels)
 
 
 def test_a_bad_report_name_is_a_clear_error(cuba: Scenario) -> None:

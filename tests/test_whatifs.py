@@ -49,13 +49,7 @@ def test_the_issue_s_what_ifs_are_listed(cuba: Scenario) -> None:
 # A known limit of the model (issue 9, docs/model.md "Limits"): off the record Moscow's
 # public climb-down falls due on the crisis's own clock, so without Kennedy's reply it
 # still comes; strict, so that the day the reply matters again the mark must go.
-REPLY_INERT = pytest.mark.xfail(strict=True, reason=(
-    "the record's pull makes Moscow's climb-down due whether or not Washington replies"))
-
-
-@pytest.mark.parametrize("wid", [
-    pytest.param(w.id, marks=REPLY_INERT) if w.id == "no_us_reply" else w.id
-    for w in whatifs.list_what_ifs(load_scenario("cuba-1962"))])
+@pytest.mark.parametrize("wid", [w.id for w in whatifs.list_what_ifs(load_scenario("cuba-1962"))])
 def test_each_what_if_moves_the_odds_as_stated(cuba: Scenario, baseline, wid: str) -> None:
     """Crisis i of both arms shares its random stream, so the per-crisis difference has a
     small variance; the stated direction must hold by more than 3 standard errors."""

@@ -13,7 +13,7 @@ scenario loaded from ``path/name.yaml`` they are read from ``path/name.whatifs.y
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -184,10 +184,11 @@ def apply(scenario: Scenario, ids: list[str]) -> Scenario:
     label = f"{scenario.file} + what-if {'+'.join(ids)}"
     try:
         spec = ScenarioSpec.model_validate(data)
-        return compile_spec(spec, file=label)
+        compiled = compile_spec(spec, file=label)
     except (ValidationError, ScenarioError) as e:
         raise WhatIfError(f"the what-ifs {', '.join(ids)} do not combine into a valid "
                           f"scenario: {e}; apply them one at a time") from None
+    return replace(compiled, departs_from=scenario.departs_from or scenario)
 
 
 def _overlay(data: dict[str, Any], w: WhatIfSpec) -> None:

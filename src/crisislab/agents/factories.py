@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
@@ -121,6 +121,10 @@ class RecordReplay:
 
     observed: dict[str, dict[int, dict[str, float]]]
     opened: np.ndarray
+    # per player, per documented concession (by action id), per documented use in the
+    # track's order: what its terms were worth to the leader when the record has it
+    # made (the leader model's deal value, feature ``payoff``)
+    worth: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
 
 
 # One replay of the record serves every seat: the scenario's rules (content hash) and
@@ -161,15 +165,49 @@ def _replay(scenario: Scenario) -> RecordReplay:
     state = engine.reset(1, seed=0, start_turn=0)
     agents = {a: HistoricalAgent(scenario, a) if scenario.role(a) == "player"
               else ScriptedAgent(scenario, a) for a in engine.players}
+    from crisislab.agents.leader import LeaderModel
+
     out: dict[str, dict[int, dict[str, float]]] = {a: {} for a in engine.players}
+    models = {a: LeaderModel(scenario, a) for a in engine.players
+              if scenario.role(a) == "player"}
+    uses: dict[tuple[int, str], list[int]] = {}
+    for step in scenario.track:
+        if step.action is not None and step.actor is not None:
+            uses.setdefault((step.turn, step.actor), []).append(
+                scenario.action(step.action).local)
+    worth: dict[str, dict[str, list[float]]] = {a: {} for a in models}
     while not state.done.all():
         choices = {}
         for a in engine.players:
             obs = engine.observe(state, a)
             out[a][state.turn] = {k: float(obs.values[k][0]) for k in obs.values}
+            if a in models and (state.turn, a) in uses:
+                m = models[a]
+                x = m.features(obs, np.array([0])).x[0, :, 0]
+                for j in uses[(state.turn, a)]:
+                    if m.concede[j]:
+                        worth[a].setdefault(m.table.ids[j], []).append(float(x[j]))
             choices[a] = agents[a].act(obs)
         engine.step(state, choices)
-    return RecordReplay(out, state.opened[:, 0].copy())
+    left = _left_the_record(scenario)
+    if left is not None:  # no crisis is on the record after a forbidden documented step
+        out = {a: {t: v for t, v in seen.items() if t <= left} for a, seen in out.items()}
+    return RecordReplay(out, state.opened[:, 0].copy(),
+                        {a: {k: np.array(w) for k, w in ws.items()} for a, ws in worth.items()})
+
+
+def _left_the_record(scenario: Scenario) -> int | None:
+    """The first turn at which the real record has someone take an action this scenario
+    (a what-if) forbids, if any: from the next turn on, no crisis of it is on the record,
+    since the documented step could not be taken. (Without this, a what-if's replay
+    would count the steps after the missing one as the record, and Moscow would climb
+    down on 28 October on the record's word with no reply from Washington.)"""
+    base = scenario.departs_from
+    if base is None:
+        return None
+    known = {a.id for a in scenario.actions}
+    turns = [s.turn for s in base.track if s.action is not None and s.action not in known]
+    return min(turns) if turns else None
 
 
 def historical(scenario: Scenario, actor: str, fallback: str | None = None,
@@ -188,7 +226,10 @@ def historical(scenario: Scenario, actor: str, fallback: str | None = None,
         if scenario.role(actor) != "player":
             return RecordAgent(scenario, actor, fallback=ScriptedAgent(scenario, actor))
         options.setdefault("record", coefficients(scenario, actor)["record"])
-        options.setdefault("record_opened", replayed_record(scenario).opened)
+        replay = replayed_record(scenario)
+        options.setdefault("record_opened", replay.opened)
+        options.setdefault("record_worth",
+                           replayed_record(scenario.history).worth.get(actor, {}))
         return RecordAgent(scenario, actor, fallback=LeaderAgent(scenario, actor, **options))
     cls = agent_class(fallback)
     if getattr(cls, "stochastic", True) and not getattr(cls, "lumpable", False):

@@ -50,7 +50,7 @@ FEATURES = (*SHARED, *PER_ACTOR)
 DEFAULTS: dict[str, float] = {
     "payoff": 2.0, "danger": 2.0, "audience": 0.5, "act": -3.0, "escalation": -1.0,
     "force": -3.0, "concession": 0.0, "record": 4.0, "record_days": 2.0,
-    "contact_weight": 0.05, "horizon_days": 7.0,
+    "contact_weight": 0.05, "horizon_days": 7.0, "record_terms": 0.1,
 }
 PRESETS: dict[str, dict[str, float]] = {
     # doctrines as settings of the one model (see docs/agents.md)
@@ -67,7 +67,8 @@ def parameter_name(feature: str, actor: str) -> str:
 def coefficients(scenario: Scenario, actor: str) -> dict[str, float]:
     """The actor's coefficients: the scenario's ``leader_*`` parameters, else defaults."""
     out = {}
-    for f in (*FEATURES, "record", "record_days", "contact_weight", "horizon_days"):
+    for f in (*FEATURES, "record", "record_days", "record_terms", "contact_weight",
+              "horizon_days"):
         out[f] = float(scenario.parameters.get(parameter_name(f, actor), DEFAULTS[f]))
     return out
 
@@ -83,6 +84,10 @@ class Features:
     near: np.ndarray
     legal: np.ndarray
     wait: int = 0  # the option that is waiting: its pull is what the others' leave
+    # (rows, options): by how much the terms of a concession fall short of what they
+    # were worth when the record has it made, in shares of the payoff spread (0 if
+    # not short, or not a documented concession); see :meth:`LeaderModel.shortfall`
+    short: np.ndarray | None = None
 
 
 class LeaderModel:
@@ -177,21 +182,35 @@ class LeaderModel:
         # and how long after the option first became available, along the record
         # (set by anchor(); until then the pull is to the documented dates themselves)
         self.record_lags: list[np.ndarray] | None = None
+        self.record_worth: list[np.ndarray] | None = None
 
-    def anchor(self, opened: np.ndarray) -> None:
+    def anchor(self, opened: np.ndarray, worth: Mapping[str, np.ndarray] | None = None
+               ) -> None:
         """Measure the record's pull from the day each option opened: ``opened`` holds,
         per documented action of the scenario, the day it first became available along
         the replayed record (``BatchState.opened`` at the record's end). A crisis in which
         the missiles are found a week early then has the leader convene its advisers a
         week early, as the real one did two days after the photographs, rather than wait
-        for the calendar date."""
+        for the calendar date.
+
+        ``worth`` (per documented concession's id, per documented use in the track's
+        order) holds what its terms were worth to the leader when the record has it made
+        (``RecordReplay.worth``, read on the scenario's real history even under a
+        what-if): the pull of such a use then weakens as far as the terms on offer fall
+        short of those (see :meth:`shortfall`)."""
         lags: list[np.ndarray] = [np.zeros(0) for _ in range(self.table.k)]
+        kept: list[np.ndarray] = [np.zeros(0) for _ in range(self.table.k)]
         for i, rule in enumerate(self.scenario.documented_actions):
             if rule.actor != self.actor:
                 continue
             days = self.record_days[rule.local]
-            lags[rule.local] = np.sort(days - float(opened[i]) if opened[i] >= 0 else days)
+            order = np.argsort(days, kind="stable")
+            lags[rule.local] = (days - float(opened[i]) if opened[i] >= 0 else days)[order]
+            on_record = None if worth is None else worth.get(rule.id)
+            if on_record is not None and len(on_record) == days.size:
+                kept[rule.local] = np.asarray(on_record, dtype=float)[order]
         self.record_lags = lags
+        self.record_worth = kept if worth is not None else None
 
     # ---- the environment the actor can evaluate -------------------------------------------
 
@@ -256,7 +275,30 @@ class LeaderModel:
         days = float(np.asarray(builtins["turn_days"]))
         x, _ = self._compute(obs, rows, legal, obs.matrix)
         offset = np.broadcast_to(self.waiting * math.log(max(days, 1e-9)), (n, t.k))
-        return Features(x, np.array(offset), self.nearness(obs, rows), legal, t.default)
+        return Features(x, np.array(offset), self.nearness(obs, rows), legal, t.default,
+                        self.shortfall(obs, rows, x[:, :, 0]))
+
+    def shortfall(self, obs: Observation, rows: np.ndarray, worth: np.ndarray
+                  ) -> np.ndarray | None:
+        """(rows, options): how far the terms of each documented concession fall short,
+        in this crisis, of what they were worth to the leader at the record's next use of
+        it (``worth`` is the model's deal value of every option, feature ``payoff``).
+        Khrushchev climbed down on 28 October on terms Kennedy's reply had just given
+        him; where no such terms are on offer, the record's example no longer pulls him
+        to climb down, and only the model's own judgement of the bare deal remains.
+        None before the model is anchored with the record's terms."""
+        if self.record_worth is None:
+            return None
+        taken = obs.taken[rows].astype(np.int64)
+        short = np.zeros((rows.size, self.table.k))
+        for j, documented in enumerate(self.record_worth):
+            if not documented.size or not self.concede[j]:
+                continue
+            nxt = np.minimum(taken[:, j], documented.size - 1)
+            on_record = documented[nxt]
+            short[:, j] = np.where(np.isnan(on_record), 0.0,
+                                   np.maximum(np.nan_to_num(on_record) - worth[:, j], 0.0))
+        return short
 
     def nearness(self, obs: Observation, rows: np.ndarray) -> np.ndarray:
         """(rows, options): how many days the turn falls short of the leader's next
@@ -419,7 +461,7 @@ def signs() -> np.ndarray:
 
 
 def probabilities(f: Features, beta: np.ndarray, record: float = 0.0,
-                  record_days: float = 2.0) -> np.ndarray:
+                  record_days: float = 2.0, record_terms: float = 0.1) -> np.ndarray:
     """Logit choice probabilities over the legal options, (rows, options)."""
     w = beta * signs()
     u = f.offset.copy()
@@ -427,6 +469,8 @@ def probabilities(f: Features, beta: np.ndarray, record: float = 0.0,
         u += f.x[:, :, i] * w[i]
     if record:
         pull = np.exp(-f.near / max(record_days, 1e-9))
+        if f.short is not None:
+            pull = pull * np.exp(-f.short / max(record_terms, 1e-9))
         pull[:, f.wait] = 0.0
         # waiting is pulled as strongly as no documented option is: fully on a day on
         # which the record has the leader do nothing, not at all when one is due
@@ -489,7 +533,8 @@ class LeaderAgent:
 
     def __init__(self, scenario: Scenario, actor: str, record: float | None = None,
                  preset: str | None = None, record_opened: np.ndarray | None = None,
-                 **options: Any) -> None:
+                 record_worth: Mapping[str, np.ndarray] | None = None, **options: Any
+                 ) -> None:
         if actor not in scenario.players or scenario.role(actor) != "player":
             raise AgentSpecError(f"'{actor}' is not a player of {scenario.id}")
         self.actor = actor
@@ -517,7 +562,8 @@ class LeaderAgent:
                 from crisislab.agents.factories import replayed_record
 
                 record_opened = replayed_record(scenario).opened
-            self.model.anchor(record_opened)
+                record_worth = replayed_record(scenario.history).worth.get(actor, {})
+            self.model.anchor(record_opened, record_worth)
 
     def policy(self, observation: Observation, rows: np.ndarray | None = None) -> np.ndarray:
         """(N, k) choice probabilities; rows of ended crises (and rows not in ``rows``,
@@ -528,7 +574,8 @@ class LeaderAgent:
         if reps.size == 0:
             return out
         f = self.model.features(observation, reps)
-        p = probabilities(f, self.beta, self.record, self.coef["record_days"])
+        p = probabilities(f, self.beta, self.record, self.coef["record_days"],
+                          self.coef["record_terms"])
         live = index >= 0
         out[live] = p[index[live]]
         return out

@@ -26,6 +26,7 @@ import numpy as np
 
 from crisislab.analysis.stats import Z95, quantile_index, wilson
 from crisislab.analysis.track import Tracking, step_counts
+from crisislab.scenario.display import format_value
 from crisislab.scenario.model import Scenario
 
 ReportCounts = dict[str, Any]  # "min"/"max": {value: crises}, or "first": (turns + 1,)
@@ -366,12 +367,15 @@ def summarise_report(agg: Aggregate, scenario: Scenario, name: str) -> dict[str,
                                             for label, c in by_date.items()]}
     var = scenario.variable(name)
     return {"label": _variable_label(scenario, name), "type": var.type,
-            "min_distribution": _distribution(counts["min"], n, var),
-            "max_distribution": _distribution(counts["max"], n, var)}
+            "min_distribution": _distribution(counts["min"], n, scenario, name),
+            "max_distribution": _distribution(counts["max"], n, scenario, name)}
 
 
-def _distribution(counts: dict[float, int], n: int, var: Any) -> list[dict[str, Any]]:
-    return [{"value": value, "label": var.format(value), "count": c, "p": c / n if n else 0.0}
+def _distribution(counts: dict[float, int], n: int, scenario: Scenario, name: str
+                  ) -> list[dict[str, Any]]:
+    """Each value reached, with its words as a reader sees them (a day as its date)."""
+    return [{"value": value, "label": format_value(scenario, name, value), "count": c,
+             "p": c / n if n else 0.0}
             for value, c in sorted(counts.items())]
 
 

@@ -9,6 +9,8 @@ none, the id is turned into words so that no code name reaches the screen.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from crisislab.scenario.model import Scenario
 from crisislab.scenario.schema import Citation, Source, Variable
 
@@ -64,6 +66,8 @@ def format_value(scenario: Scenario, name: str, value: float) -> str:
         if 0 <= value < len(scenario.clock):
             return turn_words(scenario, int(value))
         return "not yet"
+    if v is not None and v.unit == "day":  # days from the clock's first: say which date
+        return day_words(scenario, value)
     key = f"{int(round(value))}" if abs(value - round(value)) < 1e-9 else f"{value:g}"
     if key in labels:
         return labels[key]
@@ -81,11 +85,23 @@ def format_change(scenario: Scenario, name: str, before: float, after: float) ->
     old, new = format_value(scenario, name, before), format_value(scenario, name, after)
     v = _spec_variable(scenario, name)
     unit = v.unit if v is not None else None
-    if (unit and unit not in ("percent", "turn") and scenario.variable(name).type
+    if (unit and unit not in ("percent", "turn", "day") and scenario.variable(name).type
             in ("int", "float") and unit.split("/")[0] not in label.split()
             and not (v is not None and (v.percent or v.value_labels))):
         new = f"{new} {unit}"
     return f"{label}: {old} → {new}"
+
+
+def day_words(scenario: Scenario, day: float) -> str:
+    """A day counted from the clock's first (``agreement_day``): the turn it opens, in
+    words (``28 October 1962, morning``), else its date; "not yet" before the first."""
+    if day < 0:
+        return "not yet"
+    for t in scenario.clock.turns:
+        if abs(t.day - day) < 1e-9:
+            return turn_words(scenario, t.index).removeprefix("week of ")
+    date = scenario.clock.epoch + dt.timedelta(days=int(day))
+    return long_date(date.isoformat(), weekday=False)
 
 
 def turn_words(scenario: Scenario, turn: int) -> str:

@@ -252,6 +252,8 @@ class Scenario:
     start_turn: int
     escalation_labels: dict[int, str] = field(default_factory=dict)
     warnings: tuple[Problem, ...] = ()  # fit to run, but a reader would see code names
+    # the scenario whose record this one departs from (a what-if's base), if any
+    departs_from: Scenario | None = field(default=None, compare=False, repr=False)
 
     @property
     def id(self) -> str:
@@ -307,6 +309,18 @@ class Scenario:
 
     def role(self, actor: str) -> str:
         return next(a.role for a in self.spec.actors if a.id == actor)
+
+    @property
+    def history(self) -> Scenario:
+        """The scenario whose track is what really happened, with this one's parameter
+        values: itself, or a what-if's base (a what-if may forbid documented actions and
+        drop them from its own track). The terms a documented concession was made on are
+        read here."""
+        base = self.departs_from
+        if base is None:
+            return self
+        shared = {k: v for k, v in self.parameters.items() if k in base.parameters}
+        return base.with_parameters(**shared) if shared != base.parameters else base
 
     def with_parameters(self, **values: float) -> Scenario:
         """The same rules with some parameters changed (what-ifs, sweeps)."""
