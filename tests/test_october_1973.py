@@ -161,3 +161,21 @@ def test_the_sources_resolve(tmp_path: Path) -> None:
         assert source.kind == "reference" and source.url and source.url.startswith("https://")
     cited = {c.source for c in report.checks}
     assert cited == {s.id for s in sc.spec.sources}, "a source is listed but never cited"
+
+
+def test_the_documented_figures_are_the_measured_ones(historical: dict[str, Any]) -> None:
+    """docs/october-1973.md quotes the seeded run; it must be the run the scenario gives."""
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "october-1973.md").read_text("utf-8")
+    table = doc.split("With every leader on the record's model", 1)[1]
+    table = table.split("A crisis reproduces", 1)[0]
+    outcomes = historical["outcomes"]
+    rows = {"the cease-fire holds and talks begin": "ceasefire_holds",
+            "war between the superpowers": "superpower_war",
+            "nuclear use in the Middle East": "tactical_nuclear"}
+    for label, ident in rows.items():
+        p = 100 * outcomes[ident]["p"]
+        shown = f"{p:.1f}%" if p >= 10 else f"{p:.2f}%"
+        assert f"| {label} | {shown} |" in table, (label, shown)
+    for ident in ("soviet_intervention", "third_army_destroyed_outcome", "strategic_exchange",
+                  "unresolved"):
+        assert outcomes[ident]["count"] == 0, ident
