@@ -173,13 +173,39 @@ class Advance(BaseModel):
 bearer = HTTPBearer(auto_error=False, description="A seat's or the facilitator's token.")
 
 
-def token_of(creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str:
+def _bearer(creds: HTTPAuthorizationCredentials | None) -> str:
     if creds is None:
         raise Forbidden("this needs a secret token: Authorization: Bearer TOKEN")
     return creds.credentials
 
 
-Token = Annotated[str, Depends(token_of)]
+def seat_token(request: Request,
+               creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str:
+    """A seat's token, checked before the request's body is read."""
+    token = _bearer(creds)
+    request.app.state.classroom.player(token)
+    return token
+
+
+def facilitator_token(request: Request, creds: Annotated[
+        HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str:
+    """The facilitator's token, checked before the request's body is read."""
+    token = _bearer(creds)
+    request.app.state.classroom.facilitated(token)
+    return token
+
+
+def page_seat(request: Request, token: str) -> None:
+    """A seat page's token (in its path), checked before any form is read."""
+    request.app.state.classroom.player(token)
+
+
+def page_facilitator(request: Request, token: str) -> None:
+    request.app.state.classroom.facilitated(token)
+
+
+SeatToken = Annotated[str, Depends(seat_token)]
+FacToken = Annotated[str, Depends(facilitator_token)]
 
 
 # ---- the app ---------------------------------------------------------------------------------
@@ -215,6 +241,7 @@ def create_app(db: str | None = None, store: Store | None = None,
                   "and facilitator calls take the secret token as `Authorization: Bearer "
                   "TOKEN`; a seat's token reads and acts for that seat only.")
     app.state.classroom = classroom
+    app.add_middleware(BodyLimit)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
 
     @app.middleware("http")
@@ -258,7 +285,9 @@ def create_app(db: str | None = None, store: Store | None = None,
     def api_create(body: CreateSession, request: Request) -> dict[str, Any]:
         """Create a class session; the answer holds the facilitator's secret token (keep
         it) and the join code (share it)."""
-        row, token = classroom.create(SessionSettings(**body.model_dump()))
+        fields = body.model_dump()
+        fields["scenario_text"] = fields.pop("scenario_yaml")
+        row, token = classroom.create(SessionSettings(**fields))
         base = str(request.base_url).rstrip("/")
         return {"code": row.code, "facilitator_token": token,
                 "facilitator_url": f"{base}/facilitate/{token}",
@@ -273,38 +302,38 @@ def create_app(db: str | None = None, store: Store | None = None,
                 "url": f"{str(request.base_url).rstrip('/')}/play/{token}"}
 
     @app.get("/api/seat", tags=["seats"])
-    def api_seat(token: Token) -> dict[str, Any]:
+    def api_seat(token: SeatToken) -> dict[str, Any]:
         """The seat's screen: the briefing written for its leader, its options (with why
         an option is unavailable), letters, the team's proposals, injects, the clock."""
         row, p = classroom.player(token)
         return views.seat_view(classroom, row, p)
 
     @app.get("/api/seat/revision", tags=["seats"])
-    def api_seat_revision(token: Token) -> dict[str, int]:
+    def api_seat_revision(token: SeatToken) -> dict[str, int]:
         """A number that changes whenever anything in the class session changes."""
         row, p = classroom.player(token)
         return {"revision": classroom.revision(row),
                 "turn": classroom.live(row).worlds[p.world].turn}
 
     @app.post("/api/seat/choice", tags=["seats"])
-    def api_choice(body: Choice, token: Token) -> dict[str, str]:
+    def api_choice(body: Choice, token: SeatToken) -> dict[str, str]:
         """The decider's choice for this turn (409 if the seat has already chosen)."""
         return {"action": classroom.choose(token, body.action)}
 
     @app.post("/api/seat/vote", tags=["seats"])
-    def api_vote(body: Choice, token: Token) -> dict[str, str]:
+    def api_vote(body: Choice, token: SeatToken) -> dict[str, str]:
         """A team member's proposal for this turn's option."""
         classroom.vote(token, body.action)
         return {"action": body.action}
 
     @app.post("/api/seat/letters", tags=["seats"], status_code=201)
-    def api_letter(body: LetterIn, token: Token) -> dict[str, Any]:
+    def api_letter(body: LetterIn, token: SeatToken) -> dict[str, Any]:
         """A letter from the seat, sent when the turn is played."""
         return classroom.write(token, body.to, body.public, body.terms, body.text,
                                body.reply_to, body.stance)
 
     @app.get("/api/seat/debrief", tags=["seats"])
-    def api_seat_debrief(token: Token) -> dict[str, Any]:
+    def api_seat_debrief(token: SeatToken) -> dict[str, Any]:
         """The seat's world beside history, once the world's crisis or the class session
         is over (before that it would show what the seat may not know)."""
         row, p = classroom.player(token)
@@ -315,63 +344,66 @@ def create_app(db: str | None = None, store: Store | None = None,
         return to_json(classroom.debrief(row, p.world))
 
     @app.get("/api/class", tags=["facilitator"])
-    def api_class(token: Token) -> dict[str, Any]:
+    def api_class(token: FacToken) -> dict[str, Any]:
         """Every world: each seat's screen, its team, letters, the true state, injects."""
         return views.class_view(classroom, classroom.facilitated(token))
 
     @app.post("/api/class/advance", tags=["facilitator"])
-    def api_advance(token: Token, body: Advance | None = None) -> dict[str, str]:
+    def api_advance(token: FacToken, body: Advance | None = None) -> dict[str, str]:
         """Play the current turn of every world (or one) now."""
         classroom.advance(token, body.world if body else None)
         return {"status": "advanced"}
 
     @app.post("/api/class/pause", tags=["facilitator"])
-    def api_pause(token: Token) -> dict[str, str]:
+    def api_pause(token: FacToken) -> dict[str, str]:
         """Stop the clocks; players cannot act until resumed."""
         classroom.pause(token)
         return {"status": "paused"}
 
     @app.post("/api/class/resume", tags=["facilitator"])
-    def api_resume(token: Token) -> dict[str, str]:
+    def api_resume(token: FacToken) -> dict[str, str]:
         """Start the clocks again with the time each turn had left."""
         classroom.resume(token)
         return {"status": "running"}
 
     @app.post("/api/class/extend", tags=["facilitator"])
-    def api_extend(body: Extend, token: Token) -> dict[str, str]:
+    def api_extend(body: Extend, token: FacToken) -> dict[str, str]:
         """Give every world's current turn more seconds."""
         classroom.extend(token, body.seconds)
         return {"status": "extended"}
 
     @app.post("/api/class/inject", tags=["facilitator"], status_code=201)
-    def api_inject(body: Inject, token: Token) -> dict[str, int]:
+    def api_inject(body: Inject, token: FacToken) -> dict[str, int]:
         """A message from an offstage actor (the UN, the allies, the press)."""
         return {"worlds": classroom.inject(token, body.sender, body.text, body.world,
                                            body.to)}
 
     @app.post("/api/class/end", tags=["facilitator"])
-    def api_end(token: Token) -> dict[str, str]:
+    def api_end(token: FacToken) -> dict[str, str]:
         """End the class session; the debrief stays."""
         classroom.end(token)
         return {"status": "ended"}
 
     @app.get("/api/class/debrief", tags=["facilitator"])
-    def api_debrief(token: Token) -> dict[str, Any]:
+    def api_debrief(token: FacToken) -> dict[str, Any]:
         """The class debrief: every world's outcome, terms, where it left the record, its
         key decisions and their effect on the odds; the essay questions first."""
         return views.class_debrief(classroom, classroom.facilitated(token))
 
     @app.get("/api/class/export.json", tags=["facilitator"])
-    def api_export_json(token: Token) -> dict[str, Any]:
+    def api_export_json(token: FacToken) -> dict[str, Any]:
         """Every world's decisions and letters, for grading."""
         return views.export(classroom, classroom.facilitated(token))
 
     @app.get("/api/class/export.csv", tags=["facilitator"], response_class=PlainTextResponse)
-    def api_export_csv(token: Token) -> PlainTextResponse:
+    def api_export_csv(token: FacToken) -> PlainTextResponse:
         """The same as one CSV table."""
         return _csv(views.export_csv(classroom, classroom.facilitated(token)))
 
     # ---- pages ------------------------------------------------------------------------------
+
+    SEAT = [Depends(page_seat)]
+    FAC = [Depends(page_facilitator)]
 
     def page(request: Request, name: str, status: int = 200, **context: Any) -> Any:
         return templates.TemplateResponse(request, name, context, status_code=status)
@@ -445,15 +477,18 @@ def create_app(db: str | None = None, store: Store | None = None,
         return page(request, name, status=status, v=v, token=token, note=note,
                     error=error, hint=hint)
 
-    @app.get("/play/{token}", response_class=HTMLResponse, include_in_schema=False)
+    @app.get("/play/{token}",
+             dependencies=SEAT, response_class=HTMLResponse, include_in_schema=False)
     def play_page(request: Request, token: str) -> Any:
         return seat_page(request, token, "play.html")
 
-    @app.get("/play/{token}/live", response_class=HTMLResponse, include_in_schema=False)
+    @app.get("/play/{token}/live",
+             dependencies=SEAT, response_class=HTMLResponse, include_in_schema=False)
     def play_live(request: Request, token: str) -> Any:
         return seat_page(request, token, "_seat_live.html")
 
-    @app.get("/play/{token}/revision", include_in_schema=False)
+    @app.get("/play/{token}/revision",
+             dependencies=SEAT, include_in_schema=False)
     def play_revision(token: str) -> dict[str, int]:
         return api_seat_revision(token)
 
@@ -467,16 +502,19 @@ def create_app(db: str | None = None, store: Store | None = None,
                              hint=e.hint)
         return RedirectResponse(f"/play/{token}?ok={ok}", status_code=303)
 
-    @app.post("/play/{token}/choose", include_in_schema=False)
+    @app.post("/play/{token}/choose",
+             dependencies=SEAT, include_in_schema=False)
     def choose_form(request: Request, token: str, action: Annotated[str, Form()]) -> Any:
         return seat_action(request, token, "chosen",
                            lambda: classroom.choose(token, action))
 
-    @app.post("/play/{token}/vote", include_in_schema=False)
+    @app.post("/play/{token}/vote",
+             dependencies=SEAT, include_in_schema=False)
     def vote_form(request: Request, token: str, action: Annotated[str, Form()]) -> Any:
         return seat_action(request, token, "voted", lambda: classroom.vote(token, action))
 
-    @app.post("/play/{token}/letter", include_in_schema=False)
+    @app.post("/play/{token}/letter",
+             dependencies=SEAT, include_in_schema=False)
     def letter_form(request: Request, token: str, to: Annotated[str, Form()],
                     text: Annotated[str, Form()] = "", public: Annotated[str, Form()] = "",
                     reply_to: Annotated[str, Form()] = "",
@@ -496,20 +534,24 @@ def create_app(db: str | None = None, store: Store | None = None,
                     join_url=f"{base}/join?code={row.code}", offstage=OFFSTAGE,
                     actors=actors, note=OK_NOTES.get(request.query_params.get("ok", ""), ""))
 
-    @app.get("/facilitate/{token}", response_class=HTMLResponse, include_in_schema=False)
+    @app.get("/facilitate/{token}",
+             dependencies=FAC, response_class=HTMLResponse, include_in_schema=False)
     def facilitate(request: Request, token: str) -> Any:
         return fac_page(request, token, "facilitate.html")
 
-    @app.get("/facilitate/{token}/live", response_class=HTMLResponse,
+    @app.get("/facilitate/{token}/live",
+             dependencies=FAC, response_class=HTMLResponse,
              include_in_schema=False)
     def facilitate_live(request: Request, token: str) -> Any:
         return fac_page(request, token, "_fac_live.html")
 
-    @app.get("/facilitate/{token}/revision", include_in_schema=False)
+    @app.get("/facilitate/{token}/revision",
+             dependencies=FAC, include_in_schema=False)
     def facilitate_revision(token: str) -> dict[str, int]:
         return {"revision": classroom.revision(classroom.facilitated(token)), "turn": -1}
 
-    @app.get("/facilitate/{token}/qr.svg", include_in_schema=False)
+    @app.get("/facilitate/{token}/qr.svg",
+             dependencies=FAC, include_in_schema=False)
     def qr(request: Request, token: str) -> Any:
         import segno
 
@@ -520,7 +562,8 @@ def create_app(db: str | None = None, store: Store | None = None,
 
         return Response(buf, media_type="image/svg+xml")
 
-    @app.post("/facilitate/{token}/{action}", include_in_schema=False)
+    @app.post("/facilitate/{token}/{action}",
+             dependencies=FAC, include_in_schema=False)
     def facilitate_action(request: Request, token: str, action: str,
                           seconds: Annotated[str, Form()] = "",
                           sender: Annotated[str, Form()] = "",
@@ -551,18 +594,21 @@ def create_app(db: str | None = None, store: Store | None = None,
             return RedirectResponse(f"/facilitate/{token}/debrief", status_code=303)
         return RedirectResponse(f"/facilitate/{token}?ok=done", status_code=303)
 
-    @app.get("/facilitate/{token}/debrief", response_class=HTMLResponse,
+    @app.get("/facilitate/{token}/debrief",
+             dependencies=FAC, response_class=HTMLResponse,
              include_in_schema=False)
     def debrief_page(request: Request, token: str) -> Any:
         row = classroom.facilitated(token)
         return page(request, "debrief.html", d=views.class_debrief(classroom, row),
                     token=token)
 
-    @app.get("/facilitate/{token}/export.csv", include_in_schema=False)
+    @app.get("/facilitate/{token}/export.csv",
+             dependencies=FAC, include_in_schema=False)
     def export_csv_page(token: str) -> Any:
         return _csv(views.export_csv(classroom, classroom.facilitated(token)))
 
-    @app.get("/facilitate/{token}/export.json", include_in_schema=False)
+    @app.get("/facilitate/{token}/export.json",
+             dependencies=FAC, include_in_schema=False)
     def export_json_page(token: str) -> Any:
         return api_export_json(token)
 
