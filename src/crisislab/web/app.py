@@ -455,7 +455,20 @@ def create_app(db: str | None = None, store: Store | None = None,
 
     @app.get("/join", response_class=HTMLResponse, include_in_schema=False)
     def join_page(request: Request, code: str = "") -> Any:
-        return page(request, "join.html", code=code[:16])
+        return page(request, "join.html", code=code[:16], **join_choices(code))
+
+    def join_choices(code: str) -> dict[str, Any]:
+        """The worlds and the seats people play, for a code that names a session."""
+        try:
+            row = classroom.by_code(code[:16]) if code.strip() else None
+        except ClassError:
+            row = None
+        if row is None:
+            return {"seats": [], "worlds": 0}
+        sc = classroom.live(row).scenario
+        return {"worlds": row.worlds, "seats": [
+            {"id": a, "name": views.actor_name(sc, a)} for a, spec in row.seats.items()
+            if spec == "human"]}
 
     @app.post("/join", include_in_schema=False)
     def join_form(request: Request, code: Annotated[str, Form()],
@@ -466,7 +479,7 @@ def create_app(db: str | None = None, store: Store | None = None,
                                       seat or None)
         except ClassError as e:
             return page(request, "join.html", status=e.status, code=code[:16],
-                        error=e.message, hint=e.hint)
+                        error=e.message, hint=e.hint, **join_choices(code))
         return RedirectResponse(f"/play/{token}?ok=joined", status_code=303)
 
     def seat_page(request: Request, token: str, name: str, status: int = 200,
