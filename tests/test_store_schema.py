@@ -41,8 +41,10 @@ def test_a_database_made_before_alembic_is_upgraded_keeping_its_rows(tmp_path: P
     Base.metadata.create_all(engine, tables=[RunRow.__table__, GameRow.__table__])
     with engine.begin() as conn:
         conn.execute(insert(GameRow.__table__).values(
-            id=7, created=dt.datetime(2026, 1, 1), updated=dt.datetime(2026, 1, 1),
-            scenario="cuba-1962", version="1", content_hash="x", seats={}, seed=1, status="running", turn=0, outcome=None,
+            id=7, created=dt.datetime(2026, 1, 1),
+            updated=dt.datetime(2026, 1, 1),
+            scenario="cuba-1962", version="1", content_hash="x", seats={}, seed=1,
+            status="running", turn=0, outcome=None,
             log=[], letters=[], notes=""))
     engine.dispose()
     store = Store(url)

@@ -77,6 +77,14 @@ def browser() -> Iterator[Any]:
         b.close()
 
 
+def new_page(browser: Any, width: int) -> Any:
+    """A page in its own context (its own person), patient with a busy machine."""
+    context = browser.new_context(viewport={"width": width, "height": 900})
+    context.set_default_timeout(90_000)
+    sync_api.expect.set_options(timeout=30_000)
+    return context.new_page()
+
+
 def shot(page: Any, name: str) -> None:
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True)
@@ -84,7 +92,7 @@ def shot(page: Any, name: str) -> None:
 
 def test_a_class_plays_in_two_worlds_through_a_restart(server: Server, browser: Any) -> None:
     expect = sync_api.expect
-    fac = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    fac = new_page(browser, 1280)
     fac.goto(server.url + "/")
     form = fac.locator("#create")
     form.locator("[name=worlds]").fill("2")
@@ -97,7 +105,7 @@ def test_a_class_plays_in_two_worlds_through_a_restart(server: Server, browser: 
     shot(fac, "facilitator")
 
     def join(name: str, world: str, seat: str) -> Any:
-        page = browser.new_context(viewport={"width": 1100, "height": 900}).new_page()
+        page = new_page(browser, 1100)
         page.goto(f"{server.url}/join?code={code}")
         page.fill("[name=name]", name)
         page.select_option("[name=world]", world)
@@ -115,7 +123,7 @@ def test_a_class_plays_in_two_worlds_through_a_restart(server: Server, browser: 
 
     # an adviser proposes; his decider sees it live, the other seat never does
     ben.locator("#act button[data-option]:not([disabled])").first.click()
-    expect(ann.locator(".votes")).to_contain_text("Ben proposes", timeout=10_000)
+    expect(ann.locator(".votes")).to_contain_text("Ben proposes", timeout=30_000)
     # Khrushchev writes to Kennedy; it is in transit until the turn is played
     cleo.select_option("#write [name=to]", "usa")
     cleo.check("#write input[value=noninvasion]")
@@ -130,7 +138,7 @@ def test_a_class_plays_in_two_worlds_through_a_restart(server: Server, browser: 
     dan.click("#act button[data-option=follow]")
     for page in (ann, cleo, dan):
         expect(page.locator("h1")).to_contain_text("14 October 1962, evening",
-                                                   timeout=10_000)
+                                                   timeout=30_000)
     expect(ann.locator(".letters")).to_contain_text("Pledge not to invade")
     assert "Pledge not to invade" not in dan.content()  # another world
     assert "Ben proposes" not in cleo.content()
@@ -141,7 +149,7 @@ def test_a_class_plays_in_two_worlds_through_a_restart(server: Server, browser: 
     inject.locator("[name=text]").fill("Reporters ask about unusual activity in Cuba.")
     inject.locator("button[type=submit]").click()
     for page in (ann, dan):
-        expect(page.locator(".injects")).to_contain_text("Reporters ask", timeout=10_000)
+        expect(page.locator(".injects")).to_contain_text("Reporters ask", timeout=30_000)
 
     # fog of war: what the US seat alone knows is not on the Soviet screen
     def knows(page: Any) -> set[str]:
@@ -156,7 +164,7 @@ def test_a_class_plays_in_two_worlds_through_a_restart(server: Server, browser: 
     usa_only = knows(ann) - knows(cleo)
     assert usa_only
     assert set(ann.locator("dl.facts dt").all_inner_texts()) & usa_only
-    cleo_text = cleo.locator("main").inner_text()
+    cleo_text = cleo.locator("main").text_content() or ""
     assert not [x for x in usa_only if x in cleo_text]
     shot(ann, "seat")
 
@@ -169,7 +177,7 @@ def test_a_class_plays_in_two_worlds_through_a_restart(server: Server, browser: 
     expect(ann.locator(".injects")).to_contain_text("Reporters ask")
     ann.click("#act button[data-option=follow]")
     cleo.click("#act button[data-option=follow]")
-    expect(ann.locator("h1")).to_contain_text("15 October 1962, morning", timeout=10_000)
+    expect(ann.locator("h1")).to_contain_text("15 October 1962, morning", timeout=30_000)
 
     fac.goto(fac.url.split("?")[0])
     expect(fac.locator("#world-1")).to_contain_text("15 October 1962, morning")

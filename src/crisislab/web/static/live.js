@@ -14,7 +14,7 @@
         var box = document.createElement("div");
         box.innerHTML = html;
         var mark = box.querySelector("[data-revision]");
-        if (mark && mark.getAttribute("data-turn") !== turn) { window.location.reload(); return; }
+        if (mark && mark.getAttribute("data-turn") !== turn) { window.location.href = window.location.pathname; return; }
         live.innerHTML = html;
         if (mark) { revision = mark.getAttribute("data-revision"); }
       })
