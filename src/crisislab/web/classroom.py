@@ -113,6 +113,11 @@ class Live:
     worlds: dict[int, Session]
     game_ids: dict[int, int]
     debriefs: dict[tuple[int, int], Any] = field(default_factory=dict)
+    # what a seat is shown and may do only changes when its world plays a turn: kept
+    # per (world, seat, turns played), dropped when the world moves on
+    briefs: dict[tuple[int, str, int], dict[str, Any]] = field(default_factory=dict)
+    options: dict[tuple[int, str, int], tuple[dict[str, bool], dict[str, str]]] = field(
+        default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -366,6 +371,32 @@ class Classroom:
         with self.lock:
             self._live.clear()
 
+    # ---- what a seat sees and may do (cached until its world plays a turn) ---------------
+
+    def briefing(self, row: ClassRow, world: int, actor: str) -> dict[str, Any]:
+        """:func:`crisislab.play.briefing.brief` for the seat, as plain data."""
+        from dataclasses import asdict
+
+        from crisislab.play.briefing import brief
+
+        with self.lock:
+            live = self.live(row)
+            session = live.worlds[world]
+            key = (world, actor, len(session.log))
+            if key not in live.briefs:
+                live.briefs[key] = asdict(brief(session, actor))
+            return live.briefs[key]
+
+    def availability(self, row: ClassRow, world: int, actor: str
+                     ) -> tuple[dict[str, bool], dict[str, str]]:
+        with self.lock:
+            live = self.live(row)
+            session = live.worlds[world]
+            key = (world, actor, len(session.log))
+            if key not in live.options:
+                live.options[key] = session.availability(actor)
+            return live.options[key]
+
     # ---- the turn ------------------------------------------------------------------------
 
     def _open(self, row: ClassRow) -> None:
@@ -390,7 +421,7 @@ class Classroom:
             followed = action == FOLLOW
             if followed:
                 action = follow_choice(session, p.actor)
-            legal, why = session.availability(p.actor)
+            legal, why = self.availability(row, p.world, p.actor)
             if action not in legal:
                 raise ClassError(f"'{action}' is not one of your options")
             if not legal[action]:
@@ -438,7 +469,7 @@ class Classroom:
             row, p = self.player(token)
             self._open(row)
             session = self.live(row).worlds[p.world]
-            legal, _ = session.availability(p.actor)
+            legal, _ = self.availability(row, p.world, p.actor)
             if action not in legal:
                 raise ClassError(f"'{action}' is not one of your seat's options")
             with self.store.session() as s:
@@ -538,6 +569,9 @@ class Classroom:
                 followed.append(actor)
         letters = [d.letter for d in drafts]
         session.play_turn(chosen, letters, followed=followed)
+        for cache in (live.briefs, live.options):
+            for key in [k for k in cache if k[0] == world]:
+                del cache[key]
         with self.store.session() as s:
             game = s.get(GameRow, live.game_ids[world])
             assert game is not None

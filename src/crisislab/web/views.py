@@ -12,7 +12,6 @@ import io
 from dataclasses import asdict
 from typing import Any
 
-from crisislab.play.briefing import brief
 from crisislab.play.letters import TERMS, delay_turns, transit_hours
 from crisislab.play.session import HUMAN, Session
 from crisislab.scenario.display import actor_name, format_value, turn_words
@@ -40,19 +39,20 @@ def seat_view(room: Classroom, row: ClassRow, p: PlayerRow) -> dict[str, Any]:
     live = room.live(row)
     sc = live.scenario
     session = live.worlds[p.world]
-    names = {x.id: x.name for x in room.players(row)}
-    team = [x for x in room.players(row) if x.world == p.world and x.actor == p.actor]
+    everyone = room.players(row)
+    names = {x.id: x.name for x in everyone}
+    team = [x for x in everyone if x.world == p.world and x.actor == p.actor]
     choices, drafts, votes = room.pending(row, p.world)
     mine = next((c for c in choices if c.actor == p.actor), None)
-    b = brief(session, p.actor)
+    b = room.briefing(row, p.world, p.actor)
     delay = delay_turns(sc)
     return {
         "class": {"code": row.code, "title": row.title, "revision": room.revision(row)},
         "me": {"name": p.name, "role": p.role, "world": p.world, "seat": p.actor,
-               "seat_name": b.actor_name, "leader": b.leader},
+               "seat_name": b["actor_name"], "leader": b["leader"]},
         "team": [{"name": x.name, "role": x.role} for x in team],
-        "turn": session.turn, "date": date_of(sc, session.turn), "phase": b.phase,
-        "position": b.position, "clock": _clock(room, row, p.world),
+        "turn": session.turn, "date": date_of(sc, session.turn), "phase": b["phase"],
+        "position": b["position"], "clock": _clock(room, row, p.world),
         "done": session.done,
         "outcome": sc.outcome(session.outcome).label if session.outcome else None,
         "chosen": None if mine is None else {
@@ -73,7 +73,7 @@ def seat_view(room: Classroom, row: ClassRow, p: PlayerRow) -> dict[str, Any]:
                          "private_hours": transit_hours(sc, session.turn,
                                                         session.turn + delay),
                          "public_turns": 1},
-        "briefing": asdict(b),
+        "briefing": b,
     }
 
 
@@ -82,8 +82,9 @@ def world_view(room: Classroom, row: ClassRow, number: int) -> dict[str, Any]:
     live = room.live(row)
     sc = live.scenario
     session = live.worlds[number]
-    players = [x for x in room.players(row) if x.world == number]
-    names = {x.id: x.name for x in room.players(row)}
+    everyone = room.players(row)
+    players = [x for x in everyone if x.world == number]
+    names = {x.id: x.name for x in everyone}
     choices, drafts, votes = room.pending(row, number)
     chosen = {c.actor: c for c in choices}
     seats = []
@@ -99,7 +100,7 @@ def world_view(room: Classroom, row: ClassRow, number: int) -> dict[str, Any]:
                        "label": _label(sc, actor, v.action)}
                       for v in votes if v.actor == actor],
             "letters_this_turn": [d.letter for d in drafts if d.actor == actor],
-            "screen": asdict(brief(session, actor)) if spec == HUMAN else None,
+            "screen": room.briefing(row, number, actor) if spec == HUMAN else None,
         })
     return {
         "world": number, "turn": session.turn, "date": date_of(sc, session.turn),
