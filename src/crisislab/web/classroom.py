@@ -47,6 +47,7 @@ MAX_WORLDS = 12
 MAX_PLAYERS = 200  # per class session
 MIN_TURN_SECONDS, MAX_TURN_SECONDS = 20, 3 * 3600
 MAX_NAME = 40
+MAX_SEED = 2**31 - 1 - MAX_WORLDS
 MAX_INJECT = 600
 OFFSTAGE = ("The UN Secretary-General", "The NATO allies", "The press", "The Organization "
             "of American States", "The facilitator")
@@ -186,8 +187,8 @@ class Classroom:
             raise ClassError(f"a turn's timer must be {MIN_TURN_SECONDS} to "
                              f"{MAX_TURN_SECONDS} seconds, not {settings.turn_seconds}",
                              "or leave it empty to advance by hand")
-        if not 0 <= settings.seed < 2**63:
-            raise ClassError("the seed must be 0 to 2**63 - 1")
+        if not 0 <= settings.seed <= MAX_SEED:  # games.seed is a 32-bit column
+            raise ClassError(f"the seed must be 0 to {MAX_SEED:,}, not {settings.seed:,}")
         if not 0 <= settings.debrief_runs <= 100_000:
             raise ClassError("the debrief's simulated crises must be 0 to 100,000")
         if settings.chance not in ("free", "history"):
