@@ -338,3 +338,20 @@ def test_the_api_is_documented(client: TestClient) -> None:
               "/api/seat/letters", "/api/class/advance", "/api/class/debrief"):
         assert p in paths
     assert client.get("/docs").status_code == 200
+
+
+@pytest.mark.parametrize(("field", "value", "words"), [
+    ("worlds", 13, "number of worlds must be 1 to 12"),
+    ("turn_seconds", 5, "timer must be 20 to"),
+    ("seed", 2**40, "seed must be 0 to"),
+    ("start", "nowhere", "nowhere"),
+    ("seats", {"usa": "no-such-agent"}, "usa"),
+    ("seats", {"usa": "historical", "ussr": "historical", "cuba": "historical"},
+     "no seat is played by people"),
+])
+def test_a_bad_session_is_refused_in_words(client: TestClient, field: str, value: Any,
+                                           words: str) -> None:
+    body = {"seats": {"usa": "human"}, field: value}
+    r = client.post("/api/sessions", json=body)
+    assert r.status_code == 400, r.text
+    assert words in r.json()["error"]
