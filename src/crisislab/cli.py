@@ -64,6 +64,9 @@ LAZY_COMMANDS: dict[str, tuple[str, str, bool]] = {
                 "your decision point.", False),
     "what-ifs": ("crisislab.whatifs", "List a scenario's named what-ifs: what each changes, "
                  "why, and what it should do to the odds (use an id with --what-if).", False),
+    "serve": ("crisislab.web.cli", "Run the classroom web app: a facilitator creates a class "
+              "session, people join with its code, and a class plays the crisis in teams, "
+              "in parallel worlds, with a debrief.", False),
     "gt": ("crisislab.gt.cli", "Solve the crisis as a game: Gambit trees, equilibria, the "
            "classic models.", True),
 }

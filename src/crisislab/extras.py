@@ -26,6 +26,8 @@ EXTRAS: dict[str, tuple[str, str]] = {
     "plot": ("Drawing a figure (--plot)", "matplotlib"),
     "fit": ("Fitting the leaders' model (crisislab fit)", "SciPy"),
     "parquet": ("Writing a trace as Parquet (simulate --trace FILE.parquet)", "pyarrow"),
+    "web": ("The classroom web app (crisislab serve)",
+            "FastAPI, uvicorn, python-multipart and segno"),
 }
 
 

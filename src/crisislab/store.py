@@ -132,7 +132,8 @@ class GameRow(Base):
 
 
 class Store:
-    """A connection to the database; creates the tables on first use. With
+    """A connection to the database; brings its schema to the newest revision on first
+    use (Alembic, :mod:`crisislab.migrations`). With
     ``writable=True`` it also proves that it may write, before any work is done whose
     result it would store. ``url`` is never printed: ``shown`` hides its password."""
 
@@ -145,7 +146,7 @@ class Store:
                     and parsed.database != ":memory:" and "uri" not in parsed.query):
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             self.engine: SqlEngine = create_engine(self.url)
-            Base.metadata.create_all(self.engine)
+            _migrate(self.engine, self.shown)
             if writable:
                 self.check_writable()
         except StoreError:
@@ -262,6 +263,28 @@ class Store:
             except StoredRowError as e:
                 bad.append(str(e))
         return good, bad
+
+
+def _migrate(engine: SqlEngine, shown: str) -> None:
+    """Bring the schema to the newest revision; cheap (one query) when it is already
+    there, so Alembic is imported only for a new or older database."""
+    from crisislab.migrations import HEAD, current, upgrade
+
+    with engine.connect() as conn:
+        revisions = current(conn)
+    if revisions == [HEAD]:
+        return
+    try:
+        upgrade(engine)
+    except SQLAlchemyError:
+        raise
+    except Exception as e:  # Alembic's own errors: a revision this crisislab does not know
+        if type(e).__module__.startswith("alembic"):
+            raise StoreError(f"the database {shown} has schema revision "
+                             f"{', '.join(revisions) or 'none'}, which this crisislab does "
+                             f"not know (its newest is {HEAD}): it was written by a newer "
+                             "version; upgrade crisislab or use another database") from None
+        raise
 
 
 def _first_line(e: BaseException) -> str:

@@ -148,11 +148,17 @@ def brief(session: Session, actor: str) -> Briefing:
 
 
 def _value(v: VariableRule, value: float, sc: Scenario) -> str:
+    """A value in the words a reader uses: rounded as a person would (never ``38.25
+    missiles``), a turn as its date, an enum by its label, with the unit."""
+    from crisislab.scenario.display import format_value
+
     spec = next(x for x in sc.spec.variables if x.id == v.id)
     if v.type == "float" and (v.low, v.high) == (0.0, 1.0) and not spec.unit:
         return f"{value:.0%}"  # a share, in words people read
-    text = v.format(value)
-    return f"{text} {spec.unit}" if spec.unit else text
+    text = format_value(sc, v.id, value)
+    plain_unit = spec.unit and spec.unit not in ("percent", "turn") and not spec.percent \
+        and not spec.value_labels and v.type in ("int", "float")
+    return f"{text} {spec.unit}" if plain_unit else text
 
 
 ESTIMATE_SHARE = "intel_count_share"
