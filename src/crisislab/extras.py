@@ -26,6 +26,7 @@ EXTRAS: dict[str, tuple[str, str]] = {
     "plot": ("Drawing a figure (--plot)", "matplotlib"),
     "fit": ("Fitting the leaders' model (crisislab fit)", "SciPy"),
     "parquet": ("Writing a trace as Parquet (simulate --trace FILE.parquet)", "pyarrow"),
+    "llm": ("Language-model leaders (--agent ACTOR=llm:MODEL)", "httpx"),
 }
 
 

@@ -236,6 +236,11 @@ def _render_simulation(sim: Any, run_id: int | None, scenario: Scenario | None =
         _render_report(name, rep)
     out.print("Mean payoffs: " + ", ".join(f"{a} {v:+.3g}" for a, v in s["payoffs"].items()),
               highlight=False)
+    if s.get("llm"):
+        from crisislab.llm_cli import describe
+
+        for line in describe(s["llm"]):
+            out.print(f"Language model, {line}", highlight=False, markup=False)
     stored = f"; stored as run {run_id}" if run_id is not None else ""
     out.print(f"[dim]{sim.elapsed_s:.2f} s on {sim.backend} ({sim.workers} workers)"
               f"{stored}[/dim]", highlight=False)
@@ -320,6 +325,9 @@ def simulate_cmd(
     trace: Path | None = typer.Option(None, "--trace", help="Write the sampled crises' "
                                       "stories: .jsonl, or .csv / .parquet (a row per "
                                       "crisis and turn)."),
+    llm_cache: str = typer.Option("use", "--llm-cache", help="Stored replies of llm "
+                                  "agents: use (ask only what is not stored), only (ask "
+                                  "nothing: rerun offline), off (ask everything again)."),
 ) -> None:
     """Simulate many crises: each outcome's probability with a 95% interval, the day the
     crisis ends, peak escalation, the hazard of war day by day and where wars come from,
@@ -335,10 +343,16 @@ def simulate_cmd(
     sc = _load(scenario)
     variant = _variant(sc, agent, what_if, [*_params_file(sc, params_file), *param])
     database = _store(db, writable=True) if store else None
-    with _clean_errors(), _progress(runs, "simulating", quiet) as progress:
+    from crisislab.llm_cli import llm_run, local_workers
+
+    workers = local_workers(agent, workers, backend.value)
+    with _clean_errors(), llm_run(llm_cache, db, quiet) as models, \
+            _progress(runs, "simulating", quiet) as progress:
         sim = simulate(sc, runs, seed, variant, backend.value, workers, address, chunk_size,
                        progress, reports=report, tolerance=tolerance, where=where,
                        sample=sample)
+    if models.counts:  # what the language models did: in the JSON and the stored run
+        sim.summary["llm"] = models.report()
     crises: list[Any] = []
     if sample:
         from crisislab.analysis.inside_cli import tell_sample
@@ -355,6 +369,9 @@ def simulate_cmd(
                 parameters=dict(sim.variant.parameters), seed=seed, runs=runs,
                 elapsed_s=sim.elapsed_s, results=sim.summary, crisislab_version=__version__)
             run_id = row.id
+        from crisislab.llm_cli import store_links
+
+        store_links(models, db, run_id)
     if plot is not None:
         from crisislab.analysis.plots import plot_simulation
 
