@@ -43,6 +43,7 @@ class Endpoint:
     def __init__(self, cassette: dict[str, Any]) -> None:
         self.cassette = cassette
         self.requests: list[dict[str, Any]] = []
+        self.seen: dict[str, int] = {}  # conversation -> times asked (a retry after an error)
         self.lock = threading.Lock()
         self.url = ""
 
@@ -54,7 +55,11 @@ class Endpoint:
             return model["status"], {"error": {"message": model.get("message", "refused")}}, 0
         conversation = body["messages"]
         prompt = next(m["content"] for m in conversation if m["role"] == "user")
-        tries = sum(1 for m in conversation if m["role"] == "assistant")
+        said = json.dumps(conversation, sort_keys=True)
+        with self.lock:
+            again = self.seen.get(said, 0)
+            self.seen[said] = again + 1
+        tries = sum(1 for m in conversation if m["role"] == "assistant") + again
         script = model["script"]
         kind = script[min(tries, len(script) - 1)]
         available = _options(prompt, AVAILABLE)

@@ -122,6 +122,7 @@ class Settings:
     progress: bool = False
     counts: dict[tuple[str, str, str], SeatCounts] = field(default_factory=dict)
     keys: set[str] = field(default_factory=set)  # every reply used
+    asked: set[str] = field(default_factory=set)  # the replies asked for in this command
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def seat(self, actor: str, model: str, endpoint: str) -> SeatCounts:
@@ -432,7 +433,7 @@ class LLMAgent:
         params = {**self.sampling, "sample": sample, "attempt": attempt}
         key = reply_key(self.model, self.base_url, prompt_hash, params)
         store = _replies(settings.db)
-        if settings.cache != "off":
+        if settings.cache != "off" or key in settings.asked:
             row = store.get(key)
             if row is not None:
                 reply = Reply(row.reply, row.error, row.tokens_in, row.tokens_out,
@@ -454,6 +455,8 @@ class LLMAgent:
                               tokens_in=reply.tokens_in, tokens_out=reply.tokens_out,
                               latency_s=reply.latency_s, cost=reply.cost),
                   replace=settings.cache == "off")
+        with settings.lock:
+            settings.asked.add(key)
         with self._budget:
             self._tokens += reply.tokens_in + reply.tokens_out
         self._count(reply, settings, counts)
@@ -489,8 +492,9 @@ class LLMAgent:
         """One request to the endpoint. A timeout or a server error is a failed try (the
         reply holds the error); an endpoint that cannot be reached, refuses the key or
         does not know the model stops the work."""
-        import httpx
+        from crisislab.extras import require
 
+        httpx = require("httpx", "llm")
         if self._http is None:
             self._http = _client(self.base_url, self.timeout)
         started = time.perf_counter()
@@ -557,7 +561,7 @@ class SampledLLMAgent(LLMAgent):
 def llm(scenario: Scenario, actor: str, model: str = "", **options: Any) -> LLMAgent:
     """``llm:MODEL[,option=value...]``: the deterministic agent, or the sampled one when
     the temperature is above 0 and no seed is given (or the fallback draws chance)."""
-    temperature = float(options.get("temperature", 0.0) or 0.0)
+    temperature = _number("temperature", options.get("temperature", 0.0), 0.0, 2.0)
     sampled = temperature > 0 and options.get("seed") is None
     if not sampled and options.get("fallback"):
         from crisislab.agents.registry import make_agent

@@ -240,7 +240,8 @@ def _render_simulation(sim: Any, run_id: int | None, scenario: Scenario | None =
         from crisislab.llm_cli import describe
 
         for line in describe(s["llm"]):
-            out.print(f"Language model, {line}", highlight=False, markup=False)
+            out.print(f"Language model, {line}", highlight=False, markup=False,
+                      soft_wrap=True)
     stored = f"; stored as run {run_id}" if run_id is not None else ""
     out.print(f"[dim]{sim.elapsed_s:.2f} s on {sim.backend} ({sim.workers} workers)"
               f"{stored}[/dim]", highlight=False)
