@@ -72,7 +72,10 @@ class Endpoint:
         if kind == "unavailable":
             option = closed[0] if closed else "launch_everything"
         template = self.cassette["replies"]["json" if kind == "slow" else kind]
-        text = (template.replace("{option}", option)
+        system = next((m["content"] for m in conversation if m["role"] == "system"), "")
+        recipient = system.split("write to, by id: ", 1)[-1].split(" ", 1)[0] \
+            if "write to, by id: " in system else ""
+        text = (template.replace("{option}", option).replace("{to}", recipient)
                 .replace("{rationale}", model.get("rationale", "")))
         words = sum(len(m["content"]) for m in conversation)
         return 200, {

@@ -107,7 +107,8 @@ def test_require_and_available() -> None:
     assert require("json", "plot").dumps([1]) == "[1]"
     with pytest.raises(MissingExtra, match=r"crisislab\[plot\]"):
         require("no_such_module_for_crisislab", "plot")
-    assert set(EXTRAS) == {"gt", "sensitivity", "rl", "ray", "plot", "fit", "parquet"}
+    assert set(EXTRAS) == {"gt", "sensitivity", "rl", "ray", "plot", "fit", "parquet",
+                           "llm"}
 
 
 def test_every_extra_is_declared_in_pyproject() -> None:

@@ -382,3 +382,44 @@ def test_the_prompt_is_the_actors_observation_only() -> None:
     ussr = messages(CUBA, early.engine.observe(early.state, "ussr"), 0)[1]["content"]
     assert "missiles in Cuba" not in usa and "missiles in Cuba" in ussr
     assert "Your options now" in usa and "usa_wait" in usa and "ussr_wait" not in usa
+
+
+# ---- in the game: a model's letters go through the players' channel -----------------------
+
+
+def test_a_models_letters_are_posted_and_answered_in_a_game(endpoint: Endpoint, db: Path,
+                                                            tmp_path: Path) -> None:
+    from crisislab.agents.llm import llm_session
+    from crisislab.play.session import GameSetup, Session
+
+    mini = load_scenario(MINI)
+    spec = seat("letter-writer", endpoint)
+    with llm_session("use", None):
+        session = Session.new(mini, GameSetup(MINI, 0, {"red": spec, "blue": "dove",
+                                                        "neutral": "scripted"}))
+        for _ in range(4):
+            session.play_turn({}, [])
+        first = session.letters[0]
+        assert (first.sender, first.to, first.terms) == ("red", "blue",
+                                                         ["withdrawal", "noninvasion"])
+        assert "missiles home" in first.text
+        answers = [x for x in session.letters if x.reply_to == first.id]
+        assert answers and answers[0].sender == "blue" and answers[0].stance in (
+            "accept", "decline")  # judged by the rule that judges a person's letter
+    # a game with the model's seat is rebuilt from the store alone, turn for turn
+    moves = tmp_path / "moves.yaml"
+    moves.write_text("- follow: end\n")
+    played = run_app("play", MINI, "--as", "blue", "--agent", f"red={spec}", "--moves",
+                     str(moves), "-f", "json")
+    assert played.exit_code == 0, played.output
+    game = json.loads(played.stdout)["game_id"]
+    asked = len(endpoint.requests)
+    from crisislab.store import Store
+
+    row = Store().game(game)
+    assert row is not None and any(x["sender"] == "red" for x in row.letters)
+    again = run_app("play", MINI, "--as", "blue", "--agent", f"red={spec}", "--moves",
+                    str(moves), "-f", "json", "--llm-cache", "only")
+    assert again.exit_code == 0, again.output
+    assert len(endpoint.requests) == asked
+    assert json.loads(again.stdout)["outcome"] == json.loads(played.stdout)["outcome"]

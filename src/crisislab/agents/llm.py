@@ -40,7 +40,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, ClassVar
 
 import numpy as np
@@ -65,6 +65,9 @@ DEFAULT_BASE_URL = "http://localhost:11434/v1"  # Ollama's OpenAI-compatible end
 MAX_RETRIES = 20
 MAX_CONCURRENCY = 64
 MAX_SAMPLES = 64
+FLUSH_EVERY = 2.0  # seconds between writes of the replies received
+FLUSH_ROWS = 200  # or as soon as this many wait
+MEMO_LIMIT = 100_000  # replies kept in memory during a command
 
 
 class LLMError(InputError):
@@ -123,6 +126,26 @@ class Settings:
     counts: dict[tuple[str, str, str], SeatCounts] = field(default_factory=dict)
     keys: set[str] = field(default_factory=set)  # every reply used
     asked: set[str] = field(default_factory=set)  # the replies asked for in this command
+    pending: list[LLMReplyRow] = field(default_factory=list)  # received, not yet stored
+    memo: dict[str, Reply] = field(default_factory=dict)  # replies read or received
+    absent: set[str] = field(default_factory=set)  # this turn's keys found not stored
+    flushed: float = field(default_factory=time.monotonic)
+
+    def remember(self, reply: Reply) -> None:
+        if len(self.memo) >= MEMO_LIMIT:
+            self.memo.clear()
+        self.memo[reply.key] = reply
+
+    def flush(self, every: float = 0.0) -> None:
+        """Store the replies received (in one transaction), at most every ``every``
+        seconds unless many are waiting."""
+        with self.lock:
+            if not self.pending or (time.monotonic() - self.flushed < every
+                                    and len(self.pending) < FLUSH_ROWS):
+                return
+            rows, self.pending = self.pending, []
+            self.flushed = time.monotonic()
+        _replies(self.db).put(rows, replace=self.cache == "off")
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def seat(self, actor: str, model: str, endpoint: str) -> SeatCounts:
@@ -153,7 +176,10 @@ def llm_session(cache: str = "use", db: str | None = None,
     try:
         yield SETTINGS
     finally:
-        SETTINGS = previous
+        try:
+            SETTINGS.flush()
+        finally:
+            SETTINGS = previous
 
 
 def _replies(db: str | None) -> ReplyStore:
@@ -302,10 +328,10 @@ class LLMAgent:
             return out
         groups: dict[str, list[int]] = {}
         firsts: dict[str, list[dict[str, str]]] = {}
-        for i in rows:
-            msgs = messages(self.scenario, obs, int(i), self.persona)
+        for first, alike in _situations(obs, rows):
+            msgs = messages(self.scenario, obs, first, self.persona)
             text = msgs[-1]["content"]
-            groups.setdefault(text, []).append(int(i))
+            groups.setdefault(text, []).extend(alike)
             firsts[text] = msgs
         settings = SETTINGS
         counts = settings.seat(self.actor, self.model, self.base_url)
@@ -351,6 +377,17 @@ class LLMAgent:
         legal = obs.legal
         results: dict[tuple[str, int], Any] = {}
         stop = threading.Event()
+        if settings.cache != "off":  # the first tries' replies, in one query
+            keys = [self._key(firsts[text], sample, 0)[3] for text, sample in jobs]
+            with settings.lock:
+                wanted = [k for k in keys if k not in settings.memo]
+            found = _replies(settings.db).get_many(wanted)
+            with settings.lock:
+                for row in found:
+                    settings.remember(Reply(row.reply, row.error, row.tokens_in,
+                                            row.tokens_out, row.latency_s, row.cost,
+                                            row.key, True))
+                settings.absent = set(wanted) - {r.key for r in found}
         bar = _Bar(settings.progress, len(jobs), f"{self.actor} ({self.model}), "
                    f"{obs.label}")
 
@@ -378,8 +415,13 @@ class LLMAgent:
                     real = [e for e in errors if e is not None and not isinstance(e, _Stop)]
                     if real:
                         raise real[0]
+        except BaseException:
+            settings.flush()  # every reply received is kept when the work stops
+            raise
         finally:
             bar.close()
+            settings.absent = set()
+        settings.flush(every=FLUSH_EVERY)
         return results
 
     def _resolve(self, first: list[dict[str, str]], sample: int, actions: tuple[str, ...],
@@ -426,37 +468,47 @@ class LLMAgent:
                 "name": "leader_choice", "strict": True, "schema": ANSWER_SCHEMA}}
         return body
 
-    def _ask(self, conversation: list[dict[str, str]], sample: int, attempt: int,
-             settings: Settings, counts: SeatCounts) -> Reply:
+    def _key(self, conversation: list[dict[str, str]], sample: int, attempt: int
+             ) -> tuple[dict[str, Any], str, dict[str, Any], str]:
         body = self._request(conversation, sample)
         prompt_hash = digest(body)
         params = {**self.sampling, "sample": sample, "attempt": attempt}
-        key = reply_key(self.model, self.base_url, prompt_hash, params)
-        store = _replies(settings.db)
-        if settings.cache != "off" or key in settings.asked:
-            row = store.get(key)
+        return body, prompt_hash, params, reply_key(self.model, self.base_url, prompt_hash,
+                                                    params)
+
+    def _ask(self, conversation: list[dict[str, str]], sample: int, attempt: int,
+             settings: Settings, counts: SeatCounts) -> Reply:
+        body, prompt_hash, params, key = self._key(conversation, sample, attempt)
+        readable = settings.cache != "off" or key in settings.asked
+        with settings.lock:
+            known = settings.memo.get(key) if readable else None
+        if known is None and readable and key not in settings.absent:
+            row = _replies(settings.db).get(key)
             if row is not None:
-                reply = Reply(row.reply, row.error, row.tokens_in, row.tokens_out,
+                known = Reply(row.reply, row.error, row.tokens_in, row.tokens_out,
                               row.latency_s, row.cost, key, True)
-                self._count(reply, settings, counts)
-                return reply
-            if settings.cache == "only":
-                raise LLMError(
-                    f"no stored reply of {self.model} at {self.base_url} for "
-                    f"{self.actor} at {_turn_of(conversation)} (request {prompt_hash[:12]}, "
-                    f"sample {sample}, try {attempt + 1}); --llm-cache only asks nothing",
-                    "run it once with --llm-cache use, or import the study's replies "
-                    "with `crisislab llm import FILE`")
+        if known is not None:
+            reply = replace(known, cached=True)
+            self._count(reply, settings, counts)
+            return reply
+        if settings.cache == "only":
+            raise LLMError(
+                f"no stored reply of {self.model} at {self.base_url} for "
+                f"{self.actor} at {_turn_of(conversation)} (request {prompt_hash[:12]}, "
+                f"sample {sample}, try {attempt + 1}); --llm-cache only asks nothing",
+                "run it once with --llm-cache use, or import the study's replies "
+                "with `crisislab llm import FILE`")
         self._spend()
         reply = self._call(body, key)
-        store.put(LLMReplyRow(key=key, model=self.model, endpoint=self.base_url,
-                              prompt_hash=prompt_hash, params=params, request=body,
-                              reply=reply.text, error=reply.error,
-                              tokens_in=reply.tokens_in, tokens_out=reply.tokens_out,
-                              latency_s=reply.latency_s, cost=reply.cost),
-                  replace=settings.cache == "off")
+        row = LLMReplyRow(key=key, model=self.model, endpoint=self.base_url,
+                          prompt_hash=prompt_hash, params=params, request=body,
+                          reply=reply.text, error=reply.error, tokens_in=reply.tokens_in,
+                          tokens_out=reply.tokens_out, latency_s=reply.latency_s,
+                          cost=reply.cost)
         with settings.lock:
             settings.asked.add(key)
+            settings.remember(reply)
+            settings.pending.append(row)
         with self._budget:
             self._tokens += reply.tokens_in + reply.tokens_out
         self._count(reply, settings, counts)
@@ -578,6 +630,26 @@ def llm(scenario: Scenario, actor: str, model: str = "", **options: Any) -> LLMA
 
 
 # ---- small helpers -----------------------------------------------------------------------
+
+
+def _situations(obs: Observation, rows: np.ndarray) -> list[tuple[int, list[int]]]:
+    """The rows grouped by everything the briefing reads (what the actor sees, what it
+    saw last turn, its legal options): one briefing is written per group, so an unlumped
+    batch of many crises costs a prompt per situation, not per crisis."""
+    _, matrix = obs.matrix
+    parts = [np.nan_to_num(matrix[:, rows].T, nan=-1e300), obs.legal[rows]]
+    parts += [obs.seen_actions[a][rows, None] for a in sorted(obs.seen_actions)]
+    parts += [obs.seen_events[e][rows, None] for e in sorted(obs.seen_events)]
+    key = np.concatenate([np.asarray(p, dtype=np.float64) for p in parts], axis=1)
+    _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    order = np.argsort(inverse, kind="stable")
+    bounds = np.flatnonzero(np.diff(inverse[order])) + 1
+    out: list[tuple[int, list[int]]] = []
+    for chunk in np.split(order, bounds):
+        out.append((int(rows[first[inverse[chunk[0]]]]), [int(r) for r in rows[chunk]]))
+    return out
+
 
 
 def _number(name: str, value: Any, low: float, high: float) -> float:

@@ -68,6 +68,20 @@ class ReplyError(ValueError):
     """A reply that cannot be used as an answer; the message says why, for the retry."""
 
 
+_SPECS: dict[int, tuple[Scenario, dict[str, Any]]] = {}
+
+
+def _spec(sc: Scenario, variable: str) -> Any:
+    """A variable's entry in the scenario file (looked up once per scenario)."""
+    held = _SPECS.get(id(sc))
+    if held is None or held[0] is not sc:
+        if len(_SPECS) > 64:
+            _SPECS.clear()
+        held = (sc, {v.id: v for v in sc.spec.variables})
+        _SPECS[id(sc)] = held
+    return held[1][variable]
+
+
 def _name(sc: Scenario, actor: str) -> str:
     return next((a.name for a in sc.spec.actors if a.id == actor), actor)
 
@@ -90,6 +104,10 @@ def system_message(sc: Scenario, actor: str, persona: str = "") -> str:
         f"You are {who}, in {sc.title}. Each turn you are briefed on what you know and "
         "choose exactly one of your available options.",
     ]
+    others = [a for a in sc.spec.actors if a.id != actor and a.role != "passive"]
+    if others:
+        lines.append("Leaders you may write to, by id: " + ", ".join(
+            f"{a.id} ({a.leader or a.name})" for a in others) + ".")
     if persona:
         lines.append(persona)
     lines.append(
@@ -111,7 +129,7 @@ def _owner(variable: str, actors: tuple[str, ...]) -> str | None:
 def _estimate(sc: Scenario, v: VariableRule, value: float) -> str | None:
     """A hidden count seen through intelligence, as the game's briefing gives it: the
     located share and the range of totals it fits, never the true count."""
-    spec = next(x for x in sc.spec.variables if x.id == v.id)
+    spec = _spec(sc, v.id)
     if ESTIMATE_SHARE not in sc.parameters or v.type not in ("int", "float") \
             or not spec.unit:
         return None
@@ -126,7 +144,7 @@ def _estimate(sc: Scenario, v: VariableRule, value: float) -> str | None:
 
 
 def _shown(sc: Scenario, v: VariableRule, value: float) -> str:
-    spec = next(x for x in sc.spec.variables if x.id == v.id)
+    spec = _spec(sc, v.id)
     if v.low < 0 and "(-1 before)" in spec.description:  # a day of the clock, as a date
         if value < 0:
             return "not yet"

@@ -90,15 +90,30 @@ class ReplyStore:
         with self.lock, self.store.session() as s:
             return s.scalars(select(LLMReplyRow).where(LLMReplyRow.key == key)).first()
 
-    def put(self, row: LLMReplyRow, replace: bool = False) -> None:
-        """Store a reply; one already stored under its key stays, unless ``replace``."""
+    def get_many(self, keys: list[str]) -> list[LLMReplyRow]:
+        out: list[LLMReplyRow] = []
         with self.lock, self.store.session() as s:
-            old = s.scalars(select(LLMReplyRow).where(LLMReplyRow.key == row.key)).first()
-            if old is not None and replace:
-                s.delete(old)
-                s.flush()
-            if old is None or replace:
-                s.add(row)
+            for i in range(0, len(keys), 500):
+                out += s.scalars(select(LLMReplyRow)
+                                 .where(LLMReplyRow.key.in_(keys[i:i + 500]))).all()
+        return out
+
+    def put(self, rows: list[LLMReplyRow], replace: bool = False) -> None:
+        """Store replies in one transaction; one already stored under its key stays,
+        unless ``replace``."""
+        if not rows:
+            return
+        with self.lock, self.store.session() as s:
+            keys = [r.key for r in rows]
+            old = {r.key: r for r in s.scalars(select(LLMReplyRow)
+                                               .where(LLMReplyRow.key.in_(keys)))}
+            for row in rows:
+                if row.key in old and replace:
+                    s.delete(old.pop(row.key))
+                    s.flush()
+                if row.key not in old:
+                    s.add(row)
+                    old[row.key] = row
 
     def link_run(self, run_id: int, keys: Iterable[str]) -> None:
         with self.store.session() as s:
