@@ -621,9 +621,10 @@ def llm(scenario: Scenario, actor: str, model: str = "", **options: Any) -> LLMA
         fb = make_agent(str(options["fallback"]), scenario, actor)
         sampled = bool(getattr(fb, "stochastic", False))
     if sampled:
-        options.setdefault("samples", 4)
+        if temperature > 0 and options.get("seed") is None:
+            options.setdefault("samples", 4)
         return SampledLLMAgent(scenario, actor, model, **options)
-    if int(options.get("samples", 1)) != 1:
+    if _number("samples", options.get("samples", 1), 1, MAX_SAMPLES) != 1:
         raise LLMSpecError("samples= needs a temperature above 0 and no seed",
                            "e.g. temperature=0.7,samples=4")
     return LLMAgent(scenario, actor, model, **options)
