@@ -78,7 +78,7 @@ class LLMError(InputError):
         super().__init__(message, hint, code=1)
 
 
-class LLMSpecError(AgentSpecError):
+class LLMSpecError(InputError, AgentSpecError):
     """A bad option of the ``llm`` agent (exit 2); the message says how to fix it."""
 
     def __init__(self, message: str, hint: str = "") -> None:
