@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import pickle
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +24,20 @@ SMALL = {"expected_utility": "expected_utility:rollouts=2,horizon=3"}
 
 def spec(name: str) -> str:
     return SMALL.get(name, name)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def model_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """The llm agent keeps the contract too, against the recorded endpoint."""
+    from crisislab.agents.llm import llm_session
+
+    from .llm_server import serve
+
+    replies = tmp_path_factory.mktemp("llm") / "replies.db"
+    with serve() as endpoint, llm_session("use", f"sqlite:///{replies}"):
+        SMALL["llm"] = f"llm:cautious-7b,base_url={endpoint.url}"
+        yield
+        del SMALL["llm"]
 
 
 @pytest.fixture(scope="module")

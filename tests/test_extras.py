@@ -108,7 +108,7 @@ def test_require_and_available() -> None:
     with pytest.raises(MissingExtra, match=r"crisislab\[plot\]"):
         require("no_such_module_for_crisislab", "plot")
     assert set(EXTRAS) == {"gt", "sensitivity", "rl", "ray", "plot", "fit", "parquet",
-                           "web"}
+                           "web", "llm"}
 
 
 def test_every_extra_is_declared_in_pyproject() -> None:

@@ -72,3 +72,27 @@ def test_illegal_action_is_replaced_and_reported() -> None:
     illegal = int(np.flatnonzero(mask == 0)[0])
     _, _, _, _, infos = env.step({"blue": illegal})
     assert infos["blue"]["illegal_action"] is True
+
+
+def test_infos_carry_the_plain_language_briefing() -> None:
+    from crisislab.agents.llm_prompt import AVAILABLE_HEADING, UNAVAILABLE_HEADING, briefing
+
+    sc = load_scenario("cuba-1962")
+    env = CrisisParallelEnv(sc)
+    obs, infos = env.reset(seed=1)
+    usa, ussr = infos["usa"]["briefing"], infos["ussr"]["briefing"]
+    assert usa == briefing(sc, env.engine.observe(env._require_state(), "usa"), 0)
+    # only what each actor knows: before discovery Washington does not see the missiles
+    assert "missiles in Cuba" not in usa and "missiles in Cuba" in ussr
+    for _ in range(3):
+        actions = {a: int(np.flatnonzero(obs[a]["action_mask"])[0]) for a in env.agents}
+        obs, _, _, _, infos = env.step(actions)
+    for actor in env.agents:
+        text = infos[actor]["briefing"]
+        offered = text.split(AVAILABLE_HEADING)[1].split(UNAVAILABLE_HEADING)[0]
+        ids = infos[actor]["actions"]
+        listed = [i for i in ids if f"- {i}:" in offered]
+        assert listed == [i for i, ok in zip(ids, obs[actor]["action_mask"], strict=True)
+                          if ok]
+    quiet = CrisisParallelEnv(sc, briefings=False)
+    assert "briefing" not in quiet.reset(seed=1)[1]["usa"]

@@ -69,14 +69,16 @@ LAZY_COMMANDS: dict[str, tuple[str, str, bool]] = {
               "in parallel worlds, with a debrief.", False),
     "gt": ("crisislab.gt.cli", "Solve the crisis as a game: Gambit trees, equilibria, the "
            "classic models.", True),
+    "llm": ("crisislab.llm_cli", "The stored replies of language-model leaders: list them, "
+            "export a study's replies to one file, import them elsewhere.", True),
 }
 
 
 def lazy_command(name: str) -> Any:
     """The real command ``name`` of :data:`LAZY_COMMANDS`, its module imported now."""
     module = importlib.import_module(LAZY_COMMANDS[name][0])
-    if hasattr(module, "gt_app"):
-        group = typer.main.get_group(module.gt_app)
+    if hasattr(module, f"{name}_app"):  # a group of commands: gt_app, llm_app
+        group = typer.main.get_group(getattr(module, f"{name}_app"))
         group.name = name
         return group
     holder = typer.Typer()

@@ -28,6 +28,7 @@ EXTRAS: dict[str, tuple[str, str]] = {
     "parquet": ("Writing a trace as Parquet (simulate --trace FILE.parquet)", "pyarrow"),
     "web": ("The classroom web app (crisislab serve)",
             "FastAPI, uvicorn, python-multipart and segno"),
+    "llm": ("Language-model leaders (--agent ACTOR=llm:MODEL)", "httpx"),
 }
 
 

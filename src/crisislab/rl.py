@@ -14,6 +14,10 @@ Observations are a ``Dict`` with
   the share of the clock elapsed;
 - ``action_mask``: int8, 1 for each of the actor's actions available now.
 
+``infos[actor]["briefing"]`` holds the same observation in plain words, the briefing a
+language-model leader reads (:mod:`crisislab.agents.llm_prompt`), while the crisis runs
+(``briefings=False`` leaves it out, for training that reads only the numbers).
+
 Rewards are 0 until the crisis ends, then each actor's payoff for its outcome. An action
 that is not available is replaced by the actor's default action and reported in
 ``infos[actor]["illegal_action"]``.
@@ -61,8 +65,10 @@ class CrisisParallelEnv(ParallelEnv):  # type: ignore[misc]
     metadata = {"name": "crisislab_v0", "render_modes": [], "is_parallelizable": True}
 
     def __init__(self, scenario: Scenario, learners: Sequence[str] | None = None,
-                 seats: Mapping[str, str] | None = None, start_turn: int | None = None) -> None:
+                 seats: Mapping[str, str] | None = None, start_turn: int | None = None,
+                 briefings: bool = True) -> None:
         self.scenario = scenario
+        self.briefings = briefings
         players = [a for a in scenario.players if scenario.role(a) == "player"]
         if isinstance(learners, str):
             raise TypeError(f"learners must be a list of actor ids, such as [{learners!r}], "
@@ -219,6 +225,10 @@ class CrisisParallelEnv(ParallelEnv):  # type: ignore[misc]
                                 "actions": self._action_ids[actor]}
         if state.done[0]:
             info["outcome"] = self.scenario.outcomes[int(state.outcome[0])].id
+        elif self.briefings:  # the words a language-model leader reads (its knowledge only)
+            from crisislab.agents.llm_prompt import briefing
+
+            info["briefing"] = briefing(self.scenario, self.engine.observe(state, actor), 0)
         return info
 
 

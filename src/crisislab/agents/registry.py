@@ -2,7 +2,9 @@
 
 Each entry maps a name to ``module:Class``; the class is built as
 ``Class(scenario, actor, **options)``. Options come after a colon:
-``--agent usa=hawk:resolve=0.8``.
+``--agent usa=hawk:resolve=0.8``. An agent with a main argument takes it first, without a
+name, before its options: ``--agent ussr=llm:qwen2.5:7b,temperature=0`` (the model's name
+may itself hold colons).
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ AGENTS: dict[str, str] = {
     "organizational": "crisislab.agents.doctrines:OrganizationalAgent",
     "political": "crisislab.agents.doctrines:PoliticalAgent",
     "expected_utility": "crisislab.agents.lookahead:ExpectedUtilityAgent",
+    "llm": "crisislab.agents.llm:llm",
 }
+TAKES_MAIN = {"llm"}  # agents whose first option is a value without a name (the model)
 
 
 class AgentSpecError(ValueError):
@@ -49,17 +53,23 @@ def _value(text: str) -> Any:
 
 
 def make_agent(spec: str, scenario: Scenario, actor: str) -> Agent:
-    """Build the agent named by ``spec`` (``name`` or ``name:key=value,key=value``)."""
+    """Build the agent named by ``spec`` (``name`` or ``name:key=value,key=value``; for
+    an agent with a main argument ``name:VALUE,key=value``)."""
     name, _, rest = spec.partition(":")
+    name = name.strip()
     options: dict[str, Any] = {}
-    for part in filter(None, rest.split(",")):
+    parts = rest.split(",")
+    main: list[str] = []
+    if name in TAKES_MAIN and parts and "=" not in parts[0]:
+        main = [parts.pop(0).strip()]
+    for part in filter(None, parts):
         key, eq, value = part.partition("=")
         if not eq or not key:
             raise AgentSpecError(f"agent option '{part}' is not key=value")
         options[key.strip()] = _value(value.strip())
-    cls = agent_class(name.strip())
+    cls = agent_class(name)
     try:
-        return cls(scenario, actor, **options)  # type: ignore[no-any-return]
+        return cls(scenario, actor, *main, **options)  # type: ignore[no-any-return]
     except TypeError as e:
         raise AgentSpecError(f"agent '{name}' does not take these options: {e}") from None
 

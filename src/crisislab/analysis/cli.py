@@ -54,6 +54,9 @@ WORKERS_OPTION = typer.Option(None, help=f"Processes to use, 1 to {MAX_WORKERS} 
                               "(default: every core).")
 PLOT_OPTION = typer.Option(None, "--plot", help="Write a figure (.png, .svg).")
 QUIET_OPTION = typer.Option(False, "--quiet", "-q", help="No progress bar.")
+LLM_CACHE_OPTION = typer.Option("use", "--llm-cache", help="Stored replies of llm agents: "
+                                "use (ask only what is not stored), only (ask nothing: "
+                                "rerun offline), off (ask everything again).")
 
 
 PARAMS_FILE_OPTION = typer.Option(None, "--params", help="A YAML file of parameter values "
@@ -236,6 +239,12 @@ def _render_simulation(sim: Any, run_id: int | None, scenario: Scenario | None =
         _render_report(name, rep)
     out.print("Mean payoffs: " + ", ".join(f"{a} {v:+.3g}" for a, v in s["payoffs"].items()),
               highlight=False)
+    if s.get("llm"):
+        from crisislab.llm_cli import describe
+
+        for line in describe(s["llm"]):
+            out.print(f"Language model, {line}", highlight=False, markup=False,
+                      soft_wrap=True)
     stored = f"; stored as run {run_id}" if run_id is not None else ""
     out.print(f"[dim]{sim.elapsed_s:.2f} s on {sim.backend} ({sim.workers} workers)"
               f"{stored}[/dim]", highlight=False)
@@ -320,6 +329,7 @@ def simulate_cmd(
     trace: Path | None = typer.Option(None, "--trace", help="Write the sampled crises' "
                                       "stories: .jsonl, or .csv / .parquet (a row per "
                                       "crisis and turn)."),
+    llm_cache: str = LLM_CACHE_OPTION,
 ) -> None:
     """Simulate many crises: each outcome's probability with a 95% interval, the day the
     crisis ends, peak escalation, the hazard of war day by day and where wars come from,
@@ -335,10 +345,16 @@ def simulate_cmd(
     sc = _load(scenario)
     variant = _variant(sc, agent, what_if, [*_params_file(sc, params_file), *param])
     database = _store(db, writable=True) if store else None
-    with _clean_errors(), _progress(runs, "simulating", quiet) as progress:
+    from crisislab.llm_cli import llm_run, local_workers
+
+    workers = local_workers(agent, workers, backend.value)
+    with _clean_errors(), llm_run(llm_cache, db, quiet) as models, \
+            _progress(runs, "simulating", quiet) as progress:
         sim = simulate(sc, runs, seed, variant, backend.value, workers, address, chunk_size,
                        progress, reports=report, tolerance=tolerance, where=where,
                        sample=sample)
+    if models.counts:  # what the language models did: in the JSON and the stored run
+        sim.summary["llm"] = models.report()
     crises: list[Any] = []
     if sample:
         from crisislab.analysis.inside_cli import tell_sample
@@ -355,6 +371,9 @@ def simulate_cmd(
                 parameters=dict(sim.variant.parameters), seed=seed, runs=runs,
                 elapsed_s=sim.elapsed_s, results=sim.summary, crisislab_version=__version__)
             run_id = row.id
+        from crisislab.llm_cli import store_links
+
+        store_links(models, db, run_id)
     if plot is not None:
         from crisislab.analysis.plots import plot_simulation
 
@@ -445,6 +464,7 @@ def compare_cmd(
     workers: int | None = WORKERS_OPTION,
     plot: Path | None = PLOT_OPTION,
     quiet: bool = QUIET_OPTION,
+    llm_cache: str = LLM_CACHE_OPTION,
 ) -> None:
     """Set what-ifs or agent line-ups side by side with the baseline: each outcome's
     probability, and its difference from the baseline with a 95% interval."""
@@ -466,7 +486,11 @@ def compare_cmd(
             _fail(f"--lineup '{spec}' names no agents", "e.g. --lineup 'usa=hawk;ussr=dove'")
         merged = {s.partition("=")[0].strip(): s for s in [*agent, *seats]}
         variants.append(_variant(sc, list(merged.values()), [], [], label=" ".join(seats)))
-    with _clean_errors(), _progress(runs * len(variants), "comparing", quiet) as progress:
+    from crisislab.llm_cli import llm_run, local_workers
+
+    workers = local_workers([s for v in variants for _, s in v.seats], workers, backend.value)
+    with _clean_errors(), llm_run(llm_cache, None, quiet) as models, \
+            _progress(runs * len(variants), "comparing", quiet) as progress:
         comp = compare(sc, variants, runs, seed, backend.value, workers, address,
                        progress=progress)
     if plot is not None:
@@ -475,7 +499,7 @@ def compare_cmd(
         plot_comparison(comp, plot)
         err.print(f"wrote {plot}", highlight=False, markup=False, soft_wrap=True)
     if format is OutFormat.json:
-        _emit_json(comp.to_json())
+        _emit_json({**comp.to_json(), **({"llm": models.report()} if models.counts else {})})
         return
     out.print(f"[bold]{comp.scenario} {comp.version}[/bold]: {runs:,} crises per column, "
               f"seed {seed}; differences from '{comp.baseline.label}' with 95% Newcombe "
@@ -525,6 +549,7 @@ def sensitivity_cmd(
     workers: int | None = WORKERS_OPTION,
     plot: Path | None = PLOT_OPTION,
     quiet: bool = QUIET_OPTION,
+    llm_cache: str = LLM_CACHE_OPTION,
 ) -> None:
     """Rank the assumptions that drive the probability of nuclear war: every parameter
     one at a time across its range, and Sobol indices (SALib)."""
@@ -553,7 +578,11 @@ def sensitivity_cmd(
     if not quiet:
         err.print(f"sweeping {ranged} parameters: {points:,} points x {runs_per_point:,} "
                   f"crises = {points * runs_per_point:,} crises", highlight=False)
-    with _clean_errors(), _progress(points * runs_per_point, "sweeping", quiet) as progress:
+    from crisislab.llm_cli import llm_run, local_workers
+
+    workers = local_workers(agent, workers, backend.value)
+    with _clean_errors(), llm_run(llm_cache, None, quiet), \
+            _progress(points * runs_per_point, "sweeping", quiet) as progress:
         sens = sensitivity(sc, base, runs_per_point, samples, method.value, targets, seed,
                            backend.value, workers, address, progress, only or None)
     if plot is not None:
@@ -624,6 +653,7 @@ def calibrate_cmd(
     address: str | None = ADDRESS_OPTION,
     workers: int | None = WORKERS_OPTION,
     quiet: bool = QUIET_OPTION,
+    llm_cache: str = LLM_CACHE_OPTION,
 ) -> None:
     """Set the model beside the scenario's calibration targets: each target's value, its
     95% interval, the target range and whether it holds; --fit searches the assumptions."""
@@ -634,7 +664,11 @@ def calibrate_cmd(
     check_range("--passes", passes, 1, MAX_PASSES)
     sc = _load(scenario)
     variant = _variant(sc, agent, what_if, [*_params_file(sc, params_file), *param])
-    with _clean_errors(), _progress(runs, "calibrating", quiet or fit) as progress:
+    from crisislab.llm_cli import llm_run, local_workers
+
+    workers = local_workers(agent, workers, backend.value)
+    with _clean_errors(), llm_run(llm_cache, None, quiet), \
+            _progress(runs, "calibrating", quiet or fit) as progress:
         if fit and not quiet:
             err.print("searching the assumptions (coordinate search, common random "
                       f"numbers, {fit_runs:,} crises a point)...", highlight=False)

@@ -171,6 +171,8 @@ def paths_cmd(
     workers: int | None = WORKERS_OPTION,
     plot: Path | None = PLOT_OPTION,
     quiet: bool = QUIET_OPTION,
+    llm_cache: str = typer.Option("use", "--llm-cache", help="Stored replies of llm "
+                                  "agents: use, only (ask nothing) or off (ask again)."),
 ) -> None:
     """The main paths of a crisis: the matching crises grouped by the order of their key
     happenings and their outcome, each path with its share, a 95% interval and the day it
@@ -184,7 +186,11 @@ def paths_cmd(
     _plot_path(plot)
     sc = _load(scenario)
     variant = _variant(sc, agent, what_if, param)
-    with _clean_errors(), _progress(runs, "simulating", quiet) as progress:
+    from crisislab.llm_cli import llm_run, local_workers
+
+    workers = local_workers(agent, workers, backend.value)
+    with _clean_errors(), llm_run(llm_cache, None, quiet), \
+            _progress(runs, "simulating", quiet) as progress:
         sim = simulate(sc, runs, seed, variant, backend.value, workers, address,
                        progress=progress, where=where, keys=True)
     from crisislab.analysis.simulate import build, tracking_of

@@ -174,6 +174,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def play(
+        ctx: typer.Context,
         scenario: str | None = typer.Argument(None, help="A scenario file or built-in id."),
         as_: Annotated[list[str] | None, typer.Option(
             "--as", help="Seat(s) you play; two or more for hot seat.")] = None,
@@ -199,10 +200,16 @@ def register(app: typer.Typer) -> None:
         format: Annotated[str, typer.Option(
             "--format", "-f", help="With --moves: text, or json (one object).")] = "text",
         db: str | None = DB_OPTION,
+        llm_cache: str = typer.Option("use", "--llm-cache", help="Stored replies of llm "
+                                      "agents: use, only (ask nothing) or off (ask "
+                                      "again)."),
     ) -> None:
         """Play a crisis in the terminal as one leader (or several, hot seat), or from a
         file of moves (--moves)."""
+        from crisislab.llm_cli import llm_run
         from crisislab.play.tui import Quit, Terminal, play_loop
+
+        ctx.with_resource(llm_run(llm_cache, db, quiet=True))
 
         as_, agent = as_ or [], agent or []
         console = Console(highlight=False)

@@ -22,7 +22,7 @@ from crisislab.engine.engine import Engine
 from crisislab.engine.observation import Observation
 from crisislab.engine.run import complete_agents
 from crisislab.engine.state import BatchState
-from crisislab.play.letters import Letter, answer, delay_turns, explain
+from crisislab.play.letters import MAX_TEXT, TERMS, Letter, answer, delay_turns, explain
 from crisislab.play.words import plain
 from crisislab.scenario.model import Scenario
 
@@ -226,6 +226,7 @@ class Session:
                 pick = int(np.asarray(self.agents[actor].act(obs))[0])
                 pick = self._committed(actor, obs, pick)
                 name = self.engine.actions_by_actor[actor][pick].id
+                self._agent_letter(actor, self.agents[actor], t)
             picks[actor] = np.array([pick], dtype=np.int64)
             names[actor] = name
         self.before[t] = self.state.select(np.array([0]))
@@ -261,6 +262,32 @@ class Session:
                 del queue[i]
                 return local
         return pick
+
+    def _agent_letter(self, actor: str, agent: Agent, t: int) -> Letter | None:
+        """A letter an agent wrote with its choice (a language model's ``letters``),
+        posted as a person's would be: it travels, and an agent recipient judges it by
+        the same rule (:func:`answer`). Unknown recipients and terms are dropped."""
+        written = getattr(agent, "letters", None)
+        letter = written[0] if written else None
+        if not isinstance(letter, dict):
+            return None
+        names = {a.id: a.id for a in self.scenario.spec.actors}
+        for a in self.scenario.spec.actors:
+            names[a.name.lower()] = a.id
+            if a.leader:
+                names[a.leader.lower()] = a.id
+        to = names.get(str(letter.get("to", "")).strip().lower())
+        if to is None or to == actor:
+            return None
+        raw = letter.get("terms") or []
+        terms = list(dict.fromkeys(str(x).strip().lower() for x in raw
+                                   if str(x).strip().lower() in TERMS)) \
+            if isinstance(raw, list) else []
+        text = "".join(c for c in str(letter.get("text", ""))
+                       if c.isprintable() or c.isspace())
+        text = " ".join(text.split())[:MAX_TEXT]
+        return self._post({"sender": actor, "to": to, "public": False, "terms": terms,
+                           "text": text}, t)
 
     def _post(self, draft: dict[str, Any], t: int) -> Letter:
         sender, to = draft["sender"], draft["to"]
