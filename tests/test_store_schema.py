@@ -25,6 +25,7 @@ def test_the_migrated_schema_is_the_models(tmp_path: Path) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
+    import crisislab.agents.llm_store  # noqa: F401
     import crisislab.web.models  # noqa: F401
 
     store = Store(f"sqlite:///{tmp_path / 'new.db'}")
@@ -52,7 +53,7 @@ def test_a_database_made_before_alembic_is_upgraded_keeping_its_rows(tmp_path: P
     with store.engine.connect() as conn:
         assert conn.execute(select(GameRow.__table__.c.id)).scalars().all() == [7]
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() \
-            == "0002"
+            == "0003"
 
 
 def test_a_database_from_a_newer_crisislab_is_refused_in_words(tmp_path: Path) -> None:
