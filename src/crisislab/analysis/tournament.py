@@ -237,10 +237,6 @@ def _share(count: int, n: int) -> dict[str, Any]:
     return {"count": int(count), "p": count / n if n else 0.0, "low": low, "high": high}
 
 
-def _round(x: float) -> float:
-    return float(f"{x:.6g}")
-
-
 def tournament(scenario: Scenario, entrants: Sequence[Entrant], seats: Sequence[str],
                opponents: str, runs: int, seed: int, workers: int | None = None
                ) -> dict[str, Any]:
@@ -359,9 +355,9 @@ def _summary(scenario: Scenario, plan: TournamentPlan, entrant: Entrant, seat: s
     return {
         "entrant": entrant.name, "agent": entrant.spec, "seat": seat, "runs": n,
         "outcomes": outcomes,
-        "score": {"per_turn": _round(per_turn), "per_turn_low": _round(turn_ci[0]),
-                  "per_turn_high": _round(turn_ci[1]), "total": _round(total),
-                  "total_low": _round(total_ci[0]), "total_high": _round(total_ci[1])},
+        "score": {"per_turn": per_turn, "per_turn_low": turn_ci[0],
+                  "per_turn_high": turn_ci[1], "total": total, "total_low": total_ci[0],
+                  "total_high": total_ci[1]},
         "nuclear": {"used": _share(counts.own_nuclear, n),
                     "first_use": _share(counts.first_nuclear, n),
                     "anyone": _share(counts.any_nuclear, n)},

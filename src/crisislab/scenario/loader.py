@@ -443,8 +443,11 @@ class Compiler:
                 seen.add(r.rung)
         missing = [r for r in rungs if r not in seen]
         if missing:
+            names = ", ".join(f"'{r}'" for r in missing)
             self.fail(("escalation_scores", "rungs"),
-                      f"the rungs {', '.join(missing)} are not mapped to the common scale",
+                      f"the rung {names} is not mapped to the common scale"
+                      if len(missing) == 1 else
+                      f"the rungs {names} are not mapped to the common scale",
                       "add an entry under `rungs` for each, with its category")
         actions = [a.id for a in self.spec.actions]
         named: set[str] = set()
