@@ -253,3 +253,18 @@ def test_a_missing_rung_is_named() -> None:
     with pytest.raises(ScenarioError) as info:
         load_text(bad, file="bad.yaml")
     assert "the rung 'war' is not mapped" in str(info.value)
+
+
+def test_all_seats_gives_a_row_per_seat_and_a_figure(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    figure = tmp_path / "board.png"
+    code, text = run("tournament", "cuba-1962", "--seat", "usa", "--entrant", "dove=dove",
+                     "--all-seats", "--opponents", "dove", "--runs", "5", "--seed", "2",
+                     "--format", "json", "--no-store", "--workers", "1", "--plot",
+                     str(figure))
+    assert code == 0, text
+    doc = json.loads(text[text.index("{"):])
+    assert doc["seats"] == ["usa", "ussr", "cuba"]
+    assert [(r["entrant"], r["seat"]) for r in doc["entrants"]] == [
+        ("dove", "usa"), ("dove", "ussr"), ("dove", "cuba")]
+    assert figure.stat().st_size > 1000

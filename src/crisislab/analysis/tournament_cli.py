@@ -88,9 +88,12 @@ def render(scenario: Any, doc: dict[str, Any], run_id: int | None) -> None:
         for f in r["record"]["by_opponents"]:
             first = f["first_departure"]
             against = f" against {f['opponents']}" if len(doc["lineups"]) > 1 else ""
-            if first is None:
-                text = ("none: it makes every documented choice, or leaves the record "
-                        "only by chance")
+            ll = f["log_likelihood"]
+            if first is None and ll == 0:
+                text = "none: it makes every documented choice"
+            elif first is None:
+                text = ("none ruled out: it gives every documented choice a chance (log-"
+                        f"likelihood of its seat's documented choices {ll:.1f})")
             else:
                 text = (f"{_date(scenario, first['date'])}: "
                         f"{first['instead'] or 'something else'}, not "
