@@ -11,6 +11,7 @@ An entrant's figures pool its line-ups (each as many crises).
 from __future__ import annotations
 
 import math
+import zlib
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -302,7 +303,7 @@ def _summary(scenario: Scenario, plan: TournamentPlan, entrant: Entrant, seat: s
                 for o in scenario.outcomes}
     per_turn, total = mean_scores(counts.scores)
     # the bootstrap's seed: the run's seed and the entrant's place, so reruns agree
-    boot_seed = [plan.seed, sum(map(ord, f"{seat}:{entrant.name}"))]
+    boot_seed = [plan.seed, zlib.crc32(f"{seat}:{entrant.name}".encode())]
     turn_ci, total_ci = bootstrap(counts.scores, int(np.random.SeedSequence(boot_seed)
                                                    .generate_state(1)[0]), REPLICATES)
     record_scenario, _ = build(scenario, plan.entries[mine[0]].variant)
