@@ -53,6 +53,11 @@ LAZY_COMMANDS: dict[str, tuple[str, str, bool]] = {
     "calibrate": ("crisislab.analysis.cli", "Set the model beside the scenario's calibration "
                   "targets: each target's value, its 95% interval, the target range and "
                   "whether it holds; --fit searches the assumptions.", False),
+    "tournament": ("crisislab.analysis.tournament_cli", "Play agents in one seat of a "
+                   "scenario against chosen opponents and rank them: outcome odds, "
+                   "escalation scores on the common scale with bootstrap intervals, first "
+                   "nuclear use, where their crises left the record, and force used after "
+                   "their letters.", False),
     "fit": ("crisislab.fit_cli", "Fit the leaders' choice model to the documented choices "
             "(maximum likelihood).", False),
     "play": ("crisislab.play.cli", "Play a crisis in the terminal as one leader (or several, "

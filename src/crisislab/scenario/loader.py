@@ -389,6 +389,7 @@ class Compiler:
         self.check_information(variables, actions)
         track = self.compile_track(actions, events)
         self.check_calibration(ns)
+        self.check_escalation_scores()
         if not self.problems:
             self.check_reachable(variables, actions, events, params, outcomes)
         if self.problems:
@@ -419,6 +420,44 @@ class Compiler:
                 self.ref(("calibration", i, "variable"), "variable", t.variable, variables)
             for j, o in enumerate(t.outcomes or []):
                 self.ref(("calibration", i, "outcomes", j), "outcome", o, outcomes)
+
+    def check_escalation_scores(self) -> None:
+        """The common-scale mapping names real rungs and actions, each once, and places
+        every rung of the scale (so every action and event gets a category)."""
+        scores = self.spec.escalation_scores
+        if scores is None:
+            return
+        rungs = [e.id for e in self.spec.escalation]
+        seen: set[str] = set()
+        for i, r in enumerate(scores.rungs):
+            where = ("escalation_scores", "rungs", i, "rung")
+            if r.rung not in rungs:
+                close = difflib.get_close_matches(r.rung, rungs, n=1)
+                self.fail(where, f"unknown escalation rung '{r.rung}'",
+                          f"did you mean '{close[0]}'?" if close else
+                          f"use the id of a rung under `escalation`: {', '.join(rungs)}")
+            else:
+                if r.rung in seen:
+                    self.fail(where, f"the rung '{r.rung}' is mapped twice",
+                              "map each rung of the escalation scale once")
+                seen.add(r.rung)
+        missing = [r for r in rungs if r not in seen]
+        if missing:
+            names = ", ".join(f"'{r}'" for r in missing)
+            self.fail(("escalation_scores", "rungs"),
+                      f"the rung {names} is not mapped to the common scale"
+                      if len(missing) == 1 else
+                      f"the rungs {names} are not mapped to the common scale",
+                      "add an entry under `rungs` for each, with its category")
+        actions = [a.id for a in self.spec.actions]
+        named: set[str] = set()
+        for i, a in enumerate(scores.actions):
+            where = ("escalation_scores", "actions", i, "action")
+            if self.ref(where, "action", a.action, actions):
+                if a.action in named:
+                    self.fail(where, f"the action '{a.action}' is mapped twice",
+                              "map each action once")
+                named.add(a.action)
 
     def check_labels(self) -> None:
         """Warn (not fail) where a chronicle would have to show a name meant for code."""

@@ -1,0 +1,369 @@
+"""Tournaments: agents in one seat against chosen opponents, scored on a common scale.
+
+Every *entrant* (a name and an agent spec of :mod:`crisislab.agents.registry`) plays the
+seat against each line-up of opponents over the same crises (the same seed and crisis
+ids, so entrants meet the same chance). Each entry is a batch of the engine followed by
+:class:`~crisislab.analysis.escalation.ScoreTracking`, so the escalation score, nuclear
+first use and what the seat did after its letters are exact per crisis, lumped or not.
+An entrant's figures pool its line-ups (each as many crises).
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from crisislab.agents.registry import make_agent
+from crisislab.analysis.aggregate import Aggregate, Layout, merge_all, summarise_record
+from crisislab.analysis.escalation import (
+    CATEGORIES,
+    ScoreScale,
+    ScoreTracking,
+    SeatCounts,
+    bootstrap,
+    mean_scores,
+)
+from crisislab.analysis.sample import leave_turn, order
+from crisislab.analysis.simulate import (
+    CHUNK,
+    CHUNK_LUMPED,
+    AnalysisError,
+    Variant,
+    build,
+    default_workers,
+    seat_specs,
+    tracking_of,
+)
+from crisislab.analysis.stats import wilson
+from crisislab.engine.engine import Engine
+from crisislab.engine.run import complete_agents, decide, lumpable
+from crisislab.scenario.model import Scenario
+
+DOCTRINES = ("hawk", "dove", "rational", "organizational", "political")
+OPPONENTS_HELP = "historical, doctrines, or agent specs separated by commas"
+REPLICATES = 2000  # bootstrap replicates
+
+
+@dataclass(frozen=True)
+class Entrant:
+    name: str
+    spec: str
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One entrant in one seat against one line-up (by names only, picklable)."""
+
+    entrant: str
+    seat: str
+    opponents: str  # the line-up's name
+    variant: Variant
+
+
+def parse_entrants(scenario: Scenario, options: Sequence[str], seat: str
+                   ) -> tuple[Entrant, ...]:
+    """``["hawk=hawk", "fitted=historical"]``, checked: names unique, specs valid."""
+    if not options:
+        raise AnalysisError("give at least one --entrant NAME=AGENT, e.g. --entrant hawk=hawk")
+    out: list[Entrant] = []
+    for opt in options:
+        name, eq, spec = opt.partition("=")
+        name, spec = name.strip(), spec.strip()
+        if not eq or not name or not spec:
+            raise AnalysisError(f"--entrant '{opt}' should be NAME=AGENT, e.g. hawk=hawk or "
+                                "fitted=historical")
+        if any(e.name == name for e in out):
+            raise AnalysisError(f"two entrants are called '{name}'; give each its own name")
+        make_agent(spec, scenario, seat)  # checks the name and its options
+        out.append(Entrant(name, spec))
+    return tuple(out)
+
+
+def check_seat(scenario: Scenario, seat: str) -> str:
+    if seat not in scenario.players or scenario.role(seat) == "scripted":
+        playable = [a for a in scenario.players if scenario.role(a) != "scripted"]
+        raise AnalysisError(f"'{seat}' is not a seat of {scenario.id} an agent can take; "
+                            f"use --seat with one of: {', '.join(playable)}")
+    return seat
+
+
+def lineups(scenario: Scenario, seat: str, opponents: str) -> list[tuple[str, list[str]]]:
+    """The opponents' line-ups, each a name and ``ACTOR=SPEC`` options for the other
+    players (scripted actors follow their script): ``historical`` (every other player
+    the fitted historical leader), ``doctrines`` (one line-up per doctrine, every other
+    player playing it), or agent specs separated by commas (one line-up each)."""
+    others = [a for a in scenario.players if a != seat and scenario.role(a) != "scripted"]
+    text = opponents.strip()
+    if text == "doctrines":
+        specs = list(DOCTRINES)
+    else:
+        specs = [s.strip() for s in text.split(";" if ";" in text else ",") if s.strip()]
+    if not specs:
+        raise AnalysisError(f"--opponents is empty; give {OPPONENTS_HELP}")
+    out = []
+    for spec in specs:
+        for actor in others:
+            make_agent(spec, scenario, actor)  # checks it
+        out.append((spec, [f"{a}={spec}" for a in others]))
+    return out
+
+
+def entries(scenario: Scenario, entrants: Sequence[Entrant], seats: Sequence[str],
+            opponents: str) -> tuple[Entry, ...]:
+    out = []
+    for seat in seats:
+        for lineup, options in lineups(scenario, seat, opponents):
+            for e in entrants:
+                variant = Variant(f"{e.name} as {seat} v {lineup}",
+                                  seat_specs(scenario, [*options, f"{seat}={e.spec}"]))
+                out.append(Entry(e.name, seat, lineup, variant))
+    return tuple(out)
+
+
+# ---- running -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TournamentPlan:
+    scenario: Scenario
+    entries: tuple[Entry, ...]
+    runs: int
+    seed: int
+    chunk_size: int
+
+    def tasks(self) -> list[tuple[int, int, int]]:
+        return [(i, start, min(start + self.chunk_size, self.runs))
+                for i in range(len(self.entries))
+                for start in range(0, self.runs, self.chunk_size)]
+
+
+Part = tuple[Aggregate, SeatCounts, dict[int, int]]  # ..., crises by turn leaving the record
+
+
+def _tracking(scenario: Scenario, seat: str) -> ScoreTracking:
+    keys = any(a.key for a in scenario.spec.actions) or any(e.key for e in scenario.spec.events)
+    base = tracking_of(scenario, record=True, keys=keys)
+    assert base is not None
+    return ScoreTracking.wrap(base, ScoreScale.of(scenario), seat)
+
+
+def run_task(plan: TournamentPlan, task: tuple[int, int, int]) -> Part:
+    """Crises ``start..stop-1`` of one entry: the engine's loop of
+    :func:`crisislab.analysis.simulate.run_chunk`, followed by the seat's score."""
+    i, start, stop = task
+    entry = plan.entries[i]
+    scenario, agents = build(plan.scenario, entry.variant)
+    tracking = _tracking(scenario, entry.seat)
+    layout = Layout.of(scenario)
+    engine = Engine(scenario, watch=layout.war_level)
+    seated = complete_agents(scenario, agents)
+    ids = np.arange(start, stop, dtype=np.int64)
+    state = engine.reset(ids.size, plan.seed, crisis_ids=ids, lumped=lumpable(seated))
+    tracking.start(state)
+    while not state.done.all():
+        engine.step(state, decide(engine, state, seated))
+        tracking.update(state, state.turn - 1)
+    track = state.crisis_field("track")
+    outcome, end_turn = state.crisis_field("outcome"), state.crisis_field("end_turn")
+    agg = Aggregate.of_crises(layout, tracking, outcome=outcome, end_turn=end_turn,
+                              peak=state.crisis_field("peak"),
+                              war_onset=state.crisis_field("reached"),
+                              payoffs=state.crisis_field("payoffs"), track=track,
+                              hits=state.crisis_field("hits"))
+    return agg, SeatCounts.of(tracking, track), _leaving(tracking, track, outcome, end_turn)
+
+
+def _leaving(tracking: ScoreTracking, track: np.ndarray, outcome: np.ndarray,
+             end_turn: np.ndarray) -> dict[int, int]:
+    """Crises by the turn they leave the record's path of key happenings (-1: never)."""
+    k = len(tracking.keys)
+    if k == 0 or outcome.size == 0:
+        return {}
+    first = np.rint(track[tracking.key_line: tracking.key_line + k]).astype(np.int64)
+    table = np.vstack([first, outcome, end_turn]).T.astype(np.int64)
+    uniq, counts = np.unique(table, axis=0, return_counts=True)
+    record = dict(tracking.record_path)
+    seq = tuple(j for j, _ in tracking.record_path)
+    out: Counter[int] = Counter()
+    for row, c in zip(uniq, counts, strict=True):
+        turns = row[:k]
+        out[leave_turn(order(turns), turns, int(row[k]), int(row[k + 1]), seq, record,
+                       tracking.record_outcome)] += int(c)
+    return dict(out)
+
+
+_PLAN: TournamentPlan | None = None
+
+
+def _init(plan: TournamentPlan, records: dict[Any, Any]) -> None:
+    global _PLAN
+    _PLAN = plan
+    from crisislab.agents.factories import remember_records
+
+    remember_records(records)
+
+
+def _pool_task(task: tuple[int, int, int]) -> Part:
+    assert _PLAN is not None, "worker not initialised"
+    return run_task(_PLAN, task)
+
+
+def run_plan(plan: TournamentPlan, workers: int) -> list[Part]:
+    """Every task's part, in task order (the same whichever process ran it)."""
+    tasks = plan.tasks()
+    if workers <= 1 or len(tasks) == 1:
+        return [run_task(plan, t) for t in tasks]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from crisislab.agents.factories import known_records
+
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter per worker
+    with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context,
+                             initializer=_init, initargs=(plan, known_records())) as pool:
+        return list(pool.map(_pool_task, tasks))
+
+
+# ---- results -----------------------------------------------------------------------------
+
+
+def _share(count: int, n: int) -> dict[str, Any]:
+    low, high = wilson(count, n)
+    return {"count": int(count), "p": count / n if n else 0.0, "low": low, "high": high}
+
+
+def tournament(scenario: Scenario, entrants: Sequence[Entrant], seats: Sequence[str],
+               opponents: str, runs: int, seed: int, workers: int | None = None
+               ) -> dict[str, Any]:
+    """Play every entrant in every seat of ``seats`` against the line-ups named by
+    ``opponents`` over ``runs`` crises each, and summarise (plain data, stable: the same
+    arguments give the same document)."""
+    if runs < 1:
+        raise AnalysisError("--runs must be at least 1")
+    if seed < 0:
+        raise AnalysisError("--seed must be zero or a positive whole number")
+    ScoreScale.of(scenario)  # the mapping exists
+    for seat in seats:
+        check_seat(scenario, seat)
+    plan_entries = entries(scenario, entrants, seats, opponents)
+    deterministic = all(lumpable(build(scenario, e.variant)[1]) for e in plan_entries)
+    chunk = CHUNK_LUMPED if deterministic else CHUNK
+    plan = TournamentPlan(scenario, plan_entries, runs, seed, chunk)
+    parts = run_plan(plan, default_workers() if workers is None else workers)
+    by_entry: dict[int, list[Part]] = {}
+    for (i, _, _), part in zip(plan.tasks(), parts, strict=True):
+        by_entry.setdefault(i, []).append(part)
+    rows = []
+    for seat in seats:
+        for e in entrants:
+            mine = [i for i, x in enumerate(plan_entries) if x.entrant == e.name
+                    and x.seat == seat]
+            rows.append(_summary(scenario, plan, e, seat, mine, by_entry))
+    return {
+        "scenario": scenario.id, "version": scenario.version,
+        "content_hash": scenario.content_hash, "runs": runs, "seed": seed,
+        "seats": list(seats), "opponents": opponents,
+        "lineups": sorted({x.opponents for x in plan_entries}),
+        "score": {
+            "scale": "Rivera et al. 2024 (FAccT), section 3: de-escalation -2, status quo "
+                     "0, posturing 4, non-violent escalation 12, violent escalation 28, "
+                     "nuclear 60",
+            "categories": [{"id": c, "label": words, "score": w} for c, words, w in CATEGORIES],
+            "per_turn": "the mean over a crisis's turns of the score of the seat's action "
+                        "that turn, averaged over crises (the paper's convention)",
+            "total": "the sum over a crisis's turns, averaged over crises",
+            "interval": f"95% percentile bootstrap over crises, {REPLICATES} replicates, "
+                        "seeded from --seed",
+        },
+        "entrants": rows,
+    }
+
+
+def _summary(scenario: Scenario, plan: TournamentPlan, entrant: Entrant, seat: str,
+             mine: list[int], by_entry: dict[int, list[Part]]) -> dict[str, Any]:
+    from crisislab.analysis.record import path_likelihood
+
+    parts = [p for i in mine for p in by_entry[i]]
+    agg = merge_all([p[0] for p in parts])
+    counts = parts[0][1]
+    for p in parts[1:]:
+        counts = counts.merge(p[1])
+    leaving: Counter[int] = Counter()
+    for p in parts:
+        leaving.update(p[2])
+    n = agg.n
+    outcome_counts = agg.outcome_counts
+    outcomes = {o.id: {**_share(int(outcome_counts[o.index]), n), "label": o.label}
+                for o in scenario.outcomes}
+    per_turn, total = mean_scores(counts.scores)
+    # the bootstrap's seed: the run's seed and the entrant's place, so reruns agree
+    boot_seed = [plan.seed, zlib.crc32(f"{seat}:{entrant.name}".encode())]
+    turn_ci, total_ci = bootstrap(counts.scores, int(np.random.SeedSequence(boot_seed)
+                                                   .generate_state(1)[0]), REPLICATES)
+    record_scenario, _ = build(scenario, plan.entries[mine[0]].variant)
+    tracking = _tracking(record_scenario, seat)
+    record = summarise_record(agg, record_scenario, tracking)
+    left = n - leaving.get(-1, 0) if leaving else None
+    turns = record_scenario.clock.turns
+    leave = None
+    if left is not None:
+        dates = sorted(t for t in leaving if t >= 0)
+        leave = {**_share(left, n), "median_date": None, "commonest_date": None}
+        if dates:
+            cum, half = 0, left / 2
+            for t in dates:
+                cum += leaving[t]
+                if cum >= half:
+                    leave["median_date"] = turns[t].label
+                    break
+            top = max(dates, key=lambda t: (leaving[t], -t))
+            leave["commonest_date"] = turns[top].label
+    firsts = []
+    by_lineup = []
+    for i in mine:
+        entry = plan.entries[i]
+        sc, agents = build(scenario, entry.variant)
+        lik = path_likelihood(sc, agents)
+        miss = next((m for m in lik.misses if m.actor == seat), None)
+        seat_ll = lik.by_actor.get(seat, 0.0)
+        firsts.append({
+            "opponents": entry.opponents,
+            "log_likelihood": seat_ll if math.isfinite(seat_ll) else "-inf",
+            "first_departure": None if miss is None else {
+                "date": miss.date, "documented": sc.action(miss.choice).label,
+                "instead": sc.action(miss.agent_choice).label
+                if miss.agent_choice else None},
+        })
+        entry_agg = merge_all([p[0] for p in by_entry[i]])
+        oc = entry_agg.outcome_counts
+        by_lineup.append({"opponents": entry.opponents, "runs": entry_agg.n,
+                          "outcomes": {o.id: _share(int(oc[o.index]), entry_agg.n)
+                                       for o in scenario.outcomes}})
+    letters = {
+        "crises_with_letters": _share(counts.letters, n),
+        "force_after_letter": _share(counts.force_after_letter, counts.letters)
+        if counts.letters else None,
+        "note": "a letter is an action of the seat that sends one of the scenario's "
+                "messages; the gap is the share of the crises in which it wrote one that "
+                "it later took a violent or nuclear action",
+    }
+    return {
+        "entrant": entrant.name, "agent": entrant.spec, "seat": seat, "runs": n,
+        "outcomes": outcomes,
+        "score": {"per_turn": per_turn, "per_turn_low": turn_ci[0],
+                  "per_turn_high": turn_ci[1], "total": total, "total_low": total_ci[0],
+                  "total_high": total_ci[1]},
+        "nuclear": {"used": _share(counts.own_nuclear, n),
+                    "first_use": _share(counts.first_nuclear, n),
+                    "anyone": _share(counts.any_nuclear, n)},
+        "record": {"share_reproduced": {k: record[k] for k in ("mean", "low", "high")},
+                   "left_key_path": leave, "by_opponents": firsts},
+        "letters": letters,
+        "by_opponents": by_lineup,
+    }
