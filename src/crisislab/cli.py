@@ -64,6 +64,8 @@ LAZY_COMMANDS: dict[str, tuple[str, str, bool]] = {
                 "your decision point.", False),
     "what-ifs": ("crisislab.whatifs", "List a scenario's named what-ifs: what each changes, "
                  "why, and what it should do to the odds (use an id with --what-if).", False),
+    "new": ("crisislab.starter", "Write a small, commented starter scenario, NAME.yaml, that "
+            "validates, replays and simulates as it is.", False),
     "gt": ("crisislab.gt.cli", "Solve the crisis as a game: Gambit trees, equilibria, the "
            "classic models.", True),
 }
