@@ -246,3 +246,31 @@ def test_the_code_holds_no_table_of_the_reference_scenario() -> None:
         found += [(name, m) for m in re.findall(r"[\"']([a-z][a-z0-9_]*)[\"']", source)
                   if m in ids]
     assert found == []
+
+
+def test_the_json_schema_holds_the_version_and_the_new_sections() -> None:
+    schema = ScenarioSpec.model_json_schema()
+    assert schema["properties"]["format_version"]["const"] == FORMAT_VERSION
+    assert "format_version" in schema["required"]
+    for section in ("teaching", "negotiation", "game_tree", "doctrines"):
+        assert section in schema["properties"] and section not in schema["required"]
+    assert "tags" in schema["$defs"]["Outcome"]["required"]
+
+
+def test_a_forced_action_is_marked_in_the_scenario_not_found_in_its_label() -> None:
+    from crisislab.whatifs import apply
+
+    cuba = load_scenario("cuba-1962")
+    assert not any(a.forced for a in cuba.actions)
+    strike = apply(cuba, ["air_strike"])
+    forced = [a for a in strike.actions if a.forced]
+    assert [a.id for a in forced] == ["usa_air_strike"]
+    assert strike.spec.actions[forced[0].index].forced_by == "air_strike"
+    # an agent reads the mark, not the words: a label without them still forces
+    relabelled = strike.spec.model_copy(update={"actions": [
+        a.model_copy(update={"label": "Air strike"}) if a.forced_by else a
+        for a in strike.spec.actions]})
+    from crisislab.scenario.loader import compile_spec
+
+    plain = compile_spec(relabelled)
+    assert doctrines.DoveAgent(plain, "usa").table.forced[plain.action("usa_air_strike").local]

@@ -26,9 +26,6 @@ from crisislab.engine.observation import Observation
 from crisislab.scenario.expr import BoolOp, Effect, Node, Value, evaluate, names_in
 from crisislab.scenario.model import Scenario, VariableRule
 
-FORCED_MARK = "[forced by what-if "
-"""A what-if that forces an action appends this to the action's label (see
-:mod:`crisislab.whatifs`); every doctrine then takes that action whenever it is legal."""
 
 def _id_list(value: Any, option: str) -> list[str]:
     if value is None:
@@ -53,7 +50,8 @@ class ActionTable:
         self.top = float(max((e.level for e in scenario.spec.escalation), default=1)) or 1.0
         self.default = scenario.default_action(actor).local
         self.sends = np.array([a.sends is not None for a in rules], dtype=bool)
-        self.forced = np.array([FORCED_MARK in a.label for a in rules], dtype=bool)
+        # a what-if's forced actions (``forced_by``): taken whenever they are legal
+        self.forced = np.array([a.forced for a in rules], dtype=bool)
         is_default = np.zeros(self.k, dtype=bool)
         is_default[self.default] = True
         self.is_default = is_default

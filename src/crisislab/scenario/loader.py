@@ -828,7 +828,8 @@ class Compiler:
             seen_as = self.seen_as((*path, "seen_as"), a.seen_as, seen - {a.actor})
             out.append(ActionRule(a.id, len(out), a.actor, local, a.label, a.summary, when,
                                   tuple(e for e in effects if e is not None), a.escalation,
-                                  seen, a.sends, tuple(a.cite), seen_as))
+                                  seen, a.sends, tuple(a.cite), seen_as,
+                                  forced=a.forced_by is not None))
         return out
 
     def compile_events(self, ns: Namespace, levels: set[int]) -> list[EventRule]:

@@ -159,6 +159,7 @@ class ActionRule:
     sends: str | None
     cite: tuple[Citation, ...]
     seen_as: tuple[tuple[str, str], ...] = ()  # (observer or "others", summary)
+    forced: bool = False  # a what-if forces it: every agent takes it whenever it is legal
 
     def summary_for(self, observer: str) -> str:
         """The summary ``observer`` reads: its own, or what others are told."""

@@ -285,6 +285,9 @@ class Action(Strict):
     seen_as: SeenAs = Field(default_factory=dict)
     sends: Ident | None = None
     key: bool = False  # a key happening: one step of a crisis's path (crisislab paths)
+    # the what-if that forces this action: every agent takes it whenever it is legal (a
+    # what-if's `force_actions` sets it; see docs/what-ifs.md)
+    forced_by: Ident | None = None
     cite: Cites
 
 
