@@ -23,7 +23,7 @@ from rich.console import Console
 from crisislab.agents.historical import HistoricalAgent
 from crisislab.engine.state import BatchState
 from crisislab.play.briefing import brief
-from crisislab.play.letters import TERMS
+from crisislab.play.letters import terms
 from crisislab.play.session import GameSetup, Session
 from crisislab.play.tui import ERASE_SCROLLBACK, Terminal
 from crisislab.play.words import plain, quantity
@@ -104,7 +104,7 @@ def games(max_turns: int = 70) -> st.SearchStrategy[tuple[Session, int, dict[str
                 sender = draw(st.sampled_from(sorted(humans)))
                 to = draw(st.sampled_from([a for a in CUBA.actors if a != sender]))
                 drafts.append({"sender": sender, "to": to, "public": draw(st.booleans()),
-                               "terms": draw(st.lists(st.sampled_from(sorted(TERMS)),
+                               "terms": draw(st.lists(st.sampled_from(sorted(terms(CUBA))),
                                                       max_size=2, unique=True)),
                                "text": "letter text", "reply_to": None, "stance": ""})
             last, previous = s.turn, s._snapshot()

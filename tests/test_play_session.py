@@ -11,7 +11,6 @@ import pytest
 from crisislab.agents.historical import HistoricalAgent
 from crisislab.play.briefing import brief
 from crisislab.play.debrief import build, wilson
-from crisislab.play.essays import ESSAYS
 from crisislab.play.html import render_html
 from crisislab.play.letters import LetterError, answer, clean_text, parse_terms
 from crisislab.play.session import GameError, GameSetup, Session
@@ -109,6 +108,8 @@ def granting_mini() -> Scenario:
                         "  - id: war\n    description: Fighting has broken out.")
     text = text.replace('effects: ["deployed = 0", "tension -= 1"]',
                         'effects: ["deployed = 0", "tension -= 1", "withdrawal_agreed = true"]')
+    text = text.replace("  terms: []\n", "  terms:\n    - {id: withdrawal, label: red leaves, "
+                        "variables: [withdrawal_agreed], assumption: Toy.}\n")
     return load_text(text, "granting-mini")
 
 
@@ -165,9 +166,14 @@ def test_typed_text_is_checked() -> None:
         clean_text("bad\x1b[31m")
     with pytest.raises(LetterError, match="limit is 600"):
         clean_text("x" * 601)
-    assert parse_terms("withdrawal, non") == ["withdrawal", "noninvasion"]
-    with pytest.raises(LetterError, match="not a term"):
-        parse_terms("peace")
+    cuba = load_scenario("cuba-1962")
+    assert parse_terms("withdrawal, non", cuba) == ["withdrawal", "noninvasion"]
+    with pytest.raises(LetterError, match="not a term; the terms are: withdrawal, inspection"):
+        parse_terms("peace", cuba)
+    # without a scenario only the form of a term is checked
+    assert parse_terms("withdrawal, peace") == ["withdrawal", "peace"]
+    with pytest.raises(LetterError, match="one word of letters"):
+        parse_terms("Peace-now!")
 
 
 @pytest.mark.parametrize(("k", "n", "lo", "hi"), [
@@ -215,14 +221,16 @@ def test_debrief_of_a_deviating_game_shows_where_and_how_the_odds_moved(
 
 @pytest.mark.skipif(not SEEDS.is_dir(), reason=f"seed documents not found at {SEEDS}")
 def test_essay_evidence_anchors_are_in_the_sources() -> None:
-    from crisislab.sources import load_document
+    """The questions and their passages are the scenario's own citations, so the sources
+    check finds each anchor under its locator, as it does every other."""
+    from crisislab.sources import check_sources
 
-    files = {"notes": "000_7848656221f3c232.txt", "cia_memo": "004_8bd18f1ff76f17bd.txt"}
-    for essay in ESSAYS["cuba-1962"]:
-        assert len(essay.quote.split()) < 10
-        for point in essay.sources:
-            assert len(point.anchor.split()) <= 8
-            doc = load_document(SEEDS / files[point.source])
-            from crisislab.sources import normalise
-
-            assert doc.search(normalise(point.anchor), 85.0) is not None, point.anchor
+    sc = load_scenario("cuba-1962")
+    assert [q.id for q in sc.questions] == ["containment", "gamble"]
+    report = check_sources(sc.spec, SEEDS)
+    teaching = [r for r in report.checks if r.path.startswith("teaching.")]
+    assert len(teaching) == sum(1 + len(q.evidence) for q in sc.questions) == 12
+    assert all(r.status == "resolved" for r in teaching), [
+        (r.path, r.status) for r in teaching if r.status != "resolved"]
+    for q in sc.questions:
+        assert len(q.quote.split()) < 10

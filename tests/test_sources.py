@@ -62,6 +62,7 @@ def make_spec(
         for i, c in enumerate(cites)
     ] or [{"id": "act_0", "actor": "usa", "label": "Act", "summary": "Acts.", "cite": [REF]}]
     data: dict[str, Any] = {
+        "format_version": 2,
         "scenario": {
             "id": "test",
             "version": "0.1.0",
@@ -111,6 +112,7 @@ def make_spec(
                 "summary": "Ends.",
                 "payoffs": {"usa": 0},
                 "default": True,
+                "tags": [],
                 "cite": [REF],
             }
         ],
@@ -464,6 +466,7 @@ def synthetic_spec(locator: str, anchor: str) -> ScenarioSpec:
                 "summary": "Ends.",
                 "payoffs": {"usa": 0},
                 "default": True,
+                "tags": [],
                 "cite": [{"source": "doc", "locator": "Second Part", "anchor": "naval blockade"}],
             }
         ],

@@ -72,6 +72,8 @@ LAZY_COMMANDS: dict[str, tuple[str, str, bool]] = {
     "serve": ("crisislab.web.cli", "Run the classroom web app: a facilitator creates a class "
               "session, people join with its code, and a class plays the crisis in teams, "
               "in parallel worlds, with a debrief.", False),
+    "new": ("crisislab.starter", "Write a small, commented starter scenario, NAME.yaml, that "
+            "validates, replays and simulates as it is.", False),
     "gt": ("crisislab.gt.cli", "Solve the crisis as a game: Gambit trees, equilibria, the "
            "classic models.", True),
     "llm": ("crisislab.llm_cli", "The stored replies of language-model leaders: list them, "

@@ -21,7 +21,6 @@ from typing import Annotated, Any, Literal
 import typer
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from crisislab.agents.doctrines import FORCED_MARK
 from crisislab.scenario.loader import compile_spec
 from crisislab.scenario.model import Scenario
 from crisislab.scenario.problems import Problem, ScenarioError
@@ -211,6 +210,7 @@ def _overlay(data: dict[str, Any], w: WhatIfSpec) -> None:
         for seat in (data.get("leaders") or {}).get("actors", {}).values():
             if "concessions" in seat:
                 seat["concessions"] = [c for c in seat["concessions"] if c not in gone]
+        _forget_actions(data, gone)
         actions = {a["id"]: a for a in data["actions"]}
     defaults = {a["id"]: a.get("default_action") for a in data["actors"]}
     blocked: dict[str, list[str]] = {}
@@ -222,7 +222,10 @@ def _overlay(data: dict[str, Any], w: WhatIfSpec) -> None:
                     and other["id"] != defaults.get(a["actor"])
                     and other["id"] not in w.force_actions[: w.force_actions.index(aid)]):
                 blocked.setdefault(other["id"], []).append(cond)
-        a["label"] = f"{a['label']} {FORCED_MARK}{w.id}]"
+        # agents read `forced_by`; the label tells a person (or a language model) reading
+        # the options
+        a["forced_by"] = w.id
+        a["label"] = f"{a['label']} [forced by what-if {w.id}]"
     for aid, conds in blocked.items():
         a = actions[aid]
         a["when"] = f"({a.get('when', 'true')}) and not ({' or '.join(conds)})"
@@ -237,6 +240,24 @@ def _overlay(data: dict[str, Any], w: WhatIfSpec) -> None:
             events[eid].pop("rate", None)
         elif "rate" in fields:
             events[eid].pop("hazard", None)
+
+
+def _forget_actions(data: dict[str, Any], gone: set[str]) -> None:
+    """Drop forbidden actions from the sections that name actions besides the rules: the
+    game tree's decisions (a tree with none left branches on the track's choices) and
+    the doctrines' tuning."""
+    tree = data.get("game_tree")
+    if tree is not None:
+        tree["decisions"] = [a for a in tree.get("decisions", []) if a not in gone]
+        if not tree["decisions"]:
+            del data["game_tree"]
+    for tuning in (data.get("doctrines") or {}).values():
+        for seat in tuning.get("actors", {}).values():
+            for option in ("repertoire", "prefer", "avoid"):
+                if seat.get(option) is not None:
+                    seat[option] = [a for a in seat[option] if a not in gone]
+            if seat.get("scores") is not None:
+                seat["scores"] = {a: v for a, v in seat["scores"].items() if a not in gone}
 
 
 def _cross_check(doc: YamlDocument, parsed: WhatIfFile, scenario: Scenario) -> list[Problem]:

@@ -2,8 +2,8 @@
 
 Each doctrine reads only the scenario's metadata (an action's rung on the one escalation
 scale, its condition, its effects, whether it sends a letter) and what its actor observes,
-so it plays any scenario; a small table, :data:`TUNING`, adjusts a doctrine for one actor
-of one scenario where the generic rule would misread the record (see ``docs/agents.md``).
+so it plays any scenario; the scenario's own ``doctrines`` section adjusts a doctrine for
+one actor where the generic rule would misread the record (see ``docs/agents.md``).
 
 Every doctrine is deterministic given what its actor observes, so a batch of them is
 *lumped* by the engine, and every one acts on all rows of a batch with numpy operations on
@@ -25,73 +25,6 @@ from crisislab.agents.registry import AgentSpecError
 from crisislab.engine.observation import Observation
 from crisislab.scenario.expr import BoolOp, Effect, Node, Value, evaluate, names_in
 from crisislab.scenario.model import Scenario, VariableRule
-
-FORCED_MARK = "[forced by what-if "
-"""A what-if that forces an action appends this to the action's label (see
-:mod:`crisislab.whatifs`); every doctrine then takes that action whenever it is legal."""
-
-# Per scenario, per doctrine, per actor: option values that replace the generic defaults.
-# ``scores`` replaces the generic score of named actions (higher is preferred; the
-# default action scores 0 for a hawk and 1 for a dove).
-TUNING: dict[str, dict[str, dict[str, dict[str, Any]]]] = {
-    "cuba-1962": {
-        "hawk": {
-            # ExComm's hawks argued for a strike, then an invasion; nothing nuclear.
-            "usa": {"ceiling": 7},
-            # A Soviet hawk still ships the missiles (the buildup is the plan), then
-            # answers pressure with pressure up to squeezing Berlin.
-            "ussr": {"ceiling": 5, "scores": {"ussr_decide_deploy": 2.5,
-                                              "ussr_continue_buildup": 2.5,
-                                              "ussr_public_letter": -1}},
-            "cuba": {"ceiling": 5, "scores": {"cuba_consent": 9}},
-        },
-        "dove": {
-            "usa": {"scores": {"usa_accept_first_letter_secret_jupiter": 5,
-                               "usa_accept_public_trade": 4.5,
-                               "usa_accept_first_letter": 4,
-                               "usa_formal_pledge": 3.5,
-                               "usa_lower_readiness": 3,
-                               "usa_lift_quarantine": 2.8,
-                               "usa_accept_missiles": 2.6}},
-            "ussr": {"scores": {"ussr_public_acceptance": 5,
-                                "ussr_turn_back_ships": 4.5,
-                                "ussr_private_letter": 4,
-                                "ussr_cancel_readiness": 3.8,
-                                "ussr_agree_remove_il28": 3.6,
-                                "ussr_count_at_sea": 3.4,
-                                "ussr_accept_thant_appeal": 3.2,
-                                "ussr_decide_deploy": 1.6,
-                                "ussr_continue_buildup": 1.5,
-                                "ussr_public_letter": 0.5}},
-            "cuba": {"scores": {"cuba_consent": 3, "cuba_release_il28": 4}},
-        },
-        "organizational": {
-            # Standing programmes: what each government's machinery does as soon as it
-            # can, in order (Allison's "programs" and "repertoires").
-            "usa": {"repertoire": ["usa_convene_excomm", "usa_announce_quarantine",
-                                   "usa_accept_first_letter", "usa_press_il28",
-                                   "usa_lift_quarantine"],
-                    "ceiling": 5},
-            "ussr": {"repertoire": ["ussr_decide_deploy", "ussr_continue_buildup",
-                                    "ussr_private_letter", "ussr_cancel_readiness",
-                                    "ussr_count_at_sea"],
-                     "ceiling": 5},
-            "cuba": {"repertoire": ["cuba_consent", "cuba_refuse_inspection",
-                                    "cuba_hold_il28"], "ceiling": 5},
-        },
-        "political": {
-            # the ExComm's bargaining ended in the quarantine, the middle course
-            "usa": {"hawk_weight": 0.4, "scores": {"usa_announce_quarantine": 0.95}},
-            # the Presidium kept its alert and its ships' options open to the end
-            "ussr": {"hawk_weight": 0.6},
-            "cuba": {"hawk_weight": 0.7},
-        },
-        "rational": {
-            "ussr": {"scores": {"ussr_decide_deploy": 1.0, "ussr_continue_buildup": 0.5}},
-            "cuba": {"scores": {"cuba_consent": 1.0}},
-        },
-    },
-}
 
 
 def _id_list(value: Any, option: str) -> list[str]:
@@ -117,7 +50,8 @@ class ActionTable:
         self.top = float(max((e.level for e in scenario.spec.escalation), default=1)) or 1.0
         self.default = scenario.default_action(actor).local
         self.sends = np.array([a.sends is not None for a in rules], dtype=bool)
-        self.forced = np.array([FORCED_MARK in a.label for a in rules], dtype=bool)
+        # a what-if's forced actions (``forced_by``): taken whenever they are legal
+        self.forced = np.array([a.forced for a in rules], dtype=bool)
         is_default = np.zeros(self.k, dtype=bool)
         is_default[self.default] = True
         self.is_default = is_default
@@ -174,7 +108,7 @@ class Doctrine(ABC):
                 f"its options are: {', '.join(sorted(allowed))}")
         if actor not in scenario.players:
             raise AgentSpecError(f"'{actor}' is not an acting actor of {scenario.id}")
-        tuned = TUNING.get(scenario.id, {}).get(self.name, {}).get(actor, {})
+        tuned = scenario.doctrine_options(self.name, actor)
         self.options: dict[str, Any] = {**allowed, **tuned, **options}
         self.given = set(options)
         for key, default in self.OPTIONS.items():

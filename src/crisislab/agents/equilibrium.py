@@ -29,13 +29,16 @@ def solved_tree(scenario: Scenario, depth: int = 3, method: str = "auto", start:
     """The abstract tree of ``scenario`` and the first equilibrium's behaviour profile."""
     from crisislab.gt.flat import to_gambit
     from crisislab.gt.solve import solve_game
-    from crisislab.gt.tree import DEFAULT_START, build_tree
+    from crisislab.gt.tree import build_tree
 
     key = (scenario.content_hash, tuple(sorted(scenario.parameters.items())), depth, method,
            start, samples, seed)
     if key not in _SOLVED:
-        start = start or DEFAULT_START.get(scenario.id, "")
-        start_turn = scenario.clock.turn_of(dt.date.fromisoformat(start)) if start else None
+        start = start or scenario.tree_start or ""
+        if start in scenario.clock.phases:
+            start_turn: int | None = scenario.clock.first_of_phase(start)
+        else:
+            start_turn = scenario.clock.turn_of(dt.date.fromisoformat(start)) if start else None
         st = build_tree(scenario, start_turn=start_turn, depth=depth, samples=samples,
                         seed=seed)
         result = solve_game(to_gambit(st.tree), method)

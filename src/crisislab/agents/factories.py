@@ -7,7 +7,6 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from crisislab.agents.doctrines import FORCED_MARK
 from crisislab.agents.historical import HistoricalAgent, ScriptedAgent
 from crisislab.agents.registry import AgentSpecError, agent_class
 from crisislab.engine.observation import Observation
@@ -38,8 +37,7 @@ class RecordAgent(HistoricalAgent):
 
     def __init__(self, scenario: Scenario, actor: str, fallback: Any) -> None:
         super().__init__(scenario, actor, fallback=fallback)
-        self.forced = np.array([FORCED_MARK in a.label for a in scenario.actions_of(actor)],
-                               dtype=bool)
+        self.forced = np.array([a.forced for a in scenario.actions_of(actor)], dtype=bool)
         self.reference = _observed_record(scenario, actor)
         # the order the path check reads variables in (see _on_path); it changes only
         # how fast the check runs, never what it finds

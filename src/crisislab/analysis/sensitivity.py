@@ -44,12 +44,12 @@ from crisislab.scenario.model import Scenario
 Method = Literal["oat", "sobol", "both"]
 RUNS_PER_POINT = 16_384
 SAMPLES = 64
-NUCLEAR_WORDS = ("nuclear", "strategic")
+NUCLEAR_TAG = "nuclear"
 
 
 def target_outcomes(scenario: Scenario, ids: Sequence[str] = ()) -> tuple[str, ...]:
-    """The outcomes whose probability is studied: ``ids`` if given, else those that name
-    nuclear use (``nuclear`` or ``strategic`` in the id), else the most escalated."""
+    """The outcomes whose probability is studied: ``ids`` if given, else those the
+    scenario tags ``nuclear`` (nuclear use), else the most escalated."""
     known = [o.id for o in scenario.outcomes]
     for oid in ids:
         if oid not in known:
@@ -57,9 +57,9 @@ def target_outcomes(scenario: Scenario, ids: Sequence[str] = ()) -> tuple[str, .
                                 f"{', '.join(known)}")
     if ids:
         return tuple(dict.fromkeys(ids))
-    nuclear = [o.id for o in scenario.outcomes if any(w in o.id for w in NUCLEAR_WORDS)]
+    nuclear = scenario.outcomes_tagged(NUCLEAR_TAG)
     if nuclear:
-        return tuple(nuclear)
+        return nuclear
     top = max(o.escalation for o in scenario.outcomes)
     return tuple(o.id for o in scenario.outcomes if o.escalation == top)
 

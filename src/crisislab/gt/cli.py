@@ -42,9 +42,7 @@ def _scenario(ref: str):  # type: ignore[no-untyped-def]
 
 
 def _start_turn(sc: Any, start: str | None) -> int | None:
-    from crisislab.gt.tree import DEFAULT_START
-
-    start = start or DEFAULT_START.get(sc.id)
+    start = start or sc.tree_start
     if not start:
         return None
     phases = sc.clock.phases

@@ -40,21 +40,6 @@ from crisislab.engine.state import BatchState
 from crisislab.gt.flat import CHANCE, TERMINAL, FlatTree, InfosetInfo
 from crisislab.scenario.model import Scenario
 
-# The crisis's key decisions for cuba-1962: the answer to the discovery, running or
-# respecting the quarantine, the letters and the replies, the answer to an incident.
-# Where the abstraction starts by default: the day the President was shown the photographs.
-DEFAULT_START: dict[str, str] = {"cuba-1962": "1962-10-16"}
-
-KEY_DECISIONS: dict[str, tuple[str, ...]] = {
-    "cuba-1962": (
-        "usa_announce_quarantine", "usa_air_strike", "usa_invasion",
-        "ussr_run_quarantine", "ussr_turn_back_ships",
-        "ussr_private_letter", "ussr_public_letter", "ussr_public_acceptance",
-        "usa_accept_first_letter", "usa_accept_first_letter_secret_jupiter",
-        "usa_accept_public_trade", "usa_retaliate_incident", "ussr_retaliate_at_sea",
-    ),
-}
-
 
 class TreeTooLarge(ValueError):
     """The abstraction would exceed its node budget; the message suggests a coarser cut."""
@@ -134,7 +119,7 @@ def build_tree(scenario: Scenario, *, start_turn: int | None = None, depth: int 
                chance_min: float = 0.05, max_nodes: int = 20000) -> ScenarioTree:
     """Abstract ``scenario`` into a finite game tree (see the module docstring)."""
     sc = scenario
-    key_actions = tuple(choices) if choices else KEY_DECISIONS.get(sc.id) or _track_actions(sc)
+    key_actions = tuple(choices) if choices else sc.tree_decisions or _track_actions(sc)
     known = {a.id for a in sc.actions}
     unknown = [c for c in key_actions if c not in known]
     if unknown:
@@ -330,7 +315,8 @@ def build_tree(scenario: Scenario, *, start_turn: int | None = None, depth: int 
 
 
 def _track_actions(sc: Scenario) -> tuple[str, ...]:
-    """Key actions of a scenario without a list of its own: the documented choices of its
+    """Key actions of a scenario without a list of its own (``game_tree.decisions``): the
+    documented choices of its
     players, other than their default actions."""
     out: list[str] = []
     for step in sc.track:

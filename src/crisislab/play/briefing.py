@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from crisislab.play.letters import TERMS, Letter, transit_hours
+from crisislab.play.letters import Letter, terms, transit_hours
 from crisislab.play.session import News, Session, _name
 from crisislab.play.words import plain
 from crisislab.scenario.model import Scenario, VariableRule
@@ -221,7 +221,8 @@ def _play_letter(session: Session, x: Letter, actor: str) -> LetterView:
     if x.stance:
         body.append({"accept": "ACCEPTS", "decline": "DECLINES"}.get(x.stance, x.stance) + ".")
     if x.terms:
-        body.append("Terms: " + "; ".join(f"{t} ({TERMS.get(t, t)})" for t in x.terms) + ".")
+        words = terms(sc)
+        body.append("Terms: " + "; ".join(f"{t} ({words.get(t, t)})" for t in x.terms) + ".")
     if x.text:
         body.append(f'"{x.text}"')
     hours = transit_hours(sc, x.turn, x.arrives)

@@ -1,14 +1,15 @@
 """Letters written by players: a play-layer channel beside the scenario's own messages.
 
-The engine knows the scenario's ``messages`` (Khrushchev's two letters, Kennedy's reply);
-a player's free letter is an object of this module. It carries structured terms and a
-short free text, travels for the scenario's ``letter_delay_turns`` (at least one turn),
-and is answered by an agent recipient with :func:`answer`.
+The engine knows the scenario's ``messages`` (the letters of the record); a player's free
+letter is an object of this module. It carries structured terms and a short free text,
+travels by one of the channels of the scenario's ``negotiation`` section (a private
+channel's delay, or a public one's, at least one turn), and is answered by an agent
+recipient with :func:`answer`.
 
 How an agent answers (the whole rule):
 
-1. Each structured term names the state variables it is about (``withdrawal`` ->
-   ``withdrawal_agreed``...), matched by the stems in :data:`TERM_STEMS`.
+1. Each structured term names the state variables it is about: the ``variables`` of the
+   term in the scenario's ``negotiation.terms``.
 2. An action *grants* a term when it is a routine (lowest-escalation) move of its actor
    whose effects set one of those variables: a concession, not a refusal or a threat
    (refusing inspection, for one, escalates and so never counts as granting it).
@@ -28,6 +29,7 @@ How an agent answers (the whole rule):
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -45,26 +47,39 @@ from crisislab.scenario.expr import (
     names_in,
 )
 from crisislab.scenario.model import ActionRule, Scenario
+from crisislab.scenario.schema import ID_PATTERN, Channel
 
 MAX_TEXT = 600  # characters of free text in a letter
 MAX_LETTERS_PER_TURN = 3
 
-TERMS: dict[str, str] = {
-    "withdrawal": "the missiles leave Cuba",
-    "inspection": "the withdrawal is verified on the spot",
-    "noninvasion": "a pledge not to invade Cuba",
-    "jupiters": "the Jupiter missiles leave Turkey",
-}
-TERM_STEMS: dict[str, tuple[str, ...]] = {
-    "withdrawal": ("withdraw",),
-    "inspection": ("inspect",),
-    "noninvasion": ("noninvasion", "non_invasion"),
-    "jupiters": ("jupiter",),
-}
 
 
 class LetterError(ValueError):
     """A letter that cannot be sent; the message says what to change."""
+
+
+def terms(scenario: Scenario) -> dict[str, str]:
+    """The terms a letter may carry in ``scenario``: id -> what it means, in words (the
+    scenario's ``negotiation.terms``; none without that section)."""
+    negotiation = scenario.spec.negotiation
+    return {t.id: t.label for t in negotiation.terms} if negotiation is not None else {}
+
+
+def channel(scenario: Scenario, public: bool) -> Channel | None:
+    """The scenario's public or private channel, if it has one."""
+    negotiation = scenario.spec.negotiation
+    if negotiation is None:
+        return None
+    return next((c for c in negotiation.channels if c.public == public), None)
+
+
+def can_write(scenario: Scenario, sender: str, to: str, public: bool = False) -> bool:
+    """Whether ``sender`` may write to ``to`` on the scenario's channel of that kind."""
+    c = channel(scenario, public)
+    if c is None or sender == to:
+        return False
+    members = scenario.actors if c.between == "all" else c.between
+    return sender in members and to in members
 
 
 @dataclass
@@ -107,30 +122,42 @@ def clean_text(raw: str, limit: int = MAX_TEXT, what: str = "the text") -> str:
     return text
 
 
-def parse_terms(raw: str) -> list[str]:
-    """``"withdrawal, noninvasion"`` -> the terms, checked against :data:`TERMS`."""
+def parse_terms(raw: str, scenario: Scenario | None = None) -> list[str]:
+    """``"withdrawal, noninvasion"`` -> the terms, checked against the scenario's terms
+    (:func:`terms`; a word of three letters or more may abbreviate one). Without a
+    scenario the words are only checked to be term ids (lower case, ``snake_case``)."""
     text = clean_text(raw, 200, "the terms")
+    known = terms(scenario) if scenario is not None else None
     out: list[str] = []
     for part in text.replace(",", " ").split():
         word = part.lower()
-        matches = [t for t in TERMS if t.startswith(word)] if len(word) >= 3 else []
-        if word in TERMS:
+        if known is None:
+            if not re.fullmatch(ID_PATTERN, word):
+                raise LetterError(f"'{part}' is not a term: a term is one word of letters, "
+                                  "digits and underscores")
             matches = [word]
+        else:
+            matches = [t for t in known if t.startswith(word)] if len(word) >= 3 else []
+            if word in known:
+                matches = [word]
         if len(matches) != 1:
-            raise LetterError(f"'{part}' is not a term; the terms are: {', '.join(TERMS)}")
+            listed = ", ".join(known or ()) or "none in this scenario"
+            raise LetterError(f"'{part}' is not a term; the terms are: {listed}")
         if matches[0] not in out:
             out.append(matches[0])
     return out
 
 
-def delay_turns(scenario: Scenario) -> int:
-    """Turns a private letter travels: the scenario's ``letter_delay_turns`` (or
-    ``letter_delay``), at least one: a letter written during a turn is read at the
-    earliest at the start of the next one."""
-    for name in ("letter_delay_turns", "letter_delay"):
-        if name in scenario.parameters:
-            return max(1, int(round(scenario.parameters[name])))
-    return 1
+def delay_turns(scenario: Scenario, public: bool = False) -> int:
+    """Turns a letter travels: the ``delay`` of the scenario's private channel (or of its
+    public one, with ``public``), a number of turns or a parameter holding it, at least
+    one: a letter written during a turn is read at the earliest at the start of the next
+    one. One turn where the scenario has no such channel."""
+    c = channel(scenario, public)
+    if c is None:
+        return 1
+    value = scenario.parameters[c.delay] if isinstance(c.delay, str) else c.delay
+    return max(1, int(round(value)))
 
 
 def transit_hours(scenario: Scenario, written: int, arrives: int) -> int:
@@ -144,9 +171,11 @@ def transit_hours(scenario: Scenario, written: int, arrives: int) -> int:
 
 
 def term_variables(scenario: Scenario, term: str) -> set[str]:
-    stems = TERM_STEMS.get(term, (term,))
-    return {v.id for v in scenario.variables if not v.derived
-            and any(s in v.id for s in stems)}
+    """The state variables ``term`` is about (its ``variables`` in the scenario)."""
+    negotiation = scenario.spec.negotiation
+    if negotiation is None:
+        return set()
+    return {v for t in negotiation.terms if t.id == term for v in t.variables}
 
 
 def granting_actions(scenario: Scenario, actor: str, term: str) -> list[ActionRule]:
@@ -198,7 +227,8 @@ def answer(scenario: Scenario, actor: str, letter: Letter, legal: dict[str, bool
             missing.append(f"{term} ({why.get(acts[0].id, 'not available now')})")
     if missing:
         return Answer("decline", "We cannot grant now: " + "; ".join(missing) + ".", ())
-    granted = ", ".join(TERMS.get(t, t) for t in mine)
+    words = terms(scenario)
+    granted = ", ".join(words.get(t, t) for t in mine)
     if observation is not None and scenario.spec.leaders is not None \
             and scenario.role(actor) == "player":
         from crisislab.agents.leader import LeaderModel, judge_deal

@@ -25,7 +25,13 @@ from typing import Any
 
 import yaml
 
-from crisislab.play.letters import MAX_LETTERS_PER_TURN, TERMS, LetterError, clean_text
+from crisislab.play.letters import (
+    MAX_LETTERS_PER_TURN,
+    LetterError,
+    can_write,
+    clean_text,
+)
+from crisislab.play.letters import terms as scenario_terms
 from crisislab.play.session import GameError, Session, follow_choice
 from crisislab.scenario.model import Scenario
 
@@ -195,18 +201,21 @@ def _letters(value: Any, scenario: Scenario, actor: str,
         at = f"{where}, field 'letter'" + (f" {j}" if len(items) > 1 else "")
         if not isinstance(x, dict):
             raise MovesError(f"{at} is {_shown(x)}, not a mapping",
-                             "write it as {to: ussr, private: true, ask: [withdrawal], "
+                             "write it as {to: ACTOR, private: true, ask: [TERM], "
                              "offer: [], text: \"...\"}")
         unknown = sorted(str(k) for k in x if k not in LETTER_KEYS)
         if unknown:
             raise MovesError(f"{at} has an unknown field '{unknown[0]}'",
                              "a letter's fields are: " + ", ".join(sorted(LETTER_KEYS)))
-        others = [a for a in scenario.actors if a != actor]
+        private = x.get("private", True)
+        others = [a for a in scenario.actors
+                  if can_write(scenario, actor, a, not private if isinstance(private, bool)
+                               else False)]
         to = x.get("to")
         if to not in others:
             raise MovesError(f"{at}.to: {_shown(to)} is not a party {actor} can write to",
-                             "use one of: " + ", ".join(others))
-        private = x.get("private", True)
+                             "use one of: " + (", ".join(others) or "none: the scenario "
+                                               "has no channel for such a letter"))
         if not isinstance(private, bool):
             raise MovesError(f"{at}.private: {_shown(private)} is not true or false",
                              "write private: true or private: false")
@@ -218,10 +227,12 @@ def _letters(value: Any, scenario: Scenario, actor: str,
             if not isinstance(got, list):
                 raise MovesError(f"{at}.{key}: {_shown(got)} is not a list of terms",
                                  f"write {key}: [withdrawal] or {key}: []")
+            known = scenario_terms(scenario)
             for t in got:
-                if t not in TERMS:
+                if t not in known:
                     raise MovesError(f"{at}.{key}: {_shown(t)} is not a term",
-                                     "the terms are: " + ", ".join(TERMS))
+                                     "the terms are: " + (", ".join(known)
+                                                          or "none in this scenario"))
             terms[key] = list(dict.fromkeys(got))
         both = set(terms["ask"]) & set(terms["offer"])
         if both:

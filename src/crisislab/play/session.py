@@ -22,7 +22,8 @@ from crisislab.engine.engine import Engine
 from crisislab.engine.observation import Observation
 from crisislab.engine.run import complete_agents
 from crisislab.engine.state import BatchState
-from crisislab.play.letters import MAX_TEXT, TERMS, Letter, answer, delay_turns, explain
+from crisislab.play.letters import MAX_TEXT, Letter, answer, can_write, delay_turns, explain
+from crisislab.play.letters import terms as letter_terms
 from crisislab.play.words import plain
 from crisislab.scenario.model import Scenario
 
@@ -280,8 +281,9 @@ class Session:
         if to is None or to == actor:
             return None
         raw = letter.get("terms") or []
+        known = letter_terms(self.scenario)
         terms = list(dict.fromkeys(str(x).strip().lower() for x in raw
-                                   if str(x).strip().lower() in TERMS)) \
+                                   if str(x).strip().lower() in known)) \
             if isinstance(raw, list) else []
         text = "".join(c for c in str(letter.get("text", ""))
                        if c.isprintable() or c.isspace())
@@ -291,9 +293,11 @@ class Session:
 
     def _post(self, draft: dict[str, Any], t: int) -> Letter:
         sender, to = draft["sender"], draft["to"]
-        if sender not in self.scenario.actors or to not in self.scenario.actors or to == sender:
-            raise GameError(f"a letter from '{sender}' to '{to}' cannot be sent")
-        delay = 1 if draft.get("public") else delay_turns(self.scenario)
+        public = bool(draft.get("public"))
+        if not can_write(self.scenario, sender, to, public):
+            raise GameError(f"a {'public' if public else 'private'} letter from '{sender}' to "
+                            f"'{to}' cannot be sent: no channel of the scenario joins them")
+        delay = delay_turns(self.scenario, public)
         letter = Letter(id=len(self.letters) + 1, sender=sender, to=to,
                         public=bool(draft.get("public")), terms=list(draft.get("terms", [])),
                         text=str(draft.get("text", "")), turn=t, arrives=t + delay,
@@ -324,7 +328,9 @@ class Session:
             reply = answer(self.scenario, letter.to, letter, legal, why,
                            observation=self.observe(letter.to))
             self.commitments.setdefault(letter.to, []).extend(reply.commits)
-            out = self._post({"sender": letter.to, "to": letter.sender, "public": False,
+            out = self._post({"sender": letter.to, "to": letter.sender,
+                              "public": not can_write(self.scenario, letter.to,
+                                                      letter.sender),
                               "terms": list(letter.terms), "text": reply.note,
                               "reply_to": letter.id, "stance": reply.stance}, now)
             out.answer_note = reply.note

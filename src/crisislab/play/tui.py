@@ -20,11 +20,12 @@ from crisislab.play.briefing import Briefing, Fact, brief
 from crisislab.play.letters import (
     MAX_LETTERS_PER_TURN,
     MAX_TEXT,
-    TERMS,
     LetterError,
+    can_write,
     clean_text,
     delay_turns,
     parse_terms,
+    terms,
     transit_hours,
 )
 from crisislab.play.session import Session, _name, follow_choice
@@ -42,7 +43,7 @@ HELP = f"""\
   [bold]help[/bold]         this help
   [bold]quit[/bold]         leave; the game is saved after every turn (resume with --resume)
 Letters take time: a private one travels for the scenario's letter delay; a public one is
-heard by everyone at the start of the next turn. Terms: {", ".join(TERMS)}.
+heard by everyone at the start of the next turn. Terms: {{terms}}.
 Free text: at most {MAX_TEXT} characters. Type [bold]cancel[/bold] at any letter prompt to drop it.
 Waiting and following stop when a letter arrives for you."""
 
@@ -163,7 +164,7 @@ class Terminal:
         if cmd in ("q", "quit", "exit"):
             raise Quit("quit")
         if cmd in ("h", "help", "?"):
-            self.say(HELP)
+            self.say(HELP.format(terms=", ".join(terms(self.session.scenario)) or "none"))
         elif cmd in ("r", "redraw"):
             self.render(brief(self.session, actor))
         elif cmd in ("i", "info"):
@@ -238,14 +239,15 @@ class Terminal:
         sc = self.session.scenario
         try:
             if to is None:
-                others = [a for a in sc.actors if a != actor]
+                others = [a for a in sc.actors if can_write(sc, actor, a)
+                          or can_write(sc, actor, a, public=True)]
                 to = self._pick(f"To whom? ({', '.join(others)}) ", others)
             public = self._pick("Private or public? (private, public) ",
                                 ["private", "public"]) == "public"
             if terms is None:
                 terms = self._terms()
             text = self._free_text()
-            delay = 1 if public else delay_turns(sc)
+            delay = delay_turns(sc, public)
             t = self.session.turn
             arrives = self.session.turn_label(t + delay) if t + delay < len(sc.clock) \
                 else "after the end of the crisis"
@@ -298,7 +300,8 @@ class Terminal:
 
     def _terms(self) -> list[str]:
         while True:
-            text = self.read(f"Terms ({', '.join(TERMS)}; several with commas; or none) ")
+            known = ", ".join(terms(self.session.scenario)) or "none in this scenario"
+            text = self.read(f"Terms ({known}; several with commas; or none) ")
             if text.lower() == "cancel":
                 raise Cancel
             if not text.strip():
@@ -307,7 +310,7 @@ class Terminal:
             if text.strip().lower() == "none":
                 return []
             try:
-                return parse_terms(text)
+                return parse_terms(text, self.session.scenario)
             except LetterError as e:
                 self.say(f"[red]{e}[/red]")
 

@@ -10,6 +10,7 @@ import difflib
 import hashlib
 import math
 import re
+import string
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from importlib import resources
@@ -37,15 +38,23 @@ from crisislab.scenario.model import (
     ActionRule,
     Clock,
     EventRule,
+    EvidenceRule,
     MessageRule,
     OutcomeRule,
+    QuestionRule,
     Scenario,
     TrackStep,
     VariableRule,
 )
 from crisislab.scenario.problems import Problem, ScenarioError
 from crisislab.scenario.reach import Abstract, can_hold
-from crisislab.scenario.schema import ScenarioSpec
+from crisislab.scenario.schema import (
+    COMMON_DOCTRINE_OPTIONS,
+    DOCTRINE_OPTIONS,
+    FORMAT_VERSION,
+    GAME_PLACEHOLDERS,
+    ScenarioSpec,
+)
 from crisislab.scenario.yamlsource import MAX_BYTES, YamlDocument, read_yaml
 
 BUILTIN_PACKAGE = "crisislab.scenarios"
@@ -65,6 +74,7 @@ def load_scenario(ref: str | Path) -> Scenario:
 
 def load_text(text: str, file: str = "<scenario>") -> Scenario:
     doc = read_yaml(text, file)
+    check_format_version(doc)
     spec = _validate(doc)
     scenario = Compiler(spec, doc).compile()
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -108,6 +118,54 @@ def _read(ref: str | Path) -> tuple[str, str]:
             f"the file is not UTF-8 text (byte 0x{raw[err.start]:02x} at this place)",
             "save it as UTF-8",
         )]) from None
+
+
+# ---- format version ------------------------------------------------------------------
+
+FORMAT_DOC = "docs/scenario-format.md, \"Format versions\""
+# what a file of each older format must change to be read as the current one
+UPGRADES: dict[int, str] = {
+    1: ("give every outcome `tags:` (a list, e.g. [war, nuclear], or [] for none); "
+        "optionally add the sections `teaching`, `negotiation`, `game_tree` and "
+        "`doctrines`"),
+}
+
+
+def check_format_version(doc: YamlDocument) -> None:
+    """Refuse a file written for another version of the format, saying what to change
+    (see :data:`UPGRADES`), before its sections are checked one by one."""
+    data = doc.data
+    if not isinstance(data, dict):
+        return  # the schema stage says what a scenario file is
+    if "format_version" not in data:
+        first = next(iter(data), None)
+        where = doc.where((first,), key=True) if first is not None else None
+        line, col = where if where else (1, 1)
+        raise ScenarioError([Problem(
+            doc.file, line, col, "format_version",
+            f"the file has no `format_version`: it is written in format 1, and crisislab "
+            f"reads format {FORMAT_VERSION}",
+            f"add `format_version: {FORMAT_VERSION}` as the first line; {UPGRADES[1]} "
+            f"(see {FORMAT_DOC})")])
+    version = data["format_version"]
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise ScenarioError([doc.problem(
+            ("format_version",), f"format_version {version!r} is not a whole number",
+            f"write `format_version: {FORMAT_VERSION}` (see {FORMAT_DOC})")])
+    if version < FORMAT_VERSION:
+        steps = "; then ".join(UPGRADES[v] for v in range(max(version, 1), FORMAT_VERSION)
+                               if v in UPGRADES)
+        raise ScenarioError([doc.problem(
+            ("format_version",),
+            f"the file is written in format {version}, and crisislab reads format "
+            f"{FORMAT_VERSION}",
+            f"set `format_version: {FORMAT_VERSION}`; {steps} (see {FORMAT_DOC})")])
+    if version > FORMAT_VERSION:
+        raise ScenarioError([doc.problem(
+            ("format_version",),
+            f"the file is written in format {version}, newer than the format {FORMAT_VERSION} "
+            f"this crisislab reads", "install a newer crisislab, or write the file in "
+            f"format {FORMAT_VERSION} (see {FORMAT_DOC})")])
 
 
 # ---- schema stage --------------------------------------------------------------------
@@ -390,6 +448,10 @@ class Compiler:
         track = self.compile_track(actions, events)
         self.check_calibration(ns)
         self.check_escalation_scores()
+        questions = self.compile_teaching(ns)
+        self.check_negotiation(actions)
+        self.check_game_tree(actions)
+        self.check_doctrines(actions)
         if not self.problems:
             self.check_reachable(variables, actions, events, params, outcomes)
         if self.problems:
@@ -404,8 +466,138 @@ class Compiler:
             actions=tuple(actions), events=tuple(events), outcomes=tuple(outcomes),
             track=tuple(track), start_turn=self.clock.first_of_phase(start_phase),
             escalation_labels={e.level: e.label for e in spec.escalation},
-            warnings=tuple(self.warnings),
+            warnings=tuple(self.warnings), questions=tuple(questions),
         )
+
+    # ---- the sections a scenario carries for teaching, letters, trees and doctrines ----
+
+    def compile_teaching(self, ns: Namespace) -> list[QuestionRule]:
+        """The questions' conditions parse (reading the final state and ``outcome``), their
+        variables and tags exist, and their texts use only their kind's placeholders."""
+        teaching = self.spec.teaching
+        if teaching is None:
+            return []
+        self.unique_at(("teaching", "questions"), [q.id for q in teaching.questions])
+        names = dict(ns.names)
+        names.setdefault("outcome", NameInfo("variable", tuple(o.id for o in self.spec.outcomes)))
+        end = Namespace(names, ns.epoch)
+        variables = [v.id for v in self.spec.variables]
+        tags = {t for o in self.spec.outcomes for t in o.tags}
+        out: list[QuestionRule] = []
+        for i, q in enumerate(teaching.questions):
+            game: list[EvidenceRule] = []
+            for j, g in enumerate(q.game):
+                path: tuple[str | int, ...] = ("teaching", "questions", i, "game", j)
+                self.placeholders((*path, "text"), g.text, GAME_PLACEHOLDERS[g.show])
+                when = self.expr((*path, "when"), g.when, end) if g.when else None
+                if g.variable is not None:
+                    self.ref((*path, "variable"), "variable", g.variable, variables)
+                for k, tag in enumerate(g.tags):
+                    if tag not in tags:
+                        self.fail((*path, "tags", k), f"no outcome has the tag '{tag}'",
+                                  "use a tag of the outcomes: " + ", ".join(sorted(tags)))
+                items = []
+                for k, item in enumerate(g.items):
+                    node = self.expr((*path, "items", k, "when"), item.when, end)
+                    if node is not None:
+                        items.append((node, item.text))
+                game.append(EvidenceRule(g.show, g.text, when, g.otherwise, g.variable,
+                                         tuple(items), g.none, tuple(g.tags), g.share))
+            out.append(QuestionRule(q.id, q.question, q.quote, tuple(q.cite), tuple(game),
+                                    tuple((e.text, e.cite[0]) for e in q.evidence)))
+        return out
+
+    def placeholders(self, path: tuple[str | int, ...], text: str,
+                     allowed: frozenset[str]) -> None:
+        try:
+            used = [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]
+        except ValueError as err:
+            self.fail(path, f"the text has a stray brace ({err})",
+                      "write a placeholder as {name}, or a brace as {{ or }}")
+            return
+        for name in used:
+            if name not in allowed:
+                self.fail(path, f"the text names {{{name}}}, which this kind of evidence "
+                          "does not fill", "use " + (", ".join(f"{{{a}}}" for a in
+                                                              sorted(allowed)) or "no "
+                                                     "placeholder") + " here")
+
+    def unique_at(self, path: tuple[str | int, ...], ids: list[str]) -> None:
+        seen: set[str] = set()
+        for i, name in enumerate(ids):
+            if name in seen:
+                self.fail((*path, i, "id"), f"duplicate id '{name}'",
+                          "give each entry its own id")
+            seen.add(name)
+
+    def check_negotiation(self, actions: list[ActionRule]) -> None:
+        """Channels name real actors and parameters, one of each kind; terms name real
+        variables."""
+        negotiation = self.spec.negotiation
+        if negotiation is None:
+            return
+        self.unique_at(("negotiation", "channels"), [c.id for c in negotiation.channels])
+        self.unique_at(("negotiation", "terms"), [t.id for t in negotiation.terms])
+        parameters = [p.id for p in self.spec.parameters]
+        kinds: set[bool] = set()
+        for i, c in enumerate(negotiation.channels):
+            path: tuple[str | int, ...] = ("negotiation", "channels", i)
+            if c.public in kinds:
+                self.fail((*path, "public"), f"a second {'public' if c.public else 'private'} "
+                          "channel", "give the scenario at most one private and one public "
+                          "channel")
+            kinds.add(c.public)
+            if isinstance(c.delay, str):
+                self.ref((*path, "delay"), "parameter", c.delay, parameters)
+            if c.between != "all":
+                for j, a in enumerate(c.between):
+                    self.ref((*path, "between", j), "actor", a, self.actor_ids)
+        variables = [v.id for v in self.spec.variables]
+        for i, t in enumerate(negotiation.terms):
+            for j, v in enumerate(t.variables):
+                self.ref(("negotiation", "terms", i, "variables", j), "variable", v, variables)
+
+    def check_game_tree(self, actions: list[ActionRule]) -> None:
+        tree = self.spec.game_tree
+        if tree is None:
+            return
+        known = [a.id for a in actions]
+        for i, aid in enumerate(tree.decisions):
+            self.ref(("game_tree", "decisions", i), "action", aid, known)
+        if isinstance(tree.start, str):
+            self.ref(("game_tree", "start"), "phase", tree.start,
+                     [p.id for p in self.spec.clock.phases])
+        elif tree.start is not None and self.clock.turn_of(tree.start) is None:
+            self.fail(("game_tree", "start"), f"{tree.start.isoformat()} is not on the clock",
+                      f"give a date from {self.clock.turns[0].date.isoformat()} to "
+                      f"{self.clock.turns[-1].date.isoformat()}, or a phase id")
+
+    def check_doctrines(self, actions: list[ActionRule]) -> None:
+        """Each doctrine's tuning names acting actors, options that doctrine takes, and
+        the actor's own actions."""
+        owner = {a.id: a.actor for a in actions}
+        acting = [a.id for a in self.spec.actors if a.role != "passive"]
+        for name, tuning in self.spec.doctrines.items():
+            allowed = DOCTRINE_OPTIONS[name] | COMMON_DOCTRINE_OPTIONS
+            for actor, seat in tuning.actors.items():
+                path: tuple[str | int, ...] = ("doctrines", name, "actors", actor)
+                if actor not in acting:
+                    self.fail(path, f"'{actor}' is not an acting actor of this scenario",
+                              f"use one of: {', '.join(acting)}")
+                    continue
+                options = seat.options()
+                for option in options:
+                    if option not in allowed:
+                        self.fail((*path, option), f"the {name} doctrine has no option "
+                                  f"'{option}'", "its options are: " + ", ".join(sorted(allowed)))
+                for option in ("repertoire", "prefer", "avoid", "scores"):
+                    named: Iterable[str] = options.get(option) or ()  # type: ignore[assignment]
+                    for aid in named:
+                        if owner.get(aid) != actor:
+                            self.fail((*path, option, aid) if option == "scores" else
+                                      (*path, option),
+                                      f"'{aid}' is not an action of '{actor}'",
+                                      "list only this actor's own actions")
 
     def check_calibration(self, ns: Namespace) -> None:
         """Calibration targets name real variables and outcomes, and parse."""
@@ -675,7 +867,8 @@ class Compiler:
             seen_as = self.seen_as((*path, "seen_as"), a.seen_as, seen - {a.actor})
             out.append(ActionRule(a.id, len(out), a.actor, local, a.label, a.summary, when,
                                   tuple(e for e in effects if e is not None), a.escalation,
-                                  seen, a.sends, tuple(a.cite), seen_as))
+                                  seen, a.sends, tuple(a.cite), seen_as,
+                                  forced=a.forced_by is not None))
         return out
 
     def compile_events(self, ns: Namespace, levels: set[int]) -> list[EventRule]:
@@ -750,7 +943,7 @@ class Compiler:
                               f"add `{actor}: <number or expression>`")
             if when is not None:
                 out.append(OutcomeRule(o.id, len(out), o.label, o.summary, when, o.default,
-                                       o.escalation, payoffs, tuple(o.cite)))
+                                       o.escalation, payoffs, tuple(o.cite), tuple(o.tags)))
         return out
 
     def check_actors(self, actions: list[ActionRule]) -> None:

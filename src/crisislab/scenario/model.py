@@ -159,6 +159,7 @@ class ActionRule:
     sends: str | None
     cite: tuple[Citation, ...]
     seen_as: tuple[tuple[str, str], ...] = ()  # (observer or "others", summary)
+    forced: bool = False  # a what-if forces it: every agent takes it whenever it is legal
 
     def summary_for(self, observer: str) -> str:
         """The summary ``observer`` reads: its own, or what others are told."""
@@ -216,6 +217,35 @@ class OutcomeRule:
     escalation: int
     payoffs: dict[str, Node]
     cite: tuple[Citation, ...]
+    tags: tuple[str, ...] = ()  # what kind of end: nuclear, war, settlement...
+
+
+@dataclass(frozen=True)
+class EvidenceRule:
+    """One line of game evidence of a question (see ``schema.GameEvidence``), its
+    conditions compiled; they read the final state and ``outcome``."""
+
+    show: str
+    text: str
+    when: Node | None = None
+    otherwise: str | None = None
+    variable: str | None = None
+    items: tuple[tuple[Node, str], ...] = ()
+    none: str | None = None
+    tags: tuple[str, ...] = ()
+    share: float = 0.05
+
+
+@dataclass(frozen=True)
+class QuestionRule:
+    """An essay or discussion question of the scenario's teaching material."""
+
+    id: str
+    question: str
+    quote: str
+    cite: tuple[Citation, ...]
+    game: tuple[EvidenceRule, ...]
+    evidence: tuple[tuple[str, Citation], ...]  # (what the passage says, where)
 
 
 @dataclass(frozen=True)
@@ -254,6 +284,7 @@ class Scenario:
     warnings: tuple[Problem, ...] = ()  # fit to run, but a reader would see code names
     # the scenario whose record this one departs from (a what-if's base), if any
     departs_from: Scenario | None = field(default=None, compare=False, repr=False)
+    questions: tuple[QuestionRule, ...] = ()  # the teaching material's questions
 
     @property
     def id(self) -> str:
@@ -321,6 +352,30 @@ class Scenario:
             return self
         shared = {k: v for k, v in self.parameters.items() if k in base.parameters}
         return base.with_parameters(**shared) if shared != base.parameters else base
+    def outcomes_tagged(self, *tags: str) -> tuple[str, ...]:
+        """The ids of the outcomes that carry any of ``tags``, in file order."""
+        return tuple(o.id for o in self.outcomes if set(o.tags) & set(tags))
+
+    def doctrine_options(self, doctrine: str, actor: str) -> dict[str, Any]:
+        """The scenario's tuning of ``doctrine`` for ``actor`` (its ``doctrines``
+        section), as options; empty where it tunes nothing."""
+        tuning = self.spec.doctrines.get(doctrine)  # type: ignore[call-overload]
+        seat = tuning.actors.get(actor) if tuning is not None else None
+        return seat.options() if seat is not None else {}
+
+    @property
+    def tree_decisions(self) -> tuple[str, ...]:
+        """The actions a game tree branches on by default (``game_tree.decisions``)."""
+        tree = self.spec.game_tree
+        return tuple(tree.decisions) if tree is not None else ()
+
+    @property
+    def tree_start(self) -> str | None:
+        """Where a game tree starts by default: a date (YYYY-MM-DD) or a phase id."""
+        tree = self.spec.game_tree
+        if tree is None or tree.start is None:
+            return None
+        return tree.start.isoformat() if isinstance(tree.start, dt.date) else tree.start
 
     def with_parameters(self, **values: float) -> Scenario:
         """The same rules with some parameters changed (what-ifs, sweeps)."""

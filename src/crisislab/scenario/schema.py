@@ -22,6 +22,10 @@ ScenarioIdent = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_-]*$", max_length=6
 Expression = Annotated[str, Field(min_length=1, max_length=2000)]
 Prose = Annotated[str, Field(min_length=1, max_length=4000)]
 MAX_ANCHOR_WORDS = 8
+FORMAT_VERSION = 2
+"""The version of the scenario format this crisislab reads (see docs/scenario-format.md,
+"Format versions"). Format 1 had no ``format_version`` key, no outcome ``tags`` and none of
+the sections ``teaching``, ``negotiation``, ``game_tree`` and ``doctrines``."""
 
 
 class Strict(BaseModel):
@@ -281,6 +285,9 @@ class Action(Strict):
     seen_as: SeenAs = Field(default_factory=dict)
     sends: Ident | None = None
     key: bool = False  # a key happening: one step of a crisis's path (crisislab paths)
+    # the what-if that forces this action: every agent takes it whenever it is legal (a
+    # what-if's `force_actions` sets it; see docs/what-ifs.md)
+    forced_by: Ident | None = None
     cite: Cites
 
 
@@ -336,7 +343,17 @@ class Outcome(Strict):
     default: bool = False
     escalation: Annotated[int, Field(ge=0, le=100)] = 0
     payoffs: dict[Ident, float | Expression]
+    # what kind of end this is, for analyses that ask for "nuclear use" or "war" rather
+    # than for ids: see docs/scenario-format.md, "Outcome tags"
+    tags: list[Ident]
     cite: Cites
+
+    @field_validator("tags")
+    @classmethod
+    def _distinct_tags(cls, value: list[str]) -> list[str]:
+        if len(set(value)) != len(value):
+            raise ValueError("`tags` repeat a tag; name each tag once")
+        return value
 
 
 class TrackEntry(Strict):
@@ -527,9 +544,185 @@ class EscalationScores(Strict):
     actions: list[ScoredAction] = Field(default_factory=list)
 
 
+class Sourced(Strict):
+    """Base of the entries that carry a ``cite`` or, failing one, an ``assumption``."""
+
+    cite: Cites | None = None
+    assumption: Prose | None = None
+
+    @model_validator(mode="after")
+    def _sourced(self) -> Sourced:
+        if self.cite is None and self.assumption is None:
+            raise ValueError("give it a `cite`, or an `assumption` saying what was judged "
+                             "and why")
+        return self
+
+
+# ---- teaching: the questions a class discusses after a game ----------------------------
+
+GameShow = Literal["outcome", "value", "text", "list", "peak", "decision"]
+# the placeholders each kind of game evidence may use in its `text`
+GAME_PLACEHOLDERS: dict[str, frozenset[str]] = {
+    "outcome": frozenset({"outcome", "end", "record_outcome", "record_end"}),
+    "value": frozenset({"value", "history"}),
+    "text": frozenset(),
+    "list": frozenset({"items"}),
+    "peak": frozenset({"game", "history"}),
+    "decision": frozenset({"label", "choice"}),
+}
+
+
+class ListItem(Strict):
+    """One thing a ``list`` evidence names when its condition holds at the end."""
+
+    when: Expression
+    text: Prose
+
+
+class GameEvidence(Strict):
+    """One line of evidence a played game gives for a question, read at its end.
+
+    ``show`` says what: ``outcome`` (how the game and the record ended), ``value`` (a
+    variable's final value, in the game and in the record), ``text`` (a sentence when
+    ``when`` holds, ``otherwise`` another), ``list`` (the ``items`` whose conditions hold,
+    joined, or ``none``), ``peak`` (the highest rung reached, in the game and the
+    record) and ``decision`` (the player's first decision that raised the simulated share
+    of outcomes tagged ``tags`` by at least ``share`` against the record's choice).
+    Conditions read the final state and ``outcome`` (compared with an outcome's id)."""
+
+    show: GameShow
+    text: Prose
+    when: Expression | None = None
+    otherwise: Prose | None = None
+    variable: Ident | None = None
+    items: list[ListItem] = Field(default_factory=list)
+    none: Prose | None = None
+    tags: list[Ident] = Field(default_factory=list)
+    share: Annotated[float, Field(gt=0, le=1)] = 0.05
+
+    @model_validator(mode="after")
+    def _complete(self) -> GameEvidence:
+        if self.show == "value" and self.variable is None:
+            raise ValueError("a `value` evidence needs `variable`: the variable it reports")
+        if self.show == "list" and not self.items:
+            raise ValueError("a `list` evidence needs `items`: each a `when` and a `text`")
+        if self.show == "decision" and not self.tags:
+            raise ValueError("a `decision` evidence needs `tags`: the outcomes it counts, "
+                             "by their tags")
+        return self
+
+
+class EvidencePassage(Strict):
+    """A passage of the sources a question draws on: what it says, and where."""
+
+    text: Prose
+    cite: Cites
+
+
+class Question(Strict):
+    """An essay or discussion question, with the evidence it draws on."""
+
+    id: Ident
+    question: Prose
+    quote: Annotated[str, Field(min_length=1, max_length=200)]
+    cite: Cites
+    game: list[GameEvidence] = Field(default_factory=list)
+    evidence: list[EvidencePassage] = Field(default_factory=list)
+
+
+class Teaching(Strict):
+    """The scenario's teaching material: the questions of its debrief."""
+
+    questions: Annotated[list[Question], Field(min_length=1)]
+
+
+# ---- negotiation: the channels letters travel by, and the terms they carry -------------
+
+
+class Channel(Sourced):
+    """A way the leaders write to each other. A private channel's letters are read by
+    their recipient, a public one's by everyone; ``delay`` is the turns a letter takes
+    (a number, or the id of a parameter holding it), at least one."""
+
+    id: Ident
+    label: Prose
+    public: bool = False
+    delay: Annotated[int, Field(ge=1, le=1000)] | Ident = 1
+    between: Literal["all"] | Annotated[list[Ident], Field(min_length=2)] = "all"
+
+
+class Term(Sourced):
+    """A term a letter may ask for or offer: its words, and the variables it is about
+    (an action grants the term when it is a routine move that sets one of them)."""
+
+    id: Ident
+    label: Prose
+    variables: Annotated[list[Ident], Field(min_length=1)]
+
+
+class Negotiation(Strict):
+    """How the players' own letters travel (``channels``) and what they can ask for or
+    offer (``terms``; a letter without terms is free text)."""
+
+    channels: Annotated[list[Channel], Field(min_length=1)]
+    terms: list[Term] = Field(default_factory=list)
+
+
+# ---- the game tree: where an abstraction of the crisis starts and what it branches on --
+
+
+class GameTree(Sourced):
+    """The decisions a game tree branches on (action ids) and where it starts by default
+    (a date or a phase id; the scenario's start if omitted)."""
+
+    decisions: Annotated[list[Ident], Field(min_length=1)]
+    start: dt.date | Ident | None = None
+
+
+# ---- doctrines: the scenario's tuning of the doctrine agents ---------------------------
+
+DOCTRINES = ("hawk", "dove", "organizational", "political", "rational")
+DoctrineName = Literal["hawk", "dove", "organizational", "political", "rational"]
+# the options each doctrine takes (besides the common prefer, avoid and scores)
+DOCTRINE_OPTIONS: dict[str, frozenset[str]] = {
+    "hawk": frozenset({"ceiling"}),
+    "dove": frozenset({"limit"}),
+    "organizational": frozenset({"ceiling", "repertoire"}),
+    "political": frozenset({"hawk_weight"}),
+    "rational": frozenset({"risk_aversion", "foresight"}),
+}
+COMMON_DOCTRINE_OPTIONS = frozenset({"prefer", "avoid", "scores"})
+
+
+class DoctrineSeat(Strict):
+    """A doctrine's options for one actor (see docs/agents.md): numbers, action lists
+    and ``scores`` (action id -> preference, replacing the generic score)."""
+
+    ceiling: float | None = None
+    limit: float | None = None
+    hawk_weight: Annotated[float, Field(ge=0, le=1)] | None = None
+    risk_aversion: float | None = None
+    foresight: float | None = None
+    repertoire: list[Ident] | None = None
+    prefer: list[Ident] | None = None
+    avoid: list[Ident] | None = None
+    scores: dict[Ident, float] | None = None
+
+    def options(self) -> dict[str, object]:
+        """The options set here, as a doctrine takes them."""
+        return self.model_dump(exclude_none=True)
+
+
+class DoctrineTuning(Sourced):
+    """One doctrine's tuning for this scenario, per actor, with why."""
+
+    actors: Annotated[dict[Ident, DoctrineSeat], Field(min_length=1)]
+
+
 class ScenarioSpec(Strict):
     """A whole scenario file."""
 
+    format_version: Literal[2]
     scenario: Metadata
     clock: Clock
     sources: Annotated[list[Source], Field(min_length=1)]
@@ -545,6 +738,10 @@ class ScenarioSpec(Strict):
     leaders: Leaders | None = None
     calibration: list[CalibrationTarget] = Field(default_factory=list)
     escalation_scores: EscalationScores | None = None
+    teaching: Teaching | None = None
+    negotiation: Negotiation | None = None
+    game_tree: GameTree | None = None
+    doctrines: dict[DoctrineName, DoctrineTuning] = Field(default_factory=dict)
 
 
 def words(text: str) -> list[str]:

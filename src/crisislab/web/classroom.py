@@ -24,11 +24,11 @@ from sqlalchemy import func, select
 from crisislab.agents.registry import AgentSpecError, make_agent
 from crisislab.play.letters import (
     MAX_LETTERS_PER_TURN,
-    TERMS,
     LetterError,
     clean_text,
     delay_turns,
 )
+from crisislab.play.letters import terms as letter_terms
 from crisislab.play.session import HUMAN, GameError, GameSetup, Session, follow_choice
 from crisislab.scenario.model import Scenario, UnknownPhase
 from crisislab.scenario.problems import ScenarioError
@@ -498,10 +498,11 @@ class Classroom:
                 others = [a for a in sc.actors if a != p.actor]
                 raise ClassError(f"a letter cannot go to '{to}'",
                                  f"write to one of: {', '.join(others)}")
-            bad = [t for t in terms if t not in TERMS]
+            known = letter_terms(sc)
+            bad = [t for t in terms if t not in known]
             if bad:
                 raise ClassError(f"not a term: {', '.join(bad)}",
-                                 f"the terms are: {', '.join(TERMS)}")
+                                 f"the terms are: {', '.join(known)}")
             if stance not in ("", "accept", "decline"):
                 raise ClassError("a stance is accept, decline or nothing")
             if reply_to is not None and reply_to not in {

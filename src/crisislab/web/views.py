@@ -12,7 +12,7 @@ import io
 from dataclasses import asdict
 from typing import Any
 
-from crisislab.play.letters import TERMS, delay_turns, transit_hours
+from crisislab.play.letters import delay_turns, terms, transit_hours
 from crisislab.play.session import HUMAN, Session
 from crisislab.scenario.display import actor_name, format_value, turn_words
 from crisislab.scenario.model import Scenario
@@ -68,11 +68,11 @@ def seat_view(room: Classroom, row: ClassRow, p: PlayerRow) -> dict[str, Any]:
                      "turn": i.turn} for i in room.injects_for(row, p.world, p.actor)],
         "recipients": [{"id": a, "name": actor_name(sc, a)} for a in sc.actors
                        if a != p.actor],
-        "terms": [{"id": k, "text": v} for k, v in TERMS.items()],
+        "terms": [{"id": k, "text": v} for k, v in terms(sc).items()],
         "letter_delay": {"private_turns": delay,
                          "private_hours": transit_hours(sc, session.turn,
                                                         session.turn + delay),
-                         "public_turns": 1},
+                         "public_turns": delay_turns(sc, public=True)},
         "briefing": b,
     }
 
