@@ -501,49 +501,6 @@ ScoreCategory = Literal["de_escalation", "status_quo", "posturing", "non_violent
                         "violent_escalation", "nuclear"]
 
 
-class ScoredRung(Strict):
-    """One rung of the scenario's escalation scale placed in a category of the common
-    scale (``escalation_scores``), with why."""
-
-    rung: Ident
-    category: ScoreCategory
-    cite: Cites | None = None
-    assumption: Prose | None = None
-
-    @model_validator(mode="after")
-    def _grounded(self) -> ScoredRung:
-        if self.cite is None and self.assumption is None:
-            raise ValueError("give the mapping a `cite`, or state it as an `assumption`")
-        return self
-
-
-class ScoredAction(Strict):
-    """One action placed in a category of the common scale where its rung alone would
-    misplace it (a concession on the routine rung is a de-escalation)."""
-
-    action: Ident
-    category: ScoreCategory
-    cite: Cites | None = None
-    assumption: Prose | None = None
-
-    @model_validator(mode="after")
-    def _grounded(self) -> ScoredAction:
-        if self.cite is None and self.assumption is None:
-            raise ValueError("give the mapping a `cite`, or state it as an `assumption`")
-        return self
-
-
-class EscalationScores(Strict):
-    """How the scenario's own escalation scale maps onto the common scale of escalation
-    scores (Rivera et al. 2024): every rung to a category, and actions whose rung alone
-    would misplace them. ``crisislab tournament`` scores agents with it."""
-
-    scale: Literal["rivera_2024"] = "rivera_2024"
-    references: Annotated[list[Reference], Field(min_length=1)]
-    rungs: Annotated[list[ScoredRung], Field(min_length=1)]
-    actions: list[ScoredAction] = Field(default_factory=list)
-
-
 class Sourced(Strict):
     """Base of the entries that carry a ``cite`` or, failing one, an ``assumption``."""
 
@@ -556,6 +513,33 @@ class Sourced(Strict):
             raise ValueError("give it a `cite`, or an `assumption` saying what was judged "
                              "and why")
         return self
+
+
+class ScoredRung(Sourced):
+    """One rung of the scenario's escalation scale placed in a category of the common
+    scale (``escalation_scores``), with why."""
+
+    rung: Ident
+    category: ScoreCategory
+
+
+class ScoredAction(Sourced):
+    """One action placed in a category of the common scale where its rung alone would
+    misplace it (a concession on the routine rung is a de-escalation)."""
+
+    action: Ident
+    category: ScoreCategory
+
+
+class EscalationScores(Strict):
+    """How the scenario's own escalation scale maps onto the common scale of escalation
+    scores (Rivera et al. 2024): every rung to a category, and actions whose rung alone
+    would misplace them. ``crisislab tournament`` scores agents with it."""
+
+    scale: Literal["rivera_2024"] = "rivera_2024"
+    references: Annotated[list[Reference], Field(min_length=1)]
+    rungs: Annotated[list[ScoredRung], Field(min_length=1)]
+    actions: list[ScoredAction] = Field(default_factory=list)
 
 
 # ---- teaching: the questions a class discusses after a game ----------------------------
