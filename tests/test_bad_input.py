@@ -173,7 +173,7 @@ ESCALATION_BLOCK = MINI_TEXT[MINI_TEXT.index("escalation:\n"):MINI_TEXT.index("v
 CASES = [
     # -- YAML that does not parse, or parses into something that is not a scenario
     pytest.param(c(("    label: Deploy\n", "   label: Deploy\n"), path="",
-                   message=r"^broken YAML: expected <block end>.*starts at line 85",
+                   message=r"^broken YAML: expected <block end>.*starts at line 86",
                    at="\n   ^^label: Deploy", hint="indentation"), id="yaml-bad-indentation"),
     pytest.param(c(("    label: Deploy\n", "\tlabel: Deploy\n"), path="",
                    message=r"^broken YAML: found character '\\t'", at="^^\tlabel: Deploy"),
@@ -753,11 +753,11 @@ def test_problems_stay_on_one_line_by_default(tmp_path: Path) -> None:
     parse_report(proc.stderr, str(path))
 
 
-def test_line_100_is_printed_as_a_number(tmp_path: Path) -> None:
+def test_a_three_digit_line_is_printed_as_a_number(tmp_path: Path) -> None:
     text = edit(MINI_TEXT, ("    sends: offer\n", "    sends: ofer\n"))
-    assert spot(text, "sends: ^^ofer") == (100, 12)
+    assert spot(text, "sends: ^^ofer") == (101, 12)
     _, problems, _ = validate_text(tmp_path, text)
-    assert [(p.line, p.column, p.path) for p in problems] == [(100, 12, "actions[2].sends")]
+    assert [(p.line, p.column, p.path) for p in problems] == [(101, 12, "actions[2].sends")]
 
 
 # ---- valid input and the schema ---------------------------------------------------------

@@ -47,7 +47,9 @@ def test_shares_add_up_and_the_record_is_among_the_paths(cuba_paths: dict[str, A
         s["id"] for s in record["steps"]}
     for p in doc["top"]:
         if not p["record"]:
-            assert p["leaves_record_date"] >= "1962-10-14"
+            # the spring and summer follow the record in every common path: departures
+            # begin with the discovery, which may come a few days early or late
+            assert p["leaves_record_date"] >= "1962-10-01"
         assert p["low"] <= p["p"] <= p["high"]
 
 

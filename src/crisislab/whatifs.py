@@ -245,7 +245,10 @@ def _overlay(data: dict[str, Any], w: WhatIfSpec) -> None:
 def _forget_actions(data: dict[str, Any], gone: set[str]) -> None:
     """Drop forbidden actions from the sections that name actions besides the rules: the
     game tree's decisions (a tree with none left branches on the track's choices) and
-    the doctrines' tuning."""
+    the doctrines' tuning, and the escalation mapping's placed actions."""
+    scores = data.get("escalation_scores")
+    if scores is not None and scores.get("actions"):
+        scores["actions"] = [a for a in scores["actions"] if a.get("action") not in gone]
     tree = data.get("game_tree")
     if tree is not None:
         tree["decisions"] = [a for a in tree.get("decisions", []) if a not in gone]
