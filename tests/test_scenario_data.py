@@ -210,7 +210,7 @@ def test_letters_read_the_channels_and_terms_of_the_file() -> None:
                                   "    - id: verification\n      label: the withdrawal is"))
     assert parse_terms("verif", renamed) == ["verification"]
     mini = load_scenario(MINI)
-    assert terms(mini) == {} and delay_turns(mini) == 2
+    assert terms(mini) == {"withdrawal": "the weapons go home"} and delay_turns(mini) == 2
 
 
 def test_sensitivity_targets_the_outcomes_tagged_nuclear() -> None:
