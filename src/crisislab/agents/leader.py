@@ -21,7 +21,9 @@ on a crisis that has left it: ``exp(-gap/record_days)`` for the next use of an o
 real leader took, where the gap is how many days this crisis still falls short of the time
 the leader let pass after the option opened in the record (0 once due: an overdue use stays
 due until made); waiting is pulled by what the other options leave, so fully on days on
-which nothing documented is due.
+which nothing documented is due. A documented concession's pull also falls by a factor e
+per ``leader_record_terms`` by which its terms fall short of what they were worth when
+the record has it made (a climb-down without the reply's terms is pulled less).
 
 Everything is computed once per distinct situation the actor observes (crises that look
 the same to it share one computation), from its observation only.
