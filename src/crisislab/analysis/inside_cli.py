@@ -13,6 +13,7 @@ from crisislab.analysis.cli import (
     ADDRESS_OPTION,
     BACKEND_OPTION,
     FORMAT_OPTION,
+    LLM_CACHE_OPTION,
     PLOT_OPTION,
     QUIET_OPTION,
     WORKERS_OPTION,
@@ -171,8 +172,7 @@ def paths_cmd(
     workers: int | None = WORKERS_OPTION,
     plot: Path | None = PLOT_OPTION,
     quiet: bool = QUIET_OPTION,
-    llm_cache: str = typer.Option("use", "--llm-cache", help="Stored replies of llm "
-                                  "agents: use, only (ask nothing) or off (ask again)."),
+    llm_cache: str = LLM_CACHE_OPTION,
 ) -> None:
     """The main paths of a crisis: the matching crises grouped by the order of their key
     happenings and their outcome, each path with its share, a 95% interval and the day it
