@@ -176,7 +176,7 @@ def test_the_us_reads_the_buildup_and_berlin_as_outsiders_and_counts_as_estimate
     assert not any(c.startswith("42") for c in counts)
     # the Soviet seat still reads its own orders in full
     assert "the missiles themselves" in " ".join(
-        CUBA.action("ussr_continue_buildup").summary_for("ussr").split())
+        CUBA.action("ussr_start_buildup").summary_for("ussr").split())
 
 
 def test_hot_seat_wipes_the_screen_and_the_scrollback_before_the_keyboard_passes() -> None:

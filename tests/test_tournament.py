@@ -57,7 +57,7 @@ def test_the_published_weights() -> None:
 def test_a_hand_made_trace_scores_by_hand(cuba: Scenario) -> None:
     # decide to deploy (non-violent escalation, 12), ship (posturing, 4), wait (status
     # quo, 0), the private letter (de-escalation, -2), tactical nuclear use (60)
-    trace = ["ussr_decide_deploy", "ussr_continue_buildup", "ussr_wait",
+    trace = ["ussr_decide_deploy", "ussr_start_buildup", "ussr_wait",
              "ussr_private_letter", "ussr_tactical_nuclear"]
     score = score_trace(cuba, "ussr", trace)
     assert (score.total, score.turns) == (74, 5)
