@@ -14,6 +14,7 @@ import pytest
 from crisislab.agents.registry import AGENTS, AgentSpecError, make_agent, parse_seats
 from crisislab.engine.engine import Engine
 from crisislab.engine.run import run_batch
+from crisislab.scenario.expr import evaluate
 from crisislab.scenario.loader import load_scenario
 from crisislab.scenario.model import Scenario
 
@@ -234,6 +235,37 @@ def test_expected_utility_is_reproducible_and_seeded(cuba: Scenario) -> None:
     assert np.array_equal(a, b)
     assert len(set(a.tolist())) == 1  # the same position, the same choice
     assert obs.legal[np.arange(3), a].all()
+
+
+
+def test_an_unfinished_look_ahead_is_worth_where_it_stands(cuba: Scenario) -> None:
+    # on 27 October, a crisis cut before it ends: for Washington a withdrawal agreed is
+    # worth more than none, and both more than living with the missiles (what scoring
+    # it as if the clock ended there gave); a war under way counts as its outcome
+    engine, state = at(cuba, "1962-10-27", "pm", n=3)
+    var = engine.var_index
+    state.values[var["withdrawal_agreed"], 1] = 1
+    state.values[var["war_level"], 2] = 4
+    eu = make_agent("expected_utility:rollouts=1,horizon=1", cuba, "usa")
+    value = eu._cut_value(engine, state)
+    env = engine.env(state)
+    fait = float(np.asarray(evaluate(cuba.outcome("fait_accompli").payoffs["usa"], env)
+                            ).ravel()[0])
+    assert value[1] > value[0] > fait
+    assert value[2] == pytest.approx(cuba.parameters["u_tactical_war"])
+    # Moscow, whose payoffs rank a withdrawal the other way round
+    seen = make_agent("expected_utility:rollouts=1,horizon=1", cuba, "ussr")._cut_value(
+        engine, state)
+    assert seen[1] < seen[0]
+
+
+def test_the_expected_utility_planner_does_not_accept_the_missiles_on_discovery(
+        cuba: Scenario) -> None:
+    # the morning after the photographs: living with the missiles is an option, and a
+    # planner that scored unfinished crises as if they ended there took it at once
+    choices = sequence(cuba, "usa", "expected_utility:rollouts=4,horizon=6", "1962-10-16",
+                       2)
+    assert "usa_accept_missiles" not in choices
 
 
 # ---- bad input -----------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from crisislab.engine.engine import Engine
 from crisislab.engine.observation import Observation
 from crisislab.engine.state import ROW_FIELDS, BatchState
 from crisislab.engine.streams import CrisisStreams
-from crisislab.scenario.expr import evaluate
+from crisislab.scenario.expr import BoolOp, evaluate
 from crisislab.scenario.model import Scenario
 
 MAX_ROLLOUTS = 64
@@ -25,8 +25,8 @@ class ExpectedUtilityAgent:
     Morgenstern, 1944; Savage, 1954), made concrete as Monte Carlo lookahead: for each
     legal option, ``rollouts`` copies of the crisis are run ``horizon`` turns onward with
     the engine, this actor taking the option now and then playing ``then`` (a doctrine),
-    the others playing ``others``; a copy that has not ended by then is scored as if
-    the crisis ended there (the first outcome that would hold on a last turn). The
+    the others playing ``others``; a copy that has not ended by then is scored by where
+    it stands (see :meth:`_cut_value`). The
     option with the highest mean payoff to this actor wins; among options worth the
     same, the one the scenario's
     fitted leader is likeliest to take.
@@ -168,28 +168,52 @@ class ExpectedUtilityAgent:
         payoff = batch.payoffs[self.column].copy()
         open_ = ~batch.done
         if open_.any():
-            payoff[open_] = self._as_if_ended(engine, batch)[open_]
+            payoff[open_] = self._cut_value(engine, batch)[open_]
         return [float(payoff[i * r:(i + 1) * r].mean()) for i in range(len(ones))]
 
-    def _as_if_ended(self, engine: Engine, batch: BatchState) -> np.ndarray:
-        """The payoff of each copy if the crisis ended where the look-ahead stops: the
-        first outcome that would hold on a last turn (missiles still on the island at
-        the end make a fait accompli). Scoring an unfinished future by the status quo
-        instead would make every option that pays off later look like waiting."""
+    def _cut_value(self, engine: Engine, batch: BatchState) -> np.ndarray:
+        """What each copy that the look-ahead leaves unfinished is worth to this actor.
+
+        A war under way counts as the outcome it would end in on a last turn. A copy at
+        peace is worth each peaceful outcome's payoff, weighted by the share of that
+        outcome's conditions it already meets (as if the clock ended there, so missiles
+        still on the island meet the fait accompli's): a crisis whose withdrawal is
+        agreed and under way is mostly worth the settlement. Scoring it as if it ended
+        there would count every crisis not yet settled as a fait accompli, and make
+        accepting the missiles at once look best; scoring it by the status quo would
+        make every option that pays off later look like waiting."""
         env = dict(engine.env(batch))
         env["final"] = True
-        out = np.zeros(batch.n)
-        left = np.ones(batch.n, dtype=bool)
+        n = batch.n
+        out = np.zeros(n)
+        left = np.ones(n, dtype=bool)
+        at_war = np.zeros(n, dtype=bool)
         for o in engine.scenario.outcomes:
             holds = left if o.default else left & np.broadcast_to(
-                np.asarray(evaluate(o.when, env), dtype=bool), (batch.n,))
+                np.asarray(evaluate(o.when, env), dtype=bool), (n,))
             node = o.payoffs.get(self.actor)
             if node is not None and holds.any():
-                value = np.broadcast_to(np.asarray(evaluate(node, env), float), (batch.n,))
+                value = np.broadcast_to(np.asarray(evaluate(node, env), float), (n,))
                 out[holds] = value[holds]
+            if o.escalation > 0:
+                at_war |= holds
             left &= ~holds
+        weight = np.zeros(n)
+        total = np.zeros(n)
+        for o in engine.scenario.outcomes:
+            node = o.payoffs.get(self.actor)
+            if o.default or o.escalation > 0 or node is None:
+                continue
+            parts = (list(o.when.values) if isinstance(o.when, BoolOp) and o.when.op == "and"
+                     else [o.when])
+            met = sum(np.broadcast_to(np.asarray(evaluate(c, env), dtype=bool), (n,))
+                      .astype(float) for c in parts) / len(parts)
+            value = np.broadcast_to(np.asarray(evaluate(node, env), float), (n,))
+            weight += met
+            total += met * value
+        peace = ~at_war & (weight > 0)
+        out[peace] = total[peace] / weight[peace]
         return out
-
 
 def _single(state: BatchState, row: int) -> BatchState:
     """Row ``row`` of a batch (lumped or not) as an unlumped batch of one."""
