@@ -296,18 +296,20 @@ def test_the_granting_rule_is_the_one_agents_answer_letters_by(cuba: Scenario) -
 def test_signal_rates_of_a_table() -> None:
     from crisislab.analysis.escalation import signal_rates
 
-    # (letters, force, offering, escalated, kept, met, kept_when_met), crises
-    table = (((0, 0, 0, 0, 0, 0, 0), 5), ((1, 0, 1, 0, 1, 1, 1), 3),
-             ((2, 1, 2, 1, 1, 1, 0), 2))
+    # (letters, force, offering, offer_force, escalated, kept, met, kept_when_met), crises
+    table = (((0, 0, 0, 0, 0, 0, 0, 0), 5), ((1, 0, 1, 0, 0, 1, 1, 1), 3),
+             ((2, 1, 1, 1, 1, 1, 1, 0), 2))
     rates = signal_rates(table, seed=3)
     force, kept, met = rates["force_after_letter"], rates["kept_terms"], rates["kept_when_met"]
+    offer = rates["force_after_offer"]
     assert force is not None and (force["count"], force["of"]) == (2, 7)
-    assert kept is not None and (kept["count"], kept["of"]) == (5, 7)
+    assert offer is not None and (offer["count"], offer["of"]) == (2, 5)
+    assert kept is not None and (kept["count"], kept["of"]) == (5, 5)
     assert met is not None and (met["count"], met["of"]) == (3, 5)
     for r in (force, kept, met):
         assert 0 <= r["low"] <= r["p"] <= r["high"] <= 1
     assert rates == signal_rates(table, seed=3)
-    assert signal_rates((((0,) * 7, 4),), seed=3)["force_after_letter"] is None
+    assert signal_rates((((0,) * 8, 4),), seed=3)["force_after_letter"] is None
 
 
 def test_said_against_did_equals_a_count_over_each_crisis(cuba: Scenario) -> None:
@@ -332,8 +334,8 @@ def test_said_against_did_equals_a_count_over_each_crisis(cuba: Scenario) -> Non
     while not state.done.all():
         step = engine.step(state, decide(engine, state, seated))
         history.append({a: np.asarray(step.actions[a]).copy() for a in players})
-    counts = dict.fromkeys(("letters", "force", "offering", "escalated", "kept", "met",
-                            "kept_when_met"), 0)
+    counts = dict.fromkeys(("letters", "force", "offering", "offer_force", "escalated",
+                            "kept", "met", "kept_when_met"), 0)
     for c in range(runs):
         turns = [(t, {a: int(h[a][c]) for a in players}) for t, h in enumerate(history)
                  if h["ussr"][c] >= 0]
@@ -358,6 +360,7 @@ def test_said_against_did_equals_a_count_over_each_crisis(cuba: Scenario) -> Non
             counts["force"] += any(k >= VIOLENT for k in classes)
             if len(offers):
                 counts["offering"] += 1
+                counts["offer_force"] += any(k >= VIOLENT for k in classes)
                 counts["escalated"] += any(k >= ESCALATION for k in classes)
                 counts["kept"] += kept
                 counts["met"] += met
@@ -367,6 +370,7 @@ def test_said_against_did_equals_a_count_over_each_crisis(cuba: Scenario) -> Non
     assert (said["letters"], said["offering"], said["met"]) == (
         counts["letters"], counts["offering"], counts["met"])
     for name, num, den in (("force_after_letter", "force", "letters"),
+                           ("force_after_offer", "offer_force", "offering"),
                            ("escalation_after_offer", "escalated", "offering"),
                            ("kept_terms", "kept", "offering"),
                            ("kept_when_met", "kept_when_met", "met")):

@@ -359,6 +359,7 @@ class ScoreTracking(Tracking):
                 met &= (last_grant[np.flatnonzero(to), j] >= sent).any(axis=0)
             for name, value in (("letters", wrote), ("force", wrote & (force >= sent)),
                                 ("offering", offering),
+                                ("offer_force", offering & (force >= sent)),
                                 ("escalated", offering & (escalation >= sent)),
                                 ("kept", kept), ("met", met), ("kept_when_met", met & kept)):
                 out[SIGNALS.index(name)] += value
@@ -378,11 +379,14 @@ class Letter:
 
 
 # per crisis, over its letters: letters; those after which (on their turn or later) the
-# writer used force; those that offer terms; those of them after which it escalated; those
-# whose offered terms it granted; those whose asked terms a recipient granted; both
-SIGNALS = ("letters", "force", "offering", "escalated", "kept", "met", "kept_when_met")
+# writer used force; those that offer terms; those of them after which it used force, and
+# after which it escalated; those whose offered terms it granted; those whose asked terms
+# a recipient granted; both
+SIGNALS = ("letters", "force", "offering", "offer_force", "escalated", "kept", "met",
+           "kept_when_met")
 # the rates reported: (name, numerator, denominator)
 RATES = (("force_after_letter", "force", "letters"),
+         ("force_after_offer", "offer_force", "offering"),
          ("escalation_after_offer", "escalated", "offering"),
          ("kept_terms", "kept", "offering"),
          ("kept_when_met", "kept_when_met", "met"))

@@ -334,6 +334,8 @@ SAID_VS_DID = {
     "force_after_letter": "of all letters, the share after which the writer (on the turn "
                           "of the letter or later) took a violent-escalation or nuclear "
                           "action",
+    "force_after_offer": "of the letters offering terms (a settlement, a concession: "
+                         "restraint promised), the share after which the writer used force",
     "escalation_after_offer": "of the letters offering terms, the share after which the "
                               "writer took a non-violent escalation, violent escalation "
                               "or nuclear action",

@@ -86,7 +86,8 @@ def _said_row(doc: dict[str, Any], r: dict[str, Any]) -> list[str]:
     letters = "none" if not said["letters"] else (
         f"{said['letters']:,} in {said['crises_with_letters']['count']:,} {where}")
     return [_name(doc, r), letters,
-            _rate(said["force_after_letter"]), _rate(said["escalation_after_offer"]),
+            _rate(said["force_after_letter"]), _rate(said["force_after_offer"]),
+            _rate(said["escalation_after_offer"]),
             _rate(said["kept_terms"]), _rate(said["kept_when_met"])]
 
 
@@ -127,8 +128,8 @@ def render(scenario: Any, doc: dict[str, Any], run_id: int | None) -> None:
                       soft_wrap=True)
     said = Table(title="Said and did: each letter against what its writer did next")
     for col in ("entrant", "letters", "force after a letter [95%]",
-                "escalation after offering terms [95%]", "offered terms granted [95%]",
-                "kept when its asks were met [95%]"):
+                "force after offering terms [95%]", "escalation after offering terms [95%]",
+                "offered terms granted [95%]", "kept when its asks were met [95%]"):
         said.add_column(col, overflow="fold")
     for r in ranked:
         said.add_row(*(Text(x) for x in _said_row(doc, r)))
@@ -141,9 +142,9 @@ def render(scenario: Any, doc: dict[str, Any], run_id: int | None) -> None:
               "bootstrap interval; a crisis: the sum over its turns. Said and did: a "
               "letter is one of the scenario's messages the seat sends (or, in a game, a "
               "letter the person wrote); after it, on its turn or later, did the writer "
-              "use force (a violent or nuclear action), escalate (non-violent escalation "
-              "or above) after offering terms, grant every term it offered, and keep its "
-              "terms when the other side granted what it asked.",
+              "use force (a violent or nuclear action), and, after offering terms, use "
+              "force, escalate (non-violent escalation or above), grant every term it "
+              "offered, and keep them when the other side granted what it asked.",
               highlight=False, markup=False, soft_wrap=True)
     few = [r for r in ranked if r.get("kind") == "people" and r["runs"] < FEW_GAMES]
     for r in few:
