@@ -94,7 +94,8 @@ def _said_row(doc: dict[str, Any], r: dict[str, Any]) -> list[str]:
 def render(scenario: Any, doc: dict[str, Any], run_id: int | None) -> None:
     out.print(f"Tournament on {scenario.spec.scenario.title} ({doc['scenario']} "
               f"{doc['version']}): {doc['runs']:,} crises per entrant and line-up, seed "
-              f"{doc['seed']}; opponents: {', '.join(doc['lineups'])}",
+              f"{doc['seed']}; opponents: "
+              f"{', '.join(doc['lineups']) or 'those each game was played against'}",
               highlight=False, markup=False, soft_wrap=True)
     table = Table(title="Leaderboard, most escalatory first")
     for col in ("entrant", "score a turn [95%]", "a crisis", "commonest outcome",
