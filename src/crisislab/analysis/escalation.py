@@ -17,7 +17,7 @@ mapping becomes arrays per actor, and :class:`ScoreTracking` follows one seat's 
 turn by turn in the engine's rows (so a lumped batch stays exact), with its first
 nuclear use, everyone else's, and what it did after each of its letters: the last turn
 it used force, the last turn it escalated, and the last turn each player granted each of
-the scenario's negotiation terms (see :func:`signal_counts` for the measures).
+the scenario's negotiation terms (see :meth:`ScoreTracking.signals` and :data:`SIGNALS`).
 """
 
 from __future__ import annotations

@@ -59,9 +59,7 @@ OPPONENTS_HELP = "historical, doctrines, or agent specs separated by commas"
 REPLICATES = 2000  # bootstrap replicates
 
 
-GAMES = "games"  # the spec of an entrant that is games people played
-GAMES_HELP = ("games (every finished game of the scenario in which a person played the "
-              "seat) or games:IDS (those games, e.g. games:3,5-7)")
+GAMES = "games"  # the spec of an entrant that is games people played (or games:IDS)
 
 
 @dataclass(frozen=True)
@@ -121,9 +119,9 @@ def parse_entrants(scenario: Scenario, options: Sequence[str], seat: str
         if any(e.name == name for e in out):
             raise AnalysisError(f"two entrants are called '{name}'; give each its own name")
         entrant = Entrant(name, spec)
-        if entrant.people:
-            entrant.game_ids  # noqa: B018 - checks the ids
-        else:
+        if entrant.people and spec != GAMES:
+            game_ids(spec)  # checks the ids
+        elif not entrant.people:
             make_agent(spec, scenario, seat)  # checks the name and its options
         out.append(entrant)
     return tuple(out)
