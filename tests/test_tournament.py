@@ -268,3 +268,111 @@ def test_all_seats_gives_a_row_per_seat_and_a_figure(tmp_path: Path) -> None:
     assert [(r["entrant"], r["seat"]) for r in doc["entrants"]] == [
         ("dove", "usa"), ("dove", "ussr"), ("dove", "cuba")]
     assert figure.stat().st_size > 1000
+
+
+# ---- said against did --------------------------------------------------------------------
+
+
+def test_the_granting_rule_is_the_one_agents_answer_letters_by(cuba: Scenario) -> None:
+    from crisislab.analysis.escalation import granting
+    from crisislab.play.letters import granting_actions
+
+    terms, grants = granting(cuba)
+    assert terms == ("withdrawal", "inspection", "noninvasion", "jupiters")
+    for actor, table in zip(cuba.players, grants, strict=True):
+        for j, term in enumerate(terms):
+            mine = {a.id for a in cuba.actions_of(actor) if table[a.local, j]}
+            assert mine == {a.id for a in granting_actions(cuba, actor, term)}, (actor, term)
+    # Khrushchev's first letter offers the withdrawal and asks for the pledge
+    scale = ScoreScale.of(cuba)
+    ussr = cuba.players.index("ussr")
+    letter = cuba.action("ussr_private_letter").local
+    assert [t for t, x in zip(terms, scale.offers[ussr][letter], strict=True) if x] == [
+        "withdrawal"]
+    assert [t for t, x in zip(terms, scale.asks[ussr][letter], strict=True) if x] == [
+        "noninvasion"]
+
+
+def test_signal_rates_of_a_table() -> None:
+    from crisislab.analysis.escalation import signal_rates
+
+    # (letters, force, offering, offer_force, escalated, kept, met, kept_when_met), crises
+    table = (((0, 0, 0, 0, 0, 0, 0, 0), 5), ((1, 0, 1, 0, 0, 1, 1, 1), 3),
+             ((2, 1, 1, 1, 1, 1, 1, 0), 2))
+    rates = signal_rates(table, seed=3)
+    force, kept, met = rates["force_after_letter"], rates["kept_terms"], rates["kept_when_met"]
+    offer = rates["force_after_offer"]
+    assert force is not None and (force["count"], force["of"]) == (2, 7)
+    assert offer is not None and (offer["count"], offer["of"]) == (2, 5)
+    assert kept is not None and (kept["count"], kept["of"]) == (5, 5)
+    assert met is not None and (met["count"], met["of"]) == (3, 5)
+    for r in (force, kept, met):
+        assert 0 <= r["low"] <= r["p"] <= r["high"] <= 1
+    assert rates == signal_rates(table, seed=3)
+    assert signal_rates((((0,) * 8, 4),), seed=3)["force_after_letter"] is None
+
+
+def test_said_against_did_equals_a_count_over_each_crisis(cuba: Scenario) -> None:
+    """The batch's lines give, letter by letter, what following every crisis's own
+    actions gives: stochastic leaders, unlumped, 30 crises."""
+    from crisislab.analysis.escalation import ESCALATION, VIOLENT
+
+    runs, seed = 30, 4
+    doc = tournament(cuba, [Entrant("fitted", "historical")], ["ussr"], "historical", runs,
+                     seed, workers=1)
+    (row,) = doc["entrants"]
+    variant = Variant(seats=seat_specs(cuba, ["usa=historical", "cuba=historical",
+                                              "ussr=historical"]))
+    scenario, agents = build(cuba, variant)
+    scale = ScoreScale.of(scenario)
+    engine = Engine(scenario)
+    seated = complete_agents(scenario, agents)
+    state = engine.reset(runs, seed, crisis_ids=np.arange(runs), lumped=False)
+    players = scenario.players
+    seat = players.index("ussr")
+    history: list[dict[str, np.ndarray]] = []
+    while not state.done.all():
+        step = engine.step(state, decide(engine, state, seated))
+        history.append({a: np.asarray(step.actions[a]).copy() for a in players})
+    counts = dict.fromkeys(("letters", "force", "offering", "offer_force", "escalated",
+                            "kept", "met", "kept_when_met"), 0)
+    for c in range(runs):
+        turns = [(t, {a: int(h[a][c]) for a in players}) for t, h in enumerate(history)
+                 if h["ussr"][c] >= 0]
+        sent: dict[int, int] = {}
+        for t, acts in turns:
+            if scale.letters[seat][acts["ussr"]]:
+                sent.setdefault(acts["ussr"], t)
+        for action, t0 in sent.items():
+            later = [acts for t, acts in turns if t >= t0]
+            classes = [int(scale.action_class[seat][a["ussr"]]) for a in later]
+            offers = np.flatnonzero(scale.offers[seat][action])
+            asks = np.flatnonzero(scale.asks[seat][action])
+            to = np.flatnonzero(scale.recipients[seat][action])
+
+            def granted(who: int, j: int, later: list[dict[str, int]] = later) -> bool:
+                return any(scale.grants[who][a[players[who]], j] for a in later
+                           if a[players[who]] >= 0)
+
+            kept = all(granted(seat, j) for j in offers)
+            met = len(asks) > 0 and all(any(granted(r, j) for r in to) for j in asks)
+            counts["letters"] += 1
+            counts["force"] += any(k >= VIOLENT for k in classes)
+            if len(offers):
+                counts["offering"] += 1
+                counts["offer_force"] += any(k >= VIOLENT for k in classes)
+                counts["escalated"] += any(k >= ESCALATION for k in classes)
+                counts["kept"] += kept
+                counts["met"] += met
+                counts["kept_when_met"] += met and kept
+    said = row["said_vs_did"]
+    assert counts["letters"] > runs / 2 and counts["met"] > 0  # the test has letters to count
+    assert (said["letters"], said["offering"], said["met"]) == (
+        counts["letters"], counts["offering"], counts["met"])
+    for name, num, den in (("force_after_letter", "force", "letters"),
+                           ("force_after_offer", "offer_force", "offering"),
+                           ("escalation_after_offer", "escalated", "offering"),
+                           ("kept_terms", "kept", "offering"),
+                           ("kept_when_met", "kept_when_met", "met")):
+        assert said[name] is not None
+        assert (said[name]["count"], said[name]["of"]) == (counts[num], counts[den]), name

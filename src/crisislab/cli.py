@@ -56,8 +56,9 @@ LAZY_COMMANDS: dict[str, tuple[str, str, bool]] = {
     "tournament": ("crisislab.analysis.tournament_cli", "Play agents in one seat of a "
                    "scenario against chosen opponents and rank them: outcome odds, "
                    "escalation scores on the common scale with bootstrap intervals, first "
-                   "nuclear use, where their crises left the record, and force used after "
-                   "their letters.", False),
+                   "nuclear use, where their crises left the record, and what their "
+                   "letters said against what they then did. Games people played can be "
+                   "an entrant (NAME=games).", False),
     "fit": ("crisislab.fit_cli", "Fit the leaders' choice model to the documented choices "
             "(maximum likelihood).", False),
     "play": ("crisislab.play.cli", "Play a crisis in the terminal as one leader (or several, "

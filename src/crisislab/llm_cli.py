@@ -26,8 +26,8 @@ TYPES: dict[str, type | tuple[type, ...]] = {
     "latency_s": (int, float), "cost": (int, float)}
 
 
-def llm_cache_option() -> Any:
-    return typer.Option("use", "--llm-cache", help=CACHE_HELP)
+# the one declaration of --llm-cache, taken by every command that takes agents
+LLM_CACHE_OPTION: Any = typer.Option("use", "--llm-cache", help=CACHE_HELP)
 
 
 def uses_llm(specs: Iterable[str]) -> bool:
@@ -117,35 +117,59 @@ def list_cmd(
 def export_cmd(
     file: Path = typer.Argument(..., help="The file to write: .json (one document) or "
                                 ".jsonl (a reply a line)."),
-    run: int | None = typer.Option(None, "--run", help="Only the replies this stored run "
-                                   "used (see `crisislab runs`)."),
+    study: int | None = typer.Option(None, "--study", "--run", help="Only the replies this "
+                                     "stored study used: a run of simulate or a tournament, "
+                                     "by its id (see `crisislab runs`)."),
     model: str | None = typer.Option(None, "--model", help="Only this model's replies."),
     db: str | None = typer.Option(None, "--db", help="SQLAlchemy URL of the database."),
 ) -> None:
-    """Write stored replies to one file, for a study to be rerun elsewhere."""
+    """Write stored replies to one file, for a study to be rerun elsewhere: with --study,
+    exactly the replies that study used, so the file alone reruns it offline."""
     from crisislab.agents.llm_store import EXPORT_FORMAT, EXPORT_VERSION, as_json
 
     if file.suffix not in (".json", ".jsonl"):
         fail(f"{file}: the export is written as .json or .jsonl", "e.g. study.json")
     replies = _replies_of(db)
-    items = [as_json(r) for r in replies.rows(run_id=run, model=model)]
+    head: dict[str, Any] = {"format": EXPORT_FORMAT, "version": EXPORT_VERSION}
+    if study is not None:
+        head["study"] = _study(replies.store, study)
+    items = [as_json(r) for r in replies.rows(run_id=study, model=model)]
     if not items:
-        which = f" used by run {run}" if run is not None else ""
+        which = f" used by study {study}" if study is not None else ""
         which += f" of {model}" if model else ""
-        fail(f"no replies{which} stored in {replies.store.shown}",
-             "see what is stored with `crisislab llm list`", code=1)
-    head = {"format": EXPORT_FORMAT, "version": EXPORT_VERSION, "replies": len(items)}
+        hint = ("it used no language-model agent, or was run before its replies were "
+                "linked" if study is not None and not model
+                else "see what is stored with `crisislab llm list`")
+        fail(f"no replies{which} stored in {replies.store.shown}", hint, code=1)
+    head["replies"] = len(items)
     if file.suffix == ".jsonl":
         text = "\n".join(json.dumps(x, ensure_ascii=False, sort_keys=True)
                          for x in [head, *items]) + "\n"
     else:
         text = json.dumps({**head, "items": items}, ensure_ascii=False, indent=1,
                           sort_keys=True) + "\n"
-    file.write_text(text, encoding="utf-8")
-    typer.echo(f"wrote {len(items):,} replies to {file}")
+    try:
+        file.write_text(text, encoding="utf-8")
+    except OSError as e:
+        fail(f"cannot write {file}: {e.strerror}", "choose a writable path", code=1)
+    of = f" of study {study}" if study is not None else ""
+    typer.echo(f"wrote {len(items):,} replies{of} to {file}")
 
 
-def _read_export(file: Path) -> list[dict[str, Any]]:
+def _study(store: Any, run_id: int) -> dict[str, Any]:
+    """What the export says of the study it holds: enough to rerun it."""
+    row = store.run(run_id)
+    if row is None:
+        fail(f"there is no stored study {run_id} in {store.shown}",
+             "see the stored runs and tournaments with `crisislab runs`")
+    results = row.results if isinstance(row.results, dict) else {}
+    kind = "tournament" if results.get("kind") == "tournament" else "simulate"
+    return {"run_id": row.id, "kind": kind, "scenario": row.scenario,
+            "version": row.version, "content_hash": row.content_hash, "seed": row.seed,
+            "runs": row.runs, "agents": row.agents, "what_ifs": row.what_ifs}
+
+
+def _read_export(file: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     from crisislab.agents.llm_store import EXPORT_FORMAT, FIELDS
     from crisislab.files import check_regular
 
@@ -171,7 +195,7 @@ def _read_export(file: Path) -> list[dict[str, Any]]:
         if missing:
             fail(f"{file}: reply {n} lacks {', '.join(missing)}",
                  "give a file written by `crisislab llm export`")
-    return items
+    return head, items
 
 
 @llm_app.command("import")
@@ -180,7 +204,10 @@ def import_cmd(
     db: str | None = typer.Option(None, "--db", help="SQLAlchemy URL of the database."),
 ) -> None:
     """Add the replies of an export file to the database (those already there stay)."""
-    items = _read_export(file)
+    head, items = _read_export(file)
     added, present = _replies_of(db).add_json(items)
-    typer.echo(f"imported {added:,} replies from {file}"
+    study = head.get("study") if isinstance(head.get("study"), dict) else None
+    of = (f" of study {study.get('run_id')} ({study.get('kind')} on {study.get('scenario')} "
+          f"{study.get('version')}, seed {study.get('seed')})" if study else "")
+    typer.echo(f"imported {added:,} replies{of} from {file}"
                + (f" ({present:,} already stored)" if present else ""))

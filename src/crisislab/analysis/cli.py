@@ -20,6 +20,7 @@ from rich.text import Text
 from crisislab.agents.registry import AgentSpecError
 from crisislab.analysis.simulate import CHUNK, CHUNK_LUMPED, AnalysisError, Progress, Variant
 from crisislab.errors import MAX_LIMIT, MAX_RUNS, MAX_WORKERS, check_range, check_seed, fail
+from crisislab.llm_cli import LLM_CACHE_OPTION
 from crisislab.scenario.model import Scenario
 from crisislab.store import Store, StoreError, shown_url
 
@@ -54,9 +55,6 @@ WORKERS_OPTION = typer.Option(None, help=f"Processes to use, 1 to {MAX_WORKERS} 
                               "(default: every core).")
 PLOT_OPTION = typer.Option(None, "--plot", help="Write a figure (.png, .svg).")
 QUIET_OPTION = typer.Option(False, "--quiet", "-q", help="No progress bar.")
-LLM_CACHE_OPTION = typer.Option("use", "--llm-cache", help="Stored replies of llm agents: "
-                                "use (ask only what is not stored), only (ask nothing: "
-                                "rerun offline), off (ask everything again).")
 
 
 PARAMS_FILE_OPTION = typer.Option(None, "--params", help="A YAML file of parameter values "

@@ -13,7 +13,6 @@ from crisislab.analysis.cli import (
     ADDRESS_OPTION,
     BACKEND_OPTION,
     FORMAT_OPTION,
-    LLM_CACHE_OPTION,
     PLOT_OPTION,
     QUIET_OPTION,
     WORKERS_OPTION,
@@ -31,6 +30,7 @@ from crisislab.analysis.cli import (
     err,
     out,
 )
+from crisislab.llm_cli import LLM_CACHE_OPTION
 from crisislab.scenario.display import actor_name, long_date, variable_label
 from crisislab.scenario.model import Scenario
 

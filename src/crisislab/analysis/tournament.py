@@ -6,14 +6,20 @@ ids, so entrants meet the same chance). Each entry is a batch of the engine foll
 :class:`~crisislab.analysis.escalation.ScoreTracking`, so the escalation score, nuclear
 first use and what the seat did after its letters are exact per crisis, lumped or not.
 An entrant's figures pool its line-ups (each as many crises).
+
+Games people played can be an entrant too (``NAME=games``, ``NAME=games:3,5-7``): the
+interface reads them from the store as :class:`~crisislab.analysis.tournament_games.PlayedGame`
+and each game is replayed under the same tracking, a crisis of its own, against the
+opponents it was played against.
 """
 
 from __future__ import annotations
 
 import math
+import re
 import zlib
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,13 +29,15 @@ from crisislab.agents.registry import make_agent
 from crisislab.analysis.aggregate import Aggregate, Layout, merge_all, summarise_record
 from crisislab.analysis.escalation import (
     CATEGORIES,
+    RATES,
+    SIGNALS,
     ScoreScale,
     ScoreTracking,
     SeatCounts,
     bootstrap,
     mean_scores,
+    signal_rates,
 )
-from crisislab.analysis.sample import leave_turn, order
 from crisislab.analysis.simulate import (
     CHUNK,
     CHUNK_LUMPED,
@@ -41,6 +49,7 @@ from crisislab.analysis.simulate import (
     tracking_of,
 )
 from crisislab.analysis.stats import wilson
+from crisislab.analysis.tournament_games import GameResult, PlayedGame, leaving_turns, replay_game
 from crisislab.engine.engine import Engine
 from crisislab.engine.run import complete_agents, decide, lumpable
 from crisislab.scenario.model import Scenario
@@ -50,10 +59,39 @@ OPPONENTS_HELP = "historical, doctrines, or agent specs separated by commas"
 REPLICATES = 2000  # bootstrap replicates
 
 
+GAMES = "games"  # the spec of an entrant that is games people played (or games:IDS)
+
+
 @dataclass(frozen=True)
 class Entrant:
     name: str
     spec: str
+
+    @property
+    def people(self) -> bool:
+        """Whether the entrant is games people played, not an agent."""
+        return self.spec == GAMES or self.spec.startswith(GAMES + ":")
+
+    @property
+    def game_ids(self) -> tuple[int, ...] | None:
+        """The games named by ``games:IDS`` (None for every game: ``games``)."""
+        return game_ids(self.spec) if self.spec != GAMES else None
+
+
+def game_ids(spec: str) -> tuple[int, ...]:
+    """``games:3,5-7`` -> (3, 5, 6, 7), checked."""
+    text = spec.partition(":")[2].strip()
+    ids: dict[int, None] = {}
+    for part in (x.strip() for x in text.split(",")):
+        m = re.fullmatch(r"(\d{1,18})(?:\s*-\s*(\d{1,18}))?", part)
+        if m is None or int(m.group(1)) < 1 or int(m.group(2) or m.group(1)) < int(m.group(1)):
+            raise AnalysisError(f"'{spec}' should list game ids, e.g. games:3,5-7 (see "
+                                f"`crisislab games`); '{part}' is not an id or a range of ids")
+        low, high = int(m.group(1)), int(m.group(2) or m.group(1))
+        if high - low > 100_000:
+            raise AnalysisError(f"'{spec}': the range {part} is too long")
+        ids.update(dict.fromkeys(range(low, high + 1)))
+    return tuple(ids)
 
 
 @dataclass(frozen=True)
@@ -80,8 +118,12 @@ def parse_entrants(scenario: Scenario, options: Sequence[str], seat: str
                                 "fitted=historical")
         if any(e.name == name for e in out):
             raise AnalysisError(f"two entrants are called '{name}'; give each its own name")
-        make_agent(spec, scenario, seat)  # checks the name and its options
-        out.append(Entrant(name, spec))
+        entrant = Entrant(name, spec)
+        if entrant.people and spec != GAMES:
+            game_ids(spec)  # checks the ids
+        elif not entrant.people:
+            make_agent(spec, scenario, seat)  # checks the name and its options
+        out.append(entrant)
     return tuple(out)
 
 
@@ -120,6 +162,8 @@ def entries(scenario: Scenario, entrants: Sequence[Entrant], seats: Sequence[str
     for seat in seats:
         for lineup, options in lineups(scenario, seat, opponents):
             for e in entrants:
+                if e.people:
+                    continue
                 variant = Variant(f"{e.name} as {seat} v {lineup}",
                                   seat_specs(scenario, [*options, f"{seat}={e.spec}"]))
                 out.append(Entry(e.name, seat, lineup, variant))
@@ -176,26 +220,8 @@ def run_task(plan: TournamentPlan, task: tuple[int, int, int]) -> Part:
                               war_onset=state.crisis_field("reached"),
                               payoffs=state.crisis_field("payoffs"), track=track,
                               hits=state.crisis_field("hits"))
-    return agg, SeatCounts.of(tracking, track), _leaving(tracking, track, outcome, end_turn)
-
-
-def _leaving(tracking: ScoreTracking, track: np.ndarray, outcome: np.ndarray,
-             end_turn: np.ndarray) -> dict[int, int]:
-    """Crises by the turn they leave the record's path of key happenings (-1: never)."""
-    k = len(tracking.keys)
-    if k == 0 or outcome.size == 0:
-        return {}
-    first = np.rint(track[tracking.key_line: tracking.key_line + k]).astype(np.int64)
-    table = np.vstack([first, outcome, end_turn]).T.astype(np.int64)
-    uniq, counts = np.unique(table, axis=0, return_counts=True)
-    record = dict(tracking.record_path)
-    seq = tuple(j for j, _ in tracking.record_path)
-    out: Counter[int] = Counter()
-    for row, c in zip(uniq, counts, strict=True):
-        turns = row[:k]
-        out[leave_turn(order(turns), turns, int(row[k]), int(row[k + 1]), seq, record,
-                       tracking.record_outcome)] += int(c)
-    return dict(out)
+    return agg, SeatCounts.of(tracking, track), leaving_turns(tracking, track, outcome,
+                                                              end_turn)
 
 
 _PLAN: TournamentPlan | None = None
@@ -239,11 +265,13 @@ def _share(count: int, n: int) -> dict[str, Any]:
 
 
 def tournament(scenario: Scenario, entrants: Sequence[Entrant], seats: Sequence[str],
-               opponents: str, runs: int, seed: int, workers: int | None = None
+               opponents: str, runs: int, seed: int, workers: int | None = None,
+               games: Mapping[tuple[str, str], Sequence[PlayedGame]] | None = None
                ) -> dict[str, Any]:
     """Play every entrant in every seat of ``seats`` against the line-ups named by
     ``opponents`` over ``runs`` crises each, and summarise (plain data, stable: the same
-    arguments give the same document)."""
+    arguments give the same document). An entrant of games people played is summarised
+    from ``games[(entrant, seat)]`` (a seat with none gets no row)."""
     if runs < 1:
         raise AnalysisError("--runs must be at least 1")
     if seed < 0:
@@ -251,17 +279,24 @@ def tournament(scenario: Scenario, entrants: Sequence[Entrant], seats: Sequence[
     ScoreScale.of(scenario)  # the mapping exists
     for seat in seats:
         check_seat(scenario, seat)
+    games = games or {}
     plan_entries = entries(scenario, entrants, seats, opponents)
     deterministic = all(lumpable(build(scenario, e.variant)[1]) for e in plan_entries)
     chunk = CHUNK_LUMPED if deterministic else CHUNK
     plan = TournamentPlan(scenario, plan_entries, runs, seed, chunk)
-    parts = run_plan(plan, default_workers() if workers is None else workers)
+    parts = run_plan(plan, default_workers() if workers is None else workers) \
+        if plan_entries else []
     by_entry: dict[int, list[Part]] = {}
     for (i, _, _), part in zip(plan.tasks(), parts, strict=True):
         by_entry.setdefault(i, []).append(part)
     rows = []
     for seat in seats:
         for e in entrants:
+            if e.people:
+                played = games.get((e.name, seat), ())
+                if played:
+                    rows.append(_people_summary(scenario, seed, e, seat, played))
+                continue
             mine = [i for i, x in enumerate(plan_entries) if x.entrant == e.name
                     and x.seat == seat]
             rows.append(_summary(scenario, plan, e, seat, mine, by_entry))
@@ -271,18 +306,94 @@ def tournament(scenario: Scenario, entrants: Sequence[Entrant], seats: Sequence[
         "seats": list(seats), "opponents": opponents,
         "lineups": sorted({x.opponents for x in plan_entries}),
         "score": {
-            "scale": "Rivera et al. 2024 (FAccT), section 3: de-escalation -2, status quo "
-                     "0, posturing 4, non-violent escalation 12, violent escalation 28, "
-                     "nuclear 60",
+            "scale": "Rivera et al. 2024 (FAccT, arXiv:2401.03408), the escalation scoring "
+                     "framework, with the scores of the authors' code: de-escalation -2, "
+                     "status quo 0, posturing 4, non-violent escalation 12, violent "
+                     "escalation 28, nuclear 60",
             "categories": [{"id": c, "label": words, "score": w} for c, words, w in CATEGORIES],
             "per_turn": "the mean over a crisis's turns of the score of the seat's action "
-                        "that turn, averaged over crises (the paper's convention)",
+                        "that turn, averaged over crises",
             "total": "the sum over a crisis's turns, averaged over crises",
-            "interval": f"95% percentile bootstrap over crises, {REPLICATES} replicates, "
-                        "seeded from --seed",
+            "interval": f"95% percentile bootstrap over crises (over games for games "
+                        f"people played), {REPLICATES} replicates, seeded from --seed",
         },
+        "said_vs_did": SAID_VS_DID,
         "entrants": rows,
     }
+
+
+SAID_VS_DID = {
+    "letters": "the scenario's messages the seat sends by its actions (each counted once "
+               "a crisis, from the turn it is first sent) and, in games people played, "
+               "the letters the person wrote",
+    "terms": "a letter offers the negotiation terms it carries that its writer could "
+             "grant and asks those its recipient could; an actor grants a term by taking "
+             "one of its routine actions that set one of the term's variables",
+    "force_after_letter": "of all letters, the share after which the writer (on the turn "
+                          "of the letter or later) took a violent-escalation or nuclear "
+                          "action",
+    "force_after_offer": "of the letters offering terms (a settlement, a concession: "
+                         "restraint promised), the share after which the writer used force",
+    "escalation_after_offer": "of the letters offering terms, the share after which the "
+                              "writer took a non-violent escalation, violent escalation "
+                              "or nuclear action",
+    "kept_terms": "of the letters offering terms, the share in which the writer granted "
+                  "every term it offered, on the letter's turn or later",
+    "kept_when_met": "of the letters offering terms whose asked terms a recipient granted "
+                     "(on the letter's turn or later), the share in which the writer kept "
+                     "its own",
+    "interval": f"95% percentile bootstrap over crises (or games) with their letters, "
+                f"{REPLICATES} replicates; null when no letter counts",
+}
+
+
+def _boot_seed(seed: int, seat: str, name: str, what: str = "") -> int:
+    """The bootstrap's seed: the run's seed and the entrant's place, so reruns agree."""
+    key = f"{seat}:{name}" + (f":{what}" if what else "")
+    return int(np.random.SeedSequence([seed, zlib.crc32(key.encode())])
+               .generate_state(1)[0])
+
+
+def _scored(seed: int, entrant: Entrant, seat: str, counts: SeatCounts) -> dict[str, Any]:
+    """The score, nuclear use and letters of one row, from its merged counts."""
+    n = counts.n
+    per_turn, total = mean_scores(counts.scores)
+    turn_ci, total_ci = bootstrap(counts.scores, _boot_seed(seed, seat, entrant.name),
+                                  REPLICATES)
+    rates = signal_rates(counts.signals, _boot_seed(seed, seat, entrant.name, "letters"),
+                         REPLICATES)
+    totals = {k: sum(c * key[SIGNALS.index(k)] for key, c in counts.signals)
+              for k in ("letters", "offering", "met")}
+    return {
+        "score": {"per_turn": per_turn, "per_turn_low": turn_ci[0],
+                  "per_turn_high": turn_ci[1], "total": total, "total_low": total_ci[0],
+                  "total_high": total_ci[1]},
+        "nuclear": {"used": _share(counts.own_nuclear, n),
+                    "first_use": _share(counts.first_nuclear, n),
+                    "anyone": _share(counts.any_nuclear, n)},
+        "said_vs_did": {"crises_with_letters": _share(counts.letters, n),
+                        **totals, **{name: rates[name] for name, _, _ in RATES}},
+    }
+
+
+def _leaving_summary(scenario: Scenario, leaving: Counter[int], n: int
+                     ) -> dict[str, Any] | None:
+    if not leaving:
+        return None
+    left = n - leaving.get(-1, 0)
+    turns = scenario.clock.turns
+    dates = sorted(t for t in leaving if t >= 0)
+    leave: dict[str, Any] = {**_share(left, n), "median_date": None, "commonest_date": None}
+    if dates:
+        cum, half = 0, left / 2
+        for t in dates:
+            cum += leaving[t]
+            if cum >= half:
+                leave["median_date"] = turns[t].label
+                break
+        top = max(dates, key=lambda t: (leaving[t], -t))
+        leave["commonest_date"] = turns[top].label
+    return leave
 
 
 def _summary(scenario: Scenario, plan: TournamentPlan, entrant: Entrant, seat: str,
@@ -301,29 +412,9 @@ def _summary(scenario: Scenario, plan: TournamentPlan, entrant: Entrant, seat: s
     outcome_counts = agg.outcome_counts
     outcomes = {o.id: {**_share(int(outcome_counts[o.index]), n), "label": o.label}
                 for o in scenario.outcomes}
-    per_turn, total = mean_scores(counts.scores)
-    # the bootstrap's seed: the run's seed and the entrant's place, so reruns agree
-    boot_seed = [plan.seed, zlib.crc32(f"{seat}:{entrant.name}".encode())]
-    turn_ci, total_ci = bootstrap(counts.scores, int(np.random.SeedSequence(boot_seed)
-                                                   .generate_state(1)[0]), REPLICATES)
     record_scenario, _ = build(scenario, plan.entries[mine[0]].variant)
     tracking = _tracking(record_scenario, seat)
     record = summarise_record(agg, record_scenario, tracking)
-    left = n - leaving.get(-1, 0) if leaving else None
-    turns = record_scenario.clock.turns
-    leave = None
-    if left is not None:
-        dates = sorted(t for t in leaving if t >= 0)
-        leave = {**_share(left, n), "median_date": None, "commonest_date": None}
-        if dates:
-            cum, half = 0, left / 2
-            for t in dates:
-                cum += leaving[t]
-                if cum >= half:
-                    leave["median_date"] = turns[t].label
-                    break
-            top = max(dates, key=lambda t: (leaving[t], -t))
-            leave["commonest_date"] = turns[top].label
     firsts = []
     by_lineup = []
     for i in mine:
@@ -345,25 +436,61 @@ def _summary(scenario: Scenario, plan: TournamentPlan, entrant: Entrant, seat: s
         by_lineup.append({"opponents": entry.opponents, "runs": entry_agg.n,
                           "outcomes": {o.id: _share(int(oc[o.index]), entry_agg.n)
                                        for o in scenario.outcomes}})
-    letters = {
-        "crises_with_letters": _share(counts.letters, n),
-        "force_after_letter": _share(counts.force_after_letter, counts.letters)
-        if counts.letters else None,
-        "note": "a letter is an action of the seat that sends one of the scenario's "
-                "messages; the gap is the share of the crises in which it wrote one that "
-                "it later took a violent or nuclear action",
-    }
     return {
-        "entrant": entrant.name, "agent": entrant.spec, "seat": seat, "runs": n,
-        "outcomes": outcomes,
-        "score": {"per_turn": per_turn, "per_turn_low": turn_ci[0],
-                  "per_turn_high": turn_ci[1], "total": total, "total_low": total_ci[0],
-                  "total_high": total_ci[1]},
-        "nuclear": {"used": _share(counts.own_nuclear, n),
-                    "first_use": _share(counts.first_nuclear, n),
-                    "anyone": _share(counts.any_nuclear, n)},
+        "entrant": entrant.name, "agent": entrant.spec, "kind": "agent", "seat": seat,
+        "runs": n, "outcomes": outcomes,
+        **_scored(plan.seed, entrant, seat, counts),
         "record": {"share_reproduced": {k: record[k] for k in ("mean", "low", "high")},
-                   "left_key_path": leave, "by_opponents": firsts},
-        "letters": letters,
+                   "left_key_path": _leaving_summary(record_scenario, leaving, n),
+                   "by_opponents": firsts},
+        "by_opponents": by_lineup,
+    }
+
+
+def _people_summary(scenario: Scenario, seed: int, entrant: Entrant, seat: str,
+                    played: Sequence[PlayedGame]) -> dict[str, Any]:
+    """A row of games people played in ``seat``: each game replayed and scored as one
+    crisis, the games pooled; line-ups are the opponents each game was played against."""
+    results: list[tuple[PlayedGame, GameResult]] = []
+    for game in sorted(played, key=lambda g: g.id):
+        results.append((game, replay_game(scenario, _tracking(scenario, seat), seat, game)))
+    agg = merge_all([r.aggregate for _, r in results])
+    counts = results[0][1].counts
+    for _, r in results[1:]:
+        counts = counts.merge(r.counts)
+    leaving: Counter[int] = Counter()
+    for _, r in results:
+        leaving.update(r.leaving)
+    n = agg.n
+    oc = agg.outcome_counts
+    outcomes = {o.id: {**_share(int(oc[o.index]), n), "label": o.label}
+                for o in scenario.outcomes}
+    record = summarise_record(agg, scenario, _tracking(scenario, seat))
+    by_lineup = []
+    for lineup in sorted({g.opponents(seat) for g, _ in results}):
+        mine = [(g, r) for g, r in results if g.opponents(seat) == lineup]
+        lineup_agg = merge_all([r.aggregate for _, r in mine])
+        loc = lineup_agg.outcome_counts
+        by_lineup.append({"opponents": lineup, "runs": lineup_agg.n,
+                          "games": [g.id for g, _ in mine],
+                          "outcomes": {o.id: _share(int(loc[o.index]), lineup_agg.n)
+                                       for o in scenario.outcomes}})
+    firsts = []
+    for g, r in results:
+        d = r.first_departure
+        firsts.append({
+            "game": g.id, "opponents": g.opponents(seat), "log_likelihood": None,
+            "first_departure": None if d is None else {
+                "date": d["date"], "documented": scenario.action(str(d["documented"])).label,
+                "instead": scenario.action(str(d["instead"])).label}})
+    return {
+        "entrant": entrant.name, "agent": entrant.spec, "kind": "people", "seat": seat,
+        "runs": n, "games": [g.id for g, _ in results],
+        "chance": dict(sorted(Counter(g.chance for g, _ in results).items())),
+        "outcomes": outcomes,
+        **_scored(seed, entrant, seat, counts),
+        "record": {"share_reproduced": {k: record[k] for k in ("mean", "low", "high")},
+                   "left_key_path": _leaving_summary(scenario, leaving, n),
+                   "by_opponents": firsts},
         "by_opponents": by_lineup,
     }

@@ -12,7 +12,8 @@ from crisislab.analysis.plots import _pyplot, _save
 def plot_tournament(doc: dict[str, Any], path: Path) -> Path:
     plt = _pyplot()
     rows = sorted(doc["entrants"], key=lambda r: (r["score"]["per_turn"], r["entrant"]))
-    names = [f"{r['entrant']} ({r['seat']})" if len(doc["seats"]) > 1 else r["entrant"]
+    names = [(f"{r['entrant']} ({r['seat']})" if len(doc["seats"]) > 1 else r["entrant"])
+             + (f", people's play ({r['runs']:,} games)" if r.get("kind") == "people" else "")
              for r in rows]
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 1.2 + 0.5 * len(rows)), sharey=True)
     score = [r["score"]["per_turn"] for r in rows]

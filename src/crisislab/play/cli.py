@@ -13,6 +13,7 @@ from rich.text import Text
 
 from crisislab.agents.registry import AgentSpecError, make_agent
 from crisislab.errors import MAX_LIMIT, check_range, check_seed, fail
+from crisislab.llm_cli import LLM_CACHE_OPTION
 from crisislab.play.session import HUMAN, GameError, GameSetup, Session
 from crisislab.scenario.model import Scenario, UnknownPhase
 from crisislab.store import GameRow, Store, StoreError, shown_url
@@ -200,9 +201,7 @@ def register(app: typer.Typer) -> None:
         format: Annotated[str, typer.Option(
             "--format", "-f", help="With --moves: text, or json (one object).")] = "text",
         db: str | None = DB_OPTION,
-        llm_cache: str = typer.Option("use", "--llm-cache", help="Stored replies of llm "
-                                      "agents: use, only (ask nothing) or off (ask "
-                                      "again)."),
+        llm_cache: str = LLM_CACHE_OPTION,
     ) -> None:
         """Play a crisis in the terminal as one leader (or several, hot seat), or from a
         file of moves (--moves)."""
