@@ -255,3 +255,28 @@ def test_an_environment_that_shows_hidden_values_fails() -> None:
     with pytest.raises(ConformanceError) as caught:
         check_env(env, skip=("api", "spaces"))
     assert caught.value.check == "information"
+
+
+def test_validate_deep_runs_the_kit_on_a_file() -> None:
+    from typer.testing import CliRunner
+
+    from crisislab.cli import app
+
+    r = CliRunner().invoke(app, ["validate", str(MINI), "--deep", "--time-limit", "0"])
+    assert r.exit_code == 0, r.output
+    text = " ".join(r.stdout.split())
+    assert "conformance: 6 checks passed (determinism, alone_equals_batch" in text
+    assert "skipped time: no time limit given" in text
+    r = CliRunner().invoke(app, ["validate", str(MINI), "--deep", "--time-limit", "-1"])
+    assert r.exit_code == 2 and "--time-limit must be zero or a positive number" in r.output
+
+
+def test_the_starter_scenario_passes_the_kit(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from crisislab.cli import app
+
+    r = CliRunner().invoke(app, ["new", "demo", "--dir", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    report = check_scenario(tmp_path / "demo.yaml", runs=12, time_limit=None)
+    assert report.passed == [c for c in SCENARIO_CHECKS if c != "time"]
