@@ -318,10 +318,12 @@ def _leak(sc: Scenario, engine: Engine, state: BatchState, seats: list[str],
             differ |= ~np.isclose(p[0::2], p[1::2]).all(axis=1)
         if differ.any():
             i = int(np.flatnonzero(differ)[0])
+            first, second = (sc.actions_of(a)[int(c)].id for c in chosen[2 * i:2 * i + 2])
+            how = f"{first} against {second}" if first != second else \
+                "its choice probabilities differ"
             return (f"at {obs.label} the agent for '{a}' chooses differently in two copies "
                     f"of crisis {int(twin.streams.crisis_ids[2 * i])} that differ only in "
-                    f"values '{a}' cannot see ({sc.actions_of(a)[chosen[2 * i]].id} against "
-                    f"{sc.actions_of(a)[chosen[2 * i + 1]].id})")
+                    f"values '{a}' cannot see ({how})")
     return None
 
 
