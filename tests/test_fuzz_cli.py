@@ -114,7 +114,8 @@ COMMON_RUN = {"--agent": text_values, "--what-if": text_values, "--param": text_
               "--address": text_values}
 
 COMMANDS: dict[str, tuple[list[str], list[Any], list[str], dict[str, Any], int]] = {
-    "validate": (["validate"], [scenario_refs], [], {}, 60),
+    "validate": (["validate"], [scenario_refs], [], {"--deep": FLAG,
+                                                     "--time-limit": float_values}, 60),
     "new": (["new"], [text_values], [], {"--dir": input_paths}, 60),
     "replay": (["replay"], [scenario_refs], ["--no-pager"], {
         "--format": formats, "--seed": int_values, "--from": text_values, "--to": text_values,

@@ -241,8 +241,17 @@ def schema() -> None:
 
 
 @app.command()
-def validate(scenario: str = typer.Argument(..., help="A scenario file or built-in id.")) -> None:
+def validate(
+    scenario: str = typer.Argument(..., help="A scenario file or built-in id."),
+    deep: bool = typer.Option(False, "--deep", help="Also run the conformance kit on it: "
+                              "determinism, batches, lumping, reuse, information hiding, "
+                              "bounds and a time bound (docs/agents.md)."),
+    time_limit: float = typer.Option(120.0, "--time-limit", help="With --deep: seconds "
+                                     "10,000 crises may take (0 to 86,400; 0 leaves the "
+                                     "time check out)."),
+) -> None:
     """Check a scenario file; print every problem with file, line, column and a fix."""
+    check_range("--time-limit", time_limit, 0, 86_400)
     sc = load_or_exit(scenario)
     out.print(
         f"[green]valid:[/green] {sc.id} {sc.version}: {len(sc.actors)} actors, "
@@ -255,6 +264,18 @@ def validate(scenario: str = typer.Argument(..., help="A scenario file or built-
 
     for w in sc.warnings:
         out.print(f"[yellow]warning:[/yellow] {escape(str(w))}", highlight=False)
+    if deep:
+        from crisislab.testing import ConformanceError, check_scenario
+
+        try:
+            report = check_scenario(sc, runs=32, large_batch=10_000,
+                                    time_limit=time_limit or None)
+        except ConformanceError as e:
+            fail(f"{sc.id}: the {e.check} check failed: {e.what}", e.fix, code=1)
+        out.print(f"conformance: {len(report.passed)} checks passed "
+                  f"({', '.join(report.passed)})", highlight=False, markup=False)
+        for name, why in report.skipped.items():
+            out.print(f"  skipped {name}: {why}", highlight=False, markup=False)
 
 
 @app.command()

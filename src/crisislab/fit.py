@@ -31,6 +31,7 @@ from crisislab.agents.leader import (
     signs,
 )
 from crisislab.engine.engine import Engine
+from crisislab.engine.version import engine_version
 from crisislab.scenario.model import Scenario
 
 TREMBLE = 0.01  # how the deterministic doctrines are scored against the record
@@ -70,6 +71,7 @@ class FitResult:
     def to_json(self) -> dict[str, Any]:
         return {
             "scenario": self.scenario, "version": self.version,
+            "engine_version": engine_version(),
             "content_hash": self.content_hash, "method": self.method, "date": self.date,
             "log_likelihood": self.log_likelihood, "baseline": self.baseline,
             "parameters": {k: {"value": v, "low": self.low[k], "high": self.high[k],

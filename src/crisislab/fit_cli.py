@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from crisislab.engine.version import engine_version
 from crisislab.fit import FitResult, fit
 
 out = Console(soft_wrap=False)
@@ -56,7 +57,8 @@ def register(app: typer.Typer) -> None:
         if output is not None:
             import yaml
 
-            doc = {"scenario": sc.id, "version": sc.version, "content_hash": sc.content_hash,
+            doc = {"scenario": sc.id, "version": sc.version,
+                   "engine_version": engine_version(), "content_hash": sc.content_hash,
                    "method": result.method, "date": result.date,
                    "log_likelihood": round(result.log_likelihood, 3),
                    "parameters": {k: round(v, 4) for k, v in result.parameters.items()}}

@@ -48,6 +48,7 @@ class RunRecord(_Record):
     runs: Annotated[int, Field(ge=1, strict=True)]
     elapsed_s: Annotated[float, Field(ge=0, allow_inf_nan=False)]
     results: RunResults
+    crisislab_version: Annotated[str, Field(max_length=32)] | None = None  # the engine's
 
 
 # ---- games ---------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from crisislab.agents.base import Agent
 from crisislab.engine.engine import Engine, Happening, StepResult
 from crisislab.engine.run import complete_agents, historical_agents, lumpable, play_out
 from crisislab.engine.state import BatchState
+from crisislab.engine.version import engine_version
 from crisislab.scenario.display import (
     actor_name,
     format_change,
@@ -145,6 +146,7 @@ class Replay:
             "scenario": self.scenario,
             "title": self.title,
             "version": self.version,
+            "engine_version": engine_version(),
             "content_hash": self.content_hash,
             "seed": self.seed,
             **({"crisis": self.crisis} if self.crisis is not None else {}),

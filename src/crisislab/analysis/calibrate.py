@@ -45,6 +45,7 @@ from crisislab.analysis.simulate import (
     run_plan,
 )
 from crisislab.analysis.stats import Z95, quantile_index, wilson
+from crisislab.engine.version import engine_version
 from crisislab.scenario.model import Scenario
 from crisislab.scenario.schema import DATE_MEASURES, CalibrationTarget
 
@@ -100,6 +101,7 @@ class Calibration:
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
             "scenario": self.scenario, "version": self.version,
+            "engine_version": engine_version(),
             "content_hash": self.content_hash, "runs": self.runs, "seed": self.seed,
             "agents": self.variant.agents(), "what_ifs": list(self.variant.what_ifs),
             "parameters": dict(self.variant.parameters),

@@ -419,7 +419,7 @@ def runs_cmd(
         listed.append({
             "id": r.id, "date": r.created.strftime("%Y-%m-%d %H:%M"),
             "scenario": f"{r.scenario}@{r.version}", "content_hash": r.content_hash,
-            "runs": r.runs, "seed": r.seed,
+            "engine_version": r.crisislab_version or "", "runs": r.runs, "seed": r.seed,
             "agents": " ".join(f"{a}={s}" for a, s in r.agents.items()),
             "what_ifs": ",".join(r.what_ifs),
             "parameters": dict(r.parameters),

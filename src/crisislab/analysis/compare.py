@@ -25,6 +25,7 @@ from crisislab.analysis.simulate import (
     tracking_of,
 )
 from crisislab.analysis.stats import newcombe_difference
+from crisislab.engine.version import engine_version
 from crisislab.scenario.model import Scenario
 
 
@@ -63,6 +64,7 @@ class Comparison:
     def to_json(self) -> dict[str, Any]:
         return {
             "scenario": self.scenario, "version": self.version,
+            "engine_version": engine_version(),
             "content_hash": self.content_hash, "runs": self.runs, "seed": self.seed,
             "baseline": self.baseline.label,
             "columns": [

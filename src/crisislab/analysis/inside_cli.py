@@ -30,6 +30,7 @@ from crisislab.analysis.cli import (
     err,
     out,
 )
+from crisislab.engine.version import engine_version
 from crisislab.llm_cli import LLM_CACHE_OPTION
 from crisislab.scenario.display import actor_name, long_date, variable_label
 from crisislab.scenario.model import Scenario
@@ -105,7 +106,8 @@ def tell_sample(sim: Any, scenario: Scenario, trace: Path | None, scenario_ref: 
         crises.append(crisis)
     if trace is not None:
         meta = {"scenario": sim.scenario, "version": sim.version,
-                "content_hash": sim.content_hash, "runs": sim.runs, **_line_up(sim),
+                "engine_version": engine_version(), "content_hash": sim.content_hash,
+                "runs": sim.runs, **_line_up(sim),
                 "where": sim.summary.get("matching", {}).get("where")}
         try:
             write_trace(trace, crises, meta, variant_scenario.players, scenario_ref)
@@ -207,7 +209,8 @@ def paths_cmd(
         err.print(f"wrote {plot}", highlight=False)
     if format is OutFormat.json:
         _emit_json({"scenario": sim.scenario, "version": sim.version,
-                    "content_hash": sim.content_hash, "runs": runs, "seed": seed,
+                    "engine_version": engine_version(), "content_hash": sim.content_hash,
+                    "runs": runs, "seed": seed,
                     "where": where, "agents": sim.variant.agents(),
                     "what_ifs": list(sim.variant.what_ifs),
                     "parameters": dict(sim.variant.parameters), **paths})

@@ -39,6 +39,7 @@ from crisislab.analysis.simulate import (
     run_plan,
 )
 from crisislab.analysis.stats import newcombe_difference, wilson
+from crisislab.engine.version import engine_version
 from crisislab.scenario.model import Scenario
 
 Method = Literal["oat", "sobol", "both"]
@@ -138,6 +139,7 @@ class Sensitivity:
     def to_json(self) -> dict[str, Any]:
         return {
             "scenario": self.scenario, "version": self.version,
+            "engine_version": engine_version(),
             "content_hash": self.content_hash, "target": list(self.targets),
             "seed": self.seed, "runs_per_point": self.runs_per_point,
             "samples": self.samples, "points": self.points, "runs": self.total_runs,

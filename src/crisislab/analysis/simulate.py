@@ -29,6 +29,7 @@ from crisislab.analysis.aggregate import Aggregate, Layout, merge_all, summarise
 from crisislab.analysis.track import DEFAULT_TOLERANCE, ReportError, Tracking
 from crisislab.engine.engine import Engine
 from crisislab.engine.run import complete_agents, decide, lumpable
+from crisislab.engine.version import engine_version
 from crisislab.scenario.model import Scenario
 
 CHUNK = 65_536  # crises per chunk when an agent draws chance (every crisis is a row)
@@ -481,6 +482,7 @@ class Simulation:
     def to_json(self) -> dict[str, Any]:
         return {
             "scenario": self.scenario, "version": self.version,
+            "engine_version": engine_version(),
             "content_hash": self.content_hash, "runs": self.runs, "seed": self.seed,
             "agents": self.variant.agents(), "what_ifs": list(self.variant.what_ifs),
             "parameters": dict(self.variant.parameters),

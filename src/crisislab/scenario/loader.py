@@ -7,7 +7,6 @@ file sees the whole list at once, each with file, line, column, field path and a
 from __future__ import annotations
 
 import difflib
-import hashlib
 import math
 import re
 import string
@@ -20,6 +19,7 @@ from typing import Any, get_args
 from pydantic import BaseModel, ValidationError
 
 from crisislab.files import InputError, read_regular
+from crisislab.scenario.canonical import content_hash
 from crisislab.scenario.expr import (
     Const,
     Effect,
@@ -77,8 +77,7 @@ def load_text(text: str, file: str = "<scenario>") -> Scenario:
     check_format_version(doc)
     spec = _validate(doc)
     scenario = Compiler(spec, doc).compile()
-    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
-    return replace(scenario, content_hash=digest)
+    return replace(scenario, content_hash=content_hash(spec))
 
 
 def compile_spec(spec: ScenarioSpec, file: str = "<derived scenario>") -> Scenario:
@@ -86,8 +85,7 @@ def compile_spec(spec: ScenarioSpec, file: str = "<derived scenario>") -> Scenar
     loaded scenario's spec). Problems are reported against ``file`` without positions."""
     doc = YamlDocument(spec.model_dump(mode="json"), file)
     scenario = Compiler(spec, doc).compile()
-    digest = hashlib.sha256(spec.model_dump_json().encode("utf-8")).hexdigest()
-    return replace(scenario, content_hash=digest)
+    return replace(scenario, content_hash=content_hash(spec))
 
 
 def _read(ref: str | Path) -> tuple[str, str]:
