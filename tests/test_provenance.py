@@ -154,6 +154,13 @@ def test_calibrate_records_them_too() -> None:
     assert provenance(doc) == (sc.id, sc.version, crisislab.__version__, sc.content_hash)
 
 
+def test_a_tournament_records_them_too() -> None:
+    sc = load_scenario("cuba-1962")
+    doc = run("tournament", "cuba-1962", "--seat", "usa", "--entrant", "h=hawk", "--runs",
+              "20", "--no-store", "--workers", "1", "--format", "json")
+    assert provenance(doc) == (sc.id, sc.version, crisislab.__version__, sc.content_hash)
+
+
 def test_a_stored_run_lists_its_engine_version(tmp_path: Path,
                                                monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CRISISLAB_DB", str(tmp_path / "runs.db"))

@@ -52,6 +52,7 @@ from crisislab.analysis.stats import wilson
 from crisislab.analysis.tournament_games import GameResult, PlayedGame, leaving_turns, replay_game
 from crisislab.engine.engine import Engine
 from crisislab.engine.run import complete_agents, decide, lumpable
+from crisislab.engine.version import engine_version
 from crisislab.scenario.model import Scenario
 
 DOCTRINES = ("hawk", "dove", "rational", "organizational", "political")
@@ -302,6 +303,7 @@ def tournament(scenario: Scenario, entrants: Sequence[Entrant], seats: Sequence[
             rows.append(_summary(scenario, plan, e, seat, mine, by_entry))
     return {
         "scenario": scenario.id, "version": scenario.version,
+        "engine_version": engine_version(),
         "content_hash": scenario.content_hash, "runs": runs, "seed": seed,
         "seats": list(seats), "opponents": opponents,
         "lineups": sorted({x.opponents for x in plan_entries}),
