@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from crisislab.scenario.expr import Node, Value, evaluate
+from crisislab.scenario.expr import Node, Value, evaluate, evaluate_scalar
 
 if TYPE_CHECKING:
     from crisislab.engine.engine import Engine
@@ -37,7 +37,7 @@ class Observation:
     """
 
     def __init__(self, engine: Engine, state: BatchState, actor: str,
-                 env: Mapping[str, Value]) -> None:
+                 env: Mapping[str, Value], fast: Mapping[str, Value] | None = None) -> None:
         sc = engine.scenario
         self.actor = actor
         self.turn = state.turn
@@ -45,6 +45,8 @@ class Observation:
         self._engine = engine
         self._state = state
         self._env = env
+        # a batch of one row evaluates its rules on plain numbers (Engine._envs)
+        self._fast = None if fast is None or fast is env else fast
         self._rules = engine.actions_by_actor[actor]
         self.actions: tuple[str, ...] = tuple(a.id for a in self._rules)
         self.active: np.ndarray = ~state.done
@@ -70,6 +72,10 @@ class Observation:
         """(N,) availability of one of the actor's actions."""
         if local not in self._columns:
             self._check()
+            if self._fast is not None:
+                ok = bool(evaluate_scalar(self._rules[local].when, self._fast))
+                self._columns[local] = self.active & ok
+                return self._columns[local]
             cond = np.asarray(evaluate(self._rules[local].when, self._env), dtype=bool)
             self._columns[local] = np.broadcast_to(cond, (self.n,)) & self.active
         return self._columns[local]
@@ -77,6 +83,12 @@ class Observation:
     @cached_property
     def legal(self) -> np.ndarray:
         """(N, k) availability of all the actor's actions; nothing in ended crises."""
+        if self._fast is not None:
+            self._check()
+            if not self.active[0]:
+                return np.zeros((1, len(self._rules)), dtype=bool)
+            return np.array([[bool(evaluate_scalar(a.when, self._fast))
+                              for a in self._rules]], dtype=bool)
         out = np.zeros((self.n, len(self._rules)), dtype=bool)
         for a in self._rules:
             out[:, a.local] = self.is_legal(a.local)
@@ -128,6 +140,8 @@ class Observation:
         if rule is True:
             return np.ones(self.n, dtype=bool)
         assert not isinstance(rule, bool)
+        if self._fast is not None:
+            return np.array([bool(evaluate_scalar(rule, self._fast))])
         return np.broadcast_to(np.asarray(evaluate(rule, self._env), dtype=bool),
                                (self.n,)).copy()
 
