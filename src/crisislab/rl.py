@@ -42,6 +42,7 @@ import numpy as np
 from crisislab.agents.base import Agent
 from crisislab.agents.registry import make_agent
 from crisislab.engine.engine import Engine
+from crisislab.engine.observation import Observation
 from crisislab.engine.run import complete_agents
 from crisislab.engine.state import BatchState
 from crisislab.extras import missing_extra
@@ -208,15 +209,20 @@ class CrisisParallelEnv(ParallelEnv):  # type: ignore[misc]
     def _observe(self, actor: str) -> dict[str, np.ndarray]:
         state = self._require_state()
         obs = self.engine.observe(state, actor)
-        observed = self._observed[actor]
-        known = np.array([bool(obs.known[v.id][0]) for v in observed], dtype=bool)
-        values = np.array([state.values[v.index, 0] for v in observed], dtype=np.float64)
-        values = np.where(known, values, HIDDEN)
-        clock = min(state.turn / max(len(self.scenario.clock) - 1, 1), 1.0)
-        vector = np.concatenate([values, known.astype(np.float64), [clock]]).astype(np.float32)
-        box = self._boxes[actor]
-        vector = np.clip(vector, box.low, box.high)
-        return {"observation": vector, "action_mask": obs.legal[0].astype(np.int8)}
+        return {"observation": self._vectors(obs, state.turn)[0],
+                "action_mask": obs.legal[0].astype(np.int8)}
+
+    def _vectors(self, obs: Observation, turn: int) -> np.ndarray:
+        """(crises, size) float32 observation vectors of one actor: the observed values
+        (HIDDEN where not seen now), the mask of what is seen, the clock's share."""
+        _, seen = obs.matrix  # NaN where hidden (a state's values are never NaN)
+        known = ~np.isnan(seen)
+        values = np.where(known, seen, HIDDEN)
+        clock = np.full((1, seen.shape[1]), min(turn / max(len(self.scenario.clock) - 1, 1),
+                                                1.0))
+        vector = np.concatenate([values, known.astype(np.float64), clock]).T.astype(np.float32)
+        box = self._boxes[obs.actor]
+        return np.clip(vector, box.low, box.high)
 
     def _info(self, actor: str) -> dict[str, Any]:
         state = self._require_state()

@@ -18,7 +18,7 @@ import numpy as np
 from crisislab.engine.observation import Observation
 from crisislab.engine.state import BatchState
 from crisislab.engine.streams import AGENT_STREAM_BASE, CrisisStreams, below
-from crisislab.scenario.expr import Effect, Node, Value, evaluate, evaluate_scalar
+from crisislab.scenario.expr import Effect, Node, Value, evaluate, evaluate_scalar, names_in
 from crisislab.scenario.model import Scenario, VariableRule
 
 ChanceMode = Literal["free", "history"]
@@ -145,6 +145,30 @@ class Engine:
             for m in scenario.messages
         }
         self._message_index = {m.id: i for i, m in enumerate(scenario.messages)}
+        # per actor: the variables it may ever observe, with their visibility rules (True:
+        # always), their rows in the state, and (place, rule) of those seen only sometimes
+        self.observed: dict[str, dict[str, Node | bool]] = {
+            a: {v.id: v.observers[a] for v in scenario.variables
+                if v.observers.get(a) not in (None, False)} for a in scenario.actors}
+        self.observed_index = {
+            a: (tuple(seen), np.array([self.var_index[k] for k in seen], dtype=np.int64))
+            for a, seen in self.observed.items()}
+        # per actor: what its options' conditions read (rows of the state, and the other
+        # names), so that a batch of one row finds its options by that key once per
+        # distinct key (``legal_row``)
+        self._legal_reads: dict[str, tuple[np.ndarray, tuple[str, ...]]] = {}
+        for a, rules in self.actions_by_actor.items():
+            read: set[str] = set()
+            for rule in rules:
+                read |= names_in(rule.when)
+            rows = sorted(self.var_index[k] for k in read if k in self.var_index)
+            others = tuple(sorted(k for k in read if k not in self.var_index))
+            self._legal_reads[a] = (np.array(rows, dtype=np.int64), others)
+        self._legal_kept: dict[str, dict[tuple[Any, ...], np.ndarray]] = {
+            a: {} for a in self.actions_by_actor}
+        self.observed_rules: dict[str, list[tuple[int, Node]]] = {
+            a: [(i, rule) for i, rule in enumerate(seen.values()) if not isinstance(rule, bool)]
+            for a, seen in self.observed.items()}
         self._var_rules = {v.id: v for v in scenario.variables}
         self._turn_names: dict[int, dict[str, Value]] = {}
         self._env_kept: tuple[Any, tuple[int, int], tuple[np.ndarray, ...],
@@ -244,6 +268,23 @@ class Engine:
         actions and events of last turn it saw, and its own options (computed lazily)."""
         env, fast = self._envs(state)
         return Observation(self, state, actor, env, fast)
+
+    def legal_row(self, state: BatchState, actor: str, fenv: Mapping[str, Value]) -> np.ndarray:
+        """(k,) availability of ``actor``'s actions in a batch of one running row, from
+        the plain-number env ``fenv``: evaluated once per distinct value of what the
+        conditions read, then kept (read-only)."""
+        rows, others = self._legal_reads[actor]
+        key = (state._values[rows, 0].tobytes(), *(fenv[k] for k in others))
+        kept = self._legal_kept[actor]
+        found = kept.get(key)
+        if found is None:
+            if len(kept) >= 100_000:
+                kept.clear()
+            found = np.array([bool(evaluate_scalar(a.when, fenv))
+                              for a in self.actions_by_actor[actor]], dtype=bool)
+            found.flags.writeable = False
+            kept[key] = found
+        return found
 
     def agent_stream(self, actor: str) -> int:
         """The first random stream of ``actor``'s agent (4096 draws per turn apart)."""
@@ -633,8 +674,13 @@ class Engine:
             if state.done.item(0):
                 return
             day = float(np.asarray(env["day"]))
+            legal: dict[str, np.ndarray] = {}
             for i, rule in enumerate(self.scenario.documented_actions):
-                if opened.item(i, 0) < 0 and evaluate_scalar(rule.when, fenv):
+                if opened.item(i, 0) >= 0:
+                    continue
+                if rule.actor not in legal:
+                    legal[rule.actor] = self.legal_row(state, rule.actor, fenv)
+                if legal[rule.actor][rule.local]:
                     opened[i, 0] = day
             return
         pending = (opened < 0) & ~state.done[None, :]

@@ -73,8 +73,7 @@ class Observation:
         if local not in self._columns:
             self._check()
             if self._fast is not None:
-                ok = bool(evaluate_scalar(self._rules[local].when, self._fast))
-                self._columns[local] = self.active & ok
+                self._columns[local] = self.legal[:, local]
                 return self._columns[local]
             cond = np.asarray(evaluate(self._rules[local].when, self._env), dtype=bool)
             self._columns[local] = np.broadcast_to(cond, (self.n,)) & self.active
@@ -87,8 +86,7 @@ class Observation:
             self._check()
             if not self.active[0]:
                 return np.zeros((1, len(self._rules)), dtype=bool)
-            return np.array([[bool(evaluate_scalar(a.when, self._fast))
-                              for a in self._rules]], dtype=bool)
+            return self._engine.legal_row(self._state, self.actor, self._fast)[None, :].copy()
         out = np.zeros((self.n, len(self._rules)), dtype=bool)
         for a in self._rules:
             out[:, a.local] = self.is_legal(a.local)
@@ -129,10 +127,9 @@ class Observation:
         """Per observed variable, its value where known and NaN elsewhere."""
         return _LazyMap(self._observed, self._values_cache, self._value)
 
-    @cached_property
+    @property
     def _observed(self) -> dict[str, Node | bool]:
-        return {v.id: v.observers[self.actor] for v in self._engine.scenario.variables
-                if v.observers.get(self.actor) not in (None, False)}
+        return self._engine.observed[self.actor]
 
     def _mask(self, name: str) -> np.ndarray:
         self._check()
@@ -177,9 +174,14 @@ class Observation:
         NaN where hidden. One gather instead of one array per variable, for agents that
         read everything they see."""
         self._check()
-        names = tuple(self._observed)
-        index = np.array([self._engine.var_index[k] for k in names], dtype=np.int64)
+        names, index = self._engine.observed_index[self.actor]
         out = self._state.values[index]
+        if self._fast is not None:  # one row: each visibility rule on plain numbers
+            fast = self._fast
+            for i, rule in self._engine.observed_rules[self.actor]:
+                if not evaluate_scalar(rule, fast):
+                    out[i, 0] = np.nan
+            return names, out
         for i, k in enumerate(names):
             if self._observed[k] is not True:
                 out[i, ~self.known[k]] = np.nan
