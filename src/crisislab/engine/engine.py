@@ -183,15 +183,19 @@ class Engine:
 
     def reset(self, n: int, seed: int | np.random.SeedSequence = 0,
               crisis_ids: np.ndarray | None = None, start_turn: int | None = None,
-              lumped: bool = False) -> BatchState:
+              lumped: bool = False, streams: CrisisStreams | None = None) -> BatchState:
         """A fresh batch of ``n`` crises (crisis ids ``0..n-1`` unless given) at the
         scenario's start, or at ``start_turn`` reached along the historical track.
 
         ``lumped`` steps crises that share a history as one row (see
         :class:`BatchState`); it is exact, and right whenever every agent is
-        deterministic given what it observes."""
-        ids = np.arange(n, dtype=np.int64) if crisis_ids is None else np.asarray(crisis_ids)
-        streams = CrisisStreams(seed, ids)
+        deterministic given what it observes. ``streams``, if given, are the crises'
+        random streams (``n`` of them) in place of those of ``seed`` and ``crisis_ids``."""
+        if streams is None:
+            ids = np.arange(n, dtype=np.int64) if crisis_ids is None else np.asarray(crisis_ids)
+            streams = CrisisStreams(seed, ids)
+        elif len(streams) != n:
+            raise ValueError(f"reset() was given {len(streams)} streams for {n} crises")
         sc = self.scenario
         start = sc.start_turn if start_turn is None else start_turn
         # one crisis at the start, then copied: to every crisis, or (lumped) as one row
