@@ -122,3 +122,14 @@ def test_bad_calls_say_what_is_wrong() -> None:
     with pytest.raises(RuntimeError, match="every crisis is over"):
         vec.step({"red": [0, 0], "blue": [0, 0]})
     assert vec.state().shape == (2, len(sc.variables))
+
+
+def test_the_documented_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    text = (Path(__file__).resolve().parents[1] / "docs" / "simulate.md").read_text()
+    block = text.split("### Many crises at once")[1].split("```python\n")[1].split("```")[0]
+    namespace: dict[str, object] = {}
+    exec(compile(block.replace(", 64,", ", 4,").replace("np.zeros(64)", "np.zeros(4)"),
+                 "simulate.md", "exec"), namespace)
+    env = namespace["env"]
+    assert isinstance(env, CrisisVectorEnv) and env.done.all()
+    assert "mean payoff to the United States" in capsys.readouterr().out

@@ -1,4 +1,5 @@
-"""A reinforcement-learning door: any scenario as a PettingZoo ``ParallelEnv``.
+"""A reinforcement-learning door: any scenario as a PettingZoo ``ParallelEnv``, one crisis
+at a time or many in one batch.
 
 The learning agents are the scenario's players (role ``player``), or those named; every
 other acting actor is played inside the environment (scripted actors by their script,
@@ -21,6 +22,10 @@ language-model leader reads (:mod:`crisislab.agents.llm_prompt`), while the cris
 Rewards are 0 until the crisis ends, then each actor's payoff for its outcome. An action
 that is not available is replaced by the actor's default action and reported in
 ``infos[actor]["illegal_action"]``.
+
+:class:`CrisisVectorEnv` steps many crises in one batch of the engine, with the same
+seats and spaces, every value an array with a row per crisis; crisis ``i`` is the crisis
+``CrisisParallelEnv`` plays after ``reset(seed=seeds[i])`` with the same actions.
 
 Example::
 
@@ -333,9 +338,9 @@ class CrisisVectorEnv:
         self._state = self.engine.reset(n, start_turn=self._single.start_turn,
                                         streams=streams)
         illegal = np.zeros(n, dtype=bool)
-        first = {a: self._observe(a) for a in self.possible_agents}
-        self._last = {a: obs["observation"].copy() for a, obs in first.items()}
-        return (first,
+        observed = {a: self._observe(a) for a in self.possible_agents}
+        self._last = {a: obs["observation"].copy() for a, obs in observed.items()}
+        return (observed,
                 {a: self._info(illegal) for a in self.possible_agents})
 
     def step(self, actions: Mapping[str, Any]) -> tuple[

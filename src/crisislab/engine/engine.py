@@ -135,6 +135,8 @@ class Engine:
         self.var_index = {v.id: v.index for v in scenario.variables}
         self.players = scenario.players
         self.actions_by_actor = {a: scenario.actions_of(a) for a in scenario.actors}
+        self.action_ids = {a: tuple(r.id for r in rules)
+                           for a, rules in self.actions_by_actor.items()}
         self.forced: dict[int, set[int]] = {}
         for step in scenario.track:
             if step.event is not None:
@@ -327,14 +329,14 @@ class Engine:
             rules = self.actions_by_actor[actor]
             given = np.asarray(raw, dtype=np.int64)
             if one and given.size == 1:
-                local = int(given.reshape(-1)[0]) if running else -1
-                if running and not 0 <= local < len(rules):
-                    raise IllegalAction(f"'{actor}' chose action number {local}; it has "
+                own = int(given.reshape(-1)[0]) if running else -1
+                if running and not 0 <= own < len(rules):
+                    raise IllegalAction(f"'{actor}' chose action number {own}; it has "
                                         f"{len(rules)} actions (0 to {len(rules) - 1})")
-                if running and not evaluate_scalar(rules[local].when, fenv):
-                    self._unavailable(state, actor, rules[local].id, 0, t)
-                picked[actor] = local
-                chosen[actor] = np.array([local], dtype=np.int64)
+                if running and not evaluate_scalar(rules[own].when, fenv):
+                    self._unavailable(state, actor, rules[own].id, 0, t)
+                picked[actor] = own
+                chosen[actor] = np.array([own], dtype=np.int64)
                 continue
             pick = np.where(active, np.broadcast_to(given, (state.n,)), -1)
             live = pick[active]
@@ -678,13 +680,13 @@ class Engine:
             if state.done.item(0):
                 return
             day = float(np.asarray(env["day"]))
-            legal: dict[str, np.ndarray] = {}
+            options: dict[str, np.ndarray] = {}
             for i, rule in enumerate(self.scenario.documented_actions):
                 if opened.item(i, 0) >= 0:
                     continue
-                if rule.actor not in legal:
-                    legal[rule.actor] = self.legal_row(state, rule.actor, fenv)
-                if legal[rule.actor][rule.local]:
+                if rule.actor not in options:
+                    options[rule.actor] = self.legal_row(state, rule.actor, fenv)
+                if options[rule.actor][rule.local]:
                     opened[i, 0] = day
             return
         pending = (opened < 0) & ~state.done[None, :]

@@ -48,7 +48,7 @@ class Observation:
         # a batch of one row evaluates its rules on plain numbers (Engine._envs)
         self._fast = None if fast is None or fast is env else fast
         self._rules = engine.actions_by_actor[actor]
-        self.actions: tuple[str, ...] = tuple(a.id for a in self._rules)
+        self.actions: tuple[str, ...] = engine.action_ids[actor]
         self.active: np.ndarray = ~state.done
         self.stream = engine.agent_stream(actor)
         self._columns: dict[int, np.ndarray] = {}
