@@ -179,6 +179,7 @@ class Engine:
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
         state["_env_kept"] = None  # a weak reference to a batch: not for other processes
+        state["_legal_kept"] = {a: {} for a in self.actions_by_actor}  # found again there
         return state
 
     # ---- set-up -------------------------------------------------------------------------
