@@ -1,4 +1,5 @@
-"""A reinforcement-learning door: any scenario as a PettingZoo ``ParallelEnv``.
+"""A reinforcement-learning door: any scenario as a PettingZoo ``ParallelEnv``, one crisis
+at a time or many in one batch.
 
 The learning agents are the scenario's players (role ``player``), or those named; every
 other acting actor is played inside the environment (scripted actors by their script,
@@ -22,6 +23,10 @@ Rewards are 0 until the crisis ends, then each actor's payoff for its outcome. A
 that is not available is replaced by the actor's default action and reported in
 ``infos[actor]["illegal_action"]``.
 
+:class:`CrisisVectorEnv` steps many crises in one batch of the engine, with the same
+seats and spaces, every value an array with a row per crisis; crisis ``i`` is the crisis
+``CrisisParallelEnv`` plays after ``reset(seed=seeds[i])`` with the same actions.
+
 Example::
 
     from crisislab.rl import CrisisParallelEnv
@@ -42,8 +47,10 @@ import numpy as np
 from crisislab.agents.base import Agent
 from crisislab.agents.registry import make_agent
 from crisislab.engine.engine import Engine
+from crisislab.engine.observation import Observation
 from crisislab.engine.run import complete_agents
 from crisislab.engine.state import BatchState
+from crisislab.engine.streams import CrisisStreams
 from crisislab.extras import missing_extra
 from crisislab.scenario.model import Scenario
 
@@ -208,15 +215,20 @@ class CrisisParallelEnv(ParallelEnv):  # type: ignore[misc]
     def _observe(self, actor: str) -> dict[str, np.ndarray]:
         state = self._require_state()
         obs = self.engine.observe(state, actor)
-        observed = self._observed[actor]
-        known = np.array([bool(obs.known[v.id][0]) for v in observed], dtype=bool)
-        values = np.array([state.values[v.index, 0] for v in observed], dtype=np.float64)
-        values = np.where(known, values, HIDDEN)
-        clock = min(state.turn / max(len(self.scenario.clock) - 1, 1), 1.0)
-        vector = np.concatenate([values, known.astype(np.float64), [clock]]).astype(np.float32)
-        box = self._boxes[actor]
-        vector = np.clip(vector, box.low, box.high)
-        return {"observation": vector, "action_mask": obs.legal[0].astype(np.int8)}
+        return {"observation": self._vectors(obs, state.turn)[0],
+                "action_mask": obs.legal[0].astype(np.int8)}
+
+    def _vectors(self, obs: Observation, turn: int) -> np.ndarray:
+        """(crises, size) float32 observation vectors of one actor: the observed values
+        (HIDDEN where not seen now), the mask of what is seen, the clock's share."""
+        _, seen = obs.matrix  # NaN where hidden (a state's values are never NaN)
+        known = ~np.isnan(seen)
+        values = np.where(known, seen, HIDDEN)
+        clock = np.full((1, seen.shape[1]), min(turn / max(len(self.scenario.clock) - 1, 1),
+                                                1.0))
+        vector = np.concatenate([values, known.astype(np.float64), clock]).T.astype(np.float32)
+        box = self._boxes[obs.actor]
+        return np.clip(vector, box.low, box.high)
 
     def _info(self, actor: str) -> dict[str, Any]:
         state = self._require_state()
@@ -241,3 +253,160 @@ class _Placeholder:
 
     def act(self, observation: Any) -> np.ndarray:  # pragma: no cover - never called
         raise RuntimeError("a learner's action comes from step()")
+
+
+class CrisisVectorEnv:
+    """``num_envs`` crises of ``scenario`` stepped together, in one batch of the engine:
+    the batch counterpart of :class:`CrisisParallelEnv`, with the same seats, spaces
+    and rules, for learners that act on many crises at once.
+
+    Everything is an array with one entry (or row) per crisis: ``reset`` and ``step``
+    return, per learner, ``{"observation": (num_envs, size) float32, "action_mask":
+    (num_envs, k) int8}``, rewards, terminations and truncations of shape
+    ``(num_envs,)``; ``step`` takes, per learner, ``num_envs`` action indices. Crisis
+    ``i`` is the crisis :class:`CrisisParallelEnv` plays after ``reset(seed=seeds[i])``
+    given the same actions: the same observations, rewards and ending (a test checks
+    it). All crises advance together; one that has ended keeps its last observation
+    (no option available), its actions are ignored, its reward is its payoff on the
+    step it ends and 0 after, and its termination stays true. ``step`` after every
+    crisis has ended is an error: call ``reset``.
+    """
+
+    metadata = {"name": "crisislab_vector_v0"}
+
+    def __init__(self, scenario: Scenario, num_envs: int, learners: Sequence[str] | None = None,
+                 seats: Mapping[str, str] | None = None, start_turn: int | None = None
+                 ) -> None:
+        if not _is_whole(num_envs) or not 1 <= int(num_envs) <= 10_000_000:
+            raise ValueError(f"num_envs must be a whole number from 1 to 10,000,000, "
+                             f"not {num_envs!r}")
+        # the seats, spaces and checks of the one-crisis environment
+        self._single = CrisisParallelEnv(scenario, learners, seats, start_turn,
+                                         briefings=False)
+        self.scenario = scenario
+        self.num_envs = int(num_envs)
+        self.possible_agents: list[str] = list(self._single.possible_agents)
+        self.engine = self._single.engine
+        self._state: BatchState | None = None
+        self._rng = np.random.default_rng()
+        self.seeds = np.zeros(self.num_envs, dtype=np.int64)
+        self._last: dict[str, np.ndarray] = {}  # per learner: ended crises' last vectors
+
+    def observation_space(self, agent: str) -> spaces.Dict:
+        """The space of one crisis's observation (each row of the batch's)."""
+        return self._single.observation_space(agent)
+
+    def action_space(self, agent: str) -> spaces.Discrete:
+        """The space of one crisis's action (each entry of the batch's)."""
+        return self._single.action_space(agent)
+
+    @property
+    def done(self) -> np.ndarray:
+        """(num_envs,) whether each crisis has ended."""
+        return self._require_state().done.copy()
+
+    def reset(self, seed: int | Sequence[int] | None = None,
+              options: dict[str, Any] | None = None
+              ) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, dict[str, Any]]]:
+        """New crises. ``seed``: one whole number ``s`` gives the crises seeds ``s``,
+        ``s + 1``, ... (as Gymnasium's vector environments do); a sequence gives one
+        seed per crisis; without one, seeds are drawn from the environment's own
+        generator (seeded by the last seed given)."""
+        n = self.num_envs
+        if seed is None:
+            seeds = self._rng.integers(0, 2**63 - 1, size=n)
+        elif _is_whole(seed):
+            first = int(seed)  # type: ignore[arg-type]
+            if not 0 <= first <= 2**63 - n:
+                raise ValueError(f"a seed must be from 0 to 2**63 - {n}, not {first}")
+            seeds = first + np.arange(n, dtype=np.int64)
+            self._rng = np.random.default_rng(first)
+        else:
+            if isinstance(seed, str | bytes) or not isinstance(seed, Sequence | np.ndarray):
+                raise TypeError(f"seed must be a whole number or a sequence of {n}, not "
+                                f"{seed!r}")
+            listed = list(seed)
+            if len(listed) != n or not all(_is_whole(s) for s in listed):
+                raise ValueError(f"seed must hold {n} whole numbers, one per crisis")
+            if not all(0 <= int(s) <= 2**63 - 1 for s in listed):
+                raise ValueError("each seed must be from 0 to 2**63 - 1")
+            seeds = np.array([int(s) for s in listed], dtype=np.int64)
+            self._rng = np.random.default_rng(seeds)
+        self.seeds = seeds.astype(np.int64)
+        streams = CrisisStreams.joined([CrisisStreams(int(s), np.zeros(1, dtype=np.int64))
+                                        for s in self.seeds])
+        self._state = self.engine.reset(n, start_turn=self._single.start_turn,
+                                        streams=streams)
+        illegal = np.zeros(n, dtype=bool)
+        observed = {a: self._observe(a) for a in self.possible_agents}
+        self._last = {a: obs["observation"].copy() for a, obs in observed.items()}
+        return (observed,
+                {a: self._info(illegal) for a in self.possible_agents})
+
+    def step(self, actions: Mapping[str, Any]) -> tuple[
+            dict[str, dict[str, np.ndarray]], dict[str, np.ndarray], dict[str, np.ndarray],
+            dict[str, np.ndarray], dict[str, dict[str, Any]]]:
+        state = self._require_state()
+        if state.done.all():
+            raise RuntimeError("every crisis is over: call reset()")
+        n = self.num_envs
+        running = ~state.done
+        choices: dict[str, np.ndarray] = {}
+        illegal: dict[str, np.ndarray] = {}
+        for a in self.possible_agents:
+            if a not in actions:
+                raise KeyError(f"no actions given for '{a}'")
+            given = np.asarray(actions[a])
+            if given.shape != (n,) or given.dtype.kind not in "iu":
+                raise TypeError(f"the actions for '{a}' must be {n} whole numbers (indices "
+                                f"of its action space), not an array of shape "
+                                f"{given.shape} and type {given.dtype}")
+            legal = self.engine.observe(state, a).legal
+            k = legal.shape[1]
+            inside = (given >= 0) & (given < k)
+            ok = inside & legal[np.arange(n), np.where(inside, given, 0)]
+            illegal[a] = running & ~ok
+            choices[a] = np.where(ok, given, self._single._defaults[a]).astype(np.int64)
+        for a, agent in self._single._internal.items():
+            choices[a] = np.asarray(agent.act(self.engine.observe(state, a)), dtype=np.int64)
+        result = self.engine.step(state, choices)
+        ended = result.ended
+        rewards = {a: np.where(ended, state.payoffs[self.scenario.actors.index(a)], 0.0)
+                   for a in self.possible_agents}
+        done = state.done.copy()
+        observations = {a: self._observe(a) for a in self.possible_agents}
+        for a, obs in observations.items():  # an ended crisis keeps its last observation
+            before = done & ~ended
+            obs["observation"][before] = self._last[a][before]
+            self._last[a][ended] = obs["observation"][ended]
+        infos = {a: self._info(illegal[a]) for a in self.possible_agents}
+        terminations = {a: done.copy() for a in self.possible_agents}
+        truncations = {a: np.zeros(n, dtype=bool) for a in self.possible_agents}
+        return observations, rewards, terminations, truncations, infos
+
+    def state(self) -> np.ndarray:
+        """(num_envs, variables) float32: every variable of every crisis, for centralised
+        critics."""
+        return self._require_state().values.T.astype(np.float32)
+
+    def close(self) -> None:
+        self._state = None
+
+    def _require_state(self) -> BatchState:
+        if self._state is None:
+            raise RuntimeError("call reset() first")
+        return self._state
+
+    def _observe(self, actor: str) -> dict[str, np.ndarray]:
+        state = self._require_state()
+        obs = self.engine.observe(state, actor)
+        return {"observation": self._single._vectors(obs, state.turn),
+                "action_mask": obs.legal.astype(np.int8)}
+
+    def _info(self, illegal: np.ndarray) -> dict[str, Any]:
+        state = self._require_state()
+        turn = self.scenario.clock.turns[min(state.turn, len(self.scenario.clock) - 1)]
+        ids = [o.id for o in self.scenario.outcomes]
+        outcome = ["" if o < 0 else ids[int(o)] for o in state.outcome]
+        return {"turn": state.turn, "date": turn.label, "seed": self.seeds.copy(),
+                "illegal_action": illegal.copy(), "outcome": outcome}

@@ -162,6 +162,8 @@ class Doctrine(ABC):
         return s
 
     def act(self, observation: Observation) -> np.ndarray:
+        if observation.n == 1:  # one row is one situation: no key to sort
+            return self.choose(observation)
         keys = self.key(observation)
         if keys is None:
             return self.choose(observation)

@@ -501,6 +501,9 @@ def situations(obs: Observation, model: LeaderModel,
     index = np.full(obs.n, -1, dtype=np.int64)
     if active.size == 0:
         return np.zeros(0, dtype=np.int64), index
+    if active.size == 1:  # one running row is one situation
+        index[active] = 0
+        return active, index
     keep = [i for i, name in enumerate(names) if name in model.reads]
     parts = [np.nan_to_num(matrix[keep][:, active], nan=-1e300),
              obs.legal[active].T.astype(float)]

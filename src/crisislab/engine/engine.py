@@ -8,16 +8,17 @@ no randomness of its own: chance events draw from the crises' :class:`CrisisStre
 from __future__ import annotations
 
 import math
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 import numpy as np
 
 from crisislab.engine.observation import Observation
 from crisislab.engine.state import BatchState
 from crisislab.engine.streams import AGENT_STREAM_BASE, CrisisStreams, below
-from crisislab.scenario.expr import Effect, Value, evaluate
+from crisislab.scenario.expr import Effect, Node, Value, evaluate, evaluate_scalar, names_in
 from crisislab.scenario.model import Scenario, VariableRule
 
 ChanceMode = Literal["free", "history"]
@@ -90,6 +91,38 @@ class _SubEnv(Mapping[str, Value]):
         return len(self.base)
 
 
+class _ScalarEnv(Mapping[str, Value]):
+    """The names of a batch of one row as plain numbers, read from the state when asked
+    (so an effect shows in what is read after it, as it does through the array env's
+    views): what :func:`evaluate_scalar` reads."""
+
+    __slots__ = ("_state", "_index", "_fixed")
+
+    def __init__(self, state: BatchState, index: Mapping[str, int],
+                 fixed: Mapping[str, Value]) -> None:
+        self._state = state
+        self._index = index
+        self._fixed = fixed  # the parameters and the clock's builtins
+
+    def __getitem__(self, key: str) -> Value:
+        i = self._index.get(key)
+        if i is not None:
+            return self._state._values.item(i, 0)  # type: ignore[no-any-return]
+        if key == "escalation":
+            return self._state._escalation.item(0)  # type: ignore[no-any-return]
+        if key == "peak_escalation":
+            return self._state._peak.item(0)  # type: ignore[no-any-return]
+        return self._fixed[key]
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        yield from self._index
+        yield from self._fixed
+        yield from ("escalation", "peak_escalation")
+
+    def __len__(self) -> int:
+        return len(self._index) + len(self._fixed) + 2
+
+
 class Engine:
     """Runs a :class:`Scenario`. ``chance='history'`` fires chance events exactly where the
     historical track puts them and never elsewhere (used to replay what happened)."""
@@ -102,6 +135,8 @@ class Engine:
         self.var_index = {v.id: v.index for v in scenario.variables}
         self.players = scenario.players
         self.actions_by_actor = {a: scenario.actions_of(a) for a in scenario.actors}
+        self.action_ids = {a: tuple(r.id for r in rules)
+                           for a, rules in self.actions_by_actor.items()}
         self.forced: dict[int, set[int]] = {}
         for step in scenario.track:
             if step.event is not None:
@@ -111,20 +146,59 @@ class Engine:
             m.id: (self.var_index[f"{m.id}_sent"], self.var_index[f"{m.id}_received"])
             for m in scenario.messages
         }
+        self._message_index = {m.id: i for i, m in enumerate(scenario.messages)}
+        # per actor: the variables it may ever observe, with their visibility rules (True:
+        # always), their rows in the state, and (place, rule) of those seen only sometimes
+        self.observed: dict[str, dict[str, Node | bool]] = {
+            a: {v.id: v.observers[a] for v in scenario.variables
+                if v.observers.get(a) not in (None, False)} for a in scenario.actors}
+        self.observed_index = {
+            a: (tuple(seen), np.array([self.var_index[k] for k in seen], dtype=np.int64))
+            for a, seen in self.observed.items()}
+        # per actor: what its options' conditions read (rows of the state, and the other
+        # names), so that a batch of one row finds its options by that key once per
+        # distinct key (``legal_row``)
+        self._legal_reads: dict[str, tuple[np.ndarray, tuple[str, ...]]] = {}
+        for a, rules in self.actions_by_actor.items():
+            read: set[str] = set()
+            for rule in rules:
+                read |= names_in(rule.when)
+            rows = sorted(self.var_index[k] for k in read if k in self.var_index)
+            others = tuple(sorted(k for k in read if k not in self.var_index))
+            self._legal_reads[a] = (np.array(rows, dtype=np.int64), others)
+        self._legal_kept: dict[str, dict[tuple[Any, ...], np.ndarray]] = {
+            a: {} for a in self.actions_by_actor}
+        self.observed_rules: dict[str, list[tuple[int, Node]]] = {
+            a: [(i, rule) for i, rule in enumerate(seen.values()) if not isinstance(rule, bool)]
+            for a, seen in self.observed.items()}
+        self._var_rules = {v.id: v for v in scenario.variables}
+        self._turn_names: dict[int, dict[str, Value]] = {}
+        self._env_kept: tuple[Any, tuple[int, int], tuple[np.ndarray, ...],
+                              dict[str, Value]] | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state["_env_kept"] = None  # a weak reference to a batch: not for other processes
+        state["_legal_kept"] = {a: {} for a in self.actions_by_actor}  # found again there
+        return state
 
     # ---- set-up -------------------------------------------------------------------------
 
     def reset(self, n: int, seed: int | np.random.SeedSequence = 0,
               crisis_ids: np.ndarray | None = None, start_turn: int | None = None,
-              lumped: bool = False) -> BatchState:
+              lumped: bool = False, streams: CrisisStreams | None = None) -> BatchState:
         """A fresh batch of ``n`` crises (crisis ids ``0..n-1`` unless given) at the
         scenario's start, or at ``start_turn`` reached along the historical track.
 
         ``lumped`` steps crises that share a history as one row (see
         :class:`BatchState`); it is exact, and right whenever every agent is
-        deterministic given what it observes."""
-        ids = np.arange(n, dtype=np.int64) if crisis_ids is None else np.asarray(crisis_ids)
-        streams = CrisisStreams(seed, ids)
+        deterministic given what it observes. ``streams``, if given, are the crises'
+        random streams (``n`` of them) in place of those of ``seed`` and ``crisis_ids``."""
+        if streams is None:
+            ids = np.arange(n, dtype=np.int64) if crisis_ids is None else np.asarray(crisis_ids)
+            streams = CrisisStreams(seed, ids)
+        elif len(streams) != n:
+            raise ValueError(f"reset() was given {len(streams)} streams for {n} crises")
         sc = self.scenario
         start = sc.start_turn if start_turn is None else start_turn
         # one crisis at the start, then copied: to every crisis, or (lumped) as one row
@@ -151,16 +225,46 @@ class Engine:
 
     def env(self, state: BatchState) -> dict[str, Value]:
         """Every name an expression may read, for the whole batch."""
-        turn = self.scenario.clock.turns[min(state.turn, self.n_turns - 1)]
-        env: dict[str, Value] = {v.id: state.values[v.index] for v in self.scenario.variables}
-        env.update(self.scenario.parameters)
-        env["turn"] = float(state.turn)
-        env["day"] = turn.day
-        env["turn_days"] = turn.step_days
-        env["final"] = state.turn >= self.n_turns - 1
+        return dict(self._env(state))
+
+    def _fixed(self, t: int) -> dict[str, Value]:
+        """The names that are the same in every crisis at turn ``t``: the parameters and
+        the clock's builtins (kept per turn)."""
+        names = self._turn_names.get(t)
+        if names is None:
+            turn = self.scenario.clock.turns[min(t, self.n_turns - 1)]
+            names = dict(self.scenario.parameters)
+            names["turn"] = float(t)
+            names["day"] = turn.day
+            names["turn_days"] = turn.step_days
+            names["final"] = t >= self.n_turns - 1
+            self._turn_names[t] = names
+        return names
+
+    def _env(self, state: BatchState) -> dict[str, Value]:
+        """:meth:`env`, shared: kept on the state while its turn, its number of rows and
+        its arrays are the same (the env holds views of the arrays, so it shows every
+        change made in them). Never to be changed by its readers."""
+        arrays = (state._values, state._escalation, state._peak)
+        kept = self._env_kept
+        if (kept is not None and kept[0]() is state and kept[1] == (state.turn, state.n)
+                and all(a is b for a, b in zip(kept[2], arrays, strict=True))):
+            return kept[3]
+        values = state.values
+        env: dict[str, Value] = {v.id: values[v.index] for v in self.scenario.variables}
+        env.update(self._fixed(state.turn))
         env["escalation"] = state.escalation
         env["peak_escalation"] = state.peak
+        self._env_kept = (weakref.ref(state), (state.turn, state.n), arrays, env)
         return env
+
+    def _envs(self, state: BatchState) -> tuple[dict[str, Value], Mapping[str, Value]]:
+        """The env of arrays, and the one rules are evaluated in: plain numbers for a
+        batch of one row (see :func:`evaluate_scalar`), else the same env."""
+        env = self._env(state)
+        if state.n != 1:
+            return env, env
+        return env, _ScalarEnv(state, self.var_index, self._fixed(state.turn))
 
     def legal(self, state: BatchState, actor: str) -> np.ndarray:
         """(N, k) availability of the actor's k actions; nothing is legal in ended crises."""
@@ -169,7 +273,25 @@ class Engine:
     def observe(self, state: BatchState, actor: str) -> Observation:
         """What ``actor`` can know now: the variables it observes (NaN where hidden), the
         actions and events of last turn it saw, and its own options (computed lazily)."""
-        return Observation(self, state, actor, self.env(state))
+        env, fast = self._envs(state)
+        return Observation(self, state, actor, env, fast)
+
+    def legal_row(self, state: BatchState, actor: str, fenv: Mapping[str, Value]) -> np.ndarray:
+        """(k,) availability of ``actor``'s actions in a batch of one running row, from
+        the plain-number env ``fenv``: evaluated once per distinct value of what the
+        conditions read, then kept (read-only)."""
+        rows, others = self._legal_reads[actor]
+        key = (state._values[rows, 0].tobytes(), *(fenv[k] for k in others))
+        kept = self._legal_kept[actor]
+        found = kept.get(key)
+        if found is None:
+            if len(kept) >= 100_000:
+                kept.clear()
+            found = np.array([bool(evaluate_scalar(a.when, fenv))
+                              for a in self.actions_by_actor[actor]], dtype=bool)
+            found.flags.writeable = False
+            kept[key] = found
+        return found
 
     def agent_stream(self, actor: str) -> int:
         """The first random stream of ``actor``'s agent (4096 draws per turn apart)."""
@@ -181,25 +303,43 @@ class Engine:
              trace: bool = False, chance: ChancePolicy | None = None) -> StepResult:
         """Advance every running crisis by one turn with the actors' chosen actions (local
         indices into each actor's actions). Mutates ``state``. A ``chance`` policy, if
-        given, decides this turn's chance events in place of the random streams."""
+        given, decides this turn's chance events in place of the random streams.
+
+        A batch of one row takes the same steps on plain numbers (``one`` below): the
+        rules are evaluated with :func:`evaluate_scalar` and rows that cannot change are
+        not looked at, which gives the same state as the arrays do (a property test
+        compares crisis by crisis)."""
         sc = self.scenario
         t = state.turn
         if t >= self.n_turns:
             raise ValueError("the crisis is over: every turn of the clock has been played")
+        one = state.n == 1
+        running = not bool(state.done[0]) if one else True
         active = ~state.done
-        env = self.env(state)
+        env, fenv = self._envs(state)
         state.escalation[:] = 0.0
         result = StepResult(t, {}, np.zeros((len(sc.events), state.n), dtype=bool),
                             np.zeros(state.n, dtype=bool))
         # 2. choices, checked against what is available (only the actions chosen)
         chosen: dict[str, np.ndarray] = {}
+        picked: dict[str, int] = {}  # one row: each actor's choice (-1 if ended)
         for actor in self.players:
             raw = choices.get(actor)
             if raw is None:
                 raise IllegalAction(f"no action given for '{actor}'")
             rules = self.actions_by_actor[actor]
-            pick = np.where(active, np.broadcast_to(np.asarray(raw, dtype=np.int64),
-                                                    (state.n,)), -1)
+            given = np.asarray(raw, dtype=np.int64)
+            if one and given.size == 1:
+                own = int(given.reshape(-1)[0]) if running else -1
+                if running and not 0 <= own < len(rules):
+                    raise IllegalAction(f"'{actor}' chose action number {own}; it has "
+                                        f"{len(rules)} actions (0 to {len(rules) - 1})")
+                if running and not evaluate_scalar(rules[own].when, fenv):
+                    self._unavailable(state, actor, rules[own].id, 0, t)
+                picked[actor] = own
+                chosen[actor] = np.array([own], dtype=np.int64)
+                continue
+            pick = np.where(active, np.broadcast_to(given, (state.n,)), -1)
             live = pick[active]
             if live.size and (live.min() < 0 or live.max() >= len(rules)):
                 bad = int(live[(live < 0) | (live >= len(rules))][0])
@@ -211,51 +351,67 @@ class Engine:
                     evaluate(rules[int(local)].when, _SubEnv(env, rows)), dtype=bool),
                     (rows.size,))))
                 if not ok:
-                    name = rules[int(local)].id
-                    row = int(rows[0])
-                    crisis = row if state.row_of is None else int(
-                        np.flatnonzero(state.row_of == row)[0])
-                    raise IllegalAction(
-                        f"'{actor}' chose '{name}' in crisis "
-                        f"{int(state.streams.crisis_ids[crisis])} at {sc.clock.turns[t].label}, "
-                        "where it is not available"
-                    )
+                    self._unavailable(state, actor, rules[int(local)].id, int(rows[0]), t)
             chosen[actor] = pick
+            if one:
+                picked[actor] = int(pick[0])
         # the documented actions' counts, for the leaders' model
         for i, rule in enumerate(sc.documented_actions):
-            state.taken[i, chosen[rule.actor] == rule.local] += 1.0
+            if one:
+                if picked[rule.actor] == rule.local:
+                    state.taken[i, 0] += 1.0
+            else:
+                state.taken[i, chosen[rule.actor] == rule.local] += 1.0
         # 3. effects, in actor order
+        whole = np.arange(1)
         for actor in self.players:
             for a in self.actions_by_actor[actor]:
-                rows = np.flatnonzero(chosen[actor] == a.local)
-                if rows.size == 0:
-                    continue
+                if one:
+                    if picked[actor] != a.local:
+                        continue
+                    rows = whole
+                else:
+                    rows = np.flatnonzero(chosen[actor] == a.local)
+                    if rows.size == 0:
+                        continue
                 before = state.values[:, 0].copy() if trace else None
-                self._apply(state, env, a.effects, rows)
-                np.maximum.at(state.escalation, rows, float(a.escalation))
+                self._apply(state, env, a.effects, rows, fenv)
+                if one:
+                    state.escalation[0] = _maximum(state.escalation.item(0),
+                                                   float(a.escalation))
+                else:
+                    np.maximum.at(state.escalation, rows, float(a.escalation))
                 if a.sends is not None:
                     self._send(state, a.sends, rows, t)
                 if trace and before is not None:
                     result.trace.append(Happening(t, "action", a.id, actor,
                                                   self._diff(before, state)))
         # letters with no delay arrive within the turn
-        self._deliver(state, env, t, trace, result)
+        self._deliver(state, env, t, trace, result, fenv)
         # 4. events, in file order
         forced = self.forced.get(t, set())
         for e in sc.events:
-            active = ~state.done
-            cond = np.broadcast_to(np.asarray(evaluate(e.when, env), dtype=bool), (state.n,))
-            eligible = active & cond
-            if e.once:
-                eligible &= ~state.fired[e.index]
-            if not eligible.any():
-                continue
+            one = state.n == 1  # a lumped row of many crises may split below
+            if one:
+                if (not running or (e.once and state.fired.item(e.index, 0))
+                        or not evaluate_scalar(e.when, fenv)):
+                    continue
+                eligible = np.ones(1, dtype=bool)
+            else:
+                active = ~state.done
+                cond = np.broadcast_to(np.asarray(evaluate(e.when, env), dtype=bool),
+                                       (state.n,))
+                eligible = active & cond
+                if e.once:
+                    eligible &= ~state.fired[e.index]
+                if not eligible.any():
+                    continue
             if e.kind == "chance":
                 if chance is not None:
                     assert e.hazard is not None
                     hazard = np.broadcast_to(e.probability(
-                        np.asarray(evaluate(e.hazard, env)), float(env["turn_days"])),
-                        (state.n,))
+                        np.asarray(self._evaluate(e.hazard, env, fenv)),
+                        float(env["turn_days"])), (state.n,))
                     fire = eligible & np.asarray(chance.decide(e.index, hazard, eligible, t),
                                                  dtype=bool)
                 elif self.chance == "history":
@@ -263,14 +419,14 @@ class Engine:
                 else:
                     assert e.hazard is not None
                     hazard = np.broadcast_to(e.probability(
-                        np.asarray(evaluate(e.hazard, env)), float(env["turn_days"])),
-                        (state.n,))
+                        np.asarray(self._evaluate(e.hazard, env, fenv)),
+                        float(env["turn_days"])), (state.n,))
                     if state.row_of is None:
                         fire = eligible & below(state.streams.bits(t, e.index), hazard)
                     else:
                         fire, parents = self._chance_split(state, e.index, eligible, hazard, t)
                         if parents.size:
-                            env = self.env(state)
+                            env, fenv = self._envs(state)
                             result.events = np.concatenate(
                                 [result.events, result.events[:, parents]], axis=1)
                             result.ended = np.concatenate([result.ended, result.ended[parents]])
@@ -282,9 +438,13 @@ class Engine:
             if rows.size == 0:
                 continue
             before = state.values[:, 0].copy() if trace else None
-            self._apply(state, env, e.effects, rows)
+            self._apply(state, env, e.effects, rows, fenv)
             if e.escalation is not None:
-                np.maximum.at(state.escalation, rows, float(e.escalation))
+                if state.n == 1:
+                    state.escalation[0] = _maximum(state.escalation.item(0),
+                                                   float(e.escalation))
+                else:
+                    np.maximum.at(state.escalation, rows, float(e.escalation))
             state.fired[e.index, rows] = True
             result.events[e.index, rows] = True
             if trace and before is not None:
@@ -295,14 +455,22 @@ class Engine:
         np.maximum(state.peak, state.escalation, out=state.peak)
         # 6. outcomes
         final = t >= self.n_turns - 1
+        one = state.n == 1
         for o in sc.outcomes:
-            cond = np.broadcast_to(np.asarray(evaluate(o.when, env), dtype=bool), (state.n,))
-            ends = ~state.done & cond
-            if o.default and final:
-                ends = ~state.done
-            rows = np.flatnonzero(ends)
+            if one:
+                if not running or not (evaluate_scalar(o.when, fenv) or (o.default and final)):
+                    continue
+                rows = whole
+                running = False
+            else:
+                cond = np.broadcast_to(np.asarray(evaluate(o.when, env), dtype=bool),
+                                       (state.n,))
+                ends = ~state.done & cond
+                if o.default and final:
+                    ends = ~state.done
+                rows = np.flatnonzero(ends)
             if rows.size:
-                self._end(state, env, o.index, rows, t)
+                self._end(state, env, o.index, rows, t, fenv)
                 result.ended[rows] = True
                 if trace:
                     result.trace.append(Happening(t, "outcome", o.id, None, ()))
@@ -320,10 +488,32 @@ class Engine:
             self._begin_turn(state, result if trace else None)
         return result
 
+    def _unavailable(self, state: BatchState, actor: str, name: str, row: int,
+                     t: int) -> None:
+        crisis = row if state.row_of is None else int(np.flatnonzero(state.row_of == row)[0])
+        raise IllegalAction(
+            f"'{actor}' chose '{name}' in crisis "
+            f"{int(state.streams.crisis_ids[crisis])} at "
+            f"{self.scenario.clock.turns[t].label}, where it is not available"
+        )
+
+    @staticmethod
+    def _evaluate(node: Node, env: Mapping[str, Value], fenv: Mapping[str, Value]) -> Value:
+        """A rule's value: on plain numbers when ``fenv`` is a batch of one's."""
+        if fenv is env:
+            return evaluate(node, env)
+        return evaluate_scalar(node, fenv)
+
     # ---- helpers --------------------------------------------------------------------------
 
     def _apply(self, state: BatchState, env: Mapping[str, Value], effects: tuple[Effect, ...],
-               rows: np.ndarray) -> None:
+               rows: np.ndarray, fenv: Mapping[str, Value] | None = None) -> None:
+        if fenv is not None and fenv is not env:  # one row, on plain numbers
+            values = state.values
+            for eff in effects:
+                var = self._var_rules[eff.target]
+                values[var.index, 0] = bound_scalar(var, assigned_scalar(eff, fenv))
+            return
         sub = _SubEnv(env, None if rows.size == state.n else rows)
         for eff in effects:
             var = self.scenario.variables[self.var_index[eff.target]]
@@ -433,19 +623,34 @@ class Engine:
         return choice, parents
 
     def _send(self, state: BatchState, message: str, rows: np.ndarray, t: int) -> None:
-        m_index = next(i for i, m in enumerate(self.scenario.messages) if m.id == message)
+        m_index = self._message_index[message]
         fresh = rows[state.sent_turn[m_index, rows] < 0]
         state.sent_turn[m_index, fresh] = t
         state.values[self._msg_vars[message][0], fresh] = 1.0
 
     def _deliver(self, state: BatchState, env: Mapping[str, Value], t: int, trace: bool,
-                 result: StepResult | None) -> None:
+                 result: StepResult | None, fenv: Mapping[str, Value] | None = None) -> None:
         """A message sent on turn s with delay d is received on turn s + d: within the
         same turn when d = 0 (heard at once, answerable next turn), else at the start of
         turn s + d."""
+        one = fenv is not None and fenv is not env
         for i, m in enumerate(self.scenario.messages):
-            sent = state.sent_turn[i]
             _, received = self._msg_vars[m.id]
+            if one:
+                assert fenv is not None
+                sent_at = state.sent_turn.item(i, 0)
+                if sent_at < 0 or state.values.item(received, 0) != 0 or state.done.item(0):
+                    continue
+                delay = np.ceil(np.clip(np.asarray(evaluate_scalar(m.delay, fenv),
+                                                   dtype=np.float64), 0, 1e6))
+                if not sent_at + delay <= t:
+                    continue
+                state.values[received, 0] = 1.0
+                if trace and result is not None:
+                    result.trace.append(Happening(t, "delivery", m.id, m.sender,
+                                                  (Change(f"{m.id}_received", 0.0, 1.0),)))
+                continue
+            sent = state.sent_turn[i]
             pending = (sent >= 0) & (state.values[received] == 0) & ~state.done
             if not pending.any():
                 continue
@@ -459,21 +664,35 @@ class Engine:
                                                   (Change(f"{m.id}_received", 0.0, 1.0),)))
 
     def _begin_turn(self, state: BatchState, result: StepResult | None = None) -> None:
-        env = self.env(state)  # views of the rows: the deliveries show in it
-        self._deliver(state, env, state.turn, result is not None, result)
-        self._note_opened(state, env)
+        env, fenv = self._envs(state)  # views of the rows: the deliveries show in it
+        self._deliver(state, env, state.turn, result is not None, result, fenv)
+        self._note_opened(state, env, fenv)
 
-    def _note_opened(self, state: BatchState, env: Mapping[str, Value] | None = None) -> None:
+    def _note_opened(self, state: BatchState, env: Mapping[str, Value] | None = None,
+                     fenv: Mapping[str, Value] | None = None) -> None:
         """Note the day each documented action first became available in each running row
         (what its actor can see of its own options; read by the leaders' model)."""
         opened = state.opened
         if opened.shape[0] == 0:
             return
+        if env is None:
+            env, fenv = self._envs(state)
+        if fenv is not None and fenv is not env:  # one row, on plain numbers
+            if state.done.item(0):
+                return
+            day = float(np.asarray(env["day"]))
+            options: dict[str, np.ndarray] = {}
+            for i, rule in enumerate(self.scenario.documented_actions):
+                if opened.item(i, 0) >= 0:
+                    continue
+                if rule.actor not in options:
+                    options[rule.actor] = self.legal_row(state, rule.actor, fenv)
+                if options[rule.actor][rule.local]:
+                    opened[i, 0] = day
+            return
         pending = (opened < 0) & ~state.done[None, :]
         if not pending.any():
             return
-        if env is None:
-            env = self.env(state)
         day = float(np.asarray(env["day"]))
         for i, rule in enumerate(self.scenario.documented_actions):
             rows = pending[i]
@@ -484,12 +703,18 @@ class Engine:
             opened[i, rows & legal] = day
 
     def _end(self, state: BatchState, env: Mapping[str, Value], outcome: int, rows: np.ndarray,
-             t: int) -> None:
+             t: int, fenv: Mapping[str, Value] | None = None) -> None:
         state.done[rows] = True
         state.outcome[rows] = outcome
         state.end_turn[rows] = t
-        sub = _SubEnv(env, None if rows.size == state.n else rows)
         rule = self.scenario.outcomes[outcome]
+        if fenv is not None and fenv is not env:  # one row, on plain numbers
+            for j, actor in enumerate(self.scenario.actors):
+                node = rule.payoffs.get(actor)
+                if node is not None:
+                    state.payoffs[j, 0] = float(evaluate_scalar(node, fenv))  # type: ignore[arg-type]
+            return
+        sub = _SubEnv(env, None if rows.size == state.n else rows)
         for j, actor in enumerate(self.scenario.actors):
             node = rule.payoffs.get(actor)
             if node is not None:
@@ -510,6 +735,38 @@ def pick_option(p: np.ndarray, u: np.ndarray) -> np.ndarray:
     out = (cdf <= u[:, None]).sum(axis=1)
     last = np.where(p > 0, np.arange(p.shape[1])[None, :], -1).max(axis=1)
     return np.minimum(out, np.maximum(last, 0)).astype(np.int64)
+
+
+def _maximum(a: float, b: float) -> float:
+    """numpy's ``maximum`` of two numbers: NaN if either is, else ``b`` unless ``a > b``."""
+    return a if a > b or a != a else b
+
+
+def assigned_scalar(eff: Effect, env: Mapping[str, Value]) -> float:
+    """:func:`assigned` for one crisis, on plain numbers."""
+    value = float(evaluate_scalar(eff.value, env))  # type: ignore[arg-type]
+    if eff.op == "=":
+        return value
+    current = float(env[eff.target])  # type: ignore[arg-type]
+    return current + value if eff.op == "+=" else current - value
+
+
+def bound_scalar(var: VariableRule, value: float) -> float:
+    """:func:`bound` of one number: the same number (signed zeros included)."""
+    if value != value:
+        value = var.low
+    if var.type == "bool":
+        return 1.0 if value != 0 else 0.0
+    if var.type in ("int", "enum") and math.isfinite(value):
+        rounded = float(round(value))  # half to even, as numpy's rint
+        value = rounded if rounded != 0 else math.copysign(0.0, value)
+    # np.clip keeps the value on a tie with a bound
+    low, high = var.low, var.high
+    if value < low:
+        value = low
+    if value > high:
+        value = high
+    return value
 
 
 def assigned(eff: Effect, env: Mapping[str, Value]) -> np.ndarray:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from crisislab.scenario.expr import Node, Value, evaluate
+from crisislab.scenario.expr import Node, Value, evaluate, evaluate_scalar
 
 if TYPE_CHECKING:
     from crisislab.engine.engine import Engine
@@ -37,7 +37,7 @@ class Observation:
     """
 
     def __init__(self, engine: Engine, state: BatchState, actor: str,
-                 env: Mapping[str, Value]) -> None:
+                 env: Mapping[str, Value], fast: Mapping[str, Value] | None = None) -> None:
         sc = engine.scenario
         self.actor = actor
         self.turn = state.turn
@@ -45,8 +45,10 @@ class Observation:
         self._engine = engine
         self._state = state
         self._env = env
+        # a batch of one row evaluates its rules on plain numbers (Engine._envs)
+        self._fast = None if fast is None or fast is env else fast
         self._rules = engine.actions_by_actor[actor]
-        self.actions: tuple[str, ...] = tuple(a.id for a in self._rules)
+        self.actions: tuple[str, ...] = engine.action_ids[actor]
         self.active: np.ndarray = ~state.done
         self.stream = engine.agent_stream(actor)
         self._columns: dict[int, np.ndarray] = {}
@@ -70,6 +72,9 @@ class Observation:
         """(N,) availability of one of the actor's actions."""
         if local not in self._columns:
             self._check()
+            if self._fast is not None:
+                self._columns[local] = self.legal[:, local]
+                return self._columns[local]
             cond = np.asarray(evaluate(self._rules[local].when, self._env), dtype=bool)
             self._columns[local] = np.broadcast_to(cond, (self.n,)) & self.active
         return self._columns[local]
@@ -77,6 +82,11 @@ class Observation:
     @cached_property
     def legal(self) -> np.ndarray:
         """(N, k) availability of all the actor's actions; nothing in ended crises."""
+        if self._fast is not None:
+            self._check()
+            if not self.active[0]:
+                return np.zeros((1, len(self._rules)), dtype=bool)
+            return self._engine.legal_row(self._state, self.actor, self._fast)[None, :].copy()
         out = np.zeros((self.n, len(self._rules)), dtype=bool)
         for a in self._rules:
             out[:, a.local] = self.is_legal(a.local)
@@ -117,10 +127,9 @@ class Observation:
         """Per observed variable, its value where known and NaN elsewhere."""
         return _LazyMap(self._observed, self._values_cache, self._value)
 
-    @cached_property
+    @property
     def _observed(self) -> dict[str, Node | bool]:
-        return {v.id: v.observers[self.actor] for v in self._engine.scenario.variables
-                if v.observers.get(self.actor) not in (None, False)}
+        return self._engine.observed[self.actor]
 
     def _mask(self, name: str) -> np.ndarray:
         self._check()
@@ -128,6 +137,8 @@ class Observation:
         if rule is True:
             return np.ones(self.n, dtype=bool)
         assert not isinstance(rule, bool)
+        if self._fast is not None:
+            return np.array([bool(evaluate_scalar(rule, self._fast))])
         return np.broadcast_to(np.asarray(evaluate(rule, self._env), dtype=bool),
                                (self.n,)).copy()
 
@@ -163,9 +174,14 @@ class Observation:
         NaN where hidden. One gather instead of one array per variable, for agents that
         read everything they see."""
         self._check()
-        names = tuple(self._observed)
-        index = np.array([self._engine.var_index[k] for k in names], dtype=np.int64)
+        names, index = self._engine.observed_index[self.actor]
         out = self._state.values[index]
+        if self._fast is not None:  # one row: each visibility rule on plain numbers
+            fast = self._fast
+            for i, rule in self._engine.observed_rules[self.actor]:
+                if not evaluate_scalar(rule, fast):
+                    out[i, 0] = np.nan
+            return names, out
         for i, k in enumerate(names):
             if self._observed[k] is not True:
                 out[i, ~self.known[k]] = np.nan

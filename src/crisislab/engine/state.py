@@ -81,6 +81,11 @@ class BatchState:
     # available in the row's history, -1 before (see Scenario.documented_actions)
     opened = _Rows()
     taken = _Rows()  # (documented actions, rows): how many times each has been taken
+    # the arrays behind three of them, with their spare room (read by the engine, which
+    # keeps an env of views and plain numbers of a batch's rows)
+    _values: np.ndarray
+    _escalation: np.ndarray
+    _peak: np.ndarray
 
     def __init__(self, turn: int, streams: CrisisStreams, arrays: dict[str, np.ndarray],
                  row_of: np.ndarray | None = None, sizes: np.ndarray | None = None) -> None:

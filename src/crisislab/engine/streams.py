@@ -70,6 +70,18 @@ class CrisisStreams:
     def __len__(self) -> int:
         return len(self.keys)
 
+    @staticmethod
+    def joined(parts: list[CrisisStreams]) -> CrisisStreams:
+        """The crises of several sets (of other seeds, say) as one set, in order: each
+        crisis keeps its own key, so it draws what it would in its own set."""
+        if not parts:
+            raise ValueError("joined() needs at least one set of crises")
+        out = object.__new__(CrisisStreams)
+        out.root = parts[0].root
+        out.crisis_ids = np.concatenate([p.crisis_ids for p in parts])
+        out.keys = np.concatenate([p.keys for p in parts])
+        return out
+
     def subset(self, rows: np.ndarray) -> CrisisStreams:
         out = object.__new__(CrisisStreams)
         out.root = self.root

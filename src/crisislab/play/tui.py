@@ -13,6 +13,7 @@ from typing import Any
 
 from rich.console import Console
 from rich.panel import Panel
+from rich.segment import Segments
 from rich.table import Table
 from rich.text import Text
 
@@ -83,6 +84,10 @@ class Terminal:
         self.clear = clear
         self._ask = ask
         self.autopilot: dict[str, Autopilot] = {}
+        # rendered parts of the briefing by what they show: most turns show the same
+        # options and much of the same world as the turn before, and laying out rich's
+        # tables costs far more than printing lines already laid out
+        self._rendered: dict[tuple[Any, ...], Segments] = {}
 
     # ---- input -------------------------------------------------------------------------
 
@@ -338,11 +343,11 @@ class Terminal:
         leader = f" ({b.leader})" if b.leader else ""
         c.rule(f"[bold]{b.label}[/bold]  ·  {b.actor_name}{leader}  ·  {b.position}")
         c.print(Text(b.phase, style="dim"), justify="center")
-        c.print(_facts("Your forces and posture", b.own))
+        self._facts("Your forces and posture", b.own)
         if b.intelligence or b.confidential:
-            c.print(_facts("What your intelligence and channels show",
-                           b.intelligence + b.confidential))
-        c.print(_facts("The world as you see it", b.world))
+            self._facts("What your intelligence and channels show",
+                        b.intelligence + b.confidential)
+        self._facts("The world as you see it", b.world)
         if b.quiet:
             c.print(Text("Not the case (as far as you know): " + "; ".join(
                 f.label for f in b.quiet) + ".", style="dim"))
@@ -371,24 +376,49 @@ class Terminal:
             sc = self.session.scenario
             c.print("Commitments (played on your next turns while available): "
                     + ", ".join(sc.action(x).label for x in b.commitments), highlight=False)
-        table = Table(title="Your options", title_justify="left", expand=True)
-        table.add_column("#", justify="right", no_wrap=True)
-        table.add_column("option", ratio=2)
-        table.add_column("escalation", ratio=1)
-        table.add_column("what it does / why not", ratio=4)
-        table.add_column("source", ratio=2)
-        for o in b.options:
-            if o.available:
-                table.add_row(str(o.number), Text(o.label, style="bold"), o.escalation,
-                              o.summary, Text(o.source, style="dim"))
-            else:
-                table.add_row(Text(str(o.number), style="dim"), Text(o.label, style="dim"),
-                              Text(o.escalation, style="dim"),
-                              Text(f"unavailable: {o.reason}", style="dim"), "")
-        c.print(table)
+        self._print_laid_out(("options", *((o.number, o.label, o.escalation, o.summary,
+                                            o.source, o.available, o.reason)
+                                           for o in b.options)),
+                             lambda: _options(b))
         c.print("Type an option number, [bold]letter[/bold], [bold]answer N[/bold], "
                 "[bold]i N[/bold], [bold]wait K[/bold], [bold]follow K[/bold], "
                 "[bold]help[/bold] or [bold]quit[/bold].", highlight=False)
+
+
+    def _facts(self, title: str, facts: list[Fact]) -> None:
+        self._print_laid_out(("facts", title, *((f.label, f.value) for f in facts)),
+                             lambda: _facts(title, facts))
+
+    def _print_laid_out(self, key: tuple[Any, ...], build: Callable[[], Any]) -> None:
+        """Print what ``build`` makes, laid out once per ``key`` (what it shows) and
+        console width: the same lines as printing it afresh (a test compares)."""
+        c = self.console
+        key = (c.width, *key)
+        lines = self._rendered.get(key)
+        if lines is None:
+            if len(self._rendered) >= 64:
+                self._rendered.clear()
+            lines = Segments(list(c.render(build(), c.options)))
+            self._rendered[key] = lines
+        c.print(lines)
+
+
+def _options(b: Briefing) -> Table:
+    table = Table(title="Your options", title_justify="left", expand=True)
+    table.add_column("#", justify="right", no_wrap=True)
+    table.add_column("option", ratio=2)
+    table.add_column("escalation", ratio=1)
+    table.add_column("what it does / why not", ratio=4)
+    table.add_column("source", ratio=2)
+    for o in b.options:
+        if o.available:
+            table.add_row(str(o.number), Text(o.label, style="bold"), o.escalation,
+                          o.summary, Text(o.source, style="dim"))
+        else:
+            table.add_row(Text(str(o.number), style="dim"), Text(o.label, style="dim"),
+                          Text(o.escalation, style="dim"),
+                          Text(f"unavailable: {o.reason}", style="dim"), "")
+    return table
 
 
 def _facts(title: str, facts: list[Fact]) -> Panel:

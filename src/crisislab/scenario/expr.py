@@ -16,6 +16,7 @@ import datetime as dt
 import difflib
 import io
 import math
+import operator
 import tokenize
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -573,6 +574,112 @@ def _compile(node: Node) -> Compiled:
         reduce = np.minimum.reduce if node.func == "min" else np.maximum.reduce
         return lambda env: reduce(np.broadcast_arrays(*[_num(a(env)) for a in args]))
     raise TypeError(f"not an expression node: {node!r}")
+
+
+_SCALAR: dict[int, tuple[Node, Compiled]] = {}
+
+
+def evaluate_scalar(node: Node, env: Mapping[str, Value]) -> Value:
+    """:func:`evaluate` for one crisis, with plain numbers in ``env`` (floats and
+    bools, no arrays): Python's arithmetic and comparisons instead of numpy's calls on
+    one-element arrays, which cost far more than the numbers they compute. The result
+    is the same number (IEEE doubles both: the same bits, NaN and signed zeros
+    included; a property test checks it against :func:`evaluate`), as a float or a
+    bool."""
+    entry = _SCALAR.get(id(node))
+    if entry is None or entry[0] is not node:
+        if len(_SCALAR) > 200_000:
+            _SCALAR.clear()
+        entry = (node, _compile_scalar(node))
+        _SCALAR[id(node)] = entry
+    return entry[1](env)
+
+
+def _fnum(x: Value) -> float:
+    return float(x)  # type: ignore[arg-type]
+
+
+def _minimum(a: float, b: float) -> float:
+    """numpy's ``minimum`` of two numbers: NaN if either is, else ``b`` unless ``a < b``."""
+    return a if a < b or a != a else b
+
+
+def _maximum(a: float, b: float) -> float:
+    return a if a > b or a != a else b
+
+
+def _compile_scalar(node: Node) -> Compiled:
+    """The closure computing ``node`` on plain numbers, with numpy's semantics: booleans
+    count as 0 and 1, NaN is true, division by zero gives 0, both branches of ``if``
+    are numbers."""
+    if isinstance(node, Const):
+        value = node.value
+        return lambda env: value
+    if isinstance(node, Name):
+        name = node.name
+        return lambda env: env[name]
+    if isinstance(node, Unary):
+        inner = _compile_scalar(node.operand)
+        if node.op == "not":
+            return lambda env: not inner(env)
+        return lambda env: -float(inner(env))  # type: ignore[arg-type]
+    if isinstance(node, Binary):
+        left, right = _compile_scalar(node.left), _compile_scalar(node.right)
+        if node.op == "+":
+            return lambda env: float(left(env)) + float(right(env))  # type: ignore[arg-type]
+        if node.op == "-":
+            return lambda env: float(left(env)) - float(right(env))  # type: ignore[arg-type]
+        if node.op == "*":
+            return lambda env: float(left(env)) * float(right(env))  # type: ignore[arg-type]
+
+        def divide(env: Mapping[str, Value]) -> Value:
+            a, b = float(left(env)), float(right(env))  # type: ignore[arg-type]
+            return a / b if b != 0 else 0.0
+        return divide
+    if isinstance(node, Compare):
+        parts = [_compile_scalar(o) for o in node.operands]
+        ops = [_SCALAR_CMP[op] for op in node.ops]
+        if len(ops) == 1:
+            f, a, b = ops[0], parts[0], parts[1]
+            return lambda env: f(float(a(env)), float(b(env)))  # type: ignore[arg-type]
+
+        def compare(env: Mapping[str, Value]) -> Value:
+            values = [float(p(env)) for p in parts]  # type: ignore[arg-type]
+            return all(f(x, y) for f, x, y in zip(ops, values, values[1:], strict=False))
+        return compare
+    if isinstance(node, BoolOp):
+        parts = [_compile_scalar(v) for v in node.values]
+        if node.op == "and":
+            return lambda env: all(bool(p(env)) for p in parts)
+        return lambda env: any(bool(p(env)) for p in parts)
+    if isinstance(node, IfElse):
+        cond, then, other = (_compile_scalar(node.condition), _compile_scalar(node.then),
+                             _compile_scalar(node.otherwise))
+        return lambda env: float(then(env)) if cond(env) else float(other(env))  # type: ignore[arg-type]
+    if isinstance(node, Call):
+        args = [_compile_scalar(a) for a in node.args]
+        if node.func == "abs":
+            return lambda env: abs(float(args[0](env)))  # type: ignore[arg-type]
+        if node.func == "clip":
+            x, lo, hi = args
+            # rare: numpy's own clip, for its handling of NaN and signed zeros
+            return lambda env: float(np.clip(np.array([float(x(env))]), float(lo(env)),  # type: ignore[arg-type]
+                                             float(hi(env)))[0])  # type: ignore[arg-type]
+        pick = _minimum if node.func == "min" else _maximum
+
+        def reduce(env: Mapping[str, Value]) -> Value:
+            out = float(args[0](env))  # type: ignore[arg-type]
+            for a in args[1:]:
+                out = pick(out, float(a(env)))  # type: ignore[arg-type]
+            return out
+        return reduce
+    raise TypeError(f"not an expression node: {node!r}")
+
+
+_SCALAR_CMP: dict[str, Callable[[float, float], bool]] = {
+    "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
+    "==": operator.eq, "!=": operator.ne,
+}
 
 
 def _divide(a: np.ndarray | float, b: np.ndarray | float) -> Value:
