@@ -20,7 +20,9 @@ from crisislab.scenario.model import Scenario
 
 MINI = Path(__file__).parent / "data" / "mini.yaml"
 # slow by design: options that keep it to a fraction of a second per decision
-SMALL = {"expected_utility": "expected_utility:rollouts=2,horizon=3"}
+SMALL = {"expected_utility": "expected_utility:rollouts=2,horizon=3",
+         # a trained policy: a stand-in that reads the environments' observation
+         "policy": f"policy:{Path(__file__).parent / 'data' / 'policy_first_legal.py'}:act"}
 
 
 def spec(name: str) -> str:

@@ -35,6 +35,9 @@ NOT_HERE = {
     "expected_utility": "plans by rollouts: 40 s a scenario even with 2 rollouts of 3 turns",
 }
 
+# agents that need a main argument: a stand-in trained policy
+SPECS = {"policy": f"policy:{Path(__file__).parent / 'data' / 'policy_first_legal.py'}:act"}
+
 
 def window(sc: Scenario) -> dict[str, Any]:
     """A short stretch of the crisis proper: the kit's runs start there (along the
@@ -69,7 +72,8 @@ def test_every_registered_agent_conforms_on_every_builtin(name: str, builtin: Sc
                                                           ) -> None:
     if name == "equilibrium":
         pytest.importorskip("pygambit", reason="the equilibrium agent needs the gt extra")
-    report = check_agent(name, builtin, runs=6, time_limit=None, **window(builtin))
+    report = check_agent(SPECS.get(name, name), builtin, runs=6, time_limit=None,
+                         **window(builtin))
     expected = [c for c in AGENT_CHECKS if c != "time"]
     if "lumped_equals_unlumped" in report.skipped:  # an agent that draws its own chance
         assert "own chance" in report.skipped["lumped_equals_unlumped"]

@@ -3,6 +3,7 @@ after ``reset(seed=seeds[i])``, given the same actions."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -133,3 +134,61 @@ def test_the_documented_example_runs(capsys: pytest.CaptureFixture[str]) -> None
     env = namespace["env"]
     assert isinstance(env, CrisisVectorEnv) and env.done.all()
     assert "mean payoff to the United States" in capsys.readouterr().out
+
+
+# ---- a trained policy as a seat and as a tournament entrant ----------------------------
+
+POLICY = Path(__file__).parent / "data" / "policy_first_legal.py"
+
+
+def test_a_policy_sees_the_vector_env_observation_and_plays_a_seat() -> None:
+    from crisislab.agents.registry import make_agent
+    from crisislab.engine.run import run_batch
+    from crisislab.rl import CrisisVectorEnv
+
+    sc = load_scenario("cuba-1962")
+    agent = make_agent(f"policy:{POLICY}:act", sc, "usa")
+    env = CrisisVectorEnv(sc, 3, learners=["usa"])
+    obs, _ = env.reset(seed=5)
+    # what the policy is handed is what the vector env gives a learner
+    state = env._state
+    assert state is not None
+    seen = agent._env._vectors(env.engine.observe(state, "usa"), state.turn)
+    assert np.array_equal(seen, obs["usa"]["observation"])
+    result = run_batch(sc, {"usa": agent, **{a: make_agent("historical", sc, a)
+                                             for a in ("ussr", "cuba")}}, 20, seed=1)
+    assert len(result.outcome) == 20
+
+
+def test_a_policy_is_a_tournament_entrant() -> None:
+    from typer.testing import CliRunner
+
+    from crisislab.cli import app
+
+    r = CliRunner().invoke(app, ["tournament", "cuba-1962", "--seat", "usa", "--entrant",
+                                 f"trained=policy:{POLICY}:act", "--entrant", "dove=dove",
+                                 "--runs", "20", "--no-store", "--workers", "1",
+                                 "--format", "json"])
+    assert r.exit_code == 0, r.output
+    doc = json.loads(r.stdout)
+    rows = {row["entrant"]: row for row in doc["entrants"]}
+    assert set(rows) == {"trained", "dove"}
+    assert rows["trained"]["runs"] == 20 and rows["trained"]["agent"].startswith("policy:")
+
+
+@pytest.mark.parametrize("target, words", [
+    (f"{POLICY}:wrong", "not available"),
+    (f"{POLICY}:nosuch", "has no function nosuch"),
+    ("no/such/file.py:act", "no file"),
+    ("justaname", "policy:MODULE:FUNCTION"),
+])
+def test_a_bad_policy_gets_a_clear_error(target: str, words: str) -> None:
+    from typer.testing import CliRunner
+
+    from crisislab.cli import app
+
+    r = CliRunner().invoke(app, ["simulate", "cuba-1962", "--runs", "4", "--no-store",
+                                 "--workers", "1", "--agent", f"usa=policy:{target}"])
+    assert r.exit_code != 0
+    assert words in r.output
+    assert "Traceback" not in r.output

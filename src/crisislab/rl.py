@@ -410,3 +410,95 @@ class CrisisVectorEnv:
         outcome = ["" if o < 0 else ids[int(o)] for o in state.outcome]
         return {"turn": state.turn, "date": turn.label, "seed": self.seeds.copy(),
                 "illegal_action": illegal.copy(), "outcome": outcome}
+
+
+class PolicyAgent:
+    """A trained policy in a seat, for ``simulate``, ``compare`` and ``tournament``:
+    ``--agent usa=policy:mypackage.policies:act`` (a module on the path) or
+    ``--agent usa=policy:path/to/policy.py:act`` (a file).
+
+    The function gets what the environments give a learner, one row per crisis:
+    ``act(observation, action_mask)`` with ``observation`` (crises, size) float32, as
+    :class:`CrisisVectorEnv` returns it, and ``action_mask`` (crises, options) int8, and
+    returns one option index per crisis. A policy that names an option that is not
+    available stops the run with a clear error: train it with the mask. It is taken to
+    be a fixed function of what it is shown, so crises that look alike to it share one
+    row, as for the doctrines."""
+
+    name: ClassVar[str] = "policy"
+    stochastic: ClassVar[bool] = False
+    needs_model_server: ClassVar[bool] = False
+
+    def __init__(self, scenario: Scenario, actor: str, target: str = "") -> None:
+        from crisislab.agents.registry import AgentSpecError
+
+        if actor not in scenario.players or scenario.role(actor) != "player":
+            raise AgentSpecError(f"'{actor}' is not a player of {scenario.id}")
+        where, colon, func = target.rpartition(":")
+        if not colon or not where or not func:
+            raise AgentSpecError("policy: name the function as policy:MODULE:FUNCTION or "
+                                 "policy:FILE.py:FUNCTION, e.g. policy:mypolicies:act")
+        self.scenario = scenario
+        self.actor = actor
+        self.target = target
+        self._fn = _load_function(where, func)
+        # the encoding of the environments, for this seat
+        self._env = CrisisParallelEnv(scenario, [actor], briefings=False)
+        self._k = len(scenario.actions_of(actor))
+        self._default = scenario.default_action(actor).local
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # worker processes load the function again from its module or file
+        return (PolicyAgent, (self.scenario, self.actor, self.target))
+
+    def act(self, observation: Observation) -> np.ndarray:
+        vectors = self._env._vectors(observation, observation.turn)
+        mask = observation.legal.astype(np.int8)
+        try:
+            chosen = np.asarray(self._fn(vectors, mask))
+        except Exception as e:  # the user's code: say whose it is
+            raise RuntimeError(f"the policy {self.target} failed for {self.actor}: "
+                               f"{type(e).__name__}: {e}") from None
+        if chosen.shape != (observation.n,) or not np.issubdtype(chosen.dtype, np.integer):
+            raise RuntimeError(f"the policy {self.target} must return one whole option "
+                               f"index per crisis ({observation.n}), not an array of shape "
+                               f"{chosen.shape} and type {chosen.dtype}")
+        chosen = chosen.astype(np.int64)
+        live = observation.active
+        bad = live & ((chosen < 0) | (chosen >= self._k)
+                      | ~observation.legal[np.arange(observation.n),
+                                           np.clip(chosen, 0, self._k - 1)])
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise RuntimeError(f"the policy {self.target} chose option {int(chosen[i])} for "
+                               f"{self.actor} on {observation.label}, which is not available "
+                               "then (read action_mask)")
+        return np.where(live, chosen, self._default)
+
+
+def _load_function(where: str, func: str) -> Any:
+    """The function ``func`` of a module (dotted name) or of a Python file."""
+    import importlib
+    import importlib.util
+    from pathlib import Path
+
+    from crisislab.agents.registry import AgentSpecError
+
+    if where.endswith(".py"):
+        path = Path(where)
+        if not path.is_file():
+            raise AgentSpecError(f"policy: no file {where}")
+        spec = importlib.util.spec_from_file_location(path.stem, path)
+        if spec is None or spec.loader is None:
+            raise AgentSpecError(f"policy: cannot load {where}")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+    else:
+        try:
+            module = importlib.import_module(where)
+        except ImportError as e:
+            raise AgentSpecError(f"policy: cannot import {where}: {e}") from None
+    fn = getattr(module, func, None)
+    if not callable(fn):
+        raise AgentSpecError(f"policy: {where} has no function {func}")
+    return fn

@@ -28,8 +28,11 @@ AGENTS: dict[str, str] = {
     "political": "crisislab.agents.doctrines:PoliticalAgent",
     "expected_utility": "crisislab.agents.lookahead:ExpectedUtilityAgent",
     "llm": "crisislab.agents.llm:llm",
+    # a trained policy (needs the rl extra); lives with the environments whose
+    # observations it reads
+    "policy": "crisislab.rl:PolicyAgent",
 }
-TAKES_MAIN = {"llm"}  # agents whose first option is a value without a name (the model)
+TAKES_MAIN = {"llm", "policy"}  # agents whose first option is a value without a name (the model)
 
 
 class AgentSpecError(ValueError):
