@@ -163,7 +163,7 @@ def test_the_us_reads_the_buildup_and_berlin_as_outsiders_and_counts_as_estimate
             found_at = s.turn
         s.play_turn({"usa": s.observe("usa").actions[int(us.act(s.observe("usa"))[0])]}, [])
     every = "\n".join(texts)
-    assert "Continue the military buildup in Cuba. Soviet freighters" in every
+    assert "Start shipping the deployment to Cuba. Soviet freighters" in every
     assert "Moscow stirs up incidents and renews its demands" in every
     for secret in ("missiles themselves", "missile_phase_start", "divert attention",
                    "hold a hostage", "gain time", "may believe war has begun"):
