@@ -153,7 +153,9 @@ def test_a_policy_sees_the_vector_env_observation_and_plays_a_seat() -> None:
     # what the policy is handed is what the vector env gives a learner
     state = env._state
     assert state is not None
-    seen = agent._env._vectors(env.engine.observe(state, "usa"), state.turn)
+    from crisislab.rl import observation_vectors
+
+    seen = observation_vectors(sc, env.engine.observe(state, "usa"), state.turn, agent._box)
     assert np.array_equal(seen, obs["usa"]["observation"])
     result = run_batch(sc, {"usa": agent, **{a: make_agent("historical", sc, a)
                                              for a in ("ussr", "cuba")}}, 20, seed=1)

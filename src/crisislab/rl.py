@@ -66,6 +66,31 @@ def _is_whole(x: Any) -> bool:
     return isinstance(x, int | np.integer) and not isinstance(x, bool | np.bool_)
 
 
+def observed_variables(scenario: Scenario, actor: str) -> list[Any]:
+    """The variables ``actor`` may ever observe, in the scenario's order."""
+    return [v for v in scenario.variables if v.observers.get(actor) not in (None, False)]
+
+
+def observation_box(scenario: Scenario, actor: str) -> spaces.Box:
+    """The space of one actor's observation vector: the value of each variable it may
+    ever observe, a 0/1 mask of which it sees now, and the share of the clock elapsed."""
+    observed = observed_variables(scenario, actor)
+    low = [min(v.low, HIDDEN) for v in observed] + [0.0] * len(observed) + [0.0]
+    high = [max(v.high, HIDDEN) for v in observed] + [1.0] * len(observed) + [1.0]
+    return spaces.Box(np.array(low, np.float32), np.array(high, np.float32), dtype=np.float32)
+
+
+def observation_vectors(scenario: Scenario, obs: Observation, turn: int, box: spaces.Box
+                        ) -> np.ndarray:
+    """(crises, size) float32 observation vectors of one actor: the observed values
+    (HIDDEN where not seen now), the mask of what is seen, the clock's share."""
+    _, seen = obs.matrix  # NaN where hidden (a state's values are never NaN)
+    known = ~np.isnan(seen)
+    values = np.where(known, seen, HIDDEN)
+    clock = np.full((1, seen.shape[1]), min(turn / max(len(scenario.clock) - 1, 1), 1.0))
+    vector = np.concatenate([values, known.astype(np.float64), clock]).T.astype(np.float32)
+    return np.clip(vector, box.low, box.high)
+
 class CrisisParallelEnv(ParallelEnv):  # type: ignore[misc]
     """One crisis of ``scenario`` as a simultaneous-move multi-agent environment."""
 
@@ -111,21 +136,15 @@ class CrisisParallelEnv(ParallelEnv):  # type: ignore[misc]
         built.update({a: _Placeholder() for a in chosen})
         self._internal: dict[str, Agent] = {
             a: ag for a, ag in complete_agents(scenario, built).items() if a not in chosen}
-        self._observed = {a: [v for v in scenario.variables
-                              if v.observers.get(a) not in (None, False)]
-                          for a in chosen}
         self._defaults = {a: scenario.default_action(a).local for a in chosen}
         self._action_ids = {a: [r.id for r in scenario.actions_of(a)] for a in chosen}
+        self._observed = {a: observed_variables(scenario, a) for a in chosen}
         self._obs_spaces: dict[str, spaces.Dict] = {}
         self._boxes: dict[str, spaces.Box] = {}
         self._act_spaces: dict[str, spaces.Discrete] = {}
         for a in chosen:
-            observed = self._observed[a]
-            low = [min(v.low, HIDDEN) for v in observed] + [0.0] * len(observed) + [0.0]
-            high = [max(v.high, HIDDEN) for v in observed] + [1.0] * len(observed) + [1.0]
             k = len(self._action_ids[a])
-            self._boxes[a] = spaces.Box(np.array(low, np.float32), np.array(high, np.float32),
-                                        dtype=np.float32)
+            self._boxes[a] = observation_box(scenario, a)
             self._obs_spaces[a] = spaces.Dict({
                 "observation": self._boxes[a],
                 "action_mask": spaces.Box(0, 1, (k,), dtype=np.int8),
@@ -219,16 +238,7 @@ class CrisisParallelEnv(ParallelEnv):  # type: ignore[misc]
                 "action_mask": obs.legal[0].astype(np.int8)}
 
     def _vectors(self, obs: Observation, turn: int) -> np.ndarray:
-        """(crises, size) float32 observation vectors of one actor: the observed values
-        (HIDDEN where not seen now), the mask of what is seen, the clock's share."""
-        _, seen = obs.matrix  # NaN where hidden (a state's values are never NaN)
-        known = ~np.isnan(seen)
-        values = np.where(known, seen, HIDDEN)
-        clock = np.full((1, seen.shape[1]), min(turn / max(len(self.scenario.clock) - 1, 1),
-                                                1.0))
-        vector = np.concatenate([values, known.astype(np.float64), clock]).T.astype(np.float32)
-        box = self._boxes[obs.actor]
-        return np.clip(vector, box.low, box.high)
+        return observation_vectors(self.scenario, obs, turn, self._boxes[obs.actor])
 
     def _info(self, actor: str) -> dict[str, Any]:
         state = self._require_state()
@@ -442,8 +452,7 @@ class PolicyAgent:
         self.actor = actor
         self.target = target
         self._fn = _load_function(where, func)
-        # the encoding of the environments, for this seat
-        self._env = CrisisParallelEnv(scenario, [actor], briefings=False)
+        self._box = observation_box(scenario, actor)  # the environments' encoding
         self._k = len(scenario.actions_of(actor))
         self._default = scenario.default_action(actor).local
 
@@ -452,7 +461,7 @@ class PolicyAgent:
         return (PolicyAgent, (self.scenario, self.actor, self.target))
 
     def act(self, observation: Observation) -> np.ndarray:
-        vectors = self._env._vectors(observation, observation.turn)
+        vectors = observation_vectors(self.scenario, observation, observation.turn, self._box)
         mask = observation.legal.astype(np.int8)
         try:
             chosen = np.asarray(self._fn(vectors, mask))
