@@ -470,11 +470,15 @@ class RationalAgent(Doctrine):
 _CLOCK = {"turn", "day", "final", "turn_days"}
 
 
+def conjuncts(node: Node) -> list[Node]:
+    """The top-level clauses of a condition (the parts of its outermost ``and``)."""
+    return list(node.values) if isinstance(node, BoolOp) and node.op == "and" else [node]
+
+
 def _clauses(node: Node) -> list[Node]:
     """The top-level clauses of a condition that are about the state, not the clock (a
     clause on timing would reward resetting a timer)."""
-    parts = list(node.values) if isinstance(node, BoolOp) and node.op == "and" else [node]
-    return [p for p in parts if not names_in(p) & _CLOCK]
+    return [p for p in conjuncts(node) if not names_in(p) & _CLOCK]
 
 
 def _progress(clauses: list[Node], env: Mapping[str, Value], n: int) -> np.ndarray:

@@ -6,12 +6,13 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from crisislab.agents.doctrines import conjuncts
 from crisislab.agents.registry import AgentSpecError
 from crisislab.engine.engine import Engine
 from crisislab.engine.observation import Observation
 from crisislab.engine.state import ROW_FIELDS, BatchState
 from crisislab.engine.streams import CrisisStreams
-from crisislab.scenario.expr import BoolOp, evaluate
+from crisislab.scenario.expr import evaluate
 from crisislab.scenario.model import Scenario
 
 MAX_ROLLOUTS = 64
@@ -204,8 +205,7 @@ class ExpectedUtilityAgent:
             node = o.payoffs.get(self.actor)
             if o.default or o.escalation > 0 or node is None:
                 continue
-            parts = (list(o.when.values) if isinstance(o.when, BoolOp) and o.when.op == "and"
-                     else [o.when])
+            parts = conjuncts(o.when)
             met = sum(np.broadcast_to(np.asarray(evaluate(c, env), dtype=bool), (n,))
                       .astype(float) for c in parts) / len(parts)
             value = np.broadcast_to(np.asarray(evaluate(node, env), float), (n,))
