@@ -54,7 +54,13 @@ import numpy as np
 from crisislab.agents.base import Agent
 from crisislab.engine.engine import Engine
 from crisislab.engine.observation import Observation
-from crisislab.engine.run import complete_agents, decide, historical_agents, lumpable
+from crisislab.engine.run import (
+    complete_agents,
+    decide,
+    historical_agents,
+    lumpable,
+    run_batch,
+)
 from crisislab.engine.state import BatchState
 from crisislab.scenario.loader import load_scenario
 from crisislab.scenario.model import Scenario
@@ -330,6 +336,23 @@ def _leak(sc: Scenario, engine: Engine, state: BatchState, seats: list[str],
 # ---- scenarios ---------------------------------------------------------------------------
 
 
+def _time_check(checks: _Checks, time_limit: float | None, clock: Callable[[], float],
+                large_batch: int, run: Callable[[], Any], what: str, fix: str) -> None:
+    """The time check of a kit: ``run`` (a batch of ``large_batch`` crises of ``what``)
+    within ``time_limit`` seconds by ``clock``, or skipped without a limit."""
+    if time_limit is None:
+        checks.skipped("time", "no time limit given")
+        return
+    began = clock()
+    run()
+    seconds = clock() - began
+    checks.report.seconds = seconds
+    if seconds > time_limit:
+        raise checks.fail("time", f"{large_batch:,} {what} took {seconds:.1f} s, more than "
+                          f"the {time_limit:g} s allowed", fix)
+    checks.passed("time")
+
+
 def check_scenario(scenario: Scenario | str | Path, *, runs: int = 64, seed: int = 0,
                    start_turn: int | None = None, turns: int | None = None,
                    probes: int = 5, time_limit: float | None = 120.0,
@@ -461,23 +484,13 @@ def check_scenario(scenario: Scenario | str | Path, *, runs: int = 64, seed: int
                                   "turn (`final`)")
             checks.passed("bounds")
         if checks.wants("time"):
-            if time_limit is None:
-                checks.skipped("time", "no time limit given")
-            else:
-                from crisislab.engine.run import run_batch
-
-                began = clock()
-                run_batch(sc, historical_agents(sc), large_batch, seed=seed, start_turn=start_turn)
-                seconds = clock() - began
-                checks.report.seconds = seconds
-                if seconds > time_limit:
-                    raise checks.fail("time",
-                                      f"{large_batch:,} crises under the historical agents took "
-                                      f"{seconds:.1f} s, more than the {time_limit:g} s allowed",
-                                      "look for rules that stop crises from being lumped "
-                                      "(stochastic agents) or rows that never end; "
-                                      "docs/performance.md explains what costs time")
-                checks.passed("time")
+            _time_check(checks, time_limit, clock, large_batch,
+                        lambda: run_batch(sc, historical_agents(sc), large_batch, seed=seed,
+                                          start_turn=start_turn),
+                        "crises under the historical agents",
+                        "look for rules that stop crises from being lumped (stochastic "
+                        "agents) or rows that never end; docs/performance.md explains what "
+                        "costs time")
     return checks.report
 
 
@@ -644,22 +657,12 @@ def check_agent(agent: AgentFactory | str, scenario: Scenario | str | Path, *,
                                   "reused across runs")
             checks.passed("reuse")
         if checks.wants("time"):
-            if time_limit is None:
-                checks.skipped("time", "no time limit given")
-            else:
-                from crisislab.engine.run import run_batch
-
-                began = clock()
-                run_batch(sc, build(), large_batch, seed=seed, start_turn=start_turn)
-                seconds = clock() - began
-                checks.report.seconds = seconds
-                if seconds > time_limit:
-                    raise checks.fail("time", f"{large_batch:,} crises took {seconds:.1f} s, "
-                                      f"more than the {time_limit:g} s allowed",
-                                      "vectorise act() over the batch (numpy on whole columns, "
-                                      "not a loop over crises), or choose once per distinct "
-                                      "observation")
-                checks.passed("time")
+            _time_check(checks, time_limit, clock, large_batch,
+                        lambda: run_batch(sc, build(), large_batch, seed=seed,
+                                          start_turn=start_turn),
+                        "crises",
+                        "vectorise act() over the batch (numpy on whole columns, not a loop "
+                        "over crises), or choose once per distinct observation")
     return checks.report
 
 
