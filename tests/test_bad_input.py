@@ -1,7 +1,8 @@
 """Bad input: `crisislab validate` on broken scenarios.
 
 Each case takes ``tests/data/mini.yaml`` (a valid scenario), changes one thing, writes it
-to a temporary file and runs the real command in a subprocess. A bad scenario must exit
+to a temporary file and runs the real command, in-process through typer's test runner
+(two tests run it as a real subprocess, as a user would). A bad scenario must exit
 with 1 (2 for bad usage), never print a traceback, and report every problem on one line
 as ``FILE:LINE:COLUMN: FIELD.PATH: what is wrong (fix: how to fix it)``, pointing at the
 line (and, for an expression, the token) that is wrong.
@@ -13,12 +14,12 @@ never anything else.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
 import subprocess
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,9 @@ import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
+from crisislab.cli import app
 from crisislab.scenario.loader import load_text
 from crisislab.scenario.problems import Problem, ScenarioError
 
@@ -56,8 +59,30 @@ class Reported:
     text: str
 
 
-def run_cli(*args: str, env: dict[str, str] | None = None,
-            cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+@dataclass(frozen=True)
+class Ran:
+    """What a command printed and how it ended."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def run_cli(*args: str, cwd: Path | None = None) -> Ran:
+    """The command run in-process, as the installed ``crisislab`` runs it."""
+    with contextlib.chdir(cwd) if cwd else contextlib.nullcontext():
+        r = CliRunner().invoke(app, list(args), env={"COLUMNS": "1000", "TERM": "dumb"})
+    assert r.exception is None or isinstance(r.exception, SystemExit), repr(r.exception)
+    ran = Ran(r.exit_code, r.stdout, r.stderr)
+    output = ran.stdout + ran.stderr
+    assert "Traceback" not in output, output
+    assert "internal error" not in output, output
+    return ran
+
+
+def run_process(*args: str, env: dict[str, str] | None = None,
+                cwd: Path | None = None) -> Ran:
+    """The command as a real process, for what only a process shows."""
     proc = subprocess.run(
         [sys.executable, "-m", "crisislab.cli", *args],
         capture_output=True, text=True, env=env or WIDE, cwd=cwd, timeout=120,
@@ -65,7 +90,7 @@ def run_cli(*args: str, env: dict[str, str] | None = None,
     output = proc.stdout + proc.stderr
     assert "Traceback" not in output, output
     assert "internal error" not in output, output
-    return proc
+    return Ran(proc.returncode, proc.stdout, proc.stderr)
 
 
 def parse_report(stderr: str, file: str) -> list[Reported]:
@@ -95,7 +120,7 @@ def parse_report(stderr: str, file: str) -> list[Reported]:
 
 
 def validate_text(tmp_path: Path, text: str, name: str = "scenario.yaml") -> tuple[
-        subprocess.CompletedProcess[str], list[Reported], str]:
+        Ran, list[Reported], str]:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     proc = run_cli("validate", str(path))
@@ -518,40 +543,14 @@ CASES = [
 ]
 
 
-@pytest.fixture(scope="session")
-def table_runs(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
-               ) -> dict[str, tuple[str, str, subprocess.CompletedProcess[str]]]:
-    """Run `crisislab validate` on every selected case of the table at once, a few
-    processes at a time: each run starts a whole interpreter."""
-    wanted = {item.callspec.id for item in request.session.items
-              if getattr(item, "originalname", "") == TABLE_TEST and hasattr(item, "callspec")}
-    base = tmp_path_factory.mktemp("table")
-
-    def one(param: Any) -> tuple[str, tuple[str, str, subprocess.CompletedProcess[str]]]:
-        path = base / param.id / "scenario.yaml"
-        path.parent.mkdir()
-        text = param.values[0].text()
-        path.write_text(text, encoding="utf-8")
-        proc = subprocess.run(
-            [sys.executable, "-m", "crisislab.cli", "validate", str(path)],
-            capture_output=True, text=True, env=WIDE, timeout=300,
-        )
-        return param.id, (text, str(path), proc)
-
-    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        return dict(pool.map(one, [p for p in CASES if p.id in wanted]))
-
-
-TABLE_TEST = "test_bad_scenario_is_reported_where_it_is_wrong"
-
-
 @pytest.mark.parametrize("case", CASES)
-def test_bad_scenario_is_reported_where_it_is_wrong(
-        case: Case, request: pytest.FixtureRequest,
-        table_runs: dict[str, tuple[str, str, subprocess.CompletedProcess[str]]]) -> None:
-    text, file, proc = table_runs[request.node.callspec.id]
+def test_bad_scenario_is_reported_where_it_is_wrong(case: Case, tmp_path: Path) -> None:
+    text = case.text()
+    path = tmp_path / "scenario.yaml"
+    path.write_text(text, encoding="utf-8")
+    file = str(path)
+    proc = run_cli("validate", file)
     output = proc.stdout + proc.stderr
-    assert "Traceback" not in output and "internal error" not in output, output
     assert proc.returncode == 1, output
     problems = parse_report(proc.stderr, file)
     if case.count is not None:
@@ -748,7 +747,7 @@ def test_problems_stay_on_one_line_by_default(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
     path = tmp_path / "scenario.yaml"
     path.write_text(edit(MINI_TEXT, when("deployed.__class__ < 10")), encoding="utf-8")
-    proc = run_cli("validate", str(path), env=env)
+    proc = run_process("validate", str(path), env=env)
     assert proc.returncode == 1
     parse_report(proc.stderr, str(path))
 
@@ -764,7 +763,7 @@ def test_a_three_digit_line_is_printed_as_a_number(tmp_path: Path) -> None:
 
 
 def test_mini_is_valid() -> None:
-    proc = run_cli("validate", str(MINI))
+    proc = run_process("validate", str(MINI))
     assert proc.returncode == 0, proc.stderr
     assert "valid:" in proc.stdout and "mini" in proc.stdout
     assert "problem" not in proc.stderr

@@ -150,7 +150,9 @@ class _Problem:
             hess -= (centred * p[:, None]).T @ centred
         return ll, grad, hess
 
-    def solve(self, skip: int = -1) -> tuple[np.ndarray, float]:
+    def solve(self, skip: int = -1, only: tuple[str, ...] = ()) -> tuple[np.ndarray, float]:
+        """The maximum; with ``only``, of the model with just those features (the
+        others held at zero), e.g. ``("act",)`` for the base rate."""
         from crisislab.extras import require
 
         minimize = require("scipy.optimize", "fit").minimize
@@ -159,9 +161,20 @@ class _Problem:
             ll, g, _ = self.value(b, skip)
             return -ll, -g
 
-        res = minimize(negative, np.clip(self.start, *np.array(self.bounds).T), jac=True,
-                       method="L-BFGS-B", bounds=self.bounds)
+        bounds = self.bounds
+        if only:
+            bounds = [b if _feature(n) in only else (0.0, 0.0)
+                      for n, b in zip(self.names, self.bounds, strict=True)]
+        res = minimize(negative, np.clip(self.start, *np.array(bounds).T), jac=True,
+                       method="L-BFGS-B", bounds=bounds)
         return res.x, -float(res.fun)
+
+    def chance(self, beta: np.ndarray, i: int) -> float:
+        """The probability coefficients ``beta`` give decision ``i``'s choice."""
+        design, offset, legal, choice = self.rows[i]
+        u = np.where(legal, design @ beta + offset, -np.inf)
+        p = np.exp(u - u.max())
+        return float(p[choice] / p.sum())
 
 
 def _feature(name: str) -> str:
@@ -219,13 +232,19 @@ def fit(scenario: Scenario, leave_one_out: bool = True) -> FitResult:
             at_bound[name] = "lower"
         elif beta[i] >= hi_b - 1e-6:
             at_bound[name] = "upper"
+    # The base rate: each leader acts as often as the record has it act, per day, but
+    # picks blindly among its options. Beating it says the model explains *which*
+    # choice was made, not only that leaders mostly wait.
+    base, base_ll = problem.solve(only=("act",))
     rows = []
-    for d, (_, _, legal, choice) in zip(decisions, problem.rows, strict=True):
+    for i, (d, (_, _, legal, choice)) in enumerate(zip(decisions, problem.rows,
+                                                         strict=True)):
         p = probabilities(d.features, np.array([params[parameter_name(f, d.actor)]
                                                 for f in FEATURES]))[0]
         if d.documented:
             rows.append({"actor": d.actor, "date": d.date, "choice": d.choice_id,
-                         "p": float(p[choice]), "options": int(legal.sum())})
+                         "p": float(p[choice]), "options": int(legal.sum()),
+                         "p_base_rate": problem.chance(base, i)})
     waits = [d for d in decisions if not d.documented]
     p_waits = []
     for d in waits:
@@ -233,6 +252,7 @@ def fit(scenario: Scenario, leave_one_out: bool = True) -> FitResult:
                                                 for f in FEATURES]))[0]
         p_waits.append(float(p[d.choice]))
     baseline = {"uniform": float(sum(-np.log(r[2].sum()) for r in problem.rows)),
+                "base_rate": base_ll,
                 "decisions": len(decisions), "documented": len(rows),
                 "silent_turns_mean_p": float(np.mean(p_waits)) if p_waits else 1.0}
     loo = []
@@ -241,12 +261,8 @@ def fit(scenario: Scenario, leave_one_out: bool = True) -> FitResult:
             if not d.documented:
                 continue
             b, _ = problem.solve(skip=i)
-            design, offset, legal, choice = problem.rows[i]
-            u = np.where(legal, design @ b + offset, -np.inf)
-            p = np.exp(u - u.max())
-            p /= p.sum()
             loo.append({"actor": d.actor, "date": d.date, "choice": d.choice_id,
-                        "p": float(p[choice])})
+                        "p": problem.chance(b, i)})
     return FitResult(scenario.id, scenario.version, scenario.content_hash,
                      "maximum likelihood (conditional logit, L-BFGS-B within the declared "
                      "ranges; intervals from the observed information)",

@@ -24,11 +24,20 @@ def _words(result: FitResult, descriptions: dict[str, str]) -> list[Text]:
         f"choices, the rest turns on which the leader waited)."))
     lines.append(Text(
         f"Log-likelihood of the record: {result.log_likelihood:.1f} under the fitted model, "
-        f"{base['uniform']:.1f} if every option were equally likely"
+        f"{base['uniform']:.1f} if every option were equally likely, "
+        f"{base['base_rate']:.1f} for leaders who act as often as the record has them act "
+        f"but pick blindly among their options"
         + (f", {base['doctrines']:.1f} for the best of the doctrines ({base['doctrines_name']}, "
            f"with a 1% tremble: it makes {base['doctrines_right']:.0f} of the "
            f"{base['decisions']} choices)"
            if "doctrines" in base else "") + "."))
+    lifts = sorted(r["p"] / r["p_base_rate"] for r in result.decisions if r["p_base_rate"])
+    if lifts:
+        better = sum(x > 1 for x in lifts)
+        lines.append(Text(
+            f"The fitted model makes {better} of the {len(lifts)} documented choices likelier "
+            f"than that blind pick does; the median choice is {lifts[len(lifts) // 2]:.1f} "
+            f"times as likely."))
     return lines
 
 
@@ -84,7 +93,8 @@ def register(app: typer.Typer) -> None:
         out.print(table)
         docs = Table(title="The documented choices: the probability the fitted model gives "
                      "each (and with it left out of the fit)")
-        for col in ("date", "who", "choice", "options", "p", "p left out"):
+        for col in ("date", "who", "choice", "options", "p", "p left out",
+                    "p, blind pick at the record's rate"):
             docs.add_column(col)
         loo_p = {(r["actor"], r["date"]): r["p"] for r in result.leave_one_out}
         actions = {a.id: a.label for a in sc.actions}
@@ -93,7 +103,8 @@ def register(app: typer.Typer) -> None:
             held = loo_p.get((r["actor"], r["date"]))
             docs.add_row(r["date"], Text(names.get(r["actor"], r["actor"])),
                          Text(actions.get(r["choice"], r["choice"])), str(r["options"]),
-                         f"{r['p']:.1%}", "" if held is None else f"{held:.1%}")
+                         f"{r['p']:.1%}", "" if held is None else f"{held:.1%}",
+                         f"{r['p_base_rate']:.1%}")
         out.print(docs)
         if output is not None:
             out.print(Text(f"Fitted parameters written to {output}"))
