@@ -288,6 +288,9 @@ class LLMAgent:
                                    "fallback=dove or fallback=historical")
         self.default = scenario.default_action(actor).local
         self.letters: list[dict[str, Any] | None] = []  # per row, of the last act
+        # per row of the last act: each option a reply chose, with the letter of the
+        # first reply (in sample order) that chose it (None if it wrote none)
+        self._replied: list[dict[int, dict[str, Any] | None]] = []
         self._calls = 0
         self._tokens = 0
         self._budget = threading.Lock()
@@ -312,6 +315,21 @@ class LLMAgent:
 
     # -- acting ------------------------------------------------------------------------
 
+    def letters_for(self, choice: np.ndarray, parents: np.ndarray
+                    ) -> list[dict[str, Any] | None]:
+        """The letter that goes with each row's choice of the last act: ``choice`` per
+        row of the batch after the choice was made, whose rows past those observed are
+        copies of the rows ``parents`` (a lumped batch split by the draw of a sampled
+        model). A row's letter is that of the first reply (in sample order) that chose
+        the option the row took; none where the fallback chose it."""
+        n = len(self._replied)
+        out: list[dict[str, Any] | None] = []
+        for row, pick in enumerate(np.asarray(choice, dtype=np.int64).tolist()):
+            origin = row if row < n else int(parents[row - n])
+            letter = self._replied[origin].get(pick) if origin < n else None
+            out.append(letter if isinstance(letter, dict) else None)
+        return out
+
     def act(self, observation: Observation) -> np.ndarray:
         probs = self._decide(observation)
         return np.argmax(probs, axis=1).astype(np.int64)
@@ -324,6 +342,7 @@ class LLMAgent:
         out[:, self.default] = 1.0  # ended crises: ignored
         rows = np.flatnonzero(obs.active)
         self.letters = [None] * n
+        self._replied = [{} for _ in range(n)]
         if rows.size == 0:
             return out
         groups: dict[str, list[int]] = {}
@@ -341,17 +360,18 @@ class LLMAgent:
         share = np.zeros((n, k))
         left = np.zeros(n)
         fallen = 0
-        for (text, _sample), choice in results.items():
+        for text, sample in jobs:  # in sample order, whichever reply came back first
+            choice = results[(text, sample)]
             members = np.array(groups[text], dtype=np.int64)
             if choice is None:
                 left[members] += 1.0 / self.samples
                 fallen += 1
                 continue
             share[members, choice.local] += 1.0 / self.samples
-            if choice.letter:
-                for m in members:
-                    if self.letters[m] is None:
-                        self.letters[m] = choice.letter
+            for m in members:
+                self._replied[m].setdefault(choice.local, choice.letter)
+                if choice.letter and self.letters[m] is None:
+                    self.letters[m] = choice.letter
         if left.any():
             share += left[:, None] * self._fallback(obs)
         out[rows] = share[rows]

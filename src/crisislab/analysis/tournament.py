@@ -7,6 +7,11 @@ ids, so entrants meet the same chance). Each entry is a batch of the engine foll
 first use and what the seat did after its letters are exact per crisis, lumped or not.
 An entrant's figures pool its line-ups (each as many crises).
 
+A language model in the seat (``llm:``) writes letters of its own with its choices: the
+runner hands each choice to the tournament as it is made, and the letter goes into the
+rows it was written for, so it is read against what the model then does in every crisis
+of those rows, exactly, lumped or not.
+
 Games people played can be an entrant too (``NAME=games``, ``NAME=games:3,5-7``): the
 interface reads them from the store as :class:`~crisislab.analysis.tournament_games.PlayedGame`
 and each game is replayed under the same tracking, a crisis of its own, against the
@@ -29,8 +34,10 @@ from crisislab.agents.registry import make_agent
 from crisislab.analysis.aggregate import Aggregate, Layout, merge_all, summarise_record
 from crisislab.analysis.escalation import (
     CATEGORIES,
+    NEVER,
     RATES,
     SIGNALS,
+    UNREAD,
     ScoreScale,
     ScoreTracking,
     SeatCounts,
@@ -191,28 +198,72 @@ class TournamentPlan:
 Part = tuple[Aggregate, SeatCounts, dict[int, int]]  # ..., crises by turn leaving the record
 
 
-def _tracking(scenario: Scenario, seat: str) -> ScoreTracking:
+def _tracking(scenario: Scenario, seat: str, free: bool = False) -> ScoreTracking:
+    """The seat's tracking; ``free``: follow the letters its agent writes of its own."""
     keys = any(a.key for a in scenario.spec.actions) or any(e.key for e in scenario.spec.events)
     base = tracking_of(scenario, record=True, keys=keys)
     assert base is not None
-    return ScoreTracking.wrap(base, ScoreScale.of(scenario), seat)
+    try:
+        return ScoreTracking.wrap(base, ScoreScale.of(scenario), seat,
+                                  len(scenario.clock) if free else 0)
+    except ValueError as e:  # too many terms to follow a model's letters by
+        raise AnalysisError(str(e)) from None
+
+
+def writes_letters(agent: Any) -> bool:
+    """Whether an agent writes letters of its own with its choices (a language model)."""
+    return callable(getattr(agent, "letters_for", None))
+
+
+def letter_codes(scenario: Scenario, tracking: ScoreTracking, seat: str,
+                 terms: Sequence[str], letters: Sequence[Any]) -> np.ndarray:
+    """Per row, the code of the letter the seat wrote (NEVER for none): read as the game
+    reads a language model's letter (:func:`crisislab.play.letters.model_letter`, the
+    recipient and the terms it carries), UNREAD for one that could not be sent."""
+    from crisislab.play.letters import model_letter
+
+    players = list(scenario.players)
+    codes = np.full(len(letters), NEVER)
+    seen: dict[str, float] = {}
+    for row, letter in enumerate(letters):
+        if letter is None:
+            continue
+        key = repr(sorted(letter.items())) if isinstance(letter, dict) else repr(letter)
+        if key not in seen:
+            draft = model_letter(scenario, seat, letter)
+            seen[key] = UNREAD if draft is None else tracking.letter_code(
+                players.index(draft["to"]) if draft["to"] in players else None,
+                [t in draft["terms"] for t in terms])
+        codes[row] = seen[key]
+    return codes
 
 
 def run_task(plan: TournamentPlan, task: tuple[int, int, int]) -> Part:
     """Crises ``start..stop-1`` of one entry: the engine's loop of
-    :func:`crisislab.analysis.simulate.run_chunk`, followed by the seat's score."""
+    :func:`crisislab.analysis.simulate.run_chunk`, followed by the seat's score. The
+    letters a language model in the seat writes go into the rows with its choices."""
     i, start, stop = task
     entry = plan.entries[i]
     scenario, agents = build(plan.scenario, entry.variant)
-    tracking = _tracking(scenario, entry.seat)
     layout = Layout.of(scenario)
     engine = Engine(scenario, watch=layout.war_level)
     seated = complete_agents(scenario, agents)
+    writer = seated[entry.seat]
+    tracking = _tracking(scenario, entry.seat, writes_letters(writer))
     ids = np.arange(start, stop, dtype=np.int64)
     state = engine.reset(ids.size, plan.seed, crisis_ids=ids, lumped=lumpable(seated))
     tracking.start(state)
+    terms = ScoreScale.of(scenario).terms
+
+    def chosen(actor: str, choice: np.ndarray, parents: np.ndarray) -> None:
+        if actor == entry.seat and tracking.free_turns:
+            letters = writer.letters_for(choice, parents)  # type: ignore[attr-defined]
+            tracking.write_letters(state, state.turn,
+                                   letter_codes(scenario, tracking, entry.seat, terms,
+                                                letters))
+
     while not state.done.all():
-        engine.step(state, decide(engine, state, seated))
+        engine.step(state, decide(engine, state, seated, chosen))
         tracking.update(state, state.turn - 1)
     track = state.crisis_field("track")
     outcome, end_turn = state.crisis_field("outcome"), state.crisis_field("end_turn")
@@ -326,10 +377,17 @@ def tournament(scenario: Scenario, entrants: Sequence[Entrant], seats: Sequence[
 
 SAID_VS_DID = {
     "letters": "the scenario's messages the seat sends by its actions (each counted once "
-               "a crisis, from the turn it is first sent) and, in games people played, "
-               "the letters the person wrote",
+               "a crisis, from the turn it is first sent); in games people played, the "
+               "letters the person wrote; and for a language model in the seat, every "
+               "letter it writes with its choice (at most one a turn), in each crisis the "
+               "choice was made for, when a private channel joins it to the leader it "
+               "names (the rest are counted as not sent)",
+    "model_letters": "for a language model in the seat: its own letters read as letters "
+                     "(read), those naming no leader it could write to (not_sent), and "
+                     "the crises with at least one read",
     "terms": "a letter offers the negotiation terms it carries that its writer could "
-             "grant and asks those its recipient could; an actor grants a term by taking "
+             "grant and asks those its recipient could (a language model's letter "
+             "carries the scenario's terms it lists); an actor grants a term by taking "
              "one of its routine actions that set one of the term's variables",
     "force_after_letter": "of all letters, the share after which the writer (on the turn "
                           "of the letter or later) took a violent-escalation or nuclear "
@@ -356,8 +414,10 @@ def _boot_seed(seed: int, seat: str, name: str, what: str = "") -> int:
                .generate_state(1)[0])
 
 
-def _scored(seed: int, entrant: Entrant, seat: str, counts: SeatCounts) -> dict[str, Any]:
-    """The score, nuclear use and letters of one row, from its merged counts."""
+def _scored(seed: int, entrant: Entrant, seat: str, counts: SeatCounts,
+            writer: bool = False) -> dict[str, Any]:
+    """The score, nuclear use and letters of one row, from its merged counts; ``writer``:
+    its agent writes letters of its own (a language model), so say how many were read."""
     n = counts.n
     per_turn, total = mean_scores(counts.scores)
     turn_ci, total_ci = bootstrap(counts.scores, _boot_seed(seed, seat, entrant.name),
@@ -374,7 +434,10 @@ def _scored(seed: int, entrant: Entrant, seat: str, counts: SeatCounts) -> dict[
                     "first_use": _share(counts.first_nuclear, n),
                     "anyone": _share(counts.any_nuclear, n)},
         "said_vs_did": {"crises_with_letters": _share(counts.letters, n),
-                        **totals, **{name: rates[name] for name, _, _ in RATES}},
+                        **totals, **{name: rates[name] for name, _, _ in RATES},
+                        **({"model_letters": {
+                            "read": counts.free_read, "not_sent": counts.free_unread,
+                            "crises": _share(counts.free_crises, n)}} if writer else {})},
     }
 
 
@@ -414,8 +477,9 @@ def _summary(scenario: Scenario, plan: TournamentPlan, entrant: Entrant, seat: s
     outcome_counts = agg.outcome_counts
     outcomes = {o.id: {**_share(int(outcome_counts[o.index]), n), "label": o.label}
                 for o in scenario.outcomes}
-    record_scenario, _ = build(scenario, plan.entries[mine[0]].variant)
-    tracking = _tracking(record_scenario, seat)
+    record_scenario, record_agents = build(scenario, plan.entries[mine[0]].variant)
+    writer = writes_letters(record_agents.get(seat))
+    tracking = _tracking(record_scenario, seat, writer)
     record = summarise_record(agg, record_scenario, tracking)
     firsts = []
     by_lineup = []
@@ -441,7 +505,7 @@ def _summary(scenario: Scenario, plan: TournamentPlan, entrant: Entrant, seat: s
     return {
         "entrant": entrant.name, "agent": entrant.spec, "kind": "agent", "seat": seat,
         "runs": n, "outcomes": outcomes,
-        **_scored(plan.seed, entrant, seat, counts),
+        **_scored(plan.seed, entrant, seat, counts, writer),
         "record": {"share_reproduced": {k: record[k] for k in ("mean", "low", "high")},
                    "left_key_path": _leaving_summary(record_scenario, leaving, n),
                    "by_opponents": firsts},

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -62,16 +62,26 @@ def lumpable(agents: Mapping[str, Agent]) -> bool:
                for a in agents.values())
 
 
-def decide(engine: Engine, state: BatchState,
-           agents: Mapping[str, Agent]) -> dict[str, np.ndarray]:
+# called by decide() after each seat's choice: (actor, choice per row, parents of the rows
+# the choice's draw added), while the rows are still those the seat observed
+Chosen = Callable[[str, np.ndarray, np.ndarray], None]
+NO_PARENTS = np.zeros(0, dtype=np.int64)
+
+
+def decide(engine: Engine, state: BatchState, agents: Mapping[str, Agent],
+           chosen: Chosen | None = None) -> dict[str, np.ndarray]:
     """Every seat's choice this turn, from what each observes: the one observe-and-act
     step of every play-out loop. In a lumped batch a seat with a ``policy`` has its
-    choices drawn by the engine, which splits rows whose crises choose differently."""
+    choices drawn by the engine, which splits rows whose crises choose differently.
+    ``chosen``, if given, hears each seat's choice before a later seat's draw can split
+    the rows again (an analysis that writes what the seat did with its choice into the
+    rows, as the tournament writes a language model's letters)."""
     choices: dict[str, np.ndarray] = {}
     for a in engine.players:
         agent = agents[a]
         obs = engine.observe(state, a)
         policy = getattr(agent, "policy", None)
+        parents = NO_PARENTS
         if state.lumped and policy is not None and getattr(agent, "stochastic", True):
             pick, parents = engine.draw_choices(state, a, policy(obs))
             if parents.size:
@@ -79,6 +89,8 @@ def decide(engine: Engine, state: BatchState,
             choices[a] = pick
         else:
             choices[a] = np.asarray(agent.act(obs), dtype=np.int64)
+        if chosen is not None:
+            chosen(a, choices[a], parents)
     return choices
 
 

@@ -122,6 +122,33 @@ def clean_text(raw: str, limit: int = MAX_TEXT, what: str = "the text") -> str:
     return text
 
 
+def model_letter(scenario: Scenario, sender: str, letter: Any) -> dict[str, Any] | None:
+    """A letter a language model wrote with its choice (``{"to", "terms", "text"}``, see
+    :mod:`crisislab.agents.llm_prompt`) as a private letter's draft: the recipient named
+    by id, name or leader's name, the terms the scenario knows (in the model's order,
+    once each), the text cleaned and cut to :data:`MAX_TEXT`. None when it is not a
+    letter, names no actor other than its writer, or no private channel joins the two:
+    such a letter is dropped, not sent."""
+    if not isinstance(letter, dict):
+        return None
+    names = {a.id: a.id for a in scenario.spec.actors}
+    for a in scenario.spec.actors:
+        names[a.name.lower()] = a.id
+        if a.leader:
+            names[a.leader.lower()] = a.id
+    to = names.get(str(letter.get("to", "")).strip().lower())
+    if to is None or to == sender or not can_write(scenario, sender, to):
+        return None
+    raw = letter.get("terms") or []
+    known = terms(scenario)
+    chosen = list(dict.fromkeys(str(x).strip().lower() for x in raw
+                                if str(x).strip().lower() in known)) \
+        if isinstance(raw, list) else []
+    text = "".join(c for c in str(letter.get("text", "")) if c.isprintable() or c.isspace())
+    return {"sender": sender, "to": to, "public": False, "terms": chosen,
+            "text": " ".join(text.split())[:MAX_TEXT]}
+
+
 def parse_terms(raw: str, scenario: Scenario | None = None) -> list[str]:
     """``"withdrawal, noninvasion"`` -> the terms, checked against the scenario's terms
     (:func:`terms`; a word of three letters or more may abbreviate one). Without a

@@ -22,8 +22,14 @@ from crisislab.engine.engine import Engine
 from crisislab.engine.observation import Observation
 from crisislab.engine.run import complete_agents
 from crisislab.engine.state import BatchState
-from crisislab.play.letters import MAX_TEXT, Letter, answer, can_write, delay_turns, explain
-from crisislab.play.letters import terms as letter_terms
+from crisislab.play.letters import (
+    Letter,
+    answer,
+    can_write,
+    delay_turns,
+    explain,
+    model_letter,
+)
 from crisislab.play.words import plain
 from crisislab.scenario.model import Scenario
 
@@ -267,29 +273,11 @@ class Session:
     def _agent_letter(self, actor: str, agent: Agent, t: int) -> Letter | None:
         """A letter an agent wrote with its choice (a language model's ``letters``),
         posted as a person's would be: it travels, and an agent recipient judges it by
-        the same rule (:func:`answer`). Unknown recipients and terms are dropped."""
+        the same rule (:func:`answer`). Unknown recipients and terms are dropped (see
+        :func:`crisislab.play.letters.model_letter`)."""
         written = getattr(agent, "letters", None)
-        letter = written[0] if written else None
-        if not isinstance(letter, dict):
-            return None
-        names = {a.id: a.id for a in self.scenario.spec.actors}
-        for a in self.scenario.spec.actors:
-            names[a.name.lower()] = a.id
-            if a.leader:
-                names[a.leader.lower()] = a.id
-        to = names.get(str(letter.get("to", "")).strip().lower())
-        if to is None or to == actor:
-            return None
-        raw = letter.get("terms") or []
-        known = letter_terms(self.scenario)
-        terms = list(dict.fromkeys(str(x).strip().lower() for x in raw
-                                   if str(x).strip().lower() in known)) \
-            if isinstance(raw, list) else []
-        text = "".join(c for c in str(letter.get("text", ""))
-                       if c.isprintable() or c.isspace())
-        text = " ".join(text.split())[:MAX_TEXT]
-        return self._post({"sender": actor, "to": to, "public": False, "terms": terms,
-                           "text": text}, t)
+        draft = model_letter(self.scenario, actor, written[0] if written else None)
+        return None if draft is None else self._post(draft, t)
 
     def _post(self, draft: dict[str, Any], t: int) -> Letter:
         sender, to = draft["sender"], draft["to"]
