@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -189,3 +190,31 @@ def test_a_class_plays_in_two_worlds_through_a_restart(server: Server, browser: 
     expect(fac.locator("#debrief-world-2")).to_be_visible()
     expect(fac.locator(".essays")).to_contain_text("containment")
     shot(fac, "debrief")
+
+
+def test_homework_the_replay_viewer_and_the_explorer(server: Server, browser: Any) -> None:
+    expect = sync_api.expect
+    page = new_page(browser, 1200)
+    page.goto(server.url + "/")
+    page.click("#homework a[href='/replay']")
+    page.click("#builtin a[href='/replay/cuba-1962']")
+    expect(page.locator("#day h1")).to_have_text("Thursday 24 May 1962")
+    page.select_option("#jump [name=day]", "1962-10-16")
+    page.click("#jump button[type=submit]")
+    expect(page.locator("#day")).to_contain_text("Tuesday 16 October 1962, morning")
+    expect(page.locator("#day .citations a").first).to_have_attribute(
+        "href", re.compile(r"^https://"))
+    shot(page, "replay-day")
+    page.click("#next")
+    expect(page.locator("#day h1")).to_have_text("Thursday 18 October 1962")
+    assert page.url.endswith("/replay/cuba-1962/1962-10-18")
+
+    page.goto(server.url + "/explore?scenario=october-1973")
+    page.select_option("#explore select[name=seat_usa]", "hawk")
+    page.fill("#explore [name=runs]", "1000")
+    page.click("#explore button[type=submit]")
+    expect(page.locator("#result[data-status=done]")).to_be_visible(timeout=120_000)
+    expect(page.locator("#odds-chart svg.chart")).to_be_visible()
+    expect(page.locator("#war-chart svg.chart")).to_be_visible()
+    expect(page.locator("#result table.odds")).to_contain_text("played by a hawk")
+    shot(page, "explorer")

@@ -55,6 +55,7 @@ class Row:
 class Day:
     heading: str
     rows: list[Row] = field(default_factory=list)
+    date: str = ""  # the day's ISO date (the first day of a week), for links to it
 
 
 @dataclass
@@ -110,7 +111,7 @@ def chronicle(replay: Replay, detail: bool = False, list_sources: bool = False) 
             day_items = list(grouped)
             dated = any(e.dated for e in day_items)
             heading = long_date(date) if dated else f"Week of {long_date(date)}"
-            day = Day(heading)
+            day = Day(heading, date=date)
             for e in day_items:
                 if e.routine and not detail:
                     repeat = routine.get(id(e))
@@ -132,7 +133,7 @@ def chronicle(replay: Replay, detail: bool = False, list_sources: bool = False) 
         section = Section("Afterwards")
         for date, told in groupby(replay.epilogue, key=lambda e: e.date):
             section.days.append(Day(long_date(date), [_row(e, detail, refs(e.record_citations))
-                                                      for e in told]))
+                                                      for e in told], date))
         sections.append(section)
     for repeat in routine.values():
         for ref in repeat.sources:

@@ -257,14 +257,16 @@ def tracking_of(scenario: Scenario, reports: Sequence[str] = (), record: bool = 
 
 def _built(plan: Plan, v: int) -> Built:
     key = (plan.token, v)
-    if key not in _CACHE:
+    built = _CACHE.get(key)
+    if built is None:
         if len(_CACHE) >= 32:
             _CACHE.clear()
         scenario, agents = build(plan.scenario, plan.variants[v])
         tracking = tracking_of(scenario, plan.reports, plan.record, plan.tolerance,
                                plan.where, plan.origins, plan.keys)
-        _CACHE[key] = (scenario, agents, Layout.of(scenario), tracking)
-    return _CACHE[key]
+        built = (scenario, agents, Layout.of(scenario), tracking)
+        _CACHE[key] = built
+    return built  # not read back: another thread (the web app's) may clear the cache
 
 
 def run_task(plan: Plan, task: tuple[int, int, int]) -> Aggregate:

@@ -25,7 +25,7 @@ from pydantic import BaseModel, Field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crisislab.store import Store
-from crisislab.web import views
+from crisislab.web import viewer_routes, views
 from crisislab.web.classroom import (
     OFFSTAGE,
     ClassError,
@@ -33,10 +33,12 @@ from crisislab.web.classroom import (
     Forbidden,
     SessionSettings,
 )
+from crisislab.web.viewer import RUNS_BOUNDS
 
 HERE = Path(__file__).resolve().parent
 MAX_BODY = 64 * 1024  # bytes of a request
 MAX_UPLOAD = 2 * 1024 * 1024 + 64 * 1024  # a scenario file (the loader's limit is 2 MB)
+UPLOAD_PATHS = ("/sessions", "/api/sessions", "/replay/upload", "/api/scenarios/upload")
 OK_NOTES = {"chosen": "Your choice is in; the turn is played when every seat has chosen.",
             "voted": "Your proposal is on your team's screen.",
             "letter": "Letter written; it goes when this turn is played.",
@@ -57,8 +59,7 @@ class BodyLimit:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        limit = self.upload if scope["path"] in ("/sessions", "/api/sessions") \
-            else self.limit
+        limit = self.upload if scope["path"] in UPLOAD_PATHS else self.limit
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
             await _too_large(send, limit)
@@ -213,8 +214,10 @@ FacToken = Annotated[str, Depends(facilitator_token)]
 
 def create_app(db: str | None = None, store: Store | None = None,
                room: Classroom | None = None, rate: float = 20.0, burst: int = 120,
-               tick_seconds: float = 1.0) -> FastAPI:
-    """The app over the store at ``db`` (or the given store or classroom)."""
+               tick_seconds: float = 1.0,
+               explore_runs: tuple[int, int] = RUNS_BOUNDS) -> FastAPI:
+    """The app over the store at ``db`` (or the given store or classroom);
+    ``explore_runs`` bounds the explorer's crises per column."""
     if room is None:
         room = Classroom(store or Store(db, writable=True))
     classroom = room
@@ -235,6 +238,7 @@ def create_app(db: str | None = None, store: Store | None = None,
             yield
         finally:
             task.cancel()
+            app.state.explorer.shutdown()
 
     app = FastAPI(title="crisislab classroom", lifespan=lifespan,
                   description="A class plays a crisis in teams, with a facilitator. Seat "
@@ -243,6 +247,8 @@ def create_app(db: str | None = None, store: Store | None = None,
     app.state.classroom = classroom
     app.add_middleware(BodyLimit)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    # the replay viewer and the explorer (web/viewer_routes.py)
+    viewer, _ = viewer_routes.register(app, templates, classroom, explore_runs)
 
     @app.middleware("http")
     async def guard(request: Request,
@@ -545,6 +551,7 @@ def create_app(db: str | None = None, store: Store | None = None,
         actors = classroom.live(row).scenario.actors
         return page(request, name, status=status, v=v, token=token, error=error,
                     join_url=f"{base}/join?code={row.code}", offstage=OFFSTAGE,
+                    scenario_ref=viewer.ref_for_class(row),
                     actors=actors, note=OK_NOTES.get(request.query_params.get("ok", ""), ""))
 
     @app.get("/facilitate/{token}",
@@ -613,7 +620,7 @@ def create_app(db: str | None = None, store: Store | None = None,
     def debrief_page(request: Request, token: str) -> Any:
         row = classroom.facilitated(token)
         return page(request, "debrief.html", d=views.class_debrief(classroom, row),
-                    token=token)
+                    token=token, scenario_ref=viewer.ref_for_class(row))
 
     @app.get("/facilitate/{token}/export.csv",
              dependencies=FAC, include_in_schema=False)
