@@ -175,3 +175,26 @@ def test_unknown_what_if_lists_the_known_ones(db: Path, whatifs: types.ModuleTyp
     assert result.exit_code != 0
     assert "unknown what-if 'hotline'" in result.output
     assert "calm_seas" in result.output
+
+
+def test_the_text_report_speaks_in_names_and_dates() -> None:
+    """What a reader sees names outcomes and actors as the scenario does and gives dates
+    in words: no outcome or actor id, no turn label, no quantile key."""
+    import re
+
+    from crisislab.cli import app
+    from crisislab.scenario.loader import load_scenario
+
+    sc = load_scenario(MINI)
+    r = CliRunner().invoke(app, ["simulate", MINI, "--runs", "3000", "--seed", "2", "--no-store",
+                                 "--workers", "1", "--quiet", "--report", "detected"],
+                           env={"COLUMNS": "200"})
+    assert r.exit_code == 0, r.output
+    text = r.stdout
+    for o in sc.outcomes:
+        assert o.label in text
+        assert not re.search(rf"│ {o.id}\b", text), o.id
+    assert not re.search(r"\b(red|blue|neutral) [+-]\d", text)  # the mean payoffs
+    assert not re.search(r"\d{4}-\d\d-\d\d( [ap]m)?", text)
+    assert not re.search(r"(?<![\d.])0\d%", text) and "q05" not in text
+    assert "5% by" in text

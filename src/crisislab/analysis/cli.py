@@ -171,6 +171,34 @@ def _pct(p: float) -> str:
     return f"{100 * p:.3g}%" if p < 0.9995 else f"{100 * p:.4g}%"
 
 
+def _when(scenario: Scenario | None, label: str) -> str:
+    """A turn label or date as words, when the scenario is at hand."""
+    from crisislab.scenario.display import label_words
+
+    return label if scenario is None else label_words(scenario, label)
+
+
+def _who(scenario: Scenario | None, actor: str) -> str:
+    from crisislab.scenario.display import actor_name
+
+    return actor if scenario is None else actor_name(scenario, actor)
+
+
+def _share_word(quantile: str) -> str:
+    """``q05`` -> ``5%``."""
+    return f"{int(quantile[1:])}%"
+
+
+def _outcome_names(scenario: Scenario | None) -> dict[str, str]:
+    """What a reader sees for each outcome: its label, not its id."""
+    return {} if scenario is None else {o.id: o.label for o in scenario.outcomes}
+
+
+def _points(x: float) -> str:
+    """A difference of two shares in percentage points, to a hundredth of a point."""
+    return f"{100 * x:+.2f}".replace("+0.00", "0.00").replace("-0.00", "0.00")
+
+
 def _interval(item: dict[str, Any]) -> str:
     return f"{_pct(item['p'])}  [{_pct(item['low'])}, {_pct(item['high'])}]"
 
@@ -200,12 +228,13 @@ def _render_simulation(sim: Any, run_id: int | None, scenario: Scenario | None =
     table = Table(title="How the crisis ends (95% Wilson intervals)", title_justify="left")
     for col in ("outcome", "probability", "95% interval", ""):
         table.add_column(col)
+    names = _outcome_names(scenario)
     for oid, o in s["outcomes"].items():
-        table.add_row(oid, _pct(o["p"]), f"[{_pct(o['low'])}, {_pct(o['high'])}]",
-                      _bar(o["p"]))
+        table.add_row(names.get(oid, oid), _pct(o["p"]),
+                      f"[{_pct(o['low'])}, {_pct(o['high'])}]", _bar(o["p"]))
     out.print(table)
     if "record" in s:
-        _render_record(s["record"])
+        _render_record(s["record"], scenario)
     w = s["war"]
     out.print(f"War begins (escalation ≥ {w['threshold']:g}) in {_interval(w)} of crises",
               highlight=False)
@@ -215,8 +244,8 @@ def _render_simulation(sim: Any, run_id: int | None, scenario: Scenario | None =
         if scenario is not None:
             render_origins(w["origins"], scenario)
     q = s["end_day"]["quantiles"]
-    out.print("The crisis ends: " + ", ".join(f"{k[1:]}% by {v}" for k, v in q.items()),
-              highlight=False)
+    out.print("The crisis ends: " + ", ".join(f"{_share_word(k)} by {_when(scenario, v)}"
+                                              for k, v in q.items()), highlight=False)
     peak = Table(title="Peak escalation", title_justify="left")
     for col in ("level", "rung", "share", ""):
         peak.add_column(col)
@@ -230,13 +259,13 @@ def _render_simulation(sim: Any, run_id: int | None, scenario: Scenario | None =
         for col in ("date", "at peace", "war begins", "hazard", "95% interval"):
             haz.add_column(col)
         for h in hz:
-            haz.add_row(h["date"], f"{h['at_risk']:,}", f"{h['onsets']:,}", _pct(h["hazard"]),
+            haz.add_row(_when(scenario, h["date"]), f"{h['at_risk']:,}", f"{h['onsets']:,}", _pct(h["hazard"]),
                         f"[{_pct(h['low'])}, {_pct(h['high'])}]")
         out.print(haz)
     for name, rep in s.get("reports", {}).items():
-        _render_report(name, rep)
-    out.print("Mean payoffs: " + ", ".join(f"{a} {v:+.3g}" for a, v in s["payoffs"].items()),
-              highlight=False)
+        _render_report(name, rep, scenario)
+    out.print("Mean payoffs: " + ", ".join(f"{_who(scenario, a)} {v:+.3g}"
+                                           for a, v in s["payoffs"].items()), highlight=False)
     if s.get("llm"):
         from crisislab.llm_cli import describe
 
@@ -248,7 +277,7 @@ def _render_simulation(sim: Any, run_id: int | None, scenario: Scenario | None =
               f"{stored}[/dim]", highlight=False)
 
 
-def _render_record(r: dict[str, Any]) -> None:
+def _render_record(r: dict[str, Any], scenario: Scenario | None = None) -> None:
     tol = r["tolerance_days"]
     out.print(f"The record: a crisis reproduces on average {_pct(r['mean'])} "
               f"[{_pct(r['low'])}, {_pct(r['high'])}] of the {r['documented_steps']} "
@@ -257,7 +286,9 @@ def _render_record(r: dict[str, Any]) -> None:
     for col in ("date", "who", "step", "crises", "95% interval"):
         t.add_column(col, overflow="fold")
     for st in r["steps"]:
-        t.add_row(st["date"], st["actor"] or "chance", st["label"], _pct(st["p"]),
+        t.add_row(_when(scenario, st["date"]),
+                  _who(scenario, st["actor"]) if st["actor"] else "chance", st["label"],
+                  _pct(st["p"]),
                   f"[{_pct(st['low'])}, {_pct(st['high'])}]")
     out.print(t)
     ll = r.get("log_likelihood")
@@ -274,13 +305,14 @@ def _render_record(r: dict[str, Any]) -> None:
                       f"{m['date']}{instead}", highlight=False)
 
 
-def _render_report(name: str, rep: dict[str, Any]) -> None:
+def _render_report(name: str, rep: dict[str, Any], scenario: Scenario | None = None) -> None:
     if rep["type"] == "bool":
         ever = rep["p_ever"]
         q = rep["first_true_quantiles"]
         out.print(f"{rep['label']} Holds at some point in {_interval(ever)} of crises; "
-                  "the first time: " + ", ".join(f"{k[1:]}% by {v}" if v != "never"
-                                                  else f"{k[1:]}% never" for k, v in q.items()),
+                  "the first time: " + ", ".join(
+                      f"{_share_word(k)} by {_when(scenario, v)}" if v != "never"
+                      else f"{_share_word(k)} never" for k, v in q.items()),
                   highlight=False)
         return
     t = Table(title=f"{rep['label']} Lowest and highest value reached", title_justify="left")
@@ -507,6 +539,7 @@ def compare_cmd(
     for v in comp.variants:
         table.add_column(v.label, overflow="fold")
     diffs = comp.differences()
+    names = _outcome_names(sc)
     for oid in comp.summaries[0]["outcomes"]:
         cells = [_interval(comp.summaries[0]["outcomes"][oid])]
         for v, s in zip(comp.variants[1:], comp.summaries[1:], strict=True):
@@ -514,10 +547,10 @@ def compare_cmd(
             cell = _pct(o["p"])
             if d is not None:
                 sig = "*" if d["low"] > 0 or d["high"] < 0 else ""
-                cell += (f"\nΔ {100 * d['d']:+.3g} pts [{100 * d['low']:+.3g}, "
-                         f"{100 * d['high']:+.3g}]{sig}")
+                cell += (f"\n{_points(d['d'])} points [{_points(d['low'])}, "
+                         f"{_points(d['high'])}]{sig}")
             cells.append(cell)
-        table.add_row(oid, *cells)
+        table.add_row(names.get(oid, oid), *cells)
     out.print(table)
     out.print("[dim]* the interval excludes 0[/dim]")
 

@@ -32,7 +32,7 @@ from crisislab.analysis.cli import (
 )
 from crisislab.engine.version import engine_version
 from crisislab.llm_cli import LLM_CACHE_OPTION
-from crisislab.scenario.display import actor_name, long_date, variable_label
+from crisislab.scenario.display import actor_name, label_words, long_date, variable_label
 from crisislab.scenario.model import Scenario
 
 MAX_SAMPLE = 1000
@@ -61,7 +61,8 @@ def render_origins(origins: dict[str, Any], scenario: Scenario) -> None:
             top = max(h["facts"][f], key=lambda v: v["count"])
             cells.append(f"{top['value']} in {_pct(top['p'])}")
         t.add_row(h["label"], who, _pct(h["p"]), f"[{_pct(h['low'])}, {_pct(h['high'])}]",
-                  h["median_onset"] or "", *cells)
+                  label_words(scenario, h["median_onset"]) if h["median_onset"] else "",
+                  *cells)
     out.print(t)
 
 

@@ -115,6 +115,18 @@ def turn_words(scenario: Scenario, turn: int) -> str:
     return day
 
 
+def label_words(scenario: Scenario, label: str) -> str:
+    """A turn's label as a reader says it (``1962-10-27 pm`` -> ``27 October 1962,
+    evening``); a plain ISO date in words; anything else as it is."""
+    for t in scenario.clock.turns:
+        if t.label == label:
+            return turn_words(scenario, t.index)
+    try:
+        return long_date(label, weekday=False)
+    except ValueError:
+        return label
+
+
 def long_date(iso: str, weekday: bool = True) -> str:
     """``1962-10-22`` -> ``Monday 22 October 1962``."""
     import datetime as dt
