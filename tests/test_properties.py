@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,10 @@ MINI = Path(__file__).parent / "data" / "mini.yaml"
 SCENARIOS = [str(MINI), *builtin_ids()]
 
 
+@functools.cache
 def _load(ref: str) -> Scenario:
+    """Loaded once per scenario: a scenario is immutable, and loading cuba-1962 costs
+    about a second, which each example would otherwise pay."""
     return load_scenario(ref)
 
 

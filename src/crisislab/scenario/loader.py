@@ -7,6 +7,7 @@ file sees the whole list at once, each with file, line, column, field path and a
 from __future__ import annotations
 
 import difflib
+import functools
 import math
 import re
 import string
@@ -73,6 +74,14 @@ def load_scenario(ref: str | Path) -> Scenario:
 
 
 def load_text(text: str, file: str = "<scenario>") -> Scenario:
+    """The scenario a YAML text describes. A text already compiled in this process is not
+    compiled again (a scenario is immutable, and compiling cuba-1962 takes about a
+    second, which a server or a sweep would otherwise pay on every load)."""
+    return _compiled(text, file)
+
+
+@functools.lru_cache(maxsize=16)
+def _compiled(text: str, file: str) -> Scenario:
     doc = read_yaml(text, file)
     check_format_version(doc)
     spec = _validate(doc)
