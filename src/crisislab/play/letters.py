@@ -346,7 +346,7 @@ def _compare(node: Compare, scenario: Scenario) -> str:
             value = o.value
             if enum is not None and float(value).is_integer() and 0 <= int(value) < len(enum):
                 assert variable is not None
-                parts.append(f"“{format_value(scenario, variable, float(value))}”")
+                parts.append(f"'{format_value(scenario, variable, float(value))}'")
             elif variable is not None:
                 parts.append(format_value(scenario, variable, float(value)))
             else:
