@@ -163,6 +163,7 @@ class Debrief:
     essays: list[EssayView] = field(default_factory=list)
     finished: bool = True
     dates: dict[str, str] = field(default_factory=dict)  # a turn's label -> in words
+    names: dict[str, str] = field(default_factory=dict)  # an actor's id -> its name
 
     def when(self, label: str) -> str:
         """A turn's label (``1962-10-27 pm``) as a reader reads it (``Saturday 27
@@ -310,6 +311,7 @@ def build(session: Session, game_id: int | None = None, runs: int = 2000,
         terms=_terms(session, hist), outcomes=[(o.id, o.label) for o in sc.outcomes],
         runs=runs, stand_in=stand_in, finished=session.done,
         dates={t.label: turn_words(sc, t.index, weekday=True) for t in sc.clock.turns},
+        names={a: _name(sc, a) for a in sc.actors},
     )
     if runs > 0:
         _odds(d, session, runs, stand_in, seed, max_decisions)

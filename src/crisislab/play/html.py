@@ -38,8 +38,7 @@ svg { max-width: 100%; height: auto; }
 {{ d.players | join(", ") }}.</p>
 
 <h2>How it ended</h2>
-<p><strong>{{ d.outcome_label }}</strong>{% if d.outcome %}
-(<code>{{ d.outcome }}</code>){% endif %},
+<p><strong>{{ d.outcome_label }}</strong>,
 {{ d.when(d.end_label) }}. {{ d.outcome_summary }}</p>
 <p>The record: <strong>{{ d.history_outcome_label }}</strong>, {{ d.when(d.history_end_label) }}.
 {% if d.first_divergence %}Your crisis first left the record on
@@ -66,7 +65,7 @@ paired proportions.</p>
 style="background:{{ colour }}"></span>{{ label }}</span>{% endfor %}</div>
 {% if start %}<h3>At the start</h3>{{ start | safe }}{% endif %}
 {% for x, bars, rows in decisions %}<section class="decision">
-<h3>{{ d.when(x.label) }}: {{ x.actor }} chose {{ x.choice_label }}</h3>
+<h3>{{ d.when(x.label) }}: {{ d.names.get(x.actor, x.actor) }} chose {{ x.choice_label }}</h3>
 <p class="note">The alternative, {{ alt_words[loop.index0] }}: {{ x.alternative_label }}.</p>
 {{ bars | safe }}
 <table><tr><th>outcome</th><th>before</th><th>after your choice</th>
