@@ -340,3 +340,20 @@ def test_an_injected_event_fires_as_chance_would_and_nothing_else_changes() -> N
     with pytest.raises(GameError, match="not an event the scenario lets"):
         injected.play_turn({"usa": follow_choice(injected, "usa")}, [],
                            injected=["missiles_arrive"])
+
+
+def test_only_a_chance_event_can_be_marked_injectable() -> None:
+    from crisislab.scenario.loader import load_text
+    from crisislab.scenario.problems import ScenarioError
+
+    text = (Path(__file__).parent / "data" / "mini.yaml").read_text(encoding="utf-8")
+    marked = load_text(text.replace("    kind: chance\n    incident: true\n",
+                                    "    kind: chance\n    inject: true\n    incident: true\n"),
+                       "mini.yaml")
+    assert [e.id for e in marked.events if e.inject] == ["clash"]
+    ruled = text.replace("    kind: chance\n    incident: true\n    when: posture == 'blockade'"
+                         "\n    hazard: p_clash\n",
+                         "    kind: rule\n    inject: true\n    when: posture == 'blockade'\n")
+    with pytest.raises(ScenarioError) as info:
+        load_text(ruled, "mini.yaml")
+    assert "only a chance event can be injected" in str(info.value.problems[0])
