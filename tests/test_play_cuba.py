@@ -67,7 +67,7 @@ def test_an_air_strike_diverges_on_its_date_and_moves_the_odds() -> None:
     assert turn is not None
     d = build(s, runs=300)
     assert d.first_divergence is not None and d.first_divergence.turn == first_off
-    assert d.first_divergence.cause == "your choice (usa)"
+    assert d.first_divergence.cause == "your choice (United States)"
     x = next(x for x in d.decisions if x.turn == turn)
     assert x.choice == "usa_air_strike" and x.alternative != "usa_air_strike"
     assert x.alternative_after.counts != x.after.counts

@@ -207,7 +207,7 @@ def test_debrief_of_a_deviating_game_shows_where_and_how_the_odds_moved(
         s.play_turn({"blue": choice}, [])
     d = build(s, runs=400)
     assert d.first_divergence is not None and d.first_divergence.label == "1962-10-03 am"
-    assert d.first_divergence.cause == "your choice (blue)"
+    assert d.first_divergence.cause == "your choice (Blue)"
     decision = next(x for x in d.decisions if x.turn == 2)
     assert decision.alternative == "blue_blockade" and decision.choice == "blue_wait"
     assert decision.alternative_from == "record"

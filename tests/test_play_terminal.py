@@ -50,7 +50,7 @@ def test_a_whole_game_in_the_terminal(tmp_path: Path) -> None:
     p.expect(r"Game (\d+) started")
     game = re.search(r"Game (\d+) started", p.screen).group(1)  # type: ignore[union-attr]
     screen = p.expect("blue> ")
-    assert "1962-10-01" in screen and "Your options" in screen
+    assert "Monday 1 October 1962" in screen and "Your options" in screen
     assert "Weapons deployed in secret" not in screen  # blue has not found them yet
     # bad input at the turn prompt
     assert "Nothing typed" in p.send("", "blue> ")
@@ -73,13 +73,15 @@ def test_a_whole_game_in_the_terminal(tmp_path: Path) -> None:
     p.send("withdrawal", r"Text .*")
     assert "the limit is 600" in p.send("x" * 700, r"Text .*")
     screen = p.send("Take them home.", r"Send it\?.*")
-    assert "1962-10-03 am (about 48 hours)" in " ".join(screen.split())
+    assert "Wednesday 3 October, morning (about 48 hours)" in " ".join(screen.split())
     assert "Letter written" in p.send("yes", "blue> ")
     screen = p.send("1", "blue> ")  # 1 October: wait
-    assert "1962-10-02" in screen and "in transit" in screen
-    assert "due 1962-10-03 am (about 48 hours)" in screen
+    assert "Tuesday 2 October 1962" in screen and "in transit" in screen
+    flat = " ".join(screen.replace("│", " ").split())
+    assert "due Wednesday 3 October, morning (about 48 hours)" in flat
     screen = p.send("1", "blue> ")  # 2 October: wait; the weapons are found that day
-    assert "delivered 1962-10-03 am" in screen
+    assert "delivered Wednesday 3 October, morning" in " ".join(
+        screen.replace("│", " ").split())
     assert "Weapons deployed in secret" in screen and "Discovery" in screen
     p.send("2", "blue> ")  # 3 October am: the blockade, as on the record
     screen = p.send("quit", "Resume with")
@@ -151,14 +153,15 @@ def test_playing_the_united_states_in_cuba_1962(tmp_path: Path) -> None:
     p.expect(r"Game (\d+) started")
     game = re.search(r"Game (\d+) started", p.screen).group(1)  # type: ignore[union-attr]
     screen = p.expect("usa> ")
-    assert "week of 1962-05-24" in screen
+    assert "week of Thursday 24 May 1962" in screen
     assert not any(label in screen for label in labels)
     p.send("letter", r"To whom\?.*")
     p.send("ussr", r"Private or public\?.*")
     p.send("private", r"Terms .*")
     p.send("noninvasion", r"Text .*")
     screen = p.send("We are watching Cuba closely.", r"Send it\?.*")
-    due = re.search(r"(week of [0-9-]+|[0-9-]{10} [ap]m) \(about (\d+) hours\)",
+    due = re.search(r"(week of \w+ \d+ \w+|\w+ \d+ \w+, (?:morning|evening)) "
+                    r"\(about (\d+) hours\)",
                     " ".join(screen.split()))
     assert due, screen
     p.send("yes", "usa> ")
@@ -176,7 +179,7 @@ def test_playing_the_united_states_in_cuba_1962(tmp_path: Path) -> None:
         answered = answered or "answering letter 1" in flat
         if "The crisis is over" in screen:
             break
-        if "1962-10-2" in screen and any(lbl in screen for lbl in labels):
+        if re.search(r"\b2\d October 1962", screen) and any(lbl in screen for lbl in labels):
             seen_after = True
     assert delivered, "the letter was never shown as delivered"
     assert answered, "the Soviet answer to the letter never arrived"
@@ -206,11 +209,11 @@ def test_hot_seat_each_player_sees_only_their_own_briefing(tmp_path: Path) -> No
     assert "unavailable: needs deployed" in flat and "deployed > 0" not in flat
     screen = p.send("2", r"blue: press Enter when ready> ")  # Red ships weapons in secret
     screen = p.send("", "blue> ")
-    assert "1962-10-02" in screen and "Nothing new that you could see" in screen
+    assert "Tuesday 2 October 1962" in screen and "Nothing new that you could see" in screen
     assert "Red ships" not in screen
     screen = p.send("1", r"red: press Enter when ready> ")
     screen = p.send("", "red> ")
-    assert "1962-10-02" in screen and "Red ships more weapons" in screen
+    assert "Tuesday 2 October 1962" in screen and "Red ships more weapons" in screen
     # Red's offer is open now
     assert "unavailable: needs deployed" not in " ".join(screen.replace("│", " ").split())
     game = re.search(r"Game (\d+)", p.send("quit", "Resume with")).group(1)  # type: ignore[union-attr]
@@ -220,7 +223,7 @@ def test_hot_seat_each_player_sees_only_their_own_briefing(tmp_path: Path) -> No
     p = Player(f"play --resume {game} --no-clear --debrief-runs 50", db)
     assert "Resuming game" in p.expect(r"blue: press Enter when ready> ")
     screen = p.send("", "blue> ")
-    assert "1962-10-02" in screen and "Blockade" in screen and "Red ships" not in screen
+    assert "Tuesday 2 October 1962" in screen and "Blockade" in screen and "Red ships" not in screen
     screen = p.send("1", r"red: press Enter when ready> ")
     assert "Red ships more weapons" in p.send("", "red> ")
     p.send("quit", "Resume with")

@@ -16,6 +16,7 @@ import numpy as np
 from crisislab.play.letters import Letter, terms, transit_hours
 from crisislab.play.session import News, Session, _name
 from crisislab.play.words import plain
+from crisislab.scenario.display import cite_words, variable_label
 from crisislab.scenario.model import Scenario, VariableRule
 from crisislab.scenario.schema import Citation
 
@@ -83,6 +84,7 @@ class Briefing:
 
 
 def cite_short(c: Citation) -> str:
+    """A citation with its source's id (for files; on screen, ``cite_words``)."""
     anchor = f' "{c.anchor}"' if c.anchor else ""
     return f"{c.source}, {c.locator}{anchor}"
 
@@ -110,7 +112,8 @@ def brief(session: Session, actor: str) -> Briefing:
     phase = next(p.label for p in sc.spec.clock.phases if p.id == turn.phase)
     spec_actor = next(a for a in sc.spec.actors if a.id == actor)
     b = Briefing(actor=actor, actor_name=spec_actor.name, leader=spec_actor.leader or "",
-                 title=sc.title, turn=session.turn, label=obs.label, phase=phase,
+                 title=sc.title, turn=session.turn, label=session.date(year=True),
+                 phase=phase,
                  position=f"turn {session.turn + 1} of {len(sc.clock)}")
     everyone = set(sc.actors)
     for v in sc.variables:
@@ -142,7 +145,7 @@ def brief(session: Session, actor: str) -> Briefing:
             number=i, id=a.id, label=a.label, summary=plain(a.summary, sc),
             available=legal[a.id], reason=why.get(a.id, ""),
             escalation=_rung(sc, a.escalation),
-            source="; ".join(cite_short(c) for c in a.cite[:2])))
+            source="; ".join(cite_words(sc, c) for c in a.cite[:2])))
     b.commitments = list(session.commitments.get(actor, []))
     return b
 
@@ -202,12 +205,14 @@ def _letters(session: Session, actor: str, vals: Mapping[str, np.ndarray],
         views.append(LetterView(0, f"{kind.capitalize()}: {who}", plain(m.summary, sc),
                                 status))
         if seen_recv and m.terms and m.sender != actor:
-            proposals.append(f"{_name(sc, m.sender)} ({m.id}): {', '.join(m.terms)}")
+            proposals.append(f"{_name(sc, m.sender)}: "
+                             + "; ".join(variable_label(sc, t) for t in m.terms))
     for x in session.letters_for(actor):
         views.append(_play_letter(session, x, actor))
         if x.delivered and x.sender != actor and x.terms and not x.reply_to:
+            words = terms(sc)
             proposals.append(f"{_name(sc, x.sender)} (letter {x.id}): "
-                             f"{', '.join(x.terms)}")
+                             + "; ".join(words.get(t, t) for t in x.terms))
     return views, proposals
 
 
@@ -222,20 +227,21 @@ def _play_letter(session: Session, x: Letter, actor: str) -> LetterView:
         body.append({"accept": "ACCEPTS", "decline": "DECLINES"}.get(x.stance, x.stance) + ".")
     if x.terms:
         words = terms(sc)
-        body.append("Terms: " + "; ".join(f"{t} ({words.get(t, t)})" for t in x.terms) + ".")
+        body.append("Terms: " + "; ".join(words.get(t, t) for t in x.terms) + ".")
     if x.text:
         body.append(f'"{x.text}"')
     hours = transit_hours(sc, x.turn, x.arrives)
     if x.delivered:
-        status = f"written {session.turn_label(x.turn)}, delivered {session.turn_label(x.arrives)}"
+        status = f"written {session.date(x.turn)}, delivered {session.date(x.arrives)}"
     elif x.arrives >= len(sc.clock):
-        status = f"written {session.turn_label(x.turn)}; will not arrive before the end"
+        status = f"written {session.date(x.turn)}; will not arrive before the end"
     else:
-        status = (f"in transit: written {session.turn_label(x.turn)}, due "
-                  f"{session.turn_label(x.arrives)} (about {hours} hours)")
+        status = (f"in transit: written {session.date(x.turn)}, due "
+                  f"{session.date(x.arrives)} (about {hours} hours)")
     return LetterView(x.id, head, " ".join(body), status)
 
 
 def _rung(sc: Scenario, level: int) -> str:
-    ident = next((e.id for e in sc.spec.escalation if e.level == level), "")
-    return f"{level} {ident}".strip()
+    """An escalation rung as a reader sees it: ``5: military incidents``."""
+    words = sc.escalation_labels.get(level, "")
+    return f"{level}: {words}" if words else str(level)

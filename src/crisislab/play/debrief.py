@@ -29,6 +29,7 @@ from crisislab.play.essays import EssayView, essays_for
 from crisislab.play.session import GameSetup, Session, TurnTrace, _name, record_choice
 from crisislab.play.words import plain
 from crisislab.replay import SimulatedCrisis, onward, replay
+from crisislab.scenario.display import format_value, turn_words
 from crisislab.scenario.model import Scenario
 
 
@@ -161,6 +162,13 @@ class Debrief:
     stand_in: str = ""
     essays: list[EssayView] = field(default_factory=list)
     finished: bool = True
+    dates: dict[str, str] = field(default_factory=dict)  # a turn's label -> in words
+    names: dict[str, str] = field(default_factory=dict)  # an actor's id -> its name
+
+    def when(self, label: str) -> str:
+        """A turn's label (``1962-10-27 pm``) as a reader reads it (``Saturday 27
+        October 1962, evening``)."""
+        return self.dates.get(label, label)
 
     @property
     def diverged(self) -> bool:
@@ -302,6 +310,8 @@ def build(session: Session, game_id: int | None = None, runs: int = 2000,
         turn_labels={t.index: t.label for t in sc.clock.turns},
         terms=_terms(session, hist), outcomes=[(o.id, o.label) for o in sc.outcomes],
         runs=runs, stand_in=stand_in, finished=session.done,
+        dates={t.label: turn_words(sc, t.index, weekday=True) for t in sc.clock.turns},
+        names={a: _name(sc, a) for a in sc.actors},
     )
     if runs > 0:
         _odds(d, session, runs, stand_in, seed, max_decisions)
@@ -314,10 +324,12 @@ def _cause(sc: Scenario, session: Session, g: TurnTrace | None, h: TurnTrace | N
         return "one crisis had already ended"
     for actor in session.humans:
         if g.choices.get(actor) != h.choices.get(actor):
-            return f"your choice ({actor})"
+            return f"your choice ({_name(sc, actor)})"
     for actor in sc.players:
         if g.choices.get(actor) != h.choices.get(actor):
             return f"{_name(sc, actor)}'s choice"
+    if g.injected:
+        return "the facilitator's inject: " + "; ".join(sc.event(e).label for e in g.injected)
     return "chance, or what earlier differences set in motion"
 
 
@@ -335,8 +347,8 @@ def _terms(session: Session, hist: Session) -> list[tuple[str, str, str]]:
             v = sc.variable(name)
         except KeyError:
             continue
-        out.append((name, v.format(float(session.state.values[v.index, 0])),
-                    v.format(float(hist.state.values[v.index, 0]))))
+        out.append((name, format_value(sc, name, float(session.state.values[v.index, 0])),
+                    format_value(sc, name, float(hist.state.values[v.index, 0]))))
     return out
 
 

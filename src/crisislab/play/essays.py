@@ -65,13 +65,16 @@ def _line(g: EvidenceRule, game: _End, record: _End, d: Debrief) -> str | None:
     if g.when is not None and g.show != "text" and not game.holds(g.when):
         return None
     if g.show == "outcome":
-        return g.text.format(outcome=d.outcome_label.lower(), end=d.end_label,
+        return g.text.format(outcome=d.outcome_label.lower(), end=d.when(d.end_label),
                              record_outcome=d.history_outcome_label.lower(),
-                             record_end=d.history_end_label)
+                             record_end=d.when(d.history_end_label))
     if g.show == "value":
         assert g.variable is not None
-        return g.text.format(value=f"{game.value(g.variable):g}",
-                             history=f"{record.value(g.variable):g}")
+        from crisislab.scenario.display import format_value
+
+        sc = game.scenario
+        return g.text.format(value=format_value(sc, g.variable, game.value(g.variable)),
+                             history=format_value(sc, g.variable, record.value(g.variable)))
     if g.show == "text":
         if g.when is None or game.holds(g.when):
             return g.text
@@ -89,7 +92,7 @@ def _line(g: EvidenceRule, game: _End, record: _End, d: Debrief) -> str | None:
     for x in d.decisions:
         if _count(x.after.counts, tagged) - _count(x.alternative_after.counts, tagged) \
                 >= g.share * x.after.n:
-            return g.text.format(label=x.label, choice=x.choice_label)
+            return g.text.format(label=d.when(x.label), choice=x.choice_label)
     return None
 
 
@@ -101,13 +104,19 @@ def questions(scenario: Scenario) -> tuple[QuestionRule, ...]:
 def essays_for(session: Session, hist: Session, d: Debrief) -> list[EssayView]:
     """Each question of the scenario with what this game (``session``, beside the record's
     ``hist``) shows for it, and the passages of the sources it draws on."""
+    from crisislab.scenario.display import source_name, words_of
+
+    sc = session.scenario
+    names = {s.id: source_name(s) for s in sc.spec.sources}
     game, record = _End(session), _End(hist)
     out = []
-    for q in questions(session.scenario):
+    for q in questions(sc):
         lines = [line for g in q.game if (line := _line(g, game, record, d)) is not None]
         where = q.cite[0]
-        out.append(EssayView(q.question, q.quote, f"{where.source}, {where.locator}",
-                             tuple(lines),
-                             tuple(SourcePoint(text, c.source, c.locator, c.anchor or "")
+        out.append(EssayView(q.question, q.quote,
+                             f"{names.get(where.source, words_of(where.source))}, "
+                             f"{where.locator}", tuple(lines),
+                             tuple(SourcePoint(text, names.get(c.source, words_of(c.source)),
+                                               c.locator, c.anchor or "")
                                    for text, c in q.evidence)))
     return out

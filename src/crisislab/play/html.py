@@ -38,12 +38,11 @@ svg { max-width: 100%; height: auto; }
 {{ d.players | join(", ") }}.</p>
 
 <h2>How it ended</h2>
-<p><strong>{{ d.outcome_label }}</strong>{% if d.outcome %}
-(<code>{{ d.outcome }}</code>){% endif %},
-{{ d.end_label }}. {{ d.outcome_summary }}</p>
-<p>The record: <strong>{{ d.history_outcome_label }}</strong>, {{ d.history_end_label }}.
+<p><strong>{{ d.outcome_label }}</strong>,
+{{ d.when(d.end_label) }}. {{ d.outcome_summary }}</p>
+<p>The record: <strong>{{ d.history_outcome_label }}</strong>, {{ d.when(d.history_end_label) }}.
 {% if d.first_divergence %}Your crisis first left the record on
-<strong>{{ d.first_divergence.label }}</strong> ({{ d.first_divergence.cause }}).
+<strong>{{ d.when(d.first_divergence.label) }}</strong> ({{ d.first_divergence.cause }}).
 {% else %}Your crisis never left the record.{% endif %}</p>
 {% if d.terms %}<table><tr><th>term</th><th>your crisis</th><th>history</th></tr>
 {% for name, mine, hist in d.terms %}<tr{% if mine != hist %} class="diverged"{% endif %}>
@@ -66,7 +65,7 @@ paired proportions.</p>
 style="background:{{ colour }}"></span>{{ label }}</span>{% endfor %}</div>
 {% if start %}<h3>At the start</h3>{{ start | safe }}{% endif %}
 {% for x, bars, rows in decisions %}<section class="decision">
-<h3>{{ x.label }}: {{ x.actor }} chose {{ x.choice_label }}</h3>
+<h3>{{ d.when(x.label) }}: {{ d.names.get(x.actor, x.actor) }} chose {{ x.choice_label }}</h3>
 <p class="note">The alternative, {{ alt_words[loop.index0] }}: {{ x.alternative_label }}.</p>
 {{ bars | safe }}
 <table><tr><th>outcome</th><th>before</th><th>after your choice</th>
@@ -79,7 +78,8 @@ what following would have chosen.</p>{% endif %}{% endif %}
 
 <h2>Two timelines</h2>
 <table><tr><th>when</th><th>your crisis</th><th>the record (with sources)</th><th></th></tr>
-{% for r in d.rows %}<tr{% if r.diverged %} class="diverged"{% endif %}><td>{{ r.label }}</td>
+{% for r in d.rows %}<tr{% if r.diverged %} class="diverged"{% endif %}>
+<td>{{ d.when(r.label) }}</td>
 <td>{% for l in r.game %}{{ l.text }}<br>{% endfor %}</td>
 <td>{% for l in r.history %}{{ l.text }}{% if l.sources %}<br><span class="src">
 {{ l.sources | join("; ") }}</span>{% endif %}<br>{% endfor %}</td>

@@ -345,7 +345,8 @@ def _compare(node: Compare, scenario: Scenario) -> str:
         if isinstance(o, Const):
             value = o.value
             if enum is not None and float(value).is_integer() and 0 <= int(value) < len(enum):
-                parts.append(f"'{enum[int(value)]}'")
+                assert variable is not None
+                parts.append(f"'{format_value(scenario, variable, float(value))}'")
             elif variable is not None:
                 parts.append(format_value(scenario, variable, float(value)))
             else:

@@ -18,15 +18,16 @@ def render_debrief(d: Debrief, c: Console, timeline_rows: int = 60) -> None:
     c.rule(f"[bold]Debrief[/bold]: {d.title}" + (f" — game {d.game_id}" if d.game_id else ""))
     c.print(f"Seats: {', '.join(d.players)}; seed {d.seed}; chance {d.chance}.",
             highlight=False)
-    c.print(f"[bold]Your crisis:[/bold] {d.outcome_label} ({d.outcome or 'unfinished'}), "
-            f"{d.end_label}. {d.outcome_summary}", highlight=False)
-    c.print(f"[bold]The record:[/bold] {d.history_outcome_label} ({d.history_outcome}), "
-            f"{d.history_end_label}.", highlight=False)
+    c.print(f"[bold]Your crisis:[/bold] {d.outcome_label}, "
+            f"{d.when(d.end_label)}. {d.outcome_summary}", highlight=False)
+    c.print(f"[bold]The record:[/bold] {d.history_outcome_label}, "
+            f"{d.when(d.history_end_label)}.", highlight=False)
     if d.first_divergence is None:
         c.print("[green]No divergence:[/green] your crisis followed the record throughout.")
     else:
         f = d.first_divergence
-        c.print(f"[yellow]First divergence:[/yellow] {f.label} — {f.cause}.", highlight=False)
+        c.print(f"[yellow]First divergence:[/yellow] {d.when(f.label)} — {f.cause}.",
+                highlight=False)
     if d.terms:
         t = Table(title="Terms at the end", title_justify="left")
         t.add_column("term")
@@ -55,7 +56,7 @@ def render_debrief(d: Debrief, c: Console, timeline_rows: int = 60) -> None:
         ours = Text("\n".join(x.text for x in r.game))
         if r.diverged:
             ours.append(("\n" if r.game else "") + f"diverged: {r.cause}", style="yellow")
-        t.add_row(r.label, ours, Text(record))
+        t.add_row(d.when(r.label), ours, Text(record))
     c.print(t)
     for i, e in enumerate(d.essays, start=1):
         c.rule(f"Essay {i}")
@@ -97,7 +98,8 @@ def _odds(d: Debrief, c: Console) -> None:
                 "following would have chosen.")
         return
     for x in d.decisions:
-        t = Table(title=f"{x.label}: {x.actor} chose {x.choice_label}; "
+        who = d.names.get(x.actor, x.actor)
+        t = Table(title=f"{d.when(x.label)}: {who} chose {x.choice_label}; "
                   f"{alternative_words(x)} was {x.alternative_label}", title_justify="left")
         t.add_column("outcome")
         t.add_column("before", justify="right")

@@ -22,6 +22,7 @@ from crisislab.engine.engine import Engine
 from crisislab.engine.observation import Observation
 from crisislab.engine.run import complete_agents
 from crisislab.engine.state import BatchState
+from crisislab.engine.streams import below
 from crisislab.play.letters import (
     Letter,
     answer,
@@ -81,6 +82,7 @@ class TurnTrace:
     happenings: list[dict[str, Any]]
     escalation: float
     peak: float
+    injected: list[str] = field(default_factory=list)  # events the facilitator injected
 
 
 @dataclass
@@ -139,7 +141,8 @@ class Session:
             if record.get("turn") != session.state.turn:
                 raise GameError(f"the saved game is out of step at turn {record.get('turn')}")
             session.play_turn(record["choices"], record.get("letters", []),
-                              followed=record.get("followed", ()))
+                              followed=record.get("followed", ()),
+                              injected=record.get("injected", ()))
             if not record.get("digest"):
                 raise GameError(f"the saved turn {record['turn']} has no digest, so the "
                                 "replayed crisis cannot be checked against the one played")
@@ -168,6 +171,15 @@ class Session:
         t = self.state.turn if turn is None else turn
         return self.scenario.clock.turns[min(t, self.engine.n_turns - 1)].label
 
+    def date(self, turn: int | None = None, year: bool = False) -> str:
+        """A turn's date in words, for what a person reads: ``Saturday 27 October,
+        evening`` (``turn_label`` is the clock's label, ``1962-10-27 pm``, for files)."""
+        from crisislab.scenario.display import turn_words
+
+        t = self.state.turn if turn is None else turn
+        return turn_words(self.scenario, min(t, self.engine.n_turns - 1), weekday=True,
+                          year=year)
+
     def observe(self, actor: str) -> Observation:
         return self.engine.observe(self.state, actor)
 
@@ -183,6 +195,22 @@ class Session:
                 why[a.id] = "the crisis is over" if self.done else \
                     plain(explain(a.when, env, self.scenario), self.scenario)
         return legal, why
+
+    def cannot_inject(self, name: str) -> str:
+        """Why the injectable event ``name`` could not happen on this turn, in words (""
+        if it could: its condition holds now and, for a ``once`` event, it has not yet
+        happened)."""
+        check_inject(self.scenario, name)
+        e = self.scenario.event(name)
+        if self.done:
+            return "the crisis is over"
+        if e.once and bool(self.state.fired[e.index, 0]):
+            return "it has already happened, and it happens only once"
+        env = {k: (v[:1] if isinstance(v, np.ndarray) and v.ndim else v)
+               for k, v in self.engine.env(self.state).items()}
+        if _holds(e.when, env):
+            return ""
+        return plain(explain(e.when, env, self.scenario), self.scenario)
 
     @property
     def outcome(self) -> str | None:
@@ -203,13 +231,20 @@ class Session:
     # ---- playing -----------------------------------------------------------------------
 
     def play_turn(self, choices: dict[str, str], drafts: list[dict[str, Any]],
-                  followed: Collection[str] = ()) -> TurnTrace:
+                  followed: Collection[str] = (),
+                  injected: Collection[str] = ()) -> TurnTrace:
         """Play one turn: the people's ``choices`` (action ids) and letters, the agents'
         moves, the engine's step, then the letters that arrive and agents' answers.
         ``followed`` names the people who only followed the record this turn (see
-        :func:`follow_choice`): the debrief does not count those turns as decisions."""
+        :func:`follow_choice`): the debrief does not count those turns as decisions.
+        ``injected`` names chance events a facilitator injected (see
+        :func:`check_inject`): each fires this turn where its condition holds, as if its
+        draw had come up; every other event draws as usual."""
         if self.done:
             raise GameError("the crisis is over")
+        injected = list(dict.fromkeys(injected))
+        for name in injected:
+            check_inject(self.scenario, name)
         t = self.state.turn
         missing = [a for a in self.humans if a not in choices]
         if missing:
@@ -238,13 +273,16 @@ class Session:
             names[actor] = name
         self.before[t] = self.state.select(np.array([0]))
         previous = self._snapshot()
-        result = self.engine.step(self.state, picks, trace=True)
+        policy = _Injected(self.engine, self.state, {
+            self.scenario.event(name).index for name in injected}) if injected else None
+        result = self.engine.step(self.state, picks, trace=True, chance=policy)
         trace = TurnTrace(
             turn=t, choices=names,
             happenings=[{"kind": h.kind, "id": h.id, "actor": h.actor,
                          "changes": [(c.variable, c.before, c.after) for c in h.changes]}
                         for h in result.trace],
-            escalation=float(self.state.escalation[0]), peak=float(self.state.peak[0]))
+            escalation=float(self.state.escalation[0]), peak=float(self.state.peak[0]),
+            injected=injected)
         self.traces.append(trace)
         self._learn(t, previous)
         self._deliver()
@@ -253,6 +291,8 @@ class Session:
         follows = [a for a in self.humans if a in set(followed)]
         if follows:
             record["followed"] = follows
+        if injected:
+            record["injected"] = injected
         self.log.append(record)
         return trace
 
@@ -303,13 +343,14 @@ class Session:
             if letter.delivered or letter.arrives > now:
                 continue
             letter.delivered = True
-            label = self.turn_label(now)
+            label = self.date(now)
             readers = self.scenario.actors if letter.public else (letter.to,)
             for reader in readers:
                 if reader != letter.sender:
                     kind = "letter" if reader == letter.to else "public"
                     self.news[reader].append(News(now, label, kind,
-                                                  f"letter {letter.id} from {letter.sender}"))
+                                                  f"letter {letter.id} from "
+                                                  f"{_name(self.scenario, letter.sender)}"))
             if letter.to in self.humans or letter.reply_to is not None:
                 continue
             legal, why = self.availability(letter.to)
@@ -343,7 +384,7 @@ class Session:
         actions it saw, events it witnessed, messages that reached it. Built from the
         observation alone, each step in the words written for this observer."""
         sc = self.scenario
-        label = self.turn_label(t)
+        label = self.date(t)
         defaults = {a: sc.default_action(a).id for a in sc.players}
         out: list[News] = []
         obs = self.observe(actor)
@@ -368,6 +409,47 @@ class Session:
                 out.append(News(t, label, "letter" if actor in m.to else "public",
                                 f"{_name(sc, m.sender)}: {plain(m.summary, sc)}"))
         return out
+
+
+def _holds(node: Any, env: dict[str, Any]) -> bool:
+    from crisislab.scenario.expr import evaluate
+
+    return bool(np.all(np.asarray(evaluate(node, env), dtype=bool)))
+
+
+def injectable(scenario: Scenario) -> list[str]:
+    """The events a facilitator may inject: chance events the scenario marks
+    ``inject: true``."""
+    return [e.id for e in scenario.events if e.kind == "chance" and e.inject]
+
+
+def check_inject(scenario: Scenario, name: str) -> None:
+    """Refuse, in words, an event that cannot be injected."""
+    if name in injectable(scenario):
+        return
+    known = ", ".join(injectable(scenario)) or "none: no event of it is marked inject: true"
+    what = "is not an event" if name not in {e.id for e in scenario.events} else \
+        "is not an event the scenario lets a facilitator inject"
+    raise GameError(f"'{name}' {what} of {scenario.id}; the events that can be injected: "
+                    f"{known}")
+
+
+class _Injected:
+    """Chance as the engine draws it (the crisis's own stream, or the record's events in
+    ``chance='history'``), except that the injected events fire wherever they may."""
+
+    def __init__(self, engine: Engine, state: BatchState, events: set[int]) -> None:
+        if state.row_of is not None:
+            raise GameError("an inject needs a game's own crisis, not a lumped batch")
+        self.engine, self.state, self.events = engine, state, events
+
+    def decide(self, event: int, hazard: np.ndarray, eligible: np.ndarray,
+               turn: int) -> np.ndarray:
+        if event in self.events:
+            return eligible.copy()
+        if self.engine.chance == "history":
+            return eligible & (event in self.engine.forced.get(turn, set()))
+        return eligible & below(self.state.streams.bits(turn, event), hazard)
 
 
 def record_choice(session: Session, actor: str, state: BatchState | None = None) -> str | None:

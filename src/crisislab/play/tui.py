@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
 from rich.segment import Segments
 from rich.table import Table
@@ -29,7 +30,9 @@ from crisislab.play.letters import (
     terms,
     transit_hours,
 )
+from crisislab.play.letters import terms as term_words
 from crisislab.play.session import Session, _name, follow_choice
+from crisislab.scenario.display import cite_words
 
 HELP = f"""\
 [bold]At the prompt[/bold]
@@ -120,8 +123,9 @@ class Terminal:
             auto.left -= 1
             if auto.left <= 0:
                 del self.autopilot[actor]
-            self.say(f"[dim]{self.session.turn_label()}: {actor} {auto.mode}s "
-                     f"({choice})[/dim]")
+            sc = self.session.scenario
+            self.say(f"[dim]{self.session.date()}: {_name(sc, actor)} {auto.mode}s "
+                     f"({sc.action(choice).label})[/dim]")
             return TurnInput(choice, followed=auto.mode == "follow")
         if len(self.session.humans) > 1:
             self._handover(actor)
@@ -220,17 +224,13 @@ class Terminal:
         o = b.options[int(args[0]) - 1]
         sc = self.session.scenario
         rule = sc.action(o.id)
-        spec = next(a for a in sc.spec.actions if a.id == o.id)
-        lines = [f"[bold]{o.number}. {o.label}[/bold] ({o.id})", o.summary,
+        lines = [f"[bold]{o.number}. {o.label}[/bold]", o.summary,
                  f"Escalation: {o.escalation}",
-                 f"Available when: {spec.when}" + ("" if o.available else
-                                                   f"  [red]now: {o.reason}[/red]")]
-        if spec.effects:
-            lines.append("Effects: " + "; ".join(spec.effects))
-        for c in rule.cite:
-            anchor = f' "{c.anchor}"' if c.anchor else ""
-            lines.append(f"Source: {c.source}, {c.locator}{anchor}")
-        self.say("\n".join(lines))
+                 "Available now." if o.available else f"[red]Not available now: "
+                 f"{o.reason}.[/red]"]
+        lines += [f"Source: {cite_words(sc, c)}" for c in rule.cite]
+        self.say("\n".join(escape(x) if not x.startswith(("[bold]", "[red]")) else x
+                            for x in lines))
 
     # ---- letters ----------------------------------------------------------------------
 
@@ -254,12 +254,13 @@ class Terminal:
             text = self._free_text()
             delay = delay_turns(sc, public)
             t = self.session.turn
-            arrives = self.session.turn_label(t + delay) if t + delay < len(sc.clock) \
+            arrives = self.session.date(t + delay) if t + delay < len(sc.clock) \
                 else "after the end of the crisis"
             hours = transit_hours(sc, t, t + delay)
+            words = term_words(sc)
             self.say(f"Letter to {_name(sc, to)}, {'public' if public else 'private'}, terms: "
-                     f"{', '.join(terms) or 'none'}; it would arrive {arrives} (about {hours} "
-                     "hours).")
+                     f"{'; '.join(words.get(x, x) for x in terms) or 'none'}; it would "
+                     f"arrive {arrives} (about {hours} hours).")
             if self._pick("Send it? (yes, no) ", ["yes", "no"]) == "no":
                 raise Cancel
         except Cancel:

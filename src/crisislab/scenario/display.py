@@ -104,10 +104,12 @@ def day_words(scenario: Scenario, day: float) -> str:
     return long_date(date.isoformat(), weekday=False)
 
 
-def turn_words(scenario: Scenario, turn: int) -> str:
-    """``22 October 1962, evening`` or ``week of 12 July 1962``."""
+def turn_words(scenario: Scenario, turn: int, weekday: bool = False,
+               year: bool = True) -> str:
+    """``22 October 1962, evening`` or ``week of 12 July 1962``; with ``weekday`` and
+    without ``year``: ``Monday 22 October, evening``."""
     t = scenario.clock.turns[turn]
-    day = long_date(t.date.isoformat(), weekday=False)
+    day = long_date(t.date.isoformat(), weekday=weekday, year=year)
     if t.half:
         return f"{day}, {'morning' if t.half == 'am' else 'evening'}"
     if t.step_days > 1:
@@ -127,12 +129,12 @@ def label_words(scenario: Scenario, label: str) -> str:
         return label
 
 
-def long_date(iso: str, weekday: bool = True) -> str:
+def long_date(iso: str, weekday: bool = True, year: bool = True) -> str:
     """``1962-10-22`` -> ``Monday 22 October 1962``."""
     import datetime as dt
 
     d = dt.date.fromisoformat(iso)
-    text = f"{d.day} {d:%B %Y}"
+    text = f"{d.day} {d:%B %Y}" if year else f"{d.day} {d:%B}"
     return f"{d:%A} {text}" if weekday else text
 
 

@@ -898,7 +898,7 @@ class Compiler:
             out.append(EventRule(e.id, len(out), e.label, e.summary, e.kind, when, hazard, e.once,
                                  tuple(x for x in effects if x is not None), e.escalation,
                                  e.incident, seen, tuple(e.cite), seen_as,
-                                 per_day=e.rate is not None))
+                                 per_day=e.rate is not None, inject=e.inject))
         return out
 
     def check_chance(self, path: tuple[str | int, ...], node: Node, per_day: bool) -> None:

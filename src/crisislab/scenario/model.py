@@ -183,6 +183,7 @@ class EventRule:
     cite: tuple[Citation, ...]
     seen_as: tuple[tuple[str, str], ...] = ()  # (observer or "others", summary)
     per_day: bool = False  # ``hazard`` is a rate per day, not a probability per turn
+    inject: bool = False  # a facilitator may fire it in a class session
 
     def probability(self, value: np.ndarray, turn_days: float) -> np.ndarray:
         """The chance of firing in a turn of ``turn_days`` days, given the evaluated

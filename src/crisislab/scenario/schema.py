@@ -299,7 +299,8 @@ class Event(Strict):
     not depend on how long a turn is: the probability in a turn of ``d`` days is
     ``1 - exp(-rate * d)``) or with probability ``hazard`` per turn (for a draw that
     belongs to one moment, such as a cornered crew's decision). ``once`` events fire at
-    most once.
+    most once. ``inject``: a class session's facilitator may make this chance event
+    happen on a world's next turn (while its condition holds), as if chance had fired it.
     """
 
     id: Ident
@@ -316,10 +317,14 @@ class Event(Strict):
     visibility: Visibility = "public"
     seen_as: SeenAs = Field(default_factory=dict)
     key: bool = False  # a key happening: one step of a crisis's path (crisislab paths)
+    inject: bool = False  # a facilitator may fire it (a chance event only)
     cite: Cites
 
     @model_validator(mode="after")
     def _hazard(self) -> Event:
+        if self.inject and self.kind != "chance":
+            raise ValueError("only a chance event can be injected (`inject: true`): a rule "
+                             "event already fires whenever `when` holds")
         if self.kind == "chance" and self.hazard is None and self.rate is None:
             raise ValueError("a chance event needs `rate` (per day) or `hazard` (per turn)")
         if self.kind == "chance" and self.hazard is not None and self.rate is not None:

@@ -167,6 +167,13 @@ class Inject(BaseModel):
     to: str | None = None
 
 
+class InjectEvent(BaseModel):
+    event: str = Field(..., description="An event the scenario marks as injectable "
+                       "(GET /api/class lists them under 'injectable').")
+    world: int | None = Field(None, description="One world, or null for every world "
+                              "where the event can happen now.")
+
+
 class Advance(BaseModel):
     world: int | None = None
 
@@ -384,6 +391,14 @@ def create_app(db: str | None = None, store: Store | None = None,
         return {"worlds": classroom.inject(token, body.sender, body.text, body.world,
                                            body.to)}
 
+    @app.post("/api/class/inject-event", tags=["facilitator"], status_code=201)
+    def api_inject_event(body: InjectEvent, token: FacToken) -> dict[str, Any]:
+        """Make one of the scenario's injectable events happen on the next turn, as if
+        chance had fired it: it changes the crisis, and each seat learns of it only as
+        it would of the real event. The answer names the worlds it will happen in and
+        why not in the others."""
+        return classroom.inject_event(token, body.event, body.world)
+
     @app.post("/api/class/end", tags=["facilitator"])
     def api_end(token: FacToken) -> dict[str, str]:
         """End the class session; the debrief stays."""
@@ -548,7 +563,8 @@ def create_app(db: str | None = None, store: Store | None = None,
         row = classroom.facilitated(token)
         v = views.class_view(classroom, row)
         base = str(request.base_url).rstrip("/")
-        actors = classroom.live(row).scenario.actors
+        sc = classroom.live(row).scenario
+        actors = [(a, views.actor_name(sc, a)) for a in sc.actors]
         return page(request, name, status=status, v=v, token=token, error=error,
                     join_url=f"{base}/join?code={row.code}", offstage=OFFSTAGE,
                     scenario_ref=viewer.ref_for_class(row),
@@ -589,7 +605,8 @@ def create_app(db: str | None = None, store: Store | None = None,
                           sender: Annotated[str, Form()] = "",
                           text: Annotated[str, Form()] = "",
                           world: Annotated[str, Form()] = "",
-                          to: Annotated[str, Form()] = "") -> Any:
+                          to: Annotated[str, Form()] = "",
+                          event: Annotated[str, Form()] = "") -> Any:
         number = int(world) if world.isdigit() else None
         actions: dict[str, Callable[[], Any]] = {
             "pause": lambda: classroom.pause(token),
@@ -598,6 +615,7 @@ def create_app(db: str | None = None, store: Store | None = None,
             "extend": lambda: classroom.extend(token, int(seconds) if seconds.isdigit()
                                                else 0),
             "inject": lambda: classroom.inject(token, sender, text, number, to or None),
+            "inject-event": lambda: classroom.inject_event(token, event, number),
             "end": lambda: classroom.end(token),
         }
         if action not in actions:

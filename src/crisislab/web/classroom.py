@@ -29,7 +29,14 @@ from crisislab.play.letters import (
     delay_turns,
 )
 from crisislab.play.letters import terms as letter_terms
-from crisislab.play.session import HUMAN, GameError, GameSetup, Session, follow_choice
+from crisislab.play.session import (
+    HUMAN,
+    GameError,
+    GameSetup,
+    Session,
+    check_inject,
+    follow_choice,
+)
 from crisislab.scenario.model import Scenario, UnknownPhase
 from crisislab.scenario.problems import ScenarioError
 from crisislab.store import GameRow, Store, StoreError
@@ -570,7 +577,8 @@ class Classroom:
                 chosen[actor] = follow_choice(session, actor)
                 followed.append(actor)
         letters = [d.letter for d in drafts]
-        session.play_turn(chosen, letters, followed=followed)
+        session.play_turn(chosen, letters, followed=followed,
+                          injected=self.pending_events(row, world))
         for cache in (live.briefs, live.options):
             for key in [k for k in cache if k[0] == world]:
                 del cache[key]
@@ -695,6 +703,68 @@ class Classroom:
                 assert fresh is not None
                 fresh.revision += 1
             return len(numbers)
+
+    def inject_event(self, token: str, event: str, world: int | None = None
+                     ) -> dict[str, Any]:
+        """Make one of the scenario's injectable events happen on the next turn of every
+        world (or one) where it can happen now: when the turn is played it fires through
+        the engine as if chance had fired it (if its condition still holds after that
+        turn's choices), each seat learns of it as of the real event (or not at all), and
+        the world's log records it, so a restart replays it. Returns the worlds it will
+        happen in and, for the others, why not."""
+        with self.lock:
+            row = self.facilitated(token)
+            if row.status == "ended":
+                raise ClassError("the class session has ended")
+            live = self.live(row)
+            sc = live.scenario
+            try:
+                check_inject(sc, (event or "").strip())
+            except GameError as e:
+                raise ClassError(str(e), "pick one of the events the scenario marks as "
+                                 "injectable (GET /api/class lists them)") from None
+            event = event.strip()
+            if world is not None and not 1 <= world <= row.worlds:
+                raise ClassError(f"there is no world {world}; this session has "
+                                 f"{row.worlds}")
+            numbers = range(1, row.worlds + 1) if world is None else [world]
+            label = sc.event(event).label
+            why = {n: live.worlds[n].cannot_inject(event) for n in numbers}
+            worlds = [n for n in numbers if not why[n]]
+            if not worlds:
+                where = "; ".join(f"world {n}: {w}" for n, w in why.items())
+                raise ClassError(f"“{label}” cannot happen now ({where})",
+                                 "inject it later, when its conditions hold, or another "
+                                 "event")
+            with self.store.session() as s:
+                for n in worlds:
+                    game = s.get(GameRow, live.game_ids[n])
+                    assert game is not None
+                    head = dict(game.log[0])
+                    turn = live.worlds[n].turn
+                    pending = head.get("pending") or {}
+                    events = list(pending.get("events", [])) \
+                        if pending.get("turn") == turn else []
+                    if event not in events:
+                        events.append(event)
+                    head["pending"] = {"turn": turn, "events": events}
+                    game.log = [head, *game.log[1:]]
+                fresh = s.get(ClassRow, row.id)
+                assert fresh is not None
+                fresh.revision += 1
+            return {"event": event, "label": label, "worlds": worlds,
+                    "not_now": {str(n): w for n, w in why.items() if w}}
+
+    def pending_events(self, row: ClassRow, world: int) -> list[str]:
+        """The events injected into a world's current turn, not yet played."""
+        live = self.live(row)
+        with self.store.session() as s:
+            game = s.get(GameRow, live.game_ids[world])
+            head = game.log[0] if game is not None and game.log else {}
+        pending = head.get("pending") or {}
+        if pending.get("turn") != live.worlds[world].turn:
+            return []
+        return list(pending.get("events", []))
 
     def end(self, token: str) -> None:
         with self.lock:

@@ -13,8 +13,8 @@ from dataclasses import asdict
 from typing import Any
 
 from crisislab.play.letters import delay_turns, terms, transit_hours
-from crisislab.play.session import HUMAN, Session
-from crisislab.scenario.display import actor_name, format_value, turn_words
+from crisislab.play.session import HUMAN, Session, injectable
+from crisislab.scenario.display import actor_name, format_value, turn_words, variable_label
 from crisislab.scenario.model import Scenario
 from crisislab.web.classroom import Classroom
 from crisislab.web.models import ClassRow, PlayerRow
@@ -109,10 +109,29 @@ def world_view(room: Classroom, row: ClassRow, number: int) -> dict[str, Any]:
         "seats": seats,
         "letters": [_letter(sc, session, x) for x in session.letters],
         "state": state_facts(session),
-        "injects": [{"sender": i.sender, "text": i.text, "to": i.to or "every seat",
+        "injects": [{"sender": i.sender, "text": i.text,
+                     "to": actor_name(sc, i.to) if i.to else "every seat",
                      "date": date_of(sc, i.turn)}
                     for i in room.injects_for(row, number, None)],
+        "events_injected": injected_events(session)
+        + [{"event": e, "label": sc.event(e).label, "date": date_of(sc, session.turn),
+            "turn": session.turn, "happened": None}
+           for e in room.pending_events(row, number)],
     }
+
+
+def injected_events(session: Session) -> list[dict[str, Any]]:
+    """The events the facilitator injected into a world, turn by turn, and whether each
+    happened (its condition may have stopped holding during its turn)."""
+    sc = session.scenario
+    out = []
+    for trace in session.traces:
+        fired = {h["id"] for h in trace.happenings if h["kind"] == "event"}
+        for e in trace.injected:
+            out.append({"event": e, "label": sc.event(e).label,
+                        "date": date_of(sc, trace.turn), "turn": trace.turn,
+                        "happened": e in fired})
+    return out
 
 
 def state_facts(session: Session) -> list[dict[str, str]]:
@@ -133,6 +152,7 @@ def state_facts(session: Session) -> list[dict[str, str]]:
 def _letter(sc: Scenario, session: Session, x: Any) -> dict[str, Any]:
     return {"id": x.id, "from": actor_name(sc, x.sender), "to": actor_name(sc, x.to),
             "public": x.public, "terms": list(x.terms), "text": x.text,
+            "terms_words": [terms(sc).get(t, t) for t in x.terms],
             "stance": x.stance, "reply_to": x.reply_to,
             "written": date_of(sc, x.turn), "arrives": date_of(sc, x.arrives)
             if x.arrives < len(sc.clock) else "after the end",
@@ -140,8 +160,11 @@ def _letter(sc: Scenario, session: Session, x: Any) -> dict[str, Any]:
 
 
 def class_view(room: Classroom, row: ClassRow) -> dict[str, Any]:
+    sc = room.live(row).scenario
     return {"code": row.code, "title": row.title, "status": row.status,
             "revision": room.revision(row), "worlds": row.worlds,
+            "injectable": [{"event": e, "label": sc.event(e).label}
+                           for e in injectable(sc)],
             "by_hand": row.turn_seconds is None, "turn_seconds": row.turn_seconds,
             "seats": row.seats,
             "players": [{"name": x.name, "world": x.world, "seat": x.actor, "role": x.role}
@@ -179,6 +202,7 @@ def export(room: Classroom, row: ClassRow) -> dict[str, Any]:
                 {"world": n, "game_id": live.game_ids[n], "seed": live.worlds[n].setup.seed,
                  "outcome": live.worlds[n].outcome,
                  "decisions": decisions(room, row, n),
+                 "injected": [{"world": n, **x} for x in injected_events(live.worlds[n])],
                  "letters": [{"world": n, **_letter(sc, live.worlds[n], x)}
                              for x in live.worlds[n].letters]}
                 for n in range(1, row.worlds + 1)]}
@@ -198,6 +222,9 @@ def export_csv(room: Classroom, row: ClassRow) -> str:
         for x in world["letters"]:
             w.writerow([world["world"], "letter", x["written"], x["from"], x["to"],
                         " ".join(x["terms"]), x["text"], x["public"], x["delivered"]])
+        for x in world["injected"]:
+            w.writerow([world["world"], "inject", x["date"], "facilitator", "", x["event"],
+                        x["label"], "", x["happened"]])
     return buf.getvalue()
 
 
@@ -213,13 +240,15 @@ def class_debrief(room: Classroom, row: ClassRow) -> dict[str, Any]:
         data = to_json(d)
         worlds.append({
             "world": n, "outcome": d.outcome_label, "outcome_summary": d.outcome_summary,
-            "end": d.end_label, "finished": d.finished,
-            "history_outcome": d.history_outcome_label, "history_end": d.history_end_label,
+            "end": d.when(d.end_label), "finished": d.finished,
+            "history_outcome": d.history_outcome_label,
+            "history_end": d.when(d.history_end_label),
             "left_record": None if d.first_divergence is None else {
-                "date": d.first_divergence.label, "cause": d.first_divergence.cause},
-            "terms": [{"term": t, "world": g, "history": h} for t, g, h in d.terms],
+                "date": d.when(d.first_divergence.label), "cause": d.first_divergence.cause},
+            "terms": [{"term": variable_label(live.scenario, t), "world": g, "history": h}
+                      for t, g, h in d.terms],
             "decisions": [{
-                "date": x.label, "seat": actor_name(live.scenario, x.actor),
+                "date": d.when(x.label), "seat": actor_name(live.scenario, x.actor),
                 "choice": x.choice_label, "instead_of": x.alternative_label,
                 "from": x.alternative_from,
                 "effects": [{"outcome": label, "points": round(100 * x.effect[oid].p, 1),
@@ -228,10 +257,11 @@ def class_debrief(room: Classroom, row: ClassRow) -> dict[str, Any]:
                             for oid, label in d.outcomes
                             if abs(x.effect[oid].p) >= 0.005]}
                 for x in d.decisions],
-            "escalation": [{"date": d.turn_labels.get(t, str(t)), "level": e,
+            "escalation": [{"date": d.when(d.turn_labels.get(t, str(t))), "level": e,
                             "rung": d.escalation_labels.get(int(e), "")}
                            for t, e in d.curve_game],
             "peak": max((e for _, e in d.curve_game), default=0.0),
+            "injected": injected_events(live.worlds[n]),
             "odds": data["start"],
             "runs": d.runs,
         })
