@@ -18,7 +18,6 @@ KNOWN_UPWARD = {
     ("crisislab.agents.equilibrium", "crisislab.gt.flat"),
     ("crisislab.agents.equilibrium", "crisislab.gt.solve"),
     ("crisislab.agents.equilibrium", "crisislab.gt.tree"),
-    ("crisislab.whatifs", "crisislab.cli"),
 }
 # and the import cycles it names besides those the upward imports above close (a cycle
 # found must lie inside one of these)
@@ -137,6 +136,21 @@ def test_the_engine_imports_no_agent_and_no_layer_above() -> None:
     # the fast-forward along the record is the runner's, which imports the agents
     assert "crisislab.agents.historical" in graph["crisislab.engine.run"]
     assert not any(m in c for c in cycles(graph) for m in engine)
+
+
+def test_the_command_line_is_one_package_its_modules_importing_downward() -> None:
+    graph = imports()
+    commands = {m for m in graph if m.startswith("crisislab.cli.")}
+    assert {"crisislab.cli.common", "crisislab.cli.analysis", "crisislab.cli.whatifs"} <= commands
+    # no module of the command line outside cli/ (the web app's serve aside), and
+    # nothing below the interfaces imports the command line
+    assert {m for m in graph if layer(m) == "interfaces"} - commands - {"crisislab.cli"} \
+        == {m for m in graph if m.startswith("crisislab.web")}
+    for m, targets in graph.items():
+        if layer(m) != "interfaces":
+            assert not any(t.startswith("crisislab.cli") for t in targets), m
+    # the shared helpers import no command module
+    assert not any(t.startswith("crisislab.cli") for t in graph["crisislab.cli.common"])
 
 
 def test_no_new_import_cycles() -> None:
