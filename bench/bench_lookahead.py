@@ -16,7 +16,7 @@ import time
 
 from crisislab.agents.registry import make_agent
 from crisislab.engine.engine import Engine
-from crisislab.engine.run import decide
+from crisislab.engine.run import decide, start_batch
 from crisislab.scenario.loader import load_scenario
 
 
@@ -27,7 +27,8 @@ def main() -> None:
     opts = parser.parse_args()
     sc = load_scenario("cuba-1962")
     engine = Engine(sc, chance="free")
-    state = engine.reset(opts.crises, seed=2, start_turn=sc.clock.turn_of(dt.date(1962, 10, 23)))
+    state = start_batch(engine, opts.crises, seed=2,
+                        start_turn=sc.clock.turn_of(dt.date(1962, 10, 23)))
     agents = {a: make_agent("random", sc, a) if sc.role(a) == "player"
               else make_agent("scripted", sc, a) for a in sc.players}
     engine.step(state, decide(engine, state, agents))

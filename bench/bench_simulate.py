@@ -55,6 +55,7 @@ def measure_plain(lineup: str, crises: int, seed: int) -> dict:
 
     from crisislab.analysis.simulate import Variant, build, seat_specs
     from crisislab.engine.engine import Engine
+    from crisislab.engine.run import start_batch
     from crisislab.scenario.loader import load_scenario
 
     sc = load_scenario("cuba-1962")
@@ -62,7 +63,7 @@ def measure_plain(lineup: str, crises: int, seed: int) -> dict:
     engine = Engine(scenario)
     started = time.perf_counter()
     for i in range(crises):
-        state = engine.reset(1, seed, crisis_ids=np.array([i]))
+        state = start_batch(engine, 1, seed, crisis_ids=np.array([i]))
         while not state.done.all():
             engine.step(state, {a: agents[a].act(engine.observe(state, a))
                                 for a in engine.players})

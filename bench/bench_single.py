@@ -115,8 +115,8 @@ def vector(n: int, steps: int) -> None:
 def play_turns(turns: int) -> None:
     from rich.console import Console
 
+    from crisislab.cli.play import _new_row, _save
     from crisislab.play.briefing import brief
-    from crisislab.play.cli import _new_row, _save
     from crisislab.play.session import GameSetup, Session
     from crisislab.play.tui import Terminal
     from crisislab.scenario.loader import load_scenario

@@ -13,7 +13,7 @@ import pytest
 
 from crisislab.agents.registry import AGENTS, AgentSpecError, make_agent, parse_seats
 from crisislab.engine.engine import Engine
-from crisislab.engine.run import run_batch
+from crisislab.engine.run import run_batch, start_batch
 from crisislab.scenario.expr import evaluate
 from crisislab.scenario.loader import load_scenario
 from crisislab.scenario.model import Scenario
@@ -84,7 +84,7 @@ def test_only_legal_actions_on_cuba(cuba: Scenario, name: str) -> None:
     engine refuses an illegal choice, so finishing the batch proves it too)."""
     engine = Engine(cuba)
     agents = seats(cuba, name)
-    state = engine.reset(30, seed=3, start_turn=cuba.clock.first_of_phase("crisis"))
+    state = start_batch(engine, 30, seed=3, start_turn=cuba.clock.first_of_phase("crisis"))
     turns = 0
     while not state.done.all() and turns < (6 if name == "expected_utility" else 200):
         choices = {}
@@ -103,7 +103,7 @@ def test_only_legal_actions_on_cuba(cuba: Scenario, name: str) -> None:
 @pytest.mark.parametrize("name", sorted(AGENTS))
 def test_pickles_and_acts_the_same(mini: Scenario, name: str) -> None:
     engine = Engine(mini)
-    state = engine.reset(50, seed=1)
+    state = start_batch(engine, 50, seed=1)
     engine.step(state, {a: np.zeros(50, dtype=np.int64) for a in engine.players})
     for actor in ("red", "blue"):
         agent = make_agent(spec(name), mini, actor)
@@ -117,7 +117,7 @@ def test_acts_on_a_large_batch_at_once(mini: Scenario, name: str) -> None:
     """A vectorised agent answers 200,000 crises in one call (a per-crisis Python loop
     would not return in the test's lifetime)."""
     engine = Engine(mini)
-    state = engine.reset(200_000, seed=2)
+    state = start_batch(engine, 200_000, seed=2)
     obs = engine.observe(state, "blue")
     pick = make_agent(spec(name), mini, "blue").act(obs)
     assert pick.shape == (200_000,)
@@ -137,7 +137,7 @@ def test_metadata(name: str, cuba: Scenario) -> None:
 def at(cuba: Scenario, date: str, half: str = "am", n: int = 1):
     engine = Engine(cuba)
     turn = cuba.clock.turn_of(dt.date.fromisoformat(date), half)
-    return engine, engine.reset(n, seed=0, start_turn=turn)
+    return engine, start_batch(engine, n, seed=0, start_turn=turn)
 
 
 def sequence(cuba: Scenario, actor: str, agent_spec: str, date: str, turns: int,
@@ -145,7 +145,7 @@ def sequence(cuba: Scenario, actor: str, agent_spec: str, date: str, turns: int,
     """The actor's choices over ``turns`` turns from ``date``, others following the
     record (chance as it happened)."""
     engine = Engine(cuba, chance="history")
-    state = engine.reset(1, seed=0, start_turn=cuba.clock.turn_of(
+    state = start_batch(engine, 1, seed=0, start_turn=cuba.clock.turn_of(
         dt.date.fromisoformat(date), half))
     me = make_agent(agent_spec, cuba, actor)
     others = {a: make_agent("historical", cuba, a) if cuba.role(a) == "player"
@@ -305,7 +305,7 @@ def _varied_states(cuba: Scenario, seed: int, turns: int = 70):
     """Observations of many different crises: 400 crises played by random agents from
     shortly before the crisis phase, every few turns."""
     engine = Engine(cuba)
-    state = engine.reset(400, seed=seed, start_turn=cuba.clock.first_of_phase("crisis") - 8)
+    state = start_batch(engine, 400, seed=seed, start_turn=cuba.clock.first_of_phase("crisis") - 8)
     rand = {a: make_agent("random", cuba, a) if cuba.role(a) == "player"
             else make_agent("scripted", cuba, a) for a in engine.players}
     for turn in range(turns):
@@ -347,7 +347,7 @@ def test_path_check_equals_comparing_every_variable(cuba: Scenario, seed: int,
     agents = {a: make_agent("historical", cuba, a) for a in ("usa", "ussr", "cuba")}
     # chance as it happened, with some crises pushed off the record by changed variables
     engine = Engine(cuba, chance="history")
-    state = engine.reset(200, seed=seed, start_turn=cuba.clock.first_of_phase("crisis") - 6)
+    state = start_batch(engine, 200, seed=seed, start_turn=cuba.clock.first_of_phase("crisis") - 6)
     rng = np.random.default_rng(seed)
     # an early discovery: Washington sees the missiles where the record has them hidden
     state.values[engine.var_index["missiles_detected"], :20] = 1  # (it sees that too)

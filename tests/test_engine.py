@@ -9,7 +9,7 @@ import pytest
 
 from crisislab.agents.historical import HistoricalAgent, RandomAgent
 from crisislab.engine.engine import Engine, IllegalAction
-from crisislab.engine.run import historical_agents, play_out, run_batch
+from crisislab.engine.run import historical_agents, play_out, run_batch, start_batch
 from crisislab.scenario.loader import load_scenario
 from crisislab.scenario.model import Scenario
 
@@ -64,7 +64,7 @@ def test_every_crisis_ends_with_one_outcome(mini: Scenario) -> None:
 
 def test_history_mode_replays_the_track(mini: Scenario) -> None:
     engine = Engine(mini, chance="history")
-    state = engine.reset(1, seed=0)
+    state = start_batch(engine, 1, seed=0)
     steps = play_out(engine, state, historical_agents(mini))
     assert mini.outcomes[int(state.outcome[0])].id == "deal"
     # the discovery fired exactly on its documented turn (turn 1, 2 October)
@@ -75,14 +75,14 @@ def test_history_mode_replays_the_track(mini: Scenario) -> None:
 def test_history_mode_never_fires_undocumented_chance(mini: Scenario) -> None:
     # the clash has a 20% hazard per turn under blockade, but is not on the track
     engine = Engine(mini, chance="history")
-    state = engine.reset(200, seed=5)
+    state = start_batch(engine, 200, seed=5)
     play_out(engine, state, historical_agents(mini))
     assert not state.fired[mini.event("clash").index].any()
 
 
 def test_hidden_variable_is_hidden_until_detected(mini: Scenario) -> None:
     engine = Engine(mini, chance="history")
-    state = engine.reset(1, seed=0)
+    state = start_batch(engine, 1, seed=0)
     agents = historical_agents(mini)
     blue = engine.observe(state, "blue")
     assert "deployed" in blue.values and not blue.known["deployed"][0]
@@ -105,7 +105,7 @@ def test_hidden_variable_is_hidden_until_detected(mini: Scenario) -> None:
 
 def test_observation_ignores_hidden_values(mini: Scenario) -> None:
     engine = Engine(mini)
-    state = engine.reset(2, seed=0)
+    state = start_batch(engine, 2, seed=0)
     i = mini.variable("deployed").index
     state.values[i] = [0.0, 9.0]  # crises differ only in what blue cannot see
     blue = engine.observe(state, "blue")
@@ -116,7 +116,7 @@ def test_private_letter_arrives_after_its_delay(mini: Scenario) -> None:
     for delay in (0, 1, 3):
         sc = mini.with_parameters(letter_delay=delay)
         engine = Engine(sc, chance="history")
-        state = engine.reset(1, seed=0)
+        state = start_batch(engine, 1, seed=0)
         agents = historical_agents(sc)
         sent_at = received_at = None
         sent_var = sc.variable("offer_sent").index
@@ -137,7 +137,7 @@ def test_private_letter_arrives_after_its_delay(mini: Scenario) -> None:
 
 def test_illegal_action_is_refused(mini: Scenario) -> None:
     engine = Engine(mini)
-    state = engine.reset(1, seed=0)
+    state = start_batch(engine, 1, seed=0)
     accept = mini.action("blue_accept").local
     with pytest.raises(IllegalAction, match="blue_accept"):
         engine.step(state, {"red": 0, "blue": accept, "neutral": 0})
@@ -146,7 +146,7 @@ def test_illegal_action_is_refused(mini: Scenario) -> None:
 def test_start_turn_fast_forwards_along_history(mini: Scenario) -> None:
     engine = Engine(mini)
     start = mini.clock.first_of_phase("late")
-    state = engine.reset(3, seed=0, start_turn=start)
+    state = start_batch(engine, 3, seed=0, start_turn=start)
     assert state.turn == start
     assert (state.values[mini.variable("detected").index] == 1).all()
     assert (state.values[mini.variable("deployed").index] == 4).all()
@@ -154,7 +154,7 @@ def test_start_turn_fast_forwards_along_history(mini: Scenario) -> None:
 
 def test_historical_agent_falls_back_off_the_path(mini: Scenario) -> None:
     engine = Engine(mini)
-    state = engine.reset(1, seed=0)
+    state = start_batch(engine, 1, seed=0)
     agent = HistoricalAgent(mini, "blue")
     state.turn = 2  # the blockade is documented here, but blue has found nothing
     obs = engine.observe(state, "blue")
@@ -164,7 +164,7 @@ def test_historical_agent_falls_back_off_the_path(mini: Scenario) -> None:
 
 def test_random_agent_only_picks_legal_actions(mini: Scenario) -> None:
     engine = Engine(mini)
-    state = engine.reset(1000, seed=2)
+    state = start_batch(engine, 1000, seed=2)
     agents = random_agents(mini)
     while not state.done.all():
         obs = {a: engine.observe(state, a) for a in ("red", "blue")}
@@ -183,7 +183,7 @@ def test_an_observation_is_freed_without_the_garbage_collector(mini: Scenario) -
     import weakref
 
     engine = Engine(mini)
-    state = engine.reset(10, seed=0)
+    state = start_batch(engine, 10, seed=0)
     obs = engine.observe(state, "blue")
     assert obs.values["deployed"].shape == (10,) and obs.known["deployed"].shape == (10,)
     assert obs.legal.shape[0] == 10 and obs.seen_events is not None
@@ -198,7 +198,7 @@ def test_an_observation_is_freed_without_the_garbage_collector(mini: Scenario) -
 
 def test_observation_matrix_matches_values(mini: Scenario) -> None:
     engine = Engine(mini)
-    state = engine.reset(5, seed=0)
+    state = start_batch(engine, 5, seed=0)
     state.values[mini.variable("detected").index, :2] = 1.0
     obs = engine.observe(state, "blue")
     names, matrix = obs.matrix

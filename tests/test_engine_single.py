@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from crisislab.agents.registry import make_agent
 from crisislab.engine.engine import Engine
-from crisislab.engine.run import complete_agents, decide, lumpable, run_batch
+from crisislab.engine.run import complete_agents, decide, lumpable, run_batch, start_batch
 from crisislab.scenario.loader import load_scenario
 from tests.strategies import seeds
 
@@ -36,7 +36,7 @@ def _play(ref: str, agents: dict, n: int, seed: int, ids: np.ndarray, lumped: bo
           trace: bool = False) -> dict[str, np.ndarray]:
     sc = load_scenario(ref)
     engine = Engine(sc)
-    state = engine.reset(n, seed, crisis_ids=ids, lumped=lumped)
+    state = start_batch(engine, n, seed, crisis_ids=ids, lumped=lumped)
     while not state.done.all():
         engine.step(state, decide(engine, state, agents), trace=trace)
     if lumped:

@@ -13,7 +13,14 @@ import pytest
 
 from crisislab.agents.historical import HistoricalAgent
 from crisislab.engine.engine import Engine
-from crisislab.engine.run import complete_agents, decide, lumpable, run_onward, run_onward_many
+from crisislab.engine.run import (
+    complete_agents,
+    decide,
+    lumpable,
+    run_onward,
+    run_onward_many,
+    start_batch,
+)
 from crisislab.engine.state import BatchState
 from crisislab.gt.flat import FlatTree
 from crisislab.gt.tree import build_tree
@@ -47,7 +54,7 @@ def positions(sc: Scenario, start: int, turns: int, seed: int) -> list[BatchStat
     deviation of one player from it (so states differ and sit at different turns)."""
     engine = Engine(sc, chance="free")
     agents = doctrine(sc)
-    state = engine.reset(1, seed=seed, start_turn=start)
+    state = start_batch(engine, 1, seed=seed, start_turn=start)
     rng = np.random.default_rng(seed)
     out = []
     for t in range(turns):

@@ -468,7 +468,7 @@ def test_models_name_their_concept_beliefs_and_the_check_q() -> None:
 
 @pytest.fixture(scope="module")
 def cuba_two():  # type: ignore[no-untyped-def]
-    from crisislab.gt.cli import _start_turn
+    from crisislab.cli.gt import _start_turn
     from crisislab.gt.tree import build_tree
     from crisislab.scenario.loader import load_scenario
 

@@ -22,7 +22,14 @@ from crisislab.agents.leader import (
 )
 from crisislab.agents.registry import AgentSpecError, make_agent
 from crisislab.engine.engine import Engine
-from crisislab.engine.run import complete_agents, lumpable, play_out, result_of, run_batch
+from crisislab.engine.run import (
+    complete_agents,
+    lumpable,
+    play_out,
+    result_of,
+    run_batch,
+    start_batch,
+)
 from crisislab.engine.state import BatchState
 from crisislab.engine.streams import CrisisStreams
 from crisislab.fit import fit, record_decisions
@@ -42,7 +49,7 @@ def lineup(sc):
 def record_state(sc, label):
     """The replayed record at the start of the turn labelled ``label``."""
     engine = Engine(sc, chance="history")
-    state = engine.reset(1, seed=0, start_turn=0)
+    state = engine.start(1, seed=0)
     agents = {a: HistoricalAgent(sc, a) for a in engine.players}
     while sc.clock.turns[state.turn].label != label:
         engine.step(state, {a: agents[a].act(engine.observe(state, a)) for a in engine.players})
@@ -104,7 +111,7 @@ def test_presets_and_options_are_settings_of_the_one_model(cuba):
 def run(sc, n, lumped, seed=7, ids=None):
     engine = Engine(sc)
     seated = complete_agents(sc, lineup(sc))
-    state = engine.reset(n, seed, crisis_ids=ids, lumped=lumped)
+    state = start_batch(engine, n, seed, crisis_ids=ids, lumped=lumped)
     play_out(engine, state, seated)
     return result_of(sc, state, seed)
 
@@ -303,7 +310,7 @@ def test_on_the_record_each_documented_use_is_due_on_its_own_turn(cuba):
     """Along the record the crisis's clock and the calendar agree: every documented choice
     is due (gap 0) on the turn the leader made it."""
     engine = Engine(cuba, chance="history")
-    state = engine.reset(1, seed=0, start_turn=0)
+    state = engine.start(1, seed=0)
     agents = {a: HistoricalAgent(cuba, a) for a in engine.players}
     models = {a: _anchored(cuba, a) for a in ("usa", "ussr", "cuba")}
     documented = {(s.turn, s.actor): s.action for s in cuba.track if s.action is not None}

@@ -93,7 +93,7 @@ def test_export_of_a_study_that_is_not_there(tmp_path: Path,
 
 def test_every_command_that_takes_agents_declares_the_same_llm_cache_option() -> None:
     from crisislab.cli import LAZY_COMMANDS, lazy_command
-    from crisislab.llm_cli import CACHE_HELP
+    from crisislab.cli.llm import CACHE_HELP
 
     found = {}
     for name in LAZY_COMMANDS:

@@ -11,7 +11,7 @@ import pytest
 from crisislab.agents.lookahead import ExpectedUtilityAgent, _single
 from crisislab.agents.registry import make_agent
 from crisislab.engine.engine import Engine
-from crisislab.engine.run import decide
+from crisislab.engine.run import decide, start_batch
 from crisislab.engine.state import BatchState
 from crisislab.scenario.loader import load_scenario
 
@@ -22,7 +22,7 @@ def crises_apart(ref: str | Path, n: int, turns: int, seed: int) -> tuple[Engine
     """``n`` crises played ``turns`` turns by random agents: positions that differ."""
     sc = load_scenario(ref)
     engine = Engine(sc, chance="free")
-    state = engine.reset(n, seed=seed)
+    state = start_batch(engine, n, seed=seed)
     agents = {a: make_agent("random", sc, a) if sc.role(a) == "player"
               else make_agent("scripted", sc, a) for a in sc.players}
     for _ in range(turns):

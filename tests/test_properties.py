@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from crisislab.agents.historical import RandomAgent
 from crisislab.engine.engine import Engine
-from crisislab.engine.run import BatchResult, run_batch
+from crisislab.engine.run import BatchResult, run_batch, start_batch
 from crisislab.engine.state import BatchState
 from crisislab.scenario.loader import builtin_ids, load_scenario
 from crisislab.scenario.model import Scenario
@@ -44,7 +44,7 @@ def test_bounds_never_broken(ref: str, data: st.DataObject, seed: int) -> None:
     sc = _load(ref)
     sc = sc.with_parameters(**data.draw(parameter_values(sc)))
     engine = Engine(sc)
-    state = engine.reset(64, seed)
+    state = start_batch(engine, 64, seed)
     agents = {a: RandomAgent(sc, a) for a in sc.players}
     check_bounds(sc, state.values)
     while not state.done.all():
@@ -79,7 +79,7 @@ def test_observations_never_depend_on_hidden_values(ref: str, seed: int, actor_i
     sc = _load(ref)
     actor = sc.actors[actor_index % len(sc.actors)]
     engine = Engine(sc)
-    state = engine.reset(1, seed)
+    state = start_batch(engine, 1, seed)
     agents = {a: RandomAgent(sc, a) for a in sc.players}
     for _ in range(turns):
         if state.done.all():
@@ -115,7 +115,7 @@ def played(sc: Scenario, agents: dict, n: int, seed: int,
     from crisislab.engine.run import play_out, result_of
 
     engine = Engine(sc)
-    state = engine.reset(n, seed, lumped=lumped)
+    state = start_batch(engine, n, seed, lumped=lumped)
     play_out(engine, state, agents)
     return result_of(sc, state, seed), state
 

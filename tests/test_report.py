@@ -30,7 +30,7 @@ from crisislab.analysis.simulate import (
 from crisislab.analysis.track import Tracking
 from crisislab.engine.engine import Engine
 from crisislab.engine.observation import Observation
-from crisislab.engine.run import decide, historical_agents
+from crisislab.engine.run import decide, historical_agents, start_batch
 from crisislab.scenario.loader import load_scenario
 from crisislab.scenario.model import Scenario
 
@@ -82,7 +82,7 @@ def _hits(sc: Scenario, n: int, seed: int, lumped: bool) -> tuple[np.ndarray, An
     tracking = tracking_of(scenario, (), True)
     assert tracking is not None
     engine = Engine(scenario)
-    state = engine.reset(n, seed, lumped=lumped)
+    state = start_batch(engine, n, seed, lumped=lumped)
     tracking.start(state)
     while not state.done.all():
         engine.step(state, decide(engine, state, agents))
@@ -113,7 +113,7 @@ def test_reports_merge_exactly_across_chunks(cuba: Scenario) -> None:
 
 def test_record_replay_reproduces_every_documented_step(cuba: Scenario) -> None:
     engine = Engine(cuba, chance="history")
-    state = engine.reset(1, 0)
+    state = start_batch(engine, 1, 0)
     tracking = Tracking.of(cuba, ("us_defcon",))
     tracking.start(state)
     agents = historical_agents(cuba)
@@ -215,7 +215,7 @@ def test_a_policy_scores_each_documented_choice_by_its_probability(cuba: Scenari
     lik = path_likelihood(cuba, agents)
     # walk the record again and add up -log(number of legal options) at each US choice
     engine = Engine(cuba, chance="history")
-    state = engine.reset(1, 0)
+    state = start_batch(engine, 1, 0)
     record = historical_agents(cuba)
     expected = 0.0
     while not state.done.all():

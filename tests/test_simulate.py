@@ -222,6 +222,7 @@ def test_engine_notes_the_turn_war_broke_out(monkeypatch: pytest.MonkeyPatch) ->
     import crisislab.engine.engine as engine_module
     from crisislab.analysis.aggregate import Layout
     from crisislab.engine.engine import Engine
+    from crisislab.engine.run import start_batch
     from crisislab.scenario.loader import load_scenario
 
     monkeypatch.setattr(engine_module, "COMPACT_MIN_ROWS", 1)
@@ -230,7 +231,7 @@ def test_engine_notes_the_turn_war_broke_out(monkeypatch: pytest.MonkeyPatch) ->
     _, agents, _ = lineup(sc)  # historical: wars are rare, but crises split and rejoin
     level = Layout.of(sc).war_level
     engine = Engine(sc, watch=level)
-    state = engine.reset(6_000, seed=4, lumped=True)
+    state = start_batch(engine, 6_000, seed=4, lumped=True)
     onset = np.full(6_000, -1)
     while not state.done.all():
         turn = state.turn

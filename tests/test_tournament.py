@@ -22,7 +22,7 @@ from crisislab.analysis.simulate import Variant, build, seat_specs
 from crisislab.analysis.tournament import Entrant, tournament
 from crisislab.cli import app
 from crisislab.engine.engine import Engine
-from crisislab.engine.run import complete_agents, decide
+from crisislab.engine.run import complete_agents, decide, start_batch
 from crisislab.scenario.loader import load_scenario, load_text
 from crisislab.scenario.model import Scenario
 from crisislab.scenario.problems import ScenarioError
@@ -104,7 +104,7 @@ def test_tournament_scores_equal_a_count_over_each_crisis(cuba: Scenario) -> Non
     scenario, agents = build(cuba, variant)
     engine = Engine(scenario)
     seated = complete_agents(scenario, agents)
-    state = engine.reset(runs, seed, crisis_ids=np.arange(runs), lumped=False)
+    state = start_batch(engine, runs, seed, crisis_ids=np.arange(runs), lumped=False)
     weights = ScoreScale.of(scenario).weights("ussr")
     nuclear = {a.local for a in scenario.actions_of("ussr") if a.escalation >= 9}
     totals, turns = np.zeros(runs), np.zeros(runs)
@@ -327,7 +327,7 @@ def test_said_against_did_equals_a_count_over_each_crisis(cuba: Scenario) -> Non
     scale = ScoreScale.of(scenario)
     engine = Engine(scenario)
     seated = complete_agents(scenario, agents)
-    state = engine.reset(runs, seed, crisis_ids=np.arange(runs), lumped=False)
+    state = start_batch(engine, runs, seed, crisis_ids=np.arange(runs), lumped=False)
     players = scenario.players
     seat = players.index("ussr")
     history: list[dict[str, np.ndarray]] = []

@@ -13,7 +13,7 @@ from crisislab import whatifs
 from crisislab.agents.registry import make_agent
 from crisislab.cli import app
 from crisislab.engine.engine import Engine
-from crisislab.engine.run import run_batch
+from crisislab.engine.run import run_batch, start_batch
 from crisislab.scenario.loader import load_scenario
 from crisislab.scenario.model import Scenario
 from crisislab.scenario.problems import ScenarioError
@@ -79,7 +79,7 @@ def test_forbidden_actions_are_gone_and_forced_ones_crowd_out_the_rest(cuba: Sce
     assert all(s.action != "usa_announce_quarantine" for s in sc.track)
     engine = Engine(sc, chance="history")
     import datetime as dt
-    state = engine.reset(1, seed=0, start_turn=sc.clock.turn_of(dt.date(1962, 10, 16), "pm"))
+    state = start_batch(engine, 1, seed=0, start_turn=sc.clock.turn_of(dt.date(1962, 10, 16), "pm"))
     obs = engine.observe(state, "usa")
     legal = {a for a, ok in zip(obs.actions, obs.legal[0], strict=True) if ok}
     assert legal == {"usa_air_strike", "usa_wait"}

@@ -84,7 +84,7 @@ class FitResult:
 def record_decisions(scenario: Scenario) -> list[Decision]:
     """The decisions of every player with options along the replayed record."""
     engine = Engine(scenario, chance="history")
-    state = engine.reset(1, seed=0, start_turn=0)
+    state = engine.start(1, seed=0)
     agents = {a: HistoricalAgent(scenario, a) for a in engine.players}
     models = {a: LeaderModel(scenario, a) for a in engine.players
               if scenario.role(a) == "player"}
@@ -187,7 +187,7 @@ def doctrine_log_likelihood(scenario: Scenario, decisions: list[Decision],
     log-likelihood finite; also the number of decisions they get right."""
     # replay once more, asking the given agents what they would have chosen
     engine = Engine(scenario, chance="history")
-    state = engine.reset(1, seed=0, start_turn=0)
+    state = engine.start(1, seed=0)
     record = {a: HistoricalAgent(scenario, a) for a in engine.players}
     wanted = {(d.turn, d.actor): d for d in decisions}
     ll, right = 0.0, 0

@@ -19,7 +19,7 @@ import numpy as np
 
 from crisislab.agents.base import Agent
 from crisislab.engine.engine import Engine, Happening, StepResult
-from crisislab.engine.run import complete_agents, historical_agents, lumpable, play_out
+from crisislab.engine.run import complete_agents, historical_agents, lumpable, play_out, start_batch
 from crisislab.engine.state import BatchState
 from crisislab.engine.version import engine_version
 from crisislab.scenario.display import (
@@ -174,7 +174,7 @@ class Replay:
 def replay(scenario: Scenario, seed: int = 0, start_turn: int | None = None) -> Replay:
     """Play every actor's documented choices with chance forced to the record."""
     engine = Engine(scenario, chance="history")
-    state = engine.reset(1, seed, start_turn=start_turn)
+    state = start_batch(engine, 1, seed, start_turn=start_turn)
     steps = play_out(engine, state, historical_agents(scenario), trace=True)
     first = scenario.clock.turns[0].date if start_turn is None else \
         scenario.clock.turns[start_turn].date
@@ -277,8 +277,8 @@ def simulated(scenario: Scenario, agents: dict[str, Agent], seed: int,
         raise ValueError("a crisis is SEED:INDEX, two whole numbers of zero or more")
     engine = Engine(scenario)
     seated = complete_agents(scenario, agents)
-    state = engine.reset(1, seed, crisis_ids=np.array([index], dtype=np.int64),
-                         lumped=lumpable(seated))
+    state = start_batch(engine, 1, seed, crisis_ids=np.array([index], dtype=np.int64),
+                        lumped=lumpable(seated))
     return _played(scenario, engine, state, seated, seed, index)
 
 

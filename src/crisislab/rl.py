@@ -48,7 +48,7 @@ from crisislab.agents.base import Agent
 from crisislab.agents.registry import make_agent
 from crisislab.engine.engine import Engine
 from crisislab.engine.observation import Observation
-from crisislab.engine.run import complete_agents
+from crisislab.engine.run import complete_agents, start_batch
 from crisislab.engine.state import BatchState
 from crisislab.engine.streams import CrisisStreams
 from crisislab.extras import missing_extra
@@ -175,7 +175,7 @@ class CrisisParallelEnv(ParallelEnv):  # type: ignore[misc]
             self._seed = int(seed)
         else:
             self._seed = int(self._rng.integers(0, 2**63 - 1))
-        self._state = self.engine.reset(1, self._seed, start_turn=self.start_turn)
+        self._state = start_batch(self.engine, 1, self._seed, start_turn=self.start_turn)
         self.agents = list(self.possible_agents)
         return ({a: self._observe(a) for a in self.agents},
                 {a: self._info(a) for a in self.agents})
@@ -345,8 +345,8 @@ class CrisisVectorEnv:
         self.seeds = seeds.astype(np.int64)
         streams = CrisisStreams.joined([CrisisStreams(int(s), np.zeros(1, dtype=np.int64))
                                         for s in self.seeds])
-        self._state = self.engine.reset(n, start_turn=self._single.start_turn,
-                                        streams=streams)
+        self._state = start_batch(self.engine, n, start_turn=self._single.start_turn,
+                                  streams=streams)
         illegal = np.zeros(n, dtype=bool)
         observed = {a: self._observe(a) for a in self.possible_agents}
         self._last = {a: obs["observation"].copy() for a, obs in observed.items()}

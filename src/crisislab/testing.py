@@ -60,6 +60,7 @@ from crisislab.engine.run import (
     historical_agents,
     lumpable,
     run_batch,
+    start_batch,
 )
 from crisislab.engine.state import BatchState
 from crisislab.scenario.loader import load_scenario
@@ -380,8 +381,8 @@ def check_scenario(scenario: Scenario | str | Path, *, runs: int = 64, seed: int
         def run(engine: Engine, agents: Mapping[str, Agent], lumped: bool = False,
                 crisis_ids: np.ndarray = ids, each_turn: Callable[[BatchState], None] | None = None
                 ) -> dict[str, np.ndarray]:
-            state = engine.reset(len(crisis_ids), seed, crisis_ids=crisis_ids, start_turn=start,
-                                 lumped=lumped)
+            state = start_batch(engine, len(crisis_ids), seed, crisis_ids=crisis_ids,
+                                start_turn=start, lumped=lumped)
             return _per_crisis(sc, _play(engine, state, agents, turns, each_turn))
 
         engine = Engine(sc)
@@ -463,7 +464,7 @@ def check_scenario(scenario: Scenario | str | Path, *, runs: int = 64, seed: int
         if checks.wants("bounds"):
             hazards = _HazardProbe(sc, seed)
             agents = randoms()
-            state = engine.reset(runs, seed, start_turn=start)
+            state = start_batch(engine, runs, seed, start_turn=start)
             stop = None if turns is None else state.turn + turns
             problem_text = _bounds_problem(sc, state)
             while problem_text is None and hazards.bad is None and not state.done.all() \
@@ -543,8 +544,8 @@ def check_agent(agent: AgentFactory | str, scenario: Scenario | str | Path, *,
                 crisis_ids: np.ndarray = ids, each_turn: Callable[[BatchState], None] | None = None,
                 engine: Engine | None = None) -> dict[str, np.ndarray]:
             engine = engine or Engine(sc)
-            state = engine.reset(len(crisis_ids), seed, crisis_ids=crisis_ids, start_turn=start,
-                                 lumped=lumped)
+            state = start_batch(engine, len(crisis_ids), seed, crisis_ids=crisis_ids,
+                                start_turn=start, lumped=lumped)
             return _per_crisis(sc, _play(engine, state, agents, turns, each_turn))
 
         agents = build()
@@ -576,7 +577,7 @@ def check_agent(agent: AgentFactory | str, scenario: Scenario | str | Path, *,
         rng = np.random.default_rng(seed + 1)
         problems: dict[str, str] = {}
         checks.current = "bounds"  # what the first run is for, if it fails on its own
-        state = engine.reset(runs, seed, crisis_ids=ids, start_turn=start)
+        state = start_batch(engine, runs, seed, crisis_ids=ids, start_turn=start)
         stop = None if turns is None else state.turn + turns
         while not state.done.all() and (stop is None or state.turn < stop):
             choices = decide(engine, state, agents)

@@ -160,7 +160,7 @@ def _replay(scenario: Scenario) -> RecordReplay:
     from crisislab.engine.engine import Engine
 
     engine = Engine(scenario, chance="history")
-    state = engine.reset(1, seed=0, start_turn=0)
+    state = engine.start(1, seed=0)
     agents = {a: HistoricalAgent(scenario, a) if scenario.role(a) == "player"
               else ScriptedAgent(scenario, a) for a in engine.players}
     from crisislab.agents.leader import LeaderModel

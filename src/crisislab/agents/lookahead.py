@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 import numpy as np
 
@@ -83,7 +83,7 @@ class ExpectedUtilityAgent:
 
     def act(self, observation: Observation) -> np.ndarray:
         state: BatchState = observation._state
-        engine: Engine = observation._engine
+        engine = cast(Engine, observation._engine)  # the engine that made it
         legal = observation.legal
         out = np.full(observation.n, engine.scenario.default_action(self.actor).local,
                       dtype=np.int64)

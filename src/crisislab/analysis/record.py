@@ -22,7 +22,7 @@ import numpy as np
 
 from crisislab.agents.base import Agent
 from crisislab.engine.engine import Engine
-from crisislab.engine.run import complete_agents, historical_agents
+from crisislab.engine.run import complete_agents, historical_agents, start_batch
 from crisislab.scenario.model import Scenario
 
 
@@ -100,7 +100,7 @@ def path_likelihood(scenario: Scenario, agents: Mapping[str, Agent]) -> PathLike
     record = historical_agents(scenario)
     engine = Engine(scenario)
     chance = _RecordChance(scenario)
-    state = engine.reset(1, 0)
+    state = start_batch(engine, 1, 0)
     documented: dict[tuple[int, str], int] = {}
     for actor, agent in record.items():
         for turn, local in getattr(agent, "plan", {}).items():

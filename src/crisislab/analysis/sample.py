@@ -132,10 +132,10 @@ def record_path(scenario: Scenario, tracking: Tracking) -> Tracking:
     """``tracking`` with the record's own path: its key happenings, with the turn of
     each, played with every actor's documented choices and chance forced to the record."""
     from crisislab.engine.engine import Engine
-    from crisislab.engine.run import decide, historical_agents
+    from crisislab.engine.run import decide, historical_agents, start_batch
 
     engine = Engine(scenario, chance="history")
-    state = engine.reset(1, 0)
+    state = start_batch(engine, 1, 0)
     keys_only = replace(tracking, reports=(), where=None, war_level=None, key_facts=())
     keys_only.start(state)
     agents = historical_agents(scenario)

@@ -28,7 +28,7 @@ from crisislab.agents.registry import make_agent, parse_seats
 from crisislab.analysis.aggregate import Aggregate, Layout, merge_all, summarise
 from crisislab.analysis.track import DEFAULT_TOLERANCE, ReportError, Tracking
 from crisislab.engine.engine import Engine
-from crisislab.engine.run import complete_agents, decide, lumpable
+from crisislab.engine.run import complete_agents, decide, lumpable, start_batch
 from crisislab.engine.version import engine_version
 from crisislab.scenario.model import Scenario
 
@@ -171,7 +171,7 @@ def run_chunk(scenario: Scenario, agents: Mapping[str, Agent], seed: int, start:
     if lumped is None:
         lumped = lumpable(seated)
     ids = np.arange(start, stop, dtype=np.int64)
-    state = engine.reset(ids.size, seed, crisis_ids=ids, lumped=lumped)
+    state = start_batch(engine, ids.size, seed, crisis_ids=ids, lumped=lumped)
     if tracking is not None:
         tracking.start(state)
     while not state.done.all():

@@ -58,7 +58,7 @@ from crisislab.analysis.simulate import (
 from crisislab.analysis.stats import wilson
 from crisislab.analysis.tournament_games import GameResult, PlayedGame, leaving_turns, replay_game
 from crisislab.engine.engine import Engine
-from crisislab.engine.run import complete_agents, decide, lumpable
+from crisislab.engine.run import complete_agents, decide, lumpable, start_batch
 from crisislab.engine.version import engine_version
 from crisislab.scenario.model import Scenario
 
@@ -251,7 +251,7 @@ def run_task(plan: TournamentPlan, task: tuple[int, int, int]) -> Part:
     writer = seated[entry.seat]
     tracking = _tracking(scenario, entry.seat, writes_letters(writer))
     ids = np.arange(start, stop, dtype=np.int64)
-    state = engine.reset(ids.size, plan.seed, crisis_ids=ids, lumped=lumpable(seated))
+    state = start_batch(engine, ids.size, plan.seed, crisis_ids=ids, lumped=lumpable(seated))
     tracking.start(state)
     terms = ScoreScale.of(scenario).terms
 

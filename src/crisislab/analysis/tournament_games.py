@@ -24,6 +24,7 @@ from crisislab.analysis.escalation import Letter, ScoreTracking, SeatCounts
 from crisislab.analysis.sample import leave_turn, order
 from crisislab.analysis.simulate import AnalysisError
 from crisislab.engine.engine import Engine
+from crisislab.engine.run import start_batch
 from crisislab.scenario.model import Scenario
 
 HUMAN = "human"  # a seat a person played, as a saved game names it
@@ -76,7 +77,7 @@ def replay_game(scenario: Scenario, tracking: ScoreTracking, seat: str,
     """Step ``game``'s choices through the engine under ``tracking`` (a batch of one)."""
     layout = Layout.of(scenario)
     engine = Engine(scenario, chance=game.chance, watch=layout.war_level)  # type: ignore[arg-type]
-    state = engine.reset(1, game.seed)
+    state = start_batch(engine, 1, game.seed)
     tracking.start(state)
     plan = HistoricalAgent(scenario, seat).plan
     departure: dict[str, str | None] | None = None

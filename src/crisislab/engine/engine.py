@@ -18,6 +18,7 @@ import numpy as np
 from crisislab.engine.observation import Observation
 from crisislab.engine.state import BatchState
 from crisislab.engine.streams import AGENT_STREAM_BASE, CrisisStreams, below
+from crisislab.engine.subenv import SubEnv
 from crisislab.scenario.expr import Effect, Node, Value, evaluate, evaluate_scalar, names_in
 from crisislab.scenario.model import Scenario, VariableRule
 
@@ -66,29 +67,6 @@ class StepResult:
     events: np.ndarray  # (E, N) bool: fired this turn
     ended: np.ndarray  # (N,) bool: ended this turn
     trace: list[Happening] = field(default_factory=list)
-
-
-class _SubEnv(Mapping[str, Value]):
-    """The env restricted to some crises, indexing arrays only when a name is read."""
-
-    def __init__(self, base: Mapping[str, Value], rows: np.ndarray | None) -> None:
-        self.base = base
-        self.rows = rows
-        self.cache: dict[str, Value] = {}
-
-    def __getitem__(self, key: str) -> Value:
-        if key not in self.cache:
-            value = self.base[key]
-            if self.rows is not None and isinstance(value, np.ndarray) and value.ndim:
-                value = value[self.rows]
-            self.cache[key] = value
-        return self.cache[key]
-
-    def __iter__(self):  # type: ignore[no-untyped-def]
-        return iter(self.base)
-
-    def __len__(self) -> int:
-        return len(self.base)
 
 
 class _ScalarEnv(Mapping[str, Value]):
@@ -184,11 +162,14 @@ class Engine:
 
     # ---- set-up -------------------------------------------------------------------------
 
-    def reset(self, n: int, seed: int | np.random.SeedSequence = 0,
-              crisis_ids: np.ndarray | None = None, start_turn: int | None = None,
-              lumped: bool = False, streams: CrisisStreams | None = None) -> BatchState:
-        """A fresh batch of ``n`` crises (crisis ids ``0..n-1`` unless given) at the
-        scenario's start, or at ``start_turn`` reached along the historical track.
+    def start(self, n: int, seed: int | np.random.SeedSequence = 0,
+              crisis_ids: np.ndarray | None = None, lumped: bool = False,
+              streams: CrisisStreams | None = None,
+              origin: BatchState | None = None) -> BatchState:
+        """A fresh batch of ``n`` crises (crisis ids ``0..n-1`` unless given), each a copy
+        of row 0 of ``origin``, by default the scenario's state at turn 0 (its first turn,
+        before anything has happened). To begin at the scenario's start or another turn
+        reached along the historical track, use :func:`crisislab.engine.run.start_batch`.
 
         ``lumped`` steps crises that share a history as one row (see
         :class:`BatchState`); it is exact, and right whenever every agent is
@@ -198,28 +179,14 @@ class Engine:
             ids = np.arange(n, dtype=np.int64) if crisis_ids is None else np.asarray(crisis_ids)
             streams = CrisisStreams(seed, ids)
         elif len(streams) != n:
-            raise ValueError(f"reset() was given {len(streams)} streams for {n} crises")
-        sc = self.scenario
-        start = sc.start_turn if start_turn is None else start_turn
-        # one crisis at the start, then copied: to every crisis, or (lumped) as one row
-        # for all of them, never a million copies to lump again
-        single = BatchState.initial(sc, streams.subset(np.array([0])), turn=0)
-        if start > 0:
-            single = self._fast_forward(start, single)
+            raise ValueError(f"start() was given {len(streams)} streams for {n} crises")
+        # one crisis, then copied: to every crisis, or (lumped) as one row for all of
+        # them, never a million copies to lump again
+        single = BatchState.initial(self.scenario, streams.subset(np.array([0])), turn=0) \
+            if origin is None else origin
         state = single.lump(streams) if lumped else single.tiled(streams)
         self._begin_turn(state)
         return state
-
-    def _fast_forward(self, start: int, single: BatchState) -> BatchState:
-        """Walk one crisis along the historical track to ``start``."""
-        from crisislab.agents.historical import HistoricalAgent
-
-        one = Engine(self.scenario, chance="history")
-        one._begin_turn(single)
-        agents = {a: HistoricalAgent(self.scenario, a) for a in self.players}
-        while single.turn < start and not single.done.all():
-            one.step(single, {a: agents[a].act(one.observe(single, a)) for a in self.players})
-        return single
 
     # ---- what an actor sees ------------------------------------------------------------
 
@@ -348,7 +315,7 @@ class Engine:
             for local in np.flatnonzero(np.bincount(live, minlength=len(rules))):
                 rows = np.flatnonzero(pick == local)
                 ok = bool(np.all(np.broadcast_to(np.asarray(
-                    evaluate(rules[int(local)].when, _SubEnv(env, rows)), dtype=bool),
+                    evaluate(rules[int(local)].when, SubEnv(env, rows)), dtype=bool),
                     (rows.size,))))
                 if not ok:
                     self._unavailable(state, actor, rules[int(local)].id, int(rows[0]), t)
@@ -514,7 +481,7 @@ class Engine:
                 var = self._var_rules[eff.target]
                 values[var.index, 0] = bound_scalar(var, assigned_scalar(eff, fenv))
             return
-        sub = _SubEnv(env, None if rows.size == state.n else rows)
+        sub = SubEnv(env, None if rows.size == state.n else rows)
         for eff in effects:
             var = self.scenario.variables[self.var_index[eff.target]]
             new = bound(var, np.broadcast_to(assigned(eff, sub), (rows.size,)))
@@ -714,7 +681,7 @@ class Engine:
                 if node is not None:
                     state.payoffs[j, 0] = float(evaluate_scalar(node, fenv))  # type: ignore[arg-type]
             return
-        sub = _SubEnv(env, None if rows.size == state.n else rows)
+        sub = SubEnv(env, None if rows.size == state.n else rows)
         for j, actor in enumerate(self.scenario.actors):
             node = rule.payoffs.get(actor)
             if node is not None:

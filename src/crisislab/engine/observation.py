@@ -10,15 +10,40 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from crisislab.engine.subenv import SubEnv
 from crisislab.scenario.expr import Node, Value, evaluate, evaluate_scalar
 
 if TYPE_CHECKING:
-    from crisislab.engine.engine import Engine
     from crisislab.engine.state import BatchState
+    from crisislab.scenario.model import ActionRule, Scenario
+
+
+class Rules(Protocol):
+    """What an observation reads of the engine that made it
+    (:class:`crisislab.engine.engine.Engine`), named here so that this module need not
+    import the engine's."""
+
+    @property
+    def scenario(self) -> Scenario: ...
+    @property
+    def actions_by_actor(self) -> Mapping[str, tuple[ActionRule, ...]]: ...
+    @property
+    def action_ids(self) -> Mapping[str, tuple[str, ...]]: ...
+    @property
+    def var_index(self) -> Mapping[str, int]: ...
+    @property
+    def observed(self) -> Mapping[str, dict[str, Node | bool]]: ...
+    @property
+    def observed_index(self) -> Mapping[str, tuple[tuple[str, ...], np.ndarray]]: ...
+    @property
+    def observed_rules(self) -> Mapping[str, list[tuple[int, Node]]]: ...
+    def agent_stream(self, actor: str) -> int: ...
+    def legal_row(self, state: BatchState, actor: str,
+                  fenv: Mapping[str, Value]) -> np.ndarray: ...
 
 
 class StaleObservation(RuntimeError):
@@ -36,7 +61,7 @@ class Observation:
     crisis's random numbers, never from a generator of their own.
     """
 
-    def __init__(self, engine: Engine, state: BatchState, actor: str,
+    def __init__(self, engine: Rules, state: BatchState, actor: str,
                  env: Mapping[str, Value], fast: Mapping[str, Value] | None = None) -> None:
         sc = engine.scenario
         self.actor = actor
@@ -154,8 +179,6 @@ class Observation:
         if rows is None:
             return self.values[name]
         self._check()
-        from crisislab.engine.engine import _SubEnv
-
         rule = self._observed[name]
         value = self._state.values[self._engine.var_index[name], rows]
         if rule is True:
@@ -164,7 +187,7 @@ class Observation:
         if name in self._known_cache:
             known = self._known_cache[name][rows]
         else:
-            known = np.broadcast_to(np.asarray(evaluate(rule, _SubEnv(self._env, rows)),
+            known = np.broadcast_to(np.asarray(evaluate(rule, SubEnv(self._env, rows)),
                                                dtype=bool), (rows.size,))
         return np.where(known, value, np.nan)
 

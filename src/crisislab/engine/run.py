@@ -11,6 +11,7 @@ from crisislab.agents.base import Agent
 from crisislab.agents.historical import HistoricalAgent, ScriptedAgent
 from crisislab.engine.engine import ChanceMode, Engine, StepResult
 from crisislab.engine.state import BatchState
+from crisislab.engine.streams import CrisisStreams
 from crisislab.scenario.model import Scenario
 
 
@@ -103,6 +104,36 @@ def play_out(engine: Engine, state: BatchState, agents: Mapping[str, Agent],
     return steps
 
 
+def along_record(scenario: Scenario, turn: int, streams: CrisisStreams) -> BatchState:
+    """One crisis (of the one stream of ``streams``) walked along the historical track,
+    its players playing the record, its chance events firing where the track has them,
+    until ``turn`` (or its end, if it ends first)."""
+    one = Engine(scenario, chance="history")
+    single = one.start(1, streams=streams)
+    agents = historical_agents(scenario)
+    while single.turn < turn and not single.done.all():
+        one.step(single, decide(one, single, agents))
+    return single
+
+
+def start_batch(engine: Engine, n: int, seed: int | np.random.SeedSequence = 0,
+                crisis_ids: np.ndarray | None = None, start_turn: int | None = None,
+                lumped: bool = False, streams: CrisisStreams | None = None) -> BatchState:
+    """A fresh batch of ``n`` crises (crisis ids ``0..n-1`` unless given) at the
+    scenario's start, or at ``start_turn``, reached along the historical track
+    (:func:`along_record`) and copied to every crisis; the arguments are those of
+    :meth:`Engine.start`."""
+    if streams is None:
+        ids = np.arange(n, dtype=np.int64) if crisis_ids is None else np.asarray(crisis_ids)
+        streams = CrisisStreams(seed, ids)
+    elif len(streams) != n:
+        raise ValueError(f"start_batch() was given {len(streams)} streams for {n} crises")
+    sc = engine.scenario
+    start = sc.start_turn if start_turn is None else start_turn
+    origin = along_record(sc, start, streams.subset(np.array([0]))) if start > 0 else None
+    return engine.start(n, streams=streams, lumped=lumped, origin=origin)
+
+
 def run_batch(scenario: Scenario, agents: Mapping[str, Agent], n: int, seed: int = 0,
               chance: ChanceMode = "free", crisis_ids: np.ndarray | None = None,
               start_turn: int | None = None) -> BatchResult:
@@ -110,7 +141,8 @@ def run_batch(scenario: Scenario, agents: Mapping[str, Agent], n: int, seed: int
     engine = Engine(scenario, chance=chance)
     seated = complete_agents(scenario, agents)
     lumped = lumpable(seated)
-    state = engine.reset(n, seed, crisis_ids=crisis_ids, start_turn=start_turn, lumped=lumped)
+    state = start_batch(engine, n, seed, crisis_ids=crisis_ids, start_turn=start_turn,
+                        lumped=lumped)
     play_out(engine, state, seated)
     return result_of(scenario, state, seed)
 
@@ -132,8 +164,6 @@ def run_onward(scenario: Scenario, state: BatchState, agents: Mapping[str, Agent
                seed: int = 0, row: int = 0, chance: ChanceMode = "free") -> BatchResult:
     """Run ``n`` crises onward from crisis ``row`` of ``state`` (say, a game in progress):
     each copy gets its own random stream from ``seed``, so the estimate is reproducible."""
-    from crisislab.engine.streams import CrisisStreams
-
     engine = Engine(scenario, chance=chance)
     seated = complete_agents(scenario, agents)
     streams = CrisisStreams(seed, np.arange(n, dtype=np.int64))
@@ -159,7 +189,6 @@ def run_onward_many(scenario: Scenario, states: Sequence[BatchState],
     the agents allow it, and crises of different states whose positions meet are stepped
     as one row, which changes no crisis's result."""
     from crisislab.engine.state import ROW_FIELDS
-    from crisislab.engine.streams import CrisisStreams
 
     engine = Engine(scenario, chance=chance)
     seated = complete_agents(scenario, agents)

@@ -35,7 +35,7 @@ import numpy as np
 
 from crisislab.agents.historical import HistoricalAgent
 from crisislab.engine.engine import Engine
-from crisislab.engine.run import complete_agents, run_onward_many
+from crisislab.engine.run import complete_agents, run_onward_many, start_batch
 from crisislab.engine.state import BatchState
 from crisislab.gt.flat import CHANCE, TERMINAL, FlatTree, InfosetInfo
 from crisislab.scenario.model import Scenario
@@ -130,7 +130,7 @@ def build_tree(scenario: Scenario, *, start_turn: int | None = None, depth: int 
     doctrine = complete_agents(sc, {a: HistoricalAgent(sc, a) for a in sc.players
                                     if sc.role(a) == "player"})
     start = sc.start_turn if start_turn is None else start_turn
-    root_state = engine.reset(1, seed=seed, start_turn=start)
+    root_state = start_batch(engine, 1, seed=seed, start_turn=start)
     local = {a: {x.id: x.local for x in sc.actions_of(a)} for a in sc.players}
     ids = {a: [x.id for x in sc.actions_of(a)] for a in sc.players}
 

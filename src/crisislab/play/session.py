@@ -20,7 +20,7 @@ from crisislab.agents.historical import HistoricalAgent
 from crisislab.agents.registry import make_agent
 from crisislab.engine.engine import Engine
 from crisislab.engine.observation import Observation
-from crisislab.engine.run import complete_agents
+from crisislab.engine.run import complete_agents, start_batch
 from crisislab.engine.state import BatchState
 from crisislab.engine.streams import below
 from crisislab.play.letters import (
@@ -124,7 +124,7 @@ class Session:
         for a in humans:
             del agents[a]
         engine = Engine(scenario, chance=setup.chance)  # type: ignore[arg-type]
-        state = engine.reset(1, setup.seed, start_turn=setup.start_turn)
+        state = start_batch(engine, 1, setup.seed, start_turn=setup.start_turn)
         session = cls(scenario, setup, engine, state, agents,
                       news={a: [] for a in scenario.actors})
         session.before[state.turn] = state.select(np.array([0]))

@@ -9,7 +9,8 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from crisislab.analysis.cli import (
+from crisislab.cli.llm import LLM_CACHE_OPTION
+from crisislab.cli.options import (
     ADDRESS_OPTION,
     BACKEND_OPTION,
     FORMAT_OPTION,
@@ -31,7 +32,6 @@ from crisislab.analysis.cli import (
     out,
 )
 from crisislab.engine.version import engine_version
-from crisislab.llm_cli import LLM_CACHE_OPTION
 from crisislab.scenario.display import actor_name, label_words, long_date, variable_label
 from crisislab.scenario.model import Scenario
 
@@ -189,7 +189,7 @@ def paths_cmd(
     _plot_path(plot)
     sc = _load(scenario)
     variant = _variant(sc, agent, what_if, param)
-    from crisislab.llm_cli import llm_run, local_workers
+    from crisislab.cli.llm import llm_run, local_workers
 
     workers = local_workers(agent, workers, backend.value)
     with _clean_errors(), llm_run(llm_cache, None, quiet), \

@@ -52,7 +52,7 @@ def register(app: typer.Typer) -> None:
                                  help="Refit once per documented choice, leaving it out."),
     ) -> None:
         """Fit the leaders' choice model to the documented choices (maximum likelihood)."""
-        from crisislab.cli import fail, load_or_exit
+        from crisislab.cli.common import fail, load_or_exit
         from crisislab.fit import compare_stand_ins
 
         if fmt not in ("text", "json"):

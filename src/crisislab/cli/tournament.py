@@ -10,7 +10,9 @@ import typer
 from rich.table import Table
 from rich.text import Text
 
-from crisislab.analysis.cli import (
+from crisislab.analysis.simulate import CHUNK, AnalysisError
+from crisislab.cli.llm import LLM_CACHE_OPTION
+from crisislab.cli.options import (
     FORMAT_OPTION,
     PLOT_OPTION,
     WORKERS_OPTION,
@@ -26,8 +28,6 @@ from crisislab.analysis.cli import (
     err,
     out,
 )
-from crisislab.analysis.simulate import CHUNK, AnalysisError
-from crisislab.llm_cli import LLM_CACHE_OPTION
 
 FEW_GAMES = 30  # below this many games, the leaderboard warns that intervals are rough
 
@@ -221,7 +221,7 @@ def tournament_cmd(
     sc = _load(scenario)
     from crisislab.analysis.escalation import NoMapping, ScoreScale
     from crisislab.analysis.tournament import check_seat, parse_entrants, tournament
-    from crisislab.llm_cli import llm_run, local_workers, store_links
+    from crisislab.cli.llm import llm_run, local_workers, store_links
 
     try:
         ScoreScale.of(sc)
@@ -266,7 +266,7 @@ def tournament_cmd(
     else:
         render(sc, doc, run_id)
         if models.counts:
-            from crisislab.llm_cli import describe
+            from crisislab.cli.llm import describe
 
             for line in describe(models.report()):
                 out.print(line, highlight=False, markup=False, soft_wrap=True)

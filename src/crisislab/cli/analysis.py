@@ -3,213 +3,56 @@
 
 from __future__ import annotations
 
-import json
-import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from enum import StrEnum
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
-from crisislab.agents.registry import AgentSpecError
-from crisislab.analysis.simulate import CHUNK, CHUNK_LUMPED, AnalysisError, Progress, Variant
-from crisislab.errors import MAX_LIMIT, MAX_RUNS, MAX_WORKERS, check_range, check_seed, fail
-from crisislab.llm_cli import LLM_CACHE_OPTION
+from crisislab.analysis.simulate import CHUNK, CHUNK_LUMPED
+from crisislab.cli.llm import LLM_CACHE_OPTION
+from crisislab.cli.options import (
+    ADDRESS_OPTION,
+    BACKEND_OPTION,
+    FORMAT_OPTION,
+    MAX_PASSES,
+    MAX_SAMPLES,
+    MAX_TOLERANCE,
+    PARAMS_FILE_OPTION,
+    PLOT_OPTION,
+    QUIET_OPTION,
+    RUNS_HELP,
+    SEED_OPTION,
+    WORKERS_OPTION,
+    Backend,
+    OutFormat,
+    SweepMethod,
+    _bar,
+    _check_common,
+    _clean_errors,
+    _emit_json,
+    _fail,
+    _interval,
+    _load,
+    _outcome_names,
+    _params_file,
+    _pct,
+    _plot_path,
+    _points,
+    _progress,
+    _share_word,
+    _store,
+    _variant,
+    _when,
+    _who,
+    err,
+    out,
+)
+from crisislab.errors import MAX_LIMIT, MAX_RUNS, check_range
 from crisislab.scenario.model import Scenario
-from crisislab.store import Store, StoreError, shown_url
-
-out = Console(soft_wrap=False)
-err = Console(stderr=True)
-
-
-MAX_SAMPLES = 1 << 20  # Sobol base samples
-MAX_PASSES = 1000  # passes of the calibration search
-MAX_TOLERANCE = 100_000  # days
-
-
-class OutFormat(StrEnum):
-    text = "text"
-    json = "json"
-
-
-class Backend(StrEnum):
-    local = "local"
-    ray = "ray"
-
-
-RUNS_HELP = f"How many crises to simulate, 1 to {MAX_RUNS:,}."
-SEED_OPTION = typer.Option(0, help="Seed, 0 to 2**63 - 1: the same seed gives the same "
-                           "result.")
-
-# options shared by simulate, compare and sensitivity
-FORMAT_OPTION = typer.Option(OutFormat.text, "--format", "-f", help="text or json")
-BACKEND_OPTION = typer.Option(Backend.local, help="local (processes) or ray")
-ADDRESS_OPTION = typer.Option(None, help="Ray cluster address (with --backend ray).")
-WORKERS_OPTION = typer.Option(None, help=f"Processes to use, 1 to {MAX_WORKERS} "
-                              "(default: every core).")
-PLOT_OPTION = typer.Option(None, "--plot", help="Write a figure (.png, .svg).")
-QUIET_OPTION = typer.Option(False, "--quiet", "-q", help="No progress bar.")
-
-
-PARAMS_FILE_OPTION = typer.Option(None, "--params", help="A YAML file of parameter values "
-                                  "(NAME: VALUE, as `calibrate --fit --write` makes); "
-                                  "--param overrides it.")
-
-
-def _params_file(sc: Scenario, path: Path | None) -> list[str]:
-    """A parameter file as NAME=VALUE options (checked later like --param)."""
-    if path is None:
-        return []
-    from crisislab.analysis.calibrate import read_parameter_file
-
-    with _clean_errors():
-        return [f"{k}={v!r}" for k, v in read_parameter_file(path).items()]
-    raise AssertionError("unreachable")
-
-
-class SweepMethod(StrEnum):
-    oat = "oat"
-    sobol = "sobol"
-    both = "both"
-
-
-def _fail(message: str, hint: str = "", code: int = 2) -> None:
-    from crisislab.cli import fail
-
-    fail(message, hint, code)
-
-
-def _load(ref: str) -> Scenario:
-    from crisislab.cli import load_or_exit
-
-    return load_or_exit(ref)
-
-
-@contextmanager
-def _clean_errors() -> Iterator[None]:
-    """Bad input becomes one line with a fix, never a traceback."""
-    try:
-        yield
-    except AgentSpecError as e:
-        _fail(str(e), "see the agents with `crisislab play --help`; e.g. --agent usa=historical")
-    except AnalysisError as e:
-        _fail(str(e))
-    except StoreError as e:
-        _fail(str(e), "give --db a SQLAlchemy URL such as sqlite:///runs.db")
-
-
-def _store(db: str | None, writable: bool = False) -> Store:
-    """The database, opened (and, for a run to store, proved writable) before any work."""
-    try:
-        return Store(db, writable=writable)
-    except StoreError as e:
-        fail(str(e), "give --db a SQLAlchemy URL such as sqlite:///runs.db, or --no-store",
-             code=1)
-    except ImportError as e:  # a URL whose database driver is not installed
-        fail(f"cannot open the database {shown_url(db or '')}: {e}",
-             "install its driver, or use sqlite:///FILE")
-
-
-def _check_common(runs: int, seed: int, workers: int | None, chunk: int,
-                  runs_option: str = "--runs") -> None:
-    check_range(runs_option, runs, 1, MAX_RUNS, f"e.g. {runs_option} 100000")
-    check_seed(seed)
-    check_range("--workers", workers, 1, MAX_WORKERS, "omit it to use every core")
-    check_range("--chunk-size", chunk, 1, MAX_RUNS, "omit it for the default")
-
-
-def _plot_path(plot: Path | None) -> None:
-    if plot is None:
-        return
-    from crisislab.analysis.plots import check_path
-
-    with _clean_errors():
-        check_path(plot)
-
-
-@contextmanager
-def _progress(total: int, label: str, quiet: bool) -> Iterator[Progress | None]:
-    """A progress bar on a terminal's stderr for long work; nothing otherwise."""
-    if quiet or not err.is_terminal or total < 200_000:
-        yield None
-        return
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-
-    with Progress("[progress.description]{task.description}", BarColumn(),
-                  MofNCompleteColumn(), TimeRemainingColumn(), console=err,
-                  transient=True) as bar:
-        task = bar.add_task(label, total=total)
-
-        def update(done: int, all_: int) -> None:
-            bar.update(task, completed=done, total=all_)
-
-        yield update
-
-
-def _variant(sc: Scenario, agents: list[str], what_ifs: list[str], params: list[str],
-             label: str = "baseline") -> Variant:
-    from crisislab.analysis.simulate import check_what_ifs, parse_parameters, seat_specs
-
-    with _clean_errors():
-        parsed = parse_parameters(sc, params)
-        for name, value in parsed:
-            low, high = next(p.range for p in sc.spec.parameters if p.id == name)
-            if not low <= value <= high:
-                err.print(f"note: --param {name}={value:g} is outside its stated range "
-                          f"[{low:g}, {high:g}]", highlight=False)
-        return Variant(label, seat_specs(sc, agents), check_what_ifs(sc, what_ifs), parsed)
-    raise AssertionError("unreachable")
-
-
-def _pct(p: float) -> str:
-    return f"{100 * p:.3g}%" if p < 0.9995 else f"{100 * p:.4g}%"
-
-
-def _when(scenario: Scenario | None, label: str) -> str:
-    """A turn label or date as words, when the scenario is at hand."""
-    from crisislab.scenario.display import label_words
-
-    return label if scenario is None else label_words(scenario, label)
-
-
-def _who(scenario: Scenario | None, actor: str) -> str:
-    from crisislab.scenario.display import actor_name
-
-    return actor if scenario is None else actor_name(scenario, actor)
-
-
-def _share_word(quantile: str) -> str:
-    """``q05`` -> ``5%``."""
-    return f"{int(quantile[1:])}%"
-
-
-def _outcome_names(scenario: Scenario | None) -> dict[str, str]:
-    """What a reader sees for each outcome: its label, not its id."""
-    return {} if scenario is None else {o.id: o.label for o in scenario.outcomes}
-
-
-def _points(x: float) -> str:
-    """A difference of two shares in percentage points, to a hundredth of a point."""
-    return f"{100 * x:+.2f}".replace("+0.00", "0.00").replace("-0.00", "0.00")
-
-
-def _interval(item: dict[str, Any]) -> str:
-    return f"{_pct(item['p'])}  [{_pct(item['low'])}, {_pct(item['high'])}]"
-
-
-def _bar(p: float, width: int = 30) -> str:
-    return "█" * int(round(p * width))
-
-
-def _emit_json(doc: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
-
 
 # ---- simulate ------------------------------------------------------------------------------
 
@@ -239,7 +82,7 @@ def _render_simulation(sim: Any, run_id: int | None, scenario: Scenario | None =
     out.print(f"War begins (escalation ≥ {w['threshold']:g}) in {_interval(w)} of crises",
               highlight=False)
     if "origins" in w:
-        from crisislab.analysis.inside_cli import render_origins
+        from crisislab.cli.inside import render_origins
 
         if scenario is not None:
             render_origins(w["origins"], scenario)
@@ -259,15 +102,15 @@ def _render_simulation(sim: Any, run_id: int | None, scenario: Scenario | None =
         for col in ("date", "at peace", "war begins", "hazard", "95% interval"):
             haz.add_column(col)
         for h in hz:
-            haz.add_row(_when(scenario, h["date"]), f"{h['at_risk']:,}", f"{h['onsets']:,}", _pct(h["hazard"]),
-                        f"[{_pct(h['low'])}, {_pct(h['high'])}]")
+            haz.add_row(_when(scenario, h["date"]), f"{h['at_risk']:,}", f"{h['onsets']:,}",
+                        _pct(h["hazard"]), f"[{_pct(h['low'])}, {_pct(h['high'])}]")
         out.print(haz)
     for name, rep in s.get("reports", {}).items():
         _render_report(name, rep, scenario)
     out.print("Mean payoffs: " + ", ".join(f"{_who(scenario, a)} {v:+.3g}"
                                            for a, v in s["payoffs"].items()), highlight=False)
     if s.get("llm"):
-        from crisislab.llm_cli import describe
+        from crisislab.cli.llm import describe
 
         for line in describe(s["llm"]):
             out.print(f"Language model, {line}", highlight=False, markup=False,
@@ -365,8 +208,8 @@ def simulate_cmd(
     crisis ends, peak escalation, the hazard of war day by day and where wars come from,
     the share of the record reproduced and the documented path's likelihood, any
     reported variables, and (--sample) a uniform sample of crises told in full."""
-    from crisislab.analysis.inside_cli import check_sample
     from crisislab.analysis.simulate import simulate
+    from crisislab.cli.inside import check_sample
 
     _check_common(runs, seed, workers, CHUNK if chunk_size is None else chunk_size)
     check_sample(sample, trace)
@@ -375,7 +218,7 @@ def simulate_cmd(
     sc = _load(scenario)
     variant = _variant(sc, agent, what_if, [*_params_file(sc, params_file), *param])
     database = _store(db, writable=True) if store else None
-    from crisislab.llm_cli import llm_run, local_workers
+    from crisislab.cli.llm import llm_run, local_workers
 
     workers = local_workers(agent, workers, backend.value)
     with _clean_errors(), llm_run(llm_cache, db, quiet) as models, \
@@ -387,7 +230,7 @@ def simulate_cmd(
         sim.summary["llm"] = models.report()
     crises: list[Any] = []
     if sample:
-        from crisislab.analysis.inside_cli import tell_sample
+        from crisislab.cli.inside import tell_sample
 
         crises = tell_sample(sim, sc, trace, scenario)
     run_id = None
@@ -401,7 +244,7 @@ def simulate_cmd(
                 parameters=dict(sim.variant.parameters), seed=seed, runs=runs,
                 elapsed_s=sim.elapsed_s, results=sim.summary, crisislab_version=__version__)
             run_id = row.id
-        from crisislab.llm_cli import store_links
+        from crisislab.cli.llm import store_links
 
         store_links(models, db, run_id)
     if plot is not None:
@@ -412,7 +255,7 @@ def simulate_cmd(
     if format is OutFormat.json:
         doc = {**sim.to_json(), "run_id": run_id}
         if sample:
-            from crisislab.analysis.inside_cli import sample_json
+            from crisislab.cli.inside import sample_json
 
             doc["sample"] = sample_json(sim, crises, scenario)
         _emit_json(doc)
@@ -423,7 +266,7 @@ def simulate_cmd(
             out.print(f"{m['count']:,} crises ({_interval(m)}) end where {where}",
                       highlight=False, markup=False)
         if sample:
-            from crisislab.analysis.inside_cli import render_sample
+            from crisislab.cli.inside import render_sample
 
             render_sample(sim, crises, trace, scenario)
 
@@ -516,7 +359,7 @@ def compare_cmd(
             _fail(f"--lineup '{spec}' names no agents", "e.g. --lineup 'usa=hawk;ussr=dove'")
         merged = {s.partition("=")[0].strip(): s for s in [*agent, *seats]}
         variants.append(_variant(sc, list(merged.values()), [], [], label=" ".join(seats)))
-    from crisislab.llm_cli import llm_run, local_workers
+    from crisislab.cli.llm import llm_run, local_workers
 
     workers = local_workers([s for v in variants for _, s in v.seats], workers, backend.value)
     with _clean_errors(), llm_run(llm_cache, None, quiet) as models, \
@@ -609,7 +452,7 @@ def sensitivity_cmd(
     if not quiet:
         err.print(f"sweeping {ranged} parameters: {points:,} points x {runs_per_point:,} "
                   f"crises = {points * runs_per_point:,} crises", highlight=False)
-    from crisislab.llm_cli import llm_run, local_workers
+    from crisislab.cli.llm import llm_run, local_workers
 
     workers = local_workers(agent, workers, backend.value)
     with _clean_errors(), llm_run(llm_cache, None, quiet), \
@@ -695,7 +538,7 @@ def calibrate_cmd(
     check_range("--passes", passes, 1, MAX_PASSES)
     sc = _load(scenario)
     variant = _variant(sc, agent, what_if, [*_params_file(sc, params_file), *param])
-    from crisislab.llm_cli import llm_run, local_workers
+    from crisislab.cli.llm import llm_run, local_workers
 
     workers = local_workers(agent, workers, backend.value)
     with _clean_errors(), llm_run(llm_cache, None, quiet), \
@@ -751,6 +594,6 @@ def register(app: typer.Typer) -> None:
                           ("compare", compare_cmd), ("sensitivity", sensitivity_cmd),
                           ("calibrate", calibrate_cmd)):
         app.command(name)(command)
-    from crisislab.analysis.inside_cli import paths_cmd
+    from crisislab.cli.inside import paths_cmd
 
     app.command("paths")(paths_cmd)

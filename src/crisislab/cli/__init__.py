@@ -1,8 +1,13 @@
 """The ``crisislab`` command. It renders what the library computes and holds no rules.
 
-Start-up is kept short: this module imports only typer and rich, and the commands of
-other modules (simulate, play, gt, ...) are imported when they run, not to list them
-(see :class:`LazyGroup`)."""
+This package's ``__init__`` holds the top-level group and the commands of its own
+(version, scenarios, schema, validate, replay, sources); each other command group has its
+module in the package (analysis, inside, tournament, fit, play, gt, llm, whatifs), and
+all of them import what they share from :mod:`crisislab.cli.common`.
+
+Start-up is kept short: this module imports only typer (rich when a console is first
+used), and the commands of the other modules are imported when they run, not to list
+them (see :class:`LazyGroup`)."""
 
 from __future__ import annotations
 
@@ -11,73 +16,68 @@ import importlib
 import inspect
 import json
 import os
-import sys
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, NoReturn
+from typing import TYPE_CHECKING, Any
 
 import typer
 from typer.core import TyperCommand, TyperGroup
 
+from crisislab.cli.common import err, fail, load_or_exit, out, write
 from crisislab.errors import SafeGroup, check_range, check_seed, main_guard
-from crisislab.errors import fail as _fail_plain
-from crisislab.errors import problems as _print_problems
 
 if TYPE_CHECKING:
-    from rich.console import Console
-
     from crisislab.scenario.model import Scenario
-    from crisislab.scenario.problems import ScenarioError
 
 # The commands of other modules: name -> (module, first paragraph of its help, a group?).
 # A module with ``register(app)`` adds its commands to a Typer; one with ``gt_app`` is a
 # sub-group. The help is written here so that ``crisislab --help`` need not import the
 # module (a test checks that it matches the command's own).
 LAZY_COMMANDS: dict[str, tuple[str, str, bool]] = {
-    "simulate": ("crisislab.analysis.cli", "Simulate many crises: each outcome's probability "
+    "simulate": ("crisislab.cli.analysis", "Simulate many crises: each outcome's probability "
                  "with a 95% interval, the day the crisis ends, peak escalation, the hazard "
                  "of war day by day and where wars come from, the share of the record "
                  "reproduced and the documented path's likelihood, any reported variables, "
                  "and (--sample) a uniform sample of crises told in full.", False),
-    "paths": ("crisislab.analysis.cli", "The main paths of a crisis: the matching crises "
+    "paths": ("crisislab.cli.analysis", "The main paths of a crisis: the matching crises "
               "grouped by the order of their key happenings and their outcome, each path "
               "with its share, a 95% interval and the day it leaves the record's own path.",
               False),
-    "runs": ("crisislab.analysis.cli", "List the stored simulation runs, newest first.", False),
-    "compare": ("crisislab.analysis.cli", "Set what-ifs or agent line-ups side by side with "
+    "runs": ("crisislab.cli.analysis", "List the stored simulation runs, newest first.", False),
+    "compare": ("crisislab.cli.analysis", "Set what-ifs or agent line-ups side by side with "
                 "the baseline: each outcome's probability, and its difference from the "
                 "baseline with a 95% interval.", False),
-    "sensitivity": ("crisislab.analysis.cli", "Rank the assumptions that drive the "
+    "sensitivity": ("crisislab.cli.analysis", "Rank the assumptions that drive the "
                     "probability of nuclear war: every parameter one at a time across its "
                     "range, and Sobol indices (SALib).", False),
-    "calibrate": ("crisislab.analysis.cli", "Set the model beside the scenario's calibration "
+    "calibrate": ("crisislab.cli.analysis", "Set the model beside the scenario's calibration "
                   "targets: each target's value, its 95% interval, the target range and "
                   "whether it holds; --fit searches the assumptions.", False),
-    "tournament": ("crisislab.analysis.tournament_cli", "Play agents in one seat of a "
+    "tournament": ("crisislab.cli.tournament", "Play agents in one seat of a "
                    "scenario against chosen opponents and rank them: outcome odds, "
                    "escalation scores on the common scale with bootstrap intervals, first "
                    "nuclear use, where their crises left the record, and what their "
                    "letters said against what they then did. Games people played can be "
                    "an entrant (NAME=games).", False),
-    "fit": ("crisislab.fit_cli", "Fit the leaders' choice model to the documented choices "
+    "fit": ("crisislab.cli.fit", "Fit the leaders' choice model to the documented choices "
             "(maximum likelihood).", False),
-    "play": ("crisislab.play.cli", "Play a crisis in the terminal as one leader (or several, "
+    "play": ("crisislab.cli.play", "Play a crisis in the terminal as one leader (or several, "
              "hot seat), or from a file of moves (--moves).", False),
-    "games": ("crisislab.play.cli", "List the saved games (newest first); a damaged row is "
+    "games": ("crisislab.cli.play", "List the saved games (newest first); a damaged row is "
               "reported and skipped.", False),
-    "debrief": ("crisislab.play.cli", "Set a played crisis beside history: timelines, "
+    "debrief": ("crisislab.cli.play", "Set a played crisis beside history: timelines, "
                 "escalation, odds, essays; or, with --story, one simulated crisis from "
                 "your decision point.", False),
-    "what-ifs": ("crisislab.whatifs", "List a scenario's named what-ifs: what each changes, "
+    "what-ifs": ("crisislab.cli.whatifs", "List a scenario's named what-ifs: what each changes, "
                  "why, and what it should do to the odds (use an id with --what-if).", False),
     "serve": ("crisislab.web.cli", "Run the classroom web app: a facilitator creates a class "
               "session, people join with its code, and a class plays the crisis in teams, "
               "in parallel worlds, with a debrief.", False),
     "new": ("crisislab.starter", "Write a small, commented starter scenario, NAME.yaml, that "
             "validates, replays and simulates as it is.", False),
-    "gt": ("crisislab.gt.cli", "Solve the crisis as a game: Gambit trees, equilibria, the "
+    "gt": ("crisislab.cli.gt", "Solve the crisis as a game: Gambit trees, equilibria, the "
            "classic models.", True),
-    "llm": ("crisislab.llm_cli", "The stored replies of language-model leaders: list them, "
+    "llm": ("crisislab.cli.llm", "The stored replies of language-model leaders: list them, "
             "export a study's replies to one file, import them elsewhere.", True),
 }
 
@@ -157,26 +157,6 @@ sources_app = typer.Typer(help="Check a scenario's citations against its source 
                           no_args_is_help=True, cls=SafeGroup)
 app.add_typer(sources_app, name="sources")
 
-class _Deferred:
-    """A rich Console made when first used: importing rich is a sixth of the start-up,
-    and ``crisislab --help`` prints without it."""
-
-    def __init__(self, **options: Any) -> None:
-        self._options = options
-        self._console: Console | None = None
-
-    def __getattr__(self, name: str) -> Any:
-        if self._console is None:
-            from rich.console import Console
-
-            self._console = Console(**self._options)
-        return getattr(self._console, name)
-
-
-out: Console = _Deferred(soft_wrap=False)  # type: ignore[assignment]
-err: Console = _Deferred(stderr=True)  # type: ignore[assignment]
-
-
 class Format(StrEnum):
     text = "text"
     json = "json"
@@ -188,27 +168,6 @@ class ReplayFormat(StrEnum):
     json = "json"
     markdown = "markdown"
     html = "html"
-
-
-def fail(message: str, hint: str = "", code: int = 2) -> NoReturn:
-    """Report bad input (exit 2) or a failure (``code=1``) and stop: plain text, never
-    read as markup, never broken inside a word (see :mod:`crisislab.errors`)."""
-    _fail_plain(message, hint, code)
-
-
-def load_or_exit(ref: str) -> Scenario:
-    from crisislab.scenario.loader import load_scenario
-    from crisislab.scenario.problems import ScenarioError
-
-    try:
-        return load_scenario(ref)
-    except ScenarioError as e:
-        report_problems(e)
-        raise typer.Exit(1) from None
-
-
-def report_problems(e: ScenarioError) -> None:
-    _print_problems(list(e.problems))
 
 
 @app.command()
@@ -352,8 +311,8 @@ def replay(
 def replay_crisis(sc: Scenario, ref: str, agent: list[str], what_if: list[str],
                   param: list[str]) -> Any:
     """Simulated crisis ``SEED:INDEX``, played again with the given line-up."""
-    from crisislab.analysis.cli import _clean_errors, _variant
     from crisislab.analysis.simulate import build
+    from crisislab.cli.options import _clean_errors, _variant
     from crisislab.replay import simulated
 
     seed_text, colon, index_text = ref.partition(":")
@@ -393,17 +352,6 @@ def replay_actor(sc: Scenario, name: str) -> str:
     fail(f"--actor: no actor '{name}' in {sc.id}",
          "use one of: " + ", ".join(f"{a.display_name} ({a.id})" for a in sc.spec.actors))
     return ""
-
-
-def write(text: str, output: Path | None) -> None:
-    if output is None:
-        sys.stdout.write(text if text.endswith("\n") else text + "\n")
-        return
-    try:
-        output.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
-    except OSError as e:
-        fail(f"cannot write {output}: {e.strerror}", "choose a writable path")
-    err.print(f"wrote {output}", highlight=False, markup=False, soft_wrap=True)
 
 
 @sources_app.command("check")

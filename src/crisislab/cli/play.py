@@ -12,8 +12,8 @@ from rich.table import Table
 from rich.text import Text
 
 from crisislab.agents.registry import AgentSpecError, make_agent
+from crisislab.cli.llm import LLM_CACHE_OPTION
 from crisislab.errors import MAX_LIMIT, check_range, check_seed, fail
-from crisislab.llm_cli import LLM_CACHE_OPTION
 from crisislab.play.session import HUMAN, GameError, GameSetup, Session
 from crisislab.scenario.model import Scenario, UnknownPhase
 from crisislab.store import GameRow, Store, StoreError, shown_url
@@ -30,7 +30,7 @@ def _fail(message: str, hint: str = "") -> None:
 
 
 def _load(ref: str) -> Scenario:
-    from crisislab.cli import load_or_exit
+    from crisislab.cli.common import load_or_exit
 
     return load_or_exit(ref)
 
@@ -205,7 +205,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Play a crisis in the terminal as one leader (or several, hot seat), or from a
         file of moves (--moves)."""
-        from crisislab.llm_cli import llm_run
+        from crisislab.cli.llm import llm_run
         from crisislab.play.tui import Quit, Terminal, play_loop
 
         ctx.with_resource(llm_run(llm_cache, db, quiet=True))
