@@ -53,9 +53,6 @@ def test_the_issue_s_what_ifs_are_listed(cuba: Scenario) -> None:
 def test_each_what_if_moves_the_odds_as_stated(cuba: Scenario, baseline, wid: str) -> None:
     """Crisis i of both arms shares its random stream, so the per-crisis difference has a
     small variance; the stated direction must hold by more than 3 standard errors."""
-    if wid == "september_discovery":
-        pytest.xfail("cuba-1962 2.1.0: with the missiles landing from 6 September, an early "
-                     "discovery no longer lowers settlement measurably; to re-examine")
     w = next(x for x in whatifs.list_what_ifs(cuba) if x.id == wid)
     base, ids = baseline
     changed, ids2 = outcomes(whatifs.apply(cuba, [wid]))
