@@ -161,7 +161,7 @@ def _scripted(store: Store, session: Session, actor: str, path: Path, format: st
         console.print(f"Game {row.id} played from {path}: {result['outcome_label']} "
                       f"({outcome}), {result['end_date']}.", markup=False)
     else:
-        console.print(f"Game {row.id} played from {path} to {session.turn_label()}; the "
+        console.print(f"Game {row.id} played from {path} to {session.date(year=True)}; the "
                       f"moves ran out before the crisis ended. Go on with: crisislab play "
                       f"--resume {row.id}", markup=False)
     if unused:
@@ -232,7 +232,7 @@ def register(app: typer.Typer) -> None:
                 console.print(f"Game {row.id} is over ({session.outcome}). See it with: "
                               f"crisislab debrief {row.id}")
                 return
-            console.print(f"Resuming game {row.id} at {session.turn_label()}.")
+            console.print(f"Resuming game {row.id} at {session.date(year=True)}.")
         else:
             if scenario is None:
                 _fail("name a scenario, or give --resume ID",
@@ -274,7 +274,7 @@ def register(app: typer.Typer) -> None:
         try:
             play_loop(session, terminal, lambda s: _save(store, row, s))
         except (Quit, KeyboardInterrupt):
-            console.print(f"\nGame {row.id} saved at {session.turn_label()} (every played "
+            console.print(f"\nGame {row.id} saved at {session.date(year=True)} (every played "
                           f"turn is kept). Resume with: crisislab play --resume {row.id}")
             return
         console.print(f"\n[bold]The crisis is over:[/bold] "
@@ -362,7 +362,7 @@ def _story(session: Session, wanted: str, runs: int, stand_in: str, seed: int,
     """One simulated crisis from the player's decision point that ended as ``wanted``."""
     from crisislab.play.debrief import onward_story
     from crisislab.render import render_text
-    from crisislab.scenario.display import actor_name
+    from crisislab.scenario.display import actor_name, label_words
 
     sc = session.scenario
     ids = [o.id for o in sc.outcomes]
@@ -388,7 +388,8 @@ def _story(session: Session, wanted: str, runs: int, stand_in: str, seed: int,
         typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
         return
     console = Console(highlight=False)
-    console.print(f"From your decision on {told.turn_label} ({actor_name(sc, told.actor)}: "
+    console.print(f"From your decision on {label_words(sc, told.turn_label)} "
+                  f"({actor_name(sc, told.actor)}: "
                   f"{told.choice_label}), {told.matching:,} of {told.runs:,} simulated "
                   f"crises ended in {what.lower() if wanted != 'war' else 'war'}.",
                   markup=False)

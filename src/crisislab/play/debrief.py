@@ -29,7 +29,7 @@ from crisislab.play.essays import EssayView, essays_for
 from crisislab.play.session import GameSetup, Session, TurnTrace, _name, record_choice
 from crisislab.play.words import plain
 from crisislab.replay import SimulatedCrisis, onward, replay
-from crisislab.scenario.display import format_value, turn_words
+from crisislab.scenario.display import actor_name, format_value, turn_words
 from crisislab.scenario.model import Scenario
 
 
@@ -293,7 +293,8 @@ def build(session: Session, game_id: int | None = None, runs: int = 2000,
     o_rule = sc.outcome(outcome) if outcome else None
     end = int(session.state.end_turn[0])
     h_out = sc.outcome(hist.outcome) if hist.outcome else None
-    seat_words = [f"{a} ({'you' if s == 'human' else s})" for a, s in setup.seats.items()]
+    seat_words = [f"{actor_name(sc, a)} ({'you' if s == 'human' else s})"
+                  for a, s in setup.seats.items()]
     d = Debrief(
         game_id=game_id, title=sc.title, scenario=sc.id, version=sc.version,
         seed=setup.seed, chance=setup.chance, players=seat_words,
