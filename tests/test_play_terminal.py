@@ -89,7 +89,7 @@ def test_a_whole_game_in_the_terminal(tmp_path: Path) -> None:
     # resume: the saved choices are replayed through the engine
     p = Player(f"play --resume {game} --no-clear --debrief-runs 100", db)
     assert "Resuming game" in p.expect("blue> ")
-    assert "at Wednesday 3 October 1962, evening" in p.screen
+    assert "at 3 October 1962, evening" in p.screen
     screen = p.send("follow 20", "blue> ")  # stops when red's answer arrives
     assert "A letter has arrived" in screen
     assert "Letter 2 (private letter) from Red to Blue, answering letter 1" in screen

@@ -15,6 +15,7 @@ from crisislab.agents.registry import AgentSpecError, make_agent
 from crisislab.cli.llm import LLM_CACHE_OPTION
 from crisislab.errors import MAX_LIMIT, check_range, check_seed, fail
 from crisislab.play.session import HUMAN, GameError, GameSetup, Session
+from crisislab.scenario.display import label_words
 from crisislab.scenario.model import Scenario, UnknownPhase
 from crisislab.store import GameRow, Store, StoreError, shown_url
 
@@ -158,12 +159,13 @@ def _scripted(store: Store, session: Session, actor: str, path: Path, format: st
         typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
         return row
     if outcome:
-        console.print(f"Game {row.id} played from {path}: {result['outcome_label']} "
-                      f"({outcome}), {result['end_date']}.", markup=False)
+        console.print(f"Game {row.id} played from {path}: {result['outcome_label']}, "
+                      f"{label_words(session.scenario, result['end_date'])}.", markup=False)
     else:
-        console.print(f"Game {row.id} played from {path} to {session.date(year=True)}; the "
-                      f"moves ran out before the crisis ended. Go on with: crisislab play "
-                      f"--resume {row.id}", markup=False)
+        console.print(f"Game {row.id} played from {path} to "
+                      f"{label_words(session.scenario, session.turn_label())}; the moves ran "
+                      f"out before the crisis ended.\nGo on with: crisislab play --resume "
+                      f"{row.id}", markup=False)
     if unused:
         console.print(f"The crisis ended before the last {unused} move(s) of the file.")
     console.print(f"Debrief it with: crisislab debrief {row.id}")
@@ -229,10 +231,12 @@ def register(app: typer.Typer) -> None:
                       "the game")
             row, session = _resume(store, resume)
             if session.done:
-                console.print(f"Game {row.id} is over ({session.outcome}). See it with: "
+                over = session.scenario.outcome(session.outcome or "").label
+                console.print(f"Game {row.id} is over: {over}. See it with: "
                               f"crisislab debrief {row.id}")
                 return
-            console.print(f"Resuming game {row.id} at {session.date(year=True)}.")
+            console.print(f"Resuming game {row.id} at "
+                          f"{label_words(session.scenario, session.turn_label())}.")
         else:
             if scenario is None:
                 _fail("name a scenario, or give --resume ID",
@@ -274,12 +278,14 @@ def register(app: typer.Typer) -> None:
         try:
             play_loop(session, terminal, lambda s: _save(store, row, s))
         except (Quit, KeyboardInterrupt):
-            console.print(f"\nGame {row.id} saved at {session.date(year=True)} (every played "
-                          f"turn is kept). Resume with: crisislab play --resume {row.id}")
+            console.print(f"\nGame {row.id} saved at "
+                          f"{label_words(session.scenario, session.turn_label())} (every "
+                          f"played turn is kept).\nResume with: crisislab play --resume "
+                          f"{row.id}")
             return
         console.print(f"\n[bold]The crisis is over:[/bold] "
-                      f"{session.scenario.outcome(session.outcome or '').label} "
-                      f"({session.outcome}), game {row.id}.")
+                      f"{session.scenario.outcome(session.outcome or '').label}, "
+                      f"game {row.id}.")
         _debrief(session, row.id, debrief_runs, "historical", 0, html, console)
         console.print(f"Debrief again, or as HTML: crisislab debrief {row.id} --html "
                       f"debrief-{row.id}.html")
@@ -362,7 +368,7 @@ def _story(session: Session, wanted: str, runs: int, stand_in: str, seed: int,
     """One simulated crisis from the player's decision point that ended as ``wanted``."""
     from crisislab.play.debrief import onward_story
     from crisislab.render import render_text
-    from crisislab.scenario.display import actor_name, label_words
+    from crisislab.scenario.display import actor_name
 
     sc = session.scenario
     ids = [o.id for o in sc.outcomes]
