@@ -452,15 +452,7 @@ def create_app(db: str | None = None, store: Store | None = None,
         text = None
         name = scenario
         if upload is not None and upload.filename:
-            raw = upload.file.read(MAX_UPLOAD + 1)
-            if len(raw) > MAX_UPLOAD - 64 * 1024:
-                raise ClassError("the scenario file is larger than 2 MB")
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError:
-                raise ClassError("the scenario file is not UTF-8 text",
-                                 "save it as UTF-8 and upload it again") from None
-            name = Path(upload.filename).name[:200]
+            name, text = viewer_routes.read_upload(upload)
         form = _form_fields(request)
         seats = {k.removeprefix("seat_"): v for k, v in form.items()
                  if k.startswith("seat_") and v}

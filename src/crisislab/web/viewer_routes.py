@@ -33,6 +33,20 @@ from crisislab.web.viewer import (
 MAX_UPLOAD_BYTES = 2 * 1024 * 1024
 
 
+def read_upload(upload: UploadFile) -> tuple[str, str]:
+    """An uploaded scenario file's name (its last part, at most 200 characters) and text;
+    a file over 2 MB or not UTF-8 is refused in words."""
+    raw = upload.file.read(MAX_UPLOAD_BYTES + 1)
+    if len(raw) > MAX_UPLOAD_BYTES:
+        raise ClassError("the scenario file is larger than 2 MB")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ClassError("the scenario file is not UTF-8 text",
+                         "save it as UTF-8 and upload it again") from None
+    return Path(upload.filename or "scenario.yaml").name[:200], text
+
+
 class UploadIn(BaseModel):
     name: str = Field("scenario.yaml", description="The file's name, shown in messages.")
     yaml: str = Field(..., description="The scenario file's text (YAML); validated as "
@@ -140,15 +154,8 @@ def register(app: FastAPI, templates: Jinja2Templates, room: Classroom,
                       then: str = "replay") -> Any:
         if upload is None or not upload.filename:
             raise ClassError("no file was chosen", "choose a scenario file (YAML) to upload")
-        raw = upload.file.read(MAX_UPLOAD_BYTES + 1)
-        if len(raw) > MAX_UPLOAD_BYTES:
-            raise ClassError("the scenario file is larger than 2 MB")
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            raise ClassError("the scenario file is not UTF-8 text",
-                             "save it as UTF-8 and upload it again") from None
-        ref, _ = scenarios.upload(Path(upload.filename).name[:200], text)
+        name, text = read_upload(upload)
+        ref, _ = scenarios.upload(name, text)
         target = f"/explore?scenario={ref}" if then == "explore" else f"/replay/{ref}"
         return RedirectResponse(target, status_code=303)
 
