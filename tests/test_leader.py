@@ -34,6 +34,7 @@ from crisislab.engine.state import BatchState
 from crisislab.engine.streams import CrisisStreams
 from crisislab.fit import fit, record_decisions
 from crisislab.scenario.loader import load_scenario, load_text
+from crisislab.scenario.expr import BoolOp, Compare, Const, Name, Unary
 from crisislab.scenario.model import EventRule
 
 
@@ -240,6 +241,43 @@ def test_the_record_bargain_becomes_acceptable_as_the_danger_rises(cuba):
     offer = verdict(cuba, "1962-10-26 pm", ["usa_accept_first_letter"])
     assert offer.deal > bare.deal
     assert offer.accept and not bare.accept
+
+
+def test_a_clause_that_the_clock_or_a_choice_can_meet_counts_the_choice(cuba):
+    """The fait accompli comes when Washington accepts the missiles or when the period
+    ends with them in Cuba: what a choice can bring about is the acceptance, and it
+    counts; the clock's part does not. A clause about timing alone is left out."""
+    from crisislab.agents.doctrines import _clauses
+    from crisislab.scenario.expr import names_in
+
+    outcome = {o.id: o for o in cuba.outcomes}
+    assert [names_in(c) for c in _clauses(outcome["fait_accompli"].when)] == [
+        {"war_level"}, {"usa_accepted_missiles"}]
+    assert [names_in(c) for c in _clauses(outcome["air_strike"].when)] == [{"war_level"}]
+    final, agreed, day = Name("final"), Name("agreed"), Name("day")
+    timer = Compare((">=",), (day, Const(3.0)))
+    # `agreed and not final`: the period has not run out, so only `agreed` is left
+    assert _clauses(BoolOp("and", (agreed, Unary("not", final)))) == [agreed]
+    # `(agreed and timer) or final`: the choice alone does not meet it
+    assert _clauses(BoolOp("or", (BoolOp("and", (agreed, timer)), final))) == []
+    # `not (final or timer)` holds until the clock runs out: nothing to choose
+    assert _clauses(Unary("not", BoolOp("or", (final, timer)))) == []
+    assert _clauses(BoolOp("or", (agreed, Unary("not", agreed)))) == [
+        BoolOp("or", (agreed, Unary("not", agreed)))]
+
+
+def test_the_worth_of_a_fait_accompli_moves_kennedy_s_readiness_to_accept_it(cuba):
+    """The payoffs speak through the options that reach their outcomes: the less the
+    missiles in Cuba cost the United States, the likelier the pure model accepts them."""
+    p = []
+    for worth in (-45.0, -25.0, -10.0):
+        sc = cuba.with_parameters(u_usa_fait_accompli=worth)
+        engine, state = record_state(sc, "1962-10-22 pm")
+        agent = LeaderAgent(sc, "usa")
+        obs = engine.observe(state, "usa")
+        p.append(agent.policy(obs)[0, obs.actions.index("usa_accept_missiles")])
+    assert p[0] < p[1] < p[2]
+    assert p[2] > 5 * p[0]
 
 
 # ---- time is continuous --------------------------------------------------------------

@@ -23,7 +23,7 @@ import numpy as np
 
 from crisislab.agents.registry import AgentSpecError
 from crisislab.engine.observation import Observation
-from crisislab.scenario.expr import BoolOp, Effect, Node, Value, evaluate, names_in
+from crisislab.scenario.expr import BoolOp, Effect, Node, Unary, Value, evaluate, names_in
 from crisislab.scenario.model import Scenario, VariableRule
 
 
@@ -476,9 +476,40 @@ def conjuncts(node: Node) -> list[Node]:
 
 
 def _clauses(node: Node) -> list[Node]:
-    """The top-level clauses of a condition that are about the state, not the clock (a
-    clause on timing would reward resetting a timer)."""
-    return [p for p in conjuncts(node) if not names_in(p) & _CLOCK]
+    """The top-level clauses of a condition that are about the state, read as if the
+    clock had not run out: a part of a clause that reads the clock (a timer, the
+    period's end) counts as not met, so ``accepted or (final and missiles > 0)`` is the
+    clause ``accepted``, what a choice can bring about now. A clause about timing alone
+    is left out (it would reward resetting a timer)."""
+    out = []
+    for p in conjuncts(node):
+        q = _not_yet(p)
+        if not isinstance(q, bool):
+            out.append(q)
+    return out
+
+
+def _not_yet(node: Node) -> Node | bool:
+    """``node`` with every part that reads the clock taken as false, simplified; True or
+    False where nothing about the state is left."""
+    if not names_in(node) & _CLOCK:
+        return node
+    if isinstance(node, BoolOp):
+        parts: list[Node] = []
+        for v in node.values:
+            q = _not_yet(v)
+            if isinstance(q, bool):
+                if q == (node.op == "or"):  # True in an ``or``, False in an ``and``
+                    return q
+                continue
+            parts.append(q)
+        if not parts:
+            return node.op == "and"
+        return parts[0] if len(parts) == 1 else BoolOp(node.op, tuple(parts))
+    if isinstance(node, Unary) and node.op == "not":
+        q = _not_yet(node.operand)
+        return (not q) if isinstance(q, bool) else Unary("not", q)
+    return False
 
 
 def _progress(clauses: list[Node], env: Mapping[str, Value], n: int) -> np.ndarray:
