@@ -33,8 +33,8 @@ from crisislab.engine.run import (
 from crisislab.engine.state import BatchState
 from crisislab.engine.streams import CrisisStreams
 from crisislab.fit import fit, record_decisions
-from crisislab.scenario.loader import load_scenario, load_text
 from crisislab.scenario.expr import BoolOp, Compare, Const, Name, Unary
+from crisislab.scenario.loader import load_scenario, load_text
 from crisislab.scenario.model import EventRule
 
 

@@ -20,7 +20,7 @@ import pytest
 pytest.importorskip("fastapi")
 sync_api = pytest.importorskip("playwright.sync_api")
 
-from tests.web_support import free_port  # noqa: E402
+from tests.web_support import free_port, postgres_cluster  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -70,6 +70,23 @@ def server(tmp_path: Path) -> Iterator[Server]:
     s.stop()
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def class_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Server]:
+    """The server of a class, on the embedded SQLite file and on a throwaway PostgreSQL
+    cluster (``serve --db postgresql://...``), so the browser suite covers both stores."""
+    if request.param == "sqlite":
+        s = Server(f"sqlite:///{tmp_path / 'class.db'}")
+        s.start()
+        yield s
+        s.stop()
+        return
+    with postgres_cluster() as url:
+        s = Server(url)
+        s.start()
+        yield s
+        s.stop()
+
+
 @pytest.fixture()
 def browser() -> Iterator[Any]:
     with sync_api.sync_playwright() as p:
@@ -91,7 +108,9 @@ def shot(page: Any, name: str) -> None:
     page.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True)
 
 
-def test_a_class_plays_in_two_worlds_through_a_restart(server: Server, browser: Any) -> None:
+def test_a_class_plays_in_two_worlds_through_a_restart(class_server: Server, browser: Any
+                                                        ) -> None:
+    server = class_server
     expect = sync_api.expect
     fac = new_page(browser, 1280)
     fac.goto(server.url + "/")
