@@ -12,6 +12,10 @@ SRC = Path(__file__).resolve().parents[1] / "src" / "crisislab"
 LAYERS = ("scenario", "engine", "agents", "runner", "analyses", "interfaces")
 BESIDE = {"crisislab", "crisislab.errors", "crisislab.extras", "crisislab.files",
           "crisislab.records", "crisislab.store", "crisislab.starter"}
+# and among themselves they import one way too, each only from those before it: the
+# store raises errors.py's errors, and errors.py, which reports them, imports no store
+BESIDE_ORDER = ("crisislab", "crisislab.files", "crisislab.extras", "crisislab.records",
+                "crisislab.errors", "crisislab.store", "crisislab.starter")
 
 # upward imports docs/architecture.md owns up to
 KNOWN_UPWARD = {
@@ -125,6 +129,14 @@ def test_no_module_imports_from_a_layer_above_its_own() -> None:
         if la is not None and lb is not None and LAYERS.index(lb) > LAYERS.index(la):
             upward.add((a, b))
     assert upward <= KNOWN_UPWARD, sorted(upward - KNOWN_UPWARD)
+
+
+def test_the_modules_beside_the_layers_import_one_way() -> None:
+    graph = imports()
+    assert set(BESIDE_ORDER) == BESIDE
+    for i, m in enumerate(BESIDE_ORDER):
+        assert graph[m] & BESIDE <= set(BESIDE_ORDER[:i]), (m, sorted(graph[m] & BESIDE))
+    assert "crisislab.errors" in graph["crisislab.store"]
 
 
 def test_the_engine_imports_no_agent_and_no_layer_above() -> None:
