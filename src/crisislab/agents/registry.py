@@ -18,7 +18,7 @@ from crisislab.scenario.model import Scenario
 AGENTS: dict[str, str] = {
     "equilibrium": "crisislab.agents.equilibrium:EquilibriumAgent",
     "historical": "crisislab.agents.factories:historical",
-    "leader": "crisislab.agents.leader:LeaderAgent",
+    "leader": "crisislab.agents.factories:leader",
     "scripted": "crisislab.agents.historical:ScriptedAgent",
     "random": "crisislab.agents.historical:RandomAgent",
     "hawk": "crisislab.agents.doctrines:HawkAgent",
