@@ -1,7 +1,7 @@
 """The layers of docs/architecture.md, checked on the source: no module imports from a
-layer above its own, and no modules import each other in a circle, except the ones the
-document lists under "What still runs the wrong way". A new exception fails here; one
-that is fixed needs only its line removed below and in the document."""
+layer above its own, except the ones the document lists under "What still runs the wrong
+way", and no modules import each other in a circle. A new exception fails here; one that
+is fixed needs only its line removed below and in the document."""
 
 from __future__ import annotations
 
@@ -23,14 +23,8 @@ KNOWN_UPWARD = {
     ("crisislab.agents.equilibrium", "crisislab.gt.solve"),
     ("crisislab.agents.equilibrium", "crisislab.gt.tree"),
 }
-# and the import cycles it names besides those the upward imports above close (a cycle
-# found must lie inside one of these)
-KNOWN_CYCLES = [
-    {"crisislab.cli", "crisislab.cli.analysis", "crisislab.cli.inside",
-     "crisislab.cli.play", "crisislab.cli.gt", "crisislab.web.cli", "crisislab.cli.fit",
-     "crisislab.cli.llm", "crisislab.cli.tournament"},
-    {"crisislab.play.debrief", "crisislab.play.essays"},
-]
+# (no import cycles are owned up to: besides those the upward imports above close, none
+# is allowed)
 
 
 def layer(module: str) -> str | None:
@@ -164,11 +158,10 @@ def test_the_command_line_is_one_package_its_modules_importing_downward() -> Non
     assert not any(t.startswith("crisislab.cli") for t in graph["crisislab.cli.common"])
 
 
-def test_no_new_import_cycles() -> None:
+def test_no_import_cycles() -> None:
+    # the check sees a cycle where there is one
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [{"a", "b", "c"}]
     graph = imports()
     for a, b in KNOWN_UPWARD:
         graph[a].discard(b)
-    found = cycles(graph)
-    assert found  # the check sees the cycles the document lists
-    for c in found:
-        assert any(c <= known for known in KNOWN_CYCLES), sorted(c)
+    assert [sorted(c) for c in cycles(graph)] == []
