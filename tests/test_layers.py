@@ -132,6 +132,19 @@ def test_the_modules_beside_the_layers_import_one_way() -> None:
     assert "crisislab.errors" in graph["crisislab.store"]
 
 
+def test_below_the_analyses_nothing_reaches_the_database() -> None:
+    """The agents (the language-model leader's cache of replies included) and the layers
+    under them are handed what they keep; the database's modules sit above them."""
+    graph = imports()
+    database = {"crisislab.store", "crisislab.llm_store"}
+    assert database <= set(graph)
+    assert "crisislab.agents.llm_cache" in graph["crisislab.llm_store"]
+    for m, targets in graph.items():
+        if layer(m) in ("scenario", "engine", "agents", "runner"):
+            assert not targets & database, (m, sorted(targets & database))
+            assert not any(t.startswith("crisislab.migrations") for t in targets), m
+
+
 def test_the_engine_imports_no_agent_and_no_layer_above() -> None:
     graph = imports()
     engine = {m for m in graph if layer(m) == "engine"}
