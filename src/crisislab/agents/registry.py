@@ -16,7 +16,8 @@ from crisislab.agents.base import Agent
 from crisislab.scenario.model import Scenario
 
 AGENTS: dict[str, str] = {
-    "equilibrium": "crisislab.agents.equilibrium:EquilibriumAgent",
+    # the equilibrium of the game tree, played (needs the gt extra); lives with the tree
+    "equilibrium": "crisislab.gt.agent:EquilibriumAgent",
     "historical": "crisislab.agents.factories:historical",
     "leader": "crisislab.agents.factories:leader",
     "scripted": "crisislab.agents.historical:ScriptedAgent",
