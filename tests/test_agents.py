@@ -33,11 +33,12 @@ def spec(name: str) -> str:
 def model_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """The llm agent keeps the contract too, against the recorded endpoint."""
     from crisislab.agents.llm import llm_session
+    from crisislab.llm_store import StoredReplies
 
     from .llm_server import serve
 
     replies = tmp_path_factory.mktemp("llm") / "replies.db"
-    with serve() as endpoint, llm_session("use", f"sqlite:///{replies}"):
+    with serve() as endpoint, llm_session("use", StoredReplies(f"sqlite:///{replies}")):
         SMALL["llm"] = f"llm:cautious-7b,base_url={endpoint.url}"
         yield
         del SMALL["llm"]

@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from crisislab.agents.factories import leader
 from crisislab.agents.historical import HistoricalAgent
 from crisislab.agents.leader import (
     FEATURES,
@@ -341,7 +342,7 @@ def test_the_engine_notes_when_documented_options_opened_and_how_often_they_were
 
 
 def _anchored(sc, actor):
-    return LeaderAgent(sc, actor, record=coefficients(sc, actor)["record"]).model
+    return leader(sc, actor, record=coefficients(sc, actor)["record"]).model
 
 
 def test_on_the_record_each_documented_use_is_due_on_its_own_turn(cuba):
@@ -398,7 +399,7 @@ def test_an_overdue_use_stays_due_and_a_used_one_stops_pulling(cuba):
 def test_waiting_is_pulled_by_what_the_documented_options_leave(cuba):
     engine, state = record_state(cuba, "1962-10-16 am")
     obs = engine.observe(state, "usa")
-    agent = LeaderAgent(cuba, "usa", record=8.0)
+    agent = leader(cuba, "usa", record=8.0)
     f = agent.model.features(obs, np.array([0]))
     local = cuba.action("usa_convene_excomm").local
     assert f.near[0, local] == 0.0
@@ -421,7 +422,7 @@ def test_the_record_keeps_what_its_concessions_were_worth(cuba):
     """Khrushchev's public climb-down of 28 October came on the terms Kennedy's reply had
     just given (the assurance, the promise on the Jupiters): the replay keeps what they
     were worth to Moscow, and only concessions are kept."""
-    from crisislab.agents.factories import replayed_record
+    from crisislab.agents.record import replayed_record
 
     worth = replayed_record(cuba).worth
     acceptance = worth["ussr"]["ussr_public_acceptance"]
@@ -462,7 +463,7 @@ def test_after_a_forbidden_documented_step_no_crisis_is_on_the_record(cuba):
     what-if stops counting as the record after that turn, so Moscow's climb-down of the
     next morning is the leader's own choice, not the record's."""
     from crisislab import whatifs
-    from crisislab.agents.factories import replayed_record
+    from crisislab.agents.record import replayed_record
 
     sc = whatifs.apply(cuba, ["no_us_reply"])
     assert sc.history is cuba
@@ -471,3 +472,22 @@ def test_after_a_forbidden_documented_step_no_crisis_is_on_the_record(cuba):
     seen = replayed_record(sc).observed["ussr"]
     assert max(seen) == reply and reply + 1 not in seen
     assert max(replayed_record(cuba).observed["ussr"]) > reply + 1
+
+
+def test_the_leader_is_handed_the_replayed_record_it_is_pulled_to(cuba):
+    """``leader:record=8`` measures the pull on the replayed record, which the registry's
+    builder hands the agent: the same model as one given the replay by hand. The agent
+    itself replays nothing, so without the replay a pull of the record is refused."""
+    from crisislab.agents.record import replayed_record
+
+    built = make_agent("leader:record=8", cuba, "usa")
+    by_hand = LeaderAgent(cuba, "usa", record=8.0,
+                          record_opened=replayed_record(cuba).opened,
+                          record_worth=replayed_record(cuba).worth["usa"])
+    assert isinstance(built, LeaderAgent) and built.model.record_lags is not None
+    for a, b in zip(built.model.record_lags, by_hand.model.record_lags, strict=True):
+        assert np.array_equal(a, b)
+    assert any(lag.size for lag in built.model.record_lags)
+    assert make_agent("leader", cuba, "usa").model.record_lags is None
+    with pytest.raises(AgentSpecError, match="replayed record"):
+        LeaderAgent(cuba, "usa", record=8.0)

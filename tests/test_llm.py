@@ -396,11 +396,12 @@ def test_the_prompt_is_the_actors_observation_only() -> None:
 def test_a_models_letters_are_posted_and_answered_in_a_game(endpoint: Endpoint, db: Path,
                                                             tmp_path: Path) -> None:
     from crisislab.agents.llm import llm_session
+    from crisislab.llm_store import StoredReplies
     from crisislab.play.session import GameSetup, Session
 
     mini = load_scenario(MINI)
     spec = seat("letter-writer", endpoint)
-    with llm_session("use", None):
+    with llm_session("use", StoredReplies()):
         session = Session.new(mini, GameSetup(MINI, 0, {"red": spec, "blue": "dove",
                                                         "neutral": "scripted"}))
         for _ in range(4):
@@ -430,3 +431,7 @@ def test_a_models_letters_are_posted_and_answered_in_a_game(endpoint: Endpoint, 
     assert again.exit_code == 0, again.output
     assert len(endpoint.requests) == asked
     assert json.loads(again.stdout)["outcome"] == json.loads(played.stdout)["outcome"]
+    # its debrief rebuilds the model's seat from the stored replies too, asking nothing
+    told = run_app("debrief", str(game), "--runs", "0", "--format", "json")
+    assert told.exit_code == 0, told.output
+    assert len(endpoint.requests) == asked

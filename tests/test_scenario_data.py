@@ -237,7 +237,7 @@ def test_the_code_holds_no_table_of_the_reference_scenario() -> None:
     cuba = load_scenario("cuba-1962")
     ids = ({a.id for a in cuba.actions} | set(cuba.actors) | {o.id for o in cuba.outcomes}
            | {v.id for v in cuba.variables})
-    moved = ["agents/doctrines.py", "gt/tree.py", "cli/gt.py", "agents/equilibrium.py",
+    moved = ["agents/doctrines.py", "gt/tree.py", "cli/gt.py", "gt/agent.py",
              "play/letters.py", "play/essays.py", "play/script.py", "play/tui.py",
              "play/briefing.py", "analysis/sensitivity.py"]
     found = []

@@ -25,7 +25,7 @@ def test_the_migrated_schema_is_the_models(tmp_path: Path) -> None:
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    import crisislab.agents.llm_store  # noqa: F401
+    import crisislab.llm_store  # noqa: F401
     import crisislab.web.models  # noqa: F401
 
     store = Store(f"sqlite:///{tmp_path / 'new.db'}")

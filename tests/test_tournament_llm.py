@@ -146,6 +146,7 @@ def by_hand(path: Path, url: str, model: str, runs: int, seed: int) -> dict[str,
     from crisislab.analysis.simulate import Variant, build, seat_specs
     from crisislab.engine.engine import Engine
     from crisislab.engine.run import decide, start_batch
+    from crisislab.llm_store import StoredReplies
     from crisislab.play.letters import Letter, granting_actions, model_letter, split_terms
     from crisislab.scenario.loader import load_scenario
 
@@ -157,7 +158,7 @@ def by_hand(path: Path, url: str, model: str, runs: int, seed: int) -> dict[str,
     engine = Engine(scenario)
     letters: list[list[tuple[int, Any]]] = [[] for _ in range(runs)]
     history: list[np.ndarray] = []  # per turn, per player, per crisis: the action taken
-    with llm_session("use", None):
+    with llm_session("use", StoredReplies()):
         state = start_batch(engine, runs, seed, crisis_ids=np.arange(runs), lumped=False)
         while not state.done.all():
             turn = state.turn

@@ -36,6 +36,15 @@ MAX_LIMIT = 1_000_000  # rows listed at once
 MAX_WORKERS = 4096  # processes or Ray tasks at once
 
 
+class StoreError(RuntimeError):
+    """The database cannot be opened or written; the message says which and why (raised
+    by :mod:`crisislab.store`, which names it too)."""
+
+
+class StoredRowError(StoreError):
+    """A stored row that does not read as what crisislab writes; the message names it."""
+
+
 # the errors click (inside typer) reports itself: usage errors exit 2 with their own text
 _CLICK_ERROR: type[BaseException] = next(
     c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
@@ -88,7 +97,6 @@ def report_exception(e: BaseException) -> int:
     """Print an exception that escaped a command; return the exit code."""
     from crisislab.extras import MissingExtra
     from crisislab.scenario.problems import ScenarioError
-    from crisislab.store import StoredRowError, StoreError
 
     if isinstance(e, InputError):
         say_error(e.message, e.hint)

@@ -33,17 +33,12 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+# the store's errors are defined in errors.py, whose printer reports them (so it need
+# not import the store); they are the store's names too
+from crisislab.errors import StoredRowError, StoreError
 from crisislab.records import GameRecord, RunRecord, describe
 
 M = TypeVar("M", RunRecord, GameRecord)
-
-
-class StoreError(RuntimeError):
-    """The database cannot be opened or written; the message says which and why."""
-
-
-class StoredRowError(StoreError):
-    """A stored row that does not read as what crisislab writes; the message names it."""
 
 
 def data_folder() -> Path:

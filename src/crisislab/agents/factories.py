@@ -1,13 +1,15 @@
-"""Agents built from other agents: the historical agent with its off-path doctrine."""
+"""Agents built from other agents and the replayed record: the historical agent with its
+off-path doctrine, and the leader model handed the record it is drawn to."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 import numpy as np
 
 from crisislab.agents.historical import HistoricalAgent, ScriptedAgent
+from crisislab.agents.leader import LeaderAgent, coefficients
+from crisislab.agents.record import observed_record, replayed_record
 from crisislab.agents.registry import AgentSpecError, agent_class
 from crisislab.engine.observation import Observation
 from crisislab.scenario.model import Scenario
@@ -38,7 +40,7 @@ class RecordAgent(HistoricalAgent):
     def __init__(self, scenario: Scenario, actor: str, fallback: Any) -> None:
         super().__init__(scenario, actor, fallback=fallback)
         self.forced = np.array([a.forced for a in scenario.actions_of(actor)], dtype=bool)
-        self.reference = _observed_record(scenario, actor)
+        self.reference = observed_record(scenario, actor)
         # the order the path check reads variables in (see _on_path); it changes only
         # how fast the check runs, never what it finds
         self._check_order = list(next(iter(self.reference.values()), {}))
@@ -112,102 +114,6 @@ class RecordAgent(HistoricalAgent):
         return np.arange(observation.n) if rows is None else rows
 
 
-@dataclass(frozen=True)
-class RecordReplay:
-    """The record replayed once: what every player observed at each turn, and the day
-    each documented action first became available (``BatchState.opened``)."""
-
-    observed: dict[str, dict[int, dict[str, float]]]
-    opened: np.ndarray
-    # per player, per documented concession (by action id), per documented use in the
-    # track's order: what its terms were worth to the leader when the record has it
-    # made (the leader model's deal value, feature ``payoff``)
-    worth: dict[str, dict[str, np.ndarray]] = field(default_factory=dict)
-
-
-# One replay of the record serves every seat: the scenario's rules (content hash) and
-# parameters name it. A few entries: a sensitivity sweep builds many variants in turn.
-_RECORDS: dict[tuple[str, str, tuple[tuple[str, float], ...]], RecordReplay] = {}
-
-
-def known_records() -> dict[Any, Any]:
-    """The replays of the record made in this process, to hand to worker processes."""
-    return dict(_RECORDS)
-
-
-def remember_records(records: dict[Any, Any]) -> None:
-    """Take replays of the record made elsewhere (see :func:`known_records`)."""
-    _RECORDS.update(records)
-
-
-def _observed_record(scenario: Scenario, actor: str) -> dict[int, dict[str, float]]:
-    """What ``actor`` observed at each turn of the replayed record."""
-    return replayed_record(scenario).observed[actor]
-
-
-def replayed_record(scenario: Scenario) -> RecordReplay:
-    """The scenario's record replayed (once per rules and parameters, in a process)."""
-    key = (scenario.id, scenario.content_hash, tuple(sorted(scenario.parameters.items())))
-    if key not in _RECORDS:
-        if len(_RECORDS) >= 8:
-            _RECORDS.clear()
-        _RECORDS[key] = _replay(scenario)
-    return _RECORDS[key]
-
-
-def _replay(scenario: Scenario) -> RecordReplay:
-    """What every player observed at each turn of the replayed record."""
-    from crisislab.engine.engine import Engine
-
-    engine = Engine(scenario, chance="history")
-    state = engine.start(1, seed=0)
-    agents = {a: HistoricalAgent(scenario, a) if scenario.role(a) == "player"
-              else ScriptedAgent(scenario, a) for a in engine.players}
-    from crisislab.agents.leader import LeaderModel
-
-    out: dict[str, dict[int, dict[str, float]]] = {a: {} for a in engine.players}
-    models = {a: LeaderModel(scenario, a) for a in engine.players
-              if scenario.role(a) == "player"}
-    uses: dict[tuple[int, str], list[int]] = {}
-    for step in scenario.track:
-        if step.action is not None and step.actor is not None:
-            uses.setdefault((step.turn, step.actor), []).append(
-                scenario.action(step.action).local)
-    worth: dict[str, dict[str, list[float]]] = {a: {} for a in models}
-    while not state.done.all():
-        choices = {}
-        for a in engine.players:
-            obs = engine.observe(state, a)
-            out[a][state.turn] = {k: float(obs.values[k][0]) for k in obs.values}
-            if a in models and (state.turn, a) in uses:
-                m = models[a]
-                x = m.features(obs, np.array([0])).x[0, :, 0]
-                for j in uses[(state.turn, a)]:
-                    if m.concede[j]:
-                        worth[a].setdefault(m.table.ids[j], []).append(float(x[j]))
-            choices[a] = agents[a].act(obs)
-        engine.step(state, choices)
-    left = _left_the_record(scenario)
-    if left is not None:  # no crisis is on the record after a forbidden documented step
-        out = {a: {t: v for t, v in seen.items() if t <= left} for a, seen in out.items()}
-    return RecordReplay(out, state.opened[:, 0].copy(),
-                        {a: {k: np.array(w) for k, w in ws.items()} for a, ws in worth.items()})
-
-
-def _left_the_record(scenario: Scenario) -> int | None:
-    """The first turn at which the real record has someone take an action this scenario
-    (a what-if) forbids, if any: from the next turn on, no crisis of it is on the record,
-    since the documented step could not be taken. (Without this, a what-if's replay
-    would count the steps after the missing one as the record, and Moscow would climb
-    down on 28 October on the record's word with no reply from Washington.)"""
-    base = scenario.departs_from
-    if base is None:
-        return None
-    known = {a.id for a in scenario.actions}
-    turns = [s.turn for s in base.track if s.action is not None and s.action not in known]
-    return min(turns) if turns else None
-
-
 def historical(scenario: Scenario, actor: str, fallback: str | None = None,
                **options: Any) -> RecordAgent:
     """``historical``: the documented choices, and off the record the scenario's fitted
@@ -215,8 +121,6 @@ def historical(scenario: Scenario, actor: str, fallback: str | None = None,
     another agent off the record; remaining options go to it, e.g.
     ``historical:fallback=political,hawk_weight=0.6`` or
     ``historical:escalation=1`` for the leader itself)."""
-    from crisislab.agents.leader import LeaderAgent, coefficients
-
     if fallback == "historical":
         raise AgentSpecError("the historical agent cannot fall back on itself; name a "
                              "doctrine, e.g. fallback=dove")
@@ -241,3 +145,22 @@ def historical(scenario: Scenario, actor: str, fallback: str | None = None,
         raise AgentSpecError(f"fallback '{fallback}' does not take these options: {e}"
                              ) from None
     return RecordAgent(scenario, actor, fallback=doctrine)
+
+
+def leader(scenario: Scenario, actor: str, record: Any = None, **options: Any) -> LeaderAgent:
+    """``leader``: the scenario's fitted leader model (:class:`LeaderAgent`); with a pull
+    of the record (``leader:record=8``), handed the replayed record it measures the pull
+    on (the day each documented option opened, what the record's concessions were worth)."""
+    if _pulled(record) and options.get("record_opened") is None:
+        options["record_opened"] = replayed_record(scenario).opened
+        options["record_worth"] = replayed_record(scenario.history).worth.get(actor, {})
+    return LeaderAgent(scenario, actor, record=record, **options)
+
+
+def _pulled(record: Any) -> bool:
+    """Whether ``record`` asks for a pull of the record (a bad value is the leader's to
+    report)."""
+    try:
+        return record is not None and bool(float(record))
+    except (TypeError, ValueError):
+        return False

@@ -528,7 +528,10 @@ class LeaderAgent:
     or start from a preset doctrine (``leader:preset=hawk``): a hawk weighs escalation up
     and concessions down (Kahn's ladder read as compellence); a dove the reverse
     (Osgood's graduated reciprocation). ``record=`` sets the pull of the record (0 for
-    the pure model, the default; the historical agent uses the scenario's).
+    the pure model, the default; the historical agent uses the scenario's), measured
+    from the replayed record it is handed (``record_opened``, ``record_worth``; the
+    ``leader`` of the agent registry, :func:`crisislab.agents.factories.leader`, hands
+    it over).
     """
 
     name: ClassVar[str] = "leader"
@@ -564,10 +567,9 @@ class LeaderAgent:
         self.record = 0.0 if record is None else float(record)
         if self.record:
             if record_opened is None:
-                from crisislab.agents.factories import replayed_record
-
-                record_opened = replayed_record(scenario).opened
-                record_worth = replayed_record(scenario.history).worth.get(actor, {})
+                raise AgentSpecError("leader: the pull of the record (record=) is measured "
+                                     "on the replayed record; build the agent with "
+                                     "crisislab.agents.factories.leader, which hands it over")
             self.model.anchor(record_opened, record_worth)
 
     def policy(self, observation: Observation, rows: np.ndarray | None = None) -> np.ndarray:

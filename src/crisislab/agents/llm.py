@@ -18,8 +18,10 @@ searched for its JSON object.
   actor's status quo, its default action). A timeout or a server error from the
   endpoint counts as a failed try. Every retry, fallback and error is counted, and the
   counts go into the run's results.
-- **Reproducible.** Every request and reply is stored (:mod:`crisislab.agents.llm_store`),
-  keyed by model, endpoint, the request's hash and the sampling parameters, so a rerun
+- **Reproducible.** Every request and reply is kept in the cache the command hands its
+  agents (:class:`~crisislab.agents.llm_cache.ReplyCache`; the commands hand over the
+  database's, :mod:`crisislab.llm_store`, through :func:`llm_session`), keyed by model,
+  endpoint, the request's hash and the sampling parameters, so a rerun
   asks nothing it has asked before (``--llm-cache use``), or nothing at all
   (``--llm-cache only``), and gives the same result. With ``temperature`` 0, or a
   ``seed``, the agent is deterministic: one reply per distinct briefing. With a
@@ -46,6 +48,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from crisislab.agents.base import Agent
+from crisislab.agents.llm_cache import NoReplies, ReplyCache, StoredReply, digest, reply_key
 from crisislab.agents.llm_prompt import (
     ANSWER_SCHEMA,
     ReplyError,
@@ -53,7 +56,6 @@ from crisislab.agents.llm_prompt import (
     read_reply,
     retry_message,
 )
-from crisislab.agents.llm_store import LLMReplyRow, ReplyStore, digest, reply_key
 from crisislab.agents.registry import AgentSpecError
 from crisislab.engine.observation import Observation
 from crisislab.files import InputError
@@ -118,15 +120,15 @@ class SeatCounts:
 
 @dataclass
 class Settings:
-    """How the ``llm`` agents of one command read and write the store."""
+    """How the ``llm`` agents of one command read and write their cache of replies."""
 
     cache: str = "use"
-    db: str | None = None
+    replies: ReplyCache = field(default_factory=NoReplies)
     progress: bool = False
     counts: dict[tuple[str, str, str], SeatCounts] = field(default_factory=dict)
     keys: set[str] = field(default_factory=set)  # every reply used
     asked: set[str] = field(default_factory=set)  # the replies asked for in this command
-    pending: list[LLMReplyRow] = field(default_factory=list)  # received, not yet stored
+    pending: list[StoredReply] = field(default_factory=list)  # received, not yet stored
     memo: dict[str, Reply] = field(default_factory=dict)  # replies read or received
     absent: set[str] = field(default_factory=set)  # this turn's keys found not stored
     flushed: float = field(default_factory=time.monotonic)
@@ -145,7 +147,7 @@ class Settings:
                 return
             rows, self.pending = self.pending, []
             self.flushed = time.monotonic()
-        _replies(self.db).put(rows, replace=self.cache == "off")
+        self.replies.put(rows, replace=self.cache == "off")
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def seat(self, actor: str, model: str, endpoint: str) -> SeatCounts:
@@ -159,20 +161,21 @@ class Settings:
         return [c.to_json() for c in self.counts.values()]
 
 
-SETTINGS = Settings()
-_STORES: dict[str, ReplyStore] = {}
+SETTINGS = Settings()  # outside a session: replies kept in this process only
 
 
 @contextmanager
-def llm_session(cache: str = "use", db: str | None = None,
+def llm_session(cache: str = "use", replies: ReplyCache | None = None,
                 progress: bool = False) -> Iterator[Settings]:
-    """The settings of one command's ``llm`` agents, and their counts when it ends."""
+    """The settings of one command's ``llm`` agents, and their counts when it ends: how
+    they use (``cache``) the replies kept in ``replies`` (none kept if not given)."""
     global SETTINGS
     if cache not in CACHE_MODES:
         raise LLMSpecError(f"--llm-cache must be one of {', '.join(CACHE_MODES)}, "
                            f"not '{cache}'", "e.g. --llm-cache only")
     previous = SETTINGS
-    SETTINGS = Settings(cache=cache, db=db, progress=progress)
+    SETTINGS = Settings(cache=cache, replies=NoReplies() if replies is None else replies,
+                        progress=progress)
     try:
         yield SETTINGS
     finally:
@@ -180,17 +183,6 @@ def llm_session(cache: str = "use", db: str | None = None,
             SETTINGS.flush()
         finally:
             SETTINGS = previous
-
-
-def _replies(db: str | None) -> ReplyStore:
-    from crisislab.store import Store, default_url
-
-    url = db or default_url()
-    if url not in _STORES:
-        if len(_STORES) > 8:
-            _STORES.clear()
-        _STORES[url] = ReplyStore(Store(url))
-    return _STORES[url]
 
 
 # ---- talking to the endpoint -------------------------------------------------------------
@@ -401,7 +393,7 @@ class LLMAgent:
             keys = [self._key(firsts[text], sample, 0)[3] for text, sample in jobs]
             with settings.lock:
                 wanted = [k for k in keys if k not in settings.memo]
-            found = _replies(settings.db).get_many(wanted)
+            found = settings.replies.get_many(wanted)
             with settings.lock:
                 for row in found:
                     settings.remember(Reply(row.reply, row.error, row.tokens_in,
@@ -503,7 +495,7 @@ class LLMAgent:
         with settings.lock:
             known = settings.memo.get(key) if readable else None
         if known is None and readable and key not in settings.absent:
-            row = _replies(settings.db).get(key)
+            row = settings.replies.get(key)
             if row is not None:
                 known = Reply(row.reply, row.error, row.tokens_in, row.tokens_out,
                               row.latency_s, row.cost, key, True)
@@ -520,7 +512,7 @@ class LLMAgent:
                 "with `crisislab llm import FILE`")
         self._spend()
         reply = self._call(body, key)
-        row = LLMReplyRow(key=key, model=self.model, endpoint=self.base_url,
+        row = StoredReply(key=key, model=self.model, endpoint=self.base_url,
                           prompt_hash=prompt_hash, params=params, request=body,
                           reply=reply.text, error=reply.error, tokens_in=reply.tokens_in,
                           tokens_out=reply.tokens_out, latency_s=reply.latency_s,

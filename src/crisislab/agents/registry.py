@@ -16,9 +16,10 @@ from crisislab.agents.base import Agent
 from crisislab.scenario.model import Scenario
 
 AGENTS: dict[str, str] = {
-    "equilibrium": "crisislab.agents.equilibrium:EquilibriumAgent",
+    # the equilibrium of the game tree, played (needs the gt extra); lives with the tree
+    "equilibrium": "crisislab.gt.agent:EquilibriumAgent",
     "historical": "crisislab.agents.factories:historical",
-    "leader": "crisislab.agents.leader:LeaderAgent",
+    "leader": "crisislab.agents.factories:leader",
     "scripted": "crisislab.agents.historical:ScriptedAgent",
     "random": "crisislab.agents.historical:RandomAgent",
     "hawk": "crisislab.agents.doctrines:HawkAgent",

@@ -280,7 +280,7 @@ def _init_worker(plan: Plan, records: dict[Any, Any] | None = None) -> None:
     global _PLAN
     _PLAN = plan
     if records:  # the parent's replays of the record: a worker need not replay it again
-        from crisislab.agents.factories import remember_records
+        from crisislab.agents.record import remember_records
 
         remember_records(records)
 
@@ -362,7 +362,7 @@ def _run_pool(plan: Plan, tasks: list[tuple[int, int, int]], workers: int,
 
     # spawn: a fresh interpreter per worker on every platform; never set globally
     context = multiprocessing.get_context("spawn")
-    from crisislab.agents.factories import known_records
+    from crisislab.agents.record import known_records
 
     pool = ProcessPoolExecutor(max_workers=workers - 1, mp_context=context,
                                initializer=_init_worker, initargs=(plan, known_records()))

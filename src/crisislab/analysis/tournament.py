@@ -282,7 +282,7 @@ _PLAN: TournamentPlan | None = None
 def _init(plan: TournamentPlan, records: dict[Any, Any]) -> None:
     global _PLAN
     _PLAN = plan
-    from crisislab.agents.factories import remember_records
+    from crisislab.agents.record import remember_records
 
     remember_records(records)
 
@@ -300,7 +300,7 @@ def run_plan(plan: TournamentPlan, workers: int) -> list[Part]:
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from crisislab.agents.factories import known_records
+    from crisislab.agents.record import known_records
 
     context = multiprocessing.get_context("spawn")  # a fresh interpreter per worker
     with ProcessPoolExecutor(max_workers=min(workers, len(tasks)), mp_context=context,

@@ -312,6 +312,7 @@ def replay_crisis(sc: Scenario, ref: str, agent: list[str], what_if: list[str],
                   param: list[str]) -> Any:
     """Simulated crisis ``SEED:INDEX``, played again with the given line-up."""
     from crisislab.analysis.simulate import build
+    from crisislab.cli.llm import uses_llm
     from crisislab.cli.options import _clean_errors, _variant
     from crisislab.replay import simulated
 
@@ -322,7 +323,12 @@ def replay_crisis(sc: Scenario, ref: str, agent: list[str], what_if: list[str],
     variant = _variant(sc, agent, what_if, param)
     with _clean_errors():
         variant_scenario, agents = build(sc, variant)
-    return simulated(variant_scenario, agents, int(seed_text), int(index_text)).story
+    if not uses_llm(agent):
+        return simulated(variant_scenario, agents, int(seed_text), int(index_text)).story
+    from crisislab.cli.llm import llm_run
+
+    with llm_run("use", None, quiet=True):  # the models' replies, as simulate stored them
+        return simulated(variant_scenario, agents, int(seed_text), int(index_text)).story
 
 
 def replay_bound(sc: Scenario, value: str | None, option: str,

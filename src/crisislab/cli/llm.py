@@ -38,10 +38,12 @@ def uses_llm(specs: Iterable[str]) -> bool:
 
 @contextmanager
 def llm_run(cache: str, db: str | None, quiet: bool = False) -> Iterator[Any]:
-    """The llm agents' settings for one command: how they use the store, and their counts."""
+    """The llm agents' settings for one command: how they use the replies stored in the
+    database (``db``; None: the default one), and their counts."""
     from crisislab.agents.llm import llm_session
+    from crisislab.llm_store import StoredReplies
 
-    with llm_session(cache, db, progress=not quiet) as settings:
+    with llm_session(cache, StoredReplies(db), progress=not quiet) as settings:
         yield settings
 
 
@@ -58,9 +60,9 @@ def store_links(settings: Any, db: str | None, run_id: int | None) -> None:
     """Link a stored run to the replies it used (for ``llm export --run``)."""
     if run_id is None or not settings.keys:
         return
-    from crisislab.agents.llm import _replies
+    from crisislab.llm_store import replies_of
 
-    _replies(db).link_run(run_id, settings.keys)
+    replies_of(db).link_run(run_id, settings.keys)
 
 
 def describe(counts: list[dict[str, Any]]) -> list[str]:
@@ -79,9 +81,9 @@ def describe(counts: list[dict[str, Any]]) -> list[str]:
 
 
 def _replies_of(db: str | None) -> Any:
-    from crisislab.agents.llm import _replies
+    from crisislab.llm_store import replies_of
 
-    return _replies(db)
+    return replies_of(db)
 
 
 @llm_app.command("list")
@@ -125,7 +127,7 @@ def export_cmd(
 ) -> None:
     """Write stored replies to one file, for a study to be rerun elsewhere: with --study,
     exactly the replies that study used, so the file alone reruns it offline."""
-    from crisislab.agents.llm_store import EXPORT_FORMAT, EXPORT_VERSION, as_json
+    from crisislab.llm_store import EXPORT_FORMAT, EXPORT_VERSION, as_json
 
     if file.suffix not in (".json", ".jsonl"):
         fail(f"{file}: the export is written as .json or .jsonl", "e.g. study.json")
@@ -170,8 +172,8 @@ def _study(store: Any, run_id: int) -> dict[str, Any]:
 
 
 def _read_export(file: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    from crisislab.agents.llm_store import EXPORT_FORMAT, FIELDS
     from crisislab.files import check_regular
+    from crisislab.llm_store import EXPORT_FORMAT, FIELDS
 
     check_regular(file, MAX_IMPORT, "export file")
     text = file.read_text(encoding="utf-8")

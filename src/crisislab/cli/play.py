@@ -320,6 +320,7 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def debrief(
+        ctx: typer.Context,
         game_id: int = typer.Argument(..., help="The game's id (see crisislab games)."),
         html: Annotated[Path | None, typer.Option(
             "--html", help="Write a self-contained HTML report to this file.")] = None,
@@ -343,6 +344,10 @@ def register(app: typer.Typer) -> None:
         check_seed(seed)
         if format not in ("text", "json"):
             _fail(f"--format must be text or json, not '{format}'")
+        from crisislab.cli.llm import llm_run
+
+        # a model's seat, rebuilt, and a model standing in read the game's stored replies
+        ctx.with_resource(llm_run("use", db, quiet=True))
         store = _store(db)
         row, session = _resume(store, game_id)
         try:

@@ -9,8 +9,9 @@ a short anchor phrase.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -18,8 +19,51 @@ from crisislab.play.session import Session
 from crisislab.scenario.expr import Node, evaluate
 from crisislab.scenario.model import EvidenceRule, QuestionRule, Scenario
 
-if TYPE_CHECKING:
-    from crisislab.play.debrief import Debrief
+
+class _Counted(Protocol):
+    """Outcomes counted over simulated crises (the debrief's ``Odds``)."""
+
+    @property
+    def n(self) -> int: ...
+    @property
+    def counts(self) -> Mapping[str, int]: ...
+
+
+class _Weighed(Protocol):
+    """One of the people's choices weighed against the record's (a ``Decision``)."""
+
+    @property
+    def label(self) -> str: ...
+    @property
+    def choice_label(self) -> str: ...
+    @property
+    def after(self) -> _Counted: ...
+    @property
+    def alternative_after(self) -> _Counted: ...
+
+
+class Debriefed(Protocol):
+    """What the questions' game evidence reads of a debrief
+    (:class:`crisislab.play.debrief.Debrief`, which imports this module to fill in its
+    essays)."""
+
+    @property
+    def outcome_label(self) -> str: ...
+    @property
+    def end_label(self) -> str: ...
+    @property
+    def history_outcome_label(self) -> str: ...
+    @property
+    def history_end_label(self) -> str: ...
+    @property
+    def curve_game(self) -> Sequence[tuple[int, float]]: ...
+    @property
+    def curve_history(self) -> Sequence[tuple[int, float]]: ...
+    @property
+    def escalation_labels(self) -> Mapping[int, str]: ...
+    @property
+    def decisions(self) -> Sequence[_Weighed]: ...
+    def when(self, label: str) -> str: ...
 
 
 @dataclass(frozen=True)
@@ -56,11 +100,11 @@ class _End:
             return bool(np.asarray(evaluate(node, self.env), dtype=bool).reshape(-1)[0])
 
 
-def _count(counts: dict[str, int], outcomes: tuple[str, ...]) -> int:
+def _count(counts: Mapping[str, int], outcomes: tuple[str, ...]) -> int:
     return sum(counts.get(k, 0) for k in outcomes)
 
 
-def _line(g: EvidenceRule, game: _End, record: _End, d: Debrief) -> str | None:
+def _line(g: EvidenceRule, game: _End, record: _End, d: Debriefed) -> str | None:
     """One line of a question's game evidence, or None when it has nothing to say."""
     if g.when is not None and g.show != "text" and not game.holds(g.when):
         return None
@@ -101,7 +145,7 @@ def questions(scenario: Scenario) -> tuple[QuestionRule, ...]:
     return scenario.questions
 
 
-def essays_for(session: Session, hist: Session, d: Debrief) -> list[EssayView]:
+def essays_for(session: Session, hist: Session, d: Debriefed) -> list[EssayView]:
     """Each question of the scenario with what this game (``session``, beside the record's
     ``hist``) shows for it, and the passages of the sources it draws on."""
     from crisislab.scenario.display import source_name, words_of

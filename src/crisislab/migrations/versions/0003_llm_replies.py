@@ -1,4 +1,4 @@
-"""The stored requests and replies of language-model leaders (crisislab.agents.llm_store),
+"""The stored requests and replies of language-model leaders (crisislab.llm_store),
 and which stored run used which reply, so that a study reruns offline and exports whole.
 
 Revision ID: 0003

@@ -1,18 +1,18 @@
 """Every request a language-model leader makes and the reply it got, in the database of
 runs and games, so that a study reruns offline with the same replies.
 
-A reply is keyed by what determines it: the model, the endpoint, the hash of the whole
-request (its messages and answer format) and the sampling parameters (temperature, seed,
-the sample's number). It keeps the reply's text, or the endpoint's error, with the
-tokens in and out, the latency and the cost. ``llm_run_replies`` links a stored run to the
-replies it used, so that ``crisislab llm export --run ID`` moves exactly those.
+The agents are handed a cache by the interface of :mod:`crisislab.agents.llm_cache`;
+this module is its implementation on the database (:class:`StoredReplies`, which the
+commands' ``--llm-cache`` and ``--db`` hand over), with the tables it keeps. A reply is
+keyed by what determines it (see :func:`crisislab.agents.llm_cache.reply_key`). It keeps
+the reply's text, or the endpoint's error, with the tokens in and out, the latency and
+the cost. ``llm_run_replies`` links a stored run to the replies it used, so that
+``crisislab llm export --run ID`` moves exactly those.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import threading
 from collections.abc import Iterable, Iterator
 from typing import Any
@@ -20,7 +20,8 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, Float, Integer, String, Text, func, select
 from sqlalchemy.orm import Mapped, mapped_column
 
-from crisislab.store import Base, Store
+from crisislab.agents.llm_cache import FIELDS, StoredReply
+from crisislab.store import Base, Store, default_url
 
 EXPORT_FORMAT = "crisislab-llm-replies"
 EXPORT_VERSION = 1
@@ -59,24 +60,14 @@ class LLMRunReplyRow(Base):
     key: Mapped[str] = mapped_column(String(64))
 
 
-def digest(value: Any) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False)
-                          .encode()).hexdigest()
-
-
-def reply_key(model: str, endpoint: str, prompt_hash: str, params: dict[str, Any]) -> str:
-    return digest({"model": model, "endpoint": endpoint, "prompt": prompt_hash,
-                   "params": params})
-
-
-FIELDS = ("key", "model", "endpoint", "prompt_hash", "params", "request", "reply", "error",
-          "tokens_in", "tokens_out", "latency_s", "cost")
-
-
 def as_json(row: LLMReplyRow) -> dict[str, Any]:
     out = {f: getattr(row, f) for f in FIELDS}
     out["created"] = row.created.isoformat() if row.created else None
     return out
+
+
+def _reply(row: LLMReplyRow) -> StoredReply:
+    return StoredReply(**{f: getattr(row, f) for f in FIELDS})
 
 
 class ReplyStore:
@@ -86,23 +77,25 @@ class ReplyStore:
         self.store = store
         self.lock = threading.Lock()  # one writer at a time: SQLite takes no more
 
-    def get(self, key: str) -> LLMReplyRow | None:
+    def get(self, key: str) -> StoredReply | None:
         with self.lock, self.store.session() as s:
-            return s.scalars(select(LLMReplyRow).where(LLMReplyRow.key == key)).first()
+            row = s.scalars(select(LLMReplyRow).where(LLMReplyRow.key == key)).first()
+            return None if row is None else _reply(row)
 
-    def get_many(self, keys: list[str]) -> list[LLMReplyRow]:
-        out: list[LLMReplyRow] = []
+    def get_many(self, keys: list[str]) -> list[StoredReply]:
+        out: list[StoredReply] = []
         with self.lock, self.store.session() as s:
             for i in range(0, len(keys), 500):
-                out += s.scalars(select(LLMReplyRow)
-                                 .where(LLMReplyRow.key.in_(keys[i:i + 500]))).all()
+                out += [_reply(row) for row in s.scalars(
+                    select(LLMReplyRow).where(LLMReplyRow.key.in_(keys[i:i + 500])))]
         return out
 
-    def put(self, rows: list[LLMReplyRow], replace: bool = False) -> None:
+    def put(self, replies: list[StoredReply], replace: bool = False) -> None:
         """Store replies in one transaction; one already stored under its key stays,
         unless ``replace``."""
-        if not rows:
+        if not replies:
             return
+        rows = [LLMReplyRow(**{f: getattr(r, f) for f in FIELDS}) for r in replies]
         with self.lock, self.store.session() as s:
             keys = [r.key for r in rows]
             old = {r.key: r for r in s.scalars(select(LLMReplyRow)
@@ -161,3 +154,35 @@ class ReplyStore:
                      "tokens_in": int(ti or 0), "tokens_out": int(to or 0),
                      "cost": float(c or 0.0)}
                     for m, e, n, ti, to, c, err in s.execute(query)]
+
+
+_STORES: dict[str, ReplyStore] = {}
+
+
+def replies_of(db: str | None) -> ReplyStore:
+    """The replies of the database at ``db`` (a SQLAlchemy URL; None: the default one),
+    opened once in a process."""
+    url = db or default_url()
+    if url not in _STORES:
+        if len(_STORES) > 8:
+            _STORES.clear()
+        _STORES[url] = ReplyStore(Store(url))
+    return _STORES[url]
+
+
+class StoredReplies:
+    """The cache the commands hand their ``llm`` agents: the replies of the database at
+    ``db``, opened when a reply is first read or kept (a command whose agents ask no
+    model never opens it)."""
+
+    def __init__(self, db: str | None = None) -> None:
+        self.db = db
+
+    def get(self, key: str) -> StoredReply | None:
+        return replies_of(self.db).get(key)
+
+    def get_many(self, keys: list[str]) -> list[StoredReply]:
+        return replies_of(self.db).get_many(keys)
+
+    def put(self, replies: list[StoredReply], replace: bool = False) -> None:
+        replies_of(self.db).put(replies, replace=replace)

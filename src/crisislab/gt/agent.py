@@ -7,7 +7,9 @@ keep), it plays its doctrine: the historical track, falling back to doing nothin
 particular. So equilibrium play can be set beside history in the simulator.
 
 The tree and its solution are computed once per (scenario, options) and shared by the
-agents of all actors.
+agents of all actors. The agent lives with the game tree it plays; the agent registry
+names it by this module's path (``equilibrium``), imported only when it is asked for, so
+the agents layer never imports the tree.
 """
 
 from __future__ import annotations
