@@ -65,3 +65,23 @@ def test_a_database_from_a_newer_crisislab_is_refused_in_words(tmp_path: Path) -
     engine.dispose()
     with pytest.raises(StoreError, match="revision 9999.*newer version"):
         Store(url)
+
+
+def test_a_store_that_writes_to_a_sqlite_file_does_not_wait_for_the_disk_per_commit(
+        tmp_path: Path) -> None:
+    """A writable store puts its SQLite file in write-ahead mode, synced at checkpoints
+    (a commit survives the program stopping, without a full sync each time); a store
+    opened only to read leaves the file's mode as it is."""
+    url = f"sqlite:///{tmp_path / 'games.db'}"
+    reader = Store(url)
+    with reader.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "delete"
+    writer = Store(url, writable=True)
+    with writer.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
+    with writer.session() as session:
+        session.add(GameRow(scenario="cuba-1962", version="2.3.0", content_hash="0" * 64,
+                            seats={"usa": "human"}, seed=1))
+    with reader.session() as session:  # the file stays readable as before
+        assert session.scalar(select(GameRow.scenario)) == "cuba-1962"

@@ -144,6 +144,7 @@ class Store:
             _migrate(self.engine, self.shown)
             if writable:
                 self.check_writable()
+                self.fast_writes()
         except StoreError:
             raise
         except (SQLAlchemyError, OSError, ValueError, TypeError) as e:
@@ -164,6 +165,28 @@ class Store:
         except SQLAlchemyError as e:
             raise StoreError(f"cannot write to the database {self.shown}: "
                              f"{_reason(e, self.url)}") from None
+
+    def fast_writes(self) -> None:
+        """SQLite in write-ahead mode, synced at checkpoints: a commit survives the program
+        stopping or crashing (not the machine losing power mid-write), without waiting for
+        the disk on every commit (a turn of the terminal game saved in about 1 ms rather
+        than 20 to 30). Other databases are left as they are."""
+        from sqlalchemy import event
+
+        if (getattr(self, "_fast", False) or self.engine.dialect.name != "sqlite"
+                or self.engine.url.database in (None, "", ":memory:")):
+            return
+        self._fast = True
+
+        def pragmas(conn: Any, _record: Any) -> None:
+            cur = conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA busy_timeout=10000")
+            cur.close()
+
+        event.listen(self.engine, "connect", pragmas)
+        self.engine.dispose()  # connections made before now lack them
 
     @contextmanager
     def session(self) -> Iterator[Session]:

@@ -84,26 +84,6 @@ class Conflict(ClassError):
     status = 409
 
 
-def _fast_sqlite(store: Store) -> None:
-    """SQLite in write-ahead mode, synced at checkpoints: a commit survives the server
-    stopping or crashing (not the machine losing power mid-write), at a fraction of the
-    cost of a full sync per commit."""
-    from sqlalchemy import event
-
-    if store.engine.dialect.name != "sqlite":
-        return
-
-    def pragmas(conn: Any, _record: Any) -> None:
-        cur = conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA synchronous=NORMAL")
-        cur.execute("PRAGMA busy_timeout=10000")
-        cur.close()
-
-    event.listen(store.engine, "connect", pragmas)
-    store.engine.dispose()  # connections made before now lack them
-
-
 def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
@@ -155,7 +135,7 @@ class Classroom:
         self._live: dict[int, Live] = {}
         self._load = load
         self._builtin: dict[str, Scenario] = {}
-        _fast_sqlite(store)
+        store.fast_writes()  # once per store: one opened writable has it already
 
     # ---- scenarios -------------------------------------------------------------------
 
