@@ -42,7 +42,7 @@ def replay_json() -> dict:
 
 def test_replay_json_shape(replay_json: dict) -> None:
     assert replay_json["scenario"] == "cuba-1962"
-    assert replay_json["version"] == "2.2.0"
+    assert replay_json["version"] == "2.2.1"
     assert replay_json["seed"] == 0
     assert replay_json["outcome"] == "settlement"
     assert replay_json["end_date"] == "1962-11-21"
