@@ -132,18 +132,21 @@ def pick_channel(scenario: Scenario, sender: str, to: str, public: bool = False,
     or, without a name, the first channel of the kind (``public``) that joins them, as
     letters written before channels were chosen went. A :class:`LetterError` says what
     is allowed when none does."""
+    from crisislab.scenario.display import actor_name
+
+    who, whom = actor_name(scenario, sender), actor_name(scenario, to)
     if name:
         c = channel_by_id(scenario, name)
         if not joins(scenario, c, sender, to):
-            usable = ", ".join(x.id for x in channels_for(scenario, sender, to)) or "none"
-            raise LetterError(f"'{sender}' cannot write to '{to}' by the channel '{name}' "
-                              f"({c.label}); the channels between them: {usable}")
+            usable = "; ".join(x.label for x in channels_for(scenario, sender, to)) or "none"
+            raise LetterError(f"{who} cannot write to {whom} by {c.label}; the channels "
+                              f"between them: {usable}")
         return c
     found = next((c for c in channels(scenario)
                   if c.public == public and joins(scenario, c, sender, to)), None)
     if found is None:
         kind = "public" if public else "private"
-        raise LetterError(f"no {kind} channel of the scenario joins '{sender}' to '{to}'")
+        raise LetterError(f"no {kind} channel of the scenario joins {who} to {whom}")
     return found
 
 

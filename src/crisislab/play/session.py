@@ -331,8 +331,7 @@ class Session:
             c = pick_channel(self.scenario, sender, to, bool(draft.get("public")),
                              draft.get("channel") or None)
         except LetterError as e:
-            raise GameError(f"a letter from '{sender}' to '{to}' cannot be sent: {e}") \
-                from None
+            raise GameError(f"the letter cannot be sent: {e}") from None
         delay = delay_turns(self.scenario, channel=c)
         letter = Letter(id=len(self.letters) + 1, sender=sender, to=to,
                         public=c.public, terms=list(draft.get("terms", [])),

@@ -41,7 +41,7 @@ HELP = f"""\
 [bold]At the prompt[/bold]
   [bold]N[/bold]            choose option N for this turn (the turn is then played)
   [bold]i N[/bold]          more on option N: what it does, when it is available, its sources
-  [bold]letter[/bold]       write a letter: private or public, to whom, with terms and text
+  [bold]letter[/bold]       write a letter: to whom, by which channel, with terms and text
   [bold]answer N[/bold]     answer letter N (accept, decline, or a plain reply)
   [bold]wait K[/bold]       do nothing in particular this turn and the next K-1 turns
   [bold]follow K[/bold]     do what the record shows your leader did (where it is silent, what
