@@ -158,7 +158,7 @@ BAD = [
     ("- choose: usa_wait\n  letter: {to: ussr, private: maybe}\n",
      "letter'.private: 'maybe' is not true or false", "private: true"),
     ("- choose: usa_wait\n  letter: {to: ussr, sign: JFK}\n",
-     "letter' has an unknown field 'sign'", "ask, offer"),
+     "letter' has an unknown field 'sign'", "ask, channel, offer"),
     ("- choose: usa_wait\n  letter: {to: ussr, text: \"" + "x" * 700 + "\"}\n",
      "letter'.text: the text is 700 characters long", "shorten"),
     ("- choose: usa_wait\n  letter: [{to: ussr}, {to: cuba}, {to: un}, {to: nato}]\n",

@@ -62,18 +62,19 @@ def test_a_whole_game_in_the_terminal(tmp_path: Path) -> None:
     assert "Say which option" in p.send("i", "blue> ")
     assert "Blue blockades" in p.send("i 2", "blue> ")
     # a letter, with bad input at each of its prompts
-    p.send("letter", r"To whom\?.*")
-    assert "Nothing typed" in p.send("", r"To whom\?.*")
-    assert "not one of" in p.send("moon", r"To whom\?.*")
-    p.send("red", r"Private or public\?.*")
-    assert "not one of" in p.send("secretly", r"Private or public\?.*")
-    p.send("private", r"Terms .*")
-    assert "not a term" in p.send("peace", r"Terms .*")
-    assert "control characters" in p.send("withdrawal\x1b[A", r"Terms .*")
+    p.send("letter", r"To whom\? \(.*")
+    assert "Nothing typed" in p.send("", r"To whom\? \(.*")
+    assert "not one of the choices" in p.send("moon", r"To whom\? \(.*")
+    p.send("red", r"By which channel\? \(.*")
+    assert "not one of the choices" in p.send("secretly", r"By which channel\? \(.*")
+    p.send("private", r"Terms \(.*")
+    assert "not one of the choices" in p.send("peace", r"Terms \(.*")
+    assert "control characters" in p.send("withdrawal\x1b[A", r"Terms \(.*")
     p.send("withdrawal", r"Text .*")
     assert "the limit is 600" in p.send("x" * 700, r"Text .*")
     screen = p.send("Take them home.", r"Send it\?.*")
-    assert "Wednesday 3 October, morning (about 48 hours)" in " ".join(screen.split())
+    assert "It arrives in 2 days (Wednesday 3 October 1962, morning) (about 48 hours)" \
+        in " ".join(screen.split())
     assert "Letter written" in p.send("yes", "blue> ")
     screen = p.send("1", "blue> ")  # 1 October: wait
     assert "Tuesday 2 October 1962" in screen and "in transit" in screen
@@ -97,8 +98,7 @@ def test_a_whole_game_in_the_terminal(tmp_path: Path) -> None:
     assert "Say which letter" in p.send("answer 7", "blue> ")
     p.send("answer 2", r"Accept, decline.*")
     assert "Nothing typed" in p.send("", r"Accept, decline.*")
-    p.send("reply", r"Private or public\?.*")
-    p.send("public", r"Text .*")
+    p.send("reply", r"By the same channel.*Text .*")
     p.send("Noted.", r"Send it\?.*")
     p.send("yes", "blue> ")
     for _ in range(10):  # following stops whenever a letter arrives
@@ -156,14 +156,13 @@ def test_playing_the_united_states_in_cuba_1962(tmp_path: Path) -> None:
     screen = p.expect("usa> ")
     assert "week of Thursday 24 May 1962" in screen
     assert not any(label in screen for label in labels)
-    p.send("letter", r"To whom\?.*")
-    p.send("ussr", r"Private or public\?.*")
-    p.send("private", r"Terms .*")
-    p.send("noninvasion", r"Text .*")
+    p.send("letter", r"To whom\? \(.*")
+    p.send("Khrushchev", r"By which channel\? \(.*")
+    p.send("private letters", r"Terms \(.*")
+    p.send("a pledge not to invade", r"Text .*")
     screen = p.send("We are watching Cuba closely.", r"Send it\?.*")
-    due = re.search(r"(week of \w+ \d+ \w+|\w+ \d+ \w+, (?:morning|evening)) "
-                    r"\(about (\d+) hours\)",
-                    " ".join(screen.split()))
+    due = re.search(r"It arrives the next week \(week of Thursday 31 May 1962\) "
+                    r"\(about (\d+) hours\)", " ".join(screen.split()))
     assert due, screen
     p.send("yes", "usa> ")
     screen = p.send("follow 1", "usa> ")  # the next turn: the letter is on its way

@@ -124,11 +124,16 @@ def test_a_condition_may_name_the_outcome_but_not_an_unknown_one() -> None:
 
 def test_negotiation_delays_channels_and_term_variables_are_checked() -> None:
     text = cuba_with("      delay: letter_delay_turns\n", "      delay: letter_delay_days\n")
-    text = text.replace("      public: true\n      delay: 1\n", "      delay: 1\n")
+    text = text.replace("      pairs: [[usa, ussr]]\n",
+                        "      pairs: [[usa, sovietunion], [cuba, cuba]]\n")
+    text = text.replace("      between: [usa, ussr, cuba, un]\n",
+                        "      between: [usa, ussr, cuba, un]\n      pairs: [[usa, ussr]]\n")
     text = text.replace("      variables: [inspection]\n", "      variables: [inspections]\n")
     joined = "\n".join(problems(text))
     assert "negotiation.channels[0].delay: unknown parameter 'letter_delay_days'" in joined
-    assert "negotiation.channels[1].public: a second private channel" in joined
+    assert "negotiation.channels[1].pairs[0][1]: unknown actor 'sovietunion'" in joined
+    assert "negotiation.channels[1].pairs[1]: the pair names 'cuba' twice" in joined
+    assert "negotiation.channels[3].pairs: a channel with both `between` and `pairs`" in joined
     assert "negotiation.terms[1].variables[0]: unknown variable 'inspections'" in joined
 
 
@@ -203,8 +208,8 @@ def test_letters_read_the_channels_and_terms_of_the_file() -> None:
     assert term_variables(cuba, "noninvasion") == {"noninvasion_assurance",
                                                   "noninvasion_pledge"}
     assert delay_turns(cuba) == 1 and delay_turns(cuba, public=True) == 1
-    slow = load_text(cuba_with("      public: true\n      delay: 1\n",
-                               "      public: true\n      delay: 3\n"))
+    slow = load_text(cuba_with("      public: true\n      delay: 1\n      cite:\n",
+                               "      public: true\n      delay: 3\n      cite:\n"))
     assert delay_turns(slow, public=True) == 3
     renamed = load_text(cuba_with("    - id: inspection\n      label: the withdrawal is",
                                   "    - id: verification\n      label: the withdrawal is"))

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from crisislab.play.letters import Letter, terms, transit_hours
+from crisislab.play.letters import Letter, channels, terms, transit_hours
 from crisislab.play.session import News, Session, _name
 from crisislab.play.words import plain
 from crisislab.scenario.display import cite_words, variable_label
@@ -238,6 +238,9 @@ def _play_letter(session: Session, x: Letter, actor: str) -> LetterView:
     else:
         status = (f"in transit: written {session.date(x.turn)}, due "
                   f"{session.date(x.arrives)} (about {hours} hours)")
+    by = next((c.label for c in channels(sc) if c.id == x.channel), "")
+    if by:
+        status = f"{by}: {status}"
     return LetterView(x.id, head, " ".join(body), status)
 
 

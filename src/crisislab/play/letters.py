@@ -2,9 +2,10 @@
 
 The engine knows the scenario's ``messages`` (the letters of the record); a player's free
 letter is an object of this module. It carries structured terms and a short free text,
-travels by one of the channels of the scenario's ``negotiation`` section (a private
-channel's delay, or a public one's, at least one turn), and is answered by an agent
-recipient with :func:`answer`.
+travels by one of the channels of the scenario's ``negotiation`` section (each with who
+may use it, private or public, and its delay, at least one turn; :data:`DEFAULT_CHANNELS`
+where the scenario names none), and is answered by an agent recipient with
+:func:`answer`.
 
 How an agent answers (the whole rule):
 
@@ -65,21 +66,133 @@ def terms(scenario: Scenario) -> dict[str, str]:
     return {t.id: t.label for t in negotiation.terms} if negotiation is not None else {}
 
 
-def channel(scenario: Scenario, public: bool) -> Channel | None:
-    """The scenario's public or private channel, if it has one."""
+DEFAULT_CHANNELS = (
+    Channel(id="letters", label="Private letters", delay=1,
+            assumption="A scenario that names no channels has these two: a private letter "
+            "between any two actors and a public statement, each read the next turn."),
+    Channel(id="statements", label="Public statements", public=True, delay=1,
+            assumption="A scenario that names no channels has these two: a private letter "
+            "between any two actors and a public statement, each read the next turn."),
+)
+
+
+def channels(scenario: Scenario) -> tuple[Channel, ...]:
+    """The channels letters may travel by: the scenario's ``negotiation.channels``, in
+    the file's order, or, where it names none, :data:`DEFAULT_CHANNELS`."""
     negotiation = scenario.spec.negotiation
-    if negotiation is None:
-        return None
-    return next((c for c in negotiation.channels if c.public == public), None)
+    if negotiation is None or negotiation.channels is None:
+        return DEFAULT_CHANNELS
+    return tuple(negotiation.channels)
+
+
+def channel_by_id(scenario: Scenario, name: str) -> Channel:
+    """The channel called ``name``; a :class:`LetterError` naming the others if none is."""
+    found = next((c for c in channels(scenario) if c.id == name), None)
+    if found is None:
+        known = ", ".join(c.id for c in channels(scenario))
+        raise LetterError(f"'{name}' is not a channel of this scenario; its channels are: "
+                          f"{known}")
+    return found
+
+
+def joins(scenario: Scenario, c: Channel, sender: str, to: str) -> bool:
+    """Whether ``sender`` may write to ``to`` on channel ``c``: two different actors,
+    both of its ``between`` (every actor for ``all``) and, where it names ``pairs``, one
+    of its pairs (either way round)."""
+    if sender == to:
+        return False
+    members = scenario.actors if c.between == "all" else c.between
+    if sender not in members or to not in members:
+        return False
+    return c.pairs is None or any({sender, to} == set(p) for p in c.pairs)
+
+
+def channels_for(scenario: Scenario, sender: str, to: str | None = None
+                 ) -> list[Channel]:
+    """The channels ``sender`` may use: to ``to``, or (without it) to anyone."""
+    return [c for c in channels(scenario)
+            if any(joins(scenario, c, sender, a) for a in
+                   (scenario.actors if to is None else (to,)))]
+
+
+def _first(scenario: Scenario, public: bool) -> Channel | None:
+    """The scenario's first public or private channel, if it has one."""
+    return next((c for c in channels(scenario) if c.public == public), None)
 
 
 def can_write(scenario: Scenario, sender: str, to: str, public: bool = False) -> bool:
-    """Whether ``sender`` may write to ``to`` on the scenario's channel of that kind."""
-    c = channel(scenario, public)
-    if c is None or sender == to:
-        return False
-    members = scenario.actors if c.between == "all" else c.between
-    return sender in members and to in members
+    """Whether ``sender`` may write to ``to`` on a channel of that kind."""
+    return any(c.public == public and joins(scenario, c, sender, to)
+               for c in channels(scenario))
+
+
+def pick_channel(scenario: Scenario, sender: str, to: str, public: bool = False,
+                 name: str | None = None) -> Channel:
+    """The channel a letter goes by: the one called ``name`` (which must join the two),
+    or, without a name, the first channel of the kind (``public``) that joins them, as
+    letters written before channels were chosen went. A :class:`LetterError` says what
+    is allowed when none does."""
+    from crisislab.scenario.display import actor_name
+
+    who, whom = actor_name(scenario, sender), actor_name(scenario, to)
+    if name:
+        c = channel_by_id(scenario, name)
+        if not joins(scenario, c, sender, to):
+            usable = "; ".join(x.label for x in channels_for(scenario, sender, to)) or "none"
+            raise LetterError(f"{who} cannot write to {whom} by {c.label}; the channels "
+                              f"between them: {usable}")
+        return c
+    found = next((c for c in channels(scenario)
+                  if c.public == public and joins(scenario, c, sender, to)), None)
+    if found is None:
+        kind = "public" if public else "private"
+        raise LetterError(f"no {kind} channel of the scenario joins {who} to {whom}")
+    return found
+
+
+def who_words(scenario: Scenario, c: Channel, sender: str) -> str:
+    """Whom ``sender`` may write to on ``c``, in words: ``to any party`` or the names."""
+    from crisislab.scenario.display import actor_name
+
+    others = [a for a in scenario.actors if a != sender]
+    reach = [actor_name(scenario, a) for a in others if joins(scenario, c, sender, a)]
+    if len(reach) == len(others):
+        return "to any party"
+    if len(reach) == 1:
+        return f"to {reach[0]} only"
+    return "to " + ", ".join(reach[:-1]) + f" and {reach[-1]}"
+
+
+def arrival_words(scenario: Scenario, written: int, arrives: int) -> str:
+    """When a letter written during turn ``written`` is read (at the start of turn
+    ``arrives``), in words from the writer's turn: ``arrives this evening``, ``arrives the
+    next morning``, ``arrives in 3 days``, with the date (``(Sunday 28 October 1962,
+    morning)``)."""
+    from crisislab.scenario.display import turn_words
+
+    turns = scenario.clock.turns
+    if arrives >= len(turns):
+        return "arrives after the end of the crisis"
+    w, a = turns[min(written, len(turns) - 1)], turns[arrives]
+    days = (a.date - w.date).days
+    half = {"am": "morning", "pm": "evening"}.get(a.half or "", "")
+    if days <= 0:
+        when = f"this {half}" if half else "later the same day"
+    elif days == 1:
+        when = f"the next {half or 'day'}"
+    elif w.step_days == 7 and days == 7:
+        when = "the next week"
+    else:
+        when = f"in {days} days"
+    return f"arrives {when} ({turn_words(scenario, arrives, weekday=True)})"
+
+
+def channel_words(scenario: Scenario, c: Channel, sender: str, turn: int) -> str:
+    """A channel as a sender reads it: its name, private or public, whom it reaches and
+    when a letter written now arrives."""
+    kind = "public, read by every party" if c.public else "private"
+    arrives = arrival_words(scenario, turn, turn + delay_turns(scenario, channel=c))
+    return f"{c.label}: {kind}, {who_words(scenario, c, sender)}; {arrives}"
 
 
 @dataclass
@@ -98,6 +211,7 @@ class Letter:
     ask: list[str] | None = None  # the terms asked of the recipient (None: inferred)
     offer: list[str] | None = None  # the terms the writer offers (None: inferred)
     stance: str = ""  # for an answer: "accept", "decline" or "" (no position)
+    channel: str = ""  # the channel's id ("" in games saved before letters named one)
     delivered: bool = False
     answer_note: str = ""  # for an agent's answer: why
     commits: list[str] = field(default_factory=list)  # actions the writer committed to
@@ -175,12 +289,16 @@ def parse_terms(raw: str, scenario: Scenario | None = None) -> list[str]:
     return out
 
 
-def delay_turns(scenario: Scenario, public: bool = False) -> int:
-    """Turns a letter travels: the ``delay`` of the scenario's private channel (or of its
-    public one, with ``public``), a number of turns or a parameter holding it, at least
-    one: a letter written during a turn is read at the earliest at the start of the next
-    one. One turn where the scenario has no such channel."""
-    c = channel(scenario, public)
+def delay_turns(scenario: Scenario, public: bool = False,
+                channel: Channel | str | None = None) -> int:
+    """Turns a letter travels: the ``delay`` of ``channel`` (a channel or its id) or,
+    without one, of the scenario's first private channel (or public one, with
+    ``public``), a number of turns or a parameter holding it, at least one: a letter
+    written during a turn is read at the earliest at the start of the next one. One turn
+    where the scenario has no such channel."""
+    c = channel_by_id(scenario, channel) if isinstance(channel, str) else channel
+    if c is None:
+        c = _first(scenario, public)
     if c is None:
         return 1
     value = scenario.parameters[c.delay] if isinstance(c.delay, str) else c.delay

@@ -29,7 +29,9 @@ from crisislab.play.letters import (
     MAX_LETTERS_PER_TURN,
     LetterError,
     can_write,
+    channels,
     clean_text,
+    joins,
 )
 from crisislab.play.letters import terms as scenario_terms
 from crisislab.play.session import GameError, Session, follow_choice
@@ -58,7 +60,7 @@ class Move:
 
 
 ITEM_KEYS = {"follow", "choose", "letter"}
-LETTER_KEYS = {"to", "private", "ask", "offer", "text"}
+LETTER_KEYS = {"to", "private", "channel", "ask", "offer", "text"}
 EXAMPLE = ("write one item per step, '- follow: DATE' (a date like 1962-05-31, or end) or "
            "'- choose: ACTION' (an action id of your seat)")
 
@@ -208,17 +210,31 @@ def _letters(value: Any, scenario: Scenario, actor: str,
             raise MovesError(f"{at} has an unknown field '{unknown[0]}'",
                              "a letter's fields are: " + ", ".join(sorted(LETTER_KEYS)))
         private = x.get("private", True)
-        others = [a for a in scenario.actors
-                  if can_write(scenario, actor, a, not private if isinstance(private, bool)
-                               else False)]
-        to = x.get("to")
-        if to not in others:
-            raise MovesError(f"{at}.to: {_shown(to)} is not a party {actor} can write to",
-                             "use one of: " + (", ".join(others) or "none: the scenario "
-                                               "has no channel for such a letter"))
         if not isinstance(private, bool):
             raise MovesError(f"{at}.private: {_shown(private)} is not true or false",
                              "write private: true or private: false")
+        by = x.get("channel")
+        known_channels = {c.id: c for c in channels(scenario)}
+        if by is not None and (not isinstance(by, str) or by not in known_channels):
+            raise MovesError(f"{at}.channel: {_shown(by)} is not a channel of the scenario",
+                             "use one of: " + ", ".join(known_channels))
+        if by is not None and "private" in x and private is known_channels[by].public:
+            kind = "public" if known_channels[by].public else "private"
+            raise MovesError(f"{at}.private: {_shown(private)}, but the channel {by} is "
+                             f"{kind}", "leave out private: the channel says it")
+        if by is not None:
+            private = not known_channels[by].public
+            others = [a for a in scenario.actors
+                      if joins(scenario, known_channels[by], actor, a)]
+        else:
+            others = [a for a in scenario.actors if can_write(scenario, actor, a, not private)]
+        to = x.get("to")
+        if to not in others:
+            where_by = f" by the channel {by}" if by is not None else ""
+            raise MovesError(f"{at}.to: {_shown(to)} is not a party {actor} can write to"
+                             f"{where_by}",
+                             "use one of: " + (", ".join(others) or "none: the scenario "
+                                               "has no channel for such a letter"))
         terms: dict[str, list[str]] = {}
         for key in ("ask", "offer"):
             got = x.get(key, [])
@@ -247,9 +263,12 @@ def _letters(value: Any, scenario: Scenario, actor: str,
         except LetterError as e:
             raise MovesError(f"{at}.text: {e}", "shorten it or remove the special "
                              "characters") from None
-        out.append({"sender": actor, "to": to, "public": not private,
-                    "terms": terms["ask"] + terms["offer"], "ask": terms["ask"],
-                    "offer": terms["offer"], "text": text, "reply_to": None, "stance": ""})
+        draft = {"sender": actor, "to": to, "public": not private,
+                 "terms": terms["ask"] + terms["offer"], "ask": terms["ask"],
+                 "offer": terms["offer"], "text": text, "reply_to": None, "stance": ""}
+        if by is not None:
+            draft["channel"] = by
+        out.append(draft)
     return tuple(out)
 
 

@@ -25,11 +25,15 @@ from crisislab.engine.state import BatchState
 from crisislab.engine.streams import below
 from crisislab.play.letters import (
     Letter,
+    LetterError,
     answer,
     can_write,
+    channel_by_id,
     delay_turns,
     explain,
+    joins,
     model_letter,
+    pick_channel,
 )
 from crisislab.play.words import plain
 from crisislab.scenario.model import Scenario
@@ -320,18 +324,22 @@ class Session:
         return None if draft is None else self._post(draft, t)
 
     def _post(self, draft: dict[str, Any], t: int) -> Letter:
+        """Send a draft: by its ``channel`` (an id) or, without one, by the first channel
+        of its kind (``public``) that joins writer and recipient."""
         sender, to = draft["sender"], draft["to"]
-        public = bool(draft.get("public"))
-        if not can_write(self.scenario, sender, to, public):
-            raise GameError(f"a {'public' if public else 'private'} letter from '{sender}' to "
-                            f"'{to}' cannot be sent: no channel of the scenario joins them")
-        delay = delay_turns(self.scenario, public)
+        try:
+            c = pick_channel(self.scenario, sender, to, bool(draft.get("public")),
+                             draft.get("channel") or None)
+        except LetterError as e:
+            raise GameError(f"the letter cannot be sent: {e}") from None
+        delay = delay_turns(self.scenario, channel=c)
         letter = Letter(id=len(self.letters) + 1, sender=sender, to=to,
-                        public=bool(draft.get("public")), terms=list(draft.get("terms", [])),
+                        public=c.public, terms=list(draft.get("terms", [])),
                         text=str(draft.get("text", "")), turn=t, arrives=t + delay,
                         reply_to=draft.get("reply_to"), stance=str(draft.get("stance", "")),
                         ask=list(draft["ask"]) if draft.get("ask") is not None else None,
-                        offer=list(draft["offer"]) if draft.get("offer") is not None else None)
+                        offer=list(draft["offer"]) if draft.get("offer") is not None else None,
+                        channel=c.id)
         self.letters.append(letter)
         return letter
 
@@ -360,10 +368,20 @@ class Session:
             out = self._post({"sender": letter.to, "to": letter.sender,
                               "public": not can_write(self.scenario, letter.to,
                                                       letter.sender),
+                              "channel": self._reply_channel(letter),
                               "terms": list(letter.terms), "text": reply.note,
                               "reply_to": letter.id, "stance": reply.stance}, now)
             out.answer_note = reply.note
             out.commits = list(reply.commits)
+
+    def _reply_channel(self, letter: Letter) -> str | None:
+        """An agent answers a private letter by its own channel where it may write back
+        by it; otherwise (a public letter, or a channel it may not use) by its first
+        private channel to the writer, or failing one its first public channel."""
+        if letter.public or not letter.channel:
+            return None
+        c = channel_by_id(self.scenario, letter.channel)
+        return c.id if joins(self.scenario, c, letter.to, letter.sender) else None
 
     def _snapshot(self) -> dict[str, dict[str, float]]:
         """What each actor sees of the message flags now (to notice arrivals)."""

@@ -23,22 +23,25 @@ from crisislab.play.letters import (
     MAX_LETTERS_PER_TURN,
     MAX_TEXT,
     LetterError,
-    can_write,
+    arrival_words,
+    channel_words,
+    channels_for,
     clean_text,
     delay_turns,
-    parse_terms,
     terms,
     transit_hours,
 )
 from crisislab.play.letters import terms as term_words
+from crisislab.play.menu import Item, MenuError, choose, choose_many, listing
 from crisislab.play.session import Session, _name, follow_choice
 from crisislab.scenario.display import cite_words
+from crisislab.scenario.model import Scenario
 
 HELP = f"""\
 [bold]At the prompt[/bold]
   [bold]N[/bold]            choose option N for this turn (the turn is then played)
   [bold]i N[/bold]          more on option N: what it does, when it is available, its sources
-  [bold]letter[/bold]       write a letter: private or public, to whom, with terms and text
+  [bold]letter[/bold]       write a letter: to whom, by which channel, with terms and text
   [bold]answer N[/bold]     answer letter N (accept, decline, or a plain reply)
   [bold]wait K[/bold]       do nothing in particular this turn and the next K-1 turns
   [bold]follow K[/bold]     do what the record shows your leader did (where it is silent, what
@@ -46,8 +49,9 @@ HELP = f"""\
   [bold]redraw[/bold]       show the briefing again
   [bold]help[/bold]         this help
   [bold]quit[/bold]         leave; the game is saved after every turn (resume with --resume)
-Letters take time: a private one travels for the scenario's letter delay; a public one is
-heard by everyone at the start of the next turn. Terms: {{terms}}.
+Letters go by the crisis's channels ({{channels}}): each says whom it reaches,
+whether it is private or public (read by every party) and how long a letter takes.
+At each letter prompt type a number from the list or a name in words. Terms: {{terms}}.
 Free text: at most {MAX_TEXT} characters. Type [bold]cancel[/bold] at any letter prompt to drop it.
 Waiting and following stop when a letter arrives for you."""
 
@@ -173,7 +177,11 @@ class Terminal:
         if cmd in ("q", "quit", "exit"):
             raise Quit("quit")
         if cmd in ("h", "help", "?"):
-            self.say(HELP.format(terms=", ".join(terms(self.session.scenario)) or "none"))
+            sc = self.session.scenario
+            self.say(HELP.format(
+                terms=escape("; ".join(terms(sc).values()) or "none"),
+                channels=escape("; ".join(c.label for c in channels_for(sc, actor))
+                                or "none")))
         elif cmd in ("r", "redraw"):
             self.render(brief(self.session, actor))
         elif cmd in ("i", "info"):
@@ -235,39 +243,57 @@ class Terminal:
     # ---- letters ----------------------------------------------------------------------
 
     def _letter(self, actor: str, drafts: list[dict[str, Any]], reply_to: int | None,
-                to: str | None = None, stance: str = "", terms: list[str] | None = None
-                ) -> None:
+                to: str | None = None, stance: str = "", terms: list[str] | None = None,
+                by: str = "") -> None:
         if len([d for d in drafts if d["sender"] == actor]) >= MAX_LETTERS_PER_TURN:
             self.say(f"[red]You have written {MAX_LETTERS_PER_TURN} letters this turn;[/red]"
                      " that is the most a turn allows.")
             return
         sc = self.session.scenario
+        t = self.session.turn
         try:
             if to is None:
-                others = [a for a in sc.actors if can_write(sc, actor, a)
-                          or can_write(sc, actor, a, public=True)]
-                to = self._pick(f"To whom? ({', '.join(others)}) ", others)
-            public = self._pick("Private or public? (private, public) ",
-                                ["private", "public"]) == "public"
+                others = [a for a in sc.actors
+                          if a != actor and channels_for(sc, actor, a)]
+                if not others:
+                    self.say("[red]No channel of this crisis lets you write to anyone.[/red]")
+                    return
+                to = self._menu("To whom?", [_actor_item(sc, a) for a in others]).value
+            usable = channels_for(sc, actor, to)
+            if not usable:
+                self.say(f"[red]No channel lets you write to {_name(sc, to)}.[/red]")
+                return
+            back = next((c for c in usable if c.id == by and not c.public), None)
+            if back is not None:
+                chosen = back
+                self.say(escape(f"By the same channel: {channel_words(sc, chosen, actor, t)}."))
+            elif len(usable) == 1:
+                chosen = usable[0]
+                self.say(escape(f"The only channel to {_name(sc, to)}: "
+                                f"{channel_words(sc, chosen, actor, t)}."))
+            else:
+                picked = self._menu("By which channel?", [
+                    Item(c.id, channel_words(sc, c, actor, t), (c.id, c.label))
+                    for c in usable]).value
+                chosen = next(c for c in usable if c.id == picked)
             if terms is None:
                 terms = self._terms()
             text = self._free_text()
-            delay = delay_turns(sc, public)
-            t = self.session.turn
-            arrives = self.session.date(t + delay) if t + delay < len(sc.clock) \
-                else "after the end of the crisis"
+            delay = delay_turns(sc, channel=chosen)
             hours = transit_hours(sc, t, t + delay)
             words = term_words(sc)
-            self.say(f"Letter to {_name(sc, to)}, {'public' if public else 'private'}, terms: "
-                     f"{'; '.join(words.get(x, x) for x in terms) or 'none'}; it would "
-                     f"arrive {arrives} (about {hours} hours).")
+            kind = "public: every party reads it" if chosen.public else "private"
+            self.say(escape(f"Letter to {_name(sc, to)}, {kind}, by: {chosen.label}. Terms: "
+                            f"{'; '.join(words.get(x, x) for x in terms) or 'none'}. It "
+                            f"{arrival_words(sc, t, t + delay)} (about {hours} hours)."))
             if self._pick("Send it? (yes, no) ", ["yes", "no"]) == "no":
                 raise Cancel
         except Cancel:
             self.say("Letter dropped.")
             return
-        drafts.append({"sender": actor, "to": to, "public": public, "terms": terms,
-                       "text": text, "reply_to": reply_to, "stance": stance})
+        drafts.append({"sender": actor, "to": to, "public": chosen.public,
+                       "channel": chosen.id, "terms": terms, "text": text,
+                       "reply_to": reply_to, "stance": stance})
         self.say("[green]Letter written;[/green] it goes when this turn is played. Now choose "
                  "this turn's option.")
 
@@ -286,7 +312,8 @@ class Terminal:
             self.say("Letter dropped.")
             return
         self._letter(actor, drafts, reply_to=letter.id, to=letter.sender,
-                     stance="" if stance == "reply" else stance, terms=list(letter.terms))
+                     stance="" if stance == "reply" else stance, terms=list(letter.terms),
+                     by=letter.channel)
 
     def _pick(self, prompt: str, choices: list[str]) -> str:
         while True:
@@ -304,11 +331,28 @@ class Terminal:
                 return matches[0]
             self.say(f"[red]'{text}' is not one of:[/red] {', '.join(choices)} (or cancel).")
 
-    def _terms(self) -> list[str]:
+    def _menu(self, question: str, items: list[Item]) -> Item:
+        """Ask for one of ``items``, listed in words: a number or a name (see
+        :mod:`crisislab.play.menu`); a bad entry is told what is allowed and asked again."""
+        self.say(f"{question}\n{escape(listing(items))}")
         while True:
-            known = ", ".join(terms(self.session.scenario)) or "none in this scenario"
-            text = self.read(f"Terms ({known}; several with commas; or none) ")
-            if text.lower() == "cancel":
+            text = self.read(f"{question} (a number or a name; or cancel) ")
+            if text.strip().lower() == "cancel":
+                raise Cancel
+            try:
+                return choose(text, items)
+            except MenuError as e:
+                self.say(f"[red]{escape(str(e))}[/red]")
+
+    def _terms(self) -> list[str]:
+        known = term_words(self.session.scenario)
+        if not known:
+            return []
+        items = [Item(k, v, (k,)) for k, v in known.items()]
+        self.say("Terms you may ask for or offer:\n" + escape(listing(items)))
+        while True:
+            text = self.read("Terms (numbers or names, several with commas; or none) ")
+            if text.strip().lower() == "cancel":
                 raise Cancel
             if not text.strip():
                 self.say("[red]Nothing typed.[/red] Name terms, or type none.")
@@ -316,9 +360,9 @@ class Terminal:
             if text.strip().lower() == "none":
                 return []
             try:
-                return parse_terms(text, self.session.scenario)
-            except LetterError as e:
-                self.say(f"[red]{e}[/red]")
+                return [item.value for item in choose_many(text, items)]
+            except MenuError as e:
+                self.say(f"[red]{escape(str(e))}[/red] Several with commas, or none.")
 
     def _free_text(self) -> str:
         while True:
@@ -402,6 +446,12 @@ class Terminal:
             lines = Segments(list(c.render(build(), c.options)))
             self._rendered[key] = lines
         c.print(lines)
+
+
+def _actor_item(sc: Scenario, actor: str) -> Item:
+    """An actor as a menu item: its name, and the other names it goes by."""
+    a = next(x for x in sc.spec.actors if x.id == actor)
+    return Item(actor, a.name, tuple(n for n in (a.short_name, a.leader, a.id) if n))
 
 
 def _options(b: Briefing) -> Table:

@@ -538,27 +538,32 @@ class Compiler:
             seen.add(name)
 
     def check_negotiation(self, actions: list[ActionRule]) -> None:
-        """Channels name real actors and parameters, one of each kind; terms name real
-        variables."""
+        """Channels name real actors and parameters, and who may use each in one way;
+        terms name real variables."""
         negotiation = self.spec.negotiation
         if negotiation is None:
             return
-        self.unique_at(("negotiation", "channels"), [c.id for c in negotiation.channels])
+        channels = negotiation.channels or []
+        self.unique_at(("negotiation", "channels"), [c.id for c in channels])
         self.unique_at(("negotiation", "terms"), [t.id for t in negotiation.terms])
         parameters = [p.id for p in self.spec.parameters]
-        kinds: set[bool] = set()
-        for i, c in enumerate(negotiation.channels):
+        for i, c in enumerate(channels):
             path: tuple[str | int, ...] = ("negotiation", "channels", i)
-            if c.public in kinds:
-                self.fail((*path, "public"), f"a second {'public' if c.public else 'private'} "
-                          "channel", "give the scenario at most one private and one public "
-                          "channel")
-            kinds.add(c.public)
             if isinstance(c.delay, str):
                 self.ref((*path, "delay"), "parameter", c.delay, parameters)
             if c.between != "all":
+                if c.pairs is not None:
+                    self.fail((*path, "pairs"), "a channel with both `between` and `pairs`",
+                              "give `between: all` (or leave it out) with `pairs`, or "
+                              "list the actors in `between` and drop `pairs`")
                 for j, a in enumerate(c.between):
                     self.ref((*path, "between", j), "actor", a, self.actor_ids)
+            for j, pair in enumerate(c.pairs or []):
+                for k, a in enumerate(pair):
+                    self.ref((*path, "pairs", j, k), "actor", a, self.actor_ids)
+                if pair[0] == pair[1]:
+                    self.fail((*path, "pairs", j), f"the pair names '{pair[0]}' twice",
+                              "a pair is two different actors who may write to each other")
         variables = [v.id for v in self.spec.variables]
         for i, t in enumerate(negotiation.terms):
             for j, v in enumerate(t.variables):

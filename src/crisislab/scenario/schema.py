@@ -629,15 +629,20 @@ class Teaching(Strict):
 
 
 class Channel(Sourced):
-    """A way the leaders write to each other. A private channel's letters are read by
-    their recipient, a public one's by everyone; ``delay`` is the turns a letter takes
-    (a number, or the id of a parameter holding it), at least one."""
+    """A way the leaders write to each other: its name in words (``label``), who may use
+    it, whether it is public and how long a letter takes. A private channel's letters are
+    read by their recipient, a public one's by everyone; ``delay`` is the turns a letter
+    takes (a number, or the id of a parameter holding it), at least one. Who may write to
+    whom: any two of ``between`` (``all``: every actor), or, with ``pairs``, only the pairs
+    named (either way round)."""
 
     id: Ident
     label: Prose
     public: bool = False
     delay: Annotated[int, Field(ge=1, le=1000)] | Ident = 1
     between: Literal["all"] | Annotated[list[Ident], Field(min_length=2)] = "all"
+    pairs: Annotated[list[Annotated[list[Ident], Field(min_length=2, max_length=2)]],
+                     Field(min_length=1)] | None = None
 
 
 class Term(Sourced):
@@ -650,10 +655,11 @@ class Term(Sourced):
 
 
 class Negotiation(Strict):
-    """How the players' own letters travel (``channels``) and what they can ask for or
-    offer (``terms``; a letter without terms is free text)."""
+    """How the players' own letters travel (``channels``; without it, the two default
+    channels: private letters and public statements, between every actor, one turn each)
+    and what they can ask for or offer (``terms``; a letter without terms is free text)."""
 
-    channels: Annotated[list[Channel], Field(min_length=1)]
+    channels: Annotated[list[Channel], Field(min_length=1)] | None = None
     terms: list[Term] = Field(default_factory=list)
 
 

@@ -150,6 +150,10 @@ class Choice(BaseModel):
 class LetterIn(BaseModel):
     to: str
     public: bool = False
+    channel: str | None = Field(None, description=(
+        "A channel's id (the seat's screen lists those it may use, under `channels`); "
+        "without one, the first public or private channel, as `public` says, that joins "
+        "the seat to `to`."))
     terms: list[str] = Field(default_factory=list)
     text: str = ""
     reply_to: int | None = None
@@ -343,7 +347,7 @@ def create_app(db: str | None = None, store: Store | None = None,
     def api_letter(body: LetterIn, token: SeatToken) -> dict[str, Any]:
         """A letter from the seat, sent when the turn is played."""
         return classroom.write(token, body.to, body.public, body.terms, body.text,
-                               body.reply_to, body.stance)
+                               body.reply_to, body.stance, body.channel)
 
     @app.get("/api/seat/debrief", tags=["seats"])
     def api_seat_debrief(token: SeatToken) -> dict[str, Any]:
@@ -544,11 +548,12 @@ def create_app(db: str | None = None, store: Store | None = None,
     def letter_form(request: Request, token: str, to: Annotated[str, Form()],
                     text: Annotated[str, Form()] = "", public: Annotated[str, Form()] = "",
                     reply_to: Annotated[str, Form()] = "",
-                    stance: Annotated[str, Form()] = "") -> Any:
+                    stance: Annotated[str, Form()] = "",
+                    channel: Annotated[str, Form()] = "") -> Any:
         terms = _form_list(request, "terms")
         return seat_action(request, token, "letter", lambda: classroom.write(
             token, to, public == "yes", terms, text,
-            int(reply_to) if reply_to.isdigit() else None, stance))
+            int(reply_to) if reply_to.isdigit() else None, stance, channel or None))
 
     def fac_page(request: Request, token: str, name: str, status: int = 200,
                  error: str = "") -> Any:

@@ -25,8 +25,10 @@ from crisislab.agents.registry import AgentSpecError, make_agent
 from crisislab.play.letters import (
     MAX_LETTERS_PER_TURN,
     LetterError,
+    arrival_words,
     clean_text,
     delay_turns,
+    pick_channel,
 )
 from crisislab.play.letters import terms as letter_terms
 from crisislab.play.session import (
@@ -472,9 +474,12 @@ class Classroom:
             self._bump(row.id)
 
     def write(self, token: str, to: str, public: bool, terms: list[str], text: str,
-              reply_to: int | None = None, stance: str = "") -> dict[str, Any]:
-        """A letter from the player's seat; it goes when the turn is played and travels
-        for the scenario's delay. Any member of the team may write."""
+              reply_to: int | None = None, stance: str = "",
+              channel: str | None = None) -> dict[str, Any]:
+        """A letter from the player's seat, by ``channel`` (a channel's id; without one,
+        the first channel of its kind, ``public``, that joins the seat to ``to``); it goes
+        when the turn is played and travels for the channel's delay. Any member of the
+        team may write."""
         with self.lock:
             row, p = self.player(token)
             self._open(row)
@@ -485,6 +490,11 @@ class Classroom:
                 others = [a for a in sc.actors if a != p.actor]
                 raise ClassError(f"a letter cannot go to '{to}'",
                                  f"write to one of: {', '.join(others)}")
+            try:
+                by = pick_channel(sc, p.actor, to, bool(public), channel or None)
+            except LetterError as e:
+                raise ClassError(str(e), "choose a channel the letter form lists for "
+                                 "that recipient") from None
             known = letter_terms(sc)
             bad = [t for t in terms if t not in known]
             if bad:
@@ -499,7 +509,7 @@ class Classroom:
                 body = clean_text(text)
             except LetterError as e:
                 raise ClassError(str(e)) from None
-            draft = {"sender": p.actor, "to": to, "public": bool(public),
+            draft = {"sender": p.actor, "to": to, "public": by.public, "channel": by.id,
                      "terms": list(dict.fromkeys(terms)), "text": body,
                      "reply_to": reply_to, "stance": stance}
             with self.store.session() as s:
@@ -512,8 +522,9 @@ class Classroom:
                 s.add(DraftRow(class_id=row.id, world=p.world, turn=session.turn,
                                actor=p.actor, player_id=p.id, letter=draft))
             self._bump(row.id)
-            delay = 1 if public else delay_turns(sc)
-            return {**draft, "arrives_turn": session.turn + delay}
+            delay = delay_turns(sc, channel=by)
+            return {**draft, "arrives_turn": session.turn + delay,
+                    "arrives": arrival_words(sc, session.turn, session.turn + delay)}
 
     def _pending(self, row: ClassRow, world: int, turn: int) -> tuple[
             list[ChoiceRow], list[DraftRow], list[VoteRow]]:

@@ -12,7 +12,17 @@ import io
 from dataclasses import asdict
 from typing import Any
 
-from crisislab.play.letters import delay_turns, terms, transit_hours
+from crisislab.play.letters import (
+    arrival_words,
+    channel_words,
+    channels,
+    channels_for,
+    delay_turns,
+    joins,
+    terms,
+    transit_hours,
+    who_words,
+)
 from crisislab.play.session import HUMAN, Session, injectable
 from crisislab.scenario.display import actor_name, format_value, turn_words, variable_label
 from crisislab.scenario.model import Scenario
@@ -67,7 +77,15 @@ def seat_view(room: Classroom, row: ClassRow, p: PlayerRow) -> dict[str, Any]:
         "injects": [{"sender": i.sender, "text": i.text, "date": date_of(sc, i.turn),
                      "turn": i.turn} for i in room.injects_for(row, p.world, p.actor)],
         "recipients": [{"id": a, "name": actor_name(sc, a)} for a in sc.actors
-                       if a != p.actor],
+                       if a != p.actor and channels_for(sc, p.actor, a)],
+        "channels": [{"id": c.id, "name": c.label, "public": c.public,
+                      "to": [a for a in sc.actors if joins(sc, c, p.actor, a)],
+                      "to_names": who_words(sc, c, p.actor),
+                      "delay_turns": delay_turns(sc, channel=c),
+                      "arrives": arrival_words(sc, session.turn,
+                                               session.turn + delay_turns(sc, channel=c)),
+                      "words": channel_words(sc, c, p.actor, session.turn)}
+                     for c in channels_for(sc, p.actor)],
         "terms": [{"id": k, "text": v} for k, v in terms(sc).items()],
         "letter_delay": {"private_turns": delay,
                          "private_hours": transit_hours(sc, session.turn,
@@ -150,8 +168,10 @@ def state_facts(session: Session) -> list[dict[str, str]]:
 
 
 def _letter(sc: Scenario, session: Session, x: Any) -> dict[str, Any]:
+    by = next((c.label for c in channels(sc) if c.id == x.channel), "")
     return {"id": x.id, "from": actor_name(sc, x.sender), "to": actor_name(sc, x.to),
-            "public": x.public, "terms": list(x.terms), "text": x.text,
+            "public": x.public, "channel": x.channel, "channel_name": by,
+            "terms": list(x.terms), "text": x.text,
             "terms_words": [terms(sc).get(t, t) for t in x.terms],
             "stance": x.stance, "reply_to": x.reply_to,
             "written": date_of(sc, x.turn), "arrives": date_of(sc, x.arrives)
