@@ -41,7 +41,13 @@ import numpy as np
 
 from crisislab.agents.doctrines import ActionTable, _after, _clauses, _progress
 from crisislab.agents.registry import AgentSpecError
-from crisislab.engine.engine import assigned_scalar, bound_scalar, pick_option
+from crisislab.engine.engine import (
+    assigned,
+    assigned_scalar,
+    bound,
+    bound_scalar,
+    pick_option,
+)
 from crisislab.engine.observation import Observation
 from crisislab.scenario.expr import Value, _maximum, evaluate, evaluate_scalar, names_in
 from crisislab.scenario.model import Scenario, VariableRule
@@ -583,52 +589,71 @@ class LeaderModel:
 
     def _compute(self, obs: Observation, rows: np.ndarray, legal: np.ndarray,
                  seen: tuple[tuple[str, ...], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """The features of every option in ``rows``. The states after every option are
-        stacked into one environment, so each outcome and hazard is evaluated once for
-        all options of all rows (an option leaves what it does not touch as it was, so
-        only what it moves differs from the state before)."""
+        """The features of every option in ``rows``, on arrays over the rows. Each
+        outcome and danger is evaluated in the state before any option and, for each
+        option, only where its effects can move it (an option leaves what it does not
+        touch as it was, so its value there is the state before's): the operations of
+        :meth:`_plain_x`, each over all rows at once."""
         t = self.table
         n = rows.size
         env = self.env(obs, rows, seen)
-        options = [r for r in t.rules if r.local != t.default and legal[:, r.local].any()
-                   and (self.touches[r.local][0] or self.touches[r.local][1])]
-        m = len(options) + 1  # block 0 is the state before any option
-        stacked: dict[str, Value] = {}
-        afters = [_after(env, r.effects, self.variables, n).env for r in options]
-        for name, value in env.items():
-            if isinstance(value, np.ndarray) and value.ndim and value.shape[0] == n:
-                stacked[name] = np.concatenate([value] + [a[name] for a in afters])
-            else:
-                stacked[name] = value
-        size = m * n
-        pay = {k: v.reshape(m, n) for k, v in self._payoffs(stacked, size).items()}
-        sq_all = pay[self.status_quo.id]
-        spread = np.maximum(np.ptp(np.stack([v[0] for v in pay.values()]), axis=0), 1e-9)
-        loss = {o.id: np.maximum(pay[self.status_quo.id][0] - pay[o.id][0], 0.0) / spread
-                for o, _ in self.outcomes}
-        progress = {o.id: _progress(clauses, stacked, size).reshape(m, n)
-                    for o, clauses in self.outcomes if clauses and o.id != self.status_quo.id}
-        value = sum(((progress[k] * (pay[k] - sq_all)) for k in progress), np.zeros((m, n)))
-        value = value / spread
-        risk = self.expected_loss(stacked, size, progress,
-                                  {k: np.tile(v, m) for k, v in loss.items()}).reshape(m, n)
-        carry_on = sq_all[0] - risk[0] * spread
-        peaceful = [o.id for o, _ in self.outcomes
-                    if o.id in progress and o.escalation == 0 and not o.default]
+        n_out = len(self.outcomes)
+        days = float(np.asarray(env["turn_days"]))
+        pay0 = [self._array_pay(i, env, n) for i in range(n_out)]
+        spread = np.maximum(np.ptp(np.stack(pay0), axis=0), 1e-9)
+        sq0 = pay0[self._plain_sq]
+        loss = [np.maximum(sq0 - p, 0.0) / spread for p in pay0]
+        prog0 = {i: _progress(self.outcomes[i][1], env, n) for i in self._plain_prog}
+        d0 = [self._array_chance(d, env, n, days) for d in range(len(self._plain_dangers))]
+
+        def value_of(pay: list[np.ndarray], prog: Mapping[int, np.ndarray]) -> np.ndarray:
+            sq = pay[self._plain_sq]
+            value = np.zeros(n)
+            for i in self._plain_prog:
+                value = value + prog[i] * (pay[i] - sq)
+            return value / spread
+
+        def risk_of(prog: Mapping[int, np.ndarray],
+                    dangers: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+            realized = np.zeros(n)
+            for i in self._plain_wars:
+                realized = np.maximum(realized, prog[i] * loss[i])
+            total = realized.copy()
+            for (live, chance), (_, target, _) in zip(dangers, self._plain_dangers,
+                                                      strict=True):
+                total += np.where(live, chance, 0.0) * np.maximum(loss[target] - realized,
+                                                                   0.0)
+            return total
+
+        value0, risk0 = value_of(pay0, prog0), risk_of(prog0, d0)
+        carry_on = sq0 - risk0 * spread
+        wars = set(self._plain_wars)
         x = np.zeros((n, t.k, len(FEATURES)))
-        for b, rule in enumerate(options, start=1):
+        for rule in t.rules:
             j = rule.local
-            x[:, j, 0] = value[b] - value[0]
-            if self.concede[j] and peaceful:
-                # a concession that closes a deal is worth the deal's outcome against
-                # carrying on (the same judgement as a letter's terms, judge_deal): per
-                # row, the peaceful outcome it brings nearest, if any
-                moved = np.stack([progress[k][b] - progress[k][0] for k in peaceful])
+            if j == t.default or not legal[:, j].any():
+                continue
+            if not (self.touches[j][0] or self.touches[j][1]):
+                continue
+            pays, progs, dangers = self._plain_moves[j]
+            after = self._array_after(env, j, n) if pays or progs or dangers else env
+            pay = [self._array_pay(i, after, n) if i in pays else pay0[i]
+                   for i in range(n_out)]
+            prog = {i: _progress(self.outcomes[i][1], after, n) if i in progs else prog0[i]
+                    for i in self._plain_prog}
+            dd = [self._array_chance(d, after, n, days) if d in dangers else d0[d]
+                  for d in range(len(d0))]
+            # the same inputs give the same value: recomputed only where one moved
+            value = value_of(pay, prog) if pays or progs else value0
+            risk = risk_of(prog, dd) if dangers or (progs & wars) else risk0
+            x[:, j, 0] = value - value0
+            if self.concede[j] and self._plain_peaceful:
+                moved = np.stack([prog[i] - prog0[i] for i in self._plain_peaceful])
                 best = np.argmax(moved, axis=0)
-                deal = np.stack([pay[k][b] for k in peaceful])[best, np.arange(n)]
+                deal = np.stack([pay[i] for i in self._plain_peaceful])[best, np.arange(n)]
                 closes = moved.max(axis=0) > 1e-12
                 x[:, j, 0] = np.where(closes, (deal - carry_on) / spread, x[:, j, 0])
-            x[:, j, 1] = risk[b] - risk[0]
+            x[:, j, 1] = risk - risk0
         commitment = 0.0
         if self.commitment is not None:
             commitment = np.nan_to_num(np.asarray(env[self.commitment], dtype=float)) / 10.0
@@ -637,6 +662,39 @@ class LeaderModel:
         x[:, :, 4:7] = self.static[None, :, :]
         return x, legal
 
+    def _array_pay(self, i: int, env: Mapping[str, Value], n: int) -> np.ndarray:
+        """Outcome ``i``'s payoff to the actor in every row (0 where NaN)."""
+        node = self._plain_pay[i]
+        value = np.asarray(0.0 if node is None else evaluate(node, env), float)
+        if value.shape != (n,):
+            value = np.broadcast_to(value, (n,))
+        return np.where(np.isnan(value), 0.0, value)
+
+    def _array_chance(self, d: int, env: Mapping[str, Value], n: int, days: float
+                      ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`_plain_chance` in every row."""
+        e, _, weight = self._plain_dangers[d]
+        assert e.hazard is not None
+        with np.errstate(invalid="ignore"):
+            live = np.broadcast_to(np.asarray(evaluate(e.when, env), dtype=float), (n,))
+            h = np.broadcast_to(np.asarray(evaluate(e.hazard, env), dtype=float), (n,))
+        live = np.where(np.isnan(live), 0.0, live) > 0
+        h = np.where(np.isnan(h), 0.0, h)
+        rate = np.maximum(h, 0.0) if e.per_day else -np.log1p(
+            -np.clip(h, 0, 1 - 1e-12)) / max(days, 1e-9)
+        return live, -np.expm1(-rate * self.horizon) * weight
+
+    def _array_after(self, env: Mapping[str, Value], j: int, n: int) -> dict[str, Value]:
+        """The observed state after option ``j`` (``doctrines._after``), on the names
+        the features read."""
+        out = dict(env)
+        for eff, var in self._plain_effects[j]:
+            with np.errstate(invalid="ignore"):
+                value = np.broadcast_to(assigned(eff, out), (n,))
+                current = np.asarray(out[eff.target], dtype=np.float64)
+            known = ~np.isnan(np.broadcast_to(current, (n,))) | ~np.isnan(value)
+            out[eff.target] = np.where(known, bound(var, value), np.nan)
+        return out
 
 
 @dataclass(frozen=True)
