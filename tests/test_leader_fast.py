@@ -18,6 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from crisislab.agents import leader as leader_module
 from crisislab.agents.doctrines import _after, _progress
 from crisislab.agents.leader import (
     FEATURES,
@@ -159,7 +160,8 @@ def _check(ref: str, seed: int, specs: list[str], n: int, turns: int) -> int:
                                     for k in ("x", "offset", "near", "legal")),
                                   expected.wait,
                                   None if expected.short is None else
-                                  np.concatenate([f.short for f in alone])))
+                                  np.concatenate([f.short for f in alone
+                                                  if f.short is not None])))
             legal = expected.legal[:, :, None]
             assert np.array_equal(np.where(legal, plain.x, 0), np.where(legal, expected.x, 0))
             odds = _odds(leader, expected)
@@ -212,3 +214,29 @@ def test_a_crisis_off_the_record_is_compared_too(seed: int) -> None:
     """The property tests reach situations off the record (where the historical agent
     asks its leader): with every seat a bare leader, every turn is compared."""
     assert _check("cuba-1962", seed, ["leader", "leader", "leader"], n=3, turns=15) >= 3 * 15
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data(), distinct=st.integers(1, 12), n=st.integers(1, 60),
+       width=st.integers(1, 9))
+def test_situations_are_the_rows_of_equal_bytes(data: st.DataObject, distinct: int, n: int,
+                                                width: int) -> None:
+    """Rows share a situation exactly when their bytes are equal (NaN is NaN, -0.0 is not
+    0.0), whether the hash tells them apart or (every hash the same) the bytes do."""
+    values = st.sampled_from([0.0, -0.0, 1.0, -1.0, 0.5, math.nan, math.inf, 1e300, 3.0])
+    base = np.array([[data.draw(values) for _ in range(width)] for _ in range(distinct)])
+    rows = np.ascontiguousarray(base[data.draw(st.lists(st.integers(0, distinct - 1),
+                                                        min_size=n, max_size=n))])
+    keys = [r.tobytes() for r in rows]
+    for hashed in (True, False):
+        if hashed:
+            first, index = leader_module._distinct_rows(rows)
+        else:
+            real = leader_module._row_hash
+            try:
+                leader_module._row_hash = lambda w: np.zeros(w.shape[0], dtype=np.uint64)
+                first, index = leader_module._distinct_rows(rows)
+            finally:
+                leader_module._row_hash = real
+        assert len(set(keys)) == first.size
+        assert [keys[first[index[i]]] for i in range(n)] == keys

@@ -813,12 +813,44 @@ def situations(obs: Observation, model: LeaderModel,
         parts.append(np.nan_to_num(obs.opened[active][:, documented].T, nan=-1e300))
         parts.append(obs.taken[active][:, documented].T)
     seen = np.concatenate(parts)
-    # one opaque key per row (its bytes), so that finding the distinct rows is one sort
     rows = np.ascontiguousarray(seen.T)
+    first, inverse = _distinct_rows(rows)
+    index[active] = inverse
+    return active[first], index
+
+
+_MULTIPLIERS: dict[int, np.ndarray] = {}
+
+
+def _row_hash(words: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of each row of ``words`` (uint64): a sum of the words times odd
+    numbers drawn once, modulo 2**64 (one product; collisions are caught by the
+    caller's check)."""
+    f = words.shape[1]
+    mult = _MULTIPLIERS.get(f)
+    if mult is None:
+        drawn = np.random.default_rng(f).integers(0, 2**63, size=f, dtype=np.uint64)
+        mult = np.asarray(drawn * np.uint64(2) + np.uint64(1))
+        _MULTIPLIERS[f] = mult
+    return np.asarray(words @ mult)
+
+
+def _distinct_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of ``rows`` (2-D, float64) equal byte for byte: one representative
+    each, and per row the index of its representative. Rows are told apart by a 64-bit
+    hash of their bytes (a sort of integers), and the grouping is checked: every row
+    must be its representative's bytes, else (two rows of different bytes with one
+    hash) the rows' bytes themselves are sorted. Either way the groups are the rows of
+    equal bytes, so which rows share a situation never depends on the hash."""
+    words = rows.view(np.uint64)
+    h = _row_hash(words)
+    _, first, inverse = np.unique(h, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    if np.array_equal(words[first][inverse], words):
+        return first, inverse
     keys = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
     _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    index[active] = inverse.reshape(-1)
-    return active[first], index
+    return first, inverse.reshape(-1)
 
 
 class LeaderAgent:
