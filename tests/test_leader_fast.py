@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -184,11 +183,11 @@ def test_the_fast_paths_give_the_reference_model_s_bits(seed: int, specs: list[s
     assert _check(MINI, seed, specs, n=5, turns=60) > 0
 
 
-@settings(max_examples=4, deadline=None)
+@settings(max_examples=3, deadline=None)
 @given(seed=seeds, specs=lineups)
 def test_the_fast_paths_give_the_reference_model_s_bits_on_cuba(seed: int,
                                                                 specs: list[str]) -> None:
-    assert _check("cuba-1962", seed, specs, n=4, turns=45) > 0
+    assert _check("cuba-1962", seed, specs, n=3, turns=30) > 0
 
 
 def test_many_situations_go_to_the_arrays_a_few_to_plain_numbers(monkeypatch) -> None:
@@ -207,13 +206,6 @@ def test_many_situations_go_to_the_arrays_a_few_to_plain_numbers(monkeypatch) ->
     model.features(obs, np.arange(PLAIN_ROWS))
     model.features(obs, np.arange(PLAIN_ROWS + 1))
     assert used == ["features_plain", "features_arrays"]
-
-
-@pytest.mark.parametrize("seed", [3])
-def test_a_crisis_off_the_record_is_compared_too(seed: int) -> None:
-    """The property tests reach situations off the record (where the historical agent
-    asks its leader): with every seat a bare leader, every turn is compared."""
-    assert _check("cuba-1962", seed, ["leader", "leader", "leader"], n=3, turns=15) >= 3 * 15
 
 
 @settings(max_examples=40, deadline=None)

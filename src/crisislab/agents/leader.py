@@ -798,7 +798,10 @@ def situations(obs: Observation, model: LeaderModel,
     names, matrix = obs.matrix
     active = np.flatnonzero(obs.active)
     if among is not None:
-        active = active[np.isin(active, among)]
+        if active.size == 1:  # one running row (a game, a crisis alone): no set operation
+            active = active if bool((among == active[0]).any()) else active[:0]
+        else:
+            active = active[np.isin(active, among)]
     index = np.full(obs.n, -1, dtype=np.int64)
     if active.size == 0:
         return np.zeros(0, dtype=np.int64), index
