@@ -26,7 +26,9 @@ per ``leader_record_terms`` by which its terms fall short of what they were wort
 the record has it made (a climb-down without the reply's terms is pulled less).
 
 Everything is computed once per distinct situation the actor observes (crises that look
-the same to it share one computation), from its observation only.
+the same to it share one computation), from its observation only: a few situations on
+plain numbers, many on arrays, with the same operations in the same order (so the same
+bits), each outcome and danger only for the options whose effects can move it.
 """
 
 from __future__ import annotations
