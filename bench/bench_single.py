@@ -16,8 +16,9 @@
   rendering (``brief`` and ``Terminal.render`` to a string), and the save (the game's
   row written to a SQLite file, as ``crisislab play`` does after every turn).
 
-Figures are medians or totals of wall time on this process, after one warm-up run;
-the load average is printed first, since a busy machine is slower.
+Figures are medians or totals of wall time on this process, after one warm-up run
+(and, for the crises and the environment, the process's CPU time, which a busy machine
+inflates less); the load average is printed first, since a busy machine is slower.
 """
 
 from __future__ import annotations
@@ -49,16 +50,18 @@ def one_crisis(crises: int) -> None:
                   if sc.role(a) == "player" or a in specs}
         run_batch(sc, agents, 1, seed=0)  # warm-up: the record's replay, compiled rules
         times, turns = [], 0
+        cpu = time.process_time()
         for seed in range(1, crises + 1):
             t0 = time.perf_counter()
             r = run_batch(sc, agents, 1, seed=seed)
             times.append(time.perf_counter() - t0)
             turns += int(r.end_turn[0]) + 1 - sc.start_turn
+        cpu = time.process_time() - cpu
         total = sum(times)
         print(f"one crisis alone, {name}: {1000 * total / crises:.1f} ms a crisis "
               f"(median {1000 * statistics.median(times):.1f} ms), "
               f"{1000 * total / turns:.2f} ms a turn, {turns / crises:.0f} turns a crisis, "
-              f"{crises} crises")
+              f"{crises} crises; CPU {1000 * cpu / crises:.1f} ms a crisis")
 
 
 def pettingzoo(steps: int) -> None:
@@ -72,6 +75,7 @@ def pettingzoo(steps: int) -> None:
         obs, _ = env.reset(seed=1)
         done_steps, episodes = 0, 0
         t0 = time.perf_counter()
+        cpu = time.process_time()
         while done_steps < steps:
             if not env.agents:
                 episodes += 1
@@ -83,9 +87,10 @@ def pettingzoo(steps: int) -> None:
             obs, *_ = env.step(actions)
             done_steps += 1
         elapsed = time.perf_counter() - t0
+        cpu = time.process_time() - cpu
         print(f"PettingZoo env, briefings {'on' if briefings else 'off'}: "
               f"{done_steps / elapsed:,.0f} steps/s ({done_steps} steps, "
-              f"{episodes} episodes ended)")
+              f"{episodes} episodes ended); {done_steps / cpu:,.0f} steps a CPU second")
 
 
 def vector(n: int, steps: int) -> None:

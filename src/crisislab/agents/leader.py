@@ -26,12 +26,15 @@ per ``leader_record_terms`` by which its terms fall short of what they were wort
 the record has it made (a climb-down without the reply's terms is pulled less).
 
 Everything is computed once per distinct situation the actor observes (crises that look
-the same to it share one computation), from its observation only.
+the same to it share one computation), from its observation only: a few situations on
+plain numbers, many on arrays, with the same operations in the same order (so the same
+bits), each outcome and danger only for the options whose effects can move it.
 """
 
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -40,14 +43,23 @@ import numpy as np
 
 from crisislab.agents.doctrines import ActionTable, _after, _clauses, _progress
 from crisislab.agents.registry import AgentSpecError
-from crisislab.engine.engine import pick_option
+from crisislab.engine.engine import (
+    assigned,
+    assigned_scalar,
+    bound,
+    bound_scalar,
+    pick_option,
+)
 from crisislab.engine.observation import Observation
-from crisislab.scenario.expr import Value, evaluate, names_in
+from crisislab.scenario.expr import Value, _maximum, evaluate, evaluate_scalar, names_in
 from crisislab.scenario.model import Scenario, VariableRule
 
 SHARED = ("payoff", "danger", "audience")
 PER_ACTOR = ("act", "escalation", "force", "concession")
 FEATURES = (*SHARED, *PER_ACTOR)
+# up to this many situations, features are computed one at a time on plain numbers;
+# above, on arrays (both give the same bits: see LeaderModel.features)
+PLAIN_ROWS = 8
 # used where a scenario declares no parameter of that name (see docs/model.md)
 DEFAULTS: dict[str, float] = {
     "payoff": 2.0, "danger": 2.0, "audience": 0.5, "act": -3.0, "escalation": -1.0,
@@ -168,6 +180,7 @@ class LeaderModel:
                             read |= extra
                             grown = True
         self.reads = read
+        self._plain_setup()
         self.horizon = float(scenario.parameters.get(parameter_name("horizon_days", actor),
                                                      DEFAULTS["horizon_days"]))
         self.waiting = np.ones(t.k)
@@ -213,6 +226,10 @@ class LeaderModel:
                 kept[rule.local] = np.asarray(on_record, dtype=float)[order]
         self.record_lags = lags
         self.record_worth = kept if worth is not None else None
+        # the same, as plain numbers, for features_plain: the options that have any
+        self._plain_lags = [(j, d.tolist()) for j, d in enumerate(lags) if d.size]
+        self._plain_worth = [(j, d.tolist()) for j, d in enumerate(kept)
+                             if d.size and self.concede[j]] if worth is not None else []
 
     # ---- the environment the actor can evaluate -------------------------------------------
 
@@ -269,7 +286,15 @@ class LeaderModel:
 
     def features(self, obs: Observation, rows: np.ndarray) -> Features:
         """The inputs of every option in ``rows`` (one row per situation: see
-        :func:`situations`)."""
+        :func:`situations`). A few rows are computed one at a time on plain numbers
+        (:meth:`features_plain`), more on arrays (:meth:`features_arrays`): the same
+        operations in the same order, so the same bits (a property test compares them)."""
+        if rows.size <= PLAIN_ROWS:
+            return self.features_plain(obs, rows)
+        return self.features_arrays(obs, rows)
+
+    def features_arrays(self, obs: Observation, rows: np.ndarray) -> Features:
+        """:meth:`features` on numpy arrays, every row at once."""
         t = self.table
         n = rows.size
         legal = obs.legal[rows]
@@ -279,6 +304,232 @@ class LeaderModel:
         offset = np.broadcast_to(self.waiting * math.log(max(days, 1e-9)), (n, t.k))
         return Features(x, np.array(offset), self.nearness(obs, rows), legal, t.default,
                         self.shortfall(obs, rows, x[:, :, 0]))
+
+    # ---- one situation on plain numbers ---------------------------------------------------
+
+    def _plain_setup(self) -> None:
+        """What :meth:`features_plain` reads, worked out once: per outcome its payoff
+        and the clauses of its progress, per option the effects that write a name the
+        features read and which outcomes and dangers those can move."""
+        t = self.table
+        actor = self.actor
+        base: dict[str, Value] = dict(self.parameters)
+        for v in self.variables:
+            base[v] = math.nan
+        self._plain_base = base
+        self._plain_pay = [o.payoffs.get(actor) for o, _ in self.outcomes]
+        self._plain_sq = next(i for i, (o, _) in enumerate(self.outcomes)
+                              if o.id == self.status_quo.id)
+        # the outcomes with a progress (clauses, not the status quo), in file order
+        self._plain_prog = [i for i, (o, clauses) in enumerate(self.outcomes)
+                            if clauses and o.id != self.status_quo.id]
+        self._plain_wars = [i for i in self._plain_prog if self.outcomes[i][0].escalation > 0]
+        self._plain_peaceful = [i for i in self._plain_prog
+                                if self.outcomes[i][0].escalation == 0
+                                and not self.outcomes[i][0].default]
+        outcome_index = {o.id: i for i, (o, _) in enumerate(self.outcomes)}
+        self._plain_dangers = [(e, outcome_index[target.id], self.danger_weight[i])
+                               for i, (e, target) in enumerate(self.dangers)]
+        # per option: its effects on what the features read (an effect on any other
+        # name changes nothing they read, not even through a later effect, since the
+        # names those read are in ``reads`` too), and what they can move
+        self._plain_effects: list[tuple[Any, ...]] = []
+        self._plain_moves: list[tuple[frozenset[int], frozenset[int], frozenset[int]]] = []
+        for rule in t.rules:
+            self._plain_effects.append(tuple((eff, self.variables[eff.target])
+                                             for eff in rule.effects
+                                             if eff.target in self.reads))
+            targets = {e.target for e in rule.effects}
+            pays = frozenset(i for i, node in enumerate(self._plain_pay)
+                             if node is not None and targets & names_in(node))
+            progs = frozenset(i for i in self._plain_prog
+                              if targets & set().union(*(names_in(c)
+                                                         for c in self.outcomes[i][1])))
+            dangers = frozenset(i for i, (e, _, _) in enumerate(self._plain_dangers)
+                                if e.hazard is not None
+                                and targets & (names_in(e.when) | names_in(e.hazard)))
+            self._plain_moves.append((pays, progs, dangers))
+        self._plain_offset: dict[float, np.ndarray] = {}
+        self._plain_calendar: dict[tuple[float, float], np.ndarray] = {}
+
+    def _plain_env(self, obs: Observation, row: int) -> dict[str, Value]:
+        """:meth:`env` of one row, as plain numbers (floats and bools)."""
+        env = dict(self._plain_base)
+        names, matrix = obs.matrix
+        env.update(zip(names, matrix[:, row].tolist(), strict=True))
+        for b, value in obs.builtins().items():
+            env[b] = value.item(row) if isinstance(value, np.ndarray) and value.ndim else value
+        return env
+
+    def _plain_after(self, env: Mapping[str, Value], j: int) -> dict[str, Value]:
+        """``_after`` of option ``j`` on plain numbers (the names the features read)."""
+        out = dict(env)
+        for eff, var in self._plain_effects[j]:
+            value = assigned_scalar(eff, out)
+            current = float(out[eff.target])  # type: ignore[arg-type]
+            out[eff.target] = (bound_scalar(var, value)
+                               if current == current or value == value else math.nan)
+        return out
+
+    def _plain_pay_one(self, i: int, env: Mapping[str, Value]) -> float:
+        node = self._plain_pay[i]
+        value = 0.0 if node is None else float(evaluate_scalar(node, env))  # type: ignore[arg-type]
+        return 0.0 if value != value else value
+
+    def _plain_progress(self, i: int, env: Mapping[str, Value]) -> float:
+        clauses = self.outcomes[i][1]
+        total = 0.0
+        for c in clauses:
+            total += 1.0 if evaluate_scalar(c, env) else 0.0
+        return total / len(clauses)
+
+    def _plain_chance(self, d: int, env: Mapping[str, Value], days: float) -> tuple[bool, float]:
+        """One danger in one state: whether it is live, and the chance it fires within
+        the horizon, weighted (``expected_loss``'s terms, on plain numbers; numpy's own
+        log1p and expm1, whose last bit may differ from the math module's)."""
+        e, _, weight = self._plain_dangers[d]
+        assert e.hazard is not None
+        live = float(evaluate_scalar(e.when, env))  # type: ignore[arg-type]
+        h = float(evaluate_scalar(e.hazard, env))  # type: ignore[arg-type]
+        if h != h:
+            h = 0.0
+        if e.per_day:
+            rate = _maximum(h, 0.0)
+        else:
+            clipped = 0.0 if h < 0 else (1 - 1e-12 if h > 1 - 1e-12 else h)
+            rate = float(-np.log1p(-clipped)) / max(days, 1e-9)
+        chance = float(-np.expm1(-rate * self.horizon)) * weight
+        return (live == live and live > 0), chance
+
+    def _plain_x(self, env: Mapping[str, Value], legal: np.ndarray) -> np.ndarray:
+        """(k, features) of one situation: :meth:`_compute` on plain numbers, the same
+        operations in the same order; blocks of options that cannot move an outcome or
+        a danger reuse the state before's value of it (the same inputs)."""
+        t = self.table
+        n_out = len(self.outcomes)
+        days = float(env["turn_days"])  # type: ignore[arg-type]
+        pay0 = [self._plain_pay_one(i, env) for i in range(n_out)]
+        top, low = max(pay0), min(pay0)
+        spread = _maximum(top - low, 1e-9)
+        sq0 = pay0[self._plain_sq]
+        loss = [_maximum(sq0 - p, 0.0) / spread for p in pay0]
+        prog0 = {i: self._plain_progress(i, env) for i in self._plain_prog}
+        d0 = [self._plain_chance(d, env, days) for d in range(len(self._plain_dangers))]
+
+        def value_risk(pay: list[float], prog: Mapping[int, float],
+                       dangers: list[tuple[bool, float]]) -> tuple[float, float]:
+            sq = pay[self._plain_sq]
+            value = 0.0
+            for i in self._plain_prog:
+                value = value + prog[i] * (pay[i] - sq)
+            realized = 0.0
+            for i in self._plain_wars:
+                realized = _maximum(realized, prog[i] * loss[i])
+            total = realized
+            for (live, chance), (_, target, _) in zip(dangers, self._plain_dangers,
+                                                      strict=True):
+                total += (chance if live else 0.0) * _maximum(loss[target] - realized, 0.0)
+            return value / spread, total
+
+        value0, risk0 = value_risk(pay0, prog0, d0)
+        carry_on = sq0 - risk0 * spread
+        x = np.zeros((t.k, len(FEATURES)))
+        for rule in t.rules:
+            j = rule.local
+            if j == t.default or not legal[j]:
+                continue
+            if not (self.touches[j][0] or self.touches[j][1]):
+                continue
+            after = self._plain_after(env, j)
+            pays, progs, dangers = self._plain_moves[j]
+            pay = [self._plain_pay_one(i, after) if i in pays else pay0[i]
+                   for i in range(n_out)]
+            prog = {i: self._plain_progress(i, after) if i in progs else prog0[i]
+                    for i in self._plain_prog}
+            dd = [self._plain_chance(d, after, days) if d in dangers else d0[d]
+                  for d in range(len(d0))]
+            value, risk = value_risk(pay, prog, dd)
+            x[j, 0] = value - value0
+            if self.concede[j] and self._plain_peaceful:
+                best, most = -1, -math.inf
+                for i in self._plain_peaceful:
+                    moved = prog[i] - prog0[i]
+                    if moved > most:
+                        best, most = i, moved
+                if most > 1e-12:
+                    x[j, 0] = (pay[best] - carry_on) / spread
+            x[j, 1] = risk - risk0
+        commitment = 0.0
+        if self.commitment is not None:
+            c = float(env[self.commitment])  # type: ignore[arg-type]
+            commitment = float(np.nan_to_num(c)) / 10.0
+        x[:, 2] = self.concede * commitment
+        x[:, 3] = self.waiting
+        x[:, 4:7] = self.static
+        return x
+
+    def features_plain(self, obs: Observation, rows: np.ndarray) -> Features:
+        """:meth:`features`, each row on plain numbers."""
+        t = self.table
+        n = rows.size
+        legal = obs.legal[rows]
+        builtins = obs.builtins()
+        days = float(np.asarray(builtins["turn_days"]))
+        x = np.zeros((n, t.k, len(FEATURES)))
+        for r, row in enumerate(rows.tolist()):
+            x[r] = self._plain_x(self._plain_env(obs, row), legal[r])
+        offset = self._plain_offset.get(days)
+        if offset is None:
+            offset = self.waiting * math.log(max(days, 1e-9))
+            offset.flags.writeable = False
+            self._plain_offset[days] = offset
+        today = float(np.asarray(builtins["day"]))
+        if self.record_lags is None:  # the calendar's nearness: the same in every row
+            key = (today, days)
+            calendar = self._plain_calendar.get(key)
+            if calendar is None:
+                if len(self._plain_calendar) > 10_000:
+                    self._plain_calendar.clear()
+                calendar = self.nearness(obs, rows[:1])[0]
+                calendar.flags.writeable = False
+                self._plain_calendar[key] = calendar
+            near = np.array(np.broadcast_to(calendar, (n, t.k)))
+            short = None
+        else:
+            opened = obs.opened[rows].tolist()
+            taken = obs.taken[rows].tolist()
+            near = np.array([self._plain_near(o, c, today, days)
+                             for o, c in zip(opened, taken, strict=True)])
+            short = None
+            if self.record_worth is not None:
+                short = np.array([self._plain_short(c, w)
+                                  for c, w in zip(taken, x[:, :, 0].tolist(), strict=True)])
+        return Features(x, np.array(np.broadcast_to(offset, (n, t.k))), near, legal,
+                        t.default, short)
+
+    def _plain_near(self, opened: list[float], taken: list[float], today: float,
+                    span: float) -> list[float]:
+        """One row of :meth:`nearness` (anchored), on plain numbers."""
+        near = [math.inf] * self.table.k
+        for j, lags in self._plain_lags:
+            count = int(taken[j])
+            due = lags[min(count, len(lags) - 1)]
+            gap = _maximum(due - ((today - opened[j]) + span), 0.0)
+            if gap == gap and count < len(lags):
+                near[j] = gap
+        return near
+
+    def _plain_short(self, taken: list[float], worth: list[float]) -> list[float]:
+        """One row of :meth:`shortfall`, on plain numbers."""
+        short = [0.0] * self.table.k
+        for j, documented in self._plain_worth:
+            on_record = documented[min(int(taken[j]), len(documented) - 1)]
+            if on_record != on_record:
+                continue
+            if on_record in (math.inf, -math.inf):  # as numpy's nan_to_num
+                on_record = math.copysign(sys.float_info.max, on_record)
+            short[j] = _maximum(on_record - worth[j], 0.0)
+        return short
 
     def shortfall(self, obs: Observation, rows: np.ndarray, worth: np.ndarray
                   ) -> np.ndarray | None:
@@ -340,52 +591,71 @@ class LeaderModel:
 
     def _compute(self, obs: Observation, rows: np.ndarray, legal: np.ndarray,
                  seen: tuple[tuple[str, ...], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-        """The features of every option in ``rows``. The states after every option are
-        stacked into one environment, so each outcome and hazard is evaluated once for
-        all options of all rows (an option leaves what it does not touch as it was, so
-        only what it moves differs from the state before)."""
+        """The features of every option in ``rows``, on arrays over the rows. Each
+        outcome and danger is evaluated in the state before any option and, for each
+        option, only where its effects can move it (an option leaves what it does not
+        touch as it was, so its value there is the state before's): the operations of
+        :meth:`_plain_x`, each over all rows at once."""
         t = self.table
         n = rows.size
         env = self.env(obs, rows, seen)
-        options = [r for r in t.rules if r.local != t.default and legal[:, r.local].any()
-                   and (self.touches[r.local][0] or self.touches[r.local][1])]
-        m = len(options) + 1  # block 0 is the state before any option
-        stacked: dict[str, Value] = {}
-        afters = [_after(env, r.effects, self.variables, n).env for r in options]
-        for name, value in env.items():
-            if isinstance(value, np.ndarray) and value.ndim and value.shape[0] == n:
-                stacked[name] = np.concatenate([value] + [a[name] for a in afters])
-            else:
-                stacked[name] = value
-        size = m * n
-        pay = {k: v.reshape(m, n) for k, v in self._payoffs(stacked, size).items()}
-        sq_all = pay[self.status_quo.id]
-        spread = np.maximum(np.ptp(np.stack([v[0] for v in pay.values()]), axis=0), 1e-9)
-        loss = {o.id: np.maximum(pay[self.status_quo.id][0] - pay[o.id][0], 0.0) / spread
-                for o, _ in self.outcomes}
-        progress = {o.id: _progress(clauses, stacked, size).reshape(m, n)
-                    for o, clauses in self.outcomes if clauses and o.id != self.status_quo.id}
-        value = sum(((progress[k] * (pay[k] - sq_all)) for k in progress), np.zeros((m, n)))
-        value = value / spread
-        risk = self.expected_loss(stacked, size, progress,
-                                  {k: np.tile(v, m) for k, v in loss.items()}).reshape(m, n)
-        carry_on = sq_all[0] - risk[0] * spread
-        peaceful = [o.id for o, _ in self.outcomes
-                    if o.id in progress and o.escalation == 0 and not o.default]
+        n_out = len(self.outcomes)
+        days = float(np.asarray(env["turn_days"]))
+        pay0 = [self._array_pay(i, env, n) for i in range(n_out)]
+        spread = np.maximum(np.ptp(np.stack(pay0), axis=0), 1e-9)
+        sq0 = pay0[self._plain_sq]
+        loss = [np.maximum(sq0 - p, 0.0) / spread for p in pay0]
+        prog0 = {i: _progress(self.outcomes[i][1], env, n) for i in self._plain_prog}
+        d0 = [self._array_chance(d, env, n, days) for d in range(len(self._plain_dangers))]
+
+        def value_of(pay: list[np.ndarray], prog: Mapping[int, np.ndarray]) -> np.ndarray:
+            sq = pay[self._plain_sq]
+            value = np.zeros(n)
+            for i in self._plain_prog:
+                value = value + prog[i] * (pay[i] - sq)
+            return value / spread
+
+        def risk_of(prog: Mapping[int, np.ndarray],
+                    dangers: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+            realized = np.zeros(n)
+            for i in self._plain_wars:
+                realized = np.maximum(realized, prog[i] * loss[i])
+            total = realized.copy()
+            for (live, chance), (_, target, _) in zip(dangers, self._plain_dangers,
+                                                      strict=True):
+                total += np.where(live, chance, 0.0) * np.maximum(loss[target] - realized,
+                                                                   0.0)
+            return total
+
+        value0, risk0 = value_of(pay0, prog0), risk_of(prog0, d0)
+        carry_on = sq0 - risk0 * spread
+        wars = set(self._plain_wars)
         x = np.zeros((n, t.k, len(FEATURES)))
-        for b, rule in enumerate(options, start=1):
+        for rule in t.rules:
             j = rule.local
-            x[:, j, 0] = value[b] - value[0]
-            if self.concede[j] and peaceful:
-                # a concession that closes a deal is worth the deal's outcome against
-                # carrying on (the same judgement as a letter's terms, judge_deal): per
-                # row, the peaceful outcome it brings nearest, if any
-                moved = np.stack([progress[k][b] - progress[k][0] for k in peaceful])
+            if j == t.default or not legal[:, j].any():
+                continue
+            if not (self.touches[j][0] or self.touches[j][1]):
+                continue
+            pays, progs, dangers = self._plain_moves[j]
+            after = self._array_after(env, j, n) if pays or progs or dangers else env
+            pay = [self._array_pay(i, after, n) if i in pays else pay0[i]
+                   for i in range(n_out)]
+            prog = {i: _progress(self.outcomes[i][1], after, n) if i in progs else prog0[i]
+                    for i in self._plain_prog}
+            dd = [self._array_chance(d, after, n, days) if d in dangers else d0[d]
+                  for d in range(len(d0))]
+            # the same inputs give the same value: recomputed only where one moved
+            value = value_of(pay, prog) if pays or progs else value0
+            risk = risk_of(prog, dd) if dangers or (progs & wars) else risk0
+            x[:, j, 0] = value - value0
+            if self.concede[j] and self._plain_peaceful:
+                moved = np.stack([prog[i] - prog0[i] for i in self._plain_peaceful])
                 best = np.argmax(moved, axis=0)
-                deal = np.stack([pay[k][b] for k in peaceful])[best, np.arange(n)]
+                deal = np.stack([pay[i] for i in self._plain_peaceful])[best, np.arange(n)]
                 closes = moved.max(axis=0) > 1e-12
                 x[:, j, 0] = np.where(closes, (deal - carry_on) / spread, x[:, j, 0])
-            x[:, j, 1] = risk[b] - risk[0]
+            x[:, j, 1] = risk - risk0
         commitment = 0.0
         if self.commitment is not None:
             commitment = np.nan_to_num(np.asarray(env[self.commitment], dtype=float)) / 10.0
@@ -394,6 +664,39 @@ class LeaderModel:
         x[:, :, 4:7] = self.static[None, :, :]
         return x, legal
 
+    def _array_pay(self, i: int, env: Mapping[str, Value], n: int) -> np.ndarray:
+        """Outcome ``i``'s payoff to the actor in every row (0 where NaN)."""
+        node = self._plain_pay[i]
+        value = np.asarray(0.0 if node is None else evaluate(node, env), float)
+        if value.shape != (n,):
+            value = np.broadcast_to(value, (n,))
+        return np.where(np.isnan(value), 0.0, value)
+
+    def _array_chance(self, d: int, env: Mapping[str, Value], n: int, days: float
+                      ) -> tuple[np.ndarray, np.ndarray]:
+        """:meth:`_plain_chance` in every row."""
+        e, _, weight = self._plain_dangers[d]
+        assert e.hazard is not None
+        with np.errstate(invalid="ignore"):
+            live = np.broadcast_to(np.asarray(evaluate(e.when, env), dtype=float), (n,))
+            h = np.broadcast_to(np.asarray(evaluate(e.hazard, env), dtype=float), (n,))
+        live = np.where(np.isnan(live), 0.0, live) > 0
+        h = np.where(np.isnan(h), 0.0, h)
+        rate = np.maximum(h, 0.0) if e.per_day else -np.log1p(
+            -np.clip(h, 0, 1 - 1e-12)) / max(days, 1e-9)
+        return live, -np.expm1(-rate * self.horizon) * weight
+
+    def _array_after(self, env: Mapping[str, Value], j: int, n: int) -> dict[str, Value]:
+        """The observed state after option ``j`` (``doctrines._after``), on the names
+        the features read."""
+        out = dict(env)
+        for eff, var in self._plain_effects[j]:
+            with np.errstate(invalid="ignore"):
+                value = np.broadcast_to(assigned(eff, out), (n,))
+                current = np.asarray(out[eff.target], dtype=np.float64)
+            known = ~np.isnan(np.broadcast_to(current, (n,))) | ~np.isnan(value)
+            out[eff.target] = np.where(known, bound(var, value), np.nan)
+        return out
 
 
 @dataclass(frozen=True)
@@ -497,7 +800,10 @@ def situations(obs: Observation, model: LeaderModel,
     names, matrix = obs.matrix
     active = np.flatnonzero(obs.active)
     if among is not None:
-        active = active[np.isin(active, among)]
+        if active.size == 1:  # one running row (a game, a crisis alone): no set operation
+            active = active if bool((among == active[0]).any()) else active[:0]
+        else:
+            active = active[np.isin(active, among)]
     index = np.full(obs.n, -1, dtype=np.int64)
     if active.size == 0:
         return np.zeros(0, dtype=np.int64), index
@@ -512,12 +818,44 @@ def situations(obs: Observation, model: LeaderModel,
         parts.append(np.nan_to_num(obs.opened[active][:, documented].T, nan=-1e300))
         parts.append(obs.taken[active][:, documented].T)
     seen = np.concatenate(parts)
-    # one opaque key per row (its bytes), so that finding the distinct rows is one sort
     rows = np.ascontiguousarray(seen.T)
+    first, inverse = _distinct_rows(rows)
+    index[active] = inverse
+    return active[first], index
+
+
+_MULTIPLIERS: dict[int, np.ndarray] = {}
+
+
+def _row_hash(words: np.ndarray) -> np.ndarray:
+    """A 64-bit hash of each row of ``words`` (uint64): a sum of the words times odd
+    numbers drawn once, modulo 2**64 (one product; collisions are caught by the
+    caller's check)."""
+    f = words.shape[1]
+    mult = _MULTIPLIERS.get(f)
+    if mult is None:
+        drawn = np.random.default_rng(f).integers(0, 2**63, size=f, dtype=np.uint64)
+        mult = np.asarray(drawn * np.uint64(2) + np.uint64(1))
+        _MULTIPLIERS[f] = mult
+    return np.asarray(words @ mult)
+
+
+def _distinct_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows of ``rows`` (2-D, float64) equal byte for byte: one representative
+    each, and per row the index of its representative. Rows are told apart by a 64-bit
+    hash of their bytes (a sort of integers), and the grouping is checked: every row
+    must be its representative's bytes, else (two rows of different bytes with one
+    hash) the rows' bytes themselves are sorted. Either way the groups are the rows of
+    equal bytes, so which rows share a situation never depends on the hash."""
+    words = rows.view(np.uint64)
+    h = _row_hash(words)
+    _, first, inverse = np.unique(h, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    if np.array_equal(words[first][inverse], words):
+        return first, inverse
     keys = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
     _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-    index[active] = inverse.reshape(-1)
-    return active[first], index
+    return first, inverse.reshape(-1)
 
 
 class LeaderAgent:
