@@ -169,8 +169,8 @@ class Store:
     def fast_writes(self) -> None:
         """SQLite in write-ahead mode, synced at checkpoints: a commit survives the program
         stopping or crashing (not the machine losing power mid-write), without waiting for
-        the disk on every commit (a turn of the terminal game saved in about 1 ms rather
-        than 20 to 30). Other databases are left as they are."""
+        the disk on every commit (see docs/performance.md for what a turn's save costs).
+        Other databases are left as they are."""
         from sqlalchemy import event
 
         if (getattr(self, "_fast", False) or self.engine.dialect.name != "sqlite"
