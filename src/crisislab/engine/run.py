@@ -78,8 +78,8 @@ Decided = Callable[[dict[str, np.ndarray]], None]
 
 
 def decide(engine: Engine, state: BatchState, agents: Mapping[str, Agent],
-           chosen: Chosen | None = None, seen: Seen | None = None
-           ) -> dict[str, np.ndarray]:
+           chosen: Chosen | None = None, seen: Seen | None = None,
+           given: Mapping[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """Every seat's choice this turn, from what each observes: the one observe-and-act
     step of every play-out loop. In a lumped batch a seat with a ``policy`` has its
     choices drawn by the engine, which splits rows whose crises choose differently.
@@ -87,9 +87,14 @@ def decide(engine: Engine, state: BatchState, agents: Mapping[str, Agent],
     the rows again (an analysis that writes what the seat did with its choice into the
     rows, as the tournament writes a language model's letters); ``seen``, if given, is
     handed each seat's observation with its choice (the record's likelihood asks the
-    line-up about the observation the record's agent acted on)."""
+    line-up about the observation the record's agent acted on). Seats in ``given`` (a
+    person's choice, a learner's, a recorded game's, a branch of the game tree) are not
+    asked: their choice is taken as it is."""
     choices: dict[str, np.ndarray] = {}
     for a in engine.players:
+        if given is not None and a in given:
+            choices[a] = np.asarray(given[a], dtype=np.int64)
+            continue
         agent = agents[a]
         obs = engine.observe(state, a)
         policy = getattr(agent, "policy", None)
@@ -119,12 +124,22 @@ def turns(engine: Engine, state: BatchState, agents: Mapping[str, Agent], *,
     ``chance`` go to :meth:`Engine.step`; ``chosen`` and ``seen`` to :func:`decide`;
     ``decided``, if given, is handed each turn's choices before the step applies them."""
     while not state.done.all() and (until is None or state.turn < until):
-        choices = decide(engine, state, agents, chosen, seen)
-        if decided is not None:
-            decided(choices)
-        result = engine.step(state, choices, trace=trace, chance=chance)
-        del choices  # observations hold no cycles, so a turn's arrays go with them
-        yield result
+        yield step_turn(engine, state, agents, trace=trace, chance=chance, chosen=chosen,
+                        seen=seen, decided=decided)
+
+
+def step_turn(engine: Engine, state: BatchState, agents: Mapping[str, Agent], *,
+              given: Mapping[str, np.ndarray] | None = None, trace: bool = False,
+              chance: ChancePolicy | None = None, chosen: Chosen | None = None,
+              seen: Seen | None = None, decided: Decided | None = None) -> StepResult:
+    """One turn of :func:`turns`: the seats' choices (:func:`decide`, the seats in
+    ``given`` taking theirs as given), then :meth:`Engine.step`, the only place the engine
+    is stepped with choices (a game, the learning environment and the game tree step
+    one turn at a time through it, their players' choices given)."""
+    choices = decide(engine, state, agents, chosen, seen, given)
+    if decided is not None:
+        decided(choices)
+    return engine.step(state, choices, trace=trace, chance=chance)
 
 
 def play_out(engine: Engine, state: BatchState, agents: Mapping[str, Agent],
