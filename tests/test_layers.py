@@ -188,3 +188,32 @@ def test_no_import_cycles() -> None:
     # the check sees a cycle where there is one
     assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [{"a", "b", "c"}]
     assert [sorted(c) for c in cycles(imports())] == []
+
+
+# the modules that step the engine outside the runner, and why: both are agents, below
+# the runner, so they cannot call it (docs/architecture.md, "What still runs the wrong way")
+STEPS_OUTSIDE_THE_RUNNER = {
+    "crisislab.agents.record": "replays the record once for the leaders' pull of it",
+    "crisislab.agents.lookahead": "its rollouts play the crisis onward from the true state",
+}
+
+
+def engine_steppers(sources: dict[str, str]) -> set[str]:
+    """The modules that call ``.step(state, choices, ...)``: an engine's step (the
+    learning environments' ``step(actions)`` takes one argument)."""
+    out = set()
+    for name, text in sources.items():
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
+                    and node.func.attr == "step" and len(node.args) >= 2:
+                out.add(name)
+    return out
+
+
+def test_only_the_runner_steps_the_engine() -> None:
+    sources = {name: path.read_text(encoding="utf-8") for name, path in modules().items()}
+    steppers = engine_steppers(sources) - {"crisislab.engine.run"}
+    assert steppers == set(STEPS_OUTSIDE_THE_RUNNER)
+    # the check sees a loop of its own, and passes the environments' step(actions)
+    assert engine_steppers({"m": "while not s.done.all():\n    engine.step(s, c)\n"}) == {"m"}
+    assert engine_steppers({"m": "obs, r, t, u, i = env.step(actions)\n"}) == set()

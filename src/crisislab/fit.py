@@ -31,6 +31,8 @@ from crisislab.agents.leader import (
     signs,
 )
 from crisislab.engine.engine import Engine
+from crisislab.engine.observation import Observation
+from crisislab.engine.run import turns
 from crisislab.engine.version import engine_version
 from crisislab.scenario.model import Scenario
 
@@ -91,17 +93,16 @@ def record_decisions(scenario: Scenario) -> list[Decision]:
     documented = {(s.turn, s.actor) for s in scenario.track if s.action is not None}
     out: list[Decision] = []
     row = np.array([0])
-    while not state.done.all():
-        choices = {}
-        for a in engine.players:
-            obs = engine.observe(state, a)
-            pick = int(np.asarray(agents[a].act(obs))[0])
-            choices[a] = np.array([pick])
-            if a in models and obs.legal[0].sum() > 1:
-                f = models[a].features(obs, row)
-                out.append(Decision(a, state.turn, obs.label, pick, obs.actions[pick], f,
-                                    (state.turn, a) in documented))
-        engine.step(state, choices)
+
+    def seen(a: str, obs: Observation, choice: np.ndarray) -> None:
+        if a in models and obs.legal[0].sum() > 1:
+            pick = int(choice[0])
+            f = models[a].features(obs, row)
+            out.append(Decision(a, state.turn, obs.label, pick, obs.actions[pick], f,
+                                (state.turn, a) in documented))
+
+    for _ in turns(engine, state, agents, seen=seen):
+        pass
     return out
 
 
@@ -190,21 +191,21 @@ def doctrine_log_likelihood(scenario: Scenario, decisions: list[Decision],
     state = engine.start(1, seed=0)
     record = {a: HistoricalAgent(scenario, a) for a in engine.players}
     wanted = {(d.turn, d.actor): d for d in decisions}
-    ll, right = 0.0, 0
-    while not state.done.all():
-        choices = {}
-        for a in engine.players:
-            obs = engine.observe(state, a)
-            choices[a] = np.asarray(record[a].act(obs))
-            d = wanted.get((state.turn, a))
-            if d is not None and a in agents:
-                guess = int(np.asarray(agents[a].act(obs))[0])
-                k = int(obs.legal[0].sum())
-                hit = guess == d.choice
-                right += hit
-                ll += float(np.log(1 - TREMBLE if hit else TREMBLE / max(k - 1, 1)))
-        engine.step(state, choices)
-    return ll, right
+    score = {"ll": 0.0, "right": 0}
+
+    def seen(a: str, obs: Observation, _: np.ndarray) -> None:
+        """Ask the given agent about the observation the record's agent acted on."""
+        d = wanted.get((state.turn, a))
+        if d is not None and a in agents:
+            guess = int(np.asarray(agents[a].act(obs))[0])
+            k = int(obs.legal[0].sum())
+            hit = guess == d.choice
+            score["right"] += hit
+            score["ll"] += float(np.log(1 - TREMBLE if hit else TREMBLE / max(k - 1, 1)))
+
+    for _ in turns(engine, state, record, seen=seen):
+        pass
+    return float(score["ll"]), int(score["right"])
 
 
 def fit(scenario: Scenario, leave_one_out: bool = True) -> FitResult:

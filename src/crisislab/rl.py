@@ -48,7 +48,7 @@ from crisislab.agents.base import Agent
 from crisislab.agents.registry import make_agent
 from crisislab.engine.engine import Engine
 from crisislab.engine.observation import Observation
-from crisislab.engine.run import complete_agents, start_batch
+from crisislab.engine.run import complete_agents, start_batch, step_turn
 from crisislab.engine.state import BatchState
 from crisislab.engine.streams import CrisisStreams
 from crisislab.extras import missing_extra
@@ -199,9 +199,7 @@ class CrisisParallelEnv(ParallelEnv):  # type: ignore[misc]
             ok = 0 <= local < legal.size and bool(legal[local])
             illegal[a] = not ok
             choices[a] = np.array([local if ok else self._defaults[a]], dtype=np.int64)
-        for a, agent in self._internal.items():
-            choices[a] = agent.act(self.engine.observe(state, a))
-        self.engine.step(state, choices)
+        step_turn(self.engine, state, self._internal, given=choices)
         done = bool(state.done[0])
         acting = list(self.agents)
         rewards = {a: float(state.payoffs[self.scenario.actors.index(a), 0]) if done else 0.0
@@ -377,9 +375,7 @@ class CrisisVectorEnv:
             ok = inside & legal[np.arange(n), np.where(inside, given, 0)]
             illegal[a] = running & ~ok
             choices[a] = np.where(ok, given, self._single._defaults[a]).astype(np.int64)
-        for a, agent in self._single._internal.items():
-            choices[a] = np.asarray(agent.act(self.engine.observe(state, a)), dtype=np.int64)
-        result = self.engine.step(state, choices)
+        result = step_turn(self.engine, state, self._single._internal, given=choices)
         ended = result.ended
         rewards = {a: np.where(ended, state.payoffs[self.scenario.actors.index(a)], 0.0)
                    for a in self.possible_agents}

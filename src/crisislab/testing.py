@@ -56,12 +56,12 @@ from crisislab.engine.engine import Engine
 from crisislab.engine.observation import Observation
 from crisislab.engine.run import (
     complete_agents,
-    decide,
     historical_agents,
     lumpable,
     run_batch,
     start_batch,
 )
+from crisislab.engine.run import turns as play_turns
 from crisislab.engine.state import BatchState
 from crisislab.scenario.loader import load_scenario
 from crisislab.scenario.model import Scenario
@@ -167,12 +167,11 @@ def _play(engine: Engine, state: BatchState, agents: Mapping[str, Agent],
     """Step ``state`` for ``turns`` turns (to the end if None), calling ``each_turn``
     before every step and once after the last."""
     stop = None if turns is None else state.turn + turns
-    while not state.done.all() and (stop is None or state.turn < stop):
-        if each_turn is not None:
-            each_turn(state)
-        engine.step(state, decide(engine, state, agents))
     if each_turn is not None:
         each_turn(state)
+    for _ in play_turns(engine, state, agents, until=stop):
+        if each_turn is not None:
+            each_turn(state)
     return state
 
 
@@ -467,10 +466,11 @@ def check_scenario(scenario: Scenario | str | Path, *, runs: int = 64, seed: int
             state = start_batch(engine, runs, seed, start_turn=start)
             stop = None if turns is None else state.turn + turns
             problem_text = _bounds_problem(sc, state)
-            while problem_text is None and hazards.bad is None and not state.done.all() \
-                    and (stop is None or state.turn < stop):
-                engine.step(state, decide(engine, state, agents), chance=hazards)
-                problem_text = _bounds_problem(sc, state)
+            if problem_text is None and hazards.bad is None:
+                for _ in play_turns(engine, state, agents, until=stop, chance=hazards):
+                    problem_text = _bounds_problem(sc, state)
+                    if problem_text is not None or hazards.bad is not None:
+                        break
             if hazards.bad is not None:
                 raise checks.fail("bounds", hazards.bad,
                                   "write the event's `hazard` so that it stays from 0 to 1 (or a "
@@ -579,8 +579,9 @@ def check_agent(agent: AgentFactory | str, scenario: Scenario | str | Path, *,
         checks.current = "bounds"  # what the first run is for, if it fails on its own
         state = start_batch(engine, runs, seed, crisis_ids=ids, start_turn=start)
         stop = None if turns is None else state.turn + turns
-        while not state.done.all() and (stop is None or state.turn < stop):
-            choices = decide(engine, state, agents)
+
+        def decided(choices: dict[str, np.ndarray]) -> None:
+            """Check each turn's choices and observations before the step applies them."""
             if want_bounds and "bounds" not in problems:
                 for a in seats:
                     problem = _choice_problem(sc, engine.observe(state, a), a, choices[a],
@@ -592,7 +593,9 @@ def check_agent(agent: AgentFactory | str, scenario: Scenario | str | Path, *,
                 leak = _leak(sc, engine, state, seats, probers, rng)
                 if leak:
                     problems["information"] = leak
-            engine.step(state, choices)
+
+        for _ in play_turns(engine, state, agents, until=stop, decided=decided):
+            pass
         first = _per_crisis(sc, state)
         if want_bounds:
             if "bounds" in problems:

@@ -22,7 +22,8 @@ import numpy as np
 
 from crisislab.agents.base import Agent
 from crisislab.engine.engine import Engine
-from crisislab.engine.run import complete_agents, historical_agents, start_batch
+from crisislab.engine.observation import Observation
+from crisislab.engine.run import complete_agents, historical_agents, start_batch, turns
 from crisislab.scenario.model import Scenario
 
 
@@ -107,34 +108,34 @@ def path_likelihood(scenario: Scenario, agents: Mapping[str, Agent]) -> PathLike
             documented[(turn, actor)] = local
     by_actor = {a: 0.0 for a in engine.players}
     misses: list[Miss] = []
-    n_choices = unavailable = 0
-    while not state.done.all():
-        t = state.turn
-        choices = {}
-        for actor in engine.players:
-            obs = engine.observe(state, actor)
-            choices[actor] = record[actor].act(obs)
-            local = documented.get((t, actor))
-            if local is None:
-                continue
-            if not bool(obs.legal[0, local]):
-                unavailable += 1
-                continue
-            n_choices += 1
-            agent = seated[actor]
-            policy = getattr(agent, "policy", None)
-            if policy is not None:
-                p = float(np.asarray(policy(obs))[0, local])
-                lp = math.log(p) if p > 0 else -math.inf
-                other = None
-            else:
-                pick = int(np.asarray(agent.act(obs)).reshape(-1)[0])
-                lp = 0.0 if pick == local else -math.inf
-                other = obs.actions[pick]
-            by_actor[actor] += lp
-            if lp == -math.inf:
-                misses.append(Miss(obs.label, actor, obs.actions[local], other))
-        engine.step(state, choices, chance=chance)
+    counts = {"choices": 0, "unavailable": 0}
+
+    def seen(actor: str, obs: Observation, _: np.ndarray) -> None:
+        """Ask the line-up about the observation the record's agent acted on."""
+        local = documented.get((state.turn, actor))
+        if local is None:
+            return
+        if not bool(obs.legal[0, local]):
+            counts["unavailable"] += 1
+            return
+        counts["choices"] += 1
+        agent = seated[actor]
+        policy = getattr(agent, "policy", None)
+        if policy is not None:
+            p = float(np.asarray(policy(obs))[0, local])
+            lp = math.log(p) if p > 0 else -math.inf
+            other = None
+        else:
+            pick = int(np.asarray(agent.act(obs)).reshape(-1)[0])
+            lp = 0.0 if pick == local else -math.inf
+            other = obs.actions[pick]
+        by_actor[actor] += lp
+        if lp == -math.inf:
+            misses.append(Miss(obs.label, actor, obs.actions[local], other))
+
+    for _ in turns(engine, state, record, chance=chance, seen=seen):
+        pass
+    n_choices, unavailable = counts["choices"], counts["unavailable"]
     choice_log = sum(by_actor.values())
     return PathLikelihood(choice_log, chance.log, n_choices, chance.draws, by_actor,
                           tuple(misses + chance.misses), unavailable)

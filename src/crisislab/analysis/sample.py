@@ -132,15 +132,14 @@ def record_path(scenario: Scenario, tracking: Tracking) -> Tracking:
     """``tracking`` with the record's own path: its key happenings, with the turn of
     each, played with every actor's documented choices and chance forced to the record."""
     from crisislab.engine.engine import Engine
-    from crisislab.engine.run import decide, historical_agents, start_batch
+    from crisislab.engine.run import historical_agents, start_batch
+    from crisislab.engine.run import turns as play_turns
 
     engine = Engine(scenario, chance="history")
     state = start_batch(engine, 1, 0)
     keys_only = replace(tracking, reports=(), where=None, war_level=None, key_facts=())
     keys_only.start(state)
-    agents = historical_agents(scenario)
-    while not state.done.all():
-        engine.step(state, decide(engine, state, agents))
+    for _ in play_turns(engine, state, historical_agents(scenario)):
         keys_only.update(state, state.turn - 1)
     turns = state.track[keys_only.key_line:, 0]
     seq = order(turns)

@@ -28,7 +28,7 @@ from crisislab.agents.registry import make_agent, parse_seats
 from crisislab.analysis.aggregate import Aggregate, Layout, merge_all, summarise
 from crisislab.analysis.track import DEFAULT_TOLERANCE, ReportError, Tracking
 from crisislab.engine.engine import Engine
-from crisislab.engine.run import complete_agents, decide, lumpable, start_batch
+from crisislab.engine.run import complete_agents, lumpable, start_batch, turns
 from crisislab.engine.version import engine_version
 from crisislab.scenario.model import Scenario
 
@@ -174,10 +174,7 @@ def run_chunk(scenario: Scenario, agents: Mapping[str, Agent], seed: int, start:
     state = start_batch(engine, ids.size, seed, crisis_ids=ids, lumped=lumped)
     if tracking is not None:
         tracking.start(state)
-    while not state.done.all():
-        choices = decide(engine, state, seated)
-        engine.step(state, choices)
-        del choices  # observations hold no cycles, so a turn's arrays go with them
+    for _ in turns(engine, state, seated):
         if tracking is not None:
             tracking.update(state, state.turn - 1)
     followed = tracking is not None

@@ -58,7 +58,7 @@ from crisislab.analysis.simulate import (
 from crisislab.analysis.stats import wilson
 from crisislab.analysis.tournament_games import GameResult, PlayedGame, leaving_turns, replay_game
 from crisislab.engine.engine import Engine
-from crisislab.engine.run import complete_agents, decide, lumpable, start_batch
+from crisislab.engine.run import complete_agents, lumpable, start_batch, turns
 from crisislab.engine.version import engine_version
 from crisislab.scenario.model import Scenario
 
@@ -262,8 +262,7 @@ def run_task(plan: TournamentPlan, task: tuple[int, int, int]) -> Part:
                                    letter_codes(scenario, tracking, entry.seat, terms,
                                                 letters))
 
-    while not state.done.all():
-        engine.step(state, decide(engine, state, seated, chosen))
+    for _ in turns(engine, state, seated, chosen=chosen):
         tracking.update(state, state.turn - 1)
     track = state.crisis_field("track")
     outcome, end_turn = state.crisis_field("outcome"), state.crisis_field("end_turn")

@@ -24,7 +24,7 @@ from crisislab.analysis.escalation import Letter, ScoreTracking, SeatCounts
 from crisislab.analysis.sample import leave_turn, order
 from crisislab.analysis.simulate import AnalysisError
 from crisislab.engine.engine import Engine
-from crisislab.engine.run import start_batch
+from crisislab.engine.run import start_batch, step_turn
 from crisislab.scenario.model import Scenario
 
 HUMAN = "human"  # a seat a person played, as a saved game names it
@@ -100,7 +100,7 @@ def replay_game(scenario: Scenario, tracking: ScoreTracking, seat: str,
                 departure = {"date": scenario.clock.turns[state.turn].label,
                              "documented": obs.actions[planned],
                              "instead": obs.actions[mine]}
-        engine.step(state, picks)
+        step_turn(engine, state, {}, given=picks)
         tracking.update(state, state.turn - 1)
     outcome = state.crisis_field("outcome")
     end_turn = state.crisis_field("end_turn")

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from crisislab.agents.base import Agent
 from crisislab.agents.historical import HistoricalAgent, ScriptedAgent
-from crisislab.engine.engine import ChanceMode, Engine, StepResult
+from crisislab.engine.engine import ChanceMode, ChancePolicy, Engine, StepResult
+from crisislab.engine.observation import Observation
 from crisislab.engine.state import BatchState
 from crisislab.engine.streams import CrisisStreams
 from crisislab.scenario.model import Scenario
@@ -69,16 +70,31 @@ Chosen = Callable[[str, np.ndarray, np.ndarray], None]
 NO_PARENTS = np.zeros(0, dtype=np.int64)
 
 
+# called by decide() after each seat's choice with what the seat observed and its choice
+# (an analysis that asks other agents about the same observation, or reads it)
+Seen = Callable[[str, Observation, np.ndarray], None]
+# called by turns() with the turn's choices before the step applies them
+Decided = Callable[[dict[str, np.ndarray]], None]
+
+
 def decide(engine: Engine, state: BatchState, agents: Mapping[str, Agent],
-           chosen: Chosen | None = None) -> dict[str, np.ndarray]:
+           chosen: Chosen | None = None, seen: Seen | None = None,
+           given: Mapping[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
     """Every seat's choice this turn, from what each observes: the one observe-and-act
     step of every play-out loop. In a lumped batch a seat with a ``policy`` has its
     choices drawn by the engine, which splits rows whose crises choose differently.
     ``chosen``, if given, hears each seat's choice before a later seat's draw can split
     the rows again (an analysis that writes what the seat did with its choice into the
-    rows, as the tournament writes a language model's letters)."""
+    rows, as the tournament writes a language model's letters); ``seen``, if given, is
+    handed each seat's observation with its choice (the record's likelihood asks the
+    line-up about the observation the record's agent acted on). Seats in ``given`` (a
+    person's choice, a learner's, a recorded game's, a branch of the game tree) are not
+    asked: their choice is taken as it is."""
     choices: dict[str, np.ndarray] = {}
     for a in engine.players:
+        if given is not None and a in given:
+            choices[a] = np.asarray(given[a], dtype=np.int64)
+            continue
         agent = agents[a]
         obs = engine.observe(state, a)
         policy = getattr(agent, "policy", None)
@@ -92,16 +108,54 @@ def decide(engine: Engine, state: BatchState, agents: Mapping[str, Agent],
             choices[a] = np.asarray(agent.act(obs), dtype=np.int64)
         if chosen is not None:
             chosen(a, choices[a], parents)
+        if seen is not None:
+            seen(a, obs, choices[a])
     return choices
+
+
+def turns(engine: Engine, state: BatchState, agents: Mapping[str, Agent], *,
+          until: int | None = None, trace: bool = False, chance: ChancePolicy | None = None,
+          chosen: Chosen | None = None, seen: Seen | None = None,
+          decided: Decided | None = None) -> Iterator[StepResult]:
+    """The one observe-act-step loop: step ``state`` turn by turn with the seats'
+    choices (:func:`decide`) until every crisis has ended (or the batch reaches turn
+    ``until``), yielding each step's result once the state holds it, so a caller can
+    follow the rows turn by turn or stop early by leaving the loop. ``trace`` and
+    ``chance`` go to :meth:`Engine.step`; ``chosen`` and ``seen`` to :func:`decide`;
+    ``decided``, if given, is handed each turn's choices before the step applies them."""
+    while not state.done.all() and (until is None or state.turn < until):
+        yield step_turn(engine, state, agents, trace=trace, chance=chance, chosen=chosen,
+                        seen=seen, decided=decided)
+
+
+def step_turn(engine: Engine, state: BatchState, agents: Mapping[str, Agent], *,
+              given: Mapping[str, np.ndarray] | None = None, trace: bool = False,
+              chance: ChancePolicy | None = None, chosen: Chosen | None = None,
+              seen: Seen | None = None, decided: Decided | None = None) -> StepResult:
+    """One turn of :func:`turns`: the seats' choices (:func:`decide`, the seats in
+    ``given`` taking theirs as given), then :meth:`Engine.step`, the only place the engine
+    is stepped with choices (a game, the learning environment and the game tree step
+    one turn at a time through it, their players' choices given)."""
+    choices = decide(engine, state, agents, chosen, seen, given)
+    if decided is not None:
+        decided(choices)
+    return engine.step(state, choices, trace=trace, chance=chance)
 
 
 def play_out(engine: Engine, state: BatchState, agents: Mapping[str, Agent],
              trace: bool = False) -> list[StepResult]:
-    """Step ``state`` until every crisis has ended; return the step results."""
-    steps = []
-    while not state.done.all():
-        steps.append(engine.step(state, decide(engine, state, agents), trace=trace))
-    return steps
+    """Step ``state`` until every crisis has ended (:func:`turns`); return the step
+    results."""
+    return list(turns(engine, state, agents, trace=trace))
+
+
+def run_turns(engine: Engine, state: BatchState, agents: Mapping[str, Agent],
+              until: int | None = None) -> BatchState:
+    """Step ``state`` (:func:`turns`) to its end or to turn ``until``, keeping no step
+    results; return it."""
+    for _ in turns(engine, state, agents, until=until):
+        pass
+    return state
 
 
 def along_record(scenario: Scenario, turn: int, streams: CrisisStreams) -> BatchState:
@@ -110,10 +164,7 @@ def along_record(scenario: Scenario, turn: int, streams: CrisisStreams) -> Batch
     until ``turn`` (or its end, if it ends first)."""
     one = Engine(scenario, chance="history")
     single = one.start(1, streams=streams)
-    agents = historical_agents(scenario)
-    while single.turn < turn and not single.done.all():
-        one.step(single, decide(one, single, agents))
-    return single
+    return run_turns(one, single, historical_agents(scenario), until=turn)
 
 
 def start_batch(engine: Engine, n: int, seed: int | np.random.SeedSequence = 0,
@@ -143,7 +194,7 @@ def run_batch(scenario: Scenario, agents: Mapping[str, Agent], n: int, seed: int
     lumped = lumpable(seated)
     state = start_batch(engine, n, seed, crisis_ids=crisis_ids, start_turn=start_turn,
                         lumped=lumped)
-    play_out(engine, state, seated)
+    run_turns(engine, state, seated)
     return result_of(scenario, state, seed)
 
 
@@ -170,7 +221,7 @@ def run_onward(scenario: Scenario, state: BatchState, agents: Mapping[str, Agent
     one = state.select(np.array([row]))
     lumped = lumpable(seated)
     batch = one.lump(streams) if lumped else one.tiled(streams)
-    play_out(engine, batch, seated)
+    run_turns(engine, batch, seated)
     return result_of(scenario, batch, seed)
 
 
@@ -214,8 +265,7 @@ def run_onward_many(scenario: Scenario, states: Sequence[BatchState],
 
     for turn, group in sorted(by_turn.items()):
         if batch is not None:
-            while batch.turn < turn and not batch.done.all():
-                engine.step(batch, decide(engine, batch, seated))
+            run_turns(engine, batch, seated, until=turn)
         joining = {name: np.concatenate([getattr(states[i], name)[..., :1] for i in group],
                                         axis=-1) for name in ROW_FIELDS}
         m = len(group)
@@ -257,6 +307,6 @@ def run_onward_many(scenario: Scenario, states: Sequence[BatchState],
             batch = BatchState(turn, streams, {k: v[..., row_of_all] for k, v in rows.items()})
         batch.actors = actors
     if batch is not None:
-        play_out(engine, batch, seated)
+        run_turns(engine, batch, seated)
         harvest(batch)
     return out

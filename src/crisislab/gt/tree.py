@@ -35,7 +35,7 @@ import numpy as np
 
 from crisislab.agents.historical import HistoricalAgent
 from crisislab.engine.engine import Engine
-from crisislab.engine.run import complete_agents, run_onward_many, start_batch
+from crisislab.engine.run import complete_agents, run_onward_many, start_batch, step_turn
 from crisislab.engine.state import BatchState
 from crisislab.gt.flat import CHANCE, TERMINAL, FlatTree, InfosetInfo
 from crisislab.scenario.model import Scenario
@@ -200,7 +200,8 @@ def build_tree(scenario: Scenario, *, start_turn: int | None = None, depth: int 
                   ) -> tuple[BatchState, _ScriptedChance]:
         nxt = state.select(np.array([0]))
         scripted = _ScriptedChance(plan, chance_min)
-        engine.step(nxt, {a: np.array([choice[a]]) for a in sc.players}, chance=scripted)
+        step_turn(engine, nxt, {}, given={a: np.array([choice[a]]) for a in sc.players},
+                  chance=scripted)
         return nxt, scripted
 
     def resolve_chance(parent: int, state: BatchState, choice: dict[str, int],

@@ -20,7 +20,7 @@ from crisislab.agents.historical import HistoricalAgent
 from crisislab.agents.registry import make_agent
 from crisislab.engine.engine import Engine
 from crisislab.engine.observation import Observation
-from crisislab.engine.run import complete_agents, start_batch
+from crisislab.engine.run import complete_agents, start_batch, step_turn
 from crisislab.engine.state import BatchState
 from crisislab.engine.streams import below
 from crisislab.play.letters import (
@@ -279,7 +279,7 @@ class Session:
         previous = self._snapshot()
         policy = _Injected(self.engine, self.state, {
             self.scenario.event(name).index for name in injected}) if injected else None
-        result = self.engine.step(self.state, picks, trace=True, chance=policy)
+        result = step_turn(self.engine, self.state, {}, given=picks, trace=True, chance=policy)
         trace = TurnTrace(
             turn=t, choices=names,
             happenings=[{"kind": h.kind, "id": h.id, "actor": h.actor,
