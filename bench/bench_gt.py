@@ -1,8 +1,8 @@
 """Timings of the game-theory layer (prints; never run by the tests).
 
-    python bench/bench_gt.py              # solvers, checks and the cuba-1962 trees
-    python bench/bench_gt.py --commands   # only the whole-process commands:
-                                          # gt tree cuba-1962 --depth 2..4, gt solve
+python bench/bench_gt.py              # solvers, checks and the cuba-1962 trees
+python bench/bench_gt.py --commands   # only the whole-process commands:
+                                      # gt tree cuba-1962 --depth 2..4, gt solve
 """
 
 from __future__ import annotations
@@ -55,13 +55,16 @@ def commands() -> None:
     for args in runs:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
-        done = subprocess.run([sys.executable, "-m", "crisislab.cli", *args], env=env,
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "crisislab.cli", *args], env=env, capture_output=True, text=True
+        )
         wall = time.perf_counter() - t0
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu = after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
-        size = next((line.strip() for line in done.stdout.splitlines() if "leaves" in line),
-                    f"exit {done.returncode}")
+        size = next(
+            (line.strip() for line in done.stdout.splitlines() if "leaves" in line),
+            f"exit {done.returncode}",
+        )
         print(f"crisislab {' '.join(args):40s} {wall:7.2f} s wall {cpu:7.2f} s CPU  {size}")
 
 
@@ -74,19 +77,24 @@ def main() -> None:
     for method in ("lcp", "lp", "spe", "logit"):
         timed(f"kuhn poker, {method}", lambda m=method: solve_game(kuhn, m))
     for it in (500, 2000, 8000):
-        r = timed(f"kuhn poker, cfr {it} iterations",
-                  lambda i=it: solve_game(kuhn, "cfr", iterations=i))
+        r = timed(
+            f"kuhn poker, cfr {it} iterations", lambda i=it: solve_game(kuhn, "cfr", iterations=i)
+        )
         print(f"{'':55s} NashConv {r.details['nash_conv']:.2e}")
     sc = load_scenario("cuba-1962")
     start = sc.clock.turn_of(__import__("datetime").date(1962, 10, 16))
     for depth in (2, 3, 4):
-        st = timed(f"cuba-1962 tree, depth {depth}, 100 samples per cut",
-                   lambda d=depth: build_tree(sc, start_turn=start, depth=d, samples=100))
+        st = timed(
+            f"cuba-1962 tree, depth {depth}, 100 samples per cut",
+            lambda d=depth: build_tree(sc, start_turn=start, depth=d, samples=100),
+        )
         print(f"{'':55s} {st.size}")
         game = to_gambit(st.tree)
         timed(f"cuba-1962 depth {depth}, spe", lambda g=game: solve_game(g, "spe"))
-        r = timed(f"cuba-1962 depth {depth}, cfr 1000",
-                  lambda g=game: solve_game(g, "cfr", iterations=1000))
+        r = timed(
+            f"cuba-1962 depth {depth}, cfr 1000",
+            lambda g=game: solve_game(g, "cfr", iterations=1000),
+        )
         print(f"{'':55s} NashConv {r.details['nash_conv']:.3g}")
 
 

@@ -27,19 +27,24 @@ def main() -> None:
     opts = parser.parse_args()
     sc = load_scenario("cuba-1962")
     engine = Engine(sc, chance="free")
-    state = start_batch(engine, opts.crises, seed=2,
-                        start_turn=sc.clock.turn_of(dt.date(1962, 10, 23)))
-    agents = {a: make_agent("random", sc, a) if sc.role(a) == "player"
-              else make_agent("scripted", sc, a) for a in sc.players}
+    state = start_batch(
+        engine, opts.crises, seed=2, start_turn=sc.clock.turn_of(dt.date(1962, 10, 23))
+    )
+    agents = {
+        a: make_agent("random", sc, a) if sc.role(a) == "player" else make_agent("scripted", sc, a)
+        for a in sc.players
+    }
     engine.step(state, decide(engine, state, agents))
     agent = make_agent(opts.spec, sc, "usa")
     obs = engine.observe(state, "usa")
     t0 = time.process_time()
     picks = agent.act(obs)
     cpu = time.process_time() - t0
-    print(f"load {os.getloadavg()[0]:.2f}: {opts.spec} for usa, {state.n} crises, "
-          f"{int(obs.legal[~state.done].sum())} options in all: {cpu:.2f} s CPU; "
-          f"choices {picks.tolist()}")
+    print(
+        f"load {os.getloadavg()[0]:.2f}: {opts.spec} for usa, {state.n} crises, "
+        f"{int(obs.legal[~state.done].sum())} options in all: {cpu:.2f} s CPU; "
+        f"choices {picks.tolist()}"
+    )
 
 
 if __name__ == "__main__":

@@ -41,9 +41,14 @@ def measure_batched(lineup: str, runs: int, seed: int, workers: int | None) -> d
     # the parent runs chunks too, beside workers - 1 spawned processes
     n_workers = sim.workers - 1 if sim.workers > 1 and runs > sim.chunk_size else 0
     return {
-        "lineup": lineup, "runs": runs, "elapsed_s": elapsed, "per_s": runs / elapsed,
-        "workers": sim.workers, "chunk_size": sim.chunk_size,
-        "peak_parent_mib": me, "peak_worker_mib": kids,
+        "lineup": lineup,
+        "runs": runs,
+        "elapsed_s": elapsed,
+        "per_s": runs / elapsed,
+        "workers": sim.workers,
+        "chunk_size": sim.chunk_size,
+        "peak_parent_mib": me,
+        "peak_worker_mib": kids,
         "peak_total_bound_mib": me + n_workers * kids,
         "p_settlement": sim.summary["outcomes"].get("settlement", {}).get("p"),
     }
@@ -65,16 +70,18 @@ def measure_plain(lineup: str, crises: int, seed: int) -> dict:
     for i in range(crises):
         state = start_batch(engine, 1, seed, crisis_ids=np.array([i]))
         while not state.done.all():
-            engine.step(state, {a: agents[a].act(engine.observe(state, a))
-                                for a in engine.players})
+            engine.step(state, {a: agents[a].act(engine.observe(state, a)) for a in engine.players})
     elapsed = time.perf_counter() - started
-    return {"lineup": lineup, "crises": crises, "elapsed_s": elapsed,
-            "per_s": crises / elapsed}
+    return {"lineup": lineup, "crises": crises, "elapsed_s": elapsed, "per_s": crises / elapsed}
 
 
 def _child(kind: str, args: list[str]) -> dict:
-    out = subprocess.run([sys.executable, __file__, "--child", kind, *args],
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", kind, *args],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
 
 
@@ -95,8 +102,10 @@ def main() -> None:
         print(json.dumps(measure_plain(a.lineup, a.plain, a.seed)))
         return
     print(f"machine: {os.cpu_count()} cores; python {sys.version.split()[0]}")
-    print(f"command: python bench/bench_simulate.py --runs {a.runs} --seed {a.seed} "
-          f"--plain {a.plain}" + (f" --workers {a.workers}" if a.workers else ""))
+    print(
+        f"command: python bench/bench_simulate.py --runs {a.runs} --seed {a.seed} "
+        f"--plain {a.plain}" + (f" --workers {a.workers}" if a.workers else "")
+    )
     common = ["--runs", str(a.runs), "--seed", str(a.seed), "--plain", str(a.plain)]
     if a.workers:
         common += ["--workers", str(a.workers)]
@@ -104,16 +113,24 @@ def main() -> None:
         b = _child("batched", [*common, "--lineup", lineup])
         p = _child("plain", [*common, "--lineup", lineup])
         print(f"\n[{lineup}] {', '.join(LINEUPS[lineup]) or 'every player historical'}")
-        print(f"  batched: {b['runs']:,} crises in {b['elapsed_s']:.2f} s = "
-              f"{b['per_s']:,.0f} crises/s ({b['workers']} workers, chunks of "
-              f"{b['chunk_size']:,})")
-        print(f"  peak memory: parent {b['peak_parent_mib']:.0f} MiB, largest worker "
-              f"{b['peak_worker_mib']:.0f} MiB, whole run at most "
-              f"{b['peak_total_bound_mib']:.0f} MiB")
-        print(f"  plain loop: {p['crises']} crises one at a time in {p['elapsed_s']:.2f} s = "
-              f"{p['per_s']:,.2f} crises/s (one core)")
-        print(f"  ratio batched / plain: {b['per_s'] / p['per_s']:,.0f}x "
-              f"({b['per_s'] / p['per_s'] / max(b['workers'], 1):,.0f}x per core)")
+        print(
+            f"  batched: {b['runs']:,} crises in {b['elapsed_s']:.2f} s = "
+            f"{b['per_s']:,.0f} crises/s ({b['workers']} workers, chunks of "
+            f"{b['chunk_size']:,})"
+        )
+        print(
+            f"  peak memory: parent {b['peak_parent_mib']:.0f} MiB, largest worker "
+            f"{b['peak_worker_mib']:.0f} MiB, whole run at most "
+            f"{b['peak_total_bound_mib']:.0f} MiB"
+        )
+        print(
+            f"  plain loop: {p['crises']} crises one at a time in {p['elapsed_s']:.2f} s = "
+            f"{p['per_s']:,.2f} crises/s (one core)"
+        )
+        print(
+            f"  ratio batched / plain: {b['per_s'] / p['per_s']:,.0f}x "
+            f"({b['per_s'] / p['per_s'] / max(b['workers'], 1):,.0f}x per core)"
+        )
 
 
 if __name__ == "__main__":

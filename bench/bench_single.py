@@ -46,8 +46,11 @@ def one_crisis(crises: int) -> None:
 
     sc = load_scenario("cuba-1962")
     for name, specs in LINEUPS.items():
-        agents = {a: make_agent(specs.get(a, "historical"), sc, a) for a in sc.players
-                  if sc.role(a) == "player" or a in specs}
+        agents = {
+            a: make_agent(specs.get(a, "historical"), sc, a)
+            for a in sc.players
+            if sc.role(a) == "player" or a in specs
+        }
         run_batch(sc, agents, 1, seed=0)  # warm-up: the record's replay, compiled rules
         times, turns = [], 0
         cpu = time.process_time()
@@ -58,10 +61,12 @@ def one_crisis(crises: int) -> None:
             turns += int(r.end_turn[0]) + 1 - sc.start_turn
         cpu = time.process_time() - cpu
         total = sum(times)
-        print(f"one crisis alone, {name}: {1000 * total / crises:.1f} ms a crisis "
-              f"(median {1000 * statistics.median(times):.1f} ms), "
-              f"{1000 * total / turns:.2f} ms a turn, {turns / crises:.0f} turns a crisis, "
-              f"{crises} crises; CPU {1000 * cpu / crises:.1f} ms a crisis")
+        print(
+            f"one crisis alone, {name}: {1000 * total / crises:.1f} ms a crisis "
+            f"(median {1000 * statistics.median(times):.1f} ms), "
+            f"{1000 * total / turns:.2f} ms a turn, {turns / crises:.0f} turns a crisis, "
+            f"{crises} crises; CPU {1000 * cpu / crises:.1f} ms a crisis"
+        )
 
 
 def pettingzoo(steps: int) -> None:
@@ -88,9 +93,11 @@ def pettingzoo(steps: int) -> None:
             done_steps += 1
         elapsed = time.perf_counter() - t0
         cpu = time.process_time() - cpu
-        print(f"PettingZoo env, briefings {'on' if briefings else 'off'}: "
-              f"{done_steps / elapsed:,.0f} steps/s ({done_steps} steps, "
-              f"{episodes} episodes ended); {done_steps / cpu:,.0f} steps a CPU second")
+        print(
+            f"PettingZoo env, briefings {'on' if briefings else 'off'}: "
+            f"{done_steps / elapsed:,.0f} steps/s ({done_steps} steps, "
+            f"{episodes} episodes ended); {done_steps / cpu:,.0f} steps a CPU second"
+        )
 
 
 def vector(n: int, steps: int) -> None:
@@ -113,8 +120,10 @@ def vector(n: int, steps: int) -> None:
             actions[a] = np.argmax(score, axis=1)
         obs, *_ = env.step(actions)
     elapsed = time.perf_counter() - t0
-    print(f"vector env, {n} crises: {n * steps / elapsed:,.0f} crisis steps/s "
-          f"({steps} batch steps in {elapsed:.2f} s)")
+    print(
+        f"vector env, {n} crises: {n * steps / elapsed:,.0f} crisis steps/s "
+        f"({steps} batch steps in {elapsed:.2f} s)"
+    )
 
 
 def play_turns(turns: int) -> None:
@@ -128,16 +137,16 @@ def play_turns(turns: int) -> None:
     from crisislab.store import Store
 
     sc = load_scenario("cuba-1962")
-    seats = {a: ("human" if a == "usa" else "historical") for a in sc.players
-             if sc.role(a) == "player"}
+    seats = {
+        a: ("human" if a == "usa" else "historical") for a in sc.players if sc.role(a) == "player"
+    }
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(f"sqlite:///{Path(tmp) / 'games.db'}", writable=True)
         session = Session.new(sc, GameSetup("cuba-1962", 1, seats))
         row = _new_row(store, session)
         console = Console(file=io.StringIO(), width=160, highlight=False)
         terminal = Terminal(session, console, clear=True)
-        parts: dict[str, list[float]] = {"engine": [], "briefing": [], "render": [],
-                                         "save": []}
+        parts: dict[str, list[float]] = {"engine": [], "briefing": [], "render": [], "save": []}
         played = 0
         while played < turns + 1 and not session.done:
             t0 = time.perf_counter()
@@ -155,9 +164,11 @@ def play_turns(turns: int) -> None:
                     parts[key].append(dt)
             played += 1
     med = {k: 1000 * statistics.median(v) for k, v in parts.items()}
-    print(f"one turn of play (median of {len(parts['engine'])} turns): "
-          f"{sum(med.values()):.1f} ms = engine {med['engine']:.1f} + briefing "
-          f"{med['briefing']:.1f} + render {med['render']:.1f} + save {med['save']:.1f} ms")
+    print(
+        f"one turn of play (median of {len(parts['engine'])} turns): "
+        f"{sum(med.values()):.1f} ms = engine {med['engine']:.1f} + briefing "
+        f"{med['briefing']:.1f} + render {med['render']:.1f} + save {med['save']:.1f} ms"
+    )
 
 
 def main() -> None:

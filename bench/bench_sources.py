@@ -9,8 +9,9 @@ from pathlib import Path
 from crisislab.scenario.loader import load_scenario
 from crisislab.sources import check_sources, iter_citations
 
-SEEDS = Path(os.environ.get("CRISISLAB_SEEDS",
-                            Path(__file__).resolve().parents[2] / "shared" / "seeds"))
+SEEDS = Path(
+    os.environ.get("CRISISLAB_SEEDS", Path(__file__).resolve().parents[2] / "shared" / "seeds")
+)
 
 if __name__ == "__main__":
     scenario = load_scenario("cuba-1962")

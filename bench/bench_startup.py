@@ -31,8 +31,10 @@ COMMANDS: list[tuple[str, list[str]]] = [
     ("crisislab simulate --help", ["-m", "crisislab.cli", "simulate", "--help"]),
     ("crisislab gt --help", ["-m", "crisislab.cli", "gt", "--help"]),
     ("crisislab validate cuba-1962", ["-m", "crisislab.cli", "validate", "cuba-1962"]),
-    ("crisislab replay cuba-1962 -f json", ["-m", "crisislab.cli", "replay", "cuba-1962",
-                                            "-f", "json"]),
+    (
+        "crisislab replay cuba-1962 -f json",
+        ["-m", "crisislab.cli", "replay", "cuba-1962", "-f", "json"],
+    ),
 ]
 
 
@@ -41,8 +43,14 @@ def timed(args: list[str], src: Path) -> tuple[float, float]:
     env = {**os.environ, "PYTHONPATH": str(src)}
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, *args], env=env, check=True, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL, cwd=tempfile.gettempdir())
+    subprocess.run(
+        [sys.executable, *args],
+        env=env,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=tempfile.gettempdir(),
+    )
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
@@ -51,8 +59,13 @@ def timed(args: list[str], src: Path) -> tuple[float, float]:
 
 def slowest_imports(src: Path, count: int = 15) -> list[tuple[float, str]]:
     env = {**os.environ, "PYTHONPATH": str(src)}
-    done = subprocess.run([sys.executable, "-X", "importtime", "-c", "import crisislab.cli"],
-                          env=env, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", "-c", "import crisislab.cli"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     rows = []
     for line in done.stderr.splitlines():
         m = re.match(r"import time:\s+\d+ \|\s+(\d+) \| (.*)", line)
@@ -63,14 +76,21 @@ def slowest_imports(src: Path, count: int = 15) -> list[tuple[float, str]]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--src", type=Path, action="append", default=[],
-                        help="a source tree to time (repeatable; default: this one)")
+    parser.add_argument(
+        "--src",
+        type=Path,
+        action="append",
+        default=[],
+        help="a source tree to time (repeatable; default: this one)",
+    )
     parser.add_argument("--repeat", type=int, default=7)
     parser.add_argument("--imports", action="store_true", help="list the slowest imports")
     opts = parser.parse_args()
     trees = opts.src or [HERE]
-    print(f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} "
-          f"{os.getloadavg()[2]:.2f}; {opts.repeat} runs each, medians")
+    print(
+        f"load: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} "
+        f"{os.getloadavg()[2]:.2f}; {opts.repeat} runs each, medians"
+    )
     header = "".join(f" | {str(t)[-28:]:>28s}" for t in trees)
     print(f"{'command':40s}{header}")
     for label, args in COMMANDS:

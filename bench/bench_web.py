@@ -35,9 +35,11 @@ def pct(values: list[float], q: float) -> float:
 
 
 def report(label: str, values: list[float]) -> None:
-    print(f"{label:34s} n={len(values):5d}  p50 {pct(values, 50):7.1f} ms  "
-          f"p95 {pct(values, 95):7.1f} ms  p99 {pct(values, 99):7.1f} ms  "
-          f"mean {statistics.fmean(values) * 1000:7.1f} ms")
+    print(
+        f"{label:34s} n={len(values):5d}  p50 {pct(values, 50):7.1f} ms  "
+        f"p95 {pct(values, 95):7.1f} ms  p99 {pct(values, 99):7.1f} ms  "
+        f"mean {statistics.fmean(values) * 1000:7.1f} ms"
+    )
 
 
 def main() -> None:
@@ -52,9 +54,19 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="crisislab-bench-"))
     url = f"http://127.0.0.1:{args.port}"
     env = {**os.environ, "PYTHONPATH": str(SRC)}
-    server = subprocess.Popen([sys.executable, "-m", "crisislab.cli", "serve", "--port",
-                               str(args.port), "--db", f"sqlite:///{folder / 'bench.db'}"],
-                              env=env)
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "crisislab.cli",
+            "serve",
+            "--port",
+            str(args.port),
+            "--db",
+            f"sqlite:///{folder / 'bench.db'}",
+        ],
+        env=env,
+    )
     try:
         for _ in range(300):
             try:
@@ -83,8 +95,9 @@ def post(client: httpx.Client, path: str, body: dict) -> dict:  # type: ignore[t
 
 
 def run(url: str, args: argparse.Namespace) -> None:
-    with httpx.Client(base_url=url, timeout=60,
-                      limits=httpx.Limits(max_connections=args.threads)) as client:
+    with httpx.Client(
+        base_url=url, timeout=60, limits=httpx.Limits(max_connections=args.threads)
+    ) as client:
         measure(client, args)
 
 
@@ -93,30 +106,51 @@ def measure(client: httpx.Client, args: argparse.Namespace) -> None:
     players: list[str] = []
     print("setting up (not measured)...", flush=True)
     for _ in range(args.sessions):
-        s = post(client, "/api/sessions", {
-            "worlds": args.worlds, "start": "crisis", "debrief_runs": 0,
-            "seats": {"usa": "human", "ussr": "human", "cuba": "human"}})
+        s = post(
+            client,
+            "/api/sessions",
+            {
+                "worlds": args.worlds,
+                "start": "crisis",
+                "debrief_runs": 0,
+                "seats": {"usa": "human", "ussr": "human", "cuba": "human"},
+            },
+        )
         for w in range(1, args.worlds + 1):
             for seat in ("usa", "ussr", "cuba"):
-                r = post(client, "/api/join", {"code": s["code"], "name": f"{seat}{w}",
-                                               "world": w, "seat": seat})
+                r = post(
+                    client,
+                    "/api/join",
+                    {"code": s["code"], "name": f"{seat}{w}", "world": w, "seat": seat},
+                )
                 players.append(r["token"])
     # warm-up, not measured: the first "follow" of a process replays the record once
-    warm = post(client, "/api/sessions", {"worlds": 1, "start": "crisis", "debrief_runs": 0,
-                                          "seats": {"usa": "human"}})
+    warm = post(
+        client,
+        "/api/sessions",
+        {"worlds": 1, "start": "crisis", "debrief_runs": 0, "seats": {"usa": "human"}},
+    )
     w = post(client, "/api/join", {"code": warm["code"], "name": "warm-up"})
-    client.post("/api/seat/choice", json={"action": "follow"},
-                headers={"Authorization": f"Bearer {w['token']}"})
-    print(f"{args.sessions} sessions, {len(players)} players: set up in "
-          f"{time.perf_counter() - t0:.1f} s")
+    client.post(
+        "/api/seat/choice",
+        json={"action": "follow"},
+        headers={"Authorization": f"Bearer {w['token']}"},
+    )
+    print(
+        f"{args.sessions} sessions, {len(players)} players: set up in "
+        f"{time.perf_counter() - t0:.1f} s"
+    )
     choices: list[float] = []
     updates: list[float] = []
     polls: list[float] = []
 
     def choose(token: str) -> None:
         t = time.perf_counter()
-        r = client.post("/api/seat/choice", json={"action": "follow"},
-                        headers={"Authorization": f"Bearer {token}"})
+        r = client.post(
+            "/api/seat/choice",
+            json={"action": "follow"},
+            headers={"Authorization": f"Bearer {token}"},
+        )
         choices.append(time.perf_counter() - t)
         assert r.status_code == 200, r.text
 
@@ -139,8 +173,10 @@ def measure(client: httpx.Client, args: argparse.Namespace) -> None:
             for j in jobs:
                 j.result()
     elapsed = time.perf_counter() - start
-    print(f"{args.turns} turns in {elapsed:.1f} s "
-          f"({(len(choices) + len(updates) * 2) / elapsed:.0f} requests/s)")
+    print(
+        f"{args.turns} turns in {elapsed:.1f} s "
+        f"({(len(choices) + len(updates) * 2) / elapsed:.0f} requests/s)"
+    )
     report("choice (POST /api/seat/choice)", choices)
     report("update: revision poll", polls)
     report("update: poll + live fragment", updates)

@@ -64,8 +64,10 @@ class Endpoint:
         kind = script[min(tries, len(script) - 1)]
         available = _options(prompt, AVAILABLE)
         closed = _options(prompt, UNAVAILABLE)
-        option = next((o for o in model.get("prefer", []) if o in available),
-                      available[0] if available else "")
+        option = next(
+            (o for o in model.get("prefer", []) if o in available),
+            available[0] if available else "",
+        )
         if kind == "http500":
             return 500, {"error": {"message": "the model crashed"}}, 0
         delay = float(model.get("delay", 0)) if kind == "slow" else 0.0
@@ -73,19 +75,39 @@ class Endpoint:
             option = closed[0] if closed else "launch_everything"
         template = self.cassette["replies"]["json" if kind == "slow" else kind]
         system = next((m["content"] for m in conversation if m["role"] == "system"), "")
-        recipient = system.split("write to, by id: ", 1)[-1].split(" ", 1)[0] \
-            if "write to, by id: " in system else ""
-        text = (template.replace("{option}", option).replace("{to}", recipient)
-                .replace("{rationale}", model.get("rationale", "")))
+        recipient = (
+            system.split("write to, by id: ", 1)[-1].split(" ", 1)[0]
+            if "write to, by id: " in system
+            else ""
+        )
+        text = (
+            template.replace("{option}", option)
+            .replace("{to}", recipient)
+            .replace("{rationale}", model.get("rationale", ""))
+        )
         words = sum(len(m["content"]) for m in conversation)
-        return 200, {
-            "id": f"chatcmpl-{len(self.requests)}", "object": "chat.completion",
-            "model": body["model"], "created": 0,
-            "choices": [{"index": 0, "finish_reason": "stop",
-                         "message": {"role": "assistant", "content": text}}],
-            "usage": {"prompt_tokens": words // 4, "completion_tokens": len(text) // 4,
-                      "total_tokens": words // 4 + len(text) // 4},
-        }, delay
+        return (
+            200,
+            {
+                "id": f"chatcmpl-{len(self.requests)}",
+                "object": "chat.completion",
+                "model": body["model"],
+                "created": 0,
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": "stop",
+                        "message": {"role": "assistant", "content": text},
+                    }
+                ],
+                "usage": {
+                    "prompt_tokens": words // 4,
+                    "completion_tokens": len(text) // 4,
+                    "total_tokens": words // 4 + len(text) // 4,
+                },
+            },
+            delay,
+        )
 
 
 def _handler(endpoint: Endpoint) -> type[BaseHTTPRequestHandler]:
@@ -97,8 +119,9 @@ def _handler(endpoint: Endpoint) -> type[BaseHTTPRequestHandler]:
             length = int(self.headers.get("Content-Length", 0))
             body = json.loads(self.rfile.read(length))
             with endpoint.lock:
-                endpoint.requests.append({"path": self.path, "body": body,
-                                          "auth": self.headers.get("Authorization")})
+                endpoint.requests.append(
+                    {"path": self.path, "body": body, "auth": self.headers.get("Authorization")}
+                )
             if not self.path.endswith("/chat/completions"):
                 status, doc, delay = 404, {"error": {"message": "no such path"}}, 0.0
             else:
@@ -126,8 +149,9 @@ def serve(cassette: Path = CASSETTE) -> Iterator[Endpoint]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(endpoint))
     server.daemon_threads = True
     endpoint.url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
-                              daemon=True)
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
         yield endpoint

@@ -20,9 +20,11 @@ from crisislab.scenario.model import Scenario
 
 MINI = Path(__file__).parent / "data" / "mini.yaml"
 # slow by design: options that keep it to a fraction of a second per decision
-SMALL = {"expected_utility": "expected_utility:rollouts=2,horizon=3",
-         # a trained policy: a stand-in that reads the environments' observation
-         "policy": f"policy:{Path(__file__).parent / 'data' / 'policy_first_legal.py'}:act"}
+SMALL = {
+    "expected_utility": "expected_utility:rollouts=2,horizon=3",
+    # a trained policy: a stand-in that reads the environments' observation
+    "policy": f"policy:{Path(__file__).parent / 'data' / 'policy_first_legal.py'}:act",
+}
 
 
 def spec(name: str) -> str:
@@ -59,6 +61,7 @@ def seats(sc: Scenario, name: str) -> dict:
 
 
 # ---- the contract every registered agent keeps ---------------------------------------
+
 
 @pytest.mark.parametrize("name", sorted(AGENTS))
 def test_same_seed_same_result(mini: Scenario, name: str) -> None:
@@ -109,8 +112,9 @@ def test_pickles_and_acts_the_same(mini: Scenario, name: str) -> None:
     for actor in ("red", "blue"):
         agent = make_agent(spec(name), mini, actor)
         copy = pickle.loads(pickle.dumps(agent))
-        assert np.array_equal(agent.act(engine.observe(state, actor)),
-                              copy.act(engine.observe(state, actor)))
+        assert np.array_equal(
+            agent.act(engine.observe(state, actor)), copy.act(engine.observe(state, actor))
+        )
 
 
 @pytest.mark.parametrize("name", sorted(AGENTS))
@@ -135,22 +139,30 @@ def test_metadata(name: str, cuba: Scenario) -> None:
 
 # ---- each doctrine's own expected sequence -----------------------------------------------
 
+
 def at(cuba: Scenario, date: str, half: str = "am", n: int = 1):
     engine = Engine(cuba)
     turn = cuba.clock.turn_of(dt.date.fromisoformat(date), half)
     return engine, start_batch(engine, n, seed=0, start_turn=turn)
 
 
-def sequence(cuba: Scenario, actor: str, agent_spec: str, date: str, turns: int,
-             half: str = "am") -> list[str]:
+def sequence(
+    cuba: Scenario, actor: str, agent_spec: str, date: str, turns: int, half: str = "am"
+) -> list[str]:
     """The actor's choices over ``turns`` turns from ``date``, others following the
     record (chance as it happened)."""
     engine = Engine(cuba, chance="history")
-    state = start_batch(engine, 1, seed=0, start_turn=cuba.clock.turn_of(
-        dt.date.fromisoformat(date), half))
+    state = start_batch(
+        engine, 1, seed=0, start_turn=cuba.clock.turn_of(dt.date.fromisoformat(date), half)
+    )
     me = make_agent(agent_spec, cuba, actor)
-    others = {a: make_agent("historical", cuba, a) if cuba.role(a) == "player"
-              else make_agent("scripted", cuba, a) for a in engine.players if a != actor}
+    others = {
+        a: make_agent("historical", cuba, a)
+        if cuba.role(a) == "player"
+        else make_agent("scripted", cuba, a)
+        for a in engine.players
+        if a != actor
+    }
     out = []
     for _ in range(turns):
         choices = {a: ag.act(engine.observe(state, a)) for a, ag in others.items()}
@@ -162,14 +174,19 @@ def sequence(cuba: Scenario, actor: str, agent_spec: str, date: str, turns: int,
 
 def test_hawk_convenes_then_strikes(cuba: Scenario) -> None:
     assert sequence(cuba, "usa", "hawk", "1962-10-16", 2) == [
-        "usa_convene_excomm", "usa_air_strike"]
+        "usa_convene_excomm",
+        "usa_air_strike",
+    ]
 
 
 def test_hawk_ceiling_holds_it_below_the_strike(cuba: Scenario) -> None:
     # below the strike rung: readiness up to DEFCON 2 (DEFCON 1, a war footing, stands on
     # the strike's rung), then the most escalatory option left, massing forces
     assert sequence(cuba, "usa", "hawk:ceiling=5", "1962-10-16", 3) == [
-        "usa_raise_readiness", "usa_raise_readiness", "usa_mass_invasion_forces"]
+        "usa_raise_readiness",
+        "usa_raise_readiness",
+        "usa_mass_invasion_forces",
+    ]
 
 
 def test_dove_accepts_and_withdraws(cuba: Scenario) -> None:
@@ -190,7 +207,8 @@ def test_political_weight_moves_the_choice(cuba: Scenario) -> None:
     dovish = sequence(cuba, "usa", "political:hawk_weight=0", "1962-10-16", 3)
     hawkish = sequence(cuba, "usa", "political:hawk_weight=1", "1962-10-16", 3)
     assert max(cuba.action(a).escalation for a in hawkish) > max(
-        cuba.action(a).escalation for a in dovish)
+        cuba.action(a).escalation for a in dovish
+    )
 
 
 def test_rational_deploys_and_avoids_the_strike(cuba: Scenario) -> None:
@@ -240,7 +258,6 @@ def test_expected_utility_is_reproducible_and_seeded(cuba: Scenario) -> None:
     assert obs.legal[np.arange(3), a].all()
 
 
-
 def test_an_unfinished_look_ahead_is_worth_where_it_stands(cuba: Scenario) -> None:
     # on 27 October, a crisis cut before it ends: for Washington a withdrawal agreed is
     # worth more than none, and both more than living with the missiles (what scoring
@@ -252,37 +269,41 @@ def test_an_unfinished_look_ahead_is_worth_where_it_stands(cuba: Scenario) -> No
     eu = make_agent("expected_utility:rollouts=1,horizon=1", cuba, "usa")
     value = eu._cut_value(engine, state)
     env = engine.env(state)
-    fait = float(np.asarray(evaluate(cuba.outcome("fait_accompli").payoffs["usa"], env)
-                            ).ravel()[0])
+    fait = float(np.asarray(evaluate(cuba.outcome("fait_accompli").payoffs["usa"], env)).ravel()[0])
     assert value[1] > value[0] > fait
     assert value[2] == pytest.approx(cuba.parameters["u_tactical_war"])
     # Moscow, whose payoffs rank a withdrawal the other way round
     seen = make_agent("expected_utility:rollouts=1,horizon=1", cuba, "ussr")._cut_value(
-        engine, state)
+        engine, state
+    )
     assert seen[1] < seen[0]
 
 
 def test_the_expected_utility_planner_does_not_accept_the_missiles_on_discovery(
-        cuba: Scenario) -> None:
+    cuba: Scenario,
+) -> None:
     # the morning after the photographs: living with the missiles is an option, and a
     # planner that scored unfinished crises as if they ended there took it at once
-    choices = sequence(cuba, "usa", "expected_utility:rollouts=4,horizon=6", "1962-10-16",
-                       2)
+    choices = sequence(cuba, "usa", "expected_utility:rollouts=4,horizon=6", "1962-10-16", 2)
     assert "usa_accept_missiles" not in choices
 
 
 # ---- bad input -----------------------------------------------------------------------------
 
-@pytest.mark.parametrize("bad, words", [
-    ("hawk:nosuch=1", "no option 'nosuch'"),
-    ("hawk:ceiling=high", "takes a number"),
-    ("political:hawk_weight=2", "between 0 and 1"),
-    ("dove:prefer=usa_fly", "not an action of this actor"),
-    ("historical:fallback=random", "draws chance"),
-    ("historical:fallback=nosuch", "unknown agent"),
-    ("expected_utility:rollouts=1000", "from 1 to 64"),
-    ("expected_utility:colour=red", "no option"),
-])
+
+@pytest.mark.parametrize(
+    "bad, words",
+    [
+        ("hawk:nosuch=1", "no option 'nosuch'"),
+        ("hawk:ceiling=high", "takes a number"),
+        ("political:hawk_weight=2", "between 0 and 1"),
+        ("dove:prefer=usa_fly", "not an action of this actor"),
+        ("historical:fallback=random", "draws chance"),
+        ("historical:fallback=nosuch", "unknown agent"),
+        ("expected_utility:rollouts=1000", "from 1 to 64"),
+        ("expected_utility:colour=red", "no option"),
+    ],
+)
 def test_bad_agent_options_say_what_to_fix(cuba: Scenario, bad: str, words: str) -> None:
     with pytest.raises(AgentSpecError, match=words):
         make_agent(bad, cuba, "usa")
@@ -295,11 +316,16 @@ def test_seats_from_the_command_line(cuba: Scenario) -> None:
 
 # ---- fast paths agree with the plain computation -------------------------------------
 
-KEYED = ["hawk", "dove", "political", "organizational", "political:hawk_weight=0.3",
-         "hawk:prefer={own}"]
+KEYED = [
+    "hawk",
+    "dove",
+    "political",
+    "organizational",
+    "political:hawk_weight=0.3",
+    "hawk:prefer={own}",
+]
 # an action of each actor for the prefer= option (it moves that action to the top)
-PREFERRED = {"usa": "usa_convene_excomm", "ussr": "ussr_private_letter",
-             "cuba": "cuba_consent"}
+PREFERRED = {"usa": "usa_convene_excomm", "ussr": "ussr_private_letter", "cuba": "cuba_consent"}
 
 
 def _varied_states(cuba: Scenario, seed: int, turns: int = 70):
@@ -307,8 +333,12 @@ def _varied_states(cuba: Scenario, seed: int, turns: int = 70):
     shortly before the crisis phase, every few turns."""
     engine = Engine(cuba)
     state = start_batch(engine, 400, seed=seed, start_turn=cuba.clock.first_of_phase("crisis") - 8)
-    rand = {a: make_agent("random", cuba, a) if cuba.role(a) == "player"
-            else make_agent("scripted", cuba, a) for a in engine.players}
+    rand = {
+        a: make_agent("random", cuba, a)
+        if cuba.role(a) == "player"
+        else make_agent("scripted", cuba, a)
+        for a in engine.players
+    }
     for turn in range(turns):
         if state.done.all():
             break
@@ -319,8 +349,9 @@ def _varied_states(cuba: Scenario, seed: int, turns: int = 70):
 
 @pytest.mark.parametrize("name", KEYED)
 @pytest.mark.parametrize("seed", [1, 2])
-def test_choosing_once_per_key_equals_choosing_row_by_row(cuba: Scenario, name: str,
-                                                          seed: int) -> None:
+def test_choosing_once_per_key_equals_choosing_row_by_row(
+    cuba: Scenario, name: str, seed: int
+) -> None:
     """Doctrines that choose once per distinct situation (``key``) pick exactly what the
     row-by-row computation picks, in crises as varied as random play makes them."""
     doctrines = {a: make_agent(name.format(own=own), cuba, a) for a, own in PREFERRED.items()}
@@ -336,8 +367,9 @@ def test_choosing_once_per_key_equals_choosing_row_by_row(cuba: Scenario, name: 
 
 
 @pytest.mark.parametrize("seed", [3, 4])
-def test_path_check_equals_comparing_every_variable(cuba: Scenario, seed: int,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_path_check_equals_comparing_every_variable(
+    cuba: Scenario, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The historical agent's narrowing check finds exactly the rows whose whole
     observation equals the record's, as comparing every variable in every row does."""
     from crisislab.agents import factories

@@ -80,12 +80,15 @@ def run_cli(*args: str, cwd: Path | None = None) -> Ran:
     return ran
 
 
-def run_process(*args: str, env: dict[str, str] | None = None,
-                cwd: Path | None = None) -> Ran:
+def run_process(*args: str, env: dict[str, str] | None = None, cwd: Path | None = None) -> Ran:
     """The command as a real process, for what only a process shows."""
     proc = subprocess.run(
         [sys.executable, "-m", "crisislab.cli", *args],
-        capture_output=True, text=True, env=env or WIDE, cwd=cwd, timeout=120,
+        capture_output=True,
+        text=True,
+        env=env or WIDE,
+        cwd=cwd,
+        timeout=120,
     )
     output = proc.stdout + proc.stderr
     assert "Traceback" not in output, output
@@ -109,18 +112,25 @@ def parse_report(stderr: str, file: str) -> list[Reported]:
             r"(?::(?P<line>\d+)(?::(?P<col>\d+))?)?: "
             r'(?:(?P<path>[A-Za-z_\[](?:[^\s:"]|"(?:[^"\\]|\\.)*")*): )?'
             r"(?P<message>.+?) \(fix: (?P<hint>.+)\)",
-            ln[len(prefix):],
+            ln[len(prefix) :],
         )
         assert m, f"not FILE:LINE:COL: PATH: MESSAGE (fix: HINT): {ln!r}"
-        out.append(Reported(
-            int(m["line"]) if m["line"] else None, int(m["col"]) if m["col"] else None,
-            m["path"] or "", m["message"], m["hint"], ln,
-        ))
+        out.append(
+            Reported(
+                int(m["line"]) if m["line"] else None,
+                int(m["col"]) if m["col"] else None,
+                m["path"] or "",
+                m["message"],
+                m["hint"],
+                ln,
+            )
+        )
     return out
 
 
-def validate_text(tmp_path: Path, text: str, name: str = "scenario.yaml") -> tuple[
-        Ran, list[Reported], str]:
+def validate_text(
+    tmp_path: Path, text: str, name: str = "scenario.yaml"
+) -> tuple[Ran, list[Reported], str]:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
     proc = run_cli("validate", str(path))
@@ -171,8 +181,14 @@ class Case:
         return edit(MINI_TEXT, *self.changes)
 
 
-def c(*changes: tuple[str, str], path: str, message: str, at: Any, hint: str = "",
-      count: int | None = 1) -> Case:
+def c(
+    *changes: tuple[str, str],
+    path: str,
+    message: str,
+    at: Any,
+    hint: str = "",
+    count: int | None = 1,
+) -> Case:
     return Case(tuple(changes), path, message, at, hint, count)
 
 
@@ -193,353 +209,1036 @@ def billion_laughs() -> str:
     return "\n".join(lines) + "\n"
 
 
-ESCALATION_BLOCK = MINI_TEXT[MINI_TEXT.index("escalation:\n"):MINI_TEXT.index("variables:\n")]
+ESCALATION_BLOCK = MINI_TEXT[MINI_TEXT.index("escalation:\n") : MINI_TEXT.index("variables:\n")]
 
 CASES = [
     # -- YAML that does not parse, or parses into something that is not a scenario
-    pytest.param(c(("    label: Deploy\n", "   label: Deploy\n"), path="",
-                   message=r"^broken YAML: expected <block end>.*starts at line 86",
-                   at="\n   ^^label: Deploy", hint="indentation"), id="yaml-bad-indentation"),
-    pytest.param(c(("    label: Deploy\n", "\tlabel: Deploy\n"), path="",
-                   message=r"^broken YAML: found character '\\t'", at="^^\tlabel: Deploy"),
-                 id="yaml-tab-indentation"),
-    pytest.param(c(("    label: Deploy\n", "    label: Deploy\n    label: Deploy again\n"),
-                   path="actions[1].label", message="the key 'label' appears twice",
-                   at="    ^^label: Deploy again", hint="keep one"), id="yaml-duplicate-key"),
-    pytest.param(c(("history:\n", "clock: {}\nhistory:\n"), path="clock",
-                   message="the key 'clock' appears twice", at="^^clock: {}"),
-                 id="yaml-duplicate-section"),
-    pytest.param(c(("  - id: red_deploy\n", "  - id: red_deploy\n    <<: {label: Deploy}\n"),
-                   path="actions[1]", message="merge keys", at="    ^^<<: {"),
-                 id="yaml-merge-key"),
-    pytest.param(c(("    label: Deploy\n", "    [label]: Deploy\n"), path="actions[1]",
-                   message="a key must be a plain name", at="    ^^[label]: Deploy"),
-                 id="yaml-key-not-a-name"),
-    pytest.param(c(("  title: A toy standoff", "  title: !foo A toy standoff"),
-                   path="scenario.title", message="the YAML tag '!foo' is not allowed",
-                   at="title: ^^!foo", hint="remove the tag"), id="yaml-unknown-tag"),
-    pytest.param(c(("  summary: Two rivals", "  summary: Two\x00 rivals"), path="",
-                   message="the character U\\+0000 is not allowed", at="Two^^\x00"),
-                 id="yaml-nul-character"),
-    pytest.param(c(("  summary: Two rivals", "  summary: Two\x07 rivals"), path="",
-                   message="the character U\\+0007 is not allowed", at="Two^^\x07"),
-                 id="yaml-control-character"),
-    pytest.param(c(("end: 1962-10-06}\nclock", "end: 1962-10-32}\nclock"),
-                 path="scenario.period.end", message="cannot read this value: day is out of",
-                 at="end: ^^1962-10-32", hint="YYYY-MM-DD"), id="yaml-impossible-date"),
-    pytest.param(Case(MINI_TEXT + "---\nscenario: {}\n", "", "more than one YAML document",
-                      "^^---", "remove this `---`"), id="yaml-two-documents"),
-    pytest.param(Case("", "", "the document is empty", (1, 1), "a scenario is a mapping"),
-                 id="empty-file"),
-    pytest.param(Case("# a scenario, some day\n\n", "", "the document is empty", (1, 1)),
-                 id="comments-only"),
-    pytest.param(Case("- scenario: x\n- clock: y\n", "", "not a mapping of keys to values",
-                      (1, 1), "scenario:"), id="top-level-list"),
-    pytest.param(Case("The Cuban missile crisis\n", "", "not a mapping", (1, 1)),
-                 id="top-level-scalar"),
-    pytest.param(Case('"just a string"\n', "", "not a mapping", (1, 1)),
-                 id="top-level-quoted-scalar"),
-    pytest.param(Case(billion_laughs(), "", r"past 200,000 values \(an alias bomb\)",
-                      "f: ^^&f", "write the values out"), id="yaml-alias-bomb"),
-    pytest.param(Case("a: &a [1, *a]\n", "", "a YAML alias refers to itself", (1, 4),
-                      "recursive"), id="yaml-recursive-alias"),
-    pytest.param(Case("a: &a {b: *a}\n", "", "a YAML alias refers to itself", (1, 4)),
-                 id="yaml-recursive-alias-mapping"),
-    pytest.param(Case("a: " + "[" * 2000 + "]" * 2000 + "\n", "", "nests too deeply",
-                      (1, None)), id="yaml-deep-nesting"),
+    pytest.param(
+        c(
+            ("    label: Deploy\n", "   label: Deploy\n"),
+            path="",
+            message=r"^broken YAML: expected <block end>.*starts at line 86",
+            at="\n   ^^label: Deploy",
+            hint="indentation",
+        ),
+        id="yaml-bad-indentation",
+    ),
+    pytest.param(
+        c(
+            ("    label: Deploy\n", "\tlabel: Deploy\n"),
+            path="",
+            message=r"^broken YAML: found character '\\t'",
+            at="^^\tlabel: Deploy",
+        ),
+        id="yaml-tab-indentation",
+    ),
+    pytest.param(
+        c(
+            ("    label: Deploy\n", "    label: Deploy\n    label: Deploy again\n"),
+            path="actions[1].label",
+            message="the key 'label' appears twice",
+            at="    ^^label: Deploy again",
+            hint="keep one",
+        ),
+        id="yaml-duplicate-key",
+    ),
+    pytest.param(
+        c(
+            ("history:\n", "clock: {}\nhistory:\n"),
+            path="clock",
+            message="the key 'clock' appears twice",
+            at="^^clock: {}",
+        ),
+        id="yaml-duplicate-section",
+    ),
+    pytest.param(
+        c(
+            ("  - id: red_deploy\n", "  - id: red_deploy\n    <<: {label: Deploy}\n"),
+            path="actions[1]",
+            message="merge keys",
+            at="    ^^<<: {",
+        ),
+        id="yaml-merge-key",
+    ),
+    pytest.param(
+        c(
+            ("    label: Deploy\n", "    [label]: Deploy\n"),
+            path="actions[1]",
+            message="a key must be a plain name",
+            at="    ^^[label]: Deploy",
+        ),
+        id="yaml-key-not-a-name",
+    ),
+    pytest.param(
+        c(
+            ("  title: A toy standoff", "  title: !foo A toy standoff"),
+            path="scenario.title",
+            message="the YAML tag '!foo' is not allowed",
+            at="title: ^^!foo",
+            hint="remove the tag",
+        ),
+        id="yaml-unknown-tag",
+    ),
+    pytest.param(
+        c(
+            ("  summary: Two rivals", "  summary: Two\x00 rivals"),
+            path="",
+            message="the character U\\+0000 is not allowed",
+            at="Two^^\x00",
+        ),
+        id="yaml-nul-character",
+    ),
+    pytest.param(
+        c(
+            ("  summary: Two rivals", "  summary: Two\x07 rivals"),
+            path="",
+            message="the character U\\+0007 is not allowed",
+            at="Two^^\x07",
+        ),
+        id="yaml-control-character",
+    ),
+    pytest.param(
+        c(
+            ("end: 1962-10-06}\nclock", "end: 1962-10-32}\nclock"),
+            path="scenario.period.end",
+            message="cannot read this value: day is out of",
+            at="end: ^^1962-10-32",
+            hint="YYYY-MM-DD",
+        ),
+        id="yaml-impossible-date",
+    ),
+    pytest.param(
+        Case(
+            MINI_TEXT + "---\nscenario: {}\n",
+            "",
+            "more than one YAML document",
+            "^^---",
+            "remove this `---`",
+        ),
+        id="yaml-two-documents",
+    ),
+    pytest.param(
+        Case("", "", "the document is empty", (1, 1), "a scenario is a mapping"), id="empty-file"
+    ),
+    pytest.param(
+        Case("# a scenario, some day\n\n", "", "the document is empty", (1, 1)), id="comments-only"
+    ),
+    pytest.param(
+        Case(
+            "- scenario: x\n- clock: y\n",
+            "",
+            "not a mapping of keys to values",
+            (1, 1),
+            "scenario:",
+        ),
+        id="top-level-list",
+    ),
+    pytest.param(
+        Case("The Cuban missile crisis\n", "", "not a mapping", (1, 1)), id="top-level-scalar"
+    ),
+    pytest.param(
+        Case('"just a string"\n', "", "not a mapping", (1, 1)), id="top-level-quoted-scalar"
+    ),
+    pytest.param(
+        Case(
+            billion_laughs(),
+            "",
+            r"past 200,000 values \(an alias bomb\)",
+            "f: ^^&f",
+            "write the values out",
+        ),
+        id="yaml-alias-bomb",
+    ),
+    pytest.param(
+        Case("a: &a [1, *a]\n", "", "a YAML alias refers to itself", (1, 4), "recursive"),
+        id="yaml-recursive-alias",
+    ),
+    pytest.param(
+        Case("a: &a {b: *a}\n", "", "a YAML alias refers to itself", (1, 4)),
+        id="yaml-recursive-alias-mapping",
+    ),
+    pytest.param(
+        Case("a: " + "[" * 2000 + "]" * 2000 + "\n", "", "nests too deeply", (1, None)),
+        id="yaml-deep-nesting",
+    ),
     # -- shape: unknown and missing fields, wrong types, values out of range
-    pytest.param(c(("    escalation: 5\n", "    escalaton: 5\n"), path="actions[5].escalaton",
-                   message="unknown field 'escalaton'", at="    ^^escalaton: 5",
-                   hint="did you mean 'escalation'"), id="unknown-field"),
-    pytest.param(c(("history:\n", "histroy:\n"), path="histroy",
-                   message="unknown field 'histroy'", at="^^histroy:",
-                   hint="did you mean 'history'"), id="unknown-section"),
-    pytest.param(c(("end: 1962-10-06}\nclock", "end: 1962-10-06, stat: 1962-10-02}\nclock"),
-                   path="scenario.period.stat", message="unknown field 'stat'", at="^^stat:",
-                   hint="did you mean 'start'"), id="unknown-field-nested"),
-    pytest.param(c(("anchor: Kennedy assembles ExComm", "anchr: Kennedy assembles ExComm"),
-                   path="actors[1].cite[0].anchr", message="unknown field 'anchr'",
-                   at="^^anchr:", hint="did you mean 'anchor'"), id="unknown-field-citation"),
-    pytest.param(c(("    summary: Blue blockades.\n", ""), path="actions[5].summary",
-                   message="missing field 'summary'", at="  - ^^id: blue_blockade",
-                   hint="add `summary:`"), id="missing-field"),
-    pytest.param(c((ESCALATION_BLOCK, ""), path="escalation",
-                   message="missing field 'escalation'", at=(2, 1)), id="missing-section"),
-    pytest.param(c(("    max: 5\n", "    max: five\n"), path="variables[3].max",
-                   message="Input should be a valid number", at="max: ^^five",
-                   hint="write a number"), id="type-string-for-number"),
-    pytest.param(c(("period: {start: 1962-10-01, end: 1962-10-06}",
-                    "period: [1962-10-01, 1962-10-06]"), path="scenario.period",
-                   message="valid dictionary", at="period: ^^[", hint="mapping"),
-                 id="type-list-for-mapping"),
-    pytest.param(c(("    to: [blue]\n", "    to: {blue: true}\n"), path="messages[0].to",
-                   message="valid list", at="to: ^^{", hint="list"),
-                 id="type-mapping-for-list"),
-    pytest.param(c(("    to: [blue]\n", "    to: [blue]\n    public: perhaps\n"),
-                   path="messages[0].public", message="valid boolean", at="public: ^^perhaps",
-                   hint="true or false"), id="type-text-for-bool"),
-    pytest.param(c(('payoffs: {red: "1 - tension", blue: 5}',
-                    'payoffs: {red: [1], blue: 5}'), path="outcomes[1].payoffs.red",
-                   message="valid number or a valid string", at="{red: ^^[1]"),
-                 id="type-list-for-number-or-expression"),
-    pytest.param(c(("observed_by: {red: true, blue: detected}", "observed_by: 5"),
-                   path="variables[0].observed_by", message="'all' or a valid list",
-                   at="observed_by: ^^5"), id="type-number-for-observers"),
-    pytest.param(c(("    role: scripted\n", "    role: referee\n"), path="actors[2].role",
-                   message="'player', 'scripted' or 'passive'", at="role: ^^referee",
-                   hint="allowed values"), id="not-an-allowed-value"),
-    pytest.param(c(("    initial: 1\n    assumption: Toy.\n  - id: war",
-                    "    initial: 7\n    assumption: Toy.\n  - id: war"),
-                   path="variables[3].initial", message=r"initial 7 is outside the bounds",
-                   at="initial: ^^7", hint="between `min` and `max`"),
-                 id="initial-out-of-bounds"),
-    pytest.param(c(("    initial: calm\n", "    initial: calmm\n"), path="variables[2].initial",
-                   message="is not one of values", at="initial: ^^calmm"),
-                 id="initial-not-an-enum-state"),
-    pytest.param(c(("    min: 0\n    max: 5\n", "    min: 6\n    max: 5\n"),
-                   path="variables[3].min", message="min 6.0 is greater than max 5.0",
-                   at="min: ^^6", hint="swap them"), id="min-above-max"),
-    pytest.param(c(("value: 0.5, range: [0.1, 0.9]", "value: 0.95, range: [0.1, 0.9]"),
-                   path="parameters[0].value", message="value 0.95 is outside its range",
-                   at="value: ^^0.95", hint="within `range`"), id="parameter-out-of-range"),
-    pytest.param(c(("value: 0.5, range: [0.1, 0.9]", "value: 0.5, range: [0.9, 0.1]"),
-                   path="parameters[0].range", message="is reversed",
-                   at="range: ^^[0.9, 0.1]", hint=r"write \[low, high\]"),
-                 id="parameter-range-reversed"),
-    pytest.param(c(("{level: 9, id: war", "{level: 101, id: war"), path="escalation[3].level",
-                   message="less than or equal to 100", at="level: ^^101"),
-                 id="escalation-level-above-100"),
-    pytest.param(c(("  - id: red_offer\n", "  - id: Red-Offer\n"), path="actions[2].id",
-                   message="should match pattern", at="id: ^^Red-Offer", hint="snake_case"),
-                 id="id-not-snake-case"),
-    pytest.param(c(("payoffs: {red: 0, blue: 0}", "payoffs: {red: 0, blue: 0, Blue2: 1}"),
-                   path="outcomes[2].payoffs.Blue2", message="should match pattern",
-                   at="^^Blue2"), id="payoff-key-not-an-id"),
-    pytest.param(c(("version: 0.1.0", "version: one"), path="scenario.version",
-                   message="should match pattern", at="version: ^^one"), id="bad-version"),
-    pytest.param(c(("anchor: Kennedy assembles ExComm",
-                    "anchor: Kennedy assembles ExComm and then the rest of them go home"),
-                   path="actors[1].cite[0].anchor", message="anchor has 11 words",
-                   at="anchor: ^^Kennedy assembles ExComm and", hint="at most 8 words"),
-                 id="anchor-over-8-words"),
-    pytest.param(c(("    hazard: p_clash\n", ""), path="events[1]",
-                   message="a chance event needs `rate`", at="  - ^^id: clash",
-                   hint="add `rate:`"), id="chance-event-without-hazard"),
-    pytest.param(c(("    hazard: p_clash\n", "    hazard: p_clash\n    rate: p_clash\n"),
-                   path="events[1].hazard", message="takes `rate` or `hazard`, not both",
-                   at="    hazard: ^^p_clash", hint="keep `rate:`"),
-                 id="chance-event-with-rate-and-hazard"),
-    pytest.param(c((", file: 000_7848656221f3c232.txt}", "}"), path="sources[0]",
-                   message="a seed source needs `file`", at="  - ^^{id: notes"),
-                 id="seed-source-without-file"),
-    pytest.param(c(("period: {start: 1962-10-01, end: 1962-10-06}",
-                    "period: {start: 1962-10-06, end: 1962-10-01}"),
-                   path="scenario.period.end", message="before period.start",
-                   at="end: ^^1962-10-01}", hint="swap them"), id="period-reversed"),
-    pytest.param(c(("{date: 1962-10-01, actor: red, action: red_deploy,",
-                    "{date: 1962-10-01, actor: red, action: red_deploy, event: discovery,"),
-                   path="history[0]", message="exactly one of `action` or `event`",
-                   at="  - ^^{date: 1962-10-01, actor: red"), id="track-action-and-event"),
+    pytest.param(
+        c(
+            ("    escalation: 5\n", "    escalaton: 5\n"),
+            path="actions[5].escalaton",
+            message="unknown field 'escalaton'",
+            at="    ^^escalaton: 5",
+            hint="did you mean 'escalation'",
+        ),
+        id="unknown-field",
+    ),
+    pytest.param(
+        c(
+            ("history:\n", "histroy:\n"),
+            path="histroy",
+            message="unknown field 'histroy'",
+            at="^^histroy:",
+            hint="did you mean 'history'",
+        ),
+        id="unknown-section",
+    ),
+    pytest.param(
+        c(
+            ("end: 1962-10-06}\nclock", "end: 1962-10-06, stat: 1962-10-02}\nclock"),
+            path="scenario.period.stat",
+            message="unknown field 'stat'",
+            at="^^stat:",
+            hint="did you mean 'start'",
+        ),
+        id="unknown-field-nested",
+    ),
+    pytest.param(
+        c(
+            ("anchor: Kennedy assembles ExComm", "anchr: Kennedy assembles ExComm"),
+            path="actors[1].cite[0].anchr",
+            message="unknown field 'anchr'",
+            at="^^anchr:",
+            hint="did you mean 'anchor'",
+        ),
+        id="unknown-field-citation",
+    ),
+    pytest.param(
+        c(
+            ("    summary: Blue blockades.\n", ""),
+            path="actions[5].summary",
+            message="missing field 'summary'",
+            at="  - ^^id: blue_blockade",
+            hint="add `summary:`",
+        ),
+        id="missing-field",
+    ),
+    pytest.param(
+        c(
+            (ESCALATION_BLOCK, ""),
+            path="escalation",
+            message="missing field 'escalation'",
+            at=(2, 1),
+        ),
+        id="missing-section",
+    ),
+    pytest.param(
+        c(
+            ("    max: 5\n", "    max: five\n"),
+            path="variables[3].max",
+            message="Input should be a valid number",
+            at="max: ^^five",
+            hint="write a number",
+        ),
+        id="type-string-for-number",
+    ),
+    pytest.param(
+        c(
+            ("period: {start: 1962-10-01, end: 1962-10-06}", "period: [1962-10-01, 1962-10-06]"),
+            path="scenario.period",
+            message="valid dictionary",
+            at="period: ^^[",
+            hint="mapping",
+        ),
+        id="type-list-for-mapping",
+    ),
+    pytest.param(
+        c(
+            ("    to: [blue]\n", "    to: {blue: true}\n"),
+            path="messages[0].to",
+            message="valid list",
+            at="to: ^^{",
+            hint="list",
+        ),
+        id="type-mapping-for-list",
+    ),
+    pytest.param(
+        c(
+            ("    to: [blue]\n", "    to: [blue]\n    public: perhaps\n"),
+            path="messages[0].public",
+            message="valid boolean",
+            at="public: ^^perhaps",
+            hint="true or false",
+        ),
+        id="type-text-for-bool",
+    ),
+    pytest.param(
+        c(
+            ('payoffs: {red: "1 - tension", blue: 5}', "payoffs: {red: [1], blue: 5}"),
+            path="outcomes[1].payoffs.red",
+            message="valid number or a valid string",
+            at="{red: ^^[1]",
+        ),
+        id="type-list-for-number-or-expression",
+    ),
+    pytest.param(
+        c(
+            ("observed_by: {red: true, blue: detected}", "observed_by: 5"),
+            path="variables[0].observed_by",
+            message="'all' or a valid list",
+            at="observed_by: ^^5",
+        ),
+        id="type-number-for-observers",
+    ),
+    pytest.param(
+        c(
+            ("    role: scripted\n", "    role: referee\n"),
+            path="actors[2].role",
+            message="'player', 'scripted' or 'passive'",
+            at="role: ^^referee",
+            hint="allowed values",
+        ),
+        id="not-an-allowed-value",
+    ),
+    pytest.param(
+        c(
+            (
+                "    initial: 1\n    assumption: Toy.\n  - id: war",
+                "    initial: 7\n    assumption: Toy.\n  - id: war",
+            ),
+            path="variables[3].initial",
+            message=r"initial 7 is outside the bounds",
+            at="initial: ^^7",
+            hint="between `min` and `max`",
+        ),
+        id="initial-out-of-bounds",
+    ),
+    pytest.param(
+        c(
+            ("    initial: calm\n", "    initial: calmm\n"),
+            path="variables[2].initial",
+            message="is not one of values",
+            at="initial: ^^calmm",
+        ),
+        id="initial-not-an-enum-state",
+    ),
+    pytest.param(
+        c(
+            ("    min: 0\n    max: 5\n", "    min: 6\n    max: 5\n"),
+            path="variables[3].min",
+            message="min 6.0 is greater than max 5.0",
+            at="min: ^^6",
+            hint="swap them",
+        ),
+        id="min-above-max",
+    ),
+    pytest.param(
+        c(
+            ("value: 0.5, range: [0.1, 0.9]", "value: 0.95, range: [0.1, 0.9]"),
+            path="parameters[0].value",
+            message="value 0.95 is outside its range",
+            at="value: ^^0.95",
+            hint="within `range`",
+        ),
+        id="parameter-out-of-range",
+    ),
+    pytest.param(
+        c(
+            ("value: 0.5, range: [0.1, 0.9]", "value: 0.5, range: [0.9, 0.1]"),
+            path="parameters[0].range",
+            message="is reversed",
+            at="range: ^^[0.9, 0.1]",
+            hint=r"write \[low, high\]",
+        ),
+        id="parameter-range-reversed",
+    ),
+    pytest.param(
+        c(
+            ("{level: 9, id: war", "{level: 101, id: war"),
+            path="escalation[3].level",
+            message="less than or equal to 100",
+            at="level: ^^101",
+        ),
+        id="escalation-level-above-100",
+    ),
+    pytest.param(
+        c(
+            ("  - id: red_offer\n", "  - id: Red-Offer\n"),
+            path="actions[2].id",
+            message="should match pattern",
+            at="id: ^^Red-Offer",
+            hint="snake_case",
+        ),
+        id="id-not-snake-case",
+    ),
+    pytest.param(
+        c(
+            ("payoffs: {red: 0, blue: 0}", "payoffs: {red: 0, blue: 0, Blue2: 1}"),
+            path="outcomes[2].payoffs.Blue2",
+            message="should match pattern",
+            at="^^Blue2",
+        ),
+        id="payoff-key-not-an-id",
+    ),
+    pytest.param(
+        c(
+            ("version: 0.1.0", "version: one"),
+            path="scenario.version",
+            message="should match pattern",
+            at="version: ^^one",
+        ),
+        id="bad-version",
+    ),
+    pytest.param(
+        c(
+            (
+                "anchor: Kennedy assembles ExComm",
+                "anchor: Kennedy assembles ExComm and then the rest of them go home",
+            ),
+            path="actors[1].cite[0].anchor",
+            message="anchor has 11 words",
+            at="anchor: ^^Kennedy assembles ExComm and",
+            hint="at most 8 words",
+        ),
+        id="anchor-over-8-words",
+    ),
+    pytest.param(
+        c(
+            ("    hazard: p_clash\n", ""),
+            path="events[1]",
+            message="a chance event needs `rate`",
+            at="  - ^^id: clash",
+            hint="add `rate:`",
+        ),
+        id="chance-event-without-hazard",
+    ),
+    pytest.param(
+        c(
+            ("    hazard: p_clash\n", "    hazard: p_clash\n    rate: p_clash\n"),
+            path="events[1].hazard",
+            message="takes `rate` or `hazard`, not both",
+            at="    hazard: ^^p_clash",
+            hint="keep `rate:`",
+        ),
+        id="chance-event-with-rate-and-hazard",
+    ),
+    pytest.param(
+        c(
+            (", file: 000_7848656221f3c232.txt}", "}"),
+            path="sources[0]",
+            message="a seed source needs `file`",
+            at="  - ^^{id: notes",
+        ),
+        id="seed-source-without-file",
+    ),
+    pytest.param(
+        c(
+            (
+                "period: {start: 1962-10-01, end: 1962-10-06}",
+                "period: {start: 1962-10-06, end: 1962-10-01}",
+            ),
+            path="scenario.period.end",
+            message="before period.start",
+            at="end: ^^1962-10-01}",
+            hint="swap them",
+        ),
+        id="period-reversed",
+    ),
+    pytest.param(
+        c(
+            (
+                "{date: 1962-10-01, actor: red, action: red_deploy,",
+                "{date: 1962-10-01, actor: red, action: red_deploy, event: discovery,",
+            ),
+            path="history[0]",
+            message="exactly one of `action` or `event`",
+            at="  - ^^{date: 1962-10-01, actor: red",
+        ),
+        id="track-action-and-event",
+    ),
     # -- references to things that do not exist
-    pytest.param(c(("    actor: blue\n    label: Blockade", "    actor: bleu\n    label: Blockade"),
-                   path="actions[5].actor", message="unknown actor 'bleu'", at="actor: ^^bleu",
-                   hint="did you mean 'blue'"), id="unknown-actor-in-action"),
+    pytest.param(
+        c(
+            ("    actor: blue\n    label: Blockade", "    actor: bleu\n    label: Blockade"),
+            path="actions[5].actor",
+            message="unknown actor 'bleu'",
+            at="actor: ^^bleu",
+            hint="did you mean 'blue'",
+        ),
+        id="unknown-actor-in-action",
+    ),
     # count=None: the information check also says blue no longer sees offer_received
-    pytest.param(c(("    to: [blue]\n", "    to: [bleu]\n"), path="messages[0].to[0]",
-                   message="unknown actor 'bleu'", at="to: [^^bleu]", count=None),
-                 id="unknown-actor-in-message"),
-    pytest.param(c(("observed_by: {red: true, blue: detected}",
-                    "observed_by: {red: true, bleu: detected}"),
-                   path="variables[0].observed_by.bleu", message="unknown actor 'bleu'",
-                   at="bleu: ^^detected"), id="unknown-actor-in-observers"),
-    pytest.param(c(("payoffs: {red: 0, blue: 0}", "payoffs: {red: 0, blue: 0, green: 1}"),
-                   path="outcomes[2].payoffs.green", message="unknown actor 'green'",
-                   at="green: ^^1"), id="unknown-actor-in-payoffs"),
-    pytest.param(c(("default_action: blue_wait", "default_action: blue_wiat"),
-                   path="actors[1].default_action", message="unknown action 'blue_wiat'",
-                   at="default_action: ^^blue_wiat", hint="did you mean 'blue_wait'"),
-                 id="unknown-default-action"),
-    pytest.param(c(("action: blue_accept", "action: blue_acept"), path="history[5].action",
-                   message="unknown action 'blue_acept'", at="action: ^^blue_acept",
-                   hint="did you mean 'blue_accept'"), id="unknown-action-in-history"),
-    pytest.param(c(("event: discovery", "event: discovry"), path="history[1].event",
-                   message="unknown event 'discovry'", at="event: ^^discovry",
-                   hint="did you mean 'discovery'"), id="unknown-event-in-history"),
-    pytest.param(c(("cite: [{source: ref, locator: x}]}\n  - id: red_deploy",
-                    "cite: [{source: reff, locator: x}]}\n  - id: red_deploy"),
-                   path="actions[0].cite[0].source", message="unknown source 'reff'",
-                   at="source: ^^reff", hint="did you mean 'ref'"), id="unknown-source"),
-    pytest.param(c(('effects: ["deployed = 0", "tension -= 1"]\n',
-                    'effects: ["deployed = 0", "tension -= 1"]\n    sends: ofer\n'),
-                   path="actions[3].sends",
-                   message="unknown message 'ofer'", at="sends: ^^ofer",
-                   hint="did you mean 'offer'"), id="unknown-message"),
-    pytest.param(c(("  phases:\n", "  start_phase: middle\n  phases:\n"),
-                   path="clock.start_phase", message="unknown phase 'middle'",
-                   at="start_phase: ^^middle"), id="unknown-start-phase"),
-    pytest.param(c(when("deployd < 10 and not offer_sent"), path="actions[1].when",
-                   message="unknown name 'deployd'", at="when: ^^deployd",
-                   hint="did you mean 'deployed'"), id="unknown-variable"),
-    pytest.param(c(('"tension += 2"', '"tensoin += 2"'), path="actions[5].effects[1]",
-                   message="unknown name 'tensoin'", at='"^^tensoin', hint="'tension'"),
-                 id="unknown-variable-in-effect"),
-    pytest.param(c(('red: "1 - tension"', 'red: "1 - tensoin"'),
-                   path="outcomes[1].payoffs.red", message="unknown name 'tensoin'",
-                   at="1 - ^^tensoin"), id="unknown-variable-in-payoff"),
-    pytest.param(c(("blue: detected}", "blue: detcted}"), path="variables[0].observed_by.blue",
-                   message="unknown name 'detcted'", at="blue: ^^detcted}"),
-                 id="unknown-variable-in-observers"),
+    pytest.param(
+        c(
+            ("    to: [blue]\n", "    to: [bleu]\n"),
+            path="messages[0].to[0]",
+            message="unknown actor 'bleu'",
+            at="to: [^^bleu]",
+            count=None,
+        ),
+        id="unknown-actor-in-message",
+    ),
+    pytest.param(
+        c(
+            (
+                "observed_by: {red: true, blue: detected}",
+                "observed_by: {red: true, bleu: detected}",
+            ),
+            path="variables[0].observed_by.bleu",
+            message="unknown actor 'bleu'",
+            at="bleu: ^^detected",
+        ),
+        id="unknown-actor-in-observers",
+    ),
+    pytest.param(
+        c(
+            ("payoffs: {red: 0, blue: 0}", "payoffs: {red: 0, blue: 0, green: 1}"),
+            path="outcomes[2].payoffs.green",
+            message="unknown actor 'green'",
+            at="green: ^^1",
+        ),
+        id="unknown-actor-in-payoffs",
+    ),
+    pytest.param(
+        c(
+            ("default_action: blue_wait", "default_action: blue_wiat"),
+            path="actors[1].default_action",
+            message="unknown action 'blue_wiat'",
+            at="default_action: ^^blue_wiat",
+            hint="did you mean 'blue_wait'",
+        ),
+        id="unknown-default-action",
+    ),
+    pytest.param(
+        c(
+            ("action: blue_accept", "action: blue_acept"),
+            path="history[5].action",
+            message="unknown action 'blue_acept'",
+            at="action: ^^blue_acept",
+            hint="did you mean 'blue_accept'",
+        ),
+        id="unknown-action-in-history",
+    ),
+    pytest.param(
+        c(
+            ("event: discovery", "event: discovry"),
+            path="history[1].event",
+            message="unknown event 'discovry'",
+            at="event: ^^discovry",
+            hint="did you mean 'discovery'",
+        ),
+        id="unknown-event-in-history",
+    ),
+    pytest.param(
+        c(
+            (
+                "cite: [{source: ref, locator: x}]}\n  - id: red_deploy",
+                "cite: [{source: reff, locator: x}]}\n  - id: red_deploy",
+            ),
+            path="actions[0].cite[0].source",
+            message="unknown source 'reff'",
+            at="source: ^^reff",
+            hint="did you mean 'ref'",
+        ),
+        id="unknown-source",
+    ),
+    pytest.param(
+        c(
+            (
+                'effects: ["deployed = 0", "tension -= 1"]\n',
+                'effects: ["deployed = 0", "tension -= 1"]\n    sends: ofer\n',
+            ),
+            path="actions[3].sends",
+            message="unknown message 'ofer'",
+            at="sends: ^^ofer",
+            hint="did you mean 'offer'",
+        ),
+        id="unknown-message",
+    ),
+    pytest.param(
+        c(
+            ("  phases:\n", "  start_phase: middle\n  phases:\n"),
+            path="clock.start_phase",
+            message="unknown phase 'middle'",
+            at="start_phase: ^^middle",
+        ),
+        id="unknown-start-phase",
+    ),
+    pytest.param(
+        c(
+            when("deployd < 10 and not offer_sent"),
+            path="actions[1].when",
+            message="unknown name 'deployd'",
+            at="when: ^^deployd",
+            hint="did you mean 'deployed'",
+        ),
+        id="unknown-variable",
+    ),
+    pytest.param(
+        c(
+            ('"tension += 2"', '"tensoin += 2"'),
+            path="actions[5].effects[1]",
+            message="unknown name 'tensoin'",
+            at='"^^tensoin',
+            hint="'tension'",
+        ),
+        id="unknown-variable-in-effect",
+    ),
+    pytest.param(
+        c(
+            ('red: "1 - tension"', 'red: "1 - tensoin"'),
+            path="outcomes[1].payoffs.red",
+            message="unknown name 'tensoin'",
+            at="1 - ^^tensoin",
+        ),
+        id="unknown-variable-in-payoff",
+    ),
+    pytest.param(
+        c(
+            ("blue: detected}", "blue: detcted}"),
+            path="variables[0].observed_by.blue",
+            message="unknown name 'detcted'",
+            at="blue: ^^detcted}",
+        ),
+        id="unknown-variable-in-observers",
+    ),
     # -- expressions outside the language
-    pytest.param(c(when("deployed < 10 and and not offer_sent"), path="actions[1].when",
-                   message="does not parse", at="deployed < 10 and ^^and not"),
-                 id="expression-does-not-parse"),
-    pytest.param(c(("    delay: letter_delay\n", "    delay: letter_delay(\n"),
-                   path="messages[0].delay", message="'\\(' was never closed",
-                   at="letter_delay^^("), id="expression-unclosed-parenthesis"),
-    pytest.param(c(when("deployed.__class__ < 10"), path="actions[1].when",
-                   message=r"attribute access \(\.__class__\)", at="deployed^^.__class__"),
-                 id="expression-attribute"),
-    pytest.param(c(when("deployed.bit_length() > 1"), path="actions[1].when",
-                   message=r"attribute access \(\.bit_length\)", at="deployed^^.bit_length"),
-                 id="expression-method-call"),
-    pytest.param(c(when("deployed < 10 and not open('x')"), path="actions[1].when",
-                   message="calling 'open' is not part of the language", at="^^open(",
-                   hint="min, max, abs, clip, date"), id="expression-call-open"),
-    pytest.param(c(when("__import__('os').system('true') and deployed < 10"),
-                   path="actions[1].when", message="calling '__import__'",
-                   at="when: ^^__import__"), id="expression-call-import"),
-    pytest.param(c(when("deployed < 10 and not __builtins__"), path="actions[1].when",
-                   message="names starting with an underscore", at="^^__builtins__"),
-                 id="expression-dunder-name"),
-    pytest.param(c(when("deployed[0] < 10"), path="actions[1].when", message="subscripts",
-                   at="deployed^^[0]"), id="expression-subscript"),
-    pytest.param(c(when('"(lambda x: x)(1) > 0"'), path="actions[1].when", message="lambda",
-                   at="(^^lambda"), id="expression-lambda"),
-    pytest.param(c(when('"[d for d in deployed]"'), path="actions[1].when",
-                   message="comprehensions", at='"^^[d for'), id="expression-comprehension"),
-    pytest.param(c(when("deployed ** 2 < 10"), path="actions[1].when",
-                   message="operator Pow", at="when: ^^deployed ** 2"), id="expression-power"),
-    pytest.param(c(when("deployed < 10 and tension == 'x'"), path="actions[1].when",
-                   message="the string 'x' is only allowed as the state of an enum",
-                   at="== ^^'x'"), id="expression-string-outside-enum"),
-    pytest.param(c(("posture != 'blockade'", "posture != 'blokade'"), path="actions[5].when",
-                   message="'blokade' is not a state of this enum", at="^^'blokade'",
-                   hint="did you mean 'blockade'"), id="expression-unknown-enum-state"),
-    pytest.param(c(when("deployed < 1" + "0" * 400), path="actions[1].when",
-                   message="the number is too large", at="deployed < ^^1000"),
-                 id="expression-huge-number"),
-    pytest.param(c(when("-" * 300 + "deployed < 10"), path="actions[1].when",
-                   message="nests too deeply", at=None), id="expression-nested-too-deeply"),
-    pytest.param(c(when("clip(deployed) < 10"), path="actions[1].when",
-                   message=r"clip\(\) takes 3 arguments", at="when: ^^clip"),
-                 id="expression-wrong-arity"),
-    pytest.param(c(when("min(deployed, 1, key=2) < 10"), path="actions[1].when",
-                   message="no keyword arguments", at="when: ^^min("),
-                 id="expression-keyword-argument"),
-    pytest.param(c(when("day > date('1962-02-30')"), path="actions[1].when",
-                   message="'1962-02-30' is not a date", at="date(^^'1962-02-30')"),
-                 id="expression-impossible-date"),
-    pytest.param(c(effect("p_detect = 1"), path="actions[1].effects[0]",
-                   message="'p_detect' is a parameter, which effects cannot change",
-                   at='"^^p_detect = 1'), id="effect-assigns-parameter"),
-    pytest.param(c(effect("turn = 1"), path="actions[1].effects[0]",
-                   message="'turn' is a builtin", at='"^^turn = 1'), id="effect-assigns-builtin"),
-    pytest.param(c(effect("offer_sent = true"), path="actions[1].effects[0]",
-                   message="'offer_sent' is a message", at='"^^offer_sent'),
-                 id="effect-assigns-message-flag"),
-    pytest.param(c(effect("deployed + 4"), path="actions[1].effects[0]",
-                   message="an effect must be `variable = value`", at='"^^deployed + 4'),
-                 id="effect-not-an-assignment"),
-    pytest.param(c(effect("deployed += 4; tension = 1"), path="actions[1].effects[0]",
-                   message="an effect is one assignment", at="deployed += 4; ^^tension"),
-                 id="effect-two-statements"),
-    pytest.param(c(("\"posture = 'calm'\"", '"posture += 1"'), path="actions[6].effects[0]",
-                   message="'posture' is an enum; it can only be set with `=`",
-                   at='"^^posture += 1'), id="effect-adds-to-enum"),
+    pytest.param(
+        c(
+            when("deployed < 10 and and not offer_sent"),
+            path="actions[1].when",
+            message="does not parse",
+            at="deployed < 10 and ^^and not",
+        ),
+        id="expression-does-not-parse",
+    ),
+    pytest.param(
+        c(
+            ("    delay: letter_delay\n", "    delay: letter_delay(\n"),
+            path="messages[0].delay",
+            message="'\\(' was never closed",
+            at="letter_delay^^(",
+        ),
+        id="expression-unclosed-parenthesis",
+    ),
+    pytest.param(
+        c(
+            when("deployed.__class__ < 10"),
+            path="actions[1].when",
+            message=r"attribute access \(\.__class__\)",
+            at="deployed^^.__class__",
+        ),
+        id="expression-attribute",
+    ),
+    pytest.param(
+        c(
+            when("deployed.bit_length() > 1"),
+            path="actions[1].when",
+            message=r"attribute access \(\.bit_length\)",
+            at="deployed^^.bit_length",
+        ),
+        id="expression-method-call",
+    ),
+    pytest.param(
+        c(
+            when("deployed < 10 and not open('x')"),
+            path="actions[1].when",
+            message="calling 'open' is not part of the language",
+            at="^^open(",
+            hint="min, max, abs, clip, date",
+        ),
+        id="expression-call-open",
+    ),
+    pytest.param(
+        c(
+            when("__import__('os').system('true') and deployed < 10"),
+            path="actions[1].when",
+            message="calling '__import__'",
+            at="when: ^^__import__",
+        ),
+        id="expression-call-import",
+    ),
+    pytest.param(
+        c(
+            when("deployed < 10 and not __builtins__"),
+            path="actions[1].when",
+            message="names starting with an underscore",
+            at="^^__builtins__",
+        ),
+        id="expression-dunder-name",
+    ),
+    pytest.param(
+        c(
+            when("deployed[0] < 10"),
+            path="actions[1].when",
+            message="subscripts",
+            at="deployed^^[0]",
+        ),
+        id="expression-subscript",
+    ),
+    pytest.param(
+        c(when('"(lambda x: x)(1) > 0"'), path="actions[1].when", message="lambda", at="(^^lambda"),
+        id="expression-lambda",
+    ),
+    pytest.param(
+        c(
+            when('"[d for d in deployed]"'),
+            path="actions[1].when",
+            message="comprehensions",
+            at='"^^[d for',
+        ),
+        id="expression-comprehension",
+    ),
+    pytest.param(
+        c(
+            when("deployed ** 2 < 10"),
+            path="actions[1].when",
+            message="operator Pow",
+            at="when: ^^deployed ** 2",
+        ),
+        id="expression-power",
+    ),
+    pytest.param(
+        c(
+            when("deployed < 10 and tension == 'x'"),
+            path="actions[1].when",
+            message="the string 'x' is only allowed as the state of an enum",
+            at="== ^^'x'",
+        ),
+        id="expression-string-outside-enum",
+    ),
+    pytest.param(
+        c(
+            ("posture != 'blockade'", "posture != 'blokade'"),
+            path="actions[5].when",
+            message="'blokade' is not a state of this enum",
+            at="^^'blokade'",
+            hint="did you mean 'blockade'",
+        ),
+        id="expression-unknown-enum-state",
+    ),
+    pytest.param(
+        c(
+            when("deployed < 1" + "0" * 400),
+            path="actions[1].when",
+            message="the number is too large",
+            at="deployed < ^^1000",
+        ),
+        id="expression-huge-number",
+    ),
+    pytest.param(
+        c(
+            when("-" * 300 + "deployed < 10"),
+            path="actions[1].when",
+            message="nests too deeply",
+            at=None,
+        ),
+        id="expression-nested-too-deeply",
+    ),
+    pytest.param(
+        c(
+            when("clip(deployed) < 10"),
+            path="actions[1].when",
+            message=r"clip\(\) takes 3 arguments",
+            at="when: ^^clip",
+        ),
+        id="expression-wrong-arity",
+    ),
+    pytest.param(
+        c(
+            when("min(deployed, 1, key=2) < 10"),
+            path="actions[1].when",
+            message="no keyword arguments",
+            at="when: ^^min(",
+        ),
+        id="expression-keyword-argument",
+    ),
+    pytest.param(
+        c(
+            when("day > date('1962-02-30')"),
+            path="actions[1].when",
+            message="'1962-02-30' is not a date",
+            at="date(^^'1962-02-30')",
+        ),
+        id="expression-impossible-date",
+    ),
+    pytest.param(
+        c(
+            effect("p_detect = 1"),
+            path="actions[1].effects[0]",
+            message="'p_detect' is a parameter, which effects cannot change",
+            at='"^^p_detect = 1',
+        ),
+        id="effect-assigns-parameter",
+    ),
+    pytest.param(
+        c(
+            effect("turn = 1"),
+            path="actions[1].effects[0]",
+            message="'turn' is a builtin",
+            at='"^^turn = 1',
+        ),
+        id="effect-assigns-builtin",
+    ),
+    pytest.param(
+        c(
+            effect("offer_sent = true"),
+            path="actions[1].effects[0]",
+            message="'offer_sent' is a message",
+            at='"^^offer_sent',
+        ),
+        id="effect-assigns-message-flag",
+    ),
+    pytest.param(
+        c(
+            effect("deployed + 4"),
+            path="actions[1].effects[0]",
+            message="an effect must be `variable = value`",
+            at='"^^deployed + 4',
+        ),
+        id="effect-not-an-assignment",
+    ),
+    pytest.param(
+        c(
+            effect("deployed += 4; tension = 1"),
+            path="actions[1].effects[0]",
+            message="an effect is one assignment",
+            at="deployed += 4; ^^tension",
+        ),
+        id="effect-two-statements",
+    ),
+    pytest.param(
+        c(
+            ("\"posture = 'calm'\"", '"posture += 1"'),
+            path="actions[6].effects[0]",
+            message="'posture' is an enum; it can only be set with `=`",
+            at='"^^posture += 1',
+        ),
+        id="effect-adds-to-enum",
+    ),
     # -- ids that clash
-    pytest.param(c(("  - id: neutral_appeal\n", "  - id: neutral_wait\n"),
-                   path="actions[8].id", message="duplicate id 'neutral_wait' in actions",
-                   at="  - id: ^^neutral_wait\n"), id="duplicate-action-id"),
-    pytest.param(c(("parameters:\n", "  - {id: war, description: Again, type: bool, initial: "
-                    "false, assumption: Toy.}\nparameters:\n"), path="variables[5].id",
-                   message="duplicate id 'war' in variables", at="{id: ^^war, description: Ag"),
-                 id="duplicate-variable-id"),
-    pytest.param(c(("messages:\n", "  - {id: tension, description: Clash, value: 1, range: "
-                    "[0, 2], assumption: Toy.}\nmessages:\n"), path="parameters[3].id",
-                   message="the name 'tension' is already used by a variable",
-                   at="{id: ^^tension, description: Clash"), id="variable-parameter-clash"),
-    pytest.param(c(("parameters:\n", "  - {id: offer_sent, description: Sent, type: bool, "
-                    "initial: false, assumption: Toy.}\nparameters:\n"), path="messages[0].id",
-                   message="the name 'offer_sent' is already used by a variable",
-                   at="  - id: ^^offer"), id="variable-message-clash"),
-    pytest.param(c(("parameters:\n", "  - {id: turn, description: A clock, type: int, min: 0, "
-                    "max: 9, initial: 0, assumption: Toy.}\nparameters:\n"),
-                   path="variables[5].id", message="the name 'turn' is already used by a "
-                   "builtin", at="{id: ^^turn"), id="variable-builtin-clash"),
+    pytest.param(
+        c(
+            ("  - id: neutral_appeal\n", "  - id: neutral_wait\n"),
+            path="actions[8].id",
+            message="duplicate id 'neutral_wait' in actions",
+            at="  - id: ^^neutral_wait\n",
+        ),
+        id="duplicate-action-id",
+    ),
+    pytest.param(
+        c(
+            (
+                "parameters:\n",
+                "  - {id: war, description: Again, type: bool, initial: "
+                "false, assumption: Toy.}\nparameters:\n",
+            ),
+            path="variables[5].id",
+            message="duplicate id 'war' in variables",
+            at="{id: ^^war, description: Ag",
+        ),
+        id="duplicate-variable-id",
+    ),
+    pytest.param(
+        c(
+            (
+                "messages:\n",
+                "  - {id: tension, description: Clash, value: 1, range: "
+                "[0, 2], assumption: Toy.}\nmessages:\n",
+            ),
+            path="parameters[3].id",
+            message="the name 'tension' is already used by a variable",
+            at="{id: ^^tension, description: Clash",
+        ),
+        id="variable-parameter-clash",
+    ),
+    pytest.param(
+        c(
+            (
+                "parameters:\n",
+                "  - {id: offer_sent, description: Sent, type: bool, "
+                "initial: false, assumption: Toy.}\nparameters:\n",
+            ),
+            path="messages[0].id",
+            message="the name 'offer_sent' is already used by a variable",
+            at="  - id: ^^offer",
+        ),
+        id="variable-message-clash",
+    ),
+    pytest.param(
+        c(
+            (
+                "parameters:\n",
+                "  - {id: turn, description: A clock, type: int, min: 0, "
+                "max: 9, initial: 0, assumption: Toy.}\nparameters:\n",
+            ),
+            path="variables[5].id",
+            message="the name 'turn' is already used by a builtin",
+            at="{id: ^^turn",
+        ),
+        id="variable-builtin-clash",
+    ),
     # -- rules that cannot work
-    pytest.param(c(("    when: posture == 'blockade' and tension >= 3\n",
-                    "    when: tension > 99\n"), path="actions[8].when",
-                   message="the action 'neutral_appeal' can never be taken",
-                   at="when: ^^tension > 99"), id="unreachable-action-bounds"),
-    pytest.param(c(("\"posture = 'blockade'\"", "\"posture = 'alert'\""), path="actions[6].when",
-                   message="the action 'blue_accept' can never be taken",
-                   at="when: ^^offer_received", count=2), id="unreachable-action-enum-state"),
-    pytest.param(c((", anchor: Kennedy assembles ExComm}", "}"), path="actors[1].cite[0]",
-                   message="a citation of a seed document needs an `anchor`",
-                   at="[^^{source: notes, locator: card 6 of 9}]", hint="at most 8 words"),
-                 id="seed-citation-without-anchor"),
-    pytest.param(c(("  - {id: blue_wait, actor: blue,", "  - {id: blue_wait, when: detected, "
-                    "actor: blue,"), path="actors[1].default_action",
-                   message="the default action 'blue_wait' has a condition",
-                   at="default_action: ^^blue_wait", hint="`when: true`"),
-                 id="default-action-with-condition"),
-    pytest.param(c(("    default_action: red_wait\n", ""), path="actors[0]",
-                   message="the player 'red' has no `default_action`", at="  - ^^id: red\n"),
-                 id="player-without-default-action"),
-    pytest.param(c(("    role: scripted\n", "    role: passive\n"), path="actors[2]",
-                   message="the passive actor 'neutral' has actions", at="  - ^^id: neutral\n"),
-                 id="passive-actor-with-actions"),
-    pytest.param(c(("    summary: Withdrawal for calm.\n",
-                    "    summary: Withdrawal for calm.\n    default: true\n"),
-                   path="outcomes[2].default",
-                   message="2 outcomes are marked `default: true`",
-                   at="Nothing settled.\n    default: ^^true"), id="two-default-outcomes"),
-    pytest.param(c(("    default: true\n", ""), path="outcomes",
-                   message="0 outcomes are marked `default: true`", at="outcomes:\n  ^^- id: war"),
-                 id="no-default-outcome"),
-    pytest.param(c(("payoffs: {red: 0, blue: 0}", "payoffs: {red: 0}"),
-                   path="outcomes[2].payoffs", message="no payoff for the player 'blue'",
-                   at="payoffs: ^^{red: 0}", hint="add `blue:"), id="missing-payoff"),
-    pytest.param(c(("date: 1962-10-05, half: pm", "date: 1962-11-05, half: pm"),
-                   path="history[5].date", message="1962-11-05 is outside the scenario's clock",
-                   at="date: ^^1962-11-05", hint="1962-10-01 to 1962-10-06"),
-                 id="track-entry-outside-clock"),
-    pytest.param(c(("{date: 1962-10-01, actor: red",
-                    "{date: 1962-10-01, until: 1962-12-01, actor: red"),
-                   path="history[0].until", message="1962-12-01 is outside the scenario's clock",
-                   at="until: ^^1962-12-01"), id="track-until-outside-clock"),
-    pytest.param(c(("{date: 1962-10-03, half: pm, actor: red", "{date: 1962-10-01, actor: red"),
-                   path="history[3]", message="'red' already has a documented action on turn "
-                   "1962-10-01", at="  - ^^{date: 1962-10-01, actor: red, action: red_offer",
-                   hint="one action per actor per turn"), id="track-two-actions-one-turn"),
-    pytest.param(c(("{date: 1962-10-01, actor: red", "{date: 1962-10-01, actor: blue"),
-                   path="history[0].actor", message="'red_deploy' is an action of 'red', not "
-                   "of 'blue'", at="actor: ^^blue, action: red_deploy", hint="actor: red"),
-                 id="track-action-of-another-actor"),
-    pytest.param(c(("    escalation: 5\n", "    escalation: 4\n"), path="actions[5].escalation",
-                   message="escalation level 4 is not on the scale", at="escalation: ^^4",
-                   hint=r"\[0, 2, 5, 9\]"), id="escalation-not-on-scale"),
-    pytest.param(c(("    escalation: 5\n", "    escalation: 5\n    sends: offer\n"),
-                   path="actions[5].sends", message="message 'offer' is sent by 'red', not by "
-                   "'blue'", at="    sends: ^^offer\n    cite: [{source: ref, locator: x}]\n"
-                   "  - id: blue_accept"), id="message-sent-by-another-actor"),
-    pytest.param(c(("start: 1962-10-03, end: 1962-10-06, step: half-day",
-                    "start: 1962-10-02, end: 1962-10-06, step: half-day"),
-                   path="clock.phases[1].start", message="starts before the previous phase "
-                   "ends", at="start: ^^1962-10-02, end: 1962-10-06"), id="phases-overlap"),
-    pytest.param(c(("end: 1962-10-06, step: half-day", "end: 1975-10-06, step: half-day"),
-                   path="clock", message="more than 5,000", at="clock:\n  ^^phases",
-                   hint="longer steps"), id="clock-too-long"),
+    pytest.param(
+        c(
+            ("    when: posture == 'blockade' and tension >= 3\n", "    when: tension > 99\n"),
+            path="actions[8].when",
+            message="the action 'neutral_appeal' can never be taken",
+            at="when: ^^tension > 99",
+        ),
+        id="unreachable-action-bounds",
+    ),
+    pytest.param(
+        c(
+            ("\"posture = 'blockade'\"", "\"posture = 'alert'\""),
+            path="actions[6].when",
+            message="the action 'blue_accept' can never be taken",
+            at="when: ^^offer_received",
+            count=2,
+        ),
+        id="unreachable-action-enum-state",
+    ),
+    pytest.param(
+        c(
+            (", anchor: Kennedy assembles ExComm}", "}"),
+            path="actors[1].cite[0]",
+            message="a citation of a seed document needs an `anchor`",
+            at="[^^{source: notes, locator: card 6 of 9}]",
+            hint="at most 8 words",
+        ),
+        id="seed-citation-without-anchor",
+    ),
+    pytest.param(
+        c(
+            (
+                "  - {id: blue_wait, actor: blue,",
+                "  - {id: blue_wait, when: detected, actor: blue,",
+            ),
+            path="actors[1].default_action",
+            message="the default action 'blue_wait' has a condition",
+            at="default_action: ^^blue_wait",
+            hint="`when: true`",
+        ),
+        id="default-action-with-condition",
+    ),
+    pytest.param(
+        c(
+            ("    default_action: red_wait\n", ""),
+            path="actors[0]",
+            message="the player 'red' has no `default_action`",
+            at="  - ^^id: red\n",
+        ),
+        id="player-without-default-action",
+    ),
+    pytest.param(
+        c(
+            ("    role: scripted\n", "    role: passive\n"),
+            path="actors[2]",
+            message="the passive actor 'neutral' has actions",
+            at="  - ^^id: neutral\n",
+        ),
+        id="passive-actor-with-actions",
+    ),
+    pytest.param(
+        c(
+            (
+                "    summary: Withdrawal for calm.\n",
+                "    summary: Withdrawal for calm.\n    default: true\n",
+            ),
+            path="outcomes[2].default",
+            message="2 outcomes are marked `default: true`",
+            at="Nothing settled.\n    default: ^^true",
+        ),
+        id="two-default-outcomes",
+    ),
+    pytest.param(
+        c(
+            ("    default: true\n", ""),
+            path="outcomes",
+            message="0 outcomes are marked `default: true`",
+            at="outcomes:\n  ^^- id: war",
+        ),
+        id="no-default-outcome",
+    ),
+    pytest.param(
+        c(
+            ("payoffs: {red: 0, blue: 0}", "payoffs: {red: 0}"),
+            path="outcomes[2].payoffs",
+            message="no payoff for the player 'blue'",
+            at="payoffs: ^^{red: 0}",
+            hint="add `blue:",
+        ),
+        id="missing-payoff",
+    ),
+    pytest.param(
+        c(
+            ("date: 1962-10-05, half: pm", "date: 1962-11-05, half: pm"),
+            path="history[5].date",
+            message="1962-11-05 is outside the scenario's clock",
+            at="date: ^^1962-11-05",
+            hint="1962-10-01 to 1962-10-06",
+        ),
+        id="track-entry-outside-clock",
+    ),
+    pytest.param(
+        c(
+            ("{date: 1962-10-01, actor: red", "{date: 1962-10-01, until: 1962-12-01, actor: red"),
+            path="history[0].until",
+            message="1962-12-01 is outside the scenario's clock",
+            at="until: ^^1962-12-01",
+        ),
+        id="track-until-outside-clock",
+    ),
+    pytest.param(
+        c(
+            ("{date: 1962-10-03, half: pm, actor: red", "{date: 1962-10-01, actor: red"),
+            path="history[3]",
+            message="'red' already has a documented action on turn 1962-10-01",
+            at="  - ^^{date: 1962-10-01, actor: red, action: red_offer",
+            hint="one action per actor per turn",
+        ),
+        id="track-two-actions-one-turn",
+    ),
+    pytest.param(
+        c(
+            ("{date: 1962-10-01, actor: red", "{date: 1962-10-01, actor: blue"),
+            path="history[0].actor",
+            message="'red_deploy' is an action of 'red', not of 'blue'",
+            at="actor: ^^blue, action: red_deploy",
+            hint="actor: red",
+        ),
+        id="track-action-of-another-actor",
+    ),
+    pytest.param(
+        c(
+            ("    escalation: 5\n", "    escalation: 4\n"),
+            path="actions[5].escalation",
+            message="escalation level 4 is not on the scale",
+            at="escalation: ^^4",
+            hint=r"\[0, 2, 5, 9\]",
+        ),
+        id="escalation-not-on-scale",
+    ),
+    pytest.param(
+        c(
+            ("    escalation: 5\n", "    escalation: 5\n    sends: offer\n"),
+            path="actions[5].sends",
+            message="message 'offer' is sent by 'red', not by 'blue'",
+            at="    sends: ^^offer\n    cite: [{source: ref, locator: x}]\n  - id: blue_accept",
+        ),
+        id="message-sent-by-another-actor",
+    ),
+    pytest.param(
+        c(
+            (
+                "start: 1962-10-03, end: 1962-10-06, step: half-day",
+                "start: 1962-10-02, end: 1962-10-06, step: half-day",
+            ),
+            path="clock.phases[1].start",
+            message="starts before the previous phase ends",
+            at="start: ^^1962-10-02, end: 1962-10-06",
+        ),
+        id="phases-overlap",
+    ),
+    pytest.param(
+        c(
+            ("end: 1962-10-06, step: half-day", "end: 1975-10-06, step: half-day"),
+            path="clock",
+            message="more than 5,000",
+            at="clock:\n  ^^phases",
+            hint="longer steps",
+        ),
+        id="clock-too-long",
+    ),
 ]
 
 
@@ -555,10 +1254,10 @@ def test_bad_scenario_is_reported_where_it_is_wrong(case: Case, tmp_path: Path) 
     problems = parse_report(proc.stderr, file)
     if case.count is not None:
         assert len(problems) == case.count, "\n".join(p.text for p in problems)
-    matching = [p for p in problems if p.path == case.path and re.search(case.message,
-                                                                          p.message)]
-    assert matching, (f"no problem at {case.path!r} matching {case.message!r} in:\n"
-                      + "\n".join(p.text for p in problems))
+    matching = [p for p in problems if p.path == case.path and re.search(case.message, p.message)]
+    assert matching, f"no problem at {case.path!r} matching {case.message!r} in:\n" + "\n".join(
+        p.text for p in problems
+    )
     p = matching[0]
     assert p.hint.strip(), p.text
     if case.hint:
@@ -609,7 +1308,7 @@ def test_unclosed_quote_mid_file_points_near_the_mapping(tmp_path: Path) -> None
         '!!python/object/new:os.system ["echo pwned > {marker}"]',
         "!!python/name:os.system",
         "!!python/module:os",
-        '!!python/object/apply:builtins.exec ["open(\'{marker}\', \'w\')"]',
+        "!!python/object/apply:builtins.exec [\"open('{marker}', 'w')\"]",
     ],
     ids=["apply-os-system", "apply-subprocess", "new-os-system", "name", "module", "exec"],
 )
@@ -690,8 +1389,10 @@ def test_several_problems_are_all_reported(tmp_path: Path) -> None:
     text = edit(
         MINI_TEXT,
         ("    actor: blue\n    label: Blockade", "    actor: bleu\n    label: Blockade"),
-        ("cite: [{source: ref, locator: x}]}\n  - id: red_deploy",
-         "cite: [{source: reff, locator: x}]}\n  - id: red_deploy"),
+        (
+            "cite: [{source: ref, locator: x}]}\n  - id: red_deploy",
+            "cite: [{source: reff, locator: x}]}\n  - id: red_deploy",
+        ),
         ("    when: deployed < 10 and not offer_sent\n", "    when: deployd < 10\n"),
         ("posture != 'blockade'", "posture != 'blokade'"),
         ("payoffs: {red: 0, blue: 0}", "payoffs: {red: 0}"),
@@ -700,9 +1401,16 @@ def test_several_problems_are_all_reported(tmp_path: Path) -> None:
     proc, problems, file = validate_text(tmp_path, text)
     assert proc.stderr.splitlines()[0].strip() == "6 problems found:"
     paths = sorted(p.path for p in problems)
-    assert paths == sorted(["actions[5].actor", "actions[0].cite[0].source",
-                            "actions[1].when", "actions[5].when", "outcomes[2].payoffs",
-                            "history[1].event"])
+    assert paths == sorted(
+        [
+            "actions[5].actor",
+            "actions[0].cite[0].source",
+            "actions[1].when",
+            "actions[5].when",
+            "outcomes[2].payoffs",
+            "history[1].event",
+        ]
+    )
     # one line per problem, each FILE:LINE:COL: PATH: ... (fix: ...)
     lines = [ln for ln in proc.stderr.splitlines()[1:] if ln.strip()]
     assert len(lines) == 6 and all(ln.startswith(f"  {file}:") for ln in lines)
@@ -717,9 +1425,9 @@ def test_several_shape_problems_are_all_reported(tmp_path: Path) -> None:
         ("version: 0.1.0", "version: one"),
     )
     _, problems, _ = validate_text(tmp_path, text)
-    assert sorted(p.path for p in problems) == sorted([
-        "actions[5].escalaton", "variables[3].max", "actions[5].summary",
-        "scenario.version"])
+    assert sorted(p.path for p in problems) == sorted(
+        ["actions[5].escalaton", "variables[3].max", "actions[5].summary", "scenario.version"]
+    )
 
 
 def test_a_failed_rule_does_not_cascade(tmp_path: Path) -> None:
@@ -730,8 +1438,13 @@ def test_a_failed_rule_does_not_cascade(tmp_path: Path) -> None:
 
 
 def test_expression_in_a_folded_block_is_placed_on_its_own_line(tmp_path: Path) -> None:
-    text = edit(MINI_TEXT, ("    when: deployed < 10 and not offer_sent\n",
-                            "    when: >-\n      deployed < 10\n      and not offer_sent.real\n"))
+    text = edit(
+        MINI_TEXT,
+        (
+            "    when: deployed < 10 and not offer_sent\n",
+            "    when: >-\n      deployed < 10\n      and not offer_sent.real\n",
+        ),
+    )
     _, problems, _ = validate_text(tmp_path, text)
     assert len(problems) == 1
     assert (problems[0].line, problems[0].column) == spot(text, "offer_sent^^.real")
@@ -787,11 +1500,24 @@ def test_schema_is_json_schema_of_a_scenario() -> None:
     doc = json.loads(proc.stdout)
     assert doc["type"] == "object"
     assert doc["$schema"].startswith("https://json-schema.org/")
-    sections = {"scenario", "clock", "sources", "actors", "escalation", "variables",
-                "parameters", "messages", "actions", "events", "outcomes", "history"}
+    sections = {
+        "scenario",
+        "clock",
+        "sources",
+        "actors",
+        "escalation",
+        "variables",
+        "parameters",
+        "messages",
+        "actions",
+        "events",
+        "outcomes",
+        "history",
+    }
     assert sections <= set(doc["properties"])
     assert {"scenario", "clock", "actors", "variables", "actions", "outcomes"} <= set(
-        doc["required"])
+        doc["required"]
+    )
     assert doc.get("additionalProperties") is False  # a misspelt section is an error
     action = doc["$defs"]["Action"]
     assert {"id", "actor", "when", "effects"} <= set(action["properties"])
@@ -830,14 +1556,64 @@ def test_any_text_loads_or_fails_cleanly(text: str) -> None:
     load_or_fail(text)
 
 
-YAMLISH = st.sampled_from([
-    ":", ": ", "- ", "-", "[", "]", "{", "}", ",", "&a ", "*a", "&b [*a, *a]", "!!str ",
-    "!!python/object/apply:os.system [x]", "!foo ", "'", '"', "\t", "#", "\n---\n", "|",
-    ">", "? ", "<<: ", "\x00", "1e400", ".inf", ".nan", "9" * 40, "~", "null", "true",
-    "2001-13-40", "1962-10-02", "  ", "\n", "\r\n", "\\", "%YAML 1.1\n", "__import__('os')",
-    ".__class__", "deployed", "offer_sent", "posture == 'calm'", "'blockade'", "red", "blue",
-    "when: ", "effects: ", "id: ", "x" * 70, "é", "\u2028", "\ufeff",
-])
+YAMLISH = st.sampled_from(
+    [
+        ":",
+        ": ",
+        "- ",
+        "-",
+        "[",
+        "]",
+        "{",
+        "}",
+        ",",
+        "&a ",
+        "*a",
+        "&b [*a, *a]",
+        "!!str ",
+        "!!python/object/apply:os.system [x]",
+        "!foo ",
+        "'",
+        '"',
+        "\t",
+        "#",
+        "\n---\n",
+        "|",
+        ">",
+        "? ",
+        "<<: ",
+        "\x00",
+        "1e400",
+        ".inf",
+        ".nan",
+        "9" * 40,
+        "~",
+        "null",
+        "true",
+        "2001-13-40",
+        "1962-10-02",
+        "  ",
+        "\n",
+        "\r\n",
+        "\\",
+        "%YAML 1.1\n",
+        "__import__('os')",
+        ".__class__",
+        "deployed",
+        "offer_sent",
+        "posture == 'calm'",
+        "'blockade'",
+        "red",
+        "blue",
+        "when: ",
+        "effects: ",
+        "id: ",
+        "x" * 70,
+        "é",
+        "\u2028",
+        "\ufeff",
+    ]
+)
 
 
 @st.composite
@@ -876,16 +1652,39 @@ MINI_DATA = yaml.safe_load(MINI_TEXT)
 
 ANY_VALUE = st.recursive(
     st.one_of(
-        st.none(), st.booleans(), st.integers(), st.integers(min_value=-(10**30),
-                                                              max_value=10**30),
-        st.floats(), st.text(max_size=20),
-        st.sampled_from(["red", "blue", "deployed", "p_clash", "offer", "discovery", "notes",
-                         "ref", "1962-10-03", "deployed.__class__", "open('x')", "tension > 99",
-                         "posture == 'nowhere'", "x = 1", "all", "seed", "chance", "player"]),
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.integers(min_value=-(10**30), max_value=10**30),
+        st.floats(),
+        st.text(max_size=20),
+        st.sampled_from(
+            [
+                "red",
+                "blue",
+                "deployed",
+                "p_clash",
+                "offer",
+                "discovery",
+                "notes",
+                "ref",
+                "1962-10-03",
+                "deployed.__class__",
+                "open('x')",
+                "tension > 99",
+                "posture == 'nowhere'",
+                "x = 1",
+                "all",
+                "seed",
+                "chance",
+                "player",
+            ]
+        ),
         st.dates(),
     ),
-    lambda inner: st.one_of(st.lists(inner, max_size=3),
-                            st.dictionaries(st.text(max_size=8), inner, max_size=3)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
     max_leaves=6,
 )
 
@@ -936,21 +1735,85 @@ def test_mutated_data_loads_or_fails_cleanly(text: str) -> None:
     load_or_fail(text)
 
 
-EXPRESSION_PIECES = st.sampled_from([
-    "deployed", "tension", "posture", "offer_sent", "p_clash", "turn", "day", "final", "war",
-    "'calm'", "'blockade'", "'x'", "0", "1", "2.5", "1e400", "10" * 30, " ", "(", ")", "[",
-    "]", ".", ",", ":", "+", "-", "*", "/", "**", "%", "//", "<", "<=", "==", "!=", ">",
-    " and ", " or ", " not ", " if ", " else ", " in ", " is ", "lambda", "=", "+=", ";",
-    "min", "max", "abs", "clip", "date", "('1962-10-03')", "__class__", "__import__",
-    "open", "_x", "f'", "'", '"', "\\", "\n", "\t", "é", "#", "@", "~", "...", "yield",
-])
+EXPRESSION_PIECES = st.sampled_from(
+    [
+        "deployed",
+        "tension",
+        "posture",
+        "offer_sent",
+        "p_clash",
+        "turn",
+        "day",
+        "final",
+        "war",
+        "'calm'",
+        "'blockade'",
+        "'x'",
+        "0",
+        "1",
+        "2.5",
+        "1e400",
+        "10" * 30,
+        " ",
+        "(",
+        ")",
+        "[",
+        "]",
+        ".",
+        ",",
+        ":",
+        "+",
+        "-",
+        "*",
+        "/",
+        "**",
+        "%",
+        "//",
+        "<",
+        "<=",
+        "==",
+        "!=",
+        ">",
+        " and ",
+        " or ",
+        " not ",
+        " if ",
+        " else ",
+        " in ",
+        " is ",
+        "lambda",
+        "=",
+        "+=",
+        ";",
+        "min",
+        "max",
+        "abs",
+        "clip",
+        "date",
+        "('1962-10-03')",
+        "__class__",
+        "__import__",
+        "open",
+        "_x",
+        "f'",
+        "'",
+        '"',
+        "\\",
+        "\n",
+        "\t",
+        "é",
+        "#",
+        "@",
+        "~",
+        "...",
+        "yield",
+    ]
+)
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(EXPRESSION_PIECES, min_size=1, max_size=12).map("".join),
-       st.booleans())
-def test_any_condition_or_effect_loads_or_fails_cleanly(expression: str,
-                                                         as_effect: bool) -> None:
+@given(st.lists(EXPRESSION_PIECES, min_size=1, max_size=12).map("".join), st.booleans())
+def test_any_condition_or_effect_loads_or_fails_cleanly(expression: str, as_effect: bool) -> None:
     """Random expressions as a condition or an effect: the problem is placed inside the
     file, on the expression."""
     quoted = json.dumps(expression, ensure_ascii=False)
@@ -965,6 +1828,11 @@ def test_any_condition_or_effect_loads_or_fails_cleanly(expression: str,
         lines = text.splitlines()
         for p in err.problems:
             if p.path.startswith("actions[1]") and p.line is not None:
-                assert p.line == spot(MINI_TEXT, 'effects: ["deployed += 4"]' if as_effect
-                                      else "when: deployed < 10")[0], p
+                assert (
+                    p.line
+                    == spot(
+                        MINI_TEXT,
+                        'effects: ["deployed += 4"]' if as_effect else "when: deployed < 10",
+                    )[0]
+                ), p
                 assert p.column is not None and p.column <= len(lines[p.line - 1]) + 1, p

@@ -32,14 +32,20 @@ def cuba() -> Scenario:
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "crisislab.cli", *args], capture_output=True,
-                          text=True, timeout=300, env={**os.environ, "COLUMNS": "200"})
+    return subprocess.run(
+        [sys.executable, "-m", "crisislab.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "COLUMNS": "200"},
+    )
 
 
 def test_cuba_declares_the_four_targets_with_sources(cuba: Scenario) -> None:
     targets = {t.id: t for t in targets_of(cuba)}
-    assert {"discovery", "highest_us_readiness", "end_of_crisis",
-            "probability_of_war"} <= set(targets)
+    assert {"discovery", "highest_us_readiness", "end_of_crisis", "probability_of_war"} <= set(
+        targets
+    )
     assert str(targets["discovery"].range[0]) == "1962-10-14"
     assert targets["highest_us_readiness"].range == (2.0, 2.0)
     assert targets["probability_of_war"].range[1] == 0.5  # Kennedy's "even"
@@ -67,9 +73,13 @@ def test_a_scenario_may_declare_targets_and_bad_ones_are_clear_errors() -> None:
     sc = load_text(_mini_with(GOOD))
     assert targets_of(sc)[0].id == "found"
     with pytest.raises(ScenarioError, match="unknown variable"):
-        load_text(_mini_with(GOOD.replace("first_date", "highest").replace(
-            "when: detected", "variable: nothing").replace(
-            "[1962-10-01, 1962-10-03]", "[1, 2]")))
+        load_text(
+            _mini_with(
+                GOOD.replace("first_date", "highest")
+                .replace("when: detected", "variable: nothing")
+                .replace("[1962-10-01, 1962-10-03]", "[1, 2]")
+            )
+        )
     with pytest.raises(ScenarioError, match="two dates"):
         load_text(_mini_with(GOOD.replace("[1962-10-01, 1962-10-03]", "[1, 2]")))
     with pytest.raises(ScenarioError, match="needs its source"):
@@ -97,8 +107,9 @@ def test_fit_changes_only_assumptions_within_their_ranges(cuba: Scenario) -> Non
     variant = Variant(seats=seat_specs(cuba, []))
     only = ["p_detect_base"] if "p_detect_base" in cuba.parameters else None
     names = only or [p.id for p in cuba.spec.parameters if p.assumption][:2]
-    cal = calibrate(cuba, variant, 2000, 1, workers=1, fit=True, fit_runs=1000, passes=1,
-                    only=names)
+    cal = calibrate(
+        cuba, variant, 2000, 1, workers=1, fit=True, fit_runs=1000, passes=1, only=names
+    )
     assert cal.loss_before is not None and cal.evaluations > 1
     ranges = {p.id: p.range for p in cuba.spec.parameters}
     for name, (_, now) in cal.fitted.items():
@@ -124,13 +135,21 @@ def test_calibrate_command_and_simulate_params(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     words = " ".join(done.stdout.split())
     assert "targets hold" in words and "The United States finds the missiles" in words
-    doc = json.loads(cli("calibrate", "cuba-1962", "--runs", "2000", "--format",
-                         "json").stdout)
+    doc = json.loads(cli("calibrate", "cuba-1962", "--runs", "2000", "--format", "json").stdout)
     assert {"model", "interval", "target", "holds"} <= set(doc["targets"][0])
     params = tmp_path / "p.yaml"
     params.write_text("buildup_days: 70\n", encoding="utf-8")
-    sim = cli("simulate", "cuba-1962", "--runs", "500", "--no-store", "--params", str(params),
-              "--format", "json")
+    sim = cli(
+        "simulate",
+        "cuba-1962",
+        "--runs",
+        "500",
+        "--no-store",
+        "--params",
+        str(params),
+        "--format",
+        "json",
+    )
     assert sim.returncode == 0, sim.stderr
     assert json.loads(sim.stdout)["parameters"] == {"buildup_days": 70.0}
     missing = cli("calibrate", str(MINI), "--runs", "10")

@@ -16,19 +16,27 @@ from crisislab.render import chronicle
 from crisislab.replay import replay as run_replay
 from crisislab.scenario.loader import builtin_ids, load_scenario
 
-SEEDS = Path(os.environ.get("CRISISLAB_SEEDS",
-                            Path(__file__).resolve().parents[2] / "shared" / "seeds"))
+SEEDS = Path(
+    os.environ.get("CRISISLAB_SEEDS", Path(__file__).resolve().parents[2] / "shared" / "seeds")
+)
 needs_seeds = pytest.mark.skipif(not SEEDS.is_dir(), reason=f"no seed documents at {SEEDS}")
 
 
 MINI = Path(__file__).parent / "data" / "mini.yaml"
 
 
-def crisislab(*args: str, cwd: Path | None = None,
-              columns: int = 100) -> subprocess.CompletedProcess[str]:
+def crisislab(
+    *args: str, cwd: Path | None = None, columns: int = 100
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COLUMNS": str(columns)}
-    proc = subprocess.run([sys.executable, "-m", "crisislab.cli", *args], capture_output=True,
-                          text=True, cwd=cwd, timeout=300, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-m", "crisislab.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
+        env=env,
+    )
     assert "Traceback" not in proc.stdout + proc.stderr
     return proc
 
@@ -59,11 +67,19 @@ def test_replay_json_shape(replay_json: dict) -> None:
     assert dates == sorted(dates), "documented steps come in date order"
     assert events[-1]["kind"] == "outcome" and events[-1]["id"] == "settlement"
     change = next(c for e in events for c in e["changes"] if c["variable"] == "us_defcon")
-    assert set(change) >= {"variable", "label", "before", "after", "before_value",
-                           "after_value", "chronicle"}
+    assert set(change) >= {
+        "variable",
+        "label",
+        "before",
+        "after",
+        "before_value",
+        "after_value",
+        "chronicle",
+    }
     assert {s["id"] for s in replay_json["sources"]} >= {"notes", "cia_memo", "frus_xi"}
-    assert replay_json["epilogue"] and all(e["date"] > "1962-11-21"
-                                           for e in replay_json["epilogue"])
+    assert replay_json["epilogue"] and all(
+        e["date"] > "1962-11-21" for e in replay_json["epilogue"]
+    )
 
 
 def test_replay_is_deterministic(replay_json: dict) -> None:
@@ -99,8 +115,11 @@ def test_replay_text_names_days_and_outcome() -> None:
 def test_every_row_shows_its_source(columns: int) -> None:
     """Each row of the chronicle is followed by its sources, at any width (the citations
     once vanished, read as terminal markup)."""
-    rows = sum(len(d.rows) for s in chronicle(run_replay(load_scenario("cuba-1962"))).sections
-               for d in s.days)
+    rows = sum(
+        len(d.rows)
+        for s in chronicle(run_replay(load_scenario("cuba-1962"))).sections
+        for d in s.days
+    )
     out = crisislab("replay", "cuba-1962", columns=columns).stdout
     sources = [line for line in out.splitlines() if line.startswith("    Source: ")]
     assert len(sources) == rows  # one source line per row, never an empty one
@@ -190,15 +209,20 @@ def test_scenario_text_is_never_markup() -> None:
 
 
 def test_replay_filters_by_date_and_actor() -> None:
-    out = json.loads(crisislab("replay", "cuba-1962", "--format", "json", "--from",
-                               "1962-10-27", "--to", "1962-10-28").stdout)
+    out = json.loads(
+        crisislab(
+            "replay", "cuba-1962", "--format", "json", "--from", "1962-10-27", "--to", "1962-10-28"
+        ).stdout
+    )
     assert out["events"] and {e["date"] for e in out["events"]} <= {"1962-10-27", "1962-10-28"}
     assert out["epilogue"] == []
-    castro = json.loads(crisislab("replay", "cuba-1962", "--format", "json", "--actor",
-                                  "Castro").stdout)
+    castro = json.loads(
+        crisislab("replay", "cuba-1962", "--format", "json", "--actor", "Castro").stdout
+    )
     assert castro["events"] and {e["actor"] for e in castro["events"]} == {"cuba"}
-    prologue = json.loads(crisislab("replay", "cuba-1962", "--format", "json", "--to",
-                                    "prologue").stdout)
+    prologue = json.loads(
+        crisislab("replay", "cuba-1962", "--format", "json", "--to", "prologue").stdout
+    )
     assert max(e["date"] for e in prologue["events"]) <= "1962-10-13"
     text = crisislab("replay", "cuba-1962", "--actor", "khrushchev", "--from", "crisis").stdout
     assert "Thursday 24 May 1962" not in text and "Khrushchev: " in text
@@ -207,7 +231,7 @@ def test_replay_filters_by_date_and_actor() -> None:
 
 def test_replay_lists_the_documents_cited() -> None:
     out = crisislab("replay", "cuba-1962", "--sources").stdout
-    tail = out[out.index("Sources cited"):]
+    tail = out[out.index("Sources cited") :]
     assert "Foreign Relations of the United States, 1961-1963, volume XI" in tail
     assert "https://history.state.gov/historicaldocuments/frus1961-63v11" in tail
 
@@ -215,7 +239,8 @@ def test_replay_lists_the_documents_cited() -> None:
 def test_validate_warns_about_an_unlabelled_chronicle_variable(tmp_path: Path) -> None:
     text = MINI.read_text(encoding="utf-8").replace(
         "  - id: deployed\n    description: Weapons deployed in secret.\n",
-        "  - id: deployed\n    description: Weapons deployed in secret.\n    chronicle: true\n")
+        "  - id: deployed\n    description: Weapons deployed in secret.\n    chronicle: true\n",
+    )
     assert "chronicle: true" in text
     target = tmp_path / "unlabelled.yaml"
     target.write_text(text, encoding="utf-8")
@@ -225,8 +250,9 @@ def test_validate_warns_about_an_unlabelled_chronicle_variable(tmp_path: Path) -
 
 
 def test_replay_from_the_crisis_phase(replay_json: dict) -> None:
-    out = json.loads(crisislab("replay", "cuba-1962", "--format", "json", "--from",
-                               "crisis").stdout)
+    out = json.loads(
+        crisislab("replay", "cuba-1962", "--format", "json", "--from", "crisis").stdout
+    )
     assert min(e["date"] for e in out["events"]) >= "1962-10-14"
     assert out["outcome"] == replay_json["outcome"]
 

@@ -24,8 +24,12 @@ def test_evening_turn_and_day_offsets() -> None:
     t = MINI.clock.turn_of(dt.date(1962, 10, 4), "pm")
     assert t is not None
     turn = MINI.clock.turns[t]
-    assert (turn.date, turn.half, turn.day, turn.step_days) == (dt.date(1962, 10, 4), "pm",
-                                                                 3.5, 0.5)
+    assert (turn.date, turn.half, turn.day, turn.step_days) == (
+        dt.date(1962, 10, 4),
+        "pm",
+        3.5,
+        0.5,
+    )
     assert MINI.clock.turn_of(dt.date(1962, 9, 30)) is None
     assert MINI.clock.turn_of(dt.date(1962, 10, 7)) is None
 

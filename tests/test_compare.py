@@ -59,14 +59,37 @@ def test_compare_refuses_one_column_and_duplicate_labels(mini: Scenario) -> None
 def test_compare_cli_json_and_plot(tmp_path: Path) -> None:
     plot = tmp_path / "compare.svg"
     done = subprocess.run(
-        [sys.executable, "-m", "crisislab.cli", "compare", MINI, "--runs", "2000",
-         "--lineup", "red=random", "--lineup", "red=random;blue=random", "--format", "json",
-         "--workers", "2", "--plot", str(plot)],
-        capture_output=True, text=True, timeout=300, env={**os.environ})
+        [
+            sys.executable,
+            "-m",
+            "crisislab.cli",
+            "compare",
+            MINI,
+            "--runs",
+            "2000",
+            "--lineup",
+            "red=random",
+            "--lineup",
+            "red=random;blue=random",
+            "--format",
+            "json",
+            "--workers",
+            "2",
+            "--plot",
+            str(plot),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ},
+    )
     assert done.returncode == 0, done.stderr
     doc = json.loads(done.stdout)
-    assert [c["label"] for c in doc["columns"]] == ["baseline", "red=random",
-                                                    "red=random blue=random"]
+    assert [c["label"] for c in doc["columns"]] == [
+        "baseline",
+        "red=random",
+        "red=random blue=random",
+    ]
     assert doc["columns"][2]["agents"]["blue"] == "random"
     assert set(doc["differences"]) == {"red=random", "red=random blue=random"}
     for col in doc["columns"]:
@@ -75,7 +98,11 @@ def test_compare_cli_json_and_plot(tmp_path: Path) -> None:
 
 
 def test_compare_cli_needs_columns() -> None:
-    done = subprocess.run([sys.executable, "-m", "crisislab.cli", "compare", MINI],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "crisislab.cli", "compare", MINI],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode != 0 and "Traceback" not in done.stderr
     assert "nothing to compare" in done.stderr

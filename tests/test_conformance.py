@@ -68,12 +68,10 @@ def test_the_toy_scenario_conforms_to_its_end() -> None:
 
 
 @pytest.mark.parametrize("name", [a for a in AGENTS if a not in NOT_HERE])
-def test_every_registered_agent_conforms_on_every_builtin(name: str, builtin: Scenario
-                                                          ) -> None:
+def test_every_registered_agent_conforms_on_every_builtin(name: str, builtin: Scenario) -> None:
     if name == "equilibrium":
         pytest.importorskip("pygambit", reason="the equilibrium agent needs the gt extra")
-    report = check_agent(SPECS.get(name, name), builtin, runs=6, time_limit=None,
-                         **window(builtin))
+    report = check_agent(SPECS.get(name, name), builtin, runs=6, time_limit=None, **window(builtin))
     expected = [c for c in AGENT_CHECKS if c != "time"]
     if "lumped_equals_unlumped" in report.skipped:  # an agent that draws its own chance
         assert "own chance" in report.skipped["lumped_equals_unlumped"]
@@ -178,18 +176,22 @@ class Crashing(_Base):
         raise ZeroDivisionError("division by zero")
 
 
-@pytest.mark.parametrize(("agent", "check", "skip"), [
-    (Peeking, "information", ()),
-    (Unseeded, "determinism", ("information",)),  # its twins draw apart, too
-    (Illegal, "bounds", ()),
-    (BatchMinded, "alone_equals_batch", ()),
-    (ByRow, "lumped_equals_unlumped", ("alone_equals_batch", "information")),
-    (Remembering, "reuse", ()),
-    (Crashing, "bounds", ()),
-], ids=["peeking", "unseeded", "illegal", "batch-minded", "by-row", "remembering",
-        "crashing"])
-def test_a_broken_agent_fails_the_check_for_its_fault(agent: type, check: str,
-                                                      skip: tuple[str, ...]) -> None:
+@pytest.mark.parametrize(
+    ("agent", "check", "skip"),
+    [
+        (Peeking, "information", ()),
+        (Unseeded, "determinism", ("information",)),  # its twins draw apart, too
+        (Illegal, "bounds", ()),
+        (BatchMinded, "alone_equals_batch", ()),
+        (ByRow, "lumped_equals_unlumped", ("alone_equals_batch", "information")),
+        (Remembering, "reuse", ()),
+        (Crashing, "bounds", ()),
+    ],
+    ids=["peeking", "unseeded", "illegal", "batch-minded", "by-row", "remembering", "crashing"],
+)
+def test_a_broken_agent_fails_the_check_for_its_fault(
+    agent: type, check: str, skip: tuple[str, ...]
+) -> None:
     with pytest.raises(ConformanceError) as caught:
         check_agent(agent, MINI, runs=16, time_limit=None, skip=skip)
     e = caught.value
@@ -210,12 +212,19 @@ def test_the_time_check_reads_the_clock_it_is_given() -> None:
         return next(ticks)
 
     with pytest.raises(ConformanceError) as caught:
-        check_scenario(MINI, runs=4, large_batch=50, time_limit=60, clock=slow,
-                       skip=("information", "alone_equals_batch"))
+        check_scenario(
+            MINI,
+            runs=4,
+            large_batch=50,
+            time_limit=60,
+            clock=slow,
+            skip=("information", "alone_equals_batch"),
+        )
     assert caught.value.check == "time" and "1000.0 s" in str(caught.value)
     fast = itertools.count(step=0.5)
-    report = check_agent("hawk", MINI, runs=4, large_batch=50, time_limit=60,
-                         clock=lambda: next(fast))
+    report = check_agent(
+        "hawk", MINI, runs=4, large_batch=50, time_limit=60, clock=lambda: next(fast)
+    )
     assert "time" in report.passed and report.seconds == 0.5
 
 
@@ -239,7 +248,7 @@ class _Leaky:
         for o in obs.values():
             v = o["observation"]
             k = (v.size - 1) // 2
-            hidden = np.flatnonzero(v[k:2 * k] == 0)
+            hidden = np.flatnonzero(v[k : 2 * k] == 0)
             if hidden.size:
                 v[hidden[0]] = 1.0
         return obs

@@ -36,8 +36,11 @@ RECORD = [
     ("U-2 strays over the USSR", "stray_u2", "1962-10-27"),
     ("low-level reconnaissance fired on", "low_level_fired_on", "1962-10-27"),
     ("submarine forced to surface", "submarine_incident", "1962-10-27"),
-    ("reply to the first letter, secret Jupiter assurance",
-     "usa_accept_first_letter_secret_jupiter", "1962-10-27"),
+    (
+        "reply to the first letter, secret Jupiter assurance",
+        "usa_accept_first_letter_secret_jupiter",
+        "1962-10-27",
+    ),
     ("public backdown", "ussr_public_acceptance", "1962-10-28"),
     ("Kuznetsov assures Stevenson", "ussr_assure_dismantling", "1962-10-30"),
     ("U Thant in Havana", "un_mediate_havana", "1962-10-30"),
@@ -85,8 +88,9 @@ def events(record: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 @pytest.mark.parametrize(("what", "ident", "date"), RECORD, ids=[r[0] for r in RECORD])
-def test_documented_step_on_its_date(events: list[dict[str, Any]], what: str, ident: str,
-                                     date: str) -> None:
+def test_documented_step_on_its_date(
+    events: list[dict[str, Any]], what: str, ident: str, date: str
+) -> None:
     hits = [e for e in events if e["id"] == ident and e["date"] == date]
     assert hits, f"{what}: no '{ident}' on {date}"
     assert all(e["documented"] and e["citations"] for e in hits)
@@ -108,10 +112,10 @@ def test_every_track_entry_is_played(events: list[dict[str, Any]]) -> None:
 
 
 @pytest.mark.parametrize(("what", "who", "date"), NARRATIVE, ids=[n[0] for n in NARRATIVE])
-def test_narrative_entry_on_its_date(events: list[dict[str, Any]], what: str, who: str,
-                                     date: str) -> None:
-    hits = [e for e in events if e["kind"] == "record" and e["who"] == who
-            and e["date"] == date]
+def test_narrative_entry_on_its_date(
+    events: list[dict[str, Any]], what: str, who: str, date: str
+) -> None:
+    hits = [e for e in events if e["kind"] == "record" and e["who"] == who and e["date"] == date]
     assert hits, f"{what}: nothing by {who} on {date}"
     assert all(e["citations"] and e["id"] is None and not e["changes"] for e in hits)
 
@@ -126,10 +130,12 @@ def test_prologue_lines_carry_their_own_dates(events: list[dict[str, Any]]) -> N
     """In the weekly prologue a documented line shows the day it happened, not the first
     day of its week: Kennedy's warning on 4 September sits in the week of 30 August."""
     own = {(e["id"], e["date"]) for e in events if e["documented"]}
-    for ident, date in [("usa_public_warning", "1962-09-04"),
-                        ("usa_call_reservists", "1962-09-07"),
-                        ("ussr_public_statement", "1962-09-11"),
-                        ("ussr_public_statement", "1962-09-21")]:
+    for ident, date in [
+        ("usa_public_warning", "1962-09-04"),
+        ("usa_call_reservists", "1962-09-07"),
+        ("ussr_public_statement", "1962-09-11"),
+        ("ussr_public_statement", "1962-09-21"),
+    ]:
         assert (ident, date) in own
     weeks = {e["date"] for e in events if e["phase"] == "prologue" and not e["dated"]}
     assert not weeks & {"1962-09-04", "1962-09-07", "1962-09-11", "1962-09-21"}
@@ -140,14 +146,21 @@ def test_defcon_3_comes_with_the_evening_address(events: list[dict[str, Any]]) -
     assert (address["date"], address["half"]) == ("1962-10-22", "pm")
     defcon = [c for c in address["changes"] if c["variable"] == "us_defcon"]
     assert [(c["before"], c["after"]) for c in defcon] == [("DEFCON 5", "DEFCON 3")]
-    earlier = [e for e in events if e["date"] < "1962-10-22" or (
-        e["date"] == "1962-10-22" and e["half"] == "am")]
+    earlier = [
+        e
+        for e in events
+        if e["date"] < "1962-10-22" or (e["date"] == "1962-10-22" and e["half"] == "am")
+    ]
     assert not any(c["variable"] == "us_defcon" for e in earlier for c in e["changes"])
 
 
 def test_no_missile_leaves_cuba_before_november(events: list[dict[str, Any]]) -> None:
-    shipped = [e["date"] for e in events for c in e["changes"]
-               if c["variable"] == "missiles_withdrawn" and c["after_value"] > c["before_value"]]
+    shipped = [
+        e["date"]
+        for e in events
+        for c in e["changes"]
+        if c["variable"] == "missiles_withdrawn" and c["after_value"] > c["before_value"]
+    ]
     assert shipped and min(shipped) >= "1962-11-05"
     assert max(shipped) == "1962-11-10"
     dismantling = [e["date"] for e in events if e["id"] == "missiles_dismantled"]

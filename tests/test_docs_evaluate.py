@@ -24,12 +24,16 @@ def study() -> list[str]:
     section = text.split("## A study, run, stored, exported and rerun offline", 1)[1]
     block = re.search(r"```bash\n(.*?)```", section, flags=re.S)
     assert block is not None
-    return [line.strip() for line in block.group(1).splitlines()
-            if line.strip().startswith("crisislab ")]
+    return [
+        line.strip()
+        for line in block.group(1).splitlines()
+        if line.strip().startswith("crisislab ")
+    ]
 
 
 def test_the_documented_study_reruns_offline_with_the_same_results(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from crisislab.cli import app
 
     commands = study()
@@ -52,14 +56,14 @@ def test_the_documented_study_reruns_offline_with_the_same_results(
                 (tmp_path / target).write_text(result.stdout)
             outputs[args[0] + " " + (args[1] if len(args) > 1 else "")] = result.output
         assert len(endpoint.requests) == asked  # the rerun asked the server nothing
-    first, rerun = (json.loads((tmp_path / f).read_text()) for f in ("study.json",
-                                                                     "rerun.json"))
+    first, rerun = (json.loads((tmp_path / f).read_text()) for f in ("study.json", "rerun.json"))
 
     def steady(doc: dict[str, Any]) -> dict[str, Any]:
         out = {k: v for k, v in doc.items() if k not in ("elapsed_s", "run_id", "execution")}
-        out["llm"] = [{k: v for k, v in c.items() if k not in ("calls", "cached",
-                                                              "latency_s")}
-                      for c in doc["llm"]]
+        out["llm"] = [
+            {k: v for k, v in c.items() if k not in ("calls", "cached", "latency_s")}
+            for c in doc["llm"]
+        ]
         return out
 
     assert steady(first) == steady(rerun)

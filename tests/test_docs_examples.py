@@ -42,15 +42,27 @@ TUTORIAL = commands(DOCS / "tutorial.md")
 def test_the_tutorial_has_examples() -> None:
     assert len(TUTORIAL) >= 8
     assert capped(["simulate", "x", "--runs", "20000", "-n", "5"]) == [
-        "simulate", "x", "--runs", "2000", "-n", "5"]
+        "simulate",
+        "x",
+        "--runs",
+        "2000",
+        "-n",
+        "5",
+    ]
 
 
 @pytest.mark.parametrize("command", TUTORIAL)
 def test_tutorial_command_runs(command: str, tmp_path: Path) -> None:
     args = capped(shlex.split(command)[1:])
     env = {**os.environ, "CRISISLAB_DB": str(tmp_path / "runs.db"), "COLUMNS": "120"}
-    proc = subprocess.run([sys.executable, "-m", "crisislab.cli", *args], cwd=tmp_path,
-                          capture_output=True, text=True, env=env, timeout=600)
+    proc = subprocess.run(
+        [sys.executable, "-m", "crisislab.cli", *args],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "Traceback" not in proc.stdout + proc.stderr
     assert proc.stdout.strip() or any(tmp_path.iterdir())

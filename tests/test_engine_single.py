@@ -17,23 +17,43 @@ from tests.strategies import seeds
 
 MINI = str(Path(__file__).parent / "data" / "mini.yaml")
 BATCH = 6
-FIELDS = ("values", "done", "outcome", "end_turn", "peak", "fired", "sent_turn", "payoffs",
-          "opened", "taken")
+FIELDS = (
+    "values",
+    "done",
+    "outcome",
+    "end_turn",
+    "peak",
+    "fired",
+    "sent_turn",
+    "payoffs",
+    "opened",
+    "taken",
+)
 # per seat: deterministic doctrines (lumped), the random agent (not lumped) and the
 # historical agent with the fitted leader off the record (stochastic, lumped)
-SPECS = ["historical", "random", "hawk", "dove", "rational", "organizational", "political",
-         "leader"]
+SPECS = [
+    "historical",
+    "random",
+    "hawk",
+    "dove",
+    "rational",
+    "organizational",
+    "political",
+    "leader",
+]
 
 
 def _agents(ref: str, specs: list[str]) -> dict:
     sc = load_scenario(ref)
     players = [a for a in sc.players if sc.role(a) == "player"]
-    return complete_agents(sc, {a: make_agent(s, sc, a)
-                                for a, s in zip(players, specs, strict=False)})
+    return complete_agents(
+        sc, {a: make_agent(s, sc, a) for a, s in zip(players, specs, strict=False)}
+    )
 
 
-def _play(ref: str, agents: dict, n: int, seed: int, ids: np.ndarray, lumped: bool,
-          trace: bool = False) -> dict[str, np.ndarray]:
+def _play(
+    ref: str, agents: dict, n: int, seed: int, ids: np.ndarray, lumped: bool, trace: bool = False
+) -> dict[str, np.ndarray]:
     sc = load_scenario(ref)
     engine = Engine(sc)
     state = start_batch(engine, n, seed, crisis_ids=ids, lumped=lumped)
@@ -69,13 +89,15 @@ lineups = st.lists(st.sampled_from(SPECS), min_size=3, max_size=3)
 
 @settings(max_examples=30, deadline=None)
 @given(seed=seeds, which=st.integers(0, BATCH - 1), specs=lineups, trace=st.booleans())
-def test_a_crisis_alone_is_the_crisis_in_a_batch(seed: int, which: int, specs: list[str],
-                                                 trace: bool) -> None:
+def test_a_crisis_alone_is_the_crisis_in_a_batch(
+    seed: int, which: int, specs: list[str], trace: bool
+) -> None:
     _check(MINI, seed, which, specs, trace)
 
 
 @settings(max_examples=4, deadline=None)
 @given(seed=seeds, which=st.integers(0, BATCH - 1), specs=lineups)
-def test_a_cuba_crisis_alone_is_the_crisis_in_a_batch(seed: int, which: int,
-                                                      specs: list[str]) -> None:
+def test_a_cuba_crisis_alone_is_the_crisis_in_a_batch(
+    seed: int, which: int, specs: list[str]
+) -> None:
     _check("cuba-1962", seed, which, specs, False)

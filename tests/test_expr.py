@@ -115,8 +115,7 @@ def test_unknown_name_suggests_a_close_one() -> None:
 
 @pytest.mark.parametrize(
     ("text", "target", "op"),
-    [("x = 1", "x", "="), ("x += y", "x", "+="), ("x -= 2", "x", "-="),
-     ("q = 'lifted'", "q", "=")],
+    [("x = 1", "x", "="), ("x += y", "x", "+="), ("x -= 2", "x", "-="), ("q = 'lifted'", "q", "=")],
 )
 def test_effects(text: str, target: str, op: str) -> None:
     eff = parse_effect(text, NS)
@@ -143,7 +142,12 @@ def test_bad_effects(text: str, fragment: str) -> None:
 
 def test_names_in() -> None:
     assert names_in(parse_expression("x + min(y, p) if flag else turn", NS)) == {
-        "x", "y", "p", "flag", "turn"}
+        "x",
+        "y",
+        "p",
+        "flag",
+        "turn",
+    }
 
 
 @pytest.mark.parametrize(
@@ -161,8 +165,13 @@ def test_names_in() -> None:
     ],
 )
 def test_reachability(text: str, reachable: bool) -> None:
-    env = {"x": Abstract.interval(0, 3), "y": Abstract.interval(-1, 4),
-           "flag": Abstract.of({0.0, 1.0}), "q": Abstract.of({0.0, 1.0}),
-           "p": Abstract.interval(0, 1), "turn": Abstract.interval(0, 10),
-           "day": Abstract.interval(0, 100)}
+    env = {
+        "x": Abstract.interval(0, 3),
+        "y": Abstract.interval(-1, 4),
+        "flag": Abstract.of({0.0, 1.0}),
+        "q": Abstract.of({0.0, 1.0}),
+        "p": Abstract.interval(0, 1),
+        "turn": Abstract.interval(0, 10),
+        "day": Abstract.interval(0, 100),
+    }
     assert can_hold(parse_expression(text, NS), env) is reachable

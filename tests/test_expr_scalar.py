@@ -27,12 +27,16 @@ from crisislab.scenario.loader import load_scenario
 
 ROWS = 4
 NAMES = ("x", "y", "z", "flag")
-special = st.sampled_from([0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.5, 1e300, -1e300,
-                           float("inf"), float("-inf"), float("nan")])
-numbers = st.one_of(special, st.floats(allow_nan=True, allow_infinity=True),
-                    st.integers(-5, 5).map(float))
-constants = st.one_of(st.sampled_from([0.0, 1.0, -1.0, 0.5, 2.0, 3.0]),
-                      st.floats(allow_nan=False, allow_infinity=False))
+special = st.sampled_from(
+    [0.0, -0.0, 1.0, -1.0, 0.5, -0.5, 2.5, 1e300, -1e300, float("inf"), float("-inf"), float("nan")]
+)
+numbers = st.one_of(
+    special, st.floats(allow_nan=True, allow_infinity=True), st.integers(-5, 5).map(float)
+)
+constants = st.one_of(
+    st.sampled_from([0.0, 1.0, -1.0, 0.5, 2.0, 3.0]),
+    st.floats(allow_nan=False, allow_infinity=False),
+)
 
 
 def _tree(children: st.SearchStrategy[Node]) -> st.SearchStrategy[Node]:
@@ -41,16 +45,23 @@ def _tree(children: st.SearchStrategy[Node]) -> st.SearchStrategy[Node]:
         st.builds(Unary, st.sampled_from(["neg", "not"]), children),
         st.builds(Binary, st.sampled_from(["+", "-", "*", "/"]), children, children),
         st.lists(st.tuples(ops, children), min_size=1, max_size=3).flatmap(
-            lambda pairs: children.map(lambda first: Compare(
-                tuple(op for op, _ in pairs), (first, *(c for _, c in pairs)))))
-        ,
-        st.builds(BoolOp, st.sampled_from(["and", "or"]),
-                  st.lists(children, min_size=2, max_size=3).map(tuple)),
+            lambda pairs: children.map(
+                lambda first: Compare(tuple(op for op, _ in pairs), (first, *(c for _, c in pairs)))
+            )
+        ),
+        st.builds(
+            BoolOp,
+            st.sampled_from(["and", "or"]),
+            st.lists(children, min_size=2, max_size=3).map(tuple),
+        ),
         st.builds(IfElse, children, children, children),
         st.builds(Call, st.just("abs"), st.tuples(children)),
         st.builds(Call, st.just("clip"), st.tuples(children, children, children)),
-        st.builds(Call, st.sampled_from(["min", "max"]),
-                  st.lists(children, min_size=2, max_size=4).map(tuple)),
+        st.builds(
+            Call,
+            st.sampled_from(["min", "max"]),
+            st.lists(children, min_size=2, max_size=4).map(tuple),
+        ),
     )
 
 
@@ -63,12 +74,19 @@ def _bits(x: object) -> bytes:
 
 
 @settings(max_examples=500, deadline=None)
-@given(node=trees, rows=st.lists(st.tuples(numbers, numbers, numbers, st.booleans()),
-                                 min_size=ROWS, max_size=ROWS))
+@given(
+    node=trees,
+    rows=st.lists(
+        st.tuples(numbers, numbers, numbers, st.booleans()), min_size=ROWS, max_size=ROWS
+    ),
+)
 def test_scalar_evaluation_is_the_batch_evaluation(
-        node: Node, rows: list[tuple[float, float, float, bool]]) -> None:
-    env = {name: np.array([r[i] for r in rows], dtype=np.bool_ if name == "flag" else None)
-           for i, name in enumerate(NAMES)}
+    node: Node, rows: list[tuple[float, float, float, bool]]
+) -> None:
+    env = {
+        name: np.array([r[i] for r in rows], dtype=np.bool_ if name == "flag" else None)
+        for i, name in enumerate(NAMES)
+    }
     with np.errstate(all="ignore"):
         batch = np.broadcast_to(np.asarray(evaluate(node, env)), (ROWS,))
     # numpy's clip gives the sign of a zero that ties a bound differently for bounds
@@ -86,10 +104,15 @@ def test_scalar_evaluation_is_the_batch_evaluation(
 
 
 @settings(max_examples=600, deadline=None)
-@given(value=numbers, current=numbers, op=st.sampled_from(["=", "+=", "-="]),
-       var=st.sampled_from(load_scenario("cuba-1962").variables))
-def test_an_effect_on_one_crisis_is_the_batch_effect(value: float, current: float, op: str,
-                                                     var: object) -> None:
+@given(
+    value=numbers,
+    current=numbers,
+    op=st.sampled_from(["=", "+=", "-="]),
+    var=st.sampled_from(load_scenario("cuba-1962").variables),
+)
+def test_an_effect_on_one_crisis_is_the_batch_effect(
+    value: float, current: float, op: str, var: object
+) -> None:
     eff = Effect(var.id, op, Name("v"), f"{var.id} {op} v")  # type: ignore[attr-defined, arg-type]
     env = {"v": np.array([value]), var.id: np.array([current])}  # type: ignore[attr-defined]
     with np.errstate(all="ignore"):

@@ -38,7 +38,8 @@ def one_line(result: object, extra: str) -> str:
     """The error the command printed, checked to be one line naming the extra."""
     assert result.exit_code == 1, result.output  # type: ignore[attr-defined]
     assert result.exception is None or isinstance(  # type: ignore[attr-defined]
-        result.exception, SystemExit), result.exception  # type: ignore[attr-defined]
+        result.exception, SystemExit
+    ), result.exception  # type: ignore[attr-defined]
     text = result.output  # type: ignore[attr-defined]
     assert "Traceback" not in text
     lines = [line for line in text.splitlines() if line.startswith("error:")]
@@ -63,15 +64,28 @@ def test_gt_without_pygambit(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_sensitivity_sobol_without_salib(monkeypatch: pytest.MonkeyPatch) -> None:
     hide(monkeypatch, "SALib", "crisislab.analysis.sensitivity")
-    assert "SALib" in one_line(run_app("sensitivity", MINI, "--method", "sobol", "-q"),
-                               "sensitivity")
+    assert "SALib" in one_line(
+        run_app("sensitivity", MINI, "--method", "sobol", "-q"), "sensitivity"
+    )
 
 
-def test_sensitivity_one_at_a_time_needs_no_salib(monkeypatch: pytest.MonkeyPatch,
-                                                 db: Path) -> None:
+def test_sensitivity_one_at_a_time_needs_no_salib(
+    monkeypatch: pytest.MonkeyPatch, db: Path
+) -> None:
     hide(monkeypatch, "SALib", "crisislab.analysis.sensitivity")
-    result = run_app("sensitivity", MINI, "--method", "oat", "--runs-per-point", "200",
-                     "--workers", "1", "-q", "--format", "json")
+    result = run_app(
+        "sensitivity",
+        MINI,
+        "--method",
+        "oat",
+        "--runs-per-point",
+        "200",
+        "--workers",
+        "1",
+        "-q",
+        "--format",
+        "json",
+    )
     assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
 
 
@@ -80,11 +94,21 @@ def test_ray_backend_without_ray(monkeypatch: pytest.MonkeyPatch, db: Path) -> N
     one_line(run_app("simulate", MINI, "--runs", "100", "--backend", "ray"), "ray")
 
 
-def test_plot_without_matplotlib(monkeypatch: pytest.MonkeyPatch, db: Path,
-                                 tmp_path: Path) -> None:
+def test_plot_without_matplotlib(monkeypatch: pytest.MonkeyPatch, db: Path, tmp_path: Path) -> None:
     hide(monkeypatch, "matplotlib", "crisislab.analysis.plots")
-    line = one_line(run_app("simulate", MINI, "--runs", "100", "--workers", "1",
-                            "--plot", str(tmp_path / "odds.png")), "plot")
+    line = one_line(
+        run_app(
+            "simulate",
+            MINI,
+            "--runs",
+            "100",
+            "--workers",
+            "1",
+            "--plot",
+            str(tmp_path / "odds.png"),
+        ),
+        "plot",
+    )
     assert "matplotlib" in line
     assert not (tmp_path / "odds.png").exists()
 
@@ -107,8 +131,7 @@ def test_require_and_available() -> None:
     assert require("json", "plot").dumps([1]) == "[1]"
     with pytest.raises(MissingExtra, match=r"crisislab\[plot\]"):
         require("no_such_module_for_crisislab", "plot")
-    assert set(EXTRAS) == {"gt", "sensitivity", "rl", "ray", "plot", "fit", "parquet",
-                           "web", "llm"}
+    assert set(EXTRAS) == {"gt", "sensitivity", "rl", "ray", "plot", "fit", "parquet", "web", "llm"}
 
 
 def test_every_extra_is_declared_in_pyproject() -> None:
@@ -120,12 +143,12 @@ def test_every_extra_is_declared_in_pyproject() -> None:
     assert extras["all"] == [f"crisislab[{','.join(EXTRAS)}]"]
     assert "crisislab[all]" in extras["test"]
     core = " ".join(project["dependencies"]).lower()
-    for heavy in ("pygambit", "salib", "pettingzoo", "gymnasium", "ray", "matplotlib",
-                  "scipy"):
+    for heavy in ("pygambit", "salib", "pettingzoo", "gymnasium", "ray", "matplotlib", "scipy"):
         assert heavy not in core
 
 
 # ---- lazy start-up ---------------------------------------------------------------------
+
 
 def test_help_lists_every_command_with_its_own_help() -> None:
     from crisislab.cli import LAZY_COMMANDS, first_paragraph, lazy_command
@@ -142,12 +165,13 @@ def test_help_lists_every_command_with_its_own_help() -> None:
 
 
 def test_listing_the_commands_imports_no_heavy_package() -> None:
-    code = ("import sys\nfrom typer.testing import CliRunner\nfrom crisislab.cli import app\n"
-            "r = CliRunner().invoke(app, ['--help'])\nassert r.exit_code == 0, r.output\n"
-            "print(' '.join(m for m in ('numpy', 'pydantic', 'sqlalchemy', 'yaml', "
-            "'pygambit', 'crisislab.scenario', 'crisislab.store') if m in sys.modules))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=120)
+    code = (
+        "import sys\nfrom typer.testing import CliRunner\nfrom crisislab.cli import app\n"
+        "r = CliRunner().invoke(app, ['--help'])\nassert r.exit_code == 0, r.output\n"
+        "print(' '.join(m for m in ('numpy', 'pydantic', 'sqlalchemy', 'yaml', "
+        "'pygambit', 'crisislab.scenario', 'crisislab.store') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == ""
 

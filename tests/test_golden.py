@@ -52,8 +52,11 @@ def test_mini_replay_is_golden() -> None:
 
 def _counts(ref: str, agents: str, n: int, seed: int) -> dict[str, Any]:
     sc = load_scenario(ref)
-    seats = historical_agents(sc) if agents == "historical" else {
-        a: RandomAgent(sc, a) for a in sc.players if sc.role(a) == "player"}
+    seats = (
+        historical_agents(sc)
+        if agents == "historical"
+        else {a: RandomAgent(sc, a) for a in sc.players if sc.role(a) == "player"}
+    )
     result = run_batch(sc, seats, n, seed=seed)
     counts = np.bincount(result.outcome, minlength=len(result.outcome_ids))
     return {
@@ -64,11 +67,15 @@ def _counts(ref: str, agents: str, n: int, seed: int) -> dict[str, Any]:
     }
 
 
-@pytest.mark.parametrize(("ref", "agents", "n", "seed"), [
-    ("cuba-1962", "historical", 5000, 1),
-    ("cuba-1962", "random", 2000, 2),
-    (str(MINI), "random", 2000, 3),
-], ids=["cuba-historical", "cuba-random", "mini-random"])
+@pytest.mark.parametrize(
+    ("ref", "agents", "n", "seed"),
+    [
+        ("cuba-1962", "historical", 5000, 1),
+        ("cuba-1962", "random", 2000, 2),
+        (str(MINI), "random", 2000, 3),
+    ],
+    ids=["cuba-historical", "cuba-random", "mini-random"],
+)
 def test_seeded_runs_are_golden(ref: str, agents: str, n: int, seed: int) -> None:
     name = f"{Path(ref).stem}.{agents}.{n}.{seed}.json"
     check(name, _counts(ref, agents, n, seed))

@@ -22,8 +22,12 @@ MINI = DATA / "mini.yaml"
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "crisislab.cli", "gt", *args],
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "crisislab.cli", "gt", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def test_solve_json_has_exact_fractions() -> None:
@@ -56,8 +60,7 @@ def test_model_zagare_json_shows_the_crisis_path(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     assert doc["thresholds"]["s*_hard"] == "2/5"
-    limited = next(e for e in doc["equilibria"]
-                   if e["response"] == "HH and HS respond in kind")
+    limited = next(e for e in doc["equilibria"] if e["response"] == "HH and HS respond in kind")
     assert limited["outcomes"] == {"DC": "1/2", "DD": "1/2"}
     assert all(c["holds"] for c in limited["conditions"])
     assert len(doc["pygambit"]) >= 1
@@ -66,12 +69,15 @@ def test_model_zagare_json_shows_the_crisis_path(tmp_path: Path) -> None:
     assert len([i for i in game.infosets if not i.is_chance]) == 14
 
 
-@pytest.mark.parametrize("args,message", [
-    (["-p", "p_hh=1/2"], "p_hh + p_hs + p_sh + p_ss = 1"),
-    (["-p", "c_dd=55"], "need c_dd < c_ed"),
-    (["-p", "p_ch=x"], "not a number"),
-    (["-p", "q=1"], "bad --param"),
-])
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["-p", "p_hh=1/2"], "p_hh + p_hs + p_sh + p_ss = 1"),
+        (["-p", "c_dd=55"], "need c_dd < c_ed"),
+        (["-p", "p_ch=x"], "not a number"),
+        (["-p", "q=1"], "bad --param"),
+    ],
+)
 def test_model_zagare_bad_params_are_clean_errors(args, message) -> None:
     r = run("model", "zagare", "--no-check", *args)
     assert r.returncode == 2

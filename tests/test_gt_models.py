@@ -20,8 +20,9 @@ CHICKEN_CASES = [
 ]
 
 
-@pytest.mark.parametrize("name,params,pure,mixed,nme", CHICKEN_CASES,
-                         ids=[c[0] for c in CHICKEN_CASES])
+@pytest.mark.parametrize(
+    "name,params,pure,mixed,nme", CHICKEN_CASES, ids=[c[0] for c in CHICKEN_CASES]
+)
 def test_ordinal_games(name, params, pure, mixed, nme) -> None:
     r = chicken.analyse(params)
     assert list(r.pure) == pure
@@ -53,11 +54,13 @@ def test_mixed_equilibrium_formula_matches_pygambit(row, col) -> None:
     g = chicken.game(p)
     s0, s1 = (list(pl.strategies)[0] for pl in g.players)
     eqs = gbt.nash.enummixed_solve(g, rational=True).equilibria
-    interior = [(exact(e[s0]), exact(e[s1])) for e in eqs if 0 < exact(e[s0]) < 1
-                and 0 < exact(e[s1]) < 1]
+    interior = [
+        (exact(e[s0]), exact(e[s1])) for e in eqs if 0 < exact(e[s0]) < 1 and 0 < exact(e[s1]) < 1
+    ]
     assert interior == ([closed] if closed else [])
-    pure = sorted(c for c in cells if any(exact(e[s0]) == 1 - c[0] and exact(e[s1]) == 1 - c[1]
-                                          for e in eqs))
+    pure = sorted(
+        c for c in cells if any(exact(e[s0]) == 1 - c[0] and exact(e[s1]) == 1 - c[1] for e in eqs)
+    )
     assert pure == sorted(chicken.pure_equilibria(p))
 
 
@@ -79,8 +82,10 @@ def test_brinkmanship_published_conditions(p, lo, hi, window) -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.fractions(F(1, 50), F(49, 50), max_denominator=50),
-       st.fractions(F(1, 50), F(49, 50), max_denominator=50))
+@given(
+    st.fractions(F(1, 50), F(49, 50), max_denominator=50),
+    st.fractions(F(1, 50), F(49, 50), max_denominator=50),
+)
 def test_brinkmanship_window_is_where_pygambit_threatens(p, q) -> None:
     pr = brinkmanship.Params(p=p)
     r = brinkmanship.analyse(pr)
@@ -105,8 +110,9 @@ METAGAME_CASES = [
 ]
 
 
-@pytest.mark.parametrize("name,params,symmetric", METAGAME_CASES,
-                         ids=[c[0] for c in METAGAME_CASES])
+@pytest.mark.parametrize(
+    "name,params,symmetric", METAGAME_CASES, ids=[c[0] for c in METAGAME_CASES]
+)
 def test_symmetric_metaequilibria(name, params, symmetric) -> None:
     assert list(ordinal.symmetric_metaequilibria(params)) == symmetric
     # the first-level metagames add nothing to Nash in these two games
@@ -146,23 +152,50 @@ def _types(p_ch, hh, hs, sh, ss) -> zagare.Params:  # type: ignore[no-untyped-de
 
 ZAGARE = [
     # name, params, the derived families that exist (keys)
-    ("defaults: capitulation or limited response", Z(),
-     {"pool: no response in kind", "pool: HH and HS respond in kind"}),
-    ("credible US response: deterrence or bluff", _types("2/5", "1/10", "1/10", "2/5", "2/5"),
-     {"deter: HH and HS respond in kind",
-      "semi-separating at qE_strat_hard: HH and HS respond in kind"}),
-    ("HS mixes, deterrence", _types("3/5", "3/10", "1/2", "1/10", "1/10"),
-     {"deter: HH responds in kind, HS mixes (s = s*_hard)"}),
-    ("HS mixes, challenge", _types("3/5", "1/10", "1/5", "1/10", "3/5"),
-     {"pool: HH responds in kind, HS mixes (s = s*_hard)", "pool: no response in kind"}),
-    ("semi-separating, limited response", _types("1/10", "1/10", "1/10", "2/5", "2/5"),
-     {"deter: no response in kind",
-      "semi-separating at qE_strat_hard: HH and HS respond in kind"}),
-    ("semi-separating, HS mixes", _types("1/10", "1/10", "1/5", "2/5", "3/10"),
-     {"deter: no response in kind",
-      "semi-separating at qE_strat_hard: HH responds in kind, HS mixes (s = s*_hard)"}),
-    ("semi-separating at qE_strat_soft", _types("1/10", "1/10", "1/10", "1/10", "7/10"),
-     {"deter: no response in kind", "semi-separating at qE_strat_soft: no response in kind"}),
+    (
+        "defaults: capitulation or limited response",
+        Z(),
+        {"pool: no response in kind", "pool: HH and HS respond in kind"},
+    ),
+    (
+        "credible US response: deterrence or bluff",
+        _types("2/5", "1/10", "1/10", "2/5", "2/5"),
+        {
+            "deter: HH and HS respond in kind",
+            "semi-separating at qE_strat_hard: HH and HS respond in kind",
+        },
+    ),
+    (
+        "HS mixes, deterrence",
+        _types("3/5", "3/10", "1/2", "1/10", "1/10"),
+        {"deter: HH responds in kind, HS mixes (s = s*_hard)"},
+    ),
+    (
+        "HS mixes, challenge",
+        _types("3/5", "1/10", "1/5", "1/10", "3/5"),
+        {"pool: HH responds in kind, HS mixes (s = s*_hard)", "pool: no response in kind"},
+    ),
+    (
+        "semi-separating, limited response",
+        _types("1/10", "1/10", "1/10", "2/5", "2/5"),
+        {
+            "deter: no response in kind",
+            "semi-separating at qE_strat_hard: HH and HS respond in kind",
+        },
+    ),
+    (
+        "semi-separating, HS mixes",
+        _types("1/10", "1/10", "1/5", "2/5", "3/10"),
+        {
+            "deter: no response in kind",
+            "semi-separating at qE_strat_hard: HH responds in kind, HS mixes (s = s*_hard)",
+        },
+    ),
+    (
+        "semi-separating at qE_strat_soft",
+        _types("1/10", "1/10", "1/10", "1/10", "7/10"),
+        {"deter: no response in kind", "semi-separating at qE_strat_soft: no response in kind"},
+    ),
     ("outside the derived families", _types("3/10", "1/10", "1/10", "3/10", "1/2"), set()),
 ]
 
@@ -187,8 +220,10 @@ def _verify(pr: zagare.Params, fam: zagare.Family) -> None:
             assert prof.infoset_regret(info) == 0, (fam.key, info.label)
     assert _outcome_distribution(g, prof) == {k: v for k, v in fam.outcomes.items() if v}
     ussr, usa = g.players
-    assert (exact(prof.payoff(ussr)), exact(prof.payoff(usa))) == (fam.payoffs["USSR"],
-                                                                   fam.payoffs["USA"])
+    assert (exact(prof.payoff(ussr)), exact(prof.payoff(usa))) == (
+        fam.payoffs["USSR"],
+        fam.payoffs["USA"],
+    )
 
 
 @pytest.mark.parametrize("name,params,keys", ZAGARE, ids=[z[0] for z in ZAGARE])
@@ -208,8 +243,7 @@ def test_zagare_defaults_put_the_crisis_on_an_equilibrium_path() -> None:
     assert th["sigma_tac_hard"] == F(3, 5) >= th["s*_hard"]
     fam = next(f for f in r.equilibria if f.key == "pool: HH and HS respond in kind")
     assert fam.initiate == {"hard": 1, "soft": 1}
-    assert fam.response.defender == {"HH": {"D": 1}, "HS": {"D": 1}, "SH": {"C": 1},
-                                     "SS": {"C": 1}}
+    assert fam.response.defender == {"HH": {"D": 1}, "HS": {"D": 1}, "SH": {"C": 1}, "SS": {"C": 1}}
     assert fam.response.escalate == {"hard": 0, "soft": 0}
     assert fam.outcomes["DD"] == F(1, 2) == fam.outcomes["DC"]
     assert fam.values == {"hard": 70, "soft": 70}  # 1/2 * 100 + 1/2 * 40 >= c_sq = 60
@@ -220,8 +254,7 @@ def _with_tactical(t: F) -> zagare.Params:
     return Z(p_hh=3 * t / 5, p_hs=2 * t / 5, p_sh=(1 - t) / 10, p_ss=9 * (1 - t) / 10)
 
 
-@pytest.mark.parametrize("t,initiate", [(F(2, 3) - F(1, 100), True),
-                                        (F(2, 3) + F(1, 100), False)])
+@pytest.mark.parametrize("t,initiate", [(F(2, 3) - F(1, 100), True), (F(2, 3) + F(1, 100), False)])
 def test_initiation_flips_at_the_derived_threshold(t, initiate) -> None:
     """Both types initiate iff P(tactically Hard) <= (c_dc - c_sq) / (c_dc - c_dd) = 2/3."""
     r = zagare.analyse(_with_tactical(t))
@@ -239,23 +272,26 @@ def test_us_escalation_flips_at_qE(p_ch, sh) -> None:
     assert pool.response.defender["SH"] == {sh: 1}
 
 
-@pytest.mark.parametrize("hh,escalates", [(F(1, 5) + F(1, 100), False),
-                                          (F(1, 5) - F(1, 100), True)])
+@pytest.mark.parametrize(
+    "hh,escalates", [(F(1, 5) + F(1, 100), False), (F(1, 5) - F(1, 100), True)]
+)
 def test_soviet_escalation_flips_at_s_star(hh, escalates) -> None:
     """After a response in kind a Hard USSR escalates iff p_hh / (p_hh + p_hs) < 2/5."""
     pr = Z(p_hh=hh, p_hs=F(1, 2) - hh)  # p_hh + p_hs = 1/2
-    fam = next(f for f in zagare.analyse(pr).families
-               if f.key == "pool: HH and HS respond in kind")
+    fam = next(f for f in zagare.analyse(pr).families if f.key == "pool: HH and HS respond in kind")
     assert fam.response.escalate["hard"] == (1 if escalates else 0)
     assert fam.exists is not escalates  # escalation makes the response in kind not worth it
 
 
-@pytest.mark.parametrize("field,value,message", [
-    ("p_ch", F(1), "0 < p_ch < 1"),
-    ("p_hh", F(1, 2), "p_hh + p_hs + p_sh + p_ss = 1"),
-    ("c_dd", F(55), "c_dd < c_ed"),
-    ("d_dc", F(70), "d_dc < d_dd_hard"),
-])
+@pytest.mark.parametrize(
+    "field,value,message",
+    [
+        ("p_ch", F(1), "0 < p_ch < 1"),
+        ("p_hh", F(1, 2), "p_hh + p_hs + p_sh + p_ss = 1"),
+        ("c_dd", F(55), "c_dd < c_ed"),
+        ("d_dc", F(70), "d_dc < d_dd_hard"),
+    ],
+)
 def test_zagare_params_name_the_broken_inequality(field, value, message) -> None:
     with pytest.raises(zagare.ParamsError, match=message.replace("+", r"\+")):
         Z(**{field: value})
@@ -263,18 +299,26 @@ def test_zagare_params_name_the_broken_inequality(field, value, message) -> None
 
 def _chain(n: int):  # type: ignore[no-untyped-def]
     return st.lists(st.integers(0, 200), min_size=n, max_size=n, unique=True).map(
-        lambda xs: [F(x) for x in sorted(xs)])
+        lambda xs: [F(x) for x in sorted(xs)]
+    )
 
 
 @settings(max_examples=25, deadline=None)
-@given(_chain(7), _chain(8), st.lists(st.integers(1, 9), min_size=4, max_size=4),
-       st.integers(1, 19))
+@given(
+    _chain(7), _chain(8), st.lists(st.integers(1, 9), min_size=4, max_size=4), st.integers(1, 19)
+)
 def test_every_derived_equilibrium_is_verified_by_pygambit(c, d, w, ch) -> None:
     names_c = ("c_ee_soft", "c_de", "c_ee_hard", "c_dd", "c_ed", "c_sq", "c_dc")
-    names_d = ("d_ee_soft", "d_ed", "d_ee_hard", "d_dd_soft", "d_dc", "d_dd_hard", "d_de",
-               "d_sq")
+    names_d = ("d_ee_soft", "d_ed", "d_ee_hard", "d_dd_soft", "d_dc", "d_dd_hard", "d_de", "d_sq")
     probs = [F(x, sum(w)) for x in w]
-    pr = Z(p_ch=F(ch, 20), p_hh=probs[0], p_hs=probs[1], p_sh=probs[2], p_ss=probs[3],
-           **dict(zip(names_c, c, strict=True)), **dict(zip(names_d, d, strict=True)))
+    pr = Z(
+        p_ch=F(ch, 20),
+        p_hh=probs[0],
+        p_hs=probs[1],
+        p_sh=probs[2],
+        p_ss=probs[3],
+        **dict(zip(names_c, c, strict=True)),
+        **dict(zip(names_d, d, strict=True)),
+    )
     for fam in zagare.analyse(pr).equilibria:
         _verify(pr, fam)

@@ -17,23 +17,29 @@ FILES = sorted(p for p in DATA.iterdir() if p.suffix in (".efg", ".nfg"))
 
 
 def canon_strategy(eq) -> tuple:  # mine -> comparable tuple
-    return tuple(tuple(Fraction(v) for v in acts.values()) if isinstance(acts, dict)
-                 else Fraction(acts)
-                 for player in eq.strategy.values() for acts in player.values())
+    return tuple(
+        tuple(Fraction(v) for v in acts.values()) if isinstance(acts, dict) else Fraction(acts)
+        for player in eq.strategy.values()
+        for acts in player.values()
+    )
 
 
 def canon_gambit(game: gbt.Game, profile) -> tuple:
     if game.is_tree:
         if isinstance(profile, gbt.MixedStrategyProfile):
             profile = profile.as_behavior()
-        return tuple(tuple(exact(profile[a]) for a in info.actions)
-                     for p in game.players for info in p.infosets)
+        return tuple(
+            tuple(exact(profile[a]) for a in info.actions)
+            for p in game.players
+            for info in p.infosets
+        )
     return tuple(exact(profile[s]) for p in game.players for s in p.strategies)
 
 
 def _mask(rows: tuple, ref: tuple) -> tuple:
-    return tuple(None if isinstance(r, tuple) and not any(r) else m
-                 for m, r in zip(rows, ref, strict=True))
+    return tuple(
+        None if isinstance(r, tuple) and not any(r) else m for m, r in zip(rows, ref, strict=True)
+    )
 
 
 def test_at_least_twenty_games_of_every_kind() -> None:
@@ -67,22 +73,29 @@ def test_exact_methods_agree_with_pygambit(path: Path) -> None:
         # the rows pygambit specifies
         mine_rows = sorted(canon_strategy(e) for e in mine.equilibria)
         assert len(mine_rows) == len(theirs_rows), method
-        assert sorted(_mask(m, t) for m, t in zip(mine_rows, theirs_rows, strict=True)) \
-            == sorted(_mask(t, t) for t in theirs_rows), method
+        assert sorted(_mask(m, t) for m, t in zip(mine_rows, theirs_rows, strict=True)) == sorted(
+            _mask(t, t) for t in theirs_rows
+        ), method
         assert sorted(tuple(e.payoffs.values()) for e in mine.equilibria) == sorted(
-            tuple(exact(p.payoff(pl)) for pl in game.players) for p in ref), method
+            tuple(exact(p.payoff(pl)) for pl in game.players) for p in ref
+        ), method
         assert all(e.regret == 0 for e in mine.equilibria), method
 
 
-@pytest.mark.parametrize("path", [p for p in FILES if p.suffix == ".efg"],
-                         ids=[p.name for p in FILES if p.suffix == ".efg"])
+@pytest.mark.parametrize(
+    "path",
+    [p for p in FILES if p.suffix == ".efg"],
+    ids=[p.name for p in FILES if p.suffix == ".efg"],
+)
 def test_spe_is_a_nash_equilibrium_by_pygambit(path: Path) -> None:
     game = read_game(path)
     res = solve_game(game, "spe")
     assert res.equilibria
     tree = from_gambit(game)
-    pure_payoffs = {tuple(exact(p.payoff(pl)) for pl in game.players)
-                    for p in gbt.nash.enumpure_solve(game).equilibria}
+    pure_payoffs = {
+        tuple(exact(p.payoff(pl)) for pl in game.players)
+        for p in gbt.nash.enumpure_solve(game).equilibria
+    }
     for eq, prof in zip(res.equilibria, res.profiles, strict=True):
         g = game.mixed_behavior_profile(rational=True)
         k = 0

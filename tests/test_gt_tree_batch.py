@@ -45,8 +45,9 @@ class Unlumped:
 
 
 def doctrine(sc: Scenario) -> dict[str, Any]:
-    return complete_agents(sc, {a: HistoricalAgent(sc, a) for a in sc.players
-                                if sc.role(a) == "player"})
+    return complete_agents(
+        sc, {a: HistoricalAgent(sc, a) for a in sc.players if sc.role(a) == "player"}
+    )
 
 
 def positions(sc: Scenario, start: int, turns: int, seed: int) -> list[BatchState]:

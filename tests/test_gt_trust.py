@@ -31,8 +31,12 @@ FILES = sorted(p for p in DATA.iterdir() if p.suffix in (".efg", ".nfg"))
 
 
 def run(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "crisislab.cli", "gt", *args],
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "crisislab.cli", "gt", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def gambit_regret(game: gbt.Game, profile: list[list[object]]) -> Fraction:
@@ -43,8 +47,11 @@ def gambit_regret(game: gbt.Game, profile: list[list[object]]) -> Fraction:
         for p in game.players:
             for info in p.infosets:
                 for a, x in zip(info.actions, next(rows), strict=True):
-                    f = Fraction(x).limit_denominator(10**12) if isinstance(x, float) \
+                    f = (
+                        Fraction(x).limit_denominator(10**12)
+                        if isinstance(x, float)
                         else Fraction(x)
+                    )
                     g[a] = gbt.Rational(f.numerator, f.denominator)
         return exact(g.max_regret())
     m = game.mixed_strategy_profile(rational=True)
@@ -68,9 +75,13 @@ def nim_tree() -> tuple:  # type: ignore[type-arg]
 
     def move(pl: str, key: str, a: tuple, b: tuple) -> tuple:  # type: ignore[type-arg]
         return ("p", pl, key, [("take 1", a), ("take 2", b)])
-    return move(ONE, "5", move(TWO, "4", move(ONE, "3", move(TWO, "2a", w1, w2), w2),
-                               move(ONE, "2b", w2, w1)),
-                move(TWO, "3", move(ONE, "2c", w2, w1), w2))
+
+    return move(
+        ONE,
+        "5",
+        move(TWO, "4", move(ONE, "3", move(TWO, "2a", w1, w2), w2), move(ONE, "2b", w2, w1)),
+        move(TWO, "3", move(ONE, "2c", w2, w1), w2),
+    )
 
 
 def minimax(spec: tuple) -> tuple:  # type: ignore[type-arg]
@@ -95,10 +106,10 @@ def nim_text_with_labels() -> str:
             return
         pl = 1 if spec[1] == ONE else 2
         number = walk.counters[pl] = walk.counters.get(pl, 0) + 1  # type: ignore[attr-defined]
-        lines.append(f'p "{left} left" {pl} {number} "({pl},{number})" '
-                     '{ "TAKE 1" "TAKE 2" } 0')
+        lines.append(f'p "{left} left" {pl} {number} "({pl},{number})" {{ "TAKE 1" "TAKE 2" }} 0')
         for (_label, child), take in zip(spec[3], (1, 2), strict=True):
             walk(child, left - take)
+
     walk.counters = {}  # type: ignore[attr-defined]
     walk(nim_tree(), 5)
     return "\n".join(lines) + "\n"
@@ -107,15 +118,22 @@ def nim_text_with_labels() -> str:
 def mckelvey_mclennan() -> gbt.Game:
     """Gambit's 2x2x2.nfg, McKelvey and McLennan's three-player example with nine Nash
     equilibria (two totally mixed): payoffs per pure profile, player 1's choice fastest."""
-    cells = [(9, 8, 12), (0, 0, 0), (0, 0, 0), (9, 8, 2), (0, 0, 0), (3, 4, 6), (3, 4, 6),
-             (0, 0, 0)]
+    cells = [
+        (9, 8, 12),
+        (0, 0, 0),
+        (0, 0, 0),
+        (9, 8, 2),
+        (0, 0, 0),
+        (3, 4, 6),
+        (3, 4, 6),
+        (0, 0, 0),
+    ]
     arr = [[[[0, 0], [0, 0]], [[0, 0], [0, 0]]] for _ in range(3)]
     for k, pay in enumerate(cells):
         i, j, m = k % 2, (k // 2) % 2, k // 4
         for pl in range(3):
             arr[pl][i][j][m] = pay[pl]
-    return table_game("2x2x2 (McKelvey and McLennan)", ["P1", "P2", "P3"], [["1", "2"]] * 3,
-                      arr)
+    return table_game("2x2x2 (McKelvey and McLennan)", ["P1", "P2", "P3"], [["1", "2"]] * 3, arr)
 
 
 def cross_tree() -> tuple:  # type: ignore[type-arg]
@@ -125,9 +143,13 @@ def cross_tree() -> tuple:  # type: ignore[type-arg]
 
     def move(pl: str, key: str, a: tuple, b: tuple) -> tuple:  # type: ignore[type-arg]
         return ("p", pl, key, [("1", a), ("2", b)])
-    return move(ONE, "a", move(TWO, "x", move(ONE, "b", move(TWO, "y", z, z), z),
-                               move(ONE, "b", z, z)),
-                move(TWO, "y", move(ONE, "c", move(TWO, "x", z, z), z), move(ONE, "c", z, z)))
+
+    return move(
+        ONE,
+        "a",
+        move(TWO, "x", move(ONE, "b", move(TWO, "y", z, z), z), move(ONE, "b", z, z)),
+        move(TWO, "y", move(ONE, "c", move(TWO, "x", z, z), z), move(ONE, "c", z, z)),
+    )
 
 
 def openspiel_kuhn_text() -> str:
@@ -170,21 +192,31 @@ def openspiel_kuhn_text() -> str:
         lines.append(f'{pad}p "" {player + 1} {number} "" {{ "Pass" "Bet"  }} 0')
         for a in ("p", "b"):
             node(cards, hist + a, depth + 1)
+
     node((), "", 0)
     return "\n".join(lines) + "\n"
 
 
 # ---- solver failures ----------------------------------------------------------------
 
+
 def test_lp_on_an_all_ones_tree_is_caught_and_replaced() -> None:
-    ones = ("p", "A", "a", [("l", ("p", "B", "b", [("x", ("t", "o", [1, 1])),
-                                                   ("y", ("t", "o", [1, 1]))])),
-                            ("r", ("t", "o", [1, 1]))])
+    ones = (
+        "p",
+        "A",
+        "a",
+        [
+            ("l", ("p", "B", "b", [("x", ("t", "o", [1, 1])), ("y", ("t", "o", [1, 1]))])),
+            ("r", ("t", "o", [1, 1])),
+        ],
+    )
     game = tree_game("All ones", ["A", "B"], ones)
     tree = from_gambit(game)
     theirs = gbt.nash.lp_solve(game, rational=True).equilibria
-    broken = any(not all(sum(exact(e[a]) for a in i.actions) == 1
-                         for p in game.players for i in p.infosets) for e in theirs)
+    broken = any(
+        not all(sum(exact(e[a]) for a in i.actions) == 1 for p in game.players for i in p.infosets)
+        for e in theirs
+    )
     res = solve_game(game, "lp")
     assert bool(res.failures) == broken  # pygambit 16.7: an empty row at the root
     assert res.equilibria and all(e.verified for e in res.equilibria)
@@ -216,8 +248,7 @@ def test_cli_reports_the_lp_failure_and_the_fallback(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     doc = json.loads(r.stdout)
     assert doc["requested_method"] == "lp"
-    assert all(e["verified"] and e["payoffs"] == {ONE: "-1", TWO: "1"}
-               for e in doc["equilibria"])
+    assert all(e["verified"] and e["payoffs"] == {ONE: "-1", TWO: "1"} for e in doc["equilibria"])
     if doc["solver_failures"]:
         assert doc["method"] == "spe"
         r = run("solve", str(path), "-m", "lp")
@@ -262,21 +293,26 @@ def test_cfr_that_has_not_converged_says_so() -> None:
 
 # ---- caps and partial answers -----------------------------------------------------------
 
+
 def ties(depth: int, k: list[int] | None = None) -> tuple:  # type: ignore[type-arg]
     k = [0] if k is None else k
     if depth == 0:
         return ("t", "even", [0, 0])
     k[0] += 1
     label = f"n{k[0]}"
-    return ("p", "A" if depth % 2 else "B", label,
-            [("left", ties(depth - 1, k)), ("right", ties(depth - 1, k))])
+    return (
+        "p",
+        "A" if depth % 2 else "B",
+        label,
+        [("left", ties(depth - 1, k)), ("right", ties(depth - 1, k))],
+    )
 
 
 def test_spe_limit_truncation_is_stated(tmp_path: Path) -> None:
     game = tree_game("Ties everywhere", ["A", "B"], ties(3))
     res = solve_game(game, "spe", limit=64)
     assert len(res.equilibria) == 64 and not res.complete
-    assert res.details["total_pure_spe"] == 2 ** 7  # every pure profile: all payoffs tie
+    assert res.details["total_pure_spe"] == 2**7  # every pure profile: all payoffs tie
     assert any("128" in n and "64 are left out" in n for n in res.notes)
     full = solve_game(game, "spe", limit=200)
     assert len(full.equilibria) == 128 and full.complete
@@ -308,8 +344,13 @@ def perfect_information_trees(draw):  # type: ignore[no-untyped-def]
             return ("t", "z", [draw(st.integers(0, 1)), draw(st.integers(0, 1))])
         budget[0] -= 1
         k = draw(st.integers(2, 3))
-        return ("p", draw(st.sampled_from(["A", "B"])), f"i{budget[0]}-{depth}-{k}",
-                [(f"a{j}", node(depth + 1)) for j in range(k)])
+        return (
+            "p",
+            draw(st.sampled_from(["A", "B"])),
+            f"i{budget[0]}-{depth}-{k}",
+            [(f"a{j}", node(depth + 1)) for j in range(k)],
+        )
+
     return ("p", "A", "root", [("a0", node(1)), ("a1", node(1))])
 
 
@@ -317,8 +358,10 @@ def brute_force_spe(tree: FlatTree) -> int:
     """Count pure profiles that are Nash in every subgame, by trying them all."""
     count = 0
     for choice in itertools.product(*(range(len(i.actions)) for i in tree.infosets)):
-        prof = [[Fraction(int(j == c)) for j in range(len(i.actions))]
-                for c, i in zip(choice, tree.infosets, strict=True)]
+        prof = [
+            [Fraction(int(j == c)) for j in range(len(i.actions))]
+            for c, i in zip(choice, tree.infosets, strict=True)
+        ]
         bad, checked = subgame_gains(tree, prof)
         if checked and not bad and nash_conv(tree, prof)[0] == 0:
             count += 1
@@ -345,10 +388,13 @@ def test_every_profile_shown_is_checked_by_pygambit() -> None:
     for path in FILES:
         game = read_game(path)
         two = len(game.players) == 2
-        methods = ["enumpure", "logit"] + (["lcp"] if two else []) + (
-            ["lp"] if two and game.is_const_sum else []) + (
-            ["spe", "cfr"] if game.is_tree else []) + (
-            ["enummixed"] if two and not game.is_tree else [])
+        methods = (
+            ["enumpure", "logit"]
+            + (["lcp"] if two else [])
+            + (["lp"] if two and game.is_const_sum else [])
+            + (["spe", "cfr"] if game.is_tree else [])
+            + (["enummixed"] if two and not game.is_tree else [])
+        )
         for method in methods:
             res = solve_game(game, method, iterations=300)
             for eq, prof in zip(res.equilibria, res.profiles, strict=True):
@@ -360,6 +406,7 @@ def test_every_profile_shown_is_checked_by_pygambit() -> None:
 
 
 # ---- reading files ------------------------------------------------------------------
+
 
 def test_cross_efg_imperfect_recall_is_refused_at_its_line(tmp_path: Path) -> None:
     game = tree_game("Criss-crossing infosets", [ONE, TWO], cross_tree())
@@ -384,8 +431,12 @@ def test_nim_repeated_node_label_points_at_line_10() -> None:
     assert (e.value.line, e.value.column) == (10, 1)
     assert "1 left" in e.value.message and "line 8" in e.value.message
     fixed = text.replace('t "1 left"', 't ""').replace('t "0 left"', 't ""')
-    fixed = "\n".join(ln.replace(' left" ', f' left ({i})" ') for i, ln in
-                      enumerate(fixed.splitlines())) + "\n"
+    fixed = (
+        "\n".join(
+            ln.replace(' left" ', f' left ({i})" ') for i, ln in enumerate(fixed.splitlines())
+        )
+        + "\n"
+    )
     game = parse_game(fixed, "nim.efg")
     assert solve_game(game, "spe").equilibria[0].payoffs[ONE] == -1
 
@@ -441,11 +492,15 @@ def test_round_trip_of_every_test_game_through_gambits_writer(tmp_path: Path) ->
 
 # ---- models ---------------------------------------------------------------------------
 
-@pytest.mark.parametrize("args,message", [
-    (["-p", "p=2"], "not a probability"),
-    (["-p", "us_war=5"], "us_win > us_acquiesce > us_war"),
-    (["-p", "su_defy=-9"], "su_defy > su_withdraw > su_war"),
-])
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["-p", "p=2"], "not a probability"),
+        (["-p", "us_war=5"], "us_win > us_acquiesce > us_war"),
+        (["-p", "su_defy=-9"], "su_defy > su_withdraw > su_war"),
+    ],
+)
 def test_brinkmanship_bad_params_are_clean_errors(args, message) -> None:  # type: ignore[no-untyped-def]
     r = run("model", "brinkmanship", *args)
     assert r.returncode == 2 and message in r.stderr.replace("\n", " ")
@@ -466,6 +521,7 @@ def test_models_name_their_concept_beliefs_and_the_check_q() -> None:
 
 # ---- the crisis tree (structure only: the stand-ins' choices may change) -----------------
 
+
 @pytest.fixture(scope="module")
 def cuba_two():  # type: ignore[no-untyped-def]
     from crisislab.cli.gt import _start_turn
@@ -473,8 +529,9 @@ def cuba_two():  # type: ignore[no-untyped-def]
     from crisislab.scenario.loader import load_scenario
 
     sc = load_scenario("cuba-1962")
-    return build_tree(sc, start_turn=_start_turn(sc, None), depth=2, samples=20, seed=0,
-                      players=["usa", "ussr"])
+    return build_tree(
+        sc, start_turn=_start_turn(sc, None), depth=2, samples=20, seed=0, players=["usa", "ussr"]
+    )
 
 
 def _gambit_subgame_regret(st, root: int, profile) -> Fraction:  # type: ignore[no-untyped-def]
@@ -493,8 +550,11 @@ def _gambit_subgame_regret(st, root: int, profile) -> Fraction:  # type: ignore[
 def test_crisis_nash_profile_that_is_not_subgame_perfect_is_labelled(cuba_two) -> None:  # type: ignore[no-untyped-def]
     tree = cuba_two.tree
     res = solve_game(to_gambit(tree), "lcp")
-    roots = [r for r, is_root in enumerate(tree.subgame_roots())
-             if is_root and r > 0 and tree.player[r] != TERMINAL]
+    roots = [
+        r
+        for r, is_root in enumerate(tree.subgame_roots())
+        if is_root and r > 0 and tree.player[r] != TERMINAL
+    ]
     for eq, prof in zip(res.equilibria, res.profiles, strict=True):
         assert gambit_regret(to_gambit(tree), prof) == 0
         perfect = all(_gambit_subgame_regret(cuba_two, r, prof) == 0 for r in roots)
@@ -540,19 +600,23 @@ def test_entry_deterrence_threat_is_labelled_not_subgame_perfect() -> None:
     carry out: enumpure finds it, and it is labelled."""
     game = read_game(DATA / "entry_deterrence.efg")
     res = solve_game(game, "enumpure")
-    flags = sorted((e.strategy["Entrant"]["enter?"]["out"] == 1, e.subgame_perfect)
-                   for e in res.equilibria)
+    flags = sorted(
+        (e.strategy["Entrant"]["enter?"]["out"] == 1, e.subgame_perfect) for e in res.equilibria
+    )
     assert flags == [(False, True), (True, False)]
     bad = next(e for e in res.equilibria if e.subgame_perfect is False)
     assert bad.subgame_failures[0]["gains"] == {"Incumbent": 2}  # accommodate: 1 vs -1
 
 
-@pytest.mark.parametrize("change,words", [
-    (lambda r: [r[0] * Fraction(9, 10), *r[1:]], "add up to 0.9"),
-    (lambda r: [r[0] + 1, -1 + r[1] * 0, *r[2:]] if len(r) > 1 else r, "negative"),
-    (lambda r: [float("nan")] * len(r), "not a number"),
-    (lambda r: r[:-1], "probabilities for"),
-])
+@pytest.mark.parametrize(
+    "change,words",
+    [
+        (lambda r: [r[0] * Fraction(9, 10), *r[1:]], "add up to 0.9"),
+        (lambda r: [r[0] + 1, -1 + r[1] * 0, *r[2:]] if len(r) > 1 else r, "negative"),
+        (lambda r: [float("nan")] * len(r), "not a number"),
+        (lambda r: r[:-1], "probabilities for"),
+    ],
+)
 def test_a_broken_profile_is_named_not_scored(change, words) -> None:  # type: ignore[no-untyped-def]
     from crisislab.gt.regret import profile_problem
 
@@ -572,7 +636,8 @@ def test_table_regret_by_brute_force_matches_pygambit() -> None:
         game = read_game(DATA / name)
         sizes, cells = table_payoffs(game)
         for idx in itertools.product(*(range(k) for k in sizes)):
-            mix = [[Fraction(int(j == i)) for j in range(k)] for i, k in
-                   zip(idx, sizes, strict=True)]
+            mix = [
+                [Fraction(int(j == i)) for j in range(k)] for i, k in zip(idx, sizes, strict=True)
+            ]
             _, gains = table_gains(sizes, cells, mix)
             assert max(gains) == gambit_regret(game, mix), (name, idx)

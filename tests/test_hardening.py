@@ -41,8 +41,9 @@ def run(*args: str | Path, code: int | None = None) -> Any:
     result = CliRunner().invoke(app, [str(a) for a in args], env={"COLUMNS": "200"})
     output = result.output
     assert "Traceback" not in output and "internal error" not in output, output
-    assert result.exception is None or isinstance(result.exception, SystemExit), (
-        repr(result.exception))
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(
+        result.exception
+    )
     if code is not None:
         assert result.exit_code == code, output
     return result
@@ -55,17 +56,20 @@ def said(result: Any) -> str:
 # ---- text that looks like markup ------------------------------------------------------
 
 
-@pytest.mark.parametrize("args", [
-    ["simulate", MINI, "--what-if", "[/]", "--no-store"],
-    ["simulate", MINI, "--agent", "red=[/x]", "--no-store"],
-    ["simulate", MINI, "--param", "[/]=1", "--no-store"],
-    ["replay", MINI, "--from", "[/]"],
-    ["play", MINI, "--as", "[/]"],
-    ["sources", "check", MINI, "--sources", "/tmp/[/]"],
-    ["gt", "solve", "/tmp/[/].efg"],
-    ["gt", "model", "[/]"],
-], ids=["what-if", "agent", "param", "replay-from", "play-as", "sources", "gt-solve",
-        "gt-model"])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["simulate", MINI, "--what-if", "[/]", "--no-store"],
+        ["simulate", MINI, "--agent", "red=[/x]", "--no-store"],
+        ["simulate", MINI, "--param", "[/]=1", "--no-store"],
+        ["replay", MINI, "--from", "[/]"],
+        ["play", MINI, "--as", "[/]"],
+        ["sources", "check", MINI, "--sources", "/tmp/[/]"],
+        ["gt", "solve", "/tmp/[/].efg"],
+        ["gt", "model", "[/]"],
+    ],
+    ids=["what-if", "agent", "param", "replay-from", "play-as", "sources", "gt-solve", "gt-model"],
+)
 def test_markup_like_text_in_an_option_is_printed_as_typed(db: Path, args: list[Any]) -> None:
     result = run(*args)
     assert result.exit_code in (1, 2)
@@ -73,19 +77,23 @@ def test_markup_like_text_in_an_option_is_printed_as_typed(db: Path, args: list[
     assert result.output.lstrip().startswith("error:")
 
 
-def test_markup_like_database_path_is_printed_as_typed(tmp_path: Path,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+def test_markup_like_database_path_is_printed_as_typed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CRISISLAB_DB", "/proc/[/]/x.db")
     result = run("games", code=1)
     assert "/proc/[/]/x.db" in result.output and "cannot open the database" in result.output
 
 
-@pytest.mark.parametrize("args", [
-    ["replay", MINI, "--format", "markdown", "-o"],
-    ["gt", "model", "chicken", "--efg"],
-], ids=["replay-output", "gt-efg"])
-def test_a_written_path_with_markup_is_reported_as_typed(tmp_path: Path,
-                                                         args: list[Any]) -> None:
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["replay", MINI, "--format", "markdown", "-o"],
+        ["gt", "model", "chicken", "--efg"],
+    ],
+    ids=["replay-output", "gt-efg"],
+)
+def test_a_written_path_with_markup_is_reported_as_typed(tmp_path: Path, args: list[Any]) -> None:
     (tmp_path / "a[").mkdir()
     target = tmp_path / "a[" / "]b.out"
     result = run(*args, str(target), code=0)
@@ -138,19 +146,25 @@ def test_a_game_file_that_is_a_fifo_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_clock_reaching_year_9999_is_refused_cleanly(tmp_path: Path) -> None:
-    text = MINI_TEXT.replace("end: 1962-10-06, step: half-day}", "end: 9999-12-31, step: "
-                             "half-day}").replace("period: {start: 1962-10-01, end: 1962-10-06}",
-                                                  "period: {start: 1962-10-01, end: 9999-12-31}")
+    text = MINI_TEXT.replace(
+        "end: 1962-10-06, step: half-day}", "end: 9999-12-31, step: half-day}"
+    ).replace(
+        "period: {start: 1962-10-01, end: 1962-10-06}",
+        "period: {start: 1962-10-01, end: 9999-12-31}",
+    )
     path = tmp_path / "long.yaml"
     path.write_text(text, encoding="utf-8")
     assert "more than 5,000 turns" in said(run("validate", path, code=1))
 
 
 def test_a_clock_ending_on_the_last_day_of_the_calendar_builds(tmp_path: Path) -> None:
-    text = MINI_TEXT.replace("start: 1962-10-03, end: 1962-10-06, step: half-day",
-                             "start: 9999-12-29, end: 9999-12-31, step: half-day").replace(
+    text = MINI_TEXT.replace(
+        "start: 1962-10-03, end: 1962-10-06, step: half-day",
+        "start: 9999-12-29, end: 9999-12-31, step: half-day",
+    ).replace(
         "period: {start: 1962-10-01, end: 1962-10-06}",
-        "period: {start: 1962-10-01, end: 9999-12-31}")
+        "period: {start: 1962-10-01, end: 9999-12-31}",
+    )
     path = tmp_path / "late.yaml"
     path.write_text(text, encoding="utf-8")
     result = run("validate", path)
@@ -164,25 +178,50 @@ def test_seed_2_63_is_refused_before_the_simulation(db: Path) -> None:
 
 
 def test_the_largest_seed_is_simulated_and_stored(db: Path) -> None:
-    result = run("simulate", MINI, "--runs", "1", "--seed", str(2**63 - 1), "--workers", "1",
-                 "-q", "--format", "json", code=0)
+    result = run(
+        "simulate",
+        MINI,
+        "--runs",
+        "1",
+        "--seed",
+        str(2**63 - 1),
+        "--workers",
+        "1",
+        "-q",
+        "--format",
+        "json",
+        code=0,
+    )
     doc = json.loads(result.stdout)
     assert doc["seed"] == 2**63 - 1 and isinstance(doc["run_id"], int)
     listed = json.loads(run("runs", "--format", "json", code=0).stdout)["runs"]
     assert listed[0]["seed"] == 2**63 - 1
 
 
-@pytest.mark.parametrize(("args", "says"), [
-    (["simulate", MINI, "--runs", str(2**63)], "--runs must be at most 1,000,000,000"),
-    (["simulate", MINI, "--runs", str(10**12)], "--runs must be at most 1,000,000,000"),
-    (["runs", "--limit", str(10**20)], "--limit must be at most 1,000,000"),
-    (["games", "--limit", str(10**20)], "--limit must be at most 1,000,000"),
-    (["sources", "check", MINI, "--sources", ".", "--threshold", "nan"],
-     "--threshold must be a number"),
-    (["simulate", MINI, "--tolerance", "inf"], "--tolerance must be at most"),
-    (["gt", "tree", MINI, "--depth", "100000"], "--depth must be at most 64"),
-], ids=["runs-2-63", "runs-10-12", "runs-limit-10-20", "games-limit", "threshold-nan",
-        "tolerance-inf", "gt-depth"])
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["simulate", MINI, "--runs", str(2**63)], "--runs must be at most 1,000,000,000"),
+        (["simulate", MINI, "--runs", str(10**12)], "--runs must be at most 1,000,000,000"),
+        (["runs", "--limit", str(10**20)], "--limit must be at most 1,000,000"),
+        (["games", "--limit", str(10**20)], "--limit must be at most 1,000,000"),
+        (
+            ["sources", "check", MINI, "--sources", ".", "--threshold", "nan"],
+            "--threshold must be a number",
+        ),
+        (["simulate", MINI, "--tolerance", "inf"], "--tolerance must be at most"),
+        (["gt", "tree", MINI, "--depth", "100000"], "--depth must be at most 64"),
+    ],
+    ids=[
+        "runs-2-63",
+        "runs-10-12",
+        "runs-limit-10-20",
+        "games-limit",
+        "threshold-nan",
+        "tolerance-inf",
+        "gt-depth",
+    ],
+)
 def test_numbers_out_of_range_are_refused(db: Path, args: list[Any], says: str) -> None:
     assert says in said(run(*args, code=2))
 
@@ -221,8 +260,7 @@ def test_a_database_password_is_never_printed(db: Path) -> None:
 def game(db: Path, tmp_path: Path) -> Path:
     """A finished game of mini (blue follows the record) saved as game 1."""
     moves = tmp_path / "moves.yaml"
-    moves.write_text("- follow: 1962-10-02\n- choose: blue_wait\n- follow: end\n",
-                     encoding="utf-8")
+    moves.write_text("- follow: 1962-10-02\n- choose: blue_wait\n- follow: end\n", encoding="utf-8")
     run("play", MINI, "--as", "blue", "--moves", moves, "--debrief-runs", "0", code=0)
     return db
 
@@ -232,8 +270,9 @@ def _edit_game(db: Path, change: Any) -> None:
     log, letters = con.execute("select log, letters from games where id = 1").fetchone()
     log, letters = json.loads(log), json.loads(letters)
     log, letters = change(log, letters)
-    con.execute("update games set log = ?, letters = ? where id = 1",
-                (json.dumps(log), json.dumps(letters)))
+    con.execute(
+        "update games set log = ?, letters = ? where id = 1", (json.dumps(log), json.dumps(letters))
+    )
     con.commit()
     con.close()
 
@@ -259,10 +298,16 @@ def _no_digests(log: list[Any], letters: list[Any]) -> tuple[list[Any], list[Any
     return log, letters
 
 
-@pytest.mark.parametrize("change", [_without_choices, _letter_without_recipient,
-                                    _no_human_seat, _no_digests],
-                         ids=["turn-without-choices", "letter-without-recipient",
-                              "missing-human-seat", "digests-removed"])
+@pytest.mark.parametrize(
+    "change",
+    [_without_choices, _letter_without_recipient, _no_human_seat, _no_digests],
+    ids=[
+        "turn-without-choices",
+        "letter-without-recipient",
+        "missing-human-seat",
+        "digests-removed",
+    ],
+)
 def test_a_damaged_game_is_reported_by_name(game: Path, change: Any) -> None:
     _edit_game(game, change)
     result = run("debrief", "1", "--runs", "0", code=1)
@@ -290,8 +335,10 @@ def test_a_malformed_run_is_skipped_in_the_listing(db: Path) -> None:
     run("simulate", MINI, "--runs", "1", "--workers", "1", "-q", code=0)
     run("simulate", MINI, "--runs", "1", "--workers", "1", "-q", "--seed", "2", code=0)
     con = sqlite3.connect(db)
-    con.execute("update runs set results = ? where id = 1",
-                (json.dumps({"outcomes": {"war": {"count": "many"}}}),))
+    con.execute(
+        "update runs set results = ? where id = 1",
+        (json.dumps({"outcomes": {"war": {"count": "many"}}}),),
+    )
     con.commit()
     con.close()
     result = run("runs", "--format", "json")
@@ -306,35 +353,72 @@ def test_a_malformed_run_is_skipped_in_the_listing(db: Path) -> None:
 SEMANTICS = [
     ("payoffs: {red: -10, blue: -10}", "payoffs: {red: .nan, blue: -10}", "payoff is nan"),
     ("payoffs: {red: -10, blue: -10}", "payoffs: {red: .inf, blue: -10}", "payoff is inf"),
-    ("payoffs: {red: -10, blue: -10}", "payoffs: {red: '1e308 * 10', blue: -10}",
-     "works out to inf"),
+    (
+        "payoffs: {red: -10, blue: -10}",
+        "payoffs: {red: '1e308 * 10', blue: -10}",
+        "works out to inf",
+    ),
     ("hazard: p_clash", "hazard: '5'", "hazard is 5; a hazard is a probability"),
     ("hazard: p_clash", "hazard: '-1'", "hazard is -1"),
     ("hazard: p_clash", "hazard: '1e308 * 10 - 1e308 * 10'", "hazard is nan"),
-    ("when: posture == 'blockade'\n    hazard", "when: posture == 99\n    hazard",
-     "99 is not a state of this enum"),
-    ("effects: [\"posture = 'calm'\"]", "effects: [\"posture = 99\"]",
-     "99 is not a state of this enum"),
-    ("when: posture == 'blockade'\n    hazard", "when: posture == tension\n    hazard",
-     "'tension' is not an enum"),
-    ("when: posture == 'blockade' and tension >= 3",
-     "when: \"posture == 'blockade' # and tension >= 3\"", "a comment (#)"),
-    ("when: posture == 'blockade' and tension >= 3",
-     "when: posture == 'blockade' and \uff54ension >= 3", "U+FF54) is not ASCII"),
-    ("when: deployed == 0 and offer_received and posture == 'calm'", "when: deployed > 1000",
-     "the outcome 'deal' can never happen"),
-    ("summary: Two rivals, a hidden deployment, a letter and a risk of an incident.",
-     "summary: !!binary VHdvIHJpdmFscw==", "'!!binary' is not allowed"),
+    (
+        "when: posture == 'blockade'\n    hazard",
+        "when: posture == 99\n    hazard",
+        "99 is not a state of this enum",
+    ),
+    (
+        "effects: [\"posture = 'calm'\"]",
+        'effects: ["posture = 99"]',
+        "99 is not a state of this enum",
+    ),
+    (
+        "when: posture == 'blockade'\n    hazard",
+        "when: posture == tension\n    hazard",
+        "'tension' is not an enum",
+    ),
+    (
+        "when: posture == 'blockade' and tension >= 3",
+        "when: \"posture == 'blockade' # and tension >= 3\"",
+        "a comment (#)",
+    ),
+    (
+        "when: posture == 'blockade' and tension >= 3",
+        "when: posture == 'blockade' and \uff54ension >= 3",
+        "U+FF54) is not ASCII",
+    ),
+    (
+        "when: deployed == 0 and offer_received and posture == 'calm'",
+        "when: deployed > 1000",
+        "the outcome 'deal' can never happen",
+    ),
+    (
+        "summary: Two rivals, a hidden deployment, a letter and a risk of an incident.",
+        "summary: !!binary VHdvIHJpdmFscw==",
+        "'!!binary' is not allowed",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("old", "new", "says"), SEMANTICS, ids=[
-    "payoff-nan", "payoff-inf", "payoff-overflows", "hazard-5", "hazard-negative",
-    "hazard-nan", "enum-compared-with-number", "enum-assigned-number",
-    "enum-compared-with-number-variable", "comment-in-condition", "fullwidth-letter",
-    "unreachable-outcome", "binary-value"])
-def test_scenario_semantics_are_refused_where_they_are_wrong(old: str, new: str,
-                                                              says: str) -> None:
+@pytest.mark.parametrize(
+    ("old", "new", "says"),
+    SEMANTICS,
+    ids=[
+        "payoff-nan",
+        "payoff-inf",
+        "payoff-overflows",
+        "hazard-5",
+        "hazard-negative",
+        "hazard-nan",
+        "enum-compared-with-number",
+        "enum-assigned-number",
+        "enum-compared-with-number-variable",
+        "comment-in-condition",
+        "fullwidth-letter",
+        "unreachable-outcome",
+        "binary-value",
+    ],
+)
+def test_scenario_semantics_are_refused_where_they_are_wrong(old: str, new: str, says: str) -> None:
     assert old in MINI_TEXT
     with pytest.raises(ScenarioError) as caught:
         load_text(MINI_TEXT.replace(old, new, 1), "mini.yaml")
@@ -352,8 +436,9 @@ def test_the_shipped_scenarios_still_compile() -> None:
 # ---- the environment --------------------------------------------------------------------
 
 
-def test_an_empty_or_relative_xdg_data_home_is_ignored(tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_an_empty_or_relative_xdg_data_home_is_ignored(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     if sys.platform != "linux":
         pytest.skip("the XDG rules are Linux's")
     monkeypatch.delenv("CRISISLAB_DB", raising=False)
@@ -367,7 +452,8 @@ def test_an_empty_or_relative_xdg_data_home_is_ignored(tmp_path: Path,
 
 
 def test_a_tilde_names_the_same_file_for_the_folder_and_the_database(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("HOME", str(tmp_path))
     store = Store("sqlite:///~/data/runs.db")
     assert store.url == f"sqlite:///{tmp_path / 'data' / 'runs.db'}"
@@ -380,8 +466,19 @@ def test_play_games_and_debrief_take_db(tmp_path: Path, monkeypatch: pytest.Monk
     other = tmp_path / "other.db"
     moves = tmp_path / "moves.yaml"
     moves.write_text("- follow: end\n", encoding="utf-8")
-    run("play", MINI, "--as", "blue", "--moves", moves, "--debrief-runs", "0", "--db",
-        f"sqlite:///{other}", code=0)
+    run(
+        "play",
+        MINI,
+        "--as",
+        "blue",
+        "--moves",
+        moves,
+        "--debrief-runs",
+        "0",
+        "--db",
+        f"sqlite:///{other}",
+        code=0,
+    )
     assert "mini" in run("games", "--db", f"sqlite:///{other}", code=0).output
     assert "No games yet" in run("games", code=0).output
     run("debrief", "1", "--runs", "0", "--db", f"sqlite:///{other}", code=0)
@@ -397,8 +494,9 @@ def _env(**kw: Any) -> Any:
     return CrisisParallelEnv(load_scenario(MINI), **kw)
 
 
-@pytest.mark.parametrize("action", [1.7, True, 1.0, "1"], ids=["float", "bool", "whole-float",
-                                                               "text"])
+@pytest.mark.parametrize(
+    "action", [1.7, True, 1.0, "1"], ids=["float", "bool", "whole-float", "text"]
+)
 def test_the_rl_env_refuses_an_action_that_is_not_a_whole_number(action: Any) -> None:
     env = _env()
     env.reset(seed=1)
@@ -408,21 +506,34 @@ def test_the_rl_env_refuses_an_action_that_is_not_a_whole_number(action: Any) ->
         env.step(actions)
 
 
-@pytest.mark.parametrize(("kw", "error", "says"), [
-    ({"start_turn": -5}, ValueError, "start_turn must be from 0"),
-    ({"start_turn": 10_000}, ValueError, "start_turn must be from 0"),
-    ({"start_turn": 1.5}, TypeError, "whole number"),
-    ({"learners": ["green"]}, ValueError, "learners must be seats"),
-    ({"learners": "blue"}, TypeError, "not one string"),
-    ({"learners": ["neutral"]}, ValueError, "learners must be seats"),
-    ({"learners": ["blue", "blue"]}, ValueError, "named twice"),
-    ({"learners": ["blue"], "seats": {"blue": "hawk"}}, ValueError, "not a seat left"),
-    ({"learners": ["blue"], "seats": {"red": 3}}, TypeError, "must be a spec"),
-], ids=["start-negative", "start-past-clock", "start-float", "unknown-learner",
-        "learners-string", "scripted-learner", "learner-twice", "seat-for-learner",
-        "seat-not-text"])
-def test_the_rl_env_validates_its_arguments(kw: dict[str, Any], error: type[Exception],
-                                            says: str) -> None:
+@pytest.mark.parametrize(
+    ("kw", "error", "says"),
+    [
+        ({"start_turn": -5}, ValueError, "start_turn must be from 0"),
+        ({"start_turn": 10_000}, ValueError, "start_turn must be from 0"),
+        ({"start_turn": 1.5}, TypeError, "whole number"),
+        ({"learners": ["green"]}, ValueError, "learners must be seats"),
+        ({"learners": "blue"}, TypeError, "not one string"),
+        ({"learners": ["neutral"]}, ValueError, "learners must be seats"),
+        ({"learners": ["blue", "blue"]}, ValueError, "named twice"),
+        ({"learners": ["blue"], "seats": {"blue": "hawk"}}, ValueError, "not a seat left"),
+        ({"learners": ["blue"], "seats": {"red": 3}}, TypeError, "must be a spec"),
+    ],
+    ids=[
+        "start-negative",
+        "start-past-clock",
+        "start-float",
+        "unknown-learner",
+        "learners-string",
+        "scripted-learner",
+        "learner-twice",
+        "seat-for-learner",
+        "seat-not-text",
+    ],
+)
+def test_the_rl_env_validates_its_arguments(
+    kw: dict[str, Any], error: type[Exception], says: str
+) -> None:
     with pytest.raises(error, match=says):
         _env(**kw)
 

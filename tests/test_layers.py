@@ -11,12 +11,26 @@ from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "crisislab"
 LAYERS = ("scenario", "engine", "agents", "runner", "analyses", "interfaces")
-BESIDE = {"crisislab", "crisislab.errors", "crisislab.extras", "crisislab.files",
-          "crisislab.records", "crisislab.store", "crisislab.starter"}
+BESIDE = {
+    "crisislab",
+    "crisislab.errors",
+    "crisislab.extras",
+    "crisislab.files",
+    "crisislab.records",
+    "crisislab.store",
+    "crisislab.starter",
+}
 # and among themselves they import one way too, each only from those before it: the
 # store raises errors.py's errors, and errors.py, which reports them, imports no store
-BESIDE_ORDER = ("crisislab", "crisislab.files", "crisislab.extras", "crisislab.records",
-                "crisislab.errors", "crisislab.store", "crisislab.starter")
+BESIDE_ORDER = (
+    "crisislab",
+    "crisislab.files",
+    "crisislab.extras",
+    "crisislab.records",
+    "crisislab.errors",
+    "crisislab.store",
+    "crisislab.starter",
+)
 
 
 def layer(module: str) -> str | None:
@@ -25,11 +39,16 @@ def layer(module: str) -> str | None:
     last = parts[-1]
     if module in BESIDE or module.startswith(("crisislab.migrations", "crisislab.scenarios")):
         return None
-    if module.startswith(("crisislab.cli", "crisislab.web")) or last == "cli" \
-            or last.endswith("_cli"):
+    if (
+        module.startswith(("crisislab.cli", "crisislab.web"))
+        or last == "cli"
+        or last.endswith("_cli")
+    ):
         return "interfaces"
-    if module.startswith("crisislab.scenario.") or module in ("crisislab.scenario",
-                                                               "crisislab.sources"):
+    if module.startswith("crisislab.scenario.") or module in (
+        "crisislab.scenario",
+        "crisislab.sources",
+    ):
         return "scenario"
     if module == "crisislab.engine.run":
         return "runner"
@@ -55,8 +74,11 @@ def imports() -> dict[str, set[str]]:
     graph: dict[str, set[str]] = {name: set() for name in found}
     for name, path in found.items():
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if isinstance(node, ast.ImportFrom) and node.module \
-                    and node.module.startswith("crisislab"):
+            if (
+                isinstance(node, ast.ImportFrom)
+                and node.module
+                and node.module.startswith("crisislab")
+            ):
                 targets = [f"{node.module}.{a.name}" for a in node.names]
                 targets = [t for t in targets if t in found] or [node.module]
                 for t in targets:
@@ -119,8 +141,9 @@ def upward(graph: dict[str, set[str]]) -> list[tuple[str, str]]:
 
 def test_no_module_imports_from_a_layer_above_its_own() -> None:
     # the check sees an agent that imports the game tree
-    assert upward({"crisislab.agents.x": {"crisislab.gt.tree", "crisislab.engine.state"}}) \
-        == [("crisislab.agents.x", "crisislab.gt.tree")]
+    assert upward({"crisislab.agents.x": {"crisislab.gt.tree", "crisislab.engine.state"}}) == [
+        ("crisislab.agents.x", "crisislab.gt.tree")
+    ]
     assert upward(imports()) == []
 
 
@@ -175,8 +198,9 @@ def test_the_command_line_is_one_package_its_modules_importing_downward() -> Non
     assert {"crisislab.cli.common", "crisislab.cli.analysis", "crisislab.cli.whatifs"} <= commands
     # no module of the command line outside cli/ (the web app's serve aside), and
     # nothing below the interfaces imports the command line
-    assert {m for m in graph if layer(m) == "interfaces"} - commands - {"crisislab.cli"} \
-        == {m for m in graph if m.startswith("crisislab.web")}
+    assert {m for m in graph if layer(m) == "interfaces"} - commands - {"crisislab.cli"} == {
+        m for m in graph if m.startswith("crisislab.web")
+    }
     for m, targets in graph.items():
         if layer(m) != "interfaces":
             assert not any(t.startswith("crisislab.cli") for t in targets), m
@@ -204,8 +228,12 @@ def engine_steppers(sources: dict[str, str]) -> set[str]:
     out = set()
     for name, text in sources.items():
         for node in ast.walk(ast.parse(text)):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) \
-                    and node.func.attr == "step" and len(node.args) >= 2:
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr == "step"
+                and len(node.args) >= 2
+            ):
                 out.add(name)
     return out
 

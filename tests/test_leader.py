@@ -175,8 +175,11 @@ def test_fit_beats_blind_choice_at_the_record_s_rate_and_gives_every_choice_a_ch
     # payoff, danger, escalation, force and concession terms must beat it by more than
     # chance (a likelihood-ratio test at 5%), and make the median documented choice
     # likelier than it does.
-    extra = sum(1 for n in fitted.parameters if not n.endswith("_act")
-                and fitted.at_bound.get(n) != "not identified")
+    extra = sum(
+        1
+        for n in fitted.parameters
+        if not n.endswith("_act") and fitted.at_bound.get(n) != "not identified"
+    )
     gain = 2 * (fitted.log_likelihood - fitted.baseline["base_rate"])
     assert gain > chi2.ppf(0.95, extra)
     lift = [d["p"] / d["p_base_rate"] for d in fitted.decisions]
@@ -223,8 +226,7 @@ def verdict(sc, label, offered):
     obs = engine.observe(state, "ussr")
     acts = {a.id: a for a in sc.actions}
     model = LeaderModel(sc, "ussr")
-    return judge_deal(model, obs, 0, [acts["ussr_public_acceptance"]],
-                      [acts[a] for a in offered])
+    return judge_deal(model, obs, 0, [acts["ussr_public_acceptance"]], [acts[a] for a in offered])
 
 
 def test_a_bare_demand_in_a_quiet_week_is_refused(cuba):
@@ -253,7 +255,9 @@ def test_a_clause_that_the_clock_or_a_choice_can_meet_counts_the_choice(cuba):
 
     outcome = {o.id: o for o in cuba.outcomes}
     assert [names_in(c) for c in _clauses(outcome["fait_accompli"].when)] == [
-        {"war_level"}, {"usa_accepted_missiles"}]
+        {"war_level"},
+        {"usa_accepted_missiles"},
+    ]
     assert [names_in(c) for c in _clauses(outcome["air_strike"].when)] == [{"war_level"}]
     final, agreed, day = Name("final"), Name("agreed"), Name("day")
     timer = Compare((">=",), (day, Const(3.0)))
@@ -264,7 +268,8 @@ def test_a_clause_that_the_clock_or_a_choice_can_meet_counts_the_choice(cuba):
     # `not (final or timer)` holds until the clock runs out: nothing to choose
     assert _clauses(Unary("not", BoolOp("or", (final, timer)))) == []
     assert _clauses(BoolOp("or", (agreed, Unary("not", agreed)))) == [
-        BoolOp("or", (agreed, Unary("not", agreed)))]
+        BoolOp("or", (agreed, Unary("not", agreed)))
+    ]
 
 
 def test_the_worth_of_a_fait_accompli_moves_kennedy_s_readiness_to_accept_it(cuba):
@@ -286,8 +291,22 @@ def test_the_worth_of_a_fait_accompli_moves_kennedy_s_readiness_to_accept_it(cub
 
 @given(st.floats(0, 5), st.floats(0.05, 7))
 def test_a_rate_gives_the_same_odds_over_a_span_however_it_is_cut(rate, days):
-    rule = EventRule("e", 0, "e", "e", "chance", None, None, False, (), None, False,  # type: ignore[arg-type]
-                     frozenset(), (), per_day=True)
+    rule = EventRule(
+        "e",
+        0,
+        "e",
+        "e",
+        "chance",
+        None,
+        None,
+        False,
+        (),
+        None,
+        False,  # type: ignore[arg-type]
+        frozenset(),
+        (),
+        per_day=True,
+    )
     whole = rule.probability(np.array(rate), days)
     halves = 1 - (1 - rule.probability(np.array(rate), days / 2)) ** 2
     assert float(whole) == pytest.approx(float(halves), abs=1e-12)
@@ -324,15 +343,18 @@ def test_the_engine_notes_when_documented_options_opened_and_how_often_they_were
     engine, state = record_state(cuba, "1962-10-17 am")
     docs = [a.id for a in cuba.documented_actions]
     i = docs.index("usa_convene_excomm")
-    opened = cuba.clock.turns[cuba.clock.turn_of(
-        __import__("datetime").date(1962, 10, 14), "pm")].day
+    opened = cuba.clock.turns[
+        cuba.clock.turn_of(__import__("datetime").date(1962, 10, 14), "pm")
+    ].day
     # the option opened with the photographs, the turn after they were taken, and the
     # record has it taken once, on 16 October
     assert state.opened[i, 0] == opened
     assert state.taken[i, 0] == 1
     j = docs.index("usa_announce_quarantine")
-    assert state.opened[j, 0] == cuba.clock.turns[cuba.clock.turn_of(
-        __import__("datetime").date(1962, 10, 16), "pm")].day
+    assert (
+        state.opened[j, 0]
+        == cuba.clock.turns[cuba.clock.turn_of(__import__("datetime").date(1962, 10, 16), "pm")].day
+    )
     assert state.taken[j, 0] == 0
     obs = engine.observe(state, "usa")
     local = cuba.action("usa_announce_quarantine").local
@@ -467,8 +489,7 @@ def test_after_a_forbidden_documented_step_no_crisis_is_on_the_record(cuba):
 
     sc = whatifs.apply(cuba, ["no_us_reply"])
     assert sc.history is cuba
-    reply = next(s.turn for s in cuba.track
-                 if s.action == "usa_accept_first_letter_secret_jupiter")
+    reply = next(s.turn for s in cuba.track if s.action == "usa_accept_first_letter_secret_jupiter")
     seen = replayed_record(sc).observed["ussr"]
     assert max(seen) == reply and reply + 1 not in seen
     assert max(replayed_record(cuba).observed["ussr"]) > reply + 1
@@ -481,9 +502,13 @@ def test_the_leader_is_handed_the_replayed_record_it_is_pulled_to(cuba):
     from crisislab.agents.record import replayed_record
 
     built = make_agent("leader:record=8", cuba, "usa")
-    by_hand = LeaderAgent(cuba, "usa", record=8.0,
-                          record_opened=replayed_record(cuba).opened,
-                          record_worth=replayed_record(cuba).worth["usa"])
+    by_hand = LeaderAgent(
+        cuba,
+        "usa",
+        record=8.0,
+        record_opened=replayed_record(cuba).opened,
+        record_worth=replayed_record(cuba).worth["usa"],
+    )
     assert isinstance(built, LeaderAgent) and built.model.record_lags is not None
     for a, b in zip(built.model.record_lags, by_hand.model.record_lags, strict=True):
         assert np.array_equal(a, b)

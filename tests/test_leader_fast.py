@@ -36,19 +36,30 @@ from crisislab.scenario.loader import load_scenario
 from tests.strategies import seeds
 
 MINI = str(Path(__file__).parent / "data" / "mini.yaml")
-SPECS = ["historical", "leader", "leader:preset=hawk", "leader:preset=dove",
-         "historical:escalation=1"]
+SPECS = [
+    "historical",
+    "leader",
+    "leader:preset=hawk",
+    "leader:preset=dove",
+    "historical:escalation=1",
+]
 
 
-def reference_compute(model: LeaderModel, obs: Observation, rows: np.ndarray,
-                      legal: np.ndarray) -> np.ndarray:
+def reference_compute(
+    model: LeaderModel, obs: Observation, rows: np.ndarray, legal: np.ndarray
+) -> np.ndarray:
     """The features as the model computed them before its fast paths (its code as it
     was): the states after every option stacked into one environment."""
     t = model.table
     n = rows.size
     env = model.env(obs, rows, obs.matrix)
-    options = [r for r in t.rules if r.local != t.default and legal[:, r.local].any()
-               and (model.touches[r.local][0] or model.touches[r.local][1])]
+    options = [
+        r
+        for r in t.rules
+        if r.local != t.default
+        and legal[:, r.local].any()
+        and (model.touches[r.local][0] or model.touches[r.local][1])
+    ]
     m = len(options) + 1
     stacked: dict[str, Value] = {}
     afters = [_after(env, r.effects, model.variables, n).env for r in options]
@@ -61,17 +72,24 @@ def reference_compute(model: LeaderModel, obs: Observation, rows: np.ndarray,
     pay = {k: v.reshape(m, n) for k, v in model._payoffs(stacked, size).items()}
     sq_all = pay[model.status_quo.id]
     spread = np.maximum(np.ptp(np.stack([v[0] for v in pay.values()]), axis=0), 1e-9)
-    loss = {o.id: np.maximum(pay[model.status_quo.id][0] - pay[o.id][0], 0.0) / spread
-            for o, _ in model.outcomes}
-    progress = {o.id: _progress(clauses, stacked, size).reshape(m, n)
-                for o, clauses in model.outcomes if clauses and o.id != model.status_quo.id}
+    loss = {
+        o.id: np.maximum(pay[model.status_quo.id][0] - pay[o.id][0], 0.0) / spread
+        for o, _ in model.outcomes
+    }
+    progress = {
+        o.id: _progress(clauses, stacked, size).reshape(m, n)
+        for o, clauses in model.outcomes
+        if clauses and o.id != model.status_quo.id
+    }
     value = sum(((progress[k] * (pay[k] - sq_all)) for k in progress), np.zeros((m, n)))
     value = value / spread
-    risk = model.expected_loss(stacked, size, progress,
-                               {k: np.tile(v, m) for k, v in loss.items()}).reshape(m, n)
+    risk = model.expected_loss(
+        stacked, size, progress, {k: np.tile(v, m) for k, v in loss.items()}
+    ).reshape(m, n)
     carry_on = sq_all[0] - risk[0] * spread
-    peaceful = [o.id for o, _ in model.outcomes
-                if o.id in progress and o.escalation == 0 and not o.default]
+    peaceful = [
+        o.id for o, _ in model.outcomes if o.id in progress and o.escalation == 0 and not o.default
+    ]
     x = np.zeros((n, t.k, len(FEATURES)))
     for b, rule in enumerate(options, start=1):
         j = rule.local
@@ -96,10 +114,15 @@ def reference_features(model: LeaderModel, obs: Observation, rows: np.ndarray) -
     legal = obs.legal[rows]
     days = float(np.asarray(obs.builtins()["turn_days"]))
     x = reference_compute(model, obs, rows, legal)
-    offset = np.broadcast_to(model.waiting * math.log(max(days, 1e-9)),
-                             (rows.size, model.table.k))
-    return Features(x, np.array(offset), model.nearness(obs, rows), legal,
-                    model.table.default, model.shortfall(obs, rows, x[:, :, 0]))
+    offset = np.broadcast_to(model.waiting * math.log(max(days, 1e-9)), (rows.size, model.table.k))
+    return Features(
+        x,
+        np.array(offset),
+        model.nearness(obs, rows),
+        legal,
+        model.table.default,
+        model.shortfall(obs, rows, x[:, :, 0]),
+    )
 
 
 def _leader(agent: Any) -> LeaderAgent | None:
@@ -111,8 +134,9 @@ def _leader(agent: Any) -> LeaderAgent | None:
 
 
 def _odds(agent: LeaderAgent, f: Features) -> np.ndarray:
-    return probabilities(f, agent.beta, agent.record, agent.coef["record_days"],
-                         agent.coef["record_terms"])
+    return probabilities(
+        f, agent.beta, agent.record, agent.coef["record_days"], agent.coef["record_terms"]
+    )
 
 
 def _same(a: Features, b: Features) -> None:
@@ -130,8 +154,9 @@ def _check(ref: str, seed: int, specs: list[str], n: int, turns: int) -> int:
     situations were compared."""
     sc = load_scenario(ref)
     players = [a for a in sc.players if sc.role(a) == "player"]
-    agents = complete_agents(sc, {a: make_agent(s, sc, a)
-                                  for a, s in zip(players, specs, strict=False)})
+    agents = complete_agents(
+        sc, {a: make_agent(s, sc, a) for a, s in zip(players, specs, strict=False)}
+    )
     engine = Engine(sc)
     state = start_batch(engine, n, seed, crisis_ids=np.arange(n), lumped=False)
     compared = 0
@@ -154,13 +179,20 @@ def _check(ref: str, seed: int, specs: list[str], n: int, turns: int) -> int:
             # an option illegal in a row has features only where the batch computes it
             # for other rows (the probabilities never read them): row by row, the
             # reference computes each situation alone, as the plain path does
-            alone = [reference_features(model, obs, rows[r:r + 1]) for r in range(rows.size)]
-            _same(plain, Features(*(np.concatenate([getattr(f, k) for f in alone])
-                                    for k in ("x", "offset", "near", "legal")),
-                                  expected.wait,
-                                  None if expected.short is None else
-                                  np.concatenate([f.short for f in alone
-                                                  if f.short is not None])))
+            alone = [reference_features(model, obs, rows[r : r + 1]) for r in range(rows.size)]
+            _same(
+                plain,
+                Features(
+                    *(
+                        np.concatenate([getattr(f, k) for f in alone])
+                        for k in ("x", "offset", "near", "legal")
+                    ),
+                    expected.wait,
+                    None
+                    if expected.short is None
+                    else np.concatenate([f.short for f in alone if f.short is not None]),
+                ),
+            )
             legal = expected.legal[:, :, None]
             assert np.array_equal(np.where(legal, plain.x, 0), np.where(legal, expected.x, 0))
             odds = _odds(leader, expected)
@@ -185,8 +217,9 @@ def test_the_fast_paths_give_the_reference_model_s_bits(seed: int, specs: list[s
 
 @settings(max_examples=3, deadline=None)
 @given(seed=seeds, specs=lineups)
-def test_the_fast_paths_give_the_reference_model_s_bits_on_cuba(seed: int,
-                                                                specs: list[str]) -> None:
+def test_the_fast_paths_give_the_reference_model_s_bits_on_cuba(
+    seed: int, specs: list[str]
+) -> None:
     assert _check("cuba-1962", seed, specs, n=3, turns=30) > 0
 
 
@@ -195,30 +228,33 @@ def test_many_situations_go_to_the_arrays_a_few_to_plain_numbers(monkeypatch) ->
     sc = load_scenario("cuba-1962")
     model = LeaderModel(sc, "usa")
     engine = Engine(sc)
-    state = start_batch(engine, PLAIN_ROWS + 1, 1, crisis_ids=np.arange(PLAIN_ROWS + 1),
-                        lumped=False)
+    state = start_batch(
+        engine, PLAIN_ROWS + 1, 1, crisis_ids=np.arange(PLAIN_ROWS + 1), lumped=False
+    )
     obs = engine.observe(state, "usa")
     used: list[str] = []
     for name in ("features_plain", "features_arrays"):
         real = getattr(model, name)
-        monkeypatch.setattr(model, name,
-                            lambda o, r, real=real, name=name: used.append(name) or real(o, r))
+        monkeypatch.setattr(
+            model, name, lambda o, r, real=real, name=name: used.append(name) or real(o, r)
+        )
     model.features(obs, np.arange(PLAIN_ROWS))
     model.features(obs, np.arange(PLAIN_ROWS + 1))
     assert used == ["features_plain", "features_arrays"]
 
 
 @settings(max_examples=40, deadline=None)
-@given(data=st.data(), distinct=st.integers(1, 12), n=st.integers(1, 60),
-       width=st.integers(1, 9))
-def test_situations_are_the_rows_of_equal_bytes(data: st.DataObject, distinct: int, n: int,
-                                                width: int) -> None:
+@given(data=st.data(), distinct=st.integers(1, 12), n=st.integers(1, 60), width=st.integers(1, 9))
+def test_situations_are_the_rows_of_equal_bytes(
+    data: st.DataObject, distinct: int, n: int, width: int
+) -> None:
     """Rows share a situation exactly when their bytes are equal (NaN is NaN, -0.0 is not
     0.0), whether the hash tells them apart or (every hash the same) the bytes do."""
     values = st.sampled_from([0.0, -0.0, 1.0, -1.0, 0.5, math.nan, math.inf, 1e300, 3.0])
     base = np.array([[data.draw(values) for _ in range(width)] for _ in range(distinct)])
-    rows = np.ascontiguousarray(base[data.draw(st.lists(st.integers(0, distinct - 1),
-                                                        min_size=n, max_size=n))])
+    rows = np.ascontiguousarray(
+        base[data.draw(st.lists(st.integers(0, distinct - 1), min_size=n, max_size=n))]
+    )
     keys = [r.tobytes() for r in rows]
     for hashed in (True, False):
         if hashed:

@@ -62,8 +62,10 @@ def steady(doc: dict[str, Any]) -> dict[str, Any]:
     """A run's results without what differs from one rerun to the next (timing, run id,
     and how many replies came from the endpoint rather than the store)."""
     out = {k: v for k, v in doc.items() if k not in ("elapsed_s", "run_id", "execution")}
-    out["llm"] = [{k: v for k, v in c.items() if k not in ("calls", "cached", "latency_s")}
-                  for c in doc.get("llm", [])]
+    out["llm"] = [
+        {k: v for k, v in c.items() if k not in ("calls", "cached", "latency_s")}
+        for c in doc.get("llm", [])
+    ]
     return out
 
 
@@ -71,11 +73,18 @@ def steady(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_a_model_name_may_hold_colons_and_options_follow_it() -> None:
-    a = make_agent("llm:qwen2.5:7b,base_url=http://localhost:11434/v1,seed=3,"
-                   "max_retries=1,fallback=dove", CUBA, "ussr")
+    a = make_agent(
+        "llm:qwen2.5:7b,base_url=http://localhost:11434/v1,seed=3,max_retries=1,fallback=dove",
+        CUBA,
+        "ussr",
+    )
     assert isinstance(a, LLMAgent) and not a.stochastic
     assert (a.model, a.base_url, a.seed, a.max_retries) == (
-        "qwen2.5:7b", "http://localhost:11434/v1", 3, 1)
+        "qwen2.5:7b",
+        "http://localhost:11434/v1",
+        3,
+        1,
+    )
     assert a.fallback is not None and a.fallback.name == "dove"
 
 
@@ -89,17 +98,29 @@ def test_temperature_without_a_seed_makes_it_stochastic_through_its_policy() -> 
     assert lumpable({"ussr": hot})  # the engine draws for it: crises stay lumped
 
 
-@pytest.mark.parametrize(("spec", "words"), [
-    ("llm:", "needs a model"),
-    ("llm:m,temperature=hot", "temperature=hot is not a number"),
-    ("llm:m,max_retries=99", "max_retries=99 is out of range"),
-    ("llm:m,base_url=localhost:1", "not an http:// or https:// URL"),
-    ("llm:m,fallback=llm:other", "cannot be another llm agent"),
-    ("llm:m,fallback=random", "draws chance of its own"),
-    ("llm:m,samples=3", "samples= needs a temperature above 0"),
-    ("llm:m,colour=red", "does not take these options"),
-], ids=["no-model", "nan", "range", "url", "llm-fallback", "random-fallback", "samples",
-        "unknown"])
+@pytest.mark.parametrize(
+    ("spec", "words"),
+    [
+        ("llm:", "needs a model"),
+        ("llm:m,temperature=hot", "temperature=hot is not a number"),
+        ("llm:m,max_retries=99", "max_retries=99 is out of range"),
+        ("llm:m,base_url=localhost:1", "not an http:// or https:// URL"),
+        ("llm:m,fallback=llm:other", "cannot be another llm agent"),
+        ("llm:m,fallback=random", "draws chance of its own"),
+        ("llm:m,samples=3", "samples= needs a temperature above 0"),
+        ("llm:m,colour=red", "does not take these options"),
+    ],
+    ids=[
+        "no-model",
+        "nan",
+        "range",
+        "url",
+        "llm-fallback",
+        "random-fallback",
+        "samples",
+        "unknown",
+    ],
+)
 def test_bad_specs_say_what_to_write(spec: str, words: str, db: Path) -> None:
     with pytest.raises(AgentSpecError, match=words):
         make_agent(spec, CUBA, "ussr")
@@ -111,12 +132,11 @@ def test_bad_specs_say_what_to_write(spec: str, words: str, db: Path) -> None:
 # ---- a study against the endpoint -------------------------------------------------------
 
 
-def test_structured_replies_play_the_seats_and_are_counted(endpoint: Endpoint, db: Path,
-                                                           monkeypatch: pytest.MonkeyPatch
-                                                           ) -> None:
+def test_structured_replies_play_the_seats_and_are_counted(
+    endpoint: Endpoint, db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CRISISLAB_LLM_API_KEY", "sk-test-123")
-    result = simulate(f"red={seat('cautious-7b', endpoint)}",
-                      f"blue={seat('bold-7b', endpoint)}")
+    result = simulate(f"red={seat('cautious-7b', endpoint)}", f"blue={seat('bold-7b', endpoint)}")
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     red, blue = doc["llm"]
@@ -152,18 +172,17 @@ def test_a_malformed_reply_is_asked_again(endpoint: Endpoint, db: Path) -> None:
     red = json.loads(result.stdout)["llm"][0]
     assert red["invalid"] == red["retries"] == red["decisions"] > 0
     assert red["fallbacks"] == 0
-    retry = next(r["body"]["messages"] for r in endpoint.requests
-                 if len(r["body"]["messages"]) > 2)
+    retry = next(r["body"]["messages"] for r in endpoint.requests if len(r["body"]["messages"]) > 2)
     assert retry[-2]["role"] == "assistant" and "consult the Presidium" in retry[-2]["content"]
     assert "holds no JSON object" in retry[-1]["content"]
     same = simulate(f"red={seat('cautious-7b', endpoint)}", "blue=hawk")
     assert json.loads(result.stdout)["outcomes"] == json.loads(same.stdout)["outcomes"]
 
 
-def test_unavailable_options_fall_back_to_the_declared_agent(endpoint: Endpoint,
-                                                             db: Path) -> None:
-    result = simulate(f"red={seat('reckless-7b', endpoint, 'max_retries=1,fallback=hawk')}",
-                      "blue=hawk")
+def test_unavailable_options_fall_back_to_the_declared_agent(endpoint: Endpoint, db: Path) -> None:
+    result = simulate(
+        f"red={seat('reckless-7b', endpoint, 'max_retries=1,fallback=hawk')}", "blue=hawk"
+    )
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     red = doc["llm"][0]
@@ -174,11 +193,14 @@ def test_unavailable_options_fall_back_to_the_declared_agent(endpoint: Endpoint,
     assert doc["outcomes"] == hawk["outcomes"]  # every decision was the hawk's
     assert hawk["outcomes"]["war"]["count"] > 0
     # a fallback that draws (the fitted leader off the record) makes the agent draw too
-    drawn = simulate(f"red={seat('reckless-7b', endpoint, 'max_retries=0,fallback=leader')}",
-                     "blue=hawk")
+    drawn = simulate(
+        f"red={seat('reckless-7b', endpoint, 'max_retries=0,fallback=leader')}", "blue=hawk"
+    )
     assert drawn.exit_code == 0, drawn.output
-    assert json.loads(drawn.stdout)["outcomes"] == \
-        json.loads(simulate("red=leader", "blue=hawk").stdout)["outcomes"]
+    assert (
+        json.loads(drawn.stdout)["outcomes"]
+        == json.loads(simulate("red=leader", "blue=hawk").stdout)["outcomes"]
+    )
 
 
 def test_server_errors_are_retried_and_counted(endpoint: Endpoint, db: Path) -> None:
@@ -218,10 +240,10 @@ def test_no_server_stops_clearly(db: Path) -> None:
     assert "--llm-cache only" in result.output
 
 
-def test_the_budget_stops_the_work_and_keeps_the_replies(endpoint: Endpoint,
-                                                         db: Path) -> None:
-    result = simulate(f"red={seat('cautious-7b', endpoint, 'max_calls=3,concurrency=1')}",
-                      "blue=hawk")
+def test_the_budget_stops_the_work_and_keeps_the_replies(endpoint: Endpoint, db: Path) -> None:
+    result = simulate(
+        f"red={seat('cautious-7b', endpoint, 'max_calls=3,concurrency=1')}", "blue=hawk"
+    )
     assert result.exit_code == 1
     assert "the budget of 3 calls to cautious-7b is spent" in result.output
     listed = json.loads(run_app("llm", "list", "--format", "json").stdout)["replies"]
@@ -233,8 +255,7 @@ def test_the_budget_stops_the_work_and_keeps_the_replies(endpoint: Endpoint,
 
 
 def test_a_token_budget_stops_too(endpoint: Endpoint, db: Path) -> None:
-    result = simulate(f"red={seat('cautious-7b', endpoint, 'max_tokens_total=100')}",
-                      "blue=hawk")
+    result = simulate(f"red={seat('cautious-7b', endpoint, 'max_tokens_total=100')}", "blue=hawk")
     assert result.exit_code == 1
     assert "the budget of 100 tokens for cautious-7b is spent" in result.output
 
@@ -242,8 +263,7 @@ def test_a_token_budget_stops_too(endpoint: Endpoint, db: Path) -> None:
 # ---- the store: reruns, offline, export and import ---------------------------------------
 
 
-def test_a_rerun_from_the_store_asks_nothing_and_is_identical(endpoint: Endpoint,
-                                                              db: Path) -> None:
+def test_a_rerun_from_the_store_asks_nothing_and_is_identical(endpoint: Endpoint, db: Path) -> None:
     red = f"red={seat('cautious-7b', endpoint, 'price_in=0.000001,price_out=0.000002')}"
     first = simulate(red, "blue=hawk")
     asked = len(endpoint.requests)
@@ -260,8 +280,9 @@ def test_a_rerun_from_the_store_asks_nothing_and_is_identical(endpoint: Endpoint
 
 
 def test_only_without_the_replies_fails_with_one_line(endpoint: Endpoint, db: Path) -> None:
-    result = simulate(f"red={seat('cautious-7b', endpoint)}", "blue=hawk",
-                      extra=("--llm-cache", "only"))
+    result = simulate(
+        f"red={seat('cautious-7b', endpoint)}", "blue=hawk", extra=("--llm-cache", "only")
+    )
     assert result.exit_code == 1
     lines = [x for x in result.output.splitlines() if x.startswith("error:")]
     assert len(lines) == 1
@@ -272,8 +293,9 @@ def test_only_without_the_replies_fails_with_one_line(endpoint: Endpoint, db: Pa
 
 
 @pytest.mark.parametrize("suffix", [".json", ".jsonl"])
-def test_export_import_and_rerun_offline(suffix: str, tmp_path: Path, db: Path,
-                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_export_import_and_rerun_offline(
+    suffix: str, tmp_path: Path, db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     with serve() as ep:
         red = f"red={seat('cautious-7b', ep)}"
         first = json.loads(simulate(red, "blue=hawk").stdout)
@@ -282,8 +304,10 @@ def test_export_import_and_rerun_offline(suffix: str, tmp_path: Path, db: Path,
     file = tmp_path / f"study{suffix}"
     out = run_app("llm", "export", str(file), "--run", str(first["run_id"]))
     assert out.exit_code == 0, out.output
-    assert f"wrote {first['llm'][0]['requests'] - first['llm'][0]['cached']}" in out.output \
+    assert (
+        f"wrote {first['llm'][0]['requests'] - first['llm'][0]['cached']}" in out.output
         or "wrote" in out.output
+    )
     exported = file.read_text()
     assert "cautious-7b" in exported and "bold-7b" not in exported
     monkeypatch.setenv("CRISISLAB_DB", str(tmp_path / "elsewhere.db"))
@@ -303,8 +327,7 @@ def test_import_refuses_what_export_did_not_write(tmp_path: Path, db: Path) -> N
     bad = tmp_path / "x.json"
     bad.write_text('{"format": "something else", "items": []}')
     result = run_app("llm", "import", str(bad))
-    assert result.exit_code == 2 and "is not an export of crisislab's llm replies" in \
-        result.output
+    assert result.exit_code == 2 and "is not an export of crisislab's llm replies" in result.output
     bad.write_text("{not json")
     assert "is not JSON" in run_app("llm", "import", str(bad)).output
     empty = run_app("llm", "export", str(tmp_path / "none.json"))
@@ -335,21 +358,38 @@ def test_letters_are_read_and_counted(endpoint: Endpoint, db: Path) -> None:
     assert result.exit_code == 0, result.output
     red = json.loads(result.stdout)["llm"][0]
     assert red["letters"] == red["decisions"] > 0
-    text = run_app("simulate", MINI, "--runs", "50", "--agent",
-                   f"red={seat('letter-writer', endpoint)}", "--agent", "blue=hawk")
+    text = run_app(
+        "simulate",
+        MINI,
+        "--runs",
+        "50",
+        "--agent",
+        f"red={seat('letter-writer', endpoint)}",
+        "--agent",
+        "blue=hawk",
+    )
     assert "Language model, red (letter-writer):" in text.output
 
 
 def test_the_text_report_names_the_counts(endpoint: Endpoint, db: Path) -> None:
-    result = run_app("simulate", MINI, "--runs", "50", "--agent",
-                     f"red={seat('muddled-7b', endpoint)}", "--agent", "blue=hawk")
+    result = run_app(
+        "simulate",
+        MINI,
+        "--runs",
+        "50",
+        "--agent",
+        f"red={seat('muddled-7b', endpoint)}",
+        "--agent",
+        "blue=hawk",
+    )
     assert result.exit_code == 0, result.output
     line = next(x for x in result.output.splitlines() if x.startswith("Language model"))
     assert "retries" in line and "left to the fallback" in line and "_" not in line
 
 
-def test_without_httpx_the_extra_is_named(endpoint: Endpoint, db: Path,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_httpx_the_extra_is_named(
+    endpoint: Endpoint, db: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setitem(sys.modules, "httpx", None)
     result = simulate(f"red={seat('cautious-7b', endpoint)}", "blue=hawk")
     assert result.exit_code == 1
@@ -367,9 +407,15 @@ def test_the_prompt_is_the_actors_observation_only() -> None:
 
     rng = np.random.default_rng(3)
     start = CUBA.clock.first_of_phase("crisis") - 6
-    session = Session.new(CUBA, GameSetup("cuba-1962", 5, {"usa": "human", "ussr": "human",
-                                                           "cuba": "historical"},
-                                          start_turn=start))
+    session = Session.new(
+        CUBA,
+        GameSetup(
+            "cuba-1962",
+            5,
+            {"usa": "human", "ussr": "human", "cuba": "historical"},
+            start_turn=start,
+        ),
+    )
     checked = 0
     for _ in range(16):
         for actor in ("usa", "ussr"):
@@ -382,8 +428,9 @@ def test_the_prompt_is_the_actors_observation_only() -> None:
         session.play_turn({a: follow_choice(session, a) for a in ("usa", "ussr")}, [])
     assert checked == 64
     # before the U-2 finds them, Washington's briefing says nothing of the missiles' count
-    early = Session.new(CUBA, GameSetup("cuba-1962", 5, {"usa": "human", "ussr": "human",
-                                                         "cuba": "historical"}))
+    early = Session.new(
+        CUBA, GameSetup("cuba-1962", 5, {"usa": "human", "ussr": "human", "cuba": "historical"})
+    )
     usa = messages(CUBA, early.engine.observe(early.state, "usa"), 0)[1]["content"]
     ussr = messages(CUBA, early.engine.observe(early.state, "ussr"), 0)[1]["content"]
     assert "missiles in Cuba" not in usa and "missiles in Cuba" in ussr
@@ -393,8 +440,9 @@ def test_the_prompt_is_the_actors_observation_only() -> None:
 # ---- in the game: a model's letters go through the players' channel -----------------------
 
 
-def test_a_models_letters_are_posted_and_answered_in_a_game(endpoint: Endpoint, db: Path,
-                                                            tmp_path: Path) -> None:
+def test_a_models_letters_are_posted_and_answered_in_a_game(
+    endpoint: Endpoint, db: Path, tmp_path: Path
+) -> None:
     from crisislab.agents.llm import llm_session
     from crisislab.llm_store import StoredReplies
     from crisislab.play.session import GameSetup, Session
@@ -402,8 +450,9 @@ def test_a_models_letters_are_posted_and_answered_in_a_game(endpoint: Endpoint, 
     mini = load_scenario(MINI)
     spec = seat("letter-writer", endpoint)
     with llm_session("use", StoredReplies()):
-        session = Session.new(mini, GameSetup(MINI, 0, {"red": spec, "blue": "dove",
-                                                        "neutral": "scripted"}))
+        session = Session.new(
+            mini, GameSetup(MINI, 0, {"red": spec, "blue": "dove", "neutral": "scripted"})
+        )
         for _ in range(4):
             session.play_turn({}, [])
         first = session.letters[0]
@@ -412,13 +461,15 @@ def test_a_models_letters_are_posted_and_answered_in_a_game(endpoint: Endpoint, 
         assert (first.sender, first.to, first.terms) == ("red", "blue", ["withdrawal"])
         assert "missiles home" in first.text
         answers = [x for x in session.letters if x.reply_to == first.id]
-        assert answers and answers[0].sender == "blue" and answers[0].stance in (
-            "accept", "decline")  # judged by the rule that judges a person's letter
+        assert (
+            answers and answers[0].sender == "blue" and answers[0].stance in ("accept", "decline")
+        )  # judged by the rule that judges a person's letter
     # a game with the model's seat is rebuilt from the store alone, turn for turn
     moves = tmp_path / "moves.yaml"
     moves.write_text("- follow: end\n")
-    played = run_app("play", MINI, "--as", "blue", "--agent", f"red={spec}", "--moves",
-                     str(moves), "-f", "json")
+    played = run_app(
+        "play", MINI, "--as", "blue", "--agent", f"red={spec}", "--moves", str(moves), "-f", "json"
+    )
     assert played.exit_code == 0, played.output
     game = json.loads(played.stdout)["game_id"]
     asked = len(endpoint.requests)
@@ -426,8 +477,20 @@ def test_a_models_letters_are_posted_and_answered_in_a_game(endpoint: Endpoint, 
 
     row = Store().game(game)
     assert row is not None and any(x["sender"] == "red" for x in row.letters)
-    again = run_app("play", MINI, "--as", "blue", "--agent", f"red={spec}", "--moves",
-                    str(moves), "-f", "json", "--llm-cache", "only")
+    again = run_app(
+        "play",
+        MINI,
+        "--as",
+        "blue",
+        "--agent",
+        f"red={spec}",
+        "--moves",
+        str(moves),
+        "-f",
+        "json",
+        "--llm-cache",
+        "only",
+    )
     assert again.exit_code == 0, again.output
     assert len(endpoint.requests) == asked
     assert json.loads(again.stdout)["outcome"] == json.loads(played.stdout)["outcome"]

@@ -22,23 +22,41 @@ def run_app(*args: str) -> Any:
 
 
 def tournament(url: str, model: str, seed: int, *extra: str) -> Any:
-    return run_app("tournament", "cuba-1962", "--seat", "ussr", "--entrant",
-                   f"model=llm:{model},base_url={url}", "--entrant", "dove=dove",
-                   "--opponents", "dove", "--runs", "3", "--seed", str(seed),
-                   "--format", "json", *extra)
+    return run_app(
+        "tournament",
+        "cuba-1962",
+        "--seat",
+        "ussr",
+        "--entrant",
+        f"model=llm:{model},base_url={url}",
+        "--entrant",
+        "dove=dove",
+        "--opponents",
+        "dove",
+        "--runs",
+        "3",
+        "--seed",
+        str(seed),
+        "--format",
+        "json",
+        *extra,
+    )
 
 
 def steady(doc: dict[str, Any]) -> dict[str, Any]:
     """A tournament's document without what differs between a run and its rerun: the run
     id, and how many replies came from the endpoint rather than the store."""
     out = {k: v for k, v in doc.items() if k != "run_id"}
-    out["llm"] = [{k: v for k, v in c.items() if k not in ("calls", "cached", "latency_s")}
-                  for c in doc["llm"]]
+    out["llm"] = [
+        {k: v for k, v in c.items() if k not in ("calls", "cached", "latency_s")}
+        for c in doc["llm"]
+    ]
     return out
 
 
 def test_a_tournament_study_exports_alone_and_reruns_offline(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CRISISLAB_DB", str(tmp_path / "crisislab.db"))
     monkeypatch.delenv("CRISISLAB_LLM_API_KEY", raising=False)
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
@@ -77,13 +95,24 @@ def test_a_tournament_study_exports_alone_and_reruns_offline(
     assert missing.exit_code == 1 and "no stored reply of bold-7b" in missing.output
 
 
-def test_export_of_a_study_that_is_not_there(tmp_path: Path,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_export_of_a_study_that_is_not_there(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CRISISLAB_DB", str(tmp_path / "crisislab.db"))
     out = run_app("llm", "export", str(tmp_path / "x.json"), "--study", "7")
     assert out.exit_code == 2 and "there is no stored study 7" in out.output
-    plain = run_app("simulate", "cuba-1962", "--runs", "5", "--agent", "ussr=dove",
-                    "--format", "json", "--workers", "1")
+    plain = run_app(
+        "simulate",
+        "cuba-1962",
+        "--runs",
+        "5",
+        "--agent",
+        "ussr=dove",
+        "--format",
+        "json",
+        "--workers",
+        "1",
+    )
     assert plain.exit_code == 0, plain.output
     run_id = json.loads(plain.stdout)["run_id"]
     out = run_app("llm", "export", str(tmp_path / "x.json"), "--study", str(run_id))
@@ -103,6 +132,13 @@ def test_every_command_that_takes_agents_declares_the_same_llm_cache_option() ->
             for p in c.params:
                 if "--llm-cache" in getattr(p, "opts", ()):
                     found[sub] = (p.help, p.default)
-    assert {"simulate", "compare", "paths", "sensitivity", "calibrate", "play",
-            "tournament"} <= set(found)
+    assert {
+        "simulate",
+        "compare",
+        "paths",
+        "sensitivity",
+        "calibrate",
+        "play",
+        "tournament",
+    } <= set(found)
     assert set(found.values()) == {(CACHE_HELP, "use")}

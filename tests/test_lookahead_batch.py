@@ -23,8 +23,10 @@ def crises_apart(ref: str | Path, n: int, turns: int, seed: int) -> tuple[Engine
     sc = load_scenario(ref)
     engine = Engine(sc, chance="free")
     state = start_batch(engine, n, seed=seed)
-    agents = {a: make_agent("random", sc, a) if sc.role(a) == "player"
-              else make_agent("scripted", sc, a) for a in sc.players}
+    agents = {
+        a: make_agent("random", sc, a) if sc.role(a) == "player" else make_agent("scripted", sc, a)
+        for a in sc.players
+    }
     for _ in range(turns):
         if state.done.all():
             break
@@ -45,8 +47,7 @@ def test_one_batch_gives_each_option_its_own_value(turns: int) -> None:
     assert len(pairs) > len(live)  # some position has a choice to weigh
     ones = [_single(state, r) for r, _ in pairs]
     together = agent._values(engine, ones, [o for _, o in pairs])
-    alone = [agent._values(engine, [one], [o])[0] for one, (_, o) in zip(ones, pairs,
-                                                                          strict=True)]
+    alone = [agent._values(engine, [one], [o])[0] for one, (_, o) in zip(ones, pairs, strict=True)]
     assert together == alone
     picks = agent.act(obs)
     for r in live:

@@ -32,8 +32,12 @@ RECORD = [
     ("resolution 339", "unsc_res_339", "1973-10-23", "pm"),
     ("the Third Army cut off", "ring_closes", "1973-10-24", "am"),
     ("all seven airborne divisions ready", "ussr_alert_airborne", "1973-10-24", "am"),
-    ("Brezhnev's letter threatening unilateral steps", "ussr_threaten_unilateral",
-     "1973-10-24", "pm"),
+    (
+        "Brezhnev's letter threatening unilateral steps",
+        "ussr_threaten_unilateral",
+        "1973-10-24",
+        "pm",
+    ),
     ("the DEFCON 3 alert", "usa_alert_defcon3", "1973-10-24", "pm"),
     ("Nixon's reply", "usa_reject_joint_force", "1973-10-25", "am"),
     ("the Politburo drops the threat", "ussr_accept_un_force", "1973-10-25", "am"),
@@ -63,19 +67,29 @@ def test_it_is_a_builtin_and_validates_clean() -> None:
 
 
 @pytest.mark.parametrize(("what", "ident", "date", "half"), RECORD, ids=[r[0] for r in RECORD])
-def test_documented_step_on_its_date(record: dict[str, Any], what: str, ident: str,
-                                     date: str, half: str | None) -> None:
-    hits = [e for e in record["events"] if e["id"] == ident and e["date"] == date
-            and (half is None or e["half"] == half)]
+def test_documented_step_on_its_date(
+    record: dict[str, Any], what: str, ident: str, date: str, half: str | None
+) -> None:
+    hits = [
+        e
+        for e in record["events"]
+        if e["id"] == ident and e["date"] == date and (half is None or e["half"] == half)
+    ]
     assert hits, f"{what}: no '{ident}' on {date} {half or ''}"
 
 
 def test_the_alert_is_in_the_night_of_24_to_25_october(record: dict[str, Any]) -> None:
-    alert = [e for e in record["events"] if any(
-        c["variable"] == "us_defcon" and c["after_value"] == 3 for c in e["changes"])]
+    alert = [
+        e
+        for e in record["events"]
+        if any(c["variable"] == "us_defcon" and c["after_value"] == 3 for c in e["changes"])
+    ]
     assert len(alert) == 1
     assert (alert[0]["date"], alert[0]["half"], alert[0]["id"]) == (
-        "1973-10-24", "pm", "usa_alert_defcon3")
+        "1973-10-24",
+        "pm",
+        "usa_alert_defcon3",
+    )
     # The alert answers the letter of the same evening and comes before Nixon's reply.
     ids = [e["id"] for e in record["events"]]
     assert ids.index("ussr_threaten_unilateral") < ids.index("usa_reject_joint_force")
@@ -94,8 +108,7 @@ def test_the_record_is_played_to_its_end_with_every_step_cited(record: dict[str,
             assert e["citations"], e
             assert {c["source"] for c in e["citations"]} <= declared
     last = record["events"][-1]
-    assert (last["kind"], last["id"], last["date"]) == ("outcome", "ceasefire_holds",
-                                                        "1973-10-28")
+    assert (last["kind"], last["id"], last["date"]) == ("outcome", "ceasefire_holds", "1973-10-28")
     assert record["outcome"] == "ceasefire_holds"
     assert [e["date"] for e in record["epilogue"]] == ["1973-11-11", "1974-01-18"]
 
@@ -108,8 +121,21 @@ def test_the_replay_command_tells_the_alert() -> None:
 
 
 def simulate(*args: str) -> dict[str, Any]:
-    done = invoke("simulate", SCENARIO, "--runs", "2000", "--seed", "1", "--no-store",
-                  "--quiet", "--workers", "1", "--format", "json", *args)
+    done = invoke(
+        "simulate",
+        SCENARIO,
+        "--runs",
+        "2000",
+        "--seed",
+        "1",
+        "--no-store",
+        "--quiet",
+        "--workers",
+        "1",
+        "--format",
+        "json",
+        *args,
+    )
     assert done.exit_code == 0, done.output
     return json.loads(done.stdout)  # type: ignore[no-any-return]
 
@@ -145,8 +171,18 @@ def test_every_outcome_is_reachable() -> None:
     """A Soviet Union and an Israel that choose at random reach every ending, Soviet
     intervention and a strategic exchange included (with the nuclear hazards at the top
     of their declared ranges, so that the top rungs are not a matter of one crisis)."""
-    c = counts(simulate("--agent", "ussr=random", "--agent", "israel=random",
-                        "--param", "p_tactical_per_day=0.4", "--param", "p_strategic_per_day=1"))
+    c = counts(
+        simulate(
+            "--agent",
+            "ussr=random",
+            "--agent",
+            "israel=random",
+            "--param",
+            "p_tactical_per_day=0.4",
+            "--param",
+            "p_strategic_per_day=1",
+        )
+    )
     assert all(n > 0 for n in c.values()), c
 
 
@@ -155,7 +191,8 @@ def test_the_sources_resolve(tmp_path: Path) -> None:
     report = check_sources(sc.spec, tmp_path)
     assert report.checks
     assert all(c.status == "reference" for c in report.checks), [
-        (c.path, c.status) for c in report.checks if c.status != "reference"]
+        (c.path, c.status) for c in report.checks if c.status != "reference"
+    ]
     assert report.ok
     for source in sc.spec.sources:
         assert source.kind == "reference" and source.url and source.url.startswith("https://")
@@ -169,13 +206,19 @@ def test_the_documented_figures_are_the_measured_ones(historical: dict[str, Any]
     table = doc.split("With every leader on the record's model", 1)[1]
     table = table.split("A crisis reproduces", 1)[0]
     outcomes = historical["outcomes"]
-    rows = {"the cease-fire holds and talks begin": "ceasefire_holds",
-            "war between the superpowers": "superpower_war",
-            "nuclear use in the Middle East": "tactical_nuclear"}
+    rows = {
+        "the cease-fire holds and talks begin": "ceasefire_holds",
+        "war between the superpowers": "superpower_war",
+        "nuclear use in the Middle East": "tactical_nuclear",
+    }
     for label, ident in rows.items():
         p = 100 * outcomes[ident]["p"]
         shown = f"{p:.1f}%" if p >= 10 else f"{p:.2f}%"
         assert f"| {label} | {shown} |" in table, (label, shown)
-    for ident in ("soviet_intervention", "third_army_destroyed_outcome", "strategic_exchange",
-                  "unresolved"):
+    for ident in (
+        "soviet_intervention",
+        "third_army_destroyed_outcome",
+        "strategic_exchange",
+        "unresolved",
+    ):
         assert outcomes[ident]["count"] == 0, ident

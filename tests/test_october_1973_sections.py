@@ -45,13 +45,24 @@ def test_every_new_citation_names_a_source_a_locator_and_an_anchor(oct73: Scenar
 
 
 def test_the_terms_of_1973_and_who_can_grant_them(oct73: Scenario) -> None:
-    assert set(terms(oct73)) == {"ceasefire", "halt", "supply", "joint_force", "un_force",
-                                 "talks", "stand_down"}
+    assert set(terms(oct73)) == {
+        "ceasefire",
+        "halt",
+        "supply",
+        "joint_force",
+        "un_force",
+        "talks",
+        "stand_down",
+    }
     assert [a.id for a in granting_actions(oct73, "israel", "supply")] == ["israel_allow_convoy"]
     assert {a.id for a in granting_actions(oct73, "israel", "halt")} == {
-        "israel_accept_ceasefire", "israel_halt"}
+        "israel_accept_ceasefire",
+        "israel_halt",
+    }
     assert {a.id for a in granting_actions(oct73, "ussr", "un_force")} == {
-        "ussr_accept_un_force", "ussr_withdraw_forces"}
+        "ussr_accept_un_force",
+        "ussr_withdraw_forces",
+    }
     assert [a.id for a in granting_actions(oct73, "usa", "stand_down")] == ["usa_lower_alert"]
     # no routine move grants a joint superpower force: a letter asking for it is refused
     assert not any(granting_actions(oct73, a, "joint_force") for a in oct73.players)
@@ -59,13 +70,27 @@ def test_the_terms_of_1973_and_who_can_grant_them(oct73: Scenario) -> None:
 
 
 def test_a_game_as_nixon_with_a_letter_is_answered_and_debriefed(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     db = tmp_path / "games.db"
     monkeypatch.setenv("CRISISLAB_DB", str(db))
     moves = tmp_path / "moves.yaml"
     moves.write_text(LETTER, encoding="utf-8")
-    r = CliRunner().invoke(app, ["play", "october-1973", "--as", "usa", "--moves", str(moves),
-                                 "--seed", "1", "--format", "json"])
+    r = CliRunner().invoke(
+        app,
+        [
+            "play",
+            "october-1973",
+            "--as",
+            "usa",
+            "--moves",
+            str(moves),
+            "--seed",
+            "1",
+            "--format",
+            "json",
+        ],
+    )
     assert r.exit_code == 0, r.output
     game = json.loads(r.stdout)
     assert game["finished"] and game["moves_unused"] == 0
@@ -96,8 +121,9 @@ def test_the_game_tree_from_its_start_reaches_ends_of_the_crisis(oct73: Scenario
 
 
 def test_gt_tree_on_the_command_line_uses_the_scenario_start() -> None:
-    r = CliRunner().invoke(app, ["gt", "tree", "october-1973", "--depth", "3",
-                                 "--samples", "10", "--format", "json"])
+    r = CliRunner().invoke(
+        app, ["gt", "tree", "october-1973", "--depth", "3", "--samples", "10", "--format", "json"]
+    )
     assert r.exit_code == 0, r.output
     doc = json.loads(r.stdout)
     assert doc["start"].startswith("1973-10-24")

@@ -71,9 +71,9 @@ def test_an_air_strike_diverges_on_its_date_and_moves_the_odds() -> None:
     x = next(x for x in d.decisions if x.turn == turn)
     assert x.choice == "usa_air_strike" and x.alternative != "usa_air_strike"
     assert x.alternative_after.counts != x.after.counts
-    war = ("air_strike", "invasion", "conventional_war", "tactical_nuclear",
-           "strategic_exchange")
+    war = ("air_strike", "invasion", "conventional_war", "tactical_nuclear", "strategic_exchange")
     assert sum(x.after.counts.get(k, 0) for k in war) > sum(
-        x.alternative_after.counts.get(k, 0) for k in war)
+        x.alternative_after.counts.get(k, 0) for k in war
+    )
     # the air strike itself is an outcome the record's choice never reaches that turn
     assert x.effect["air_strike"].low > 0

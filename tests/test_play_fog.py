@@ -52,8 +52,11 @@ def scrambled(session: Session, observer: str, rng: np.random.Generator) -> Batc
     for actor, chosen in last.items():
         rules = session.engine.actions_by_actor[actor]
         unseen = [r.local for r in rules if observer not in r.seen_by]
-        if actor != observer and unseen and (chosen[0] < 0 or
-                                             observer not in rules[chosen[0]].seen_by):
+        if (
+            actor != observer
+            and unseen
+            and (chosen[0] < 0 or observer not in rules[chosen[0]].seen_by)
+        ):
             chosen[0] = int(rng.choice(unseen))
     state.last_actions = last
     for e in sc.events:
@@ -62,8 +65,7 @@ def scrambled(session: Session, observer: str, rng: np.random.Generator) -> Batc
     return state
 
 
-def shown(session: Session, observer: str, turn: int,
-          previous: dict[str, float]) -> list[str]:
+def shown(session: Session, observer: str, turn: int, previous: dict[str, float]) -> list[str]:
     """Every string the game shows ``observer`` now."""
     b = brief(session, observer)
     news = [n.text for n in session.news_since(observer, turn, previous)]
@@ -103,10 +105,19 @@ def games(max_turns: int = 70) -> st.SearchStrategy[tuple[Session, int, dict[str
             if draw(st.integers(0, 5)) == 0:
                 sender = draw(st.sampled_from(sorted(humans)))
                 to = draw(st.sampled_from([a for a in CUBA.actors if a != sender]))
-                drafts.append({"sender": sender, "to": to, "public": draw(st.booleans()),
-                               "terms": draw(st.lists(st.sampled_from(sorted(terms(CUBA))),
-                                                      max_size=2, unique=True)),
-                               "text": "letter text", "reply_to": None, "stance": ""})
+                drafts.append(
+                    {
+                        "sender": sender,
+                        "to": to,
+                        "public": draw(st.booleans()),
+                        "terms": draw(
+                            st.lists(st.sampled_from(sorted(terms(CUBA))), max_size=2, unique=True)
+                        ),
+                        "text": "letter text",
+                        "reply_to": None,
+                        "stance": "",
+                    }
+                )
             last, previous = s.turn, s._snapshot()
             s.play_turn(choices, drafts)
         return s, last, previous
@@ -117,7 +128,8 @@ def games(max_turns: int = 70) -> st.SearchStrategy[tuple[Session, int, dict[str
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(game=games(), observer=st.sampled_from(CUBA.actors), salt=seeds)
 def test_nothing_an_actor_cannot_observe_changes_what_it_is_shown(
-        game: tuple[Session, int, dict[str, Any]], observer: str, salt: int) -> None:
+    game: tuple[Session, int, dict[str, Any]], observer: str, salt: int
+) -> None:
     session, turn, previous = game
     before = shown(session, observer, turn, previous[observer])
     real = session.state
@@ -132,21 +144,22 @@ def test_nothing_an_actor_cannot_observe_changes_what_it_is_shown(
 def test_the_scramble_does_change_what_the_state_holds() -> None:
     """The property is not vacuous: before discovery the US cannot see the missiles,
     and the scramble redraws them (and its briefing still does not move)."""
-    s = Session.new(CUBA, GameSetup("cuba-1962", 0, {"usa": "human", "ussr": "human",
-                                                     "cuba": "human"}, "history"))
+    s = Session.new(
+        CUBA,
+        GameSetup("cuba-1962", 0, {"usa": "human", "ussr": "human", "cuba": "human"}, "history"),
+    )
     record = {a: HistoricalAgent(CUBA, a) for a in ("usa", "ussr", "cuba")}
     while not s.done and s.turn < CUBA.clock.first_of_phase("crisis") - 2:
-        s.play_turn({a: s.observe(a).actions[int(r.act(s.observe(a))[0])]
-                     for a, r in record.items()}, [])
+        s.play_turn(
+            {a: s.observe(a).actions[int(r.act(s.observe(a))[0])] for a, r in record.items()}, []
+        )
     index = CUBA.variable("missiles_in_cuba").index
-    changed = [scrambled(s, "usa", np.random.default_rng(k)).values[index, 0]
-               for k in range(5)]
+    changed = [scrambled(s, "usa", np.random.default_rng(k)).values[index, 0] for k in range(5)]
     assert not any(f.id == "missiles_in_cuba" for f in brief(s, "usa").intelligence)
     assert len(set(changed)) > 1
 
 
-def test_the_us_reads_the_buildup_and_berlin_as_outsiders_and_counts_as_estimates(
-) -> None:
+def test_the_us_reads_the_buildup_and_berlin_as_outsiders_and_counts_as_estimates() -> None:
     """Along the record: the Soviet moves the US sees are told in its words (no missile
     component, no purpose behind the Berlin pressure), and once found the missiles are
     given as intelligence estimates, never as the true count."""
@@ -165,8 +178,14 @@ def test_the_us_reads_the_buildup_and_berlin_as_outsiders_and_counts_as_estimate
     every = "\n".join(texts)
     assert "Start shipping the deployment to Cuba. Soviet freighters" in every
     assert "Moscow stirs up incidents and renews its demands" in every
-    for secret in ("missiles themselves", "missile_phase_start", "divert attention",
-                   "hold a hostage", "gain time", "may believe war has begun"):
+    for secret in (
+        "missiles themselves",
+        "missile_phase_start",
+        "divert attention",
+        "hold a hostage",
+        "gain time",
+        "may believe war has begun",
+    ):
         assert secret not in every
     assert found_at is not None
     # and in plain words: no parameter's name on screen, its value instead
@@ -176,7 +195,8 @@ def test_the_us_reads_the_buildup_and_berlin_as_outsiders_and_counts_as_estimate
     assert not any(c.startswith("42") for c in counts)
     # the Soviet seat still reads its own orders in full
     assert "the missiles themselves" in " ".join(
-        CUBA.action("ussr_start_buildup").summary_for("ussr").split())
+        CUBA.action("ussr_start_buildup").summary_for("ussr").split()
+    )
 
 
 def test_hot_seat_wipes_the_screen_and_the_scrollback_before_the_keyboard_passes() -> None:
@@ -201,25 +221,43 @@ def test_seen_as_words_go_to_observers_only() -> None:
     text = MINI.read_text(encoding="utf-8")
     private = "    visibility: private\n    escalation: 2\n"
     assert text.count(private) == 1
-    ok = load_text(text.replace(private, "    visibility: [blue]\n    seen_as: {others: "
-                                "Ships sail for Red.}\n    escalation: 2\n"))
+    ok = load_text(
+        text.replace(
+            private,
+            "    visibility: [blue]\n    seen_as: {others: "
+            "Ships sail for Red.}\n    escalation: 2\n",
+        )
+    )
     deploy = ok.action("red_deploy")
     assert deploy.summary_for("blue") == "Ships sail for Red."
     assert deploy.summary_for("red") == "Red ships more weapons."
     for who in ("blue", "red"):
         with pytest.raises(ScenarioError, match=f"'{who}' is not one of the others who see"):
-            load_text(text.replace(private, f"    visibility: private\n    seen_as: "
-                                   f"{{{who}: Ships sail.}}\n    escalation: 2\n"))
+            load_text(
+                text.replace(
+                    private,
+                    f"    visibility: private\n    seen_as: "
+                    f"{{{who}: Ships sail.}}\n    escalation: 2\n",
+                )
+            )
 
 
-@pytest.mark.parametrize(("value", "unit", "words"), [
-    (3.0, "turns", "3 turns"), (75.0, "percent", "75%"),
-    (3.0, "missiles/day", "3 missiles a day"), (0.45, None, "45%"), (2.0, None, "2"),
-    (0.5, "days", "0.5 days")])
+@pytest.mark.parametrize(
+    ("value", "unit", "words"),
+    [
+        (3.0, "turns", "3 turns"),
+        (75.0, "percent", "75%"),
+        (3.0, "missiles/day", "3 missiles a day"),
+        (0.45, None, "45%"),
+        (2.0, None, "2"),
+        (0.5, "days", "0.5 days"),
+    ],
+)
 def test_parameters_read_as_quantities(value: float, unit: str | None, words: str) -> None:
     assert quantity(value, unit) == words
     sc = replace(CUBA, parameters={**CUBA.parameters, "x_rate": value})
     # a parameter the file does not give a unit reads as a bare quantity; a longer name
     # that merely starts like it is left alone
-    assert plain("at  x_rate\n now, not x_rates", sc) == \
-        f"at {quantity(value, None)} now, not x_rates"
+    assert (
+        plain("at  x_rate\n now, not x_rates", sc) == f"at {quantity(value, None)} now, not x_rates"
+    )

@@ -14,14 +14,20 @@ from crisislab.scenario.loader import load_scenario
 
 
 def _console() -> Console:
-    return Console(file=io.StringIO(), width=120, highlight=False, force_terminal=True,
-                   color_system="truecolor")
+    return Console(
+        file=io.StringIO(),
+        width=120,
+        highlight=False,
+        force_terminal=True,
+        color_system="truecolor",
+    )
 
 
 def test_reused_layouts_print_what_a_fresh_layout_prints() -> None:
     sc = load_scenario("cuba-1962")
-    seats = {a: ("human" if a == "usa" else "historical") for a in sc.players
-             if sc.role(a) == "player"}
+    seats = {
+        a: ("human" if a == "usa" else "historical") for a in sc.players if sc.role(a) == "player"
+    }
     session = Session.new(sc, GameSetup("cuba-1962", 2, seats))
     terminal = Terminal(session, _console(), clear=False)
     shown = set()

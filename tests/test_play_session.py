@@ -19,8 +19,9 @@ from crisislab.scenario.loader import load_scenario, load_text
 from crisislab.scenario.model import Scenario
 
 MINI = Path(__file__).parent / "data" / "mini.yaml"
-SEEDS = Path(os.environ.get("CRISISLAB_SEEDS",
-                            Path(__file__).resolve().parents[2] / "shared" / "seeds"))
+SEEDS = Path(
+    os.environ.get("CRISISLAB_SEEDS", Path(__file__).resolve().parents[2] / "shared" / "seeds")
+)
 
 
 @pytest.fixture(scope="module")
@@ -29,8 +30,9 @@ def mini() -> Scenario:
 
 
 def new(sc: Scenario, chance: str = "history", seed: int = 0) -> Session:
-    return Session.new(sc, GameSetup(str(MINI), seed, {"blue": "human", "red": "historical"},
-                                     chance))
+    return Session.new(
+        sc, GameSetup(str(MINI), seed, {"blue": "human", "red": "historical"}, chance)
+    )
 
 
 def follow(session: Session, actor: str = "blue") -> str:
@@ -72,16 +74,31 @@ def test_illegal_choice_is_refused_and_the_turn_not_played(mini: Scenario) -> No
 
 def test_a_letter_arrives_after_the_delay_and_is_answered(mini: Scenario) -> None:
     s = new(mini)
-    s.play_turn({"blue": "blue_wait"}, [{"sender": "blue", "to": "red", "public": False,
-                                         "terms": ["withdrawal"], "text": "Go home."}])
+    s.play_turn(
+        {"blue": "blue_wait"},
+        [
+            {
+                "sender": "blue",
+                "to": "red",
+                "public": False,
+                "terms": ["withdrawal"],
+                "text": "Go home.",
+            }
+        ],
+    )
     letter = s.letters[0]
     assert (letter.turn, letter.arrives) == (0, 2)  # the toy's letter_delay is 2 turns
     assert not letter.delivered and s.letters_for("red") == []
     s.play_turn({"blue": "blue_wait"}, [])
     assert letter.delivered and s.letters_for("red")[0].text == "Go home."
     reply = s.letters[1]
-    assert (reply.sender, reply.to, reply.reply_to, reply.turn, reply.arrives) == \
-        ("red", "blue", 1, 2, 4)
+    assert (reply.sender, reply.to, reply.reply_to, reply.turn, reply.arrives) == (
+        "red",
+        "blue",
+        1,
+        2,
+        4,
+    )
     assert reply.stance == "decline"  # nothing red does sets a 'withdraw...' variable
     assert reply not in s.letters_for("blue")  # not yet delivered
     s.play_turn({"blue": "blue_wait"}, [])
@@ -92,8 +109,10 @@ def test_a_letter_arrives_after_the_delay_and_is_answered(mini: Scenario) -> Non
 
 def test_a_private_letter_is_not_read_by_third_parties(mini: Scenario) -> None:
     s = new(mini)
-    s.play_turn({"blue": "blue_wait"}, [{"sender": "blue", "to": "red", "public": False,
-                                         "terms": [], "text": "secret"}])
+    s.play_turn(
+        {"blue": "blue_wait"},
+        [{"sender": "blue", "to": "red", "public": False, "terms": [], "text": "secret"}],
+    )
     s.play_turn({"blue": "blue_wait"}, [])
     assert "secret" not in brief(s, "neutral").text()
     assert "secret" in brief(s, "red").text()
@@ -102,14 +121,21 @@ def test_a_private_letter_is_not_read_by_third_parties(mini: Scenario) -> None:
 def granting_mini() -> Scenario:
     """The toy with a 'withdrawal_agreed' variable that red's withdrawal sets."""
     text = MINI.read_text(encoding="utf-8")
-    text = text.replace("  - id: war\n    description: Fighting has broken out.",
-                        "  - id: withdrawal_agreed\n    description: Red agreed to go.\n"
-                        "    type: bool\n    initial: false\n    assumption: Toy.\n"
-                        "  - id: war\n    description: Fighting has broken out.")
-    text = text.replace('effects: ["deployed = 0", "tension -= 1"]',
-                        'effects: ["deployed = 0", "tension -= 1", "withdrawal_agreed = true"]')
-    text = text.replace("  terms: []\n", "  terms:\n    - {id: withdrawal, label: red leaves, "
-                        "variables: [withdrawal_agreed], assumption: Toy.}\n")
+    text = text.replace(
+        "  - id: war\n    description: Fighting has broken out.",
+        "  - id: withdrawal_agreed\n    description: Red agreed to go.\n"
+        "    type: bool\n    initial: false\n    assumption: Toy.\n"
+        "  - id: war\n    description: Fighting has broken out.",
+    )
+    text = text.replace(
+        'effects: ["deployed = 0", "tension -= 1"]',
+        'effects: ["deployed = 0", "tension -= 1", "withdrawal_agreed = true"]',
+    )
+    text = text.replace(
+        "  terms: []\n",
+        "  terms:\n    - {id: withdrawal, label: red leaves, "
+        "variables: [withdrawal_agreed], assumption: Toy.}\n",
+    )
     return load_text(text, "granting-mini")
 
 
@@ -119,8 +145,18 @@ def test_an_agent_accepts_terms_it_can_grant_and_then_grants_them() -> None:
     for _ in range(3):
         s.play_turn({"blue": follow(s)}, [])
     # turn 3: red sends its own offer; blue writes, the letter arrives at turn 5
-    s.play_turn({"blue": follow(s)}, [{"sender": "blue", "to": "red", "public": False,
-                                       "terms": ["withdrawal", "noninvasion"], "text": ""}])
+    s.play_turn(
+        {"blue": follow(s)},
+        [
+            {
+                "sender": "blue",
+                "to": "red",
+                "public": False,
+                "terms": ["withdrawal", "noninvasion"],
+                "text": "",
+            }
+        ],
+    )
     s.play_turn({"blue": follow(s)}, [])
     reply = s.letters[1]
     assert reply.turn == 5 and reply.stance == "accept" and reply.commits == ["red_withdraw"]
@@ -135,12 +171,15 @@ def test_answer_declines_terms_with_no_available_grant() -> None:
     s = new(sc)
     legal, why = s.availability("red")
     from crisislab.play.letters import Letter
+
     letter = Letter(1, "blue", "red", False, ["withdrawal"], "", 0, 1)
     a = answer(sc, "red", letter, legal, why)
     assert a.stance == "decline"
     assert a.note == "We cannot grant now: withdrawal (needs deployed to be more than 0)."
-    assert answer(sc, "red", Letter(2, "blue", "red", False, [], "hi", 0, 1), legal,
-                  why).stance == "decline"
+    assert (
+        answer(sc, "red", Letter(2, "blue", "red", False, [], "hi", 0, 1), legal, why).stance
+        == "decline"
+    )
 
 
 def test_rebuilding_a_game_from_its_log_gives_the_same_crisis(mini: Scenario) -> None:
@@ -148,8 +187,19 @@ def test_rebuilding_a_game_from_its_log_gives_the_same_crisis(mini: Scenario) ->
     rng = np.random.default_rng(1)
     while not s.done:
         legal = [a for a, ok in s.availability("blue")[0].items() if ok]
-        drafts = [{"sender": "blue", "to": "red", "public": bool(s.turn % 2),
-                   "terms": ["withdrawal"], "text": f"t{s.turn}"}] if s.turn % 3 == 0 else []
+        drafts = (
+            [
+                {
+                    "sender": "blue",
+                    "to": "red",
+                    "public": bool(s.turn % 2),
+                    "terms": ["withdrawal"],
+                    "text": f"t{s.turn}",
+                }
+            ]
+            if s.turn % 3 == 0
+            else []
+        )
         s.play_turn({"blue": str(rng.choice(legal))}, drafts)
     again = Session.rebuild(mini, s.setup, s.log)
     assert again.digest() == s.digest() and again.outcome == s.outcome
@@ -176,8 +226,11 @@ def test_typed_text_is_checked() -> None:
         parse_terms("Peace-now!")
 
 
-@pytest.mark.parametrize(("k", "n", "lo", "hi"), [
-    (0, 10, 0.0, 0.2775), (5, 10, 0.2366, 0.7634), (10, 10, 0.7225, 1.0)], ids=str)
+@pytest.mark.parametrize(
+    ("k", "n", "lo", "hi"),
+    [(0, 10, 0.0, 0.2775), (5, 10, 0.2366, 0.7634), (10, 10, 0.7225, 1.0)],
+    ids=str,
+)
 def test_wilson_interval_known_values(k: int, n: int, lo: float, hi: float) -> None:
     got = wilson(k, n)
     assert got == pytest.approx((lo, hi), abs=1e-4)
@@ -197,8 +250,7 @@ def test_debrief_of_a_historical_game_shows_no_divergence(mini: Scenario) -> Non
     assert "http" not in page.replace("http://www.w3.org/2000/svg", "")  # no network
 
 
-def test_debrief_of_a_deviating_game_shows_where_and_how_the_odds_moved(
-        mini: Scenario) -> None:
+def test_debrief_of_a_deviating_game_shows_where_and_how_the_odds_moved(mini: Scenario) -> None:
     s = new(mini)
     while not s.done:
         choice = follow(s)
@@ -231,6 +283,7 @@ def test_essay_evidence_anchors_are_in_the_sources() -> None:
     teaching = [r for r in report.checks if r.path.startswith("teaching.")]
     assert len(teaching) == sum(1 + len(q.evidence) for q in sc.questions) == 12
     assert all(r.status == "resolved" for r in teaching), [
-        (r.path, r.status) for r in teaching if r.status != "resolved"]
+        (r.path, r.status) for r in teaching if r.status != "resolved"
+    ]
     for q in sc.questions:
         assert len(q.quote.split()) < 10

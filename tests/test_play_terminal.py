@@ -22,8 +22,9 @@ class Player:
 
     def __init__(self, args: str, db: Path) -> None:
         env = {**os.environ, "CRISISLAB_DB": str(db), "NO_COLOR": "1", "TERM": "xterm"}
-        self.child = pexpect.spawn(f"{EXE} {args}", env=env, encoding="utf-8",
-                                   timeout=60, dimensions=(50, 160))
+        self.child = pexpect.spawn(
+            f"{EXE} {args}", env=env, encoding="utf-8", timeout=60, dimensions=(50, 160)
+        )
         self.screen = ""
 
     def expect(self, pattern: str) -> str:
@@ -45,8 +46,7 @@ class Player:
 
 def test_a_whole_game_in_the_terminal(tmp_path: Path) -> None:
     db = tmp_path / "games.db"
-    p = Player(f"play {MINI} --as blue --seed 0 --chance history --no-clear "
-               "--debrief-runs 100", db)
+    p = Player(f"play {MINI} --as blue --seed 0 --chance history --no-clear --debrief-runs 100", db)
     p.expect(r"Game (\d+) started")
     game = re.search(r"Game (\d+) started", p.screen).group(1)  # type: ignore[union-attr]
     screen = p.expect("blue> ")
@@ -73,16 +73,16 @@ def test_a_whole_game_in_the_terminal(tmp_path: Path) -> None:
     p.send("withdrawal", r"Text .*")
     assert "the limit is 600" in p.send("x" * 700, r"Text .*")
     screen = p.send("Take them home.", r"Send it\?.*")
-    assert "It arrives in 2 days (Wednesday 3 October 1962, morning) (about 48 hours)" \
-        in " ".join(screen.split())
+    assert "It arrives in 2 days (Wednesday 3 October 1962, morning) (about 48 hours)" in " ".join(
+        screen.split()
+    )
     assert "Letter written" in p.send("yes", "blue> ")
     screen = p.send("1", "blue> ")  # 1 October: wait
     assert "Tuesday 2 October 1962" in screen and "in transit" in screen
     flat = " ".join(screen.replace("│", " ").split())
     assert "due Wednesday 3 October, morning (about 48 hours)" in flat
     screen = p.send("1", "blue> ")  # 2 October: wait; the weapons are found that day
-    assert "delivered Wednesday 3 October, morning" in " ".join(
-        screen.replace("│", " ").split())
+    assert "delivered Wednesday 3 October, morning" in " ".join(screen.replace("│", " ").split())
     assert "Weapons deployed in secret" in screen and "Discovery" in screen
     p.send("2", "blue> ")  # 3 October am: the blockade, as on the record
     screen = p.send("quit", "Resume with")
@@ -128,9 +128,13 @@ def test_bad_command_lines_get_clear_messages(tmp_path: Path) -> None:
         (f"play {MINI} --as blue --agent blue=random", "both a person and an agent"),
         (f"play {MINI} --as blue --from nowhere", "no phase 'nowhere'"),
     ]:
-        child = pexpect.spawn(f"{EXE} {args}", env={**os.environ, "CRISISLAB_DB": str(db),
-                                                    "NO_COLOR": "1"},
-                              encoding="utf-8", timeout=60, dimensions=(50, 200))
+        child = pexpect.spawn(
+            f"{EXE} {args}",
+            env={**os.environ, "CRISISLAB_DB": str(db), "NO_COLOR": "1"},
+            encoding="utf-8",
+            timeout=60,
+            dimensions=(50, 200),
+        )
         child.expect(pexpect.EOF)
         text = ANSI.sub("", child.before or "")
         child.close()
@@ -142,15 +146,17 @@ CUBA = load_scenario("cuba-1962")
 
 
 def test_playing_the_united_states_in_cuba_1962(tmp_path: Path) -> None:
-    hidden = [v for v in CUBA.variables
-              if v.observers.get("usa") not in (None, True, False) and not v.derived]
+    hidden = [
+        v
+        for v in CUBA.variables
+        if v.observers.get("usa") not in (None, True, False) and not v.derived
+    ]
     assert any(v.id == "missiles_in_cuba" for v in hidden)
     from crisislab.play.briefing import label_of
 
     labels = [label_of(v, CUBA) for v in hidden if v.id == "missiles_in_cuba"]
     db = tmp_path / "games.db"
-    p = Player("play cuba-1962 --as usa --seed 0 --chance history --no-clear "
-               "--debrief-runs 30", db)
+    p = Player("play cuba-1962 --as usa --seed 0 --chance history --no-clear --debrief-runs 30", db)
     p.expect(r"Game (\d+) started")
     game = re.search(r"Game (\d+) started", p.screen).group(1)  # type: ignore[union-attr]
     screen = p.expect("usa> ")
@@ -161,8 +167,11 @@ def test_playing_the_united_states_in_cuba_1962(tmp_path: Path) -> None:
     p.send("private letters", r"Terms \(.*")
     p.send("a pledge not to invade", r"Text .*")
     screen = p.send("We are watching Cuba closely.", r"Send it\?.*")
-    due = re.search(r"It arrives the next week \(week of Thursday 31 May 1962\) "
-                    r"\(about (\d+) hours\)", " ".join(screen.split()))
+    due = re.search(
+        r"It arrives the next week \(week of Thursday 31 May 1962\) "
+        r"\(about (\d+) hours\)",
+        " ".join(screen.split()),
+    )
     assert due, screen
     p.send("yes", "usa> ")
     screen = p.send("follow 1", "usa> ")  # the next turn: the letter is on its way
@@ -193,8 +202,9 @@ def test_hot_seat_each_player_sees_only_their_own_briefing(tmp_path: Path) -> No
     each seat's turn, and each briefing shows that seat's view only (Red's secret
     deployment stays out of Blue's), also after a quit and a resume."""
     db = tmp_path / "games.db"
-    p = Player(f"play {MINI} --as blue --as red --seed 0 --chance history --no-clear "
-               "--debrief-runs 50", db)
+    p = Player(
+        f"play {MINI} --as blue --as red --seed 0 --chance history --no-clear --debrief-runs 50", db
+    )
     assert "you play blue, red" in p.expect(r"blue: press Enter when ready> ")
     assert "Pass the keyboard to the player of Blue" in p.screen
     screen = p.send("", "blue> ")

@@ -73,8 +73,9 @@ def test_crisis_alone_equals_crisis_in_batch(ref: str, seed: int, i: int) -> Non
 @pytest.mark.parametrize("ref", SCENARIOS)
 @settings(max_examples=25, deadline=None)
 @given(seed=seeds, actor_index=st.integers(min_value=0, max_value=10), turns=st.integers(0, 40))
-def test_observations_never_depend_on_hidden_values(ref: str, seed: int, actor_index: int,
-                                                    turns: int) -> None:
+def test_observations_never_depend_on_hidden_values(
+    ref: str, seed: int, actor_index: int, turns: int
+) -> None:
     """Two crises that differ only in what an actor cannot see look the same to it."""
     sc = _load(ref)
     actor = sc.actors[actor_index % len(sc.actors)]
@@ -94,8 +95,11 @@ def test_observations_never_depend_on_hidden_values(ref: str, seed: int, actor_i
         if v.derived or v.id in obs.known and obs.known[v.id][1]:
             continue
         # scramble a value the actor cannot see now, in crisis 1 only
-        twin.values[v.index, 1] = rng.choice(np.arange(v.low, v.high + 1)) \
-            if v.type != "float" else rng.uniform(v.low, v.high)
+        twin.values[v.index, 1] = (
+            rng.choice(np.arange(v.low, v.high + 1))
+            if v.type != "float"
+            else rng.uniform(v.low, v.high)
+        )
     after = engine.observe(twin, actor)
     assert after.row(1) == obs.row(0)
     assert np.array_equal(after.legal[1], obs.legal[0])
@@ -109,8 +113,9 @@ def assert_same_results(a: BatchResult, b: BatchResult) -> None:
     assert np.allclose(a.payoffs, b.payoffs)
 
 
-def played(sc: Scenario, agents: dict, n: int, seed: int,
-           lumped: bool) -> tuple[BatchResult, BatchState]:
+def played(
+    sc: Scenario, agents: dict, n: int, seed: int, lumped: bool
+) -> tuple[BatchResult, BatchState]:
     """``n`` crises played to their end; their results and the final state."""
     from crisislab.engine.run import play_out, result_of
 
@@ -136,11 +141,13 @@ def test_lumped_batch_equals_crisis_by_crisis(ref: str, data: st.DataObject, see
 
 
 @pytest.mark.parametrize("ref", SCENARIOS)
-@settings(max_examples=10, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(seed=seeds)
-def test_compacting_ended_rows_changes_no_result(ref: str, seed: int,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_compacting_ended_rows_changes_no_result(
+    ref: str, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Dropping ended rows of a lumped batch (as soon as there are any) keeps every
     crisis's result, and the crises still running draw the same chance."""
     import crisislab.engine.engine as engine_module
@@ -160,12 +167,13 @@ def test_compacting_ended_rows_changes_no_result(ref: str, seed: int,
 
 
 @pytest.mark.parametrize("ref", SCENARIOS)
-@settings(max_examples=10, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(seed=seeds)
-def test_merging_rows_that_met_again_changes_no_result(ref: str, seed: int,
-                                                       monkeypatch: pytest.MonkeyPatch
-                                                       ) -> None:
+def test_merging_rows_that_met_again_changes_no_result(
+    ref: str, seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Joining rows whose states became equal again (here after every turn) keeps every
     crisis's result, as stepping every crisis on its own does."""
     import crisislab.engine.engine as engine_module

@@ -41,8 +41,9 @@ def shuffled(value: Any, rng: random.Random) -> Any:
 
 
 def dumped(data: Any, style: str | None = None, width: int = 70) -> str:
-    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, default_style=style,
-                          width=width)
+    return yaml.safe_dump(
+        data, sort_keys=False, allow_unicode=True, default_style=style, width=width
+    )
 
 
 def test_the_hash_is_the_sha256_of_the_documented_canonical_form() -> None:
@@ -58,13 +59,15 @@ def test_the_hash_is_the_sha256_of_the_documented_canonical_form() -> None:
 @settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), quoted=st.booleans(), comments=st.booleans())
 @example(seed=141, quoted=True, comments=True)  # once put a comment inside a folded string
-def test_key_order_comments_and_quoting_do_not_change_the_hash(seed: int, quoted: bool,
-                                                               comments: bool) -> None:
+def test_key_order_comments_and_quoting_do_not_change_the_hash(
+    seed: int, quoted: bool, comments: bool
+) -> None:
     rng = random.Random(seed)
     # A comment line inside a scalar folded over several lines would become part of
     # the text, so scalars stay on one line when comments go in anywhere.
-    text = dumped(shuffled(DATA, rng), style='"' if quoted else None,
-                  width=10**9 if comments else 70)
+    text = dumped(
+        shuffled(DATA, rng), style='"' if quoted else None, width=10**9 if comments else 70
+    )
     if comments:
         lines = text.splitlines()
         for _ in range(5):  # whole-line comments anywhere
@@ -139,15 +142,28 @@ def test_engine_version_is_the_package_version() -> None:
     assert engine_version() == crisislab.__version__
 
 
-@pytest.mark.parametrize("command", [
-    ("simulate", str(MINI), "--runs", "40", "--no-store", "-f", "json"),
-    ("compare", str(MINI), "--runs", "40", "--lineup", "red=hawk", "-f", "json"),
-    ("sensitivity", str(MINI), "--runs-per-point", "20", "--method", "oat", "--workers", "1",
-     "-f", "json"),
-    ("replay", str(MINI), "--format", "json"),
-], ids=["simulate", "compare", "sensitivity", "replay"])
-def test_results_record_engine_version_scenario_version_and_hash(command: tuple[str, ...]
-                                                                 ) -> None:
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("simulate", str(MINI), "--runs", "40", "--no-store", "-f", "json"),
+        ("compare", str(MINI), "--runs", "40", "--lineup", "red=hawk", "-f", "json"),
+        (
+            "sensitivity",
+            str(MINI),
+            "--runs-per-point",
+            "20",
+            "--method",
+            "oat",
+            "--workers",
+            "1",
+            "-f",
+            "json",
+        ),
+        ("replay", str(MINI), "--format", "json"),
+    ],
+    ids=["simulate", "compare", "sensitivity", "replay"],
+)
+def test_results_record_engine_version_scenario_version_and_hash(command: tuple[str, ...]) -> None:
     doc = run(*command)
     assert provenance(doc) == ("mini", "0.1.0", crisislab.__version__, HASH)
 
@@ -160,13 +176,27 @@ def test_calibrate_records_them_too() -> None:
 
 def test_a_tournament_records_them_too() -> None:
     sc = load_scenario("cuba-1962")
-    doc = run("tournament", "cuba-1962", "--seat", "usa", "--entrant", "h=hawk", "--runs",
-              "20", "--no-store", "--workers", "1", "--format", "json")
+    doc = run(
+        "tournament",
+        "cuba-1962",
+        "--seat",
+        "usa",
+        "--entrant",
+        "h=hawk",
+        "--runs",
+        "20",
+        "--no-store",
+        "--workers",
+        "1",
+        "--format",
+        "json",
+    )
     assert provenance(doc) == (sc.id, sc.version, crisislab.__version__, sc.content_hash)
 
 
-def test_a_stored_run_lists_its_engine_version(tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_stored_run_lists_its_engine_version(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("CRISISLAB_DB", str(tmp_path / "runs.db"))
     sim = run("simulate", str(MINI), "--runs", "30", "-f", "json")
     listed = run("runs", "-f", "json")["runs"]

@@ -49,18 +49,28 @@ def cuba() -> Scenario:
     return load_scenario("cuba-1962")
 
 
-def _tracked(sc: Scenario, reports: tuple[str, ...], lumped: bool | None, seed: int,
-             start: int, stop: int, *seats: str) -> Aggregate:
+def _tracked(
+    sc: Scenario,
+    reports: tuple[str, ...],
+    lumped: bool | None,
+    seed: int,
+    start: int,
+    stop: int,
+    *seats: str,
+) -> Aggregate:
     scenario, agents = build(sc, Variant(seats=seat_specs(sc, list(seats))))
     tracking = tracking_of(scenario, reports, True, 3.0)
     return run_chunk(scenario, agents, seed, start, stop, tracking=tracking, lumped=lumped)
 
 
 @settings(max_examples=12, deadline=None)
-@given(seed=st.integers(0, 2**31), reports=st.lists(st.sampled_from(REPORTS), min_size=1,
-                                                    max_size=3, unique=True))
+@given(
+    seed=st.integers(0, 2**31),
+    reports=st.lists(st.sampled_from(REPORTS), min_size=1, max_size=3, unique=True),
+)
 def test_lumped_rows_report_exactly_what_one_row_per_crisis_reports(
-        mini: Scenario, seed: int, reports: list[str]) -> None:
+    mini: Scenario, seed: int, reports: list[str]
+) -> None:
     """Rows standing for many crises are split, compacted and merged; the per-crisis
     minima, maxima, first turns and record steps must not notice."""
     one = _tracked(mini, tuple(reports), False, seed, 0, 3000)
@@ -90,8 +100,7 @@ def _hits(sc: Scenario, n: int, seed: int, lumped: bool) -> tuple[np.ndarray, An
     return state.crisis_field("hits"), state
 
 
-def test_rows_that_differ_only_in_steps_reproduced_still_merge_exactly(
-        cuba: Scenario) -> None:
+def test_rows_that_differ_only_in_steps_reproduced_still_merge_exactly(cuba: Scenario) -> None:
     # seed 3 has such rows under the default line-up of cuba-1962 2.1.0 (not every seed
     # does; the first assertion says so if a model change takes them away)
     one, _ = _hits(cuba, 3000, 3, False)
@@ -105,8 +114,9 @@ def test_rows_that_differ_only_in_steps_reproduced_still_merge_exactly(
 def test_reports_merge_exactly_across_chunks(cuba: Scenario) -> None:
     reports = ("us_defcon", "missiles_detected")
     whole = _tracked(cuba, reports, None, 2, 0, 4000)
-    parts = merge_all([_tracked(cuba, reports, None, 2, a, b)
-                       for a, b in ((0, 1000), (1000, 1001), (1001, 4000))])
+    parts = merge_all(
+        [_tracked(cuba, reports, None, 2, a, b) for a, b in ((0, 1000), (1000, 1001), (1001, 4000))]
+    )
     assert whole == parts
     assert whole != _tracked(cuba, reports, None, 3, 0, 4000)  # the test can fail
 
@@ -118,8 +128,7 @@ def test_record_replay_reproduces_every_documented_step(cuba: Scenario) -> None:
     tracking.start(state)
     agents = historical_agents(cuba)
     while not state.done.all():
-        engine.step(state, {a: agents[a].act(engine.observe(state, a))
-                            for a in engine.players})
+        engine.step(state, {a: agents[a].act(engine.observe(state, a)) for a in engine.players})
         tracking.update(state, state.turn - 1)
     hits = state.crisis_field("hits")
     bits = sum(int((hits[i // 62, 0] >> (i % 62)) & 1) for i in range(len(tracking.steps)))
@@ -139,7 +148,8 @@ def test_record_summary_and_reports_in_a_simulation(cuba: Scenario) -> None:
     assert sum(d["count"] for d in defcon["min_distribution"]) == 3000
     assert all(d["value"] in (1, 2, 3, 4, 5) for d in defcon["max_distribution"])
     assert {d["label"] for d in defcon["min_distribution"]} <= {
-        f"DEFCON {i}" for i in range(1, 6)}  # in the scenario's words, not raw numbers
+        f"DEFCON {i}" for i in range(1, 6)
+    }  # in the scenario's words, not raw numbers
     found = s["reports"]["missiles_detected"]
     assert set(found["first_true_quantiles"]) == {"q05", "q25", "q50", "q75", "q95"}
     assert found["p_ever"]["low"] <= found["p_ever"]["p"] <= found["p_ever"]["high"]
@@ -201,8 +211,7 @@ class Never:
         return np.argmax(legal, axis=1)
 
 
-def test_the_historical_lineup_gives_the_documented_choices_probability_one(
-        cuba: Scenario) -> None:
+def test_the_historical_lineup_gives_the_documented_choices_probability_one(cuba: Scenario) -> None:
     lik = path_likelihood(cuba, historical_agents(cuba))
     # 40 documented choices in cuba-1962 2.1.0, each given probability one
     assert lik.choices == 0.0 and lik.n_choices == 40 and not lik.misses
@@ -228,7 +237,8 @@ def test_a_policy_scores_each_documented_choice_by_its_probability(cuba: Scenari
 
 
 def test_a_deterministic_seat_that_would_not_choose_the_record_gives_minus_infinity(
-        cuba: Scenario) -> None:
+    cuba: Scenario,
+) -> None:
     record = historical_agents(cuba)
     agents: dict[str, Any] = dict(record)
     agents["ussr"] = Never(record["ussr"])
@@ -242,19 +252,48 @@ def test_a_deterministic_seat_that_would_not_choose_the_record_gives_minus_infin
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "crisislab.cli", *args], capture_output=True,
-                          text=True, timeout=300, env={**os.environ, "COLUMNS": "200"})
+    return subprocess.run(
+        [sys.executable, "-m", "crisislab.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "COLUMNS": "200"},
+    )
 
 
 def test_simulate_report_in_json_and_words() -> None:
-    done = cli("simulate", str(MINI), "--runs", "2000", "--seed", "1", "--no-store",
-               "--report", "tension", "--report", "detected", "--format", "json")
+    done = cli(
+        "simulate",
+        str(MINI),
+        "--runs",
+        "2000",
+        "--seed",
+        "1",
+        "--no-store",
+        "--report",
+        "tension",
+        "--report",
+        "detected",
+        "--format",
+        "json",
+    )
     assert done.returncode == 0, done.stderr
     doc = json.loads(done.stdout)
     assert set(doc["reports"]) == {"tension", "detected"}
     assert doc["record"]["tolerance_days"] == 3.0
-    text = cli("simulate", str(MINI), "--runs", "2000", "--seed", "1", "--no-store",
-               "--report", "tension", "--report", "detected")
+    text = cli(
+        "simulate",
+        str(MINI),
+        "--runs",
+        "2000",
+        "--seed",
+        "1",
+        "--no-store",
+        "--report",
+        "tension",
+        "--report",
+        "detected",
+    )
     assert text.returncode == 0, text.stderr
     words = " ".join(text.stdout.split())
     assert "Lowest and highest value reached" in words

@@ -59,7 +59,7 @@ def test_hidden_variables_are_masked() -> None:
     observed = [v.id for v in env._observed["blue"]]
     k = len(observed)
     vector = obs["blue"]["observation"]
-    known = dict(zip(observed, vector[k:2 * k], strict=True))
+    known = dict(zip(observed, vector[k : 2 * k], strict=True))
     assert known["deployed"] == 0.0  # blue cannot see the deployment before it finds it
     assert vector[observed.index("deployed")] == 0.0
 
@@ -92,7 +92,6 @@ def test_infos_carry_the_plain_language_briefing() -> None:
         offered = text.split(AVAILABLE_HEADING)[1].split(UNAVAILABLE_HEADING)[0]
         ids = infos[actor]["actions"]
         listed = [i for i in ids if f"- {i}:" in offered]
-        assert listed == [i for i, ok in zip(ids, obs[actor]["action_mask"], strict=True)
-                          if ok]
+        assert listed == [i for i, ok in zip(ids, obs[actor]["action_mask"], strict=True) if ok]
     quiet = CrisisParallelEnv(sc, briefings=False)
     assert "briefing" not in quiet.reset(seed=1)[1]["usa"]

@@ -27,8 +27,13 @@ def _pick(rng: np.random.Generator, mask: np.ndarray, sloppy: float) -> int:
     return int(rng.choice(legal)) if legal.size else 0
 
 
-def _compare(ref: str, crisis_seeds: list[int], choice_seed: int, sloppy: float,
-             learners: list[str] | None = None) -> set[str]:
+def _compare(
+    ref: str,
+    crisis_seeds: list[int],
+    choice_seed: int,
+    sloppy: float,
+    learners: list[str] | None = None,
+) -> set[str]:
     """Play the vector env and one single env per crisis side by side with the same
     actions; assert every crisis agrees at every step; return the outcomes seen."""
     sc = load_scenario(ref)
@@ -59,7 +64,8 @@ def _compare(ref: str, crisis_seeds: list[int], choice_seed: int, sloppy: float,
                     assert v_rew[a][i] == 0.0 and v_term[a][i]
                 continue
             obs, rew, term, trunc, info = singles[i].step(
-                {a: int(actions[a][i]) for a in vec.possible_agents})
+                {a: int(actions[a][i]) for a in vec.possible_agents}
+            )
             s_obs[i] = obs
             for a in vec.possible_agents:
                 assert v_rew[a][i] == rew[a]
@@ -75,10 +81,14 @@ def _compare(ref: str, crisis_seeds: list[int], choice_seed: int, sloppy: float,
 
 
 @settings(max_examples=25, deadline=None)
-@given(crisis_seeds=st.lists(seeds, min_size=1, max_size=6), choice_seed=seeds,
-       sloppy=st.sampled_from([0.0, 0.3]))
-def test_each_crisis_of_the_batch_is_the_single_envs(crisis_seeds: list[int],
-                                                     choice_seed: int, sloppy: float) -> None:
+@given(
+    crisis_seeds=st.lists(seeds, min_size=1, max_size=6),
+    choice_seed=seeds,
+    sloppy=st.sampled_from([0.0, 0.3]),
+)
+def test_each_crisis_of_the_batch_is_the_single_envs(
+    crisis_seeds: list[int], choice_seed: int, sloppy: float
+) -> None:
     _compare(MINI, crisis_seeds, choice_seed, sloppy)
 
 
@@ -129,8 +139,14 @@ def test_the_documented_example_runs(capsys: pytest.CaptureFixture[str]) -> None
     text = (Path(__file__).resolve().parents[1] / "docs" / "simulate.md").read_text()
     block = text.split("### Many crises at once")[1].split("```python\n")[1].split("```")[0]
     namespace: dict[str, object] = {}
-    exec(compile(block.replace(", 64,", ", 4,").replace("np.zeros(64)", "np.zeros(4)"),
-                 "simulate.md", "exec"), namespace)
+    exec(
+        compile(
+            block.replace(", 64,", ", 4,").replace("np.zeros(64)", "np.zeros(4)"),
+            "simulate.md",
+            "exec",
+        ),
+        namespace,
+    )
     env = namespace["env"]
     assert isinstance(env, CrisisVectorEnv) and env.done.all()
     assert "mean payoff to the United States" in capsys.readouterr().out
@@ -157,8 +173,12 @@ def test_a_policy_sees_the_vector_env_observation_and_plays_a_seat() -> None:
 
     seen = observation_vectors(sc, env.engine.observe(state, "usa"), state.turn, agent._box)
     assert np.array_equal(seen, obs["usa"]["observation"])
-    result = run_batch(sc, {"usa": agent, **{a: make_agent("historical", sc, a)
-                                             for a in ("ussr", "cuba")}}, 20, seed=1)
+    result = run_batch(
+        sc,
+        {"usa": agent, **{a: make_agent("historical", sc, a) for a in ("ussr", "cuba")}},
+        20,
+        seed=1,
+    )
     assert len(result.outcome) == 20
 
 
@@ -167,10 +187,26 @@ def test_a_policy_is_a_tournament_entrant() -> None:
 
     from crisislab.cli import app
 
-    r = CliRunner().invoke(app, ["tournament", "cuba-1962", "--seat", "usa", "--entrant",
-                                 f"trained=policy:{POLICY}:act", "--entrant", "dove=dove",
-                                 "--runs", "20", "--no-store", "--workers", "1",
-                                 "--format", "json"])
+    r = CliRunner().invoke(
+        app,
+        [
+            "tournament",
+            "cuba-1962",
+            "--seat",
+            "usa",
+            "--entrant",
+            f"trained=policy:{POLICY}:act",
+            "--entrant",
+            "dove=dove",
+            "--runs",
+            "20",
+            "--no-store",
+            "--workers",
+            "1",
+            "--format",
+            "json",
+        ],
+    )
     assert r.exit_code == 0, r.output
     doc = json.loads(r.stdout)
     rows = {row["entrant"]: row for row in doc["entrants"]}
@@ -178,19 +214,34 @@ def test_a_policy_is_a_tournament_entrant() -> None:
     assert rows["trained"]["runs"] == 20 and rows["trained"]["agent"].startswith("policy:")
 
 
-@pytest.mark.parametrize("target, words", [
-    (f"{POLICY}:wrong", "not available"),
-    (f"{POLICY}:nosuch", "has no function nosuch"),
-    ("no/such/file.py:act", "no file"),
-    ("justaname", "policy:MODULE:FUNCTION"),
-])
+@pytest.mark.parametrize(
+    "target, words",
+    [
+        (f"{POLICY}:wrong", "not available"),
+        (f"{POLICY}:nosuch", "has no function nosuch"),
+        ("no/such/file.py:act", "no file"),
+        ("justaname", "policy:MODULE:FUNCTION"),
+    ],
+)
 def test_a_bad_policy_gets_a_clear_error(target: str, words: str) -> None:
     from typer.testing import CliRunner
 
     from crisislab.cli import app
 
-    r = CliRunner().invoke(app, ["simulate", "cuba-1962", "--runs", "4", "--no-store",
-                                 "--workers", "1", "--agent", f"usa=policy:{target}"])
+    r = CliRunner().invoke(
+        app,
+        [
+            "simulate",
+            "cuba-1962",
+            "--runs",
+            "4",
+            "--no-store",
+            "--workers",
+            "1",
+            "--agent",
+            f"usa=policy:{target}",
+        ],
+    )
     assert r.exit_code != 0
     assert words in r.output
     assert "Traceback" not in r.output

@@ -41,10 +41,26 @@ def _no_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def cuba_wars(tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
     """Three tactical nuclear wars of 2,000 crises, as JSON Lines."""
     path = tmp_path_factory.mktemp("trace") / "wars.jsonl"
-    result = CliRunner().invoke(app, [
-        "simulate", "cuba-1962", "--runs", "2000", "--seed", "1", "--sample", "3",
-        "--where", "outcome == 'tactical_nuclear'", "--trace", str(path), "--no-store",
-        "--workers", "1"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "simulate",
+            "cuba-1962",
+            "--runs",
+            "2000",
+            "--seed",
+            "1",
+            "--sample",
+            "3",
+            "--where",
+            "outcome == 'tactical_nuclear'",
+            "--trace",
+            str(path),
+            "--no-store",
+            "--workers",
+            "1",
+        ],
+    )
     assert result.exit_code == 0, result.output
     return [json.loads(line) for line in path.read_text().splitlines()]
 
@@ -62,8 +78,7 @@ def test_a_sampled_story_is_retold_exactly(cuba_wars: list[dict[str, Any]]) -> N
         assert story["events"] == crisis["story"]
         assert story["end_date"] == crisis["end_date"]
         # every turn has every seat's choice, and the last turn is the crisis's end
-        assert all(set(t["choices"]) == {"usa", "ussr", "cuba", "un"}
-                   for t in crisis["turns"])
+        assert all(set(t["choices"]) == {"usa", "ussr", "cuba", "un"} for t in crisis["turns"])
         assert crisis["turns"][-1]["turn"] == crisis["end_turn"]
         assert crisis["final_state"]["war_level"] == 4  # tactical nuclear use
         fired = {e for t in crisis["turns"] for e in t["events"]}
@@ -83,8 +98,9 @@ def test_the_sample_is_the_lowest_priorities_among_the_matching_crises() -> None
     sc = load_scenario(MINI)
     for agents in ([], ["red=random"]):  # lumped rows, then one row per crisis
         variant = Variant(seats=seat_specs(sc, agents))
-        sim = simulate(sc, 3000, 4, variant, workers=1, chunk_size=700,
-                       where="outcome == 'war'", sample=25)
+        sim = simulate(
+            sc, 3000, 4, variant, workers=1, chunk_size=700, where="outcome == 'war'", sample=25
+        )
         variant_scenario, seated = build(sc, variant)
         result = run_batch(variant_scenario, seated, 3000, seed=4)
         war = variant_scenario.outcome("war").index
@@ -99,10 +115,8 @@ def test_the_sample_is_the_lowest_priorities_among_the_matching_crises() -> None
 def test_sampling_changes_no_statistic_and_not_the_chunking() -> None:
     sc = load_scenario(MINI)
     plain = simulate(sc, 3000, 2, workers=1)
-    sampled = simulate(sc, 3000, 2, workers=1, chunk_size=1000, where="tension >= 3",
-                       sample=10)
-    again = simulate(sc, 3000, 2, workers=2, chunk_size=400, where="tension >= 3",
-                     sample=10)
+    sampled = simulate(sc, 3000, 2, workers=1, chunk_size=1000, where="tension >= 3", sample=10)
+    again = simulate(sc, 3000, 2, workers=2, chunk_size=400, where="tension >= 3", sample=10)
     strip = {"matching"}
     assert {k: v for k, v in sampled.summary.items() if k not in strip} == plain.summary
     assert sampled.sample == again.sample and len(sampled.sample) == 10
@@ -112,8 +126,19 @@ def test_sampling_changes_no_statistic_and_not_the_chunking() -> None:
 
 def test_csv_has_one_row_per_crisis_turn(tmp_path: Path) -> None:
     path = tmp_path / "crises.csv"
-    result = run("simulate", MINI, "--runs", "500", "--seed", "3", "--sample", "4",
-                 "--trace", str(path), "--no-store")
+    result = run(
+        "simulate",
+        MINI,
+        "--runs",
+        "500",
+        "--seed",
+        "3",
+        "--sample",
+        "4",
+        "--trace",
+        str(path),
+        "--no-store",
+    )
     assert result.exit_code == 0, result.output
     with path.open() as f:
         rows = list(csv.DictReader(f))
@@ -135,40 +160,47 @@ def test_a_parquet_trace_loads_in_pandas(tmp_path: Path) -> None:
     import pandas as pd
 
     path = tmp_path / "crises.parquet"
-    result = run("simulate", MINI, "--runs", "300", "--sample", "2", "--trace", str(path),
-                 "--no-store")
+    result = run(
+        "simulate", MINI, "--runs", "300", "--sample", "2", "--trace", str(path), "--no-store"
+    )
     assert result.exit_code == 0, result.output
     table = pd.read_parquet(path)
     assert table["crisis"].nunique() == 2 and table["last"].sum() == 2
 
 
-def test_parquet_without_pyarrow_says_which_extra(tmp_path: Path,
-                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+def test_parquet_without_pyarrow_says_which_extra(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setitem(sys.modules, "pyarrow", None)  # as if it were not installed
     path = tmp_path / "crises.parquet"
-    result = run("simulate", MINI, "--runs", "300", "--sample", "2", "--trace", str(path),
-                 "--no-store")
+    result = run(
+        "simulate", MINI, "--runs", "300", "--sample", "2", "--trace", str(path), "--no-store"
+    )
     assert result.exit_code == 2
     assert "pyarrow" in result.output and "crisislab[parquet]" in result.output
     assert not path.exists()
 
 
-@pytest.mark.parametrize(("args", "says"), [
-    (["--where", "outcome == 'nonsense'"], "nonsense"),
-    (["--where", "no_such_name > 1"], "no_such_name"),
-    (["--where", "tension >"], "tension >"),
-    (["--sample", "-1"], "--sample"),
-    (["--trace", "x.jsonl"], "--sample"),
-    (["--sample", "2", "--trace", "x.txt"], ".jsonl"),
-])
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--where", "outcome == 'nonsense'"], "nonsense"),
+        (["--where", "no_such_name > 1"], "no_such_name"),
+        (["--where", "tension >"], "tension >"),
+        (["--sample", "-1"], "--sample"),
+        (["--trace", "x.jsonl"], "--sample"),
+        (["--sample", "2", "--trace", "x.txt"], ".jsonl"),
+    ],
+)
 def test_bad_sample_options_are_one_clear_line(args: list[str], says: str) -> None:
     result = run("simulate", MINI, "--runs", "100", "--no-store", *args)
     assert result.exit_code == 2, result.output
     assert says in result.output
 
 
-@pytest.mark.parametrize(("ref", "says"), [("12", "SEED:INDEX"), ("a:b", "SEED:INDEX"),
-                                          ("1:-3", "SEED:INDEX")])
+@pytest.mark.parametrize(
+    ("ref", "says"), [("12", "SEED:INDEX"), ("a:b", "SEED:INDEX"), ("1:-3", "SEED:INDEX")]
+)
 def test_bad_crisis_reference(ref: str, says: str) -> None:
     result = run("replay", MINI, "--crisis", ref)
     assert result.exit_code == 2 and says in result.output
@@ -180,8 +212,19 @@ def test_replay_line_up_options_need_a_crisis() -> None:
 
 
 def test_war_origins_account_for_every_war() -> None:
-    result = run("simulate", "cuba-1962", "--runs", "2000", "--seed", "1", "--format",
-                 "json", "--no-store", "--workers", "1")
+    result = run(
+        "simulate",
+        "cuba-1962",
+        "--runs",
+        "2000",
+        "--seed",
+        "1",
+        "--format",
+        "json",
+        "--no-store",
+        "--workers",
+        "1",
+    )
     assert result.exit_code == 0, result.output
     doc = json.loads(result.output)
     origins = doc["war"]["origins"]
@@ -197,8 +240,9 @@ def test_war_origins_account_for_every_war() -> None:
     kinds = {h["id"]: h["kind"] for h in origins["happenings"]}
     assert kinds.get("incident_spiral") == "chance"
     assert None not in kinds  # every war has a happening that began it
-    text = run("simulate", "cuba-1962", "--runs", "300", "--seed", "1", "--no-store",
-               "--workers", "1")
+    text = run(
+        "simulate", "cuba-1962", "--runs", "300", "--seed", "1", "--no-store", "--workers", "1"
+    )
     assert "Where wars come from" in text.output
 
 
@@ -208,14 +252,19 @@ def test_war_origins_account_for_every_war() -> None:
 def tutorial() -> tuple[list[str], str]:
     doc = DOCS.read_text(encoding="utf-8")
     section = doc.split("#### Tutorial: ten wars, read and counted", 1)[1].split("\n### ", 1)[0]
-    commands = [line.strip() for block in re.findall(r"```bash\n(.*?)```", section, re.S)
-                for line in block.splitlines() if line.startswith("crisislab ")]
+    commands = [
+        line.strip()
+        for block in re.findall(r"```bash\n(.*?)```", section, re.S)
+        for line in block.splitlines()
+        if line.startswith("crisislab ")
+    ]
     (code,) = re.findall(r"```python\n(.*?)```", section, re.S)
     return commands, code
 
 
-def test_the_tutorial_draws_reads_and_loads_ten_wars(tmp_path: Path,
-                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_tutorial_draws_reads_and_loads_ten_wars(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     commands, code = tutorial()
     assert len(commands) == 3
     monkeypatch.chdir(tmp_path)
@@ -247,8 +296,20 @@ def test_the_tutorial_draws_reads_and_loads_ten_wars(tmp_path: Path,
 def test_debrief_tells_a_war_from_the_players_decision(tmp_path: Path) -> None:
     moves = tmp_path / "moves.yaml"
     moves.write_text("- follow: 1962-10-02\n- choose: blue_wait\n- follow: end\n")
-    game = json.loads(run("play", MINI, "--as", "blue", "--chance", "history", "--moves",
-                          str(moves), "--format", "json").stdout)
+    game = json.loads(
+        run(
+            "play",
+            MINI,
+            "--as",
+            "blue",
+            "--chance",
+            "history",
+            "--moves",
+            str(moves),
+            "--format",
+            "json",
+        ).stdout
+    )
     gid = str(game["game_id"])
     told = run("debrief", gid, "--story", "war", "--runs", "400", "--format", "json")
     assert told.exit_code == 0, told.output
@@ -271,9 +332,25 @@ def test_debrief_tells_a_war_from_the_players_decision(tmp_path: Path) -> None:
 
 def test_a_crisis_with_a_stochastic_agent_is_retold_by_its_own_command(tmp_path: Path) -> None:
     path = tmp_path / "wars.jsonl"
-    result = run("simulate", MINI, "--runs", "1500", "--seed", "7", "--agent", "red=random",
-                 "--param", "p_clash=0.3", "--sample", "3", "--where", "outcome == 'war'",
-                 "--trace", str(path), "--no-store")
+    result = run(
+        "simulate",
+        MINI,
+        "--runs",
+        "1500",
+        "--seed",
+        "7",
+        "--agent",
+        "red=random",
+        "--param",
+        "p_clash=0.3",
+        "--sample",
+        "3",
+        "--where",
+        "outcome == 'war'",
+        "--trace",
+        str(path),
+        "--no-store",
+    )
     assert result.exit_code == 0, result.output
     for line in path.read_text().splitlines():
         crisis = json.loads(line)
@@ -287,11 +364,33 @@ def test_a_crisis_with_a_stochastic_agent_is_retold_by_its_own_command(tmp_path:
 
 
 def test_where_alone_counts_the_matching_crises() -> None:
-    result = run("simulate", MINI, "--runs", "800", "--seed", "1", "--no-store",
-                 "--where", "outcome == 'war'")
+    result = run(
+        "simulate",
+        MINI,
+        "--runs",
+        "800",
+        "--seed",
+        "1",
+        "--no-store",
+        "--where",
+        "outcome == 'war'",
+    )
     assert result.exit_code == 0, result.output
-    doc = json.loads(run("simulate", MINI, "--runs", "800", "--seed", "1", "--no-store",
-                         "--where", "outcome == 'war'", "--format", "json").output)
+    doc = json.loads(
+        run(
+            "simulate",
+            MINI,
+            "--runs",
+            "800",
+            "--seed",
+            "1",
+            "--no-store",
+            "--where",
+            "outcome == 'war'",
+            "--format",
+            "json",
+        ).output
+    )
     wars = doc["outcomes"]["war"]["count"]
     assert doc["matching"]["count"] == wars > 0 and "sample" not in doc
     assert f"{wars:,} crises (" in result.output and "end where outcome == 'war'" in result.output

@@ -52,8 +52,9 @@ def test_fixed_parameters_are_not_swept(mini: Scenario) -> None:
 
 def test_sobol_indices(mini: Scenario) -> None:
     base = Variant(seats=seat_specs(mini, ["red=random"]))
-    sens = sensitivity(mini, base, runs_per_point=1000, samples=16, method="sobol", seed=2,
-                       workers=2)
+    sens = sensitivity(
+        mini, base, runs_per_point=1000, samples=16, method="sobol", seed=2, workers=2
+    )
     assert sens.points == 1 + 16 * (3 + 2)
     assert {r.parameter for r in sens.sobol} == {"p_clash", "p_detect", "letter_delay"}
     clash = next(r for r in sens.sobol if r.parameter == "p_clash")
@@ -65,10 +66,32 @@ def test_sobol_indices(mini: Scenario) -> None:
 def test_sensitivity_cli_json_and_plot(tmp_path: Path) -> None:
     plot = tmp_path / "tornado.png"
     done = subprocess.run(
-        [sys.executable, "-m", "crisislab.cli", "sensitivity", MINI, "--runs-per-point", "300",
-         "--method", "both", "--samples", "4", "--agent", "red=random", "--format", "json",
-         "--plot", str(plot), "--workers", "1"],
-        capture_output=True, text=True, timeout=300, env={**os.environ})
+        [
+            sys.executable,
+            "-m",
+            "crisislab.cli",
+            "sensitivity",
+            MINI,
+            "--runs-per-point",
+            "300",
+            "--method",
+            "both",
+            "--samples",
+            "4",
+            "--agent",
+            "red=random",
+            "--format",
+            "json",
+            "--plot",
+            str(plot),
+            "--workers",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ},
+    )
     assert done.returncode == 0, done.stderr
     doc = json.loads(done.stdout)
     assert doc["target"] == ["war"]
@@ -78,16 +101,19 @@ def test_sensitivity_cli_json_and_plot(tmp_path: Path) -> None:
 
 
 def test_sensitivity_cli_bad_outcome() -> None:
-    done = subprocess.run([sys.executable, "-m", "crisislab.cli", "sensitivity", MINI,
-                           "--outcome", "peace"], capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "crisislab.cli", "sensitivity", MINI, "--outcome", "peace"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode != 0 and "Traceback" not in done.stderr
     assert "'peace' is not an outcome" in done.stderr
 
 
 def test_sobol_intervals_are_clipped_to_0_1_and_wide_ones_flagged(mini: Scenario) -> None:
     base = Variant(seats=seat_specs(mini, ["red=random"]))
-    sens = sensitivity(mini, base, runs_per_point=200, samples=4, method="sobol", seed=2,
-                       workers=1)
+    sens = sensitivity(mini, base, runs_per_point=200, samples=4, method="sobol", seed=2, workers=1)
     doc = sens.to_json()
     for row in doc["sobol"]:
         for key in ("S1_interval", "ST_interval"):

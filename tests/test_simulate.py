@@ -73,12 +73,16 @@ def test_wilson_matches_published_values(count: int, n: int, low: float, high: f
 
 # Newcombe, "Interval estimation for the difference between independent proportions",
 # Statistics in Medicine 17 (1998), table II, method 10.
-@pytest.mark.parametrize(("c1", "n1", "c2", "n2", "low", "high"), [
-    pytest.param(56, 70, 48, 80, 0.0524, 0.3339, id="56/70-48/80"),
-    pytest.param(9, 10, 3, 10, 0.1705, 0.8090, id="9/10-3/10"),
-])
-def test_newcombe_difference_matches_published_values(c1: int, n1: int, c2: int, n2: int,
-                                                      low: float, high: float) -> None:
+@pytest.mark.parametrize(
+    ("c1", "n1", "c2", "n2", "low", "high"),
+    [
+        pytest.param(56, 70, 48, 80, 0.0524, 0.3339, id="56/70-48/80"),
+        pytest.param(9, 10, 3, 10, 0.1705, 0.8090, id="9/10-3/10"),
+    ],
+)
+def test_newcombe_difference_matches_published_values(
+    c1: int, n1: int, c2: int, n2: int, low: float, high: float
+) -> None:
     d, lo, hi = newcombe_difference(c1, n1, c2, n2)
     assert d == pytest.approx(c1 / n1 - c2 / n2)
     assert (lo, hi) == pytest.approx((low, high), abs=5e-5)
@@ -104,8 +108,10 @@ def test_quantile_of_a_histogram() -> None:
 def test_chunked_merge_equals_one_big_batch(mini: Scenario) -> None:
     sc, agents, _ = lineup(mini, "red=random", "blue=random")
     whole = run_chunk(sc, agents, 7, 0, 3000)
-    parts = [run_chunk(sc, agents, 7, a, b) for a, b in ((0, 1000), (1000, 1001),
-                                                         (1001, 2500), (2500, 3000))]
+    parts = [
+        run_chunk(sc, agents, 7, a, b)
+        for a, b in ((0, 1000), (1000, 1001), (1001, 2500), (2500, 3000))
+    ]
     assert merge_all(parts) == whole
     assert merge_all(parts[::-1]) == whole  # exact: order does not matter
 
@@ -117,10 +123,13 @@ def test_chunk_agrees_with_the_engines_run_batch(mini: Scenario) -> None:
     layout = Layout.of(sc)
     counts = np.bincount(batch.outcome, minlength=len(layout.outcomes))
     assert agg.outcome_counts.tolist() == counts.tolist()
-    assert agg.end_counts.tolist() == np.bincount(batch.end_turn,
-                                                  minlength=layout.n_turns).tolist()
-    assert agg.peak.tolist() == np.bincount(np.rint(batch.peak_escalation).astype(int),
-                                            minlength=layout.n_levels).tolist()
+    assert agg.end_counts.tolist() == np.bincount(batch.end_turn, minlength=layout.n_turns).tolist()
+    assert (
+        agg.peak.tolist()
+        == np.bincount(
+            np.rint(batch.peak_escalation).astype(int), minlength=layout.n_levels
+        ).tolist()
+    )
     assert float(agg.payoff_sums[0]) == pytest.approx(batch.payoffs[0].sum())
 
 
@@ -151,8 +160,9 @@ def test_aggregate_size_does_not_grow_with_runs(mini: Scenario) -> None:
 
 
 def test_war_hazard_bookkeeping(mini: Scenario) -> None:
-    sim = simulate(mini, 5000, seed=2, variant=lineup(mini, "red=random", "blue=random")[2],
-                   workers=1)
+    sim = simulate(
+        mini, 5000, seed=2, variant=lineup(mini, "red=random", "blue=random")[2], workers=1
+    )
     agg, s = sim.aggregate, sim.summary
     assert int(agg.war_onset.sum()) == s["war"]["count"]
     # in mini every war ends in the outcome 'war' and no war outcome comes without war
@@ -169,9 +179,14 @@ def test_at_risk_counts_crises_neither_ended_nor_at_war(mini: Scenario) -> None:
     layout = Layout.of(mini)
     deal, war = mini.outcome("deal").index, mini.outcome("war").index
     agg = Aggregate.of_crises(
-        layout, None, outcome=np.array([deal, deal, deal, war]),
-        end_turn=np.array([6, 7, 5, 7]), peak=np.array([5.0, 5.0, 5.0, 9.0]),
-        war_onset=np.array([-1, -1, -1, 7]), payoffs=np.zeros((3, 4)))
+        layout,
+        None,
+        outcome=np.array([deal, deal, deal, war]),
+        end_turn=np.array([6, 7, 5, 7]),
+        peak=np.array([5.0, 5.0, 5.0, 9.0]),
+        war_onset=np.array([-1, -1, -1, 7]),
+        payoffs=np.zeros((3, 4)),
+    )
     assert agg.at_risk()[7] == 2 and agg.war_onset[7] == 1
 
 
@@ -204,13 +219,17 @@ def test_same_seed_same_result_other_seed_consistent(mini: Scenario) -> None:
         assert abs(d) <= 2.6 * max(high - d, d - low) + 1e-12, oid
 
 
-@pytest.mark.parametrize(("runs", "seed", "backend", "message"), [
-    (0, 1, "local", "runs"),
-    (10, -1, "local", "seed"),
-    (10, 1, "spark", "backend"),
-])
-def test_bad_plans_are_refused(mini: Scenario, runs: int, seed: int, backend: str,
-                               message: str) -> None:
+@pytest.mark.parametrize(
+    ("runs", "seed", "backend", "message"),
+    [
+        (0, 1, "local", "runs"),
+        (10, -1, "local", "seed"),
+        (10, 1, "spark", "backend"),
+    ],
+)
+def test_bad_plans_are_refused(
+    mini: Scenario, runs: int, seed: int, backend: str, message: str
+) -> None:
     with pytest.raises(AnalysisError, match=message):
         run_plan(Plan(mini, (Variant(),), runs, seed), backend=backend)
 

@@ -34,8 +34,13 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def cli(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "crisislab.cli", *args], capture_output=True,
-                          text=True, timeout=300, env={**os.environ, "COLUMNS": "200"})
+    return subprocess.run(
+        [sys.executable, "-m", "crisislab.cli", *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "COLUMNS": "200"},
+    )
 
 
 def simulate_json(*args: str) -> dict[str, Any]:
@@ -45,8 +50,20 @@ def simulate_json(*args: str) -> dict[str, Any]:
 
 
 def test_simulate_json_is_stored_and_listed(db: Path) -> None:
-    doc = simulate_json("--runs", "3000", "--seed", "4", "--agent", "red=random",
-                        "--param", "p_clash=0.3", "--workers", "2", "--chunk-size", "1000")
+    doc = simulate_json(
+        "--runs",
+        "3000",
+        "--seed",
+        "4",
+        "--agent",
+        "red=random",
+        "--param",
+        "p_clash=0.3",
+        "--workers",
+        "2",
+        "--chunk-size",
+        "1000",
+    )
     assert {"runs", "seed", "outcomes", "elapsed_s"} <= set(doc)
     assert doc["runs"] == 3000 and doc["seed"] == 4
     assert doc["agents"]["red"] == "random" and doc["agents"]["neutral"] == "scripted"
@@ -67,20 +84,48 @@ def test_simulate_json_is_stored_and_listed(db: Path) -> None:
 
 
 def test_same_seed_same_json_across_worker_counts(db: Path) -> None:
-    a = simulate_json("--runs", "2500", "--seed", "8", "--agent", "blue=random",
-                      "--workers", "1", "--chunk-size", "600", "--no-store")
-    b = simulate_json("--runs", "2500", "--seed", "8", "--agent", "blue=random",
-                      "--workers", "2", "--chunk-size", "600", "--no-store")
-    assert {k: v for k, v in a.items() if k not in TIMING} == \
-        {k: v for k, v in b.items() if k not in TIMING}
+    a = simulate_json(
+        "--runs",
+        "2500",
+        "--seed",
+        "8",
+        "--agent",
+        "blue=random",
+        "--workers",
+        "1",
+        "--chunk-size",
+        "600",
+        "--no-store",
+    )
+    b = simulate_json(
+        "--runs",
+        "2500",
+        "--seed",
+        "8",
+        "--agent",
+        "blue=random",
+        "--workers",
+        "2",
+        "--chunk-size",
+        "600",
+        "--no-store",
+    )
+    assert {k: v for k, v in a.items() if k not in TIMING} == {
+        k: v for k, v in b.items() if k not in TIMING
+    }
     assert a["run_id"] is None
 
 
 def test_simulate_text_report(db: Path) -> None:
     done = cli("simulate", MINI, "--runs", "2000", "--seed", "1", "--agent", "red=random")
     assert done.returncode == 0, done.stderr
-    for phrase in ("How the crisis ends", "The record: a crisis reproduces", "Peak escalation",
-                   "Hazard of war", "stored as run"):
+    for phrase in (
+        "How the crisis ends",
+        "The record: a crisis reproduces",
+        "Peak escalation",
+        "Hazard of war",
+        "stored as run",
+    ):
         assert phrase in done.stdout
 
 
@@ -91,19 +136,22 @@ def test_simulate_writes_a_plot(db: Path, tmp_path: Path) -> None:
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
-@pytest.mark.parametrize(("args", "says"), [
-    pytest.param(["--runs", "0"], "--runs must be at least 1", id="zero-runs"),
-    pytest.param(["--seed", "-3"], "--seed must be", id="negative-seed"),
-    pytest.param(["--agent", "red=telepath"], "unknown agent 'telepath'", id="unknown-agent"),
-    pytest.param(["--agent", "green=random"], "not an acting actor", id="unknown-actor"),
-    pytest.param(["--param", "p_clash"], "NAME=VALUE", id="param-no-value"),
-    pytest.param(["--param", "nope=1"], "'nope' is not a parameter", id="unknown-param"),
-    pytest.param(["--param", "p_clash=lots"], "not a number", id="param-not-number"),
-    pytest.param(["--db", "not a url"], "cannot open the database", id="bad-db"),
-    pytest.param(["--db", "nosuchdialect://x"], "cannot open the database", id="bad-dialect"),
-    pytest.param(["--workers", "0"], "--workers must be", id="zero-workers"),
-    pytest.param(["--plot", "out.bmp"], "format", id="bad-plot-suffix"),
-])
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        pytest.param(["--runs", "0"], "--runs must be at least 1", id="zero-runs"),
+        pytest.param(["--seed", "-3"], "--seed must be", id="negative-seed"),
+        pytest.param(["--agent", "red=telepath"], "unknown agent 'telepath'", id="unknown-agent"),
+        pytest.param(["--agent", "green=random"], "not an acting actor", id="unknown-actor"),
+        pytest.param(["--param", "p_clash"], "NAME=VALUE", id="param-no-value"),
+        pytest.param(["--param", "nope=1"], "'nope' is not a parameter", id="unknown-param"),
+        pytest.param(["--param", "p_clash=lots"], "not a number", id="param-not-number"),
+        pytest.param(["--db", "not a url"], "cannot open the database", id="bad-db"),
+        pytest.param(["--db", "nosuchdialect://x"], "cannot open the database", id="bad-dialect"),
+        pytest.param(["--workers", "0"], "--workers must be", id="zero-workers"),
+        pytest.param(["--plot", "out.bmp"], "format", id="bad-plot-suffix"),
+    ],
+)
 def test_bad_input_is_one_clear_line(db: Path, args: list[str], says: str) -> None:
     done = cli("simulate", MINI, "--runs", "100", *args)
     assert done.returncode != 0
@@ -130,8 +178,10 @@ def fake_whatifs() -> types.ModuleType:
     module = types.ModuleType("crisislab.whatifs")
 
     def list_what_ifs(scenario: Scenario) -> list[_WhatIf]:
-        return [_WhatIf("calm_seas", "No clash at the line."),
-                _WhatIf("quick_post", "Letters arrive at once.")]
+        return [
+            _WhatIf("calm_seas", "No clash at the line."),
+            _WhatIf("quick_post", "Letters arrive at once."),
+        ]
 
     def apply(scenario: Scenario, ids: list[str]) -> Scenario:
         values = {"calm_seas": {"p_clash": 0.0}, "quick_post": {"letter_delay": 0.0}}
@@ -160,8 +210,18 @@ def run_app(*args: str) -> Any:
 
 
 def test_what_if_is_applied_and_recorded(db: Path, whatifs: types.ModuleType) -> None:
-    result = run_app("simulate", MINI, "--runs", "2000", "--what-if", "calm_seas",
-                     "--workers", "1", "--format", "json")
+    result = run_app(
+        "simulate",
+        MINI,
+        "--runs",
+        "2000",
+        "--what-if",
+        "calm_seas",
+        "--workers",
+        "1",
+        "--format",
+        "json",
+    )
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)
     assert doc["what_ifs"] == ["calm_seas"]
@@ -186,9 +246,24 @@ def test_the_text_report_speaks_in_names_and_dates() -> None:
     from crisislab.scenario.loader import load_scenario
 
     sc = load_scenario(MINI)
-    r = CliRunner().invoke(app, ["simulate", MINI, "--runs", "3000", "--seed", "2", "--no-store",
-                                 "--workers", "1", "--quiet", "--report", "detected"],
-                           env={"COLUMNS": "200"})
+    r = CliRunner().invoke(
+        app,
+        [
+            "simulate",
+            MINI,
+            "--runs",
+            "3000",
+            "--seed",
+            "2",
+            "--no-store",
+            "--workers",
+            "1",
+            "--quiet",
+            "--report",
+            "detected",
+        ],
+        env={"COLUMNS": "200"},
+    )
     assert r.exit_code == 0, r.output
     text = r.stdout
     for o in sc.outcomes:

@@ -34,8 +34,16 @@ def test_cuba_serial_and_multicore_identical(cuba: Scenario) -> None:
         assert o["low"] <= o["p"] <= o["high"]
     # war is read off the escalation scale: the air strike is its lowest rung
     assert a["war"]["threshold"] == cuba.outcome("air_strike").escalation
-    violent = sum(outcomes[k]["count"] for k in ("strategic_exchange", "tactical_nuclear",
-                                                 "conventional_war", "invasion", "air_strike"))
+    violent = sum(
+        outcomes[k]["count"]
+        for k in (
+            "strategic_exchange",
+            "tactical_nuclear",
+            "conventional_war",
+            "invasion",
+            "air_strike",
+        )
+    )
     assert a["war"]["count"] >= violent
     record = a["record"]
     assert record["tolerance_days"] == 3.0

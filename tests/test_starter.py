@@ -42,11 +42,11 @@ def test_new_writes_a_starter_that_every_command_runs(tmp_path: Path) -> None:
     story = json.loads(out)
     assert story["outcome"] == "deal"
     summaries = list(dict.fromkeys(e["summary"] for e in story["events"]))
-    assert summaries[:2] == [
-        "Red moves forces forward day after day.", "Blue finds the build-up."]
+    assert summaries[:2] == ["Red moves forces forward day after day.", "Blue finds the build-up."]
 
-    code, out = run("simulate", str(path), "--runs", "300", "--seed", "1", "--no-store",
-                    "--format", "json")
+    code, out = run(
+        "simulate", str(path), "--runs", "300", "--seed", "1", "--no-store", "--format", "json"
+    )
     assert code == 0, out
     summary = json.loads(out)
     shares = {oid: o["p"] for oid, o in summary["outcomes"].items()}

@@ -33,7 +33,8 @@ def test_the_migrated_schema_is_the_models(tmp_path: Path) -> None:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []
     assert {"runs", "games", "class_sessions", "class_worlds"} <= set(
-        inspect(store.engine).get_table_names())
+        inspect(store.engine).get_table_names()
+    )
 
 
 def test_a_database_made_before_alembic_is_upgraded_keeping_its_rows(tmp_path: Path) -> None:
@@ -41,19 +42,30 @@ def test_a_database_made_before_alembic_is_upgraded_keeping_its_rows(tmp_path: P
     engine = create_engine(url)
     Base.metadata.create_all(engine, tables=[RunRow.__table__, GameRow.__table__])
     with engine.begin() as conn:
-        conn.execute(insert(GameRow.__table__).values(
-            id=7, created=dt.datetime(2026, 1, 1),
-            updated=dt.datetime(2026, 1, 1),
-            scenario="cuba-1962", version="1", content_hash="x", seats={}, seed=1,
-            status="running", turn=0, outcome=None,
-            log=[], letters=[], notes=""))
+        conn.execute(
+            insert(GameRow.__table__).values(
+                id=7,
+                created=dt.datetime(2026, 1, 1),
+                updated=dt.datetime(2026, 1, 1),
+                scenario="cuba-1962",
+                version="1",
+                content_hash="x",
+                seats={},
+                seed=1,
+                status="running",
+                turn=0,
+                outcome=None,
+                log=[],
+                letters=[],
+                notes="",
+            )
+        )
     engine.dispose()
     store = Store(url)
     assert "class_sessions" in inspect(store.engine).get_table_names()
     with store.engine.connect() as conn:
         assert conn.execute(select(GameRow.__table__.c.id)).scalars().all() == [7]
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() \
-            == "0003"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0003"
 
 
 def test_a_database_from_a_newer_crisislab_is_refused_in_words(tmp_path: Path) -> None:
@@ -68,7 +80,8 @@ def test_a_database_from_a_newer_crisislab_is_refused_in_words(tmp_path: Path) -
 
 
 def test_a_store_that_writes_to_a_sqlite_file_does_not_wait_for_the_disk_per_commit(
-        tmp_path: Path) -> None:
+    tmp_path: Path,
+) -> None:
     """A writable store puts its SQLite file in write-ahead mode, synced at checkpoints
     (a commit survives the program stopping, without a full sync each time); a store
     opened only to read leaves the file's mode as it is."""
@@ -81,7 +94,14 @@ def test_a_store_that_writes_to_a_sqlite_file_does_not_wait_for_the_disk_per_com
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL
     with writer.session() as session:
-        session.add(GameRow(scenario="cuba-1962", version="2.3.0", content_hash="0" * 64,
-                            seats={"usa": "human"}, seed=1))
+        session.add(
+            GameRow(
+                scenario="cuba-1962",
+                version="2.3.0",
+                content_hash="0" * 64,
+                seats={"usa": "human"},
+                seed=1,
+            )
+        )
     with reader.session() as session:  # the file stays readable as before
         assert session.scalar(select(GameRow.scenario)) == "cuba-1962"

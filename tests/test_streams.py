@@ -17,10 +17,15 @@ def test_same_seed_same_draws() -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(seed=st.integers(0, 2**63), i=st.integers(0, 10 * BLOCK), turn=st.integers(0, 500),
-       stream=st.integers(0, 5000))
-def test_a_crisis_draws_the_same_alone_or_in_a_batch(seed: int, i: int, turn: int,
-                                                     stream: int) -> None:
+@given(
+    seed=st.integers(0, 2**63),
+    i=st.integers(0, 10 * BLOCK),
+    turn=st.integers(0, 500),
+    stream=st.integers(0, 5000),
+)
+def test_a_crisis_draws_the_same_alone_or_in_a_batch(
+    seed: int, i: int, turn: int, stream: int
+) -> None:
     ids = np.arange(max(0, i - 5), i + 5)
     batch = CrisisStreams(seed, ids).uniform(turn, stream)
     alone = CrisisStreams(seed, np.array([i])).uniform(turn, stream)

@@ -43,7 +43,7 @@ def run(*args: str) -> tuple[int, str]:
 def without_mapping() -> str:
     text = CUBA_FILE.read_text(encoding="utf-8")
     cut = text.index("\nescalation_scores:")
-    return text[:text.rindex("\n#", 0, cut)] + "\n"  # drop the section and its comment
+    return text[: text.rindex("\n#", 0, cut)] + "\n"  # drop the section and its comment
 
 
 # ---- the scale ---------------------------------------------------------------------------
@@ -57,14 +57,20 @@ def test_the_published_weights() -> None:
 def test_a_hand_made_trace_scores_by_hand(cuba: Scenario) -> None:
     # decide to deploy (non-violent escalation, 12), ship (posturing, 4), wait (status
     # quo, 0), the private letter (de-escalation, -2), tactical nuclear use (60)
-    trace = ["ussr_decide_deploy", "ussr_start_buildup", "ussr_wait",
-             "ussr_private_letter", "ussr_tactical_nuclear"]
+    trace = [
+        "ussr_decide_deploy",
+        "ussr_start_buildup",
+        "ussr_wait",
+        "ussr_private_letter",
+        "ussr_tactical_nuclear",
+    ]
     score = score_trace(cuba, "ussr", trace)
     assert (score.total, score.turns) == (74, 5)
     assert score.per_turn == pytest.approx(74 / 5)
     # by rung: the quarantine (blockade rung, non-violent), the air strike (violent)
-    usa = score_trace(cuba, "usa", ["usa_announce_quarantine", "usa_air_strike",
-                                    "usa_lift_quarantine"])
+    usa = score_trace(
+        cuba, "usa", ["usa_announce_quarantine", "usa_air_strike", "usa_lift_quarantine"]
+    )
     assert (usa.total, usa.turns) == (12 + 28 - 2, 3)
 
 
@@ -97,8 +103,7 @@ def test_tournament_scores_equal_a_count_over_each_crisis(cuba: Scenario) -> Non
     """The batch's lumped score lines give exactly what summing the scale's weights over
     every crisis's own actions gives, crisis by crisis, unlumped."""
     runs, seed = 40, 3
-    doc = tournament(cuba, [Entrant("hawk", "hawk")], ["ussr"], "dove", runs, seed,
-                     workers=1)
+    doc = tournament(cuba, [Entrant("hawk", "hawk")], ["ussr"], "dove", runs, seed, workers=1)
     (row,) = doc["entrants"]
     variant = Variant(seats=seat_specs(cuba, ["usa=dove", "cuba=dove", "ussr=hawk"]))
     scenario, agents = build(cuba, variant)
@@ -127,8 +132,15 @@ def test_tournament_scores_equal_a_count_over_each_crisis(cuba: Scenario) -> Non
 
 
 def test_hawks_score_above_doves(cuba: Scenario) -> None:
-    doc = tournament(cuba, [Entrant("hawk", "hawk"), Entrant("dove", "dove")], ["ussr"],
-                     "historical", 60, 1, workers=1)
+    doc = tournament(
+        cuba,
+        [Entrant("hawk", "hawk"), Entrant("dove", "dove")],
+        ["ussr"],
+        "historical",
+        60,
+        1,
+        workers=1,
+    )
     score = {r["entrant"]: r["score"] for r in doc["entrants"]}
     assert score["hawk"]["per_turn_low"] > score["dove"]["per_turn_high"]
 
@@ -138,9 +150,27 @@ def test_hawks_score_above_doves(cuba: Scenario) -> None:
 
 def test_a_doctrine_tournament_is_reproducible_from_its_seed(tmp_path: Path) -> None:
     def args(seed: int) -> list[str]:
-        return ["tournament", "cuba-1962", "--seat", "usa", "--entrant", "hawk=hawk",
-                "--entrant", "calm=dove", "--opponents", "hawk,dove", "--runs", "30",
-                "--seed", str(seed), "--format", "json", "--no-store", "--workers", "1"]
+        return [
+            "tournament",
+            "cuba-1962",
+            "--seat",
+            "usa",
+            "--entrant",
+            "hawk=hawk",
+            "--entrant",
+            "calm=dove",
+            "--opponents",
+            "hawk,dove",
+            "--runs",
+            "30",
+            "--seed",
+            str(seed),
+            "--format",
+            "json",
+            "--no-store",
+            "--workers",
+            "1",
+        ]
 
     code, first = run(*args(5))
     assert code == 0, first
@@ -158,9 +188,24 @@ def test_a_doctrine_tournament_is_reproducible_from_its_seed(tmp_path: Path) -> 
 
 def test_the_leaderboard_is_stored_and_listed(tmp_path: Path) -> None:
     db = f"sqlite:///{tmp_path / 'runs.db'}"
-    code, text = run("tournament", "cuba-1962", "--seat", "ussr", "--entrant", "hawk=hawk",
-                     "--entrant", "dove=dove", "--runs", "20", "--seed", "1", "--db", db,
-                     "--workers", "1")
+    code, text = run(
+        "tournament",
+        "cuba-1962",
+        "--seat",
+        "ussr",
+        "--entrant",
+        "hawk=hawk",
+        "--entrant",
+        "dove=dove",
+        "--runs",
+        "20",
+        "--seed",
+        "1",
+        "--db",
+        db,
+        "--workers",
+        "1",
+    )
     assert code == 0, text
     assert "Leaderboard" in text and "stored as run 1" in text
     assert text.index("│ hawk") < text.index("│ dove")  # most escalatory first
@@ -170,15 +215,21 @@ def test_the_leaderboard_is_stored_and_listed(tmp_path: Path) -> None:
     assert stored["agents"].startswith("tournament=ussr: hawk, dove")
 
 
-@pytest.mark.parametrize(("args", "words"), [
-    (["--seat", "nato", "--entrant", "a=hawk"], "not a seat"),
-    (["--seat", "ussr", "--entrant", "x=no_such_agent"], "unknown agent 'no_such_agent'"),
-    (["--seat", "ussr", "--entrant", "a=hawk", "--entrant", "a=dove"],
-     "two entrants are called 'a'"),
-    (["--seat", "ussr", "--entrant", "hawk"], "should be NAME=AGENT"),
-    (["--seat", "ussr"], "give at least one --entrant"),
-    (["--seat", "ussr", "--entrant", "a=hawk", "--opponents", "nobody"], "unknown agent"),
-], ids=["seat", "agent", "duplicate", "no-spec", "no-entrant", "opponents"])
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["--seat", "nato", "--entrant", "a=hawk"], "not a seat"),
+        (["--seat", "ussr", "--entrant", "x=no_such_agent"], "unknown agent 'no_such_agent'"),
+        (
+            ["--seat", "ussr", "--entrant", "a=hawk", "--entrant", "a=dove"],
+            "two entrants are called 'a'",
+        ),
+        (["--seat", "ussr", "--entrant", "hawk"], "should be NAME=AGENT"),
+        (["--seat", "ussr"], "give at least one --entrant"),
+        (["--seat", "ussr", "--entrant", "a=hawk", "--opponents", "nobody"], "unknown agent"),
+    ],
+    ids=["seat", "agent", "duplicate", "no-spec", "no-entrant", "opponents"],
+)
 def test_bad_input_is_one_line_and_exit_2(args: list[str], words: str) -> None:
     code, text = run("tournament", "cuba-1962", *args, "--runs", "5", "--no-store")
     assert code == 2, text
@@ -193,8 +244,9 @@ def test_a_scenario_without_a_mapping_is_refused(tmp_path: Path) -> None:
     scenario = load_text(path.read_text(encoding="utf-8"))
     with pytest.raises(NoMapping):
         ScoreScale.of(scenario)
-    code, text = run("tournament", str(path), "--seat", "usa", "--entrant", "h=hawk",
-                     "--runs", "5", "--no-store")
+    code, text = run(
+        "tournament", str(path), "--seat", "usa", "--entrant", "h=hawk", "--runs", "5", "--no-store"
+    )
     assert code == 2, text
     assert "escalation_scores" in text and "Traceback" not in text
 
@@ -202,24 +254,42 @@ def test_a_scenario_without_a_mapping_is_refused(tmp_path: Path) -> None:
 # ---- the loader --------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("old", "new", "field", "words"), [
-    ("  - rung: protest\n", "  - rung: protests\n", "escalation_scores.rungs[1].rung",
-     "unknown escalation rung 'protests'"),
-    ("    - rung: strike\n      category: violent_escalation\n",
-     "    - rung: strike\n      category: violent\n",
-     "escalation_scores.rungs[6].category", "violent"),
-    ("    - action: usa_lower_readiness\n", "    - action: usa_lower_readines\n",
-     "escalation_scores.actions[1].action", "unknown action 'usa_lower_readines'"),
-    ("    - rung: war\n", "    - rung: invasion\n", "escalation_scores.rungs[8].rung",
-     "mapped twice"),
-], ids=["unknown-rung", "bad-category", "unknown-action", "twice"])
-def test_the_loader_rejects_a_malformed_mapping(old: str, new: str, field: str,
-                                                words: str) -> None:
+@pytest.mark.parametrize(
+    ("old", "new", "field", "words"),
+    [
+        (
+            "  - rung: protest\n",
+            "  - rung: protests\n",
+            "escalation_scores.rungs[1].rung",
+            "unknown escalation rung 'protests'",
+        ),
+        (
+            "    - rung: strike\n      category: violent_escalation\n",
+            "    - rung: strike\n      category: violent\n",
+            "escalation_scores.rungs[6].category",
+            "violent",
+        ),
+        (
+            "    - action: usa_lower_readiness\n",
+            "    - action: usa_lower_readines\n",
+            "escalation_scores.actions[1].action",
+            "unknown action 'usa_lower_readines'",
+        ),
+        (
+            "    - rung: war\n",
+            "    - rung: invasion\n",
+            "escalation_scores.rungs[8].rung",
+            "mapped twice",
+        ),
+    ],
+    ids=["unknown-rung", "bad-category", "unknown-action", "twice"],
+)
+def test_the_loader_rejects_a_malformed_mapping(old: str, new: str, field: str, words: str) -> None:
     text = CUBA_FILE.read_text(encoding="utf-8")
     section = text.index("\nescalation_scores:")
     assert text.count(old, section) == 1
     bad = text[:section] + text[section:].replace(old, new)
-    line = text[:text.index(old, section)].count("\n") + 1
+    line = text[: text.index(old, section)].count("\n") + 1
     with pytest.raises(ScenarioError) as info:
         load_text(bad, file="bad.yaml")
     message = str(info.value)
@@ -232,8 +302,10 @@ def test_the_loader_rejects_a_malformed_mapping(old: str, new: str, field: str,
 def test_a_mapping_entry_needs_a_reason() -> None:
     text = CUBA_FILE.read_text(encoding="utf-8")
     section = text.index("\nescalation_scores:")
-    old = ("      category: status_quo\n      assumption: Routine diplomacy and waiting are "
-           "the paper's status quo (waiting, sending messages).\n")
+    old = (
+        "      category: status_quo\n      assumption: Routine diplomacy and waiting are "
+        "the paper's status quo (waiting, sending messages).\n"
+    )
     assert old in text[section:]
     bad = text[:section] + text[section:].replace(old, "      category: status_quo\n")
     with pytest.raises(ScenarioError) as info:
@@ -245,9 +317,11 @@ def test_a_mapping_entry_needs_a_reason() -> None:
 def test_a_missing_rung_is_named() -> None:
     text = CUBA_FILE.read_text(encoding="utf-8")
     section = text.index("\nescalation_scores:")
-    old = ("    - rung: war\n      category: violent_escalation\n      assumption: "
-           "Conventional war between the superpowers is violent escalation short of nuclear "
-           "use.\n")
+    old = (
+        "    - rung: war\n      category: violent_escalation\n      assumption: "
+        "Conventional war between the superpowers is violent escalation short of nuclear "
+        "use.\n"
+    )
     assert old in text[section:]
     bad = text[:section] + text[section:].replace(old, "")
     with pytest.raises(ScenarioError) as info:
@@ -258,15 +332,36 @@ def test_a_missing_rung_is_named() -> None:
 def test_all_seats_gives_a_row_per_seat_and_a_figure(tmp_path: Path) -> None:
     pytest.importorskip("matplotlib")
     figure = tmp_path / "board.png"
-    code, text = run("tournament", "cuba-1962", "--seat", "usa", "--entrant", "dove=dove",
-                     "--all-seats", "--opponents", "dove", "--runs", "5", "--seed", "2",
-                     "--format", "json", "--no-store", "--workers", "1", "--plot",
-                     str(figure))
+    code, text = run(
+        "tournament",
+        "cuba-1962",
+        "--seat",
+        "usa",
+        "--entrant",
+        "dove=dove",
+        "--all-seats",
+        "--opponents",
+        "dove",
+        "--runs",
+        "5",
+        "--seed",
+        "2",
+        "--format",
+        "json",
+        "--no-store",
+        "--workers",
+        "1",
+        "--plot",
+        str(figure),
+    )
     assert code == 0, text
-    doc = json.loads(text[text.index("{"):])
+    doc = json.loads(text[text.index("{") :])
     assert doc["seats"] == ["usa", "ussr", "cuba"]
     assert [(r["entrant"], r["seat"]) for r in doc["entrants"]] == [
-        ("dove", "usa"), ("dove", "ussr"), ("dove", "cuba")]
+        ("dove", "usa"),
+        ("dove", "ussr"),
+        ("dove", "cuba"),
+    ]
     assert figure.stat().st_size > 1000
 
 
@@ -288,17 +383,20 @@ def test_the_granting_rule_is_the_one_agents_answer_letters_by(cuba: Scenario) -
     ussr = cuba.players.index("ussr")
     letter = cuba.action("ussr_private_letter").local
     assert [t for t, x in zip(terms, scale.offers[ussr][letter], strict=True) if x] == [
-        "withdrawal"]
-    assert [t for t, x in zip(terms, scale.asks[ussr][letter], strict=True) if x] == [
-        "noninvasion"]
+        "withdrawal"
+    ]
+    assert [t for t, x in zip(terms, scale.asks[ussr][letter], strict=True) if x] == ["noninvasion"]
 
 
 def test_signal_rates_of_a_table() -> None:
     from crisislab.analysis.escalation import signal_rates
 
     # (letters, force, offering, offer_force, escalated, kept, met, kept_when_met), crises
-    table = (((0, 0, 0, 0, 0, 0, 0, 0), 5), ((1, 0, 1, 0, 0, 1, 1, 1), 3),
-             ((2, 1, 1, 1, 1, 1, 1, 0), 2))
+    table = (
+        ((0, 0, 0, 0, 0, 0, 0, 0), 5),
+        ((1, 0, 1, 0, 0, 1, 1, 1), 3),
+        ((2, 1, 1, 1, 1, 1, 1, 0), 2),
+    )
     rates = signal_rates(table, seed=3)
     force, kept, met = rates["force_after_letter"], rates["kept_terms"], rates["kept_when_met"]
     offer = rates["force_after_offer"]
@@ -318,11 +416,13 @@ def test_said_against_did_equals_a_count_over_each_crisis(cuba: Scenario) -> Non
     from crisislab.analysis.escalation import ESCALATION, VIOLENT
 
     runs, seed = 30, 4
-    doc = tournament(cuba, [Entrant("fitted", "historical")], ["ussr"], "historical", runs,
-                     seed, workers=1)
+    doc = tournament(
+        cuba, [Entrant("fitted", "historical")], ["ussr"], "historical", runs, seed, workers=1
+    )
     (row,) = doc["entrants"]
-    variant = Variant(seats=seat_specs(cuba, ["usa=historical", "cuba=historical",
-                                              "ussr=historical"]))
+    variant = Variant(
+        seats=seat_specs(cuba, ["usa=historical", "cuba=historical", "ussr=historical"])
+    )
     scenario, agents = build(cuba, variant)
     scale = ScoreScale.of(scenario)
     engine = Engine(scenario)
@@ -334,11 +434,25 @@ def test_said_against_did_equals_a_count_over_each_crisis(cuba: Scenario) -> Non
     while not state.done.all():
         step = engine.step(state, decide(engine, state, seated))
         history.append({a: np.asarray(step.actions[a]).copy() for a in players})
-    counts = dict.fromkeys(("letters", "force", "offering", "offer_force", "escalated",
-                            "kept", "met", "kept_when_met"), 0)
+    counts = dict.fromkeys(
+        (
+            "letters",
+            "force",
+            "offering",
+            "offer_force",
+            "escalated",
+            "kept",
+            "met",
+            "kept_when_met",
+        ),
+        0,
+    )
     for c in range(runs):
-        turns = [(t, {a: int(h[a][c]) for a in players}) for t, h in enumerate(history)
-                 if h["ussr"][c] >= 0]
+        turns = [
+            (t, {a: int(h[a][c]) for a in players})
+            for t, h in enumerate(history)
+            if h["ussr"][c] >= 0
+        ]
         sent: dict[int, int] = {}
         for t, acts in turns:
             if scale.letters[seat][acts["ussr"]]:
@@ -351,8 +465,9 @@ def test_said_against_did_equals_a_count_over_each_crisis(cuba: Scenario) -> Non
             to = np.flatnonzero(scale.recipients[seat][action])
 
             def granted(who: int, j: int, later: list[dict[str, int]] = later) -> bool:
-                return any(scale.grants[who][a[players[who]], j] for a in later
-                           if a[players[who]] >= 0)
+                return any(
+                    scale.grants[who][a[players[who]], j] for a in later if a[players[who]] >= 0
+                )
 
             kept = all(granted(seat, j) for j in offers)
             met = len(asks) > 0 and all(any(granted(r, j) for r in to) for j in asks)
@@ -368,11 +483,16 @@ def test_said_against_did_equals_a_count_over_each_crisis(cuba: Scenario) -> Non
     said = row["said_vs_did"]
     assert counts["letters"] > runs / 2 and counts["met"] > 0  # the test has letters to count
     assert (said["letters"], said["offering"], said["met"]) == (
-        counts["letters"], counts["offering"], counts["met"])
-    for name, num, den in (("force_after_letter", "force", "letters"),
-                           ("force_after_offer", "offer_force", "offering"),
-                           ("escalation_after_offer", "escalated", "offering"),
-                           ("kept_terms", "kept", "offering"),
-                           ("kept_when_met", "kept_when_met", "met")):
+        counts["letters"],
+        counts["offering"],
+        counts["met"],
+    )
+    for name, num, den in (
+        ("force_after_letter", "force", "letters"),
+        ("force_after_offer", "offer_force", "offering"),
+        ("escalation_after_offer", "escalated", "offering"),
+        ("kept_terms", "kept", "offering"),
+        ("kept_when_met", "kept_when_met", "met"),
+    ):
         assert said[name] is not None
         assert (said[name]["count"], said[name]["of"]) == (counts[num], counts[den]), name

@@ -19,9 +19,11 @@ from crisislab.store import Store
 MOVES = {
     "record": "- follow: end\n",
     "strike": "- follow: 1962-10-22\n- choose: usa_air_strike\n- follow: end\n",
-    "letter": ("- follow: 1962-10-20\n- choose: usa_wait\n  letter: {to: ussr, private: true, "
-               "ask: [withdrawal], offer: [noninvasion], text: \"Remove them.\"}\n"
-               "- follow: end\n"),
+    "letter": (
+        "- follow: 1962-10-20\n- choose: usa_wait\n  letter: {to: ussr, private: true, "
+        'ask: [withdrawal], offer: [noninvasion], text: "Remove them."}\n'
+        "- follow: end\n"
+    ),
     "unfinished": "- follow: 1962-10-18\n",
 }
 
@@ -41,16 +43,43 @@ def played(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, dict[str, dic
     for name, text in MOVES.items():
         path = folder / f"{name}.yaml"
         path.write_text(text, encoding="utf-8")
-        code, output = run("play", "cuba-1962", "--as", "usa", "--moves", str(path),
-                           "--seed", "2", "--db", db, "--format", "json")
+        code, output = run(
+            "play",
+            "cuba-1962",
+            "--as",
+            "usa",
+            "--moves",
+            str(path),
+            "--seed",
+            "2",
+            "--db",
+            db,
+            "--format",
+            "json",
+        )
         assert code == 0, output
         docs[name] = json.loads(output)
     return db, docs
 
 
 def tournament(db: str, *entrants: str, seat: str = "usa") -> tuple[int, str]:
-    args = ["tournament", "cuba-1962", "--seat", seat, "--runs", "4", "--seed", "1",
-            "--opponents", "historical", "--no-store", "--db", db, "--workers", "1"]
+    args = [
+        "tournament",
+        "cuba-1962",
+        "--seat",
+        seat,
+        "--runs",
+        "4",
+        "--seed",
+        "1",
+        "--opponents",
+        "historical",
+        "--no-store",
+        "--db",
+        db,
+        "--workers",
+        "1",
+    ]
     for e in entrants:
         args += ["--entrant", e]
     return run(*args, "--format", "json")
@@ -75,8 +104,11 @@ def letters(db: str, game_id: int) -> int:
     """The American letters of a game: the scenario's messages its actions sent (each
     once) and the letters the person wrote."""
     session = rebuilt(db, game_id)
-    sends = {t.choices["usa"] for t in session.traces
-             if session.scenario.action(t.choices["usa"]).sends is not None}
+    sends = {
+        t.choices["usa"]
+        for t in session.traces
+        if session.scenario.action(t.choices["usa"]).sends is not None
+    }
     return len(sends) + sum(1 for x in session.letters if x.sender == "usa")
 
 
@@ -85,7 +117,7 @@ def test_the_finished_games_are_an_entrant_with_their_counts(played: Any) -> Non
     code, text = tournament(db, "people=games", "hawk=hawk")
     assert code == 0, text
     assert "left out game 4: it is not finished" in text  # the note, on stderr
-    doc = json.loads(text[text.index("{"):])
+    doc = json.loads(text[text.index("{") :])
     people = next(r for r in doc["entrants"] if r["entrant"] == "people")
     finished = [docs[k]["game_id"] for k in ("record", "strike", "letter")]
     assert people["kind"] == "people" and people["games"] == finished
@@ -100,7 +132,8 @@ def test_the_finished_games_are_an_entrant_with_their_counts(played: Any) -> Non
     sc = load_scenario("cuba-1962")
     scores = [score_trace(sc, "usa", choices(db, g)) for g in finished]
     assert people["score"]["per_turn"] == pytest.approx(
-        sum(s.per_turn for s in scores) / 3, rel=1e-12)
+        sum(s.per_turn for s in scores) / 3, rel=1e-12
+    )
     assert people["score"]["total"] == pytest.approx(sum(s.total for s in scores) / 3)
     low, high = people["score"]["per_turn_low"], people["score"]["per_turn_high"]
     assert min(s.per_turn for s in scores) <= low <= high <= max(s.per_turn for s in scores)
@@ -112,9 +145,14 @@ def test_the_finished_games_are_an_entrant_with_their_counts(played: Any) -> Non
     said = people["said_vs_did"]
     assert said["letters"] == sum(letters(db, g) for g in finished)
     assert letters(db, docs["letter"]["game_id"]) > letters(db, docs["record"]["game_id"])
-    assert people["by_opponents"] == [{"opponents": "historical", "runs": 3,
-                                       "games": finished,
-                                       "outcomes": people["by_opponents"][0]["outcomes"]}]
+    assert people["by_opponents"] == [
+        {
+            "opponents": "historical",
+            "runs": 3,
+            "games": finished,
+            "outcomes": people["by_opponents"][0]["outcomes"],
+        }
+    ]
     hawk = next(r for r in doc["entrants"] if r["entrant"] == "hawk")
     assert hawk["kind"] == "agent" and hawk["runs"] == 4
 
@@ -138,23 +176,41 @@ def test_listed_games_and_their_letters(played: Any) -> None:
 
 def test_the_leaderboard_labels_peoples_play(played: Any) -> None:
     db, _ = played
-    code, text = run("tournament", "cuba-1962", "--seat", "usa", "--entrant", "class=games",
-                     "--runs", "2", "--no-store", "--db", db, "--workers", "1")
+    code, text = run(
+        "tournament",
+        "cuba-1962",
+        "--seat",
+        "usa",
+        "--entrant",
+        "class=games",
+        "--runs",
+        "2",
+        "--no-store",
+        "--db",
+        db,
+        "--workers",
+        "1",
+    )
     assert code == 0, text
     assert "class (people's play, 3 games)" in text
     assert "Said and did" in text and "only 3 games" in text
 
 
-@pytest.mark.parametrize(("entrant", "seat", "words"), [
-    ("p=games:99", "usa", "there is no game 99"),
-    ("p=games:1", "ussr", "nobody played ussr in game 1"),
-    ("p=games:4", "usa", "is not finished"),
-    ("p=games:x", "usa", "should list game ids"),
-    ("p=games:5-3", "usa", "should list game ids"),
-    ("p=games", "ussr", "no finished game of cuba-1962"),
-], ids=["missing", "other-seat", "unfinished", "not-an-id", "backwards", "none-in-seat"])
-def test_games_that_cannot_count_are_refused(played: Any, entrant: str, seat: str,
-                                             words: str) -> None:
+@pytest.mark.parametrize(
+    ("entrant", "seat", "words"),
+    [
+        ("p=games:99", "usa", "there is no game 99"),
+        ("p=games:1", "ussr", "nobody played ussr in game 1"),
+        ("p=games:4", "usa", "is not finished"),
+        ("p=games:x", "usa", "should list game ids"),
+        ("p=games:5-3", "usa", "should list game ids"),
+        ("p=games", "ussr", "no finished game of cuba-1962"),
+    ],
+    ids=["missing", "other-seat", "unfinished", "not-an-id", "backwards", "none-in-seat"],
+)
+def test_games_that_cannot_count_are_refused(
+    played: Any, entrant: str, seat: str, words: str
+) -> None:
     db, _ = played
     code, text = tournament(db, entrant, seat=seat)
     assert code == 2, text
@@ -168,8 +224,9 @@ def test_a_game_on_another_version_is_refused(played: Any, tmp_path: Path) -> No
     assert row is not None
     row.content_hash = "0" * 64
     other = f"sqlite:///{tmp_path / 'other.db'}"
-    Store(other).add_game(**{c.name: getattr(row, c.name) for c in row.__table__.columns
-                            if c.name != "id"})
+    Store(other).add_game(
+        **{c.name: getattr(row, c.name) for c in row.__table__.columns if c.name != "id"}
+    )
     code, text = tournament(other, "p=games:1")
     assert code == 2, text
     assert "another version of cuba-1962" in text

@@ -34,8 +34,9 @@ escalation_scores:
       category: violent_escalation
       assumption: "Toy: shipping weapons is force here."
 """
-NONINVASION = ("    - {id: noninvasion, label: the blockade lifted, variables: [posture], "
-               "assumption: Toy.}\n")
+NONINVASION = (
+    "    - {id: noninvasion, label: the blockade lifted, variables: [posture], assumption: Toy.}\n"
+)
 
 
 @pytest.fixture
@@ -44,8 +45,7 @@ def scored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.delenv("CRISISLAB_LLM_API_KEY", raising=False)
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     path = tmp_path / "scored.yaml"
-    path.write_text(MINI.read_text(encoding="utf-8") + NONINVASION + SCORED,
-                    encoding="utf-8")
+    path.write_text(MINI.read_text(encoding="utf-8") + NONINVASION + SCORED, encoding="utf-8")
     return path
 
 
@@ -55,12 +55,24 @@ def endpoint() -> Iterator[Endpoint]:
         yield ep
 
 
-def tournament(path: Path, url: str, models: list[str], opponents: str, runs: int,
-               *extra: str) -> Any:
+def tournament(
+    path: Path, url: str, models: list[str], opponents: str, runs: int, *extra: str
+) -> Any:
     from crisislab.cli import app
 
-    args = ["tournament", str(path), "--seat", "red", "--opponents", opponents, "--runs",
-            str(runs), "--seed", "3", *extra]
+    args = [
+        "tournament",
+        str(path),
+        "--seat",
+        "red",
+        "--opponents",
+        opponents,
+        "--runs",
+        str(runs),
+        "--seed",
+        "3",
+        *extra,
+    ]
     for m in models:
         args += ["--entrant", f"{m}=llm:{m},base_url={url}"]
     return CliRunner().invoke(app, args)
@@ -76,7 +88,8 @@ def count(rate: dict[str, Any] | None) -> tuple[int, int] | None:
 
 
 def test_a_letter_offering_terms_then_force_and_one_kept_count_by_hand(
-        scored: Path, endpoint: Endpoint) -> None:
+    scored: Path, endpoint: Endpoint
+) -> None:
     """The toy crisis has ten turns (1 and 2 October by day, 3 to 6 October by half-day);
     Blue is a dove and never blockades, so every crisis runs alike. Each reply carries a
     letter to Blue offering the withdrawal (Red can grant it by withdrawing) and asking
@@ -92,8 +105,16 @@ def test_a_letter_offering_terms_then_force_and_one_kept_count_by_hand(
     by force, the first three kept (the fourth comes after the withdrawal); and the
     scenario's offer, a letter too, which carries no term of the negotiation."""
     runs = 4
-    result = tournament(scored, endpoint.url, ["pledge-then-strike", "pledge-and-keep"],
-                        "dove", runs, "--format", "json", "--no-store")
+    result = tournament(
+        scored,
+        endpoint.url,
+        ["pledge-then-strike", "pledge-and-keep"],
+        "dove",
+        runs,
+        "--format",
+        "json",
+        "--no-store",
+    )
     by = rows(result)
     strike, keep = by["pledge-then-strike"], by["pledge-and-keep"]
     assert strike["outcomes"]["standoff"]["count"] == runs
@@ -121,18 +142,34 @@ def test_a_letter_offering_terms_then_force_and_one_kept_count_by_hand(
     text = tournament(scored, endpoint.url, ["pledge-and-keep"], "dove", runs, "--no-store")
     assert text.exit_code == 0, text.output
     flat = " ".join(text.output.split())
-    assert (f"{4 * runs} letters the model wrote with its choices, in {runs} crises, were "
-            "read against what it then did") in flat
+    assert (
+        f"{4 * runs} letters the model wrote with its choices, in {runs} crises, were "
+        "read against what it then did"
+    ) in flat
     assert "Traceback" not in text.output
 
 
-def test_without_the_models_letters_a_doctrine_row_says_nothing_of_them(
-        scored: Path) -> None:
+def test_without_the_models_letters_a_doctrine_row_says_nothing_of_them(scored: Path) -> None:
     from crisislab.cli import app
 
-    result = CliRunner().invoke(app, ["tournament", str(scored), "--seat", "red",
-                                      "--entrant", "dove=dove", "--opponents", "dove",
-                                      "--runs", "3", "--format", "json", "--no-store"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "tournament",
+            str(scored),
+            "--seat",
+            "red",
+            "--entrant",
+            "dove=dove",
+            "--opponents",
+            "dove",
+            "--runs",
+            "3",
+            "--format",
+            "json",
+            "--no-store",
+        ],
+    )
     (row,) = rows(result).values()
     assert "model_letters" not in row["said_vs_did"]
 
@@ -152,8 +189,7 @@ def by_hand(path: Path, url: str, model: str, runs: int, seed: int) -> dict[str,
 
     sc = load_scenario(str(path))
     scale = ScoreScale.of(sc)
-    variant = Variant(seats=seat_specs(sc, ["blue=historical",
-                                            f"red=llm:{model},base_url={url}"]))
+    variant = Variant(seats=seat_specs(sc, ["blue=historical", f"red=llm:{model},base_url={url}"]))
     scenario, agents = build(sc, variant)
     engine = Engine(scenario)
     letters: list[list[tuple[int, Any]]] = [[] for _ in range(runs)]
@@ -168,8 +204,7 @@ def by_hand(path: Path, url: str, model: str, runs: int, seed: int) -> dict[str,
                 draft = model_letter(scenario, "red", agents["red"].letters[c])
                 if draft is not None:
                     letters[c].append((turn, draft))
-            history.append(np.array([np.where(ran, choices[a], -1)
-                                     for a in scenario.players]))
+            history.append(np.array([np.where(ran, choices[a], -1) for a in scenario.players]))
             engine.step(state, choices)
     players = list(scenario.players)
     red = players.index("red")
@@ -186,11 +221,20 @@ def by_hand(path: Path, url: str, model: str, runs: int, seed: int) -> dict[str,
         for local, t in firsts.items():
             terms = [j for j, x in enumerate(scale.offers[red][local]) if x]
             asks = [j for j, x in enumerate(scale.asks[red][local]) if x]
-            sent.append((t, [scale.terms[j] for j in terms],
-                         [scale.terms[j] for j in asks], "blue"))
+            sent.append(
+                (t, [scale.terms[j] for j in terms], [scale.terms[j] for j in asks], "blue")
+            )
         for t, draft in letters[c]:
-            letter = Letter(id=0, sender="red", to=draft["to"], public=False,
-                            terms=draft["terms"], text="", turn=t, arrives=t)
+            letter = Letter(
+                id=0,
+                sender="red",
+                to=draft["to"],
+                public=False,
+                terms=draft["terms"],
+                text="",
+                turn=t,
+                arrives=t,
+            )
             asked, offered = split_terms(scenario, letter)
             sent.append((t, offered, asked, draft["to"]))
         for t, offered, asked, to in sent:
@@ -215,7 +259,8 @@ def by_hand(path: Path, url: str, model: str, runs: int, seed: int) -> dict[str,
 
 
 def test_lumped_unlumped_and_offline_give_the_same_letters_counted_crisis_by_crisis(
-        scored: Path, endpoint: Endpoint, monkeypatch: pytest.MonkeyPatch) -> None:
+    scored: Path, endpoint: Endpoint, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Against the fitted historical Blue, discovery is chance: Blue blockades where it
     has found the weapons in time and accepts the offer on 5 October, so crises split
     and a letter's asks are sometimes met. The lumped batch, the same batch unlumped,
@@ -223,8 +268,7 @@ def test_lumped_unlumped_and_offline_give_the_same_letters_counted_crisis_by_cri
     import crisislab.analysis.tournament as tournament_module
 
     runs, model = 24, "pledge-and-keep"
-    first = tournament(scored, endpoint.url, [model], "historical", runs, "--format",
-                       "json")
+    first = tournament(scored, endpoint.url, [model], "historical", runs, "--format", "json")
     lumped = rows(first)[model]
     said = lumped["said_vs_did"]
     outcomes = {k for k, v in lumped["outcomes"].items() if v["count"]}
@@ -232,18 +276,32 @@ def test_lumped_unlumped_and_offline_give_the_same_letters_counted_crisis_by_cri
     assert said["met"] > 0 and said["kept_when_met"] is not None
     hand = by_hand(scored, endpoint.url, model, runs, 3)
     assert (said["letters"], said["offering"], said["met"]) == (
-        hand["letters"], hand["offering"], hand["met"])
+        hand["letters"],
+        hand["offering"],
+        hand["met"],
+    )
     assert count(said["force_after_letter"]) == (hand["force"], hand["letters"])
     assert count(said["force_after_offer"]) == (hand["offer_force"], hand["offering"])
     assert count(said["kept_terms"]) == (hand["kept"], hand["offering"])
     asked = len(endpoint.requests)
-    offline = tournament(scored, endpoint.url, [model], "historical", runs, "--format",
-                         "json", "--llm-cache", "only")
+    offline = tournament(
+        scored, endpoint.url, [model], "historical", runs, "--format", "json", "--llm-cache", "only"
+    )
     assert len(endpoint.requests) == asked  # nothing asked of the endpoint
     assert rows(offline)[model]["said_vs_did"] == said
     monkeypatch.setattr(tournament_module, "lumpable", lambda agents: False)
-    unlumped = tournament(scored, endpoint.url, [model], "historical", runs, "--format",
-                          "json", "--llm-cache", "only", "--no-store")
+    unlumped = tournament(
+        scored,
+        endpoint.url,
+        [model],
+        "historical",
+        runs,
+        "--format",
+        "json",
+        "--llm-cache",
+        "only",
+        "--no-store",
+    )
     assert rows(unlumped)[model]["said_vs_did"] == said
     assert rows(unlumped)[model]["outcomes"] == lumped["outcomes"]
 
@@ -254,8 +312,7 @@ def test_each_row_takes_the_letter_of_the_reply_that_chose_its_option() -> None:
     from crisislab.agents.llm import SampledLLMAgent
     from crisislab.scenario.loader import load_scenario
 
-    agent = SampledLLMAgent(load_scenario(str(MINI)), "red", "m", temperature=0.7,
-                            samples=2)
+    agent = SampledLLMAgent(load_scenario(str(MINI)), "red", "m", temperature=0.7, samples=2)
     offer, deploy = {"to": "blue", "terms": ["withdrawal"], "text": "a"}, None
     agent._replied = [{2: offer, 1: deploy}, {0: {"to": "blue", "terms": [], "text": "b"}}]
     # rows 0 and 1 observed; row 2 split from row 0 (its crises drew option 1), row 3

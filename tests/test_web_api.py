@@ -25,8 +25,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-           ) -> Iterator[str]:
+def db_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path_factory.mktemp('web') / 'class.db'}"
         return
@@ -57,8 +58,14 @@ def bearer(token: str) -> dict[str, str]:
 
 
 def create(client: TestClient, **fields: Any) -> dict[str, Any]:
-    body = {"scenario": "cuba-1962", "worlds": 2, "start": "crisis", "debrief_runs": 20,
-            "seats": {"usa": "human", "ussr": "human", "cuba": "historical"}, **fields}
+    body = {
+        "scenario": "cuba-1962",
+        "worlds": 2,
+        "start": "crisis",
+        "debrief_runs": 20,
+        "seats": {"usa": "human", "ussr": "human", "cuba": "historical"},
+        **fields,
+    }
     r = client.post("/api/sessions", json=body)
     assert r.status_code == 201, r.text
     return r.json()
@@ -76,37 +83,47 @@ def seat(client: TestClient, token: str) -> dict[str, Any]:
     return r.json()
 
 
-def test_a_class_plays_a_turn_with_a_team_a_letter_and_the_fog_of_war(
-        client: TestClient) -> None:
+def test_a_class_plays_a_turn_with_a_team_a_letter_and_the_fog_of_war(client: TestClient) -> None:
     s = create(client)
     kennedy = join(client, s["code"], "Ann", world=1, seat="usa")
     adviser = join(client, s["code"], "Ben", world=1, seat="usa")
     khrushchev = join(client, s["code"], "Cleo", world=1, seat="ussr")
-    assert (kennedy["role"], adviser["role"], khrushchev["role"]) == \
-        ("decider", "adviser", "decider")
+    assert (kennedy["role"], adviser["role"], khrushchev["role"]) == (
+        "decider",
+        "adviser",
+        "decider",
+    )
     start = seat(client, kennedy["token"])
     assert start["date"] == "14 October 1962, morning"
     assert start["briefing"]["options"] and all(
-        o["reason"] for o in start["briefing"]["options"] if not o["available"])
+        o["reason"] for o in start["briefing"]["options"] if not o["available"]
+    )
 
     # the adviser proposes; the decider's team sees it, the other seat does not
     options = [o["id"] for o in start["briefing"]["options"] if o["available"]]
-    assert client.post("/api/seat/vote", json={"action": options[0]},
-                       headers=bearer(adviser["token"])).status_code == 200
+    assert (
+        client.post(
+            "/api/seat/vote", json={"action": options[0]}, headers=bearer(adviser["token"])
+        ).status_code
+        == 200
+    )
     assert [v["name"] for v in seat(client, kennedy["token"])["votes"]] == ["Ben"]
     assert seat(client, khrushchev["token"])["votes"] == []
-    r = client.post("/api/seat/choice", json={"action": options[0]},
-                    headers=bearer(adviser["token"]))
+    r = client.post(
+        "/api/seat/choice", json={"action": options[0]}, headers=bearer(adviser["token"])
+    )
     assert r.status_code == 403 and "decider" in r.json()["error"]
 
     # a letter from Khrushchev takes the scenario's delay to reach Kennedy
-    r = client.post("/api/seat/letters", headers=bearer(khrushchev["token"]),
-                    json={"to": "usa", "terms": ["noninvasion"], "text": "Pledge it."})
+    r = client.post(
+        "/api/seat/letters",
+        headers=bearer(khrushchev["token"]),
+        json={"to": "usa", "terms": ["noninvasion"], "text": "Pledge it."},
+    )
     assert r.status_code == 201 and r.json()["arrives_turn"] == start["turn"] + 1
     assert "Pledge it." not in str(seat(client, kennedy["token"]))
     for who in (kennedy, khrushchev):
-        r = client.post("/api/seat/choice", json={"action": "follow"},
-                        headers=bearer(who["token"]))
+        r = client.post("/api/seat/choice", json={"action": "follow"}, headers=bearer(who["token"]))
         assert r.status_code == 200, r.text
     after = seat(client, kennedy["token"])
     assert after["turn"] == start["turn"] + 1  # world 1 played: both seats chose
@@ -114,22 +131,22 @@ def test_a_class_plays_a_turn_with_a_team_a_letter_and_the_fog_of_war(
     letters = after["briefing"]["letters"]
     assert any("Pledge it." in x["text"] and "delivered" in x["status"] for x in letters)
     facilitator = client.get("/api/class", headers=bearer(s["facilitator_token"])).json()
-    assert [w["turn"] for w in facilitator["world_views"]] == [start["turn"] + 1,
-                                                               start["turn"]]
+    assert [w["turn"] for w in facilitator["world_views"]] == [start["turn"] + 1, start["turn"]]
 
     # each seat sees only its own actor's knowledge
     usa = seat(client, kennedy["token"])["briefing"]
     ussr = seat(client, khrushchev["token"])["briefing"]
     usa_only = {f["label"] for f in usa["confidential"] + usa["own"]} - {
-        f["label"] for group in ("own", "intelligence", "confidential", "world", "quiet")
-        for f in ussr[group]}
+        f["label"]
+        for group in ("own", "intelligence", "confidential", "world", "quiet")
+        for f in ussr[group]
+    }
     assert usa_only, "the US seat should know something the Soviet seat does not"
     for label in usa_only:
         assert label not in str(seat(client, khrushchev["token"]))
 
 
-def test_two_submissions_for_one_seat_keep_one_and_explain_the_other(
-        client: TestClient) -> None:
+def test_two_submissions_for_one_seat_keep_one_and_explain_the_other(client: TestClient) -> None:
     s = create(client, worlds=1)
     me = join(client, s["code"], "Ann", seat="usa")
     join(client, s["code"], "Cleo", seat="ussr")
@@ -138,8 +155,9 @@ def test_two_submissions_for_one_seat_keep_one_and_explain_the_other(
 
     def submit() -> None:
         barrier.wait()
-        results.append(client.post("/api/seat/choice", json={"action": "follow"},
-                                   headers=bearer(me["token"])))
+        results.append(
+            client.post("/api/seat/choice", json={"action": "follow"}, headers=bearer(me["token"]))
+        )
 
     threads = [threading.Thread(target=submit) for _ in range(2)]
     for t in threads:
@@ -152,8 +170,9 @@ def test_two_submissions_for_one_seat_keep_one_and_explain_the_other(
     assert "already made by Ann" in refused
 
 
-def walk(client: TestClient, seat_token: str, other_token: str,
-         facilitator: str) -> list[tuple[str, str, int]]:
+def walk(
+    client: TestClient, seat_token: str, other_token: str, facilitator: str
+) -> list[tuple[str, str, int]]:
     """Call every route with tokens that must not work; return what answered."""
     answered = []
     for route in client.app.routes:  # type: ignore[attr-defined]
@@ -195,13 +214,19 @@ def test_names_and_letters_are_escaped(client: TestClient) -> None:
     evil = "<script>alert('x')</script>"
     a = join(client, s["code"], evil, seat="usa")
     b = join(client, s["code"], "Cleo", seat="ussr")
-    client.post("/api/seat/letters", headers=bearer(a["token"]),
-                json={"to": "ussr", "text": evil})
-    client.post("/api/class/inject", headers=bearer(s["facilitator_token"]),
-                json={"sender": evil, "text": evil})
+    client.post("/api/seat/letters", headers=bearer(a["token"]), json={"to": "ussr", "text": evil})
+    client.post(
+        "/api/class/inject",
+        headers=bearer(s["facilitator_token"]),
+        json={"sender": evil, "text": evil},
+    )
     client.post("/api/class/advance", headers=bearer(s["facilitator_token"]))
-    pages = [f"/play/{a['token']}", f"/play/{b['token']}", f"/play/{b['token']}/live",
-             f"/facilitate/{s['facilitator_token']}"]
+    pages = [
+        f"/play/{a['token']}",
+        f"/play/{b['token']}",
+        f"/play/{b['token']}/live",
+        f"/facilitate/{s['facilitator_token']}",
+    ]
     for url in pages:
         html = client.get(url).text
         assert "<script>alert" not in html, url
@@ -211,11 +236,9 @@ def test_names_and_letters_are_escaped(client: TestClient) -> None:
 
 def test_request_size_and_rate_are_limited(db_url: str) -> None:
     c = make_client(db_url, rate=1.0, burst=5)
-    r = c.post("/api/join", content=b"x" * 100_000,
-               headers={"content-type": "application/json"})
+    r = c.post("/api/join", content=b"x" * 100_000, headers={"content-type": "application/json"})
     assert r.status_code == 413
-    codes = [c.get("/api/seat", headers=bearer("same-token")).status_code
-             for _ in range(12)]
+    codes = [c.get("/api/seat", headers=bearer("same-token")).status_code for _ in range(12)]
     assert 429 in codes and codes[0] == 403
 
 
@@ -227,8 +250,11 @@ def test_a_restart_resumes_the_session_where_it_was(db_url: str) -> None:
     b = join(first, s["code"], "Cleo", world=1, seat="ussr")
     for who in (a, b):
         first.post("/api/seat/choice", json={"action": "follow"}, headers=bearer(who["token"]))
-    first.post("/api/seat/letters", headers=bearer(b["token"]),
-               json={"to": "usa", "terms": ["withdrawal"], "text": "Still pending."})
+    first.post(
+        "/api/seat/letters",
+        headers=bearer(b["token"]),
+        json={"to": "usa", "terms": ["withdrawal"], "text": "Still pending."},
+    )
     first.post("/api/seat/choice", json={"action": "follow"}, headers=bearer(a["token"]))
     clock.now += dt.timedelta(seconds=100)
     before = seat(first, a["token"])
@@ -240,10 +266,12 @@ def test_a_restart_resumes_the_session_where_it_was(db_url: str) -> None:
     assert after["chosen"]["by"] == "Ann"  # the pending choice survived
     assert after["clock"]["seconds_left"] == 200  # the timer too
     after_fac = second.get("/api/class", headers=bearer(s["facilitator_token"])).json()
-    assert after_fac["world_views"][0]["seats"][1]["letters_this_turn"] == \
-        before_fac["world_views"][0]["seats"][1]["letters_this_turn"] != []
-    r = second.post("/api/seat/choice", json={"action": "follow"},
-                    headers=bearer(b["token"]))
+    assert (
+        after_fac["world_views"][0]["seats"][1]["letters_this_turn"]
+        == before_fac["world_views"][0]["seats"][1]["letters_this_turn"]
+        != []
+    )
+    r = second.post("/api/seat/choice", json={"action": "follow"}, headers=bearer(b["token"]))
     assert r.status_code == 200
     assert seat(second, a["token"])["turn"] == before["turn"] + 1
 
@@ -279,9 +307,11 @@ def test_an_inject_reaches_only_the_seats_it_was_sent_to(client: TestClient) -> 
     a = join(client, s["code"], "Ann", world=1, seat="usa")
     b = join(client, s["code"], "Cleo", world=1, seat="ussr")
     c = join(client, s["code"], "Dan", world=2, seat="usa")
-    r = client.post("/api/class/inject", headers=bearer(s["facilitator_token"]),
-                    json={"sender": "The press", "text": "Photos leak.", "world": 1,
-                          "to": "usa"})
+    r = client.post(
+        "/api/class/inject",
+        headers=bearer(s["facilitator_token"]),
+        json={"sender": "The press", "text": "Photos leak.", "world": 1, "to": "usa"},
+    )
     assert r.status_code == 201 and r.json() == {"worlds": 1}
     assert [i["text"] for i in seat(client, a["token"])["injects"]] == ["Photos leak."]
     assert seat(client, b["token"])["injects"] == []
@@ -293,13 +323,17 @@ def test_uploaded_scenarios_are_checked_and_never_run(client: TestClient) -> Non
     r = client.post("/api/sessions", json={"scenario": "evil.yaml", "scenario_yaml": bad})
     assert r.status_code == 400
     assert "evil.yaml" in r.json()["error"]
-    r = client.post("/api/sessions", json={"scenario": "broken.yaml",
-                                           "scenario_yaml": "scenario: [1, 2"})
+    r = client.post(
+        "/api/sessions", json={"scenario": "broken.yaml", "scenario_yaml": "scenario: [1, 2"}
+    )
     assert r.status_code == 400 and "broken.yaml" in r.json()["error"]
     mini = (ROOT / "tests" / "data" / "mini.yaml").read_text(encoding="utf-8")
-    r = client.post("/sessions", data={"worlds": "1", "seat_blue": "human"},
-                    files={"upload": ("mini.yaml", mini.encode(), "application/yaml")},
-                    follow_redirects=False)
+    r = client.post(
+        "/sessions",
+        data={"worlds": "1", "seat_blue": "human"},
+        files={"upload": ("mini.yaml", mini.encode(), "application/yaml")},
+        follow_redirects=False,
+    )
     assert r.status_code == 303, r.text
     assert "A toy standoff" in client.get(r.headers["location"]).text
 
@@ -310,8 +344,11 @@ def test_the_class_debrief_and_the_exports(client: TestClient) -> None:
     fac = bearer(s["facilitator_token"])
     r = client.get("/api/seat/debrief", headers=bearer(a["token"]))
     assert r.status_code == 403  # not before the end: it shows what the seat may not know
-    client.post("/api/seat/letters", headers=bearer(a["token"]),
-                json={"to": "ussr", "terms": ["withdrawal"], "text": "Remove them."})
+    client.post(
+        "/api/seat/letters",
+        headers=bearer(a["token"]),
+        json={"to": "ussr", "terms": ["withdrawal"], "text": "Remove them."},
+    )
     client.post("/api/seat/choice", json={"action": "follow"}, headers=bearer(a["token"]))
     client.post("/api/class/advance", headers=fac)
     assert client.post("/api/class/end", headers=fac).status_code == 200
@@ -334,23 +371,37 @@ def test_the_class_debrief_and_the_exports(client: TestClient) -> None:
 
 def test_the_api_is_documented(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
-    for p in ("/api/sessions", "/api/join", "/api/seat", "/api/seat/choice",
-              "/api/seat/letters", "/api/class/advance", "/api/class/debrief"):
+    for p in (
+        "/api/sessions",
+        "/api/join",
+        "/api/seat",
+        "/api/seat/choice",
+        "/api/seat/letters",
+        "/api/class/advance",
+        "/api/class/debrief",
+    ):
         assert p in paths
     assert client.get("/docs").status_code == 200
 
 
-@pytest.mark.parametrize(("field", "value", "words"), [
-    ("worlds", 13, "number of worlds must be 1 to 12"),
-    ("turn_seconds", 5, "timer must be 20 to"),
-    ("seed", 2**40, "seed must be 0 to"),
-    ("start", "nowhere", "nowhere"),
-    ("seats", {"usa": "no-such-agent"}, "usa"),
-    ("seats", {"usa": "historical", "ussr": "historical", "cuba": "historical"},
-     "no seat is played by people"),
-])
-def test_a_bad_session_is_refused_in_words(client: TestClient, field: str, value: Any,
-                                           words: str) -> None:
+@pytest.mark.parametrize(
+    ("field", "value", "words"),
+    [
+        ("worlds", 13, "number of worlds must be 1 to 12"),
+        ("turn_seconds", 5, "timer must be 20 to"),
+        ("seed", 2**40, "seed must be 0 to"),
+        ("start", "nowhere", "nowhere"),
+        ("seats", {"usa": "no-such-agent"}, "usa"),
+        (
+            "seats",
+            {"usa": "historical", "ussr": "historical", "cuba": "historical"},
+            "no seat is played by people",
+        ),
+    ],
+)
+def test_a_bad_session_is_refused_in_words(
+    client: TestClient, field: str, value: Any, words: str
+) -> None:
     body = {"seats": {"usa": "human"}, field: value}
     r = client.post("/api/sessions", json=body)
     assert r.status_code == 400, r.text

@@ -23,14 +23,25 @@ sync_api = pytest.importorskip("playwright.sync_api")
 from tests.web_support import free_port, postgres_cluster  # noqa: E402
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SRC = Path(__file__).resolve().parent.parent / "src"
-ARTEFACTS = Path(os.environ.get("CRISISLAB_ARTEFACTS",
-                                Path(__file__).resolve().parent.parent / "artifacts"))
+ARTEFACTS = Path(
+    os.environ.get("CRISISLAB_ARTEFACTS", Path(__file__).resolve().parent.parent / "artifacts")
+)
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason=f"{CHROMIUM} is not "
-                                "installed (.ci/run installs Debian's chromium)")
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(),
+    reason=f"{CHROMIUM} is not installed (.ci/run installs Debian's chromium)",
+)
 
 
 class Server:
@@ -40,11 +51,22 @@ class Server:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
-        env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}"
-               f"{os.environ.get('PYTHONPATH', '')}"}
+        env = {**os.environ, "PYTHONPATH": f"{SRC}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "crisislab.cli", "serve", "--port", str(self.port),
-             "--db", self.db], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            [
+                sys.executable,
+                "-m",
+                "crisislab.cli",
+                "serve",
+                "--port",
+                str(self.port),
+                "--db",
+                self.db,
+            ],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -108,8 +130,7 @@ def shot(page: Any, name: str) -> None:
     page.screenshot(path=str(ARTEFACTS / f"{name}.png"), full_page=True)
 
 
-def test_a_class_plays_in_two_worlds_through_a_restart(class_server: Server, browser: Any
-                                                        ) -> None:
+def test_a_class_plays_in_two_worlds_through_a_restart(class_server: Server, browser: Any) -> None:
     server = class_server
     expect = sync_api.expect
     fac = new_page(browser, 1280)
@@ -157,8 +178,7 @@ def test_a_class_plays_in_two_worlds_through_a_restart(class_server: Server, bro
     cleo.click("#act button[data-option=follow]")
     dan.click("#act button[data-option=follow]")
     for page in (ann, cleo, dan):
-        expect(page.locator("h1")).to_contain_text("14 October 1962, evening",
-                                                   timeout=30_000)
+        expect(page.locator("h1")).to_contain_text("14 October 1962, evening", timeout=30_000)
     expect(ann.locator(".letters")).to_contain_text("Pledge not to invade")
     assert "Pledge not to invade" not in dan.content()  # another world
     assert "Ben proposes" not in cleo.content()
@@ -174,12 +194,16 @@ def test_a_class_plays_in_two_worlds_through_a_restart(class_server: Server, bro
     # fog of war: what the US seat alone knows is not on the Soviet screen
     def knows(page: Any) -> set[str]:
         token = page.url.split("/play/")[1].split("?")[0]
-        request = urllib.request.Request(server.url + "/api/seat",
-                                         headers={"Authorization": f"Bearer {token}"})
+        request = urllib.request.Request(
+            server.url + "/api/seat", headers={"Authorization": f"Bearer {token}"}
+        )
         with urllib.request.urlopen(request, timeout=10) as r:
             b = json.load(r)["briefing"]
-        return {f["label"] for g in ("own", "intelligence", "confidential", "world",
-                                     "quiet") for f in b[g]}
+        return {
+            f["label"]
+            for g in ("own", "intelligence", "confidential", "world", "quiet")
+            for f in b[g]
+        }
 
     usa_only = knows(ann) - knows(cleo)
     assert usa_only
@@ -222,7 +246,8 @@ def test_homework_the_replay_viewer_and_the_explorer(server: Server, browser: An
     page.click("#jump button[type=submit]")
     expect(page.locator("#day")).to_contain_text("Tuesday 16 October 1962, morning")
     expect(page.locator("#day .citations a").first).to_have_attribute(
-        "href", re.compile(r"^https://"))
+        "href", re.compile(r"^https://")
+    )
     shot(page, "replay-day")
     page.click("#next")
     expect(page.locator("#day h1")).to_have_text("Thursday 18 October 1962")

@@ -9,8 +9,7 @@ import pytest
 from tests.test_extras import one_line, run_app
 
 
-def test_serve_without_the_web_extra_says_what_to_install(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+def test_serve_without_the_web_extra_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "uvicorn", None)  # as if it were not installed
     one_line(run_app("serve"), "web")
 

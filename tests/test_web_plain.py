@@ -69,28 +69,50 @@ def forbidden_ids(sc: Any) -> set[str]:
     """Every id of the scenario that is not also a word its prose uses (``quarantine``
     is both an id and a word; ``usa`` or ``cia_memo`` are only ids)."""
     spec = sc.spec
-    ids = {a.id for a in spec.actions} | {e.id for e in spec.events} \
-        | {v.id for v in spec.variables} | {s.id for s in spec.sources} \
-        | {a.id for a in spec.actors} | {o.id for o in spec.outcomes} \
-        | {p.id for p in spec.parameters} | {m.id for m in spec.messages}
-    prose = " ".join([*(a.label + " " + a.summary for a in spec.actions),
-                      *(e.label + " " + e.summary for e in spec.events),
-                      *(v.description for v in spec.variables),
-                      *(s.title for s in spec.sources), *(a.name for a in spec.actors),
-                      *(o.label + " " + o.summary for o in spec.outcomes),
-                      *(f"{c.locator} {c.anchor or ''}" for x in [*spec.actions, *spec.events]
-                        for c in x.cite)])
+    ids = (
+        {a.id for a in spec.actions}
+        | {e.id for e in spec.events}
+        | {v.id for v in spec.variables}
+        | {s.id for s in spec.sources}
+        | {a.id for a in spec.actors}
+        | {o.id for o in spec.outcomes}
+        | {p.id for p in spec.parameters}
+        | {m.id for m in spec.messages}
+    )
+    prose = " ".join(
+        [
+            *(a.label + " " + a.summary for a in spec.actions),
+            *(e.label + " " + e.summary for e in spec.events),
+            *(v.description for v in spec.variables),
+            *(s.title for s in spec.sources),
+            *(a.name for a in spec.actors),
+            *(o.label + " " + o.summary for o in spec.outcomes),
+            *(
+                f"{c.locator} {c.anchor or ''}"
+                for x in [*spec.actions, *spec.events]
+                for c in x.cite
+            ),
+        ]
+    )
     words = set(WORD.findall(prose))
     return {i for i in ids if i not in words}
 
 
 def problems(text: str, ids: set[str], where: str) -> list[str]:
-    found = [f"{where}: id '{m.group(0)}' in …{text[max(0, m.start() - 60):m.end() + 20]}…"
-             for m in WORD.finditer(text) if m.group(0) in ids]
-    for rx, what in ((JOINED, "joined token"), (CLOCK_LABEL, "clock label"),
-                     (RAW_FRACTION, "raw fraction")):
-        found += [f"{where}: {what} '{m.group(0)}' in …{text[max(0, m.start() - 60):m.end() + 20]}…"
-                  for m in rx.finditer(text)]
+    found = [
+        f"{where}: id '{m.group(0)}' in …{text[max(0, m.start() - 60) : m.end() + 20]}…"
+        for m in WORD.finditer(text)
+        if m.group(0) in ids
+    ]
+    for rx, what in (
+        (JOINED, "joined token"),
+        (CLOCK_LABEL, "clock label"),
+        (RAW_FRACTION, "raw fraction"),
+    ):
+        found += [
+            f"{where}: {what} '{m.group(0)}' in …{text[max(0, m.start() - 60) : m.end() + 20]}…"
+            for m in rx.finditer(text)
+        ]
     return found
 
 
@@ -111,8 +133,7 @@ def test_the_checks_catch_what_they_are_for() -> None:
     assert problems("written 1962-10-27 pm", ids, "x")
     assert problems("a share of 0.333333", ids, "x")
     assert problems("notes from usa", ids, "x")
-    assert not problems("Saturday 27 October, evening: 40 missiles, 33%, DEFCON 2.5", ids,
-                        "x")
+    assert not problems("Saturday 27 October, evening: 40 missiles, 33%, DEFCON 2.5", ids, "x")
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -132,9 +153,17 @@ def client_on(url: str) -> TestClient:
 
 
 def new_class(c: TestClient, worlds: int = 1, **fields: Any) -> dict[str, Any]:
-    r = c.post("/api/sessions", json={
-        "scenario": "cuba-1962", "worlds": worlds, "start": "crisis", "debrief_runs": 0,
-        "seats": {"usa": "human", "ussr": "human", "cuba": "human"}, **fields})
+    r = c.post(
+        "/api/sessions",
+        json={
+            "scenario": "cuba-1962",
+            "worlds": worlds,
+            "start": "crisis",
+            "debrief_runs": 0,
+            "seats": {"usa": "human", "ussr": "human", "cuba": "human"},
+            **fields,
+        },
+    )
     assert r.status_code == 201, r.text
     return r.json()
 
@@ -157,8 +186,10 @@ def test_a_whole_game_on_the_web_reads_as_plain_words(tmp_path: Path) -> None:
     c = client_on(f"sqlite:///{tmp_path / 'class.db'}")
     s = new_class(c)
     fac, ftoken = bearer(s["facilitator_token"]), s["facilitator_token"]
-    tokens = {a: join(c, s["code"], name, seat=a)
-              for a, name in (("usa", "Ann"), ("ussr", "Cleo"), ("cuba", "Dan"))}
+    tokens = {
+        a: join(c, s["code"], name, seat=a)
+        for a, name in (("usa", "Ann"), ("ussr", "Cleo"), ("cuba", "Dan"))
+    }
     found: list[str] = []
     turn = 0
     done = False
@@ -172,19 +203,24 @@ def test_a_whole_game_on_the_web_reads_as_plain_words(tmp_path: Path) -> None:
             found += problems(text, ids, f"{actor} at turn {turn}")
             done = "The crisis is over" in text
         if turn % 12 == 0 or turn in (2, 25):
-            found += problems(page_text(c.get(f"/facilitate/{ftoken}").text), ids,
-                              f"facilitator at turn {turn}")
+            found += problems(
+                page_text(c.get(f"/facilitate/{ftoken}").text), ids, f"facilitator at turn {turn}"
+            )
         if turn == 1:
-            r = c.post("/api/seat/letters", headers=bearer(tokens["ussr"]),
-                       json={"to": "usa", "terms": ["noninvasion"], "text": "Pledge it."})
+            r = c.post(
+                "/api/seat/letters",
+                headers=bearer(tokens["ussr"]),
+                json={"to": "usa", "terms": ["noninvasion"], "text": "Pledge it."},
+            )
             assert r.status_code == 201, r.text
-            r = c.post("/api/class/inject", headers=fac,
-                       json={"sender": "The press", "text": "Photographs leak.",
-                             "to": "cuba"})
+            r = c.post(
+                "/api/class/inject",
+                headers=fac,
+                json={"sender": "The press", "text": "Photographs leak.", "to": "cuba"},
+            )
             assert r.status_code == 201, r.text
         if turn == 24:  # 26 October: the quarantine is in force
-            r = c.post("/api/class/inject-event", headers=fac,
-                       json={"event": "submarine_incident"})
+            r = c.post("/api/class/inject-event", headers=fac, json={"event": "submarine_incident"})
             assert r.status_code == 201, r.text
         if not done:
             r = c.post("/api/class/advance", headers=fac)
@@ -193,8 +229,7 @@ def test_a_whole_game_on_the_web_reads_as_plain_words(tmp_path: Path) -> None:
     assert turn > 40  # the walk went through the crisis
     assert c.post("/api/class/end", headers=fac).status_code == 200
     found += problems(page_text(c.get(f"/facilitate/{ftoken}").text), ids, "facilitator")
-    found += problems(page_text(c.get(f"/facilitate/{ftoken}/debrief").text), ids,
-                      "class debrief")
+    found += problems(page_text(c.get(f"/facilitate/{ftoken}/debrief").text), ids, "class debrief")
     for actor, token in tokens.items():
         found += problems(page_text(c.get(f"/play/{token}").text), ids, f"{actor} at end")
     assert found == [], report(found)
@@ -212,17 +247,27 @@ def test_a_whole_game_in_the_terminal_reads_as_plain_words() -> None:
     letters = [{"sender": "ussr", "to": "usa", "terms": ["noninvasion"], "text": "Pledge"}]
     while not session.done:
         # a seat's screen every other turn, the seats in turn (both around the letter)
-        shown = session.humans if session.turn - start in (2, 3) else \
-            [session.humans[session.turn // 2 % 2]] if session.turn % 2 == 0 else []
+        shown = (
+            session.humans
+            if session.turn - start in (2, 3)
+            else [session.humans[session.turn // 2 % 2]]
+            if session.turn % 2 == 0
+            else []
+        )
         for actor in shown:
             console.file = io.StringIO()
             b = brief(session, actor)
             terminal.render(b)
             terminal._info(b, [str(session.turn % len(b.options) + 1)])
-            found += problems(console.file.getvalue(), ids,  # type: ignore[attr-defined]
-                              f"{actor} at {session.turn_label()}")
-        session.play_turn({a: follow_choice(session, a) for a in session.humans},
-                          letters if session.turn == start + 2 else [])
+            found += problems(
+                console.file.getvalue(),
+                ids,  # type: ignore[attr-defined]
+                f"{actor} at {session.turn_label()}",
+            )
+        session.play_turn(
+            {a: follow_choice(session, a) for a in session.humans},
+            letters if session.turn == start + 2 else [],
+        )
     assert found == [], report(found)
 
 
@@ -237,8 +282,9 @@ def to_quarantine(c: TestClient, fac: dict[str, str], turns: int = 24) -> None:
 def test_an_injected_event_changes_one_world_and_keeps_the_fog(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'class.db'}"
     c = client_on(url)
-    s = new_class(c, worlds=2, seats={"usa": "human", "ussr": "human", "cuba": "human"},
-                  chance="history")
+    s = new_class(
+        c, worlds=2, seats={"usa": "human", "ussr": "human", "cuba": "human"}, chance="history"
+    )
     fac = bearer(s["facilitator_token"])
     usa = join(c, s["code"], "Ann", world=1, seat="usa")
     ussr = join(c, s["code"], "Cleo", world=1, seat="ussr")
@@ -246,12 +292,15 @@ def test_an_injected_event_changes_one_world_and_keeps_the_fog(tmp_path: Path) -
     other = join(c, s["code"], "Eve", world=2, seat="usa")
     to_quarantine(c, fac)
     view = c.get("/api/class", headers=fac).json()
-    assert {"event": "submarine_incident",
-            "label": "US ships force a Soviet submarine to the surface"} in view["injectable"]
+    assert {
+        "event": "submarine_incident",
+        "label": "US ships force a Soviet submarine to the surface",
+    } in view["injectable"]
     before = {f["label"]: f["value"] for f in view["world_views"][0]["state"]}
 
-    r = c.post("/api/class/inject-event", headers=fac,
-               json={"event": "submarine_incident", "world": 1})
+    r = c.post(
+        "/api/class/inject-event", headers=fac, json={"event": "submarine_incident", "world": 1}
+    )
     assert r.status_code == 201, r.text
     assert r.json()["worlds"] == [1]
     pending = c.get("/api/class", headers=fac).json()["world_views"][0]["events_injected"]
@@ -266,8 +315,9 @@ def test_an_injected_event_changes_one_world_and_keeps_the_fog(tmp_path: Path) -
     one, two = view["world_views"]
     after = {f["label"]: f["value"] for f in one["state"]}
     assert after != before
-    assert [(e["event"], e["happened"]) for e in one["events_injected"]] == \
-        [("submarine_incident", True)]
+    assert [(e["event"], e["happened"]) for e in one["events_injected"]] == [
+        ("submarine_incident", True)
+    ]
     assert two["events_injected"] == []  # one world only
 
     # the fog: the US and Soviet seats read it in their own words, Cuba not at all
@@ -297,15 +347,19 @@ def test_an_injected_event_changes_one_world_and_keeps_the_fog(tmp_path: Path) -
     assert "Events the facilitator injected" in html
 
 
-@pytest.mark.parametrize(("body", "words"), [
-    ({"event": "no_such_event"}, "'no_such_event' is not an event of cuba-1962"),
-    ({"event": "buildup_shipping"}, "not an event the scenario lets a facilitator inject"),
-    ({"event": "submarine_incident", "world": 9}, "there is no world 9"),
-    ({"event": "submarine_incident"}, "cannot happen now"),
-    ({"world": 1}, "Field required"),
-])
-def test_a_bad_event_inject_is_refused_in_words(tmp_path: Path, body: dict[str, Any],
-                                                words: str) -> None:
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        ({"event": "no_such_event"}, "'no_such_event' is not an event of cuba-1962"),
+        ({"event": "buildup_shipping"}, "not an event the scenario lets a facilitator inject"),
+        ({"event": "submarine_incident", "world": 9}, "there is no world 9"),
+        ({"event": "submarine_incident"}, "cannot happen now"),
+        ({"world": 1}, "Field required"),
+    ],
+)
+def test_a_bad_event_inject_is_refused_in_words(
+    tmp_path: Path, body: dict[str, Any], words: str
+) -> None:
     c = client_on(f"sqlite:///{tmp_path / 'class.db'}")
     s = new_class(c)
     r = c.post("/api/class/inject-event", headers=bearer(s["facilitator_token"]), json=body)
@@ -338,8 +392,9 @@ def test_an_injected_event_fires_as_chance_would_and_nothing_else_changes() -> N
     again = Session.rebuild(sc, setup, injected.log)
     assert again.digest() == injected.digest()
     with pytest.raises(GameError, match="not an event the scenario lets"):
-        injected.play_turn({"usa": follow_choice(injected, "usa")}, [],
-                           injected=["missiles_arrive"])
+        injected.play_turn(
+            {"usa": follow_choice(injected, "usa")}, [], injected=["missiles_arrive"]
+        )
 
 
 def test_only_a_chance_event_can_be_marked_injectable() -> None:
@@ -347,13 +402,19 @@ def test_only_a_chance_event_can_be_marked_injectable() -> None:
     from crisislab.scenario.problems import ScenarioError
 
     text = (Path(__file__).parent / "data" / "mini.yaml").read_text(encoding="utf-8")
-    marked = load_text(text.replace("    kind: chance\n    incident: true\n",
-                                    "    kind: chance\n    inject: true\n    incident: true\n"),
-                       "mini.yaml")
+    marked = load_text(
+        text.replace(
+            "    kind: chance\n    incident: true\n",
+            "    kind: chance\n    inject: true\n    incident: true\n",
+        ),
+        "mini.yaml",
+    )
     assert [e.id for e in marked.events if e.inject] == ["clash"]
-    ruled = text.replace("    kind: chance\n    incident: true\n    when: posture == 'blockade'"
-                         "\n    hazard: p_clash\n",
-                         "    kind: rule\n    inject: true\n    when: posture == 'blockade'\n")
+    ruled = text.replace(
+        "    kind: chance\n    incident: true\n    when: posture == 'blockade'"
+        "\n    hazard: p_clash\n",
+        "    kind: rule\n    inject: true\n    when: posture == 'blockade'\n",
+    )
     with pytest.raises(ScenarioError) as info:
         load_text(ruled, "mini.yaml")
     assert "only a chance event can be injected" in str(info.value.problems[0])

@@ -76,8 +76,7 @@ def wait_done(client: TestClient, job: str, seconds: float = 120) -> dict[str, A
 # ---- the replay viewer -----------------------------------------------------------------------
 
 
-def test_the_replay_viewer_tells_the_record_as_crisislab_replay_does(
-        client: TestClient) -> None:
+def test_the_replay_viewer_tells_the_record_as_crisislab_replay_does(client: TestClient) -> None:
     told = CliRunner().invoke(cli, ["replay", "cuba-1962", "--no-pager"])
     assert told.exit_code == 0, told.output
     terminal = words(told.output)
@@ -101,8 +100,10 @@ def test_the_replay_viewer_tells_the_record_as_crisislab_replay_does(
     assert "Kennedy: Kennedy is shown the photographs" in text
     # a citation: the document's title, linked where it is public, the place, the phrase
     assert re.search(r'<a href="https://www\.jfklibrary\.org/[^"]+"[^>]*>[^<]+</a>', html)
-    assert "The Cuban Missile Crisis 1962, revision notes in nine cards: card 6 of 9, " \
-           "“Kennedy assembles ExComm”" in text
+    assert (
+        "The Cuban Missile Crisis 1962, revision notes in nine cards: card 6 of 9, "
+        "“Kennedy assembles ExComm”" in text
+    )
     # navigation: the neighbouring days, and a link to share this one
     i = [d["date"] for d in days].index("1962-10-16")
     assert f'href="/replay/cuba-1962/{days[i - 1]["date"]}" rel="prev"' in html
@@ -114,13 +115,13 @@ def test_the_replay_viewer_tells_the_record_as_crisislab_replay_does(
     sc = load("cuba-1962")
     ids = {a.id for a in sc.spec.actions} | {e.id for e in sc.spec.events} | {"usa", "ussr"}
     for day in ("1962-10-16", "1962-10-27", "1962-10-28"):
-        shown = set(re.findall(r"[a-z_]+", page_text(
-            client.get(f"/replay/cuba-1962/{day}").text).lower()))
+        shown = set(
+            re.findall(r"[a-z_]+", page_text(client.get(f"/replay/cuba-1962/{day}").text).lower())
+        )
         assert not shown & ids, day
 
 
-def test_a_day_is_found_by_date_and_bad_addresses_say_what_to_do(
-        client: TestClient) -> None:
+def test_a_day_is_found_by_date_and_bad_addresses_say_what_to_do(client: TestClient) -> None:
     r = client.get("/replay/cuba-1962?day=1962-10-19", follow_redirects=False)
     assert r.status_code == 303
     assert r.headers["location"] == "/replay/cuba-1962/1962-10-20"  # the next day told
@@ -146,16 +147,18 @@ def test_a_day_is_found_by_date_and_bad_addresses_say_what_to_do(
     assert r.status_code == 404 and "upload the file again" in r.json()["hint"]
 
 
-def test_an_uploaded_scenario_is_checked_then_replayed_and_explored(
-        tmp_path: Path) -> None:
+def test_an_uploaded_scenario_is_checked_then_replayed_and_explored(tmp_path: Path) -> None:
     mini = (ROOT / "tests" / "data" / "mini.yaml").read_text(encoding="utf-8")
     with make_client(tmp_path, explore_runs=SMALL) as client:
-        r = client.post("/api/scenarios/upload", json={"name": "broken.yaml",
-                                                       "yaml": "scenario: [1, 2"})
+        r = client.post(
+            "/api/scenarios/upload", json={"name": "broken.yaml", "yaml": "scenario: [1, 2"}
+        )
         assert r.status_code == 400 and "broken.yaml" in r.json()["error"]
-        r = client.post("/replay/upload", files={"upload": ("mini.yaml", mini.encode(),
-                                                            "application/yaml")},
-                        follow_redirects=False)
+        r = client.post(
+            "/replay/upload",
+            files={"upload": ("mini.yaml", mini.encode(), "application/yaml")},
+            follow_redirects=False,
+        )
         assert r.status_code == 303
         ref = r.headers["location"].removeprefix("/replay/")
         assert ref.startswith("u-")
@@ -163,12 +166,13 @@ def test_an_uploaded_scenario_is_checked_then_replayed_and_explored(
         assert "A toy standoff" in day
         assert "A toy standoff" in client.get(f"/explore?scenario={ref}").text
         # a class session made from the file keeps its pages after a restart
-        r = client.post("/api/sessions", json={"scenario": "mini.yaml",
-                                               "scenario_yaml": mini,
-                                               "seats": {"blue": "human"}})
+        r = client.post(
+            "/api/sessions",
+            json={"scenario": "mini.yaml", "scenario_yaml": mini, "seats": {"blue": "human"}},
+        )
         assert r.status_code == 201
         fac = client.get(f"/facilitate/{r.json()['facilitator_token']}").text
-        assert f'href="/replay/{ref}"' in fac and f'/explore?scenario={ref}' in fac
+        assert f'href="/replay/{ref}"' in fac and f"/explore?scenario={ref}" in fac
     with make_client(tmp_path) as restarted:
         assert "A toy standoff" in restarted.get(f"/replay/{ref}").text
 
@@ -177,16 +181,35 @@ def test_an_uploaded_scenario_is_checked_then_replayed_and_explored(
 
 
 def test_the_explorer_gives_the_numbers_of_crisislab_compare(client: TestClient) -> None:
-    body = {"scenario": "october-1973", "lineup": {"usa": "hawk", "ussr": "historical"},
-            "runs": 120, "seed": 3}
+    body = {
+        "scenario": "october-1973",
+        "lineup": {"usa": "hawk", "ussr": "historical"},
+        "runs": 120,
+        "seed": 3,
+    }
     r = client.post("/api/explore", json=body)
     assert r.status_code == 202, r.text
     state = wait_done(client, r.json()["job"])
     assert state["status"] == "done", state["error"]
     assert state["command"] == "crisislab compare october-1973 -l usa=hawk -n 120 --seed 3"
-    told = CliRunner().invoke(cli, ["compare", "october-1973", "-l", "usa=hawk", "-n", "120",
-                                    "--seed", "3", "--workers", "1", "-q", "--format",
-                                    "json"])
+    told = CliRunner().invoke(
+        cli,
+        [
+            "compare",
+            "october-1973",
+            "-l",
+            "usa=hawk",
+            "-n",
+            "120",
+            "--seed",
+            "3",
+            "--workers",
+            "1",
+            "-q",
+            "--format",
+            "json",
+        ],
+    )
     assert told.exit_code == 0, told.output
     expected = json.loads(told.stdout)
     result = state["result"]
@@ -197,8 +220,10 @@ def test_the_explorer_gives_the_numbers_of_crisislab_compare(client: TestClient)
     again = client.post("/api/explore", json=body)
     assert again.status_code == 200 and again.json()["job"] == state["job"]
 
-    html = client.get("/explore/run", params={"scenario": "october-1973", "seat_usa": "hawk",
-                                              "runs": "120", "seed": "3"}).text
+    html = client.get(
+        "/explore/run",
+        params={"scenario": "october-1973", "seat_usa": "hawk", "runs": "120", "seed": "3"},
+    ).text
     assert 'data-status="done"' in html
     assert html.count('<svg xmlns="http://www.w3.org/2000/svg" class="chart"') == 2
     assert "logarithmic scale" in html
@@ -208,38 +233,69 @@ def test_the_explorer_gives_the_numbers_of_crisislab_compare(client: TestClient)
     assert top["label"] in text
     assert f"{100 * top['p']:.3g}%" in text
     assert not re.search(r"\b0\.\d{4,}\b", text)  # no raw fractions
-    clear = [d for d in expected["differences"]["usa=hawk"].values()
-             if d["low"] > 0 or d["high"] < 0]
+    clear = [
+        d for d in expected["differences"]["usa=hawk"].values() if d["low"] > 0 or d["high"] < 0
+    ]
     assert html.count('class="small clear"') == len(clear)  # bold where it excludes 0
     assert "crisislab compare october-1973 -l usa=hawk -n 120 --seed 3" in text
 
 
 def test_the_explorer_builds_its_columns_as_crisislab_compare_does(
-        client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     seen: list[Any] = []
 
-    def recorded(scenario: Any, variants: Any, runs: int, seed: int, *args: Any,
-                 **kwargs: Any) -> Any:
+    def recorded(
+        scenario: Any, variants: Any, runs: int, seed: int, *args: Any, **kwargs: Any
+    ) -> Any:
         seen.append((scenario.id, [v for v in variants], runs, seed))
         raise RuntimeError("stop here")
 
     monkeypatch.setattr("crisislab.analysis.compare.compare", recorded)
-    CliRunner().invoke(cli, ["compare", "cuba-1962", "-w", "hotline", "-w", "air_strike",
-                             "-l", "usa=dove;cuba=leader:preset=hawk", "-n", "1000",
-                             "--seed", "7", "--workers", "1", "-q"])
-    r = client.post("/api/explore", json={
-        "what_ifs": ["hotline", "air_strike"], "runs": 1000, "seed": 7,
-        "lineup": {"cuba": "leader:preset=hawk", "usa": "dove"}})
+    CliRunner().invoke(
+        cli,
+        [
+            "compare",
+            "cuba-1962",
+            "-w",
+            "hotline",
+            "-w",
+            "air_strike",
+            "-l",
+            "usa=dove;cuba=leader:preset=hawk",
+            "-n",
+            "1000",
+            "--seed",
+            "7",
+            "--workers",
+            "1",
+            "-q",
+        ],
+    )
+    r = client.post(
+        "/api/explore",
+        json={
+            "what_ifs": ["hotline", "air_strike"],
+            "runs": 1000,
+            "seed": 7,
+            "lineup": {"cuba": "leader:preset=hawk", "usa": "dove"},
+        },
+    )
     state = wait_done(client, r.json()["job"])
     assert state["status"] == "failed"
     assert state["error"] == "the run failed (RuntimeError: stop here)"
     assert len(seen) == 2 and seen[0] == seen[1]
-    assert [v.label for v in seen[1][1]] == ["baseline", "hotline", "air_strike",
-                                              "usa=dove cuba=leader:preset=hawk"]
+    assert [v.label for v in seen[1][1]] == [
+        "baseline",
+        "hotline",
+        "air_strike",
+        "usa=dove cuba=leader:preset=hawk",
+    ]
 
 
-def test_a_run_does_not_hold_up_other_requests(client: TestClient,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_run_does_not_hold_up_other_requests(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
     release = threading.Event()
     started = threading.Event()
 
@@ -263,30 +319,46 @@ def test_a_run_does_not_hold_up_other_requests(client: TestClient,
     assert wait_done(client, r.json()["job"])["status"] == "failed"
 
 
-@pytest.mark.parametrize(("body", "status", "message"), [
-    ({"scenario": "atlantis-1900", "lineup": {"usa": "hawk"}}, 404,
-     "there is no scenario 'atlantis-1900'"),
-    ({"what_ifs": ["peace_in_our_time"]}, 400, "unknown what-if 'peace_in_our_time'"),
-    ({"lineup": {"usa": "hawk"}, "runs": 999}, 400,
-     "the number of crises must be 1,000 to 20,000, not 999"),
-    ({"lineup": {"usa": "hawk"}, "runs": 20_001}, 400,
-     "the number of crises must be 1,000 to 20,000, not 20,001"),
-    ({"lineup": {"nato": "hawk"}}, 400, "'nato' is not a seat"),
-    ({"lineup": {"usa": "llm:big-model"}}, 400, "the explorer has no agent 'llm:big-model'"),
-    ({"lineup": {"usa": "historical"}}, 400, "there is nothing to set beside the baseline"),
-    ({"what_ifs": ["hotline", "hotline"]}, 400, "a what-if is chosen twice"),
-    ({"lineup": {"usa": "hawk"}, "seed": -1}, 400, "the seed must be"),
-])
-def test_bad_explorer_requests_get_a_clear_message(strict: TestClient, body: dict[str, Any],
-                                                   status: int, message: str) -> None:
+@pytest.mark.parametrize(
+    ("body", "status", "message"),
+    [
+        (
+            {"scenario": "atlantis-1900", "lineup": {"usa": "hawk"}},
+            404,
+            "there is no scenario 'atlantis-1900'",
+        ),
+        ({"what_ifs": ["peace_in_our_time"]}, 400, "unknown what-if 'peace_in_our_time'"),
+        (
+            {"lineup": {"usa": "hawk"}, "runs": 999},
+            400,
+            "the number of crises must be 1,000 to 20,000, not 999",
+        ),
+        (
+            {"lineup": {"usa": "hawk"}, "runs": 20_001},
+            400,
+            "the number of crises must be 1,000 to 20,000, not 20,001",
+        ),
+        ({"lineup": {"nato": "hawk"}}, 400, "'nato' is not a seat"),
+        ({"lineup": {"usa": "llm:big-model"}}, 400, "the explorer has no agent 'llm:big-model'"),
+        ({"lineup": {"usa": "historical"}}, 400, "there is nothing to set beside the baseline"),
+        ({"what_ifs": ["hotline", "hotline"]}, 400, "a what-if is chosen twice"),
+        ({"lineup": {"usa": "hawk"}, "seed": -1}, 400, "the seed must be"),
+    ],
+)
+def test_bad_explorer_requests_get_a_clear_message(
+    strict: TestClient, body: dict[str, Any], status: int, message: str
+) -> None:
     client = strict  # the server's own bounds
     r = client.post("/api/explore", json=body)
     assert r.status_code == status, r.text
     assert message in r.json()["error"]
-    params = {"scenario": body.get("scenario", "cuba-1962"),
-              "what_if": body.get("what_ifs", []), "runs": str(body.get("runs", 2000)),
-              "seed": str(body.get("seed", 0)),
-              **{f"seat_{k}": v for k, v in body.get("lineup", {}).items()}}
+    params = {
+        "scenario": body.get("scenario", "cuba-1962"),
+        "what_if": body.get("what_ifs", []),
+        "runs": str(body.get("runs", 2000)),
+        "seed": str(body.get("seed", 0)),
+        **{f"seat_{k}": v for k, v in body.get("lineup", {}).items()},
+    }
     page = client.get("/explore/run", params=params)
     assert page.status_code == status
     assert message in page_text(page.text) and "Traceback" not in page.text
@@ -304,10 +376,18 @@ def test_the_pages_are_linked_and_the_api_is_documented(client: TestClient) -> N
     assert "hotline" in [w["id"] for w in options["what_ifs"]]
     assert options["runs"] == {"default": 2000, "min": SMALL[0], "max": SMALL[1]}
     paths = client.get("/openapi.json").json()["paths"]
-    for p in ("/api/replay/{ref}", "/api/replay/{ref}/{day}", "/api/scenarios/upload",
-              "/api/explore", "/api/explore/{job}", "/api/explore/options"):
+    for p in (
+        "/api/replay/{ref}",
+        "/api/replay/{ref}/{day}",
+        "/api/scenarios/upload",
+        "/api/explore",
+        "/api/explore/{job}",
+        "/api/explore/options",
+    ):
         assert p in paths, p
-    r = client.post("/api/sessions", json={"scenario": "cuba-1962", "start": "crisis",
-                                           "seats": {"usa": "human"}})
+    r = client.post(
+        "/api/sessions",
+        json={"scenario": "cuba-1962", "start": "crisis", "seats": {"usa": "human"}},
+    )
     fac = client.get(f"/facilitate/{r.json()['facilitator_token']}").text
     assert 'href="/replay/cuba-1962"' in fac and 'href="/explore?scenario=cuba-1962"' in fac

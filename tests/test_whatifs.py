@@ -39,8 +39,16 @@ def baseline(cuba: Scenario) -> tuple[np.ndarray, tuple[str, ...]]:
 
 def test_the_issue_s_what_ifs_are_listed(cuba: Scenario) -> None:
     ids = {w.id for w in whatifs.list_what_ifs(cuba)}
-    assert {"air_strike", "invasion", "no_jupiter_trade", "hotline", "ships_run_quarantine",
-            "shootdown_retaliation", "september_discovery", "conventional_only"} <= ids
+    assert {
+        "air_strike",
+        "invasion",
+        "no_jupiter_trade",
+        "hotline",
+        "ships_run_quarantine",
+        "shootdown_retaliation",
+        "september_discovery",
+        "conventional_only",
+    } <= ids
     for w in whatifs.list_what_ifs(cuba):
         assert w.citations or w.assumption
         assert w.expected and set(w.expected.values()) <= {"rise", "fall"}
@@ -66,16 +74,17 @@ def test_each_what_if_moves_the_odds_as_stated(cuba: Scenario, baseline, wid: st
         sign = 1 if direction == "rise" else -1
         assert sign * diff.mean() > 3 * se, (
             f"{wid}: {key} should {direction}: {before.mean():.4f} -> {after.mean():.4f} "
-            f"(se {se:.4f})")
+            f"(se {se:.4f})"
+        )
 
 
-def test_forbidden_actions_are_gone_and_forced_ones_crowd_out_the_rest(cuba: Scenario
-                                                                       ) -> None:
+def test_forbidden_actions_are_gone_and_forced_ones_crowd_out_the_rest(cuba: Scenario) -> None:
     sc = whatifs.apply(cuba, ["air_strike"])
     assert "usa_announce_quarantine" not in [a.id for a in sc.actions]
     assert all(s.action != "usa_announce_quarantine" for s in sc.track)
     engine = Engine(sc, chance="history")
     import datetime as dt
+
     state = start_batch(engine, 1, seed=0, start_turn=sc.clock.turn_of(dt.date(1962, 10, 16), "pm"))
     obs = engine.observe(state, "usa")
     legal = {a for a, ok in zip(obs.actions, obs.legal[0], strict=True) if ok}

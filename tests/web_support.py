@@ -42,8 +42,7 @@ def postgres_cluster() -> Iterator[str]:
     """A PostgreSQL cluster in a temporary folder on a free port, run as a user that is
     not root; yields its SQLAlchemy URL. Skips if the binaries are missing."""
     if not (PG_BIN / "initdb").exists():
-        pytest.skip(f"PostgreSQL is not installed ({PG_BIN} has no initdb); .ci/run "
-                    "installs it")
+        pytest.skip(f"PostgreSQL is not installed ({PG_BIN} has no initdb); .ci/run installs it")
     folder = Path(tempfile.mkdtemp(prefix="crisislab-pg-"))
     prefix: list[str] = []
     if os.geteuid() == 0:
@@ -51,16 +50,44 @@ def postgres_cluster() -> Iterator[str]:
         prefix = ["runuser", "-u", "postgres", "--"]
     data = folder / "data"
     port = free_port()
-    subprocess.run([*prefix, str(PG_BIN / "initdb"), "-D", str(data), "-A", "trust",
-                    "-U", "crisislab", "--no-sync", "-E", "UTF8"], check=True,
-                   capture_output=True)
-    subprocess.run([*prefix, str(PG_BIN / "pg_ctl"), "-D", str(data), "-l",
-                    str(folder / "log"), "-w", "-o",
-                    f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off",
-                    "start"], check=True, capture_output=True)
+    subprocess.run(
+        [
+            *prefix,
+            str(PG_BIN / "initdb"),
+            "-D",
+            str(data),
+            "-A",
+            "trust",
+            "-U",
+            "crisislab",
+            "--no-sync",
+            "-E",
+            "UTF8",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [
+            *prefix,
+            str(PG_BIN / "pg_ctl"),
+            "-D",
+            str(data),
+            "-l",
+            str(folder / "log"),
+            "-w",
+            "-o",
+            f"-p {port} -k {folder} -c listen_addresses=127.0.0.1 -c fsync=off",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
     try:
         yield f"postgresql+psycopg://crisislab@127.0.0.1:{port}/postgres"
     finally:
-        subprocess.run([*prefix, str(PG_BIN / "pg_ctl"), "-D", str(data), "-m",
-                        "immediate", "stop"], capture_output=True)
+        subprocess.run(
+            [*prefix, str(PG_BIN / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+            capture_output=True,
+        )
         shutil.rmtree(folder, ignore_errors=True)

@@ -47,9 +47,9 @@ class StoredRowError(StoreError):
 
 # the errors click (inside typer) reports itself: usage errors exit 2 with their own text
 _CLICK_ERROR: type[BaseException] = next(
-    c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException")
-_PASS_THROUGH: tuple[type[BaseException], ...] = (typer.Exit, typer.Abort, _CLICK_ERROR,
-                                                  SystemExit)
+    c for c in typer.BadParameter.__mro__ if c.__name__ == "ClickException"
+)
+_PASS_THROUGH: tuple[type[BaseException], ...] = (typer.Exit, typer.Abort, _CLICK_ERROR, SystemExit)
 
 
 def _stderr(text: str) -> None:
@@ -108,12 +108,18 @@ def report_exception(e: BaseException) -> int:
         problems(list(e.problems))
         return EXIT_FAILED
     if isinstance(e, StoredRowError):
-        say_error(str(e), "the row was written by hand or by another program; remove it "
-                  "or restore the database from a copy")
+        say_error(
+            str(e),
+            "the row was written by hand or by another program; remove it "
+            "or restore the database from a copy",
+        )
         return EXIT_FAILED
     if isinstance(e, StoreError):
-        say_error(str(e), "give --db a SQLAlchemy URL such as sqlite:///runs.db, or set "
-                  "CRISISLAB_DB to a writable file")
+        say_error(
+            str(e),
+            "give --db a SQLAlchemy URL such as sqlite:///runs.db, or set "
+            "CRISISLAB_DB to a writable file",
+        )
         return EXIT_FAILED
     if isinstance(e, MemoryError):
         say_error("the machine ran out of memory", "ask for less work (fewer --runs)")
@@ -140,30 +146,34 @@ def main_guard(run: Any) -> None:
         sys.exit(report_exception(e))
 
 
-def check_range(option: str, value: float | None, low: float, high: float,
-                hint: str = "") -> None:
+def check_range(option: str, value: float | None, low: float, high: float, hint: str = "") -> None:
     """Stop with exit 2 unless ``low <= value <= high`` (a number, never NaN)."""
     if value is None:
         return
     if value != value:  # NaN
-        fail(f"{option} must be a number, not NaN", hint or f"give a value from {low:,} "
-             f"to {high:,}")
+        fail(
+            f"{option} must be a number, not NaN", hint or f"give a value from {low:,} to {high:,}"
+        )
     if value < low:
         if low == 0:
-            fail(f"{option} must be zero or a positive number, not {value:,}",
-                 hint or f"give a value from 0 to {high:,}")
-        fail(f"{option} must be at least {low:,}, not {value:,}",
-             hint or f"give a value from {low:,} to {high:,}")
+            fail(
+                f"{option} must be zero or a positive number, not {value:,}",
+                hint or f"give a value from 0 to {high:,}",
+            )
+        fail(
+            f"{option} must be at least {low:,}, not {value:,}",
+            hint or f"give a value from {low:,} to {high:,}",
+        )
     if value > high:
-        fail(f"{option} must be at most {high:,}, not {value:,}",
-             hint or f"give a value from {low:,} to {high:,}")
+        fail(
+            f"{option} must be at most {high:,}, not {value:,}",
+            hint or f"give a value from {low:,} to {high:,}",
+        )
 
 
 def check_seed(value: int, option: str = "--seed") -> None:
     """A seed is a whole number from 0 to 2**63 - 1 (it is stored as a 64-bit integer)."""
     if value < 0:
-        fail(f"{option} must be zero or a positive whole number, not {value:,}",
-             "e.g. --seed 1")
+        fail(f"{option} must be zero or a positive whole number, not {value:,}", "e.g. --seed 1")
     if value > MAX_SEED:
-        fail(f"{option} must be at most 2**63 - 1 ({MAX_SEED:,}), not {value:,}",
-             "e.g. --seed 1")
+        fail(f"{option} must be at most 2**63 - 1 ({MAX_SEED:,}), not {value:,}", "e.g. --seed 1")

@@ -20,14 +20,15 @@ from types import ModuleType
 EXTRAS: dict[str, tuple[str, str]] = {
     "gt": ("Gambit games and their equilibria (crisislab gt)", "pygambit"),
     "sensitivity": ("The Sobol method of crisislab sensitivity", "SALib"),
-    "rl": ("The reinforcement-learning environment (crisislab.rl)",
-           "PettingZoo and Gymnasium"),
+    "rl": ("The reinforcement-learning environment (crisislab.rl)", "PettingZoo and Gymnasium"),
     "ray": ("The Ray backend (--backend ray)", "Ray"),
     "plot": ("Drawing a figure (--plot)", "matplotlib"),
     "fit": ("Fitting the leaders' model (crisislab fit)", "SciPy"),
     "parquet": ("Writing a trace as Parquet (simulate --trace FILE.parquet)", "pyarrow"),
-    "web": ("The classroom web app (crisislab serve)",
-            "FastAPI, uvicorn, python-multipart and segno"),
+    "web": (
+        "The classroom web app (crisislab serve)",
+        "FastAPI, uvicorn, python-multipart and segno",
+    ),
     "llm": ("Language-model leaders (--agent ACTOR=llm:MODEL)", "httpx"),
 }
 
@@ -37,8 +38,11 @@ class MissingExtra(ImportError):
 
     def __init__(self, extra: str, module: str) -> None:
         purpose, packages = EXTRAS[extra]
-        super().__init__(f"{purpose} needs {packages} ({module} is not installed); "
-                         f"install it with: pip install 'crisislab[{extra}]'", name=module)
+        super().__init__(
+            f"{purpose} needs {packages} ({module} is not installed); "
+            f"install it with: pip install 'crisislab[{extra}]'",
+            name=module,
+        )
         self.extra = extra
 
 

@@ -31,16 +31,21 @@ def check_regular(path: Path | str, limit: int, what: str = "file") -> int:
         raise InputError(f"{path}: no such {what}", f"check the path of the {what}") from None
     except (OSError, ValueError) as e:
         reason = getattr(e, "strerror", None) or str(e)
-        raise InputError(f"{path}: cannot read it ({reason})",
-                         f"check the path of the {what}") from None
+        raise InputError(
+            f"{path}: cannot read it ({reason})", f"check the path of the {what}"
+        ) from None
     if stat.S_ISDIR(info.st_mode):
         raise InputError(f"{path} is a folder", f"give the path of a {what}")
     if not stat.S_ISREG(info.st_mode):
-        raise InputError(f"{path} is not a regular file (a device, a pipe or a socket)",
-                         f"give the path of a {what} saved on disk")
+        raise InputError(
+            f"{path} is not a regular file (a device, a pipe or a socket)",
+            f"give the path of a {what} saved on disk",
+        )
     if info.st_size > limit:
-        raise InputError(f"{path} is {info.st_size:,} bytes, more than the {limit:,} a "
-                         f"{what} may be", f"give a smaller {what}")
+        raise InputError(
+            f"{path} is {info.st_size:,} bytes, more than the {limit:,} a {what} may be",
+            f"give a smaller {what}",
+        )
     return info.st_size
 
 
@@ -53,11 +58,14 @@ def read_regular(path: Path | str, limit: int, what: str = "file") -> bytes:
         with os.fdopen(fd, "rb") as f:
             data = f.read(limit + 1)
     except OSError as e:
-        raise InputError(f"{path}: cannot read it ({e.strerror})",
-                         "check that the file exists and that you may read it") from None
+        raise InputError(
+            f"{path}: cannot read it ({e.strerror})",
+            "check that the file exists and that you may read it",
+        ) from None
     if len(data) > limit:
-        raise InputError(f"{path} is more than the {limit:,} bytes a {what} may be",
-                         f"give a smaller {what}")
+        raise InputError(
+            f"{path} is more than the {limit:,} bytes a {what} may be", f"give a smaller {what}"
+        )
     return data
 
 
@@ -67,5 +75,6 @@ def read_text(path: Path | str, limit: int, what: str = "file") -> str:
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError as e:
-        raise InputError(f"{path} is not UTF-8 text (byte {e.start + 1})",
-                         "save it as UTF-8") from None
+        raise InputError(
+            f"{path} is not UTF-8 text (byte {e.start + 1})", "save it as UTF-8"
+        ) from None

@@ -72,14 +72,25 @@ class FitResult:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "scenario": self.scenario, "version": self.version,
+            "scenario": self.scenario,
+            "version": self.version,
             "engine_version": engine_version(),
-            "content_hash": self.content_hash, "method": self.method, "date": self.date,
-            "log_likelihood": self.log_likelihood, "baseline": self.baseline,
-            "parameters": {k: {"value": v, "low": self.low[k], "high": self.high[k],
-                               "at_bound": self.at_bound.get(k)}
-                           for k, v in self.parameters.items()},
-            "decisions": self.decisions, "leave_one_out": self.leave_one_out,
+            "content_hash": self.content_hash,
+            "method": self.method,
+            "date": self.date,
+            "log_likelihood": self.log_likelihood,
+            "baseline": self.baseline,
+            "parameters": {
+                k: {
+                    "value": v,
+                    "low": self.low[k],
+                    "high": self.high[k],
+                    "at_bound": self.at_bound.get(k),
+                }
+                for k, v in self.parameters.items()
+            },
+            "decisions": self.decisions,
+            "leave_one_out": self.leave_one_out,
         }
 
 
@@ -88,8 +99,7 @@ def record_decisions(scenario: Scenario) -> list[Decision]:
     engine = Engine(scenario, chance="history")
     state = engine.start(1, seed=0)
     agents = {a: HistoricalAgent(scenario, a) for a in engine.players}
-    models = {a: LeaderModel(scenario, a) for a in engine.players
-              if scenario.role(a) == "player"}
+    models = {a: LeaderModel(scenario, a) for a in engine.players if scenario.role(a) == "player"}
     documented = {(s.turn, s.actor) for s in scenario.track if s.action is not None}
     out: list[Decision] = []
     row = np.array([0])
@@ -98,8 +108,17 @@ def record_decisions(scenario: Scenario) -> list[Decision]:
         if a in models and obs.legal[0].sum() > 1:
             pick = int(choice[0])
             f = models[a].features(obs, row)
-            out.append(Decision(a, state.turn, obs.label, pick, obs.actions[pick], f,
-                                (state.turn, a) in documented))
+            out.append(
+                Decision(
+                    a,
+                    state.turn,
+                    obs.label,
+                    pick,
+                    obs.actions[pick],
+                    f,
+                    (state.turn, a) in documented,
+                )
+            )
 
     for _ in turns(engine, state, agents, seen=seen):
         pass
@@ -120,10 +139,10 @@ class _Problem:
                 self.names.append(parameter_name(f, ""))
         self.index = {n: i for i, n in enumerate(self.names)}
         spec = {p.id: p for p in scenario.spec.parameters}
-        self.bounds = [tuple(spec[n].range) if n in spec else (-10.0, 10.0)
-                       for n in self.names]
-        self.start = np.array([scenario.parameters.get(n, DEFAULTS[_feature(n)])
-                               for n in self.names])
+        self.bounds = [tuple(spec[n].range) if n in spec else (-10.0, 10.0) for n in self.names]
+        self.start = np.array(
+            [scenario.parameters.get(n, DEFAULTS[_feature(n)]) for n in self.names]
+        )
         self.decisions = decisions
         # per decision: design matrix over options (options, free coefficients)
         self.rows = []
@@ -164,10 +183,17 @@ class _Problem:
 
         bounds = self.bounds
         if only:
-            bounds = [b if _feature(n) in only else (0.0, 0.0)
-                      for n, b in zip(self.names, self.bounds, strict=True)]
-        res = minimize(negative, np.clip(self.start, *np.array(bounds).T), jac=True,
-                       method="L-BFGS-B", bounds=bounds)
+            bounds = [
+                b if _feature(n) in only else (0.0, 0.0)
+                for n, b in zip(self.names, self.bounds, strict=True)
+            ]
+        res = minimize(
+            negative,
+            np.clip(self.start, *np.array(bounds).T),
+            jac=True,
+            method="L-BFGS-B",
+            bounds=bounds,
+        )
         return res.x, -float(res.fun)
 
     def chance(self, beta: np.ndarray, i: int) -> float:
@@ -182,8 +208,9 @@ def _feature(name: str) -> str:
     return name.rsplit("_", 1)[-1]
 
 
-def doctrine_log_likelihood(scenario: Scenario, decisions: list[Decision],
-                            agents: dict[str, Any]) -> tuple[float, int]:
+def doctrine_log_likelihood(
+    scenario: Scenario, decisions: list[Decision], agents: dict[str, Any]
+) -> tuple[float, int]:
     """How well deterministic agents explain the record: a 1% tremble keeps the
     log-likelihood finite; also the number of decisions they get right."""
     # replay once more, asking the given agents what they would have chosen
@@ -238,37 +265,60 @@ def fit(scenario: Scenario, leave_one_out: bool = True) -> FitResult:
     # choice was made, not only that leaders mostly wait.
     base, base_ll = problem.solve(only=("act",))
     rows = []
-    for i, (d, (_, _, legal, choice)) in enumerate(zip(decisions, problem.rows,
-                                                         strict=True)):
-        p = probabilities(d.features, np.array([params[parameter_name(f, d.actor)]
-                                                for f in FEATURES]))[0]
+    for i, (d, (_, _, legal, choice)) in enumerate(zip(decisions, problem.rows, strict=True)):
+        p = probabilities(
+            d.features, np.array([params[parameter_name(f, d.actor)] for f in FEATURES])
+        )[0]
         if d.documented:
-            rows.append({"actor": d.actor, "date": d.date, "choice": d.choice_id,
-                         "p": float(p[choice]), "options": int(legal.sum()),
-                         "p_base_rate": problem.chance(base, i)})
+            rows.append(
+                {
+                    "actor": d.actor,
+                    "date": d.date,
+                    "choice": d.choice_id,
+                    "p": float(p[choice]),
+                    "options": int(legal.sum()),
+                    "p_base_rate": problem.chance(base, i),
+                }
+            )
     waits = [d for d in decisions if not d.documented]
     p_waits = []
     for d in waits:
-        p = probabilities(d.features, np.array([params[parameter_name(f, d.actor)]
-                                                for f in FEATURES]))[0]
+        p = probabilities(
+            d.features, np.array([params[parameter_name(f, d.actor)] for f in FEATURES])
+        )[0]
         p_waits.append(float(p[d.choice]))
-    baseline = {"uniform": float(sum(-np.log(r[2].sum()) for r in problem.rows)),
-                "base_rate": base_ll,
-                "decisions": len(decisions), "documented": len(rows),
-                "silent_turns_mean_p": float(np.mean(p_waits)) if p_waits else 1.0}
+    baseline = {
+        "uniform": float(sum(-np.log(r[2].sum()) for r in problem.rows)),
+        "base_rate": base_ll,
+        "decisions": len(decisions),
+        "documented": len(rows),
+        "silent_turns_mean_p": float(np.mean(p_waits)) if p_waits else 1.0,
+    }
     loo = []
     if leave_one_out:
         for i, d in enumerate(decisions):
             if not d.documented:
                 continue
             b, _ = problem.solve(skip=i)
-            loo.append({"actor": d.actor, "date": d.date, "choice": d.choice_id,
-                        "p": problem.chance(b, i)})
-    return FitResult(scenario.id, scenario.version, scenario.content_hash,
-                     "maximum likelihood (conditional logit, L-BFGS-B within the declared "
-                     "ranges; intervals from the observed information)",
-                     dt.date.today().isoformat(), params, low, high, at_bound, ll,
-                     baseline, rows, loo)
+            loo.append(
+                {"actor": d.actor, "date": d.date, "choice": d.choice_id, "p": problem.chance(b, i)}
+            )
+    return FitResult(
+        scenario.id,
+        scenario.version,
+        scenario.content_hash,
+        "maximum likelihood (conditional logit, L-BFGS-B within the declared "
+        "ranges; intervals from the observed information)",
+        dt.date.today().isoformat(),
+        params,
+        low,
+        high,
+        at_bound,
+        ll,
+        baseline,
+        rows,
+        loo,
+    )
 
 
 def write_values(text: str, values: dict[str, float]) -> str:
@@ -301,8 +351,11 @@ def compare_stand_ins(scenario: Scenario, result: FitResult) -> None:
     decisions = record_decisions(scenario)
     best: tuple[float, int, str] | None = None
     for name in DOCTRINES:
-        agents = {a: make_agent(name, scenario, a) for a in scenario.players
-                  if scenario.role(a) == "player"}
+        agents = {
+            a: make_agent(name, scenario, a)
+            for a in scenario.players
+            if scenario.role(a) == "player"
+        }
         ll, right = doctrine_log_likelihood(scenario, decisions, agents)
         if best is None or ll > best[0]:
             best = (ll, right, name)

@@ -86,8 +86,12 @@ class ReplyStore:
         out: list[StoredReply] = []
         with self.lock, self.store.session() as s:
             for i in range(0, len(keys), 500):
-                out += [_reply(row) for row in s.scalars(
-                    select(LLMReplyRow).where(LLMReplyRow.key.in_(keys[i:i + 500])))]
+                out += [
+                    _reply(row)
+                    for row in s.scalars(
+                        select(LLMReplyRow).where(LLMReplyRow.key.in_(keys[i : i + 500]))
+                    )
+                ]
         return out
 
     def put(self, replies: list[StoredReply], replace: bool = False) -> None:
@@ -98,8 +102,9 @@ class ReplyStore:
         rows = [LLMReplyRow(**{f: getattr(r, f) for f in FIELDS}) for r in replies]
         with self.lock, self.store.session() as s:
             keys = [r.key for r in rows]
-            old = {r.key: r for r in s.scalars(select(LLMReplyRow)
-                                               .where(LLMReplyRow.key.in_(keys)))}
+            old = {
+                r.key: r for r in s.scalars(select(LLMReplyRow).where(LLMReplyRow.key.in_(keys)))
+            }
             for row in rows:
                 if row.key in old and replace:
                     s.delete(old.pop(row.key))
@@ -112,8 +117,7 @@ class ReplyStore:
         with self.store.session() as s:
             s.add_all([LLMRunReplyRow(run_id=run_id, key=k) for k in sorted(set(keys))])
 
-    def rows(self, run_id: int | None = None, model: str | None = None
-             ) -> Iterator[LLMReplyRow]:
+    def rows(self, run_id: int | None = None, model: str | None = None) -> Iterator[LLMReplyRow]:
         query = select(LLMReplyRow).order_by(LLMReplyRow.id)
         if run_id is not None:
             keys = select(LLMRunReplyRow.key).where(LLMRunReplyRow.run_id == run_id)
@@ -134,8 +138,9 @@ class ReplyStore:
                     continue
                 fields = {f: item[f] for f in FIELDS}
                 created = item.get("created")
-                row = LLMReplyRow(**fields, created=dt.datetime.fromisoformat(created)
-                                  if created else _now())
+                row = LLMReplyRow(
+                    **fields, created=dt.datetime.fromisoformat(created) if created else _now()
+                )
                 s.add(row)
                 known.add(item["key"])
                 added += 1
@@ -143,17 +148,32 @@ class ReplyStore:
 
     def summary(self) -> list[dict[str, Any]]:
         """Per model and endpoint: replies, errors, tokens and cost."""
-        query = (select(LLMReplyRow.model, LLMReplyRow.endpoint, func.count(),
-                        func.sum(LLMReplyRow.tokens_in), func.sum(LLMReplyRow.tokens_out),
-                        func.sum(LLMReplyRow.cost),
-                        func.sum(func.length(LLMReplyRow.error) > 0))
-                 .group_by(LLMReplyRow.model, LLMReplyRow.endpoint)
-                 .order_by(LLMReplyRow.model, LLMReplyRow.endpoint))
+        query = (
+            select(
+                LLMReplyRow.model,
+                LLMReplyRow.endpoint,
+                func.count(),
+                func.sum(LLMReplyRow.tokens_in),
+                func.sum(LLMReplyRow.tokens_out),
+                func.sum(LLMReplyRow.cost),
+                func.sum(func.length(LLMReplyRow.error) > 0),
+            )
+            .group_by(LLMReplyRow.model, LLMReplyRow.endpoint)
+            .order_by(LLMReplyRow.model, LLMReplyRow.endpoint)
+        )
         with self.store.session() as s:
-            return [{"model": m, "endpoint": e, "replies": int(n), "errors": int(err or 0),
-                     "tokens_in": int(ti or 0), "tokens_out": int(to or 0),
-                     "cost": float(c or 0.0)}
-                    for m, e, n, ti, to, c, err in s.execute(query)]
+            return [
+                {
+                    "model": m,
+                    "endpoint": e,
+                    "replies": int(n),
+                    "errors": int(err or 0),
+                    "tokens_in": int(ti or 0),
+                    "tokens_out": int(to or 0),
+                    "cost": float(c or 0.0),
+                }
+                for m, e, n, ti, to, c, err in s.execute(query)
+            ]
 
 
 _STORES: dict[str, ReplyStore] = {}

@@ -140,16 +140,22 @@ class GameRecord(_Record):
         if isinstance(data, dict) and "log" in data:
             data = dict(data)
             log = data.pop("log")
-            if not isinstance(log, list) or not log or not isinstance(log[0], dict) \
-                    or "setup" not in log[0]:
+            if (
+                not isinstance(log, list)
+                or not log
+                or not isinstance(log[0], dict)
+                or "setup" not in log[0]
+            ):
                 raise ValueError("the log does not start with the game's set-up")
             data["setup"], data["turns"] = log[0]["setup"], log[1:]
         return data
 
     def log(self) -> list[dict[str, Any]]:
         """The log as the session reads it: the set-up, then the turns."""
-        return [{"setup": self.setup.model_dump()},
-                *(t.model_dump(exclude_none=False) for t in self.turns)]
+        return [
+            {"setup": self.setup.model_dump()},
+            *(t.model_dump(exclude_none=False) for t in self.turns),
+        ]
 
 
 def describe(e: ValidationError, limit: int = 3) -> str:

@@ -80,8 +80,10 @@ def chronicle(replay: Replay, detail: bool = False, list_sources: bool = False) 
     phases = {p.id: p for p in replay.phases}
     sections: list[Section] = []
     cited: dict[str, None] = {}
-    steps = {p.id: {"week": "weeks", "day": "days", "half-day": "half-days"}[p.step]
-             for p in replay.phases}
+    steps = {
+        p.id: {"week": "weeks", "day": "days", "half-day": "half-days"}[p.step]
+        for p in replay.phases
+    }
     from crisislab.replay import chapters
 
     chapter = chapters([(p.id, p.step) for p in replay.phases])
@@ -92,14 +94,20 @@ def chronicle(replay: Replay, detail: bool = False, list_sources: bool = False) 
         for c in cites:
             s = sources.get(c.source)
             cited.setdefault(c.source)
-            out.append(SourceRef(c.source, s.short if s else c.source, c.locator, c.anchor,
-                                 s.url if s else None))
+            out.append(
+                SourceRef(
+                    c.source, s.short if s else c.source, c.locator, c.anchor, s.url if s else None
+                )
+            )
         return tuple(out)
 
     def section_of(e: ReplayEntry) -> str:
         if e.phase is None:
-            return "Before the crisis" if e.date < (replay.phases[0].start
-                                                    if replay.phases else "") else "Afterwards"
+            return (
+                "Before the crisis"
+                if e.date < (replay.phases[0].start if replay.phases else "")
+                else "Afterwards"
+            )
         # the run-up's phases of daily and weekly turns read as one section
         first = chapter.get(e.phase, e.phase)
         return phases[first].label if first in phases else e.phase
@@ -123,8 +131,10 @@ def chronicle(replay: Replay, detail: bool = False, list_sources: bool = False) 
                         day.rows.append(repeat.row())
                     continue
                 day.rows.append(_row(e, detail, refs(e.record_citations)))
-                shown[(chapter.get(e.phase or "", e.phase), e.kind, e.id)] = (day,
-                                                                             len(day.rows) - 1)
+                shown[(chapter.get(e.phase or "", e.phase), e.kind, e.id)] = (
+                    day,
+                    len(day.rows) - 1,
+                )
             if day.rows:
                 section.days.append(day)
         if section.days:
@@ -132,26 +142,37 @@ def chronicle(replay: Replay, detail: bool = False, list_sources: bool = False) 
     if replay.epilogue:
         section = Section("Afterwards")
         for date, told in groupby(replay.epilogue, key=lambda e: e.date):
-            section.days.append(Day(long_date(date), [_row(e, detail, refs(e.record_citations))
-                                                      for e in told], date))
+            section.days.append(
+                Day(
+                    long_date(date), [_row(e, detail, refs(e.record_citations)) for e in told], date
+                )
+            )
         sections.append(section)
     for repeat in routine.values():
         for ref in repeat.sources:
             cited.setdefault(ref.source)
     ended = any(e.kind == "outcome" for e in replay.entries)
-    closing = (f"The crisis ends on {long_date(replay.end_date)}: {replay.outcome_label}."
-               if ended else None)
+    closing = (
+        f"The crisis ends on {long_date(replay.end_date)}: {replay.outcome_label}."
+        if ended
+        else None
+    )
     intro = "every step shown" if detail else "--detail shows every step"
     return Chronicle(
-        title=replay.title, intro=intro, sections=sections, closing=closing,
-        documents=[sources[s] for s in cited if s in sources], list_sources=list_sources,
+        title=replay.title,
+        intro=intro,
+        sections=sections,
+        closing=closing,
+        documents=[sources[s] for s in cited if s in sources],
+        list_sources=list_sources,
     )
 
 
 def _row(e: ReplayEntry, detail: bool, sources: tuple[SourceRef, ...]) -> Row:
     time = {"am": "morning", "pm": "evening"}.get(e.half or "", "")
-    changes = tuple(c.text for c in e.changes
-                    if (detail or c.chronicle) and c.before_text != c.after_text)
+    changes = tuple(
+        c.text for c in e.changes if (detail or c.chronicle) and c.before_text != c.after_text
+    )
     if e.kind == "outcome":
         return Row(time, "", f"The crisis ends: {e.summary}", changes, sources, emphasis=True)
     return Row(time, e.who, e.summary, changes, sources)
@@ -171,8 +192,13 @@ class _Repeat:
     sources: tuple[SourceRef, ...]
 
     def row(self) -> Row:
-        return Row("", self.who, f"{self.title} ({self.count} {self.unit}, {self.days})",
-                   self.changes, self.sources)
+        return Row(
+            "",
+            self.who,
+            f"{self.title} ({self.count} {self.unit}, {self.days})",
+            self.changes,
+            self.sources,
+        )
 
     def extend(self, row: Row) -> Row:
         """A documented row that went on as a standing choice: say for how long, once,
@@ -183,20 +209,27 @@ class _Repeat:
             before, _, after = values.partition(" → ")
             merged[label] = (merged.get(label, (before, after))[0], after)
         changes = tuple(f"{label}: {b} → {a}" for label, (b, a) in merged.items() if b != a)
-        return Row(row.time, row.who,
-                   f"{row.what} Kept up {self.count} more {self.unit}, {self.days}.",
-                   changes, row.sources)
+        return Row(
+            row.time,
+            row.who,
+            f"{row.what} Kept up {self.count} more {self.unit}, {self.days}.",
+            changes,
+            row.sources,
+        )
 
 
-def _routine_summaries(entries: tuple[ReplayEntry, ...], sources: dict[str, SourceInfo],
-                       steps: dict[str, str], chapter: dict[str, str]) -> dict[int, _Repeat]:
+def _routine_summaries(
+    entries: tuple[ReplayEntry, ...],
+    sources: dict[str, SourceInfo],
+    steps: dict[str, str],
+    chapter: dict[str, str],
+) -> dict[int, _Repeat]:
     """One summary per recurring mechanic and chapter (see :func:`replay.chapters`),
     keyed by its first occurrence."""
     groups: dict[tuple[str | None, str, str], list[ReplayEntry]] = {}
     for e in entries:
         if e.routine:
-            groups.setdefault((chapter.get(e.phase or "", e.phase), e.kind, e.id),
-                              []).append(e)
+            groups.setdefault((chapter.get(e.phase or "", e.phase), e.kind, e.id), []).append(e)
     out: dict[int, _Repeat] = {}
     for items in groups.values():
         first, last = items[0], items[-1]
@@ -207,18 +240,28 @@ def _routine_summaries(entries: tuple[ReplayEntry, ...], sources: dict[str, Sour
                     label, before, _ = net.get(c.variable, (c.label, c.before_text, ""))
                     net[c.variable] = (label, before, c.after_text)
         changes = tuple(f"{label}: {b} → {a}" for label, b, a in net.values() if b != a)
-        days = (_short_date(first.date) if first.date == last.date
-                else f"{_short_date(first.date)} to {_short_date(last.date)}")
-        refs = tuple(SourceRef(c.source, sources[c.source].short if c.source in sources
-                               else c.source, c.locator, c.anchor,
-                               sources[c.source].url if c.source in sources else None)
-                     for c in first.record_citations)
+        days = (
+            _short_date(first.date)
+            if first.date == last.date
+            else f"{_short_date(first.date)} to {_short_date(last.date)}"
+        )
+        refs = tuple(
+            SourceRef(
+                c.source,
+                sources[c.source].short if c.source in sources else c.source,
+                c.locator,
+                c.anchor,
+                sources[c.source].url if c.source in sources else None,
+            )
+            for c in first.record_citations
+        )
         count, unit = len(items), steps.get(first.phase or "", "turns")
         if len({e.phase for e in items}) > 1:  # turns of different lengths: count days
             span = dt.date.fromisoformat(last.date) - dt.date.fromisoformat(first.date)
             count, unit = span.days + 1, "days"
-        out[id(first)] = _Repeat(first.who, first.title or first.summary, count, unit, days,
-                                 changes, refs)
+        out[id(first)] = _Repeat(
+            first.who, first.title or first.summary, count, unit, days, changes, refs
+        )
     return out
 
 
@@ -241,13 +284,17 @@ def sources_text(refs: tuple[SourceRef, ...]) -> str:
 # ---- the terminal ------------------------------------------------------------------
 
 
-def render_text(replay: Replay, console: Console, detail: bool = False,
-                list_sources: bool = False) -> None:
+def render_text(
+    replay: Replay, console: Console, detail: bool = False, list_sources: bool = False
+) -> None:
     """Write the chronicle to a rich console: day headings, then rows with a hanging
     indent; nothing from the scenario is read as markup."""
     ch = chronicle(replay, detail=detail, list_sources=list_sources)
-    console.print(Text.assemble((ch.title, "bold"),
-                                (f" ({replay.scenario} {replay.version}; {ch.intro})", "dim")))
+    console.print(
+        Text.assemble(
+            (ch.title, "bold"), (f" ({replay.scenario} {replay.version}; {ch.intro})", "dim")
+        )
+    )
     for i, section in enumerate(ch.sections):
         if i:
             console.print()
@@ -255,15 +302,18 @@ def render_text(replay: Replay, console: Console, detail: bool = False,
         for day in section.days:
             console.print(Text(day.heading, style="bold"))
             for row in day.rows:
-                lead = Text.assemble((row.time + " ", "dim") if row.time else "",
-                                     (row.who, "bold"), ": " if row.who else "")
+                lead = Text.assemble(
+                    (row.time + " ", "dim") if row.time else "",
+                    (row.who, "bold"),
+                    ": " if row.who else "",
+                )
                 lead.append(row.what, style="bold" if row.emphasis else "")
                 console.print(Padding(lead, (0, 0, 0, 2)))
                 if row.changes:
-                    console.print(Padding(Text("; ".join(row.changes), style="cyan"),
-                                          (0, 0, 0, 4)))
-                console.print(Padding(Text("Source: " + sources_text(row.sources),
-                                           style="dim"), (0, 0, 0, 4)))
+                    console.print(Padding(Text("; ".join(row.changes), style="cyan"), (0, 0, 0, 4)))
+                console.print(
+                    Padding(Text("Source: " + sources_text(row.sources), style="dim"), (0, 0, 0, 4))
+                )
     if ch.closing:
         console.print()
         console.print(Text(ch.closing, style="bold"))
@@ -286,9 +336,13 @@ def _md(text: str) -> str:
 
 def render_markdown(replay: Replay, detail: bool = False, list_sources: bool = False) -> str:
     ch = chronicle(replay, detail=detail, list_sources=list_sources)
-    lines = [f"# {_md(ch.title)}", "",
-             f"Replay of {_md(replay.scenario)} version {replay.version} (content hash "
-             f"{replay.content_hash[:12]}), seed {replay.seed}; {_md(ch.intro)}.", ""]
+    lines = [
+        f"# {_md(ch.title)}",
+        "",
+        f"Replay of {_md(replay.scenario)} version {replay.version} (content hash "
+        f"{replay.content_hash[:12]}), seed {replay.seed}; {_md(ch.intro)}.",
+        "",
+    ]
     for section in ch.sections:
         lines += [f"## {_md(section.title)}", ""]
         for day in section.days:
@@ -299,9 +353,13 @@ def render_markdown(replay: Replay, detail: bool = False, list_sources: bool = F
                 lines.append(f"- **{lead}**: {what}" if lead else f"- {what}")
                 if row.changes:
                     lines.append(f"  - Changed: {_md('; '.join(row.changes))}")
-                refs = "; ".join(f"[{_md(s.name)}]({s.url}), {_md(s.locator)}"
-                                 + (f": “{_md(s.anchor)}”" if s.anchor else "")
-                                 if s.url else _md(s.text) for s in row.sources)
+                refs = "; ".join(
+                    f"[{_md(s.name)}]({s.url}), {_md(s.locator)}"
+                    + (f": “{_md(s.anchor)}”" if s.anchor else "")
+                    if s.url
+                    else _md(s.text)
+                    for s in row.sources
+                )
                 lines.append(f"  - Sources: {refs}")
             lines.append("")
     if ch.closing:
@@ -334,11 +392,14 @@ def render_html(replay: Replay, detail: bool = False) -> str:
     ch = chronicle(replay, detail=detail, list_sources=True)
     number = {s.id: i + 1 for i, s in enumerate(ch.documents)}
     e = html.escape
-    out = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-           f"<title>{e(ch.title)}</title><style>{_CSS}</style></head><body>",
-           f"<h1>{e(ch.title)}</h1>",
-           f'<p class="intro">Replay of {e(replay.scenario)} version {e(replay.version)}, '
-           f"seed {replay.seed}; {e(ch.intro)}.</p>"]
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        f"<title>{e(ch.title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{e(ch.title)}</h1>",
+        f'<p class="intro">Replay of {e(replay.scenario)} version {e(replay.version)}, '
+        f"seed {replay.seed}; {e(ch.intro)}.</p>",
+    ]
     for section in ch.sections:
         out.append(f"<h2>{e(section.title)}</h2>")
         for day in section.days:
@@ -355,8 +416,10 @@ def render_html(replay: Replay, detail: bool = False) -> str:
                 if row.changes:
                     item += f'<br><span class="changes">{e("; ".join(row.changes))}</span>'
                 refs = "; ".join(
-                    f"{e(s.text)}<sup><a href=\"#source-{number.get(s.source, 0)}\">"
-                    f"[{number.get(s.source, 0)}]</a></sup>" for s in row.sources)
+                    f'{e(s.text)}<sup><a href="#source-{number.get(s.source, 0)}">'
+                    f"[{number.get(s.source, 0)}]</a></sup>"
+                    for s in row.sources
+                )
                 item += f'<br><span class="sources">Sources: {refs}</span></li>'
                 out.append(item)
             out.append("</ul>")
@@ -364,8 +427,11 @@ def render_html(replay: Replay, detail: bool = False) -> str:
         out.append(f'<h2>Outcome</h2><p class="outcome">{e(ch.closing)}</p>')
     out.append("<h2>Sources</h2><ol>")
     for s in ch.documents:
-        title = (f'<a href="{e(s.url, quote=True)}">{e(s.title)}</a>' if s.url
-                 else e(s.title) + " (a document supplied with the scenario)")
+        title = (
+            f'<a href="{e(s.url, quote=True)}">{e(s.title)}</a>'
+            if s.url
+            else e(s.title) + " (a document supplied with the scenario)"
+        )
         out.append(f'<li id="source-{number[s.id]}">{title}</li>')
     out += ["</ol>", "</body></html>", ""]
     return "\n".join(out)

@@ -47,9 +47,16 @@ class Change:
     chronicle: bool  # shown by default
 
     def to_json(self) -> dict[str, Any]:
-        return {"variable": self.variable, "label": self.label, "before": self.before_text,
-                "after": self.after_text, "before_value": self.before,
-                "after_value": self.after, "text": self.text, "chronicle": self.chronicle}
+        return {
+            "variable": self.variable,
+            "label": self.label,
+            "before": self.before_text,
+            "after": self.after_text,
+            "before_value": self.before,
+            "after_value": self.after,
+            "text": self.text,
+            "chronicle": self.chronicle,
+        }
 
 
 @dataclass(frozen=True)
@@ -120,8 +127,13 @@ class SourceInfo:
     url: str | None
 
     def to_json(self) -> dict[str, Any]:
-        return {"id": self.id, "title": self.title, "short": self.short, "kind": self.kind,
-                "url": self.url}
+        return {
+            "id": self.id,
+            "title": self.title,
+            "short": self.short,
+            "kind": self.kind,
+            "url": self.url,
+        }
 
 
 @dataclass(frozen=True)
@@ -159,16 +171,25 @@ class Replay:
             "sources": [s.to_json() for s in self.sources],
         }
 
-    def between(self, start: dt.date | None, end: dt.date | None,
-                actor: str | None = None) -> Replay:
+    def between(
+        self, start: dt.date | None, end: dt.date | None, actor: str | None = None
+    ) -> Replay:
         """The same replay told only from ``start`` to ``end`` (inclusive), and only the
         entries of ``actor`` if given; what each entry changed is as in the whole."""
+
         def keep(e: ReplayEntry) -> bool:
             d = dt.date.fromisoformat(e.date)
-            return ((start is None or d >= start) and (end is None or d <= end)
-                    and (actor is None or e.actor == actor))
-        return replace(self, entries=tuple(e for e in self.entries if keep(e)),
-                       epilogue=tuple(e for e in self.epilogue if keep(e)))
+            return (
+                (start is None or d >= start)
+                and (end is None or d <= end)
+                and (actor is None or e.actor == actor)
+            )
+
+        return replace(
+            self,
+            entries=tuple(e for e in self.entries if keep(e)),
+            epilogue=tuple(e for e in self.epilogue if keep(e)),
+        )
 
 
 def replay(scenario: Scenario, seed: int = 0, start_turn: int | None = None) -> Replay:
@@ -176,24 +197,36 @@ def replay(scenario: Scenario, seed: int = 0, start_turn: int | None = None) -> 
     engine = Engine(scenario, chance="history")
     state = start_batch(engine, 1, seed, start_turn=start_turn)
     steps = play_out(engine, state, historical_agents(scenario), trace=True)
-    first = scenario.clock.turns[0].date if start_turn is None else \
-        scenario.clock.turns[start_turn].date
+    first = (
+        scenario.clock.turns[0].date
+        if start_turn is None
+        else scenario.clock.turns[start_turn].date
+    )
     last = scenario.clock.turns[-1].date
     ended = int(state.end_turn[0])
     told = [_narrative(scenario, e) for e in scenario.spec.history if e.narrative]
     before = [e for e in told if e.turn < 0 and dt.date.fromisoformat(e.date) < last]
     # the epilogue: what the record tells after the crisis ended, on the clock or past it
-    after = [e for e in told if (e.turn < 0 and dt.date.fromisoformat(e.date) > last)
-             or e.turn > ended]
-    inside = [e for e in told if 0 <= e.turn <= ended
-              and dt.date.fromisoformat(e.date) >= first]
-    return _told(scenario, seed, steps, int(state.outcome[0]), int(state.end_turn[0]),
-                 inside, before, after)
+    after = [
+        e for e in told if (e.turn < 0 and dt.date.fromisoformat(e.date) > last) or e.turn > ended
+    ]
+    inside = [e for e in told if 0 <= e.turn <= ended and dt.date.fromisoformat(e.date) >= first]
+    return _told(
+        scenario, seed, steps, int(state.outcome[0]), int(state.end_turn[0]), inside, before, after
+    )
 
 
-def _told(scenario: Scenario, seed: int, steps: list[StepResult], outcome_index: int,
-          end_turn: int, inside: list[ReplayEntry], before: list[ReplayEntry],
-          after: list[ReplayEntry], crisis: int | None = None) -> Replay:
+def _told(
+    scenario: Scenario,
+    seed: int,
+    steps: list[StepResult],
+    outcome_index: int,
+    end_turn: int,
+    inside: list[ReplayEntry],
+    before: list[ReplayEntry],
+    after: list[ReplayEntry],
+    crisis: int | None = None,
+) -> Replay:
     """The entries of what was played (with the record's words where a step is on the
     record), with narrative entries ``inside`` the clock, ``before`` and ``after`` it."""
     documented: dict[tuple[int, str], TrackStep] = {}
@@ -214,18 +247,29 @@ def _told(scenario: Scenario, seed: int, steps: list[StepResult], outcome_index:
     entries.sort(key=lambda e: (e.turn, e.date, _half_rank(e.half), order[id(e)]))
     outcome = scenario.outcomes[outcome_index]
     end = scenario.clock.turns[end_turn]
-    title = scenario.title if crisis is None else \
-        f"{scenario.title}: simulated crisis {seed}:{crisis}"
+    title = (
+        scenario.title if crisis is None else f"{scenario.title}: simulated crisis {seed}:{crisis}"
+    )
     return Replay(
-        scenario=scenario.id, title=title, version=scenario.version,
-        content_hash=scenario.content_hash, seed=seed, outcome=outcome.id,
-        outcome_label=outcome.label, outcome_summary=outcome.summary,
-        end_date=end.date.isoformat(), entries=tuple(sorted(before, key=_by_date) + entries),
+        scenario=scenario.id,
+        title=title,
+        version=scenario.version,
+        content_hash=scenario.content_hash,
+        seed=seed,
+        outcome=outcome.id,
+        outcome_label=outcome.label,
+        outcome_summary=outcome.summary,
+        end_date=end.date.isoformat(),
+        entries=tuple(sorted(before, key=_by_date) + entries),
         epilogue=tuple(sorted(after, key=_by_date)),
-        phases=tuple(PhaseInfo(p.id, p.label, p.start.isoformat(), p.end.isoformat(), p.step)
-                     for p in scenario.spec.clock.phases),
-        sources=tuple(SourceInfo(s.id, s.title, s.short or s.title, s.kind, s.url)
-                      for s in scenario.spec.sources),
+        phases=tuple(
+            PhaseInfo(p.id, p.label, p.start.isoformat(), p.end.isoformat(), p.step)
+            for p in scenario.spec.clock.phases
+        ),
+        sources=tuple(
+            SourceInfo(s.id, s.title, s.short or s.title, s.kind, s.url)
+            for s in scenario.spec.sources
+        ),
         crisis=crisis,
     )
 
@@ -244,10 +288,15 @@ class TurnRecord:
     changes: tuple[Change, ...]
 
     def to_json(self) -> dict[str, Any]:
-        return {"turn": self.turn, "date": self.date, "label": self.label,
-                "choices": self.choices, "events": list(self.events),
-                "letters": list(self.letters),
-                "changes": [c.to_json() for c in self.changes]}
+        return {
+            "turn": self.turn,
+            "date": self.date,
+            "label": self.label,
+            "choices": self.choices,
+            "events": list(self.events),
+            "letters": list(self.letters),
+            "changes": [c.to_json() for c in self.changes],
+        }
 
 
 @dataclass(frozen=True)
@@ -269,21 +318,24 @@ class SimulatedCrisis:
         return f"{self.seed}:{self.index}"
 
 
-def simulated(scenario: Scenario, agents: dict[str, Agent], seed: int,
-              index: int) -> SimulatedCrisis:
+def simulated(
+    scenario: Scenario, agents: dict[str, Agent], seed: int, index: int
+) -> SimulatedCrisis:
     """Play crisis ``index`` of the run with ``seed`` on its own, as a run plays it (the
     same start, agents and streams; rows shared exactly when the run shares them)."""
     if seed < 0 or index < 0:
         raise ValueError("a crisis is SEED:INDEX, two whole numbers of zero or more")
     engine = Engine(scenario)
     seated = complete_agents(scenario, agents)
-    state = start_batch(engine, 1, seed, crisis_ids=np.array([index], dtype=np.int64),
-                        lumped=lumpable(seated))
+    state = start_batch(
+        engine, 1, seed, crisis_ids=np.array([index], dtype=np.int64), lumped=lumpable(seated)
+    )
     return _played(scenario, engine, state, seated, seed, index)
 
 
-def onward(scenario: Scenario, start: BatchState, agents: dict[str, Agent], seed: int,
-           index: int) -> SimulatedCrisis:
+def onward(
+    scenario: Scenario, start: BatchState, agents: dict[str, Agent], seed: int, index: int
+) -> SimulatedCrisis:
     """Crisis ``index`` of :func:`crisislab.engine.run.run_onward` from crisis 0 of
     ``start`` with ``seed``, played again alone (as ``run_onward`` plays it)."""
     from crisislab.engine.streams import CrisisStreams
@@ -296,8 +348,14 @@ def onward(scenario: Scenario, start: BatchState, agents: dict[str, Agent], seed
     return _played(scenario, engine, state, seated, seed, index)
 
 
-def _played(scenario: Scenario, engine: Engine, state: BatchState, seated: dict[str, Agent],
-            seed: int, index: int) -> SimulatedCrisis:
+def _played(
+    scenario: Scenario,
+    engine: Engine,
+    state: BatchState,
+    seated: dict[str, Agent],
+    seed: int,
+    index: int,
+) -> SimulatedCrisis:
     steps = play_out(engine, state, seated, trace=True)
     outcome = int(state.crisis_field("outcome")[0])
     end_turn = int(state.crisis_field("end_turn")[0])
@@ -311,16 +369,26 @@ def _played(scenario: Scenario, engine: Engine, state: BatchState, seated: dict[
         t = result.turn
         happened = by_turn.get(t, [])
         clock = scenario.clock.turns[t]
-        choices = {a: scenario.actions_of(a)[int(result.actions[a][0])].id
-                   for a in scenario.players if int(result.actions[a][0]) >= 0}
-        turns.append(TurnRecord(
-            t, clock.date.isoformat(), clock.label, choices,
-            tuple(h.id for h in happened if h.kind == "event"),
-            tuple(h.id for h in happened if h.kind == "delivery"),
-            tuple(c for h in happened for c in _changes(scenario, h))))
+        choices = {
+            a: scenario.actions_of(a)[int(result.actions[a][0])].id
+            for a in scenario.players
+            if int(result.actions[a][0]) >= 0
+        }
+        turns.append(
+            TurnRecord(
+                t,
+                clock.date.isoformat(),
+                clock.label,
+                choices,
+                tuple(h.id for h in happened if h.kind == "event"),
+                tuple(h.id for h in happened if h.kind == "delivery"),
+                tuple(c for h in happened for c in _changes(scenario, h)),
+            )
+        )
     final = {v.id: float(state.values[v.index, 0]) for v in scenario.variables}
-    return SimulatedCrisis(seed, index, story, tuple(turns), scenario.outcomes[outcome].id,
-                           end_turn, final)
+    return SimulatedCrisis(
+        seed, index, story, tuple(turns), scenario.outcomes[outcome].id, end_turn, final
+    )
 
 
 def _by_date(e: ReplayEntry) -> tuple[str, int]:
@@ -348,21 +416,28 @@ def chapters(phases: Sequence[tuple[str, str]]) -> dict[str, str]:
 
 def _mark_routine(entries: list[ReplayEntry], chapter: dict[str, str]) -> list[ReplayEntry]:
     """Model mechanics: what is not a dated documented step and recurs within a chapter."""
+
     def key(e: ReplayEntry) -> tuple[str | None, str, str]:
         return (chapter.get(e.phase or "", e.phase), e.kind, e.id)
 
     counts = Counter(key(e) for e in entries if not e.documented)
-    return [replace(e, routine=True) if not e.documented and counts[key(e)] > 1
-            else e for e in entries]
+    return [
+        replace(e, routine=True) if not e.documented and counts[key(e)] > 1 else e for e in entries
+    ]
 
 
 def _changes(scenario: Scenario, h: Happening) -> tuple[Change, ...]:
     return tuple(
-        Change(c.variable, variable_label(scenario, c.variable), float(c.before),
-               float(c.after), format_value(scenario, c.variable, c.before),
-               format_value(scenario, c.variable, c.after),
-               format_change(scenario, c.variable, c.before, c.after),
-               shows_in_chronicle(scenario, c.variable))
+        Change(
+            c.variable,
+            variable_label(scenario, c.variable),
+            float(c.before),
+            float(c.after),
+            format_value(scenario, c.variable, c.before),
+            format_value(scenario, c.variable, c.after),
+            format_change(scenario, c.variable, c.before, c.after),
+            shows_in_chronicle(scenario, c.variable),
+        )
         for c in h.changes
     )
 
@@ -393,10 +468,21 @@ def _entry(scenario: Scenario, h: Happening, step: TrackStep | None) -> ReplayEn
     return ReplayEntry(
         turn=h.turn,
         date=(step.date if documented and step is not None else turn.date).isoformat(),
-        label=turn.label, half=turn.half, phase=turn.phase, actor=h.actor, who=who,
-        kind=h.kind, id=h.id, summary=summary, citations=cites, changes=_changes(scenario, h),
-        documented=documented, routine=False, dated=dated,
-        note=entry.note if entry is not None else None, own_citations=len(own),
+        label=turn.label,
+        half=turn.half,
+        phase=turn.phase,
+        actor=h.actor,
+        who=who,
+        kind=h.kind,
+        id=h.id,
+        summary=summary,
+        citations=cites,
+        changes=_changes(scenario, h),
+        documented=documented,
+        routine=False,
+        dated=dated,
+        note=entry.note if entry is not None else None,
+        own_citations=len(own),
         title=title,
     )
 
@@ -405,18 +491,35 @@ def _track_entry(scenario: Scenario, step: TrackStep | None) -> TrackEntry | Non
     if step is None:
         return None
     ident = step.action or step.event
-    return next((e for e in scenario.spec.history if (e.action or e.event) == ident
-                 and e.date == step.date), None)
+    return next(
+        (
+            e
+            for e in scenario.spec.history
+            if (e.action or e.event) == ident and e.date == step.date
+        ),
+        None,
+    )
 
 
 def _narrative(scenario: Scenario, e: TrackEntry) -> ReplayEntry:
     turn = scenario.clock.turn_of(e.date, e.half)
     t = scenario.clock.turns[turn] if turn is not None else None
     return ReplayEntry(
-        turn=turn if turn is not None else -1, date=e.date.isoformat(),
+        turn=turn if turn is not None else -1,
+        date=e.date.isoformat(),
         label=t.label if t is not None else e.date.isoformat(),
-        half=e.half, phase=t.phase if t is not None else None, actor=e.actor,
-        who=e.who or actor_name(scenario, e.actor), kind="record", id="",
-        summary=e.summary, citations=tuple(e.cite), changes=(), documented=True,
-        routine=False, dated=True, note=e.note, own_citations=len(e.cite),
+        half=e.half,
+        phase=t.phase if t is not None else None,
+        actor=e.actor,
+        who=e.who or actor_name(scenario, e.actor),
+        kind="record",
+        id="",
+        summary=e.summary,
+        citations=tuple(e.cite),
+        changes=(),
+        documented=True,
+        routine=False,
+        dated=True,
+        note=e.note,
+        own_citations=len(e.cite),
     )

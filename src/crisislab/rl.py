@@ -80,8 +80,9 @@ def observation_box(scenario: Scenario, actor: str) -> spaces.Box:
     return spaces.Box(np.array(low, np.float32), np.array(high, np.float32), dtype=np.float32)
 
 
-def observation_vectors(scenario: Scenario, obs: Observation, turn: int, box: spaces.Box
-                        ) -> np.ndarray:
+def observation_vectors(
+    scenario: Scenario, obs: Observation, turn: int, box: spaces.Box
+) -> np.ndarray:
     """(crises, size) float32 observation vectors of one actor: the observed values
     (HIDDEN where not seen now), the mask of what is seen, the clock's share."""
     _, seen = obs.matrix  # NaN where hidden (a state's values are never NaN)
@@ -91,51 +92,70 @@ def observation_vectors(scenario: Scenario, obs: Observation, turn: int, box: sp
     vector = np.concatenate([values, known.astype(np.float64), clock]).T.astype(np.float32)
     return np.clip(vector, box.low, box.high)
 
+
 class CrisisParallelEnv(ParallelEnv):  # type: ignore[misc]
     """One crisis of ``scenario`` as a simultaneous-move multi-agent environment."""
 
     metadata = {"name": "crisislab_v0", "render_modes": [], "is_parallelizable": True}
 
-    def __init__(self, scenario: Scenario, learners: Sequence[str] | None = None,
-                 seats: Mapping[str, str] | None = None, start_turn: int | None = None,
-                 briefings: bool = True) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        learners: Sequence[str] | None = None,
+        seats: Mapping[str, str] | None = None,
+        start_turn: int | None = None,
+        briefings: bool = True,
+    ) -> None:
         self.scenario = scenario
         self.briefings = briefings
         players = [a for a in scenario.players if scenario.role(a) == "player"]
         if isinstance(learners, str):
-            raise TypeError(f"learners must be a list of actor ids, such as [{learners!r}], "
-                            "not one string")
+            raise TypeError(
+                f"learners must be a list of actor ids, such as [{learners!r}], not one string"
+            )
         chosen = list(players if learners is None else learners)
         unknown = [a for a in chosen if not isinstance(a, str) or a not in players]
         if unknown or not chosen:
-            raise ValueError(f"learners must be seats of {scenario.id} that a player takes "
-                             f"({', '.join(players)}), not {unknown or 'none'}")
+            raise ValueError(
+                f"learners must be seats of {scenario.id} that a player takes "
+                f"({', '.join(players)}), not {unknown or 'none'}"
+            )
         if len(set(chosen)) != len(chosen):
             raise ValueError(f"a learner is named twice in {chosen}")
         for actor, spec in (seats or {}).items():
             if actor not in players or actor in chosen:
-                raise ValueError(f"seats: '{actor}' is not a seat left to an agent "
-                                 f"(those are: {', '.join(a for a in players if a not in chosen)})")
+                raise ValueError(
+                    f"seats: '{actor}' is not a seat left to an agent "
+                    f"(those are: {', '.join(a for a in players if a not in chosen)})"
+                )
             if not isinstance(spec, str):
-                raise TypeError(f"seats: the agent for '{actor}' must be a spec such as "
-                                f"'historical', not {spec!r}")
+                raise TypeError(
+                    f"seats: the agent for '{actor}' must be a spec such as "
+                    f"'historical', not {spec!r}"
+                )
         if start_turn is not None:
             if not _is_whole(start_turn):
                 raise TypeError(f"start_turn must be a whole number, not {start_turn!r}")
             if not 0 <= int(start_turn) < len(scenario.clock):
-                raise ValueError(f"start_turn must be from 0 to {len(scenario.clock) - 1} "
-                                 f"(the turns of {scenario.id}), not {start_turn}")
+                raise ValueError(
+                    f"start_turn must be from 0 to {len(scenario.clock) - 1} "
+                    f"(the turns of {scenario.id}), not {start_turn}"
+                )
             start_turn = int(start_turn)
         self.possible_agents: list[str] = chosen
         self.agents: list[str] = []
         self.start_turn = start_turn
         self.engine = Engine(scenario)
-        internal = {a: (seats or {}).get(a, "historical") for a in scenario.players
-                    if a not in chosen and scenario.role(a) == "player"}
+        internal = {
+            a: (seats or {}).get(a, "historical")
+            for a in scenario.players
+            if a not in chosen and scenario.role(a) == "player"
+        }
         built = {a: make_agent(spec, scenario, a) for a, spec in internal.items()}
         built.update({a: _Placeholder() for a in chosen})
         self._internal: dict[str, Agent] = {
-            a: ag for a, ag in complete_agents(scenario, built).items() if a not in chosen}
+            a: ag for a, ag in complete_agents(scenario, built).items() if a not in chosen
+        }
         self._defaults = {a: scenario.default_action(a).local for a in chosen}
         self._action_ids = {a: [r.id for r in scenario.actions_of(a)] for a in chosen}
         self._observed = {a: observed_variables(scenario, a) for a in chosen}
@@ -145,10 +165,12 @@ class CrisisParallelEnv(ParallelEnv):  # type: ignore[misc]
         for a in chosen:
             k = len(self._action_ids[a])
             self._boxes[a] = observation_box(scenario, a)
-            self._obs_spaces[a] = spaces.Dict({
-                "observation": self._boxes[a],
-                "action_mask": spaces.Box(0, 1, (k,), dtype=np.int8),
-            })
+            self._obs_spaces[a] = spaces.Dict(
+                {
+                    "observation": self._boxes[a],
+                    "action_mask": spaces.Box(0, 1, (k,), dtype=np.int8),
+                }
+            )
             self._act_spaces[a] = spaces.Discrete(k)
         self._state: BatchState | None = None
         self._rng = np.random.default_rng()
@@ -162,8 +184,9 @@ class CrisisParallelEnv(ParallelEnv):  # type: ignore[misc]
     def action_space(self, agent: str) -> spaces.Discrete:
         return self._act_spaces[agent]
 
-    def reset(self, seed: int | None = None, options: dict[str, Any] | None = None
-              ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    def reset(
+        self, seed: int | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
         """A new crisis. ``seed`` picks it (crisis 0 of that seed); without one, the next
         seed of the environment's own generator (seeded by the last seed given)."""
         if seed is not None:
@@ -177,12 +200,17 @@ class CrisisParallelEnv(ParallelEnv):  # type: ignore[misc]
             self._seed = int(self._rng.integers(0, 2**63 - 1))
         self._state = start_batch(self.engine, 1, self._seed, start_turn=self.start_turn)
         self.agents = list(self.possible_agents)
-        return ({a: self._observe(a) for a in self.agents},
-                {a: self._info(a) for a in self.agents})
+        return ({a: self._observe(a) for a in self.agents}, {a: self._info(a) for a in self.agents})
 
-    def step(self, actions: Mapping[str, Any]) -> tuple[
-            dict[str, Any], dict[str, float], dict[str, bool], dict[str, bool],
-            dict[str, dict[str, Any]]]:
+    def step(
+        self, actions: Mapping[str, Any]
+    ) -> tuple[
+        dict[str, Any],
+        dict[str, float],
+        dict[str, bool],
+        dict[str, bool],
+        dict[str, dict[str, Any]],
+    ]:
         state = self._require_state()
         if not self.agents:
             raise RuntimeError("the crisis is over: call reset()")
@@ -192,8 +220,10 @@ class CrisisParallelEnv(ParallelEnv):  # type: ignore[misc]
             if a not in actions:
                 raise KeyError(f"no action given for '{a}'")
             if not _is_whole(actions[a]):
-                raise TypeError(f"the action for '{a}' must be a whole number (an index of "
-                                f"its action space), not {actions[a]!r}")
+                raise TypeError(
+                    f"the action for '{a}' must be a whole number (an index of "
+                    f"its action space), not {actions[a]!r}"
+                )
             local = int(actions[a])
             legal = self.engine.observe(state, a).legal[0]
             ok = 0 <= local < legal.size and bool(legal[local])
@@ -202,8 +232,10 @@ class CrisisParallelEnv(ParallelEnv):  # type: ignore[misc]
         step_turn(self.engine, state, self._internal, given=choices)
         done = bool(state.done[0])
         acting = list(self.agents)
-        rewards = {a: float(state.payoffs[self.scenario.actors.index(a), 0]) if done else 0.0
-                   for a in acting}
+        rewards = {
+            a: float(state.payoffs[self.scenario.actors.index(a), 0]) if done else 0.0
+            for a in acting
+        }
         observations = {a: self._observe(a) for a in acting}
         infos = {a: {**self._info(a), "illegal_action": illegal[a]} for a in acting}
         terminations = dict.fromkeys(acting, done)
@@ -232,8 +264,10 @@ class CrisisParallelEnv(ParallelEnv):  # type: ignore[misc]
     def _observe(self, actor: str) -> dict[str, np.ndarray]:
         state = self._require_state()
         obs = self.engine.observe(state, actor)
-        return {"observation": self._vectors(obs, state.turn)[0],
-                "action_mask": obs.legal[0].astype(np.int8)}
+        return {
+            "observation": self._vectors(obs, state.turn)[0],
+            "action_mask": obs.legal[0].astype(np.int8),
+        }
 
     def _vectors(self, obs: Observation, turn: int) -> np.ndarray:
         return observation_vectors(self.scenario, obs, turn, self._boxes[obs.actor])
@@ -241,8 +275,12 @@ class CrisisParallelEnv(ParallelEnv):  # type: ignore[misc]
     def _info(self, actor: str) -> dict[str, Any]:
         state = self._require_state()
         turn = self.scenario.clock.turns[min(state.turn, len(self.scenario.clock) - 1)]
-        info: dict[str, Any] = {"turn": state.turn, "date": turn.label, "seed": self._seed,
-                                "actions": self._action_ids[actor]}
+        info: dict[str, Any] = {
+            "turn": state.turn,
+            "date": turn.label,
+            "seed": self._seed,
+            "actions": self._action_ids[actor],
+        }
         if state.done[0]:
             info["outcome"] = self.scenario.outcomes[int(state.outcome[0])].id
         elif self.briefings:  # the words a language-model leader reads (its knowledge only)
@@ -282,15 +320,20 @@ class CrisisVectorEnv:
 
     metadata = {"name": "crisislab_vector_v0"}
 
-    def __init__(self, scenario: Scenario, num_envs: int, learners: Sequence[str] | None = None,
-                 seats: Mapping[str, str] | None = None, start_turn: int | None = None
-                 ) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        num_envs: int,
+        learners: Sequence[str] | None = None,
+        seats: Mapping[str, str] | None = None,
+        start_turn: int | None = None,
+    ) -> None:
         if not _is_whole(num_envs) or not 1 <= int(num_envs) <= 10_000_000:
-            raise ValueError(f"num_envs must be a whole number from 1 to 10,000,000, "
-                             f"not {num_envs!r}")
+            raise ValueError(
+                f"num_envs must be a whole number from 1 to 10,000,000, not {num_envs!r}"
+            )
         # the seats, spaces and checks of the one-crisis environment
-        self._single = CrisisParallelEnv(scenario, learners, seats, start_turn,
-                                         briefings=False)
+        self._single = CrisisParallelEnv(scenario, learners, seats, start_turn, briefings=False)
         self.scenario = scenario
         self.num_envs = int(num_envs)
         self.possible_agents: list[str] = list(self._single.possible_agents)
@@ -313,9 +356,9 @@ class CrisisVectorEnv:
         """(num_envs,) whether each crisis has ended."""
         return self._require_state().done.copy()
 
-    def reset(self, seed: int | Sequence[int] | None = None,
-              options: dict[str, Any] | None = None
-              ) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, dict[str, Any]]]:
+    def reset(
+        self, seed: int | Sequence[int] | None = None, options: dict[str, Any] | None = None
+    ) -> tuple[dict[str, dict[str, np.ndarray]], dict[str, dict[str, Any]]]:
         """New crises. ``seed``: one whole number ``s`` gives the crises seeds ``s``,
         ``s + 1``, ... (as Gymnasium's vector environments do); a sequence gives one
         seed per crisis; without one, seeds are drawn from the environment's own
@@ -331,8 +374,7 @@ class CrisisVectorEnv:
             self._rng = np.random.default_rng(first)
         else:
             if isinstance(seed, str | bytes) or not isinstance(seed, Sequence | np.ndarray):
-                raise TypeError(f"seed must be a whole number or a sequence of {n}, not "
-                                f"{seed!r}")
+                raise TypeError(f"seed must be a whole number or a sequence of {n}, not {seed!r}")
             listed = list(seed)
             if len(listed) != n or not all(_is_whole(s) for s in listed):
                 raise ValueError(f"seed must hold {n} whole numbers, one per crisis")
@@ -341,19 +383,26 @@ class CrisisVectorEnv:
             seeds = np.array([int(s) for s in listed], dtype=np.int64)
             self._rng = np.random.default_rng(seeds)
         self.seeds = seeds.astype(np.int64)
-        streams = CrisisStreams.joined([CrisisStreams(int(s), np.zeros(1, dtype=np.int64))
-                                        for s in self.seeds])
-        self._state = start_batch(self.engine, n, start_turn=self._single.start_turn,
-                                  streams=streams)
+        streams = CrisisStreams.joined(
+            [CrisisStreams(int(s), np.zeros(1, dtype=np.int64)) for s in self.seeds]
+        )
+        self._state = start_batch(
+            self.engine, n, start_turn=self._single.start_turn, streams=streams
+        )
         illegal = np.zeros(n, dtype=bool)
         observed = {a: self._observe(a) for a in self.possible_agents}
         self._last = {a: obs["observation"].copy() for a, obs in observed.items()}
-        return (observed,
-                {a: self._info(illegal) for a in self.possible_agents})
+        return (observed, {a: self._info(illegal) for a in self.possible_agents})
 
-    def step(self, actions: Mapping[str, Any]) -> tuple[
-            dict[str, dict[str, np.ndarray]], dict[str, np.ndarray], dict[str, np.ndarray],
-            dict[str, np.ndarray], dict[str, dict[str, Any]]]:
+    def step(
+        self, actions: Mapping[str, Any]
+    ) -> tuple[
+        dict[str, dict[str, np.ndarray]],
+        dict[str, np.ndarray],
+        dict[str, np.ndarray],
+        dict[str, np.ndarray],
+        dict[str, dict[str, Any]],
+    ]:
         state = self._require_state()
         if state.done.all():
             raise RuntimeError("every crisis is over: call reset()")
@@ -366,9 +415,11 @@ class CrisisVectorEnv:
                 raise KeyError(f"no actions given for '{a}'")
             given = np.asarray(actions[a])
             if given.shape != (n,) or given.dtype.kind not in "iu":
-                raise TypeError(f"the actions for '{a}' must be {n} whole numbers (indices "
-                                f"of its action space), not an array of shape "
-                                f"{given.shape} and type {given.dtype}")
+                raise TypeError(
+                    f"the actions for '{a}' must be {n} whole numbers (indices "
+                    f"of its action space), not an array of shape "
+                    f"{given.shape} and type {given.dtype}"
+                )
             legal = self.engine.observe(state, a).legal
             k = legal.shape[1]
             inside = (given >= 0) & (given < k)
@@ -377,8 +428,10 @@ class CrisisVectorEnv:
             choices[a] = np.where(ok, given, self._single._defaults[a]).astype(np.int64)
         result = step_turn(self.engine, state, self._single._internal, given=choices)
         ended = result.ended
-        rewards = {a: np.where(ended, state.payoffs[self.scenario.actors.index(a)], 0.0)
-                   for a in self.possible_agents}
+        rewards = {
+            a: np.where(ended, state.payoffs[self.scenario.actors.index(a)], 0.0)
+            for a in self.possible_agents
+        }
         done = state.done.copy()
         observations = {a: self._observe(a) for a in self.possible_agents}
         for a, obs in observations.items():  # an ended crisis keeps its last observation
@@ -406,16 +459,23 @@ class CrisisVectorEnv:
     def _observe(self, actor: str) -> dict[str, np.ndarray]:
         state = self._require_state()
         obs = self.engine.observe(state, actor)
-        return {"observation": self._single._vectors(obs, state.turn),
-                "action_mask": obs.legal.astype(np.int8)}
+        return {
+            "observation": self._single._vectors(obs, state.turn),
+            "action_mask": obs.legal.astype(np.int8),
+        }
 
     def _info(self, illegal: np.ndarray) -> dict[str, Any]:
         state = self._require_state()
         turn = self.scenario.clock.turns[min(state.turn, len(self.scenario.clock) - 1)]
         ids = [o.id for o in self.scenario.outcomes]
         outcome = ["" if o < 0 else ids[int(o)] for o in state.outcome]
-        return {"turn": state.turn, "date": turn.label, "seed": self.seeds.copy(),
-                "illegal_action": illegal.copy(), "outcome": outcome}
+        return {
+            "turn": state.turn,
+            "date": turn.label,
+            "seed": self.seeds.copy(),
+            "illegal_action": illegal.copy(),
+            "outcome": outcome,
+        }
 
 
 class PolicyAgent:
@@ -442,8 +502,10 @@ class PolicyAgent:
             raise AgentSpecError(f"'{actor}' is not a player of {scenario.id}")
         where, colon, func = target.rpartition(":")
         if not colon or not where or not func:
-            raise AgentSpecError("policy: name the function as policy:MODULE:FUNCTION or "
-                                 "policy:FILE.py:FUNCTION, e.g. policy:mypolicies:act")
+            raise AgentSpecError(
+                "policy: name the function as policy:MODULE:FUNCTION or "
+                "policy:FILE.py:FUNCTION, e.g. policy:mypolicies:act"
+            )
         self.scenario = scenario
         self.actor = actor
         self.target = target
@@ -462,22 +524,29 @@ class PolicyAgent:
         try:
             chosen = np.asarray(self._fn(vectors, mask))
         except Exception as e:  # the user's code: say whose it is
-            raise RuntimeError(f"the policy {self.target} failed for {self.actor}: "
-                               f"{type(e).__name__}: {e}") from None
+            raise RuntimeError(
+                f"the policy {self.target} failed for {self.actor}: {type(e).__name__}: {e}"
+            ) from None
         if chosen.shape != (observation.n,) or not np.issubdtype(chosen.dtype, np.integer):
-            raise RuntimeError(f"the policy {self.target} must return one whole option "
-                               f"index per crisis ({observation.n}), not an array of shape "
-                               f"{chosen.shape} and type {chosen.dtype}")
+            raise RuntimeError(
+                f"the policy {self.target} must return one whole option "
+                f"index per crisis ({observation.n}), not an array of shape "
+                f"{chosen.shape} and type {chosen.dtype}"
+            )
         chosen = chosen.astype(np.int64)
         live = observation.active
-        bad = live & ((chosen < 0) | (chosen >= self._k)
-                      | ~observation.legal[np.arange(observation.n),
-                                           np.clip(chosen, 0, self._k - 1)])
+        bad = live & (
+            (chosen < 0)
+            | (chosen >= self._k)
+            | ~observation.legal[np.arange(observation.n), np.clip(chosen, 0, self._k - 1)]
+        )
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
-            raise RuntimeError(f"the policy {self.target} chose option {int(chosen[i])} for "
-                               f"{self.actor} on {observation.label}, which is not available "
-                               "then (read action_mask)")
+            raise RuntimeError(
+                f"the policy {self.target} chose option {int(chosen[i])} for "
+                f"{self.actor} on {observation.label}, which is not available "
+                "then (read action_mask)"
+            )
         return np.where(live, chosen, self._default)
 
 

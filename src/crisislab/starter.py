@@ -24,10 +24,12 @@ MAX_NAME = 64
 def starter_text(name: str, file: str | None = None) -> str:
     """The starter scenario for ``name`` (its id), as YAML text."""
     template = (resources.files("crisislab") / "templates" / "starter.yaml").read_text(
-        encoding="utf-8")
+        encoding="utf-8"
+    )
     title = name.replace("-", " ").replace("_", " ").strip().capitalize()
     return string.Template(template).substitute(
-        id=name, title=f"{title}: a starter crisis", file=file or f"{name}.yaml")
+        id=name, title=f"{title}: a starter crisis", file=file or f"{name}.yaml"
+    )
 
 
 def write_starter(name: str, folder: Path) -> Path:
@@ -41,10 +43,14 @@ def write_starter(name: str, folder: Path) -> Path:
 def register(app: typer.Typer) -> None:
     @app.command("new")
     def new(
-        name: str = typer.Argument(..., help="The scenario's id, also its file name: lower "
-                                   "case letters, digits, '-' and '_' (e.g. demo)."),
-        folder: Path = typer.Option(Path("."), "--dir", "-d",
-                                    help="The folder to write NAME.yaml in (it must exist)."),
+        name: str = typer.Argument(
+            ...,
+            help="The scenario's id, also its file name: lower "
+            "case letters, digits, '-' and '_' (e.g. demo).",
+        ),
+        folder: Path = typer.Option(
+            Path("."), "--dir", "-d", help="The folder to write NAME.yaml in (it must exist)."
+        ),
     ) -> None:
         """Write a small, commented starter scenario, NAME.yaml, that validates, replays and
         simulates as it is.
@@ -54,19 +60,28 @@ def register(app: typer.Typer) -> None:
         file is never overwritten. Then: crisislab validate NAME.yaml, crisislab replay
         NAME.yaml, crisislab simulate NAME.yaml."""
         if len(name) > MAX_NAME or not re.fullmatch(NAME_PATTERN, name):
-            fail(f"'{name}' cannot name a scenario",
-                 f"use a lower-case letter, then letters, digits, '-' or '_' (at most "
-                 f"{MAX_NAME} characters), e.g. demo")
+            fail(
+                f"'{name}' cannot name a scenario",
+                f"use a lower-case letter, then letters, digits, '-' or '_' (at most "
+                f"{MAX_NAME} characters), e.g. demo",
+            )
         if not folder.is_dir():
             fail(f"--dir: no folder '{folder}'", "create it first, or give an existing one")
         target = folder / f"{name}.yaml"
         try:
             path = write_starter(name, folder)
         except FileExistsError:
-            fail(f"{target} already exists; it is left as it is",
-                 "choose another NAME or --dir, or move the file away")
+            fail(
+                f"{target} already exists; it is left as it is",
+                "choose another NAME or --dir, or move the file away",
+            )
         except OSError as e:
-            fail(f"cannot write {target}: {e.strerror or e}",
-                 "choose a folder you can write to with --dir", code=1)
-        typer.echo(f"wrote {path}: a starter scenario '{name}'. Next: crisislab validate "
-                   f"{path}; crisislab replay {path}; crisislab simulate {path}")
+            fail(
+                f"cannot write {target}: {e.strerror or e}",
+                "choose a folder you can write to with --dir",
+                code=1,
+            )
+        typer.echo(
+            f"wrote {path}: a starter scenario '{name}'. Next: crisislab validate "
+            f"{path}; crisislab replay {path}; crisislab simulate {path}"
+        )

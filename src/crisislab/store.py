@@ -64,7 +64,7 @@ def _expand_home(url: str) -> str:
     folder made and the file opened are the same."""
     prefix = "sqlite:///"
     if url.startswith(prefix + "~"):
-        return prefix + str(Path(url[len(prefix):]).expanduser())
+        return prefix + str(Path(url[len(prefix) :]).expanduser())
     return url
 
 
@@ -137,8 +137,12 @@ class Store:
         self.shown = shown_url(self.url)
         try:
             parsed = make_url(self.url)
-            if (parsed.get_backend_name() == "sqlite" and parsed.database
-                    and parsed.database != ":memory:" and "uri" not in parsed.query):
+            if (
+                parsed.get_backend_name() == "sqlite"
+                and parsed.database
+                and parsed.database != ":memory:"
+                and "uri" not in parsed.query
+            ):
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             self.engine: SqlEngine = create_engine(self.url)
             _migrate(self.engine, self.shown)
@@ -148,8 +152,9 @@ class Store:
         except StoreError:
             raise
         except (SQLAlchemyError, OSError, ValueError, TypeError) as e:
-            raise StoreError(f"cannot open the database {self.shown}: "
-                             f"{_reason(e, self.url)}") from None
+            raise StoreError(
+                f"cannot open the database {self.shown}: {_reason(e, self.url)}"
+            ) from None
 
     def check_writable(self) -> None:
         """Write to the database in a transaction that is rolled back: a read-only or
@@ -163,8 +168,9 @@ class Store:
                 finally:
                     tx.rollback()
         except SQLAlchemyError as e:
-            raise StoreError(f"cannot write to the database {self.shown}: "
-                             f"{_reason(e, self.url)}") from None
+            raise StoreError(
+                f"cannot write to the database {self.shown}: {_reason(e, self.url)}"
+            ) from None
 
     def fast_writes(self) -> None:
         """SQLite in write-ahead mode, synced at checkpoints: a commit survives the program
@@ -173,8 +179,11 @@ class Store:
         Other databases are left as they are."""
         from sqlalchemy import event
 
-        if (getattr(self, "_fast", False) or self.engine.dialect.name != "sqlite"
-                or self.engine.url.database in (None, "", ":memory:")):
+        if (
+            getattr(self, "_fast", False)
+            or self.engine.dialect.name != "sqlite"
+            or self.engine.url.database in (None, "", ":memory:")
+        ):
             return
         self._fast = True
 
@@ -194,8 +203,7 @@ class Store:
             with Session(self.engine, expire_on_commit=False) as session, session.begin():
                 yield session
         except SQLAlchemyError as e:
-            raise StoreError(f"database error on {self.shown}: {_reason(e, self.url)}") \
-                from None
+            raise StoreError(f"database error on {self.shown}: {_reason(e, self.url)}") from None
 
     # runs
     def add_run(self, **fields: Any) -> RunRow:
@@ -255,19 +263,22 @@ class Store:
         except StoreError:
             raise
         except (ValueError, TypeError, OverflowError) as e:  # a bad date or JSON text
-            raise StoredRowError(f"{what} {row_id} in {self.shown} cannot be read: "
-                                 f"{_first_line(e)}") from None
+            raise StoredRowError(
+                f"{what} {row_id} in {self.shown} cannot be read: {_first_line(e)}"
+            ) from None
 
     def _validate(self, model: type[M], row: Base, what: str) -> M:
         fields = {c.name: getattr(row, c.name) for c in row.__table__.columns}
         try:
             return model.model_validate(fields)
         except ValidationError as e:
-            raise StoredRowError(f"{what} {fields.get('id')} in {self.shown} is damaged: "
-                                 f"{describe(e)}") from None
+            raise StoredRowError(
+                f"{what} {fields.get('id')} in {self.shown} is damaged: {describe(e)}"
+            ) from None
 
-    def _checked(self, table: type[Base], model: type[M], what: str,
-                 limit: int) -> tuple[list[M], list[str]]:
+    def _checked(
+        self, table: type[Base], model: type[M], what: str, limit: int
+    ) -> tuple[list[M], list[str]]:
         column = table.__table__.c.id  # type: ignore[attr-defined]
         with self.session() as s:
             ids = list(s.scalars(select(column).order_by(column.desc()).limit(limit)))
@@ -298,10 +309,12 @@ def _migrate(engine: SqlEngine, shown: str) -> None:
         raise
     except Exception as e:  # Alembic's own errors: a revision this crisislab does not know
         if type(e).__module__.startswith("alembic"):
-            raise StoreError(f"the database {shown} has schema revision "
-                             f"{', '.join(revisions) or 'none'}, which this crisislab does "
-                             f"not know (its newest is {HEAD}): it was written by a newer "
-                             "version; upgrade crisislab or use another database") from None
+            raise StoreError(
+                f"the database {shown} has schema revision "
+                f"{', '.join(revisions) or 'none'}, which this crisislab does "
+                f"not know (its newest is {HEAD}): it was written by a newer "
+                "version; upgrade crisislab or use another database"
+            ) from None
         raise
 
 

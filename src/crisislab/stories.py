@@ -26,14 +26,18 @@ def trace_format(path: Path) -> str:
     """The format a trace file's name asks for (``StoryError`` if none)."""
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise StoryError(f"--trace {path}: name the file .jsonl (JSON Lines), .csv or "
-                         ".parquet (one row per crisis and turn)")
+        raise StoryError(
+            f"--trace {path}: name the file .jsonl (JSON Lines), .csv or "
+            ".parquet (one row per crisis and turn)"
+        )
     if fmt == "parquet":
         try:
             import pyarrow  # noqa: F401
         except ImportError:
-            raise StoryError("writing Parquet needs pyarrow: pip install "
-                             "'crisislab[parquet]', or write .csv or .jsonl") from None
+            raise StoryError(
+                "writing Parquet needs pyarrow: pip install "
+                "'crisislab[parquet]', or write .csv or .jsonl"
+            ) from None
     return fmt
 
 
@@ -50,16 +54,22 @@ def replay_command(scenario: str, crisis: SimulatedCrisis, meta: Mapping[str, An
     return " ".join(parts)
 
 
-def story_json(crisis: SimulatedCrisis, meta: Mapping[str, Any], scenario_ref: str
-               ) -> dict[str, Any]:
+def story_json(
+    crisis: SimulatedCrisis, meta: Mapping[str, Any], scenario_ref: str
+) -> dict[str, Any]:
     """One crisis as one JSON object: the run it came from, its turns, its final state
     and its story (the entries ``replay --crisis --format json`` gives)."""
     story = crisis.story.to_json()
     return {
-        "crisis": crisis.ref, "seed": crisis.seed, "index": crisis.index, **meta,
+        "crisis": crisis.ref,
+        "seed": crisis.seed,
+        "index": crisis.index,
+        **meta,
         "replay": replay_command(scenario_ref, crisis, meta),
-        "outcome": crisis.outcome, "outcome_label": story["outcome_label"],
-        "end_date": story["end_date"], "end_turn": crisis.end_turn,
+        "outcome": crisis.outcome,
+        "outcome_label": story["outcome_label"],
+        "end_date": story["end_date"],
+        "end_turn": crisis.end_turn,
         "turns": [t.to_json() for t in crisis.turns],
         "final_state": crisis.final,
         "story": story["events"],
@@ -71,9 +81,14 @@ def turn_rows(crisis: SimulatedCrisis, seats: Sequence[str]) -> list[dict[str, A
     changed, and how the crisis ended (on every row, for grouping)."""
     rows = []
     for t in crisis.turns:
-        row: dict[str, Any] = {"crisis": crisis.ref, "seed": crisis.seed,
-                               "index": crisis.index, "turn": t.turn, "date": t.date,
-                               "label": t.label}
+        row: dict[str, Any] = {
+            "crisis": crisis.ref,
+            "seed": crisis.seed,
+            "index": crisis.index,
+            "turn": t.turn,
+            "date": t.date,
+            "label": t.label,
+        }
         for seat in seats:
             row[f"choice_{seat}"] = t.choices.get(seat, "")
         row["events"] = ";".join(t.events)
@@ -86,8 +101,13 @@ def turn_rows(crisis: SimulatedCrisis, seats: Sequence[str]) -> list[dict[str, A
     return rows
 
 
-def write_trace(path: Path, crises: Sequence[SimulatedCrisis], meta: Mapping[str, Any],
-                seats: Sequence[str], scenario_ref: str) -> None:
+def write_trace(
+    path: Path,
+    crises: Sequence[SimulatedCrisis],
+    meta: Mapping[str, Any],
+    seats: Sequence[str],
+    scenario_ref: str,
+) -> None:
     """Write ``crises`` to ``path`` in the format its name asks for (``scenario_ref``:
     how the command that retells them names the scenario)."""
     fmt = trace_format(path)
@@ -100,9 +120,21 @@ def write_trace(path: Path, crises: Sequence[SimulatedCrisis], meta: Mapping[str
             return
         rows = [r for c in crises for r in turn_rows(c, seats)]
         if fmt == "csv":
-            fields = ["crisis", "seed", "index", "turn", "date", "label",
-                      *(f"choice_{s}" for s in seats), "events", "letters", "changes",
-                      "outcome", "end_turn", "last"]
+            fields = [
+                "crisis",
+                "seed",
+                "index",
+                "turn",
+                "date",
+                "label",
+                *(f"choice_{s}" for s in seats),
+                "events",
+                "letters",
+                "changes",
+                "outcome",
+                "end_turn",
+                "last",
+            ]
             with path.open("w", encoding="utf-8", newline="") as f:
                 writer = csv.DictWriter(f, fieldnames=fields)
                 writer.writeheader()

@@ -34,6 +34,7 @@ class WhatIfError(ValueError):
 
 # ---- the file format ------------------------------------------------------------------
 
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -65,7 +66,8 @@ class WhatIfSpec(_Strict):
     forbid_actions: list[Ident] = Field(default_factory=list)
     force_actions: list[Ident] = Field(default_factory=list)
     require: dict[Ident, Annotated[str, Field(min_length=1, max_length=2000)]] = Field(
-        default_factory=dict)
+        default_factory=dict
+    )
     set_events: dict[Ident, EventChange] = Field(default_factory=dict)
 
     @model_validator(mode="after")
@@ -84,6 +86,7 @@ class WhatIfFile(_Strict):
 
 
 # ---- what the rest of crisislab sees -----------------------------------------------------
+
 
 @dataclass(frozen=True)
 class WhatIf:
@@ -108,13 +111,24 @@ class WhatIf:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "id": self.id, "summary": self.summary, "rationale": self.rationale,
+            "id": self.id,
+            "summary": self.summary,
+            "rationale": self.rationale,
             "expected": self.expected,
             "citations": [c.model_dump(exclude_none=True) for c in self.citations],
             "assumption": self.assumption,
             "changes": self.spec.model_dump(
-                include={"set_parameters", "set_initial", "forbid_actions", "force_actions",
-                         "require", "set_events"}, exclude_defaults=True, exclude_none=True),
+                include={
+                    "set_parameters",
+                    "set_initial",
+                    "forbid_actions",
+                    "force_actions",
+                    "require",
+                    "set_events",
+                },
+                exclude_defaults=True,
+                exclude_none=True,
+            ),
         }
 
 
@@ -124,8 +138,7 @@ def what_ifs_file(scenario: Scenario) -> tuple[str, str] | None:
     if scenario.file.endswith("(built-in)") and builtin.is_file():
         return builtin.read_text(encoding="utf-8"), f"{scenario.id}.whatifs (built-in)"
     path = Path(scenario.file)
-    sibling = path.with_name(path.name.removesuffix(".yaml").removesuffix(".yml")
-                             + ".whatifs.yaml")
+    sibling = path.with_name(path.name.removesuffix(".yaml").removesuffix(".yml") + ".whatifs.yaml")
     if sibling.is_file():
         return sibling.read_text(encoding="utf-8"), str(sibling)
     if builtin.is_file():
@@ -140,8 +153,7 @@ def load_what_ifs(text: str, file: str, scenario: Scenario) -> list[WhatIf]:
     try:
         parsed = WhatIfFile.model_validate(doc.data)
     except ValidationError as err:
-        raise ScenarioError([_problem(doc, e) for e in err.errors(include_url=False)]) \
-            from None
+        raise ScenarioError([_problem(doc, e) for e in err.errors(include_url=False)]) from None
     problems = _cross_check(doc, parsed, scenario)
     if problems:
         raise ScenarioError(problems)
@@ -149,8 +161,18 @@ def load_what_ifs(text: str, file: str, scenario: Scenario) -> list[WhatIf]:
     out = []
     for w in parsed.what_ifs:
         expected = {k: "rise" for k in w.expected.rise} | {k: "fall" for k in w.expected.fall}
-        out.append(WhatIf(w.id, w.summary, w.rationale, expected, tuple(w.cite or ()),
-                          w.assumption, {k: groups[k] for k in expected if k in groups}, w))
+        out.append(
+            WhatIf(
+                w.id,
+                w.summary,
+                w.rationale,
+                expected,
+                tuple(w.cite or ()),
+                w.assumption,
+                {k: groups[k] for k in expected if k in groups},
+                w,
+            )
+        )
     return out
 
 
@@ -172,7 +194,8 @@ def apply(scenario: Scenario, ids: list[str]) -> Scenario:
             raise WhatIfError(
                 f"no what-if '{i}' for {scenario.id}; "
                 + (f"use one of: {', '.join(known)}" if known else "it has no what-ifs")
-                + f" (list them with `crisislab what-ifs {scenario.id}`)")
+                + f" (list them with `crisislab what-ifs {scenario.id}`)"
+            )
     if len(set(ids)) != len(ids):
         raise WhatIfError("a what-if is named twice; name each once")
     data = scenario.spec.model_dump(mode="json", exclude_none=True)
@@ -183,8 +206,10 @@ def apply(scenario: Scenario, ids: list[str]) -> Scenario:
         spec = ScenarioSpec.model_validate(data)
         compiled = compile_spec(spec, file=label)
     except (ValidationError, ScenarioError) as e:
-        raise WhatIfError(f"the what-ifs {', '.join(ids)} do not combine into a valid "
-                          f"scenario: {e}; apply them one at a time") from None
+        raise WhatIfError(
+            f"the what-ifs {', '.join(ids)} do not combine into a valid "
+            f"scenario: {e}; apply them one at a time"
+        ) from None
     return replace(compiled, departs_from=scenario.departs_from or scenario)
 
 
@@ -216,9 +241,12 @@ def _overlay(data: dict[str, Any], w: WhatIfSpec) -> None:
         a = actions[aid]
         cond = f"({a.get('when', 'true')})"
         for other in data["actions"]:
-            if (other["actor"] == a["actor"] and other["id"] != aid
-                    and other["id"] != defaults.get(a["actor"])
-                    and other["id"] not in w.force_actions[: w.force_actions.index(aid)]):
+            if (
+                other["actor"] == a["actor"]
+                and other["id"] != aid
+                and other["id"] != defaults.get(a["actor"])
+                and other["id"] not in w.force_actions[: w.force_actions.index(aid)]
+            ):
                 blocked.setdefault(other["id"], []).append(cond)
         # agents read `forced_by`; the label tells a person (or a language model) reading
         # the options
@@ -268,14 +296,27 @@ def _cross_check(doc: YamlDocument, parsed: WhatIfFile, scenario: Scenario) -> l
     def check(path: tuple[str | int, ...], kind: str, name: str, known: list[str]) -> None:
         if name not in known:
             import difflib
+
             close = difflib.get_close_matches(name, known, n=1)
-            problems.append(doc.problem(path, f"no {kind} '{name}' in {scenario.id}",
-                                        f"did you mean '{close[0]}'?" if close
-                                        else f"use one of the scenario's {kind}s", key=True))
+            problems.append(
+                doc.problem(
+                    path,
+                    f"no {kind} '{name}' in {scenario.id}",
+                    f"did you mean '{close[0]}'?"
+                    if close
+                    else f"use one of the scenario's {kind}s",
+                    key=True,
+                )
+            )
 
     if parsed.scenario != scenario.id:
-        problems.append(doc.problem(("scenario",), f"this file is for '{parsed.scenario}', "
-                                    f"not '{scenario.id}'", f"write scenario: {scenario.id}"))
+        problems.append(
+            doc.problem(
+                ("scenario",),
+                f"this file is for '{parsed.scenario}', not '{scenario.id}'",
+                f"write scenario: {scenario.id}",
+            )
+        )
     outcomes = [o.id for o in spec.outcomes]
     actions = [a.id for a in spec.actions]
     defaults = {a.default_action for a in spec.actors}
@@ -287,27 +328,39 @@ def _cross_check(doc: YamlDocument, parsed: WhatIfFile, scenario: Scenario) -> l
     for i, w in enumerate(parsed.what_ifs):
         base: tuple[str | int, ...] = ("what_ifs", i)
         if w.id in seen:
-            problems.append(doc.problem((*base, "id"), f"what-if '{w.id}' is defined twice",
-                                        "give each what-if its own id"))
+            problems.append(
+                doc.problem(
+                    (*base, "id"),
+                    f"what-if '{w.id}' is defined twice",
+                    "give each what-if its own id",
+                )
+            )
         seen.add(w.id)
         for key in ("rise", "fall"):
             for j, o in enumerate(getattr(w.expected, key)):
-                check((*base, "expected", key, j), "outcome or group", o,
-                      outcomes + list(parsed.groups))
+                check(
+                    (*base, "expected", key, j),
+                    "outcome or group",
+                    o,
+                    outcomes + list(parsed.groups),
+                )
         for j, c in enumerate(w.cite or []):
             check((*base, "cite", j, "source"), "source", c.source, sources)
         for p in w.set_parameters:
-            check((*base, "set_parameters", p), "parameter", p,
-                  [x.id for x in spec.parameters])
+            check((*base, "set_parameters", p), "parameter", p, [x.id for x in spec.parameters])
         for v in w.set_initial:
             check((*base, "set_initial", v), "variable", v, [x.id for x in spec.variables])
         for key in ("forbid_actions", "force_actions"):
             for j, a in enumerate(getattr(w, key)):
                 check((*base, key, j), "action", a, actions)
                 if a in defaults:
-                    problems.append(doc.problem(
-                        (*base, key, j), f"'{a}' is a default action, always available",
-                        "force or forbid one of the actor's other actions"))
+                    problems.append(
+                        doc.problem(
+                            (*base, key, j),
+                            f"'{a}' is a default action, always available",
+                            "force or forbid one of the actor's other actions",
+                        )
+                    )
         for a in w.require:
             check((*base, "require", a), "action", a, actions)
         for e in w.set_events:
@@ -317,8 +370,10 @@ def _cross_check(doc: YamlDocument, parsed: WhatIfFile, scenario: Scenario) -> l
 
 def _problem(doc: YamlDocument, e: Any) -> Problem:
     loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p[:1].isupper()))
-    hint = {"missing": "add this field", "extra_forbidden": "remove it, or check its spelling",
-            "string_pattern_mismatch": "use snake_case ids"}.get(
-        e["type"], "see docs/what-ifs.md for what this field takes")
+    hint = {
+        "missing": "add this field",
+        "extra_forbidden": "remove it, or check its spelling",
+        "string_pattern_mismatch": "use snake_case ids",
+    }.get(e["type"], "see docs/what-ifs.md for what this field takes")
     msg = e["msg"].removeprefix("Value error, ")
     return doc.problem(loc, msg, hint, key=e["type"] == "extra_forbidden")

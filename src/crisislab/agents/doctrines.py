@@ -34,8 +34,10 @@ def _id_list(value: Any, option: str) -> list[str]:
         return [v.strip() for v in value.replace("|", "+").split("+") if v.strip()]
     if isinstance(value, list | tuple):
         return [str(v) for v in value]
-    raise AgentSpecError(f"option '{option}' takes action ids joined by '+', e.g. "
-                         f"{option}=usa_protest+usa_public_warning")
+    raise AgentSpecError(
+        f"option '{option}' takes action ids joined by '+', e.g. "
+        f"{option}=usa_protest+usa_public_warning"
+    )
 
 
 class ActionTable:
@@ -72,8 +74,10 @@ class ActionTable:
         if action_id not in self.ids:
             if not strict:
                 return -1
-            raise AgentSpecError(f"option '{option}': '{action_id}' is not an action of this "
-                                 f"actor; use one of: {', '.join(self.ids)}")
+            raise AgentSpecError(
+                f"option '{option}': '{action_id}' is not an action of this "
+                f"actor; use one of: {', '.join(self.ids)}"
+            )
         return self.ids.index(action_id)
 
     def stepping_stones(self, ceiling: float) -> np.ndarray:
@@ -105,7 +109,8 @@ class Doctrine(ABC):
         if unknown:
             raise AgentSpecError(
                 f"agent '{self.name}' has no option {', '.join(repr(u) for u in unknown)}; "
-                f"its options are: {', '.join(sorted(allowed))}")
+                f"its options are: {', '.join(sorted(allowed))}"
+            )
         if actor not in scenario.players:
             raise AgentSpecError(f"'{actor}' is not an acting actor of {scenario.id}")
         tuned = scenario.doctrine_options(self.name, actor)
@@ -116,8 +121,10 @@ class Doctrine(ABC):
                 try:
                     self.options[key] = float(self.options[key])
                 except (TypeError, ValueError):
-                    raise AgentSpecError(f"agent '{self.name}': option '{key}' takes a "
-                                         f"number, not {self.options[key]!r}") from None
+                    raise AgentSpecError(
+                        f"agent '{self.name}': option '{key}' takes a "
+                        f"number, not {self.options[key]!r}"
+                    ) from None
         self.actor = actor
         self.scenario_id = scenario.id
         self.table = ActionTable(scenario, actor)
@@ -130,19 +137,21 @@ class Doctrine(ABC):
         self.bias[t.forced] += 1e6
         overrides = self.options["scores"] or {}
         if not isinstance(overrides, Mapping):
-            raise AgentSpecError("option 'scores' is set in code (a mapping), not on the "
-                                 "command line; use prefer=/avoid= there")
+            raise AgentSpecError(
+                "option 'scores' is set in code (a mapping), not on the "
+                "command line; use prefer=/avoid= there"
+            )
         strict = "scores" in self.given
-        self.overrides = {t.local(a, "scores", strict): float(v)
-                          for a, v in overrides.items()}
+        self.overrides = {t.local(a, "scores", strict): float(v) for a, v in overrides.items()}
         self.overrides.pop(-1, None)
 
     def locals(self, option: str) -> list[int]:
         """The local indices of the action ids an option lists (ids the scenario lacks are
         an error when given on the command line, skipped when they come from tuning)."""
         strict = option in self.given
-        found = [self.table.local(a, option, strict)
-                 for a in _id_list(self.options[option], option)]
+        found = [
+            self.table.local(a, option, strict) for a in _id_list(self.options[option], option)
+        ]
         return [i for i in found if i >= 0]
 
     @abstractmethod
@@ -333,14 +342,16 @@ class OrganizationalAgent(Doctrine):
         for rank, local in enumerate(programme):
             self.programme[local] = 100.0 - rank
         self.ceiling = self.options["ceiling"]
-        self.levels_of = {a: np.array([r.escalation for r in scenario.actions_of(a)] + [0.0])
-                          for a in scenario.players}
-        self.event_levels = np.array([e.escalation or 0 for e in scenario.events],
-                                     dtype=np.float64)
+        self.levels_of = {
+            a: np.array([r.escalation for r in scenario.actions_of(a)] + [0.0])
+            for a in scenario.players
+        }
+        self.event_levels = np.array([e.escalation or 0 for e in scenario.events], dtype=np.float64)
         self.event_index = {e.id: e.index for e in scenario.events}
 
-    def _situation(self, obs: Observation,
-                   rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def _situation(
+        self, obs: Observation, rows: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Per row: the actor's own last action (-1 if none seen) and whether something
         it saw last turn stood on a higher rung (it was provoked)."""
         t = self.table
@@ -357,8 +368,9 @@ class OrganizationalAgent(Doctrine):
             if other != self.actor:
                 stimulus = np.maximum(stimulus, self.levels_of[other][pick(chosen)])
         for eid, fired in obs.seen_events.items():
-            stimulus = np.maximum(stimulus, np.where(pick(fired), self.event_levels[
-                self.event_index[eid]], 0.0))
+            stimulus = np.maximum(
+                stimulus, np.where(pick(fired), self.event_levels[self.event_index[eid]], 0.0)
+            )
         return own, stimulus > own_level
 
     def key(self, obs: Observation) -> np.ndarray | None:
@@ -367,8 +379,11 @@ class OrganizationalAgent(Doctrine):
         if legal is None:
             return None
         own, provoked = self._situation(obs)
-        return (legal | ((own + 1).astype(np.int64) << self.table.k)
-                | (provoked.astype(np.int64) << (self.table.k + own_bits)))
+        return (
+            legal
+            | ((own + 1).astype(np.int64) << self.table.k)
+            | (provoked.astype(np.int64) << (self.table.k + own_bits))
+        )
 
     def scores(self, obs: Observation, rows: np.ndarray | None = None) -> np.ndarray:
         t = self.table
@@ -415,8 +430,9 @@ class RationalAgent(Doctrine):
         self.parameters = dict(scenario.parameters)
         self.variables: dict[str, VariableRule] = {v.id: v for v in scenario.variables}
         self.outcomes = [(o, _clauses(o.when)) for o in scenario.outcomes]
-        self.default_outcome = next((o for o in scenario.outcomes if o.default),
-                                    scenario.outcomes[-1])
+        self.default_outcome = next(
+            (o for o in scenario.outcomes if o.default), scenario.outcomes[-1]
+        )
 
     def _env(self, obs: Observation) -> dict[str, Value]:
         n = obs.n
@@ -444,8 +460,7 @@ class RationalAgent(Doctrine):
             pay[o.id] = np.nan_to_num(np.broadcast_to(np.asarray(value, float), (n,)))
         status = pay[self.default_outcome.id]
         spread = np.maximum(np.ptp(np.stack(list(pay.values())), axis=0), 1e-9)
-        base = {o.id: _progress(clauses, env, n) for o, clauses in self.outcomes
-                if clauses}
+        base = {o.id: _progress(clauses, env, n) for o, clauses in self.outcomes if clauses}
         value = np.zeros((n, t.k))
         for rule in t.rules:
             if rule.local == t.default:
@@ -526,8 +541,12 @@ class _After:
         self.changed = changed
 
 
-def _after(env: Mapping[str, Value], effects: tuple[Effect, ...],
-           variables: Mapping[str, VariableRule], n: int) -> _After:
+def _after(
+    env: Mapping[str, Value],
+    effects: tuple[Effect, ...],
+    variables: Mapping[str, VariableRule],
+    n: int,
+) -> _After:
     """The observed state after ``effects``, saturated as the engine saturates it."""
     from crisislab.engine.engine import assigned, bound
 

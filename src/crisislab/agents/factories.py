@@ -114,36 +114,38 @@ class RecordAgent(HistoricalAgent):
         return np.arange(observation.n) if rows is None else rows
 
 
-def historical(scenario: Scenario, actor: str, fallback: str | None = None,
-               **options: Any) -> RecordAgent:
+def historical(
+    scenario: Scenario, actor: str, fallback: str | None = None, **options: Any
+) -> RecordAgent:
     """``historical``: the documented choices, and off the record the scenario's fitted
     leader, drawn to the record's choices near their dates (``fallback=NAME`` plays
     another agent off the record; remaining options go to it, e.g.
     ``historical:fallback=political,hawk_weight=0.6`` or
     ``historical:escalation=1`` for the leader itself)."""
     if fallback == "historical":
-        raise AgentSpecError("the historical agent cannot fall back on itself; name a "
-                             "doctrine, e.g. fallback=dove")
+        raise AgentSpecError(
+            "the historical agent cannot fall back on itself; name a doctrine, e.g. fallback=dove"
+        )
     if fallback is None or fallback == "leader":
         if scenario.role(actor) != "player":
             return RecordAgent(scenario, actor, fallback=ScriptedAgent(scenario, actor))
         options.setdefault("record", coefficients(scenario, actor)["record"])
         replay = replayed_record(scenario)
         options.setdefault("record_opened", replay.opened)
-        options.setdefault("record_worth",
-                           replayed_record(scenario.history).worth.get(actor, {}))
+        options.setdefault("record_worth", replayed_record(scenario.history).worth.get(actor, {}))
         return RecordAgent(scenario, actor, fallback=LeaderAgent(scenario, actor, **options))
     cls = agent_class(fallback)
     if getattr(cls, "stochastic", True) and not getattr(cls, "lumpable", False):
-        raise AgentSpecError(f"fallback '{fallback}' draws chance of its own, so the "
-                             "historical agent could not be lumped; use the leader model "
-                             "or a doctrine such as hawk, dove, rational, organizational "
-                             "or political")
+        raise AgentSpecError(
+            f"fallback '{fallback}' draws chance of its own, so the "
+            "historical agent could not be lumped; use the leader model "
+            "or a doctrine such as hawk, dove, rational, organizational "
+            "or political"
+        )
     try:
         doctrine = cls(scenario, actor, **options)
     except TypeError as e:
-        raise AgentSpecError(f"fallback '{fallback}' does not take these options: {e}"
-                             ) from None
+        raise AgentSpecError(f"fallback '{fallback}' does not take these options: {e}") from None
     return RecordAgent(scenario, actor, fallback=doctrine)
 
 

@@ -30,8 +30,11 @@ class HistoricalAgent:
         self.plan: dict[int, int] = {}
         for step in scenario.track:
             # a dated entry wins over a standing one on the same turn
-            if step.actor == actor and step.action is not None and (
-                    step.turn not in self.plan or not step.standing):
+            if (
+                step.actor == actor
+                and step.action is not None
+                and (step.turn not in self.plan or not step.standing)
+            ):
                 self.plan[step.turn] = self.local[step.action]
         self.fallback = fallback
 

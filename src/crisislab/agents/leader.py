@@ -62,9 +62,18 @@ FEATURES = (*SHARED, *PER_ACTOR)
 PLAIN_ROWS = 8
 # used where a scenario declares no parameter of that name (see docs/model.md)
 DEFAULTS: dict[str, float] = {
-    "payoff": 2.0, "danger": 2.0, "audience": 0.5, "act": -3.0, "escalation": -1.0,
-    "force": -3.0, "concession": 0.0, "record": 4.0, "record_days": 2.0,
-    "contact_weight": 0.05, "horizon_days": 7.0, "record_terms": 0.1,
+    "payoff": 2.0,
+    "danger": 2.0,
+    "audience": 0.5,
+    "act": -3.0,
+    "escalation": -1.0,
+    "force": -3.0,
+    "concession": 0.0,
+    "record": 4.0,
+    "record_days": 2.0,
+    "contact_weight": 0.05,
+    "horizon_days": 7.0,
+    "record_terms": 0.1,
 }
 PRESETS: dict[str, dict[str, float]] = {
     # doctrines as settings of the one model (see docs/agents.md)
@@ -81,8 +90,7 @@ def parameter_name(feature: str, actor: str) -> str:
 def coefficients(scenario: Scenario, actor: str) -> dict[str, float]:
     """The actor's coefficients: the scenario's ``leader_*`` parameters, else defaults."""
     out = {}
-    for f in (*FEATURES, "record", "record_days", "record_terms", "contact_weight",
-              "horizon_days"):
+    for f in (*FEATURES, "record", "record_days", "record_terms", "contact_weight", "horizon_days"):
         out[f] = float(scenario.parameters.get(parameter_name(f, actor), DEFAULTS[f]))
     return out
 
@@ -125,15 +133,18 @@ class LeaderModel:
         self.variables: dict[str, VariableRule] = {v.id: v for v in scenario.variables}
         self.outcomes = [(o, _clauses(o.when)) for o in scenario.outcomes]
         self.outcome_by_id = {o.id: o for o in scenario.outcomes}
-        self.status_quo = next((o for o in scenario.outcomes if o.default),
-                               scenario.outcomes[-1])
+        self.status_quo = next((o for o in scenario.outcomes if o.default), scenario.outcomes[-1])
         # the chance events that can start or widen a war, with the outcome each leads to
-        wars = sorted((o for o in scenario.outcomes if o.escalation > 0),
-                      key=lambda o: o.escalation)
+        wars = sorted(
+            (o for o in scenario.outcomes if o.escalation > 0), key=lambda o: o.escalation
+        )
         # a contact below the use of force (an incident) counts for the chance that it
         # ends in fighting, ``leader_contact_weight``
-        contact = float(scenario.parameters.get(parameter_name("contact_weight", actor),
-                                                DEFAULTS["contact_weight"]))
+        contact = float(
+            scenario.parameters.get(
+                parameter_name("contact_weight", actor), DEFAULTS["contact_weight"]
+            )
+        )
         self.dangers = []
         self.danger_weight = []
         for e in scenario.events:
@@ -147,13 +158,19 @@ class LeaderModel:
         self.touches: list[tuple[list[int], list[int]]] = []
         for rule in t.rules:
             targets = {e.target for e in rule.effects}
-            outs = [i for i, (o, clauses) in enumerate(self.outcomes)
-                    if clauses and o.id != self.status_quo.id
-                    and targets & (set().union(*(names_in(c) for c in clauses))
-                                   | names_in_payoffs(o, actor))]
-            dangers = [i for i, (e, _) in enumerate(self.dangers)
-                       if e.hazard is not None
-                       and targets & (names_in(e.when) | names_in(e.hazard))]
+            outs = [
+                i
+                for i, (o, clauses) in enumerate(self.outcomes)
+                if clauses
+                and o.id != self.status_quo.id
+                and targets
+                & (set().union(*(names_in(c) for c in clauses)) | names_in_payoffs(o, actor))
+            ]
+            dangers = [
+                i
+                for i, (e, _) in enumerate(self.dangers)
+                if e.hazard is not None and targets & (names_in(e.when) | names_in(e.hazard))
+            ]
             self.touches.append((outs, dangers))
         # the variables the features read: the rest of what the actor sees does not
         # change its choice, so situations that differ only there are one situation
@@ -181,12 +198,14 @@ class LeaderModel:
                             grown = True
         self.reads = read
         self._plain_setup()
-        self.horizon = float(scenario.parameters.get(parameter_name("horizon_days", actor),
-                                                     DEFAULTS["horizon_days"]))
+        self.horizon = float(
+            scenario.parameters.get(parameter_name("horizon_days", actor), DEFAULTS["horizon_days"])
+        )
         self.waiting = np.ones(t.k)
         self.waiting[t.default] = 0.0
-        self.static = np.stack([t.level / top, (t.level >= self.force_from).astype(float),
-                                self.concede], axis=1)
+        self.static = np.stack(
+            [t.level / top, (t.level >= self.force_from).astype(float), self.concede], axis=1
+        )
         # the days on which the record has this actor take each option
         clock = scenario.clock.turns
         self.record_days: list[np.ndarray] = [np.zeros(0) for _ in range(t.k)]
@@ -199,8 +218,7 @@ class LeaderModel:
         self.record_lags: list[np.ndarray] | None = None
         self.record_worth: list[np.ndarray] | None = None
 
-    def anchor(self, opened: np.ndarray, worth: Mapping[str, np.ndarray] | None = None
-               ) -> None:
+    def anchor(self, opened: np.ndarray, worth: Mapping[str, np.ndarray] | None = None) -> None:
         """Measure the record's pull from the day each option opened: ``opened`` holds,
         per documented action of the scenario, the day it first became available along
         the replayed record (``BatchState.opened`` at the record's end). A crisis in which
@@ -228,13 +246,20 @@ class LeaderModel:
         self.record_worth = kept if worth is not None else None
         # the same, as plain numbers, for features_plain: the options that have any
         self._plain_lags = [(j, d.tolist()) for j, d in enumerate(lags) if d.size]
-        self._plain_worth = [(j, d.tolist()) for j, d in enumerate(kept)
-                             if d.size and self.concede[j]] if worth is not None else []
+        self._plain_worth = (
+            [(j, d.tolist()) for j, d in enumerate(kept) if d.size and self.concede[j]]
+            if worth is not None
+            else []
+        )
 
     # ---- the environment the actor can evaluate -------------------------------------------
 
-    def env(self, obs: Observation, rows: np.ndarray,
-            seen: tuple[tuple[str, ...], np.ndarray] | None = None) -> dict[str, Value]:
+    def env(
+        self,
+        obs: Observation,
+        rows: np.ndarray,
+        seen: tuple[tuple[str, ...], np.ndarray] | None = None,
+    ) -> dict[str, Value]:
         """What the actor observes in ``rows``, as expressions read it (NaN where hidden)."""
         env: dict[str, Value] = dict(self.parameters)
         hidden = np.full(rows.size, np.nan)
@@ -257,9 +282,13 @@ class LeaderModel:
             out[o.id] = np.where(np.isnan(value), 0.0, value)
         return out
 
-    def expected_loss(self, env: Mapping[str, Value], n: int,
-                      progress: Mapping[str, np.ndarray], loss: Mapping[str, np.ndarray]
-                      ) -> np.ndarray:
+    def expected_loss(
+        self,
+        env: Mapping[str, Value],
+        n: int,
+        progress: Mapping[str, np.ndarray],
+        loss: Mapping[str, np.ndarray],
+    ) -> np.ndarray:
         """The loss from war the actor can expect over its horizon from this state, as a
         share of its payoff spread: the war already under way (the worst war outcome
         whose state holds), plus, for each chance event that starts or widens a war,
@@ -278,8 +307,11 @@ class LeaderModel:
                 h = np.broadcast_to(np.asarray(evaluate(e.hazard, env), dtype=float), (n,))
             live = np.where(np.isnan(live), 0.0, live) > 0
             h = np.where(np.isnan(h), 0.0, h)
-            rate = np.maximum(h, 0.0) if e.per_day else -np.log1p(
-                -np.clip(h, 0, 1 - 1e-12)) / max(days, 1e-9)
+            rate = (
+                np.maximum(h, 0.0)
+                if e.per_day
+                else -np.log1p(-np.clip(h, 0, 1 - 1e-12)) / max(days, 1e-9)
+            )
             chance = -np.expm1(-rate * self.horizon) * self.danger_weight[i]
             total += np.where(live, chance, 0.0) * np.maximum(loss[target.id] - realized, 0.0)
         return total
@@ -302,8 +334,14 @@ class LeaderModel:
         days = float(np.asarray(builtins["turn_days"]))
         x, _ = self._compute(obs, rows, legal, obs.matrix)
         offset = np.broadcast_to(self.waiting * math.log(max(days, 1e-9)), (n, t.k))
-        return Features(x, np.array(offset), self.nearness(obs, rows), legal, t.default,
-                        self.shortfall(obs, rows, x[:, :, 0]))
+        return Features(
+            x,
+            np.array(offset),
+            self.nearness(obs, rows),
+            legal,
+            t.default,
+            self.shortfall(obs, rows, x[:, :, 0]),
+        )
 
     # ---- one situation on plain numbers ---------------------------------------------------
 
@@ -318,36 +356,55 @@ class LeaderModel:
             base[v] = math.nan
         self._plain_base = base
         self._plain_pay = [o.payoffs.get(actor) for o, _ in self.outcomes]
-        self._plain_sq = next(i for i, (o, _) in enumerate(self.outcomes)
-                              if o.id == self.status_quo.id)
+        self._plain_sq = next(
+            i for i, (o, _) in enumerate(self.outcomes) if o.id == self.status_quo.id
+        )
         # the outcomes with a progress (clauses, not the status quo), in file order
-        self._plain_prog = [i for i, (o, clauses) in enumerate(self.outcomes)
-                            if clauses and o.id != self.status_quo.id]
+        self._plain_prog = [
+            i
+            for i, (o, clauses) in enumerate(self.outcomes)
+            if clauses and o.id != self.status_quo.id
+        ]
         self._plain_wars = [i for i in self._plain_prog if self.outcomes[i][0].escalation > 0]
-        self._plain_peaceful = [i for i in self._plain_prog
-                                if self.outcomes[i][0].escalation == 0
-                                and not self.outcomes[i][0].default]
+        self._plain_peaceful = [
+            i
+            for i in self._plain_prog
+            if self.outcomes[i][0].escalation == 0 and not self.outcomes[i][0].default
+        ]
         outcome_index = {o.id: i for i, (o, _) in enumerate(self.outcomes)}
-        self._plain_dangers = [(e, outcome_index[target.id], self.danger_weight[i])
-                               for i, (e, target) in enumerate(self.dangers)]
+        self._plain_dangers = [
+            (e, outcome_index[target.id], self.danger_weight[i])
+            for i, (e, target) in enumerate(self.dangers)
+        ]
         # per option: its effects on what the features read (an effect on any other
         # name changes nothing they read, not even through a later effect, since the
         # names those read are in ``reads`` too), and what they can move
         self._plain_effects: list[tuple[Any, ...]] = []
         self._plain_moves: list[tuple[frozenset[int], frozenset[int], frozenset[int]]] = []
         for rule in t.rules:
-            self._plain_effects.append(tuple((eff, self.variables[eff.target])
-                                             for eff in rule.effects
-                                             if eff.target in self.reads))
+            self._plain_effects.append(
+                tuple(
+                    (eff, self.variables[eff.target])
+                    for eff in rule.effects
+                    if eff.target in self.reads
+                )
+            )
             targets = {e.target for e in rule.effects}
-            pays = frozenset(i for i, node in enumerate(self._plain_pay)
-                             if node is not None and targets & names_in(node))
-            progs = frozenset(i for i in self._plain_prog
-                              if targets & set().union(*(names_in(c)
-                                                         for c in self.outcomes[i][1])))
-            dangers = frozenset(i for i, (e, _, _) in enumerate(self._plain_dangers)
-                                if e.hazard is not None
-                                and targets & (names_in(e.when) | names_in(e.hazard)))
+            pays = frozenset(
+                i
+                for i, node in enumerate(self._plain_pay)
+                if node is not None and targets & names_in(node)
+            )
+            progs = frozenset(
+                i
+                for i in self._plain_prog
+                if targets & set().union(*(names_in(c) for c in self.outcomes[i][1]))
+            )
+            dangers = frozenset(
+                i
+                for i, (e, _, _) in enumerate(self._plain_dangers)
+                if e.hazard is not None and targets & (names_in(e.when) | names_in(e.hazard))
+            )
             self._plain_moves.append((pays, progs, dangers))
         self._plain_offset: dict[float, np.ndarray] = {}
         self._plain_calendar: dict[tuple[float, float], np.ndarray] = {}
@@ -367,8 +424,9 @@ class LeaderModel:
         for eff, var in self._plain_effects[j]:
             value = assigned_scalar(eff, out)
             current = float(out[eff.target])  # type: ignore[arg-type]
-            out[eff.target] = (bound_scalar(var, value)
-                               if current == current or value == value else math.nan)
+            out[eff.target] = (
+                bound_scalar(var, value) if current == current or value == value else math.nan
+            )
         return out
 
     def _plain_pay_one(self, i: int, env: Mapping[str, Value]) -> float:
@@ -416,8 +474,9 @@ class LeaderModel:
         prog0 = {i: self._plain_progress(i, env) for i in self._plain_prog}
         d0 = [self._plain_chance(d, env, days) for d in range(len(self._plain_dangers))]
 
-        def value_risk(pay: list[float], prog: Mapping[int, float],
-                       dangers: list[tuple[bool, float]]) -> tuple[float, float]:
+        def value_risk(
+            pay: list[float], prog: Mapping[int, float], dangers: list[tuple[bool, float]]
+        ) -> tuple[float, float]:
             sq = pay[self._plain_sq]
             value = 0.0
             for i in self._plain_prog:
@@ -426,8 +485,7 @@ class LeaderModel:
             for i in self._plain_wars:
                 realized = _maximum(realized, prog[i] * loss[i])
             total = realized
-            for (live, chance), (_, target, _) in zip(dangers, self._plain_dangers,
-                                                      strict=True):
+            for (live, chance), (_, target, _) in zip(dangers, self._plain_dangers, strict=True):
                 total += (chance if live else 0.0) * _maximum(loss[target] - realized, 0.0)
             return value / spread, total
 
@@ -442,12 +500,15 @@ class LeaderModel:
                 continue
             after = self._plain_after(env, j)
             pays, progs, dangers = self._plain_moves[j]
-            pay = [self._plain_pay_one(i, after) if i in pays else pay0[i]
-                   for i in range(n_out)]
-            prog = {i: self._plain_progress(i, after) if i in progs else prog0[i]
-                    for i in self._plain_prog}
-            dd = [self._plain_chance(d, after, days) if d in dangers else d0[d]
-                  for d in range(len(d0))]
+            pay = [self._plain_pay_one(i, after) if i in pays else pay0[i] for i in range(n_out)]
+            prog = {
+                i: self._plain_progress(i, after) if i in progs else prog0[i]
+                for i in self._plain_prog
+            }
+            dd = [
+                self._plain_chance(d, after, days) if d in dangers else d0[d]
+                for d in range(len(d0))
+            ]
             value, risk = value_risk(pay, prog, dd)
             x[j, 0] = value - value0
             if self.concede[j] and self._plain_peaceful:
@@ -498,17 +559,24 @@ class LeaderModel:
         else:
             opened = obs.opened[rows].tolist()
             taken = obs.taken[rows].tolist()
-            near = np.array([self._plain_near(o, c, today, days)
-                             for o, c in zip(opened, taken, strict=True)])
+            near = np.array(
+                [self._plain_near(o, c, today, days) for o, c in zip(opened, taken, strict=True)]
+            )
             short = None
             if self.record_worth is not None:
-                short = np.array([self._plain_short(c, w)
-                                  for c, w in zip(taken, x[:, :, 0].tolist(), strict=True)])
-        return Features(x, np.array(np.broadcast_to(offset, (n, t.k))), near, legal,
-                        t.default, short)
+                short = np.array(
+                    [
+                        self._plain_short(c, w)
+                        for c, w in zip(taken, x[:, :, 0].tolist(), strict=True)
+                    ]
+                )
+        return Features(
+            x, np.array(np.broadcast_to(offset, (n, t.k))), near, legal, t.default, short
+        )
 
-    def _plain_near(self, opened: list[float], taken: list[float], today: float,
-                    span: float) -> list[float]:
+    def _plain_near(
+        self, opened: list[float], taken: list[float], today: float, span: float
+    ) -> list[float]:
         """One row of :meth:`nearness` (anchored), on plain numbers."""
         near = [math.inf] * self.table.k
         for j, lags in self._plain_lags:
@@ -531,8 +599,7 @@ class LeaderModel:
             short[j] = _maximum(on_record - worth[j], 0.0)
         return short
 
-    def shortfall(self, obs: Observation, rows: np.ndarray, worth: np.ndarray
-                  ) -> np.ndarray | None:
+    def shortfall(self, obs: Observation, rows: np.ndarray, worth: np.ndarray) -> np.ndarray | None:
         """(rows, options): how far the terms of each documented concession fall short,
         in this crisis, of what they were worth to the leader at the record's next use of
         it (``worth`` is the model's deal value of every option, feature ``payoff``).
@@ -549,8 +616,9 @@ class LeaderModel:
                 continue
             nxt = np.minimum(taken[:, j], documented.size - 1)
             on_record = documented[nxt]
-            short[:, j] = np.where(np.isnan(on_record), 0.0,
-                                   np.maximum(np.nan_to_num(on_record) - worth[:, j], 0.0))
+            short[:, j] = np.where(
+                np.isnan(on_record), 0.0, np.maximum(np.nan_to_num(on_record) - worth[:, j], 0.0)
+            )
         return short
 
     def nearness(self, obs: Observation, rows: np.ndarray) -> np.ndarray:
@@ -570,8 +638,9 @@ class LeaderModel:
             for j, documented in enumerate(self.record_days):
                 if documented.size:
                     # days from the turn's span to the nearest documented date, 0 within
-                    gap = np.maximum(np.maximum(documented - (today + span),
-                                                today - documented), 0.0).min()
+                    gap = np.maximum(
+                        np.maximum(documented - (today + span), today - documented), 0.0
+                    ).min()
                     near[:, j] = gap
             return near
         opened = obs.opened[rows]
@@ -589,8 +658,13 @@ class LeaderModel:
             near[:, j] = np.where(np.isnan(gap) | done, np.inf, gap)
         return near
 
-    def _compute(self, obs: Observation, rows: np.ndarray, legal: np.ndarray,
-                 seen: tuple[tuple[str, ...], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    def _compute(
+        self,
+        obs: Observation,
+        rows: np.ndarray,
+        legal: np.ndarray,
+        seen: tuple[tuple[str, ...], np.ndarray],
+    ) -> tuple[np.ndarray, np.ndarray]:
         """The features of every option in ``rows``, on arrays over the rows. Each
         outcome and danger is evaluated in the state before any option and, for each
         option, only where its effects can move it (an option leaves what it does not
@@ -615,16 +689,15 @@ class LeaderModel:
                 value = value + prog[i] * (pay[i] - sq)
             return value / spread
 
-        def risk_of(prog: Mapping[int, np.ndarray],
-                    dangers: list[tuple[np.ndarray, np.ndarray]]) -> np.ndarray:
+        def risk_of(
+            prog: Mapping[int, np.ndarray], dangers: list[tuple[np.ndarray, np.ndarray]]
+        ) -> np.ndarray:
             realized = np.zeros(n)
             for i in self._plain_wars:
                 realized = np.maximum(realized, prog[i] * loss[i])
             total = realized.copy()
-            for (live, chance), (_, target, _) in zip(dangers, self._plain_dangers,
-                                                      strict=True):
-                total += np.where(live, chance, 0.0) * np.maximum(loss[target] - realized,
-                                                                   0.0)
+            for (live, chance), (_, target, _) in zip(dangers, self._plain_dangers, strict=True):
+                total += np.where(live, chance, 0.0) * np.maximum(loss[target] - realized, 0.0)
             return total
 
         value0, risk0 = value_of(pay0, prog0), risk_of(prog0, d0)
@@ -639,12 +712,15 @@ class LeaderModel:
                 continue
             pays, progs, dangers = self._plain_moves[j]
             after = self._array_after(env, j, n) if pays or progs or dangers else env
-            pay = [self._array_pay(i, after, n) if i in pays else pay0[i]
-                   for i in range(n_out)]
-            prog = {i: _progress(self.outcomes[i][1], after, n) if i in progs else prog0[i]
-                    for i in self._plain_prog}
-            dd = [self._array_chance(d, after, n, days) if d in dangers else d0[d]
-                  for d in range(len(d0))]
+            pay = [self._array_pay(i, after, n) if i in pays else pay0[i] for i in range(n_out)]
+            prog = {
+                i: _progress(self.outcomes[i][1], after, n) if i in progs else prog0[i]
+                for i in self._plain_prog
+            }
+            dd = [
+                self._array_chance(d, after, n, days) if d in dangers else d0[d]
+                for d in range(len(d0))
+            ]
             # the same inputs give the same value: recomputed only where one moved
             value = value_of(pay, prog) if pays or progs else value0
             risk = risk_of(prog, dd) if dangers or (progs & wars) else risk0
@@ -672,8 +748,9 @@ class LeaderModel:
             value = np.broadcast_to(value, (n,))
         return np.where(np.isnan(value), 0.0, value)
 
-    def _array_chance(self, d: int, env: Mapping[str, Value], n: int, days: float
-                      ) -> tuple[np.ndarray, np.ndarray]:
+    def _array_chance(
+        self, d: int, env: Mapping[str, Value], n: int, days: float
+    ) -> tuple[np.ndarray, np.ndarray]:
         """:meth:`_plain_chance` in every row."""
         e, _, weight = self._plain_dangers[d]
         assert e.hazard is not None
@@ -682,8 +759,11 @@ class LeaderModel:
             h = np.broadcast_to(np.asarray(evaluate(e.hazard, env), dtype=float), (n,))
         live = np.where(np.isnan(live), 0.0, live) > 0
         h = np.where(np.isnan(h), 0.0, h)
-        rate = np.maximum(h, 0.0) if e.per_day else -np.log1p(
-            -np.clip(h, 0, 1 - 1e-12)) / max(days, 1e-9)
+        rate = (
+            np.maximum(h, 0.0)
+            if e.per_day
+            else -np.log1p(-np.clip(h, 0, 1 - 1e-12)) / max(days, 1e-9)
+        )
         return live, -np.expm1(-rate * self.horizon) * weight
 
     def _array_after(self, env: Mapping[str, Value], j: int, n: int) -> dict[str, Value]:
@@ -715,15 +795,17 @@ class DealVerdict:
     def reasons(self) -> str:
         """Why, in words, for the letter that answers."""
         if self.accept:
-            return ("the terms are worth more to us than carrying on"
-                    + (" at this level of danger" if self.danger > 0.5 else ""))
+            return "the terms are worth more to us than carrying on" + (
+                " at this level of danger" if self.danger > 0.5 else ""
+            )
         if self.danger < 0.5:
             return "the terms are worth less to us than holding on while the danger is low"
         return "the terms are worth less to us than carrying on, even at this danger"
 
 
-def judge_deal(model: LeaderModel, obs: Observation, row: int, granted: list[Any],
-               offered: list[Any]) -> DealVerdict:
+def judge_deal(
+    model: LeaderModel, obs: Observation, row: int, granted: list[Any], offered: list[Any]
+) -> DealVerdict:
     """Whether ``model.actor`` grants the actions ``granted`` when the other side's
     actions ``offered`` come with them: the deal is accepted when the outcome it leads
     to is worth more than its expected continuation. The continuation is the status quo
@@ -737,8 +819,9 @@ def judge_deal(model: LeaderModel, obs: Observation, row: int, granted: list[Any
     after = env
     for rule in [*offered, *granted]:
         after = _after(after, rule.effects, model.variables, 1).env
-    progress = {o.id: _progress(c, env, 1) for o, c in model.outcomes
-                if c and o.id != model.status_quo.id}
+    progress = {
+        o.id: _progress(c, env, 1) for o, c in model.outcomes if c and o.id != model.status_quo.id
+    }
     danger = float(model.expected_loss(env, 1, progress, loss)[0])
     carry_on = float(sq[0]) - danger
     # the peaceful outcome the granted actions bring nearest
@@ -765,8 +848,13 @@ def signs() -> np.ndarray:
     return np.array([1.0, -1.0, -1.0, 1.0, 1.0, 1.0, 1.0])
 
 
-def probabilities(f: Features, beta: np.ndarray, record: float = 0.0,
-                  record_days: float = 2.0, record_terms: float = 0.1) -> np.ndarray:
+def probabilities(
+    f: Features,
+    beta: np.ndarray,
+    record: float = 0.0,
+    record_days: float = 2.0,
+    record_terms: float = 0.1,
+) -> np.ndarray:
     """Logit choice probabilities over the legal options, (rows, options)."""
     w = beta * signs()
     u = f.offset.copy()
@@ -790,9 +878,9 @@ def probabilities(f: Features, beta: np.ndarray, record: float = 0.0,
     return p
 
 
-def situations(obs: Observation, model: LeaderModel,
-               among: np.ndarray | None = None, opened: bool = False
-               ) -> tuple[np.ndarray, np.ndarray]:
+def situations(
+    obs: Observation, model: LeaderModel, among: np.ndarray | None = None, opened: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """The distinct situations of the running rows (of ``among``, if given) as the
     actor's model reads them (with the days its documented options opened, if
     ``opened``): one representative row each and, per row, the index of its situation
@@ -811,8 +899,7 @@ def situations(obs: Observation, model: LeaderModel,
         index[active] = 0
         return active, index
     keep = [i for i, name in enumerate(names) if name in model.reads]
-    parts = [np.nan_to_num(matrix[keep][:, active], nan=-1e300),
-             obs.legal[active].T.astype(float)]
+    parts = [np.nan_to_num(matrix[keep][:, active], nan=-1e300), obs.legal[active].T.astype(float)]
     if opened:
         documented = [j for j, days in enumerate(model.record_days) if days.size]
         parts.append(np.nan_to_num(obs.opened[active][:, documented].T, nan=-1e300))
@@ -877,10 +964,16 @@ class LeaderAgent:
     lumpable: ClassVar[bool] = True  # draws only through policy(): the runner may lump
     needs_model_server: ClassVar[bool] = False
 
-    def __init__(self, scenario: Scenario, actor: str, record: float | None = None,
-                 preset: str | None = None, record_opened: np.ndarray | None = None,
-                 record_worth: Mapping[str, np.ndarray] | None = None, **options: Any
-                 ) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        actor: str,
+        record: float | None = None,
+        preset: str | None = None,
+        record_opened: np.ndarray | None = None,
+        record_worth: Mapping[str, np.ndarray] | None = None,
+        **options: Any,
+    ) -> None:
         if actor not in scenario.players or scenario.role(actor) != "player":
             raise AgentSpecError(f"'{actor}' is not a player of {scenario.id}")
         self.actor = actor
@@ -888,26 +981,32 @@ class LeaderAgent:
         coef = coefficients(scenario, actor)
         if preset is not None:
             if preset not in PRESETS:
-                raise AgentSpecError(f"leader: no preset '{preset}'; the presets are: "
-                                     f"{', '.join(PRESETS)}")
+                raise AgentSpecError(
+                    f"leader: no preset '{preset}'; the presets are: {', '.join(PRESETS)}"
+                )
             coef.update(PRESETS[preset])
         for key, value in options.items():
             if key not in coef:
-                raise AgentSpecError(f"agent 'leader' has no option '{key}'; its options are: "
-                                     f"preset, {', '.join(coef)}")
+                raise AgentSpecError(
+                    f"agent 'leader' has no option '{key}'; its options are: "
+                    f"preset, {', '.join(coef)}"
+                )
             try:
                 coef[key] = float(value)
             except (TypeError, ValueError):
-                raise AgentSpecError(f"leader: option '{key}' takes a number, "
-                                     f"not {value!r}") from None
+                raise AgentSpecError(
+                    f"leader: option '{key}' takes a number, not {value!r}"
+                ) from None
         self.coef = coef
         self.beta = np.array([coef[f] for f in FEATURES])
         self.record = 0.0 if record is None else float(record)
         if self.record:
             if record_opened is None:
-                raise AgentSpecError("leader: the pull of the record (record=) is measured "
-                                     "on the replayed record; build the agent with "
-                                     "crisislab.agents.factories.leader, which hands it over")
+                raise AgentSpecError(
+                    "leader: the pull of the record (record=) is measured "
+                    "on the replayed record; build the agent with "
+                    "crisislab.agents.factories.leader, which hands it over"
+                )
             self.model.anchor(record_opened, record_worth)
 
     def policy(self, observation: Observation, rows: np.ndarray | None = None) -> np.ndarray:
@@ -919,8 +1018,9 @@ class LeaderAgent:
         if reps.size == 0:
             return out
         f = self.model.features(observation, reps)
-        p = probabilities(f, self.beta, self.record, self.coef["record_days"],
-                          self.coef["record_terms"])
+        p = probabilities(
+            f, self.beta, self.record, self.coef["record_days"], self.coef["record_terms"]
+        )
         live = index >= 0
         out[live] = p[index[live]]
         return out

@@ -142,12 +142,14 @@ class Settings:
         """Store the replies received (in one transaction), at most every ``every``
         seconds unless many are waiting."""
         with self.lock:
-            if not self.pending or (time.monotonic() - self.flushed < every
-                                    and len(self.pending) < FLUSH_ROWS):
+            if not self.pending or (
+                time.monotonic() - self.flushed < every and len(self.pending) < FLUSH_ROWS
+            ):
                 return
             rows, self.pending = self.pending, []
             self.flushed = time.monotonic()
         self.replies.put(rows, replace=self.cache == "off")
+
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def seat(self, actor: str, model: str, endpoint: str) -> SeatCounts:
@@ -165,17 +167,21 @@ SETTINGS = Settings()  # outside a session: replies kept in this process only
 
 
 @contextmanager
-def llm_session(cache: str = "use", replies: ReplyCache | None = None,
-                progress: bool = False) -> Iterator[Settings]:
+def llm_session(
+    cache: str = "use", replies: ReplyCache | None = None, progress: bool = False
+) -> Iterator[Settings]:
     """The settings of one command's ``llm`` agents, and their counts when it ends: how
     they use (``cache``) the replies kept in ``replies`` (none kept if not given)."""
     global SETTINGS
     if cache not in CACHE_MODES:
-        raise LLMSpecError(f"--llm-cache must be one of {', '.join(CACHE_MODES)}, "
-                           f"not '{cache}'", "e.g. --llm-cache only")
+        raise LLMSpecError(
+            f"--llm-cache must be one of {', '.join(CACHE_MODES)}, not '{cache}'",
+            "e.g. --llm-cache only",
+        )
     previous = SETTINGS
-    SETTINGS = Settings(cache=cache, replies=NoReplies() if replies is None else replies,
-                        progress=progress)
+    SETTINGS = Settings(
+        cache=cache, replies=NoReplies() if replies is None else replies, progress=progress
+    )
     try:
         yield SETTINGS
     finally:
@@ -226,34 +232,54 @@ class LLMAgent:
     stochastic: ClassVar[bool] = False
     needs_model_server: ClassVar[bool] = True
 
-    def __init__(self, scenario: Scenario, actor: str, model: str = "",
-                 base_url: str = DEFAULT_BASE_URL, temperature: float = 0.0,
-                 seed: int | None = None, persona: str = "", max_retries: int = 2,
-                 fallback: str | None = None, timeout: float = 60.0,
-                 concurrency: int = 4, max_calls: int | None = None,
-                 max_tokens_total: int | None = None, max_tokens: int = 400,
-                 price_in: float = 0.0, price_out: float = 0.0, samples: int = 1,
-                 schema: bool = True) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        actor: str,
+        model: str = "",
+        base_url: str = DEFAULT_BASE_URL,
+        temperature: float = 0.0,
+        seed: int | None = None,
+        persona: str = "",
+        max_retries: int = 2,
+        fallback: str | None = None,
+        timeout: float = 60.0,
+        concurrency: int = 4,
+        max_calls: int | None = None,
+        max_tokens_total: int | None = None,
+        max_tokens: int = 400,
+        price_in: float = 0.0,
+        price_out: float = 0.0,
+        samples: int = 1,
+        schema: bool = True,
+    ) -> None:
         model = str(model).strip()
         if not model:
-            raise LLMSpecError("the llm agent needs a model: llm:MODEL",
-                               "e.g. --agent ussr=llm:qwen2.5:7b,base_url="
-                               "http://localhost:11434/v1")
+            raise LLMSpecError(
+                "the llm agent needs a model: llm:MODEL",
+                "e.g. --agent ussr=llm:qwen2.5:7b,base_url=http://localhost:11434/v1",
+            )
         self.scenario, self.actor, self.model = scenario, actor, model
         self.base_url = str(base_url).rstrip("/")
         if not self.base_url.startswith(("http://", "https://")):
-            raise LLMSpecError(f"base_url '{base_url}' is not an http:// or https:// URL",
-                               "e.g. base_url=http://localhost:11434/v1")
+            raise LLMSpecError(
+                f"base_url '{base_url}' is not an http:// or https:// URL",
+                "e.g. base_url=http://localhost:11434/v1",
+            )
         self.temperature = _number("temperature", temperature, 0.0, 2.0)
         self.seed = None if seed is None else int(_number("seed", seed, 0, 2**63 - 1))
         self.persona = str(persona)
         self.max_retries = int(_number("max_retries", max_retries, 0, MAX_RETRIES))
         self.timeout = _number("timeout", timeout, 0.01, 3600.0)
         self.concurrency = int(_number("concurrency", concurrency, 1, MAX_CONCURRENCY))
-        self.max_calls = None if max_calls is None else int(
-            _number("max_calls", max_calls, 1, 10**9))
-        self.max_tokens_total = None if max_tokens_total is None else int(
-            _number("max_tokens_total", max_tokens_total, 1, 10**12))
+        self.max_calls = (
+            None if max_calls is None else int(_number("max_calls", max_calls, 1, 10**9))
+        )
+        self.max_tokens_total = (
+            None
+            if max_tokens_total is None
+            else int(_number("max_tokens_total", max_tokens_total, 1, 10**12))
+        )
         self.max_tokens = int(_number("max_tokens", max_tokens, 16, 100_000))
         self.price_in = _number("price_in", price_in, 0.0, 1.0)
         self.price_out = _number("price_out", price_out, 0.0, 1.0)
@@ -265,19 +291,24 @@ class LLMAgent:
             from crisislab.agents.registry import make_agent
 
             if str(fallback).partition(":")[0].strip() == "llm":
-                raise LLMSpecError("an llm agent's fallback cannot be another llm agent",
-                                   "e.g. fallback=dove")
+                raise LLMSpecError(
+                    "an llm agent's fallback cannot be another llm agent", "e.g. fallback=dove"
+                )
             self.fallback = make_agent(str(fallback), scenario, actor)
             if getattr(self.fallback, "needs_model_server", False):
-                raise LLMSpecError("an llm agent's fallback cannot be another llm agent",
-                                   "e.g. fallback=dove")
+                raise LLMSpecError(
+                    "an llm agent's fallback cannot be another llm agent", "e.g. fallback=dove"
+                )
             if getattr(self.fallback, "stochastic", True) and not (
-                    getattr(self.fallback, "lumpable", False)
-                    and getattr(self.fallback, "policy", None) is not None):
-                raise LLMSpecError(f"the fallback '{fallback}' draws chance of its own, so "
-                                   "crises could not share the model's replies",
-                                   "use a deterministic agent or a leader model, e.g. "
-                                   "fallback=dove or fallback=historical")
+                getattr(self.fallback, "lumpable", False)
+                and getattr(self.fallback, "policy", None) is not None
+            ):
+                raise LLMSpecError(
+                    f"the fallback '{fallback}' draws chance of its own, so "
+                    "crises could not share the model's replies",
+                    "use a deterministic agent or a leader model, e.g. "
+                    "fallback=dove or fallback=historical",
+                )
         self.default = scenario.default_action(actor).local
         self.letters: list[dict[str, Any] | None] = []  # per row, of the last act
         # per row of the last act: each option a reply chose, with the letter of the
@@ -292,8 +323,12 @@ class LLMAgent:
 
     @property
     def sampling(self) -> dict[str, Any]:
-        return {"temperature": self.temperature, "seed": self.seed,
-                "max_tokens": self.max_tokens, "schema": self.schema}
+        return {
+            "temperature": self.temperature,
+            "seed": self.seed,
+            "max_tokens": self.max_tokens,
+            "schema": self.schema,
+        }
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -307,8 +342,7 @@ class LLMAgent:
 
     # -- acting ------------------------------------------------------------------------
 
-    def letters_for(self, choice: np.ndarray, parents: np.ndarray
-                    ) -> list[dict[str, Any] | None]:
+    def letters_for(self, choice: np.ndarray, parents: np.ndarray) -> list[dict[str, Any] | None]:
         """The letter that goes with each row's choice of the last act: ``choice`` per
         row of the batch after the choice was made, whose rows past those observed are
         copies of the rows ``parents`` (a lumped batch split by the draw of a sampled
@@ -383,9 +417,15 @@ class LLMAgent:
             return np.asarray(policy(obs), dtype=np.float64)
         return np.eye(k)[np.asarray(self.fallback.act(obs), dtype=np.int64)]
 
-    def _run(self, jobs: list[tuple[str, int]], firsts: dict[str, list[dict[str, str]]],
-             obs: Observation, groups: dict[str, list[int]], settings: Settings,
-             counts: SeatCounts) -> dict[tuple[str, int], Any]:
+    def _run(
+        self,
+        jobs: list[tuple[str, int]],
+        firsts: dict[str, list[dict[str, str]]],
+        obs: Observation,
+        groups: dict[str, list[int]],
+        settings: Settings,
+        counts: SeatCounts,
+    ) -> dict[tuple[str, int], Any]:
         legal = obs.legal
         results: dict[tuple[str, int], Any] = {}
         stop = threading.Event()
@@ -396,18 +436,27 @@ class LLMAgent:
             found = settings.replies.get_many(wanted)
             with settings.lock:
                 for row in found:
-                    settings.remember(Reply(row.reply, row.error, row.tokens_in,
-                                            row.tokens_out, row.latency_s, row.cost,
-                                            row.key, True))
+                    settings.remember(
+                        Reply(
+                            row.reply,
+                            row.error,
+                            row.tokens_in,
+                            row.tokens_out,
+                            row.latency_s,
+                            row.cost,
+                            row.key,
+                            True,
+                        )
+                    )
                 settings.absent = set(wanted) - {r.key for r in found}
-        bar = _Bar(settings.progress, len(jobs), f"{self.actor} ({self.model}), "
-                   f"{obs.label}")
+        bar = _Bar(settings.progress, len(jobs), f"{self.actor} ({self.model}), {obs.label}")
 
         def one(job: tuple[str, int]) -> None:
             text, sample = job
             row = groups[text][0]
-            results[job] = self._resolve(firsts[text], sample, obs.actions, legal[row],
-                                         settings, counts, stop)
+            results[job] = self._resolve(
+                firsts[text], sample, obs.actions, legal[row], settings, counts, stop
+            )
             bar.advance()
 
         try:
@@ -436,9 +485,16 @@ class LLMAgent:
         settings.flush(every=FLUSH_EVERY)
         return results
 
-    def _resolve(self, first: list[dict[str, str]], sample: int, actions: tuple[str, ...],
-                 legal: np.ndarray, settings: Settings, counts: SeatCounts,
-                 stop: threading.Event) -> Any:
+    def _resolve(
+        self,
+        first: list[dict[str, str]],
+        sample: int,
+        actions: tuple[str, ...],
+        legal: np.ndarray,
+        settings: Settings,
+        counts: SeatCounts,
+        stop: threading.Event,
+    ) -> Any:
         """One decision: ask, check, ask again with what was wrong; None if no usable
         answer came within the tries."""
         conversation = list(first)
@@ -458,8 +514,11 @@ class LLMAgent:
             except ReplyError as e:
                 with settings.lock:
                     counts.invalid += 1
-                conversation = [*conversation, {"role": "assistant", "content": reply.text},
-                                retry_message(str(e))]
+                conversation = [
+                    *conversation,
+                    {"role": "assistant", "content": reply.text},
+                    retry_message(str(e)),
+                ]
                 continue
             with settings.lock:
                 counts.decisions += 1
@@ -470,26 +529,37 @@ class LLMAgent:
         return None
 
     def _request(self, conversation: list[dict[str, str]], sample: int) -> dict[str, Any]:
-        body: dict[str, Any] = {"model": self.model, "messages": conversation,
-                                "temperature": self.temperature,
-                                "max_tokens": self.max_tokens}
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": conversation,
+            "temperature": self.temperature,
+            "max_tokens": self.max_tokens,
+        }
         if self.seed is not None:
             body["seed"] = self.seed
         if self.schema:
-            body["response_format"] = {"type": "json_schema", "json_schema": {
-                "name": "leader_choice", "strict": True, "schema": ANSWER_SCHEMA}}
+            body["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": "leader_choice", "strict": True, "schema": ANSWER_SCHEMA},
+            }
         return body
 
-    def _key(self, conversation: list[dict[str, str]], sample: int, attempt: int
-             ) -> tuple[dict[str, Any], str, dict[str, Any], str]:
+    def _key(
+        self, conversation: list[dict[str, str]], sample: int, attempt: int
+    ) -> tuple[dict[str, Any], str, dict[str, Any], str]:
         body = self._request(conversation, sample)
         prompt_hash = digest(body)
         params = {**self.sampling, "sample": sample, "attempt": attempt}
-        return body, prompt_hash, params, reply_key(self.model, self.base_url, prompt_hash,
-                                                    params)
+        return body, prompt_hash, params, reply_key(self.model, self.base_url, prompt_hash, params)
 
-    def _ask(self, conversation: list[dict[str, str]], sample: int, attempt: int,
-             settings: Settings, counts: SeatCounts) -> Reply:
+    def _ask(
+        self,
+        conversation: list[dict[str, str]],
+        sample: int,
+        attempt: int,
+        settings: Settings,
+        counts: SeatCounts,
+    ) -> Reply:
         body, prompt_hash, params, key = self._key(conversation, sample, attempt)
         readable = settings.cache != "off" or key in settings.asked
         with settings.lock:
@@ -497,8 +567,16 @@ class LLMAgent:
         if known is None and readable and key not in settings.absent:
             row = settings.replies.get(key)
             if row is not None:
-                known = Reply(row.reply, row.error, row.tokens_in, row.tokens_out,
-                              row.latency_s, row.cost, key, True)
+                known = Reply(
+                    row.reply,
+                    row.error,
+                    row.tokens_in,
+                    row.tokens_out,
+                    row.latency_s,
+                    row.cost,
+                    key,
+                    True,
+                )
         if known is not None:
             reply = replace(known, cached=True)
             self._count(reply, settings, counts)
@@ -509,14 +587,24 @@ class LLMAgent:
                 f"{self.actor} at {_turn_of(conversation)} (request {prompt_hash[:12]}, "
                 f"sample {sample}, try {attempt + 1}); --llm-cache only asks nothing",
                 "run it once with --llm-cache use, or import the study's replies "
-                "with `crisislab llm import FILE`")
+                "with `crisislab llm import FILE`",
+            )
         self._spend()
         reply = self._call(body, key)
-        row = StoredReply(key=key, model=self.model, endpoint=self.base_url,
-                          prompt_hash=prompt_hash, params=params, request=body,
-                          reply=reply.text, error=reply.error, tokens_in=reply.tokens_in,
-                          tokens_out=reply.tokens_out, latency_s=reply.latency_s,
-                          cost=reply.cost)
+        row = StoredReply(
+            key=key,
+            model=self.model,
+            endpoint=self.base_url,
+            prompt_hash=prompt_hash,
+            params=params,
+            request=body,
+            reply=reply.text,
+            error=reply.error,
+            tokens_in=reply.tokens_in,
+            tokens_out=reply.tokens_out,
+            latency_s=reply.latency_s,
+            cost=reply.cost,
+        )
         with settings.lock:
             settings.asked.add(key)
             settings.remember(reply)
@@ -543,13 +631,14 @@ class LLMAgent:
                 raise LLMError(
                     f"the budget of {self.max_calls:,} calls to {self.model} is spent; the "
                     "replies received so far are stored",
-                    "rerun with a larger max_calls=: stored replies are not asked again")
+                    "rerun with a larger max_calls=: stored replies are not asked again",
+                )
             if self.max_tokens_total is not None and self._tokens >= self.max_tokens_total:
                 raise LLMError(
                     f"the budget of {self.max_tokens_total:,} tokens for {self.model} is "
                     f"spent ({self._tokens:,} used); the replies received so far are stored",
-                    "rerun with a larger max_tokens_total=: stored replies are not asked "
-                    "again")
+                    "rerun with a larger max_tokens_total=: stored replies are not asked again",
+                )
             self._calls += 1
 
     def _call(self, body: dict[str, Any], key: str) -> Reply:
@@ -568,32 +657,40 @@ class LLMAgent:
         except httpx.TimeoutException:
             return self._failed(f"no answer within {self.timeout:g} s", started, key)
         except httpx.HTTPError as e:
-            raise LLMError(f"cannot reach the model server at {where}: "
-                           f"{type(e).__name__}: {e}",
-                           "start the server (e.g. `ollama serve`), check base_url=, or "
-                           "rerun offline with --llm-cache only") from None
+            raise LLMError(
+                f"cannot reach the model server at {where}: {type(e).__name__}: {e}",
+                "start the server (e.g. `ollama serve`), check base_url=, or "
+                "rerun offline with --llm-cache only",
+            ) from None
         latency = time.perf_counter() - started
         status = response.status_code
         if status in (401, 403):
-            raise LLMError(f"the model server at {where} refused the request (HTTP "
-                           f"{status}): {_detail(response)}",
-                           f"set {KEY_VARIABLES[0]} (or {KEY_VARIABLES[1]}) to a valid key")
+            raise LLMError(
+                f"the model server at {where} refused the request (HTTP "
+                f"{status}): {_detail(response)}",
+                f"set {KEY_VARIABLES[0]} (or {KEY_VARIABLES[1]}) to a valid key",
+            )
         if status == 404:
-            raise LLMError(f"the model server at {where} has no model '{self.model}' or no "
-                           f"chat endpoint (HTTP 404): {_detail(response)}",
-                           "check the model's name (e.g. `ollama list`) and base_url=")
+            raise LLMError(
+                f"the model server at {where} has no model '{self.model}' or no "
+                f"chat endpoint (HTTP 404): {_detail(response)}",
+                "check the model's name (e.g. `ollama list`) and base_url=",
+            )
         if status == 429 or status >= 500:
             return self._failed(f"HTTP {status}: {_detail(response)}", started, key)
         if status >= 400:
-            raise LLMError(f"the model server at {where} rejected the request (HTTP "
-                           f"{status}): {_detail(response)}",
-                           "if it does not take a JSON schema, add schema=false")
+            raise LLMError(
+                f"the model server at {where} rejected the request (HTTP "
+                f"{status}): {_detail(response)}",
+                "if it does not take a JSON schema, add schema=false",
+            )
         try:
             data = response.json()
             text = data["choices"][0]["message"]["content"] or ""
         except (ValueError, KeyError, IndexError, TypeError):
-            return self._failed(f"an answer that is not a chat completion: "
-                                f"{response.text[:200]!r}", started, key)
+            return self._failed(
+                f"an answer that is not a chat completion: {response.text[:200]!r}", started, key
+            )
         usage = data.get("usage") or {}
         tin = int(usage.get("prompt_tokens") or 0)
         tout = int(usage.get("completion_tokens") or 0)
@@ -637,8 +734,9 @@ def llm(scenario: Scenario, actor: str, model: str = "", **options: Any) -> LLMA
             options.setdefault("samples", 4)
         return SampledLLMAgent(scenario, actor, model, **options)
     if _number("samples", options.get("samples", 1), 1, MAX_SAMPLES) != 1:
-        raise LLMSpecError("samples= needs a temperature above 0 and no seed",
-                           "e.g. temperature=0.7,samples=4")
+        raise LLMSpecError(
+            "samples= needs a temperature above 0 and no seed", "e.g. temperature=0.7,samples=4"
+        )
     return LLMAgent(scenario, actor, model, **options)
 
 
@@ -664,16 +762,19 @@ def _situations(obs: Observation, rows: np.ndarray) -> list[tuple[int, list[int]
     return out
 
 
-
 def _number(name: str, value: Any, low: float, high: float) -> float:
     try:
         x = float(value)
     except (TypeError, ValueError):
-        raise LLMSpecError(f"the llm option {name}={value} is not a number",
-                           f"give {name} a number from {low:g} to {high:g}") from None
+        raise LLMSpecError(
+            f"the llm option {name}={value} is not a number",
+            f"give {name} a number from {low:g} to {high:g}",
+        ) from None
     if not low <= x <= high:
-        raise LLMSpecError(f"the llm option {name}={value} is out of range",
-                           f"give {name} a number from {low:g} to {high:g}")
+        raise LLMSpecError(
+            f"the llm option {name}={value} is out of range",
+            f"give {name} a number from {low:g} to {high:g}",
+        )
     return x
 
 
@@ -702,9 +803,13 @@ class _Bar:
             from rich.console import Console
             from rich.progress import BarColumn, MofNCompleteColumn, Progress
 
-            self._progress = Progress("[progress.description]{task.description}",
-                                      BarColumn(), MofNCompleteColumn(),
-                                      console=Console(stderr=True), transient=True)
+            self._progress = Progress(
+                "[progress.description]{task.description}",
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=Console(stderr=True),
+                transient=True,
+            )
             self._progress.start()
             self._task = self._progress.add_task(label, total=total)
         self._lock = threading.Lock()

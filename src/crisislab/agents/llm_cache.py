@@ -70,10 +70,10 @@ class NoReplies:
 
 
 def digest(value: Any) -> str:
-    return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False)
-                          .encode()).hexdigest()
+    return hashlib.sha256(
+        json.dumps(value, sort_keys=True, ensure_ascii=False).encode()
+    ).hexdigest()
 
 
 def reply_key(model: str, endpoint: str, prompt_hash: str, params: dict[str, Any]) -> str:
-    return digest({"model": model, "endpoint": endpoint, "prompt": prompt_hash,
-                   "params": params})
+    return digest({"model": model, "endpoint": endpoint, "prompt": prompt_hash, "params": params})

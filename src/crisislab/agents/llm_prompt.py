@@ -88,6 +88,7 @@ def _name(sc: Scenario, actor: str) -> str:
 
 def _plain(text: str, sc: Scenario) -> str:
     """A summary on one line, each parameter's name replaced by its value."""
+
     def swap(m: re.Match[str]) -> str:
         name = m.group(0)
         if name in sc.parameters:
@@ -106,15 +107,19 @@ def system_message(sc: Scenario, actor: str, persona: str = "") -> str:
     ]
     others = [a for a in sc.spec.actors if a.id != actor and a.role != "passive"]
     if others:
-        lines.append("Leaders you may write to, by id: " + ", ".join(
-            f"{a.id} ({a.leader or a.name})" for a in others) + ".")
+        lines.append(
+            "Leaders you may write to, by id: "
+            + ", ".join(f"{a.id} ({a.leader or a.name})" for a in others)
+            + "."
+        )
     if persona:
         lines.append(persona)
     lines.append(
-        "Answer with one JSON object and nothing else: {\"option\": the id of one "
-        "available option, \"letter\": null, or {\"to\": the recipient, \"terms\": [...], "
-        "\"text\": a few sentences} if you write to another leader, \"rationale\": one or "
-        "two sentences on why, kept private}.")
+        'Answer with one JSON object and nothing else: {"option": the id of one '
+        'available option, "letter": null, or {"to": the recipient, "terms": [...], '
+        '"text": a few sentences} if you write to another leader, "rationale": one or '
+        "two sentences on why, kept private}."
+    )
     return "\n".join(lines)
 
 
@@ -130,8 +135,7 @@ def _estimate(sc: Scenario, v: VariableRule, value: float) -> str | None:
     """A hidden count seen through intelligence, as the game's briefing gives it: the
     located share and the range of totals it fits, never the true count."""
     spec = _spec(sc, v.id)
-    if ESTIMATE_SHARE not in sc.parameters or v.type not in ("int", "float") \
-            or not spec.unit:
+    if ESTIMATE_SHARE not in sc.parameters or v.type not in ("int", "float") or not spec.unit:
         return None
     share = sc.parameters[ESTIMATE_SHARE]
     low_share = next(p.range[0] for p in sc.spec.parameters if p.id == ESTIMATE_SHARE)
@@ -139,8 +143,10 @@ def _estimate(sc: Scenario, v: VariableRule, value: float) -> str | None:
     if located <= 0:
         return "none located (an intelligence estimate)"
     most = min(int(math.ceil(located / max(low_share, 1e-9))), int(v.high))
-    return (f"{located} {spec.unit} located (an intelligence estimate; perhaps "
-            f"{located} to {most} in all)")
+    return (
+        f"{located} {spec.unit} located (an intelligence estimate; perhaps "
+        f"{located} to {most} in all)"
+    )
 
 
 def _shown(sc: Scenario, v: VariableRule, value: float) -> str:
@@ -151,8 +157,13 @@ def _shown(sc: Scenario, v: VariableRule, value: float) -> str:
         day = sc.clock.turns[0].date + dt.timedelta(days=int(value))
         return long_date(day.isoformat(), weekday=False)
     text = format_value(sc, v.id, value)
-    if spec.unit and spec.unit not in ("percent", "turn") and v.type in ("int", "float") \
-            and not spec.value_labels and not spec.percent:
+    if (
+        spec.unit
+        and spec.unit not in ("percent", "turn")
+        and v.type in ("int", "float")
+        and not spec.value_labels
+        and not spec.percent
+    ):
         text = f"{text} {spec.unit}"
     return text
 
@@ -165,19 +176,22 @@ def briefing(sc: Scenario, obs: Observation, i: int) -> str:
     when = turn_words(sc, min(obs.turn, len(sc.clock) - 1))
     lines = [f"{when}. {phase} (turn {obs.turn + 1} of {len(sc.clock)}).", ""]
     everyone = set(sc.actors)
-    groups: dict[str, list[str]] = {"own": [], "intelligence": [], "confidential": [],
-                                    "world": [], "quiet": []}
+    groups: dict[str, list[str]] = {
+        "own": [],
+        "intelligence": [],
+        "confidential": [],
+        "world": [],
+        "quiet": [],
+    }
     messages = {f"{m.id}_{s}" for m in sc.messages for s in ("sent", "received")}
     for v in sc.variables:
-        if v.derived or v.id in messages or v.id not in obs.values \
-                or not obs.known[v.id][i]:
+        if v.derived or v.id in messages or v.id not in obs.values or not obs.known[v.id][i]:
             continue
         if v.type == "int" and v.low < 0:
             continue  # a turn marker: bookkeeping, not news
         value = float(obs.values[v.id][i])
         rule = v.observers.get(actor)
-        shown = (_estimate(sc, v, value) if rule is not True else None) or _shown(sc, v,
-                                                                                 value)
+        shown = (_estimate(sc, v, value) if rule is not True else None) or _shown(sc, v, value)
         fact = f"- {variable_label(sc, v.id)}: {shown}"
         if _owner(v.id, sc.actors) == actor:
             groups["own"].append(fact)
@@ -189,9 +203,13 @@ def briefing(sc: Scenario, obs: Observation, i: int) -> str:
             groups["confidential"].append(fact)
         else:
             groups["world"].append(fact)
-    titles = {"own": "Your own position:", "intelligence": "What your intelligence shows:",
-              "confidential": "Known to you and some others:",
-              "world": "Known to everyone:", "quiet": "Not the case (so far):"}
+    titles = {
+        "own": "Your own position:",
+        "intelligence": "What your intelligence shows:",
+        "confidential": "Known to you and some others:",
+        "world": "Known to everyone:",
+        "quiet": "Not the case (so far):",
+    }
     for key, title in titles.items():
         if groups[key]:
             lines += [title, *groups[key], ""]
@@ -210,8 +228,10 @@ def briefing(sc: Scenario, obs: Observation, i: int) -> str:
     for a in available:
         r = rules[a]
         rung = sc.escalation_labels.get(r.escalation, "")
-        lines.append(f"- {a}: {r.label}. {_plain(r.summary, sc)}"
-                     + (f" (escalation: {r.escalation}, {rung})" if rung else ""))
+        lines.append(
+            f"- {a}: {r.label}. {_plain(r.summary, sc)}"
+            + (f" (escalation: {r.escalation}, {rung})" if rung else "")
+        )
     closed = [a for a, ok in zip(obs.actions, legal, strict=True) if not ok]
     if closed:
         lines += ["", UNAVAILABLE_HEADING]
@@ -230,8 +250,7 @@ def _last_turn(sc: Scenario, obs: Observation, i: int) -> list[str]:
         rule = sc.actions_of(other)[idx]
         if rule.id == defaults.get(other):
             continue
-        out.append(f"- {_name(sc, other)}: {rule.label}. "
-                   f"{_plain(rule.summary_for(obs.actor), sc)}")
+        out.append(f"- {_name(sc, other)}: {rule.label}. {_plain(rule.summary_for(obs.actor), sc)}")
     for event_id, fired in obs.seen_events.items():
         if fired[i]:
             e = sc.event(event_id)
@@ -262,13 +281,18 @@ def _letters(sc: Scenario, obs: Observation, i: int) -> tuple[list[str], list[st
 
 def messages(sc: Scenario, obs: Observation, i: int, persona: str = "") -> list[dict[str, str]]:
     """The chat messages of a first request for crisis ``i``."""
-    return [{"role": "system", "content": system_message(sc, obs.actor, persona)},
-            {"role": "user", "content": briefing(sc, obs, i)}]
+    return [
+        {"role": "system", "content": system_message(sc, obs.actor, persona)},
+        {"role": "user", "content": briefing(sc, obs, i)},
+    ]
 
 
 def retry_message(problem: str) -> dict[str, str]:
-    return {"role": "user", "content": f"That answer cannot be used: {problem}. Answer "
-            "again with one JSON object naming one available option by its id."}
+    return {
+        "role": "user",
+        "content": f"That answer cannot be used: {problem}. Answer "
+        "again with one JSON object naming one available option by its id.",
+    }
 
 
 # ---- reading a reply -----------------------------------------------------------------
@@ -285,7 +309,7 @@ def _json_in(text: str) -> Any:
     decoder = json.JSONDecoder()
     for m in re.finditer(r"\{", text):
         try:
-            value, _ = decoder.raw_decode(text[m.start():])
+            value, _ = decoder.raw_decode(text[m.start() :])
         except ValueError:
             continue
         if isinstance(value, dict):
@@ -300,7 +324,7 @@ def read_reply(text: str, actions: tuple[str, ...], legal: np.ndarray) -> Choice
         raise ReplyError("it is not a JSON object")
     option = data.get("option")
     if not isinstance(option, str) or not option.strip():
-        raise ReplyError("it names no option (the field \"option\")")
+        raise ReplyError('it names no option (the field "option")')
     name = option.strip()
     lowered = {a.lower(): a for a in actions}
     if name.lower() not in lowered:

@@ -47,18 +47,31 @@ class ExpectedUtilityAgent:
     stochastic: ClassVar[bool] = True
     needs_model_server: ClassVar[bool] = False
 
-    def __init__(self, scenario: Scenario, actor: str, rollouts: int = 8, horizon: int = 24,
-                 seed: int = 0, then: str = "leader", others: str = "historical",
-                 **extra: Any) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        actor: str,
+        rollouts: int = 8,
+        horizon: int = 24,
+        seed: int = 0,
+        then: str = "leader",
+        others: str = "historical",
+        **extra: Any,
+    ) -> None:
         if extra:
-            raise AgentSpecError(f"agent 'expected_utility' has no option "
-                                 f"{', '.join(repr(k) for k in extra)}; its options are: "
-                                 "rollouts, horizon, seed, then, others")
-        for key, value, top in (("rollouts", rollouts, MAX_ROLLOUTS),
-                                ("horizon", horizon, MAX_HORIZON)):
+            raise AgentSpecError(
+                f"agent 'expected_utility' has no option "
+                f"{', '.join(repr(k) for k in extra)}; its options are: "
+                "rollouts, horizon, seed, then, others"
+            )
+        for key, value, top in (
+            ("rollouts", rollouts, MAX_ROLLOUTS),
+            ("horizon", horizon, MAX_HORIZON),
+        ):
             if not isinstance(value, int) or not 1 <= value <= top:
-                raise AgentSpecError(f"expected_utility: {key} must be a whole number "
-                                     f"from 1 to {top}, not {value!r}")
+                raise AgentSpecError(
+                    f"expected_utility: {key} must be a whole number from 1 to {top}, not {value!r}"
+                )
         if not isinstance(seed, int) or seed < 0:
             raise AgentSpecError("expected_utility: seed must be a whole number >= 0")
         from crisislab.agents.registry import make_agent
@@ -74,27 +87,41 @@ class ExpectedUtilityAgent:
             from crisislab.agents.leader import LeaderAgent
 
             self.tie_break = LeaderAgent(scenario, actor)
-        self.others = {a: make_agent(others, scenario, a) if scenario.role(a) == "player"
-                       else make_agent("scripted", scenario, a)
-                       for a in scenario.players if a != actor}
-        self.default_outcome = next((o for o in scenario.outcomes if o.default),
-                                    scenario.outcomes[-1])
+        self.others = {
+            a: make_agent(others, scenario, a)
+            if scenario.role(a) == "player"
+            else make_agent("scripted", scenario, a)
+            for a in scenario.players
+            if a != actor
+        }
+        self.default_outcome = next(
+            (o for o in scenario.outcomes if o.default), scenario.outcomes[-1]
+        )
         self.column = scenario.actors.index(actor)
 
     def act(self, observation: Observation) -> np.ndarray:
         state: BatchState = observation._state
         engine = cast(Engine, observation._engine)  # the engine that made it
         legal = observation.legal
-        out = np.full(observation.n, engine.scenario.default_action(self.actor).local,
-                      dtype=np.int64)
+        out = np.full(
+            observation.n, engine.scenario.default_action(self.actor).local, dtype=np.int64
+        )
         live = np.flatnonzero(~state.done)
         if live.size == 0:
             return out
         # crises in the same position share one lookahead
-        key = np.concatenate([state.values[:, live], state.fired[:, live].astype(float),
-                              state.sent_turn[:, live].astype(float)]
-                             + [state.last_actions[a][live][None, :].astype(float)
-                                for a in sorted(state.last_actions)], axis=0)
+        key = np.concatenate(
+            [
+                state.values[:, live],
+                state.fired[:, live].astype(float),
+                state.sent_turn[:, live].astype(float),
+            ]
+            + [
+                state.last_actions[a][live][None, :].astype(float)
+                for a in sorted(state.last_actions)
+            ],
+            axis=0,
+        )
         _, first, inverse = np.unique(key.T, axis=0, return_index=True, return_inverse=True)
         rows = [int(r) for r in live[first]]
         picks = self._decide_all(engine, state, rows, [legal[r] for r in rows])
@@ -102,8 +129,9 @@ class ExpectedUtilityAgent:
             out[live[inverse.ravel() == group]] = pick
         return out
 
-    def _decide_all(self, engine: Engine, state: BatchState, rows: list[int],
-                    legal: list[np.ndarray]) -> list[int]:
+    def _decide_all(
+        self, engine: Engine, state: BatchState, rows: list[int], legal: list[np.ndarray]
+    ) -> list[int]:
         """The choice in each of ``rows``: every option of every row is looked ahead in
         one batch of (rows x options x rollouts) copies, stepped together, where one
         batch per option and row would pay the engine's cost per step for each."""
@@ -118,8 +146,9 @@ class ExpectedUtilityAgent:
             ones[g] = _single(state, row)
             pairs.extend((g, int(local)) for local in candidates)
         if pairs:
-            values = self._values(engine, [ones[g] for g, _ in pairs],
-                                  [local for _, local in pairs])
+            values = self._values(
+                engine, [ones[g] for g, _ in pairs], [local for _, local in pairs]
+            )
             for g, one in ones.items():
                 mine = [i for i, (h, _) in enumerate(pairs) if h == g]
                 candidates = np.array([pairs[i][1] for i in mine])
@@ -127,8 +156,9 @@ class ExpectedUtilityAgent:
                 picks[g] = self._pick(engine, one, candidates, worth)
         return [int(p) for p in picks if p is not None]
 
-    def _pick(self, engine: Engine, one: BatchState, candidates: np.ndarray,
-              values: np.ndarray) -> int:
+    def _pick(
+        self, engine: Engine, one: BatchState, candidates: np.ndarray, values: np.ndarray
+    ) -> int:
         tied = candidates[values >= values.max() - 1e-9]
         if tied.size == 1:
             return int(tied[0])
@@ -141,8 +171,7 @@ class ExpectedUtilityAgent:
             return int(tied[np.argmax(p[tied])])
         return int(tied[0])
 
-    def _values(self, engine: Engine, ones: list[BatchState], options: list[int]
-                ) -> list[float]:
+    def _values(self, engine: Engine, ones: list[BatchState], options: list[int]) -> list[float]:
         """The mean payoff to this actor of taking ``options[i]`` now in ``ones[i]`` (all
         at one turn), over ``rollouts`` copies each: copy *j* of every pair draws the
         numbers of rollout *j*, as it would in a batch of its own."""
@@ -151,9 +180,12 @@ class ExpectedUtilityAgent:
         seq = np.random.SeedSequence([self.seed, turn])
         streams = CrisisStreams(seq, np.arange(r, dtype=np.int64))
         streams = streams.subset(np.tile(np.arange(r), len(ones)))
-        arrays = {name: np.repeat(np.concatenate([getattr(o, name)[..., :1] for o in ones],
-                                                 axis=-1), r, axis=-1)
-                  for name in ROW_FIELDS}
+        arrays = {
+            name: np.repeat(
+                np.concatenate([getattr(o, name)[..., :1] for o in ones], axis=-1), r, axis=-1
+            )
+            for name in ROW_FIELDS
+        }
         batch = BatchState(turn, streams, arrays)
         batch.actors = ones[0].actors
         first = np.repeat(np.array(options, dtype=np.int64), r)
@@ -170,7 +202,7 @@ class ExpectedUtilityAgent:
         open_ = ~batch.done
         if open_.any():
             payoff[open_] = self._cut_value(engine, batch)[open_]
-        return [float(payoff[i * r:(i + 1) * r].mean()) for i in range(len(ones))]
+        return [float(payoff[i * r : (i + 1) * r].mean()) for i in range(len(ones))]
 
     def _cut_value(self, engine: Engine, batch: BatchState) -> np.ndarray:
         """What each copy that the look-ahead leaves unfinished is worth to this actor.
@@ -190,8 +222,11 @@ class ExpectedUtilityAgent:
         left = np.ones(n, dtype=bool)
         at_war = np.zeros(n, dtype=bool)
         for o in engine.scenario.outcomes:
-            holds = left if o.default else left & np.broadcast_to(
-                np.asarray(evaluate(o.when, env), dtype=bool), (n,))
+            holds = (
+                left
+                if o.default
+                else left & np.broadcast_to(np.asarray(evaluate(o.when, env), dtype=bool), (n,))
+            )
             node = o.payoffs.get(self.actor)
             if node is not None and holds.any():
                 value = np.broadcast_to(np.asarray(evaluate(node, env), float), (n,))
@@ -206,14 +241,17 @@ class ExpectedUtilityAgent:
             if o.default or o.escalation > 0 or node is None:
                 continue
             parts = conjuncts(o.when)
-            met = sum(np.broadcast_to(np.asarray(evaluate(c, env), dtype=bool), (n,))
-                      .astype(float) for c in parts) / len(parts)
+            met = sum(
+                np.broadcast_to(np.asarray(evaluate(c, env), dtype=bool), (n,)).astype(float)
+                for c in parts
+            ) / len(parts)
             value = np.broadcast_to(np.asarray(evaluate(node, env), float), (n,))
             weight += met
             total += met * value
         peace = ~at_war & (weight > 0)
         out[peace] = total[peace] / weight[peace]
         return out
+
 
 def _single(state: BatchState, row: int) -> BatchState:
     """Row ``row`` of a batch (lumped or not) as an unlumped batch of one."""

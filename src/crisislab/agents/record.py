@@ -69,16 +69,18 @@ def _replay(scenario: Scenario) -> RecordReplay:
 
     engine = Engine(scenario, chance="history")
     state = engine.start(1, seed=0)
-    agents = {a: HistoricalAgent(scenario, a) if scenario.role(a) == "player"
-              else ScriptedAgent(scenario, a) for a in engine.players}
+    agents = {
+        a: HistoricalAgent(scenario, a)
+        if scenario.role(a) == "player"
+        else ScriptedAgent(scenario, a)
+        for a in engine.players
+    }
     out: dict[str, dict[int, dict[str, float]]] = {a: {} for a in engine.players}
-    models = {a: LeaderModel(scenario, a) for a in engine.players
-              if scenario.role(a) == "player"}
+    models = {a: LeaderModel(scenario, a) for a in engine.players if scenario.role(a) == "player"}
     uses: dict[tuple[int, str], list[int]] = {}
     for step in scenario.track:
         if step.action is not None and step.actor is not None:
-            uses.setdefault((step.turn, step.actor), []).append(
-                scenario.action(step.action).local)
+            uses.setdefault((step.turn, step.actor), []).append(scenario.action(step.action).local)
     worth: dict[str, dict[str, list[float]]] = {a: {} for a in models}
     while not state.done.all():
         choices = {}
@@ -96,8 +98,11 @@ def _replay(scenario: Scenario) -> RecordReplay:
     left = _left_the_record(scenario)
     if left is not None:  # no crisis is on the record after a forbidden documented step
         out = {a: {t: v for t, v in seen.items() if t <= left} for a, seen in out.items()}
-    return RecordReplay(out, state.opened[:, 0].copy(),
-                        {a: {k: np.array(w) for k, w in ws.items()} for a, ws in worth.items()})
+    return RecordReplay(
+        out,
+        state.opened[:, 0].copy(),
+        {a: {k: np.array(w) for k, w in ws.items()} for a, ws in worth.items()},
+    )
 
 
 def _left_the_record(scenario: Scenario) -> int | None:

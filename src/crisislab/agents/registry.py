@@ -87,7 +87,9 @@ def parse_seats(options: list[str], scenario: Scenario) -> dict[str, Agent]:
             raise AgentSpecError(f"'{opt}' should be ACTOR=AGENT, e.g. usa=historical")
         actor = actor.strip()
         if actor not in scenario.players:
-            raise AgentSpecError(f"'{actor}' is not an acting actor of {scenario.id}; "
-                                 f"use one of: {', '.join(scenario.players)}")
+            raise AgentSpecError(
+                f"'{actor}' is not an acting actor of {scenario.id}; "
+                f"use one of: {', '.join(scenario.players)}"
+            )
         seats[actor] = make_agent(spec.strip(), scenario, actor)
     return seats

@@ -68,9 +68,11 @@ class Aggregate:
     peace_end: np.ndarray  # (turns,): crises ending on turn t never having been at war
     payoff_sums: tuple[Fraction, ...]  # per actor
     record_steps: np.ndarray = field(  # (steps,): crises reproducing each documented step
-        default_factory=lambda: np.zeros(0, np.int64))
+        default_factory=lambda: np.zeros(0, np.int64)
+    )
     record_hist: np.ndarray = field(  # (steps + 1,): crises by steps reproduced
-        default_factory=lambda: np.zeros(1, np.int64))
+        default_factory=lambda: np.zeros(1, np.int64)
+    )
     reports: dict[str, ReportCounts] = field(default_factory=dict)
     # crises meeting the run's end condition (all, without one), and a uniform sample of
     # them: the ``sample_size`` lowest (priority, crisis, outcome, end turn), a
@@ -86,15 +88,28 @@ class Aggregate:
     @classmethod
     def empty(cls, layout: Layout) -> Aggregate:
         o, t = len(layout.outcomes), layout.n_turns
-        return cls(0, np.zeros((o, t), np.int64), np.zeros(layout.n_levels, np.int64),
-                   np.zeros(t, np.int64), np.zeros(t, np.int64),
-                   tuple(Fraction(0) for _ in layout.actors))
+        return cls(
+            0,
+            np.zeros((o, t), np.int64),
+            np.zeros(layout.n_levels, np.int64),
+            np.zeros(t, np.int64),
+            np.zeros(t, np.int64),
+            tuple(Fraction(0) for _ in layout.actors),
+        )
 
     @classmethod
-    def of_crises(cls, layout: Layout, tracking: Tracking | None, outcome: np.ndarray,
-                  end_turn: np.ndarray, peak: np.ndarray, war_onset: np.ndarray,
-                  payoffs: np.ndarray, track: np.ndarray | None = None,
-                  hits: np.ndarray | None = None) -> Aggregate:
+    def of_crises(
+        cls,
+        layout: Layout,
+        tracking: Tracking | None,
+        outcome: np.ndarray,
+        end_turn: np.ndarray,
+        peak: np.ndarray,
+        war_onset: np.ndarray,
+        payoffs: np.ndarray,
+        track: np.ndarray | None = None,
+        hits: np.ndarray | None = None,
+    ) -> Aggregate:
         """Reduce per-crisis results (``war_onset`` is -1 for crises never at war;
         ``track`` and ``hits`` are the per-crisis lines of ``tracking``)."""
         o, t = len(layout.outcomes), layout.n_turns
@@ -115,8 +130,10 @@ class Aggregate:
                     first[first < 0] = t  # never: the bin after the last turn
                     reports[r.variable] = {"first": np.bincount(first, minlength=t + 1)}
                 else:
-                    reports[r.variable] = {"min": _value_counts(track[r.line]),
-                                           "max": _value_counts(track[r.line + 1])}
+                    reports[r.variable] = {
+                        "min": _value_counts(track[r.line]),
+                        "max": _value_counts(track[r.line + 1]),
+                    }
         return cls(
             n=int(outcome.size),
             ends=ends.astype(np.int64),
@@ -124,23 +141,29 @@ class Aggregate:
             war_onset=np.bincount(war_onset[at_war], minlength=t).astype(np.int64),
             peace_end=np.bincount(end_turn[~at_war], minlength=t).astype(np.int64),
             payoff_sums=tuple(_exact_sum(row) for row in payoffs),
-            record_steps=steps, record_hist=hist, reports=reports,
+            record_steps=steps,
+            record_hist=hist,
+            reports=reports,
         )
 
     def merge(self, other: Aggregate) -> Aggregate:
         return Aggregate(
-            n=self.n + other.n, ends=self.ends + other.ends, peak=self.peak + other.peak,
+            n=self.n + other.n,
+            ends=self.ends + other.ends,
+            peak=self.peak + other.peak,
             war_onset=self.war_onset + other.war_onset,
             peace_end=self.peace_end + other.peace_end,
-            payoff_sums=tuple(a + b for a, b in zip(self.payoff_sums, other.payoff_sums,
-                                                    strict=True)),
+            payoff_sums=tuple(
+                a + b for a, b in zip(self.payoff_sums, other.payoff_sums, strict=True)
+            ),
             record_steps=_add(self.record_steps, other.record_steps),
             record_hist=_add(self.record_hist, other.record_hist),
             reports=_merge_reports(self.reports, other.reports),
             matched=self.matched + other.matched,
             sample_size=max(self.sample_size, other.sample_size),
-            sample=tuple(sorted(self.sample + other.sample)[
-                : max(self.sample_size, other.sample_size)]),
+            sample=tuple(
+                sorted(self.sample + other.sample)[: max(self.sample_size, other.sample_size)]
+            ),
             origins=dict(Counter(self.origins) + Counter(other.origins)),
             paths=dict(Counter(self.paths) + Counter(other.paths)),
         )
@@ -148,13 +171,17 @@ class Aggregate:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Aggregate):
             return NotImplemented
-        return (self.n == other.n and self.payoff_sums == other.payoff_sums
-                and (self.matched, self.sample, self.origins, self.paths)
-                == (other.matched, other.sample, other.origins, other.paths)
-                and all(np.array_equal(getattr(self, f), getattr(other, f))
-                        for f in ("ends", "peak", "war_onset", "peace_end", "record_steps",
-                                  "record_hist"))
-                and _reports_equal(self.reports, other.reports))
+        return (
+            self.n == other.n
+            and self.payoff_sums == other.payoff_sums
+            and (self.matched, self.sample, self.origins, self.paths)
+            == (other.matched, other.sample, other.origins, other.paths)
+            and all(
+                np.array_equal(getattr(self, f), getattr(other, f))
+                for f in ("ends", "peak", "war_onset", "peace_end", "record_steps", "record_hist")
+            )
+            and _reports_equal(self.reports, other.reports)
+        )
 
     __hash__ = None  # type: ignore[assignment]
 
@@ -186,16 +213,18 @@ def _value_counts(values: np.ndarray) -> dict[float, int]:
     return {float(v): int(c) for v, c in zip(uniq, counts, strict=True)}
 
 
-def _merge_reports(a: dict[str, ReportCounts], b: dict[str, ReportCounts]
-                   ) -> dict[str, ReportCounts]:
+def _merge_reports(
+    a: dict[str, ReportCounts], b: dict[str, ReportCounts]
+) -> dict[str, ReportCounts]:
     out: dict[str, ReportCounts] = {}
     for name in dict.fromkeys([*a, *b]):
         x, y = a.get(name, {}), b.get(name, {})
         merged: ReportCounts = {}
         for key in dict.fromkeys([*x, *y]):
             if key == "first":
-                merged[key] = _add(x.get(key, np.zeros(0, np.int64)),
-                                   y.get(key, np.zeros(0, np.int64)))
+                merged[key] = _add(
+                    x.get(key, np.zeros(0, np.int64)), y.get(key, np.zeros(0, np.int64))
+                )
             else:
                 merged[key] = dict(Counter(x.get(key, {})) + Counter(y.get(key, {})))
         out[name] = merged
@@ -219,8 +248,10 @@ def _reports_equal(a: dict[str, ReportCounts], b: dict[str, ReportCounts]) -> bo
 def _exact_sum(values: np.ndarray) -> Fraction:
     """The exact sum of float64 values (few distinct values, so cheap)."""
     uniq, counts = np.unique(values, return_counts=True)
-    return sum((Fraction(float(v)) * int(c) for v, c in zip(uniq, counts, strict=True)
-                if np.isfinite(v)), Fraction(0))
+    return sum(
+        (Fraction(float(v)) * int(c) for v, c in zip(uniq, counts, strict=True) if np.isfinite(v)),
+        Fraction(0),
+    )
 
 
 def merge_all(parts: list[Aggregate]) -> Aggregate:
@@ -238,8 +269,12 @@ def _p(count: int, n: int) -> dict[str, float | int]:
     return {"p": count / n if n else 0.0, "low": low, "high": high, "count": int(count)}
 
 
-def summarise(agg: Aggregate, scenario: Scenario, tracking: Tracking | None,
-              likelihood: dict[str, Any] | None = None) -> dict[str, Any]:
+def summarise(
+    agg: Aggregate,
+    scenario: Scenario,
+    tracking: Tracking | None,
+    likelihood: dict[str, Any] | None = None,
+) -> dict[str, Any]:
     """The aggregate as plain data: probabilities with 95% Wilson intervals, the end-day
     distribution, peak escalation, the hazard of war day by day, the record reproduced
     (with the documented path's ``likelihood`` if given) and the reported variables."""
@@ -247,8 +282,9 @@ def summarise(agg: Aggregate, scenario: Scenario, tracking: Tracking | None,
     turns = scenario.clock.turns
     counts = agg.outcome_counts
     out: dict[str, Any] = {
-        "outcomes": {o.id: {**_p(int(counts[o.index]), n), "label": o.label}
-                     for o in scenario.outcomes},
+        "outcomes": {
+            o.id: {**_p(int(counts[o.index]), n), "label": o.label} for o in scenario.outcomes
+        },
     }
     # the day the crisis ends: a histogram by date
     by_turn = agg.end_counts
@@ -256,8 +292,9 @@ def summarise(agg: Aggregate, scenario: Scenario, tracking: Tracking | None,
     for t in turns:
         c = int(by_turn[t.index])
         if c:
-            d = dates.setdefault(t.date.isoformat(), {"date": t.date.isoformat(),
-                                                      "day": t.day, "count": 0})
+            d = dates.setdefault(
+                t.date.isoformat(), {"date": t.date.isoformat(), "day": t.day, "count": 0}
+            )
             d["count"] += c
     day_values = np.array([t.day for t in turns])
     mean_day = float((by_turn * day_values).sum() / n) if n else 0.0
@@ -265,13 +302,24 @@ def summarise(agg: Aggregate, scenario: Scenario, tracking: Tracking | None,
     if n:
         for q in (0.05, 0.25, 0.5, 0.75, 0.95):
             quant[f"q{int(q * 100):02d}"] = turns[quantile_index(by_turn.tolist(), q)].label
-    out["end_day"] = {"mean_day": mean_day, "epoch": scenario.clock.epoch.isoformat(),
-                      "quantiles": quant,
-                      "histogram": [{**d, "p": d["count"] / n} for d in dates.values()]}
+    out["end_day"] = {
+        "mean_day": mean_day,
+        "epoch": scenario.clock.epoch.isoformat(),
+        "quantiles": quant,
+        "histogram": [{**d, "p": d["count"] / n} for d in dates.values()],
+    }
     labels = scenario.escalation_labels
     peak = agg.peak
-    levels = [{"level": lv, "label": labels.get(lv, ""), "count": int(peak[lv]),
-               "p": int(peak[lv]) / n if n else 0.0} for lv in range(len(peak)) if peak[lv]]
+    levels = [
+        {
+            "level": lv,
+            "label": labels.get(lv, ""),
+            "count": int(peak[lv]),
+            "p": int(peak[lv]) / n if n else 0.0,
+        }
+        for lv in range(len(peak))
+        if peak[lv]
+    ]
     out["peak_escalation"] = {
         "mean": float((peak * np.arange(len(peak))).sum() / n) if n else 0.0,
         "distribution": levels,
@@ -280,7 +328,7 @@ def summarise(agg: Aggregate, scenario: Scenario, tracking: Tracking | None,
     at_risk = agg.at_risk()
     hazard: list[dict[str, Any]] = []
     seen: set[str] = set()
-    for t in turns[scenario.start_turn:]:
+    for t in turns[scenario.start_turn :]:
         key = t.date.isoformat()
         onsets = int(agg.war_onset[t.index])
         if key in seen:
@@ -288,8 +336,15 @@ def summarise(agg: Aggregate, scenario: Scenario, tracking: Tracking | None,
                 hazard[-1]["onsets"] += onsets
             continue
         seen.add(key)
-        hazard.append({"date": key, "day": t.day, "days": max(t.step_days, 1.0),
-                       "at_risk": int(at_risk[t.index]), "onsets": onsets})
+        hazard.append(
+            {
+                "date": key,
+                "day": t.day,
+                "days": max(t.step_days, 1.0),
+                "at_risk": int(at_risk[t.index]),
+                "onsets": onsets,
+            }
+        )
     for h in hazard:
         low, high = wilson(h["onsets"], h["at_risk"]) if h["at_risk"] else (0.0, 0.0)
         h["hazard"] = h["onsets"] / h["at_risk"] if h["at_risk"] else 0.0
@@ -302,15 +357,18 @@ def summarise(agg: Aggregate, scenario: Scenario, tracking: Tracking | None,
     if tracking is not None and tracking.steps:
         out["record"] = summarise_record(agg, scenario, tracking, likelihood)
     if tracking is not None and tracking.reports:
-        out["reports"] = {r.variable: summarise_report(agg, scenario, r.variable)
-                          for r in tracking.reports}
-    out["payoffs"] = {a: float(s / n) if n else 0.0
-                      for a, s in zip(scenario.actors, agg.payoff_sums, strict=True)}
+        out["reports"] = {
+            r.variable: summarise_report(agg, scenario, r.variable) for r in tracking.reports
+        }
+    out["payoffs"] = {
+        a: float(s / n) if n else 0.0 for a, s in zip(scenario.actors, agg.payoff_sums, strict=True)
+    }
     return out
 
 
-def summarise_record(agg: Aggregate, scenario: Scenario, tracking: Tracking,
-                     likelihood: dict[str, Any] | None = None) -> dict[str, Any]:
+def summarise_record(
+    agg: Aggregate, scenario: Scenario, tracking: Tracking, likelihood: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """The share of the documented steps each crisis reproduced: its mean with a 95%
     interval (normal, from the exact histogram), its distribution, and each step's
     share of crises."""
@@ -322,17 +380,32 @@ def summarise_record(agg: Aggregate, scenario: Scenario, tracking: Tracking,
     half = Z95 * math.sqrt(var / n) if n else 0.0
     steps = []
     for step, count in zip(tracking.steps, agg.record_steps, strict=True):
-        label = (scenario.event(step.event).label if step.event is not None else
-                 scenario.action(step.action).label)  # type: ignore[arg-type]
-        steps.append({"date": step.date.isoformat(), "actor": step.actor,
-                      "action": step.action, "event": step.event, "label": label,
-                      **_p(int(count), n)})
+        label = (
+            scenario.event(step.event).label
+            if step.event is not None
+            else scenario.action(step.action).label  # type: ignore[arg-type]
+        )
+        steps.append(
+            {
+                "date": step.date.isoformat(),
+                "actor": step.actor,
+                "action": step.action,
+                "event": step.event,
+                "label": label,
+                **_p(int(count), n),
+            }
+        )
     out: dict[str, Any] = {
-        "tolerance_days": tracking.tolerance, "documented_steps": k,
-        "mean": mean, "low": max(0.0, mean - half), "high": min(1.0, mean + half),
-        "distribution": [{"share": int(i) / k, "steps": int(i), "count": int(c),
-                          "p": int(c) / n if n else 0.0}
-                         for i, c in enumerate(hist) if c],
+        "tolerance_days": tracking.tolerance,
+        "documented_steps": k,
+        "mean": mean,
+        "low": max(0.0, mean - half),
+        "high": min(1.0, mean + half),
+        "distribution": [
+            {"share": int(i) / k, "steps": int(i), "count": int(c), "p": int(c) / n if n else 0.0}
+            for i, c in enumerate(hist)
+            if c
+        ],
         "steps": steps,
     }
     if likelihood is not None:
@@ -361,22 +434,37 @@ def summarise_report(agg: Aggregate, scenario: Scenario, name: str) -> dict[str,
             c = int(first[t.index])
             if c:
                 by_date[t.label] = by_date.get(t.label, 0) + c
-        return {"label": _variable_label(scenario, name), "type": "bool",
-                "p_ever": _p(ever, n), "first_true_quantiles": quant,
-                "first_true_distribution": [{"turn": label, "count": c, "p": c / n}
-                                            for label, c in by_date.items()]}
+        return {
+            "label": _variable_label(scenario, name),
+            "type": "bool",
+            "p_ever": _p(ever, n),
+            "first_true_quantiles": quant,
+            "first_true_distribution": [
+                {"turn": label, "count": c, "p": c / n} for label, c in by_date.items()
+            ],
+        }
     var = scenario.variable(name)
-    return {"label": _variable_label(scenario, name), "type": var.type,
-            "min_distribution": _distribution(counts["min"], n, scenario, name),
-            "max_distribution": _distribution(counts["max"], n, scenario, name)}
+    return {
+        "label": _variable_label(scenario, name),
+        "type": var.type,
+        "min_distribution": _distribution(counts["min"], n, scenario, name),
+        "max_distribution": _distribution(counts["max"], n, scenario, name),
+    }
 
 
-def _distribution(counts: dict[float, int], n: int, scenario: Scenario, name: str
-                  ) -> list[dict[str, Any]]:
+def _distribution(
+    counts: dict[float, int], n: int, scenario: Scenario, name: str
+) -> list[dict[str, Any]]:
     """Each value reached, with its words as a reader sees them (a day as its date)."""
-    return [{"value": value, "label": format_value(scenario, name, value), "count": c,
-             "p": c / n if n else 0.0}
-            for value, c in sorted(counts.items())]
+    return [
+        {
+            "value": value,
+            "label": format_value(scenario, name, value),
+            "count": c,
+            "p": c / n if n else 0.0,
+        }
+        for value, c in sorted(counts.items())
+    ]
 
 
 def _variable_label(scenario: Scenario, name: str) -> str:

@@ -67,14 +67,20 @@ class TargetResult:
     def to_json(self) -> dict[str, Any]:
         t = self.target
         return {
-            "id": t.id, "label": t.label, "measure": t.measure,
-            "when": t.when, "variable": t.variable, "outcomes": t.outcomes,
+            "id": t.id,
+            "label": t.label,
+            "measure": t.measure,
+            "when": t.when,
+            "variable": t.variable,
+            "outcomes": t.outcomes,
             "target": [str(x) if isinstance(x, dt.date) else x for x in t.range],
-            "model": self.label, "interval": self.interval,
+            "model": self.label,
+            "interval": self.interval,
             "value": None if math.isinf(self.value) else self.value,
             "low": None if math.isinf(self.low) else self.low,
             "high": None if math.isinf(self.high) else self.high,
-            "holds": self.holds, "share_in_range": self.share_in_range,
+            "holds": self.holds,
+            "share_in_range": self.share_in_range,
             "sources": [c.model_dump() for c in t.cite]
             + [r.model_dump(exclude_none=True) for r in t.references],
         }
@@ -100,20 +106,27 @@ class Calibration:
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "scenario": self.scenario, "version": self.version,
+            "scenario": self.scenario,
+            "version": self.version,
             "engine_version": engine_version(),
-            "content_hash": self.content_hash, "runs": self.runs, "seed": self.seed,
-            "agents": self.variant.agents(), "what_ifs": list(self.variant.what_ifs),
+            "content_hash": self.content_hash,
+            "runs": self.runs,
+            "seed": self.seed,
+            "agents": self.variant.agents(),
+            "what_ifs": list(self.variant.what_ifs),
             "parameters": dict(self.variant.parameters),
             "targets": [r.to_json() for r in self.results],
-            "holding": sum(r.holds for r in self.results), "loss": self.loss,
+            "holding": sum(r.holds for r in self.results),
+            "loss": self.loss,
         }
         if self.loss_before is not None:
-            out["fit"] = {"method": "coordinate search, common random numbers",
-                          "loss_before": self.loss_before, "loss_after": self.loss,
-                          "evaluations": self.evaluations,
-                          "changed": {k: {"was": a, "now": b}
-                                      for k, (a, b) in self.fitted.items()}}
+            out["fit"] = {
+                "method": "coordinate search, common random numbers",
+                "loss_before": self.loss_before,
+                "loss_after": self.loss,
+                "evaluations": self.evaluations,
+                "changed": {k: {"was": a, "now": b} for k, (a, b) in self.fitted.items()},
+            }
         out["elapsed_s"] = round(self.elapsed_s, 3)
         return out
 
@@ -121,8 +134,10 @@ class Calibration:
 def targets_of(scenario: Scenario) -> tuple[CalibrationTarget, ...]:
     targets = tuple(scenario.spec.calibration)
     if not targets:
-        raise AnalysisError(f"{scenario.id} declares no calibration targets; add a "
-                            "`calibration:` list (see docs/scenario-format.md)")
+        raise AnalysisError(
+            f"{scenario.id} declares no calibration targets; add a "
+            "`calibration:` list (see docs/scenario-format.md)"
+        )
     return targets
 
 
@@ -141,8 +156,11 @@ def reports_for(targets: Sequence[CalibrationTarget]) -> tuple[str, ...]:
 def _median(hist: list[int], n: int) -> tuple[int, int, int]:
     """The median bin of a histogram and its distribution-free 95% interval."""
     half = Z95 * math.sqrt(n) / 2 / n if n else 0.5
-    return (quantile_index(hist, 0.5), quantile_index(hist, max(0.5 - half, 1e-12)),
-            quantile_index(hist, min(0.5 + half, 1.0)))
+    return (
+        quantile_index(hist, 0.5),
+        quantile_index(hist, max(0.5 - half, 1e-12)),
+        quantile_index(hist, min(0.5 + half, 1.0)),
+    )
 
 
 def measure(target: CalibrationTarget, agg: Aggregate, scenario: Scenario) -> TargetResult:
@@ -156,9 +174,17 @@ def measure(target: CalibrationTarget, agg: Aggregate, scenario: Scenario) -> Ta
         low, high = wilson(count, n)
         a, b = (float(x) for x in target.range)  # type: ignore[arg-type]
         dist = max(a - p, p - b, 0.0) / 0.05
-        return TargetResult(target, p, low, high, f"{100 * p:.3g}%",
-                            f"[{100 * low:.3g}%, {100 * high:.3g}%]", a <= p <= b, float("nan"),
-                            dist * dist)
+        return TargetResult(
+            target,
+            p,
+            low,
+            high,
+            f"{100 * p:.3g}%",
+            f"[{100 * low:.3g}%, {100 * high:.3g}%]",
+            a <= p <= b,
+            float("nan"),
+            dist * dist,
+        )
     if target.measure in DATE_MEASURES:
         if target.measure == "end_date":
             hist = [int(x) for x in agg.end_counts] + [0]
@@ -185,9 +211,17 @@ def measure(target: CalibrationTarget, agg: Aggregate, scenario: Scenario) -> Ta
             last = d + dt.timedelta(days=max(math.ceil(turns[mid].step_days) - 1, 0))
             dist = max((start - last).days, (d - stop).days, 0) / 7
             holds = dist == 0
-        return TargetResult(target, float(mid) if d else math.inf, float(lo),
-                            float(hi) if hi < len(turns) else math.inf, words(mid),
-                            f"[{words(lo)}, {words(hi)}]", holds, share, dist * dist)
+        return TargetResult(
+            target,
+            float(mid) if d else math.inf,
+            float(lo),
+            float(hi) if hi < len(turns) else math.inf,
+            words(mid),
+            f"[{words(lo)}, {words(hi)}]",
+            holds,
+            share,
+            dist * dist,
+        )
     assert target.variable is not None
     var = scenario.variable(target.variable)
     counts = agg.reports[target.variable]["min" if target.measure == "lowest" else "max"]
@@ -198,14 +232,30 @@ def measure(target: CalibrationTarget, agg: Aggregate, scenario: Scenario) -> Ta
     value = values[mid]
     share = sum(c for v, c in counts.items() if a <= v <= b) / n if n else 0.0
     dist = max(a - value, value - b, 0.0) / max(b - a, 1.0)
-    return TargetResult(target, value, values[lo], values[hi], var.format(value),
-                        f"[{var.format(values[lo])}, {var.format(values[hi])}]",
-                        a <= value <= b, share, dist * dist)
+    return TargetResult(
+        target,
+        value,
+        values[lo],
+        values[hi],
+        var.format(value),
+        f"[{var.format(values[lo])}, {var.format(values[hi])}]",
+        a <= value <= b,
+        share,
+        dist * dist,
+    )
 
 
-def _evaluate(scenario: Scenario, variants: Sequence[Variant], targets: Sequence[CalibrationTarget],
-              runs: int, seed: int, backend: str, workers: int | None, address: str | None,
-              progress: Progress | None = None) -> list[tuple[TargetResult, ...]]:
+def _evaluate(
+    scenario: Scenario,
+    variants: Sequence[Variant],
+    targets: Sequence[CalibrationTarget],
+    runs: int,
+    seed: int,
+    backend: str,
+    workers: int | None,
+    address: str | None,
+    progress: Progress | None = None,
+) -> list[tuple[TargetResult, ...]]:
     chunk = auto_chunk(scenario, variants)
     plan = Plan(scenario, tuple(variants), runs, seed, chunk, reports_for(targets), False)
     aggs = run_plan(plan, backend, workers, address, progress)
@@ -216,26 +266,41 @@ def _evaluate(scenario: Scenario, variants: Sequence[Variant], targets: Sequence
     return out
 
 
-def assumptions(scenario: Scenario, only: Sequence[str] | None = None
-                ) -> dict[str, tuple[float, float]]:
+def assumptions(
+    scenario: Scenario, only: Sequence[str] | None = None
+) -> dict[str, tuple[float, float]]:
     """The parameters labelled assumptions that have a range to search."""
-    ranged = {p.id: (float(p.range[0]), float(p.range[1])) for p in scenario.spec.parameters
-              if p.assumption and p.range[0] < p.range[1]}
+    ranged = {
+        p.id: (float(p.range[0]), float(p.range[1]))
+        for p in scenario.spec.parameters
+        if p.assumption and p.range[0] < p.range[1]
+    }
     if only:
         unknown = [k for k in only if k not in ranged]
         if unknown:
-            raise AnalysisError(f"not assumptions with a range in {scenario.id}: "
-                                f"{', '.join(unknown)}; --only takes parameters labelled "
-                                "assumptions")
+            raise AnalysisError(
+                f"not assumptions with a range in {scenario.id}: "
+                f"{', '.join(unknown)}; --only takes parameters labelled "
+                "assumptions"
+            )
         ranged = {k: v for k, v in ranged.items() if k in only}
     return ranged
 
 
-def calibrate(scenario: Scenario, variant: Variant, runs: int, seed: int = 0,
-              backend: str = "local", workers: int | None = None,
-              address: str | None = None, fit: bool = False, fit_runs: int = 20_000,
-              passes: int = 2, only: Sequence[str] | None = None,
-              progress: Progress | None = None) -> Calibration:
+def calibrate(
+    scenario: Scenario,
+    variant: Variant,
+    runs: int,
+    seed: int = 0,
+    backend: str = "local",
+    workers: int | None = None,
+    address: str | None = None,
+    fit: bool = False,
+    fit_runs: int = 20_000,
+    passes: int = 2,
+    only: Sequence[str] | None = None,
+    progress: Progress | None = None,
+) -> Calibration:
     """Measure every target; with ``fit``, search the assumptions first (with
     ``fit_runs`` crises per point) and measure the result with ``runs``."""
     started = time.perf_counter()
@@ -252,12 +317,17 @@ def calibrate(scenario: Scenario, variant: Variant, runs: int, seed: int = 0,
         free = [k for k in sorted(ranges) if k not in fixed]
 
         def with_values(values: dict[str, float]) -> Variant:
-            return Variant(variant.label, variant.seats, variant.what_ifs,
-                           tuple(sorted({**fixed, **values}.items())))
+            return Variant(
+                variant.label,
+                variant.seats,
+                variant.what_ifs,
+                tuple(sorted({**fixed, **values}.items())),
+            )
 
         chosen: dict[str, float] = {}
-        (base,) = _evaluate(scenario, [with_values(chosen)], targets, fit_runs, seed,
-                            backend, workers, address)
+        (base,) = _evaluate(
+            scenario, [with_values(chosen)], targets, fit_runs, seed, backend, workers, address
+        )
         best = sum(r.loss for r in base)
         loss_before = best
         evaluations += 1
@@ -266,11 +336,11 @@ def calibrate(scenario: Scenario, variant: Variant, runs: int, seed: int = 0,
             for name in free:
                 low, high = ranges[name]
                 points = [low + g * (high - low) for g in GRID]
-                points = [x for x in points if not math.isclose(x, chosen.get(name,
-                                                                              current[name]))]
+                points = [x for x in points if not math.isclose(x, chosen.get(name, current[name]))]
                 trials = [with_values({**chosen, name: x}) for x in points]
-                results = _evaluate(scenario, trials, targets, fit_runs, seed, backend,
-                                    workers, address)
+                results = _evaluate(
+                    scenario, trials, targets, fit_runs, seed, backend, workers, address
+                )
                 evaluations += len(trials)
                 losses = [sum(r.loss for r in res) for res in results]
                 i = int(np.argmin(losses))
@@ -282,12 +352,23 @@ def calibrate(scenario: Scenario, variant: Variant, runs: int, seed: int = 0,
                 break
         fitted = {k: (float(current[k]), float(v)) for k, v in sorted(chosen.items())}
         variant = with_values(chosen)
-    (measured,) = _evaluate(scenario, [variant], targets, runs, seed, backend, workers,
-                            address, progress)
+    (measured,) = _evaluate(
+        scenario, [variant], targets, runs, seed, backend, workers, address, progress
+    )
     built = build(scenario, variant)[0]
-    return Calibration(built.id, built.version, built.content_hash, runs, seed, variant,
-                       measured, fitted, loss_before, evaluations,
-                       time.perf_counter() - started)
+    return Calibration(
+        built.id,
+        built.version,
+        built.content_hash,
+        runs,
+        seed,
+        variant,
+        measured,
+        fitted,
+        loss_before,
+        evaluations,
+        time.perf_counter() - started,
+    )
 
 
 # ---- parameter files ---------------------------------------------------------------------
@@ -297,16 +378,18 @@ def write_parameter_file(path: Path, cal: Calibration) -> None:
     """The variant's parameters as YAML, with where they came from in comments."""
     import yaml
 
-    lines = [f"# parameters for {cal.scenario} {cal.version} (content {cal.content_hash})",
-             f"# from `crisislab calibrate --fit`, {cal.runs:,} crises, seed {cal.seed}",
-             "# read with `crisislab simulate SCENARIO --params FILE`"]
+    lines = [
+        f"# parameters for {cal.scenario} {cal.version} (content {cal.content_hash})",
+        f"# from `crisislab calibrate --fit`, {cal.runs:,} crises, seed {cal.seed}",
+        "# read with `crisislab simulate SCENARIO --params FILE`",
+    ]
     body = yaml.safe_dump({k: float(v) for k, v in cal.variant.parameters}, sort_keys=True)
     try:
-        path.write_text("\n".join(lines) + "\n" + (body if cal.variant.parameters else "{}\n"),
-                        encoding="utf-8")
+        path.write_text(
+            "\n".join(lines) + "\n" + (body if cal.variant.parameters else "{}\n"), encoding="utf-8"
+        )
     except OSError as e:
-        raise AnalysisError(f"cannot write {path}: {e.strerror}; choose a writable path"
-                            ) from None
+        raise AnalysisError(f"cannot write {path}: {e.strerror}; choose a writable path") from None
 
 
 def read_parameter_file(path: Path) -> dict[str, float]:

@@ -55,21 +55,30 @@ class Comparison:
             for oid, o in summary["outcomes"].items():
                 if oid not in base:
                     continue
-                d, low, high = newcombe_difference(o["count"], self.runs,
-                                                   base[oid]["count"], self.runs)
+                d, low, high = newcombe_difference(
+                    o["count"], self.runs, base[oid]["count"], self.runs
+                )
                 diffs[oid] = {"d": d, "low": low, "high": high}
             out[variant.label] = diffs
         return out
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "scenario": self.scenario, "version": self.version,
+            "scenario": self.scenario,
+            "version": self.version,
             "engine_version": engine_version(),
-            "content_hash": self.content_hash, "runs": self.runs, "seed": self.seed,
+            "content_hash": self.content_hash,
+            "runs": self.runs,
+            "seed": self.seed,
             "baseline": self.baseline.label,
             "columns": [
-                {"label": v.label, "agents": v.agents(), "what_ifs": list(v.what_ifs),
-                 "parameters": dict(v.parameters), **s}
+                {
+                    "label": v.label,
+                    "agents": v.agents(),
+                    "what_ifs": list(v.what_ifs),
+                    "parameters": dict(v.parameters),
+                    **s,
+                }
                 for v, s in zip(self.variants, self.summaries, strict=True)
             ],
             "differences": self.differences(),
@@ -77,13 +86,23 @@ class Comparison:
         }
 
 
-def compare(scenario: Scenario, variants: Sequence[Variant], runs: int, seed: int = 0,
-            backend: str = "local", workers: int | None = None, address: str | None = None,
-            chunk_size: int | None = None, progress: Progress | None = None) -> Comparison:
+def compare(
+    scenario: Scenario,
+    variants: Sequence[Variant],
+    runs: int,
+    seed: int = 0,
+    backend: str = "local",
+    workers: int | None = None,
+    address: str | None = None,
+    chunk_size: int | None = None,
+    progress: Progress | None = None,
+) -> Comparison:
     """Run every variant on the same crisis ids and seed; the first is the baseline."""
     if len(variants) < 2:
-        raise AnalysisError("compare needs at least two columns: give --what-if or "
-                            "--lineup (the baseline is added for you)")
+        raise AnalysisError(
+            "compare needs at least two columns: give --what-if or "
+            "--lineup (the baseline is added for you)"
+        )
     labels = [v.label for v in variants]
     if len(set(labels)) != len(labels):
         raise AnalysisError(f"two columns have the same label: {', '.join(labels)}")
@@ -95,6 +114,14 @@ def compare(scenario: Scenario, variants: Sequence[Variant], runs: int, seed: in
     for v, agg in zip(variants, aggregates, strict=True):
         built = build(scenario, v)[0]
         summaries.append(summarise(agg, built, tracking_of(built)))
-    return Comparison(scenario.id, scenario.version, scenario.content_hash, runs, seed,
-                      tuple(variants), tuple(aggregates), tuple(summaries),
-                      time.perf_counter() - started)
+    return Comparison(
+        scenario.id,
+        scenario.version,
+        scenario.content_hash,
+        runs,
+        seed,
+        tuple(variants),
+        tuple(aggregates),
+        tuple(summaries),
+        time.perf_counter() - started,
+    )

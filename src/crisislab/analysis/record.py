@@ -56,15 +56,24 @@ class PathLikelihood:
             return x if math.isfinite(x) else "-inf"  # JSON has no infinity
 
         return {
-            "total": num(self.total), "choices": num(self.choices),
-            "chance": num(self.chance), "documented_choices": self.n_choices,
+            "total": num(self.total),
+            "choices": num(self.choices),
+            "chance": num(self.chance),
+            "documented_choices": self.n_choices,
             "chance_draws": self.n_chance_turns,
             "by_actor": {a: num(v) for a, v in self.by_actor.items()},
-            "ruled_out": [{"date": m.date, "actor": m.actor, "choice": m.choice,
-                           "agent_choice": m.agent_choice} for m in self.misses],
+            "ruled_out": [
+                {
+                    "date": m.date,
+                    "actor": m.actor,
+                    "choice": m.choice,
+                    "agent_choice": m.agent_choice,
+                }
+                for m in self.misses
+            ],
             "unavailable_on_record": self.unavailable,
             "note": "natural logarithms; -inf where a deterministic seat would not make "
-                    "a documented choice or a chance event has no chance",
+            "a documented choice or a chance event has no chance",
         }
 
 
@@ -81,8 +90,7 @@ class _RecordChance:
         self.draws = 0
         self.misses: list[Miss] = []
 
-    def decide(self, event: int, hazard: np.ndarray, eligible: np.ndarray,
-               turn: int) -> np.ndarray:
+    def decide(self, event: int, hazard: np.ndarray, eligible: np.ndarray, turn: int) -> np.ndarray:
         fire = eligible & (event in self.forced.get(turn, set()))
         h = float(hazard[0])
         if eligible[0]:
@@ -90,8 +98,14 @@ class _RecordChance:
             p = h if fire[0] else 1.0 - h
             self.log += math.log(p) if p > 0 else -math.inf
             if p <= 0:
-                self.misses.append(Miss(self.scenario.clock.turns[turn].label, None,
-                                        self.scenario.events[event].id, None))
+                self.misses.append(
+                    Miss(
+                        self.scenario.clock.turns[turn].label,
+                        None,
+                        self.scenario.events[event].id,
+                        None,
+                    )
+                )
         return fire
 
 
@@ -137,5 +151,12 @@ def path_likelihood(scenario: Scenario, agents: Mapping[str, Agent]) -> PathLike
         pass
     n_choices, unavailable = counts["choices"], counts["unavailable"]
     choice_log = sum(by_actor.values())
-    return PathLikelihood(choice_log, chance.log, n_choices, chance.draws, by_actor,
-                          tuple(misses + chance.misses), unavailable)
+    return PathLikelihood(
+        choice_log,
+        chance.log,
+        n_choices,
+        chance.draws,
+        by_actor,
+        tuple(misses + chance.misses),
+        unavailable,
+    )

@@ -39,9 +39,17 @@ TOP_PATHS = 10
 # ---- per chunk ---------------------------------------------------------------------------
 
 
-def chunk_extras(agg: Aggregate, layout: Layout, tracking: Tracking, streams: CrisisStreams,
-                 track: np.ndarray, outcome: np.ndarray, end_turn: np.ndarray,
-                 reached: np.ndarray, sample_size: int) -> Aggregate:
+def chunk_extras(
+    agg: Aggregate,
+    layout: Layout,
+    tracking: Tracking,
+    streams: CrisisStreams,
+    track: np.ndarray,
+    outcome: np.ndarray,
+    end_turn: np.ndarray,
+    reached: np.ndarray,
+    sample_size: int,
+) -> Aggregate:
     """``agg`` with the chunk's sample, origins and paths (per-crisis arrays in)."""
     outcome = outcome.astype(np.int64)
     end_turn = end_turn.astype(np.int64)
@@ -58,9 +66,12 @@ def chunk_extras(agg: Aggregate, layout: Layout, tracking: Tracking, streams: Cr
             rows, prio = rows[keep], prio[keep]
         ids = streams.crisis_ids
         extra["sample_size"] = sample_size
-        extra["sample"] = tuple(sorted(
-            (int(p), int(ids[r]), int(outcome[r]), int(end_turn[r]))
-            for p, r in zip(prio, rows, strict=True)))
+        extra["sample"] = tuple(
+            sorted(
+                (int(p), int(ids[r]), int(outcome[r]), int(end_turn[r]))
+                for p, r in zip(prio, rows, strict=True)
+            )
+        )
     if tracking.war_level is not None:
         extra["origins"] = _origins(layout, tracking, track, outcome, reached)
     if tracking.keys:
@@ -68,8 +79,9 @@ def chunk_extras(agg: Aggregate, layout: Layout, tracking: Tracking, streams: Cr
     return replace(agg, **extra)
 
 
-def _origins(layout: Layout, tracking: Tracking, track: np.ndarray, outcome: np.ndarray,
-             reached: np.ndarray) -> dict[tuple[int, int, int, tuple[float, ...]], int]:
+def _origins(
+    layout: Layout, tracking: Tracking, track: np.ndarray, outcome: np.ndarray, reached: np.ndarray
+) -> dict[tuple[int, int, int, tuple[float, ...]], int]:
     violent = np.array(layout.violent, dtype=np.int64)
     at_war = np.isin(outcome, violent)
     if not at_war.any():
@@ -78,19 +90,22 @@ def _origins(layout: Layout, tracking: Tracking, track: np.ndarray, outcome: np.
     code = np.rint(track[line, at_war]).astype(np.int64)
     onset = reached[at_war].astype(np.int64)
     code[onset < 0] = NO_ONSET
-    facts = track[line + 1: line + 1 + len(tracking.key_facts), at_war]
+    facts = track[line + 1 : line + 1 + len(tracking.key_facts), at_war]
     table = np.vstack([outcome[at_war], code, onset, facts]).T
     uniq, counts = np.unique(table, axis=0, return_counts=True)
-    return {(int(r[0]), int(r[1]), int(r[2]), tuple(float(x) for x in r[3:])): int(c)
-            for r, c in zip(uniq, counts, strict=True)}
+    return {
+        (int(r[0]), int(r[1]), int(r[2]), tuple(float(x) for x in r[3:])): int(c)
+        for r, c in zip(uniq, counts, strict=True)
+    }
 
 
-def _paths(tracking: Tracking, track: np.ndarray, outcome: np.ndarray, end_turn: np.ndarray
-           ) -> dict[tuple[tuple[int, ...], int, int], int]:
+def _paths(
+    tracking: Tracking, track: np.ndarray, outcome: np.ndarray, end_turn: np.ndarray
+) -> dict[tuple[tuple[int, ...], int, int], int]:
     k = len(tracking.keys)
     if outcome.size == 0:
         return {}
-    first = np.rint(track[tracking.key_line: tracking.key_line + k]).astype(np.int64)
+    first = np.rint(track[tracking.key_line : tracking.key_line + k]).astype(np.int64)
     table = np.vstack([first, outcome, end_turn]).T
     uniq, counts = np.unique(table, axis=0, return_counts=True)
     record = dict(tracking.record_path)
@@ -99,8 +114,9 @@ def _paths(tracking: Tracking, track: np.ndarray, outcome: np.ndarray, end_turn:
     for row, c in zip(uniq, counts, strict=True):
         turns, o, end = row[:k], int(row[k]), int(row[k + 1])
         path = order(turns)
-        out[(path, o, leave_turn(path, turns, o, end, record_seq, record,
-                                 tracking.record_outcome))] += int(c)
+        out[
+            (path, o, leave_turn(path, turns, o, end, record_seq, record, tracking.record_outcome))
+        ] += int(c)
     return dict(out)
 
 
@@ -109,9 +125,15 @@ def order(turns: np.ndarray) -> tuple[int, ...]:
     return tuple(j for _, j in sorted((int(t), j) for j, t in enumerate(turns) if t >= 0))
 
 
-def leave_turn(path: tuple[int, ...], turns: np.ndarray, outcome: int, end: int,
-               record_seq: tuple[int, ...], record: Mapping[int, int],
-               record_outcome: int) -> int:
+def leave_turn(
+    path: tuple[int, ...],
+    turns: np.ndarray,
+    outcome: int,
+    end: int,
+    record_seq: tuple[int, ...],
+    record: Mapping[int, int],
+    record_outcome: int,
+) -> int:
     """The turn a crisis parts from the record's path (-1 if it never does): at the
     first key happening where the two differ, the earlier of the crisis's own and the
     record's; at its end if it only ends differently (or ends before the record's next)."""
@@ -141,10 +163,13 @@ def record_path(scenario: Scenario, tracking: Tracking) -> Tracking:
     keys_only.start(state)
     for _ in play_turns(engine, state, historical_agents(scenario)):
         keys_only.update(state, state.turn - 1)
-    turns = state.track[keys_only.key_line:, 0]
+    turns = state.track[keys_only.key_line :, 0]
     seq = order(turns)
-    return replace(tracking, record_path=tuple((j, int(turns[j])) for j in seq),
-                   record_outcome=int(state.outcome[0]))
+    return replace(
+        tracking,
+        record_path=tuple((j, int(turns[j])) for j in seq),
+        record_outcome=int(state.outcome[0]),
+    )
 
 
 # ---- summaries ---------------------------------------------------------------------------
@@ -159,14 +184,22 @@ def happening(scenario: Scenario, code: int) -> dict[str, Any]:
     """An onset code as words: the action or event, who, and what kind of start."""
     n_actions = len(scenario.actions)
     if code == NO_ONSET or code >= n_actions + len(scenario.events):
-        return {"id": None, "kind": "none", "actor": None,
-                "label": "No single happening reached the war level"}
+        return {
+            "id": None,
+            "kind": "none",
+            "actor": None,
+            "label": "No single happening reached the war level",
+        }
     if code < n_actions:
         a = scenario.actions[code]
         return {"id": a.id, "kind": "action", "actor": a.actor, "label": a.label}
     e = scenario.events[code - n_actions]
-    return {"id": e.id, "kind": "incident" if e.incident else "chance", "actor": None,
-            "label": e.label}
+    return {
+        "id": e.id,
+        "kind": "incident" if e.incident else "chance",
+        "actor": None,
+        "label": e.label,
+    }
 
 
 def _median_turn(counts: Mapping[int, int]) -> int:
@@ -179,8 +212,7 @@ def _median_turn(counts: Mapping[int, int]) -> int:
     return -1
 
 
-def summarise_origins(agg: Aggregate, scenario: Scenario, tracking: Tracking
-                      ) -> dict[str, Any]:
+def summarise_origins(agg: Aggregate, scenario: Scenario, tracking: Tracking) -> dict[str, Any]:
     """Where the wars of a run came from: per happening that began them, the share of
     wars, the median onset date and, per key fact, the share in which it held; the same
     per violent outcome; and the onset dates. The counts add up to the wars."""
@@ -188,8 +220,9 @@ def summarise_origins(agg: Aggregate, scenario: Scenario, tracking: Tracking
     wars = sum(agg.origins.values())
     facts = [scenario.variables[i] for i in tracking.key_facts]
 
-    def table(items: list[tuple[tuple[int, int, int, tuple[float, ...]], int]]
-              ) -> list[dict[str, Any]]:
+    def table(
+        items: list[tuple[tuple[int, int, int, tuple[float, ...]], int]],
+    ) -> list[dict[str, Any]]:
         total = sum(c for _, c in items)
         by_code: dict[int, list[tuple[tuple[int, int, int, tuple[float, ...]], int]]] = {}
         for key, c in items:
@@ -201,16 +234,20 @@ def summarise_origins(agg: Aggregate, scenario: Scenario, tracking: Tracking
             for key, c in group:
                 onset[key[2]] += c
             median = _median_turn(onset)
-            row: dict[str, Any] = {**happening(scenario, code), **_p(count, total),
-                                   "median_onset": turns[median].label if median >= 0
-                                   else None}
+            row: dict[str, Any] = {
+                **happening(scenario, code),
+                **_p(count, total),
+                "median_onset": turns[median].label if median >= 0 else None,
+            }
             row["facts"] = {}
             for j, v in enumerate(facts):
                 values: Counter[float] = Counter()
                 for key, c in group:
                     values[key[3][j]] += c
-                row["facts"][v.id] = [{"value": format_value(scenario, v.id, x), **_p(c, count)}
-                                      for x, c in sorted(values.items())]
+                row["facts"][v.id] = [
+                    {"value": format_value(scenario, v.id, x), **_p(c, count)}
+                    for x, c in sorted(values.items())
+                ]
             rows.append(row)
         rows.sort(key=lambda r: -r["count"])
         return rows
@@ -225,15 +262,22 @@ def summarise_origins(agg: Aggregate, scenario: Scenario, tracking: Tracking
         values: Counter[float] = Counter()
         for key, c in items:
             values[key[3][j]] += c
-        fact_share[v.id] = {"label": variable_label(scenario, v.id),
-                            "values": [{"value": format_value(scenario, v.id, x), **_p(c, wars)}
-                                       for x, c in sorted(values.items())]}
+        fact_share[v.id] = {
+            "label": variable_label(scenario, v.id),
+            "values": [
+                {"value": format_value(scenario, v.id, x), **_p(c, wars)}
+                for x, c in sorted(values.items())
+            ],
+        }
     outcomes = {}
     for o in scenario.outcomes:
         mine = [(k, c) for k, c in items if k[0] == o.index]
         if mine:
-            outcomes[o.id] = {"label": o.label, "count": sum(c for _, c in mine),
-                              "happenings": table(mine)}
+            outcomes[o.id] = {
+                "label": o.label,
+                "count": sum(c for _, c in mine),
+                "happenings": table(mine),
+            }
     return {
         "wars": wars,
         "key_facts": [v.id for v in facts],
@@ -244,8 +288,9 @@ def summarise_origins(agg: Aggregate, scenario: Scenario, tracking: Tracking
     }
 
 
-def summarise_paths(agg: Aggregate, scenario: Scenario, tracking: Tracking,
-                    top: int = TOP_PATHS) -> dict[str, Any]:
+def summarise_paths(
+    agg: Aggregate, scenario: Scenario, tracking: Tracking, top: int = TOP_PATHS
+) -> dict[str, Any]:
     """The most frequent paths among the matching crises, each with its share and 95%
     interval and the median date it leaves the record; the record's own path always
     among them; the rest together as one line, so the shares add up."""
@@ -277,21 +322,32 @@ def summarise_paths(agg: Aggregate, scenario: Scenario, tracking: Tracking,
         path, outcome = key
         leaves = grouped[key]
         count = sum(leaves.values())
-        median = _median_turn({t: c for t, c in leaves.items() if t >= 0}) \
-            if any(t >= 0 for t in leaves) else -1
-        rows.append({"steps": steps(path), "outcome": scenario.outcomes[outcome].id,
-                     "outcome_label": scenario.outcomes[outcome].label,
-                     **_p(count, n), "record": key == record,
-                     "leaves_record": turns[median].label if median >= 0 else None,
-                     "leaves_record_date": turns[median].date.isoformat()
-                     if median >= 0 else None})
+        median = (
+            _median_turn({t: c for t, c in leaves.items() if t >= 0})
+            if any(t >= 0 for t in leaves)
+            else -1
+        )
+        rows.append(
+            {
+                "steps": steps(path),
+                "outcome": scenario.outcomes[outcome].id,
+                "outcome_label": scenario.outcomes[outcome].label,
+                **_p(count, n),
+                "record": key == record,
+                "leaves_record": turns[median].label if median >= 0 else None,
+                "leaves_record_date": turns[median].date.isoformat() if median >= 0 else None,
+            }
+        )
     rest = n - sum(int(r["count"]) for r in rows)
     return {
-        "crises": n, "paths": len(grouped), "key_happenings": list(ids),
-        "record_path": {"steps": steps(record[0]),
-                        "outcome": scenario.outcomes[record[1]].id
-                        if record[1] >= 0 else None,
-                        **_p(sum(grouped.get(record, Counter()).values()), n)},
+        "crises": n,
+        "paths": len(grouped),
+        "key_happenings": list(ids),
+        "record_path": {
+            "steps": steps(record[0]),
+            "outcome": scenario.outcomes[record[1]].id if record[1] >= 0 else None,
+            **_p(sum(grouped.get(record, Counter()).values()), n),
+        },
         "top": rows,
         "other": {**_p(rest, n), "paths": len(grouped) - len(rows)},
     }
@@ -306,4 +362,3 @@ def share_text(p: float) -> str:
 
 def interval_text(item: Mapping[str, Any]) -> str:
     return f"[{share_text(item['low'])}, {share_text(item['high'])}]"
-

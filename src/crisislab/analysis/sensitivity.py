@@ -54,8 +54,9 @@ def target_outcomes(scenario: Scenario, ids: Sequence[str] = ()) -> tuple[str, .
     known = [o.id for o in scenario.outcomes]
     for oid in ids:
         if oid not in known:
-            raise AnalysisError(f"'{oid}' is not an outcome of {scenario.id}; use one of: "
-                                f"{', '.join(known)}")
+            raise AnalysisError(
+                f"'{oid}' is not an outcome of {scenario.id}; use one of: {', '.join(known)}"
+            )
     if ids:
         return tuple(dict.fromkeys(ids))
     nuclear = scenario.outcomes_tagged(NUCLEAR_TAG)
@@ -138,26 +139,46 @@ class Sensitivity:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "scenario": self.scenario, "version": self.version,
+            "scenario": self.scenario,
+            "version": self.version,
             "engine_version": engine_version(),
-            "content_hash": self.content_hash, "target": list(self.targets),
-            "seed": self.seed, "runs_per_point": self.runs_per_point,
-            "samples": self.samples, "points": self.points, "runs": self.total_runs,
+            "content_hash": self.content_hash,
+            "target": list(self.targets),
+            "seed": self.seed,
+            "runs_per_point": self.runs_per_point,
+            "samples": self.samples,
+            "points": self.points,
+            "runs": self.total_runs,
             "baseline": self.baseline,
             "one_at_a_time": [
-                {"parameter": r.parameter, "value": r.value, "low": r.low, "high": r.high,
-                 "p_low": r.p_low, "p_high": r.p_high, "swing": r.swing,
-                 "interval_low": list(r.interval_low), "interval_high": list(r.interval_high),
-                 "difference": dict(zip(("d", "low", "high"),
-                                        r.difference(self.runs_per_point), strict=True)),
-                 "significant": _excludes_zero(r.difference(self.runs_per_point))}
+                {
+                    "parameter": r.parameter,
+                    "value": r.value,
+                    "low": r.low,
+                    "high": r.high,
+                    "p_low": r.p_low,
+                    "p_high": r.p_high,
+                    "swing": r.swing,
+                    "interval_low": list(r.interval_low),
+                    "interval_high": list(r.interval_high),
+                    "difference": dict(
+                        zip(("d", "low", "high"), r.difference(self.runs_per_point), strict=True)
+                    ),
+                    "significant": _excludes_zero(r.difference(self.runs_per_point)),
+                }
                 for r in self.oat
             ],
             "sobol": [
-                {"parameter": r.parameter, "S1": self._clip(r.s1), "S1_conf": r.s1_conf,
-                 "S1_interval": list(r.s1_interval), "ST": self._clip(r.st),
-                 "ST_conf": r.st_conf, "ST_interval": list(r.st_interval),
-                 "resolved": r.resolved}
+                {
+                    "parameter": r.parameter,
+                    "S1": self._clip(r.s1),
+                    "S1_conf": r.s1_conf,
+                    "S1_interval": list(r.s1_interval),
+                    "ST": self._clip(r.st),
+                    "ST_conf": r.st_conf,
+                    "ST_interval": list(r.st_interval),
+                    "resolved": r.resolved,
+                }
                 for r in self.sobol
             ],
             "elapsed_s": round(self.elapsed_s, 3),
@@ -178,23 +199,37 @@ def _excludes_zero(d: tuple[float, float, float]) -> bool:
     return d[1] > 0 or d[2] < 0
 
 
-def sensitivity(scenario: Scenario, base: Variant, runs_per_point: int = RUNS_PER_POINT,
-                samples: int = SAMPLES, method: Method = "both", targets: Sequence[str] = (),
-                seed: int = 0, backend: str = "local", workers: int | None = None,
-                address: str | None = None, progress: Progress | None = None,
-                parameters: Sequence[str] | None = None) -> Sensitivity:
+def sensitivity(
+    scenario: Scenario,
+    base: Variant,
+    runs_per_point: int = RUNS_PER_POINT,
+    samples: int = SAMPLES,
+    method: Method = "both",
+    targets: Sequence[str] = (),
+    seed: int = 0,
+    backend: str = "local",
+    workers: int | None = None,
+    address: str | None = None,
+    progress: Progress | None = None,
+    parameters: Sequence[str] | None = None,
+) -> Sensitivity:
     """Sweep the ranged parameters (all, or ``parameters``) of ``scenario`` played by
     ``base`` (agents, what-ifs; parameters it fixes are not swept)."""
     if method not in ("oat", "sobol", "both"):
         raise AnalysisError(f"unknown method '{method}'; use oat, sobol or both")
     if method != "oat" and (samples < 2 or samples & (samples - 1)):
-        raise AnalysisError(f"--samples must be a power of two (Sobol sequences need it), "
-                            f"not {samples}; try 32 or 64")
+        raise AnalysisError(
+            f"--samples must be a power of two (Sobol sequences need it), "
+            f"not {samples}; try 32 or 64"
+        )
     started = time.perf_counter()
     target = target_outcomes(scenario, targets)
     fixed = dict(base.parameters)
-    ranges = {k: r for k, r in parameter_ranges(scenario).items()
-              if r[0] < r[1] and k not in fixed and (parameters is None or k in parameters)}
+    ranges = {
+        k: r
+        for k, r in parameter_ranges(scenario).items()
+        if r[0] < r[1] and k not in fixed and (parameters is None or k in parameters)
+    }
     if parameters is not None:
         missing = set(parameters) - set(parameter_ranges(scenario))
         if missing:
@@ -205,18 +240,15 @@ def sensitivity(scenario: Scenario, base: Variant, runs_per_point: int = RUNS_PE
     values = {**scenario.parameters, **fixed}
 
     def variant(label: str, extra: dict[str, float]) -> Variant:
-        return Variant(label, base.seats, base.what_ifs,
-                       tuple(sorted({**fixed, **extra}.items())))
+        return Variant(label, base.seats, base.what_ifs, tuple(sorted({**fixed, **extra}.items())))
 
     variants = [variant("baseline", {})]
     if method in ("oat", "both"):
         for name in names:
             low, high = ranges[name]
-            variants += [variant(f"{name}=low", {name: low}),
-                         variant(f"{name}=high", {name: high})]
+            variants += [variant(f"{name}=low", {name: low}), variant(f"{name}=high", {name: high})]
     sobol_x: np.ndarray | None = None
-    problem = {"num_vars": len(names), "names": names,
-               "bounds": [list(ranges[n]) for n in names]}
+    problem = {"num_vars": len(names), "names": names, "bounds": [list(ranges[n]) for n in names]}
     if method in ("sobol", "both"):
         from crisislab.extras import require
 
@@ -224,8 +256,9 @@ def sensitivity(scenario: Scenario, base: Variant, runs_per_point: int = RUNS_PE
 
         sobol_x = sobol_sample.sample(problem, samples, calc_second_order=False, seed=seed)
         for i, row in enumerate(sobol_x):
-            variants.append(variant(f"sobol-{i}", {n: float(x)
-                                                   for n, x in zip(names, row, strict=True)}))
+            variants.append(
+                variant(f"sobol-{i}", {n: float(x) for n, x in zip(names, row, strict=True)})
+            )
     chunk = min(auto_chunk(scenario, [base]), runs_per_point)
     plan = Plan(scenario, tuple(variants), runs_per_point, seed, chunk)
     aggs = run_plan(plan, backend, workers, address, progress)
@@ -242,8 +275,17 @@ def sensitivity(scenario: Scenario, base: Variant, runs_per_point: int = RUNS_PE
     if method in ("oat", "both"):
         for j, name in enumerate(names):
             c_low, c_high = counts[1 + 2 * j], counts[2 + 2 * j]
-            oat.append(OatRow(name, float(values[name]), *ranges[name], c_low / n,
-                              c_high / n, wilson(c_low, n), wilson(c_high, n)))
+            oat.append(
+                OatRow(
+                    name,
+                    float(values[name]),
+                    *ranges[name],
+                    c_low / n,
+                    c_high / n,
+                    wilson(c_low, n),
+                    wilson(c_high, n),
+                )
+            )
         oat.sort(key=lambda r: (-r.swing, r.parameter))
     sobol: list[SobolRow] = []
     if sobol_x is not None:
@@ -254,14 +296,29 @@ def sensitivity(scenario: Scenario, base: Variant, runs_per_point: int = RUNS_PE
         if np.ptp(y) == 0:  # no variation at all: every index is zero
             sobol = [SobolRow(name, 0.0, 0.0, 0.0, 0.0) for name in names]
         else:
-            si = sobol_analyze.analyze(problem, y, calc_second_order=False, seed=seed,
-                                       print_to_console=False)
-            sobol = [SobolRow(name, *(float(np.nan_to_num(si[k][j]))
-                                      for k in ("S1", "S1_conf", "ST", "ST_conf")))
-                     for j, name in enumerate(names)]
+            si = sobol_analyze.analyze(
+                problem, y, calc_second_order=False, seed=seed, print_to_console=False
+            )
+            sobol = [
+                SobolRow(
+                    name,
+                    *(float(np.nan_to_num(si[k][j])) for k in ("S1", "S1_conf", "ST", "ST_conf")),
+                )
+                for j, name in enumerate(names)
+            ]
         # resolved indices first, each group by its total index
         sobol.sort(key=lambda r: (not r.resolved, -r.st, r.parameter))
-    return Sensitivity(scenario.id, scenario.version, scenario.content_hash, target, seed,
-                       runs_per_point, samples if sobol_x is not None else 0, baseline,
-                       tuple(oat), tuple(sobol), len(variants),
-                       time.perf_counter() - started)
+    return Sensitivity(
+        scenario.id,
+        scenario.version,
+        scenario.content_hash,
+        target,
+        seed,
+        runs_per_point,
+        samples if sobol_x is not None else 0,
+        baseline,
+        tuple(oat),
+        tuple(sobol),
+        len(variants),
+        time.perf_counter() - started,
+    )

@@ -80,8 +80,9 @@ def _whatifs() -> Any:
     try:
         from crisislab import whatifs  # type: ignore[attr-defined]
     except ImportError:
-        raise AnalysisError("what-ifs are not available in this installation of "
-                            "crisislab; run without --what-if") from None
+        raise AnalysisError(
+            "what-ifs are not available in this installation of crisislab; run without --what-if"
+        ) from None
     return whatifs
 
 
@@ -96,24 +97,29 @@ def check_what_ifs(scenario: Scenario, ids: Sequence[str]) -> tuple[str, ...]:
     known = [w.id for w in list_what_ifs(scenario)]
     for wid in ids:
         if wid not in known:
-            raise AnalysisError(f"unknown what-if '{wid}' for {scenario.id}; the what-ifs "
-                                f"are: {', '.join(known) or '(none)'}")
+            raise AnalysisError(
+                f"unknown what-if '{wid}' for {scenario.id}; the what-ifs "
+                f"are: {', '.join(known) or '(none)'}"
+            )
     return tuple(ids)
 
 
-def parse_parameters(scenario: Scenario, options: Sequence[str]
-                     ) -> tuple[tuple[str, float], ...]:
+def parse_parameters(scenario: Scenario, options: Sequence[str]) -> tuple[tuple[str, float], ...]:
     """``["p_detect=0.3"]`` -> ``(("p_detect", 0.3),)``, names and numbers checked."""
     out: dict[str, float] = {}
     for opt in options:
         name, eq, text = opt.partition("=")
         name = name.strip()
         if not eq or not name:
-            raise AnalysisError(f"--param '{opt}' should be NAME=VALUE, e.g. "
-                                f"{next(iter(scenario.parameters), 'p')}=0.5")
+            raise AnalysisError(
+                f"--param '{opt}' should be NAME=VALUE, e.g. "
+                f"{next(iter(scenario.parameters), 'p')}=0.5"
+            )
         if name not in scenario.parameters:
-            raise AnalysisError(f"'{name}' is not a parameter of {scenario.id}; see "
-                                f"`crisislab validate {scenario.id}` and docs/model.md")
+            raise AnalysisError(
+                f"'{name}' is not a parameter of {scenario.id}; see "
+                f"`crisislab validate {scenario.id}` and docs/model.md"
+            )
         try:
             value = float(text)
         except ValueError:
@@ -155,10 +161,17 @@ def auto_chunk(scenario: Scenario, variants: Sequence[Variant]) -> int:
 # ---- one chunk ---------------------------------------------------------------------------
 
 
-def run_chunk(scenario: Scenario, agents: Mapping[str, Agent], seed: int, start: int,
-              stop: int, layout: Layout | None = None,
-              tracking: Tracking | None = None, lumped: bool | None = None,
-              sample: int = 0) -> Aggregate:
+def run_chunk(
+    scenario: Scenario,
+    agents: Mapping[str, Agent],
+    seed: int,
+    start: int,
+    stop: int,
+    layout: Layout | None = None,
+    tracking: Tracking | None = None,
+    lumped: bool | None = None,
+    sample: int = 0,
+) -> Aggregate:
     """Run crises ``start..stop-1`` of the run with ``seed`` to their end and reduce
     them. Same steps as :func:`crisislab.engine.run.run_batch`, watching for war, and
     following ``tracking`` (reports, the record, an end condition, war's onset, key
@@ -182,17 +195,28 @@ def run_chunk(scenario: Scenario, agents: Mapping[str, Agent], seed: int, start:
     outcome, end_turn = state.crisis_field("outcome"), state.crisis_field("end_turn")
     reached = state.crisis_field("reached")
     agg = Aggregate.of_crises(
-        layout, tracking, outcome=outcome, end_turn=end_turn,
-        peak=state.crisis_field("peak"), war_onset=reached,
-        payoffs=state.crisis_field("payoffs"), track=track,
-        hits=state.crisis_field("hits") if followed else None)
-    if tracking is not None and track is not None and (
-            sample or tracking.where is not None or tracking.war_level is not None
-            or tracking.keys):
+        layout,
+        tracking,
+        outcome=outcome,
+        end_turn=end_turn,
+        peak=state.crisis_field("peak"),
+        war_onset=reached,
+        payoffs=state.crisis_field("payoffs"),
+        track=track,
+        hits=state.crisis_field("hits") if followed else None,
+    )
+    if (
+        tracking is not None
+        and track is not None
+        and (
+            sample or tracking.where is not None or tracking.war_level is not None or tracking.keys
+        )
+    ):
         from crisislab.analysis.sample import chunk_extras
 
-        agg = chunk_extras(agg, layout, tracking, state.streams, track, outcome, end_turn,
-                           reached, sample)
+        agg = chunk_extras(
+            agg, layout, tracking, state.streams, track, outcome, end_turn, reached, sample
+        )
     return agg
 
 
@@ -219,9 +243,11 @@ class Plan:
 
     def tasks(self) -> list[tuple[int, int, int]]:
         """(variant, first crisis, end) for every chunk, in a fixed order."""
-        return [(v, start, min(start + self.chunk_size, self.runs))
-                for v in range(len(self.variants))
-                for start in range(0, self.runs, self.chunk_size)]
+        return [
+            (v, start, min(start + self.chunk_size, self.runs))
+            for v in range(len(self.variants))
+            for start in range(0, self.runs, self.chunk_size)
+        ]
 
 
 Built = tuple[Scenario, dict[str, Agent], Layout, Tracking | None]
@@ -229,23 +255,37 @@ _CACHE: dict[tuple[str, int], Built] = {}
 _PLAN: Plan | None = None
 
 
-def tracking_of(scenario: Scenario, reports: Sequence[str] = (), record: bool = True,
-                tolerance: float = DEFAULT_TOLERANCE, where: str | None = None,
-                origins: bool = False, keys: bool = False) -> Tracking | None:
+def tracking_of(
+    scenario: Scenario,
+    reports: Sequence[str] = (),
+    record: bool = True,
+    tolerance: float = DEFAULT_TOLERANCE,
+    where: str | None = None,
+    origins: bool = False,
+    keys: bool = False,
+) -> Tracking | None:
     """What a run follows beyond outcomes, checked (``AnalysisError`` on a bad name)."""
     if not reports and not record and where is None and not origins and not keys:
         return None
     try:
-        tracking = Tracking.of(scenario, tuple(reports), tolerance, record, where=where,
-                               war_level=Layout.of(scenario).war_level if origins else None,
-                               keys=keys)
+        tracking = Tracking.of(
+            scenario,
+            tuple(reports),
+            tolerance,
+            record,
+            where=where,
+            war_level=Layout.of(scenario).war_level if origins else None,
+            keys=keys,
+        )
     except ReportError as e:
         raise AnalysisError(str(e)) from None
     if keys:
         if not tracking.keys:
-            raise AnalysisError(f"{scenario.id} marks no action or event as key; add "
-                                "`key: true` to those that make a path (see "
-                                "docs/scenario-format.md)")
+            raise AnalysisError(
+                f"{scenario.id} marks no action or event as key; add "
+                "`key: true` to those that make a path (see "
+                "docs/scenario-format.md)"
+            )
         from crisislab.analysis.sample import record_path
 
         tracking = record_path(scenario, tracking)
@@ -259,8 +299,9 @@ def _built(plan: Plan, v: int) -> Built:
         if len(_CACHE) >= 32:
             _CACHE.clear()
         scenario, agents = build(plan.scenario, plan.variants[v])
-        tracking = tracking_of(scenario, plan.reports, plan.record, plan.tolerance,
-                               plan.where, plan.origins, plan.keys)
+        tracking = tracking_of(
+            scenario, plan.reports, plan.record, plan.tolerance, plan.where, plan.origins, plan.keys
+        )
         built = (scenario, agents, Layout.of(scenario), tracking)
         _CACHE[key] = built
     return built  # not read back: another thread (the web app's) may clear the cache
@@ -269,8 +310,7 @@ def _built(plan: Plan, v: int) -> Built:
 def run_task(plan: Plan, task: tuple[int, int, int]) -> Aggregate:
     v, start, stop = task
     scenario, agents, layout, tracking = _built(plan, v)
-    return run_chunk(scenario, agents, plan.seed, start, stop, layout, tracking,
-                     sample=plan.sample)
+    return run_chunk(scenario, agents, plan.seed, start, stop, layout, tracking, sample=plan.sample)
 
 
 def _init_worker(plan: Plan, records: dict[Any, Any] | None = None) -> None:
@@ -294,9 +334,13 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-def run_plan(plan: Plan, backend: str = "local", workers: int | None = None,
-             address: str | None = None, progress: Progress | None = None
-             ) -> list[Aggregate]:
+def run_plan(
+    plan: Plan,
+    backend: str = "local",
+    workers: int | None = None,
+    address: str | None = None,
+    progress: Progress | None = None,
+) -> list[Aggregate]:
     """One merged aggregate per variant. ``backend='local'`` uses ``workers`` processes
     (every core by default: this process and ``workers - 1`` others); ``'ray'`` runs the
     same chunks as Ray tasks (on the cluster at ``address``, or a local instance)."""
@@ -331,12 +375,15 @@ def run_plan(plan: Plan, backend: str = "local", workers: int | None = None,
             results = _run_pool(plan, tasks, min(workers, len(tasks)), tick)
     else:
         raise AnalysisError(f"unknown backend '{backend}'; use one of: {', '.join(BACKENDS)}")
-    return [merge_all([r for r, (v, _, _) in zip(results, tasks, strict=True) if v == i])
-            for i in range(len(plan.variants))]
+    return [
+        merge_all([r for r, (v, _, _) in zip(results, tasks, strict=True) if v == i])
+        for i in range(len(plan.variants))
+    ]
 
 
-def _run_pool(plan: Plan, tasks: list[tuple[int, int, int]], workers: int,
-              tick: Callable[[int], None]) -> list[Aggregate]:
+def _run_pool(
+    plan: Plan, tasks: list[tuple[int, int, int]], workers: int, tick: Callable[[int], None]
+) -> list[Aggregate]:
     """Run ``tasks`` on ``workers`` cores: ``workers - 1`` worker processes and this one.
 
     This process has the scenario and agents built already, so it starts on the first
@@ -361,8 +408,12 @@ def _run_pool(plan: Plan, tasks: list[tuple[int, int, int]], workers: int,
     context = multiprocessing.get_context("spawn")
     from crisislab.agents.record import known_records
 
-    pool = ProcessPoolExecutor(max_workers=workers - 1, mp_context=context,
-                               initializer=_init_worker, initargs=(plan, known_records()))
+    pool = ProcessPoolExecutor(
+        max_workers=workers - 1,
+        mp_context=context,
+        initializer=_init_worker,
+        initargs=(plan, known_records()),
+    )
 
     def submit(_done: Future[Aggregate] | None = None) -> None:
         if _done is not None and (_done.cancelled() or _done.exception() is not None):
@@ -420,8 +471,9 @@ def _ray_task(plan: Plan, task: tuple[int, int, int]) -> Aggregate:
     return run_task(plan, task)
 
 
-def _run_ray(plan: Plan, tasks: list[tuple[int, int, int]], address: str | None,
-             tick: Callable[[int], None]) -> list[Aggregate]:
+def _run_ray(
+    plan: Plan, tasks: list[tuple[int, int, int]], address: str | None, tick: Callable[[int], None]
+) -> list[Aggregate]:
     from crisislab.extras import require
 
     ray = require("ray", "ray")
@@ -430,9 +482,10 @@ def _run_ray(plan: Plan, tasks: list[tuple[int, int, int]], address: str | None,
         try:
             ray.init(address=address, include_dashboard=False, log_to_driver=False)
         except Exception as e:  # noqa: BLE001 - any failure to connect is the user's to fix
-            raise AnalysisError(f"cannot start or reach Ray ({address or 'local'}): "
-                                f"{str(e).splitlines()[0] if str(e) else type(e).__name__}"
-                                ) from None
+            raise AnalysisError(
+                f"cannot start or reach Ray ({address or 'local'}): "
+                f"{str(e).splitlines()[0] if str(e) else type(e).__name__}"
+            ) from None
         started = True
     try:
         remote = ray.remote(_ray_task)
@@ -480,15 +533,22 @@ class Simulation:
 
     def to_json(self) -> dict[str, Any]:
         return {
-            "scenario": self.scenario, "version": self.version,
+            "scenario": self.scenario,
+            "version": self.version,
             "engine_version": engine_version(),
-            "content_hash": self.content_hash, "runs": self.runs, "seed": self.seed,
-            "agents": self.variant.agents(), "what_ifs": list(self.variant.what_ifs),
+            "content_hash": self.content_hash,
+            "runs": self.runs,
+            "seed": self.seed,
+            "agents": self.variant.agents(),
+            "what_ifs": list(self.variant.what_ifs),
             "parameters": dict(self.variant.parameters),
             **self.summary,
             "elapsed_s": round(self.elapsed_s, 3),
-            "execution": {"backend": self.backend, "workers": self.workers,
-                          "chunk_size": self.chunk_size},
+            "execution": {
+                "backend": self.backend,
+                "workers": self.workers,
+                "chunk_size": self.chunk_size,
+            },
         }
 
     @property
@@ -502,12 +562,22 @@ class Simulation:
         return max(outcomes, key=lambda k: outcomes[k]["count"])
 
 
-def simulate(scenario: Scenario, runs: int, seed: int = 0, variant: Variant | None = None,
-             backend: str = "local", workers: int | None = None, address: str | None = None,
-             chunk_size: int | None = None, progress: Progress | None = None,
-             reports: Sequence[str] = (), tolerance: float = DEFAULT_TOLERANCE,
-             where: str | None = None, sample: int = 0, keys: bool = False
-             ) -> Simulation:
+def simulate(
+    scenario: Scenario,
+    runs: int,
+    seed: int = 0,
+    variant: Variant | None = None,
+    backend: str = "local",
+    workers: int | None = None,
+    address: str | None = None,
+    chunk_size: int | None = None,
+    progress: Progress | None = None,
+    reports: Sequence[str] = (),
+    tolerance: float = DEFAULT_TOLERANCE,
+    where: str | None = None,
+    sample: int = 0,
+    keys: bool = False,
+) -> Simulation:
     """Run ``runs`` crises of one variant (all players ``historical`` by default),
     following the record, the variables in ``reports`` and the onset of war; keep a
     uniform ``sample`` of the crises meeting the end condition ``where``, and (``keys``)
@@ -516,17 +586,31 @@ def simulate(scenario: Scenario, runs: int, seed: int = 0, variant: Variant | No
 
     variant = variant or Variant(seats=seat_specs(scenario, []))
     if not variant.seats:
-        variant = Variant(variant.label, seat_specs(scenario, []), variant.what_ifs,
-                          variant.parameters)
+        variant = Variant(
+            variant.label, seat_specs(scenario, []), variant.what_ifs, variant.parameters
+        )
     started = time.perf_counter()
     variant_scenario, agents = build(scenario, variant)
     if sample < 0:
         raise AnalysisError(f"--sample must be zero or more crises, not {sample}")
-    tracking = tracking_of(variant_scenario, reports, True, tolerance, where, True,
-                           keys)  # checks names
+    tracking = tracking_of(
+        variant_scenario, reports, True, tolerance, where, True, keys
+    )  # checks names
     chunk_size = chunk_size or auto_chunk(scenario, [variant])
-    plan = Plan(scenario, (variant,), runs, seed, chunk_size, tuple(reports), True,
-                tolerance, where=where, sample=sample, origins=True, keys=keys)
+    plan = Plan(
+        scenario,
+        (variant,),
+        runs,
+        seed,
+        chunk_size,
+        tuple(reports),
+        True,
+        tolerance,
+        where=where,
+        sample=sample,
+        origins=True,
+        keys=keys,
+    )
     (agg,) = run_plan(plan, backend, workers, address, progress)
     likelihood = path_likelihood(variant_scenario, agents).to_json()
     summary = summarise(agg, variant_scenario, tracking, likelihood)
@@ -540,9 +624,16 @@ def simulate(scenario: Scenario, runs: int, seed: int = 0, variant: Variant | No
         summary["paths"] = summarise_paths(agg, variant_scenario, tracking)
     elapsed = time.perf_counter() - started
     return Simulation(
-        scenario=variant_scenario.id, version=variant_scenario.version,
-        content_hash=variant_scenario.content_hash, variant=variant, runs=runs, seed=seed,
-        aggregate=agg, summary=summary, elapsed_s=elapsed,
-        backend=backend, workers=0 if backend == "ray" else (workers or default_workers()),
+        scenario=variant_scenario.id,
+        version=variant_scenario.version,
+        content_hash=variant_scenario.content_hash,
+        variant=variant,
+        runs=runs,
+        seed=seed,
+        aggregate=agg,
+        summary=summary,
+        elapsed_s=elapsed,
+        backend=backend,
+        workers=0 if backend == "ray" else (workers or default_workers()),
         chunk_size=chunk_size,
     )

@@ -32,8 +32,9 @@ def wilson(count: int, n: int, z: float = Z95) -> tuple[float, float]:
     return low, high
 
 
-def newcombe_difference(c1: int, n1: int, c2: int, n2: int,
-                        z: float = Z95) -> tuple[float, float, float]:
+def newcombe_difference(
+    c1: int, n1: int, c2: int, n2: int, z: float = Z95
+) -> tuple[float, float, float]:
     """``p1 - p2`` with Newcombe's hybrid score interval (method 10 of R. G. Newcombe,
     "Interval estimation for the difference between independent proportions",
     Statistics in Medicine 17, 1998), built from the two Wilson intervals.

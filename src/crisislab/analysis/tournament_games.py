@@ -49,8 +49,7 @@ class PlayedGame:
         return [a for a, s in self.seats if s == HUMAN]
 
     def letters_of(self, seat: str) -> tuple[Letter, ...]:
-        return tuple(x for x, w in zip(self.letters, self.letter_writers, strict=True)
-                     if w == seat)
+        return tuple(x for x, w in zip(self.letters, self.letter_writers, strict=True) if w == seat)
 
     def opponents(self, seat: str) -> str:
         """The other seats' players in words: one agent spec if all share it."""
@@ -72,8 +71,9 @@ class GameResult:
     first_departure: dict[str, str | None] | None
 
 
-def replay_game(scenario: Scenario, tracking: ScoreTracking, seat: str,
-                game: PlayedGame) -> GameResult:
+def replay_game(
+    scenario: Scenario, tracking: ScoreTracking, seat: str, game: PlayedGame
+) -> GameResult:
     """Step ``game``'s choices through the engine under ``tracking`` (a batch of one)."""
     layout = Layout.of(scenario)
     engine = Engine(scenario, chance=game.chance, watch=layout.war_level)  # type: ignore[arg-type]
@@ -89,47 +89,60 @@ def replay_game(scenario: Scenario, tracking: ScoreTracking, seat: str,
         for actor in scenario.players:
             local = {a.id: a.local for a in engine.actions_by_actor[actor]}
             if chosen.get(actor) not in local:
-                raise AnalysisError(f"game {game.id}: turn {turn} has no choice of "
-                                    f"{actor} that {scenario.id} knows")
+                raise AnalysisError(
+                    f"game {game.id}: turn {turn} has no choice of {actor} that {scenario.id} knows"
+                )
             picks[actor] = np.array([local[chosen[actor]]], dtype=np.int64)
         planned = plan.get(state.turn)
         if departure is None and planned is not None:
             obs = engine.observe(state, seat)
             mine = int(picks[seat][0])
             if bool(obs.is_legal(planned)[0]) and mine != planned:
-                departure = {"date": scenario.clock.turns[state.turn].label,
-                             "documented": obs.actions[planned],
-                             "instead": obs.actions[mine]}
+                departure = {
+                    "date": scenario.clock.turns[state.turn].label,
+                    "documented": obs.actions[planned],
+                    "instead": obs.actions[mine],
+                }
         step_turn(engine, state, {}, given=picks)
         tracking.update(state, state.turn - 1)
     outcome = state.crisis_field("outcome")
     end_turn = state.crisis_field("end_turn")
-    same = (np.array_equal(np.round(state.values[:, 0], 9),
-                           np.round(np.array(game.final_values), 9))
-            and int(outcome[0]) >= 0 and scenario.outcomes[int(outcome[0])].id == game.outcome
-            and int(end_turn[0]) == game.end_turn)
+    same = (
+        np.array_equal(np.round(state.values[:, 0], 9), np.round(np.array(game.final_values), 9))
+        and int(outcome[0]) >= 0
+        and scenario.outcomes[int(outcome[0])].id == game.outcome
+        and int(end_turn[0]) == game.end_turn
+    )
     if not same:
-        raise AnalysisError(f"game {game.id} does not replay to the crisis that was played "
-                            "(the scenario or the engine has changed since)")
+        raise AnalysisError(
+            f"game {game.id} does not replay to the crisis that was played "
+            "(the scenario or the engine has changed since)"
+        )
     track = state.crisis_field("track")
-    agg = Aggregate.of_crises(layout, tracking, outcome=outcome, end_turn=end_turn,
-                              peak=state.crisis_field("peak"),
-                              war_onset=state.crisis_field("reached"),
-                              payoffs=state.crisis_field("payoffs"), track=track,
-                              hits=state.crisis_field("hits"))
+    agg = Aggregate.of_crises(
+        layout,
+        tracking,
+        outcome=outcome,
+        end_turn=end_turn,
+        peak=state.crisis_field("peak"),
+        war_onset=state.crisis_field("reached"),
+        payoffs=state.crisis_field("payoffs"),
+        track=track,
+        hits=state.crisis_field("hits"),
+    )
     counts = SeatCounts.of(tracking, track, game.letters_of(seat))
-    return GameResult(agg, counts, leaving_turns(tracking, track, outcome, end_turn),
-                      departure)
+    return GameResult(agg, counts, leaving_turns(tracking, track, outcome, end_turn), departure)
 
 
-def leaving_turns(tracking: ScoreTracking, track: np.ndarray, outcome: np.ndarray,
-                  end_turn: np.ndarray) -> dict[int, int]:
+def leaving_turns(
+    tracking: ScoreTracking, track: np.ndarray, outcome: np.ndarray, end_turn: np.ndarray
+) -> dict[int, int]:
     """Crises by the turn they leave the record's path of key happenings (-1: never), as
     ``crisislab paths`` finds it."""
     k = len(tracking.keys)
     if k == 0 or outcome.size == 0:
         return {}
-    first = np.rint(track[tracking.key_line: tracking.key_line + k]).astype(np.int64)
+    first = np.rint(track[tracking.key_line : tracking.key_line + k]).astype(np.int64)
     table = np.vstack([first, outcome, end_turn]).T.astype(np.int64)
     uniq, counts = np.unique(table, axis=0, return_counts=True)
     record = dict(tracking.record_path)
@@ -137,6 +150,15 @@ def leaving_turns(tracking: ScoreTracking, track: np.ndarray, outcome: np.ndarra
     out: Counter[int] = Counter()
     for row, c in zip(uniq, counts, strict=True):
         turns = row[:k]
-        out[leave_turn(order(turns), turns, int(row[k]), int(row[k + 1]), seq, record,
-                       tracking.record_outcome)] += int(c)
+        out[
+            leave_turn(
+                order(turns),
+                turns,
+                int(row[k]),
+                int(row[k + 1]),
+                seq,
+                record,
+                tracking.record_outcome,
+            )
+        ] += int(c)
     return dict(out)

@@ -109,8 +109,7 @@ class Tracking:
     @property
     def key_line(self) -> int:
         """The first of the key happenings' lines (first turn, or -1)."""
-        return self.origin_line + (1 + len(self.key_facts) if self.war_level is not None
-                                   else 0)
+        return self.origin_line + (1 + len(self.key_facts) if self.war_level is not None else 0)
 
     @property
     def track_lines(self) -> int:
@@ -121,10 +120,16 @@ class Tracking:
         return -(-len(self.steps) // BITS)
 
     @classmethod
-    def of(cls, scenario: Scenario, reports: tuple[str, ...] = (),
-           tolerance: float = DEFAULT_TOLERANCE, record: bool = True,
-           where: str | None = None, war_level: float | None = None,
-           keys: bool = False) -> Tracking:
+    def of(
+        cls,
+        scenario: Scenario,
+        reports: tuple[str, ...] = (),
+        tolerance: float = DEFAULT_TOLERANCE,
+        record: bool = True,
+        where: str | None = None,
+        war_level: float | None = None,
+        keys: bool = False,
+    ) -> Tracking:
         """``reports`` are variable ids, or ``"when EXPR"`` for the first turn a
         condition holds; ``where`` a condition on the final state and ``outcome``;
         ``war_level`` follows the onset of war; ``keys`` the key happenings."""
@@ -137,8 +142,10 @@ class Tracking:
                 line += 1
                 continue
             if name not in known:
-                raise ReportError(f"'{name}' is not a variable of {scenario.id}; "
-                                  f"--report takes one of: {', '.join(known)}")
+                raise ReportError(
+                    f"'{name}' is not a variable of {scenario.id}; "
+                    f"--report takes one of: {', '.join(known)}"
+                )
             var = known[name]
             out.append(Report(name, var.index, var.type == "bool", line))
             line += 1 if var.type == "bool" else 2
@@ -151,12 +158,24 @@ class Tracking:
             else:
                 assert s.actor is not None and s.action is not None
                 targets.append((players.index(s.actor), scenario.action(s.action).local))
-        key_facts = tuple(scenario.variable(v.id).index for v in scenario.spec.variables
-                          if v.key) if war_level is not None else ()
+        key_facts = (
+            tuple(scenario.variable(v.id).index for v in scenario.spec.variables if v.key)
+            if war_level is not None
+            else ()
+        )
         key_targets = key_happenings(scenario) if keys else ()
-        return cls(tuple(out), steps, float(tolerance), tuple(targets), scenario,
-                   end_condition(scenario, where) if where else None, where or "",
-                   war_level, key_facts, key_targets)
+        return cls(
+            tuple(out),
+            steps,
+            float(tolerance),
+            tuple(targets),
+            scenario,
+            end_condition(scenario, where) if where else None,
+            where or "",
+            war_level,
+            key_facts,
+            key_targets,
+        )
 
     # ---- in the batch ------------------------------------------------------------------
 
@@ -175,7 +194,7 @@ class Tracking:
             track[self.where_line] = self._holds(state, state.turn)
         if self.war_level is not None:
             track[self.origin_line] = -1.0
-        track[self.key_line:] = -1.0
+        track[self.key_line :] = -1.0
         state.track = track
         state.hits = np.zeros((self.hit_lines, n), dtype=np.int64)
         state.tracker = self.update
@@ -186,24 +205,31 @@ class Tracking:
         clock = sc.clock.turns[min(turn, len(sc.clock) - 1)]
         env: dict[str, Value] = {v.id: state.values[v.index] for v in sc.variables}
         env.update(sc.parameters)
-        env.update(turn=float(turn), day=clock.day, turn_days=clock.step_days,
-                   final=turn >= len(sc.clock) - 1, escalation=state.escalation,
-                   peak_escalation=state.peak)
+        env.update(
+            turn=float(turn),
+            day=clock.day,
+            turn_days=clock.step_days,
+            final=turn >= len(sc.clock) - 1,
+            escalation=state.escalation,
+            peak_escalation=state.peak,
+        )
         return env
 
     def _value(self, state: BatchState, r: Report, turn: int) -> np.ndarray:
         if r.condition is None:
             return state.values[r.index]  # type: ignore[no-any-return]
-        return np.broadcast_to(np.asarray(evaluate(r.condition, self._env(state, turn)),
-                                          dtype=np.float64), (state.n,))
+        return np.broadcast_to(
+            np.asarray(evaluate(r.condition, self._env(state, turn)), dtype=np.float64), (state.n,)
+        )
 
     def _holds(self, state: BatchState, turn: int) -> np.ndarray:
         """The end condition, per row, in the state at the end of ``turn``."""
         assert self.where is not None
         env = self._env(state, turn)
         env["outcome"] = state.outcome.astype(np.float64)  # -1 while the crisis runs
-        return np.broadcast_to(np.asarray(evaluate(self.where, env), dtype=np.float64) != 0,
-                               (state.n,)).astype(np.float64)
+        return np.broadcast_to(
+            np.asarray(evaluate(self.where, env), dtype=np.float64) != 0, (state.n,)
+        ).astype(np.float64)
 
     def _onsets(self, state: BatchState, turn: int) -> None:
         """Note, in rows whose war began on ``turn``, the happening that began it: the
@@ -288,11 +314,12 @@ def record_steps(scenario: Scenario, tolerance: float) -> tuple[RecordStep, ...]
             continue
         seen.add(key)
         day = float((step.date - epoch).days)
-        turns = tuple(t.index for t in scenario.clock.turns
-                      if t.day <= day + tolerance + 1 - 1e-9
-                      and t.day + t.step_days > day - tolerance + 1e-9)
-        out.append(RecordStep(step.date, step.actor, step.action, step.event,
-                              step.summary, turns))
+        turns = tuple(
+            t.index
+            for t in scenario.clock.turns
+            if t.day <= day + tolerance + 1 - 1e-9 and t.day + t.step_days > day - tolerance + 1e-9
+        )
+        out.append(RecordStep(step.date, step.actor, step.action, step.event, step.summary, turns))
     return tuple(out)
 
 
@@ -313,8 +340,11 @@ def key_happenings(scenario: Scenario) -> tuple[tuple[int, int], ...]:
     """The actions and events marked ``key``, as (actor position or -1, local action or
     event index): actions in file order, then events."""
     players = scenario.players
-    out = [(players.index(a.actor), scenario.action(a.id).local)
-           for a in scenario.spec.actions if a.key and a.actor in players]
+    out = [
+        (players.index(a.actor), scenario.action(a.id).local)
+        for a in scenario.spec.actions
+        if a.key and a.actor in players
+    ]
     out += [(-1, scenario.event(e.id).index) for e in scenario.spec.events if e.key]
     return tuple(out)
 
@@ -322,8 +352,10 @@ def key_happenings(scenario: Scenario) -> tuple[tuple[int, int], ...]:
 def key_ids(scenario: Scenario) -> tuple[str, ...]:
     """The ids of :func:`key_happenings`, in the same order."""
     players = scenario.players
-    return (*(a.id for a in scenario.spec.actions if a.key and a.actor in players),
-            *(e.id for e in scenario.spec.events if e.key))
+    return (
+        *(a.id for a in scenario.spec.actions if a.key and a.actor in players),
+        *(e.id for e in scenario.spec.events if e.key),
+    )
 
 
 def end_condition(scenario: Scenario, text: str) -> Node:
@@ -344,5 +376,6 @@ def condition(scenario: Scenario, text: str, outcome: bool = False) -> Node:
     try:
         return parse_expression(text, Namespace(names, scenario.clock.epoch))
     except ExprError as e:
-        raise ReportError(f"the condition '{text}' {e.message}"
-                          + (f"; {e.hint}" if e.hint else "")) from None
+        raise ReportError(
+            f"the condition '{text}' {e.message}" + (f"; {e.hint}" if e.hint else "")
+        ) from None

@@ -34,51 +34,107 @@ if TYPE_CHECKING:
 # sub-group. The help is written here so that ``crisislab --help`` need not import the
 # module (a test checks that it matches the command's own).
 LAZY_COMMANDS: dict[str, tuple[str, str, bool]] = {
-    "simulate": ("crisislab.cli.analysis", "Simulate many crises: each outcome's probability "
-                 "with a 95% interval, the day the crisis ends, peak escalation, the hazard "
-                 "of war day by day and where wars come from, the share of the record "
-                 "reproduced and the documented path's likelihood, any reported variables, "
-                 "and (--sample) a uniform sample of crises told in full.", False),
-    "paths": ("crisislab.cli.analysis", "The main paths of a crisis: the matching crises "
-              "grouped by the order of their key happenings and their outcome, each path "
-              "with its share, a 95% interval and the day it leaves the record's own path.",
-              False),
+    "simulate": (
+        "crisislab.cli.analysis",
+        "Simulate many crises: each outcome's probability "
+        "with a 95% interval, the day the crisis ends, peak escalation, the hazard "
+        "of war day by day and where wars come from, the share of the record "
+        "reproduced and the documented path's likelihood, any reported variables, "
+        "and (--sample) a uniform sample of crises told in full.",
+        False,
+    ),
+    "paths": (
+        "crisislab.cli.analysis",
+        "The main paths of a crisis: the matching crises "
+        "grouped by the order of their key happenings and their outcome, each path "
+        "with its share, a 95% interval and the day it leaves the record's own path.",
+        False,
+    ),
     "runs": ("crisislab.cli.analysis", "List the stored simulation runs, newest first.", False),
-    "compare": ("crisislab.cli.analysis", "Set what-ifs or agent line-ups side by side with "
-                "the baseline: each outcome's probability, and its difference from the "
-                "baseline with a 95% interval.", False),
-    "sensitivity": ("crisislab.cli.analysis", "Rank the assumptions that drive the "
-                    "probability of nuclear war: every parameter one at a time across its "
-                    "range, and Sobol indices (SALib).", False),
-    "calibrate": ("crisislab.cli.analysis", "Set the model beside the scenario's calibration "
-                  "targets: each target's value, its 95% interval, the target range and "
-                  "whether it holds; --fit searches the assumptions.", False),
-    "tournament": ("crisislab.cli.tournament", "Play agents in one seat of a "
-                   "scenario against chosen opponents and rank them: outcome odds, "
-                   "escalation scores on the common scale with bootstrap intervals, first "
-                   "nuclear use, where their crises left the record, and what their "
-                   "letters said against what they then did. Games people played can be "
-                   "an entrant (NAME=games).", False),
-    "fit": ("crisislab.cli.fit", "Fit the leaders' choice model to the documented choices "
-            "(maximum likelihood).", False),
-    "play": ("crisislab.cli.play", "Play a crisis in the terminal as one leader (or several, "
-             "hot seat), or from a file of moves (--moves).", False),
-    "games": ("crisislab.cli.play", "List the saved games (newest first); a damaged row is "
-              "reported and skipped.", False),
-    "debrief": ("crisislab.cli.play", "Set a played crisis beside history: timelines, "
-                "escalation, odds, essays; or, with --story, one simulated crisis from "
-                "your decision point.", False),
-    "what-ifs": ("crisislab.cli.whatifs", "List a scenario's named what-ifs: what each changes, "
-                 "why, and what it should do to the odds (use an id with --what-if).", False),
-    "serve": ("crisislab.web.cli", "Run the classroom web app: a facilitator creates a class "
-              "session, people join with its code, and a class plays the crisis in teams, "
-              "in parallel worlds, with a debrief.", False),
-    "new": ("crisislab.starter", "Write a small, commented starter scenario, NAME.yaml, that "
-            "validates, replays and simulates as it is.", False),
-    "gt": ("crisislab.cli.gt", "Solve the crisis as a game: Gambit trees, equilibria, the "
-           "classic models.", True),
-    "llm": ("crisislab.cli.llm", "The stored replies of language-model leaders: list them, "
-            "export a study's replies to one file, import them elsewhere.", True),
+    "compare": (
+        "crisislab.cli.analysis",
+        "Set what-ifs or agent line-ups side by side with "
+        "the baseline: each outcome's probability, and its difference from the "
+        "baseline with a 95% interval.",
+        False,
+    ),
+    "sensitivity": (
+        "crisislab.cli.analysis",
+        "Rank the assumptions that drive the "
+        "probability of nuclear war: every parameter one at a time across its "
+        "range, and Sobol indices (SALib).",
+        False,
+    ),
+    "calibrate": (
+        "crisislab.cli.analysis",
+        "Set the model beside the scenario's calibration "
+        "targets: each target's value, its 95% interval, the target range and "
+        "whether it holds; --fit searches the assumptions.",
+        False,
+    ),
+    "tournament": (
+        "crisislab.cli.tournament",
+        "Play agents in one seat of a "
+        "scenario against chosen opponents and rank them: outcome odds, "
+        "escalation scores on the common scale with bootstrap intervals, first "
+        "nuclear use, where their crises left the record, and what their "
+        "letters said against what they then did. Games people played can be "
+        "an entrant (NAME=games).",
+        False,
+    ),
+    "fit": (
+        "crisislab.cli.fit",
+        "Fit the leaders' choice model to the documented choices (maximum likelihood).",
+        False,
+    ),
+    "play": (
+        "crisislab.cli.play",
+        "Play a crisis in the terminal as one leader (or several, "
+        "hot seat), or from a file of moves (--moves).",
+        False,
+    ),
+    "games": (
+        "crisislab.cli.play",
+        "List the saved games (newest first); a damaged row is reported and skipped.",
+        False,
+    ),
+    "debrief": (
+        "crisislab.cli.play",
+        "Set a played crisis beside history: timelines, "
+        "escalation, odds, essays; or, with --story, one simulated crisis from "
+        "your decision point.",
+        False,
+    ),
+    "what-ifs": (
+        "crisislab.cli.whatifs",
+        "List a scenario's named what-ifs: what each changes, "
+        "why, and what it should do to the odds (use an id with --what-if).",
+        False,
+    ),
+    "serve": (
+        "crisislab.web.cli",
+        "Run the classroom web app: a facilitator creates a class "
+        "session, people join with its code, and a class plays the crisis in teams, "
+        "in parallel worlds, with a debrief.",
+        False,
+    ),
+    "new": (
+        "crisislab.starter",
+        "Write a small, commented starter scenario, NAME.yaml, that "
+        "validates, replays and simulates as it is.",
+        False,
+    ),
+    "gt": (
+        "crisislab.cli.gt",
+        "Solve the crisis as a game: Gambit trees, equilibria, the classic models.",
+        True,
+    ),
+    "llm": (
+        "crisislab.cli.llm",
+        "The stored replies of language-model leaders: list them, "
+        "export a study's replies to one file, import them elsewhere.",
+        True,
+    ),
 }
 
 
@@ -116,9 +172,12 @@ class LazyGroup(SafeGroup):
         own = list(self.commands)
         groups = [n for n in own if isinstance(self.commands[n], TyperGroup)]
         lazy = [n for n in LAZY_COMMANDS if n not in self.commands]
-        return ([n for n in own if n not in groups]
-                + [n for n in lazy if not LAZY_COMMANDS[n][2]]
-                + groups + [n for n in lazy if LAZY_COMMANDS[n][2]])
+        return (
+            [n for n in own if n not in groups]
+            + [n for n in lazy if not LAZY_COMMANDS[n][2]]
+            + groups
+            + [n for n in lazy if LAZY_COMMANDS[n][2]]
+        )
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         if cmd_name in self.commands or cmd_name not in LAZY_COMMANDS:
@@ -144,7 +203,6 @@ class LazyGroup(SafeGroup):
             formatter.write_dl(rows)
 
 
-
 app = typer.Typer(
     cls=LazyGroup,
     help="crisislab: a laboratory for nuclear crises. Replay, play, measure and solve a "
@@ -153,9 +211,13 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-sources_app = typer.Typer(help="Check a scenario's citations against its source documents.",
-                          no_args_is_help=True, cls=SafeGroup)
+sources_app = typer.Typer(
+    help="Check a scenario's citations against its source documents.",
+    no_args_is_help=True,
+    cls=SafeGroup,
+)
 app.add_typer(sources_app, name="sources")
+
 
 class Format(StrEnum):
     text = "text"
@@ -202,12 +264,20 @@ def schema() -> None:
 @app.command()
 def validate(
     scenario: str = typer.Argument(..., help="A scenario file or built-in id."),
-    deep: bool = typer.Option(False, "--deep", help="Also run the conformance kit on it: "
-                              "determinism, batches, lumping, reuse, information hiding, "
-                              "bounds and a time bound (docs/agents.md)."),
-    time_limit: float = typer.Option(120.0, "--time-limit", help="With --deep: seconds "
-                                     "10,000 crises may take (0 to 86,400; 0 leaves the "
-                                     "time check out)."),
+    deep: bool = typer.Option(
+        False,
+        "--deep",
+        help="Also run the conformance kit on it: "
+        "determinism, batches, lumping, reuse, information hiding, "
+        "bounds and a time bound (docs/agents.md).",
+    ),
+    time_limit: float = typer.Option(
+        120.0,
+        "--time-limit",
+        help="With --deep: seconds "
+        "10,000 crises may take (0 to 86,400; 0 leaves the "
+        "time check out).",
+    ),
 ) -> None:
     """Check a scenario file; print every problem with file, line, column and a fix."""
     check_range("--time-limit", time_limit, 0, 86_400)
@@ -227,12 +297,14 @@ def validate(
         from crisislab.testing import ConformanceError, check_scenario
 
         try:
-            report = check_scenario(sc, runs=32, large_batch=10_000,
-                                    time_limit=time_limit or None)
+            report = check_scenario(sc, runs=32, large_batch=10_000, time_limit=time_limit or None)
         except ConformanceError as e:
             fail(f"{sc.id}: the {e.check} check failed: {e.what}", e.fix, code=1)
-        out.print(f"conformance: {len(report.passed)} checks passed "
-                  f"({', '.join(report.passed)})", highlight=False, markup=False)
+        out.print(
+            f"conformance: {len(report.passed)} checks passed ({', '.join(report.passed)})",
+            highlight=False,
+            markup=False,
+        )
         for name, why in report.skipped.items():
             out.print(f"  skipped {name}: {why}", highlight=False, markup=False)
 
@@ -240,29 +312,41 @@ def validate(
 @app.command()
 def replay(
     scenario: str = typer.Argument(..., help="A scenario file or built-in id."),
-    format: ReplayFormat = typer.Option(ReplayFormat.text, "--format", "-f",
-                                        help="text, markdown, html or json"),
-    seed: int = typer.Option(0, help="Seed, 0 to 2**63 - 1 (recorded; the historical replay "
-                             "uses no chance)."),
-    start: str | None = typer.Option(None, "--from",
-                                     help="Start at this date (YYYY-MM-DD) or phase."),
+    format: ReplayFormat = typer.Option(
+        ReplayFormat.text, "--format", "-f", help="text, markdown, html or json"
+    ),
+    seed: int = typer.Option(
+        0, help="Seed, 0 to 2**63 - 1 (recorded; the historical replay uses no chance)."
+    ),
+    start: str | None = typer.Option(
+        None, "--from", help="Start at this date (YYYY-MM-DD) or phase."
+    ),
     until: str | None = typer.Option(None, "--to", help="End at this date or phase."),
-    actor: str | None = typer.Option(None, "--actor",
-                                     help="Only this actor's steps (id or name, e.g. Castro)."),
+    actor: str | None = typer.Option(
+        None, "--actor", help="Only this actor's steps (id or name, e.g. Castro)."
+    ),
     sources: bool = typer.Option(False, "--sources", help="List the documents cited at the end."),
-    detail: bool = typer.Option(False, "--detail", "--all",
-                                help="Every step and every change of state, not a summary."),
-    pager: bool = typer.Option(True, "--pager/--no-pager",
-                               help="Page long text output in an interactive terminal."),
+    detail: bool = typer.Option(
+        False, "--detail", "--all", help="Every step and every change of state, not a summary."
+    ),
+    pager: bool = typer.Option(
+        True, "--pager/--no-pager", help="Page long text output in an interactive terminal."
+    ),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write to this file."),
-    crisis: str | None = typer.Option(None, "--crisis", help="SEED:INDEX: tell simulated "
-                                      "crisis INDEX of `simulate --seed SEED` instead."),
-    agent: list[str] = typer.Option([], "--agent", "-a", help="With --crisis: "
-                                    "ACTOR=AGENT, as given to simulate."),
-    what_if: list[str] = typer.Option([], "--what-if", "-w",
-                                      help="With --crisis: a what-if, as given to simulate."),
-    param: list[str] = typer.Option([], "--param", "-p",
-                                    help="With --crisis: NAME=VALUE, as given to simulate."),
+    crisis: str | None = typer.Option(
+        None,
+        "--crisis",
+        help="SEED:INDEX: tell simulated crisis INDEX of `simulate --seed SEED` instead.",
+    ),
+    agent: list[str] = typer.Option(
+        [], "--agent", "-a", help="With --crisis: ACTOR=AGENT, as given to simulate."
+    ),
+    what_if: list[str] = typer.Option(
+        [], "--what-if", "-w", help="With --crisis: a what-if, as given to simulate."
+    ),
+    param: list[str] = typer.Option(
+        [], "--param", "-p", help="With --crisis: NAME=VALUE, as given to simulate."
+    ),
 ) -> None:
     """Tell the crisis as it happened, day by day, each step with its sources; or, with
     --crisis, one simulated crisis as it went."""
@@ -282,8 +366,10 @@ def replay(
         result = replay_crisis(sc, crisis, agent, what_if, param).between(first, last, who)
     else:
         if agent or what_if or param:
-            fail("--agent, --what-if and --param choose how a simulated crisis is played",
-                 "give them with --crisis SEED:INDEX")
+            fail(
+                "--agent, --what-if and --param choose how a simulated crisis is played",
+                "give them with --crisis SEED:INDEX",
+            )
         result = run_replay(sc, seed=seed).between(first, last, who)
     if format is ReplayFormat.json:
         text = json.dumps(result.to_json(), indent=2, ensure_ascii=False)
@@ -308,8 +394,9 @@ def replay(
     write(text, output)
 
 
-def replay_crisis(sc: Scenario, ref: str, agent: list[str], what_if: list[str],
-                  param: list[str]) -> Any:
+def replay_crisis(
+    sc: Scenario, ref: str, agent: list[str], what_if: list[str], param: list[str]
+) -> Any:
     """Simulated crisis ``SEED:INDEX``, played again with the given line-up."""
     from crisislab.analysis.simulate import build
     from crisislab.cli.llm import uses_llm
@@ -318,8 +405,10 @@ def replay_crisis(sc: Scenario, ref: str, agent: list[str], what_if: list[str],
 
     seed_text, colon, index_text = ref.partition(":")
     if not colon or not seed_text.strip().isdigit() or not index_text.strip().isdigit():
-        fail(f"--crisis '{ref}' should be SEED:INDEX, two whole numbers",
-             "e.g. --crisis 1:6071, as `simulate --sample` lists them")
+        fail(
+            f"--crisis '{ref}' should be SEED:INDEX, two whole numbers",
+            "e.g. --crisis 1:6071, as `simulate --sample` lists them",
+        )
     variant = _variant(sc, agent, what_if, param)
     with _clean_errors():
         variant_scenario, agents = build(sc, variant)
@@ -331,8 +420,7 @@ def replay_crisis(sc: Scenario, ref: str, agent: list[str], what_if: list[str],
         return simulated(variant_scenario, agents, int(seed_text), int(index_text)).story
 
 
-def replay_bound(sc: Scenario, value: str | None, option: str,
-                 last: bool) -> dt.date | None:
+def replay_bound(sc: Scenario, value: str | None, option: str, last: bool) -> dt.date | None:
     """A date (YYYY-MM-DD) or a phase of the clock: its first day, or its last for --to."""
     if value is None:
         return None
@@ -343,8 +431,10 @@ def replay_bound(sc: Scenario, value: str | None, option: str,
     phases = {p.id: p for p in sc.spec.clock.phases}
     if value in phases:
         return phases[value].end if last else phases[value].start
-    fail(f"{option}: no phase '{value}' in {sc.id}, and not a date",
-         f"give a date like 1962-10-14 or a phase: {', '.join(phases)}")
+    fail(
+        f"{option}: no phase '{value}' in {sc.id}, and not a date",
+        f"give a date like 1962-10-14 or a phase: {', '.join(phases)}",
+    )
     return None
 
 
@@ -355,8 +445,10 @@ def replay_actor(sc: Scenario, name: str) -> str:
         names = {a.id, a.name, a.leader or "", a.short_name or "", a.display_name}
         if wanted in {n.lower() for n in names if n}:
             return a.id
-    fail(f"--actor: no actor '{name}' in {sc.id}",
-         "use one of: " + ", ".join(f"{a.display_name} ({a.id})" for a in sc.spec.actors))
+    fail(
+        f"--actor: no actor '{name}' in {sc.id}",
+        "use one of: " + ", ".join(f"{a.display_name} ({a.id})" for a in sc.spec.actors),
+    )
     return ""
 
 
@@ -378,8 +470,6 @@ def sources_check(
     render_report(report, out, verbose=verbose)
     if report.unresolved:
         raise typer.Exit(1)
-
-
 
 
 def main() -> None:

@@ -13,17 +13,32 @@ import typer
 
 from crisislab.errors import SafeGroup, fail
 
-llm_app = typer.Typer(help="The stored replies of language-model leaders: list them, "
-                      "export a study's replies to one file, import them elsewhere.",
-                      no_args_is_help=True, cls=SafeGroup)
+llm_app = typer.Typer(
+    help="The stored replies of language-model leaders: list them, "
+    "export a study's replies to one file, import them elsewhere.",
+    no_args_is_help=True,
+    cls=SafeGroup,
+)
 
-CACHE_HELP = ("Stored replies of llm agents: use (ask only what is not stored), only "
-              "(ask nothing: rerun offline), off (ask everything again).")
+CACHE_HELP = (
+    "Stored replies of llm agents: use (ask only what is not stored), only "
+    "(ask nothing: rerun offline), off (ask everything again)."
+)
 MAX_IMPORT = 512 * 1024 * 1024  # bytes
 TYPES: dict[str, type | tuple[type, ...]] = {
-    "key": str, "model": str, "endpoint": str, "prompt_hash": str, "params": dict,
-    "request": dict, "reply": str, "error": str, "tokens_in": int, "tokens_out": int,
-    "latency_s": (int, float), "cost": (int, float)}
+    "key": str,
+    "model": str,
+    "endpoint": str,
+    "prompt_hash": str,
+    "params": dict,
+    "request": dict,
+    "reply": str,
+    "error": str,
+    "tokens_in": int,
+    "tokens_out": int,
+    "latency_s": (int, float),
+    "cost": (int, float),
+}
 
 
 # the one declaration of --llm-cache, taken by every command that takes agents
@@ -32,8 +47,10 @@ LLM_CACHE_OPTION: Any = typer.Option("use", "--llm-cache", help=CACHE_HELP)
 
 def uses_llm(specs: Iterable[str]) -> bool:
     """Whether any of these seat specs (``ACTOR=AGENT`` or ``AGENT``) is an llm agent."""
-    return any(s.partition("=")[2].strip().startswith("llm:")
-               or s.strip().startswith("llm:") for s in specs)
+    return any(
+        s.partition("=")[2].strip().startswith("llm:") or s.strip().startswith("llm:")
+        for s in specs
+    )
 
 
 @contextmanager
@@ -76,7 +93,8 @@ def describe(counts: list[dict[str, Any]]) -> list[str]:
             f"store), {c['retries']:,} retries, {c['invalid']:,} unusable replies, "
             f"{c['errors']:,} endpoint errors, {c['fallbacks']:,} left to the fallback, "
             f"{c['letters']:,} letters; {c['tokens_in']:,} tokens in, "
-            f"{c['tokens_out']:,} out{cost}")
+            f"{c['tokens_out']:,} out{cost}"
+        )
     return lines
 
 
@@ -100,8 +118,10 @@ def list_cmd(
         typer.echo(json.dumps({"replies": rows}, indent=2))
         return
     if not rows:
-        typer.echo(f"no replies stored in {replies.store.shown}; run a study with an llm "
-                   "agent, or `crisislab llm import FILE`")
+        typer.echo(
+            f"no replies stored in {replies.store.shown}; run a study with an llm "
+            "agent, or `crisislab llm import FILE`"
+        )
         return
     from rich.console import Console
     from rich.table import Table
@@ -110,18 +130,31 @@ def list_cmd(
     for col in ("model", "endpoint", "replies", "errors", "tokens in", "tokens out", "cost"):
         table.add_column(col, overflow="fold")
     for r in rows:
-        table.add_row(r["model"], r["endpoint"], f"{r['replies']:,}", f"{r['errors']:,}",
-                      f"{r['tokens_in']:,}", f"{r['tokens_out']:,}", f"{r['cost']:.4g}")
+        table.add_row(
+            r["model"],
+            r["endpoint"],
+            f"{r['replies']:,}",
+            f"{r['errors']:,}",
+            f"{r['tokens_in']:,}",
+            f"{r['tokens_out']:,}",
+            f"{r['cost']:.4g}",
+        )
     Console(soft_wrap=False).print(table)
 
 
 @llm_app.command("export")
 def export_cmd(
-    file: Path = typer.Argument(..., help="The file to write: .json (one document) or "
-                                ".jsonl (a reply a line)."),
-    study: int | None = typer.Option(None, "--study", "--run", help="Only the replies this "
-                                     "stored study used: a run of simulate or a tournament, "
-                                     "by its id (see `crisislab runs`)."),
+    file: Path = typer.Argument(
+        ..., help="The file to write: .json (one document) or .jsonl (a reply a line)."
+    ),
+    study: int | None = typer.Option(
+        None,
+        "--study",
+        "--run",
+        help="Only the replies this "
+        "stored study used: a run of simulate or a tournament, "
+        "by its id (see `crisislab runs`).",
+    ),
     model: str | None = typer.Option(None, "--model", help="Only this model's replies."),
     db: str | None = typer.Option(None, "--db", help="SQLAlchemy URL of the database."),
 ) -> None:
@@ -139,17 +172,23 @@ def export_cmd(
     if not items:
         which = f" used by study {study}" if study is not None else ""
         which += f" of {model}" if model else ""
-        hint = ("it used no language-model agent, or was run before its replies were "
-                "linked" if study is not None and not model
-                else "see what is stored with `crisislab llm list`")
+        hint = (
+            "it used no language-model agent, or was run before its replies were linked"
+            if study is not None and not model
+            else "see what is stored with `crisislab llm list`"
+        )
         fail(f"no replies{which} stored in {replies.store.shown}", hint, code=1)
     head["replies"] = len(items)
     if file.suffix == ".jsonl":
-        text = "\n".join(json.dumps(x, ensure_ascii=False, sort_keys=True)
-                         for x in [head, *items]) + "\n"
+        text = (
+            "\n".join(json.dumps(x, ensure_ascii=False, sort_keys=True) for x in [head, *items])
+            + "\n"
+        )
     else:
-        text = json.dumps({**head, "items": items}, ensure_ascii=False, indent=1,
-                          sort_keys=True) + "\n"
+        text = (
+            json.dumps({**head, "items": items}, ensure_ascii=False, indent=1, sort_keys=True)
+            + "\n"
+        )
     try:
         file.write_text(text, encoding="utf-8")
     except OSError as e:
@@ -162,13 +201,23 @@ def _study(store: Any, run_id: int) -> dict[str, Any]:
     """What the export says of the study it holds: enough to rerun it."""
     row = store.run(run_id)
     if row is None:
-        fail(f"there is no stored study {run_id} in {store.shown}",
-             "see the stored runs and tournaments with `crisislab runs`")
+        fail(
+            f"there is no stored study {run_id} in {store.shown}",
+            "see the stored runs and tournaments with `crisislab runs`",
+        )
     results = row.results if isinstance(row.results, dict) else {}
     kind = "tournament" if results.get("kind") == "tournament" else "simulate"
-    return {"run_id": row.id, "kind": kind, "scenario": row.scenario,
-            "version": row.version, "content_hash": row.content_hash, "seed": row.seed,
-            "runs": row.runs, "agents": row.agents, "what_ifs": row.what_ifs}
+    return {
+        "run_id": row.id,
+        "kind": kind,
+        "scenario": row.scenario,
+        "version": row.version,
+        "content_hash": row.content_hash,
+        "seed": row.seed,
+        "runs": row.runs,
+        "agents": row.agents,
+        "what_ifs": row.what_ifs,
+    }
 
 
 def _read_export(file: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -188,15 +237,22 @@ def _read_export(file: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
             head, items = doc, doc.get("items") if isinstance(doc, dict) else None
     except (ValueError, AttributeError) as e:
         fail(f"{file} is not JSON: {e}", "give a file written by `crisislab llm export`")
-    if not isinstance(head, dict) or head.get("format") != EXPORT_FORMAT \
-            or not isinstance(items, list):
-        fail(f"{file} is not an export of crisislab's llm replies",
-             "give a file written by `crisislab llm export`")
+    if (
+        not isinstance(head, dict)
+        or head.get("format") != EXPORT_FORMAT
+        or not isinstance(items, list)
+    ):
+        fail(
+            f"{file} is not an export of crisislab's llm replies",
+            "give a file written by `crisislab llm export`",
+        )
     for n, item in enumerate(items, start=1):
         missing = [f for f in FIELDS if not isinstance(item, dict) or f not in item]
         if missing:
-            fail(f"{file}: reply {n} lacks {', '.join(missing)}",
-                 "give a file written by `crisislab llm export`")
+            fail(
+                f"{file}: reply {n} lacks {', '.join(missing)}",
+                "give a file written by `crisislab llm export`",
+            )
     return head, items
 
 
@@ -209,7 +265,13 @@ def import_cmd(
     head, items = _read_export(file)
     added, present = _replies_of(db).add_json(items)
     study = head.get("study") if isinstance(head.get("study"), dict) else None
-    of = (f" of study {study.get('run_id')} ({study.get('kind')} on {study.get('scenario')} "
-          f"{study.get('version')}, seed {study.get('seed')})" if study else "")
-    typer.echo(f"imported {added:,} replies{of} from {file}"
-               + (f" ({present:,} already stored)" if present else ""))
+    of = (
+        f" of study {study.get('run_id')} ({study.get('kind')} on {study.get('scenario')} "
+        f"{study.get('version')}, seed {study.get('seed')})"
+        if study
+        else ""
+    )
+    typer.echo(
+        f"imported {added:,} replies{of} from {file}"
+        + (f" ({present:,} already stored)" if present else "")
+    )

@@ -41,22 +41,26 @@ class Backend(StrEnum):
 
 
 RUNS_HELP = f"How many crises to simulate, 1 to {MAX_RUNS:,}."
-SEED_OPTION = typer.Option(0, help="Seed, 0 to 2**63 - 1: the same seed gives the same "
-                           "result.")
+SEED_OPTION = typer.Option(0, help="Seed, 0 to 2**63 - 1: the same seed gives the same result.")
 
 # options shared by simulate, compare and sensitivity
 FORMAT_OPTION = typer.Option(OutFormat.text, "--format", "-f", help="text or json")
 BACKEND_OPTION = typer.Option(Backend.local, help="local (processes) or ray")
 ADDRESS_OPTION = typer.Option(None, help="Ray cluster address (with --backend ray).")
-WORKERS_OPTION = typer.Option(None, help=f"Processes to use, 1 to {MAX_WORKERS} "
-                              "(default: every core).")
+WORKERS_OPTION = typer.Option(
+    None, help=f"Processes to use, 1 to {MAX_WORKERS} (default: every core)."
+)
 PLOT_OPTION = typer.Option(None, "--plot", help="Write a figure (.png, .svg).")
 QUIET_OPTION = typer.Option(False, "--quiet", "-q", help="No progress bar.")
 
 
-PARAMS_FILE_OPTION = typer.Option(None, "--params", help="A YAML file of parameter values "
-                                  "(NAME: VALUE, as `calibrate --fit --write` makes); "
-                                  "--param overrides it.")
+PARAMS_FILE_OPTION = typer.Option(
+    None,
+    "--params",
+    help="A YAML file of parameter values "
+    "(NAME: VALUE, as `calibrate --fit --write` makes); "
+    "--param overrides it.",
+)
 
 
 def _params_file(sc: Scenario, path: Path | None) -> list[str]:
@@ -106,15 +110,17 @@ def _store(db: str | None, writable: bool = False) -> Store:
     try:
         return Store(db, writable=writable)
     except StoreError as e:
-        fail(str(e), "give --db a SQLAlchemy URL such as sqlite:///runs.db, or --no-store",
-             code=1)
+        fail(str(e), "give --db a SQLAlchemy URL such as sqlite:///runs.db, or --no-store", code=1)
     except ImportError as e:  # a URL whose database driver is not installed
-        fail(f"cannot open the database {shown_url(db or '')}: {e}",
-             "install its driver, or use sqlite:///FILE")
+        fail(
+            f"cannot open the database {shown_url(db or '')}: {e}",
+            "install its driver, or use sqlite:///FILE",
+        )
 
 
-def _check_common(runs: int, seed: int, workers: int | None, chunk: int,
-                  runs_option: str = "--runs") -> None:
+def _check_common(
+    runs: int, seed: int, workers: int | None, chunk: int, runs_option: str = "--runs"
+) -> None:
     check_range(runs_option, runs, 1, MAX_RUNS, f"e.g. {runs_option} 100000")
     check_seed(seed)
     check_range("--workers", workers, 1, MAX_WORKERS, "omit it to use every core")
@@ -138,9 +144,14 @@ def _progress(total: int, label: str, quiet: bool) -> Iterator[Progress | None]:
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    with Progress("[progress.description]{task.description}", BarColumn(),
-                  MofNCompleteColumn(), TimeRemainingColumn(), console=err,
-                  transient=True) as bar:
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        console=err,
+        transient=True,
+    ) as bar:
         task = bar.add_task(label, total=total)
 
         def update(done: int, all_: int) -> None:
@@ -149,8 +160,9 @@ def _progress(total: int, label: str, quiet: bool) -> Iterator[Progress | None]:
         yield update
 
 
-def _variant(sc: Scenario, agents: list[str], what_ifs: list[str], params: list[str],
-             label: str = "baseline") -> Variant:
+def _variant(
+    sc: Scenario, agents: list[str], what_ifs: list[str], params: list[str], label: str = "baseline"
+) -> Variant:
     from crisislab.analysis.simulate import check_what_ifs, parse_parameters, seat_specs
 
     with _clean_errors():
@@ -158,8 +170,11 @@ def _variant(sc: Scenario, agents: list[str], what_ifs: list[str], params: list[
         for name, value in parsed:
             low, high = next(p.range for p in sc.spec.parameters if p.id == name)
             if not low <= value <= high:
-                err.print(f"note: --param {name}={value:g} is outside its stated range "
-                          f"[{low:g}, {high:g}]", highlight=False)
+                err.print(
+                    f"note: --param {name}={value:g} is outside its stated range "
+                    f"[{low:g}, {high:g}]",
+                    highlight=False,
+                )
         return Variant(label, seat_specs(sc, agents), check_what_ifs(sc, what_ifs), parsed)
     raise AssertionError("unreachable")
 

@@ -40,15 +40,25 @@ def _store(db: str | None, writable: bool = False) -> Store:
     try:
         return Store(db, writable=writable)
     except StoreError as e:
-        fail(str(e), "give --db a SQLAlchemy URL such as sqlite:///games.db, or set "
-             "CRISISLAB_DB to a writable file", code=1)
+        fail(
+            str(e),
+            "give --db a SQLAlchemy URL such as sqlite:///games.db, or set "
+            "CRISISLAB_DB to a writable file",
+            code=1,
+        )
     except ImportError as e:  # a URL whose database driver is not installed
-        fail(f"cannot open the database {shown_url(db or '')}: {e}",
-             "install its driver, or use sqlite:///FILE")
+        fail(
+            f"cannot open the database {shown_url(db or '')}: {e}",
+            "install its driver, or use sqlite:///FILE",
+        )
 
 
-DB_OPTION = typer.Option(None, "--db", help="SQLAlchemy URL of the database of games "
-                         "(default: CRISISLAB_DB, else crisislab.db in your data folder).")
+DB_OPTION = typer.Option(
+    None,
+    "--db",
+    help="SQLAlchemy URL of the database of games "
+    "(default: CRISISLAB_DB, else crisislab.db in your data folder).",
+)
 
 
 def _scenario_ref(ref: str) -> str:
@@ -62,8 +72,10 @@ def _seats(sc: Scenario, humans: list[str], agents: list[str]) -> dict[str, str]
         actor = actor.strip().lower()
         if actor not in sc.players or sc.role(actor) != "player":
             playable = [a for a in sc.players if sc.role(a) == "player"]
-            _fail(f"'{actor}' is not a seat a person can take in {sc.id}",
-                  f"use --as with one of: {', '.join(playable)}")
+            _fail(
+                f"'{actor}' is not a seat a person can take in {sc.id}",
+                f"use --as with one of: {', '.join(playable)}",
+            )
         if actor in seats:
             _fail(f"--as {actor} is given twice")
         seats[actor] = HUMAN
@@ -73,11 +85,12 @@ def _seats(sc: Scenario, humans: list[str], agents: list[str]) -> dict[str, str]
         if not eq or not spec:
             _fail(f"'{opt}' should be ACTOR=AGENT", "for example --agent ussr=historical")
         if actor not in sc.players:
-            _fail(f"'{actor}' is not an acting actor of {sc.id}",
-                  f"use one of: {', '.join(sc.players)}")
+            _fail(
+                f"'{actor}' is not an acting actor of {sc.id}",
+                f"use one of: {', '.join(sc.players)}",
+            )
         if actor in seats:
-            _fail(f"'{actor}' is given both a person and an agent",
-                  "drop its --as or its --agent")
+            _fail(f"'{actor}' is given both a person and an agent", "drop its --as or its --agent")
         try:
             make_agent(spec, sc, actor)
         except AgentSpecError as e:
@@ -102,34 +115,48 @@ def _save(store: Store, row: GameRow, session: Session) -> None:
 def _resume(store: Store, game_id: int) -> tuple[GameRow, Session]:
     found = store.checked_game(game_id)  # a damaged row is reported by the error printer
     if found is None:
-        fail(f"there is no game {game_id} in {store.shown}", "list the games with: "
-             "crisislab games")
+        fail(f"there is no game {game_id} in {store.shown}", "list the games with: crisislab games")
     row, record = found
     log = record.log()
     setup = GameSetup.from_json(log[0]["setup"])
     sc = _load(setup.scenario)
     if sc.content_hash != row.content_hash:
-        _fail(f"game {game_id} was played on another version of {sc.id} "
-              f"({row.version}, {row.content_hash[:12]}; now {sc.version}, "
-              f"{sc.content_hash[:12]})", "its saved choices cannot be replayed on new rules")
+        _fail(
+            f"game {game_id} was played on another version of {sc.id} "
+            f"({row.version}, {row.content_hash[:12]}; now {sc.version}, "
+            f"{sc.content_hash[:12]})",
+            "its saved choices cannot be replayed on new rules",
+        )
     try:
         session = Session.rebuild(sc, setup, log[1:])
     except (GameError, AgentSpecError) as e:
-        fail(f"game {game_id} cannot be rebuilt: {e}", "the saved choices no longer replay; "
-             "start a new game", code=1)
+        fail(
+            f"game {game_id} cannot be rebuilt: {e}",
+            "the saved choices no longer replay; start a new game",
+            code=1,
+        )
     return row, session
 
 
 def _new_row(store: Store, session: Session) -> GameRow:
     sc, setup = session.scenario, session.setup
-    return store.add_game(scenario=sc.id, version=sc.version, content_hash=sc.content_hash,
-                          seats=setup.seats, seed=setup.seed, status="running",
-                          turn=session.turn, log=[{"setup": setup.to_json()}], letters=[],
-                          notes="")
+    return store.add_game(
+        scenario=sc.id,
+        version=sc.version,
+        content_hash=sc.content_hash,
+        seats=setup.seats,
+        seed=setup.seed,
+        status="running",
+        turn=session.turn,
+        log=[{"setup": setup.to_json()}],
+        letters=[],
+        notes="",
+    )
 
 
-def _scripted(store: Store, session: Session, actor: str, path: Path, format: str,
-              console: Console) -> GameRow:
+def _scripted(
+    store: Store, session: Session, actor: str, path: Path, format: str, console: Console
+) -> GameRow:
     """Play a moves file through the session, then save the game like any other."""
     from crisislab.play.debrief import game_events
     from crisislab.play.script import MovesError, load_moves, parse_moves, play_moves
@@ -146,26 +173,39 @@ def _scripted(store: Store, session: Session, actor: str, path: Path, format: st
     end = int(session.state.end_turn[0])
     outcome = session.outcome
     result: dict[str, Any] = {
-        "game_id": row.id, "scenario": sc.id, "version": sc.version,
-        "content_hash": sc.content_hash, "seed": session.setup.seed,
-        "chance": session.setup.chance, "seats": session.setup.seats, "actor": actor,
-        "finished": session.done, "outcome": outcome,
+        "game_id": row.id,
+        "scenario": sc.id,
+        "version": sc.version,
+        "content_hash": sc.content_hash,
+        "seed": session.setup.seed,
+        "chance": session.setup.chance,
+        "seats": session.setup.seats,
+        "actor": actor,
+        "finished": session.done,
+        "outcome": outcome,
         "outcome_label": sc.outcome(outcome).label if outcome else None,
         "end_date": sc.clock.turns[end].label if end >= 0 else None,
-        "turns_played": len(session.log), "moves_unused": unused,
+        "turns_played": len(session.log),
+        "moves_unused": unused,
         "events": game_events(session),
     }
     if format == "json":
         typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
         return row
     if outcome:
-        console.print(f"Game {row.id} played from {path}: {result['outcome_label']}, "
-                      f"{label_words(session.scenario, result['end_date'])}.", markup=False)
+        console.print(
+            f"Game {row.id} played from {path}: {result['outcome_label']}, "
+            f"{label_words(session.scenario, result['end_date'])}.",
+            markup=False,
+        )
     else:
-        console.print(f"Game {row.id} played from {path} to "
-                      f"{label_words(session.scenario, session.turn_label())}; the moves ran "
-                      f"out before the crisis ended.\nGo on with: crisislab play --resume "
-                      f"{row.id}", markup=False)
+        console.print(
+            f"Game {row.id} played from {path} to "
+            f"{label_words(session.scenario, session.turn_label())}; the moves ran "
+            f"out before the crisis ended.\nGo on with: crisislab play --resume "
+            f"{row.id}",
+            markup=False,
+        )
     if unused:
         console.print(f"The crisis ended before the last {unused} move(s) of the file.")
     console.print(f"Debrief it with: crisislab debrief {row.id}")
@@ -179,29 +219,50 @@ def register(app: typer.Typer) -> None:
     def play(
         ctx: typer.Context,
         scenario: str | None = typer.Argument(None, help="A scenario file or built-in id."),
-        as_: Annotated[list[str] | None, typer.Option(
-            "--as", help="Seat(s) you play; two or more for hot seat.")] = None,
-        agent: Annotated[list[str] | None, typer.Option(
-            "--agent", help="ACTOR=AGENT for another seat (default: historical).")] = None,
+        as_: Annotated[
+            list[str] | None,
+            typer.Option("--as", help="Seat(s) you play; two or more for hot seat."),
+        ] = None,
+        agent: Annotated[
+            list[str] | None,
+            typer.Option("--agent", help="ACTOR=AGENT for another seat (default: historical)."),
+        ] = None,
         seed: int = typer.Option(0, help="Seed of the game's chance draws (0 to 2**63 - 1)."),
-        chance: str = typer.Option("free", help="free, or history (chance events as on "
-                                   "the record)."),
-        start: str | None = typer.Option(None, "--from", help="Start at this phase "
-                                         "(reached along the record)."),
-        resume: int | None = typer.Option(None, "--resume", help="Continue saved game ID "
-                                          "(see crisislab games)."),
-        no_clear: bool = typer.Option(False, "--no-clear", help="Do not clear the screen "
-                                      "between turns (hot seat still wipes it before the "
-                                      "keyboard passes)."),
-        debrief_runs: int = typer.Option(2000, help="Simulated crises per estimate in the "
-                                         "final debrief, 0 to 1,000,000 (0: no odds)."),
-        html: Annotated[Path | None, typer.Option(
-            "--html", help="Also write the final debrief to this HTML file.")] = None,
-        moves: Annotated[Path | None, typer.Option(
-            "--moves", help="Play without a terminal: the seat's moves from this YAML or "
-            "JSON list (follow: DATE|end, choose: ACTION, letter: {...}).")] = None,
-        format: Annotated[str, typer.Option(
-            "--format", "-f", help="With --moves: text, or json (one object).")] = "text",
+        chance: str = typer.Option(
+            "free", help="free, or history (chance events as on the record)."
+        ),
+        start: str | None = typer.Option(
+            None, "--from", help="Start at this phase (reached along the record)."
+        ),
+        resume: int | None = typer.Option(
+            None, "--resume", help="Continue saved game ID (see crisislab games)."
+        ),
+        no_clear: bool = typer.Option(
+            False,
+            "--no-clear",
+            help="Do not clear the screen "
+            "between turns (hot seat still wipes it before the "
+            "keyboard passes).",
+        ),
+        debrief_runs: int = typer.Option(
+            2000,
+            help="Simulated crises per estimate in the final debrief, 0 to 1,000,000 (0: no odds).",
+        ),
+        html: Annotated[
+            Path | None,
+            typer.Option("--html", help="Also write the final debrief to this HTML file."),
+        ] = None,
+        moves: Annotated[
+            Path | None,
+            typer.Option(
+                "--moves",
+                help="Play without a terminal: the seat's moves from this YAML or "
+                "JSON list (follow: DATE|end, choose: ACTION, letter: {...}).",
+            ),
+        ] = None,
+        format: Annotated[
+            str, typer.Option("--format", "-f", help="With --moves: text, or json (one object).")
+        ] = "text",
         db: str | None = DB_OPTION,
         llm_cache: str = LLM_CACHE_OPTION,
     ) -> None:
@@ -220,27 +281,32 @@ def register(app: typer.Typer) -> None:
         if format not in ("text", "json"):
             _fail(f"--format must be text or json, not '{format}'")
         if format == "json" and moves is None:
-            _fail("--format json needs --moves: the terminal game is played on screen",
-                  "give --moves FILE, or drop --format")
+            _fail(
+                "--format json needs --moves: the terminal game is played on screen",
+                "give --moves FILE, or drop --format",
+            )
         if moves is not None and resume is not None:
             _fail("--moves starts a new game; it cannot be combined with --resume")
         store = _store(db, writable=True)
         if resume is not None:
             if scenario or as_ or agent:
-                _fail("--resume takes no scenario, --as or --agent: they are saved with "
-                      "the game")
+                _fail("--resume takes no scenario, --as or --agent: they are saved with the game")
             row, session = _resume(store, resume)
             if session.done:
                 over = session.scenario.outcome(session.outcome or "").label
-                console.print(f"Game {row.id} is over: {over}. See it with: "
-                              f"crisislab debrief {row.id}")
+                console.print(
+                    f"Game {row.id} is over: {over}. See it with: crisislab debrief {row.id}"
+                )
                 return
-            console.print(f"Resuming game {row.id} at "
-                          f"{label_words(session.scenario, session.turn_label())}.")
+            console.print(
+                f"Resuming game {row.id} at {label_words(session.scenario, session.turn_label())}."
+            )
         else:
             if scenario is None:
-                _fail("name a scenario, or give --resume ID",
-                      "for example: crisislab play cuba-1962 --as usa")
+                _fail(
+                    "name a scenario, or give --resume ID",
+                    "for example: crisislab play cuba-1962 --as usa",
+                )
                 return
             if not as_:
                 _fail("say which seat you take with --as", "for example: --as usa")
@@ -263,8 +329,7 @@ def register(app: typer.Typer) -> None:
             if moves is not None:
                 if len(as_) != 1:
                     _fail("--moves plays one seat: give exactly one --as")
-                row = _scripted(store, session, as_[0].strip().lower(), moves, format,
-                                console)
+                row = _scripted(store, session, as_[0].strip().lower(), moves, format, console)
                 if html is not None:
                     from crisislab.play.debrief import build
 
@@ -272,28 +337,33 @@ def register(app: typer.Typer) -> None:
                     _write_html(d, html, Console(stderr=True, highlight=False))
                 return
             row = _new_row(store, session)
-            console.print(f"Game {row.id} started: {sc.title}, you play "
-                          f"{', '.join(setup.humans)}.")
+            console.print(f"Game {row.id} started: {sc.title}, you play {', '.join(setup.humans)}.")
         terminal = Terminal(session, console, clear=not no_clear)
         try:
             play_loop(session, terminal, lambda s: _save(store, row, s))
         except (Quit, KeyboardInterrupt):
-            console.print(f"\nGame {row.id} saved at "
-                          f"{label_words(session.scenario, session.turn_label())} (every "
-                          f"played turn is kept).\nResume with: crisislab play --resume "
-                          f"{row.id}")
+            console.print(
+                f"\nGame {row.id} saved at "
+                f"{label_words(session.scenario, session.turn_label())} (every "
+                f"played turn is kept).\nResume with: crisislab play --resume "
+                f"{row.id}"
+            )
             return
-        console.print(f"\n[bold]The crisis is over:[/bold] "
-                      f"{session.scenario.outcome(session.outcome or '').label}, "
-                      f"game {row.id}.")
+        console.print(
+            f"\n[bold]The crisis is over:[/bold] "
+            f"{session.scenario.outcome(session.outcome or '').label}, "
+            f"game {row.id}."
+        )
         _debrief(session, row.id, debrief_runs, "historical", 0, html, console)
-        console.print(f"Debrief again, or as HTML: crisislab debrief {row.id} --html "
-                      f"debrief-{row.id}.html")
+        console.print(
+            f"Debrief again, or as HTML: crisislab debrief {row.id} --html debrief-{row.id}.html"
+        )
 
     @app.command()
-    def games(limit: int = typer.Option(50, help="How many of the latest games (1 to "
-                                        f"{MAX_LIMIT:,})."),
-              db: str | None = DB_OPTION) -> None:
+    def games(
+        limit: int = typer.Option(50, help=f"How many of the latest games (1 to {MAX_LIMIT:,})."),
+        db: str | None = DB_OPTION,
+    ) -> None:
         """List the saved games (newest first); a damaged row is reported and skipped."""
         check_range("--limit", limit, 1, MAX_LIMIT)
         store = _store(db)
@@ -303,38 +373,64 @@ def register(app: typer.Typer) -> None:
             typer.echo(f"warning: {message}; left out", err=True)
         if not rows:
             what = "No other games" if damaged else "No games yet"
-            console.print(f"{what} in {store.shown}. Start one with: crisislab play "
-                          "cuba-1962 --as usa", markup=False)
+            console.print(
+                f"{what} in {store.shown}. Start one with: crisislab play cuba-1962 --as usa",
+                markup=False,
+            )
             return
         t = Table(title=Text(f"Games in {store.shown}"), title_justify="left")
         for col in ("id", "scenario", "seats", "seed", "turn", "status", "outcome", "updated"):
             t.add_column(col)
         for r in rows:
             seats = ", ".join(f"{a}={'YOU' if s == HUMAN else s}" for a, s in r.seats.items())
-            t.add_row(*(Text(x) for x in (
-                str(r.id), f"{r.scenario} {r.version}", seats, str(r.seed),
-                f"{r.turn} ({r.notes.removeprefix('last turn played: ')})"
-                if r.notes else str(r.turn), r.status, r.outcome or "",
-                r.updated.strftime("%Y-%m-%d %H:%M"))))
+            t.add_row(
+                *(
+                    Text(x)
+                    for x in (
+                        str(r.id),
+                        f"{r.scenario} {r.version}",
+                        seats,
+                        str(r.seed),
+                        f"{r.turn} ({r.notes.removeprefix('last turn played: ')})"
+                        if r.notes
+                        else str(r.turn),
+                        r.status,
+                        r.outcome or "",
+                        r.updated.strftime("%Y-%m-%d %H:%M"),
+                    )
+                )
+            )
         console.print(t)
 
     @app.command()
     def debrief(
         ctx: typer.Context,
         game_id: int = typer.Argument(..., help="The game's id (see crisislab games)."),
-        html: Annotated[Path | None, typer.Option(
-            "--html", help="Write a self-contained HTML report to this file.")] = None,
-        runs: int = typer.Option(2000, help="Simulated crises per estimate, 0 to 1,000,000 "
-                                 "(0: no odds)."),
-        stand_in: str = typer.Option("historical", help="Agent standing in your seat in "
-                                     "the simulations."),
+        html: Annotated[
+            Path | None,
+            typer.Option("--html", help="Write a self-contained HTML report to this file."),
+        ] = None,
+        runs: int = typer.Option(
+            2000, help="Simulated crises per estimate, 0 to 1,000,000 (0: no odds)."
+        ),
+        stand_in: str = typer.Option(
+            "historical", help="Agent standing in your seat in the simulations."
+        ),
         seed: int = typer.Option(0, help="Seed of the simulations (0 to 2**63 - 1)."),
-        format: Annotated[str, typer.Option(
-            "--format", "-f", help="text, or json: the decisions and their odds as one "
-            "object.")] = "text",
-        story: Annotated[str | None, typer.Option(
-            "--story", help="Tell one simulated crisis from your decision point that "
-            "ended this way: war, or an outcome's id.")] = None,
+        format: Annotated[
+            str,
+            typer.Option(
+                "--format", "-f", help="text, or json: the decisions and their odds as one object."
+            ),
+        ] = "text",
+        story: Annotated[
+            str | None,
+            typer.Option(
+                "--story",
+                help="Tell one simulated crisis from your decision point that "
+                "ended this way: war, or an outcome's id.",
+            ),
+        ] = None,
         db: str | None = DB_OPTION,
     ) -> None:
         """Set a played crisis beside history: timelines, escalation, odds, essays; or,
@@ -368,8 +464,7 @@ def register(app: typer.Typer) -> None:
         _debrief(session, row.id, runs, stand_in, seed, html, Console(highlight=False))
 
 
-def _story(session: Session, wanted: str, runs: int, stand_in: str, seed: int,
-           format: str) -> None:
+def _story(session: Session, wanted: str, runs: int, stand_in: str, seed: int, format: str) -> None:
     """One simulated crisis from the player's decision point that ended as ``wanted``."""
     from crisislab.play.debrief import onward_story
     from crisislab.render import render_text
@@ -388,32 +483,50 @@ def _story(session: Session, wanted: str, runs: int, stand_in: str, seed: int,
     what = "war" if wanted == "war" else sc.outcome(wanted).label
     if format == "json":
         doc: dict[str, Any] = {
-            "turn": told.turn, "turn_label": told.turn_label, "actor": told.actor,
-            "choice": told.choice_label, "story": wanted, "matching": told.matching,
-            "runs": told.runs, "seed": seed,
-            "crisis": None if told.crisis is None else {
-                "crisis": told.crisis.ref, "outcome": told.crisis.outcome,
+            "turn": told.turn,
+            "turn_label": told.turn_label,
+            "actor": told.actor,
+            "choice": told.choice_label,
+            "story": wanted,
+            "matching": told.matching,
+            "runs": told.runs,
+            "seed": seed,
+            "crisis": None
+            if told.crisis is None
+            else {
+                "crisis": told.crisis.ref,
+                "outcome": told.crisis.outcome,
                 "end_date": told.crisis.story.end_date,
                 "turns": [t.to_json() for t in told.crisis.turns],
-                "events": told.crisis.story.to_json()["events"]}}
+                "events": told.crisis.story.to_json()["events"],
+            },
+        }
         typer.echo(json.dumps(doc, indent=2, ensure_ascii=False))
         return
     console = Console(highlight=False)
-    console.print(f"From your decision on {label_words(sc, told.turn_label)} "
-                  f"({actor_name(sc, told.actor)}: "
-                  f"{told.choice_label}), {told.matching:,} of {told.runs:,} simulated "
-                  f"crises ended in {what.lower() if wanted != 'war' else 'war'}.",
-                  markup=False)
+    console.print(
+        f"From your decision on {label_words(sc, told.turn_label)} "
+        f"({actor_name(sc, told.actor)}: "
+        f"{told.choice_label}), {told.matching:,} of {told.runs:,} simulated "
+        f"crises ended in {what.lower() if wanted != 'war' else 'war'}.",
+        markup=False,
+    )
     if told.crisis is None:
         console.print("None to tell: try more --runs or another --seed.", markup=False)
         return
-    console.print(f"One of them, drawn at random (crisis {told.crisis.ref} onward):",
-                  markup=False)
+    console.print(f"One of them, drawn at random (crisis {told.crisis.ref} onward):", markup=False)
     render_text(told.crisis.story, console)
 
 
-def _debrief(session: Session, game_id: int, runs: int, stand_in: str, seed: int,
-             html: Path | None, console: Console) -> None:
+def _debrief(
+    session: Session,
+    game_id: int,
+    runs: int,
+    stand_in: str,
+    seed: int,
+    html: Path | None,
+    console: Console,
+) -> None:
     from crisislab.play.debrief import build
     from crisislab.play.report import render_debrief
 

@@ -35,13 +35,19 @@ def register(app: typer.Typer) -> None:
             out.print(f"[bold]{w.id}[/bold]  {w.summary}", highlight=False)
             rise = [k for k, v in w.expected.items() if v == "rise"]
             fall = [k for k, v in w.expected.items() if v == "fall"]
-            odds = "; ".join(x for x in (
-                f"rise: {', '.join(rise)}" if rise else "",
-                f"fall: {', '.join(fall)}" if fall else "") if x)
+            odds = "; ".join(
+                x
+                for x in (
+                    f"rise: {', '.join(rise)}" if rise else "",
+                    f"fall: {', '.join(fall)}" if fall else "",
+                )
+                if x
+            )
             out.print(f"    expected  {odds}", highlight=False)
             src = "; ".join(f"{c.source}, {c.locator}" for c in w.citations)
             if src:
                 out.print(f"    sources   {src}", highlight=False, markup=False)
             if w.assumption:
-                out.print("    assumes   " + " ".join(w.assumption.split()), highlight=False,
-                          markup=False)
+                out.print(
+                    "    assumes   " + " ".join(w.assumption.split()), highlight=False, markup=False
+                )

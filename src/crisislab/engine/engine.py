@@ -32,8 +32,9 @@ class ChancePolicy(Protocol):
     chance (a game tree's chance nodes): given an event, its per-row hazard and which
     rows are eligible, say which rows it fires in."""
 
-    def decide(self, event: int, hazard: np.ndarray, eligible: np.ndarray,
-               turn: int) -> np.ndarray: ...
+    def decide(
+        self, event: int, hazard: np.ndarray, eligible: np.ndarray, turn: int
+    ) -> np.ndarray: ...
 
 
 class IllegalAction(ValueError):
@@ -76,8 +77,9 @@ class _ScalarEnv(Mapping[str, Value]):
 
     __slots__ = ("_state", "_index", "_fixed")
 
-    def __init__(self, state: BatchState, index: Mapping[str, int],
-                 fixed: Mapping[str, Value]) -> None:
+    def __init__(
+        self, state: BatchState, index: Mapping[str, int], fixed: Mapping[str, Value]
+    ) -> None:
         self._state = state
         self._index = index
         self._fixed = fixed  # the parameters and the clock's builtins
@@ -105,16 +107,18 @@ class Engine:
     """Runs a :class:`Scenario`. ``chance='history'`` fires chance events exactly where the
     historical track puts them and never elsewhere (used to replay what happened)."""
 
-    def __init__(self, scenario: Scenario, chance: ChanceMode = "free",
-                 watch: float = float("inf")) -> None:
+    def __init__(
+        self, scenario: Scenario, chance: ChanceMode = "free", watch: float = float("inf")
+    ) -> None:
         self.scenario = scenario
         self.chance = chance
         self.watch = watch  # noted per crisis: the first turn its escalation reached this
         self.var_index = {v.id: v.index for v in scenario.variables}
         self.players = scenario.players
         self.actions_by_actor = {a: scenario.actions_of(a) for a in scenario.actors}
-        self.action_ids = {a: tuple(r.id for r in rules)
-                           for a, rules in self.actions_by_actor.items()}
+        self.action_ids = {
+            a: tuple(r.id for r in rules) for a, rules in self.actions_by_actor.items()
+        }
         self.forced: dict[int, set[int]] = {}
         for step in scenario.track:
             if step.event is not None:
@@ -128,11 +132,17 @@ class Engine:
         # per actor: the variables it may ever observe, with their visibility rules (True:
         # always), their rows in the state, and (place, rule) of those seen only sometimes
         self.observed: dict[str, dict[str, Node | bool]] = {
-            a: {v.id: v.observers[a] for v in scenario.variables
-                if v.observers.get(a) not in (None, False)} for a in scenario.actors}
+            a: {
+                v.id: v.observers[a]
+                for v in scenario.variables
+                if v.observers.get(a) not in (None, False)
+            }
+            for a in scenario.actors
+        }
         self.observed_index = {
             a: (tuple(seen), np.array([self.var_index[k] for k in seen], dtype=np.int64))
-            for a, seen in self.observed.items()}
+            for a, seen in self.observed.items()
+        }
         # per actor: what its options' conditions read (rows of the state, and the other
         # names), so that a batch of one row finds its options by that key once per
         # distinct key (``legal_row``)
@@ -145,14 +155,17 @@ class Engine:
             others = tuple(sorted(k for k in read if k not in self.var_index))
             self._legal_reads[a] = (np.array(rows, dtype=np.int64), others)
         self._legal_kept: dict[str, dict[tuple[Any, ...], np.ndarray]] = {
-            a: {} for a in self.actions_by_actor}
+            a: {} for a in self.actions_by_actor
+        }
         self.observed_rules: dict[str, list[tuple[int, Node]]] = {
             a: [(i, rule) for i, rule in enumerate(seen.values()) if not isinstance(rule, bool)]
-            for a, seen in self.observed.items()}
+            for a, seen in self.observed.items()
+        }
         self._var_rules = {v.id: v for v in scenario.variables}
         self._turn_names: dict[int, dict[str, Value]] = {}
-        self._env_kept: tuple[Any, tuple[int, int], tuple[np.ndarray, ...],
-                              dict[str, Value]] | None = None
+        self._env_kept: (
+            tuple[Any, tuple[int, int], tuple[np.ndarray, ...], dict[str, Value]] | None
+        ) = None
 
     def __getstate__(self) -> dict[str, Any]:
         state = dict(self.__dict__)
@@ -162,10 +175,15 @@ class Engine:
 
     # ---- set-up -------------------------------------------------------------------------
 
-    def start(self, n: int, seed: int | np.random.SeedSequence = 0,
-              crisis_ids: np.ndarray | None = None, lumped: bool = False,
-              streams: CrisisStreams | None = None,
-              origin: BatchState | None = None) -> BatchState:
+    def start(
+        self,
+        n: int,
+        seed: int | np.random.SeedSequence = 0,
+        crisis_ids: np.ndarray | None = None,
+        lumped: bool = False,
+        streams: CrisisStreams | None = None,
+        origin: BatchState | None = None,
+    ) -> BatchState:
         """A fresh batch of ``n`` crises (crisis ids ``0..n-1`` unless given), each a copy
         of row 0 of ``origin``, by default the scenario's state at turn 0 (its first turn,
         before anything has happened). To begin at the scenario's start or another turn
@@ -182,8 +200,11 @@ class Engine:
             raise ValueError(f"start() was given {len(streams)} streams for {n} crises")
         # one crisis, then copied: to every crisis, or (lumped) as one row for all of
         # them, never a million copies to lump again
-        single = BatchState.initial(self.scenario, streams.subset(np.array([0])), turn=0) \
-            if origin is None else origin
+        single = (
+            BatchState.initial(self.scenario, streams.subset(np.array([0])), turn=0)
+            if origin is None
+            else origin
+        )
         state = single.lump(streams) if lumped else single.tiled(streams)
         self._begin_turn(state)
         return state
@@ -214,8 +235,12 @@ class Engine:
         change made in them). Never to be changed by its readers."""
         arrays = (state._values, state._escalation, state._peak)
         kept = self._env_kept
-        if (kept is not None and kept[0]() is state and kept[1] == (state.turn, state.n)
-                and all(a is b for a, b in zip(kept[2], arrays, strict=True))):
+        if (
+            kept is not None
+            and kept[0]() is state
+            and kept[1] == (state.turn, state.n)
+            and all(a is b for a, b in zip(kept[2], arrays, strict=True))
+        ):
             return kept[3]
         values = state.values
         env: dict[str, Value] = {v.id: values[v.index] for v in self.scenario.variables}
@@ -254,8 +279,10 @@ class Engine:
         if found is None:
             if len(kept) >= 100_000:
                 kept.clear()
-            found = np.array([bool(evaluate_scalar(a.when, fenv))
-                              for a in self.actions_by_actor[actor]], dtype=bool)
+            found = np.array(
+                [bool(evaluate_scalar(a.when, fenv)) for a in self.actions_by_actor[actor]],
+                dtype=bool,
+            )
             found.flags.writeable = False
             kept[key] = found
         return found
@@ -266,8 +293,13 @@ class Engine:
 
     # ---- one turn ------------------------------------------------------------------------
 
-    def step(self, state: BatchState, choices: Mapping[str, np.ndarray],
-             trace: bool = False, chance: ChancePolicy | None = None) -> StepResult:
+    def step(
+        self,
+        state: BatchState,
+        choices: Mapping[str, np.ndarray],
+        trace: bool = False,
+        chance: ChancePolicy | None = None,
+    ) -> StepResult:
         """Advance every running crisis by one turn with the actors' chosen actions (local
         indices into each actor's actions). Mutates ``state``. A ``chance`` policy, if
         given, decides this turn's chance events in place of the random streams.
@@ -285,8 +317,9 @@ class Engine:
         active = ~state.done
         env, fenv = self._envs(state)
         state.escalation[:] = 0.0
-        result = StepResult(t, {}, np.zeros((len(sc.events), state.n), dtype=bool),
-                            np.zeros(state.n, dtype=bool))
+        result = StepResult(
+            t, {}, np.zeros((len(sc.events), state.n), dtype=bool), np.zeros(state.n, dtype=bool)
+        )
         # 2. choices, checked against what is available (only the actions chosen)
         chosen: dict[str, np.ndarray] = {}
         picked: dict[str, int] = {}  # one row: each actor's choice (-1 if ended)
@@ -299,8 +332,10 @@ class Engine:
             if one and given.size == 1:
                 own = int(given.reshape(-1)[0]) if running else -1
                 if running and not 0 <= own < len(rules):
-                    raise IllegalAction(f"'{actor}' chose action number {own}; it has "
-                                        f"{len(rules)} actions (0 to {len(rules) - 1})")
+                    raise IllegalAction(
+                        f"'{actor}' chose action number {own}; it has "
+                        f"{len(rules)} actions (0 to {len(rules) - 1})"
+                    )
                 if running and not evaluate_scalar(rules[own].when, fenv):
                     self._unavailable(state, actor, rules[own].id, 0, t)
                 picked[actor] = own
@@ -310,13 +345,22 @@ class Engine:
             live = pick[active]
             if live.size and (live.min() < 0 or live.max() >= len(rules)):
                 bad = int(live[(live < 0) | (live >= len(rules))][0])
-                raise IllegalAction(f"'{actor}' chose action number {bad}; it has "
-                                    f"{len(rules)} actions (0 to {len(rules) - 1})")
+                raise IllegalAction(
+                    f"'{actor}' chose action number {bad}; it has "
+                    f"{len(rules)} actions (0 to {len(rules) - 1})"
+                )
             for local in np.flatnonzero(np.bincount(live, minlength=len(rules))):
                 rows = np.flatnonzero(pick == local)
-                ok = bool(np.all(np.broadcast_to(np.asarray(
-                    evaluate(rules[int(local)].when, SubEnv(env, rows)), dtype=bool),
-                    (rows.size,))))
+                ok = bool(
+                    np.all(
+                        np.broadcast_to(
+                            np.asarray(
+                                evaluate(rules[int(local)].when, SubEnv(env, rows)), dtype=bool
+                            ),
+                            (rows.size,),
+                        )
+                    )
+                )
                 if not ok:
                     self._unavailable(state, actor, rules[int(local)].id, int(rows[0]), t)
             chosen[actor] = pick
@@ -344,15 +388,15 @@ class Engine:
                 before = state.values[:, 0].copy() if trace else None
                 self._apply(state, env, a.effects, rows, fenv)
                 if one:
-                    state.escalation[0] = _maximum(state.escalation.item(0),
-                                                   float(a.escalation))
+                    state.escalation[0] = _maximum(state.escalation.item(0), float(a.escalation))
                 else:
                     np.maximum.at(state.escalation, rows, float(a.escalation))
                 if a.sends is not None:
                     self._send(state, a.sends, rows, t)
                 if trace and before is not None:
-                    result.trace.append(Happening(t, "action", a.id, actor,
-                                                  self._diff(before, state)))
+                    result.trace.append(
+                        Happening(t, "action", a.id, actor, self._diff(before, state))
+                    )
         # letters with no delay arrive within the turn
         self._deliver(state, env, t, trace, result, fenv)
         # 4. events, in file order
@@ -360,14 +404,16 @@ class Engine:
         for e in sc.events:
             one = state.n == 1  # a lumped row of many crises may split below
             if one:
-                if (not running or (e.once and state.fired.item(e.index, 0))
-                        or not evaluate_scalar(e.when, fenv)):
+                if (
+                    not running
+                    or (e.once and state.fired.item(e.index, 0))
+                    or not evaluate_scalar(e.when, fenv)
+                ):
                     continue
                 eligible = np.ones(1, dtype=bool)
             else:
                 active = ~state.done
-                cond = np.broadcast_to(np.asarray(evaluate(e.when, env), dtype=bool),
-                                       (state.n,))
+                cond = np.broadcast_to(np.asarray(evaluate(e.when, env), dtype=bool), (state.n,))
                 eligible = active & cond
                 if e.once:
                     eligible &= ~state.fired[e.index]
@@ -376,18 +422,25 @@ class Engine:
             if e.kind == "chance":
                 if chance is not None:
                     assert e.hazard is not None
-                    hazard = np.broadcast_to(e.probability(
-                        np.asarray(self._evaluate(e.hazard, env, fenv)),
-                        float(env["turn_days"])), (state.n,))
-                    fire = eligible & np.asarray(chance.decide(e.index, hazard, eligible, t),
-                                                 dtype=bool)
+                    hazard = np.broadcast_to(
+                        e.probability(
+                            np.asarray(self._evaluate(e.hazard, env, fenv)), float(env["turn_days"])
+                        ),
+                        (state.n,),
+                    )
+                    fire = eligible & np.asarray(
+                        chance.decide(e.index, hazard, eligible, t), dtype=bool
+                    )
                 elif self.chance == "history":
                     fire = eligible & (e.index in forced)
                 else:
                     assert e.hazard is not None
-                    hazard = np.broadcast_to(e.probability(
-                        np.asarray(self._evaluate(e.hazard, env, fenv)),
-                        float(env["turn_days"])), (state.n,))
+                    hazard = np.broadcast_to(
+                        e.probability(
+                            np.asarray(self._evaluate(e.hazard, env, fenv)), float(env["turn_days"])
+                        ),
+                        (state.n,),
+                    )
                     if state.row_of is None:
                         fire = eligible & below(state.streams.bits(t, e.index), hazard)
                     else:
@@ -395,10 +448,10 @@ class Engine:
                         if parents.size:
                             env, fenv = self._envs(state)
                             result.events = np.concatenate(
-                                [result.events, result.events[:, parents]], axis=1)
+                                [result.events, result.events[:, parents]], axis=1
+                            )
                             result.ended = np.concatenate([result.ended, result.ended[parents]])
-                            chosen = {a: np.concatenate([c, c[parents]])
-                                      for a, c in chosen.items()}
+                            chosen = {a: np.concatenate([c, c[parents]]) for a, c in chosen.items()}
             else:
                 fire = eligible
             rows = np.flatnonzero(fire)
@@ -408,8 +461,7 @@ class Engine:
             self._apply(state, env, e.effects, rows, fenv)
             if e.escalation is not None:
                 if state.n == 1:
-                    state.escalation[0] = _maximum(state.escalation.item(0),
-                                                   float(e.escalation))
+                    state.escalation[0] = _maximum(state.escalation.item(0), float(e.escalation))
                 else:
                     np.maximum.at(state.escalation, rows, float(e.escalation))
             state.fired[e.index, rows] = True
@@ -430,8 +482,7 @@ class Engine:
                 rows = whole
                 running = False
             else:
-                cond = np.broadcast_to(np.asarray(evaluate(o.when, env), dtype=bool),
-                                       (state.n,))
+                cond = np.broadcast_to(np.asarray(evaluate(o.when, env), dtype=bool), (state.n,))
                 ends = ~state.done & cond
                 if o.default and final:
                     ends = ~state.done
@@ -455,8 +506,7 @@ class Engine:
             self._begin_turn(state, result if trace else None)
         return result
 
-    def _unavailable(self, state: BatchState, actor: str, name: str, row: int,
-                     t: int) -> None:
+    def _unavailable(self, state: BatchState, actor: str, name: str, row: int, t: int) -> None:
         crisis = row if state.row_of is None else int(np.flatnonzero(state.row_of == row)[0])
         raise IllegalAction(
             f"'{actor}' chose '{name}' in crisis "
@@ -473,8 +523,14 @@ class Engine:
 
     # ---- helpers --------------------------------------------------------------------------
 
-    def _apply(self, state: BatchState, env: Mapping[str, Value], effects: tuple[Effect, ...],
-               rows: np.ndarray, fenv: Mapping[str, Value] | None = None) -> None:
+    def _apply(
+        self,
+        state: BatchState,
+        env: Mapping[str, Value],
+        effects: tuple[Effect, ...],
+        rows: np.ndarray,
+        fenv: Mapping[str, Value] | None = None,
+    ) -> None:
         if fenv is not None and fenv is not env:  # one row, on plain numbers
             values = state.values
             for eff in effects:
@@ -488,8 +544,9 @@ class Engine:
             state.values[var.index, rows] = new
             sub.cache[eff.target] = new
 
-    def _chance_split(self, state: BatchState, event: int, eligible: np.ndarray,
-                      hazard: np.ndarray, t: int) -> tuple[np.ndarray, np.ndarray]:
+    def _chance_split(
+        self, state: BatchState, event: int, eligible: np.ndarray, hazard: np.ndarray, t: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Draw a lumped batch's chance event crisis by crisis. Rows where only some
         crises fire are split: the firing crises move to a new copy of their row.
         Returns the rows that fire and the parents of the rows added."""
@@ -503,8 +560,11 @@ class Engine:
         # the crises still in some row (all of them until rows are first dropped), with
         # their rows and keys; draws are per crisis, so this is the split's main cost
         members = state.members
-        rows, keys = (row_of, state.streams.keys) if members is None else (
-            state.member_rows, state.member_keys)
+        rows, keys = (
+            (row_of, state.streams.keys)
+            if members is None
+            else (state.member_rows, state.member_keys)
+        )
         if 2 * int(state.sizes[live].sum()) >= rows.size:
             # most crises can fire: draw for all of them rather than pick them out first
             # (a crisis whose row cannot fire has a limit of 0, so it never does)
@@ -536,8 +596,9 @@ class Engine:
         fire[new_rows] = True
         return fire, parents
 
-    def draw_choices(self, state: BatchState, actor: str,
-                     probabilities: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def draw_choices(
+        self, state: BatchState, actor: str, probabilities: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Draw ``actor``'s choice in every crisis from per-row choice probabilities
         ``(rows, k)``, with each crisis's own stream (the one ``Observation.uniform``
         reads, so the draw is the same alone, in any batch and on any worker).
@@ -556,12 +617,16 @@ class Engine:
         if certain.all():
             return choice, empty
         members = state.members
-        rows, keys = (state.row_of, state.streams.keys) if members is None else (
-            state.member_rows, state.member_keys)
+        rows, keys = (
+            (state.row_of, state.streams.keys)
+            if members is None
+            else (state.member_rows, state.member_keys)
+        )
         live = rows >= 0
         drawing = np.flatnonzero(live & ~certain[np.where(live, rows, 0)])
-        u = (CrisisStreams.bits_of(keys[drawing], state.turn, stream) >> np.uint64(11)
-             ).astype(np.float64) * (1.0 / (1 << 53))
+        u = (CrisisStreams.bits_of(keys[drawing], state.turn, stream) >> np.uint64(11)).astype(
+            np.float64
+        ) * (1.0 / (1 << 53))
         own = rows[drawing]
         picked = pick_option(p[own], u)
         k = p.shape[1]
@@ -595,8 +660,15 @@ class Engine:
         state.sent_turn[m_index, fresh] = t
         state.values[self._msg_vars[message][0], fresh] = 1.0
 
-    def _deliver(self, state: BatchState, env: Mapping[str, Value], t: int, trace: bool,
-                 result: StepResult | None, fenv: Mapping[str, Value] | None = None) -> None:
+    def _deliver(
+        self,
+        state: BatchState,
+        env: Mapping[str, Value],
+        t: int,
+        trace: bool,
+        result: StepResult | None,
+        fenv: Mapping[str, Value] | None = None,
+    ) -> None:
         """A message sent on turn s with delay d is received on turn s + d: within the
         same turn when d = 0 (heard at once, answerable next turn), else at the start of
         turn s + d."""
@@ -608,35 +680,45 @@ class Engine:
                 sent_at = state.sent_turn.item(i, 0)
                 if sent_at < 0 or state.values.item(received, 0) != 0 or state.done.item(0):
                     continue
-                delay = np.ceil(np.clip(np.asarray(evaluate_scalar(m.delay, fenv),
-                                                   dtype=np.float64), 0, 1e6))
+                delay = np.ceil(
+                    np.clip(np.asarray(evaluate_scalar(m.delay, fenv), dtype=np.float64), 0, 1e6)
+                )
                 if not sent_at + delay <= t:
                     continue
                 state.values[received, 0] = 1.0
                 if trace and result is not None:
-                    result.trace.append(Happening(t, "delivery", m.id, m.sender,
-                                                  (Change(f"{m.id}_received", 0.0, 1.0),)))
+                    result.trace.append(
+                        Happening(
+                            t, "delivery", m.id, m.sender, (Change(f"{m.id}_received", 0.0, 1.0),)
+                        )
+                    )
                 continue
             sent = state.sent_turn[i]
             pending = (sent >= 0) & (state.values[received] == 0) & ~state.done
             if not pending.any():
                 continue
-            delay = np.ceil(np.clip(np.asarray(evaluate(m.delay, env), dtype=np.float64),
-                                    0, 1e6))
+            delay = np.ceil(np.clip(np.asarray(evaluate(m.delay, env), dtype=np.float64), 0, 1e6))
             arrives = pending & (sent + delay <= t)
             if arrives.any():
                 state.values[received, arrives] = 1.0
                 if trace and result is not None and arrives[0]:
-                    result.trace.append(Happening(t, "delivery", m.id, m.sender,
-                                                  (Change(f"{m.id}_received", 0.0, 1.0),)))
+                    result.trace.append(
+                        Happening(
+                            t, "delivery", m.id, m.sender, (Change(f"{m.id}_received", 0.0, 1.0),)
+                        )
+                    )
 
     def _begin_turn(self, state: BatchState, result: StepResult | None = None) -> None:
         env, fenv = self._envs(state)  # views of the rows: the deliveries show in it
         self._deliver(state, env, state.turn, result is not None, result, fenv)
         self._note_opened(state, env, fenv)
 
-    def _note_opened(self, state: BatchState, env: Mapping[str, Value] | None = None,
-                     fenv: Mapping[str, Value] | None = None) -> None:
+    def _note_opened(
+        self,
+        state: BatchState,
+        env: Mapping[str, Value] | None = None,
+        fenv: Mapping[str, Value] | None = None,
+    ) -> None:
         """Note the day each documented action first became available in each running row
         (what its actor can see of its own options; read by the leaders' model)."""
         opened = state.opened
@@ -665,12 +747,18 @@ class Engine:
             rows = pending[i]
             if not rows.any():
                 continue
-            legal = np.broadcast_to(np.asarray(evaluate(rule.when, env), dtype=bool),
-                                    (state.n,))
+            legal = np.broadcast_to(np.asarray(evaluate(rule.when, env), dtype=bool), (state.n,))
             opened[i, rows & legal] = day
 
-    def _end(self, state: BatchState, env: Mapping[str, Value], outcome: int, rows: np.ndarray,
-             t: int, fenv: Mapping[str, Value] | None = None) -> None:
+    def _end(
+        self,
+        state: BatchState,
+        env: Mapping[str, Value],
+        outcome: int,
+        rows: np.ndarray,
+        t: int,
+        fenv: Mapping[str, Value] | None = None,
+    ) -> None:
         state.done[rows] = True
         state.outcome[rows] = outcome
         state.end_turn[rows] = t
@@ -686,13 +774,16 @@ class Engine:
             node = rule.payoffs.get(actor)
             if node is not None:
                 state.payoffs[j, rows] = np.broadcast_to(
-                    np.asarray(evaluate(node, sub), dtype=np.float64), (rows.size,))
+                    np.asarray(evaluate(node, sub), dtype=np.float64), (rows.size,)
+                )
 
     def _diff(self, before: np.ndarray, state: BatchState) -> tuple[Change, ...]:
         after = state.values[:, 0]
-        return tuple(Change(v.id, float(before[v.index]), float(after[v.index]))
-                     for v in self.scenario.variables
-                     if not math.isclose(before[v.index], after[v.index], abs_tol=1e-12))
+        return tuple(
+            Change(v.id, float(before[v.index]), float(after[v.index]))
+            for v in self.scenario.variables
+            if not math.isclose(before[v.index], after[v.index], abs_tol=1e-12)
+        )
 
 
 def pick_option(p: np.ndarray, u: np.ndarray) -> np.ndarray:

@@ -42,8 +42,7 @@ class Rules(Protocol):
     @property
     def observed_rules(self) -> Mapping[str, list[tuple[int, Node]]]: ...
     def agent_stream(self, actor: str) -> int: ...
-    def legal_row(self, state: BatchState, actor: str,
-                  fenv: Mapping[str, Value]) -> np.ndarray: ...
+    def legal_row(self, state: BatchState, actor: str, fenv: Mapping[str, Value]) -> np.ndarray: ...
 
 
 class StaleObservation(RuntimeError):
@@ -61,8 +60,14 @@ class Observation:
     crisis's random numbers, never from a generator of their own.
     """
 
-    def __init__(self, engine: Rules, state: BatchState, actor: str,
-                 env: Mapping[str, Value], fast: Mapping[str, Value] | None = None) -> None:
+    def __init__(
+        self,
+        engine: Rules,
+        state: BatchState,
+        actor: str,
+        env: Mapping[str, Value],
+        fast: Mapping[str, Value] | None = None,
+    ) -> None:
         sc = engine.scenario
         self.actor = actor
         self.turn = state.turn
@@ -164,8 +169,7 @@ class Observation:
         assert not isinstance(rule, bool)
         if self._fast is not None:
             return np.array([bool(evaluate_scalar(rule, self._fast))])
-        return np.broadcast_to(np.asarray(evaluate(rule, self._env), dtype=bool),
-                               (self.n,)).copy()
+        return np.broadcast_to(np.asarray(evaluate(rule, self._env), dtype=bool), (self.n,)).copy()
 
     def _value(self, name: str) -> np.ndarray:
         self._check()
@@ -187,8 +191,9 @@ class Observation:
         if name in self._known_cache:
             known = self._known_cache[name][rows]
         else:
-            known = np.broadcast_to(np.asarray(evaluate(rule, SubEnv(self._env, rows)),
-                                               dtype=bool), (rows.size,))
+            known = np.broadcast_to(
+                np.asarray(evaluate(rule, SubEnv(self._env, rows)), dtype=bool), (rows.size,)
+            )
         return np.where(known, value, np.nan)
 
     @cached_property
@@ -223,8 +228,11 @@ class Observation:
     @cached_property
     def seen_events(self) -> dict[str, np.ndarray]:
         self._check()
-        return {e.id: self._state.last_events[e.index].copy()
-                for e in self._engine.scenario.events if self.actor in e.seen_by}
+        return {
+            e.id: self._state.last_events[e.index].copy()
+            for e in self._engine.scenario.events
+            if self.actor in e.seen_by
+        }
 
     def builtins(self) -> dict[str, Value]:
         """The clock and the escalation so far, as expressions read them (``turn``,
@@ -262,8 +270,12 @@ class Observation:
 class _LazyMap(Mapping[str, np.ndarray]):
     """A read-only view whose values are computed on first access into ``cache``."""
 
-    def __init__(self, keys: Mapping[str, Any], cache: dict[str, np.ndarray],
-                 compute: Callable[[str], np.ndarray]) -> None:
+    def __init__(
+        self,
+        keys: Mapping[str, Any],
+        cache: dict[str, np.ndarray],
+        compute: Callable[[str], np.ndarray],
+    ) -> None:
         self._keys = keys
         self._cache = cache
         self._compute = compute

@@ -60,8 +60,9 @@ def lumpable(agents: Mapping[str, Agent]) -> bool:
     """Whether crises that share a history may be stepped as one row: every agent is
     deterministic given what it observes, or draws its chance only through ``policy``
     (then the engine draws for it, crisis by crisis, and splits rows that differ)."""
-    return all(not getattr(a, "stochastic", True) or getattr(a, "lumpable", False)
-               for a in agents.values())
+    return all(
+        not getattr(a, "stochastic", True) or getattr(a, "lumpable", False) for a in agents.values()
+    )
 
 
 # called by decide() after each seat's choice: (actor, choice per row, parents of the rows
@@ -77,9 +78,14 @@ Seen = Callable[[str, Observation, np.ndarray], None]
 Decided = Callable[[dict[str, np.ndarray]], None]
 
 
-def decide(engine: Engine, state: BatchState, agents: Mapping[str, Agent],
-           chosen: Chosen | None = None, seen: Seen | None = None,
-           given: Mapping[str, np.ndarray] | None = None) -> dict[str, np.ndarray]:
+def decide(
+    engine: Engine,
+    state: BatchState,
+    agents: Mapping[str, Agent],
+    chosen: Chosen | None = None,
+    seen: Seen | None = None,
+    given: Mapping[str, np.ndarray] | None = None,
+) -> dict[str, np.ndarray]:
     """Every seat's choice this turn, from what each observes: the one observe-and-act
     step of every play-out loop. In a lumped batch a seat with a ``policy`` has its
     choices drawn by the engine, which splits rows whose crises choose differently.
@@ -113,10 +119,18 @@ def decide(engine: Engine, state: BatchState, agents: Mapping[str, Agent],
     return choices
 
 
-def turns(engine: Engine, state: BatchState, agents: Mapping[str, Agent], *,
-          until: int | None = None, trace: bool = False, chance: ChancePolicy | None = None,
-          chosen: Chosen | None = None, seen: Seen | None = None,
-          decided: Decided | None = None) -> Iterator[StepResult]:
+def turns(
+    engine: Engine,
+    state: BatchState,
+    agents: Mapping[str, Agent],
+    *,
+    until: int | None = None,
+    trace: bool = False,
+    chance: ChancePolicy | None = None,
+    chosen: Chosen | None = None,
+    seen: Seen | None = None,
+    decided: Decided | None = None,
+) -> Iterator[StepResult]:
     """The one observe-act-step loop: step ``state`` turn by turn with the seats'
     choices (:func:`decide`) until every crisis has ended (or the batch reaches turn
     ``until``), yielding each step's result once the state holds it, so a caller can
@@ -124,14 +138,30 @@ def turns(engine: Engine, state: BatchState, agents: Mapping[str, Agent], *,
     ``chance`` go to :meth:`Engine.step`; ``chosen`` and ``seen`` to :func:`decide`;
     ``decided``, if given, is handed each turn's choices before the step applies them."""
     while not state.done.all() and (until is None or state.turn < until):
-        yield step_turn(engine, state, agents, trace=trace, chance=chance, chosen=chosen,
-                        seen=seen, decided=decided)
+        yield step_turn(
+            engine,
+            state,
+            agents,
+            trace=trace,
+            chance=chance,
+            chosen=chosen,
+            seen=seen,
+            decided=decided,
+        )
 
 
-def step_turn(engine: Engine, state: BatchState, agents: Mapping[str, Agent], *,
-              given: Mapping[str, np.ndarray] | None = None, trace: bool = False,
-              chance: ChancePolicy | None = None, chosen: Chosen | None = None,
-              seen: Seen | None = None, decided: Decided | None = None) -> StepResult:
+def step_turn(
+    engine: Engine,
+    state: BatchState,
+    agents: Mapping[str, Agent],
+    *,
+    given: Mapping[str, np.ndarray] | None = None,
+    trace: bool = False,
+    chance: ChancePolicy | None = None,
+    chosen: Chosen | None = None,
+    seen: Seen | None = None,
+    decided: Decided | None = None,
+) -> StepResult:
     """One turn of :func:`turns`: the seats' choices (:func:`decide`, the seats in
     ``given`` taking theirs as given), then :meth:`Engine.step`, the only place the engine
     is stepped with choices (a game, the learning environment and the game tree step
@@ -142,15 +172,17 @@ def step_turn(engine: Engine, state: BatchState, agents: Mapping[str, Agent], *,
     return engine.step(state, choices, trace=trace, chance=chance)
 
 
-def play_out(engine: Engine, state: BatchState, agents: Mapping[str, Agent],
-             trace: bool = False) -> list[StepResult]:
+def play_out(
+    engine: Engine, state: BatchState, agents: Mapping[str, Agent], trace: bool = False
+) -> list[StepResult]:
     """Step ``state`` until every crisis has ended (:func:`turns`); return the step
     results."""
     return list(turns(engine, state, agents, trace=trace))
 
 
-def run_turns(engine: Engine, state: BatchState, agents: Mapping[str, Agent],
-              until: int | None = None) -> BatchState:
+def run_turns(
+    engine: Engine, state: BatchState, agents: Mapping[str, Agent], until: int | None = None
+) -> BatchState:
     """Step ``state`` (:func:`turns`) to its end or to turn ``until``, keeping no step
     results; return it."""
     for _ in turns(engine, state, agents, until=until):
@@ -167,9 +199,15 @@ def along_record(scenario: Scenario, turn: int, streams: CrisisStreams) -> Batch
     return run_turns(one, single, historical_agents(scenario), until=turn)
 
 
-def start_batch(engine: Engine, n: int, seed: int | np.random.SeedSequence = 0,
-                crisis_ids: np.ndarray | None = None, start_turn: int | None = None,
-                lumped: bool = False, streams: CrisisStreams | None = None) -> BatchState:
+def start_batch(
+    engine: Engine,
+    n: int,
+    seed: int | np.random.SeedSequence = 0,
+    crisis_ids: np.ndarray | None = None,
+    start_turn: int | None = None,
+    lumped: bool = False,
+    streams: CrisisStreams | None = None,
+) -> BatchState:
     """A fresh batch of ``n`` crises (crisis ids ``0..n-1`` unless given) at the
     scenario's start, or at ``start_turn``, reached along the historical track
     (:func:`along_record`) and copied to every crisis; the arguments are those of
@@ -185,15 +223,22 @@ def start_batch(engine: Engine, n: int, seed: int | np.random.SeedSequence = 0,
     return engine.start(n, streams=streams, lumped=lumped, origin=origin)
 
 
-def run_batch(scenario: Scenario, agents: Mapping[str, Agent], n: int, seed: int = 0,
-              chance: ChanceMode = "free", crisis_ids: np.ndarray | None = None,
-              start_turn: int | None = None) -> BatchResult:
+def run_batch(
+    scenario: Scenario,
+    agents: Mapping[str, Agent],
+    n: int,
+    seed: int = 0,
+    chance: ChanceMode = "free",
+    crisis_ids: np.ndarray | None = None,
+    start_turn: int | None = None,
+) -> BatchResult:
     """Run ``n`` crises to their end (crisis ids ``0..n-1`` unless given)."""
     engine = Engine(scenario, chance=chance)
     seated = complete_agents(scenario, agents)
     lumped = lumpable(seated)
-    state = start_batch(engine, n, seed, crisis_ids=crisis_ids, start_turn=start_turn,
-                        lumped=lumped)
+    state = start_batch(
+        engine, n, seed, crisis_ids=crisis_ids, start_turn=start_turn, lumped=lumped
+    )
     run_turns(engine, state, seated)
     return result_of(scenario, state, seed)
 
@@ -201,8 +246,11 @@ def run_batch(scenario: Scenario, agents: Mapping[str, Agent], n: int, seed: int
 def result_of(scenario: Scenario, state: BatchState, seed: int) -> BatchResult:
     """The per-crisis results of a finished batch (lumped or not)."""
     return BatchResult(
-        scenario=scenario.id, version=scenario.version, content_hash=scenario.content_hash,
-        seed=seed, crisis_ids=state.streams.crisis_ids.copy(),
+        scenario=scenario.id,
+        version=scenario.version,
+        content_hash=scenario.content_hash,
+        seed=seed,
+        crisis_ids=state.streams.crisis_ids.copy(),
         outcome=state.crisis_field("outcome").copy(),
         end_turn=state.crisis_field("end_turn").copy(),
         peak_escalation=state.crisis_field("peak").copy(),
@@ -211,8 +259,15 @@ def result_of(scenario: Scenario, state: BatchState, seed: int) -> BatchResult:
     )
 
 
-def run_onward(scenario: Scenario, state: BatchState, agents: Mapping[str, Agent], n: int,
-               seed: int = 0, row: int = 0, chance: ChanceMode = "free") -> BatchResult:
+def run_onward(
+    scenario: Scenario,
+    state: BatchState,
+    agents: Mapping[str, Agent],
+    n: int,
+    seed: int = 0,
+    row: int = 0,
+    chance: ChanceMode = "free",
+) -> BatchResult:
     """Run ``n`` crises onward from crisis ``row`` of ``state`` (say, a game in progress):
     each copy gets its own random stream from ``seed``, so the estimate is reproducible."""
     engine = Engine(scenario, chance=chance)
@@ -225,9 +280,14 @@ def run_onward(scenario: Scenario, state: BatchState, agents: Mapping[str, Agent
     return result_of(scenario, batch, seed)
 
 
-def run_onward_many(scenario: Scenario, states: Sequence[BatchState],
-                    agents: Mapping[str, Agent], n: int, seed: int = 0,
-                    chance: ChanceMode = "free") -> list[np.ndarray]:
+def run_onward_many(
+    scenario: Scenario,
+    states: Sequence[BatchState],
+    agents: Mapping[str, Agent],
+    n: int,
+    seed: int = 0,
+    chance: ChanceMode = "free",
+) -> list[np.ndarray]:
     """:func:`run_onward` from row 0 of each of ``states``, all in one batch: the payoffs
     (actors, ``n``) of each, equal to ``run_onward(scenario, state, agents, n,
     seed).payoffs``.
@@ -266,8 +326,10 @@ def run_onward_many(scenario: Scenario, states: Sequence[BatchState],
     for turn, group in sorted(by_turn.items()):
         if batch is not None:
             run_turns(engine, batch, seated, until=turn)
-        joining = {name: np.concatenate([getattr(states[i], name)[..., :1] for i in group],
-                                        axis=-1) for name in ROW_FIELDS}
+        joining = {
+            name: np.concatenate([getattr(states[i], name)[..., :1] for i in group], axis=-1)
+            for name in ROW_FIELDS
+        }
         m = len(group)
         new_owner = np.repeat(np.array(group, dtype=np.int64), n)
         new_copy = np.tile(np.arange(n, dtype=np.int64), m)
@@ -288,8 +350,10 @@ def run_onward_many(scenario: Scenario, states: Sequence[BatchState],
             else:
                 running = live_rows
                 kept_row_of = np.arange(live_rows.size)
-            rows = {name: np.concatenate([getattr(batch, name)[..., live_rows],
-                                          joining[name]], axis=-1) for name in ROW_FIELDS}
+            rows = {
+                name: np.concatenate([getattr(batch, name)[..., live_rows], joining[name]], axis=-1)
+                for name in ROW_FIELDS
+            }
             owner = np.concatenate([owner[running], new_owner])
             copy = np.concatenate([copy[running], new_copy])
             row_of_all = np.concatenate([kept_row_of, new_row_of + live_rows.size])
@@ -300,9 +364,13 @@ def run_onward_many(scenario: Scenario, states: Sequence[BatchState],
             actors = states[group[0]].actors
         streams = copies.subset(copy)
         if lumped:
-            batch = BatchState(turn, streams, rows, row_of=row_of_all,
-                               sizes=np.bincount(row_of_all, minlength=rows["values"].shape[-1]
-                                                 ).astype(np.int64))
+            batch = BatchState(
+                turn,
+                streams,
+                rows,
+                row_of=row_of_all,
+                sizes=np.bincount(row_of_all, minlength=rows["values"].shape[-1]).astype(np.int64),
+            )
         else:
             batch = BatchState(turn, streams, {k: v[..., row_of_all] for k, v in rows.items()})
         batch.actors = actors

@@ -12,15 +12,41 @@ from crisislab.scenario.model import Scenario
 
 # per-row arrays; the row is always the last axis
 ARCHIVED = ("outcome", "end_turn", "peak", "payoffs", "reached", "track", "hits")
-ROW_FIELDS = ("values", "done", "outcome", "end_turn", "escalation", "peak", "fired",
-              "sent_turn", "payoffs", "last_events", "last_choice", "reached", "track",
-              "hits", "opened", "taken")
+ROW_FIELDS = (
+    "values",
+    "done",
+    "outcome",
+    "end_turn",
+    "escalation",
+    "peak",
+    "fired",
+    "sent_turn",
+    "payoffs",
+    "last_events",
+    "last_choice",
+    "reached",
+    "track",
+    "hits",
+    "opened",
+    "taken",
+)
 
 # the fields that can differ between running rows (the others hold their initial values
 # until a crisis ends), hashed to find rows that met again; each line of a field gets its
 # own salt
-HASHED = ("values", "escalation", "peak", "fired", "sent_turn", "last_events", "last_choice",
-          "reached", "track", "opened", "taken")
+HASHED = (
+    "values",
+    "escalation",
+    "peak",
+    "fired",
+    "sent_turn",
+    "last_events",
+    "last_choice",
+    "reached",
+    "track",
+    "opened",
+    "taken",
+)
 
 # ``track`` and ``hits`` hold what an analysis follows along each row's history (running
 # minima, maxima, first turns; bit sets of documented steps reproduced); they are empty
@@ -33,8 +59,9 @@ Tracker = Callable[["BatchState", int], None]
 
 def _salts(field: int, lines: int) -> np.ndarray:
     """Odd 64-bit constants, one per line of a field."""
-    return _mix((np.uint64(field) << np.uint64(32)) + np.arange(lines, dtype=np.uint64)
-                ) | np.uint64(1)
+    return _mix(
+        (np.uint64(field) << np.uint64(32)) + np.arange(lines, dtype=np.uint64)
+    ) | np.uint64(1)
 
 
 class _Rows:
@@ -87,8 +114,14 @@ class BatchState:
     _escalation: np.ndarray
     _peak: np.ndarray
 
-    def __init__(self, turn: int, streams: CrisisStreams, arrays: dict[str, np.ndarray],
-                 row_of: np.ndarray | None = None, sizes: np.ndarray | None = None) -> None:
+    def __init__(
+        self,
+        turn: int,
+        streams: CrisisStreams,
+        arrays: dict[str, np.ndarray],
+        row_of: np.ndarray | None = None,
+        sizes: np.ndarray | None = None,
+    ) -> None:
         self.turn = turn
         self.streams = streams
         self._n = int(arrays["values"].shape[-1])
@@ -125,8 +158,9 @@ class BatchState:
     @last_actions.setter
     def last_actions(self, choices: dict[str, np.ndarray]) -> None:
         self.actors = tuple(choices)
-        self.last_choice = np.array([choices[a] for a in self.actors], dtype=np.int64
-                                    ).reshape(len(self.actors), self._n)
+        self.last_choice = np.array([choices[a] for a in self.actors], dtype=np.int64).reshape(
+            len(self.actors), self._n
+        )
 
     @property
     def n(self) -> int:
@@ -145,20 +179,24 @@ class BatchState:
     def initial(cls, scenario: Scenario, streams: CrisisStreams, turn: int = 0) -> BatchState:
         n = len(streams)
         values = np.array([[v.initial] for v in scenario.variables], dtype=np.float64)
-        return cls(turn, streams, {
-            "values": np.repeat(values, n, axis=1),
-            "done": np.zeros(n, dtype=bool),
-            "outcome": np.full(n, -1, dtype=np.int16),
-            "end_turn": np.full(n, -1, dtype=np.int32),
-            "escalation": np.zeros(n),
-            "peak": np.zeros(n),
-            "fired": np.zeros((len(scenario.events), n), dtype=bool),
-            "sent_turn": np.full((len(scenario.messages), n), -1, dtype=np.int32),
-            "payoffs": np.zeros((len(scenario.actors), n)),
-            "last_events": np.zeros((len(scenario.events), n), dtype=bool),
-            "opened": np.full((len(scenario.documented_actions), n), -1.0),
-            "taken": np.zeros((len(scenario.documented_actions), n)),
-        })
+        return cls(
+            turn,
+            streams,
+            {
+                "values": np.repeat(values, n, axis=1),
+                "done": np.zeros(n, dtype=bool),
+                "outcome": np.full(n, -1, dtype=np.int16),
+                "end_turn": np.full(n, -1, dtype=np.int32),
+                "escalation": np.zeros(n),
+                "peak": np.zeros(n),
+                "fired": np.zeros((len(scenario.events), n), dtype=bool),
+                "sent_turn": np.full((len(scenario.messages), n), -1, dtype=np.int32),
+                "payoffs": np.zeros((len(scenario.actors), n)),
+                "last_events": np.zeros((len(scenario.events), n), dtype=bool),
+                "opened": np.full((len(scenario.documented_actions), n), -1.0),
+                "taken": np.zeros((len(scenario.documented_actions), n)),
+            },
+        )
 
     def _copy_rows(self, rows: np.ndarray | slice) -> dict[str, np.ndarray]:
         return {name: getattr(self, name)[..., rows].copy() for name in ROW_FIELDS}
@@ -247,8 +285,7 @@ class BatchState:
         self.rows_at_merge = self._n
         if live.size < 2:
             return 0
-        _, first, inverse = np.unique(self._row_hash(live), return_index=True,
-                                      return_inverse=True)
+        _, first, inverse = np.unique(self._row_hash(live), return_index=True, return_inverse=True)
         rep = live[first[inverse.reshape(-1)]]
         moving = np.flatnonzero(rep != live)
         if moving.size:
@@ -274,8 +311,7 @@ class BatchState:
         self.row_of = np.where(placed, new_row[np.where(placed, self.row_of, 0)], -1)
         if self.members is not None:
             self.member_rows = self.row_of[self.members]
-        self.sizes = np.bincount(new_row, weights=self.sizes, minlength=keep.size
-                                 ).astype(np.int64)
+        self.sizes = np.bincount(new_row, weights=self.sizes, minlength=keep.size).astype(np.int64)
         self._keep(keep)
         self.rows_at_merge = self._n
         self.rows_merged += int(moving.size)
@@ -308,8 +344,7 @@ class BatchState:
         with np.errstate(over="ignore"):
             for i, name in enumerate(HASHED):
                 a = getattr(self, name)[..., rows].reshape(-1, rows.size)
-                z = a.view(np.uint64) if a.dtype == np.float64 else \
-                    a.astype(np.uint64)
+                z = a.view(np.uint64) if a.dtype == np.float64 else a.astype(np.uint64)
                 z *= _salts(i, z.shape[0])[:, None]
                 h += z.sum(axis=0, dtype=np.uint64)
         return h
@@ -336,8 +371,9 @@ class BatchState:
     def tiled(self, streams: CrisisStreams) -> BatchState:
         """Row 0 of this state copied to every crisis of ``streams``."""
         n = len(streams)
-        arrays = {k: np.repeat(v[..., :1], n, axis=-1) for k, v in self._copy_rows(
-            slice(0, 1)).items()}
+        arrays = {
+            k: np.repeat(v[..., :1], n, axis=-1) for k, v in self._copy_rows(slice(0, 1)).items()
+        }
         out = BatchState(self.turn, streams, arrays)
         out.actors = self.actors
         return out
@@ -347,9 +383,13 @@ class BatchState:
         this batch's own, whose crises must all share that state): a lumped batch."""
         streams = self.streams if streams is None else streams
         n = len(streams)
-        out = BatchState(self.turn, streams, self._copy_rows(slice(0, 1)),
-                         row_of=np.zeros(n, dtype=np.int64),
-                         sizes=np.array([n], dtype=np.int64))
+        out = BatchState(
+            self.turn,
+            streams,
+            self._copy_rows(slice(0, 1)),
+            row_of=np.zeros(n, dtype=np.int64),
+            sizes=np.array([n], dtype=np.int64),
+        )
         out.actors = self.actors
         return out
 
@@ -363,8 +403,9 @@ class BatchState:
         for name in ROW_FIELDS:
             phys: np.ndarray = getattr(self, "_" + name)
             if phys.shape[-1] < end:
-                bigger = np.empty((*phys.shape[:-1], max(2 * phys.shape[-1], end, 64)),
-                                  dtype=phys.dtype)
+                bigger = np.empty(
+                    (*phys.shape[:-1], max(2 * phys.shape[-1], end, 64)), dtype=phys.dtype
+                )
                 bigger[..., :start] = phys[..., :start]
                 phys = bigger
                 setattr(self, name, phys)

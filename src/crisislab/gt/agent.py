@@ -26,23 +26,35 @@ from crisislab.scenario.model import Scenario
 _SOLVED: dict[tuple[Any, ...], tuple[Any, list[list[float]]]] = {}
 
 
-def solved_tree(scenario: Scenario, depth: int = 3, method: str = "auto", start: str = "",
-                samples: int = 100, seed: int = 0) -> tuple[Any, list[list[float]]]:
+def solved_tree(
+    scenario: Scenario,
+    depth: int = 3,
+    method: str = "auto",
+    start: str = "",
+    samples: int = 100,
+    seed: int = 0,
+) -> tuple[Any, list[list[float]]]:
     """The abstract tree of ``scenario`` and the first equilibrium's behaviour profile."""
     from crisislab.gt.flat import to_gambit
     from crisislab.gt.solve import solve_game
     from crisislab.gt.tree import build_tree
 
-    key = (scenario.content_hash, tuple(sorted(scenario.parameters.items())), depth, method,
-           start, samples, seed)
+    key = (
+        scenario.content_hash,
+        tuple(sorted(scenario.parameters.items())),
+        depth,
+        method,
+        start,
+        samples,
+        seed,
+    )
     if key not in _SOLVED:
         start = start or scenario.tree_start or ""
         if start in scenario.clock.phases:
             start_turn: int | None = scenario.clock.first_of_phase(start)
         else:
             start_turn = scenario.clock.turn_of(dt.date.fromisoformat(start)) if start else None
-        st = build_tree(scenario, start_turn=start_turn, depth=depth, samples=samples,
-                        seed=seed)
+        st = build_tree(scenario, start_turn=start_turn, depth=depth, samples=samples, seed=seed)
         result = solve_game(to_gambit(st.tree), method)
         _SOLVED[key] = (st, [list(map(float, row)) for row in result.profiles[0]])
     return _SOLVED[key]
@@ -59,9 +71,17 @@ class EquilibriumAgent:
     stochastic: ClassVar[bool] = True
     needs_model_server: ClassVar[bool] = False
 
-    def __init__(self, scenario: Scenario, actor: str, depth: int = 3, method: str = "auto",
-                 start: str = "", samples: int = 100, seed: int = 0,
-                 mixed: bool = False) -> None:
+    def __init__(
+        self,
+        scenario: Scenario,
+        actor: str,
+        depth: int = 3,
+        method: str = "auto",
+        start: str = "",
+        samples: int = 100,
+        seed: int = 0,
+        mixed: bool = False,
+    ) -> None:
         self.actor = actor
         self.doctrine = HistoricalAgent(scenario, actor)
         self.tree, self.profile = solved_tree(scenario, depth, method, start, samples, seed)

@@ -46,8 +46,10 @@ def tree_game(title: str, players: Sequence[str], root: tuple) -> gbt.Game:  # t
                     k += 1
                 name = f"{label} ({k})"
             if name not in outcomes:
-                outcomes[name] = (game.add_outcome(name, [rational(v) for v in payoffs]),
-                                  tuple(payoffs))
+                outcomes[name] = (
+                    game.add_outcome(name, [rational(v) for v in payoffs]),
+                    tuple(payoffs),
+                )
             game.set_outcome(node, outcomes[name][0])
             continue
         if kind == "c":
@@ -69,8 +71,9 @@ def tree_game(title: str, players: Sequence[str], root: tuple) -> gbt.Game:  # t
     return game
 
 
-def table_game(title: str, players: Sequence[str], strategies: Sequence[Sequence[str]],
-               payoffs: Any) -> gbt.Game:
+def table_game(
+    title: str, players: Sequence[str], strategies: Sequence[Sequence[str]], payoffs: Any
+) -> gbt.Game:
     """A strategic game; ``payoffs[i]`` is player i's array, indexed by the strategies."""
     arrays = [np.array(p, dtype=object) for p in payoffs]
     game = gbt.Game.new_table([len(s) for s in strategies], title=title)

@@ -36,8 +36,9 @@ class _Arrays:
         self.offset = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
         self.n_actions = int(self.offset[-1])
         self.act_infoset = np.repeat(np.arange(self.n_infosets), sizes)
-        self.act_player = np.array([tree.infosets[k].player for k in self.act_infoset],
-                                   dtype=np.int64)
+        self.act_player = np.array(
+            [tree.infosets[k].player for k in self.act_infoset], dtype=np.int64
+        )
         depth = np.zeros(n, dtype=np.int64)
         parent = np.array(tree.parent, dtype=np.int64)
         owner = np.full(n, -1, dtype=np.int64)  # row of the reach matrix the edge belongs to
@@ -92,8 +93,9 @@ def regret_matching(regret: np.ndarray, a: _Arrays) -> np.ndarray:
     return np.where(t > 0, pos / np.where(t > 0, t, 1.0), 1.0 / size)
 
 
-def solve_cfr(tree: FlatTree, iterations: int = 1000, target: float = 0.0,
-              check_every: int = 100) -> CFRResult:
+def solve_cfr(
+    tree: FlatTree, iterations: int = 1000, target: float = 0.0, check_every: int = 100
+) -> CFRResult:
     """Run CFR+ for ``iterations`` (stopping early once NashConv <= ``target``)."""
     a = _Arrays(tree)
     if a.n_infosets == 0:
@@ -129,14 +131,19 @@ def solve_cfr(tree: FlatTree, iterations: int = 1000, target: float = 0.0,
                 break
     profile = _profile(avg, a)
     total, gains = nash_conv(tree, profile)
-    return CFRResult(profile, done, float(total),  # type: ignore[arg-type]
-                     tuple(float(g) for g in gains), tuple(history))  # type: ignore[arg-type]
+    return CFRResult(
+        profile,
+        done,
+        float(total),  # type: ignore[arg-type]
+        tuple(float(g) for g in gains),  # type: ignore[arg-type]
+        tuple(history),
+    )
 
 
 def _profile(avg: np.ndarray, a: _Arrays) -> list[list[float]]:
     out = []
     for k in range(a.n_infosets):
-        seg = avg[a.offset[k]:a.offset[k + 1]]
+        seg = avg[a.offset[k] : a.offset[k + 1]]
         s = seg.sum()
         out.append([float(x) for x in (seg / s if s > 0 else np.full(len(seg), 1 / len(seg)))])
     return out

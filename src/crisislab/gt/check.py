@@ -44,19 +44,31 @@ class Equilibrium:
     subgame_failures: tuple[dict[str, Any], ...] = ()  # where it is not, and by how much
 
     def to_json(self, exact_numbers: bool) -> dict[str, Any]:
-        return {"payoffs": {k: num_json(v, exact_numbers) for k, v in self.payoffs.items()},
-                "strategy": _map_json(self.strategy, exact_numbers),
-                **({"regret": num_json(self.regret, exact_numbers)}
-                   if self.regret is not None else {}),
-                "regret_by_player": {k: num_json(v, exact_numbers)
-                                     for k, v in self.gains.items()},
-                "verified": self.verified,
-                **({"subgame_perfect": self.subgame_perfect}
-                   if self.subgame_perfect is not None else {}),
-                **({"not_subgame_perfect_at": [
-                    {**f, "gains": {k: num_json(v, exact_numbers)
-                                    for k, v in f["gains"].items()}}
-                    for f in self.subgame_failures]} if self.subgame_failures else {})}
+        return {
+            "payoffs": {k: num_json(v, exact_numbers) for k, v in self.payoffs.items()},
+            "strategy": _map_json(self.strategy, exact_numbers),
+            **({"regret": num_json(self.regret, exact_numbers)} if self.regret is not None else {}),
+            "regret_by_player": {k: num_json(v, exact_numbers) for k, v in self.gains.items()},
+            "verified": self.verified,
+            **(
+                {"subgame_perfect": self.subgame_perfect}
+                if self.subgame_perfect is not None
+                else {}
+            ),
+            **(
+                {
+                    "not_subgame_perfect_at": [
+                        {
+                            **f,
+                            "gains": {k: num_json(v, exact_numbers) for k, v in f["gains"].items()},
+                        }
+                        for f in self.subgame_failures
+                    ]
+                }
+                if self.subgame_failures
+                else {}
+            ),
+        }
 
 
 def num_json(x: Any, exact_numbers: bool) -> Any:
@@ -72,8 +84,8 @@ def _map_json(m: Any, exact_numbers: bool) -> Any:
     return num_json(m, exact_numbers)
 
 
-
 # ---- turning profiles into named strategies ---------------------------------------------
+
 
 def behaviour_names(tree: FlatTree, profile: Sequence[Sequence[Number]]) -> dict[str, Any]:
     out: dict[str, Any] = {p: {} for p in tree.players}
@@ -96,15 +108,20 @@ def _unique_labels(labels: Sequence[str]) -> list[str]:
 
 # ---- checking a profile -------------------------------------------------------------------
 
-def payoff_range(tree: FlatTree | None, cells: dict[tuple[int, ...], tuple[Fraction, ...]]
-                 | None) -> Fraction:
-    values = ([v for n in (tree.leaves if tree else []) for v in tree.payoff[n]]  # type: ignore[union-attr]
-              + [v for pay in (cells or {}).values() for v in pay])
+
+def payoff_range(
+    tree: FlatTree | None, cells: dict[tuple[int, ...], tuple[Fraction, ...]] | None
+) -> Fraction:
+    values = (
+        [v for n in (tree.leaves if tree else []) for v in tree.payoff[n]]  # type: ignore[union-attr]
+        + [v for pay in (cells or {}).values() for v in pay]
+    )
     return (max(values) - min(values)) if values else Fraction(0)
 
 
-def check_tree_profile(tree: FlatTree, profile: list[list[Number]], tol: float,
-                       subgames: bool = True) -> tuple[Equilibrium, str | None]:
+def check_tree_profile(
+    tree: FlatTree, profile: list[list[Number]], tol: float, subgames: bool = True
+) -> tuple[Equilibrium, str | None]:
     """Verify a behaviour profile: a problem with the profile itself (returned as text),
     else each player's gain from a best response and, with ``subgames``, the proper
     subgames where it is not an equilibrium."""
@@ -122,9 +139,15 @@ def check_tree_profile(tree: FlatTree, profile: list[list[Number]], tol: float,
         spe = (not bad) if checked else (False if bad else None)
         for root, g in bad[:5]:
             fails.append(_subgame_where(tree, root, g))
-    return Equilibrium(dict(zip(tree.players, pay, strict=True)), strategy, total,  # type: ignore[arg-type]
-                       dict(zip(tree.players, gains, strict=True)), verified,  # type: ignore[arg-type]
-                       spe, tuple(fails)), None
+    return Equilibrium(
+        dict(zip(tree.players, pay, strict=True)),
+        strategy,
+        total,  # type: ignore[arg-type]
+        dict(zip(tree.players, gains, strict=True)),  # type: ignore[arg-type]
+        verified,
+        spe,
+        tuple(fails),
+    ), None
 
 
 def _subgame_where(tree: FlatTree, root: int, gains: list[Any]) -> dict[str, Any]:
@@ -133,14 +156,21 @@ def _subgame_where(tree: FlatTree, root: int, gains: list[Any]) -> dict[str, Any
     while tree.player[n] < 0 and tree.player[n] != TERMINAL and tree.children[n]:
         n = tree.children[n][0]  # a chance root: name the first decision below it
     info = tree.infosets[tree.infoset[n]] if tree.player[n] >= 0 else None
-    where = (f"the subgame that starts at {tree.players[info.player]}'s information set "
-             f"'{info.name}'" if info else "a subgame of chance moves")
-    return {"node": root, "where": where,
-            "gains": {p: g for p, g in zip(tree.players, gains, strict=True) if g > 0}}
+    where = (
+        f"the subgame that starts at {tree.players[info.player]}'s information set '{info.name}'"
+        if info
+        else "a subgame of chance moves"
+    )
+    return {
+        "node": root,
+        "where": where,
+        "gains": {p: g for p, g in zip(tree.players, gains, strict=True) if g > 0},
+    }
 
 
-def complete_unreached(tree: FlatTree, profile: list[list[Number]]) -> tuple[
-        list[list[Number]], int]:
+def complete_unreached(
+    tree: FlatTree, profile: list[list[Number]]
+) -> tuple[list[list[Number]], int]:
     """Rows a solver left empty (all zero) at information sets the profile never reaches:
     any action is a best reply there as far as Nash equilibrium goes, so the first one is
     put in. Returns the profile and how many rows were filled."""
@@ -157,17 +187,25 @@ def complete_unreached(tree: FlatTree, profile: list[list[Number]]) -> tuple[
             reach[c] = reach[n] * probs[i] if i < len(probs) else 0
     for k, info in enumerate(tree.infosets):
         row = out[k]
-        if len(row) == len(info.actions) and row and all(x == 0 for x in row) \
-                and all(reach[h] == 0 for h in info.nodes):
+        if (
+            len(row) == len(info.actions)
+            and row
+            and all(x == 0 for x in row)
+            and all(reach[h] == 0 for h in info.nodes)
+        ):
             zero = row[0]
             out[k] = [zero + 1 if i == 0 else zero for i in range(len(row))]
             filled += 1
     return out, filled
 
 
-def check_table_profile(game: gbt.Game, sizes: list[int],
-                        cells: dict[tuple[int, ...], tuple[Fraction, ...]],
-                        mix: list[list[Number]], tol: float) -> tuple[Equilibrium, str | None]:
+def check_table_profile(
+    game: gbt.Game,
+    sizes: list[int],
+    cells: dict[tuple[int, ...], tuple[Fraction, ...]],
+    mix: list[list[Number]],
+    tol: float,
+) -> tuple[Equilibrium, str | None]:
     labels = [p.label for p in game.players]
     strategy: dict[str, Any] = {}
     for player, row in zip(game.players, mix, strict=True):
@@ -180,6 +218,10 @@ def check_table_profile(game: gbt.Game, sizes: list[int],
     total = gains[0]
     for g in gains[1:]:
         total = total + g
-    return Equilibrium(dict(zip(labels, base, strict=True)), strategy, total,
-                       dict(zip(labels, gains, strict=True)),
-                       all(g <= tol for g in gains)), None
+    return Equilibrium(
+        dict(zip(labels, base, strict=True)),
+        strategy,
+        total,
+        dict(zip(labels, gains, strict=True)),
+        all(g <= tol for g in gains),
+    ), None

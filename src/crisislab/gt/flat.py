@@ -121,8 +121,9 @@ def from_gambit(game: gbt.Game) -> FlatTree:
     for i, p in enumerate(plist):
         for info in p.infosets:
             keys[(i, info.number)] = len(tree.infosets)
-            tree.infosets.append(InfosetInfo(i, info.number, info.label,
-                                             tuple(a.label for a in info.actions)))
+            tree.infosets.append(
+                InfosetInfo(i, info.number, info.label, tuple(a.label for a in info.actions))
+            )
     _name_infosets(tree.infosets, len(players))
     zero = tuple(Fraction(0) for _ in players)
     stack: list[tuple[gbt.Node, int, tuple[Fraction, ...]]] = [(game.root, -1, zero)]
@@ -150,8 +151,11 @@ def from_gambit(game: gbt.Game) -> FlatTree:
             tree.chance_labels.append(tuple(a.label for a in info.actions))
             tree.payoff.append(zero)
         else:
-            pi = pindex[info.player.label] if info.player.label in pindex else plist.index(
-                info.player)
+            pi = (
+                pindex[info.player.label]
+                if info.player.label in pindex
+                else plist.index(info.player)
+            )
             k = keys[(pi, info.number)]
             tree.player.append(pi)
             tree.infoset.append(k)
@@ -164,9 +168,12 @@ def from_gambit(game: gbt.Game) -> FlatTree:
     return tree
 
 
-def to_gambit(tree: FlatTree, root: int = 0,
-              leaf_values: Mapping[int, Sequence[Fraction]] | None = None,
-              keyed: bool = False) -> gbt.Game:
+def to_gambit(
+    tree: FlatTree,
+    root: int = 0,
+    leaf_values: Mapping[int, Sequence[Fraction]] | None = None,
+    keyed: bool = False,
+) -> gbt.Game:
     """Build a pygambit game from ``tree`` below ``root``. Nodes in ``leaf_values`` become
     terminal nodes with those payoffs. With ``keyed``, infoset labels are ``k<index>`` so
     a solution can be mapped back to ``tree``."""
@@ -187,8 +194,9 @@ def to_gambit(tree: FlatTree, root: int = 0,
             while any(o.label == name for o in outcomes.values()):
                 k += 1
                 name = f"{base} ({k})"
-            outcomes[key] = game.add_outcome(name, [gbt.Rational(v.numerator, v.denominator)
-                                                     for v in values])
+            outcomes[key] = game.add_outcome(
+                name, [gbt.Rational(v.numerator, v.denominator) for v in values]
+            )
         return outcomes[key]
 
     stack: list[tuple[int, Any]] = [(root, game.root)]
@@ -202,8 +210,9 @@ def to_gambit(tree: FlatTree, root: int = 0,
             continue
         if tree.player[n] == CHANCE:
             game.append_move(gnode, game.players.chance, list(tree.chance_labels[n]))
-            game.set_chance_probs(gnode.infoset, [gbt.Rational(p.numerator, p.denominator)
-                                                  for p in tree.probs[n]])
+            game.set_chance_probs(
+                gnode.infoset, [gbt.Rational(p.numerator, p.denominator) for p in tree.probs[n]]
+            )
         else:
             k = tree.infoset[n]
             if k in made:
@@ -275,10 +284,16 @@ def recall_problem(tree: FlatTree) -> str | None:
         return f"number {name[1:]}" if name.startswith("#") else f"'{name}'"
 
     def words(n: int) -> str:
-        moves = [f"'{tree.infosets[i].actions[j] or j + 1}' at information set "
-                 f"{named(tree.infosets[i].name)}" for i, j in own_history(tree, n)]
+        moves = [
+            f"'{tree.infosets[i].actions[j] or j + 1}' at information set "
+            f"{named(tree.infosets[i].name)}"
+            for i, j in own_history(tree, n)
+        ]
         return ", ".join(moves) if moves else "no earlier move of its own"
-    return (f"{who}'s information set {named(info.name)} holds node {a + 1} (after "
-            f"{words(a)}) "
-            f"and node {b + 1} (after {words(b)}), which {who} could tell apart by its "
-            "own earlier moves")
+
+    return (
+        f"{who}'s information set {named(info.name)} holds node {a + 1} (after "
+        f"{words(a)}) "
+        f"and node {b + 1} (after {words(b)}), which {who} could tell apart by its "
+        "own earlier moves"
+    )

@@ -64,7 +64,7 @@ def _fail(path: str, text: str, line: int, column: int, message: str) -> GameFil
     source = lines[line - 1].rstrip() if 0 < line <= len(lines) else ""
     if len(source) > 160:  # keep the caret on screen for very long lines
         start = max(0, column - 80)
-        source, column = source[start:start + 160], column - start
+        source, column = source[start : start + 160], column - start
     return GameFileError(path, line, column, message, source)
 
 
@@ -102,34 +102,42 @@ def rationalise_chance(text: str, path: str = "<game>") -> tuple[str, list[str]]
         if "{" not in toks or "}" not in toks:
             continue
         a, b = toks.index("{"), toks.index("}")
-        body = toks[a + 1:b]
+        body = toks[a + 1 : b]
         if len(body) % 2 or not body:
             continue
         try:
             probs = [Fraction(x) for x in body[1::2]]
         except (ValueError, ZeroDivisionError):
             col = line.find(next(x for x in body[1::2] if not _number(x))) + 1
-            raise _fail(path, text, i + 1, col, "a chance probability is not a number "
-                        "(write 0.25 or 1/4)") from None
+            raise _fail(
+                path, text, i + 1, col, "a chance probability is not a number (write 0.25 or 1/4)"
+            ) from None
         total = sum(probs, Fraction(0))
         if total == 1:
             continue
         if abs(total - 1) > CHANCE_SLACK:
             col = line.find("{") + 1
-            raise _fail(path, text, i + 1, col, f"the chance probabilities add up to "
-                        f"{float(total):.12g}, not 1")
+            raise _fail(
+                path,
+                text,
+                i + 1,
+                col,
+                f"the chance probabilities add up to {float(total):.12g}, not 1",
+            )
         exact = _round_to_one(probs)
         new_body = " ".join(f"{lab} {q}" for lab, q in zip(body[0::2], exact, strict=True))
-        head = line[:line.index("{")]
-        tail = line[_closing_brace(line) + 1:]
+        head = line[: line.index("{")]
+        tail = line[_closing_brace(line) + 1 :]
         lines[i] = f"{head}{{ {new_body} }}{tail}"
         changed.append(i + 1)
     warnings = []
     if changed:
         where = ", ".join(map(str, changed[:8])) + (" ..." if len(changed) > 8 else "")
-        warnings.append(f"{path}: chance probabilities on {len(changed)} line"
-                        f"{'s' if len(changed) > 1 else ''} ({where}) added up to one only "
-                        "within 1e-9; they were replaced by exact fractions that do")
+        warnings.append(
+            f"{path}: chance probabilities on {len(changed)} line"
+            f"{'s' if len(changed) > 1 else ''} ({where}) added up to one only "
+            "within 1e-9; they were replaced by exact fractions that do"
+        )
     return "".join(lines), warnings
 
 
@@ -157,8 +165,9 @@ def _round_to_one(probs: list[Fraction]) -> list[Fraction]:
     0.3333333333333333), else the probabilities divided by their sum."""
     for den in (10**3, 10**6, 10**9):
         simple = [p.limit_denominator(den) for p in probs]
-        if sum(simple) == 1 and all(abs(q - p) <= CHANCE_SLACK for q, p in
-                                    zip(simple, probs, strict=True)):
+        if sum(simple) == 1 and all(
+            abs(q - p) <= CHANCE_SLACK for q, p in zip(simple, probs, strict=True)
+        ):
             return simple
     total = sum(probs, Fraction(0))
     return [p / total for p in probs]
@@ -169,11 +178,19 @@ def parse_game(text: str, path: str = "<game>", notes: ReadNotes | None = None) 
     kind = game_kind(text)
     if kind is None:
         first = next((i for i, ln in enumerate(text.splitlines(), 1) if ln.strip()), 1)
-        col = len(text.splitlines()[first - 1]) - len(text.splitlines()[first - 1].lstrip()) + 1 \
-            if text.strip() else 1
-        raise _fail(path, text, first, col,
-                    "not a Gambit game file: it should start with 'EFG 2 R' (a tree) "
-                    "or 'NFG 1 R' (a table)")
+        col = (
+            len(text.splitlines()[first - 1]) - len(text.splitlines()[first - 1].lstrip()) + 1
+            if text.strip()
+            else 1
+        )
+        raise _fail(
+            path,
+            text,
+            first,
+            col,
+            "not a Gambit game file: it should start with 'EFG 2 R' (a tree) "
+            "or 'NFG 1 R' (a table)",
+        )
     import io
 
     if kind == "efg":
@@ -193,8 +210,14 @@ def parse_game(text: str, path: str = "<game>", notes: ReadNotes | None = None) 
         if located:
             raise _fail(path, text, located[0], located[1], located[2]) from None
         lines = text.splitlines()
-        raise _fail(path, text, 0, 0, (message or type(e).__name__)
-                    + f" (pygambit gave no line; the file has {len(lines)} lines)") from None
+        raise _fail(
+            path,
+            text,
+            0,
+            0,
+            (message or type(e).__name__)
+            + f" (pygambit gave no line; the file has {len(lines)} lines)",
+        ) from None
     if kind == "efg":
         _refuse_imperfect_recall(game, text, path)
     return game
@@ -209,11 +232,20 @@ def _refuse_imperfect_recall(game: gbt.Game, text: str, path: str) -> None:
         return
     lines = node_lines(text)
     line = lines[v[2]] if v[2] < len(lines) else 0
-    col = len(text.splitlines()[line - 1]) - len(text.splitlines()[line - 1].lstrip()) + 1 \
-        if line else 0
-    raise _fail(path, text, line, col, f"imperfect recall: {recall_problem(tree)}; the "
-                "solvers here need perfect recall (every node of an information set "
-                "must follow the same earlier moves of that player)")
+    col = (
+        len(text.splitlines()[line - 1]) - len(text.splitlines()[line - 1].lstrip()) + 1
+        if line
+        else 0
+    )
+    raise _fail(
+        path,
+        text,
+        line,
+        col,
+        f"imperfect recall: {recall_problem(tree)}; the "
+        "solvers here need perfect recall (every node of an information set "
+        "must follow the same earlier moves of that player)",
+    )
 
 
 @dataclass(frozen=True)
@@ -240,7 +272,7 @@ def _braced(toks: list[str], i: int) -> tuple[list[str], int]:
     if i >= len(toks) or toks[i] != "{":
         return [], i
     j = toks.index("}", i) if "}" in toks[i:] else len(toks)
-    return toks[i + 1:j], j + 1
+    return toks[i + 1 : j], j + 1
 
 
 def parse_node_lines(text: str) -> list[_NodeLine]:
@@ -256,9 +288,17 @@ def parse_node_lines(text: str) -> list[_NodeLine]:
         try:
             if kind == "t":
                 body, _ = _braced(toks, 4)
-                out.append(_NodeLine(i, col, kind, name, outcome=toks[2],
-                                     outcome_name=_unquote(toks[3]) if len(toks) > 3 else "",
-                                     payoffs=tuple(x.rstrip(",") for x in body)))
+                out.append(
+                    _NodeLine(
+                        i,
+                        col,
+                        kind,
+                        name,
+                        outcome=toks[2],
+                        outcome_name=_unquote(toks[3]) if len(toks) > 3 else "",
+                        payoffs=tuple(x.rstrip(",") for x in body),
+                    )
+                )
                 continue
             k = 2 if kind == "c" else 3
             player = toks[2] if kind == "p" else "chance"
@@ -267,16 +307,30 @@ def parse_node_lines(text: str) -> list[_NodeLine]:
             outcome = toks[j] if j < len(toks) else "0"
             oname = _unquote(toks[j + 1]) if j + 1 < len(toks) else ""
             pay, _ = _braced(toks, j + 2)
-            out.append(_NodeLine(i, col, kind, name, player, toks[k], _unquote(toks[k + 1]),
-                                 acts, outcome, oname, tuple(x.rstrip(",") for x in pay)))
+            out.append(
+                _NodeLine(
+                    i,
+                    col,
+                    kind,
+                    name,
+                    player,
+                    toks[k],
+                    _unquote(toks[k + 1]),
+                    acts,
+                    outcome,
+                    oname,
+                    tuple(x.rstrip(",") for x in pay),
+                )
+            )
         except (IndexError, ValueError):
             continue
     return out
 
 
 def _bad_label(label: str) -> bool:
-    return bool(label) and (label != label.strip() or "  " in label
-                            or any(not (32 <= ord(ch) < 127) for ch in label))
+    return bool(label) and (
+        label != label.strip() or "  " in label or any(not (32 <= ord(ch) < 127) for ch in label)
+    )
 
 
 def locate_problem(text: str, kind: str, message: str) -> tuple[int, int, str] | None:
@@ -290,19 +344,31 @@ def locate_problem(text: str, kind: str, message: str) -> tuple[int, int, str] |
         seen: dict[str, int] = {}
         for n in nodes:
             if n.name and n.name in seen:
-                return n.line, n.column, (f"node label \"{n.name}\" is used again (first on "
-                                          f"line {seen[n.name]}); pygambit needs node labels "
-                                          "that are unique in the game (or empty: \"\")")
+                return (
+                    n.line,
+                    n.column,
+                    (
+                        f'node label "{n.name}" is used again (first on '
+                        f"line {seen[n.name]}); pygambit needs node labels "
+                        'that are unique in the game (or empty: "")'
+                    ),
+                )
             seen.setdefault(n.name, n.line)
     if "infoset label" in low:
         first: dict[tuple[str, str], tuple[str, int]] = {}
         for n in nodes:
             key = (n.player, n.infoset_name)
             if n.infoset_name and key in first and first[key][0] != n.infoset:
-                return n.line, n.column, (f"information set label \"{n.infoset_name}\" is "
-                                          f"used by another information set of the same "
-                                          f"player (line {first[key][1]}); labels must be "
-                                          "unique for each player")
+                return (
+                    n.line,
+                    n.column,
+                    (
+                        f'information set label "{n.infoset_name}" is '
+                        f"used by another information set of the same "
+                        f"player (line {first[key][1]}); labels must be "
+                        "unique for each player"
+                    ),
+                )
             first.setdefault(key, (n.infoset, n.line))
     if "outcome label" in low:
         by_label: dict[str, tuple[str, int]] = {}
@@ -310,15 +376,21 @@ def locate_problem(text: str, kind: str, message: str) -> tuple[int, int, str] |
             if n.outcome == "0" or not n.outcome_name:
                 continue
             if n.outcome_name in by_label and by_label[n.outcome_name][0] != n.outcome:
-                return n.line, n.column, (f"outcome label \"{n.outcome_name}\" is used by "
-                                          f"another outcome (line {by_label[n.outcome_name][1]})"
-                                          "; outcome labels must be unique in the game")
+                return (
+                    n.line,
+                    n.column,
+                    (
+                        f'outcome label "{n.outcome_name}" is used by '
+                        f"another outcome (line {by_label[n.outcome_name][1]})"
+                        "; outcome labels must be unique in the game"
+                    ),
+                )
             by_label.setdefault(n.outcome_name, (n.outcome, n.line))
     if "invalid label" in low:
         for n in nodes:
             for lab in (n.name, n.infoset_name, n.outcome_name, *n.actions):
                 if _bad_label(lab):
-                    return n.line, n.column, (f"label \"{lab}\": {message}")
+                    return n.line, n.column, (f'label "{lab}": {message}')
     if "probabilities" in low:
         for n in nodes:
             if n.kind == "c" and n.actions:
@@ -333,14 +405,16 @@ def read_game(path: str | Path, notes: ReadNotes | None = None) -> gbt.Game:
     try:
         raw = read_regular(p, MAX_BYTES, "game file")
     except InputError as e:
-        raise GameFileError(str(p), 0, 0, e.message.removeprefix(f"{p}: ").removeprefix(
-            str(p)).strip() or e.message) from None
+        raise GameFileError(
+            str(p), 0, 0, e.message.removeprefix(f"{p}: ").removeprefix(str(p)).strip() or e.message
+        ) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as e:
         before = raw[: e.start]
         line = before.count(b"\n") + 1
         col = e.start - (before.rfind(b"\n") + 1) + 1
-        raise _fail(str(p), raw.decode("utf-8", "replace"), line, col,
-                    "not valid UTF-8 text") from None
+        raise _fail(
+            str(p), raw.decode("utf-8", "replace"), line, col, "not valid UTF-8 text"
+        ) from None
     return parse_game(text, str(p), notes)

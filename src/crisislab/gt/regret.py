@@ -46,8 +46,10 @@ def profile_problem(tree: FlatTree, profile: Profile, tol: float = 0.0) -> str |
     or short row, a negative probability, or a row that does not sum to one (within
     ``tol``; exactly for exact profiles)."""
     if len(profile) != len(tree.infosets):
-        return (f"it gives {len(profile)} rows of probabilities for "
-                f"{len(tree.infosets)} information sets")
+        return (
+            f"it gives {len(profile)} rows of probabilities for "
+            f"{len(tree.infosets)} information sets"
+        )
     for k, info in enumerate(tree.infosets):
         row = profile[k]
         where = f"at {tree.players[info.player]}'s information set '{info.name}'"
@@ -63,8 +65,9 @@ def profile_problem(tree: FlatTree, profile: Profile, tol: float = 0.0) -> str |
     return None
 
 
-def best_response(tree: FlatTree, profile: Profile, player: int, root: int = 0,
-                  end: int | None = None) -> tuple[object, list[int]]:
+def best_response(
+    tree: FlatTree, profile: Profile, player: int, root: int = 0, end: int | None = None
+) -> tuple[object, list[int]]:
     """The value of ``player``'s best response to the others' part of ``profile`` in the
     subgame at ``root`` (the whole game by default; ``end`` is one past its last node in
     pre-order), and the action it takes at each of the player's infosets (-1 where never
@@ -78,8 +81,9 @@ def best_response(tree: FlatTree, profile: Profile, player: int, root: int = 0,
         p = tree.player[n]
         if p == TERMINAL:
             continue
-        probs = tree.probs[n] if p == CHANCE else (
-            None if p == player else profile[tree.infoset[n]])
+        probs = (
+            tree.probs[n] if p == CHANCE else (None if p == player else profile[tree.infoset[n]])
+        )
         for i, c in enumerate(tree.children[n]):
             reach[c] = reach[n] if probs is None else reach[n] * probs[i]
     choice: dict[int, int] = {}
@@ -118,8 +122,9 @@ def best_response(tree: FlatTree, profile: Profile, player: int, root: int = 0,
         return best_i
 
     v = val(root)
-    acts = [choice.get(k, -1) if info.player == player else -1
-            for k, info in enumerate(tree.infosets)]
+    acts = [
+        choice.get(k, -1) if info.player == player else -1 for k, info in enumerate(tree.infosets)
+    ]
     return v, acts
 
 
@@ -138,8 +143,9 @@ def nash_conv(tree: FlatTree, profile: Profile) -> tuple[object, list[object]]:
     return total, gains
 
 
-def subgame_gains(tree: FlatTree, profile: Profile, tol: float = 0.0,
-                  max_nodes: int = 2_000_000) -> tuple[list[tuple[int, list[object]]], bool]:
+def subgame_gains(
+    tree: FlatTree, profile: Profile, tol: float = 0.0, max_nodes: int = 2_000_000
+) -> tuple[list[tuple[int, list[object]]], bool]:
     """The proper subgames in which ``profile`` is not a Nash equilibrium: (root, each
     player's gain) where some gain exceeds ``tol``. The second value is False when the
     check stopped after visiting ``max_nodes`` nodes in all (the answer is then partial).
@@ -155,8 +161,10 @@ def subgame_gains(tree: FlatTree, profile: Profile, tol: float = 0.0,
         visited += end[r] - r
         if visited > max_nodes:
             return bad, False
-        gains = [best_response(tree, profile, i, r, end[r])[0] - values[r][i]  # type: ignore[operator]
-                 for i in range(len(tree.players))]
+        gains = [
+            best_response(tree, profile, i, r, end[r])[0] - values[r][i]  # type: ignore[operator]
+            for i in range(len(tree.players))
+        ]
         if any(g > tol for g in gains):
             bad.append((r, gains))
     return bad, True
@@ -172,13 +180,17 @@ def table_payoffs(game: Any) -> tuple[list[int], dict[tuple[int, ...], tuple[Fra
     cells: dict[tuple[int, ...], tuple[Fraction, ...]] = {}
     for idx in itertools.product(*(range(len(s)) for s in strats)):
         outcome = game[[strats[i][j] for i, j in enumerate(idx)]]
-        cells[idx] = tuple(exact(outcome[p]) if outcome is not None else Fraction(0)
-                           for p in players)
+        cells[idx] = tuple(
+            exact(outcome[p]) if outcome is not None else Fraction(0) for p in players
+        )
     return [len(s) for s in strats], cells
 
 
-def table_gains(sizes: Sequence[int], cells: dict[tuple[int, ...], tuple[Fraction, ...]],
-                mix: Sequence[Sequence[Num]]) -> tuple[list[Any], list[Any]]:
+def table_gains(
+    sizes: Sequence[int],
+    cells: dict[tuple[int, ...], tuple[Fraction, ...]],
+    mix: Sequence[Sequence[Num]],
+) -> tuple[list[Any], list[Any]]:
     """Brute force over every pure profile: each player's expected payoff under the mixed
     profile ``mix`` and what its best pure strategy gains over it."""
     n = len(sizes)
@@ -202,8 +214,9 @@ def table_gains(sizes: Sequence[int], cells: dict[tuple[int, ...], tuple[Fractio
     return base, gains
 
 
-def table_problem(sizes: Sequence[int], mix: Sequence[Sequence[Any]], labels: Sequence[str],
-                  tol: float = 0.0) -> str | None:
+def table_problem(
+    sizes: Sequence[int], mix: Sequence[Sequence[Any]], labels: Sequence[str], tol: float = 0.0
+) -> str | None:
     """Why ``mix`` is not a mixed profile (None if it is)."""
     for i, (k, row) in enumerate(zip(sizes, mix, strict=True)):
         if len(row) != k:

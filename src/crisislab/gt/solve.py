@@ -45,14 +45,15 @@ METHODS = ("auto", "enumpure", "enummixed", "lcp", "lp", "logit", "spe", "cfr")
 EXACT = {"enumpure", "enummixed", "lcp", "lp"}
 FLOAT_TOLERANCE = 1e-6  # approximate methods: gains up to this times the payoff range
 # what each method finds: all equilibria of its kind, or some
-FINDS = {"enumpure": "all pure-strategy equilibria", "enummixed": "all extreme equilibria "
-         "(every equilibrium is a mixture of them)", "lcp": "some equilibria (Lemke's "
-         "algorithm follows one path per start), not all", "lp": "one equilibrium (in "
-         "a zero-sum game any other has the same value)", "logit": "one "
-         "equilibrium, the limit of the logit quantal-response branch",
-         "cfr": "one approximate equilibrium", "enumpoly": "the equilibria of each "
-         "support it searches, to floating-point accuracy"}
-
+FINDS = {
+    "enumpure": "all pure-strategy equilibria",
+    "enummixed": "all extreme equilibria (every equilibrium is a mixture of them)",
+    "lcp": "some equilibria (Lemke's algorithm follows one path per start), not all",
+    "lp": "one equilibrium (in a zero-sum game any other has the same value)",
+    "logit": "one equilibrium, the limit of the logit quantal-response branch",
+    "cfr": "one approximate equilibrium",
+    "enumpoly": "the equilibria of each support it searches, to floating-point accuracy",
+}
 
 
 class SolveError(ValueError):
@@ -76,21 +77,34 @@ class SolveResult:
     notes: tuple[str, ...] = ()  # caps, partial answers, fallbacks, in words
     failures: tuple[dict[str, Any], ...] = ()  # profiles that failed the check
     tolerance: float = 0.0
-    versions: dict[str, str] = field(default_factory=lambda: {
-        "crisislab": __version__, "pygambit": gbt.__version__, "gt": GT_VERSION})
+    versions: dict[str, str] = field(
+        default_factory=lambda: {
+            "crisislab": __version__,
+            "pygambit": gbt.__version__,
+            "gt": GT_VERSION,
+        }
+    )
 
     def to_json(self) -> dict[str, Any]:
-        return {"method": self.method, "requested_method": self.requested or self.method,
-                "game": self.game, "kind": self.kind,
-                "players": list(self.players), "exact": self.exact,
-                "complete": self.complete, "finds": self.finds,
-                **({"limit": self.parameters["limit"]} if "limit" in self.parameters else {}),
-                "left_out": self.details.get("left_out", []) if not self.complete else [],
-                "tolerance": self.tolerance, "notes": list(self.notes),
-                "solver_failures": [dict(f) for f in self.failures],
-                "parameters": _plain_json(self.parameters), "versions": self.versions,
-                "equilibria": [e.to_json(self.exact) for e in self.equilibria],
-                **({"details": self.details} if self.details else {})}
+        return {
+            "method": self.method,
+            "requested_method": self.requested or self.method,
+            "game": self.game,
+            "kind": self.kind,
+            "players": list(self.players),
+            "exact": self.exact,
+            "complete": self.complete,
+            "finds": self.finds,
+            **({"limit": self.parameters["limit"]} if "limit" in self.parameters else {}),
+            "left_out": self.details.get("left_out", []) if not self.complete else [],
+            "tolerance": self.tolerance,
+            "notes": list(self.notes),
+            "solver_failures": [dict(f) for f in self.failures],
+            "parameters": _plain_json(self.parameters),
+            "versions": self.versions,
+            "equilibria": [e.to_json(self.exact) for e in self.equilibria],
+            **({"details": self.details} if self.details else {}),
+        }
 
 
 def _plain_json(x: Any) -> Any:
@@ -106,6 +120,7 @@ def _plain_json(x: Any) -> Any:
 
 
 # ---- running one method --------------------------------------------------------------
+
 
 @dataclass
 class _Run:
@@ -124,8 +139,11 @@ def _gambit_rows(game: gbt.Game, eq: Any, exact_numbers: bool) -> list[list[Numb
     if game.is_tree:
         if isinstance(eq, gbt.MixedStrategyProfile):
             eq = eq.as_behavior()
-        return [[conv(eq[a]) for a in info.actions]
-                for player in game.players for info in player.infosets]
+        return [
+            [conv(eq[a]) for a in info.actions]
+            for player in game.players
+            for info in player.infosets
+        ]
     return [[conv(eq[s]) for s in player.strategies] for player in game.players]
 
 
@@ -146,10 +164,15 @@ def _run_gambit(game: gbt.Game, method: str, strategic: bool) -> _Run:
         res = gbt.nash.logit_solve(game)
         details = logit_details(game, res)
     exact_numbers = method in EXACT
-    run = _Run(method, exact_numbers, [_gambit_rows(game, eq, exact_numbers)
-                                       for eq in res.equilibria],
-               {"use_strategic": res.use_strategic, **res.parameters}, details,
-               method in ("enumpure", "enummixed"), finds=FINDS[method])
+    run = _Run(
+        method,
+        exact_numbers,
+        [_gambit_rows(game, eq, exact_numbers) for eq in res.equilibria],
+        {"use_strategic": res.use_strategic, **res.parameters},
+        details,
+        method in ("enumpure", "enummixed"),
+        finds=FINDS[method],
+    )
     if method == "enumpoly":
         run.complete = False
     return run
@@ -168,38 +191,59 @@ def _run_spe(tree: FlatTree, limit: int) -> _Run:
     notes: list[str] = []
     left_out: list[str] = []
     if spe.imperfect_subgames:
-        left_out.append(f"equilibria of {spe.imperfect_subgames} imperfect-information "
-                        "subgames that the subgame solver does not find")
-        finds = ("some subgame-perfect equilibria: pure backward induction where a "
-                 "subgame has one decision point, and the equilibria "
-                 f"{' or '.join(spe.solvers)} finds (some, not all) in each of the "
-                 f"{spe.imperfect_subgames} subgames with imperfect information")
-        notes.append(f"not every subgame-perfect equilibrium: {spe.imperfect_subgames} "
-                     "subgames have imperfect information, and for those the solver "
-                     f"({', '.join(spe.solvers)}) returns some equilibria, not all")
+        left_out.append(
+            f"equilibria of {spe.imperfect_subgames} imperfect-information "
+            "subgames that the subgame solver does not find"
+        )
+        finds = (
+            "some subgame-perfect equilibria: pure backward induction where a "
+            "subgame has one decision point, and the equilibria "
+            f"{' or '.join(spe.solvers)} finds (some, not all) in each of the "
+            f"{spe.imperfect_subgames} subgames with imperfect information"
+        )
+        notes.append(
+            f"not every subgame-perfect equilibrium: {spe.imperfect_subgames} "
+            "subgames have imperfect information, and for those the solver "
+            f"({', '.join(spe.solvers)}) returns some equilibria, not all"
+        )
     else:
-        finds = ("all pure-strategy subgame-perfect equilibria, by backward induction "
-                 "(where a player is indifferent, mixtures of the tied choices are "
-                 "subgame-perfect too)")
+        finds = (
+            "all pure-strategy subgame-perfect equilibria, by backward induction "
+            "(where a player is indifferent, mixtures of the tied choices are "
+            "subgame-perfect too)"
+        )
     if spe.truncated:
         if spe.total is not None:
-            left = (f"{spe.total:,} pure-strategy subgame-perfect equilibria exist; "
-                    f"{spe.total - len(profiles):,} are left out")
-            left_out.append(f"{spe.total - len(profiles)} pure-strategy subgame-perfect "
-                            f"equilibria past --limit {limit}")
+            left = (
+                f"{spe.total:,} pure-strategy subgame-perfect equilibria exist; "
+                f"{spe.total - len(profiles):,} are left out"
+            )
+            left_out.append(
+                f"{spe.total - len(profiles)} pure-strategy subgame-perfect "
+                f"equilibria past --limit {limit}"
+            )
         else:
             left = "more exist than are listed; how many was not counted"
-            left_out.append(f"pure-strategy subgame-perfect equilibria past --limit {limit} "
-                            "(not counted)")
+            left_out.append(
+                f"pure-strategy subgame-perfect equilibria past --limit {limit} (not counted)"
+            )
         notes.append(f"capped at --limit {limit}: {left} (raise --limit to see more)")
-    return _Run("spe", spe.exact, profiles,
-                {"limit": limit}, {"subgames": spe.subgames,
-                                   "subgame_solvers": list(spe.solvers),
-                                   "imperfect_information_subgames": spe.imperfect_subgames,
-                                   **({"total_pure_spe": spe.total}
-                                      if spe.total is not None else {}),
-                                   **({"left_out": left_out} if left_out else {})},
-                spe.complete, notes, finds)
+    return _Run(
+        "spe",
+        spe.exact,
+        profiles,
+        {"limit": limit},
+        {
+            "subgames": spe.subgames,
+            "subgame_solvers": list(spe.solvers),
+            "imperfect_information_subgames": spe.imperfect_subgames,
+            **({"total_pure_spe": spe.total} if spe.total is not None else {}),
+            **({"left_out": left_out} if left_out else {}),
+        },
+        spe.complete,
+        notes,
+        finds,
+    )
 
 
 def _run_cfr(tree: FlatTree, iterations: int, target: float) -> _Run:
@@ -207,16 +251,33 @@ def _run_cfr(tree: FlatTree, iterations: int, target: float) -> _Run:
 
     r = solve_cfr(tree, iterations=iterations, target=target)
     n = len(tree.players)
-    return _Run("cfr", False, [r.profile],  # type: ignore[list-item]
-                {"iterations": r.iterations, "target": target, "variant": "CFR+"},
-                {"nash_conv": r.nash_conv, "gains": dict(zip(tree.players, r.gains,
-                                                             strict=True)),
-                 "exploitability": r.nash_conv / n,
-                 "history": [list(h) for h in r.history]}, False, [], FINDS["cfr"])
+    return _Run(
+        "cfr",
+        False,
+        [r.profile],  # type: ignore[list-item]
+        {"iterations": r.iterations, "target": target, "variant": "CFR+"},
+        {
+            "nash_conv": r.nash_conv,
+            "gains": dict(zip(tree.players, r.gains, strict=True)),
+            "exploitability": r.nash_conv / n,
+            "history": [list(h) for h in r.history],
+        },
+        False,
+        [],
+        FINDS["cfr"],
+    )
 
 
-def _run(game: gbt.Game, tree: FlatTree | None, method: str, *, strategic: bool = False,
-         iterations: int = 2000, target: float = 0.0, limit: int = 64) -> _Run:
+def _run(
+    game: gbt.Game,
+    tree: FlatTree | None,
+    method: str,
+    *,
+    strategic: bool = False,
+    iterations: int = 2000,
+    target: float = 0.0,
+    limit: int = 64,
+) -> _Run:
     if method == "spe":
         assert tree is not None
         return _run_spe(tree, limit)
@@ -230,6 +291,7 @@ def _run(game: gbt.Game, tree: FlatTree | None, method: str, *, strategic: bool 
 
 
 # ---- the entry point ----------------------------------------------------------------
+
 
 def choose_method(game: gbt.Game, tree: FlatTree | None) -> str:
     """``auto``: an exact method where the game allows, else CFR."""
@@ -246,8 +308,7 @@ def choose_method(game: gbt.Game, tree: FlatTree | None) -> str:
     return "enumpure" if not two else "lcp"
 
 
-def fallback_methods(game: gbt.Game, tree: FlatTree | None, failed: str) -> list[
-        tuple[str, bool]]:
+def fallback_methods(game: gbt.Game, tree: FlatTree | None, failed: str) -> list[tuple[str, bool]]:
     """Methods correct for this game, in the order to try them after ``failed``: (method,
     on the strategic form)."""
     two = len(game.players) == 2
@@ -276,9 +337,16 @@ def _strategic_size(game: gbt.Game) -> int:
     return size
 
 
-def solve_game(game: gbt.Game, method: str = "auto", *, iterations: int = 2000,
-               target: float = 0.0, limit: int = 64, force: bool = False,
-               fallback: bool = True) -> SolveResult:
+def solve_game(
+    game: gbt.Game,
+    method: str = "auto",
+    *,
+    iterations: int = 2000,
+    target: float = 0.0,
+    limit: int = 64,
+    force: bool = False,
+    fallback: bool = True,
+) -> SolveResult:
     """Solve ``game`` by ``method`` (one of :data:`METHODS`), verify every profile, and
     fall back to a method correct for the game when a profile fails (unless
     ``fallback`` is False: the failing profiles are then shown, marked)."""
@@ -288,29 +356,42 @@ def solve_game(game: gbt.Game, method: str = "auto", *, iterations: int = 2000,
     if tree is not None:
         problem = recall_problem(tree)
         if problem:
-            raise SolveError(f"this game has imperfect recall ({problem}); the solvers "
-                             "here (and Nash equilibrium in behaviour strategies) need "
-                             "perfect recall: give the player separate information sets "
-                             "for moves it can tell apart")
+            raise SolveError(
+                f"this game has imperfect recall ({problem}); the solvers "
+                "here (and Nash equilibrium in behaviour strategies) need "
+                "perfect recall: give the player separate information sets "
+                "for moves it can tell apart"
+            )
     if method == "auto":
         method = choose_method(game, tree)
     n_players = len(game.players)
-    if tree is not None and method in ("lcp", "lp") and not force \
-            and len(tree.leaves) > LCP_LEAF_LIMIT:
-        raise SolveError(f"the tree has {len(tree.leaves)} leaves, more than {method} "
-                         f"handles well ({LCP_LEAF_LIMIT}); use --method cfr, or cut the "
-                         "tree coarser (a smaller --depth), or pass --force")
+    if (
+        tree is not None
+        and method in ("lcp", "lp")
+        and not force
+        and len(tree.leaves) > LCP_LEAF_LIMIT
+    ):
+        raise SolveError(
+            f"the tree has {len(tree.leaves)} leaves, more than {method} "
+            f"handles well ({LCP_LEAF_LIMIT}); use --method cfr, or cut the "
+            "tree coarser (a smaller --depth), or pass --force"
+        )
     if method in ("lcp", "lp") and n_players != 2:
-        raise SolveError(f"{method} solves two-player games only; this one has {n_players} "
-                         "players: use enumpure, logit, spe or cfr")
+        raise SolveError(
+            f"{method} solves two-player games only; this one has {n_players} "
+            "players: use enumpure, logit, spe or cfr"
+        )
     if method == "lp" and not game.is_const_sum:
         raise SolveError("lp solves constant-sum games only; use lcp for this one")
     if method == "enummixed" and (tree is not None or n_players != 2):
-        raise SolveError("enummixed enumerates the equilibria of two-player tables only; "
-                         "use lcp for a tree")
+        raise SolveError(
+            "enummixed enumerates the equilibria of two-player tables only; use lcp for a tree"
+        )
     if method in ("spe", "cfr") and tree is None:
-        raise SolveError(f"{method} needs a game tree (.efg); this is a table: use "
-                         "enumpure, enummixed, lcp or logit")
+        raise SolveError(
+            f"{method} needs a game tree (.efg); this is a table: use "
+            "enumpure, enummixed, lcp or logit"
+        )
     sizes, cells = table_payoffs(game) if tree is None else ([], {})
     scale = float(max(payoff_range(tree, cells), Fraction(1)))
     opts = {"iterations": iterations, "target": target, "limit": limit}
@@ -321,9 +402,11 @@ def solve_game(game: gbt.Game, method: str = "auto", *, iterations: int = 2000,
         return replace(result, requested=method, failures=tuple(failures))
     first_words = _failure_words(failures)
     if method == "logit" and "final_lambda" in run.details:
-        first_words = (f"did not converge: the tracer stopped at lambda "
-                       f"{run.details['final_lambda']:.4g} with NashConv "
-                       f"{run.details['final_regret']:.3g}, and {first_words}")
+        first_words = (
+            f"did not converge: the tracer stopped at lambda "
+            f"{run.details['final_lambda']:.4g} with NashConv "
+            f"{run.details['final_regret']:.3g}, and {first_words}"
+        )
     failures[0]["words"] = first_words
     for alt, strategic in fallback_methods(game, tree, method):
         try:
@@ -332,19 +415,43 @@ def solve_game(game: gbt.Game, method: str = "auto", *, iterations: int = 2000,
             continue
         res2, fails2 = _checked(game, tree, run2, sizes, cells, scale, target, False)
         if res2.equilibria and not fails2:
-            note = (f"{method} failed the check, so the answer shown is that of "
-                    f"{res2.method}, a method correct for this game; every profile of it "
-                    "passed the check")
-            details = {**res2.details, "failed": {"method": method, **{
-                k: v for k, v in run.details.items() if k in ("final_lambda",
-                                                              "final_regret")}}}
-            return replace(res2, requested=method, failures=tuple(failures),
-                           notes=(note, *res2.notes), details=details)
+            note = (
+                f"{method} failed the check, so the answer shown is that of "
+                f"{res2.method}, a method correct for this game; every profile of it "
+                "passed the check"
+            )
+            details = {
+                **res2.details,
+                "failed": {
+                    "method": method,
+                    **{
+                        k: v
+                        for k, v in run.details.items()
+                        if k in ("final_lambda", "final_regret")
+                    },
+                },
+            }
+            return replace(
+                res2,
+                requested=method,
+                failures=tuple(failures),
+                notes=(note, *res2.notes),
+                details=details,
+            )
         failures += fails2
-    note = (f"{method} failed the check and no other method gave a profile that passes: "
-            "no equilibrium can be shown")
-    return replace(result, requested=method, equilibria=(), profiles=(),
-                   failures=tuple(failures), complete=False, notes=(note, *result.notes))
+    note = (
+        f"{method} failed the check and no other method gave a profile that passes: "
+        "no equilibrium can be shown"
+    )
+    return replace(
+        result,
+        requested=method,
+        equilibria=(),
+        profiles=(),
+        failures=tuple(failures),
+        complete=False,
+        notes=(note, *result.notes),
+    )
 
 
 def _failure_words(failures: list[dict[str, Any]]) -> str:
@@ -353,13 +460,22 @@ def _failure_words(failures: list[dict[str, Any]]) -> str:
     if f.get("problem"):
         return f"returned something that is not a strategy profile: {f['problem']}{more}"
     worst = max(f["regret_by_player"].items(), key=lambda kv: kv[1])
-    return (f"returned a profile that is not an equilibrium: {worst[0]} gains "
-            f"{worst[1]:.6g} by deviating{more}")
+    return (
+        f"returned a profile that is not an equilibrium: {worst[0]} gains "
+        f"{worst[1]:.6g} by deviating{more}"
+    )
 
 
-def _checked(game: gbt.Game, tree: FlatTree | None, run: _Run, sizes: list[int],
-             cells: dict[tuple[int, ...], tuple[Fraction, ...]], scale: float,
-             target: float, keep: bool) -> tuple[SolveResult, list[dict[str, Any]]]:
+def _checked(
+    game: gbt.Game,
+    tree: FlatTree | None,
+    run: _Run,
+    sizes: list[int],
+    cells: dict[tuple[int, ...], tuple[Fraction, ...]],
+    scale: float,
+    target: float,
+    keep: bool,
+) -> tuple[SolveResult, list[dict[str, Any]]]:
     """Verify every profile of ``run``: the result with the checked equilibria, and the
     failures (as plain data). With ``keep``, failing profiles stay in the result, marked
     (``verified`` False)."""
@@ -375,17 +491,23 @@ def _checked(game: gbt.Game, tree: FlatTree | None, run: _Run, sizes: list[int],
         if tree is not None:
             prof, filled = complete_unreached(tree, prof)
             filled_total += filled
-            eq, problem = check_tree_profile(tree, prof, tol,
-                                             subgames=not run.method.startswith("spe"))
+            eq, problem = check_tree_profile(
+                tree, prof, tol, subgames=not run.method.startswith("spe")
+            )
             if run.method.startswith("spe") and eq.verified and problem is None:
                 eq = replace(eq, subgame_perfect=True)
         else:
             eq, problem = check_table_profile(game, sizes, cells, prof, tol)
         if problem is not None or not eq.verified:
-            failures.append({"method": run.method, "problem": problem,
-                             "regret": float(eq.regret) if eq.regret is not None else None,
-                             "regret_by_player": {k: float(v) for k, v in eq.gains.items()},
-                             "tolerance": tol})
+            failures.append(
+                {
+                    "method": run.method,
+                    "problem": problem,
+                    "regret": float(eq.regret) if eq.regret is not None else None,
+                    "regret_by_player": {k: float(v) for k, v in eq.gains.items()},
+                    "tolerance": tol,
+                }
+            )
             if keep and problem is None:  # shown, marked as not an equilibrium
                 equilibria.append(eq)
                 profiles.append(prof)
@@ -393,36 +515,65 @@ def _checked(game: gbt.Game, tree: FlatTree | None, run: _Run, sizes: list[int],
         equilibria.append(eq)
         profiles.append(prof)
     if filled_total:
-        notes.append(f"{run.method} gave no probabilities at {filled_total} information "
-                     "sets that its equilibria never reach; the first action is shown "
-                     "there (any action keeps the profile a Nash equilibrium)")
+        notes.append(
+            f"{run.method} gave no probabilities at {filled_total} information "
+            "sets that its equilibria never reach; the first action is shown "
+            "there (any action keeps the profile a Nash equilibrium)"
+        )
     if any(e.subgame_perfect is False for e in equilibria):
         k = sum(1 for e in equilibria if e.subgame_perfect is False)
-        which = ("this equilibrium is a Nash equilibrium that is not subgame-perfect: off "
-                 "the path of play it relies" if len(equilibria) == 1 else
-                 f"{k} of the {len(equilibria)} equilibria are Nash equilibria that are not "
-                 "subgame-perfect: off the path of play they rely")
-        notes.append(f"{which} on threats a player would not carry out (use --method spe "
-                     "for subgame-perfect ones)")
-    if tree is not None and any(e.subgame_perfect is None and e.verified
-                                for e in equilibria) and not run.method.startswith("spe"):
-        notes.append("the tree is too large to check every subgame: whether these "
-                     "equilibria are subgame-perfect is not known (use --method spe)")
+        which = (
+            "this equilibrium is a Nash equilibrium that is not subgame-perfect: off "
+            "the path of play it relies"
+            if len(equilibria) == 1
+            else f"{k} of the {len(equilibria)} equilibria are Nash equilibria that are not "
+            "subgame-perfect: off the path of play they rely"
+        )
+        notes.append(
+            f"{which} on threats a player would not carry out (use --method spe "
+            "for subgame-perfect ones)"
+        )
+    if (
+        tree is not None
+        and any(e.subgame_perfect is None and e.verified for e in equilibria)
+        and not run.method.startswith("spe")
+    ):
+        notes.append(
+            "the tree is too large to check every subgame: whether these "
+            "equilibria are subgame-perfect is not known (use --method spe)"
+        )
     if run.method == "logit":
         d = run.details
         if failures:
-            notes.append(f"logit did not converge: the tracer stopped at lambda "
-                         f"{d['final_lambda']:.4g} with NashConv {d['final_regret']:.3g}, "
-                         "so its profile is not an equilibrium")
+            notes.append(
+                f"logit did not converge: the tracer stopped at lambda "
+                f"{d['final_lambda']:.4g} with NashConv {d['final_regret']:.3g}, "
+                "so its profile is not an equilibrium"
+            )
     if run.method == "cfr" and failures:
         nc = run.details["nash_conv"]
-        notes.append(f"approximate: after {run.params['iterations']} iterations a best "
-                     f"response still gains {nc:.3g} in total (NashConv); this is an "
-                     "approximate equilibrium, not an exact one")
-    result = SolveResult(run.method, game.title, "tree" if tree is not None else "table",
-                         tuple(p.label for p in game.players), run.exact, tuple(equilibria),
-                         run.params, run.details, tuple(profiles), "",
-                         run.complete and not failures, run.finds, tuple(notes), (), tol)
+        notes.append(
+            f"approximate: after {run.params['iterations']} iterations a best "
+            f"response still gains {nc:.3g} in total (NashConv); this is an "
+            "approximate equilibrium, not an exact one"
+        )
+    result = SolveResult(
+        run.method,
+        game.title,
+        "tree" if tree is not None else "table",
+        tuple(p.label for p in game.players),
+        run.exact,
+        tuple(equilibria),
+        run.params,
+        run.details,
+        tuple(profiles),
+        "",
+        run.complete and not failures,
+        run.finds,
+        tuple(notes),
+        (),
+        tol,
+    )
     return result, failures
 
 
@@ -437,8 +588,13 @@ def logit_details(game: gbt.Game, res: Any) -> dict[str, Any]:
         picked = branch[::step]
         if picked[-1] is not branch[-1]:
             picked.append(branch[-1])
-        out["logit_path"] = [{"lambda": float(b.lam), "probabilities": [
-            round(float(b[i]), 6) for i in range(len(b))]} for b in picked]
+        out["logit_path"] = [
+            {
+                "lambda": float(b.lam),
+                "probabilities": [round(float(b[i]), 6) for i in range(len(b))],
+            }
+            for b in picked
+        ]
         out["final_lambda"] = float(branch[-1].lam)
     eqs = list(res.equilibria)
     if eqs:

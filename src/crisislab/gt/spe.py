@@ -94,7 +94,8 @@ def solve_spe(tree: FlatTree, limit: int = 64) -> SPEResult:
             seen += 1
             below = dict(zip(front, combo, strict=True))
             inherited: tuple[tuple[int, tuple[Fraction, ...]], ...] = tuple(
-                item for s in combo for item in s.assignment)
+                item for s in combo for item in s.assignment
+            )
             if len(inner) == 1:
                 out.extend(_one_move(tree, n, below, inherited))
             else:
@@ -117,8 +118,15 @@ def solve_spe(tree: FlatTree, limit: int = 64) -> SPEResult:
         profiles.append(a)
     total = count_pure_spe(tree) if not handed else None
     truncated = cut[0] or (total is not None and total > len(profiles))
-    return SPEResult(tuple(profiles), exact_flag[0], sum(roots) - len(tree.leaves),
-                     tuple(sorted(solvers)), truncated, len(handed), total)
+    return SPEResult(
+        tuple(profiles),
+        exact_flag[0],
+        sum(roots) - len(tree.leaves),
+        tuple(sorted(solvers)),
+        truncated,
+        len(handed),
+        total,
+    )
 
 
 def count_pure_spe(tree: FlatTree, budget: int = 500_000) -> int | None:
@@ -145,9 +153,13 @@ def count_pure_spe(tree: FlatTree, budget: int = 500_000) -> int | None:
             for _, count in combo:
                 mult *= count
             if who == CHANCE:
-                v = tuple(sum((pr * vals[i] for pr, (vals, _) in zip(tree.probs[n], combo,
-                                                                      strict=True)),
-                              Fraction(0)) for i in range(len(tree.players)))
+                v = tuple(
+                    sum(
+                        (pr * vals[i] for pr, (vals, _) in zip(tree.probs[n], combo, strict=True)),
+                        Fraction(0),
+                    )
+                    for i in range(len(tree.players))
+                )
                 acc[v] = acc.get(v, 0) + mult
             else:
                 best = max(vals[who] for vals, _ in combo)
@@ -170,13 +182,21 @@ def _unique(sols: list[Solution]) -> list[Solution]:
     return out
 
 
-def _one_move(tree: FlatTree, n: int, below: dict[int, Solution],
-              inherited: tuple[tuple[int, tuple[Fraction, ...]], ...]) -> list[Solution]:
+def _one_move(
+    tree: FlatTree,
+    n: int,
+    below: dict[int, Solution],
+    inherited: tuple[tuple[int, tuple[Fraction, ...]], ...],
+) -> list[Solution]:
     kids = tree.children[n]
     if tree.player[n] == CHANCE:
-        values = tuple(sum((p * below[c].values[i] for p, c in zip(tree.probs[n], kids,
-                                                                     strict=True)),
-                           Fraction(0)) for i in range(len(tree.players)))
+        values = tuple(
+            sum(
+                (p * below[c].values[i] for p, c in zip(tree.probs[n], kids, strict=True)),
+                Fraction(0),
+            )
+            for i in range(len(tree.players))
+        )
         return [Solution(values, inherited)]
     who = tree.player[n]
     best = max(below[c].values[who] for c in kids)
@@ -188,9 +208,14 @@ def _one_move(tree: FlatTree, n: int, below: dict[int, Solution],
     return out
 
 
-def _hand_to_gambit(tree: FlatTree, n: int, below: dict[int, Solution],
-                    inherited: tuple[tuple[int, tuple[Fraction, ...]], ...],
-                    solvers: set[str], exact_flag: list[bool]) -> list[Solution]:
+def _hand_to_gambit(
+    tree: FlatTree,
+    n: int,
+    below: dict[int, Solution],
+    inherited: tuple[tuple[int, tuple[Fraction, ...]], ...],
+    solvers: set[str],
+    exact_flag: list[bool],
+) -> list[Solution]:
     game = to_gambit(tree, n, {f: s.values for f, s in below.items()}, keyed=True)
     eqs: list = []  # type: ignore[type-arg]
     if len(tree.players) == 2:

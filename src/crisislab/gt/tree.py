@@ -74,10 +74,14 @@ class ScenarioTree:
     @property
     def size(self) -> dict[str, int]:
         t = self.tree
-        return {"nodes": t.n_nodes, "leaves": len(t.leaves), "infosets": len(t.infosets),
-                "decision_nodes": sum(1 for p in t.player if p >= 0),
-                "chance_nodes": sum(1 for p in t.player if p == CHANCE),
-                "cuts": sum(1 for n in self.notes if n.outcome == "cut")}
+        return {
+            "nodes": t.n_nodes,
+            "leaves": len(t.leaves),
+            "infosets": len(t.infosets),
+            "decision_nodes": sum(1 for p in t.player if p >= 0),
+            "chance_nodes": sum(1 for p in t.player if p == CHANCE),
+            "cuts": sum(1 for n in self.notes if n.outcome == "cut"),
+        }
 
 
 class _ScriptedChance:
@@ -96,8 +100,7 @@ class _ScriptedChance:
             return True
         return hazard >= 0.5 and hazard >= self.chance_min
 
-    def decide(self, event: int, hazard: np.ndarray, eligible: np.ndarray,
-               turn: int) -> np.ndarray:
+    def decide(self, event: int, hazard: np.ndarray, eligible: np.ndarray, turn: int) -> np.ndarray:
         """The engine's chance hook: record the hazard, fire as the tree builder chose."""
         return np.array([self.decide_one(event, min(float(hazard[0]), 1.0))])
 
@@ -108,15 +111,28 @@ def _exact(x: float, den: int = 10**6) -> Fraction:
 
 def obs_key(row: dict[str, Any]) -> tuple:  # type: ignore[type-arg]
     """What an actor observed in one turn, as a hashable key (see ``Observation.row``)."""
-    return (row["turn"], tuple(sorted((k, round(v, 6)) for k, v in row["state"].items())),
-            tuple(row["legal"]), tuple(sorted(row["seen_actions"].items())),
-            tuple(row["seen_events"]))
+    return (
+        row["turn"],
+        tuple(sorted((k, round(v, 6)) for k, v in row["state"].items())),
+        tuple(row["legal"]),
+        tuple(sorted(row["seen_actions"].items())),
+        tuple(row["seen_events"]),
+    )
 
 
-def build_tree(scenario: Scenario, *, start_turn: int | None = None, depth: int = 4,
-               horizon: int = 40, choices: Sequence[str] | None = None,
-               players: Sequence[str] | None = None, samples: int = 200, seed: int = 0,
-               chance_min: float = 0.05, max_nodes: int = 20000) -> ScenarioTree:
+def build_tree(
+    scenario: Scenario,
+    *,
+    start_turn: int | None = None,
+    depth: int = 4,
+    horizon: int = 40,
+    choices: Sequence[str] | None = None,
+    players: Sequence[str] | None = None,
+    samples: int = 200,
+    seed: int = 0,
+    chance_min: float = 0.05,
+    max_nodes: int = 20000,
+) -> ScenarioTree:
     """Abstract ``scenario`` into a finite game tree (see the module docstring)."""
     sc = scenario
     key_actions = tuple(choices) if choices else sc.tree_decisions or _track_actions(sc)
@@ -124,18 +140,29 @@ def build_tree(scenario: Scenario, *, start_turn: int | None = None, depth: int 
     unknown = [c for c in key_actions if c not in known]
     if unknown:
         raise KeyError(f"no such action in {sc.id}: {', '.join(unknown)}")
-    deciders = tuple(players) if players else tuple(a for a in sc.players
-                                                    if sc.role(a) == "player")
+    deciders = tuple(players) if players else tuple(a for a in sc.players if sc.role(a) == "player")
     engine = Engine(sc, chance="free")
-    doctrine = complete_agents(sc, {a: HistoricalAgent(sc, a) for a in sc.players
-                                    if sc.role(a) == "player"})
+    doctrine = complete_agents(
+        sc, {a: HistoricalAgent(sc, a) for a in sc.players if sc.role(a) == "player"}
+    )
     start = sc.start_turn if start_turn is None else start_turn
     root_state = start_batch(engine, 1, seed=seed, start_turn=start)
     local = {a: {x.id: x.local for x in sc.actions_of(a)} for a in sc.players}
     ids = {a: [x.id for x in sc.actions_of(a)] for a in sc.players}
 
-    tree = FlatTree(f"{sc.id} {sc.version} from {sc.clock.turns[start].label}",
-                    deciders, [], [], [], [], [], [], [], [], [])
+    tree = FlatTree(
+        f"{sc.id} {sc.version} from {sc.clock.turns[start].label}",
+        deciders,
+        [],
+        [],
+        [],
+        [],
+        [],
+        [],
+        [],
+        [],
+        [],
+    )
     notes: list[NodeNote] = []
     infoset_of: dict[tuple, int] = {}  # type: ignore[type-arg]
     cuts: dict[bytes, tuple[BatchState, list[int]]] = {}  # cut position -> its leaves
@@ -144,8 +171,7 @@ def build_tree(scenario: Scenario, *, start_turn: int | None = None, depth: int 
     names = {a.id: a.name for a in sc.spec.actors}
     defaults = {a: sc.default_action(a).local for a in sc.players}
 
-    def new_node(parent: int, kind: int, note: NodeNote, before: tuple[str, ...] = ()
-                 ) -> int:
+    def new_node(parent: int, kind: int, note: NodeNote, before: tuple[str, ...] = ()) -> int:
         n = len(tree.player)
         if before:
             note = replace(note, before=before)
@@ -153,7 +179,8 @@ def build_tree(scenario: Scenario, *, start_turn: int | None = None, depth: int 
             raise TreeTooLarge(
                 f"the tree passed {max_nodes} nodes; cut it coarser: a smaller --depth "
                 f"(now {depth}), a shorter --horizon (now {horizon}), fewer --choices, or a "
-                f"higher --chance-min (now {chance_min})")
+                f"higher --chance-min (now {chance_min})"
+            )
         tree.player.append(kind)
         tree.infoset.append(-1)
         tree.children.append([])
@@ -174,38 +201,62 @@ def build_tree(scenario: Scenario, *, start_turn: int | None = None, depth: int 
         if cut:  # its value is estimated below, with every other cut's, in one batch
             n = new_node(parent, TERMINAL, NodeNote(label(state), outcome="cut"), before)
             real = state.select(np.array([0]))
-            key = (str(real.turn).encode() + real.values.tobytes() + real.sent_turn.tobytes()
-                   + real.fired.tobytes() + real.peak.tobytes()
-                   # what the leaders' record pull reads: when options opened, how often
-                   + real.opened.tobytes() + real.taken.tobytes())
+            key = (
+                str(real.turn).encode()
+                + real.values.tobytes()
+                + real.sent_turn.tobytes()
+                + real.fired.tobytes()
+                + real.peak.tobytes()
+                # what the leaders' record pull reads: when options opened, how often
+                + real.opened.tobytes()
+                + real.taken.tobytes()
+            )
             cuts.setdefault(key, (real, []))[1].append(n)
             return
         o = sc.outcomes[int(state.outcome[0])]
-        n = new_node(parent, TERMINAL, NodeNote(label(state), outcome=o.id,
-                                                labels=(o.label,)), before)
-        tree.payoff[n] = tuple(_exact(float(state.payoffs[actor_index[a], 0]))
-                               for a in deciders)
+        n = new_node(
+            parent, TERMINAL, NodeNote(label(state), outcome=o.id, labels=(o.label,)), before
+        )
+        tree.payoff[n] = tuple(_exact(float(state.payoffs[actor_index[a], 0])) for a in deciders)
 
-    def happened(state: BatchState, nxt: BatchState, choice: dict[str, int],
-                 decided: tuple[str, ...], plan: dict[int, bool]) -> tuple[str, ...]:
+    def happened(
+        state: BatchState,
+        nxt: BatchState,
+        choice: dict[str, int],
+        decided: tuple[str, ...],
+        plan: dict[int, bool],
+    ) -> tuple[str, ...]:
         """The stand-ins' moves and the events of one step, in words, with the date."""
         when = label(state)
-        words = [f"{when}: {names.get(a, a)}: {sc.actions_of(a)[choice[a]].label}"
-                 for a in sc.players if a not in decided and choice[a] != defaults[a]]
-        words += [f"{when}: {sc.events[int(e)].label}"
-                  for e in np.flatnonzero(nxt.last_events[:, 0]) if int(e) not in plan]
+        words = [
+            f"{when}: {names.get(a, a)}: {sc.actions_of(a)[choice[a]].label}"
+            for a in sc.players
+            if a not in decided and choice[a] != defaults[a]
+        ]
+        words += [
+            f"{when}: {sc.events[int(e)].label}"
+            for e in np.flatnonzero(nxt.last_events[:, 0])
+            if int(e) not in plan
+        ]
         return tuple(words)
 
-    def step_with(state: BatchState, choice: dict[str, int], plan: dict[int, bool]
-                  ) -> tuple[BatchState, _ScriptedChance]:
+    def step_with(
+        state: BatchState, choice: dict[str, int], plan: dict[int, bool]
+    ) -> tuple[BatchState, _ScriptedChance]:
         nxt = state.select(np.array([0]))
         scripted = _ScriptedChance(plan, chance_min)
-        step_turn(engine, nxt, {}, given={a: np.array([choice[a]]) for a in sc.players},
-                  chance=scripted)
+        step_turn(
+            engine, nxt, {}, given={a: np.array([choice[a]]) for a in sc.players}, chance=scripted
+        )
         return nxt, scripted
 
-    def resolve_chance(parent: int, state: BatchState, choice: dict[str, int],
-                       plan: dict[int, bool], ctx: dict[str, Any]) -> None:
+    def resolve_chance(
+        parent: int,
+        state: BatchState,
+        choice: dict[str, int],
+        plan: dict[int, bool],
+        ctx: dict[str, Any],
+    ) -> None:
         nxt, probe = step_with(state, choice, plan)
         e = probe.candidate
         if e is not None and not nxt.fired[e, 0] and not plan.get(e, False):
@@ -218,8 +269,12 @@ def build_tree(scenario: Scenario, *, start_turn: int | None = None, depth: int 
             return
         h = _exact(probe.hazards[e])
         ev = sc.events[e]
-        n = new_node(parent, CHANCE, NodeNote(label(state), event=ev.id,
-                                              labels=(ev.label,)), ctx.get("before", ()))
+        n = new_node(
+            parent,
+            CHANCE,
+            NodeNote(label(state), event=ev.id, labels=(ev.label,)),
+            ctx.get("before", ()),
+        )
         ctx = {**ctx, "before": ()}
         tree.chance_labels[n] = (ev.id, f"no {ev.id}")
         if h <= 0 or h >= 1:
@@ -233,8 +288,11 @@ def build_tree(scenario: Scenario, *, start_turn: int | None = None, depth: int 
         if state.done[0]:
             leaf(parent, state, False, before)
             return
-        if ctx["decisions"] >= depth or state.turn - start >= horizon \
-                or state.turn >= len(sc.clock):
+        if (
+            ctx["decisions"] >= depth
+            or state.turn - start >= horizon
+            or state.turn >= len(sc.clock)
+        ):
             leaf(parent, state, True, before)
             return
         # one observation per actor: its key, the doctrine's choice and the legal options
@@ -254,33 +312,50 @@ def build_tree(scenario: Scenario, *, start_turn: int | None = None, depth: int 
                 if len(opts) > 1:
                     points.append((a, opts))
             last[a] = keys
-        ctx = {**ctx, "obs": history, "last": last,
-               "decided": tuple(a for a, _ in points)}
+        ctx = {**ctx, "obs": history, "last": last, "decided": tuple(a for a, _ in points)}
         branch(parent, state, base, points, 0, ctx)
 
-    def branch(parent: int, state: BatchState, choice: dict[str, int],
-               points: list[tuple[str, tuple[int, ...]]], i: int, ctx: dict[str, Any]) -> None:
+    def branch(
+        parent: int,
+        state: BatchState,
+        choice: dict[str, int],
+        points: list[tuple[str, tuple[int, ...]]],
+        i: int,
+        ctx: dict[str, Any],
+    ) -> None:
         if i == len(points) or ctx["decisions"] >= depth:
             # the path has had its ``depth`` decisions: whoever has not chosen this turn
             # follows the doctrine (its choice is in ``choice``), and the tree is cut
             # once the turn is over
-            resolve_chance(parent, state, choice, {},
-                           {**ctx, "decided": tuple(a for a, _ in points[:i])})
+            resolve_chance(
+                parent, state, choice, {}, {**ctx, "decided": tuple(a for a, _ in points[:i])}
+            )
             return
         actor, opts = points[i]
         key = (actor, ctx["obs"][actor], ctx["own"].get(actor, ()))
-        n = new_node(parent, deciders.index(actor), NodeNote(
-            label(state), actor=actor, options=tuple(ids[actor][o] for o in opts),
-            who=names.get(actor, actor),
-            labels=tuple(sc.actions_of(actor)[o].label for o in opts)), ctx.get("before", ()))
+        n = new_node(
+            parent,
+            deciders.index(actor),
+            NodeNote(
+                label(state),
+                actor=actor,
+                options=tuple(ids[actor][o] for o in opts),
+                who=names.get(actor, actor),
+                labels=tuple(sc.actions_of(actor)[o].label for o in opts),
+            ),
+            ctx.get("before", ()),
+        )
         ctx = {**ctx, "before": ()}
         if key not in infoset_of:
             infoset_of[key] = len(tree.infosets)
-            tree.infosets.append(InfosetInfo(
-                deciders.index(actor), len([x for x in tree.infosets
-                                            if x.player == deciders.index(actor)]),
-                f"{actor} {label(state)} #{len(tree.infosets) + 1}",
-                tuple(ids[actor][o] for o in opts)))
+            tree.infosets.append(
+                InfosetInfo(
+                    deciders.index(actor),
+                    len([x for x in tree.infosets if x.player == deciders.index(actor)]),
+                    f"{actor} {label(state)} #{len(tree.infosets) + 1}",
+                    tuple(ids[actor][o] for o in opts),
+                )
+            )
         k = infoset_of[key]
         tree.infoset[n] = k
         tree.infosets[k].nodes.append(n)
@@ -293,11 +368,11 @@ def build_tree(scenario: Scenario, *, start_turn: int | None = None, depth: int 
     # the cuts' values: play on under the doctrines, ``samples`` crises from each cut
     # position, every position in one batch (one per turn the cuts are at)
     positions = list(cuts.values())
-    onward = run_onward_many(sc, [real for real, _ in positions], doctrine, n=samples,
-                             seed=seed)
+    onward = run_onward_many(sc, [real for real, _ in positions], doctrine, n=samples, seed=seed)
     for (_, leaves), payoffs in zip(positions, onward, strict=True):
-        pay = tuple(Fraction(str(round(float(payoffs[actor_index[a]].mean()), 3)))
-                    for a in deciders)
+        pay = tuple(
+            Fraction(str(round(float(payoffs[actor_index[a]].mean()), 3))) for a in deciders
+        )
         for n in leaves:
             tree.payoff[n] = pay
     # number information sets player by player, as Gambit does, so profiles line up
@@ -308,11 +383,25 @@ def build_tree(scenario: Scenario, *, start_turn: int | None = None, depth: int 
     infoset_of = {key: new_index[k] for key, k in infoset_of.items()}
     for info in tree.infosets:
         info.name = info.label
-    return ScenarioTree(tree, notes, start, infoset_of, sc.id, sc.version,
-                        sc.clock.turns[start].label, {
-        "depth": depth, "horizon": horizon, "choices": list(key_actions),
-        "players": list(deciders), "samples": samples, "seed": seed,
-        "chance_min": chance_min}, names)
+    return ScenarioTree(
+        tree,
+        notes,
+        start,
+        infoset_of,
+        sc.id,
+        sc.version,
+        sc.clock.turns[start].label,
+        {
+            "depth": depth,
+            "horizon": horizon,
+            "choices": list(key_actions),
+            "players": list(deciders),
+            "samples": samples,
+            "seed": seed,
+            "chance_min": chance_min,
+        },
+        names,
+    )
 
 
 def _track_actions(sc: Scenario) -> tuple[str, ...]:
@@ -321,8 +410,13 @@ def _track_actions(sc: Scenario) -> tuple[str, ...]:
     players, other than their default actions."""
     out: list[str] = []
     for step in sc.track:
-        if step.action and step.actor and sc.role(step.actor) == "player" \
-                and step.action != sc.default_action(step.actor).id and step.action not in out:
+        if (
+            step.action
+            and step.actor
+            and sc.role(step.actor) == "player"
+            and step.action != sc.default_action(step.actor).id
+            and step.action not in out
+        ):
             out.append(step.action)
     return tuple(out)
 
@@ -349,8 +443,10 @@ def describe_path(st: ScenarioTree, profile: Sequence[Sequence[Any]]) -> list[st
             i = max(range(len(probs)), key=lambda j: probs[j])
             what = note.labels[0] if note.labels else note.event
             happened = "happens" if i == 0 else "does not happen"
-            out.append(f"{note.turn}: chance: {what} {happened} (the likelier branch, "
-                       f"probability {_pr(probs[i])})")
+            out.append(
+                f"{note.turn}: chance: {what} {happened} (the likelier branch, "
+                f"probability {_pr(probs[i])})"
+            )
         else:
             probs = profile[tree.infoset[n]]
             i = max(range(len(probs)), key=lambda j: probs[j])
@@ -358,25 +454,30 @@ def describe_path(st: ScenarioTree, profile: Sequence[Sequence[Any]]) -> list[st
             kids = tree.children[n]
             labels = note.labels or note.options
             best = values[kids[i]][who]
-            tied = [labels[j] for j, c in enumerate(kids)
-                    if j != i and _same(values[c][who], best)]
+            tied = [labels[j] for j, c in enumerate(kids) if j != i and _same(values[c][who], best)]
             others = [lab for j, lab in enumerate(labels) if j != i and lab not in tied]
-            line = f"{note.turn}: {note.who or note.actor} chooses \"{labels[i]}\""
+            line = f'{note.turn}: {note.who or note.actor} chooses "{labels[i]}"'
             if probs[i] != 1:
                 line += f" (probability {_pr(probs[i])})"
             if tied:
-                line += (f"; TIED with {', '.join(chr(34) + t + chr(34) for t in tied)}: "
-                         f"the same expected payoff ({float(best):+.3f}), so which of them "
-                         "the equilibrium names is arbitrary")
+                line += (
+                    f"; TIED with {', '.join(chr(34) + t + chr(34) for t in tied)}: "
+                    f"the same expected payoff ({float(best):+.3f}), so which of them "
+                    "the equilibrium names is arbitrary"
+                )
             if others:
                 line += f"; other options: {', '.join(others)}"
             out.append(line)
         n = tree.children[n][i]
-    pay = ", ".join(f"{names.get(p, p)} {float(v):+.3f}"
-                    for p, v in zip(tree.players, tree.payoff[n], strict=True))
-    end = ("the tree is cut here; play on under the doctrines is worth"
-           if note.outcome == "cut" else
-           f"the crisis ends: {note.labels[0] if note.labels else note.outcome};")
+    pay = ", ".join(
+        f"{names.get(p, p)} {float(v):+.3f}"
+        for p, v in zip(tree.players, tree.payoff[n], strict=True)
+    )
+    end = (
+        "the tree is cut here; play on under the doctrines is worth"
+        if note.outcome == "cut"
+        else f"the crisis ends: {note.labels[0] if note.labels else note.outcome};"
+    )
     out.append(f"{note.turn}: {end} {pay}")
     return out
 
@@ -393,8 +494,7 @@ def _runs(lines: Sequence[str]) -> list[str]:
         if len(whens) == 1:
             out.append((whens[0], f"{whens[0]}: {what}"))
         else:
-            out.append((whens[0], f"{whens[0]} to {whens[-1]}: {what} ({len(whens)} "
-                                  "turns)"))
+            out.append((whens[0], f"{whens[0]} to {whens[-1]}: {what} ({len(whens)} turns)"))
     return [text for _, text in sorted(out, key=lambda x: x[0])]
 
 

@@ -42,8 +42,10 @@ def current(connection: Connection) -> list[str]:
 
     if not inspect(connection).has_table("alembic_version"):
         return []
-    return [str(v) for v in connection.execute(text("SELECT version_num FROM alembic_version"))
-            .scalars()]
+    return [
+        str(v)
+        for v in connection.execute(text("SELECT version_num FROM alembic_version")).scalars()
+    ]
 
 
 def upgrade(engine: Engine) -> None:

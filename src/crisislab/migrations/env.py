@@ -15,16 +15,16 @@ target_metadata = Base.metadata
 def run() -> None:
     connection = context.config.attributes.get("connection")
     if connection is not None:
-        context.configure(connection=connection, target_metadata=target_metadata,
-                          render_as_batch=True)
+        context.configure(
+            connection=connection, target_metadata=target_metadata, render_as_batch=True
+        )
         with context.begin_transaction():
             context.run_migrations()
         return
     url = context.config.get_main_option("sqlalchemy.url") or default_url()
     engine = create_engine(url)
     with engine.begin() as conn:
-        context.configure(connection=conn, target_metadata=target_metadata,
-                          render_as_batch=True)
+        context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():
             context.run_migrations()
 

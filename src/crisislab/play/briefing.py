@@ -73,8 +73,7 @@ class Briefing:
     def text(self) -> str:
         """Every visible word, for tests and for checking what leaks."""
         parts = [self.title, self.label, self.phase]
-        for group in (self.own, self.intelligence, self.confidential, self.world,
-                      self.quiet):
+        for group in (self.own, self.intelligence, self.confidential, self.world, self.quiet):
             parts += [f"{f.label}: {f.value}" for f in group]
         parts += [n.text for n in self.latest + self.earlier]
         parts += [f"{x.heading} {x.text} {x.status}" for x in self.letters]
@@ -111,10 +110,16 @@ def brief(session: Session, actor: str) -> Briefing:
     turn = sc.clock.turns[min(session.turn, len(sc.clock) - 1)]
     phase = next(p.label for p in sc.spec.clock.phases if p.id == turn.phase)
     spec_actor = next(a for a in sc.spec.actors if a.id == actor)
-    b = Briefing(actor=actor, actor_name=spec_actor.name, leader=spec_actor.leader or "",
-                 title=sc.title, turn=session.turn, label=session.date(year=True),
-                 phase=phase,
-                 position=f"turn {session.turn + 1} of {len(sc.clock)}")
+    b = Briefing(
+        actor=actor,
+        actor_name=spec_actor.name,
+        leader=spec_actor.leader or "",
+        title=sc.title,
+        turn=session.turn,
+        label=session.date(year=True),
+        phase=phase,
+        position=f"turn {session.turn + 1} of {len(sc.clock)}",
+    )
     everyone = set(sc.actors)
     for v in sc.variables:
         if v.derived or v.id not in obs.values or not obs.known[v.id][0]:
@@ -141,11 +146,18 @@ def brief(session: Session, actor: str) -> Briefing:
     b.letters, b.proposals = _letters(session, actor, obs.values, obs.known)
     legal, why = session.availability(actor)
     for i, a in enumerate(sc.actions_of(actor), start=1):
-        b.options.append(Option(
-            number=i, id=a.id, label=a.label, summary=plain(a.summary, sc),
-            available=legal[a.id], reason=why.get(a.id, ""),
-            escalation=_rung(sc, a.escalation),
-            source="; ".join(cite_words(sc, c) for c in a.cite[:2])))
+        b.options.append(
+            Option(
+                number=i,
+                id=a.id,
+                label=a.label,
+                summary=plain(a.summary, sc),
+                available=legal[a.id],
+                reason=why.get(a.id, ""),
+                escalation=_rung(sc, a.escalation),
+                source="; ".join(cite_words(sc, c) for c in a.cite[:2]),
+            )
+        )
     b.commitments = list(session.commitments.get(actor, []))
     return b
 
@@ -159,8 +171,13 @@ def _value(v: VariableRule, value: float, sc: Scenario) -> str:
     if v.type == "float" and (v.low, v.high) == (0.0, 1.0) and not spec.unit:
         return f"{value:.0%}"  # a share, in words people read
     text = format_value(sc, v.id, value)
-    plain_unit = spec.unit and spec.unit not in ("percent", "turn") and not spec.percent \
-        and not spec.value_labels and v.type in ("int", "float")
+    plain_unit = (
+        spec.unit
+        and spec.unit not in ("percent", "turn")
+        and not spec.percent
+        and not spec.value_labels
+        and v.type in ("int", "float")
+    )
     return f"{text} {spec.unit}" if plain_unit else text
 
 
@@ -175,8 +192,7 @@ def _estimate(v: VariableRule, value: float, sc: Scenario) -> str | None:
     number and the range of totals it is consistent with, never the true count; without
     that parameter, or for what is not a count, the value is shown as it is."""
     spec = next(x for x in sc.spec.variables if x.id == v.id)
-    if ESTIMATE_SHARE not in sc.parameters or v.type not in ("int", "float") \
-            or not spec.unit:
+    if ESTIMATE_SHARE not in sc.parameters or v.type not in ("int", "float") or not spec.unit:
         return None
     share = sc.parameters[ESTIMATE_SHARE]
     low_share = next(p.range[0] for p in sc.spec.parameters if p.id == ESTIMATE_SHARE)
@@ -184,12 +200,15 @@ def _estimate(v: VariableRule, value: float, sc: Scenario) -> str | None:
     if located <= 0:
         return "none located (an intelligence estimate)"
     most = min(int(math.ceil(located / max(low_share, 1e-9))), int(v.high))
-    return (f"{located} {spec.unit} located (an intelligence estimate: reconnaissance "
-            f"finds only part of what is there; perhaps {located} to {most} in all)")
+    return (
+        f"{located} {spec.unit} located (an intelligence estimate: reconnaissance "
+        f"finds only part of what is there; perhaps {located} to {most} in all)"
+    )
 
 
-def _letters(session: Session, actor: str, vals: Mapping[str, np.ndarray],
-             kn: Mapping[str, np.ndarray]) -> tuple[list[LetterView], list[str]]:
+def _letters(
+    session: Session, actor: str, vals: Mapping[str, np.ndarray], kn: Mapping[str, np.ndarray]
+) -> tuple[list[LetterView], list[str]]:
     sc = session.scenario
     views: list[LetterView] = []
     proposals: list[str] = []
@@ -202,17 +221,19 @@ def _letters(session: Session, actor: str, vals: Mapping[str, np.ndarray],
         kind = "public statement" if m.public else "private letter"
         status = "received" if seen_recv else "sent, not yet received"
         who = f"{_name(sc, m.sender)} to {', '.join(_name(sc, t) for t in m.to)}"
-        views.append(LetterView(0, f"{kind.capitalize()}: {who}", plain(m.summary, sc),
-                                status))
+        views.append(LetterView(0, f"{kind.capitalize()}: {who}", plain(m.summary, sc), status))
         if seen_recv and m.terms and m.sender != actor:
-            proposals.append(f"{_name(sc, m.sender)}: "
-                             + "; ".join(variable_label(sc, t) for t in m.terms))
+            proposals.append(
+                f"{_name(sc, m.sender)}: " + "; ".join(variable_label(sc, t) for t in m.terms)
+            )
     for x in session.letters_for(actor):
         views.append(_play_letter(session, x, actor))
         if x.delivered and x.sender != actor and x.terms and not x.reply_to:
             words = terms(sc)
-            proposals.append(f"{_name(sc, x.sender)} (letter {x.id}): "
-                             + "; ".join(words.get(t, t) for t in x.terms))
+            proposals.append(
+                f"{_name(sc, x.sender)} (letter {x.id}): "
+                + "; ".join(words.get(t, t) for t in x.terms)
+            )
     return views, proposals
 
 
@@ -236,8 +257,10 @@ def _play_letter(session: Session, x: Letter, actor: str) -> LetterView:
     elif x.arrives >= len(sc.clock):
         status = f"written {session.date(x.turn)}; will not arrive before the end"
     else:
-        status = (f"in transit: written {session.date(x.turn)}, due "
-                  f"{session.date(x.arrives)} (about {hours} hours)")
+        status = (
+            f"in transit: written {session.date(x.turn)}, due "
+            f"{session.date(x.arrives)} (about {hours} hours)"
+        )
     by = next((c.label for c in channels(sc) if c.id == x.channel), "")
     if by:
         status = f"{by}: {status}"

@@ -61,8 +61,9 @@ class Odds:
         return wilson(self.counts.get(outcome, 0), self.n)
 
 
-def newcombe_paired(both: int, only_first: int, only_second: int, neither: int,
-                    z: float = 1.959964) -> tuple[float, float]:
+def newcombe_paired(
+    both: int, only_first: int, only_second: int, neither: int, z: float = 1.959964
+) -> tuple[float, float]:
     """95% interval for p1 - p2 from paired binary data: Newcombe's method 10 (Newcombe,
     "Improved confidence intervals for the difference between binomial proportions based
     on paired data", Statistics in Medicine 17 (1998) 2635-2650): the two margins' Wilson
@@ -82,10 +83,12 @@ def newcombe_paired(both: int, only_first: int, only_second: int, neither: int,
     corrected = cross - n / 2 if cross > n / 2 else (cross if cross < 0 else 0.0)
     phi = corrected / math.sqrt(denom) if denom > 0 else 0.0
     diff = p1 - p2
-    low = diff - math.sqrt(max(0.0, (p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2)
-                               + (u2 - p2) ** 2))
-    high = diff + math.sqrt(max(0.0, (p2 - l2) ** 2 - 2 * phi * (p2 - l2) * (u1 - p1)
-                                + (u1 - p1) ** 2))
+    low = diff - math.sqrt(
+        max(0.0, (p1 - l1) ** 2 - 2 * phi * (p1 - l1) * (u2 - p2) + (u2 - p2) ** 2)
+    )
+    high = diff + math.sqrt(
+        max(0.0, (p2 - l2) ** 2 - 2 * phi * (p2 - l2) * (u1 - p1) + (u1 - p1) ** 2)
+    )
     return max(-1.0, low), min(1.0, high)
 
 
@@ -208,8 +211,9 @@ class _Forced:
 def history_session(scenario: Scenario, setup: GameSetup) -> Session:
     """The record, played through the same engine: every seat historical, chance forced."""
     seats = {a: "historical" for a in scenario.players if scenario.role(a) == "player"}
-    hist = Session.new(scenario, GameSetup(setup.scenario, setup.seed, seats, "history",
-                                           setup.start_turn))
+    hist = Session.new(
+        scenario, GameSetup(setup.scenario, setup.seed, seats, "history", setup.start_turn)
+    )
     while not hist.done:
         hist.play_turn({}, [])
     return hist
@@ -217,8 +221,11 @@ def history_session(scenario: Scenario, setup: GameSetup) -> Session:
 
 def _visible(scenario: Scenario, trace: TurnTrace) -> list[dict[str, Any]]:
     defaults = {scenario.default_action(a).id for a in scenario.players}
-    return [h for h in trace.happenings
-            if not (h["kind"] == "action" and h["id"] in defaults and not h["changes"])]
+    return [
+        h
+        for h in trace.happenings
+        if not (h["kind"] == "action" and h["id"] in defaults and not h["changes"])
+    ]
 
 
 def _key(h: dict[str, Any]) -> tuple[str, str, str]:
@@ -244,13 +251,26 @@ def game_events(session: Session) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for trace in session.traces:
         for h in _visible(sc, trace):
-            out.append({"date": sc.clock.turns[trace.turn].label, "kind": h["kind"],
-                        "id": h["id"], "actor": h["actor"], "text": _describe(sc, h)})
+            out.append(
+                {
+                    "date": sc.clock.turns[trace.turn].label,
+                    "kind": h["kind"],
+                    "id": h["id"],
+                    "actor": h["actor"],
+                    "text": _describe(sc, h),
+                }
+            )
     return out
 
 
-def build(session: Session, game_id: int | None = None, runs: int = 2000,
-          stand_in: str = "historical", seed: int = 0, max_decisions: int = 40) -> Debrief:
+def build(
+    session: Session,
+    game_id: int | None = None,
+    runs: int = 2000,
+    stand_in: str = "historical",
+    seed: int = 0,
+    max_decisions: int = 40,
+) -> Debrief:
     """The debrief of a (finished or unfinished) game."""
     sc = session.scenario
     setup = session.setup
@@ -261,7 +281,8 @@ def build(session: Session, game_id: int | None = None, runs: int = 2000,
     for e in record.entries:
         cites[(e.turn, e.id)] = tuple(
             f"{c.source}, {c.locator}" + (f' "{c.anchor}"' if c.anchor else "")
-            for c in e.citations[:3])
+            for c in e.citations[:3]
+        )
         text = plain(e.summary, sc)
         if e.kind == "outcome":
             text = f"Outcome: {sc.outcome(e.id).label}. {text}"
@@ -281,11 +302,19 @@ def build(session: Session, game_id: int | None = None, runs: int = 2000,
             cause = _cause(sc, session, g, h)
         if not gv and not hv:
             continue
-        row = Row(turn, sc.clock.turns[turn].label,
-                  tuple(Line(_describe(sc, x)) for x in gv),
-                  tuple(Line(summaries.get((turn, x["id"]), _describe(sc, x)),
-                             cites.get((turn, x["id"]), ())) for x in hv),
-                  diverged, cause)
+        row = Row(
+            turn,
+            sc.clock.turns[turn].label,
+            tuple(Line(_describe(sc, x)) for x in gv),
+            tuple(
+                Line(
+                    summaries.get((turn, x["id"]), _describe(sc, x)), cites.get((turn, x["id"]), ())
+                )
+                for x in hv
+            ),
+            diverged,
+            cause,
+        )
         rows.append(row)
         if diverged and first is None:
             first = row
@@ -293,24 +322,37 @@ def build(session: Session, game_id: int | None = None, runs: int = 2000,
     o_rule = sc.outcome(outcome) if outcome else None
     end = int(session.state.end_turn[0])
     h_out = sc.outcome(hist.outcome) if hist.outcome else None
-    seat_words = [f"{actor_name(sc, a)} ({'you' if s == 'human' else s})"
-                  for a, s in setup.seats.items()]
+    seat_words = [
+        f"{actor_name(sc, a)} ({'you' if s == 'human' else s})" for a, s in setup.seats.items()
+    ]
     d = Debrief(
-        game_id=game_id, title=sc.title, scenario=sc.id, version=sc.version,
-        seed=setup.seed, chance=setup.chance, players=seat_words,
-        outcome=outcome or "", outcome_label=o_rule.label if o_rule else "not finished",
-        outcome_summary=" ".join(o_rule.summary.split()) if o_rule else
-        "The game was left before the crisis ended.",
+        game_id=game_id,
+        title=sc.title,
+        scenario=sc.id,
+        version=sc.version,
+        seed=setup.seed,
+        chance=setup.chance,
+        players=seat_words,
+        outcome=outcome or "",
+        outcome_label=o_rule.label if o_rule else "not finished",
+        outcome_summary=" ".join(o_rule.summary.split())
+        if o_rule
+        else "The game was left before the crisis ended.",
         end_label=sc.clock.turns[end].label if end >= 0 else session.turn_label(),
-        history_outcome=h_out.id if h_out else "", history_outcome_label=h_out.label
-        if h_out else "", history_end_label=sc.clock.turns[int(hist.state.end_turn[0])].label,
-        rows=rows, first_divergence=first,
+        history_outcome=h_out.id if h_out else "",
+        history_outcome_label=h_out.label if h_out else "",
+        history_end_label=sc.clock.turns[int(hist.state.end_turn[0])].label,
+        rows=rows,
+        first_divergence=first,
         curve_game=[(t.turn, t.escalation) for t in session.traces],
         curve_history=[(t.turn, t.escalation) for t in hist.traces],
         escalation_labels=dict(sc.escalation_labels),
         turn_labels={t.index: t.label for t in sc.clock.turns},
-        terms=_terms(session, hist), outcomes=[(o.id, o.label) for o in sc.outcomes],
-        runs=runs, stand_in=stand_in, finished=session.done,
+        terms=_terms(session, hist),
+        outcomes=[(o.id, o.label) for o in sc.outcomes],
+        runs=runs,
+        stand_in=stand_in,
+        finished=session.done,
         dates={t.label: turn_words(sc, t.index, weekday=True) for t in sc.clock.turns},
         names={a: _name(sc, a) for a in sc.actors},
     )
@@ -348,13 +390,19 @@ def _terms(session: Session, hist: Session) -> list[tuple[str, str, str]]:
             v = sc.variable(name)
         except KeyError:
             continue
-        out.append((name, format_value(sc, name, float(session.state.values[v.index, 0])),
-                    format_value(sc, name, float(hist.state.values[v.index, 0]))))
+        out.append(
+            (
+                name,
+                format_value(sc, name, float(session.state.values[v.index, 0])),
+                format_value(sc, name, float(hist.state.values[v.index, 0])),
+            )
+        )
     return out
 
 
-def _odds(d: Debrief, session: Session, runs: int, stand_in: str, seed: int,
-          max_decisions: int) -> None:
+def _odds(
+    d: Debrief, session: Session, runs: int, stand_in: str, seed: int, max_decisions: int
+) -> None:
     sc = session.scenario
     outcome_ids = [o.id for o in sc.outcomes]
 
@@ -396,14 +444,46 @@ def _odds(d: Debrief, session: Session, runs: int, stand_in: str, seed: int,
             if choice == alternative:
                 continue  # what following would have played: no effect to weigh
             before = simulate(state, {})
-            after = simulate(state, {actor: cast(Agent, _Forced(
-                trace.turn, obs.actions.index(choice), make_agent(stand_in, sc, actor)))})
-            alt = simulate(state, {actor: cast(Agent, _Forced(
-                trace.turn, obs.actions.index(alternative), make_agent(stand_in, sc, actor)))})
-            d.decisions.append(Decision(
-                trace.turn, sc.clock.turns[trace.turn].label, actor, choice,
-                sc.action(choice).label, alternative, sc.action(alternative).label, source,
-                odds(before), odds(after), odds(alt), _effects(after, alt, outcome_ids)))
+            after = simulate(
+                state,
+                {
+                    actor: cast(
+                        Agent,
+                        _Forced(
+                            trace.turn, obs.actions.index(choice), make_agent(stand_in, sc, actor)
+                        ),
+                    )
+                },
+            )
+            alt = simulate(
+                state,
+                {
+                    actor: cast(
+                        Agent,
+                        _Forced(
+                            trace.turn,
+                            obs.actions.index(alternative),
+                            make_agent(stand_in, sc, actor),
+                        ),
+                    )
+                },
+            )
+            d.decisions.append(
+                Decision(
+                    trace.turn,
+                    sc.clock.turns[trace.turn].label,
+                    actor,
+                    choice,
+                    sc.action(choice).label,
+                    alternative,
+                    sc.action(alternative).label,
+                    source,
+                    odds(before),
+                    odds(after),
+                    odds(alt),
+                    _effects(after, alt, outcome_ids),
+                )
+            )
 
 
 def _effects(after: np.ndarray, alt: np.ndarray, ids: list[str]) -> dict[str, Effect]:
@@ -426,28 +506,54 @@ def to_json(d: Debrief) -> dict[str, Any]:
 
     ids = [oid for oid, _ in d.outcomes]
     return {
-        "game_id": d.game_id, "scenario": d.scenario, "version": d.version,
-        "seed": d.seed, "chance": d.chance, "seats": d.players, "finished": d.finished,
-        "outcome": d.outcome or None, "end_date": d.end_label,
-        "history_outcome": d.history_outcome, "history_end_date": d.history_end_label,
-        "first_divergence": None if d.first_divergence is None else {
-            "date": d.first_divergence.label, "cause": d.first_divergence.cause},
-        "runs": d.runs, "stand_in": d.stand_in,
-        "intervals": {"before, after, alternative_after": "Wilson score, 95%",
-                      "effect": "Newcombe (1998) method 10 for paired proportions, 95%, "
-                                "over crises paired by their random streams"},
-        "start": None if d.start_odds is None else {
-            oid: share(d.start_odds, oid) for oid in ids},
-        "decisions": [{
-            "date": x.label, "turn": x.turn, "actor": x.actor, "choice": x.choice,
-            "choice_label": x.choice_label, "alternative": x.alternative,
-            "alternative_label": x.alternative_label,
-            "alternative_from": x.alternative_from,
-            "outcomes": {oid: {"before": share(x.before, oid), "after": share(x.after, oid),
-                               "alternative_after": share(x.alternative_after, oid),
-                               "effect": {"p": x.effect[oid].p, "low": x.effect[oid].low,
-                                          "high": x.effect[oid].high}}
-                         for oid in ids}} for x in d.decisions],
+        "game_id": d.game_id,
+        "scenario": d.scenario,
+        "version": d.version,
+        "seed": d.seed,
+        "chance": d.chance,
+        "seats": d.players,
+        "finished": d.finished,
+        "outcome": d.outcome or None,
+        "end_date": d.end_label,
+        "history_outcome": d.history_outcome,
+        "history_end_date": d.history_end_label,
+        "first_divergence": None
+        if d.first_divergence is None
+        else {"date": d.first_divergence.label, "cause": d.first_divergence.cause},
+        "runs": d.runs,
+        "stand_in": d.stand_in,
+        "intervals": {
+            "before, after, alternative_after": "Wilson score, 95%",
+            "effect": "Newcombe (1998) method 10 for paired proportions, 95%, "
+            "over crises paired by their random streams",
+        },
+        "start": None if d.start_odds is None else {oid: share(d.start_odds, oid) for oid in ids},
+        "decisions": [
+            {
+                "date": x.label,
+                "turn": x.turn,
+                "actor": x.actor,
+                "choice": x.choice,
+                "choice_label": x.choice_label,
+                "alternative": x.alternative,
+                "alternative_label": x.alternative_label,
+                "alternative_from": x.alternative_from,
+                "outcomes": {
+                    oid: {
+                        "before": share(x.before, oid),
+                        "after": share(x.after, oid),
+                        "alternative_after": share(x.alternative_after, oid),
+                        "effect": {
+                            "p": x.effect[oid].p,
+                            "low": x.effect[oid].low,
+                            "high": x.effect[oid].high,
+                        },
+                    }
+                    for oid in ids
+                },
+            }
+            for x in d.decisions
+        ],
     }
 
 
@@ -485,8 +591,13 @@ def decision_point(session: Session) -> tuple[int, str, str]:
     return first.turn, actor, first.choices[actor]
 
 
-def onward_story(session: Session, wanted: str = "war", runs: int = 2000,
-                 stand_in: str = "historical", seed: int = 0) -> OnwardStory:
+def onward_story(
+    session: Session,
+    wanted: str = "war",
+    runs: int = 2000,
+    stand_in: str = "historical",
+    seed: int = 0,
+) -> OnwardStory:
     """From the player's decision point (:func:`decision_point`), with the player's own
     choice made there and ``stand_in`` in their seat afterwards, ``runs`` crises are
     simulated onward; one of those ending in ``wanted`` (``"war"``: any outcome above 0
@@ -500,8 +611,9 @@ def onward_story(session: Session, wanted: str = "war", runs: int = 2000,
     for human in session.humans:
         agents[human] = make_agent(stand_in, sc, human)
     obs = session.engine.observe(state, actor)
-    agents[actor] = cast(Agent, _Forced(turn, obs.actions.index(choice),
-                                        make_agent(stand_in, sc, actor)))
+    agents[actor] = cast(
+        Agent, _Forced(turn, obs.actions.index(choice), make_agent(stand_in, sc, actor))
+    )
     result = run_onward(sc, state, agents, runs, seed=seed)
     order_ = np.argsort(result.crisis_ids, kind="stable")
     outcomes = np.asarray(result.outcome)[order_]
@@ -517,5 +629,13 @@ def onward_story(session: Session, wanted: str = "war", runs: int = 2000,
         crisis = onward(sc, state, agents, seed, index)
         if crisis.outcome != sc.outcomes[int(outcomes[index])].id:
             raise RuntimeError(f"crisis {seed}:{index} ended differently when told alone")
-    return OnwardStory(turn, sc.clock.turns[turn].label, actor, sc.action(choice).label,
-                       wanted, int(match.size), runs, crisis)
+    return OnwardStory(
+        turn,
+        sc.clock.turns[turn].label,
+        actor,
+        sc.action(choice).label,
+        wanted,
+        int(match.size),
+        runs,
+        crisis,
+    )

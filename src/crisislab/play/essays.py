@@ -109,16 +109,21 @@ def _line(g: EvidenceRule, game: _End, record: _End, d: Debriefed) -> str | None
     if g.when is not None and g.show != "text" and not game.holds(g.when):
         return None
     if g.show == "outcome":
-        return g.text.format(outcome=d.outcome_label.lower(), end=d.when(d.end_label),
-                             record_outcome=d.history_outcome_label.lower(),
-                             record_end=d.when(d.history_end_label))
+        return g.text.format(
+            outcome=d.outcome_label.lower(),
+            end=d.when(d.end_label),
+            record_outcome=d.history_outcome_label.lower(),
+            record_end=d.when(d.history_end_label),
+        )
     if g.show == "value":
         assert g.variable is not None
         from crisislab.scenario.display import format_value
 
         sc = game.scenario
-        return g.text.format(value=format_value(sc, g.variable, game.value(g.variable)),
-                             history=format_value(sc, g.variable, record.value(g.variable)))
+        return g.text.format(
+            value=format_value(sc, g.variable, game.value(g.variable)),
+            history=format_value(sc, g.variable, record.value(g.variable)),
+        )
     if g.show == "text":
         if g.when is None or game.holds(g.when):
             return g.text
@@ -129,13 +134,17 @@ def _line(g: EvidenceRule, game: _End, record: _End, d: Debriefed) -> str | None
     if g.show == "peak":
         peak = max((e for _, e in d.curve_game), default=0.0)
         peak_h = max((e for _, e in d.curve_history), default=0.0)
-        return g.text.format(game=d.escalation_labels.get(int(peak), f"{peak:g}"),
-                             history=d.escalation_labels.get(int(peak_h), f"{peak_h:g}"))
+        return g.text.format(
+            game=d.escalation_labels.get(int(peak), f"{peak:g}"),
+            history=d.escalation_labels.get(int(peak_h), f"{peak_h:g}"),
+        )
     # decision: the first of the player's decisions that raised the tagged outcomes' share
     tagged = game.scenario.outcomes_tagged(*g.tags)
     for x in d.decisions:
-        if _count(x.after.counts, tagged) - _count(x.alternative_after.counts, tagged) \
-                >= g.share * x.after.n:
+        if (
+            _count(x.after.counts, tagged) - _count(x.alternative_after.counts, tagged)
+            >= g.share * x.after.n
+        ):
             return g.text.format(label=d.when(x.label), choice=x.choice_label)
     return None
 
@@ -157,10 +166,18 @@ def essays_for(session: Session, hist: Session, d: Debriefed) -> list[EssayView]
     for q in questions(sc):
         lines = [line for g in q.game if (line := _line(g, game, record, d)) is not None]
         where = q.cite[0]
-        out.append(EssayView(q.question, q.quote,
-                             f"{names.get(where.source, words_of(where.source))}, "
-                             f"{where.locator}", tuple(lines),
-                             tuple(SourcePoint(text, names.get(c.source, words_of(c.source)),
-                                               c.locator, c.anchor or "")
-                                   for text, c in q.evidence)))
+        out.append(
+            EssayView(
+                q.question,
+                q.quote,
+                f"{names.get(where.source, words_of(where.source))}, {where.locator}",
+                tuple(lines),
+                tuple(
+                    SourcePoint(
+                        text, names.get(c.source, words_of(c.source)), c.locator, c.anchor or ""
+                    )
+                    for text, c in q.evidence
+                ),
+            )
+        )
     return out

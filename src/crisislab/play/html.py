@@ -10,8 +10,18 @@ from jinja2 import Environment
 from crisislab.play.debrief import Debrief, Odds
 from crisislab.play.report import alternative_words, points
 
-PALETTE = ["#b2182b", "#d6604d", "#f4a582", "#fddbc7", "#e08214", "#4393c3", "#878787",
-           "#bababa", "#5aae61", "#762a83"]
+PALETTE = [
+    "#b2182b",
+    "#d6604d",
+    "#f4a582",
+    "#fddbc7",
+    "#e08214",
+    "#4393c3",
+    "#878787",
+    "#bababa",
+    "#5aae61",
+    "#762a83",
+]
 
 TEMPLATE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
@@ -109,37 +119,48 @@ def _curve(d: Debrief, width: int = 760, height: int = 260) -> str:
         y = pad + (1 - e / top) * (height - 2 * pad)
         return f"{x:.1f},{y:.1f}"
 
-    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-             'role="img" aria-label="escalation curves">']
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        'role="img" aria-label="escalation curves">'
+    ]
     for level in sorted(d.escalation_labels):
         y = pad + (1 - level / top) * (height - 2 * pad)
-        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" '
-                     'stroke="#eee"/>')
-        parts.append(f'<text x="{left - 4}" y="{y + 3:.1f}" font-size="9" '
-                     f'text-anchor="end">{level}</text>')
-    for series, style in ((d.curve_history, 'stroke="#888" stroke-dasharray="4 3"'),
-                          (d.curve_game, 'stroke="#b2182b" stroke-width="2"')):
+        parts.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" stroke="#eee"/>'
+        )
+        parts.append(
+            f'<text x="{left - 4}" y="{y + 3:.1f}" font-size="9" text-anchor="end">{level}</text>'
+        )
+    for series, style in (
+        (d.curve_history, 'stroke="#888" stroke-dasharray="4 3"'),
+        (d.curve_game, 'stroke="#b2182b" stroke-width="2"'),
+    ):
         if series:
             pts = " ".join(xy(t, e) for t, e in series)
             parts.append(f'<polyline fill="none" {style} points="{pts}"/>')
     if d.first_divergence is not None:
         t = d.first_divergence.turn
         x = xy(t, 0).split(",")[0]
-        parts.append(f'<line x1="{x}" x2="{x}" y1="{pad}" y2="{height - pad}" '
-                     'stroke="#e08214"/>')
-        parts.append(f'<text x="{x}" y="{pad - 6}" font-size="10" text-anchor="middle">'
-                     f'{escape(d.first_divergence.label)}</text>')
+        parts.append(f'<line x1="{x}" x2="{x}" y1="{pad}" y2="{height - pad}" stroke="#e08214"/>')
+        parts.append(
+            f'<text x="{x}" y="{pad - 6}" font-size="10" text-anchor="middle">'
+            f"{escape(d.first_divergence.label)}</text>"
+        )
     for t in (lo, hi):
-        parts.append(f'<text x="{xy(t, 0).split(",")[0]}" y="{height - 4}" font-size="9" '
-                     f'text-anchor="middle">{escape(d.turn_labels.get(t, str(t)))}</text>')
+        parts.append(
+            f'<text x="{xy(t, 0).split(",")[0]}" y="{height - 4}" font-size="9" '
+            f'text-anchor="middle">{escape(d.turn_labels.get(t, str(t)))}</text>'
+        )
     parts.append("</svg>")
     return "".join(parts)
 
 
 def _bars(rows: list[tuple[str, Odds]], ids: list[str], width: int = 760) -> str:
     height = 26 * len(rows) + 6
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-           'role="img" aria-label="outcome shares">']
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
+        'role="img" aria-label="outcome shares">'
+    ]
     for i, (label, odds) in enumerate(rows):
         y = 4 + 26 * i
         out.append(f'<text x="0" y="{y + 15}" font-size="11">{escape(label)}</text>')
@@ -147,9 +168,11 @@ def _bars(rows: list[tuple[str, Odds]], ids: list[str], width: int = 760) -> str
         for j, oid in enumerate(ids):
             w = odds.p(oid) * (width - 70)
             if w > 0:
-                out.append(f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="20" '
-                           f'fill="{PALETTE[j % len(PALETTE)]}"><title>{escape(oid)}: '
-                           f'{odds.p(oid):.1%}</title></rect>')
+                out.append(
+                    f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="20" '
+                    f'fill="{PALETTE[j % len(PALETTE)]}"><title>{escape(oid)}: '
+                    f"{odds.p(oid):.1%}</title></rect>"
+                )
             x += w
     out.append("</svg>")
     return "".join(out)
@@ -166,15 +189,31 @@ def render_html(d: Debrief) -> str:
     legend = [(oid, labels[oid], PALETTE[j % len(PALETTE)]) for j, oid in enumerate(ids)]
     decisions = []
     for x in d.decisions:
-        rows = [(labels[oid], _pct(x.before, oid), _pct(x.after, oid),
-                 _pct(x.alternative_after, oid), points(x.effect[oid])) for oid in ids
-                if x.before.counts.get(oid) or x.after.counts.get(oid)
-                or x.alternative_after.counts.get(oid)]
-        decisions.append((x, _bars([("before", x.before), ("yours", x.after),
-                                    ("other", x.alternative_after)], ids), rows))
+        rows = [
+            (
+                labels[oid],
+                _pct(x.before, oid),
+                _pct(x.after, oid),
+                _pct(x.alternative_after, oid),
+                points(x.effect[oid]),
+            )
+            for oid in ids
+            if x.before.counts.get(oid)
+            or x.after.counts.get(oid)
+            or x.alternative_after.counts.get(oid)
+        ]
+        decisions.append(
+            (
+                x,
+                _bars(
+                    [("before", x.before), ("yours", x.after), ("other", x.alternative_after)], ids
+                ),
+                rows,
+            )
+        )
     start = _bars([("start", d.start_odds)], ids) if d.start_odds else ""
     env = Environment(autoescape=True)
     alt_words = [alternative_words(x) for x in d.decisions]
-    return env.from_string(TEMPLATE).render(d=d, curve=_curve(d), legend=legend,
-                                            decisions=decisions, start=start,
-                                            alt_words=alt_words)
+    return env.from_string(TEMPLATE).render(
+        d=d, curve=_curve(d), legend=legend, decisions=decisions, start=start, alt_words=alt_words
+    )

@@ -54,7 +54,6 @@ MAX_TEXT = 600  # characters of free text in a letter
 MAX_LETTERS_PER_TURN = 3
 
 
-
 class LetterError(ValueError):
     """A letter that cannot be sent; the message says what to change."""
 
@@ -67,12 +66,21 @@ def terms(scenario: Scenario) -> dict[str, str]:
 
 
 DEFAULT_CHANNELS = (
-    Channel(id="letters", label="Private letters", delay=1,
-            assumption="A scenario that names no channels has these two: a private letter "
-            "between any two actors and a public statement, each read the next turn."),
-    Channel(id="statements", label="Public statements", public=True, delay=1,
-            assumption="A scenario that names no channels has these two: a private letter "
-            "between any two actors and a public statement, each read the next turn."),
+    Channel(
+        id="letters",
+        label="Private letters",
+        delay=1,
+        assumption="A scenario that names no channels has these two: a private letter "
+        "between any two actors and a public statement, each read the next turn.",
+    ),
+    Channel(
+        id="statements",
+        label="Public statements",
+        public=True,
+        delay=1,
+        assumption="A scenario that names no channels has these two: a private letter "
+        "between any two actors and a public statement, each read the next turn.",
+    ),
 )
 
 
@@ -90,8 +98,7 @@ def channel_by_id(scenario: Scenario, name: str) -> Channel:
     found = next((c for c in channels(scenario) if c.id == name), None)
     if found is None:
         known = ", ".join(c.id for c in channels(scenario))
-        raise LetterError(f"'{name}' is not a channel of this scenario; its channels are: "
-                          f"{known}")
+        raise LetterError(f"'{name}' is not a channel of this scenario; its channels are: {known}")
     return found
 
 
@@ -107,12 +114,13 @@ def joins(scenario: Scenario, c: Channel, sender: str, to: str) -> bool:
     return c.pairs is None or any({sender, to} == set(p) for p in c.pairs)
 
 
-def channels_for(scenario: Scenario, sender: str, to: str | None = None
-                 ) -> list[Channel]:
+def channels_for(scenario: Scenario, sender: str, to: str | None = None) -> list[Channel]:
     """The channels ``sender`` may use: to ``to``, or (without it) to anyone."""
-    return [c for c in channels(scenario)
-            if any(joins(scenario, c, sender, a) for a in
-                   (scenario.actors if to is None else (to,)))]
+    return [
+        c
+        for c in channels(scenario)
+        if any(joins(scenario, c, sender, a) for a in (scenario.actors if to is None else (to,)))
+    ]
 
 
 def _first(scenario: Scenario, public: bool) -> Channel | None:
@@ -122,12 +130,12 @@ def _first(scenario: Scenario, public: bool) -> Channel | None:
 
 def can_write(scenario: Scenario, sender: str, to: str, public: bool = False) -> bool:
     """Whether ``sender`` may write to ``to`` on a channel of that kind."""
-    return any(c.public == public and joins(scenario, c, sender, to)
-               for c in channels(scenario))
+    return any(c.public == public and joins(scenario, c, sender, to) for c in channels(scenario))
 
 
-def pick_channel(scenario: Scenario, sender: str, to: str, public: bool = False,
-                 name: str | None = None) -> Channel:
+def pick_channel(
+    scenario: Scenario, sender: str, to: str, public: bool = False, name: str | None = None
+) -> Channel:
     """The channel a letter goes by: the one called ``name`` (which must join the two),
     or, without a name, the first channel of the kind (``public``) that joins them, as
     letters written before channels were chosen went. A :class:`LetterError` says what
@@ -139,11 +147,14 @@ def pick_channel(scenario: Scenario, sender: str, to: str, public: bool = False,
         c = channel_by_id(scenario, name)
         if not joins(scenario, c, sender, to):
             usable = "; ".join(x.label for x in channels_for(scenario, sender, to)) or "none"
-            raise LetterError(f"{who} cannot write to {whom} by {c.label}; the channels "
-                              f"between them: {usable}")
+            raise LetterError(
+                f"{who} cannot write to {whom} by {c.label}; the channels between them: {usable}"
+            )
         return c
-    found = next((c for c in channels(scenario)
-                  if c.public == public and joins(scenario, c, sender, to)), None)
+    found = next(
+        (c for c in channels(scenario) if c.public == public and joins(scenario, c, sender, to)),
+        None,
+    )
     if found is None:
         kind = "public" if public else "private"
         raise LetterError(f"no {kind} channel of the scenario joins {who} to {whom}")
@@ -255,12 +266,19 @@ def model_letter(scenario: Scenario, sender: str, letter: Any) -> dict[str, Any]
         return None
     raw = letter.get("terms") or []
     known = terms(scenario)
-    chosen = list(dict.fromkeys(str(x).strip().lower() for x in raw
-                                if str(x).strip().lower() in known)) \
-        if isinstance(raw, list) else []
+    chosen = (
+        list(dict.fromkeys(str(x).strip().lower() for x in raw if str(x).strip().lower() in known))
+        if isinstance(raw, list)
+        else []
+    )
     text = "".join(c for c in str(letter.get("text", "")) if c.isprintable() or c.isspace())
-    return {"sender": sender, "to": to, "public": False, "terms": chosen,
-            "text": " ".join(text.split())[:MAX_TEXT]}
+    return {
+        "sender": sender,
+        "to": to,
+        "public": False,
+        "terms": chosen,
+        "text": " ".join(text.split())[:MAX_TEXT],
+    }
 
 
 def parse_terms(raw: str, scenario: Scenario | None = None) -> list[str]:
@@ -274,8 +292,9 @@ def parse_terms(raw: str, scenario: Scenario | None = None) -> list[str]:
         word = part.lower()
         if known is None:
             if not re.fullmatch(ID_PATTERN, word):
-                raise LetterError(f"'{part}' is not a term: a term is one word of letters, "
-                                  "digits and underscores")
+                raise LetterError(
+                    f"'{part}' is not a term: a term is one word of letters, digits and underscores"
+                )
             matches = [word]
         else:
             matches = [t for t in known if t.startswith(word)] if len(word) >= 3 else []
@@ -289,8 +308,9 @@ def parse_terms(raw: str, scenario: Scenario | None = None) -> list[str]:
     return out
 
 
-def delay_turns(scenario: Scenario, public: bool = False,
-                channel: Channel | str | None = None) -> int:
+def delay_turns(
+    scenario: Scenario, public: bool = False, channel: Channel | str | None = None
+) -> int:
     """Turns a letter travels: the ``delay`` of ``channel`` (a channel or its id) or,
     without one, of the scenario's first private channel (or public one, with
     ``public``), a number of turns or a parameter holding it, at least one: a letter
@@ -327,8 +347,11 @@ def granting_actions(scenario: Scenario, actor: str, term: str) -> list[ActionRu
     """The recipient's actions that grant ``term`` (see the module's docstring)."""
     low = min(scenario.escalation_labels, default=0)
     targets = term_variables(scenario, term)
-    return [a for a in scenario.actions_of(actor)
-            if a.escalation <= low and any(e.target in targets for e in a.effects)]
+    return [
+        a
+        for a in scenario.actions_of(actor)
+        if a.escalation <= low and any(e.target in targets for e in a.effects)
+    ]
 
 
 @dataclass(frozen=True)
@@ -343,13 +366,20 @@ def split_terms(scenario: Scenario, letter: Letter) -> tuple[list[str], list[str
     if letter.ask is not None or letter.offer is not None:
         return list(letter.ask or []), list(letter.offer or [])
     asked = [t for t in letter.terms if granting_actions(scenario, letter.to, t)]
-    offered = [t for t in letter.terms if t not in asked
-               and granting_actions(scenario, letter.sender, t)]
+    offered = [
+        t for t in letter.terms if t not in asked and granting_actions(scenario, letter.sender, t)
+    ]
     return asked, offered
 
 
-def answer(scenario: Scenario, actor: str, letter: Letter, legal: dict[str, bool],
-           why: dict[str, str], observation: Any = None) -> Answer:
+def answer(
+    scenario: Scenario,
+    actor: str,
+    letter: Letter,
+    legal: dict[str, bool],
+    why: dict[str, str],
+    observation: Any = None,
+) -> Answer:
     """An agent's answer to ``letter``; ``legal`` says which of its actions are available
     now and ``why`` explains those that are not. With the recipient's ``observation``
     (a batch of one) and a scenario with a leaders' model, the deal is weighed by value
@@ -374,8 +404,11 @@ def answer(scenario: Scenario, actor: str, letter: Letter, legal: dict[str, bool
         return Answer("decline", "We cannot grant now: " + "; ".join(missing) + ".", ())
     words = terms(scenario)
     granted = ", ".join(words.get(t, t) for t in mine)
-    if observation is not None and scenario.spec.leaders is not None \
-            and scenario.role(actor) == "player":
+    if (
+        observation is not None
+        and scenario.spec.leaders is not None
+        and scenario.role(actor) == "player"
+    ):
         from crisislab.agents.leader import LeaderModel, judge_deal
 
         rules = {a.id: a for a in scenario.actions}
@@ -384,12 +417,12 @@ def answer(scenario: Scenario, actor: str, letter: Letter, legal: dict[str, bool
             acts = granting_actions(scenario, letter.sender, term)
             if acts:
                 offers.append(acts[0])
-        verdict = judge_deal(LeaderModel(scenario, actor), observation, 0,
-                             [rules[c] for c in commits], offers)
+        verdict = judge_deal(
+            LeaderModel(scenario, actor), observation, 0, [rules[c] for c in commits], offers
+        )
         if not verdict.accept:
             return Answer("decline", f"We decline: {verdict.reasons()}.", ())
-        return Answer("accept", f"We accept ({granted}): {verdict.reasons()}.",
-                      tuple(commits))
+        return Answer("accept", f"We accept ({granted}): {verdict.reasons()}.", tuple(commits))
     return Answer("accept", f"We accept: {granted}.", tuple(commits))
 
 
@@ -428,8 +461,9 @@ def render(node: Node, scenario: Scenario) -> str:
     if isinstance(node, Compare):
         return "needs " + _compare(node, scenario)
     if isinstance(node, BoolOp) and node.op == "or":
-        return "needs one of: " + "; ".join(render(v, scenario).removeprefix("needs ")
-                                            for v in node.values)
+        return "needs one of: " + "; ".join(
+            render(v, scenario).removeprefix("needs ") for v in node.values
+        )
     names = sorted(names_in(node))
     return "needs a condition on " + ", ".join(_label(n, scenario) for n in names)
 
@@ -473,8 +507,14 @@ def _compare(node: Compare, scenario: Scenario) -> str:
             parts.append(_label(o.name, scenario))
         else:
             parts.append("(" + ", ".join(sorted(names_in(o))) + ")")
-    words = {"==": "to be", "!=": "not to be", ">=": "to be at least", "<=": "to be at most",
-             ">": "to be more than", "<": "to be less than"}
+    words = {
+        "==": "to be",
+        "!=": "not to be",
+        ">=": "to be at least",
+        "<=": "to be at most",
+        ">": "to be more than",
+        "<": "to be less than",
+    }
     out = parts[0]
     for op, part in zip(node.ops, parts[1:], strict=False):
         out += f" {words.get(op, op)} {part}"

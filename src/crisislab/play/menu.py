@@ -63,18 +63,27 @@ def choose(text: str, items: Sequence[Item]) -> Item:
     if len(exact) == 1:
         return exact[0]
     if len(typed) >= 3:
-        starts = [it for it in items
-                  if any(_norm(n).startswith(typed) for n in it.all_names())]
+        starts = [it for it in items if any(_norm(n).startswith(typed) for n in it.all_names())]
         if len(starts) == 1:
             return starts[0]
         if len(starts) > 1:
-            raise MenuError(f"'{raw}' could be " + " or ".join(
-                f"{items.index(it) + 1} ({it.words})" for it in starts)
-                + ". Type its number, or more of its name.")
-    scores = sorted(((max(fuzz.WRatio(typed, _norm(n)) for n in it.all_names()), i)
-                     for i, it in enumerate(items)), reverse=True)
-    if scores and scores[0][0] >= FUZZY_CUTOFF and (
-            len(scores) == 1 or scores[0][0] - scores[1][0] >= FUZZY_MARGIN):
+            raise MenuError(
+                f"'{raw}' could be "
+                + " or ".join(f"{items.index(it) + 1} ({it.words})" for it in starts)
+                + ". Type its number, or more of its name."
+            )
+    scores = sorted(
+        (
+            (max(fuzz.WRatio(typed, _norm(n)) for n in it.all_names()), i)
+            for i, it in enumerate(items)
+        ),
+        reverse=True,
+    )
+    if (
+        scores
+        and scores[0][0] >= FUZZY_CUTOFF
+        and (len(scores) == 1 or scores[0][0] - scores[1][0] >= FUZZY_MARGIN)
+    ):
         return items[scores[0][1]]
     raise MenuError(f"'{raw}' is not one of the choices. " + allowed(items))
 
@@ -101,7 +110,5 @@ def allowed(items: Sequence[Item]) -> str:
         return "There is nothing to choose."
     sample = min((it.words for it in items), key=len)
     if len(sample) > 40:
-        return (f"Type a number from 1 to {len(items)}, or the first words of a name "
-                "from the list.")
-    return (f"Type a number from 1 to {len(items)}, or a name from the list "
-            f"(such as '{sample}').")
+        return f"Type a number from 1 to {len(items)}, or the first words of a name from the list."
+    return f"Type a number from 1 to {len(items)}, or a name from the list (such as '{sample}')."

@@ -16,18 +16,22 @@ def sparkline(series: list[tuple[int, float]], top: float) -> str:
 
 def render_debrief(d: Debrief, c: Console, timeline_rows: int = 60) -> None:
     c.rule(f"[bold]Debrief[/bold]: {d.title}" + (f" — game {d.game_id}" if d.game_id else ""))
-    c.print(f"Seats: {', '.join(d.players)}; seed {d.seed}; chance {d.chance}.",
-            highlight=False)
-    c.print(f"[bold]Your crisis:[/bold] {d.outcome_label}, "
-            f"{d.when(d.end_label)}. {d.outcome_summary}", highlight=False)
-    c.print(f"[bold]The record:[/bold] {d.history_outcome_label}, "
-            f"{d.when(d.history_end_label)}.", highlight=False)
+    c.print(f"Seats: {', '.join(d.players)}; seed {d.seed}; chance {d.chance}.", highlight=False)
+    c.print(
+        f"[bold]Your crisis:[/bold] {d.outcome_label}, {d.when(d.end_label)}. {d.outcome_summary}",
+        highlight=False,
+    )
+    c.print(
+        f"[bold]The record:[/bold] {d.history_outcome_label}, {d.when(d.history_end_label)}.",
+        highlight=False,
+    )
     if d.first_divergence is None:
         c.print("[green]No divergence:[/green] your crisis followed the record throughout.")
     else:
         f = d.first_divergence
-        c.print(f"[yellow]First divergence:[/yellow] {d.when(f.label)} — {f.cause}.",
-                highlight=False)
+        c.print(
+            f"[yellow]First divergence:[/yellow] {d.when(f.label)} — {f.cause}.", highlight=False
+        )
     if d.terms:
         t = Table(title="Terms at the end", title_justify="left")
         t.add_column("term")
@@ -45,14 +49,20 @@ def render_debrief(d: Debrief, c: Console, timeline_rows: int = 60) -> None:
         _odds(d, c)
     rows = [r for r in d.rows if r.diverged] + [r for r in d.rows if not r.diverged]
     shown = sorted(rows[:timeline_rows], key=lambda r: r.turn)
-    t = Table(title=f"Two timelines ({len(shown)} of {len(d.rows)} turns with events; "
-              "diverging turns first)", title_justify="left", expand=True, show_lines=True)
+    t = Table(
+        title=f"Two timelines ({len(shown)} of {len(d.rows)} turns with events; "
+        "diverging turns first)",
+        title_justify="left",
+        expand=True,
+        show_lines=True,
+    )
     t.add_column("when", no_wrap=True)
     t.add_column("your crisis", ratio=2)
     t.add_column("the record", ratio=3)
     for r in shown:
-        record = "\n".join(x.text + (f"\n  [{'; '.join(x.sources)}]" if x.sources else "")
-                            for x in r.history)
+        record = "\n".join(
+            x.text + (f"\n  [{'; '.join(x.sources)}]" if x.sources else "") for x in r.history
+        )
         ours = Text("\n".join(x.text for x in r.game))
         if r.diverged:
             ours.append(("\n" if r.game else "") + f"diverged: {r.cause}", style="yellow")
@@ -60,21 +70,25 @@ def render_debrief(d: Debrief, c: Console, timeline_rows: int = 60) -> None:
     c.print(t)
     for i, e in enumerate(d.essays, start=1):
         c.rule(f"Essay {i}")
-        c.print(f"[bold]{e.question}[/bold] (after \"{e.quote}\", {e.locator})",
-                highlight=False)
+        c.print(f'[bold]{e.question}[/bold] (after "{e.quote}", {e.locator})', highlight=False)
         c.print("[bold]From your crisis[/bold]")
         for g in e.game:
             c.print(f"  • {g}", highlight=False)
         c.print("[bold]From the sources[/bold]")
         for s in e.sources:
-            c.print(f"  • {s.text} [dim]\\[{s.source}, {s.locator}, \"{s.anchor}\"][/dim]",
-                    highlight=False)
+            c.print(
+                f'  • {s.text} [dim]\\[{s.source}, {s.locator}, "{s.anchor}"][/dim]',
+                highlight=False,
+            )
 
 
 def alternative_words(x: Decision) -> str:
     """'the record's choice' or 'the stand-in's choice', for a decision's alternative."""
-    return "the record's choice" if x.alternative_from == "record" else \
-        "the stand-in's choice (the record is silent here)"
+    return (
+        "the record's choice"
+        if x.alternative_from == "record"
+        else "the stand-in's choice (the record is silent here)"
+    )
 
 
 def points(e: Effect) -> str:
@@ -84,36 +98,57 @@ def points(e: Effect) -> str:
 
 def _odds(d: Debrief, c: Console) -> None:
     labels = dict(d.outcomes)
-    c.print(f"[bold]The odds[/bold]: {d.runs} simulated crises per estimate, stand-in "
-            f"'{d.stand_in}' in your seat after each decision; shares with 95% Wilson "
-            "intervals. The effect of a choice compares the same simulated crises (same "
-            "random streams) after your choice and after the alternative; its interval "
-            "is Newcombe's for paired proportions.", highlight=False)
+    c.print(
+        f"[bold]The odds[/bold]: {d.runs} simulated crises per estimate, stand-in "
+        f"'{d.stand_in}' in your seat after each decision; shares with 95% Wilson "
+        "intervals. The effect of a choice compares the same simulated crises (same "
+        "random streams) after your choice and after the alternative; its interval "
+        "is Newcombe's for paired proportions.",
+        highlight=False,
+    )
     if d.start_odds:
-        c.print("  at the start: " + ", ".join(
-            f"{labels[o]} {d.start_odds.p(o):.0%}" for o, _ in d.outcomes
-            if d.start_odds.counts.get(o)), highlight=False)
+        c.print(
+            "  at the start: "
+            + ", ".join(
+                f"{labels[o]} {d.start_odds.p(o):.0%}"
+                for o, _ in d.outcomes
+                if d.start_odds.counts.get(o)
+            ),
+            highlight=False,
+        )
     if not d.decisions:
-        c.print("  No decisions to weigh: every turn you followed the record or chose what "
-                "following would have chosen.")
+        c.print(
+            "  No decisions to weigh: every turn you followed the record or chose what "
+            "following would have chosen."
+        )
         return
     for x in d.decisions:
         who = d.names.get(x.actor, x.actor)
-        t = Table(title=f"{d.when(x.label)}: {who} chose {x.choice_label}; "
-                  f"{alternative_words(x)} was {x.alternative_label}", title_justify="left")
+        t = Table(
+            title=f"{d.when(x.label)}: {who} chose {x.choice_label}; "
+            f"{alternative_words(x)} was {x.alternative_label}",
+            title_justify="left",
+        )
         t.add_column("outcome")
         t.add_column("before", justify="right")
         t.add_column("after your choice", justify="right")
         t.add_column(f"after {x.alternative_label}", justify="right")
         t.add_column("effect of your choice", justify="right")
         for oid, label in d.outcomes:
-            if not (x.before.counts.get(oid) or x.after.counts.get(oid)
-                    or x.alternative_after.counts.get(oid)):
+            if not (
+                x.before.counts.get(oid)
+                or x.after.counts.get(oid)
+                or x.alternative_after.counts.get(oid)
+            ):
                 continue
             e = x.effect[oid]
-            t.add_row(label, _share(x.before, oid), _share(x.after, oid),
-                      _share(x.alternative_after, oid),
-                      Text(points(e), style="bold" if e.low > 0 or e.high < 0 else ""))
+            t.add_row(
+                label,
+                _share(x.before, oid),
+                _share(x.after, oid),
+                _share(x.alternative_after, oid),
+                Text(points(e), style="bold" if e.low > 0 or e.high < 0 else ""),
+            )
         c.print(t)
 
 

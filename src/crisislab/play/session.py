@@ -112,15 +112,18 @@ class Session:
             raise GameError(f"chance must be 'free' or 'history', not '{setup.chance}'")
         unknown = set(setup.seats) - set(scenario.players)
         if unknown:
-            raise GameError(f"not an acting actor of {scenario.id}: "
-                            f"{', '.join(sorted(unknown))}; use: {', '.join(scenario.players)}")
+            raise GameError(
+                f"not an acting actor of {scenario.id}: "
+                f"{', '.join(sorted(unknown))}; use: {', '.join(scenario.players)}"
+            )
         agents: dict[str, Agent] = {}
         for actor, spec in setup.seats.items():
             if spec != HUMAN:
                 agents[actor] = make_agent(spec, scenario, actor)
         humans = set(setup.humans)
-        missing = [a for a in scenario.players if a not in setup.seats
-                   and scenario.role(a) != "scripted"]
+        missing = [
+            a for a in scenario.players if a not in setup.seats and scenario.role(a) != "scripted"
+        ]
         if missing:
             raise GameError(f"no seat given for {', '.join(missing)}")
         human_seats = {a: agents.get(a) for a in scenario.players if a in humans}
@@ -129,14 +132,12 @@ class Session:
             del agents[a]
         engine = Engine(scenario, chance=setup.chance)  # type: ignore[arg-type]
         state = start_batch(engine, 1, setup.seed, start_turn=setup.start_turn)
-        session = cls(scenario, setup, engine, state, agents,
-                      news={a: [] for a in scenario.actors})
+        session = cls(scenario, setup, engine, state, agents, news={a: [] for a in scenario.actors})
         session.before[state.turn] = state.select(np.array([0]))
         return session
 
     @classmethod
-    def rebuild(cls, scenario: Scenario, setup: GameSetup,
-                log: list[dict[str, Any]]) -> Session:
+    def rebuild(cls, scenario: Scenario, setup: GameSetup, log: list[dict[str, Any]]) -> Session:
         """Replay a saved game's turns through the engine; check each turn's digest."""
         session = cls.new(scenario, setup)
         for record in log:
@@ -144,17 +145,23 @@ class Session:
                 raise GameError("the saved game has turns after its end")
             if record.get("turn") != session.state.turn:
                 raise GameError(f"the saved game is out of step at turn {record.get('turn')}")
-            session.play_turn(record["choices"], record.get("letters", []),
-                              followed=record.get("followed", ()),
-                              injected=record.get("injected", ()))
+            session.play_turn(
+                record["choices"],
+                record.get("letters", []),
+                followed=record.get("followed", ()),
+                injected=record.get("injected", ()),
+            )
             if not record.get("digest"):
-                raise GameError(f"the saved turn {record['turn']} has no digest, so the "
-                                "replayed crisis cannot be checked against the one played")
+                raise GameError(
+                    f"the saved turn {record['turn']} has no digest, so the "
+                    "replayed crisis cannot be checked against the one played"
+                )
             if record["digest"] != session.digest():
                 raise GameError(
                     f"replaying the saved choices gives a different crisis at turn "
                     f"{record['turn']}: the scenario or the agents have changed since the "
-                    "game was saved")
+                    "game was saved"
+                )
         return session
 
     # ---- reading -----------------------------------------------------------------------
@@ -181,8 +188,7 @@ class Session:
         from crisislab.scenario.display import turn_words
 
         t = self.state.turn if turn is None else turn
-        return turn_words(self.scenario, min(t, self.engine.n_turns - 1), weekday=True,
-                          year=year)
+        return turn_words(self.scenario, min(t, self.engine.n_turns - 1), weekday=True, year=year)
 
     def observe(self, actor: str) -> Observation:
         return self.engine.observe(self.state, actor)
@@ -191,13 +197,18 @@ class Session:
         """Which of the actor's actions are available now, and why the others are not."""
         obs = self.observe(actor)
         legal = {a: bool(ok) for a, ok in zip(obs.actions, obs.legal[0], strict=True)}
-        env = {k: (v[:1] if isinstance(v, np.ndarray) and v.ndim else v)
-               for k, v in self.engine.env(self.state).items()}
+        env = {
+            k: (v[:1] if isinstance(v, np.ndarray) and v.ndim else v)
+            for k, v in self.engine.env(self.state).items()
+        }
         why: dict[str, str] = {}
         for a in self.scenario.actions_of(actor):
             if not legal[a.id]:
-                why[a.id] = "the crisis is over" if self.done else \
-                    plain(explain(a.when, env, self.scenario), self.scenario)
+                why[a.id] = (
+                    "the crisis is over"
+                    if self.done
+                    else plain(explain(a.when, env, self.scenario), self.scenario)
+                )
         return legal, why
 
     def cannot_inject(self, name: str) -> str:
@@ -210,8 +221,10 @@ class Session:
             return "the crisis is over"
         if e.once and bool(self.state.fired[e.index, 0]):
             return "it has already happened, and it happens only once"
-        env = {k: (v[:1] if isinstance(v, np.ndarray) and v.ndim else v)
-               for k, v in self.engine.env(self.state).items()}
+        env = {
+            k: (v[:1] if isinstance(v, np.ndarray) and v.ndim else v)
+            for k, v in self.engine.env(self.state).items()
+        }
         if _holds(e.when, env):
             return ""
         return plain(explain(e.when, env, self.scenario), self.scenario)
@@ -223,20 +236,28 @@ class Session:
 
     def digest(self) -> str:
         s = self.state
-        payload = np.concatenate([np.round(s.values[:, 0], 9), [s.turn, float(s.done[0]),
-                                                                 float(s.outcome[0])]])
+        payload = np.concatenate(
+            [np.round(s.values[:, 0], 9), [s.turn, float(s.done[0]), float(s.outcome[0])]]
+        )
         return hashlib.sha256(payload.tobytes()).hexdigest()[:16]
 
     def letters_for(self, actor: str) -> list[Letter]:
         """Letters this actor may read: its own, those delivered to it, public ones."""
-        return [x for x in self.letters if x.sender == actor
-                or (x.delivered and (x.to == actor or x.public))]
+        return [
+            x
+            for x in self.letters
+            if x.sender == actor or (x.delivered and (x.to == actor or x.public))
+        ]
 
     # ---- playing -----------------------------------------------------------------------
 
-    def play_turn(self, choices: dict[str, str], drafts: list[dict[str, Any]],
-                  followed: Collection[str] = (),
-                  injected: Collection[str] = ()) -> TurnTrace:
+    def play_turn(
+        self,
+        choices: dict[str, str],
+        drafts: list[dict[str, Any]],
+        followed: Collection[str] = (),
+        injected: Collection[str] = (),
+    ) -> TurnTrace:
         """Play one turn: the people's ``choices`` (action ids) and letters, the agents'
         moves, the engine's step, then the letters that arrive and agents' answers.
         ``followed`` names the people who only followed the record this turn (see
@@ -277,21 +298,39 @@ class Session:
             names[actor] = name
         self.before[t] = self.state.select(np.array([0]))
         previous = self._snapshot()
-        policy = _Injected(self.engine, self.state, {
-            self.scenario.event(name).index for name in injected}) if injected else None
+        policy = (
+            _Injected(
+                self.engine, self.state, {self.scenario.event(name).index for name in injected}
+            )
+            if injected
+            else None
+        )
         result = step_turn(self.engine, self.state, {}, given=picks, trace=True, chance=policy)
         trace = TurnTrace(
-            turn=t, choices=names,
-            happenings=[{"kind": h.kind, "id": h.id, "actor": h.actor,
-                         "changes": [(c.variable, c.before, c.after) for c in h.changes]}
-                        for h in result.trace],
-            escalation=float(self.state.escalation[0]), peak=float(self.state.peak[0]),
-            injected=injected)
+            turn=t,
+            choices=names,
+            happenings=[
+                {
+                    "kind": h.kind,
+                    "id": h.id,
+                    "actor": h.actor,
+                    "changes": [(c.variable, c.before, c.after) for c in h.changes],
+                }
+                for h in result.trace
+            ],
+            escalation=float(self.state.escalation[0]),
+            peak=float(self.state.peak[0]),
+            injected=injected,
+        )
         self.traces.append(trace)
         self._learn(t, previous)
         self._deliver()
-        record: dict[str, Any] = {"turn": t, "choices": {a: names[a] for a in self.humans},
-                                  "letters": drafts, "digest": self.digest()}
+        record: dict[str, Any] = {
+            "turn": t,
+            "choices": {a: names[a] for a in self.humans},
+            "letters": drafts,
+            "digest": self.digest(),
+        }
         follows = [a for a in self.humans if a in set(followed)]
         if follows:
             record["followed"] = follows
@@ -328,18 +367,27 @@ class Session:
         of its kind (``public``) that joins writer and recipient."""
         sender, to = draft["sender"], draft["to"]
         try:
-            c = pick_channel(self.scenario, sender, to, bool(draft.get("public")),
-                             draft.get("channel") or None)
+            c = pick_channel(
+                self.scenario, sender, to, bool(draft.get("public")), draft.get("channel") or None
+            )
         except LetterError as e:
             raise GameError(f"the letter cannot be sent: {e}") from None
         delay = delay_turns(self.scenario, channel=c)
-        letter = Letter(id=len(self.letters) + 1, sender=sender, to=to,
-                        public=c.public, terms=list(draft.get("terms", [])),
-                        text=str(draft.get("text", "")), turn=t, arrives=t + delay,
-                        reply_to=draft.get("reply_to"), stance=str(draft.get("stance", "")),
-                        ask=list(draft["ask"]) if draft.get("ask") is not None else None,
-                        offer=list(draft["offer"]) if draft.get("offer") is not None else None,
-                        channel=c.id)
+        letter = Letter(
+            id=len(self.letters) + 1,
+            sender=sender,
+            to=to,
+            public=c.public,
+            terms=list(draft.get("terms", [])),
+            text=str(draft.get("text", "")),
+            turn=t,
+            arrives=t + delay,
+            reply_to=draft.get("reply_to"),
+            stance=str(draft.get("stance", "")),
+            ask=list(draft["ask"]) if draft.get("ask") is not None else None,
+            offer=list(draft["offer"]) if draft.get("offer") is not None else None,
+            channel=c.id,
+        )
         self.letters.append(letter)
         return letter
 
@@ -356,21 +404,34 @@ class Session:
             for reader in readers:
                 if reader != letter.sender:
                     kind = "letter" if reader == letter.to else "public"
-                    self.news[reader].append(News(now, label, kind,
-                                                  f"letter {letter.id} from "
-                                                  f"{_name(self.scenario, letter.sender)}"))
+                    self.news[reader].append(
+                        News(
+                            now,
+                            label,
+                            kind,
+                            f"letter {letter.id} from {_name(self.scenario, letter.sender)}",
+                        )
+                    )
             if letter.to in self.humans or letter.reply_to is not None:
                 continue
             legal, why = self.availability(letter.to)
-            reply = answer(self.scenario, letter.to, letter, legal, why,
-                           observation=self.observe(letter.to))
+            reply = answer(
+                self.scenario, letter.to, letter, legal, why, observation=self.observe(letter.to)
+            )
             self.commitments.setdefault(letter.to, []).extend(reply.commits)
-            out = self._post({"sender": letter.to, "to": letter.sender,
-                              "public": not can_write(self.scenario, letter.to,
-                                                      letter.sender),
-                              "channel": self._reply_channel(letter),
-                              "terms": list(letter.terms), "text": reply.note,
-                              "reply_to": letter.id, "stance": reply.stance}, now)
+            out = self._post(
+                {
+                    "sender": letter.to,
+                    "to": letter.sender,
+                    "public": not can_write(self.scenario, letter.to, letter.sender),
+                    "channel": self._reply_channel(letter),
+                    "terms": list(letter.terms),
+                    "text": reply.note,
+                    "reply_to": letter.id,
+                    "stance": reply.stance,
+                },
+                now,
+            )
             out.answer_note = reply.note
             out.commits = list(reply.commits)
 
@@ -388,8 +449,11 @@ class Session:
         out: dict[str, dict[str, float]] = {}
         for actor in self.scenario.actors:
             obs = self.observe(actor)
-            out[actor] = {k: float(obs.values[k][0]) for k in obs.values
-                          if k.endswith("_received") and obs.known[k][0]}
+            out[actor] = {
+                k: float(obs.values[k][0])
+                for k in obs.values
+                if k.endswith("_received") and obs.known[k][0]
+            }
         return out
 
     def _learn(self, t: int, previous: dict[str, dict[str, float]]) -> None:
@@ -413,19 +477,34 @@ class Session:
             rule = self.engine.actions_by_actor[other][idx]
             if rule.id == defaults.get(other):
                 continue
-            out.append(News(t, label, "action", f"{_name(sc, other)}: {rule.label}. "
-                            f"{plain(rule.summary_for(actor), sc)}"))
+            out.append(
+                News(
+                    t,
+                    label,
+                    "action",
+                    f"{_name(sc, other)}: {rule.label}. {plain(rule.summary_for(actor), sc)}",
+                )
+            )
         for event_id, fired in obs.seen_events.items():
             if fired[0]:
                 e = sc.event(event_id)
-                out.append(News(t, label, "event",
-                                f"{e.label}. {plain(e.summary_for(actor), sc)}"))
+                out.append(News(t, label, "event", f"{e.label}. {plain(e.summary_for(actor), sc)}"))
         for m in sc.messages:
             key = f"{m.id}_received"
-            if key in obs.values and obs.known[key][0] and obs.values[key][0] \
-                    and not previous.get(key):
-                out.append(News(t, label, "letter" if actor in m.to else "public",
-                                f"{_name(sc, m.sender)}: {plain(m.summary, sc)}"))
+            if (
+                key in obs.values
+                and obs.known[key][0]
+                and obs.values[key][0]
+                and not previous.get(key)
+            ):
+                out.append(
+                    News(
+                        t,
+                        label,
+                        "letter" if actor in m.to else "public",
+                        f"{_name(sc, m.sender)}: {plain(m.summary, sc)}",
+                    )
+                )
         return out
 
 
@@ -446,10 +525,12 @@ def check_inject(scenario: Scenario, name: str) -> None:
     if name in injectable(scenario):
         return
     known = ", ".join(injectable(scenario)) or "none: no event of it is marked inject: true"
-    what = "is not an event" if name not in {e.id for e in scenario.events} else \
-        "is not an event the scenario lets a facilitator inject"
-    raise GameError(f"'{name}' {what} of {scenario.id}; the events that can be injected: "
-                    f"{known}")
+    what = (
+        "is not an event"
+        if name not in {e.id for e in scenario.events}
+        else "is not an event the scenario lets a facilitator inject"
+    )
+    raise GameError(f"'{name}' {what} of {scenario.id}; the events that can be injected: {known}")
 
 
 class _Injected:
@@ -461,8 +542,7 @@ class _Injected:
             raise GameError("an inject needs a game's own crisis, not a lumped batch")
         self.engine, self.state, self.events = engine, state, events
 
-    def decide(self, event: int, hazard: np.ndarray, eligible: np.ndarray,
-               turn: int) -> np.ndarray:
+    def decide(self, event: int, hazard: np.ndarray, eligible: np.ndarray, turn: int) -> np.ndarray:
         if event in self.events:
             return eligible.copy()
         if self.engine.chance == "history":

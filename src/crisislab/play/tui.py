@@ -84,8 +84,13 @@ class TurnInput:
 class Terminal:
     """Renders briefings and asks a person for one turn's choice and letters."""
 
-    def __init__(self, session: Session, console: Console, clear: bool = True,
-                 ask: Callable[[str], str] = input) -> None:
+    def __init__(
+        self,
+        session: Session,
+        console: Console,
+        clear: bool = True,
+        ask: Callable[[str], str] = input,
+    ) -> None:
         self.session = session
         self.console = console
         self.clear = clear
@@ -128,8 +133,10 @@ class Terminal:
             if auto.left <= 0:
                 del self.autopilot[actor]
             sc = self.session.scenario
-            self.say(f"[dim]{self.session.date()}: {_name(sc, actor)} {auto.mode}s "
-                     f"({sc.action(choice).label})[/dim]")
+            self.say(
+                f"[dim]{self.session.date()}: {_name(sc, actor)} {auto.mode}s "
+                f"({sc.action(choice).label})[/dim]"
+            )
             return TurnInput(choice, followed=auto.mode == "follow")
         if len(self.session.humans) > 1:
             self._handover(actor)
@@ -164,12 +171,15 @@ class Terminal:
             return default
         return follow_choice(self.session, actor)
 
-    def _command(self, actor: str, b: Briefing, line: str,
-                 drafts: list[dict[str, Any]]) -> str | None:
+    def _command(
+        self, actor: str, b: Briefing, line: str, drafts: list[dict[str, Any]]
+    ) -> str | None:
         words = line.split()
         if not words:
-            self.say("[red]Nothing typed.[/red] Type an option number (1-"
-                     f"{len(b.options)}), or [bold]help[/bold].")
+            self.say(
+                "[red]Nothing typed.[/red] Type an option number (1-"
+                f"{len(b.options)}), or [bold]help[/bold]."
+            )
             return None
         cmd, args = words[0].lower(), words[1:]
         if cmd.isdigit():
@@ -178,10 +188,12 @@ class Terminal:
             raise Quit("quit")
         if cmd in ("h", "help", "?"):
             sc = self.session.scenario
-            self.say(HELP.format(
-                terms=escape("; ".join(terms(sc).values()) or "none"),
-                channels=escape("; ".join(c.label for c in channels_for(sc, actor))
-                                or "none")))
+            self.say(
+                HELP.format(
+                    terms=escape("; ".join(terms(sc).values()) or "none"),
+                    channels=escape("; ".join(c.label for c in channels_for(sc, actor)) or "none"),
+                )
+            )
         elif cmd in ("r", "redraw"):
             self.render(brief(self.session, actor))
         elif cmd in ("i", "info"):
@@ -200,8 +212,10 @@ class Terminal:
                 self.autopilot[actor] = Autopilot(mode, count - 1, self._letters(actor))
             return choice
         else:
-            self.say(f"[red]Unknown command '{words[0]}'.[/red] Type an option number "
-                     f"(1-{len(b.options)}), or [bold]help[/bold].")
+            self.say(
+                f"[red]Unknown command '{words[0]}'.[/red] Type an option number "
+                f"(1-{len(b.options)}), or [bold]help[/bold]."
+            )
         return None
 
     def _count(self, args: list[str]) -> int | None:
@@ -215,13 +229,13 @@ class Terminal:
     def _choose(self, b: Briefing, text: str) -> str | None:
         n = int(text)
         if not 1 <= n <= len(b.options):
-            self.say(f"[red]There is no option {n}.[/red] The options are 1 to "
-                     f"{len(b.options)}.")
+            self.say(f"[red]There is no option {n}.[/red] The options are 1 to {len(b.options)}.")
             return None
         option = b.options[n - 1]
         if not option.available:
-            self.say(f"[red]Option {n} ({option.label}) is not available now:[/red] "
-                     f"{option.reason}.")
+            self.say(
+                f"[red]Option {n} ({option.label}) is not available now:[/red] {option.reason}."
+            )
             return None
         return option.id
 
@@ -232,29 +246,40 @@ class Terminal:
         o = b.options[int(args[0]) - 1]
         sc = self.session.scenario
         rule = sc.action(o.id)
-        lines = [f"[bold]{o.number}. {o.label}[/bold]", o.summary,
-                 f"Escalation: {o.escalation}",
-                 "Available now." if o.available else f"[red]Not available now: "
-                 f"{o.reason}.[/red]"]
+        lines = [
+            f"[bold]{o.number}. {o.label}[/bold]",
+            o.summary,
+            f"Escalation: {o.escalation}",
+            "Available now." if o.available else f"[red]Not available now: {o.reason}.[/red]",
+        ]
         lines += [f"Source: {cite_words(sc, c)}" for c in rule.cite]
-        self.say("\n".join(escape(x) if not x.startswith(("[bold]", "[red]")) else x
-                            for x in lines))
+        self.say(
+            "\n".join(escape(x) if not x.startswith(("[bold]", "[red]")) else x for x in lines)
+        )
 
     # ---- letters ----------------------------------------------------------------------
 
-    def _letter(self, actor: str, drafts: list[dict[str, Any]], reply_to: int | None,
-                to: str | None = None, stance: str = "", terms: list[str] | None = None,
-                by: str = "") -> None:
+    def _letter(
+        self,
+        actor: str,
+        drafts: list[dict[str, Any]],
+        reply_to: int | None,
+        to: str | None = None,
+        stance: str = "",
+        terms: list[str] | None = None,
+        by: str = "",
+    ) -> None:
         if len([d for d in drafts if d["sender"] == actor]) >= MAX_LETTERS_PER_TURN:
-            self.say(f"[red]You have written {MAX_LETTERS_PER_TURN} letters this turn;[/red]"
-                     " that is the most a turn allows.")
+            self.say(
+                f"[red]You have written {MAX_LETTERS_PER_TURN} letters this turn;[/red]"
+                " that is the most a turn allows."
+            )
             return
         sc = self.session.scenario
         t = self.session.turn
         try:
             if to is None:
-                others = [a for a in sc.actors
-                          if a != actor and channels_for(sc, actor, a)]
+                others = [a for a in sc.actors if a != actor and channels_for(sc, actor, a)]
                 if not others:
                     self.say("[red]No channel of this crisis lets you write to anyone.[/red]")
                     return
@@ -269,12 +294,17 @@ class Terminal:
                 self.say(escape(f"By the same channel: {channel_words(sc, chosen, actor, t)}."))
             elif len(usable) == 1:
                 chosen = usable[0]
-                self.say(escape(f"The only channel to {_name(sc, to)}: "
-                                f"{channel_words(sc, chosen, actor, t)}."))
+                self.say(
+                    escape(
+                        f"The only channel to {_name(sc, to)}: "
+                        f"{channel_words(sc, chosen, actor, t)}."
+                    )
+                )
             else:
-                picked = self._menu("By which channel?", [
-                    Item(c.id, channel_words(sc, c, actor, t), (c.id, c.label))
-                    for c in usable]).value
+                picked = self._menu(
+                    "By which channel?",
+                    [Item(c.id, channel_words(sc, c, actor, t), (c.id, c.label)) for c in usable],
+                ).value
                 chosen = next(c for c in usable if c.id == picked)
             if terms is None:
                 terms = self._terms()
@@ -283,37 +313,62 @@ class Terminal:
             hours = transit_hours(sc, t, t + delay)
             words = term_words(sc)
             kind = "public: every party reads it" if chosen.public else "private"
-            self.say(escape(f"Letter to {_name(sc, to)}, {kind}, by: {chosen.label}. Terms: "
-                            f"{'; '.join(words.get(x, x) for x in terms) or 'none'}. It "
-                            f"{arrival_words(sc, t, t + delay)} (about {hours} hours)."))
+            self.say(
+                escape(
+                    f"Letter to {_name(sc, to)}, {kind}, by: {chosen.label}. Terms: "
+                    f"{'; '.join(words.get(x, x) for x in terms) or 'none'}. It "
+                    f"{arrival_words(sc, t, t + delay)} (about {hours} hours)."
+                )
+            )
             if self._pick("Send it? (yes, no) ", ["yes", "no"]) == "no":
                 raise Cancel
         except Cancel:
             self.say("Letter dropped.")
             return
-        drafts.append({"sender": actor, "to": to, "public": chosen.public,
-                       "channel": chosen.id, "terms": terms, "text": text,
-                       "reply_to": reply_to, "stance": stance})
-        self.say("[green]Letter written;[/green] it goes when this turn is played. Now choose "
-                 "this turn's option.")
+        drafts.append(
+            {
+                "sender": actor,
+                "to": to,
+                "public": chosen.public,
+                "channel": chosen.id,
+                "terms": terms,
+                "text": text,
+                "reply_to": reply_to,
+                "stance": stance,
+            }
+        )
+        self.say(
+            "[green]Letter written;[/green] it goes when this turn is played. Now choose "
+            "this turn's option."
+        )
 
     def _answer(self, actor: str, args: list[str], drafts: list[dict[str, Any]]) -> None:
         readable = {x.id: x for x in self.session.letters_for(actor) if x.sender != actor}
         if not args or not args[0].isdigit() or int(args[0]) not in readable:
             ids = ", ".join(str(i) for i in readable) or "none yet"
-            self.say(f"[red]Say which letter to answer:[/red] answer N; letters you have "
-                     f"received: {ids}.")
+            self.say(
+                f"[red]Say which letter to answer:[/red] answer N; letters you have "
+                f"received: {ids}."
+            )
             return
         letter = readable[int(args[0])]
         try:
-            stance = self._pick("Accept, decline, or just reply? (accept, decline, reply) ",
-                                ["accept", "decline", "reply"])
+            stance = self._pick(
+                "Accept, decline, or just reply? (accept, decline, reply) ",
+                ["accept", "decline", "reply"],
+            )
         except Cancel:
             self.say("Letter dropped.")
             return
-        self._letter(actor, drafts, reply_to=letter.id, to=letter.sender,
-                     stance="" if stance == "reply" else stance, terms=list(letter.terms),
-                     by=letter.channel)
+        self._letter(
+            actor,
+            drafts,
+            reply_to=letter.id,
+            to=letter.sender,
+            stance="" if stance == "reply" else stance,
+            terms=list(letter.terms),
+            by=letter.channel,
+        )
 
     def _pick(self, prompt: str, choices: list[str]) -> str:
         while True:
@@ -321,8 +376,9 @@ class Terminal:
             if text == "cancel":
                 raise Cancel
             if not text:
-                self.say(f"[red]Nothing typed.[/red] Type one of: {', '.join(choices)} "
-                         "(or cancel).")
+                self.say(
+                    f"[red]Nothing typed.[/red] Type one of: {', '.join(choices)} (or cancel)."
+                )
                 continue
             matches = [c for c in choices if c.startswith(text)]
             if text in choices:
@@ -390,21 +446,27 @@ class Terminal:
         c.print(Text(b.phase, style="dim"), justify="center")
         self._facts("Your forces and posture", b.own)
         if b.intelligence or b.confidential:
-            self._facts("What your intelligence and channels show",
-                        b.intelligence + b.confidential)
+            self._facts("What your intelligence and channels show", b.intelligence + b.confidential)
         self._facts("The world as you see it", b.world)
         if b.quiet:
-            c.print(Text("Not the case (as far as you know): " + "; ".join(
-                f.label for f in b.quiet) + ".", style="dim"))
+            c.print(
+                Text(
+                    "Not the case (as far as you know): "
+                    + "; ".join(f.label for f in b.quiet)
+                    + ".",
+                    style="dim",
+                )
+            )
         news = Table.grid(padding=(0, 1))
         for n in b.latest:
             news.add_row(Text(n.kind, style="bold"), Text(n.text))
         if not b.latest:
             news.add_row(Text("Nothing new that you could see.", style="dim"))
         if b.earlier:
-            news.add_row(Text("earlier", style="dim"),
-                         Text("; ".join(f"{n.label}: {n.text}" for n in b.earlier[-4:]),
-                              style="dim"))
+            news.add_row(
+                Text("earlier", style="dim"),
+                Text("; ".join(f"{n.label}: {n.text}" for n in b.earlier[-4:]), style="dim"),
+            )
         c.print(Panel(news, title="Since last turn", title_align="left"))
         if b.letters or b.proposals:
             body = Table.grid(padding=(0, 1))
@@ -414,25 +476,38 @@ class Terminal:
                     body.add_row(Text("  " + x.text))
                 body.add_row(Text("  " + x.status, style="dim"))
             if b.proposals:
-                body.add_row(Text("Proposals on the table: " + " | ".join(b.proposals),
-                                  style="yellow"))
+                body.add_row(
+                    Text("Proposals on the table: " + " | ".join(b.proposals), style="yellow")
+                )
             c.print(Panel(body, title="Letters and statements", title_align="left"))
         if b.commitments:
             sc = self.session.scenario
-            c.print("Commitments (played on your next turns while available): "
-                    + ", ".join(sc.action(x).label for x in b.commitments), highlight=False)
-        self._print_laid_out(("options", *((o.number, o.label, o.escalation, o.summary,
-                                            o.source, o.available, o.reason)
-                                           for o in b.options)),
-                             lambda: _options(b))
-        c.print("Type an option number, [bold]letter[/bold], [bold]answer N[/bold], "
-                "[bold]i N[/bold], [bold]wait K[/bold], [bold]follow K[/bold], "
-                "[bold]help[/bold] or [bold]quit[/bold].", highlight=False)
-
+            c.print(
+                "Commitments (played on your next turns while available): "
+                + ", ".join(sc.action(x).label for x in b.commitments),
+                highlight=False,
+            )
+        self._print_laid_out(
+            (
+                "options",
+                *(
+                    (o.number, o.label, o.escalation, o.summary, o.source, o.available, o.reason)
+                    for o in b.options
+                ),
+            ),
+            lambda: _options(b),
+        )
+        c.print(
+            "Type an option number, [bold]letter[/bold], [bold]answer N[/bold], "
+            "[bold]i N[/bold], [bold]wait K[/bold], [bold]follow K[/bold], "
+            "[bold]help[/bold] or [bold]quit[/bold].",
+            highlight=False,
+        )
 
     def _facts(self, title: str, facts: list[Fact]) -> None:
-        self._print_laid_out(("facts", title, *((f.label, f.value) for f in facts)),
-                             lambda: _facts(title, facts))
+        self._print_laid_out(
+            ("facts", title, *((f.label, f.value) for f in facts)), lambda: _facts(title, facts)
+        )
 
     def _print_laid_out(self, key: tuple[Any, ...], build: Callable[[], Any]) -> None:
         """Print what ``build`` makes, laid out once per ``key`` (what it shows) and
@@ -463,12 +538,21 @@ def _options(b: Briefing) -> Table:
     table.add_column("source", ratio=2)
     for o in b.options:
         if o.available:
-            table.add_row(str(o.number), Text(o.label, style="bold"), o.escalation,
-                          o.summary, Text(o.source, style="dim"))
+            table.add_row(
+                str(o.number),
+                Text(o.label, style="bold"),
+                o.escalation,
+                o.summary,
+                Text(o.source, style="dim"),
+            )
         else:
-            table.add_row(Text(str(o.number), style="dim"), Text(o.label, style="dim"),
-                          Text(o.escalation, style="dim"),
-                          Text(f"unavailable: {o.reason}", style="dim"), "")
+            table.add_row(
+                Text(str(o.number), style="dim"),
+                Text(o.label, style="dim"),
+                Text(o.escalation, style="dim"),
+                Text(f"unavailable: {o.reason}", style="dim"),
+                "",
+            )
     return table
 
 
@@ -483,8 +567,7 @@ def _facts(title: str, facts: list[Fact]) -> Panel:
     return Panel(grid, title=title, title_align="left")
 
 
-def play_loop(session: Session, terminal: Terminal,
-              save: Callable[[Session], None]) -> bool:
+def play_loop(session: Session, terminal: Terminal, save: Callable[[Session], None]) -> bool:
     """Play turns until the crisis ends (True) or the player quits (False). ``save`` is
     called after every turn."""
     while not session.done:
@@ -492,7 +575,10 @@ def play_loop(session: Session, terminal: Terminal,
         for actor in session.humans:
             inputs[actor] = terminal.turn(actor)
         drafts = [d for i in inputs.values() for d in i.drafts]
-        session.play_turn({a: i.choice for a, i in inputs.items()}, drafts,
-                          followed=[a for a, i in inputs.items() if i.followed])
+        session.play_turn(
+            {a: i.choice for a, i in inputs.items()},
+            drafts,
+            followed=[a for a, i in inputs.items() if i.followed],
+        )
         save(session)
     return True

@@ -21,8 +21,13 @@ CANONICAL_FORM = "crisislab-scenario-json-v1"  # named in results beside the has
 
 def canonical_json(spec: ScenarioSpec) -> str:
     """The canonical form of ``spec`` (see the module docstring)."""
-    return json.dumps(spec.model_dump(mode="json"), sort_keys=True, separators=(",", ":"),
-                      ensure_ascii=False, allow_nan=False)
+    return json.dumps(
+        spec.model_dump(mode="json"),
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+        allow_nan=False,
+    )
 
 
 def content_hash(spec: ScenarioSpec) -> str:

@@ -85,9 +85,13 @@ def format_change(scenario: Scenario, name: str, before: float, after: float) ->
     old, new = format_value(scenario, name, before), format_value(scenario, name, after)
     v = _spec_variable(scenario, name)
     unit = v.unit if v is not None else None
-    if (unit and unit not in ("percent", "turn", "day") and scenario.variable(name).type
-            in ("int", "float") and unit.split("/")[0] not in label.split()
-            and not (v is not None and (v.percent or v.value_labels))):
+    if (
+        unit
+        and unit not in ("percent", "turn", "day")
+        and scenario.variable(name).type in ("int", "float")
+        and unit.split("/")[0] not in label.split()
+        and not (v is not None and (v.percent or v.value_labels))
+    ):
         new = f"{new} {unit}"
     return f"{label}: {old} → {new}"
 
@@ -104,8 +108,7 @@ def day_words(scenario: Scenario, day: float) -> str:
     return long_date(date.isoformat(), weekday=False)
 
 
-def turn_words(scenario: Scenario, turn: int, weekday: bool = False,
-               year: bool = True) -> str:
+def turn_words(scenario: Scenario, turn: int, weekday: bool = False, year: bool = True) -> str:
     """``22 October 1962, evening`` or ``week of 12 July 1962``; with ``weekday`` and
     without ``year``: ``Monday 22 October, evening``."""
     t = scenario.clock.turns[turn]

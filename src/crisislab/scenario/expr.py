@@ -177,15 +177,20 @@ def _syntax(text: str, mode: Literal["eval", "exec"]) -> ast.AST:
         if not ch.isascii():
             # Python reads a fullwidth or other look-alike letter as its ASCII twin, so
             # the rule would not say what its reader sees
-            raise ExprError(f"the character '{ch}' (U+{ord(ch):04X}) is not ASCII", i,
-                            "retype it: expressions are written in ASCII letters, digits "
-                            "and operators")
+            raise ExprError(
+                f"the character '{ch}' (U+{ord(ch):04X}) is not ASCII",
+                i,
+                "retype it: expressions are written in ASCII letters, digits and operators",
+            )
     _no_comment(text)
     try:
         return ast.parse(text, mode=mode)
     except (RecursionError, MemoryError):
-        raise ExprError("the expression nests too deeply", 0,
-                        f"keep it under {MAX_DEPTH} levels; split it into simpler rules") from None
+        raise ExprError(
+            "the expression nests too deeply",
+            0,
+            f"keep it under {MAX_DEPTH} levels; split it into simpler rules",
+        ) from None
     except SyntaxError as err:
         column = _offset(text, err.lineno, (err.offset or 1) - 1)
         raise ExprError(
@@ -200,9 +205,11 @@ def _no_comment(text: str) -> None:
     try:
         for tok in tokenize.generate_tokens(io.StringIO(text).readline):
             if tok.type == tokenize.COMMENT:
-                raise ExprError("a comment (#) inside an expression hides the rest of it",
-                                _offset(text, tok.start[0], tok.start[1]),
-                                "remove the comment; explain the rule in its `summary`")
+                raise ExprError(
+                    "a comment (#) inside an expression hides the rest of it",
+                    _offset(text, tok.start[0], tok.start[1]),
+                    "remove the comment; explain the rule in its `summary`",
+                )
     except (tokenize.TokenError, SyntaxError):
         return  # the parser words the syntax error
 
@@ -304,8 +311,11 @@ class _Translator:
 
     def node(self, n: ast.AST, enum: tuple[str, ...] | None) -> Node:
         if self.depth >= MAX_DEPTH:
-            raise ExprError("the expression nests too deeply", self.pos(n),
-                            f"keep it under {MAX_DEPTH} levels; split it into simpler rules")
+            raise ExprError(
+                "the expression nests too deeply",
+                self.pos(n),
+                f"keep it under {MAX_DEPTH} levels; split it into simpler rules",
+            )
         self.depth += 1
         try:
             return self._node(n, enum)
@@ -319,14 +329,19 @@ class _Translator:
         if isinstance(n, ast.Name):
             if n.id in CONSTANT_NAMES:
                 if enum is not None:
-                    raise ExprError(f"{n.id} is not a state of this enum", col,
-                                    f"use one of its states in quotes: {list(enum)}")
+                    raise ExprError(
+                        f"{n.id} is not a state of this enum",
+                        col,
+                        f"use one of its states in quotes: {list(enum)}",
+                    )
                 return Const(float(CONSTANT_NAMES[n.id]))
             info = self.lookup(n.id, col)
             if enum is not None and info.values != enum:
-                raise ExprError(f"'{n.id}' is not an enum with the states {list(enum)}", col,
-                                f"compare or set an enum with one of its states in quotes: "
-                                f"{list(enum)}")
+                raise ExprError(
+                    f"'{n.id}' is not an enum with the states {list(enum)}",
+                    col,
+                    f"compare or set an enum with one of its states in quotes: {list(enum)}",
+                )
             return Name(n.id)
         if isinstance(n, ast.UnaryOp):
             if isinstance(n.op, ast.Not):
@@ -375,8 +390,11 @@ class _Translator:
     def constant(self, n: ast.Constant, enum: tuple[str, ...] | None) -> Const:
         value = n.value
         if enum is not None and not isinstance(value, str):
-            raise ExprError(f"{value!r} is not a state of this enum", self.pos(n),
-                            f"use one of its states in quotes: {list(enum)}")
+            raise ExprError(
+                f"{value!r} is not a state of this enum",
+                self.pos(n),
+                f"use one of its states in quotes: {list(enum)}",
+            )
         if isinstance(value, bool):
             return Const(float(value))
         if isinstance(value, int | float) and not isinstance(value, complex):
@@ -385,16 +403,14 @@ class _Translator:
             except OverflowError:
                 number = math.inf
             if not math.isfinite(number):
-                raise ExprError("the number is too large", self.pos(n),
-                                "write an ordinary number")
+                raise ExprError("the number is too large", self.pos(n), "write an ordinary number")
             return Const(number)
         if isinstance(value, str):
             if enum is None:
                 raise ExprError(
                     f"the string '{value}' is only allowed as the state of an enum variable",
                     self.pos(n),
-                    "compare an enum variable with one of its states, e.g. "
-                    "quarantine == 'active'",
+                    "compare an enum variable with one of its states, e.g. quarantine == 'active'",
                 )
             if value not in enum:
                 close = difflib.get_close_matches(value, enum, n=1)
@@ -439,8 +455,11 @@ class _Translator:
                 f"the functions are {', '.join(FUNCTIONS)}",
             )
         if n.keywords:
-            raise ExprError("functions take no keyword arguments", col,
-                            "pass the arguments in order, for example min(a, b)")
+            raise ExprError(
+                "functions take no keyword arguments",
+                col,
+                "pass the arguments in order, for example min(a, b)",
+            )
         func = n.func.id
         if func == "date":
             return self.date(n)
@@ -459,7 +478,8 @@ class _Translator:
         arg = n.args[0] if len(n.args) == 1 else None
         if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)):
             raise ExprError(
-                "date() takes one date in quotes", self.pos(n),
+                "date() takes one date in quotes",
+                self.pos(n),
                 "for example date('1962-10-24')",
             )
         try:
@@ -550,19 +570,23 @@ def _compile(node: Node) -> Compiled:
             for f, left, right in zip(funcs, values, values[1:], strict=False):
                 result = np.logical_and(result, f(left, right))
             return result
+
         return compare
     if isinstance(node, BoolOp):
         parts = [_compile(v) for v in node.values]
         combine = np.logical_and if node.op == "and" else np.logical_or
-        return lambda env: combine.reduce(np.broadcast_arrays(*[_truth(p(env))
-                                                                for p in parts]))
+        return lambda env: combine.reduce(np.broadcast_arrays(*[_truth(p(env)) for p in parts]))
     if isinstance(node, IfElse):
-        cond, then, other = (_compile(node.condition), _compile(node.then),
-                             _compile(node.otherwise))
+        cond, then, other = (
+            _compile(node.condition),
+            _compile(node.then),
+            _compile(node.otherwise),
+        )
 
         def if_else(env: Mapping[str, Value]) -> Value:
             out = np.where(_truth(cond(env)), _num(then(env)), _num(other(env)))
             return out if out.ndim else float(out)
+
         return if_else
     if isinstance(node, Call):
         args = [_compile(a) for a in node.args]
@@ -635,6 +659,7 @@ def _compile_scalar(node: Node) -> Compiled:
         def divide(env: Mapping[str, Value]) -> Value:
             a, b = float(left(env)), float(right(env))  # type: ignore[arg-type]
             return a / b if b != 0 else 0.0
+
         return divide
     if isinstance(node, Compare):
         parts = [_compile_scalar(o) for o in node.operands]
@@ -646,6 +671,7 @@ def _compile_scalar(node: Node) -> Compiled:
         def compare(env: Mapping[str, Value]) -> Value:
             values = [float(p(env)) for p in parts]  # type: ignore[arg-type]
             return all(f(x, y) for f, x, y in zip(ops, values, values[1:], strict=False))
+
         return compare
     if isinstance(node, BoolOp):
         parts = [_compile_scalar(v) for v in node.values]
@@ -653,8 +679,11 @@ def _compile_scalar(node: Node) -> Compiled:
             return lambda env: all(bool(p(env)) for p in parts)
         return lambda env: any(bool(p(env)) for p in parts)
     if isinstance(node, IfElse):
-        cond, then, other = (_compile_scalar(node.condition), _compile_scalar(node.then),
-                             _compile_scalar(node.otherwise))
+        cond, then, other = (
+            _compile_scalar(node.condition),
+            _compile_scalar(node.then),
+            _compile_scalar(node.otherwise),
+        )
         return lambda env: float(then(env)) if cond(env) else float(other(env))  # type: ignore[arg-type]
     if isinstance(node, Call):
         args = [_compile_scalar(a) for a in node.args]
@@ -663,8 +692,13 @@ def _compile_scalar(node: Node) -> Compiled:
         if node.func == "clip":
             x, lo, hi = args
             # rare: numpy's own clip, for its handling of NaN and signed zeros
-            return lambda env: float(np.clip(np.array([float(x(env))]), float(lo(env)),  # type: ignore[arg-type]
-                                             float(hi(env)))[0])  # type: ignore[arg-type]
+            return lambda env: float(
+                np.clip(
+                    np.array([float(x(env))]),
+                    float(lo(env)),  # type: ignore[arg-type]
+                    float(hi(env)),
+                )[0]
+            )  # type: ignore[arg-type]
         pick = _minimum if node.func == "min" else _maximum
 
         def reduce(env: Mapping[str, Value]) -> Value:
@@ -672,13 +706,18 @@ def _compile_scalar(node: Node) -> Compiled:
             for a in args[1:]:
                 out = pick(out, float(a(env)))  # type: ignore[arg-type]
             return out
+
         return reduce
     raise TypeError(f"not an expression node: {node!r}")
 
 
 _SCALAR_CMP: dict[str, Callable[[float, float], bool]] = {
-    "<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
-    "==": operator.eq, "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+    "==": operator.eq,
+    "!=": operator.ne,
 }
 
 
@@ -701,8 +740,10 @@ def names_in(node: Node) -> set[str]:
         return names_in(node.left) | names_in(node.right)
     if isinstance(node, IfElse):
         return names_in(node.condition) | names_in(node.then) | names_in(node.otherwise)
-    children = node.operands if isinstance(node, Compare) else (
-        node.values if isinstance(node, BoolOp) else node.args
+    children = (
+        node.operands
+        if isinstance(node, Compare)
+        else (node.values if isinstance(node, BoolOp) else node.args)
     )
     out: set[str] = set()
     for child in children:

@@ -104,37 +104,64 @@ def _read(ref: str | Path) -> tuple[str, str]:
         return resource.read_text(encoding="utf-8"), f"{ref} (built-in)"
     if not path.exists():
         known = ", ".join(builtin_ids())
-        raise ScenarioError([Problem(
-            str(ref), None, None, "", "no such file and no built-in scenario of that name",
-            f"give a path to a YAML file or one of: {known}" if known
-            else "give the path of a scenario YAML file",
-        )])
+        raise ScenarioError(
+            [
+                Problem(
+                    str(ref),
+                    None,
+                    None,
+                    "",
+                    "no such file and no built-in scenario of that name",
+                    f"give a path to a YAML file or one of: {known}"
+                    if known
+                    else "give the path of a scenario YAML file",
+                )
+            ]
+        )
     try:
         raw = read_regular(path, MAX_BYTES, "scenario file")
     except InputError as e:
-        raise ScenarioError([Problem(str(ref), None, None, "",
-                                     e.message.removeprefix(f"{ref}: ").removeprefix(f"{ref} "),
-                                     e.hint)]) from None
+        raise ScenarioError(
+            [
+                Problem(
+                    str(ref),
+                    None,
+                    None,
+                    "",
+                    e.message.removeprefix(f"{ref}: ").removeprefix(f"{ref} "),
+                    e.hint,
+                )
+            ]
+        ) from None
     try:
         return raw.decode("utf-8"), str(ref)
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
         column = err.start - (raw.rfind(b"\n", 0, err.start) + 1) + 1
-        raise ScenarioError([Problem(
-            str(ref), line, column, "",
-            f"the file is not UTF-8 text (byte 0x{raw[err.start]:02x} at this place)",
-            "save it as UTF-8",
-        )]) from None
+        raise ScenarioError(
+            [
+                Problem(
+                    str(ref),
+                    line,
+                    column,
+                    "",
+                    f"the file is not UTF-8 text (byte 0x{raw[err.start]:02x} at this place)",
+                    "save it as UTF-8",
+                )
+            ]
+        ) from None
 
 
 # ---- format version ------------------------------------------------------------------
 
-FORMAT_DOC = "docs/scenario-format.md, \"Format versions\""
+FORMAT_DOC = 'docs/scenario-format.md, "Format versions"'
 # what a file of each older format must change to be read as the current one
 UPGRADES: dict[int, str] = {
-    1: ("give every outcome `tags:` (a list, e.g. [war, nuclear], or [] for none); "
+    1: (
+        "give every outcome `tags:` (a list, e.g. [war, nuclear], or [] for none); "
         "optionally add the sections `teaching`, `negotiation`, `game_tree` and "
-        "`doctrines`"),
+        "`doctrines`"
+    ),
 }
 
 
@@ -148,31 +175,57 @@ def check_format_version(doc: YamlDocument) -> None:
         first = next(iter(data), None)
         where = doc.where((first,), key=True) if first is not None else None
         line, col = where if where else (1, 1)
-        raise ScenarioError([Problem(
-            doc.file, line, col, "format_version",
-            f"the file has no `format_version`: it is written in format 1, and crisislab "
-            f"reads format {FORMAT_VERSION}",
-            f"add `format_version: {FORMAT_VERSION}` as the first line; {UPGRADES[1]} "
-            f"(see {FORMAT_DOC})")])
+        raise ScenarioError(
+            [
+                Problem(
+                    doc.file,
+                    line,
+                    col,
+                    "format_version",
+                    f"the file has no `format_version`: it is written in format 1, and crisislab "
+                    f"reads format {FORMAT_VERSION}",
+                    f"add `format_version: {FORMAT_VERSION}` as the first line; {UPGRADES[1]} "
+                    f"(see {FORMAT_DOC})",
+                )
+            ]
+        )
     version = data["format_version"]
     if isinstance(version, bool) or not isinstance(version, int):
-        raise ScenarioError([doc.problem(
-            ("format_version",), f"format_version {version!r} is not a whole number",
-            f"write `format_version: {FORMAT_VERSION}` (see {FORMAT_DOC})")])
+        raise ScenarioError(
+            [
+                doc.problem(
+                    ("format_version",),
+                    f"format_version {version!r} is not a whole number",
+                    f"write `format_version: {FORMAT_VERSION}` (see {FORMAT_DOC})",
+                )
+            ]
+        )
     if version < FORMAT_VERSION:
-        steps = "; then ".join(UPGRADES[v] for v in range(max(version, 1), FORMAT_VERSION)
-                               if v in UPGRADES)
-        raise ScenarioError([doc.problem(
-            ("format_version",),
-            f"the file is written in format {version}, and crisislab reads format "
-            f"{FORMAT_VERSION}",
-            f"set `format_version: {FORMAT_VERSION}`; {steps} (see {FORMAT_DOC})")])
+        steps = "; then ".join(
+            UPGRADES[v] for v in range(max(version, 1), FORMAT_VERSION) if v in UPGRADES
+        )
+        raise ScenarioError(
+            [
+                doc.problem(
+                    ("format_version",),
+                    f"the file is written in format {version}, and crisislab reads format "
+                    f"{FORMAT_VERSION}",
+                    f"set `format_version: {FORMAT_VERSION}`; {steps} (see {FORMAT_DOC})",
+                )
+            ]
+        )
     if version > FORMAT_VERSION:
-        raise ScenarioError([doc.problem(
-            ("format_version",),
-            f"the file is written in format {version}, newer than the format {FORMAT_VERSION} "
-            f"this crisislab reads", "install a newer crisislab, or write the file in "
-            f"format {FORMAT_VERSION} (see {FORMAT_DOC})")])
+        raise ScenarioError(
+            [
+                doc.problem(
+                    ("format_version",),
+                    f"the file is written in format {version}, newer than the format "
+                    f"{FORMAT_VERSION} this crisislab reads",
+                    "install a newer crisislab, or write the file in "
+                    f"format {FORMAT_VERSION} (see {FORMAT_DOC})",
+                )
+            ]
+        )
 
 
 # ---- schema stage --------------------------------------------------------------------
@@ -212,11 +265,17 @@ _FALLBACK_HINT = "see `crisislab schema` or docs/scenario-format.md for what thi
 # The schema's own checks (model validators) report on a whole entry; this table names the
 # field each one is about, so the problem points at its line, and gives the fix.
 _VALUE_ERRORS: tuple[tuple[str, str | None, str | None], ...] = (
-    (r"initial .* is outside the bounds", "initial",
-     "set `initial` between `min` and `max`, or widen the bounds"),
+    (
+        r"initial .* is outside the bounds",
+        "initial",
+        "set `initial` between `min` and `max`, or widen the bounds",
+    ),
     (r"initial .* is not one of values", "initial", "set `initial` to one of `values`"),
-    (r"initial .* is not a whole number", "initial",
-     "write a whole number, or make the variable a float"),
+    (
+        r"initial .* is not a whole number",
+        "initial",
+        "write a whole number, or make the variable a float",
+    ),
     (r"initial must be a number", "initial", "write a number"),
     (r"a bool variable needs initial", "initial", "write `initial: true` or `initial: false`"),
     (r"min .* is greater than max", "min", None),
@@ -224,26 +283,39 @@ _VALUE_ERRORS: tuple[tuple[str, str | None, str | None], ...] = (
     (r"an enum variable needs `values`", None, "add `values: [first_state, second_state]`"),
     (r"enum `values` repeat", "values", "remove the repeated state"),
     (r"`values` is only for enum", "values", None),
-    (r"give the variable a `cite`", None,
-     "add `cite:` with a source, or `assumption:` with a sentence on what was assumed"),
+    (
+        r"give the variable a `cite`",
+        None,
+        "add `cite:` with a source, or `assumption:` with a sentence on what was assumed",
+    ),
     (r"range .* is reversed", "range", None),
-    (r"value .* is outside its range", "value",
-     "set `value` within `range`, or widen the range"),
-    (r"a parameter needs a `cite`", None,
-     "add `cite:` with a source, or `assumption:` saying why the range is what it is"),
+    (r"value .* is outside its range", "value", "set `value` within `range`, or widen the range"),
+    (
+        r"a parameter needs a `cite`",
+        None,
+        "add `cite:` with a source, or `assumption:` saying why the range is what it is",
+    ),
     (r"a seed source needs `file`", None, "add `file:` with the document's file name"),
     (r"a reference source needs `url`", None, "add `url:` with the reference's address"),
     (r"period.end is before", "end", None),
     (r"phase .* ends before it starts", "end", None),
-    (r"a chance event needs `rate`", None,
-     "add `rate:`, an expected number per day such as 0.05, or `hazard:`, a probability "
-     "per turn"),
-    (r"a chance event takes `rate` or `hazard`", "hazard",
-     "keep `rate:` for something that can happen at any moment, `hazard:` for a chance "
-     "per turn"),
+    (
+        r"a chance event needs `rate`",
+        None,
+        "add `rate:`, an expected number per day such as 0.05, or `hazard:`, a probability "
+        "per turn",
+    ),
+    (
+        r"a chance event takes `rate` or `hazard`",
+        "hazard",
+        "keep `rate:` for something that can happen at any moment, `hazard:` for a chance per turn",
+    ),
     (r"a rule event fires whenever", "hazard", None),
-    (r"a track entry names exactly one", None,
-     "keep either `action` (with its `actor`) or `event`"),
+    (
+        r"a track entry names exactly one",
+        None,
+        "keep either `action` (with its `actor`) or `event`",
+    ),
     (r"a track entry with an `action` needs", None, "add `actor:`, the actor who took it"),
     (r"`until` is before `date`", "until", "set `until` on or after `date`"),
 )
@@ -257,17 +329,31 @@ def _validate(doc: YamlDocument) -> ScenarioSpec:
     except (ArithmeticError, TypeError) as err:
         # a check of the schema tripped on a value it cannot handle, such as an infinite
         # whole number: point at the values that are not ordinary numbers
-        odd = [doc.problem(p, f"the value {v} cannot be checked ({err})",
-                           "write an ordinary, finite number")
-               for p, v in _numbers(doc.data, ()) if not math.isfinite(v)]
-        raise ScenarioError(odd or [Problem(
-            doc.file, None, None, "", f"a value cannot be checked: {err}",
-            "look for enormous or infinite numbers and write ordinary ones",
-        )]) from None
+        odd = [
+            doc.problem(
+                p, f"the value {v} cannot be checked ({err})", "write an ordinary, finite number"
+            )
+            for p, v in _numbers(doc.data, ())
+            if not math.isfinite(v)
+        ]
+        raise ScenarioError(
+            odd
+            or [
+                Problem(
+                    doc.file,
+                    None,
+                    None,
+                    "",
+                    f"a value cannot be checked: {err}",
+                    "look for enormous or infinite numbers and write ordinary ones",
+                )
+            ]
+        ) from None
 
 
-def _numbers(data: Any, path: tuple[str | int, ...]) -> Iterable[tuple[tuple[str | int, ...],
-                                                                       float]]:
+def _numbers(
+    data: Any, path: tuple[str | int, ...]
+) -> Iterable[tuple[tuple[str | int, ...], float]]:
     if isinstance(data, dict):
         for k, v in data.items():
             yield from _numbers(v, (*path, k))
@@ -306,17 +392,18 @@ def _schema_problems(doc: YamlDocument, errors: list[Any]) -> list[Problem]:
     for path, (messages, hints, key) in merged.items():
         prefix = "Input should be "
         message = messages[0] + "".join(
-            " or " + (m[len(prefix):] if m.startswith(prefix) else m) for m in messages[1:]
+            " or " + (m[len(prefix) :] if m.startswith(prefix) else m) for m in messages[1:]
         )
         problems.append(doc.problem(path, message, "; or ".join(hints), key=key))
     return problems
 
 
-def _explain_value_error(path: tuple[str | int, ...],
-                         message: str) -> tuple[tuple[str | int, ...], str, str]:
+def _explain_value_error(
+    path: tuple[str | int, ...], message: str
+) -> tuple[tuple[str | int, ...], str, str]:
     """The field and the fix for an error raised by one of the schema's own checks."""
     if message.startswith("Value error, "):
-        message = message[len("Value error, "):]
+        message = message[len("Value error, ") :]
     hint = _FALLBACK_HINT
     if "; " in message:
         message, hint = message.split("; ", 1)
@@ -336,8 +423,7 @@ def _clean_loc(loc: Iterable[Any], data: Any, missing: bool) -> tuple[str | int,
     current = data
     for i, part in enumerate(parts):
         in_dict = isinstance(current, dict) and isinstance(part, str) and part in current
-        in_list = (isinstance(current, list) and isinstance(part, int)
-                   and 0 <= part < len(current))
+        in_list = isinstance(current, list) and isinstance(part, int) and 0 <= part < len(current)
         if in_dict or in_list:
             current = current[part]
         elif not (missing and i == len(parts) - 1):
@@ -412,31 +498,46 @@ class Compiler:
         try:
             return parse_expression(text, ns)
         except ExprError as err:
-            self.problems.append(self.doc.problem(path, f"expression {err.message}", err.hint,
-                                                  column_offset=err.column))
+            self.problems.append(
+                self.doc.problem(
+                    path, f"expression {err.message}", err.hint, column_offset=err.column
+                )
+            )
             return None
 
     def effect(self, path: Sequence[str | int], text: str, ns: Namespace) -> Effect | None:
         try:
             return parse_effect(text, ns)
         except ExprError as err:
-            self.problems.append(self.doc.problem(path, f"effect {err.message}", err.hint,
-                                                  column_offset=err.column))
+            self.problems.append(
+                self.doc.problem(path, f"effect {err.message}", err.hint, column_offset=err.column)
+            )
             return None
 
     def unique(self, section: str, ids: list[str]) -> None:
         seen: set[str] = set()
         for i, name in enumerate(ids):
             if name in seen:
-                self.fail((section, i, "id"), f"duplicate id '{name}' in {section}",
-                          "give each entry its own id")
+                self.fail(
+                    (section, i, "id"),
+                    f"duplicate id '{name}' in {section}",
+                    "give each entry its own id",
+                )
             seen.add(name)
 
     # the whole pass
     def compile(self) -> Scenario:
         spec = self.spec
-        for section in ("sources", "actors", "variables", "parameters", "messages", "actions",
-                        "events", "outcomes"):
+        for section in (
+            "sources",
+            "actors",
+            "variables",
+            "parameters",
+            "messages",
+            "actions",
+            "events",
+            "outcomes",
+        ):
             self.unique(section, [item.id for item in getattr(spec, section)])
         self.unique("escalation", [e.id for e in spec.escalation])
         self.check_clock()
@@ -466,14 +567,23 @@ class Compiler:
         self.check_labels()
         start_phase = spec.clock.start_phase or spec.clock.phases[0].id
         return Scenario(
-            spec=spec, file=self.doc.file, content_hash="", clock=self.clock,
+            spec=spec,
+            file=self.doc.file,
+            content_hash="",
+            clock=self.clock,
             actors=tuple(self.actor_ids),
             players=tuple(a.id for a in spec.actors if a.role != "passive"),
-            variables=tuple(variables), parameters=params, messages=tuple(messages),
-            actions=tuple(actions), events=tuple(events), outcomes=tuple(outcomes),
-            track=tuple(track), start_turn=self.clock.first_of_phase(start_phase),
+            variables=tuple(variables),
+            parameters=params,
+            messages=tuple(messages),
+            actions=tuple(actions),
+            events=tuple(events),
+            outcomes=tuple(outcomes),
+            track=tuple(track),
+            start_turn=self.clock.first_of_phase(start_phase),
             escalation_labels={e.level: e.label for e in spec.escalation},
-            warnings=tuple(self.warnings), questions=tuple(questions),
+            warnings=tuple(self.warnings),
+            questions=tuple(questions),
         )
 
     # ---- the sections a scenario carries for teaching, letters, trees and doctrines ----
@@ -501,40 +611,66 @@ class Compiler:
                     self.ref((*path, "variable"), "variable", g.variable, variables)
                 for k, tag in enumerate(g.tags):
                     if tag not in tags:
-                        self.fail((*path, "tags", k), f"no outcome has the tag '{tag}'",
-                                  "use a tag of the outcomes: " + ", ".join(sorted(tags)))
+                        self.fail(
+                            (*path, "tags", k),
+                            f"no outcome has the tag '{tag}'",
+                            "use a tag of the outcomes: " + ", ".join(sorted(tags)),
+                        )
                 items = []
                 for k, item in enumerate(g.items):
                     node = self.expr((*path, "items", k, "when"), item.when, end)
                     if node is not None:
                         items.append((node, item.text))
-                game.append(EvidenceRule(g.show, g.text, when, g.otherwise, g.variable,
-                                         tuple(items), g.none, tuple(g.tags), g.share))
-            out.append(QuestionRule(q.id, q.question, q.quote, tuple(q.cite), tuple(game),
-                                    tuple((e.text, e.cite[0]) for e in q.evidence)))
+                game.append(
+                    EvidenceRule(
+                        g.show,
+                        g.text,
+                        when,
+                        g.otherwise,
+                        g.variable,
+                        tuple(items),
+                        g.none,
+                        tuple(g.tags),
+                        g.share,
+                    )
+                )
+            out.append(
+                QuestionRule(
+                    q.id,
+                    q.question,
+                    q.quote,
+                    tuple(q.cite),
+                    tuple(game),
+                    tuple((e.text, e.cite[0]) for e in q.evidence),
+                )
+            )
         return out
 
-    def placeholders(self, path: tuple[str | int, ...], text: str,
-                     allowed: frozenset[str]) -> None:
+    def placeholders(self, path: tuple[str | int, ...], text: str, allowed: frozenset[str]) -> None:
         try:
             used = [f for _, f, _, _ in string.Formatter().parse(text) if f is not None]
         except ValueError as err:
-            self.fail(path, f"the text has a stray brace ({err})",
-                      "write a placeholder as {name}, or a brace as {{ or }}")
+            self.fail(
+                path,
+                f"the text has a stray brace ({err})",
+                "write a placeholder as {name}, or a brace as {{ or }}",
+            )
             return
         for name in used:
             if name not in allowed:
-                self.fail(path, f"the text names {{{name}}}, which this kind of evidence "
-                          "does not fill", "use " + (", ".join(f"{{{a}}}" for a in
-                                                              sorted(allowed)) or "no "
-                                                     "placeholder") + " here")
+                self.fail(
+                    path,
+                    f"the text names {{{name}}}, which this kind of evidence does not fill",
+                    "use "
+                    + (", ".join(f"{{{a}}}" for a in sorted(allowed)) or "no placeholder")
+                    + " here",
+                )
 
     def unique_at(self, path: tuple[str | int, ...], ids: list[str]) -> None:
         seen: set[str] = set()
         for i, name in enumerate(ids):
             if name in seen:
-                self.fail((*path, i, "id"), f"duplicate id '{name}'",
-                          "give each entry its own id")
+                self.fail((*path, i, "id"), f"duplicate id '{name}'", "give each entry its own id")
             seen.add(name)
 
     def check_negotiation(self, actions: list[ActionRule]) -> None:
@@ -553,17 +689,23 @@ class Compiler:
                 self.ref((*path, "delay"), "parameter", c.delay, parameters)
             if c.between != "all":
                 if c.pairs is not None:
-                    self.fail((*path, "pairs"), "a channel with both `between` and `pairs`",
-                              "give `between: all` (or leave it out) with `pairs`, or "
-                              "list the actors in `between` and drop `pairs`")
+                    self.fail(
+                        (*path, "pairs"),
+                        "a channel with both `between` and `pairs`",
+                        "give `between: all` (or leave it out) with `pairs`, or "
+                        "list the actors in `between` and drop `pairs`",
+                    )
                 for j, a in enumerate(c.between):
                     self.ref((*path, "between", j), "actor", a, self.actor_ids)
             for j, pair in enumerate(c.pairs or []):
                 for k, a in enumerate(pair):
                     self.ref((*path, "pairs", j, k), "actor", a, self.actor_ids)
                 if pair[0] == pair[1]:
-                    self.fail((*path, "pairs", j), f"the pair names '{pair[0]}' twice",
-                              "a pair is two different actors who may write to each other")
+                    self.fail(
+                        (*path, "pairs", j),
+                        f"the pair names '{pair[0]}' twice",
+                        "a pair is two different actors who may write to each other",
+                    )
         variables = [v.id for v in self.spec.variables]
         for i, t in enumerate(negotiation.terms):
             for j, v in enumerate(t.variables):
@@ -577,12 +719,16 @@ class Compiler:
         for i, aid in enumerate(tree.decisions):
             self.ref(("game_tree", "decisions", i), "action", aid, known)
         if isinstance(tree.start, str):
-            self.ref(("game_tree", "start"), "phase", tree.start,
-                     [p.id for p in self.spec.clock.phases])
+            self.ref(
+                ("game_tree", "start"), "phase", tree.start, [p.id for p in self.spec.clock.phases]
+            )
         elif tree.start is not None and self.clock.turn_of(tree.start) is None:
-            self.fail(("game_tree", "start"), f"{tree.start.isoformat()} is not on the clock",
-                      f"give a date from {self.clock.turns[0].date.isoformat()} to "
-                      f"{self.clock.turns[-1].date.isoformat()}, or a phase id")
+            self.fail(
+                ("game_tree", "start"),
+                f"{tree.start.isoformat()} is not on the clock",
+                f"give a date from {self.clock.turns[0].date.isoformat()} to "
+                f"{self.clock.turns[-1].date.isoformat()}, or a phase id",
+            )
 
     def check_doctrines(self, actions: list[ActionRule]) -> None:
         """Each doctrine's tuning names acting actors, options that doctrine takes, and
@@ -594,22 +740,29 @@ class Compiler:
             for actor, seat in tuning.actors.items():
                 path: tuple[str | int, ...] = ("doctrines", name, "actors", actor)
                 if actor not in acting:
-                    self.fail(path, f"'{actor}' is not an acting actor of this scenario",
-                              f"use one of: {', '.join(acting)}")
+                    self.fail(
+                        path,
+                        f"'{actor}' is not an acting actor of this scenario",
+                        f"use one of: {', '.join(acting)}",
+                    )
                     continue
                 options = seat.options()
                 for option in options:
                     if option not in allowed:
-                        self.fail((*path, option), f"the {name} doctrine has no option "
-                                  f"'{option}'", "its options are: " + ", ".join(sorted(allowed)))
+                        self.fail(
+                            (*path, option),
+                            f"the {name} doctrine has no option '{option}'",
+                            "its options are: " + ", ".join(sorted(allowed)),
+                        )
                 for option in ("repertoire", "prefer", "avoid", "scores"):
                     named: Iterable[str] = options.get(option) or ()  # type: ignore[assignment]
                     for aid in named:
                         if owner.get(aid) != actor:
-                            self.fail((*path, option, aid) if option == "scores" else
-                                      (*path, option),
-                                      f"'{aid}' is not an action of '{actor}'",
-                                      "list only this actor's own actions")
+                            self.fail(
+                                (*path, option, aid) if option == "scores" else (*path, option),
+                                f"'{aid}' is not an action of '{actor}'",
+                                "list only this actor's own actions",
+                            )
 
     def check_calibration(self, ns: Namespace) -> None:
         """Calibration targets name real variables and outcomes, and parse."""
@@ -637,58 +790,79 @@ class Compiler:
             where = ("escalation_scores", "rungs", i, "rung")
             if r.rung not in rungs:
                 close = difflib.get_close_matches(r.rung, rungs, n=1)
-                self.fail(where, f"unknown escalation rung '{r.rung}'",
-                          f"did you mean '{close[0]}'?" if close else
-                          f"use the id of a rung under `escalation`: {', '.join(rungs)}")
+                self.fail(
+                    where,
+                    f"unknown escalation rung '{r.rung}'",
+                    f"did you mean '{close[0]}'?"
+                    if close
+                    else f"use the id of a rung under `escalation`: {', '.join(rungs)}",
+                )
             else:
                 if r.rung in seen:
-                    self.fail(where, f"the rung '{r.rung}' is mapped twice",
-                              "map each rung of the escalation scale once")
+                    self.fail(
+                        where,
+                        f"the rung '{r.rung}' is mapped twice",
+                        "map each rung of the escalation scale once",
+                    )
                 seen.add(r.rung)
         missing = [r for r in rungs if r not in seen]
         if missing:
             names = ", ".join(f"'{r}'" for r in missing)
-            self.fail(("escalation_scores", "rungs"),
-                      f"the rung {names} is not mapped to the common scale"
-                      if len(missing) == 1 else
-                      f"the rungs {names} are not mapped to the common scale",
-                      "add an entry under `rungs` for each, with its category")
+            self.fail(
+                ("escalation_scores", "rungs"),
+                f"the rung {names} is not mapped to the common scale"
+                if len(missing) == 1
+                else f"the rungs {names} are not mapped to the common scale",
+                "add an entry under `rungs` for each, with its category",
+            )
         actions = [a.id for a in self.spec.actions]
         named: set[str] = set()
         for i, a in enumerate(scores.actions):
             where = ("escalation_scores", "actions", i, "action")
             if self.ref(where, "action", a.action, actions):
                 if a.action in named:
-                    self.fail(where, f"the action '{a.action}' is mapped twice",
-                              "map each action once")
+                    self.fail(
+                        where, f"the action '{a.action}' is mapped twice", "map each action once"
+                    )
                 named.add(a.action)
 
     def check_labels(self) -> None:
         """Warn (not fail) where a chronicle would have to show a name meant for code."""
         for i, v in enumerate(self.spec.variables):
             if v.chronicle and v.label is None:
-                self.warnings.append(self.doc.problem(
-                    ("variables", i, "chronicle"),
-                    f"the variable '{v.id}' is shown in the chronicle but has no `label`",
-                    "add label: a few plain words a reader understands"))
+                self.warnings.append(
+                    self.doc.problem(
+                        ("variables", i, "chronicle"),
+                        f"the variable '{v.id}' is shown in the chronicle but has no `label`",
+                        "add label: a few plain words a reader understands",
+                    )
+                )
 
     def check_clock(self) -> None:
         phases = self.spec.clock.phases
         seen: set[str] = set()
         for i, phase in enumerate(phases):
             if phase.id in seen:
-                self.fail(("clock", "phases", i, "id"), f"duplicate phase id '{phase.id}'",
-                          "give each phase its own id")
+                self.fail(
+                    ("clock", "phases", i, "id"),
+                    f"duplicate phase id '{phase.id}'",
+                    "give each phase its own id",
+                )
             seen.add(phase.id)
             if i and phase.start <= phases[i - 1].end:
-                self.fail(("clock", "phases", i, "start"),
-                          f"phase '{phase.id}' starts before the previous phase ends",
-                          "phases run one after another without overlap")
+                self.fail(
+                    ("clock", "phases", i, "start"),
+                    f"phase '{phase.id}' starts before the previous phase ends",
+                    "phases run one after another without overlap",
+                )
         if self.spec.clock.start_phase:
             self.ref(("clock", "start_phase"), "phase", self.spec.clock.start_phase, seen)
         if len(self.clock) > MAX_TURNS:
-            self.fail(("clock",), f"the clock has more than {MAX_TURNS:,} turns",
-                      "use longer steps, or end the last phase sooner")
+            self.fail(
+                ("clock",),
+                f"the clock has more than {MAX_TURNS:,} turns",
+                "use longer steps, or end the last phase sooner",
+            )
 
     def check_citations(self) -> None:
         sources = {s.id: s for s in self.spec.sources}
@@ -708,8 +882,11 @@ class Compiler:
                         if self.ref((*where, "source"), "source", c.source, sources) and (
                             sources[c.source].kind == "seed" and not c.anchor
                         ):
-                            self.fail(where, "a citation of a seed document needs an `anchor`",
-                                      "add a phrase of at most 8 words found in the document")
+                            self.fail(
+                                where,
+                                "a citation of a seed document needs an `anchor`",
+                                "add a phrase of at most 8 words found in the document",
+                            )
                 else:
                     walk(value, (*path, name))
 
@@ -722,8 +899,11 @@ class Compiler:
         def add(name: str, info: NameInfo, path: tuple[str | int, ...]) -> None:
             if name in names:
                 if owner[name] != info.kind:  # the same kind twice is a duplicate id
-                    self.fail(path, f"the name '{name}' is already used by a {owner[name]}",
-                              "every variable, parameter and message needs its own name")
+                    self.fail(
+                        path,
+                        f"the name '{name}' is already used by a {owner[name]}",
+                        "every variable, parameter and message needs its own name",
+                    )
                 return
             names[name] = info
             owner[name] = info.kind
@@ -742,18 +922,24 @@ class Compiler:
         levels = [e.level for e in self.spec.escalation]
         for i in range(1, len(levels)):
             if levels[i] <= levels[i - 1]:
-                self.fail(("escalation", i, "level"),
-                          "escalation levels must rise from one rung to the next",
-                          f"make it greater than {levels[i - 1]}")
+                self.fail(
+                    ("escalation", i, "level"),
+                    "escalation levels must rise from one rung to the next",
+                    f"make it greater than {levels[i - 1]}",
+                )
         return set(levels)
 
     def level(self, path: tuple[str | int, ...], level: int | None, levels: set[int]) -> None:
         if level is not None and level not in levels:
-            self.fail(path, f"escalation level {level} is not on the scale",
-                      f"use one of {sorted(levels)}")
+            self.fail(
+                path,
+                f"escalation level {level} is not on the scale",
+                f"use one of {sorted(levels)}",
+            )
 
-    def observers(self, path: tuple[str | int, ...], spec: Any,
-                  ns: Namespace) -> dict[str, Node | bool]:
+    def observers(
+        self, path: tuple[str | int, ...], spec: Any, ns: Namespace
+    ) -> dict[str, Node | bool]:
         if spec == "all":
             return {a: True for a in self.actor_ids}
         if isinstance(spec, list):
@@ -795,28 +981,40 @@ class Compiler:
         for actor, seat in leaders.actors.items():
             path: tuple[str | int, ...] = ("leaders", "actors", actor)
             if actor not in players:
-                self.fail(path, f"'{actor}' is not a player of this scenario",
-                          f"use one of: {', '.join(players)}")
+                self.fail(
+                    path,
+                    f"'{actor}' is not a player of this scenario",
+                    f"use one of: {', '.join(players)}",
+                )
                 continue
             if seat.commitment is not None and seat.commitment not in variables:
-                self.fail((*path, "commitment"), f"no variable '{seat.commitment}'",
-                          "name the variable that holds this actor's public commitments")
+                self.fail(
+                    (*path, "commitment"),
+                    f"no variable '{seat.commitment}'",
+                    "name the variable that holds this actor's public commitments",
+                )
             for j, aid in enumerate(seat.concessions):
                 if owner.get(aid) != actor:
-                    self.fail((*path, "concessions", j),
-                              f"'{aid}' is not an action of '{actor}'",
-                              "list only this actor's own actions")
+                    self.fail(
+                        (*path, "concessions", j),
+                        f"'{aid}' is not an action of '{actor}'",
+                        "list only this actor's own actions",
+                    )
 
-    def seen_as(self, path: tuple[str | int, ...], spec: dict[str, str],
-                observers: frozenset[str]) -> tuple[tuple[str, str], ...]:
+    def seen_as(
+        self, path: tuple[str | int, ...], spec: dict[str, str], observers: frozenset[str]
+    ) -> tuple[tuple[str, str], ...]:
         """Texts for observers: each key an actor that sees the step (not its own actor)
         or ``others``."""
         for key in spec:
             if key != "others" and key not in observers:
-                self.fail((*path, key), f"'{key}' is not one of the others who see this "
-                          "step, so it needs no text of its own (the acting actor reads "
-                          "`summary`)", "name one of: " + ", ".join([*sorted(observers),
-                                                                    "others"]))
+                self.fail(
+                    (*path, key),
+                    f"'{key}' is not one of the others who see this "
+                    "step, so it needs no text of its own (the acting actor reads "
+                    "`summary`)",
+                    "name one of: " + ", ".join([*sorted(observers), "others"]),
+                )
         return tuple(sorted(spec.items()))
 
     def compile_variables(self, ns: Namespace) -> list[VariableRule]:
@@ -826,21 +1024,44 @@ class Compiler:
                 low, high, init = 0.0, 1.0, float(bool(v.initial))
             elif v.type == "enum":
                 assert v.values is not None
-                low, high, init = 0.0, float(len(v.values) - 1), float(v.values.index(
-                    str(v.initial)))
+                low, high, init = (
+                    0.0,
+                    float(len(v.values) - 1),
+                    float(v.values.index(str(v.initial))),
+                )
             else:
                 assert v.min is not None and v.max is not None
                 low, high, init = float(v.min), float(v.max), float(v.initial)
             observers = self.observers(("variables", i, "observed_by"), v.observed_by, ns)
-            out.append(VariableRule(v.id, len(out), v.type, low, high, init,
-                                    tuple(v.values) if v.values else None, observers))
+            out.append(
+                VariableRule(
+                    v.id,
+                    len(out),
+                    v.type,
+                    low,
+                    high,
+                    init,
+                    tuple(v.values) if v.values else None,
+                    observers,
+                )
+            )
         for m in self.spec.messages:
             seen_sent = set(self.actor_ids) if m.public else {m.sender}
             seen_received = set(self.actor_ids) if m.public else {m.sender, *m.to}
             for suffix, who in (("sent", seen_sent), ("received", seen_received)):
-                out.append(VariableRule(f"{m.id}_{suffix}", len(out), "bool", 0.0, 1.0, 0.0,
-                                        None, {a: True for a in who if a in self.actor_ids},
-                                        derived=True))
+                out.append(
+                    VariableRule(
+                        f"{m.id}_{suffix}",
+                        len(out),
+                        "bool",
+                        0.0,
+                        1.0,
+                        0.0,
+                        None,
+                        {a: True for a in who if a in self.actor_ids},
+                        derived=True,
+                    )
+                )
         return out
 
     def compile_messages(self, ns: Namespace) -> list[MessageRule]:
@@ -851,8 +1072,11 @@ class Compiler:
                 self.ref(("messages", i, "to", j), "actor", a, self.actor_ids)
             delay = self.expr(("messages", i, "delay"), m.delay, ns)
             if delay is not None:
-                out.append(MessageRule(m.id, m.sender, tuple(m.to), m.public, delay,
-                                       tuple(m.terms), m.summary))
+                out.append(
+                    MessageRule(
+                        m.id, m.sender, tuple(m.to), m.public, delay, tuple(m.terms), m.summary
+                    )
+                )
         return out
 
     def compile_actions(self, ns: Namespace, levels: set[int]) -> list[ActionRule]:
@@ -865,22 +1089,41 @@ class Compiler:
             when = self.expr((*path, "when"), a.when, ns)
             effects = [self.effect((*path, "effects", j), e, ns) for j, e in enumerate(a.effects)]
             self.level((*path, "escalation"), a.escalation, levels)
-            if (a.sends is not None
-                    and self.ref((*path, "sends"), "message", a.sends, messages)
-                    and messages[a.sends].sender != a.actor):
-                self.fail((*path, "sends"),
-                          f"message '{a.sends}' is sent by '{messages[a.sends].sender}', "
-                          f"not by '{a.actor}'", "send it from an action of its sender")
+            if (
+                a.sends is not None
+                and self.ref((*path, "sends"), "message", a.sends, messages)
+                and messages[a.sends].sender != a.actor
+            ):
+                self.fail(
+                    (*path, "sends"),
+                    f"message '{a.sends}' is sent by '{messages[a.sends].sender}', "
+                    f"not by '{a.actor}'",
+                    "send it from an action of its sender",
+                )
             seen = self.seen_by((*path, "visibility"), a.actor, a.visibility)
             if not known_actor or when is None or any(e is None for e in effects):
                 continue
             local = per_actor.get(a.actor, 0)
             per_actor[a.actor] = local + 1
             seen_as = self.seen_as((*path, "seen_as"), a.seen_as, seen - {a.actor})
-            out.append(ActionRule(a.id, len(out), a.actor, local, a.label, a.summary, when,
-                                  tuple(e for e in effects if e is not None), a.escalation,
-                                  seen, a.sends, tuple(a.cite), seen_as,
-                                  forced=a.forced_by is not None))
+            out.append(
+                ActionRule(
+                    a.id,
+                    len(out),
+                    a.actor,
+                    local,
+                    a.label,
+                    a.summary,
+                    when,
+                    tuple(e for e in effects if e is not None),
+                    a.escalation,
+                    seen,
+                    a.sends,
+                    tuple(a.cite),
+                    seen_as,
+                    forced=a.forced_by is not None,
+                )
+            )
         return out
 
     def compile_events(self, ns: Namespace, levels: set[int]) -> list[EventRule]:
@@ -896,14 +1139,29 @@ class Compiler:
             effects = [self.effect((*path, "effects", j), x, ns) for j, x in enumerate(e.effects)]
             self.level((*path, "escalation"), e.escalation, levels)
             seen = self.seen_by((*path, "visibility"), None, e.visibility)
-            if when is None or (chance_text and hazard is None) or any(
-                    x is None for x in effects):
+            if when is None or (chance_text and hazard is None) or any(x is None for x in effects):
                 continue
             seen_as = self.seen_as((*path, "seen_as"), e.seen_as, seen)
-            out.append(EventRule(e.id, len(out), e.label, e.summary, e.kind, when, hazard, e.once,
-                                 tuple(x for x in effects if x is not None), e.escalation,
-                                 e.incident, seen, tuple(e.cite), seen_as,
-                                 per_day=e.rate is not None, inject=e.inject))
+            out.append(
+                EventRule(
+                    e.id,
+                    len(out),
+                    e.label,
+                    e.summary,
+                    e.kind,
+                    when,
+                    hazard,
+                    e.once,
+                    tuple(x for x in effects if x is not None),
+                    e.escalation,
+                    e.incident,
+                    seen,
+                    tuple(e.cite),
+                    seen_as,
+                    per_day=e.rate is not None,
+                    inject=e.inject,
+                )
+            )
         return out
 
     def check_chance(self, path: tuple[str | int, ...], node: Node, per_day: bool) -> None:
@@ -913,19 +1171,29 @@ class Compiler:
             return
         value = float(evaluate(node, {}))  # type: ignore[arg-type]
         if per_day and not (math.isfinite(value) and value >= 0):
-            self.fail(path, f"the rate is {value:g}; a rate is an expected number of events "
-                      "per day, zero or more", "write a rate such as 0.05")
+            self.fail(
+                path,
+                f"the rate is {value:g}; a rate is an expected number of events "
+                "per day, zero or more",
+                "write a rate such as 0.05",
+            )
         elif not per_day and not 0 <= value <= 1:
-            self.fail(path, f"the hazard is {value:g}; a hazard is a probability from 0 to 1",
-                      "write a probability such as 0.05, or use `rate:` for events per day")
+            self.fail(
+                path,
+                f"the hazard is {value:g}; a hazard is a probability from 0 to 1",
+                "write a probability such as 0.05, or use `rate:` for events per day",
+            )
 
     def compile_outcomes(self, ns: Namespace, levels: set[int]) -> list[OutcomeRule]:
         out: list[OutcomeRule] = []
         defaults = [i for i, o in enumerate(self.spec.outcomes) if o.default]
         if len(defaults) != 1:
             where = ("outcomes", defaults[1], "default") if len(defaults) > 1 else ("outcomes",)
-            self.fail(where, f"{len(defaults)} outcomes are marked `default: true`; one must be",
-                      "mark exactly one outcome as the default for crises that reach the end")
+            self.fail(
+                where,
+                f"{len(defaults)} outcomes are marked `default: true`; one must be",
+                "mark exactly one outcome as the default for crises that reach the end",
+            )
         players = [a.id for a in self.spec.actors if a.role == "player"]
         for i, o in enumerate(self.spec.outcomes):
             path: tuple[str | int, ...] = ("outcomes", i)
@@ -936,26 +1204,46 @@ class Compiler:
                 if not self.ref((*path, "payoffs", actor), "actor", actor, self.actor_ids):
                     continue
                 if isinstance(value, float) and not math.isfinite(value):
-                    self.fail((*path, "payoffs", actor), f"the payoff is {value}, not a number "
-                              "a mean can be taken of", "write an ordinary number such as -10")
+                    self.fail(
+                        (*path, "payoffs", actor),
+                        f"the payoff is {value}, not a number a mean can be taken of",
+                        "write an ordinary number such as -10",
+                    )
                     continue
                 node = self.expr((*path, "payoffs", actor), str(value), ns)
                 if node is not None and not names_in(node):
                     constant = float(evaluate(node, {}))  # type: ignore[arg-type]
                     if not math.isfinite(constant):
-                        self.fail((*path, "payoffs", actor), "the payoff works out to "
-                                  f"{constant}, not an ordinary number",
-                                  "write a payoff between about -1e300 and 1e300")
+                        self.fail(
+                            (*path, "payoffs", actor),
+                            f"the payoff works out to {constant}, not an ordinary number",
+                            "write a payoff between about -1e300 and 1e300",
+                        )
                         continue
                 if node is not None:
                     payoffs[actor] = node
             for actor in players:
                 if actor not in o.payoffs:
-                    self.fail((*path, "payoffs"), f"no payoff for the player '{actor}'",
-                              f"add `{actor}: <number or expression>`")
+                    self.fail(
+                        (*path, "payoffs"),
+                        f"no payoff for the player '{actor}'",
+                        f"add `{actor}: <number or expression>`",
+                    )
             if when is not None:
-                out.append(OutcomeRule(o.id, len(out), o.label, o.summary, when, o.default,
-                                       o.escalation, payoffs, tuple(o.cite), tuple(o.tags)))
+                out.append(
+                    OutcomeRule(
+                        o.id,
+                        len(out),
+                        o.label,
+                        o.summary,
+                        when,
+                        o.default,
+                        o.escalation,
+                        payoffs,
+                        tuple(o.cite),
+                        tuple(o.tags),
+                    )
+                )
         return out
 
     def check_actors(self, actions: list[ActionRule]) -> None:
@@ -965,29 +1253,38 @@ class Compiler:
             own = [a for a in self.spec.actions if a.actor == actor.id]
             if actor.role == "passive":
                 if own:
-                    self.fail(path, f"the passive actor '{actor.id}' has actions, which can "
-                              "never be taken", "make it a player or scripted actor, or remove "
-                              f"its actions ({own[0].id}, ...)")
+                    self.fail(
+                        path,
+                        f"the passive actor '{actor.id}' has actions, which can never be taken",
+                        "make it a player or scripted actor, or remove "
+                        f"its actions ({own[0].id}, ...)",
+                    )
                 continue
             if actor.default_action is None:
-                self.fail(path, f"the {actor.role} '{actor.id}' has no `default_action`",
-                          "name the action it takes when it does nothing in particular")
+                self.fail(
+                    path,
+                    f"the {actor.role} '{actor.id}' has no `default_action`",
+                    "name the action it takes when it does nothing in particular",
+                )
                 continue
-            if not self.ref((*path, "default_action"), "action", actor.default_action,
-                            [a.id for a in own]):
+            if not self.ref(
+                (*path, "default_action"), "action", actor.default_action, [a.id for a in own]
+            ):
                 continue
             rule = by_id.get(actor.default_action)
             if rule is not None and not (isinstance(rule.when, Const) and rule.when.value):
-                self.fail((*path, "default_action"),
-                          f"the default action '{actor.default_action}' has a condition",
-                          "a default action must always be available: set its `when: true`")
+                self.fail(
+                    (*path, "default_action"),
+                    f"the default action '{actor.default_action}' has a condition",
+                    "a default action must always be available: set its `when: true`",
+                )
 
-    def check_information(self, variables: list[VariableRule],
-                          actions: list[ActionRule]) -> None:
+    def check_information(self, variables: list[VariableRule], actions: list[ActionRule]) -> None:
         """What an actor may see, and which options it has, must be decided by what it
         always sees; otherwise the observation itself would leak hidden state."""
-        always = {a: {v.id for v in variables if v.observers.get(a) is True}
-                  for a in self.actor_ids}
+        always = {
+            a: {v.id for v in variables if v.observers.get(a) is True} for a in self.actor_ids
+        }
         names = {v.id for v in variables}
         for i, v in enumerate(self.spec.variables):
             rule = variables[i].observers
@@ -996,22 +1293,25 @@ class Compiler:
                     continue
                 hidden = sorted((names_in(cond) & names) - always[actor])
                 if hidden:
-                    self.fail(("variables", i, "observed_by", actor),
-                              f"whether '{actor}' sees '{v.id}' depends on "
-                              f"{', '.join(hidden)}, which '{actor}' does not always see",
-                              f"base the condition on what '{actor}' always observes")
+                    self.fail(
+                        ("variables", i, "observed_by", actor),
+                        f"whether '{actor}' sees '{v.id}' depends on "
+                        f"{', '.join(hidden)}, which '{actor}' does not always see",
+                        f"base the condition on what '{actor}' always observes",
+                    )
         for a in actions:
             hidden = sorted((names_in(a.when) & names) - always[a.actor])
             if hidden:
                 i = next(j for j, x in enumerate(self.spec.actions) if x.id == a.id)
-                self.fail(("actions", i, "when"),
-                          f"whether '{a.actor}' may take '{a.id}' depends on "
-                          f"{', '.join(hidden)}, which '{a.actor}' does not always see",
-                          f"make those variables observed by '{a.actor}', or base the "
-                          "condition on what it knows")
+                self.fail(
+                    ("actions", i, "when"),
+                    f"whether '{a.actor}' may take '{a.id}' depends on "
+                    f"{', '.join(hidden)}, which '{a.actor}' does not always see",
+                    f"make those variables observed by '{a.actor}', or base the "
+                    "condition on what it knows",
+                )
 
-    def compile_track(self, actions: list[ActionRule],
-                      events: list[EventRule]) -> list[TrackStep]:
+    def compile_track(self, actions: list[ActionRule], events: list[EventRule]) -> list[TrackStep]:
         by_action = {a.id: a for a in actions}
         event_ids = {e.id for e in events}
         # declared but not compiled: its own problems are reported where it is declared
@@ -1026,80 +1326,130 @@ class Compiler:
                 continue
             turn = self.clock.turn_of(entry.date, entry.half)
             if turn is None:
-                self.fail((*path, "date"), f"{entry.date} is outside the scenario's clock",
-                          f"use a date from {self.clock.epoch} to "
-                          f"{self.clock.turns[-1].date}")
+                self.fail(
+                    (*path, "date"),
+                    f"{entry.date} is outside the scenario's clock",
+                    f"use a date from {self.clock.epoch} to {self.clock.turns[-1].date}",
+                )
                 continue
-            if entry.actor is not None and not self.ref((*path, "actor"), "actor", entry.actor,
-                                                        self.actor_ids):
+            if entry.actor is not None and not self.ref(
+                (*path, "actor"), "actor", entry.actor, self.actor_ids
+            ):
                 continue
             if entry.event is not None:
-                if (self.ref((*path, "event"), "event", entry.event, declared_events)
-                        and entry.event in event_ids):
-                    steps.append(TrackStep(turn, entry.date, None, None, entry.event,
-                                           entry.summary, tuple(entry.cite)))
+                if (
+                    self.ref((*path, "event"), "event", entry.event, declared_events)
+                    and entry.event in event_ids
+                ):
+                    steps.append(
+                        TrackStep(
+                            turn,
+                            entry.date,
+                            None,
+                            None,
+                            entry.event,
+                            entry.summary,
+                            tuple(entry.cite),
+                        )
+                    )
                 continue
             assert entry.action is not None
-            if (not self.ref((*path, "action"), "action", entry.action, declared_actions)
-                    or entry.action not in by_action):
+            if (
+                not self.ref((*path, "action"), "action", entry.action, declared_actions)
+                or entry.action not in by_action
+            ):
                 continue
             rule = by_action[entry.action]
             if entry.actor != rule.actor:
-                self.fail((*path, "actor"), f"'{entry.action}' is an action of '{rule.actor}', "
-                          f"not of '{entry.actor}'", f"set actor: {rule.actor}")
+                self.fail(
+                    (*path, "actor"),
+                    f"'{entry.action}' is an action of '{rule.actor}', not of '{entry.actor}'",
+                    f"set actor: {rule.actor}",
+                )
                 continue
             last = turn
             if entry.until is not None:
                 end = self.clock.turn_of(entry.until, "pm")
                 if end is None:
-                    self.fail((*path, "until"), f"{entry.until} is outside the scenario's clock",
-                              "end the standing action within the clock")
+                    self.fail(
+                        (*path, "until"),
+                        f"{entry.until} is outside the scenario's clock",
+                        "end the standing action within the clock",
+                    )
                     continue
                 last = end
             for t in range(turn, last + 1):
-                steps.append(TrackStep(t, entry.date if t == turn else self.clock.turns[t].date,
-                                       entry.actor, entry.action, None, entry.summary,
-                                       tuple(entry.cite), standing=t != turn))
+                steps.append(
+                    TrackStep(
+                        t,
+                        entry.date if t == turn else self.clock.turns[t].date,
+                        entry.actor,
+                        entry.action,
+                        None,
+                        entry.summary,
+                        tuple(entry.cite),
+                        standing=t != turn,
+                    )
+                )
         claimed: dict[tuple[int, str], int] = {}
         for step in steps:
             if step.actor is None or step.standing:
                 continue
             key = (step.turn, step.actor)
             if key in claimed:
-                idx = next(i for i, e in enumerate(self.spec.history)
-                           if e.action == step.action and e.date == step.date)
-                self.fail(("history", idx), f"'{step.actor}' already has a documented action "
-                          f"on turn {self.clock.turns[step.turn].label}",
-                          "one action per actor per turn: move one to the other half-day "
-                          "(half: am/pm) or combine them")
+                idx = next(
+                    i
+                    for i, e in enumerate(self.spec.history)
+                    if e.action == step.action and e.date == step.date
+                )
+                self.fail(
+                    ("history", idx),
+                    f"'{step.actor}' already has a documented action "
+                    f"on turn {self.clock.turns[step.turn].label}",
+                    "one action per actor per turn: move one to the other half-day "
+                    "(half: am/pm) or combine them",
+                )
             claimed[key] = 1
         return steps
 
-    def check_reachable(self, variables: list[VariableRule], actions: list[ActionRule],
-                        events: list[EventRule], params: dict[str, float],
-                        outcomes: list[OutcomeRule]) -> None:
+    def check_reachable(
+        self,
+        variables: list[VariableRule],
+        actions: list[ActionRule],
+        events: list[EventRule],
+        params: dict[str, float],
+        outcomes: list[OutcomeRule],
+    ) -> None:
         env = possible_values(self.spec, variables, actions, events, len(self.clock))
         for o in outcomes:
             if not o.default and not can_hold(o.when, env):
                 i = next(j for j, x in enumerate(self.spec.outcomes) if x.id == o.id)
-                self.fail(("outcomes", i, "when"),
-                          f"the outcome '{o.id}' can never happen: its condition is false "
-                          "for every state the scenario can reach",
-                          "check the values it compares against the variables' bounds and "
-                          "the states some effect can produce")
+                self.fail(
+                    ("outcomes", i, "when"),
+                    f"the outcome '{o.id}' can never happen: its condition is false "
+                    "for every state the scenario can reach",
+                    "check the values it compares against the variables' bounds and "
+                    "the states some effect can produce",
+                )
         for a in actions:
             if not can_hold(a.when, env):
                 i = next(j for j, x in enumerate(self.spec.actions) if x.id == a.id)
-                self.fail(("actions", i, "when"),
-                          f"the action '{a.id}' can never be taken: its condition is false "
-                          "for every state the scenario can reach",
-                          "check the values it compares against the variables' bounds and "
-                          "the states some effect can produce")
+                self.fail(
+                    ("actions", i, "when"),
+                    f"the action '{a.id}' can never be taken: its condition is false "
+                    "for every state the scenario can reach",
+                    "check the values it compares against the variables' bounds and "
+                    "the states some effect can produce",
+                )
 
 
-def possible_values(spec: ScenarioSpec, variables: list[VariableRule],
-                    actions: list[ActionRule], events: list[EventRule],
-                    turns: int) -> dict[str, Abstract]:
+def possible_values(
+    spec: ScenarioSpec,
+    variables: list[VariableRule],
+    actions: list[ActionRule],
+    events: list[EventRule],
+    turns: int,
+) -> dict[str, Abstract]:
     """What each name can be: enum and bool states produced by some effect, else bounds."""
     produced: dict[str, set[float] | None] = {}
     for v in variables:
@@ -1110,8 +1460,11 @@ def possible_values(spec: ScenarioSpec, variables: list[VariableRule],
         if current is None:
             continue
         if eff.op == "=" and isinstance(eff.value, Const):
-            current.add(eff.value.value if variables_by_id(variables)[eff.target].type != "bool"
-                        else float(eff.value.value != 0))
+            current.add(
+                eff.value.value
+                if variables_by_id(variables)[eff.target].type != "bool"
+                else float(eff.value.value != 0)
+            )
         else:
             produced[eff.target] = None
     env: dict[str, Abstract] = {}
@@ -1126,12 +1479,16 @@ def possible_values(spec: ScenarioSpec, variables: list[VariableRule],
     for p in spec.parameters:
         env[p.id] = Abstract.interval(*p.range)
     levels = [e.level for e in spec.escalation]
-    env.update({
-        "turn": Abstract.interval(0, turns - 1), "day": Abstract.interval(0, float("inf")),
-        "turn_days": Abstract.interval(0.5, 7), "final": Abstract.of({0.0, 1.0}),
-        "escalation": Abstract.interval(min(levels), max(levels)),
-        "peak_escalation": Abstract.interval(min(levels), max(levels)),
-    })
+    env.update(
+        {
+            "turn": Abstract.interval(0, turns - 1),
+            "day": Abstract.interval(0, float("inf")),
+            "turn_days": Abstract.interval(0.5, 7),
+            "final": Abstract.of({0.0, 1.0}),
+            "escalation": Abstract.interval(min(levels), max(levels)),
+            "peak_escalation": Abstract.interval(min(levels), max(levels)),
+        }
+    )
     return env
 
 

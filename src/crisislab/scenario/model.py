@@ -199,8 +199,9 @@ class EventRule:
         return _summary_for(None, self.summary, self.seen_as, observer)
 
 
-def _summary_for(actor: str | None, summary: str, seen_as: tuple[tuple[str, str], ...],
-                 observer: str) -> str:
+def _summary_for(
+    actor: str | None, summary: str, seen_as: tuple[tuple[str, str], ...], observer: str
+) -> str:
     if observer == actor:
         return summary
     texts = dict(seen_as)
@@ -301,10 +302,12 @@ class Scenario:
 
     @cached_property
     def _by_id(self) -> dict[str, dict[str, Any]]:
-        return {"variable": {v.id: v for v in self.variables},
-                "action": {a.id: a for a in self.actions},
-                "event": {e.id: e for e in self.events},
-                "outcome": {o.id: o for o in self.outcomes}}
+        return {
+            "variable": {v.id: v for v in self.variables},
+            "action": {a.id: a for a in self.actions},
+            "event": {e.id: e for e in self.events},
+            "outcome": {o.id: o for o in self.outcomes},
+        }
 
     def variable(self, name: str) -> VariableRule:
         return self._by_id["variable"][name]  # type: ignore[no-any-return]
@@ -353,6 +356,7 @@ class Scenario:
             return self
         shared = {k: v for k, v in self.parameters.items() if k in base.parameters}
         return base.with_parameters(**shared) if shared != base.parameters else base
+
     def outcomes_tagged(self, *tags: str) -> tuple[str, ...]:
         """The ids of the outcomes that carry any of ``tags``, in file order."""
         return tuple(o.id for o in self.outcomes if set(o.tags) & set(tags))

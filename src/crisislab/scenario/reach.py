@@ -81,7 +81,12 @@ def _compare(op: str, a: Abstract, b: Abstract) -> Abstract:
 
 def _apply(op: str, x: float, y: float) -> bool:
     return {
-        "<": x < y, "<=": x <= y, ">": x > y, ">=": x >= y, "==": x == y, "!=": x != y,
+        "<": x < y,
+        "<=": x <= y,
+        ">": x > y,
+        ">=": x >= y,
+        "==": x == y,
+        "!=": x != y,
     }[op]
 
 
@@ -91,12 +96,15 @@ def _arith(op: str, a: Abstract, b: Abstract) -> Abstract:
     if op == "-":
         return Abstract.interval(a.low - b.high, a.high - b.low)
     if op == "*":
-        products = [x * y for x in (a.low, a.high) for y in (b.low, b.high)
-                    if not ((x == 0 and abs(y) == INF) or (y == 0 and abs(x) == INF))]
+        products = [
+            x * y
+            for x in (a.low, a.high)
+            for y in (b.low, b.high)
+            if not ((x == 0 and abs(y) == INF) or (y == 0 and abs(x) == INF))
+        ]
         return Abstract.interval(min(products, default=-INF), max(products, default=INF))
     if b.low > 0 or b.high < 0:
-        quotients = [x / y for x in (a.low, a.high) for y in (b.low, b.high)
-                     if abs(y) != INF]
+        quotients = [x / y for x in (a.low, a.high) for y in (b.low, b.high) if abs(y) != INF]
         values = [*quotients, 0.0] if any(abs(y) == INF for y in (b.low, b.high)) else quotients
         return Abstract.interval(min(values, default=-INF), max(values, default=INF))
     return Abstract.interval(-INF, INF)
@@ -119,8 +127,7 @@ def possible(node: Node, env: Mapping[str, Abstract]) -> Abstract:
         return _arith(node.op, possible(node.left, env), possible(node.right, env))
     if isinstance(node, Compare):
         parts = [possible(o, env) for o in node.operands]
-        results = [_compare(op, a, b) for op, a, b in zip(node.ops, parts, parts[1:],
-                                                          strict=False)]
+        results = [_compare(op, a, b) for op, a, b in zip(node.ops, parts, parts[1:], strict=False)]
         return _truth(all(r.maybe(True) for r in results), any(r.maybe(False) for r in results))
     if isinstance(node, BoolOp):
         parts = [possible(v, env) for v in node.values]
@@ -143,8 +150,9 @@ def possible(node: Node, env: Mapping[str, Abstract]) -> Abstract:
             return Abstract.interval(low, max(abs(a.low), abs(a.high)))
         if node.func == "clip":
             a, lo, hi = args
-            return Abstract.interval(max(min(a.low, hi.high), lo.low),
-                                     min(max(a.high, lo.low), hi.high))
+            return Abstract.interval(
+                max(min(a.low, hi.high), lo.low), min(max(a.high, lo.low), hi.high)
+            )
         if node.func == "min":
             return Abstract.interval(min(a.low for a in args), min(a.high for a in args))
         return Abstract.interval(max(a.low for a in args), max(a.high for a in args))

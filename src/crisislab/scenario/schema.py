@@ -163,14 +163,23 @@ class Variable(Strict):
     def _label_keys(cls, value: object) -> object:
         """YAML reads ``5:`` as a number and ``true:`` as a boolean: key them as text."""
         if isinstance(value, dict):
-            return {(str(k).lower() if isinstance(k, bool) or str(k) in ("True", "False")
-                     else str(k)): v for k, v in value.items()}
+            return {
+                (
+                    str(k).lower() if isinstance(k, bool) or str(k) in ("True", "False") else str(k)
+                ): v
+                for k, v in value.items()
+            }
         return value
 
     @model_validator(mode="after")
     def _shown(self) -> Variable:
-        if self.percent and (self.type != "float" or self.min is None or self.max is None
-                             or self.min < 0 or self.max > 1):
+        if self.percent and (
+            self.type != "float"
+            or self.min is None
+            or self.max is None
+            or self.min < 0
+            or self.max > 1
+        ):
             raise ValueError("`percent: true` is for a float share between 0 and 1")
         for key in self.value_labels or {}:
             if self.type == "enum" and key not in (self.values or []):
@@ -323,8 +332,10 @@ class Event(Strict):
     @model_validator(mode="after")
     def _hazard(self) -> Event:
         if self.inject and self.kind != "chance":
-            raise ValueError("only a chance event can be injected (`inject: true`): a rule "
-                             "event already fires whenever `when` holds")
+            raise ValueError(
+                "only a chance event can be injected (`inject: true`): a rule "
+                "event already fires whenever `when` holds"
+            )
         if self.kind == "chance" and self.hazard is None and self.rate is None:
             raise ValueError("a chance event needs `rate` (per day) or `hazard` (per turn)")
         if self.kind == "chance" and self.hazard is not None and self.rate is not None:
@@ -387,12 +398,15 @@ class TrackEntry(Strict):
     def _one_kind(self) -> TrackEntry:
         if self.narrative:
             if self.action is not None or self.event is not None or self.until is not None:
-                raise ValueError("a narrative entry is not played: remove `action`, `event` "
-                                 "and `until`, or set narrative: false")
+                raise ValueError(
+                    "a narrative entry is not played: remove `action`, `event` "
+                    "and `until`, or set narrative: false"
+                )
             return self
         if (self.action is None) == (self.event is None):
-            raise ValueError("a track entry names exactly one of `action` or `event`, or is "
-                             "`narrative: true`")
+            raise ValueError(
+                "a track entry names exactly one of `action` or `event`, or is `narrative: true`"
+            )
         if self.action is not None and self.actor is None:
             raise ValueError("a track entry with an `action` needs the `actor` who took it")
         if self.until is not None and self.until < self.date:
@@ -437,14 +451,19 @@ class CalibrationTarget(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> CalibrationTarget:
-        needs = {"first_date": "when", "lowest": "variable", "highest": "variable",
-                 "probability": "outcomes"}.get(self.measure)
+        needs = {
+            "first_date": "when",
+            "lowest": "variable",
+            "highest": "variable",
+            "probability": "outcomes",
+        }.get(self.measure)
         if needs and not getattr(self, needs):
             raise ValueError(f"a `{self.measure}` target needs `{needs}`")
         dates = [isinstance(x, dt.date) for x in self.range]
         if self.measure in DATE_MEASURES and not all(dates):
-            raise ValueError(f"a `{self.measure}` target's range is two dates, e.g. "
-                             "[1962-10-14, 1962-10-16]")
+            raise ValueError(
+                f"a `{self.measure}` target's range is two dates, e.g. [1962-10-14, 1962-10-16]"
+            )
         if self.measure not in DATE_MEASURES and any(dates):
             raise ValueError(f"a `{self.measure}` target's range is two numbers")
         low, high = self.range
@@ -453,8 +472,10 @@ class CalibrationTarget(Strict):
         if self.measure == "probability" and not 0 <= low <= high <= 1:  # type: ignore[operator]
             raise ValueError("a probability range lies within [0, 1]")
         if not self.cite and not self.references:
-            raise ValueError("a calibration target needs its source: `cite` (a source of "
-                             "the scenario) or `references` (a public reference)")
+            raise ValueError(
+                "a calibration target needs its source: `cite` (a source of "
+                "the scenario) or `references` (a public reference)"
+            )
         return self
 
 
@@ -502,8 +523,14 @@ class Leaders(Strict):
     assumption: Prose | None = None
 
 
-ScoreCategory = Literal["de_escalation", "status_quo", "posturing", "non_violent_escalation",
-                        "violent_escalation", "nuclear"]
+ScoreCategory = Literal[
+    "de_escalation",
+    "status_quo",
+    "posturing",
+    "non_violent_escalation",
+    "violent_escalation",
+    "nuclear",
+]
 
 
 class Sourced(Strict):
@@ -515,8 +542,7 @@ class Sourced(Strict):
     @model_validator(mode="after")
     def _sourced(self) -> Sourced:
         if self.cite is None and self.assumption is None:
-            raise ValueError("give it a `cite`, or an `assumption` saying what was judged "
-                             "and why")
+            raise ValueError("give it a `cite`, or an `assumption` saying what was judged and why")
         return self
 
 
@@ -596,8 +622,9 @@ class GameEvidence(Strict):
         if self.show == "list" and not self.items:
             raise ValueError("a `list` evidence needs `items`: each a `when` and a `text`")
         if self.show == "decision" and not self.tags:
-            raise ValueError("a `decision` evidence needs `tags`: the outcomes it counts, "
-                             "by their tags")
+            raise ValueError(
+                "a `decision` evidence needs `tags`: the outcomes it counts, by their tags"
+            )
         return self
 
 
@@ -641,8 +668,12 @@ class Channel(Sourced):
     public: bool = False
     delay: Annotated[int, Field(ge=1, le=1000)] | Ident = 1
     between: Literal["all"] | Annotated[list[Ident], Field(min_length=2)] = "all"
-    pairs: Annotated[list[Annotated[list[Ident], Field(min_length=2, max_length=2)]],
-                     Field(min_length=1)] | None = None
+    pairs: (
+        Annotated[
+            list[Annotated[list[Ident], Field(min_length=2, max_length=2)]], Field(min_length=1)
+        ]
+        | None
+    ) = None
 
 
 class Term(Sourced):

@@ -24,8 +24,9 @@ Path_ = tuple[str | int, ...]
 
 _YAML_TAG = "tag:yaml.org,2002:"
 _PLAIN_COLLECTION_TAGS = {_YAML_TAG + "map", _YAML_TAG + "seq"}
-_SCALAR_TAGS = {_YAML_TAG + t for t in
-                ("null", "bool", "int", "float", "str", "timestamp")}  # never !!binary:
+_SCALAR_TAGS = {
+    _YAML_TAG + t for t in ("null", "bool", "int", "float", "str", "timestamp")
+}  # never !!binary:
 # bytes decoded from base64 would hide a rule's text from the reader of the file
 _LINE_BREAKS = "\n\x85\u2028\u2029"
 
@@ -37,11 +38,18 @@ class _TooManyNodes(Exception):
 
 def _too_many(file: str, err: _TooManyNodes) -> ScenarioError:
     """The problem of a document with more values than the node limit, where it crossed."""
-    return ScenarioError([Problem(
-        file, err.mark.line + 1, err.mark.column + 1, "",
-        f"the document holds more than {MAX_NODES:,} values, more than a scenario needs",
-        "split the scenario or remove what it does not need",
-    )])
+    return ScenarioError(
+        [
+            Problem(
+                file,
+                err.mark.line + 1,
+                err.mark.column + 1,
+                "",
+                f"the document holds more than {MAX_NODES:,} values, more than a scenario needs",
+                "split the scenario or remove what it does not need",
+            )
+        ]
+    )
 
 
 class _CountingLoader(yaml.SafeLoader):
@@ -94,15 +102,21 @@ class YamlDocument:
             p = p[:-1]
             key = False
 
-    def problem(self, path: Sequence[str | int], message: str, hint: str = "",
-                key: bool = False, column_offset: int | None = None) -> Problem:
+    def problem(
+        self,
+        path: Sequence[str | int],
+        message: str,
+        hint: str = "",
+        key: bool = False,
+        column_offset: int | None = None,
+    ) -> Problem:
         """A problem at the value at ``path``; ``column_offset`` places it on a character
         of that value's text (an expression's offending token), wherever the value's
         lines are in the file."""
         pos = self.where(path, key=key)
         if column_offset is not None:
             pos = self.inside(tuple(path), column_offset) or pos
-        line, col = (pos if pos else (None, None))
+        line, col = pos if pos else (None, None)
         return Problem(self.file, line, col, format_path(path), message, hint)
 
     def inside(self, path: Path_, offset: int) -> tuple[int, int] | None:
@@ -112,7 +126,7 @@ class YamlDocument:
         scalar = self.scalars.get(path)
         if scalar is None or not 0 <= offset <= len(scalar.value):
             return None
-        raw = self.text[scalar.start:scalar.end]
+        raw = self.text[scalar.start : scalar.end]
         if scalar.style in ("'", '"'):
             j = 1
         elif scalar.style in ("|", ">"):
@@ -129,7 +143,7 @@ class YamlDocument:
             k = min(j, len(raw))
         line, col = scalar.line, scalar.column
         for i, ch in enumerate(raw[:k]):
-            if ch == "\r" and raw[i + 1:i + 2] == "\n":
+            if ch == "\r" and raw[i + 1 : i + 2] == "\n":
                 continue
             if ch in _LINE_BREAKS or ch == "\r":
                 line, col = line + 1, 0
@@ -142,11 +156,18 @@ def read_yaml(text: str, file: str) -> YamlDocument:
     """Parse ``text`` into a :class:`YamlDocument`, or raise :class:`ScenarioError`."""
     size = len(text.encode("utf-8", errors="replace"))
     if size > MAX_BYTES:
-        raise ScenarioError([Problem(
-            file, None, None, "",
-            f"the file is {size:,} bytes, more than the {MAX_BYTES:,} a scenario may be",
-            "split the scenario or remove what it does not need",
-        )])
+        raise ScenarioError(
+            [
+                Problem(
+                    file,
+                    None,
+                    None,
+                    "",
+                    f"the file is {size:,} bytes, more than the {MAX_BYTES:,} a scenario may be",
+                    "split the scenario or remove what it does not need",
+                )
+            ]
+        )
     _count_fast(text, file)
     loader: yaml.SafeLoader | None = None
     try:
@@ -157,34 +178,64 @@ def read_yaml(text: str, file: str) -> YamlDocument:
     except ReaderError as err:
         line, col = _line_col(text, err.position)
         code = err.character if isinstance(err.character, int) else ord(err.character[:1] or " ")
-        raise ScenarioError([Problem(
-            file, line, col, "",
-            f"the character U+{code:04X} is not allowed in a YAML file",
-            "remove it, or write it as an escape such as \\t inside double quotes",
-        )]) from None
+        raise ScenarioError(
+            [
+                Problem(
+                    file,
+                    line,
+                    col,
+                    "",
+                    f"the character U+{code:04X} is not allowed in a YAML file",
+                    "remove it, or write it as an escape such as \\t inside double quotes",
+                )
+            ]
+        ) from None
     except yaml.MarkedYAMLError as err:
         raise ScenarioError([_broken(err, file)]) from None
     except yaml.YAMLError as err:
-        raise ScenarioError([Problem(
-            file, None, None, "", f"broken YAML: {' '.join(str(err).split())}",
-            "check indentation, colons and quotes",
-        )]) from None
+        raise ScenarioError(
+            [
+                Problem(
+                    file,
+                    None,
+                    None,
+                    "",
+                    f"broken YAML: {' '.join(str(err).split())}",
+                    "check indentation, colons and quotes",
+                )
+            ]
+        ) from None
     except RecursionError:
         raise ScenarioError([_too_deep(text, file)]) from None
     finally:
         if loader is not None:
             loader.dispose()
     if node is None:
-        raise ScenarioError([Problem(
-            file, 1, 1, "", "the document is empty",
-            "a scenario is a mapping with `scenario`, `clock`, `actors`, ... at the top",
-        )])
+        raise ScenarioError(
+            [
+                Problem(
+                    file,
+                    1,
+                    1,
+                    "",
+                    "the document is empty",
+                    "a scenario is a mapping with `scenario`, `clock`, `actors`, ... at the top",
+                )
+            ]
+        )
     if not isinstance(node, yaml.MappingNode):
-        raise ScenarioError([Problem(
-            file, node.start_mark.line + 1, node.start_mark.column + 1, "",
-            "the document is not a mapping of keys to values",
-            "a scenario starts with keys such as `scenario:` and `actors:`",
-        )])
+        raise ScenarioError(
+            [
+                Problem(
+                    file,
+                    node.start_mark.line + 1,
+                    node.start_mark.column + 1,
+                    "",
+                    "the document is not a mapping of keys to values",
+                    "a scenario starts with keys such as `scenario:` and `actors:`",
+                )
+            ]
+        )
     assert loader is not None
     doc = YamlDocument(None, file, text=text)
     problems: list[Problem] = []
@@ -229,9 +280,15 @@ def _broken(err: yaml.MarkedYAMLError, file: str) -> Problem:
     line, col = (mark.line + 1, mark.column + 1) if mark else (None, None)
     context = err.context or ""
     if context.startswith("expected a single document"):
-        return Problem(file, line, col, "", "the file holds more than one YAML document",
-                       "a scenario is one document: remove this `---` and what follows, "
-                       "or merge the documents")
+        return Problem(
+            file,
+            line,
+            col,
+            "",
+            "the file holds more than one YAML document",
+            "a scenario is one document: remove this `---` and what follows, "
+            "or merge the documents",
+        )
     what = err.problem or context or "the YAML does not parse"
     hint = "check indentation, colons and quotes at this place"
     if err.problem and context and err.context_mark:
@@ -247,19 +304,31 @@ def _too_deep(text: str, file: str) -> Problem:
     depth, line, col = 0, None, None
     try:
         for token in yaml.scan(text, Loader=yaml.SafeLoader):
-            if isinstance(token, yaml.FlowSequenceStartToken | yaml.FlowMappingStartToken |
-                          yaml.BlockSequenceStartToken | yaml.BlockMappingStartToken):
+            if isinstance(
+                token,
+                yaml.FlowSequenceStartToken
+                | yaml.FlowMappingStartToken
+                | yaml.BlockSequenceStartToken
+                | yaml.BlockMappingStartToken,
+            ):
                 depth += 1
                 if depth > 100:
                     line, col = token.start_mark.line + 1, token.start_mark.column + 1
                     break
-            elif isinstance(token, yaml.FlowSequenceEndToken | yaml.FlowMappingEndToken |
-                            yaml.BlockEndToken):
+            elif isinstance(
+                token, yaml.FlowSequenceEndToken | yaml.FlowMappingEndToken | yaml.BlockEndToken
+            ):
                 depth -= 1
     except (yaml.YAMLError, RecursionError):
         pass
-    return Problem(file, line, col, "", "the YAML nests too deeply to be a scenario",
-                   "a scenario needs only a few levels of lists and mappings")
+    return Problem(
+        file,
+        line,
+        col,
+        "",
+        "the YAML nests too deeply to be a scenario",
+        "a scenario needs only a few levels of lists and mappings",
+    )
 
 
 def _check_size(root: yaml.Node, file: str) -> None:
@@ -272,10 +341,18 @@ def _check_size(root: yaml.Node, file: str) -> None:
         if key in sizes:
             return sizes[key]
         if key in active:
-            raise ScenarioError([Problem(
-                file, node.start_mark.line + 1, node.start_mark.column + 1, "",
-                "a YAML alias refers to itself", "remove the recursive anchor",
-            )])
+            raise ScenarioError(
+                [
+                    Problem(
+                        file,
+                        node.start_mark.line + 1,
+                        node.start_mark.column + 1,
+                        "",
+                        "a YAML alias refers to itself",
+                        "remove the recursive anchor",
+                    )
+                ]
+            )
         active.add(key)
         total = 1
         if isinstance(node, yaml.MappingNode):
@@ -285,30 +362,46 @@ def _check_size(root: yaml.Node, file: str) -> None:
         active.discard(key)
         sizes[key] = total
         if total > MAX_NODES:
-            raise ScenarioError([Problem(
-                file, node.start_mark.line + 1, node.start_mark.column + 1, "",
-                f"YAML aliases expand this document past {MAX_NODES:,} values "
-                "(an alias bomb)",
-                "write the values out instead of nesting anchors and aliases",
-            )])
+            raise ScenarioError(
+                [
+                    Problem(
+                        file,
+                        node.start_mark.line + 1,
+                        node.start_mark.column + 1,
+                        "",
+                        f"YAML aliases expand this document past {MAX_NODES:,} values "
+                        "(an alias bomb)",
+                        "write the values out instead of nesting anchors and aliases",
+                    )
+                ]
+            )
         return total
 
     size(root)
 
 
 def _short_tag(tag: str) -> str:
-    return "!!" + tag[len(_YAML_TAG):] if tag.startswith(_YAML_TAG) else tag
+    return "!!" + tag[len(_YAML_TAG) :] if tag.startswith(_YAML_TAG) else tag
 
 
-def _scalar(node: yaml.ScalarNode, path: Path_, doc: YamlDocument, loader: yaml.SafeLoader,
-            problems: list[Problem], what: str) -> tuple[bool, Any]:
+def _scalar(
+    node: yaml.ScalarNode,
+    path: Path_,
+    doc: YamlDocument,
+    loader: yaml.SafeLoader,
+    problems: list[Problem],
+    what: str,
+) -> tuple[bool, Any]:
     """Construct a plain scalar (a key or a value); on failure record a problem."""
     where = (doc.file, node.start_mark.line + 1, node.start_mark.column + 1, format_path(path))
     if node.tag not in _SCALAR_TAGS:
-        problems.append(Problem(
-            *where, f"the YAML tag '{_short_tag(node.tag)}' is not allowed",
-            f"remove the tag; write {what} as plain text, a number, true/false or a date",
-        ))
+        problems.append(
+            Problem(
+                *where,
+                f"the YAML tag '{_short_tag(node.tag)}' is not allowed",
+                f"remove the tag; write {what} as plain text, a number, true/false or a date",
+            )
+        )
         return False, None
     try:
         return True, loader.construct_object(node)
@@ -316,14 +409,22 @@ def _scalar(node: yaml.ScalarNode, path: Path_, doc: YamlDocument, loader: yaml.
         reason = err.problem or err.context or "it does not read as its type"
     except (yaml.YAMLError, ValueError, OverflowError) as err:
         reason = " ".join(str(err).split())
-    hint = ("write a date as YYYY-MM-DD" if node.tag == _YAML_TAG + "timestamp"
-            else "quote it if it is text")
+    hint = (
+        "write a date as YYYY-MM-DD"
+        if node.tag == _YAML_TAG + "timestamp"
+        else "quote it if it is text"
+    )
     problems.append(Problem(*where, f"cannot read {what}: {reason}", hint))
     return False, None
 
 
-def _build(node: yaml.Node, path: Path_, doc: YamlDocument, loader: yaml.SafeLoader,
-           problems: list[Problem]) -> Any:
+def _build(
+    node: yaml.Node,
+    path: Path_,
+    doc: YamlDocument,
+    loader: yaml.SafeLoader,
+    problems: list[Problem],
+) -> Any:
     quoted = isinstance(node, yaml.ScalarNode) and node.style in ("'", '"')
     doc.positions.setdefault(
         path, (node.start_mark.line + 1, node.start_mark.column + 1 + int(quoted))
@@ -331,28 +432,43 @@ def _build(node: yaml.Node, path: Path_, doc: YamlDocument, loader: yaml.SafeLoa
     if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and (
         node.tag not in _PLAIN_COLLECTION_TAGS
     ):
-        problems.append(Problem(
-            doc.file, node.start_mark.line + 1, node.start_mark.column + 1, format_path(path),
-            f"the YAML tag '{_short_tag(node.tag)}' is not allowed",
-            "remove the tag; a scenario uses plain lists and mappings",
-        ))
+        problems.append(
+            Problem(
+                doc.file,
+                node.start_mark.line + 1,
+                node.start_mark.column + 1,
+                format_path(path),
+                f"the YAML tag '{_short_tag(node.tag)}' is not allowed",
+                "remove the tag; a scenario uses plain lists and mappings",
+            )
+        )
         return None
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
-                problems.append(Problem(
-                    doc.file, key_node.start_mark.line + 1, key_node.start_mark.column + 1,
-                    format_path(path), "YAML merge keys (<<) are not supported",
-                    "write the keys out",
-                ))
+                problems.append(
+                    Problem(
+                        doc.file,
+                        key_node.start_mark.line + 1,
+                        key_node.start_mark.column + 1,
+                        format_path(path),
+                        "YAML merge keys (<<) are not supported",
+                        "write the keys out",
+                    )
+                )
                 continue
             if not isinstance(key_node, yaml.ScalarNode):
-                problems.append(Problem(
-                    doc.file, key_node.start_mark.line + 1, key_node.start_mark.column + 1,
-                    format_path(path), "a key must be a plain name, not a list or a mapping",
-                    "write the key as a name such as `id`",
-                ))
+                problems.append(
+                    Problem(
+                        doc.file,
+                        key_node.start_mark.line + 1,
+                        key_node.start_mark.column + 1,
+                        format_path(path),
+                        "a key must be a plain name, not a list or a mapping",
+                        "write the key as a name such as `id`",
+                    )
+                )
                 continue
             ok, key = _scalar(key_node, path, doc, loader, problems, "this key")
             if not ok:
@@ -360,20 +476,33 @@ def _build(node: yaml.Node, path: Path_, doc: YamlDocument, loader: yaml.SafeLoa
             key = key if isinstance(key, str) else str(key)
             child = (*path, key)
             if key in out:
-                problems.append(Problem(
-                    doc.file, key_node.start_mark.line + 1, key_node.start_mark.column + 1,
-                    format_path(child), f"the key '{key}' appears twice in this mapping",
-                    "keep one of them",
-                ))
+                problems.append(
+                    Problem(
+                        doc.file,
+                        key_node.start_mark.line + 1,
+                        key_node.start_mark.column + 1,
+                        format_path(child),
+                        f"the key '{key}' appears twice in this mapping",
+                        "keep one of them",
+                    )
+                )
                 continue
-            doc.key_positions[child] = (key_node.start_mark.line + 1,
-                                        key_node.start_mark.column + 1)
+            doc.key_positions[child] = (
+                key_node.start_mark.line + 1,
+                key_node.start_mark.column + 1,
+            )
             out[key] = _build(value_node, child, doc, loader, problems)
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_build(v, (*path, i), doc, loader, problems) for i, v in enumerate(node.value)]
     assert isinstance(node, yaml.ScalarNode)
     if path not in doc.scalars:
-        doc.scalars[path] = _Scalar(node.value, node.start_mark.index, node.end_mark.index,
-                                    node.start_mark.line, node.start_mark.column, node.style)
+        doc.scalars[path] = _Scalar(
+            node.value,
+            node.start_mark.index,
+            node.end_mark.index,
+            node.start_mark.line,
+            node.start_mark.column,
+            node.style,
+        )
     return _scalar(node, path, doc, loader, problems, "this value")[1]

@@ -39,10 +39,13 @@ HERE = Path(__file__).resolve().parent
 MAX_BODY = 64 * 1024  # bytes of a request
 MAX_UPLOAD = 2 * 1024 * 1024 + 64 * 1024  # a scenario file (the loader's limit is 2 MB)
 UPLOAD_PATHS = ("/sessions", "/api/sessions", "/replay/upload", "/api/scenarios/upload")
-OK_NOTES = {"chosen": "Your choice is in; the turn is played when every seat has chosen.",
-            "voted": "Your proposal is on your team's screen.",
-            "letter": "Letter written; it goes when this turn is played.",
-            "joined": "You have joined.", "done": "Done."}
+OK_NOTES = {
+    "chosen": "Your choice is in; the turn is played when every seat has chosen.",
+    "voted": "Your proposal is on your team's screen.",
+    "letter": "Letter written; it goes when this turn is played.",
+    "joined": "You have joined.",
+    "done": "Done.",
+}
 
 
 # ---- request limits ----------------------------------------------------------------------
@@ -87,8 +90,13 @@ class _TooLarge(Exception):
 
 async def _too_large(send: Send, limit: int) -> None:
     body = f'{{"error": "the request is larger than {limit:,} bytes"}}'.encode()
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json")],
+        }
+    )
     await send({"type": "http.response.body", "body": body})
 
 
@@ -119,21 +127,31 @@ class RateLimit:
 
 
 class CreateSession(BaseModel):
-    scenario: str = Field("cuba-1962", description="A built-in scenario id, or the name "
-                          "of the uploaded file when scenario_yaml is given.")
-    scenario_yaml: str | None = Field(None, description="A scenario file's text (YAML); "
-                                      "validated, never executed.")
+    scenario: str = Field(
+        "cuba-1962",
+        description="A built-in scenario id, or the name "
+        "of the uploaded file when scenario_yaml is given.",
+    )
+    scenario_yaml: str | None = Field(
+        None, description="A scenario file's text (YAML); validated, never executed."
+    )
     worlds: int = Field(1, description="Parallel worlds (1 to 12).")
-    seats: dict[str, str] = Field(default_factory=dict, description="Seat -> 'human' or "
-                                  "an agent spec as in --agent ('historical', 'hawk'...); "
-                                  "seats not given are played by 'historical'.")
+    seats: dict[str, str] = Field(
+        default_factory=dict,
+        description="Seat -> 'human' or "
+        "an agent spec as in --agent ('historical', 'hawk'...); "
+        "seats not given are played by 'historical'.",
+    )
     start: str | None = Field(None, description="The phase to start at, e.g. 'crisis'.")
-    turn_seconds: int | None = Field(None, description="A timer per turn in seconds "
-                                     "(20 to 10800); null: the facilitator advances.")
+    turn_seconds: int | None = Field(
+        None,
+        description="A timer per turn in seconds (20 to 10800); null: the facilitator advances.",
+    )
     seed: int = 0
     chance: str = "free"
-    debrief_runs: int = Field(500, description="Simulated crises per estimate in the "
-                              "class debrief (0 to 100,000).")
+    debrief_runs: int = Field(
+        500, description="Simulated crises per estimate in the class debrief (0 to 100,000)."
+    )
 
 
 class Join(BaseModel):
@@ -150,10 +168,14 @@ class Choice(BaseModel):
 class LetterIn(BaseModel):
     to: str
     public: bool = False
-    channel: str | None = Field(None, description=(
-        "A channel's id (the seat's screen lists those it may use, under `channels`); "
-        "without one, the first public or private channel, as `public` says, that joins "
-        "the seat to `to`."))
+    channel: str | None = Field(
+        None,
+        description=(
+            "A channel's id (the seat's screen lists those it may use, under `channels`); "
+            "without one, the first public or private channel, as `public` says, that joins "
+            "the seat to `to`."
+        ),
+    )
     terms: list[str] = Field(default_factory=list)
     text: str = ""
     reply_to: int | None = None
@@ -172,10 +194,14 @@ class Inject(BaseModel):
 
 
 class InjectEvent(BaseModel):
-    event: str = Field(..., description="An event the scenario marks as injectable "
-                       "(GET /api/class lists them under 'injectable').")
-    world: int | None = Field(None, description="One world, or null for every world "
-                              "where the event can happen now.")
+    event: str = Field(
+        ...,
+        description="An event the scenario marks as injectable "
+        "(GET /api/class lists them under 'injectable').",
+    )
+    world: int | None = Field(
+        None, description="One world, or null for every world where the event can happen now."
+    )
 
 
 class Advance(BaseModel):
@@ -191,16 +217,18 @@ def _bearer(creds: HTTPAuthorizationCredentials | None) -> str:
     return creds.credentials
 
 
-def seat_token(request: Request,
-               creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str:
+def seat_token(
+    request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> str:
     """A seat's token, checked before the request's body is read."""
     token = _bearer(creds)
     request.app.state.classroom.player(token)
     return token
 
 
-def facilitator_token(request: Request, creds: Annotated[
-        HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str:
+def facilitator_token(
+    request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+) -> str:
     """The facilitator's token, checked before the request's body is read."""
     token = _bearer(creds)
     request.app.state.classroom.facilitated(token)
@@ -223,10 +251,15 @@ FacToken = Annotated[str, Depends(facilitator_token)]
 # ---- the app ---------------------------------------------------------------------------------
 
 
-def create_app(db: str | None = None, store: Store | None = None,
-               room: Classroom | None = None, rate: float = 20.0, burst: int = 120,
-               tick_seconds: float = 1.0,
-               explore_runs: tuple[int, int] = RUNS_BOUNDS) -> FastAPI:
+def create_app(
+    db: str | None = None,
+    store: Store | None = None,
+    room: Classroom | None = None,
+    rate: float = 20.0,
+    burst: int = 120,
+    tick_seconds: float = 1.0,
+    explore_runs: tuple[int, int] = RUNS_BOUNDS,
+) -> FastAPI:
     """The app over the store at ``db`` (or the given store or classroom);
     ``explore_runs`` bounds the explorer's crises per column."""
     if room is None:
@@ -251,10 +284,13 @@ def create_app(db: str | None = None, store: Store | None = None,
             task.cancel()
             app.state.explorer.shutdown()
 
-    app = FastAPI(title="crisislab classroom", lifespan=lifespan,
-                  description="A class plays a crisis in teams, with a facilitator. Seat "
-                  "and facilitator calls take the secret token as `Authorization: Bearer "
-                  "TOKEN`; a seat's token reads and acts for that seat only.")
+    app = FastAPI(
+        title="crisislab classroom",
+        lifespan=lifespan,
+        description="A class plays a crisis in teams, with a facilitator. Seat "
+        "and facilitator calls take the secret token as `Authorization: Bearer "
+        "TOKEN`; a seat's token reads and acts for that seat only.",
+    )
     app.state.classroom = classroom
     app.add_middleware(BodyLimit)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
@@ -262,16 +298,19 @@ def create_app(db: str | None = None, store: Store | None = None,
     viewer, _ = viewer_routes.register(app, templates, classroom, explore_runs)
 
     @app.middleware("http")
-    async def guard(request: Request,
-                    call_next: Callable[[Request], Awaitable[Any]]) -> Any:
+    async def guard(request: Request, call_next: Callable[[Request], Awaitable[Any]]) -> Any:
         auth = request.headers.get("authorization", "")
         parts = request.url.path.split("/")
         token = auth.removeprefix("Bearer ").strip() or (
-            parts[2] if len(parts) > 2 and parts[1] in ("play", "facilitate") else "")
+            parts[2] if len(parts) > 2 and parts[1] in ("play", "facilitate") else ""
+        )
         client = request.client.host if request.client else ""
         if rate > 0 and not limiter.allow((client, token)):
-            return JSONResponse({"error": "too many requests; slow down"}, status_code=429,
-                                headers={"Retry-After": "1"})
+            return JSONResponse(
+                {"error": "too many requests; slow down"},
+                status_code=429,
+                headers={"Retry-After": "1"},
+            )
         response = await call_next(request)
         response.headers["Referrer-Policy"] = "no-referrer"
         response.headers["X-Content-Type-Options"] = "nosniff"
@@ -279,7 +318,8 @@ def create_app(db: str | None = None, store: Store | None = None,
         if not request.url.path.startswith(("/docs", "/redoc", "/openapi")):
             response.headers["Content-Security-Policy"] = (
                 "default-src 'self'; img-src 'self' data:; style-src 'self'; "
-                "script-src 'self'; frame-ancestors 'none'; form-action 'self'")
+                "script-src 'self'; frame-ancestors 'none'; form-action 'self'"
+            )
         response.headers["Cache-Control"] = "no-store"
         return response
 
@@ -287,9 +327,9 @@ def create_app(db: str | None = None, store: Store | None = None,
     async def refused(request: Request, e: ClassError) -> Any:
         if request.url.path.startswith("/api/"):
             return JSONResponse({"error": e.message, "hint": e.hint}, status_code=e.status)
-        return templates.TemplateResponse(request, "error.html",
-                                          {"message": e.message, "hint": e.hint},
-                                          status_code=e.status)
+        return templates.TemplateResponse(
+            request, "error.html", {"message": e.message, "hint": e.hint}, status_code=e.status
+        )
 
     # ---- JSON API ------------------------------------------------------------------------
 
@@ -306,17 +346,25 @@ def create_app(db: str | None = None, store: Store | None = None,
         fields["scenario_text"] = fields.pop("scenario_yaml")
         row, token = classroom.create(SessionSettings(**fields))
         base = str(request.base_url).rstrip("/")
-        return {"code": row.code, "facilitator_token": token,
-                "facilitator_url": f"{base}/facilitate/{token}",
-                "join_url": f"{base}/join?code={row.code}"}
+        return {
+            "code": row.code,
+            "facilitator_token": token,
+            "facilitator_url": f"{base}/facilitate/{token}",
+            "join_url": f"{base}/join?code={row.code}",
+        }
 
     @app.post("/api/join", tags=["seats"], status_code=201)
     def api_join(body: Join, request: Request) -> dict[str, Any]:
         """Join a class session with its code and a display name; the answer holds the
         seat's secret token."""
         p, token = classroom.join(body.code, body.name, body.world, body.seat)
-        return {"token": token, "world": p.world, "seat": p.actor, "role": p.role,
-                "url": f"{str(request.base_url).rstrip('/')}/play/{token}"}
+        return {
+            "token": token,
+            "world": p.world,
+            "seat": p.actor,
+            "role": p.role,
+            "url": f"{str(request.base_url).rstrip('/')}/play/{token}",
+        }
 
     @app.get("/api/seat", tags=["seats"])
     def api_seat(token: SeatToken) -> dict[str, Any]:
@@ -329,8 +377,10 @@ def create_app(db: str | None = None, store: Store | None = None,
     def api_seat_revision(token: SeatToken) -> dict[str, int]:
         """A number that changes whenever anything in the class session changes."""
         row, p = classroom.player(token)
-        return {"revision": classroom.revision(row),
-                "turn": classroom.live(row).worlds[p.world].turn}
+        return {
+            "revision": classroom.revision(row),
+            "turn": classroom.live(row).worlds[p.world].turn,
+        }
 
     @app.post("/api/seat/choice", tags=["seats"])
     def api_choice(body: Choice, token: SeatToken) -> dict[str, str]:
@@ -346,8 +396,16 @@ def create_app(db: str | None = None, store: Store | None = None,
     @app.post("/api/seat/letters", tags=["seats"], status_code=201)
     def api_letter(body: LetterIn, token: SeatToken) -> dict[str, Any]:
         """A letter from the seat, sent when the turn is played."""
-        return classroom.write(token, body.to, body.public, body.terms, body.text,
-                               body.reply_to, body.stance, body.channel)
+        return classroom.write(
+            token,
+            body.to,
+            body.public,
+            body.terms,
+            body.text,
+            body.reply_to,
+            body.stance,
+            body.channel,
+        )
 
     @app.get("/api/seat/debrief", tags=["seats"])
     def api_seat_debrief(token: SeatToken) -> dict[str, Any]:
@@ -392,8 +450,7 @@ def create_app(db: str | None = None, store: Store | None = None,
     @app.post("/api/class/inject", tags=["facilitator"], status_code=201)
     def api_inject(body: Inject, token: FacToken) -> dict[str, int]:
         """A message from an offstage actor (the UN, the allies, the press)."""
-        return {"worlds": classroom.inject(token, body.sender, body.text, body.world,
-                                           body.to)}
+        return {"worlds": classroom.inject(token, body.sender, body.text, body.world, body.to)}
 
     @app.post("/api/class/inject-event", tags=["facilitator"], status_code=201)
     def api_inject_event(body: InjectEvent, token: FacToken) -> dict[str, Any]:
@@ -435,39 +492,59 @@ def create_app(db: str | None = None, store: Store | None = None,
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     def home(request: Request) -> Any:
-        return page(request, "home.html", scenarios=scenario_choices(classroom),
-                    agents=AGENT_CHOICES)
+        return page(
+            request, "home.html", scenarios=scenario_choices(classroom), agents=AGENT_CHOICES
+        )
 
     @app.post("/sessions", include_in_schema=False)
-    def create_page(request: Request,
-                    scenario: Annotated[str, Form()] = "cuba-1962",
-                    worlds: Annotated[int, Form()] = 1,
-                    start: Annotated[str, Form()] = "",
-                    turn_seconds: Annotated[str, Form()] = "",
-                    debrief_runs: Annotated[int, Form()] = 500,
-                    seed: Annotated[int, Form()] = 0,
-                    upload: Annotated[UploadFile | None, File()] = None) -> Any:
-        return create_from_form(request, scenario, worlds, start, turn_seconds,
-                                debrief_runs, seed, upload)
+    def create_page(
+        request: Request,
+        scenario: Annotated[str, Form()] = "cuba-1962",
+        worlds: Annotated[int, Form()] = 1,
+        start: Annotated[str, Form()] = "",
+        turn_seconds: Annotated[str, Form()] = "",
+        debrief_runs: Annotated[int, Form()] = 500,
+        seed: Annotated[int, Form()] = 0,
+        upload: Annotated[UploadFile | None, File()] = None,
+    ) -> Any:
+        return create_from_form(
+            request, scenario, worlds, start, turn_seconds, debrief_runs, seed, upload
+        )
 
-    def create_from_form(request: Request, scenario: str, worlds: int, start: str,
-                         turn_seconds: str, debrief_runs: int, seed: int,
-                         upload: UploadFile | None) -> Any:
+    def create_from_form(
+        request: Request,
+        scenario: str,
+        worlds: int,
+        start: str,
+        turn_seconds: str,
+        debrief_runs: int,
+        seed: int,
+        upload: UploadFile | None,
+    ) -> Any:
         text = None
         name = scenario
         if upload is not None and upload.filename:
             name, text = viewer_routes.read_upload(upload)
         form = _form_fields(request)
-        seats = {k.removeprefix("seat_"): v for k, v in form.items()
-                 if k.startswith("seat_") and v}
+        seats = {k.removeprefix("seat_"): v for k, v in form.items() if k.startswith("seat_") and v}
         seconds = turn_seconds.strip()
         if seconds and not seconds.isdigit():
-            raise ClassError("the turn timer is a whole number of seconds",
-                             "or leave it empty to advance by hand")
-        row, token = classroom.create(SessionSettings(
-            scenario=name, scenario_text=text, worlds=worlds, seats=seats,
-            start=start or None, turn_seconds=int(seconds) if seconds else None,
-            seed=seed, debrief_runs=debrief_runs))
+            raise ClassError(
+                "the turn timer is a whole number of seconds",
+                "or leave it empty to advance by hand",
+            )
+        row, token = classroom.create(
+            SessionSettings(
+                scenario=name,
+                scenario_text=text,
+                worlds=worlds,
+                seats=seats,
+                start=start or None,
+                turn_seconds=int(seconds) if seconds else None,
+                seed=seed,
+                debrief_runs=debrief_runs,
+            )
+        )
         return RedirectResponse(f"/facilitate/{token}", status_code=303)
 
     @app.get("/join", response_class=HTMLResponse, include_in_schema=False)
@@ -483,42 +560,65 @@ def create_app(db: str | None = None, store: Store | None = None,
         if row is None:
             return {"seats": [], "worlds": 0}
         sc = classroom.live(row).scenario
-        return {"worlds": row.worlds, "seats": [
-            {"id": a, "name": views.actor_name(sc, a)} for a, spec in row.seats.items()
-            if spec == "human"]}
+        return {
+            "worlds": row.worlds,
+            "seats": [
+                {"id": a, "name": views.actor_name(sc, a)}
+                for a, spec in row.seats.items()
+                if spec == "human"
+            ],
+        }
 
     @app.post("/join", include_in_schema=False)
-    def join_form(request: Request, code: Annotated[str, Form()],
-                  name: Annotated[str, Form()], world: Annotated[str, Form()] = "",
-                  seat: Annotated[str, Form()] = "") -> Any:
+    def join_form(
+        request: Request,
+        code: Annotated[str, Form()],
+        name: Annotated[str, Form()],
+        world: Annotated[str, Form()] = "",
+        seat: Annotated[str, Form()] = "",
+    ) -> Any:
         try:
-            p, token = classroom.join(code, name, int(world) if world.isdigit() else None,
-                                      seat or None)
+            p, token = classroom.join(
+                code, name, int(world) if world.isdigit() else None, seat or None
+            )
         except ClassError as e:
-            return page(request, "join.html", status=e.status, code=code[:16],
-                        error=e.message, hint=e.hint, **join_choices(code))
+            return page(
+                request,
+                "join.html",
+                status=e.status,
+                code=code[:16],
+                error=e.message,
+                hint=e.hint,
+                **join_choices(code),
+            )
         return RedirectResponse(f"/play/{token}?ok=joined", status_code=303)
 
-    def seat_page(request: Request, token: str, name: str, status: int = 200,
-                  error: str = "", hint: str = "") -> Any:
+    def seat_page(
+        request: Request, token: str, name: str, status: int = 200, error: str = "", hint: str = ""
+    ) -> Any:
         row, p = classroom.player(token)
         v = views.seat_view(classroom, row, p)
         note = OK_NOTES.get(request.query_params.get("ok", ""), "")
-        return page(request, name, status=status, v=v, token=token, note=note,
-                    error=error, hint=hint)
+        return page(
+            request, name, status=status, v=v, token=token, note=note, error=error, hint=hint
+        )
 
-    @app.get("/play/{token}",
-             dependencies=SEAT, response_class=HTMLResponse, include_in_schema=False)
+    @app.get(
+        "/play/{token}", dependencies=SEAT, response_class=HTMLResponse, include_in_schema=False
+    )
     def play_page(request: Request, token: str) -> Any:
         return seat_page(request, token, "play.html")
 
-    @app.get("/play/{token}/live",
-             dependencies=SEAT, response_class=HTMLResponse, include_in_schema=False)
+    @app.get(
+        "/play/{token}/live",
+        dependencies=SEAT,
+        response_class=HTMLResponse,
+        include_in_schema=False,
+    )
     def play_live(request: Request, token: str) -> Any:
         return seat_page(request, token, "_seat_live.html")
 
-    @app.get("/play/{token}/revision",
-             dependencies=SEAT, include_in_schema=False)
+    @app.get("/play/{token}/revision", dependencies=SEAT, include_in_schema=False)
     def play_revision(token: str) -> dict[str, int]:
         return api_seat_revision(token)
 
@@ -528,63 +628,92 @@ def create_app(db: str | None = None, store: Store | None = None,
         except Forbidden:
             raise
         except ClassError as e:
-            return seat_page(request, token, "play.html", status=e.status, error=e.message,
-                             hint=e.hint)
+            return seat_page(
+                request, token, "play.html", status=e.status, error=e.message, hint=e.hint
+            )
         return RedirectResponse(f"/play/{token}?ok={ok}", status_code=303)
 
-    @app.post("/play/{token}/choose",
-             dependencies=SEAT, include_in_schema=False)
+    @app.post("/play/{token}/choose", dependencies=SEAT, include_in_schema=False)
     def choose_form(request: Request, token: str, action: Annotated[str, Form()]) -> Any:
-        return seat_action(request, token, "chosen",
-                           lambda: classroom.choose(token, action))
+        return seat_action(request, token, "chosen", lambda: classroom.choose(token, action))
 
-    @app.post("/play/{token}/vote",
-             dependencies=SEAT, include_in_schema=False)
+    @app.post("/play/{token}/vote", dependencies=SEAT, include_in_schema=False)
     def vote_form(request: Request, token: str, action: Annotated[str, Form()]) -> Any:
         return seat_action(request, token, "voted", lambda: classroom.vote(token, action))
 
-    @app.post("/play/{token}/letter",
-             dependencies=SEAT, include_in_schema=False)
-    def letter_form(request: Request, token: str, to: Annotated[str, Form()],
-                    text: Annotated[str, Form()] = "", public: Annotated[str, Form()] = "",
-                    reply_to: Annotated[str, Form()] = "",
-                    stance: Annotated[str, Form()] = "",
-                    channel: Annotated[str, Form()] = "") -> Any:
+    @app.post("/play/{token}/letter", dependencies=SEAT, include_in_schema=False)
+    def letter_form(
+        request: Request,
+        token: str,
+        to: Annotated[str, Form()],
+        text: Annotated[str, Form()] = "",
+        public: Annotated[str, Form()] = "",
+        reply_to: Annotated[str, Form()] = "",
+        stance: Annotated[str, Form()] = "",
+        channel: Annotated[str, Form()] = "",
+    ) -> Any:
         terms = _form_list(request, "terms")
-        return seat_action(request, token, "letter", lambda: classroom.write(
-            token, to, public == "yes", terms, text,
-            int(reply_to) if reply_to.isdigit() else None, stance, channel or None))
+        return seat_action(
+            request,
+            token,
+            "letter",
+            lambda: classroom.write(
+                token,
+                to,
+                public == "yes",
+                terms,
+                text,
+                int(reply_to) if reply_to.isdigit() else None,
+                stance,
+                channel or None,
+            ),
+        )
 
-    def fac_page(request: Request, token: str, name: str, status: int = 200,
-                 error: str = "") -> Any:
+    def fac_page(
+        request: Request, token: str, name: str, status: int = 200, error: str = ""
+    ) -> Any:
         row = classroom.facilitated(token)
         v = views.class_view(classroom, row)
         base = str(request.base_url).rstrip("/")
         sc = classroom.live(row).scenario
         actors = [(a, views.actor_name(sc, a)) for a in sc.actors]
-        return page(request, name, status=status, v=v, token=token, error=error,
-                    join_url=f"{base}/join?code={row.code}", offstage=OFFSTAGE,
-                    scenario_ref=viewer.ref_for_class(row),
-                    actors=actors, note=OK_NOTES.get(request.query_params.get("ok", ""), ""))
+        return page(
+            request,
+            name,
+            status=status,
+            v=v,
+            token=token,
+            error=error,
+            join_url=f"{base}/join?code={row.code}",
+            offstage=OFFSTAGE,
+            scenario_ref=viewer.ref_for_class(row),
+            actors=actors,
+            note=OK_NOTES.get(request.query_params.get("ok", ""), ""),
+        )
 
-    @app.get("/facilitate/{token}",
-             dependencies=FAC, response_class=HTMLResponse, include_in_schema=False)
+    @app.get(
+        "/facilitate/{token}",
+        dependencies=FAC,
+        response_class=HTMLResponse,
+        include_in_schema=False,
+    )
     def facilitate(request: Request, token: str) -> Any:
         return fac_page(request, token, "facilitate.html")
 
-    @app.get("/facilitate/{token}/live",
-             dependencies=FAC, response_class=HTMLResponse,
-             include_in_schema=False)
+    @app.get(
+        "/facilitate/{token}/live",
+        dependencies=FAC,
+        response_class=HTMLResponse,
+        include_in_schema=False,
+    )
     def facilitate_live(request: Request, token: str) -> Any:
         return fac_page(request, token, "_fac_live.html")
 
-    @app.get("/facilitate/{token}/revision",
-             dependencies=FAC, include_in_schema=False)
+    @app.get("/facilitate/{token}/revision", dependencies=FAC, include_in_schema=False)
     def facilitate_revision(token: str) -> dict[str, int]:
         return {"revision": classroom.revision(classroom.facilitated(token)), "turn": -1}
 
-    @app.get("/facilitate/{token}/qr.svg",
-             dependencies=FAC, include_in_schema=False)
+    @app.get("/facilitate/{token}/qr.svg", dependencies=FAC, include_in_schema=False)
     def qr(request: Request, token: str) -> Any:
         import segno
 
@@ -595,22 +724,24 @@ def create_app(db: str | None = None, store: Store | None = None,
 
         return Response(buf, media_type="image/svg+xml")
 
-    @app.post("/facilitate/{token}/{action}",
-             dependencies=FAC, include_in_schema=False)
-    def facilitate_action(request: Request, token: str, action: str,
-                          seconds: Annotated[str, Form()] = "",
-                          sender: Annotated[str, Form()] = "",
-                          text: Annotated[str, Form()] = "",
-                          world: Annotated[str, Form()] = "",
-                          to: Annotated[str, Form()] = "",
-                          event: Annotated[str, Form()] = "") -> Any:
+    @app.post("/facilitate/{token}/{action}", dependencies=FAC, include_in_schema=False)
+    def facilitate_action(
+        request: Request,
+        token: str,
+        action: str,
+        seconds: Annotated[str, Form()] = "",
+        sender: Annotated[str, Form()] = "",
+        text: Annotated[str, Form()] = "",
+        world: Annotated[str, Form()] = "",
+        to: Annotated[str, Form()] = "",
+        event: Annotated[str, Form()] = "",
+    ) -> Any:
         number = int(world) if world.isdigit() else None
         actions: dict[str, Callable[[], Any]] = {
             "pause": lambda: classroom.pause(token),
             "resume": lambda: classroom.resume(token),
             "advance": lambda: classroom.advance(token, number),
-            "extend": lambda: classroom.extend(token, int(seconds) if seconds.isdigit()
-                                               else 0),
+            "extend": lambda: classroom.extend(token, int(seconds) if seconds.isdigit() else 0),
             "inject": lambda: classroom.inject(token, sender, text, number, to or None),
             "inject-event": lambda: classroom.inject_event(token, event, number),
             "end": lambda: classroom.end(token),
@@ -623,27 +754,32 @@ def create_app(db: str | None = None, store: Store | None = None,
         except Forbidden:
             raise
         except ClassError as e:
-            return fac_page(request, token, "facilitate.html", status=e.status,
-                            error=e.message)
+            return fac_page(request, token, "facilitate.html", status=e.status, error=e.message)
         if action == "end":
             return RedirectResponse(f"/facilitate/{token}/debrief", status_code=303)
         return RedirectResponse(f"/facilitate/{token}?ok=done", status_code=303)
 
-    @app.get("/facilitate/{token}/debrief",
-             dependencies=FAC, response_class=HTMLResponse,
-             include_in_schema=False)
+    @app.get(
+        "/facilitate/{token}/debrief",
+        dependencies=FAC,
+        response_class=HTMLResponse,
+        include_in_schema=False,
+    )
     def debrief_page(request: Request, token: str) -> Any:
         row = classroom.facilitated(token)
-        return page(request, "debrief.html", d=views.class_debrief(classroom, row),
-                    token=token, scenario_ref=viewer.ref_for_class(row))
+        return page(
+            request,
+            "debrief.html",
+            d=views.class_debrief(classroom, row),
+            token=token,
+            scenario_ref=viewer.ref_for_class(row),
+        )
 
-    @app.get("/facilitate/{token}/export.csv",
-             dependencies=FAC, include_in_schema=False)
+    @app.get("/facilitate/{token}/export.csv", dependencies=FAC, include_in_schema=False)
     def export_csv_page(token: str) -> Any:
         return _csv(views.export_csv(classroom, classroom.facilitated(token)))
 
-    @app.get("/facilitate/{token}/export.json",
-             dependencies=FAC, include_in_schema=False)
+    @app.get("/facilitate/{token}/export.json", dependencies=FAC, include_in_schema=False)
     def export_json_page(token: str) -> Any:
         return api_export_json(token)
 
@@ -651,9 +787,11 @@ def create_app(db: str | None = None, store: Store | None = None,
 
 
 def _csv(text: str) -> PlainTextResponse:
-    return PlainTextResponse(text, media_type="text/csv",
-                             headers={"Content-Disposition": "attachment; "
-                                      "filename=class-export.csv"})
+    return PlainTextResponse(
+        text,
+        media_type="text/csv",
+        headers={"Content-Disposition": "attachment; filename=class-export.csv"},
+    )
 
 
 def _svg(qr: Any) -> bytes:
@@ -685,9 +823,16 @@ def scenario_choices(room: Classroom) -> list[dict[str, Any]]:
     out = []
     for ref in builtin_ids():
         sc = room.scenario_of(SessionSettings(scenario=ref))
-        out.append({"id": sc.id, "title": sc.title,
-                    "seats": [{"id": a, "name": views.actor_name(sc, a)}
-                              for a in sc.players if sc.role(a) == "player"],
-                    "phases": [{"id": ph.id, "label": ph.label}
-                               for ph in sc.spec.clock.phases]})
+        out.append(
+            {
+                "id": sc.id,
+                "title": sc.title,
+                "seats": [
+                    {"id": a, "name": views.actor_name(sc, a)}
+                    for a in sc.players
+                    if sc.role(a) == "player"
+                ],
+                "phases": [{"id": ph.id, "label": ph.label} for ph in sc.spec.clock.phases],
+            }
+        )
     return out

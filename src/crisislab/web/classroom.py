@@ -58,8 +58,13 @@ MIN_TURN_SECONDS, MAX_TURN_SECONDS = 20, 3 * 3600
 MAX_NAME = 40
 MAX_SEED = 2**31 - 1 - MAX_WORLDS
 MAX_INJECT = 600
-OFFSTAGE = ("The UN Secretary-General", "The NATO allies", "The press", "The Organization "
-            "of American States", "The facilitator")
+OFFSTAGE = (
+    "The UN Secretary-General",
+    "The NATO allies",
+    "The press",
+    "The Organization of American States",
+    "The facilitator",
+)
 FOLLOW = "follow"  # the choice that plays the record's move
 
 
@@ -107,7 +112,8 @@ class Live:
     # per (world, seat, turns played), dropped when the world moves on
     briefs: dict[tuple[int, str, int], dict[str, Any]] = field(default_factory=dict)
     options: dict[tuple[int, str, int], tuple[dict[str, bool], dict[str, str]]] = field(
-        default_factory=dict)
+        default_factory=dict
+    )
 
 
 @dataclass(frozen=True)
@@ -129,8 +135,12 @@ class Classroom:
     """Every class session of one store. Methods are safe to call from several threads:
     changes are made one at a time, each written to the store before it is answered."""
 
-    def __init__(self, store: Store, clock: Callable[[], dt.datetime] = _now,
-                 load: Callable[[str], Scenario] | None = None) -> None:
+    def __init__(
+        self,
+        store: Store,
+        clock: Callable[[], dt.datetime] = _now,
+        load: Callable[[str], Scenario] | None = None,
+    ) -> None:
         self.store = store
         self.clock = clock
         self.lock = threading.RLock()
@@ -152,16 +162,19 @@ class Classroom:
             from crisislab.scenario.loader import builtin_ids
 
             if settings.scenario not in builtin_ids():
-                raise ClassError(f"'{settings.scenario}' is not a built-in scenario",
-                                 f"use one of: {', '.join(builtin_ids())}, or upload a file")
+                raise ClassError(
+                    f"'{settings.scenario}' is not a built-in scenario",
+                    f"use one of: {', '.join(builtin_ids())}, or upload a file",
+                )
             if settings.scenario not in self._builtin:
                 self._builtin[settings.scenario] = load_scenario(settings.scenario)
             return self._builtin[settings.scenario]
         except ScenarioError as e:
-            raise ClassError("the scenario has problems: "
-                             + "; ".join(str(p) for p in e.problems[:20]),
-                             "fix the file (crisislab validate FILE shows the same "
-                             "problems) and upload it again") from None
+            raise ClassError(
+                "the scenario has problems: " + "; ".join(str(p) for p in e.problems[:20]),
+                "fix the file (crisislab validate FILE shows the same "
+                "problems) and upload it again",
+            ) from None
 
     # ---- creating and joining ----------------------------------------------------------
 
@@ -169,13 +182,17 @@ class Classroom:
         """A new class session; returns it and the facilitator's secret token."""
         sc = self.scenario_of(settings)
         if not 1 <= settings.worlds <= MAX_WORLDS:
-            raise ClassError(f"the number of worlds must be 1 to {MAX_WORLDS}, not "
-                             f"{settings.worlds}")
+            raise ClassError(
+                f"the number of worlds must be 1 to {MAX_WORLDS}, not {settings.worlds}"
+            )
         if settings.turn_seconds is not None and not (
-                MIN_TURN_SECONDS <= settings.turn_seconds <= MAX_TURN_SECONDS):
-            raise ClassError(f"a turn's timer must be {MIN_TURN_SECONDS} to "
-                             f"{MAX_TURN_SECONDS} seconds, not {settings.turn_seconds}",
-                             "or leave it empty to advance by hand")
+            MIN_TURN_SECONDS <= settings.turn_seconds <= MAX_TURN_SECONDS
+        ):
+            raise ClassError(
+                f"a turn's timer must be {MIN_TURN_SECONDS} to "
+                f"{MAX_TURN_SECONDS} seconds, not {settings.turn_seconds}",
+                "or leave it empty to advance by hand",
+            )
         if not 0 <= settings.seed <= MAX_SEED:  # games.seed is a 32-bit column
             raise ClassError(f"the seed must be 0 to {MAX_SEED:,}, not {settings.seed:,}")
         if not 0 <= settings.debrief_runs <= 100_000:
@@ -192,40 +209,72 @@ class Classroom:
         token = secrets.token_urlsafe(24)
         with self.lock, self.store.session() as s:
             code = self._new_code(s)
-            row = ClassRow(code=code, facilitator_hash=token_hash(token),
-                           scenario=settings.scenario, scenario_text=settings.scenario_text,
-                           content_hash=sc.content_hash, title=sc.title, seed=settings.seed,
-                           worlds=settings.worlds, seats=seats, start_turn=start_turn,
-                           chance=settings.chance, turn_seconds=settings.turn_seconds,
-                           debrief_runs=settings.debrief_runs, status="running", revision=0)
+            row = ClassRow(
+                code=code,
+                facilitator_hash=token_hash(token),
+                scenario=settings.scenario,
+                scenario_text=settings.scenario_text,
+                content_hash=sc.content_hash,
+                title=sc.title,
+                seed=settings.seed,
+                worlds=settings.worlds,
+                seats=seats,
+                start_turn=start_turn,
+                chance=settings.chance,
+                turn_seconds=settings.turn_seconds,
+                debrief_runs=settings.debrief_runs,
+                status="running",
+                revision=0,
+            )
             s.add(row)
             s.flush()
             worlds: dict[int, Session] = {}
             games: dict[int, int] = {}
             for number in range(1, settings.worlds + 1):
-                setup = GameSetup(self._ref(settings), settings.seed + number - 1, seats,
-                                  settings.chance, start_turn)
+                setup = GameSetup(
+                    self._ref(settings),
+                    settings.seed + number - 1,
+                    seats,
+                    settings.chance,
+                    start_turn,
+                )
                 try:
                     session = Session.new(sc, setup)
                 except (GameError, AgentSpecError, KeyError) as e:
                     raise ClassError(str(e)) from None
-                game = GameRow(scenario=sc.id, version=sc.version,
-                               content_hash=sc.content_hash, seats=seats, seed=setup.seed,
-                               status="running", turn=session.turn,
-                               log=[{"setup": setup.to_json()}], letters=[],
-                               notes=f"class {code}, world {number}")
+                game = GameRow(
+                    scenario=sc.id,
+                    version=sc.version,
+                    content_hash=sc.content_hash,
+                    seats=seats,
+                    seed=setup.seed,
+                    status="running",
+                    turn=session.turn,
+                    log=[{"setup": setup.to_json()}],
+                    letters=[],
+                    notes=f"class {code}, world {number}",
+                )
                 s.add(game)
                 s.flush()
-                s.add(WorldRow(class_id=row.id, number=number, game_id=game.id,
-                               deadline=self._deadline(settings.turn_seconds)))
+                s.add(
+                    WorldRow(
+                        class_id=row.id,
+                        number=number,
+                        game_id=game.id,
+                        deadline=self._deadline(settings.turn_seconds),
+                    )
+                )
                 worlds[number], games[number] = session, game.id
             self._live[row.id] = Live(row.id, sc, worlds, games)
         return row, token
 
     @staticmethod
     def _ref(settings: SessionSettings) -> str:
-        return settings.scenario if settings.scenario_text is None \
+        return (
+            settings.scenario
+            if settings.scenario_text is None
             else f"uploaded file {settings.scenario}"
+        )
 
     def _deadline(self, seconds: int | float | None) -> dt.datetime | None:
         return None if seconds is None else self.clock() + dt.timedelta(seconds=seconds)
@@ -237,8 +286,9 @@ class Classroom:
         for actor, spec in given.items():
             spec = spec.strip()
             if actor not in playable:
-                raise ClassError(f"'{actor}' is not a seat of {sc.id}",
-                                 f"the seats are: {', '.join(playable)}")
+                raise ClassError(
+                    f"'{actor}' is not a seat of {sc.id}", f"the seats are: {', '.join(playable)}"
+                )
             if spec != HUMAN:
                 try:
                     make_agent(spec, sc, actor)
@@ -259,8 +309,9 @@ class Classroom:
             if s.scalar(select(ClassRow.id).where(ClassRow.code == code)) is None:
                 return code
 
-    def join(self, code: str, name: str, world: int | None = None,
-             actor: str | None = None) -> tuple[PlayerRow, str]:
+    def join(
+        self, code: str, name: str, world: int | None = None, actor: str | None = None
+    ) -> tuple[PlayerRow, str]:
         """A person joins with the code and a display name; returns the seat and its
         secret token. Without ``world`` or ``actor`` the emptiest one is given."""
         try:
@@ -272,31 +323,44 @@ class Classroom:
         with self.lock, self.store.session() as s:
             row = s.scalar(select(ClassRow).where(ClassRow.code == code.strip().upper()))
             if row is None:
-                raise NotFound(f"there is no class session with the code '{code.strip()}'",
-                               "check the code on the facilitator's screen")
+                raise NotFound(
+                    f"there is no class session with the code '{code.strip()}'",
+                    "check the code on the facilitator's screen",
+                )
             if row.status == "ended":
                 raise ClassError("this class session has ended")
             players = list(s.scalars(select(PlayerRow).where(PlayerRow.class_id == row.id)))
             if len(players) >= MAX_PLAYERS:
                 raise ClassError(f"this class session is full ({MAX_PLAYERS} people)")
             humans = [a for a, spec in row.seats.items() if spec == HUMAN]
-            count: dict[tuple[int, str], int] = {(w, a): 0 for w in range(1, row.worlds + 1)
-                                                 for a in humans}
+            count: dict[tuple[int, str], int] = {
+                (w, a): 0 for w in range(1, row.worlds + 1) for a in humans
+            }
             for p in players:
                 count[(p.world, p.actor)] = count.get((p.world, p.actor), 0) + 1
             if world is not None and not 1 <= world <= row.worlds:
-                raise ClassError(f"there is no world {world}; this session has "
-                                 f"{row.worlds}")
+                raise ClassError(f"there is no world {world}; this session has {row.worlds}")
             if actor is not None and actor not in humans:
-                raise ClassError(f"'{actor}' is not a seat people play here",
-                                 f"the seats people play: {', '.join(humans)}")
-            places = [k for k in count if (world is None or k[0] == world)
-                      and (actor is None or k[1] == actor)]
+                raise ClassError(
+                    f"'{actor}' is not a seat people play here",
+                    f"the seats people play: {', '.join(humans)}",
+                )
+            places = [
+                k
+                for k in count
+                if (world is None or k[0] == world) and (actor is None or k[1] == actor)
+            ]
             place = min(places, key=lambda k: (count[k], humans.index(k[1]), k[0]))
             token = secrets.token_urlsafe(24)
             role = "adviser" if count[place] else "decider"
-            player = PlayerRow(class_id=row.id, world=place[0], actor=place[1], role=role,
-                               name=shown, token_hash=token_hash(token))
+            player = PlayerRow(
+                class_id=row.id,
+                world=place[0],
+                actor=place[1],
+                role=role,
+                name=shown,
+                token_hash=token_hash(token),
+            )
             s.add(player)
             row.revision += 1
         return player, token
@@ -305,20 +369,22 @@ class Classroom:
 
     def facilitated(self, token: str) -> ClassRow:
         with self.store.session() as s:
-            row = s.scalar(select(ClassRow).where(ClassRow.facilitator_hash
-                                                  == token_hash(token or "")))
+            row = s.scalar(
+                select(ClassRow).where(ClassRow.facilitator_hash == token_hash(token or ""))
+            )
         if row is None:
             raise Forbidden("this needs the facilitator's link (its secret token)")
         return row
 
     def player(self, token: str) -> tuple[ClassRow, PlayerRow]:
         with self.store.session() as s:
-            p = s.scalar(select(PlayerRow).where(PlayerRow.token_hash
-                                                 == token_hash(token or "")))
+            p = s.scalar(select(PlayerRow).where(PlayerRow.token_hash == token_hash(token or "")))
             row = s.get(ClassRow, p.class_id) if p is not None else None
         if p is None or row is None:
-            raise Forbidden("this needs your own seat's link (its secret token)",
-                            "join again with the class code")
+            raise Forbidden(
+                "this needs your own seat's link (its secret token)",
+                "join again with the class code",
+            )
         return row, p
 
     def by_code(self, code: str) -> ClassRow:
@@ -336,8 +402,10 @@ class Classroom:
             settings = SessionSettings(scenario=row.scenario, scenario_text=row.scenario_text)
             sc = self.scenario_of(settings)
             if sc.content_hash != row.content_hash:
-                raise ClassError(f"class session {row.code} was created on another "
-                                 f"version of {sc.id}; its worlds cannot be replayed")
+                raise ClassError(
+                    f"class session {row.code} was created on another "
+                    f"version of {sc.id}; its worlds cannot be replayed"
+                )
             worlds: dict[int, Session] = {}
             games: dict[int, int] = {}
             with self.store.session() as s:
@@ -348,10 +416,10 @@ class Classroom:
                     log = list(game.log)
                     try:
                         worlds[w.number] = Session.rebuild(
-                            sc, GameSetup.from_json(log[0]["setup"]), log[1:])
+                            sc, GameSetup.from_json(log[0]["setup"]), log[1:]
+                        )
                     except (GameError, AgentSpecError) as e:
-                        raise ClassError(f"world {w.number} cannot be rebuilt: {e}") \
-                            from None
+                        raise ClassError(f"world {w.number} cannot be rebuilt: {e}") from None
                     games[w.number] = game.id
             self._live[row.id] = Live(row.id, sc, worlds, games)
             return self._live[row.id]
@@ -377,8 +445,9 @@ class Classroom:
                 live.briefs[key] = asdict(brief(session, actor))
             return live.briefs[key]
 
-    def availability(self, row: ClassRow, world: int, actor: str
-                     ) -> tuple[dict[str, bool], dict[str, str]]:
+    def availability(
+        self, row: ClassRow, world: int, actor: str
+    ) -> tuple[dict[str, bool], dict[str, str]]:
         with self.lock:
             live = self.live(row)
             session = live.worlds[world]
@@ -402,8 +471,10 @@ class Classroom:
             row, p = self.player(token)
             self._open(row)
             if p.role != "decider":
-                raise Forbidden("only the seat's decider chooses; an adviser proposes",
-                                "propose this option to your decider instead")
+                raise Forbidden(
+                    "only the seat's decider chooses; an adviser proposes",
+                    "propose this option to your decider instead",
+                )
             live = self.live(row)
             session = live.worlds[p.world]
             if session.done:
@@ -418,23 +489,48 @@ class Classroom:
                 raise ClassError(f"that option is not available: {why.get(action, '')}")
             turn = session.turn
             with self.store.session() as s:  # one transaction: check, write, count
-                taken = s.scalar(select(ChoiceRow.id).where(
-                    ChoiceRow.class_id == row.id, ChoiceRow.world == p.world,
-                    ChoiceRow.turn == turn, ChoiceRow.actor == p.actor))
+                taken = s.scalar(
+                    select(ChoiceRow.id).where(
+                        ChoiceRow.class_id == row.id,
+                        ChoiceRow.world == p.world,
+                        ChoiceRow.turn == turn,
+                        ChoiceRow.actor == p.actor,
+                    )
+                )
                 if taken is None:
-                    s.add(ChoiceRow(class_id=row.id, world=p.world, turn=turn,
-                                    actor=p.actor, action=action, followed=followed,
-                                    player_id=p.id))
+                    s.add(
+                        ChoiceRow(
+                            class_id=row.id,
+                            world=p.world,
+                            turn=turn,
+                            actor=p.actor,
+                            action=action,
+                            followed=followed,
+                            player_id=p.id,
+                        )
+                    )
                     fresh = s.get(ClassRow, row.id)
                     assert fresh is not None
                     fresh.revision += 1
                     s.flush()
-                    chosen = set(s.scalars(select(ChoiceRow.actor).where(
-                        ChoiceRow.class_id == row.id, ChoiceRow.world == p.world,
-                        ChoiceRow.turn == turn)))
-                    occupied = set(s.scalars(select(PlayerRow.actor).where(
-                        PlayerRow.class_id == row.id, PlayerRow.world == p.world,
-                        PlayerRow.role == "decider")))
+                    chosen = set(
+                        s.scalars(
+                            select(ChoiceRow.actor).where(
+                                ChoiceRow.class_id == row.id,
+                                ChoiceRow.world == p.world,
+                                ChoiceRow.turn == turn,
+                            )
+                        )
+                    )
+                    occupied = set(
+                        s.scalars(
+                            select(PlayerRow.actor).where(
+                                PlayerRow.class_id == row.id,
+                                PlayerRow.world == p.world,
+                                PlayerRow.role == "decider",
+                            )
+                        )
+                    )
             if taken is not None:  # (the unique constraint also holds across processes)
                 raise Conflict(self._chosen_message(row, p, turn))
             if occupied <= chosen:
@@ -443,13 +539,24 @@ class Classroom:
 
     def _chosen_message(self, row: ClassRow, p: PlayerRow, turn: int) -> str:
         with self.store.session() as s:
-            c = s.scalar(select(ChoiceRow).where(
-                ChoiceRow.class_id == row.id, ChoiceRow.world == p.world,
-                ChoiceRow.turn == turn, ChoiceRow.actor == p.actor))
+            c = s.scalar(
+                select(ChoiceRow).where(
+                    ChoiceRow.class_id == row.id,
+                    ChoiceRow.world == p.world,
+                    ChoiceRow.turn == turn,
+                    ChoiceRow.actor == p.actor,
+                )
+            )
             who = s.get(PlayerRow, c.player_id) if c is not None and c.player_id else None
         live = self.live(row)
-        label = next((a.label for a in live.scenario.actions_of(p.actor)
-                      if c is not None and a.id == c.action), "an option")
+        label = next(
+            (
+                a.label
+                for a in live.scenario.actions_of(p.actor)
+                if c is not None and a.id == c.action
+            ),
+            "an option",
+        )
         by = f" by {who.name}" if who is not None else ""
         return f"this turn's choice was already made{by}: {label}"
 
@@ -463,19 +570,40 @@ class Classroom:
             if action not in legal:
                 raise ClassError(f"'{action}' is not one of your seat's options")
             with self.store.session() as s:
-                old = s.scalar(select(VoteRow).where(
-                    VoteRow.class_id == row.id, VoteRow.world == p.world,
-                    VoteRow.turn == session.turn, VoteRow.player_id == p.id))
+                old = s.scalar(
+                    select(VoteRow).where(
+                        VoteRow.class_id == row.id,
+                        VoteRow.world == p.world,
+                        VoteRow.turn == session.turn,
+                        VoteRow.player_id == p.id,
+                    )
+                )
                 if old is None:
-                    s.add(VoteRow(class_id=row.id, world=p.world, turn=session.turn,
-                                  actor=p.actor, player_id=p.id, action=action))
+                    s.add(
+                        VoteRow(
+                            class_id=row.id,
+                            world=p.world,
+                            turn=session.turn,
+                            actor=p.actor,
+                            player_id=p.id,
+                            action=action,
+                        )
+                    )
                 else:
                     old.action = action
             self._bump(row.id)
 
-    def write(self, token: str, to: str, public: bool, terms: list[str], text: str,
-              reply_to: int | None = None, stance: str = "",
-              channel: str | None = None) -> dict[str, Any]:
+    def write(
+        self,
+        token: str,
+        to: str,
+        public: bool,
+        terms: list[str],
+        text: str,
+        reply_to: int | None = None,
+        stance: str = "",
+        channel: str | None = None,
+    ) -> dict[str, Any]:
         """A letter from the player's seat, by ``channel`` (a channel's id; without one,
         the first channel of its kind, ``public``, that joins the seat to ``to``); it goes
         when the turn is played and travels for the channel's delay. Any member of the
@@ -488,62 +616,111 @@ class Classroom:
             sc = live.scenario
             if to == p.actor or to not in sc.actors:
                 others = [a for a in sc.actors if a != p.actor]
-                raise ClassError(f"a letter cannot go to '{to}'",
-                                 f"write to one of: {', '.join(others)}")
+                raise ClassError(
+                    f"a letter cannot go to '{to}'", f"write to one of: {', '.join(others)}"
+                )
             try:
                 by = pick_channel(sc, p.actor, to, bool(public), channel or None)
             except LetterError as e:
-                raise ClassError(str(e), "choose a channel the letter form lists for "
-                                 "that recipient") from None
+                raise ClassError(
+                    str(e), "choose a channel the letter form lists for that recipient"
+                ) from None
             known = letter_terms(sc)
             bad = [t for t in terms if t not in known]
             if bad:
-                raise ClassError(f"not a term: {', '.join(bad)}",
-                                 f"the terms are: {', '.join(known)}")
+                raise ClassError(
+                    f"not a term: {', '.join(bad)}", f"the terms are: {', '.join(known)}"
+                )
             if stance not in ("", "accept", "decline"):
                 raise ClassError("a stance is accept, decline or nothing")
             if reply_to is not None and reply_to not in {
-                    x.id for x in session.letters_for(p.actor) if x.sender != p.actor}:
+                x.id for x in session.letters_for(p.actor) if x.sender != p.actor
+            }:
                 raise ClassError(f"you have received no letter {reply_to} to answer")
             try:
                 body = clean_text(text)
             except LetterError as e:
                 raise ClassError(str(e)) from None
-            draft = {"sender": p.actor, "to": to, "public": by.public, "channel": by.id,
-                     "terms": list(dict.fromkeys(terms)), "text": body,
-                     "reply_to": reply_to, "stance": stance}
+            draft = {
+                "sender": p.actor,
+                "to": to,
+                "public": by.public,
+                "channel": by.id,
+                "terms": list(dict.fromkeys(terms)),
+                "text": body,
+                "reply_to": reply_to,
+                "stance": stance,
+            }
             with self.store.session() as s:
-                n = s.scalar(select(func.count(DraftRow.id)).where(
-                    DraftRow.class_id == row.id, DraftRow.world == p.world,
-                    DraftRow.turn == session.turn, DraftRow.actor == p.actor)) or 0
+                n = (
+                    s.scalar(
+                        select(func.count(DraftRow.id)).where(
+                            DraftRow.class_id == row.id,
+                            DraftRow.world == p.world,
+                            DraftRow.turn == session.turn,
+                            DraftRow.actor == p.actor,
+                        )
+                    )
+                    or 0
+                )
                 if n >= MAX_LETTERS_PER_TURN:
-                    raise ClassError(f"your seat has written {MAX_LETTERS_PER_TURN} letters "
-                                     "this turn, the most a turn allows")
-                s.add(DraftRow(class_id=row.id, world=p.world, turn=session.turn,
-                               actor=p.actor, player_id=p.id, letter=draft))
+                    raise ClassError(
+                        f"your seat has written {MAX_LETTERS_PER_TURN} letters "
+                        "this turn, the most a turn allows"
+                    )
+                s.add(
+                    DraftRow(
+                        class_id=row.id,
+                        world=p.world,
+                        turn=session.turn,
+                        actor=p.actor,
+                        player_id=p.id,
+                        letter=draft,
+                    )
+                )
             self._bump(row.id)
             delay = delay_turns(sc, channel=by)
-            return {**draft, "arrives_turn": session.turn + delay,
-                    "arrives": arrival_words(sc, session.turn, session.turn + delay)}
+            return {
+                **draft,
+                "arrives_turn": session.turn + delay,
+                "arrives": arrival_words(sc, session.turn, session.turn + delay),
+            }
 
-    def _pending(self, row: ClassRow, world: int, turn: int) -> tuple[
-            list[ChoiceRow], list[DraftRow], list[VoteRow]]:
+    def _pending(
+        self, row: ClassRow, world: int, turn: int
+    ) -> tuple[list[ChoiceRow], list[DraftRow], list[VoteRow]]:
         with self.store.session() as s:
-            where = (ChoiceRow.class_id == row.id, ChoiceRow.world == world,
-                     ChoiceRow.turn == turn)
+            where = (ChoiceRow.class_id == row.id, ChoiceRow.world == world, ChoiceRow.turn == turn)
             choices = list(s.scalars(select(ChoiceRow).where(*where)))
-            drafts = list(s.scalars(select(DraftRow).where(
-                DraftRow.class_id == row.id, DraftRow.world == world,
-                DraftRow.turn == turn).order_by(DraftRow.id)))
-            votes = list(s.scalars(select(VoteRow).where(
-                VoteRow.class_id == row.id, VoteRow.world == world, VoteRow.turn == turn)))
+            drafts = list(
+                s.scalars(
+                    select(DraftRow)
+                    .where(
+                        DraftRow.class_id == row.id, DraftRow.world == world, DraftRow.turn == turn
+                    )
+                    .order_by(DraftRow.id)
+                )
+            )
+            votes = list(
+                s.scalars(
+                    select(VoteRow).where(
+                        VoteRow.class_id == row.id, VoteRow.world == world, VoteRow.turn == turn
+                    )
+                )
+            )
         return choices, drafts, votes
 
     def _occupied(self, row: ClassRow, world: int) -> set[str]:
         with self.store.session() as s:
-            return set(s.scalars(select(PlayerRow.actor).where(
-                PlayerRow.class_id == row.id, PlayerRow.world == world,
-                PlayerRow.role == "decider")))
+            return set(
+                s.scalars(
+                    select(PlayerRow.actor).where(
+                        PlayerRow.class_id == row.id,
+                        PlayerRow.world == world,
+                        PlayerRow.role == "decider",
+                    )
+                )
+            )
 
     def _maybe_play(self, row: ClassRow, world: int) -> None:
         session = self.live(row).worlds[world]
@@ -568,8 +745,9 @@ class Classroom:
                 chosen[actor] = follow_choice(session, actor)
                 followed.append(actor)
         letters = [d.letter for d in drafts]
-        session.play_turn(chosen, letters, followed=followed,
-                          injected=self.pending_events(row, world))
+        session.play_turn(
+            chosen, letters, followed=followed, injected=self.pending_events(row, world)
+        )
         for cache in (live.briefs, live.options):
             for key in [k for k in cache if k[0] == world]:
                 del cache[key]
@@ -581,10 +759,13 @@ class Classroom:
             game.turn = session.turn
             game.status = "finished" if session.done else "running"
             game.outcome = session.outcome
-            game.notes = f"class {row.code}, world {world}; last turn played: " \
-                         f"{session.turn_label(max(session.turn - 1, 0))}"
-            w = s.scalar(select(WorldRow).where(WorldRow.class_id == row.id,
-                                                WorldRow.number == world))
+            game.notes = (
+                f"class {row.code}, world {world}; last turn played: "
+                f"{session.turn_label(max(session.turn - 1, 0))}"
+            )
+            w = s.scalar(
+                select(WorldRow).where(WorldRow.class_id == row.id, WorldRow.number == world)
+            )
             assert w is not None
             fresh = s.get(ClassRow, row.id)
             seconds = fresh.turn_seconds if fresh is not None else None
@@ -664,8 +845,9 @@ class Classroom:
                 assert fresh is not None
                 fresh.revision += 1
 
-    def inject(self, token: str, sender: str, text: str, world: int | None = None,
-               to: str | None = None) -> int:
+    def inject(
+        self, token: str, sender: str, text: str, world: int | None = None, to: str | None = None
+    ) -> int:
         """A message from an offstage actor to every world (or one), every seat (or
         one). It is news on the seats' screens; it does not change the crisis's state.
         Returns how many worlds it reached."""
@@ -688,15 +870,22 @@ class Classroom:
             numbers = range(1, row.worlds + 1) if world is None else [world]
             with self.store.session() as s:
                 for n in numbers:
-                    s.add(InjectRow(class_id=row.id, world=n, to=to,
-                                    turn=live.worlds[n].turn, sender=who, text=body))
+                    s.add(
+                        InjectRow(
+                            class_id=row.id,
+                            world=n,
+                            to=to,
+                            turn=live.worlds[n].turn,
+                            sender=who,
+                            text=body,
+                        )
+                    )
                 fresh = s.get(ClassRow, row.id)
                 assert fresh is not None
                 fresh.revision += 1
             return len(numbers)
 
-    def inject_event(self, token: str, event: str, world: int | None = None
-                     ) -> dict[str, Any]:
+    def inject_event(self, token: str, event: str, world: int | None = None) -> dict[str, Any]:
         """Make one of the scenario's injectable events happen on the next turn of every
         world (or one) where it can happen now: when the turn is played it fires through
         the engine as if chance had fired it (if its condition still holds after that
@@ -712,21 +901,24 @@ class Classroom:
             try:
                 check_inject(sc, (event or "").strip())
             except GameError as e:
-                raise ClassError(str(e), "pick one of the events the scenario marks as "
-                                 "injectable (GET /api/class lists them)") from None
+                raise ClassError(
+                    str(e),
+                    "pick one of the events the scenario marks as "
+                    "injectable (GET /api/class lists them)",
+                ) from None
             event = event.strip()
             if world is not None and not 1 <= world <= row.worlds:
-                raise ClassError(f"there is no world {world}; this session has "
-                                 f"{row.worlds}")
+                raise ClassError(f"there is no world {world}; this session has {row.worlds}")
             numbers = range(1, row.worlds + 1) if world is None else [world]
             label = sc.event(event).label
             why = {n: live.worlds[n].cannot_inject(event) for n in numbers}
             worlds = [n for n in numbers if not why[n]]
             if not worlds:
                 where = "; ".join(f"world {n}: {w}" for n, w in why.items())
-                raise ClassError(f"“{label}” cannot happen now ({where})",
-                                 "inject it later, when its conditions hold, or another "
-                                 "event")
+                raise ClassError(
+                    f"“{label}” cannot happen now ({where})",
+                    "inject it later, when its conditions hold, or another event",
+                )
             with self.store.session() as s:
                 for n in worlds:
                     game = s.get(GameRow, live.game_ids[n])
@@ -734,8 +926,7 @@ class Classroom:
                     head = dict(game.log[0])
                     turn = live.worlds[n].turn
                     pending = head.get("pending") or {}
-                    events = list(pending.get("events", [])) \
-                        if pending.get("turn") == turn else []
+                    events = list(pending.get("events", [])) if pending.get("turn") == turn else []
                     if event not in events:
                         events.append(event)
                     head["pending"] = {"turn": turn, "events": events}
@@ -743,8 +934,12 @@ class Classroom:
                 fresh = s.get(ClassRow, row.id)
                 assert fresh is not None
                 fresh.revision += 1
-            return {"event": event, "label": label, "worlds": worlds,
-                    "not_now": {str(n): w for n, w in why.items() if w}}
+            return {
+                "event": event,
+                "label": label,
+                "worlds": worlds,
+                "not_now": {str(n): w for n, w in why.items() if w},
+            }
 
     def pending_events(self, row: ClassRow, world: int) -> list[str]:
         """The events injected into a world's current turn, not yet played."""
@@ -774,8 +969,13 @@ class Classroom:
         with self.lock:
             now = self.clock()
             with self.store.session() as s:
-                due = list(s.execute(select(WorldRow.class_id, WorldRow.number).where(
-                    WorldRow.deadline.is_not(None), WorldRow.deadline <= now)))
+                due = list(
+                    s.execute(
+                        select(WorldRow.class_id, WorldRow.number).where(
+                            WorldRow.deadline.is_not(None), WorldRow.deadline <= now
+                        )
+                    )
+                )
             for class_id, number in due:
                 with self.store.session() as s:
                     row = s.get(ClassRow, class_id)
@@ -789,8 +989,9 @@ class Classroom:
 
     def seconds_left(self, row: ClassRow, world: int) -> float | None:
         with self.store.session() as s:
-            w = s.scalar(select(WorldRow).where(WorldRow.class_id == row.id,
-                                                WorldRow.number == world))
+            w = s.scalar(
+                select(WorldRow).where(WorldRow.class_id == row.id, WorldRow.number == world)
+            )
         if w is None:
             return None
         if w.remaining is not None:
@@ -801,27 +1002,39 @@ class Classroom:
 
     def players(self, row: ClassRow) -> list[PlayerRow]:
         with self.store.session() as s:
-            return list(s.scalars(select(PlayerRow).where(PlayerRow.class_id == row.id)
-                                  .order_by(PlayerRow.id)))
+            return list(
+                s.scalars(
+                    select(PlayerRow).where(PlayerRow.class_id == row.id).order_by(PlayerRow.id)
+                )
+            )
 
     def injects_for(self, row: ClassRow, world: int, actor: str | None) -> list[InjectRow]:
         """The injects a seat was sent (``actor`` None: every inject of the world)."""
         with self.store.session() as s:
-            rows = list(s.scalars(select(InjectRow).where(
-                InjectRow.class_id == row.id, InjectRow.world == world)
-                .order_by(InjectRow.id)))
+            rows = list(
+                s.scalars(
+                    select(InjectRow)
+                    .where(InjectRow.class_id == row.id, InjectRow.world == world)
+                    .order_by(InjectRow.id)
+                )
+            )
         return [r for r in rows if actor is None or r.to is None or r.to == actor]
 
-    def pending(self, row: ClassRow, world: int) -> tuple[
-            list[ChoiceRow], list[DraftRow], list[VoteRow]]:
+    def pending(
+        self, row: ClassRow, world: int
+    ) -> tuple[list[ChoiceRow], list[DraftRow], list[VoteRow]]:
         return self._pending(row, world, self.live(row).worlds[world].turn)
 
     def choices_made(self, row: ClassRow, world: int) -> list[ChoiceRow]:
         """Every choice a person (or the clock) made in a world, turn by turn."""
         with self.store.session() as s:
-            return list(s.scalars(select(ChoiceRow).where(
-                ChoiceRow.class_id == row.id, ChoiceRow.world == world)
-                .order_by(ChoiceRow.turn, ChoiceRow.id)))
+            return list(
+                s.scalars(
+                    select(ChoiceRow)
+                    .where(ChoiceRow.class_id == row.id, ChoiceRow.world == world)
+                    .order_by(ChoiceRow.turn, ChoiceRow.id)
+                )
+            )
 
     def revision(self, row: ClassRow) -> int:
         with self.store.session() as s:
@@ -837,6 +1050,7 @@ class Classroom:
             session = live.worlds[world]
             key = (world, len(session.log))
             if key not in live.debriefs:
-                live.debriefs[key] = build(session, game_id=live.game_ids[world],
-                                           runs=row.debrief_runs, seed=0)
+                live.debriefs[key] = build(
+                    session, game_id=live.game_ids[world], runs=row.debrief_runs, seed=0
+                )
             return live.debriefs[key]

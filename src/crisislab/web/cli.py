@@ -12,12 +12,18 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def serve(
-        host: str = typer.Option("127.0.0.1", help="Address to listen on (0.0.0.0: every "
-                                 "network the laptop is on, for a class)."),
+        host: str = typer.Option(
+            "127.0.0.1",
+            help="Address to listen on (0.0.0.0: every network the laptop is on, for a class).",
+        ),
         port: int = typer.Option(8000, help="Port to listen on (1 to 65535)."),
-        db: str | None = typer.Option(None, "--db", help="SQLAlchemy URL of the database "
-                                      "(default: CRISISLAB_DB, else crisislab.db in your "
-                                      "data folder; PostgreSQL: postgresql+psycopg://...)."),
+        db: str | None = typer.Option(
+            None,
+            "--db",
+            help="SQLAlchemy URL of the database "
+            "(default: CRISISLAB_DB, else crisislab.db in your "
+            "data folder; PostgreSQL: postgresql+psycopg://...).",
+        ),
     ) -> None:
         """Run the classroom web app: a facilitator creates a class session, people join
         with its code, and a class plays the crisis in teams, in parallel worlds, with a
@@ -39,12 +45,17 @@ def register(app: typer.Typer) -> None:
         except StoreError as e:
             fail(str(e), "give --db a SQLAlchemy URL such as sqlite:///class.db", code=1)
         except ImportError as e:
-            fail(f"cannot open the database: {e}", "install its driver (PostgreSQL: pip "
-                 "install 'crisislab[web]'), or use sqlite:///FILE")
+            fail(
+                f"cannot open the database: {e}",
+                "install its driver (PostgreSQL: pip "
+                "install 'crisislab[web]'), or use sqlite:///FILE",
+            )
         from crisislab.web.app import create_app
 
-        typer.echo(f"crisislab classroom on http://{host}:{port}/ (database {store.shown}); "
-                   "stop it with Ctrl+C")
+        typer.echo(
+            f"crisislab classroom on http://{host}:{port}/ (database {store.shown}); "
+            "stop it with Ctrl+C"
+        )
         uvicorn.run(create_app(store=store), host=host, port=port, log_level="warning")
 
 

@@ -79,18 +79,23 @@ class Scenarios:
                     return self.uploads[ref]
             sc = self._from_class(ref)
             if sc is None:
-                raise NotFound("this uploaded scenario is no longer on the server",
-                               "upload the file again on the replay page")
+                raise NotFound(
+                    "this uploaded scenario is no longer on the server",
+                    "upload the file again on the replay page",
+                )
             return self._keep(ref, sc)
         if ref not in self.builtin():
-            raise NotFound(f"there is no scenario '{ref[:80]}'",
-                           f"use one of: {', '.join(self.builtin())}, or upload a file")
+            raise NotFound(
+                f"there is no scenario '{ref[:80]}'",
+                f"use one of: {', '.join(self.builtin())}, or upload a file",
+            )
         return self.room.scenario_of(SessionSettings(scenario=ref))
 
     def upload(self, name: str, text: str) -> tuple[str, Scenario]:
         """Validate an uploaded scenario (the loader's checks; nothing is executed)."""
-        sc = self.room.scenario_of(SessionSettings(scenario=name or "upload.yaml",
-                                                   scenario_text=text))
+        sc = self.room.scenario_of(
+            SessionSettings(scenario=name or "upload.yaml", scenario_text=text)
+        )
         ref = self.ref_of(sc, uploaded=True)
         return ref, self._keep(ref, sc)
 
@@ -120,13 +125,16 @@ class Scenarios:
         if not start.isalnum():
             return None
         with self.room.store.session() as s:
-            row = s.scalars(select(ClassRow).where(
-                ClassRow.content_hash.startswith(start),
-                ClassRow.scenario_text.is_not(None)).limit(1)).first()
+            row = s.scalars(
+                select(ClassRow)
+                .where(ClassRow.content_hash.startswith(start), ClassRow.scenario_text.is_not(None))
+                .limit(1)
+            ).first()
         if row is None:
             return None
-        return self.room.scenario_of(SessionSettings(scenario=row.scenario,
-                                                     scenario_text=row.scenario_text))
+        return self.room.scenario_of(
+            SessionSettings(scenario=row.scenario, scenario_text=row.scenario_text)
+        )
 
 
 # ---- the replay viewer -------------------------------------------------------------------------
@@ -146,17 +154,20 @@ class ReplayBook:
         for i, d in enumerate(self.days):
             if d["date"] == day:
                 return i
-        raise NotFound(f"the record of this crisis has no entry for '{day[:40]}'",
-                       "pick a day from the list, or give a date like "
-                       f"{self.days[0]['date']}")
+        raise NotFound(
+            f"the record of this crisis has no entry for '{day[:40]}'",
+            f"pick a day from the list, or give a date like {self.days[0]['date']}",
+        )
 
     def on_or_after(self, when: str) -> str:
         """The first day told on or after a date (the last day if none is)."""
         try:
             wanted = dt.date.fromisoformat(when.strip())
         except ValueError:
-            raise ClassError(f"'{when[:40]}' is not a date", "give it as YYYY-MM-DD, "
-                             f"e.g. {self.days[0]['date']}") from None
+            raise ClassError(
+                f"'{when[:40]}' is not a date",
+                f"give it as YYYY-MM-DD, e.g. {self.days[0]['date']}",
+            ) from None
         for d in self.days:
             if dt.date.fromisoformat(d["date"]) >= wanted:
                 return str(d["date"])
@@ -169,19 +180,39 @@ class ReplayBook:
         def near(j: int) -> dict[str, str] | None:
             if not 0 <= j < len(self.days):
                 return None
-            return {"date": self.days[j]["date"], "heading": self.days[j]["heading"],
-                    "link": link(self.ref, self.days[j]["date"])}
+            return {
+                "date": self.days[j]["date"],
+                "heading": self.days[j]["heading"],
+                "link": link(self.ref, self.days[j]["date"]),
+            }
 
-        return {"scenario": self.ref, "title": self.title, **d,
-                "link": link(self.ref, d["date"]), "number": i + 1,
-                "count": len(self.days), "previous": near(i - 1), "next": near(i + 1),
-                "closing": self.closing if i == len(self.days) - 1 else None}
+        return {
+            "scenario": self.ref,
+            "title": self.title,
+            **d,
+            "link": link(self.ref, d["date"]),
+            "number": i + 1,
+            "count": len(self.days),
+            "previous": near(i - 1),
+            "next": near(i + 1),
+            "closing": self.closing if i == len(self.days) - 1 else None,
+        }
 
     def contents(self) -> dict[str, Any]:
-        return {"scenario": self.ref, "title": self.title, "outcome": self.outcome,
-                "days": [{"date": d["date"], "heading": d["heading"],
-                          "section": d["section"], "link": link(self.ref, d["date"])}
-                         for d in self.days]}
+        return {
+            "scenario": self.ref,
+            "title": self.title,
+            "outcome": self.outcome,
+            "days": [
+                {
+                    "date": d["date"],
+                    "heading": d["heading"],
+                    "section": d["section"],
+                    "link": link(self.ref, d["date"]),
+                }
+                for d in self.days
+            ],
+        }
 
 
 def link(ref: str, day: str) -> str:
@@ -199,22 +230,32 @@ def replay_book(ref: str, sc: Scenario) -> ReplayBook:
     days: OrderedDict[str, dict[str, Any]] = OrderedDict()
     for section in ch.sections:
         for day in section.days:
-            entry = days.setdefault(day.date, {"date": day.date, "heading": day.heading,
-                                               "section": section.title, "times": []})
+            entry = days.setdefault(
+                day.date,
+                {"date": day.date, "heading": day.heading, "section": section.title, "times": []},
+            )
             for time, rows in groupby(day.rows, key=lambda r: r.time):
                 when = f"{day.heading}, {time}" if time else day.heading
-                items = [{"who": r.who, "what": r.what, "changes": list(r.changes),
-                          "outcome": r.emphasis, "sources": _cited(r.sources, titles)}
-                         for r in rows]
+                items = [
+                    {
+                        "who": r.who,
+                        "what": r.what,
+                        "changes": list(r.changes),
+                        "outcome": r.emphasis,
+                        "sources": _cited(r.sources, titles),
+                    }
+                    for r in rows
+                ]
                 if entry["times"] and entry["times"][-1]["when"] == when:
                     entry["times"][-1]["rows"].extend(items)
                 else:
                     entry["times"].append({"when": when, "rows": items})
     if not days:
-        raise ClassError(f"the record of {sc.title} tells nothing to replay",
-                         "add a history to the scenario (see docs/scenario-format.md)")
-    return ReplayBook(ref, told.title, told.outcome_label, ch.closing,
-                      tuple(days.values()))
+        raise ClassError(
+            f"the record of {sc.title} tells nothing to replay",
+            "add a history to the scenario (see docs/scenario-format.md)",
+        )
+    return ReplayBook(ref, told.title, told.outcome_label, ch.closing, tuple(days.values()))
 
 
 def _cited(refs: Any, titles: dict[str, str]) -> list[dict[str, Any]]:
@@ -228,8 +269,9 @@ def _cited(refs: Any, titles: dict[str, str]) -> list[dict[str, Any]]:
             out[-1]["places"].append(place)
             continue
         previous = s.source
-        out.append({"title": titles.get(s.source, s.name), "name": s.name, "url": s.url,
-                    "places": [place]})
+        out.append(
+            {"title": titles.get(s.source, s.name), "name": s.name, "url": s.url, "places": [place]}
+        )
     return out
 
 
@@ -272,8 +314,11 @@ class Exploration:
 
     def command(self, sc: Scenario) -> str:
         """The ``crisislab compare`` command that gives the same numbers."""
-        parts = ["crisislab", "compare", self.scenario if not self.scenario.startswith(
-            UPLOAD_PREFIX) else "FILE.yaml"]
+        parts = [
+            "crisislab",
+            "compare",
+            self.scenario if not self.scenario.startswith(UPLOAD_PREFIX) else "FILE.yaml",
+        ]
         for w in self.what_ifs:
             parts += ["-w", w]
         if self.lineup:
@@ -290,15 +335,24 @@ def what_if_words(summary: str) -> str:
     return text.rstrip(".")
 
 
-def exploration(sc: Scenario, ref: str, what_ifs: list[str], lineup: dict[str, str],
-                runs: int, seed: int, bounds: tuple[int, int] = RUNS_BOUNDS) -> Exploration:
+def exploration(
+    sc: Scenario,
+    ref: str,
+    what_ifs: list[str],
+    lineup: dict[str, str],
+    runs: int,
+    seed: int,
+    bounds: tuple[int, int] = RUNS_BOUNDS,
+) -> Exploration:
     """A request checked: known what-ifs, seats and agents, runs and seed in range."""
     from crisislab.analysis.simulate import AnalysisError, check_what_ifs
 
     low, high = bounds
     if not low <= runs <= high:
-        raise ClassError(f"the number of crises must be {low:,} to {high:,}, not {runs:,}",
-                         f"e.g. {RUNS_DEFAULT:,}")
+        raise ClassError(
+            f"the number of crises must be {low:,} to {high:,}, not {runs:,}",
+            f"e.g. {RUNS_DEFAULT:,}",
+        )
     if not 0 <= seed <= 2**63 - 1:
         raise ClassError(f"the seed must be a whole number from 0 to 2**63 - 1, not {seed}")
     wanted = [w.strip() for w in what_ifs if w.strip()]
@@ -308,27 +362,33 @@ def exploration(sc: Scenario, ref: str, what_ifs: list[str], lineup: dict[str, s
         checked = check_what_ifs(sc, wanted)
     except AnalysisError as e:
         names = ", ".join(w.id for w in _what_ifs(sc)) or "none"
-        raise ClassError(str(e).split(";")[0], f"the what-ifs of {sc.title}: "
-                         f"{names}") from None
+        raise ClassError(str(e).split(";")[0], f"the what-ifs of {sc.title}: {names}") from None
     seats = []
     for actor, spec in lineup.items():
         spec = spec.strip()
         if actor not in sc.players or sc.role(actor) != "player":
-            raise ClassError(f"'{actor[:40]}' is not a seat of {sc.title}",
-                             "the seats are: " + ", ".join(
-                                 f"{actor_name(sc, a)} ({a})" for a in seats_of(sc)))
+            raise ClassError(
+                f"'{actor[:40]}' is not a seat of {sc.title}",
+                "the seats are: " + ", ".join(f"{actor_name(sc, a)} ({a})" for a in seats_of(sc)),
+            )
         if spec not in AGENT_WORDS:
-            raise ClassError(f"the explorer has no agent '{spec[:40]}'",
-                             "choose one of: " + ", ".join(AGENT_WORDS))
+            raise ClassError(
+                f"the explorer has no agent '{spec[:40]}'",
+                "choose one of: " + ", ".join(AGENT_WORDS),
+            )
         if spec != "historical":
             seats.append((actor, spec))
     if not checked and not seats:
-        raise ClassError("there is nothing to set beside the baseline",
-                         "choose a what-if, or an agent other than the record for a seat")
+        raise ClassError(
+            "there is nothing to set beside the baseline",
+            "choose a what-if, or an agent other than the record for a seat",
+        )
     columns = len(checked) + (1 if seats else 0)
     if columns > MAX_COLUMNS:
-        raise ClassError(f"at most {MAX_COLUMNS} columns beside the baseline, not "
-                         f"{columns}", "choose fewer what-ifs")
+        raise ClassError(
+            f"at most {MAX_COLUMNS} columns beside the baseline, not {columns}",
+            "choose fewer what-ifs",
+        )
     order = {a: i for i, a in enumerate(sc.players)}
     seats.sort(key=lambda x: order[x[0]])
     return Exploration(ref, tuple(checked), tuple(seats), runs, seed)
@@ -350,9 +410,12 @@ def _what_ifs(sc: Scenario) -> list[Any]:
 def explorer_options(sc: Scenario, ref: str) -> dict[str, Any]:
     """What the explorer's form offers for a scenario."""
     return {
-        "scenario": ref, "title": sc.title,
-        "what_ifs": [{"id": w.id, "name": what_if_words(w.summary), "summary": w.summary}
-                     for w in _what_ifs(sc)],
+        "scenario": ref,
+        "title": sc.title,
+        "what_ifs": [
+            {"id": w.id, "name": what_if_words(w.summary), "summary": w.summary}
+            for w in _what_ifs(sc)
+        ],
         "seats": [{"id": a, "name": actor_name(sc, a)} for a in seats_of(sc)],
         "agents": [{"id": k, "name": v} for k, v in AGENT_WORDS.items()],
         "runs": {"default": RUNS_DEFAULT},
@@ -387,14 +450,22 @@ class Job:
 
     def state(self) -> dict[str, Any]:
         with self.lock:
-            return {"job": self.key, "status": self.status, "done": self.done,
-                    "total": self.total, "error": self.error or None,
-                    "command": self.request.command(self.scenario),
-                    "request": {"scenario": self.request.scenario,
-                                "what_ifs": list(self.request.what_ifs),
-                                "lineup": dict(self.request.lineup),
-                                "runs": self.request.runs, "seed": self.request.seed},
-                    "result": self.result}
+            return {
+                "job": self.key,
+                "status": self.status,
+                "done": self.done,
+                "total": self.total,
+                "error": self.error or None,
+                "command": self.request.command(self.scenario),
+                "request": {
+                    "scenario": self.request.scenario,
+                    "what_ifs": list(self.request.what_ifs),
+                    "lineup": dict(self.request.lineup),
+                    "runs": self.request.runs,
+                    "seed": self.request.seed,
+                },
+                "result": self.result,
+            }
 
 
 Runner = Callable[..., Any]
@@ -416,11 +487,9 @@ class Explorer:
             if job is not None and job.status != "failed":
                 self.jobs.move_to_end(key)
                 return job
-            waiting = sum(1 for j in self.jobs.values() if j.status in ("waiting",
-                                                                          "running"))
+            waiting = sum(1 for j in self.jobs.values() if j.status in ("waiting", "running"))
             if waiting > MAX_WAITING:
-                raise ClassError("the explorer is busy with other runs",
-                                 "try again in a minute")
+                raise ClassError("the explorer is busy with other runs", "try again in a minute")
             columns = 1 + len(ex.what_ifs) + (1 if ex.lineup else 0)
             job = Job(key, ex, sc, total=ex.runs * columns)
             self.jobs[key] = job
@@ -434,9 +503,10 @@ class Explorer:
         with self.lock:
             job = self.jobs.get(key)
         if job is None:
-            raise NotFound("this run is no longer on the server",
-                           "run it again from the explorer (the same request gives the "
-                           "same numbers)")
+            raise NotFound(
+                "this run is no longer on the server",
+                "run it again from the explorer (the same request gives the same numbers)",
+            )
         return job
 
     def _run(self, job: Job) -> None:
@@ -454,8 +524,9 @@ class Explorer:
             sc = job.scenario
             variants = variants_of(sc, job.request)
             run = self.runner or compare
-            comp = run(sc, variants, job.request.runs, job.request.seed, "local", 1,
-                       progress=progress)
+            comp = run(
+                sc, variants, job.request.runs, job.request.seed, "local", 1, progress=progress
+            )
             result = comp.to_json()
         except (AnalysisError, AgentSpecError, ValueError) as e:
             with job.lock:
@@ -504,9 +575,11 @@ def column_names(sc: Scenario, result: dict[str, Any]) -> list[str]:
         elif col["what_ifs"]:
             out.append("What if: " + " and ".join(words.get(w, w) for w in col["what_ifs"]))
         else:
-            changed = [f"{actor_name(sc, a)} played by {AGENT_WORDS.get(s, s)}"
-                       for a, s in col["agents"].items() if s not in ("historical",
-                                                                       "scripted")]
+            changed = [
+                f"{actor_name(sc, a)} played by {AGENT_WORDS.get(s, s)}"
+                for a, s in col["agents"].items()
+                if s not in ("historical", "scripted")
+            ]
             out.append("; ".join(changed))
     return out
 
@@ -522,18 +595,28 @@ def result_view(sc: Scenario, result: dict[str, Any]) -> dict[str, Any]:
         cells = []
         for i, col in enumerate(columns):
             x = col["outcomes"][oid]
-            cell = {"odds": f"{percent(x['p'])} ({percent(x['low'])} to "
-                            f"{percent(x['high'])})", "difference": None,
-                    "excludes_zero": False}
+            cell = {
+                "odds": f"{percent(x['p'])} ({percent(x['low'])} to {percent(x['high'])})",
+                "difference": None,
+                "excludes_zero": False,
+            }
             if i:
                 d = diffs[col["label"]].get(oid)
                 if d is not None:
-                    cell["difference"] = (f"{points(d['d'])} points ({points(d['low'])} to "
-                                          f"{points(d['high'])})")
+                    cell["difference"] = (
+                        f"{points(d['d'])} points ({points(d['low'])} to {points(d['high'])})"
+                    )
                     cell["excludes_zero"] = d["low"] > 0 or d["high"] < 0
             cells.append(cell)
         rows.append({"outcome": o["label"], "cells": cells})
-    war = [f"{percent(c['war']['p'])} ({percent(c['war']['low'])} to "
-           f"{percent(c['war']['high'])})" for c in columns]
-    return {"columns": names, "rows": rows, "war": war, "runs": result["runs"],
-            "seed": result["seed"]}
+    war = [
+        f"{percent(c['war']['p'])} ({percent(c['war']['low'])} to {percent(c['war']['high'])})"
+        for c in columns
+    ]
+    return {
+        "columns": names,
+        "rows": rows,
+        "war": war,
+        "runs": result["runs"],
+        "seed": result["seed"],
+    }

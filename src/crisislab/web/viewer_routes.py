@@ -42,34 +42,47 @@ def read_upload(upload: UploadFile) -> tuple[str, str]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise ClassError("the scenario file is not UTF-8 text",
-                         "save it as UTF-8 and upload it again") from None
+        raise ClassError(
+            "the scenario file is not UTF-8 text", "save it as UTF-8 and upload it again"
+        ) from None
     return Path(upload.filename or "scenario.yaml").name[:200], text
 
 
 class UploadIn(BaseModel):
     name: str = Field("scenario.yaml", description="The file's name, shown in messages.")
-    yaml: str = Field(..., description="The scenario file's text (YAML); validated as "
-                      "`crisislab validate` does, never executed.")
+    yaml: str = Field(
+        ...,
+        description="The scenario file's text (YAML); validated as "
+        "`crisislab validate` does, never executed.",
+    )
 
 
 class ExploreIn(BaseModel):
-    scenario: str = Field("cuba-1962", description="A built-in scenario id, or the "
-                          "reference an upload returned.")
-    what_ifs: list[str] = Field(default_factory=list, description="What-if ids (see "
-                                "/api/explore/options); each is a column beside the "
-                                "baseline.")
-    lineup: dict[str, str] = Field(default_factory=dict, description="Seat -> agent "
-                                   "(see /api/explore/options); the seats changed make "
-                                   "one column.")
-    runs: int = Field(RUNS_DEFAULT, description="Simulated crises per column "
-                      f"({RUNS_BOUNDS[0]:,} to {RUNS_BOUNDS[1]:,}).")
+    scenario: str = Field(
+        "cuba-1962", description="A built-in scenario id, or the reference an upload returned."
+    )
+    what_ifs: list[str] = Field(
+        default_factory=list,
+        description="What-if ids (see /api/explore/options); each is a column beside the baseline.",
+    )
+    lineup: dict[str, str] = Field(
+        default_factory=dict,
+        description="Seat -> agent (see /api/explore/options); the seats changed make one column.",
+    )
+    runs: int = Field(
+        RUNS_DEFAULT,
+        description=f"Simulated crises per column ({RUNS_BOUNDS[0]:,} to {RUNS_BOUNDS[1]:,}).",
+    )
     seed: int = Field(0, description="The seed, shared by every column.")
 
 
-def register(app: FastAPI, templates: Jinja2Templates, room: Classroom,
-             runs_bounds: tuple[int, int] = RUNS_BOUNDS,
-             explorer: Explorer | None = None) -> tuple[Scenarios, Explorer]:
+def register(
+    app: FastAPI,
+    templates: Jinja2Templates,
+    room: Classroom,
+    runs_bounds: tuple[int, int] = RUNS_BOUNDS,
+    explorer: Explorer | None = None,
+) -> tuple[Scenarios, Explorer]:
     """Add the viewer's routes to ``app``; returns its scenarios and explorer."""
     scenarios = Scenarios(room)
     books = Books()
@@ -96,8 +109,12 @@ def register(app: FastAPI, templates: Jinja2Templates, room: Classroom,
         """Check a scenario file and keep it for the replay viewer and the explorer; the
         answer's ``ref`` names it in their addresses (until the server restarts)."""
         ref, sc = scenarios.upload(Path(body.name).name[:200], body.yaml)
-        return {"ref": ref, "title": sc.title, "replay_url": f"/replay/{ref}",
-                "explore_url": f"/explore?scenario={ref}"}
+        return {
+            "ref": ref,
+            "title": sc.title,
+            "replay_url": f"/replay/{ref}",
+            "explore_url": f"/explore?scenario={ref}",
+        }
 
     @app.get("/api/replay/{ref}", tags=["replay and explorer"])
     def api_replay(ref: str) -> dict[str, Any]:
@@ -109,15 +126,13 @@ def register(app: FastAPI, templates: Jinja2Templates, room: Classroom,
         """One day of the record: by time of day, what each leader did and what
         happened (the text `crisislab replay` prints) with every citation."""
         b = book(ref)
-        return b.day_view(b.on_or_after(day) if day not in {d["date"] for d in b.days}
-                          else day)
+        return b.day_view(b.on_or_after(day) if day not in {d["date"] for d in b.days} else day)
 
     @app.get("/api/explore/options", tags=["replay and explorer"])
     def api_explore_options(scenario: str = "cuba-1962") -> dict[str, Any]:
         """The what-ifs, seats and agents the explorer offers for a scenario."""
         options = explorer_options(scenarios.resolve(scenario), scenario)
-        options["runs"] = {"default": RUNS_DEFAULT, "min": runs_bounds[0],
-                           "max": runs_bounds[1]}
+        options["runs"] = {"default": RUNS_DEFAULT, "min": runs_bounds[0], "max": runs_bounds[1]}
         return options
 
     @app.post("/api/explore", tags=["replay and explorer"], status_code=202)
@@ -126,8 +141,9 @@ def register(app: FastAPI, templates: Jinja2Templates, room: Classroom,
         baseline, as `crisislab compare` runs them. Poll `GET /api/explore/{job}` until
         its status is `done`; the result is `crisislab compare --format json`'s."""
         sc = scenarios.resolve(body.scenario)
-        ex = exploration(sc, body.scenario, body.what_ifs, body.lineup, body.runs,
-                         body.seed, runs_bounds)
+        ex = exploration(
+            sc, body.scenario, body.what_ifs, body.lineup, body.runs, body.seed, runs_bounds
+        )
         state = job_state(explore.submit(sc, ex))
         return JSONResponse(state, status_code=200 if state["status"] == "done" else 202)
 
@@ -150,8 +166,9 @@ def register(app: FastAPI, templates: Jinja2Templates, room: Classroom,
         return page(request, "replay_index.html", scenarios=choices())
 
     @app.post("/replay/upload", include_in_schema=False)
-    def replay_upload(upload: Annotated[UploadFile | None, File()] = None,
-                      then: str = "replay") -> Any:
+    def replay_upload(
+        upload: Annotated[UploadFile | None, File()] = None, then: str = "replay"
+    ) -> Any:
         if upload is None or not upload.filename:
             raise ClassError("no file was chosen", "choose a scenario file (YAML) to upload")
         name, text = read_upload(upload)
@@ -171,49 +188,88 @@ def register(app: FastAPI, templates: Jinja2Templates, room: Classroom,
         if day not in {d["date"] for d in b.days}:
             return RedirectResponse(f"/replay/{ref}/{b.on_or_after(day)}", status_code=303)
         v = b.day_view(day)
-        return page(request, "replay.html", v=v, days=b.contents()["days"],
-                    share=str(request.base_url).rstrip("/") + v["link"])
+        return page(
+            request,
+            "replay.html",
+            v=v,
+            days=b.contents()["days"],
+            share=str(request.base_url).rstrip("/") + v["link"],
+        )
 
     @app.get("/explore", response_class=HTMLResponse, include_in_schema=False)
     def explore_form(request: Request, scenario: str = "cuba-1962") -> Any:
         options = explorer_options(scenarios.resolve(scenario), scenario)
-        return page(request, "explore.html", o=options, scenarios=choices(),
-                    bounds=runs_bounds, chosen=_chosen(request), state=None)
+        return page(
+            request,
+            "explore.html",
+            o=options,
+            scenarios=choices(),
+            bounds=runs_bounds,
+            chosen=_chosen(request),
+            state=None,
+        )
 
     @app.get("/explore/run", response_class=HTMLResponse, include_in_schema=False)
-    def explore_run(request: Request, scenario: str = "cuba-1962", runs: str = "",
-                    seed: str = "0") -> Any:
+    def explore_run(
+        request: Request, scenario: str = "cuba-1962", runs: str = "", seed: str = "0"
+    ) -> Any:
         sc = scenarios.resolve(scenario)
         options = explorer_options(sc, scenario)
         chosen = _chosen(request)
         try:
-            ex = exploration(sc, scenario, chosen["what_ifs"], chosen["lineup"],
-                             _whole(runs or str(RUNS_DEFAULT), "the number of crises"),
-                             _whole(seed or "0", "the seed"), runs_bounds)
+            ex = exploration(
+                sc,
+                scenario,
+                chosen["what_ifs"],
+                chosen["lineup"],
+                _whole(runs or str(RUNS_DEFAULT), "the number of crises"),
+                _whole(seed or "0", "the seed"),
+                runs_bounds,
+            )
         except ClassError as e:
-            return page(request, "explore.html", status=e.status, o=options,
-                        scenarios=choices(), bounds=runs_bounds, chosen=chosen, state=None,
-                        error=e.message, hint=e.hint)
+            return page(
+                request,
+                "explore.html",
+                status=e.status,
+                o=options,
+                scenarios=choices(),
+                bounds=runs_bounds,
+                chosen=chosen,
+                state=None,
+                error=e.message,
+                hint=e.hint,
+            )
         state = job_state(explore.submit(sc, ex))
         view = odds = war = None
         if state["result"] is not None:
             view = result_view(sc, state["result"])
             odds = charts.odds_chart(state["result"], view["columns"])
             war = charts.war_chart(state["result"], view["columns"])
-        return page(request, "explore.html", o=options, scenarios=choices(),
-                    bounds=runs_bounds, chosen=chosen, state=state, view=view,
-                    odds_svg=odds, war_svg=war,
-                    refresh=state["status"] in ("waiting", "running"))
+        return page(
+            request,
+            "explore.html",
+            o=options,
+            scenarios=choices(),
+            bounds=runs_bounds,
+            chosen=chosen,
+            state=state,
+            view=view,
+            odds_svg=odds,
+            war_svg=war,
+            refresh=state["status"] in ("waiting", "running"),
+        )
 
     return scenarios, explore
 
 
 def _chosen(request: Request) -> dict[str, Any]:
     q = request.query_params
-    return {"what_ifs": [w for w in q.getlist("what_if") if w],
-            "lineup": {k.removeprefix("seat_"): v for k, v in q.items()
-                       if k.startswith("seat_") and v},
-            "runs": q.get("runs", str(RUNS_DEFAULT)), "seed": q.get("seed", "0")}
+    return {
+        "what_ifs": [w for w in q.getlist("what_if") if w],
+        "lineup": {k.removeprefix("seat_"): v for k, v in q.items() if k.startswith("seat_") and v},
+        "runs": q.get("runs", str(RUNS_DEFAULT)),
+        "seed": q.get("seed", "0"),
+    }
 
 
 def _whole(text: str, what: str) -> int:

@@ -36,14 +36,18 @@ from crisislab.gt.build import tree_game
 with missing_extra("gt"):
     import pygambit as gbt
 
-SOURCE = ("Dixit and Skeath, Games of Strategy, 2nd ed. (2004), ch. 14: the model, its "
-          "payoffs and its two conditions; Schelling, The Strategy of Conflict (1960), ch. "
-          "8: the idea of a threat that leaves something to chance")
-CONCEPT = ("subgame-perfect equilibrium of the sequential game with chance: the United "
-           "States moves first knowing only the prior p that the Soviets are hard-line; a "
-           "hard-line Soviet leadership defies whatever the risk (it is not a player), a "
-           "soft one best-responds; no beliefs are updated (nothing is observed before "
-           "the Soviets move)")
+SOURCE = (
+    "Dixit and Skeath, Games of Strategy, 2nd ed. (2004), ch. 14: the model, its "
+    "payoffs and its two conditions; Schelling, The Strategy of Conflict (1960), ch. "
+    "8: the idea of a threat that leaves something to chance"
+)
+CONCEPT = (
+    "subgame-perfect equilibrium of the sequential game with chance: the United "
+    "States moves first knowing only the prior p that the Soviets are hard-line; a "
+    "hard-line Soviet leadership defies whatever the risk (it is not a player), a "
+    "soft one best-responds; no beliefs are updated (nothing is observed before "
+    "the Soviets move)"
+)
 
 
 class ParamsError(ValueError):
@@ -55,14 +59,15 @@ def validate(pr: Params) -> None:
     book does (the United States: win > acquiesce > war; the soft Soviets: defy >
     withdraw > war)."""
     if not 0 <= pr.p <= 1:
-        raise ParamsError(f"p = {pr.p} is not a probability: give a value from 0 to 1 "
-                          "(e.g. p=1/3)")
+        raise ParamsError(f"p = {pr.p} is not a probability: give a value from 0 to 1 (e.g. p=1/3)")
     if not pr.us_win > pr.us_acquiesce > pr.us_war:
-        raise ParamsError(f"need us_win > us_acquiesce > us_war (got {pr.us_win}, "
-                          f"{pr.us_acquiesce}, {pr.us_war})")
+        raise ParamsError(
+            f"need us_win > us_acquiesce > us_war (got {pr.us_win}, {pr.us_acquiesce}, {pr.us_war})"
+        )
     if not pr.su_defy > pr.su_withdraw > pr.su_war:
-        raise ParamsError(f"need su_defy > su_withdraw > su_war (got {pr.su_defy}, "
-                          f"{pr.su_withdraw}, {pr.su_war})")
+        raise ParamsError(
+            f"need su_defy > su_withdraw > su_war (got {pr.su_defy}, {pr.su_withdraw}, {pr.su_war})"
+        )
 
 
 @dataclass(frozen=True)
@@ -120,18 +125,53 @@ def analyse(pr: Params = Params()) -> BrinkmanshipResult:
 def game(pr: Params, q: F) -> gbt.Game:
     """The model as a tree for a given threat level ``q``: for checking the conditions
     against pygambit's equilibria."""
-    def risk(tag: str) -> tuple:  # type: ignore[type-arg]
-        return ("c", [("disaster", q, ("t", "nuclear war", [pr.us_war, pr.su_war])),
-                      ("no disaster", 1 - q, ("t", f"missiles stay ({tag})",
-                                              [pr.us_acquiesce, pr.su_defy]))])
 
-    root = ("p", "USA", "threaten?", [
-        ("acquiesce", ("t", "United States acquiesces", [pr.us_acquiesce, pr.su_defy])),
-        ("threaten", ("c", [
-            ("hard-line", pr.p, risk("hard-line")),
-            ("soft", 1 - pr.p, ("p", "USSR", "soft leadership", [
-                ("withdraw", ("t", "Soviets withdraw", [pr.us_win, pr.su_withdraw])),
-                ("defy", risk("soft"))]))]))])
+    def risk(tag: str) -> tuple:  # type: ignore[type-arg]
+        return (
+            "c",
+            [
+                ("disaster", q, ("t", "nuclear war", [pr.us_war, pr.su_war])),
+                (
+                    "no disaster",
+                    1 - q,
+                    ("t", f"missiles stay ({tag})", [pr.us_acquiesce, pr.su_defy]),
+                ),
+            ],
+        )
+
+    root = (
+        "p",
+        "USA",
+        "threaten?",
+        [
+            ("acquiesce", ("t", "United States acquiesces", [pr.us_acquiesce, pr.su_defy])),
+            (
+                "threaten",
+                (
+                    "c",
+                    [
+                        ("hard-line", pr.p, risk("hard-line")),
+                        (
+                            "soft",
+                            1 - pr.p,
+                            (
+                                "p",
+                                "USSR",
+                                "soft leadership",
+                                [
+                                    (
+                                        "withdraw",
+                                        ("t", "Soviets withdraw", [pr.us_win, pr.su_withdraw]),
+                                    ),
+                                    ("defy", risk("soft")),
+                                ],
+                            ),
+                        ),
+                    ],
+                ),
+            ),
+        ],
+    )
     return tree_game(f"Brinkmanship (Dixit-Skeath), p={pr.p}, q={q}", ["USA", "USSR"], root)
 
 
@@ -147,17 +187,34 @@ def plot(pr: Params, path: Path) -> None:
 
     ps = np.linspace(0.005, 0.995, 400)
     lo = float(q_effective(pr))
-    hi = np.array([float(q_acceptable(Params(**{**pr.__dict__, "p": F(x).limit_denominator(
-        10**6)})) or 1.0) for x in ps])
+    hi = np.array(
+        [
+            float(
+                q_acceptable(Params(**{**pr.__dict__, "p": F(x).limit_denominator(10**6)})) or 1.0
+            )
+            for x in ps
+        ]
+    )
     fig, ax = plt.subplots(figsize=(6, 4.5))
     ax.axhline(lo, color="tab:blue", label=f"effectiveness: q > {lo:.3f}")
     ax.plot(ps, np.minimum(hi, 1.0), color="tab:red", label="acceptability: q < bound(p)")
-    ax.fill_between(ps, lo, np.minimum(hi, 1.0), where=np.minimum(hi, 1.0) > lo,
-                    color="tab:green", alpha=0.3, label="effective and acceptable")
+    ax.fill_between(
+        ps,
+        lo,
+        np.minimum(hi, 1.0),
+        where=np.minimum(hi, 1.0) > lo,
+        color="tab:green",
+        alpha=0.3,
+        label="effective and acceptable",
+    )
     ax.axvline(float(pr.p), color="grey", ls=":", label=f"p = {float(pr.p):.2f}")
-    ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="p: probability the Soviets are hard-line",
-           ylabel="q: probability the threat ends in disaster",
-           title="Brinkmanship window (Dixit and Skeath)")
+    ax.set(
+        xlim=(0, 1),
+        ylim=(0, 1),
+        xlabel="p: probability the Soviets are hard-line",
+        ylabel="q: probability the threat ends in disaster",
+        title="Brinkmanship window (Dixit and Skeath)",
+    )
     ax.legend(loc="upper right", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=120)

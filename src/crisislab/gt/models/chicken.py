@@ -36,14 +36,18 @@ with missing_extra("gt"):
     import pygambit as gbt
 
 Cell = tuple[int, int]  # (row strategy, column strategy), 0 = swerve, 1 = straight
-SOURCE = ("Chicken: the common reading of the crisis that Brams, 'Game theory and the "
-          "Cuban missile crisis', Plus 13 (2001), describes and argues against (he models "
-          "the crisis with another table, Superpower Games (1985)); non-myopic "
-          "equilibria: Brams, Theory of Moves (1994), ch. 1")
-CONCEPT = ("Nash equilibria of the one-shot game of complete information (pure and "
-           "mixed; each player knows both payoff tables), and non-myopic equilibria of "
-           "Brams' theory of moves (play starts at a cell and players may move on in "
-           "turn, looking ahead by backward induction)")
+SOURCE = (
+    "Chicken: the common reading of the crisis that Brams, 'Game theory and the "
+    "Cuban missile crisis', Plus 13 (2001), describes and argues against (he models "
+    "the crisis with another table, Superpower Games (1985)); non-myopic "
+    "equilibria: Brams, Theory of Moves (1994), ch. 1"
+)
+CONCEPT = (
+    "Nash equilibria of the one-shot game of complete information (pure and "
+    "mixed; each player knows both payoff tables), and non-myopic equilibria of "
+    "Brams' theory of moves (play starts at a cell and players may move on in "
+    "turn, looking ahead by backward induction)"
+)
 
 
 @dataclass(frozen=True)
@@ -62,8 +66,9 @@ class Params:
         return {(0, 0): self.cc, (0, 1): self.cd, (1, 0): self.dc, (1, 1): self.dd}[cell]
 
 
-PRISONERS_DILEMMA = Params(cc=(3, 3), cd=(1, 4), dc=(4, 1), dd=(2, 2),
-                           strategies=("cooperate", "defect"))
+PRISONERS_DILEMMA = Params(
+    cc=(3, 3), cd=(1, 4), dc=(4, 1), dd=(2, 2), strategies=("cooperate", "defect")
+)
 
 
 @dataclass(frozen=True)
@@ -123,23 +128,37 @@ def tom_outcome(p: Params, start: Cell, first: str) -> Cell:
 
 def analyse(p: Params = Params()) -> OrdinalResult:
     mixed = mixed_equilibrium(p)
-    outcomes = {(cell, who): tom_outcome(p, cell, who)
-                for cell in ((0, 0), (0, 1), (1, 0), (1, 1)) for who in ("row", "column")}
-    nme = tuple(cell for cell in ((0, 0), (0, 1), (1, 0), (1, 1))
-                if outcomes[(cell, "row")] == cell and outcomes[(cell, "column")] == cell)
+    outcomes = {
+        (cell, who): tom_outcome(p, cell, who)
+        for cell in ((0, 0), (0, 1), (1, 0), (1, 1))
+        for who in ("row", "column")
+    }
+    nme = tuple(
+        cell
+        for cell in ((0, 0), (0, 1), (1, 0), (1, 1))
+        if outcomes[(cell, "row")] == cell and outcomes[(cell, "column")] == cell
+    )
     mixed_pay: tuple[tuple[Fraction, Fraction], ...] = ()
     if mixed:
         y, x = mixed
-        probs = {(0, 0): y * x, (0, 1): y * (1 - x), (1, 0): (1 - y) * x,
-                 (1, 1): (1 - y) * (1 - x)}
-        mixed_pay = ((sum((pr * p.payoff(c)[0] for c, pr in probs.items()), Fraction(0)),
-                      sum((pr * p.payoff(c)[1] for c, pr in probs.items()), Fraction(0))),)
-    return OrdinalResult(p, tuple(pure_equilibria(p)), (mixed,) if mixed else (), mixed_pay,
-                         outcomes, nme)
+        probs = {(0, 0): y * x, (0, 1): y * (1 - x), (1, 0): (1 - y) * x, (1, 1): (1 - y) * (1 - x)}
+        mixed_pay = (
+            (
+                sum((pr * p.payoff(c)[0] for c, pr in probs.items()), Fraction(0)),
+                sum((pr * p.payoff(c)[1] for c, pr in probs.items()), Fraction(0)),
+            ),
+        )
+    return OrdinalResult(
+        p, tuple(pure_equilibria(p)), (mixed,) if mixed else (), mixed_pay, outcomes, nme
+    )
 
 
 def game(p: Params = Params()) -> gbt.Game:
     a = [[p.payoff((r, c))[0] for c in (0, 1)] for r in (0, 1)]
     b = [[p.payoff((r, c))[1] for c in (0, 1)] for r in (0, 1)]
-    return table_game("Chicken (the common reading of the crisis)", [p.row, p.column],
-                      [list(p.strategies)] * 2, [a, b])
+    return table_game(
+        "Chicken (the common reading of the crisis)",
+        [p.row, p.column],
+        [list(p.strategies)] * 2,
+        [a, b],
+    )

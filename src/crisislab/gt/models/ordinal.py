@@ -41,8 +41,7 @@ with missing_extra("gt"):
     import pygambit as gbt
 
 CELLS: tuple[Cell, ...] = ((0, 0), (0, 1), (1, 0), (1, 1))
-SOURCE = ("Howard, Paradoxes of Rationality (1971); surveyed in Zagare, Economies 2(1) "
-          "(2014), s. 3")
+SOURCE = "Howard, Paradoxes of Rationality (1971); surveyed in Zagare, Economies 2(1) (2014), s. 3"
 
 
 def _u(p: Params, who: int, r: int, c: int) -> int:
@@ -100,9 +99,12 @@ class MetagameResult:
 
 
 def analyse(p: Params) -> MetagameResult:
-    return MetagameResult((security(p, 0), security(p, 1)), (answering(p, 0), answering(p, 1)),
-                          {o: metaequilibria(p, o) for o in ("1", "2", "12", "21")},
-                          symmetric_metaequilibria(p))
+    return MetagameResult(
+        (security(p, 0), security(p, 1)),
+        (answering(p, 0), answering(p, 1)),
+        {o: metaequilibria(p, o) for o in ("1", "2", "12", "21")},
+        symmetric_metaequilibria(p),
+    )
 
 
 Policy = tuple[int, ...]
@@ -140,8 +142,10 @@ def metagame(p: Params, order: str) -> tuple[gbt.Game, list[tuple[Cell, ...]]]:
     else:
         raise ValueError(f"metagame order must be 1, 2, 12 or 21, not {order!r}")
     cells = [[cell(i, j) for j in cols] for i in rows]
-    pay = [[[p.payoff(cells[i][j])[k] for j in range(len(cols))] for i in range(len(rows))]
-           for k in (0, 1)]
+    pay = [
+        [[p.payoff(cells[i][j])[k] for j in range(len(cols))] for i in range(len(rows))]
+        for k in (0, 1)
+    ]
     names = [[f"r{i}" for i in rows], [f"c{j}" for j in cols]]
     g = table_game(f"metagame {order}G", [p.row, p.column], names, pay)
     return g, [tuple(row) for row in cells]

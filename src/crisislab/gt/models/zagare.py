@@ -81,19 +81,23 @@ import pygambit as gbt
 
 from crisislab.gt.build import rational, tree_game
 
-SOURCE = ("the game, its types and its preference orderings: Zagare and Kilgour, Perfect "
-          "Deterrence (2000), ch. 6 and appendix (Asymmetric Escalation Game, general "
-          "version), and Kilgour and Zagare, CMPS 24(1) (2007) 65-82; the proposal to "
-          "explain the crisis with it: Zagare, 'A Game-Theoretic History of the Cuban "
-          "Missile Crisis', Economies 2(1) (2014) 20-44, closing section; the equilibrium "
-          "families, their names and the default numbers: derived and chosen here, not "
-          "taken from those sources")
-CONCEPT = ("perfect Bayesian equilibrium, derived by backward induction with Bayes' rule "
-           "on the path, under PASSIVE off-path beliefs: after a move the equilibrium "
-           "does not expect, beliefs stay at the priors. The families found are the "
-           "equilibria under that assumption only; with other off-path beliefs (e.g. "
-           "that an unexpected challenger is Hard) other families, deterrence among "
-           "them, can be equilibria too")
+SOURCE = (
+    "the game, its types and its preference orderings: Zagare and Kilgour, Perfect "
+    "Deterrence (2000), ch. 6 and appendix (Asymmetric Escalation Game, general "
+    "version), and Kilgour and Zagare, CMPS 24(1) (2007) 65-82; the proposal to "
+    "explain the crisis with it: Zagare, 'A Game-Theoretic History of the Cuban "
+    "Missile Crisis', Economies 2(1) (2014) 20-44, closing section; the equilibrium "
+    "families, their names and the default numbers: derived and chosen here, not "
+    "taken from those sources"
+)
+CONCEPT = (
+    "perfect Bayesian equilibrium, derived by backward induction with Bayes' rule "
+    "on the path, under PASSIVE off-path beliefs: after a move the equilibrium "
+    "does not expect, beliefs stay at the priors. The families found are the "
+    "equilibria under that assumption only; with other off-path beliefs (e.g. "
+    "that an unexpected challenger is Hard) other families, deterrence among "
+    "them, can be equilibria too"
+)
 CH, DEF = "USSR", "USA"
 CTYPES = ("hard", "soft")
 DTYPES = ("HH", "HS", "SH", "SS")  # tactical, strategic
@@ -138,14 +142,17 @@ class Params:
         total = self.p_hh + self.p_hs + self.p_sh + self.p_ss
         if total != 1:
             raise ParamsError(f"need p_hh + p_hs + p_sh + p_ss = 1, got {total}: set all four")
-        for chain in (("c_ee_soft", "c_de", "c_ee_hard", "c_dd", "c_ed", "c_sq", "c_dc"),
-                      ("d_ee_soft", "d_ed", "d_ee_hard", "d_dd_soft", "d_dc", "d_dd_hard",
-                       "d_de", "d_sq")):
+        for chain in (
+            ("c_ee_soft", "c_de", "c_ee_hard", "c_dd", "c_ed", "c_sq", "c_dc"),
+            ("d_ee_soft", "d_ed", "d_ee_hard", "d_dd_soft", "d_dc", "d_dd_hard", "d_de", "d_sq"),
+        ):
             for lo, hi in zip(chain, chain[1:], strict=False):
                 if not getattr(self, lo) < getattr(self, hi):
-                    raise ParamsError(f"need {lo} < {hi}, got {getattr(self, lo)} >= "
-                                      f"{getattr(self, hi)} (the ordering is "
-                                      f"{' < '.join(chain)})")
+                    raise ParamsError(
+                        f"need {lo} < {hi}, got {getattr(self, lo)} >= "
+                        f"{getattr(self, hi)} (the ordering is "
+                        f"{' < '.join(chain)})"
+                    )
 
     def prob(self, dtype: str) -> F:
         return {"HH": self.p_hh, "HS": self.p_hs, "SH": self.p_sh, "SS": self.p_ss}[dtype]
@@ -153,8 +160,13 @@ class Params:
     def c(self, outcome: str, ctype: str) -> F:
         if outcome == "EE":
             return self.c_ee_hard if ctype == "hard" else self.c_ee_soft
-        return {"SQ": self.c_sq, "DC": self.c_dc, "DD": self.c_dd, "ED": self.c_ed,
-                "DE": self.c_de}[outcome]
+        return {
+            "SQ": self.c_sq,
+            "DC": self.c_dc,
+            "DD": self.c_dd,
+            "ED": self.c_ed,
+            "DE": self.c_de,
+        }[outcome]
 
     def d(self, outcome: str, dtype: str) -> F:
         if outcome == "EE":
@@ -174,8 +186,7 @@ class Condition:
 
 
 def _cond(text: str, lhs: F, op: str, rhs: F) -> Condition:
-    ok = {"<": lhs < rhs, "<=": lhs <= rhs, ">=": lhs >= rhs, ">": lhs > rhs,
-          "==": lhs == rhs}[op]
+    ok = {"<": lhs < rhs, "<=": lhs <= rhs, ">=": lhs >= rhs, ">": lhs > rhs, "==": lhs == rhs}[op]
     return Condition(text, lhs, op, rhs, ok)
 
 
@@ -275,25 +286,56 @@ def responses(pr: Params, q: F) -> list[Response]:
     # nobody responds in kind: the Challenger's belief is passive
     s0 = th["passive_s"]
     e0 = _escalate(pr, s0)
-    out.append(Response("no response in kind", q, s0,
-                        defender(pure("HH", _other_option(pr, "HH", q)[0]),
-                                 pure("HS", _other_option(pr, "HS", q)[0])), e0, (
-        _cond("HH does not respond in kind: eps >= eps^_HH", eps(e0), ">=", hat["HH"]),
-        _cond("HS does not respond in kind: eps >= eps^_HS", eps(e0), ">=", hat["HS"]))))
+    out.append(
+        Response(
+            "no response in kind",
+            q,
+            s0,
+            defender(
+                pure("HH", _other_option(pr, "HH", q)[0]), pure("HS", _other_option(pr, "HS", q)[0])
+            ),
+            e0,
+            (
+                _cond("HH does not respond in kind: eps >= eps^_HH", eps(e0), ">=", hat["HH"]),
+                _cond("HS does not respond in kind: eps >= eps^_HS", eps(e0), ">=", hat["HS"]),
+            ),
+        )
+    )
     # only HH responds in kind: s = 1, nobody escalates
-    out.append(Response("HH responds in kind", q, F(1),
-                        defender(pure("HH", "D"), pure("HS", _other_option(pr, "HS", q)[0])),
-                        _escalate(pr, F(1)), (
-        _cond("HH responds in kind: eps^_HH >= 0", hat["HH"], ">=", F(0)),
-        _cond("HS does not, even if no Challenger escalates: eps^_HS <= 0", hat["HS"], "<=",
-              F(0)))))
+    out.append(
+        Response(
+            "HH responds in kind",
+            q,
+            F(1),
+            defender(pure("HH", "D"), pure("HS", _other_option(pr, "HS", q)[0])),
+            _escalate(pr, F(1)),
+            (
+                _cond("HH responds in kind: eps^_HH >= 0", hat["HH"], ">=", F(0)),
+                _cond(
+                    "HS does not, even if no Challenger escalates: eps^_HS <= 0",
+                    hat["HS"],
+                    "<=",
+                    F(0),
+                ),
+            ),
+        )
+    )
     # HH and HS respond in kind
     st = th["sigma_tac_hard"]
     es = _escalate(pr, st)
-    out.append(Response("HH and HS respond in kind", q, st,
-                        defender(pure("HH", "D"), pure("HS", "D")), es, (
-        _cond("HH responds in kind: eps <= eps^_HH", eps(es), "<=", hat["HH"]),
-        _cond("HS responds in kind: eps <= eps^_HS", eps(es), "<=", hat["HS"]))))
+    out.append(
+        Response(
+            "HH and HS respond in kind",
+            q,
+            st,
+            defender(pure("HH", "D"), pure("HS", "D")),
+            es,
+            (
+                _cond("HH responds in kind: eps <= eps^_HH", eps(es), "<=", hat["HH"]),
+                _cond("HS responds in kind: eps <= eps^_HS", eps(es), "<=", hat["HS"]),
+            ),
+        )
+    )
     # HH responds in kind, HS mixes: s pinned at a Challenger threshold
     for t in CTYPES:
         s = th[f"s*_{t}"]
@@ -311,9 +353,16 @@ def responses(pr: Params, q: F) -> list[Response]:
         )
         hs = {"D": min(max(z, F(0)), F(1)), _other_option(pr, "HS", q)[0]: F(0)}
         hs[_other_option(pr, "HS", q)[0]] = 1 - hs["D"]
-        out.append(Response(f"HH responds in kind, HS mixes (s = s*_{t})", q, s,
-                            defender(pure("HH", "D"), hs),
-                            {k: min(max(v, F(0)), F(1)) for k, v in e.items()}, conds))
+        out.append(
+            Response(
+                f"HH responds in kind, HS mixes (s = s*_{t})",
+                q,
+                s,
+                defender(pure("HH", "D"), hs),
+                {k: min(max(v, F(0)), F(1)) for k, v in e.items()},
+                conds,
+            )
+        )
     return out
 
 
@@ -336,8 +385,9 @@ def _value(pr: Params, r: Response, ctype: str) -> F:
     return v
 
 
-def _distribution(pr: Params, initiate: dict[str, F], r: Response
-                  ) -> tuple[dict[str, F], dict[str, F]]:
+def _distribution(
+    pr: Params, initiate: dict[str, F], r: Response
+) -> tuple[dict[str, F], dict[str, F]]:
     """Outcome probabilities and expected payoffs (USSR, USA) of a family."""
     dist = dict.fromkeys(OUTCOMES, F(0))
     pay = {CH: F(0), DEF: F(0)}
@@ -371,8 +421,10 @@ def _name(initiate: dict[str, F], r: Response) -> str:
     parts = []
     if "D" in acts:
         esc = [t for t in CTYPES if r.escalate[t] and initiate[t]]
-        parts.append("tactically Hard US types respond in kind" +
-                     ("" if not esc else f", then a {' or '.join(esc)} USSR may escalate"))
+        parts.append(
+            "tactically Hard US types respond in kind"
+            + ("" if not esc else f", then a {' or '.join(esc)} USSR may escalate")
+        )
     if "E" in acts:
         parts.append("some US types escalate at once")
     if "C" in acts:
@@ -383,19 +435,30 @@ def _name(initiate: dict[str, F], r: Response) -> str:
 def analyse(pr: Params = Params()) -> ZagareResult:
     th = thresholds(pr)
     fams = []
-    patterns = (("deter", {"hard": F(0), "soft": F(0)}, pr.p_ch),
-                ("pool", {"hard": F(1), "soft": F(1)}, pr.p_ch),
-                ("separate", {"hard": F(1), "soft": F(0)}, F(1)))
+    patterns = (
+        ("deter", {"hard": F(0), "soft": F(0)}, pr.p_ch),
+        ("pool", {"hard": F(1), "soft": F(1)}, pr.p_ch),
+        ("separate", {"hard": F(1), "soft": F(0)}, F(1)),
+    )
     for key, initiate, q in patterns:
         for r in responses(pr, q):
             values = {t: _value(pr, r, t) for t in CTYPES}
             conds = tuple(
-                _cond(f"{t} USSR {'initiates' if initiate[t] else 'keeps the status quo'}: "
-                      f"value of initiating {'>=' if initiate[t] else '<='} c_sq",
-                      values[t], ">=" if initiate[t] else "<=", pr.c_sq) for t in CTYPES)
+                _cond(
+                    f"{t} USSR {'initiates' if initiate[t] else 'keeps the status quo'}: "
+                    f"value of initiating {'>=' if initiate[t] else '<='} c_sq",
+                    values[t],
+                    ">=" if initiate[t] else "<=",
+                    pr.c_sq,
+                )
+                for t in CTYPES
+            )
             dist, pay = _distribution(pr, initiate, r)
-            fams.append(Family(f"{key}: {r.kind}", _name(initiate, r), initiate, r, conds,
-                               values, dist, pay))
+            fams.append(
+                Family(
+                    f"{key}: {r.kind}", _name(initiate, r), initiate, r, conds, values, dist, pay
+                )
+            )
     fams += _semi_separating(pr)
     return ZagareResult(pr, th, tuple(fams))
 
@@ -421,23 +484,46 @@ def _semi_separating(pr: Params) -> list[Family]:
             gain = sum((pr.prob(t) * (pr.c_dc - pr.c_de) for t in mixers), F(0))
             mu = (base - pr.c_sq) / gain
             clipped = min(max(mu, F(0)), F(1))
-            defender = {t: ({"C": 1 - clipped, "E": clipped} if t in mixers else a)
-                        for t, a in r.defender.items()}
+            defender = {
+                t: ({"C": 1 - clipped, "E": clipped} if t in mixers else a)
+                for t, a in r.defender.items()
+            }
             rm = Response(r.kind, q, r.s, defender, r.escalate, r.conditions)
             values = {t: _value(pr, rm, t) for t in CTYPES}
             conds = (
                 _cond(f"belief held at qE_strat_{x} > p_ch", q, ">", pr.p_ch),
-                _cond("escalation probability mu that leaves a Soft USSR indifferent > 0",
-                      mu, ">", F(0)),
+                _cond(
+                    "escalation probability mu that leaves a Soft USSR indifferent > 0",
+                    mu,
+                    ">",
+                    F(0),
+                ),
                 _cond("... and < 1", mu, "<", F(1)),
-                _cond("hard USSR initiates: value of initiating >= c_sq", values["hard"], ">=",
-                      pr.c_sq))
+                _cond(
+                    "hard USSR initiates: value of initiating >= c_sq",
+                    values["hard"],
+                    ">=",
+                    pr.c_sq,
+                ),
+            )
             dist, pay = _distribution(pr, initiate, rm)
-            name = (f"a Hard USSR initiates, a Soft one with probability {m}; US types "
-                    f"{'/'.join(mixers)} escalate with probability {clipped}, "
-                    f"{r.kind.lower()}")
-            out.append(Family(f"semi-separating at qE_strat_{x}: {r.kind}", name, initiate,
-                              rm, conds, values, dist, pay))
+            name = (
+                f"a Hard USSR initiates, a Soft one with probability {m}; US types "
+                f"{'/'.join(mixers)} escalate with probability {clipped}, "
+                f"{r.kind.lower()}"
+            )
+            out.append(
+                Family(
+                    f"semi-separating at qE_strat_{x}: {r.kind}",
+                    name,
+                    initiate,
+                    rm,
+                    conds,
+                    values,
+                    dist,
+                    pay,
+                )
+            )
     return out
 
 
@@ -453,22 +539,59 @@ def game(pr: Params = Params()) -> gbt.Game:
         return ("t", f"{o} ({ct} USSR, US {dt})", [pr.c(o, ct), pr.d(o, dt)])
 
     def play(ct: str, dt: str) -> tuple:  # type: ignore[type-arg]
-        after_d = ("p", CH, _info(ct, "USSR, after a response in kind"), [
-            ("D", leaf("DD", ct, dt)),
-            ("E", ("p", DEF, _info(dt, "US, after a Soviet escalation"), [
-                ("D", leaf("ED", ct, dt)), ("E", leaf("EE", ct, dt))]))])
-        after_e = ("p", CH, _info(ct, "USSR, after a US escalation"), [
-            ("D", leaf("DE", ct, dt)), ("E", leaf("EE", ct, dt))])
-        return ("p", CH, _info(ct, "USSR"), [
-            ("C", leaf("SQ", ct, dt)),
-            ("D", ("p", DEF, _info(dt, "US, challenged"), [
-                ("C", leaf("DC", ct, dt)), ("D", after_d), ("E", after_e)]))])
+        after_d = (
+            "p",
+            CH,
+            _info(ct, "USSR, after a response in kind"),
+            [
+                ("D", leaf("DD", ct, dt)),
+                (
+                    "E",
+                    (
+                        "p",
+                        DEF,
+                        _info(dt, "US, after a Soviet escalation"),
+                        [("D", leaf("ED", ct, dt)), ("E", leaf("EE", ct, dt))],
+                    ),
+                ),
+            ],
+        )
+        after_e = (
+            "p",
+            CH,
+            _info(ct, "USSR, after a US escalation"),
+            [("D", leaf("DE", ct, dt)), ("E", leaf("EE", ct, dt))],
+        )
+        return (
+            "p",
+            CH,
+            _info(ct, "USSR"),
+            [
+                ("C", leaf("SQ", ct, dt)),
+                (
+                    "D",
+                    (
+                        "p",
+                        DEF,
+                        _info(dt, "US, challenged"),
+                        [("C", leaf("DC", ct, dt)), ("D", after_d), ("E", after_e)],
+                    ),
+                ),
+            ],
+        )
 
-    root = ("c", [(f"{ct} USSR", pc, ("c", [(f"US {dt}", pr.prob(dt), play(ct, dt))
-                                             for dt in DTYPES]))
-                  for ct, pc in (("hard", pr.p_ch), ("soft", 1 - pr.p_ch))])
-    return tree_game("Asymmetric Escalation Game with incomplete information (Zagare and "
-                     "Kilgour)", [CH, DEF], root)
+    root = (
+        "c",
+        [
+            (f"{ct} USSR", pc, ("c", [(f"US {dt}", pr.prob(dt), play(ct, dt)) for dt in DTYPES]))
+            for ct, pc in (("hard", pr.p_ch), ("soft", 1 - pr.p_ch))
+        ],
+    )
+    return tree_game(
+        "Asymmetric Escalation Game with incomplete information (Zagare and Kilgour)",
+        [CH, DEF],
+        root,
+    )
 
 
 def profile_of(g: gbt.Game, fam: Family) -> gbt.MixedBehaviorProfile:
@@ -498,11 +621,20 @@ def profile_of(g: gbt.Game, fam: Family) -> gbt.MixedBehaviorProfile:
 def describe(fam: Family) -> dict[str, Any]:
     """A family as plain data (for JSON)."""
     r = fam.response
-    return {"name": fam.name, "exists": fam.exists, "initiate": fam.initiate,
-            "belief_q": r.q, "belief_s": r.s, "response": r.kind, "defender": r.defender,
-            "escalate_after_response": r.escalate, "values": fam.values,
-            "outcomes": {k: v for k, v in fam.outcomes.items() if v},
-            "payoffs": fam.payoffs,
-            "conditions": [{"text": c.text, "lhs": c.lhs, "op": c.op, "rhs": c.rhs,
-                            "holds": c.holds}
-                           for c in (*r.conditions, *fam.conditions)]}
+    return {
+        "name": fam.name,
+        "exists": fam.exists,
+        "initiate": fam.initiate,
+        "belief_q": r.q,
+        "belief_s": r.s,
+        "response": r.kind,
+        "defender": r.defender,
+        "escalate_after_response": r.escalate,
+        "values": fam.values,
+        "outcomes": {k: v for k, v in fam.outcomes.items() if v},
+        "payoffs": fam.payoffs,
+        "conditions": [
+            {"text": c.text, "lhs": c.lhs, "op": c.op, "rhs": c.rhs, "holds": c.holds}
+            for c in (*r.conditions, *fam.conditions)
+        ],
+    }

@@ -19,8 +19,7 @@ SESSION = "class_sessions.id"
 
 
 def _class_id() -> sa.Column:
-    return sa.Column("class_id", sa.Integer(), sa.ForeignKey(SESSION), nullable=False,
-                     index=True)
+    return sa.Column("class_id", sa.Integer(), sa.ForeignKey(SESSION), nullable=False, index=True)
 
 
 def upgrade() -> None:
@@ -114,6 +113,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in ("class_injects", "class_votes", "class_letters", "class_choices",
-                  "class_players", "class_worlds", "class_sessions"):
+    for table in (
+        "class_injects",
+        "class_votes",
+        "class_letters",
+        "class_choices",
+        "class_players",
+        "class_worlds",
+        "class_sessions",
+    ):
         op.drop_table(table)
