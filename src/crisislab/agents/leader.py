@@ -300,19 +300,8 @@ class LeaderModel:
                 realized = np.maximum(realized, progress[o.id].reshape(n) * loss[o.id])
         total = realized.copy()
         days = float(np.asarray(env["turn_days"]))
-        for i, (e, target) in enumerate(self.dangers):
-            assert e.hazard is not None
-            with np.errstate(invalid="ignore"):
-                live = np.broadcast_to(np.asarray(evaluate(e.when, env), dtype=float), (n,))
-                h = np.broadcast_to(np.asarray(evaluate(e.hazard, env), dtype=float), (n,))
-            live = np.where(np.isnan(live), 0.0, live) > 0
-            h = np.where(np.isnan(h), 0.0, h)
-            rate = (
-                np.maximum(h, 0.0)
-                if e.per_day
-                else -np.log1p(-np.clip(h, 0, 1 - 1e-12)) / max(days, 1e-9)
-            )
-            chance = -np.expm1(-rate * self.horizon) * self.danger_weight[i]
+        for d, (_, target) in enumerate(self.dangers):
+            live, chance = self._array_chance(d, env, n, days)
             total += np.where(live, chance, 0.0) * np.maximum(loss[target.id] - realized, 0.0)
         return total
 

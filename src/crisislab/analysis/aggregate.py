@@ -20,7 +20,7 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -28,6 +28,9 @@ from crisislab.analysis.stats import Z95, quantile_index, wilson
 from crisislab.analysis.track import Tracking, step_counts
 from crisislab.scenario.display import format_value
 from crisislab.scenario.model import Scenario
+
+if TYPE_CHECKING:
+    from crisislab.engine.state import BatchState
 
 ReportCounts = dict[str, Any]  # "min"/"max": {value: crises}, or "first": (turns + 1,)
 
@@ -95,6 +98,23 @@ class Aggregate:
             np.zeros(t, np.int64),
             np.zeros(t, np.int64),
             tuple(Fraction(0) for _ in layout.actors),
+        )
+
+    @classmethod
+    def of_state(cls, layout: Layout, tracking: Tracking | None, state: BatchState) -> Aggregate:
+        """Reduce the crises of a batch played to its end, reading their results from
+        ``state`` (the tracked lines only where ``tracking`` followed them)."""
+        followed = tracking is not None
+        return cls.of_crises(
+            layout,
+            tracking,
+            outcome=state.crisis_field("outcome"),
+            end_turn=state.crisis_field("end_turn"),
+            peak=state.crisis_field("peak"),
+            war_onset=state.crisis_field("reached"),
+            payoffs=state.crisis_field("payoffs"),
+            track=state.crisis_field("track") if followed else None,
+            hits=state.crisis_field("hits") if followed else None,
         )
 
     @classmethod

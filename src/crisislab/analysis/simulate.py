@@ -194,17 +194,7 @@ def run_chunk(
     track = state.crisis_field("track") if followed else None
     outcome, end_turn = state.crisis_field("outcome"), state.crisis_field("end_turn")
     reached = state.crisis_field("reached")
-    agg = Aggregate.of_crises(
-        layout,
-        tracking,
-        outcome=outcome,
-        end_turn=end_turn,
-        peak=state.crisis_field("peak"),
-        war_onset=reached,
-        payoffs=state.crisis_field("payoffs"),
-        track=track,
-        hits=state.crisis_field("hits") if followed else None,
-    )
+    agg = Aggregate.of_state(layout, tracking, state)
     if (
         tracking is not None
         and track is not None

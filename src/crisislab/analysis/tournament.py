@@ -286,17 +286,7 @@ def run_task(plan: TournamentPlan, task: tuple[int, int, int]) -> Part:
         tracking.update(state, state.turn - 1)
     track = state.crisis_field("track")
     outcome, end_turn = state.crisis_field("outcome"), state.crisis_field("end_turn")
-    agg = Aggregate.of_crises(
-        layout,
-        tracking,
-        outcome=outcome,
-        end_turn=end_turn,
-        peak=state.crisis_field("peak"),
-        war_onset=state.crisis_field("reached"),
-        payoffs=state.crisis_field("payoffs"),
-        track=track,
-        hits=state.crisis_field("hits"),
-    )
+    agg = Aggregate.of_state(layout, tracking, state)
     return agg, SeatCounts.of(tracking, track), leaving_turns(tracking, track, outcome, end_turn)
 
 

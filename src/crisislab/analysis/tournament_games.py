@@ -119,17 +119,7 @@ def replay_game(
             "(the scenario or the engine has changed since)"
         )
     track = state.crisis_field("track")
-    agg = Aggregate.of_crises(
-        layout,
-        tracking,
-        outcome=outcome,
-        end_turn=end_turn,
-        peak=state.crisis_field("peak"),
-        war_onset=state.crisis_field("reached"),
-        payoffs=state.crisis_field("payoffs"),
-        track=track,
-        hits=state.crisis_field("hits"),
-    )
+    agg = Aggregate.of_state(layout, tracking, state)
     counts = SeatCounts.of(tracking, track, game.letters_of(seat))
     return GameResult(agg, counts, leaving_turns(tracking, track, outcome, end_turn), departure)
 
