@@ -79,17 +79,21 @@ def test_a_database_from_a_newer_crisislab_is_refused_in_words(tmp_path: Path) -
         Store(url)
 
 
-def test_a_store_that_writes_to_a_sqlite_file_does_not_wait_for_the_disk_per_commit(
-    tmp_path: Path,
-) -> None:
-    """A writable store puts its SQLite file in write-ahead mode, synced at checkpoints
-    (a commit survives the program stopping, without a full sync each time); a store
-    opened only to read leaves the file's mode as it is."""
+def test_the_server_s_store_does_not_wait_for_the_disk_per_commit(tmp_path: Path) -> None:
+    """The classroom's store puts its SQLite file in write-ahead mode, synced at
+    checkpoints (a commit survives the server stopping, without a full sync each time);
+    the commands' stores keep the default journal, so that a copy of the database file
+    taken at any time holds every saved game."""
     url = f"sqlite:///{tmp_path / 'games.db'}"
     reader = Store(url)
-    with reader.engine.connect() as conn:
-        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "delete"
+    plain = Store(url, writable=True)
+    for store in (reader, plain):
+        with store.engine.connect() as conn:
+            assert conn.execute(text("PRAGMA journal_mode")).scalar() == "delete"
+    from crisislab.web.classroom import Classroom
+
     writer = Store(url, writable=True)
+    Classroom(writer)
     with writer.engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA synchronous")).scalar() == 1  # NORMAL

@@ -148,7 +148,6 @@ class Store:
             _migrate(self.engine, self.shown)
             if writable:
                 self.check_writable()
-                self.fast_writes()
         except StoreError:
             raise
         except (SQLAlchemyError, OSError, ValueError, TypeError) as e:
@@ -175,7 +174,9 @@ class Store:
     def fast_writes(self) -> None:
         """SQLite in write-ahead mode, synced at checkpoints: a commit survives the program
         stopping or crashing (not the machine losing power mid-write), without waiting for
-        the disk on every commit (see docs/performance.md for what a turn's save costs).
+        the disk on every commit. For a long-running server (the classroom), not for the
+        commands: while a program holds the file open, recent commits may sit in the
+        ``-wal`` file beside it, and a copy of the database file alone would miss them.
         Other databases are left as they are."""
         from sqlalchemy import event
 

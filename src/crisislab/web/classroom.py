@@ -147,7 +147,7 @@ class Classroom:
         self._live: dict[int, Live] = {}
         self._load = load
         self._builtin: dict[str, Scenario] = {}
-        store.fast_writes()  # once per store: one opened writable has it already
+        store.fast_writes()
 
     # ---- scenarios -------------------------------------------------------------------
 
