@@ -35,7 +35,7 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -273,14 +273,8 @@ class LeaderModel:
         return env
 
     def _payoffs(self, env: Mapping[str, Value], n: int) -> dict[str, np.ndarray]:
-        out = {}
-        for o, _ in self.outcomes:
-            node = o.payoffs.get(self.actor)
-            value = np.asarray(0.0 if node is None else evaluate(node, env), float)
-            if value.shape != (n,):
-                value = np.broadcast_to(value, (n,))
-            out[o.id] = np.where(np.isnan(value), 0.0, value)
-        return out
+        """Every outcome's payoff to the actor in every row (0 where NaN), by id."""
+        return {o.id: self._array_pay(i, env, n) for i, (o, _) in enumerate(self.outcomes)}
 
     def expected_loss(
         self,
@@ -294,15 +288,31 @@ class LeaderModel:
         whose state holds), plus, for each chance event that starts or widens a war,
         the chance it fires within the horizon times what it would add. Escalating into
         a war therefore never looks safer than the danger of drifting into it."""
-        realized = np.zeros(n)
-        for o, _ in self.outcomes:
-            if o.escalation > 0 and o.id in progress:
-                realized = np.maximum(realized, progress[o.id].reshape(n) * loss[o.id])
-        total = realized.copy()
+        ids = [o.id for o, _ in self.outcomes]
         days = float(np.asarray(env["turn_days"]))
-        for d, (_, target) in enumerate(self.dangers):
-            live, chance = self._array_chance(d, env, n, days)
-            total += np.where(live, chance, 0.0) * np.maximum(loss[target.id] - realized, 0.0)
+        return self._risk(
+            {i: progress[ids[i]].reshape(n) for i in self._plain_wars if ids[i] in progress},
+            [loss[k] for k in ids],
+            [self._array_chance(d, env, n, days) for d in range(len(self._plain_dangers))],
+            n,
+        )
+
+    def _risk(
+        self,
+        prog: Mapping[int, np.ndarray],
+        loss: Sequence[np.ndarray],
+        dangers: Sequence[tuple[np.ndarray, np.ndarray]],
+        n: int,
+    ) -> np.ndarray:
+        """:meth:`expected_loss` from each war outcome's progress and each danger's
+        (live, chance), by index, in every row."""
+        realized = np.zeros(n)
+        for i in self._plain_wars:
+            if i in prog:
+                realized = np.maximum(realized, prog[i] * loss[i])
+        total = realized.copy()
+        for (live, chance), (_, target, _) in zip(dangers, self._plain_dangers, strict=True):
+            total += np.where(live, chance, 0.0) * np.maximum(loss[target] - realized, 0.0)
         return total
 
     def features(self, obs: Observation, rows: np.ndarray) -> Features:
@@ -678,18 +688,7 @@ class LeaderModel:
                 value = value + prog[i] * (pay[i] - sq)
             return value / spread
 
-        def risk_of(
-            prog: Mapping[int, np.ndarray], dangers: list[tuple[np.ndarray, np.ndarray]]
-        ) -> np.ndarray:
-            realized = np.zeros(n)
-            for i in self._plain_wars:
-                realized = np.maximum(realized, prog[i] * loss[i])
-            total = realized.copy()
-            for (live, chance), (_, target, _) in zip(dangers, self._plain_dangers, strict=True):
-                total += np.where(live, chance, 0.0) * np.maximum(loss[target] - realized, 0.0)
-            return total
-
-        value0, risk0 = value_of(pay0, prog0), risk_of(prog0, d0)
+        value0, risk0 = value_of(pay0, prog0), self._risk(prog0, loss, d0, n)
         carry_on = sq0 - risk0 * spread
         wars = set(self._plain_wars)
         x = np.zeros((n, t.k, len(FEATURES)))
@@ -712,7 +711,7 @@ class LeaderModel:
             ]
             # the same inputs give the same value: recomputed only where one moved
             value = value_of(pay, prog) if pays or progs else value0
-            risk = risk_of(prog, dd) if dangers or (progs & wars) else risk0
+            risk = self._risk(prog, loss, dd, n) if dangers or (progs & wars) else risk0
             x[:, j, 0] = value - value0
             if self.concede[j] and self._plain_peaceful:
                 moved = np.stack([prog[i] - prog0[i] for i in self._plain_peaceful])
