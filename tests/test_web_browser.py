@@ -4,6 +4,7 @@ middle of the session. Screenshots of the main pages go to the test's folder."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -84,12 +85,21 @@ class Server:
             self.proc.wait(timeout=20)
 
 
+@contextlib.contextmanager
+def running(db: str) -> Iterator[Server]:
+    """A server on ``db``, started, and stopped afterwards."""
+    s = Server(db)
+    s.start()
+    try:
+        yield s
+    finally:
+        s.stop()
+
+
 @pytest.fixture()
 def server(tmp_path: Path) -> Iterator[Server]:
-    s = Server(f"sqlite:///{tmp_path / 'class.db'}")
-    s.start()
-    yield s
-    s.stop()
+    with running(f"sqlite:///{tmp_path / 'class.db'}") as s:
+        yield s
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -97,16 +107,11 @@ def class_server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Ser
     """The server of a class, on the embedded SQLite file and on a throwaway PostgreSQL
     cluster (``serve --db postgresql://...``), so the browser suite covers both stores."""
     if request.param == "sqlite":
-        s = Server(f"sqlite:///{tmp_path / 'class.db'}")
-        s.start()
-        yield s
-        s.stop()
+        with running(f"sqlite:///{tmp_path / 'class.db'}") as s:
+            yield s
         return
-    with postgres_cluster() as url:
-        s = Server(url)
-        s.start()
+    with postgres_cluster() as url, running(url) as s:
         yield s
-        s.stop()
 
 
 @pytest.fixture()

@@ -134,6 +134,7 @@ class Store:
 
     def __init__(self, url: str | None = None, writable: bool = False) -> None:
         self.url = _expand_home((url or default_url()).strip())
+        self._fast = False  # write-ahead mode set (fast_writes)
         self.shown = shown_url(self.url)
         try:
             parsed = make_url(self.url)
@@ -181,7 +182,7 @@ class Store:
         from sqlalchemy import event
 
         if (
-            getattr(self, "_fast", False)
+            self._fast
             or self.engine.dialect.name != "sqlite"
             or self.engine.url.database in (None, "", ":memory:")
         ):
