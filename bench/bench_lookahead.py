@@ -16,7 +16,8 @@ import time
 
 from crisislab.agents.registry import make_agent
 from crisislab.engine.engine import Engine
-from crisislab.engine.run import decide, start_batch
+from crisislab.engine.loop import decide
+from crisislab.runner import start_batch
 from crisislab.scenario.loader import load_scenario
 
 

@@ -60,7 +60,7 @@ def measure_plain(lineup: str, crises: int, seed: int) -> dict:
 
     from crisislab.analysis.simulate import Variant, build, seat_specs
     from crisislab.engine.engine import Engine
-    from crisislab.engine.run import start_batch
+    from crisislab.runner import start_batch
     from crisislab.scenario.loader import load_scenario
 
     sc = load_scenario("cuba-1962")

@@ -41,7 +41,7 @@ LINEUPS = {
 
 def one_crisis(crises: int) -> None:
     from crisislab.agents.registry import make_agent
-    from crisislab.engine.run import run_batch
+    from crisislab.runner import run_batch
     from crisislab.scenario.loader import load_scenario
 
     sc = load_scenario("cuba-1962")

@@ -13,7 +13,7 @@ import pytest
 
 from crisislab.agents.registry import AGENTS, AgentSpecError, make_agent, parse_seats
 from crisislab.engine.engine import Engine
-from crisislab.engine.run import run_batch, start_batch
+from crisislab.runner import run_batch, start_batch
 from crisislab.scenario.expr import evaluate
 from crisislab.scenario.loader import load_scenario
 from crisislab.scenario.model import Scenario

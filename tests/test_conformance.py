@@ -176,6 +176,17 @@ class Crashing(_Base):
         raise ZeroDivisionError("division by zero")
 
 
+def test_the_planner_chooses_on_what_its_actor_may_know() -> None:
+    """The expected-utility agent's rollouts start from what its actor can know, so
+    redrawing what the actor cannot see changes none of its choices (it plans by
+    rollouts, too slowly for the whole sweep: only this check runs)."""
+    skip = [c for c in AGENT_CHECKS if c not in ("protocol", "information")]
+    report = check_agent(
+        "expected_utility:rollouts=2,horizon=2", MINI, runs=6, probes=2, time_limit=None, skip=skip
+    )
+    assert report.passed == ["protocol", "information"]
+
+
 @pytest.mark.parametrize(
     ("agent", "check", "skip"),
     [

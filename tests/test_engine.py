@@ -9,7 +9,8 @@ import pytest
 
 from crisislab.agents.historical import HistoricalAgent, RandomAgent
 from crisislab.engine.engine import Engine, IllegalAction
-from crisislab.engine.run import historical_agents, play_out, run_batch, start_batch
+from crisislab.engine.loop import play_out
+from crisislab.runner import historical_agents, run_batch, start_batch
 from crisislab.scenario.loader import load_scenario
 from crisislab.scenario.model import Scenario
 

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from crisislab.agents.registry import make_agent
 from crisislab.engine.engine import Engine
-from crisislab.engine.run import complete_agents, decide, lumpable, run_batch, start_batch
+from crisislab.engine.loop import decide, lumpable
+from crisislab.runner import complete_agents, run_batch, start_batch
 from crisislab.scenario.loader import load_scenario
 from tests.strategies import seeds
 

@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from crisislab.agents.historical import RandomAgent
-from crisislab.engine.run import historical_agents, run_batch
 from crisislab.replay import replay
+from crisislab.runner import historical_agents, run_batch
 from crisislab.scenario.loader import load_scenario
 
 GOLDEN = Path(__file__).parent / "golden"

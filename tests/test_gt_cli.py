@@ -134,7 +134,7 @@ def test_cli_tree_and_solve_on_a_scenario(tmp_path: Path) -> None:
 
 def test_equilibrium_agent_plays_and_is_reproducible() -> None:
     from crisislab.agents.registry import parse_seats
-    from crisislab.engine.run import run_batch
+    from crisislab.runner import run_batch
 
     sc = load_scenario(MINI)
     opts = ["red=equilibrium:depth=2,samples=20", "blue=equilibrium:depth=2,samples=20"]

@@ -13,17 +13,11 @@ import pytest
 
 from crisislab.agents.historical import HistoricalAgent
 from crisislab.engine.engine import Engine
-from crisislab.engine.run import (
-    complete_agents,
-    decide,
-    lumpable,
-    run_onward,
-    run_onward_many,
-    start_batch,
-)
+from crisislab.engine.loop import decide, lumpable
 from crisislab.engine.state import BatchState
 from crisislab.gt.flat import FlatTree
 from crisislab.gt.tree import build_tree
+from crisislab.runner import complete_agents, run_onward, run_onward_many, start_batch
 from crisislab.scenario.loader import load_scenario
 from crisislab.scenario.model import Scenario
 

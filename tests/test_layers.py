@@ -50,7 +50,7 @@ def layer(module: str) -> str | None:
         "crisislab.sources",
     ):
         return "scenario"
-    if module == "crisislab.engine.run":
+    if module == "crisislab.runner":
         return "runner"
     if module.startswith("crisislab.engine"):
         return "engine"
@@ -122,7 +122,8 @@ def cycles(graph: dict[str, set[str]]) -> list[set[str]]:
 def test_every_module_has_a_place() -> None:
     placed = {m: layer(m) for m in modules()}
     assert placed["crisislab.engine.engine"] == "engine"
-    assert placed["crisislab.engine.run"] == "runner"
+    assert placed["crisislab.runner"] == "runner"
+    assert placed["crisislab.engine.loop"] == "engine"
     assert placed["crisislab.rl"] == "analyses" and placed["crisislab.testing"] == "analyses"
     assert placed["crisislab.cli"] == "interfaces" and placed["crisislab.cli.gt"] == "interfaces"
     assert placed["crisislab.scenario.canonical"] == "scenario"
@@ -187,8 +188,11 @@ def test_the_engine_imports_no_agent_and_no_layer_above() -> None:
     assert {"crisislab.engine.engine", "crisislab.engine.observation"} <= engine
     for m in engine:
         assert all(layer(t) in (None, "scenario", "engine") for t in graph[m]), m
+    # the engine's package holds the one loop, which knows seats only by what they do;
     # the fast-forward along the record is the runner's, which imports the agents
-    assert "crisislab.agents.historical" in graph["crisislab.engine.run"]
+    assert "crisislab.engine.loop" in engine
+    assert not any(t.startswith("crisislab.agents") for m in engine for t in graph[m])
+    assert "crisislab.agents.historical" in graph["crisislab.runner"]
     assert not any(m in c for c in cycles(graph) for m in engine)
 
 
@@ -214,14 +218,6 @@ def test_no_import_cycles() -> None:
     assert [sorted(c) for c in cycles(imports())] == []
 
 
-# the modules that step the engine outside the runner, and why: both are agents, below
-# the runner, so they cannot call it (docs/architecture.md, "What still runs the wrong way")
-STEPS_OUTSIDE_THE_RUNNER = {
-    "crisislab.agents.record": "replays the record once for the leaders' pull of it",
-    "crisislab.agents.lookahead": "its rollouts play the crisis onward from the true state",
-}
-
-
 def engine_steppers(sources: dict[str, str]) -> set[str]:
     """The modules that call ``.step(state, choices, ...)``: an engine's step (the
     learning environments' ``step(actions)`` takes one argument)."""
@@ -238,10 +234,39 @@ def engine_steppers(sources: dict[str, str]) -> set[str]:
     return out
 
 
-def test_only_the_runner_steps_the_engine() -> None:
+def test_only_the_loop_steps_the_engine() -> None:
+    """One observe-act-step loop: every play-out, the agents that replay the record or
+    look ahead included, steps the engine through engine/loop.py."""
     sources = {name: path.read_text(encoding="utf-8") for name, path in modules().items()}
-    steppers = engine_steppers(sources) - {"crisislab.engine.run"}
-    assert steppers == set(STEPS_OUTSIDE_THE_RUNNER)
+    assert engine_steppers(sources) == {"crisislab.engine.loop"}
     # the check sees a loop of its own, and passes the environments' step(actions)
     assert engine_steppers({"m": "while not s.done.all():\n    engine.step(s, c)\n"}) == {"m"}
     assert engine_steppers({"m": "obs, r, t, u, i = env.step(actions)\n"}) == set()
+
+
+PRIVATE = {"_state", "_engine", "_env", "_fast"}
+
+
+def private_readers(sources: dict[str, str]) -> set[str]:
+    """The modules that read an observation's private parts (``x._state`` and the like
+    on anything but ``self``)."""
+    out = set()
+    for name, text in sources.items():
+        for node in ast.walk(ast.parse(text)):
+            if (
+                isinstance(node, ast.Attribute)
+                and node.attr in PRIVATE
+                and not (isinstance(node.value, ast.Name) and node.value.id == "self")
+            ):
+                out.add(name)
+    return out
+
+
+def test_no_module_outside_the_engine_reads_an_observations_private_parts() -> None:
+    """An agent sees what its actor may know through the observation's public methods;
+    a planner starts from ``Observation.belief``, not from the true state."""
+    sources = {name: path.read_text(encoding="utf-8") for name, path in modules().items()}
+    readers = private_readers(sources)
+    assert {m for m in readers if layer(m) != "engine"} == set()
+    # the check sees an agent that reads the true state
+    assert private_readers({"m": "def act(self, obs):\n    return obs._state.values\n"}) == {"m"}

@@ -23,17 +23,11 @@ from crisislab.agents.leader import (
 )
 from crisislab.agents.registry import AgentSpecError, make_agent
 from crisislab.engine.engine import Engine
-from crisislab.engine.run import (
-    complete_agents,
-    lumpable,
-    play_out,
-    result_of,
-    run_batch,
-    start_batch,
-)
+from crisislab.engine.loop import lumpable, play_out
 from crisislab.engine.state import BatchState
 from crisislab.engine.streams import CrisisStreams
 from crisislab.fit import fit, record_decisions
+from crisislab.runner import complete_agents, result_of, run_batch, start_batch
 from crisislab.scenario.expr import BoolOp, Compare, Const, Name, Unary
 from crisislab.scenario.loader import load_scenario, load_text
 from crisislab.scenario.model import EventRule

@@ -29,8 +29,9 @@ from crisislab.agents.leader import (
 )
 from crisislab.agents.registry import make_agent
 from crisislab.engine.engine import Engine
+from crisislab.engine.loop import decide
 from crisislab.engine.observation import Observation
-from crisislab.engine.run import complete_agents, decide, start_batch
+from crisislab.runner import complete_agents, start_batch
 from crisislab.scenario.expr import Value
 from crisislab.scenario.loader import load_scenario
 from tests.strategies import seeds

@@ -93,7 +93,7 @@ def test_temperature_without_a_seed_makes_it_stochastic_through_its_policy() -> 
     assert isinstance(hot, SampledLLMAgent) and hot.stochastic and hot.samples == 4
     seeded = make_agent("llm:m,temperature=0.7,seed=1", CUBA, "ussr")
     assert not seeded.stochastic
-    from crisislab.engine.run import lumpable
+    from crisislab.engine.loop import lumpable
 
     assert lumpable({"ussr": hot})  # the engine draws for it: crises stay lumped
 

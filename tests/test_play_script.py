@@ -297,9 +297,9 @@ def test_the_paired_runs_share_their_chance_crisis_by_crisis() -> None:
     the same chance in each crisis, even with a stand-in that draws chance; so with the
     same choice forced they end alike crisis by crisis, and a different seed does not."""
     from crisislab.agents.registry import make_agent
-    from crisislab.engine.run import run_onward
     from crisislab.play.debrief import _Forced
     from crisislab.play.session import GameSetup, Session
+    from crisislab.runner import run_onward
 
     mini = load_scenario(MINI)
     s = Session.new(mini, GameSetup(str(MINI), 0, {"blue": "human", "red": "historical"}))

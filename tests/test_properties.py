@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 from crisislab.agents.historical import RandomAgent
 from crisislab.engine.engine import Engine
-from crisislab.engine.run import BatchResult, run_batch, start_batch
 from crisislab.engine.state import BatchState
+from crisislab.runner import BatchResult, run_batch, start_batch
 from crisislab.scenario.loader import builtin_ids, load_scenario
 from crisislab.scenario.model import Scenario
 from tests.strategies import parameter_values, seeds
@@ -117,7 +117,8 @@ def played(
     sc: Scenario, agents: dict, n: int, seed: int, lumped: bool
 ) -> tuple[BatchResult, BatchState]:
     """``n`` crises played to their end; their results and the final state."""
-    from crisislab.engine.run import play_out, result_of
+    from crisislab.engine.loop import play_out
+    from crisislab.runner import result_of
 
     engine = Engine(sc)
     state = start_batch(engine, n, seed, lumped=lumped)
@@ -130,7 +131,7 @@ def played(
 @given(data=st.data(), seed=seeds)
 def test_lumped_batch_equals_crisis_by_crisis(ref: str, data: st.DataObject, seed: int) -> None:
     """Stepping crises that share a history as one row changes no crisis's result."""
-    from crisislab.engine.run import historical_agents
+    from crisislab.runner import historical_agents
 
     sc = _load(ref)
     sc = sc.with_parameters(**data.draw(parameter_values(sc)))
@@ -152,7 +153,7 @@ def test_compacting_ended_rows_changes_no_result(
     crisis's result, and the crises still running draw the same chance."""
     import crisislab.engine.engine as engine_module
     from crisislab.agents.registry import parse_seats
-    from crisislab.engine.run import complete_agents
+    from crisislab.runner import complete_agents
 
     sc = _load(ref)
     agents = parse_seats([f"{a}=political" for a in sc.players if sc.role(a) == "player"], sc)
@@ -177,7 +178,7 @@ def test_merging_rows_that_met_again_changes_no_result(
     """Joining rows whose states became equal again (here after every turn) keeps every
     crisis's result, as stepping every crisis on its own does."""
     import crisislab.engine.engine as engine_module
-    from crisislab.engine.run import historical_agents
+    from crisislab.runner import historical_agents
 
     sc = _load(ref)
     agents = historical_agents(sc)

@@ -29,8 +29,9 @@ from crisislab.analysis.simulate import (
 )
 from crisislab.analysis.track import Tracking
 from crisislab.engine.engine import Engine
+from crisislab.engine.loop import decide
 from crisislab.engine.observation import Observation
-from crisislab.engine.run import decide, historical_agents, start_batch
+from crisislab.runner import historical_agents, start_batch
 from crisislab.scenario.loader import load_scenario
 from crisislab.scenario.model import Scenario
 

@@ -159,8 +159,8 @@ POLICY = Path(__file__).parent / "data" / "policy_first_legal.py"
 
 def test_a_policy_sees_the_vector_env_observation_and_plays_a_seat() -> None:
     from crisislab.agents.registry import make_agent
-    from crisislab.engine.run import run_batch
     from crisislab.rl import CrisisVectorEnv
+    from crisislab.runner import run_batch
 
     sc = load_scenario("cuba-1962")
     agent = make_agent(f"policy:{POLICY}:act", sc, "usa")

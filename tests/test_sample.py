@@ -17,8 +17,8 @@ from typer.testing import CliRunner
 
 from crisislab.analysis.simulate import Variant, build, seat_specs, simulate
 from crisislab.cli import app
-from crisislab.engine.run import run_batch
 from crisislab.engine.streams import CrisisStreams, priorities
+from crisislab.runner import run_batch
 from crisislab.scenario.loader import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]

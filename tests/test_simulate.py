@@ -28,7 +28,8 @@ from crisislab.analysis.simulate import (
     simulate,
 )
 from crisislab.analysis.stats import newcombe_difference, quantile_index, wilson
-from crisislab.engine.run import decide, run_batch
+from crisislab.engine.loop import decide
+from crisislab.runner import run_batch
 from crisislab.scenario.loader import load_scenario
 from crisislab.scenario.model import Scenario
 
@@ -241,7 +242,7 @@ def test_engine_notes_the_turn_war_broke_out(monkeypatch: pytest.MonkeyPatch) ->
     import crisislab.engine.engine as engine_module
     from crisislab.analysis.aggregate import Layout
     from crisislab.engine.engine import Engine
-    from crisislab.engine.run import start_batch
+    from crisislab.runner import start_batch
     from crisislab.scenario.loader import load_scenario
 
     monkeypatch.setattr(engine_module, "COMPACT_MIN_ROWS", 1)

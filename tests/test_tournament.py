@@ -22,7 +22,8 @@ from crisislab.analysis.simulate import Variant, build, seat_specs
 from crisislab.analysis.tournament import Entrant, tournament
 from crisislab.cli import app
 from crisislab.engine.engine import Engine
-from crisislab.engine.run import complete_agents, decide, start_batch
+from crisislab.engine.loop import decide
+from crisislab.runner import complete_agents, start_batch
 from crisislab.scenario.loader import load_scenario, load_text
 from crisislab.scenario.model import Scenario
 from crisislab.scenario.problems import ScenarioError

@@ -182,9 +182,10 @@ def by_hand(path: Path, url: str, model: str, runs: int, seed: int) -> dict[str,
     from crisislab.analysis.escalation import VIOLENT, ScoreScale
     from crisislab.analysis.simulate import Variant, build, seat_specs
     from crisislab.engine.engine import Engine
-    from crisislab.engine.run import decide, start_batch
+    from crisislab.engine.loop import decide
     from crisislab.llm_store import StoredReplies
     from crisislab.play.letters import Letter, granting_actions, model_letter, split_terms
+    from crisislab.runner import start_batch
     from crisislab.scenario.loader import load_scenario
 
     sc = load_scenario(str(path))

@@ -13,7 +13,7 @@ from crisislab import whatifs
 from crisislab.agents.registry import make_agent
 from crisislab.cli import app
 from crisislab.engine.engine import Engine
-from crisislab.engine.run import run_batch, start_batch
+from crisislab.runner import run_batch, start_batch
 from crisislab.scenario.loader import load_scenario
 from crisislab.scenario.model import Scenario
 from crisislab.scenario.problems import ScenarioError

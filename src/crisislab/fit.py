@@ -31,8 +31,8 @@ from crisislab.agents.leader import (
     signs,
 )
 from crisislab.engine.engine import Engine
+from crisislab.engine.loop import turns
 from crisislab.engine.observation import Observation
-from crisislab.engine.run import turns
 from crisislab.engine.version import engine_version
 from crisislab.scenario.model import Scenario
 

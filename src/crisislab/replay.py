@@ -19,9 +19,10 @@ import numpy as np
 
 from crisislab.agents.base import Agent
 from crisislab.engine.engine import Engine, Happening, StepResult
-from crisislab.engine.run import complete_agents, historical_agents, lumpable, play_out, start_batch
+from crisislab.engine.loop import lumpable, play_out
 from crisislab.engine.state import BatchState
 from crisislab.engine.version import engine_version
+from crisislab.runner import complete_agents, historical_agents, start_batch
 from crisislab.scenario.display import (
     actor_name,
     format_change,
@@ -336,7 +337,7 @@ def simulated(
 def onward(
     scenario: Scenario, start: BatchState, agents: dict[str, Agent], seed: int, index: int
 ) -> SimulatedCrisis:
-    """Crisis ``index`` of :func:`crisislab.engine.run.run_onward` from crisis 0 of
+    """Crisis ``index`` of :func:`crisislab.runner.run_onward` from crisis 0 of
     ``start`` with ``seed``, played again alone (as ``run_onward`` plays it)."""
     from crisislab.engine.streams import CrisisStreams
 

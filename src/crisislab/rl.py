@@ -47,11 +47,12 @@ import numpy as np
 from crisislab.agents.base import Agent
 from crisislab.agents.registry import make_agent
 from crisislab.engine.engine import Engine
+from crisislab.engine.loop import step_turn
 from crisislab.engine.observation import Observation
-from crisislab.engine.run import complete_agents, start_batch, step_turn
 from crisislab.engine.state import BatchState
 from crisislab.engine.streams import CrisisStreams
 from crisislab.extras import missing_extra
+from crisislab.runner import complete_agents, start_batch
 from crisislab.scenario.model import Scenario
 
 with missing_extra("rl"):

@@ -21,7 +21,7 @@ The checks (names as in :data:`SCENARIO_CHECKS`, :data:`AGENT_CHECKS`,
 - ``determinism``: the same seed gives the same crises, crisis by crisis.
 - ``alone_equals_batch``: a crisis run alone ends as it does inside a batch.
 - ``lumped_equals_unlumped``: stepping crises that share a history as one row (what
-  :func:`~crisislab.engine.run.run_batch` does for deterministic agents) changes no
+  :func:`~crisislab.runner.run_batch` does for deterministic agents) changes no
   crisis (for agents that allow lumping).
 - ``reuse``: an engine, an agent or an environment used for one run gives the same
   results when used again, as a fresh one does.
@@ -53,16 +53,11 @@ import numpy as np
 
 from crisislab.agents.base import Agent
 from crisislab.engine.engine import Engine
+from crisislab.engine.loop import lumpable
+from crisislab.engine.loop import turns as play_turns
 from crisislab.engine.observation import Observation
-from crisislab.engine.run import (
-    complete_agents,
-    historical_agents,
-    lumpable,
-    run_batch,
-    start_batch,
-)
-from crisislab.engine.run import turns as play_turns
 from crisislab.engine.state import BatchState
+from crisislab.runner import complete_agents, historical_agents, run_batch, start_batch
 from crisislab.scenario.loader import load_scenario
 from crisislab.scenario.model import Scenario
 

@@ -442,9 +442,7 @@ class RationalAgent(Doctrine):
             env[v] = hidden
         for name in obs.values:
             env[name] = obs.values[name]
-        full = obs._env  # builtins only: the clock and the escalation so far
-        for b in ("turn", "day", "turn_days", "final", "escalation", "peak_escalation"):
-            env[b] = full[b]
+        env.update(obs.builtins())  # the clock and the escalation so far
         return env
 
     def scores(self, obs: Observation, rows: np.ndarray | None = None) -> np.ndarray:

@@ -1,14 +1,15 @@
-"""The expected-utility agent: looks ahead by running the engine itself."""
+"""The expected-utility agent: looks ahead by playing the crisis onward in a model of it."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, cast
+from typing import Any, ClassVar
 
 import numpy as np
 
 from crisislab.agents.doctrines import conjuncts
 from crisislab.agents.registry import AgentSpecError
 from crisislab.engine.engine import Engine
+from crisislab.engine.loop import run_turns, step_turn
 from crisislab.engine.observation import Observation
 from crisislab.engine.state import ROW_FIELDS, BatchState
 from crisislab.engine.streams import CrisisStreams
@@ -24,20 +25,21 @@ class ExpectedUtilityAgent:
 
     Doctrine: the expected-utility decision maker of decision theory (von Neumann &
     Morgenstern, 1944; Savage, 1954), made concrete as Monte Carlo lookahead: for each
-    legal option, ``rollouts`` copies of the crisis are run ``horizon`` turns onward with
-    the engine, this actor taking the option now and then playing ``then`` (a doctrine),
-    the others playing ``others``; a copy that has not ended by then is scored by where
-    it stands (see :meth:`_cut_value`). The
-    option with the highest mean payoff to this actor wins; among options worth the
-    same, the one the scenario's
+    legal option, ``rollouts`` copies of the crisis are run ``horizon`` turns onward in
+    ``model`` (an engine of the scenario's rules, chance drawn freely; by default one
+    made from ``scenario``), this actor taking the option now and then playing ``then``
+    (a doctrine), the others playing ``others``; a copy that has not ended by then is
+    scored by where it stands (see :meth:`_cut_value`). The option with the highest mean
+    payoff to this actor wins; among options worth the same, the one the scenario's
     fitted leader is likeliest to take.
 
     It is slow: every decision runs options x rollouts x horizon engine steps, so use
     it on small batches (defaults: 8 rollouts of 24 turns, the actor then playing the
-    scenario's leader model; at most 64 and 40). Crises of
-    a batch in the same position share one lookahead. Its rollouts start from the
-    crisis's true state, hidden variables included, so it plans with knowledge its
-    actor does not have: read its results as those of a well-informed planner. Rollout
+    scenario's leader model; at most 64 and 40). Crises of a batch in the same position,
+    as its actor can know it, share one lookahead. Its rollouts start from what its actor
+    can know (:meth:`~crisislab.engine.observation.Observation.belief`): what it cannot
+    see is assumed as it was when the crisis began, so the planner is no better informed
+    than the leader it stands for. Rollout
     seeds come from ``seed`` and the turn, never from a global generator, so a run is
     reproducible; since its choice depends on more than the observation, it declares
     itself stochastic and is never lumped.
@@ -56,6 +58,7 @@ class ExpectedUtilityAgent:
         seed: int = 0,
         then: str = "leader",
         others: str = "historical",
+        model: Engine | None = None,
         **extra: Any,
     ) -> None:
         if extra:
@@ -98,33 +101,33 @@ class ExpectedUtilityAgent:
             (o for o in scenario.outcomes if o.default), scenario.outcomes[-1]
         )
         self.column = scenario.actors.index(actor)
+        if model is not None and model.scenario is not scenario:
+            raise ValueError("expected_utility: the model must be an engine of the same scenario")
+        self.model = Engine(scenario) if model is None else model
 
     def act(self, observation: Observation) -> np.ndarray:
-        state: BatchState = observation._state
-        engine = cast(Engine, observation._engine)  # the engine that made it
+        engine = self.model
         legal = observation.legal
         out = np.full(
             observation.n, engine.scenario.default_action(self.actor).local, dtype=np.int64
         )
-        live = np.flatnonzero(~state.done)
+        live = np.flatnonzero(observation.active)
         if live.size == 0:
             return out
-        # crises in the same position share one lookahead
+        # what the actor can know of each crisis; crises alike in it share one lookahead
+        known = observation.belief(live)
         key = np.concatenate(
             [
-                state.values[:, live],
-                state.fired[:, live].astype(float),
-                state.sent_turn[:, live].astype(float),
-            ]
-            + [
-                state.last_actions[a][live][None, :].astype(float)
-                for a in sorted(state.last_actions)
+                known.values,
+                known.fired.astype(float),
+                known.sent_turn.astype(float),
+                known.last_choice.astype(float),
             ],
             axis=0,
         )
         _, first, inverse = np.unique(key.T, axis=0, return_index=True, return_inverse=True)
-        rows = [int(r) for r in live[first]]
-        picks = self._decide_all(engine, state, rows, [legal[r] for r in rows])
+        rows = [int(r) for r in first]
+        picks = self._decide_all(engine, known, rows, [legal[live[r]] for r in rows])
         for group, pick in enumerate(picks):
             out[live[inverse.ravel() == group]] = pick
         return out
@@ -189,15 +192,11 @@ class ExpectedUtilityAgent:
         batch = BatchState(turn, streams, arrays)
         batch.actors = ones[0].actors
         first = np.repeat(np.array(options, dtype=np.int64), r)
-        for step in range(self.horizon):
-            if batch.done.all() or batch.turn >= engine.n_turns:
-                break
-            choices = {a: ag.act(engine.observe(batch, a)) for a, ag in self.others.items()}
-            if step == 0:
-                choices[self.actor] = first
-            else:
-                choices[self.actor] = self.me.act(engine.observe(batch, self.actor))
-            engine.step(batch, choices)
+        seats = {**self.others, self.actor: self.me}
+        end = min(turn + self.horizon, engine.n_turns)
+        if turn < end and not batch.done.all():
+            step_turn(engine, batch, seats, given={self.actor: first})
+            run_turns(engine, batch, seats, until=end)
         payoff = batch.payoffs[self.column].copy()
         open_ = ~batch.done
         if open_.any():

@@ -17,6 +17,8 @@ import numpy as np
 
 from crisislab.agents.historical import HistoricalAgent, ScriptedAgent
 from crisislab.agents.leader import LeaderModel
+from crisislab.engine.loop import turns
+from crisislab.engine.observation import Observation
 from crisislab.scenario.model import Scenario
 
 
@@ -82,19 +84,18 @@ def _replay(scenario: Scenario) -> RecordReplay:
         if step.action is not None and step.actor is not None:
             uses.setdefault((step.turn, step.actor), []).append(scenario.action(step.action).local)
     worth: dict[str, dict[str, list[float]]] = {a: {} for a in models}
-    while not state.done.all():
-        choices = {}
-        for a in engine.players:
-            obs = engine.observe(state, a)
-            out[a][state.turn] = {k: float(obs.values[k][0]) for k in obs.values}
-            if a in models and (state.turn, a) in uses:
-                m = models[a]
-                x = m.features(obs, np.array([0])).x[0, :, 0]
-                for j in uses[(state.turn, a)]:
-                    if m.concede[j]:
-                        worth[a].setdefault(m.table.ids[j], []).append(float(x[j]))
-            choices[a] = agents[a].act(obs)
-        engine.step(state, choices)
+
+    def note(a: str, obs: Observation, choice: np.ndarray) -> None:
+        out[a][state.turn] = {k: float(obs.values[k][0]) for k in obs.values}
+        if a in models and (state.turn, a) in uses:
+            m = models[a]
+            x = m.features(obs, np.array([0])).x[0, :, 0]
+            for j in uses[(state.turn, a)]:
+                if m.concede[j]:
+                    worth[a].setdefault(m.table.ids[j], []).append(float(x[j]))
+
+    for _ in turns(engine, state, agents, seen=note):
+        pass
     left = _left_the_record(scenario)
     if left is not None:  # no crisis is on the record after a forbidden documented step
         out = {a: {t: v for t, v in seen.items() if t <= left} for a, seen in out.items()}

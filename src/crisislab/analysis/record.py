@@ -22,8 +22,9 @@ import numpy as np
 
 from crisislab.agents.base import Agent
 from crisislab.engine.engine import Engine
+from crisislab.engine.loop import turns
 from crisislab.engine.observation import Observation
-from crisislab.engine.run import complete_agents, historical_agents, start_batch, turns
+from crisislab.runner import complete_agents, historical_agents, start_batch
 from crisislab.scenario.model import Scenario
 
 

@@ -154,8 +154,8 @@ def record_path(scenario: Scenario, tracking: Tracking) -> Tracking:
     """``tracking`` with the record's own path: its key happenings, with the turn of
     each, played with every actor's documented choices and chance forced to the record."""
     from crisislab.engine.engine import Engine
-    from crisislab.engine.run import historical_agents, start_batch
-    from crisislab.engine.run import turns as play_turns
+    from crisislab.engine.loop import turns as play_turns
+    from crisislab.runner import historical_agents, start_batch
 
     engine = Engine(scenario, chance="history")
     state = start_batch(engine, 1, 0)

@@ -28,8 +28,9 @@ from crisislab.agents.registry import make_agent, parse_seats
 from crisislab.analysis.aggregate import Aggregate, Layout, merge_all, summarise
 from crisislab.analysis.track import DEFAULT_TOLERANCE, ReportError, Tracking
 from crisislab.engine.engine import Engine
-from crisislab.engine.run import complete_agents, lumpable, start_batch, turns
+from crisislab.engine.loop import lumpable, turns
 from crisislab.engine.version import engine_version
+from crisislab.runner import complete_agents, start_batch
 from crisislab.scenario.model import Scenario
 
 CHUNK = 65_536  # crises per chunk when an agent draws chance (every crisis is a row)
@@ -173,7 +174,7 @@ def run_chunk(
     sample: int = 0,
 ) -> Aggregate:
     """Run crises ``start..stop-1`` of the run with ``seed`` to their end and reduce
-    them. Same steps as :func:`crisislab.engine.run.run_batch`, watching for war, and
+    them. Same steps as :func:`crisislab.runner.run_batch`, watching for war, and
     following ``tracking`` (reports, the record, an end condition, war's onset, key
     happenings) turn by turn in the rows; keep a uniform ``sample`` of the crises that
     meet the end condition (see :mod:`crisislab.analysis.sample`). Crises share rows

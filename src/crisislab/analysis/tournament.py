@@ -58,8 +58,9 @@ from crisislab.analysis.simulate import (
 from crisislab.analysis.stats import wilson
 from crisislab.analysis.tournament_games import GameResult, PlayedGame, leaving_turns, replay_game
 from crisislab.engine.engine import Engine
-from crisislab.engine.run import complete_agents, lumpable, start_batch, turns
+from crisislab.engine.loop import lumpable, turns
 from crisislab.engine.version import engine_version
+from crisislab.runner import complete_agents, start_batch
 from crisislab.scenario.model import Scenario
 
 DOCTRINES = ("hawk", "dove", "rational", "organizational", "political")

@@ -24,7 +24,8 @@ from crisislab.analysis.escalation import Letter, ScoreTracking, SeatCounts
 from crisislab.analysis.sample import leave_turn, order
 from crisislab.analysis.simulate import AnalysisError
 from crisislab.engine.engine import Engine
-from crisislab.engine.run import start_batch, step_turn
+from crisislab.engine.loop import step_turn
+from crisislab.runner import start_batch
 from crisislab.scenario.model import Scenario
 
 HUMAN = "human"  # a seat a person played, as a saved game names it

@@ -187,7 +187,7 @@ class Engine:
         """A fresh batch of ``n`` crises (crisis ids ``0..n-1`` unless given), each a copy
         of row 0 of ``origin``, by default the scenario's state at turn 0 (its first turn,
         before anything has happened). To begin at the scenario's start or another turn
-        reached along the historical track, use :func:`crisislab.engine.run.start_batch`.
+        reached along the historical track, use :func:`crisislab.runner.start_batch`.
 
         ``lumped`` steps crises that share a history as one row (see
         :class:`BatchState`); it is exact, and right whenever every agent is

@@ -254,6 +254,55 @@ class Observation:
             )
         return self._state.streams.uniform(self.turn, self.stream + draw)
 
+    def belief(self, rows: np.ndarray | None = None) -> BatchState:
+        """The crisis as this actor can know it, for a planner that plays it onward (the
+        expected-utility agent): rows ``rows`` of the batch (all if None) as a batch of
+        their own, unlumped, in which
+
+        - a variable the actor cannot see now holds its starting value (what it would
+          assume with no intelligence of it: the missiles it has not found are not there);
+        - an event it never sees has not happened, and a letter it neither sent nor was
+          sent, nor could read in public, was never written;
+        - another actor's action it could not see was not taken last turn, and is not
+          counted among that actor's documented steps.
+
+        The clock, the escalation (public to all) and the actor's own side are as they
+        are. The chance streams are placeholders (crises 0..k-1 of seed 0), never the
+        crisis's own, so a planner cannot read the draws to come."""
+        from crisislab.engine.state import ROW_FIELDS, BatchState
+        from crisislab.engine.streams import CrisisStreams
+
+        self._check()
+        sc = self._engine.scenario
+        state = self._state
+        picked = np.arange(self.n) if rows is None else np.asarray(rows, dtype=np.int64)
+        arrays = {name: np.array(getattr(state, name)[..., picked]) for name in ROW_FIELDS}
+        observed = self._observed
+        values = arrays["values"]
+        for v in sc.variables:
+            rule = observed.get(v.id)
+            if rule is None:
+                values[v.index] = v.initial
+            elif rule is not True:
+                values[v.index, ~self.known[v.id][picked]] = v.initial
+        for e in sc.events:
+            if self.actor not in e.seen_by:
+                arrays["fired"][e.index] = False
+                arrays["last_events"][e.index] = False
+        for i, m in enumerate(sc.messages):
+            if not (m.public or m.sender == self.actor or self.actor in m.to):
+                arrays["sent_turn"][i] = -1
+        seen = self.seen_actions
+        for i, other in enumerate(state.actors):
+            if other != self.actor and other in seen:
+                arrays["last_choice"][i] = seen[other][picked]
+        for i, documented in enumerate(sc.documented_actions):
+            if documented.actor != self.actor and self.actor not in documented.seen_by:
+                arrays["taken"][i] = 0.0
+        out = BatchState(state.turn, CrisisStreams(0, np.arange(picked.size)), arrays)
+        out.actors = state.actors
+        return out
+
     def row(self, i: int = 0) -> dict[str, Any]:
         """Crisis ``i``'s view as plain data (for people, language models and tests)."""
         return {

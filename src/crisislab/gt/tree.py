@@ -35,9 +35,10 @@ import numpy as np
 
 from crisislab.agents.historical import HistoricalAgent
 from crisislab.engine.engine import Engine
-from crisislab.engine.run import complete_agents, run_onward_many, start_batch, step_turn
+from crisislab.engine.loop import step_turn
 from crisislab.engine.state import BatchState
 from crisislab.gt.flat import CHANCE, TERMINAL, FlatTree, InfosetInfo
+from crisislab.runner import complete_agents, run_onward_many, start_batch
 from crisislab.scenario.model import Scenario
 
 

@@ -3,7 +3,7 @@
 Everything is recomputed from the saved game (scenario, seed, seats, the people's
 choices): the game is replayed through the engine, the historical track is replayed with
 chance forced to the record, and each of the people's decisions is weighed with
-:func:`~crisislab.engine.run.run_onward`: many crises simulated onward from the state
+:func:`~crisislab.runner.run_onward`: many crises simulated onward from the state
 before the decision, with the same stand-in policy in the person's seat afterwards. The
 odds "after" are computed twice, once with the person's choice and once with the
 record's choice (or the stand-in's own where the record is silent), on the same seed and
@@ -23,12 +23,12 @@ import numpy as np
 from crisislab.agents.base import Agent
 from crisislab.agents.registry import make_agent
 from crisislab.engine.observation import Observation
-from crisislab.engine.run import run_onward
 from crisislab.engine.state import BatchState
 from crisislab.play.essays import EssayView, essays_for
 from crisislab.play.session import GameSetup, Session, TurnTrace, _name, record_choice
 from crisislab.play.words import plain
 from crisislab.replay import SimulatedCrisis, onward, replay
+from crisislab.runner import run_onward
 from crisislab.scenario.display import actor_name, format_value, turn_words
 from crisislab.scenario.model import Scenario
 

@@ -19,8 +19,8 @@ from crisislab.agents.base import Agent
 from crisislab.agents.historical import HistoricalAgent
 from crisislab.agents.registry import make_agent
 from crisislab.engine.engine import Engine
+from crisislab.engine.loop import step_turn
 from crisislab.engine.observation import Observation
-from crisislab.engine.run import complete_agents, start_batch, step_turn
 from crisislab.engine.state import BatchState
 from crisislab.engine.streams import below
 from crisislab.play.letters import (
@@ -36,6 +36,7 @@ from crisislab.play.letters import (
     pick_channel,
 )
 from crisislab.play.words import plain
+from crisislab.runner import complete_agents, start_batch
 from crisislab.scenario.model import Scenario
 
 HUMAN = "human"
