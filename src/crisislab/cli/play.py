@@ -1,10 +1,14 @@
-"""``crisislab play``, ``crisislab games`` and ``crisislab debrief``."""
+"""``crisislab play``, ``crisislab games`` and ``crisislab debrief``.
+
+One function per command, its options defined just above it; the play command's phases
+(the checks, a new game's session, a file of moves, the game on screen) and the debrief's
+are functions of their own below it."""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -17,7 +21,7 @@ from crisislab.errors import MAX_LIMIT, check_range, check_seed, fail
 from crisislab.play.session import HUMAN, GameError, GameSetup, Session
 from crisislab.scenario.display import label_words
 from crisislab.scenario.model import Scenario, UnknownPhase
-from crisislab.store import GameRow, Store, StoreError, shown_url
+from crisislab.store import GameRecord, GameRow, Store, StoreError, shown_url
 
 if TYPE_CHECKING:
     from crisislab.play.debrief import Debrief
@@ -26,7 +30,7 @@ if TYPE_CHECKING:
 MAX_ID = 2**63 - 1  # a row id is a 64-bit integer
 
 
-def _fail(message: str, hint: str = "") -> None:
+def _fail(message: str, hint: str = "") -> NoReturn:
     fail(message, hint)
 
 
@@ -214,254 +218,312 @@ def _scripted(
 
 def register(app: typer.Typer) -> None:
     """Add the play commands to the ``crisislab`` app."""
+    app.command()(play)
+    app.command()(games)
+    app.command()(debrief)
 
-    @app.command()
-    def play(
-        ctx: typer.Context,
-        scenario: str | None = typer.Argument(None, help="A scenario file or built-in id."),
-        as_: Annotated[
-            list[str] | None,
-            typer.Option("--as", help="Seat(s) you play; two or more for hot seat."),
-        ] = None,
-        agent: Annotated[
-            list[str] | None,
-            typer.Option("--agent", help="ACTOR=AGENT for another seat (default: historical)."),
-        ] = None,
-        seed: int = typer.Option(0, help="Seed of the game's chance draws (0 to 2**63 - 1)."),
-        chance: str = typer.Option(
-            "free", help="free, or history (chance events as on the record)."
-        ),
-        start: str | None = typer.Option(
-            None, "--from", help="Start at this phase (reached along the record)."
-        ),
-        resume: int | None = typer.Option(
-            None, "--resume", help="Continue saved game ID (see crisislab games)."
-        ),
-        no_clear: bool = typer.Option(
-            False,
-            "--no-clear",
-            help="Do not clear the screen "
-            "between turns (hot seat still wipes it before the "
-            "keyboard passes).",
-        ),
-        debrief_runs: int = typer.Option(
-            2000,
-            help="Simulated crises per estimate in the final debrief, 0 to 1,000,000 (0: no odds).",
-        ),
-        html: Annotated[
-            Path | None,
-            typer.Option("--html", help="Also write the final debrief to this HTML file."),
-        ] = None,
-        moves: Annotated[
-            Path | None,
-            typer.Option(
-                "--moves",
-                help="Play without a terminal: the seat's moves from this YAML or "
-                "JSON list (follow: DATE|end, choose: ACTION, letter: {...}).",
-            ),
-        ] = None,
-        format: Annotated[
-            str, typer.Option("--format", "-f", help="With --moves: text, or json (one object).")
-        ] = "text",
-        db: str | None = DB_OPTION,
-        llm_cache: str = LLM_CACHE_OPTION,
-    ) -> None:
-        """Play a crisis in the terminal as one leader (or several, hot seat), or from a
-        file of moves (--moves)."""
-        from crisislab.cli.llm import llm_run
-        from crisislab.play.tui import Quit, Terminal, play_loop
 
-        ctx.with_resource(llm_run(llm_cache, db, quiet=True))
+# -- crisislab play ----------------------------------------------------------------------
 
-        as_, agent = as_ or [], agent or []
-        console = Console(highlight=False)
-        check_range("--debrief-runs", debrief_runs, 0, 1_000_000, "e.g. --debrief-runs 2000")
-        check_seed(seed)
-        check_range("--resume", resume, 1, MAX_ID, "give a game's id from: crisislab games")
-        if format not in ("text", "json"):
-            _fail(f"--format must be text or json, not '{format}'")
-        if format == "json" and moves is None:
-            _fail(
-                "--format json needs --moves: the terminal game is played on screen",
-                "give --moves FILE, or drop --format",
-            )
-        if moves is not None and resume is not None:
-            _fail("--moves starts a new game; it cannot be combined with --resume")
-        store = _store(db, writable=True)
-        if resume is not None:
-            if scenario or as_ or agent:
-                _fail("--resume takes no scenario, --as or --agent: they are saved with the game")
-            row, session = _resume(store, resume)
-            if session.done:
-                over = session.scenario.outcome(session.outcome or "").label
-                console.print(
-                    f"Game {row.id} is over: {over}. See it with: crisislab debrief {row.id}"
-                )
-                return
-            console.print(
-                f"Resuming game {row.id} at {label_words(session.scenario, session.turn_label())}."
-            )
-        else:
-            if scenario is None:
-                _fail(
-                    "name a scenario, or give --resume ID",
-                    "for example: crisislab play cuba-1962 --as usa",
-                )
-                return
-            if not as_:
-                _fail("say which seat you take with --as", "for example: --as usa")
-            if chance not in ("free", "history"):
-                _fail(f"--chance must be free or history, not '{chance}'")
-            sc = _load(scenario)
-            seats = _seats(sc, as_, agent)
-            start_turn = None
-            if start is not None:
-                try:
-                    start_turn = sc.clock.first_of_phase(start)
-                except UnknownPhase as e:
-                    _fail(f"{e} in {sc.id}", e.hint)
-            setup = GameSetup(_scenario_ref(scenario), seed, seats, chance, start_turn)
-            try:
-                session = Session.new(sc, setup)
-            except (GameError, AgentSpecError, KeyError) as e:
-                _fail(str(e))
-                return
-            if moves is not None:
-                if len(as_) != 1:
-                    _fail("--moves plays one seat: give exactly one --as")
-                row = _scripted(store, session, as_[0].strip().lower(), moves, format, console)
-                if html is not None:
-                    from crisislab.play.debrief import build
+_SCENARIO = typer.Argument(None, help="A scenario file or built-in id.")
+_AS = typer.Option(None, "--as", help="Seat(s) you play; two or more for hot seat.")
+_AGENT = typer.Option(None, "--agent", help="ACTOR=AGENT for another seat (default: historical).")
+_PLAY_SEED = typer.Option(0, help="Seed of the game's chance draws (0 to 2**63 - 1).")
+_CHANCE = typer.Option("free", help="free, or history (chance events as on the record).")
+_FROM = typer.Option(None, "--from", help="Start at this phase (reached along the record).")
+_RESUME = typer.Option(None, "--resume", help="Continue saved game ID (see crisislab games).")
+_NO_CLEAR = typer.Option(
+    False,
+    "--no-clear",
+    help="Do not clear the screen "
+    "between turns (hot seat still wipes it before the "
+    "keyboard passes).",
+)
+_DEBRIEF_RUNS = typer.Option(
+    2000,
+    help="Simulated crises per estimate in the final debrief, 0 to 1,000,000 (0: no odds).",
+)
+_PLAY_HTML = typer.Option(None, "--html", help="Also write the final debrief to this HTML file.")
+_MOVES = typer.Option(
+    None,
+    "--moves",
+    help="Play without a terminal: the seat's moves from this YAML or "
+    "JSON list (follow: DATE|end, choose: ACTION, letter: {...}).",
+)
+_PLAY_FORMAT = typer.Option(
+    "text", "--format", "-f", help="With --moves: text, or json (one object)."
+)
 
-                    d = build(session, game_id=row.id, runs=debrief_runs)
-                    _write_html(d, html, Console(stderr=True, highlight=False))
-                return
-            row = _new_row(store, session)
-            console.print(f"Game {row.id} started: {sc.title}, you play {', '.join(setup.humans)}.")
-        terminal = Terminal(session, console, clear=not no_clear)
-        try:
-            play_loop(session, terminal, lambda s: _save(store, row, s))
-        except (Quit, KeyboardInterrupt):
-            console.print(
-                f"\nGame {row.id} saved at "
-                f"{label_words(session.scenario, session.turn_label())} (every "
-                f"played turn is kept).\nResume with: crisislab play --resume "
-                f"{row.id}"
-            )
+
+def play(
+    ctx: typer.Context,
+    scenario: str | None = _SCENARIO,
+    as_: list[str] | None = _AS,
+    agent: list[str] | None = _AGENT,
+    seed: int = _PLAY_SEED,
+    chance: str = _CHANCE,
+    start: str | None = _FROM,
+    resume: int | None = _RESUME,
+    no_clear: bool = _NO_CLEAR,
+    debrief_runs: int = _DEBRIEF_RUNS,
+    html: Path | None = _PLAY_HTML,
+    moves: Path | None = _MOVES,
+    format: str = _PLAY_FORMAT,
+    db: str | None = DB_OPTION,
+    llm_cache: str = LLM_CACHE_OPTION,
+) -> None:
+    """Play a crisis in the terminal as one leader (or several, hot seat), or from a
+    file of moves (--moves)."""
+    from crisislab.cli.llm import llm_run
+
+    ctx.with_resource(llm_run(llm_cache, db, quiet=True))
+
+    as_, agent = as_ or [], agent or []
+    console = Console(highlight=False)
+    _check_play_options(seed, resume, debrief_runs, format, moves)
+    store = _store(db, writable=True)
+    if resume is not None:
+        if scenario or as_ or agent:
+            _fail("--resume takes no scenario, --as or --agent: they are saved with the game")
+        row, session = _resume(store, resume)
+        if session.done:
+            over = session.scenario.outcome(session.outcome or "").label
+            console.print(f"Game {row.id} is over: {over}. See it with: crisislab debrief {row.id}")
             return
         console.print(
-            f"\n[bold]The crisis is over:[/bold] "
-            f"{session.scenario.outcome(session.outcome or '').label}, "
-            f"game {row.id}."
+            f"Resuming game {row.id} at {label_words(session.scenario, session.turn_label())}."
         )
-        _debrief(session, row.id, debrief_runs, "historical", 0, html, console)
-        console.print(
-            f"Debrief again, or as HTML: crisislab debrief {row.id} --html debrief-{row.id}.html"
-        )
-
-    @app.command()
-    def games(
-        limit: int = typer.Option(50, help=f"How many of the latest games (1 to {MAX_LIMIT:,})."),
-        db: str | None = DB_OPTION,
-    ) -> None:
-        """List the saved games (newest first); a damaged row is reported and skipped."""
-        check_range("--limit", limit, 1, MAX_LIMIT)
-        store = _store(db)
-        rows, damaged = store.checked_games(limit)
-        console = Console(highlight=False)
-        for message in damaged:
-            typer.echo(f"warning: {message}; left out", err=True)
-        if not rows:
-            what = "No other games" if damaged else "No games yet"
-            console.print(
-                f"{what} in {store.shown}. Start one with: crisislab play cuba-1962 --as usa",
-                markup=False,
-            )
+    else:
+        session = _new_session(scenario, as_, agent, seed, chance, start)
+        if moves is not None:
+            _play_moves(store, session, as_, moves, format, html, debrief_runs, console)
             return
-        t = Table(title=Text(f"Games in {store.shown}"), title_justify="left")
-        for col in ("id", "scenario", "seats", "seed", "turn", "status", "outcome", "updated"):
-            t.add_column(col)
-        for r in rows:
-            seats = ", ".join(f"{a}={'YOU' if s == HUMAN else s}" for a, s in r.seats.items())
-            t.add_row(
-                *(
-                    Text(x)
-                    for x in (
-                        str(r.id),
-                        f"{r.scenario} {r.version}",
-                        seats,
-                        str(r.seed),
-                        f"{r.turn} ({r.notes.removeprefix('last turn played: ')})"
-                        if r.notes
-                        else str(r.turn),
-                        r.status,
-                        r.outcome or "",
-                        r.updated.strftime("%Y-%m-%d %H:%M"),
-                    )
+        row = _new_row(store, session)
+        console.print(
+            f"Game {row.id} started: {session.scenario.title}, "
+            f"you play {', '.join(session.setup.humans)}."
+        )
+    _play_on_screen(store, row, session, console, not no_clear, debrief_runs, html)
+
+
+def _check_play_options(
+    seed: int, resume: int | None, debrief_runs: int, format: str, moves: Path | None
+) -> None:
+    """Options that are wrong whatever the game: out of range, or that do not go together."""
+    check_range("--debrief-runs", debrief_runs, 0, 1_000_000, "e.g. --debrief-runs 2000")
+    check_seed(seed)
+    check_range("--resume", resume, 1, MAX_ID, "give a game's id from: crisislab games")
+    if format not in ("text", "json"):
+        _fail(f"--format must be text or json, not '{format}'")
+    if format == "json" and moves is None:
+        _fail(
+            "--format json needs --moves: the terminal game is played on screen",
+            "give --moves FILE, or drop --format",
+        )
+    if moves is not None and resume is not None:
+        _fail("--moves starts a new game; it cannot be combined with --resume")
+
+
+def _new_session(
+    scenario: str | None,
+    as_: list[str],
+    agent: list[str],
+    seed: int,
+    chance: str,
+    start: str | None,
+) -> Session:
+    """A new game's session: the scenario, who sits where, the chance and the start."""
+    if scenario is None:
+        _fail(
+            "name a scenario, or give --resume ID",
+            "for example: crisislab play cuba-1962 --as usa",
+        )
+    if not as_:
+        _fail("say which seat you take with --as", "for example: --as usa")
+    if chance not in ("free", "history"):
+        _fail(f"--chance must be free or history, not '{chance}'")
+    sc = _load(scenario)
+    seats = _seats(sc, as_, agent)
+    start_turn = None
+    if start is not None:
+        try:
+            start_turn = sc.clock.first_of_phase(start)
+        except UnknownPhase as e:
+            _fail(f"{e} in {sc.id}", e.hint)
+    setup = GameSetup(_scenario_ref(scenario), seed, seats, chance, start_turn)
+    try:
+        return Session.new(sc, setup)
+    except (GameError, AgentSpecError, KeyError) as e:
+        _fail(str(e))
+
+
+def _play_moves(
+    store: Store,
+    session: Session,
+    as_: list[str],
+    moves: Path,
+    format: str,
+    html: Path | None,
+    debrief_runs: int,
+    console: Console,
+) -> None:
+    """--moves: play the one seat from the file, save the game, and (--html) write its
+    debrief."""
+    if len(as_) != 1:
+        _fail("--moves plays one seat: give exactly one --as")
+    row = _scripted(store, session, as_[0].strip().lower(), moves, format, console)
+    if html is not None:
+        from crisislab.play.debrief import build
+
+        d = build(session, game_id=row.id, runs=debrief_runs)
+        _write_html(d, html, Console(stderr=True, highlight=False))
+
+
+def _play_on_screen(
+    store: Store,
+    row: GameRow,
+    session: Session,
+    console: Console,
+    clear: bool,
+    debrief_runs: int,
+    html: Path | None,
+) -> None:
+    """Play in the terminal, saving the game after every turn; when the crisis is over,
+    the debrief. Quitting (or Ctrl-C) keeps the game to resume."""
+    from crisislab.play.tui import Quit, Terminal, play_loop
+
+    terminal = Terminal(session, console, clear=clear)
+    try:
+        play_loop(session, terminal, lambda s: _save(store, row, s))
+    except (Quit, KeyboardInterrupt):
+        console.print(
+            f"\nGame {row.id} saved at "
+            f"{label_words(session.scenario, session.turn_label())} (every "
+            f"played turn is kept).\nResume with: crisislab play --resume "
+            f"{row.id}"
+        )
+        return
+    console.print(
+        f"\n[bold]The crisis is over:[/bold] "
+        f"{session.scenario.outcome(session.outcome or '').label}, "
+        f"game {row.id}."
+    )
+    _debrief(session, row.id, debrief_runs, "historical", 0, html, console)
+    console.print(
+        f"Debrief again, or as HTML: crisislab debrief {row.id} --html debrief-{row.id}.html"
+    )
+
+
+# -- crisislab games ---------------------------------------------------------------------
+
+_LIMIT = typer.Option(50, help=f"How many of the latest games (1 to {MAX_LIMIT:,}).")
+
+
+def games(limit: int = _LIMIT, db: str | None = DB_OPTION) -> None:
+    """List the saved games (newest first); a damaged row is reported and skipped."""
+    check_range("--limit", limit, 1, MAX_LIMIT)
+    store = _store(db)
+    rows, damaged = store.checked_games(limit)
+    console = Console(highlight=False)
+    for message in damaged:
+        typer.echo(f"warning: {message}; left out", err=True)
+    if not rows:
+        what = "No other games" if damaged else "No games yet"
+        console.print(
+            f"{what} in {store.shown}. Start one with: crisislab play cuba-1962 --as usa",
+            markup=False,
+        )
+        return
+    console.print(_games_table(store, rows))
+
+
+def _games_table(store: Store, rows: list[GameRecord]) -> Table:
+    """The games, one a row; the turn with its date where the game has one."""
+    t = Table(title=Text(f"Games in {store.shown}"), title_justify="left")
+    for col in ("id", "scenario", "seats", "seed", "turn", "status", "outcome", "updated"):
+        t.add_column(col)
+    for r in rows:
+        seats = ", ".join(f"{a}={'YOU' if s == HUMAN else s}" for a, s in r.seats.items())
+        t.add_row(
+            *(
+                Text(x)
+                for x in (
+                    str(r.id),
+                    f"{r.scenario} {r.version}",
+                    seats,
+                    str(r.seed),
+                    f"{r.turn} ({r.notes.removeprefix('last turn played: ')})"
+                    if r.notes
+                    else str(r.turn),
+                    r.status,
+                    r.outcome or "",
+                    r.updated.strftime("%Y-%m-%d %H:%M"),
                 )
             )
-        console.print(t)
+        )
+    return t
 
-    @app.command()
-    def debrief(
-        ctx: typer.Context,
-        game_id: int = typer.Argument(..., help="The game's id (see crisislab games)."),
-        html: Annotated[
-            Path | None,
-            typer.Option("--html", help="Write a self-contained HTML report to this file."),
-        ] = None,
-        runs: int = typer.Option(
-            2000, help="Simulated crises per estimate, 0 to 1,000,000 (0: no odds)."
-        ),
-        stand_in: str = typer.Option(
-            "historical", help="Agent standing in your seat in the simulations."
-        ),
-        seed: int = typer.Option(0, help="Seed of the simulations (0 to 2**63 - 1)."),
-        format: Annotated[
-            str,
-            typer.Option(
-                "--format", "-f", help="text, or json: the decisions and their odds as one object."
-            ),
-        ] = "text",
-        story: Annotated[
-            str | None,
-            typer.Option(
-                "--story",
-                help="Tell one simulated crisis from your decision point that "
-                "ended this way: war, or an outcome's id.",
-            ),
-        ] = None,
-        db: str | None = DB_OPTION,
-    ) -> None:
-        """Set a played crisis beside history: timelines, escalation, odds, essays; or,
-        with --story, one simulated crisis from your decision point."""
-        check_range("game id", game_id, 1, MAX_ID, "give a game's id from: crisislab games")
-        check_range("--runs", runs, 0, 1_000_000, "e.g. --runs 2000")
-        check_seed(seed)
-        if format not in ("text", "json"):
-            _fail(f"--format must be text or json, not '{format}'")
-        from crisislab.cli.llm import llm_run
 
-        # a model's seat, rebuilt, and a model standing in read the game's stored replies
-        ctx.with_resource(llm_run("use", db, quiet=True))
-        store = _store(db)
-        row, session = _resume(store, game_id)
-        try:
-            make_agent(stand_in, session.scenario, session.humans[0])
-        except AgentSpecError as e:
-            _fail(str(e))
-        if story is not None:
-            _story(session, story, runs, stand_in, seed, format)
-            return
-        if format == "json":
-            from crisislab.play.debrief import build, to_json
+# -- crisislab debrief -------------------------------------------------------------------
 
-            d = build(session, game_id=row.id, runs=runs, stand_in=stand_in, seed=seed)
-            if html is not None:
-                _write_html(d, html, Console(stderr=True, highlight=False))
-            typer.echo(json.dumps(to_json(d), indent=2, ensure_ascii=False))
-            return
-        _debrief(session, row.id, runs, stand_in, seed, html, Console(highlight=False))
+_GAME_ID = typer.Argument(..., help="The game's id (see crisislab games).")
+_DEBRIEF_HTML = typer.Option(
+    None, "--html", help="Write a self-contained HTML report to this file."
+)
+_RUNS = typer.Option(2000, help="Simulated crises per estimate, 0 to 1,000,000 (0: no odds).")
+_STAND_IN = typer.Option("historical", help="Agent standing in your seat in the simulations.")
+_DEBRIEF_SEED = typer.Option(0, help="Seed of the simulations (0 to 2**63 - 1).")
+_DEBRIEF_FORMAT = typer.Option(
+    "text", "--format", "-f", help="text, or json: the decisions and their odds as one object."
+)
+_STORY = typer.Option(
+    None,
+    "--story",
+    help="Tell one simulated crisis from your decision point that "
+    "ended this way: war, or an outcome's id.",
+)
+
+
+def debrief(
+    ctx: typer.Context,
+    game_id: int = _GAME_ID,
+    html: Path | None = _DEBRIEF_HTML,
+    runs: int = _RUNS,
+    stand_in: str = _STAND_IN,
+    seed: int = _DEBRIEF_SEED,
+    format: str = _DEBRIEF_FORMAT,
+    story: str | None = _STORY,
+    db: str | None = DB_OPTION,
+) -> None:
+    """Set a played crisis beside history: timelines, escalation, odds, essays; or,
+    with --story, one simulated crisis from your decision point."""
+    check_range("game id", game_id, 1, MAX_ID, "give a game's id from: crisislab games")
+    check_range("--runs", runs, 0, 1_000_000, "e.g. --runs 2000")
+    check_seed(seed)
+    if format not in ("text", "json"):
+        _fail(f"--format must be text or json, not '{format}'")
+    from crisislab.cli.llm import llm_run
+
+    # a model's seat, rebuilt, and a model standing in read the game's stored replies
+    ctx.with_resource(llm_run("use", db, quiet=True))
+    store = _store(db)
+    row, session = _resume(store, game_id)
+    try:
+        make_agent(stand_in, session.scenario, session.humans[0])
+    except AgentSpecError as e:
+        _fail(str(e))
+    if story is not None:
+        _story(session, story, runs, stand_in, seed, format)
+        return
+    if format == "json":
+        from crisislab.play.debrief import build, to_json
+
+        d = build(session, game_id=row.id, runs=runs, stand_in=stand_in, seed=seed)
+        if html is not None:
+            _write_html(d, html, Console(stderr=True, highlight=False))
+        typer.echo(json.dumps(to_json(d), indent=2, ensure_ascii=False))
+        return
+    _debrief(session, row.id, runs, stand_in, seed, html, Console(highlight=False))
 
 
 def _story(session: Session, wanted: str, runs: int, stand_in: str, seed: int, format: str) -> None:

@@ -134,93 +134,261 @@ def build_tree(
     chance_min: float = 0.05,
     max_nodes: int = 20000,
 ) -> ScenarioTree:
-    """Abstract ``scenario`` into a finite game tree (see the module docstring)."""
-    sc = scenario
-    key_actions = tuple(choices) if choices else sc.tree_decisions or _track_actions(sc)
-    known = {a.id for a in sc.actions}
-    unknown = [c for c in key_actions if c not in known]
-    if unknown:
-        raise KeyError(f"no such action in {sc.id}: {', '.join(unknown)}")
-    deciders = tuple(players) if players else tuple(a for a in sc.players if sc.role(a) == "player")
-    engine = Engine(sc, chance="free")
-    doctrine = complete_agents(
-        sc, {a: HistoricalAgent(sc, a) for a in sc.players if sc.role(a) == "player"}
+    """Abstract ``scenario`` into a finite game tree (see the module docstring).
+
+    The phases, each a method of :class:`_Builder`: set up the root and the key
+    decisions; grow the tree from the root (expand a position, branch over its decision
+    points, resolve the turn's chance, end a path at an outcome or a cut); value every
+    cut in one batch; number the information sets as Gambit does; and return the result.
+    """
+    builder = _Builder(
+        scenario,
+        start_turn=start_turn,
+        depth=depth,
+        horizon=horizon,
+        choices=choices,
+        players=players,
+        samples=samples,
+        seed=seed,
+        chance_min=chance_min,
+        max_nodes=max_nodes,
     )
-    start = sc.start_turn if start_turn is None else start_turn
-    root_state = start_batch(engine, 1, seed=seed, start_turn=start)
-    local = {a: {x.id: x.local for x in sc.actions_of(a)} for a in sc.players}
-    ids = {a: [x.id for x in sc.actions_of(a)] for a in sc.players}
+    builder.expand(-1, builder.root_state, _Path())
+    builder.value_cuts()
+    builder.number_infosets()
+    return builder.result()
 
-    tree = FlatTree(
-        f"{sc.id} {sc.version} from {sc.clock.turns[start].label}",
-        deciders,
-        [],
-        [],
-        [],
-        [],
-        [],
-        [],
-        [],
-        [],
-        [],
-    )
-    notes: list[NodeNote] = []
-    infoset_of: dict[tuple, int] = {}  # type: ignore[type-arg]
-    cuts: dict[bytes, tuple[BatchState, list[int]]] = {}  # cut position -> its leaves
-    actor_index = {a: i for i, a in enumerate(sc.actors)}
 
-    names = {a.id: a.name for a in sc.spec.actors}
-    defaults = {a: sc.default_action(a).local for a in sc.players}
+@dataclass(frozen=True)
+class _Path:
+    """What the builder carries down one path of the tree, from the root to a node."""
 
-    def new_node(parent: int, kind: int, note: NodeNote, before: tuple[str, ...] = ()) -> int:
-        n = len(tree.player)
-        if before:
-            note = replace(note, before=before)
-        if n >= max_nodes:
-            raise TreeTooLarge(
-                f"the tree passed {max_nodes} nodes; cut it coarser: a smaller --depth "
-                f"(now {depth}), a shorter --horizon (now {horizon}), fewer --choices, or a "
-                f"higher --chance-min (now {chance_min})"
-            )
-        tree.player.append(kind)
-        tree.infoset.append(-1)
-        tree.children.append([])
-        tree.parent.append(parent)
-        tree.probs.append([])
-        tree.payoff.append(tuple(Fraction(0) for _ in deciders))
-        tree.labels.append("")
-        tree.chance_labels.append(())
-        notes.append(note)
-        if parent >= 0:
-            tree.children[parent].append(n)
-        return n
+    obs: dict[str, tuple[Any, ...]] = field(default_factory=dict)  # actor -> what it observed
+    last: dict[str, tuple[int, ...]] = field(default_factory=dict)  # actor -> key actions it had
+    own: dict[str, tuple[int, ...]] = field(default_factory=dict)  # actor -> its own choices
+    decisions: int = 0  # decision nodes on the path so far (a cut at ``depth``)
+    before: tuple[str, ...] = ()  # what happened since the last node, in words
+    decided: tuple[str, ...] = ()  # actors who decide in the tree this turn
 
-    def label(state: BatchState) -> str:
-        return sc.clock.turns[min(state.turn, len(sc.clock) - 1)].label
 
-    def leaf(parent: int, state: BatchState, cut: bool, before: tuple[str, ...]) -> None:
-        if cut:  # its value is estimated below, with every other cut's, in one batch
-            n = new_node(parent, TERMINAL, NodeNote(label(state), outcome="cut"), before)
-            real = state.select(np.array([0]))
-            key = (
-                str(real.turn).encode()
-                + real.values.tobytes()
-                + real.sent_turn.tobytes()
-                + real.fired.tobytes()
-                + real.peak.tobytes()
-                # what the leaders' record pull reads: when options opened, how often
-                + real.opened.tobytes()
-                + real.taken.tobytes()
-            )
-            cuts.setdefault(key, (real, []))[1].append(n)
-            return
-        o = sc.outcomes[int(state.outcome[0])]
-        n = new_node(
-            parent, TERMINAL, NodeNote(label(state), outcome=o.id, labels=(o.label,)), before
+class _Builder:
+    """One tree as it is grown: the scenario, its engine and doctrines, and the arrays
+    of the :class:`FlatTree` so far. Nodes are added in depth-first pre-order, as
+    ``FlatTree`` numbers them."""
+
+    def __init__(
+        self,
+        sc: Scenario,
+        *,
+        start_turn: int | None,
+        depth: int,
+        horizon: int,
+        choices: Sequence[str] | None,
+        players: Sequence[str] | None,
+        samples: int,
+        seed: int,
+        chance_min: float,
+        max_nodes: int,
+    ) -> None:
+        """Set up: the key actions (checked), who decides, the engine, the doctrines the
+        others (and the cuts) follow, the root position and an empty tree."""
+        self.sc = sc
+        self.depth, self.horizon, self.samples, self.seed = depth, horizon, samples, seed
+        self.chance_min, self.max_nodes = chance_min, max_nodes
+        self.key_actions = tuple(choices) if choices else sc.tree_decisions or _track_actions(sc)
+        known = {a.id for a in sc.actions}
+        unknown = [c for c in self.key_actions if c not in known]
+        if unknown:
+            raise KeyError(f"no such action in {sc.id}: {', '.join(unknown)}")
+        self.deciders = (
+            tuple(players) if players else tuple(a for a in sc.players if sc.role(a) == "player")
         )
-        tree.payoff[n] = tuple(_exact(float(state.payoffs[actor_index[a], 0])) for a in deciders)
+        self.engine = Engine(sc, chance="free")
+        self.doctrine = complete_agents(
+            sc, {a: HistoricalAgent(sc, a) for a in sc.players if sc.role(a) == "player"}
+        )
+        self.start = sc.start_turn if start_turn is None else start_turn
+        self.root_state = start_batch(self.engine, 1, seed=seed, start_turn=self.start)
+        self.local = {a: {x.id: x.local for x in sc.actions_of(a)} for a in sc.players}
+        self.ids = {a: [x.id for x in sc.actions_of(a)] for a in sc.players}
+        self.tree = FlatTree(
+            f"{sc.id} {sc.version} from {sc.clock.turns[self.start].label}",
+            self.deciders,
+            [],
+            [],
+            [],
+            [],
+            [],
+            [],
+            [],
+            [],
+            [],
+        )
+        self.notes: list[NodeNote] = []
+        # (actor, observations, own choices) -> infoset
+        self.infoset_of: dict[tuple[Any, ...], int] = {}
+        self.cuts: dict[bytes, tuple[BatchState, list[int]]] = {}  # cut position -> leaves
+        self.actor_index = {a: i for i, a in enumerate(sc.actors)}
+        self.names = {a.id: a.name for a in sc.spec.actors}
+        self.defaults = {a: sc.default_action(a).local for a in sc.players}
+
+    # -- growing the tree ------------------------------------------------------------
+
+    def expand(self, parent: int, state: BatchState, path: _Path) -> None:
+        """A position at the start of a turn: end the path here (the crisis is over, or
+        the path has its ``depth`` decisions or ``horizon`` turns), or find who decides
+        this turn and branch over them. An actor decides when the key actions open to it
+        change; its options are those and what its doctrine would do."""
+        sc = self.sc
+        if state.done[0]:
+            self.outcome_leaf(parent, state, path.before)
+            return
+        if (
+            path.decisions >= self.depth
+            or state.turn - self.start >= self.horizon
+            or state.turn >= len(sc.clock)
+        ):
+            self.cut(parent, state, path.before)
+            return
+        # one observation per actor: its key, the doctrine's choice and the legal options
+        # all read it (an observation computes what it is asked for once)
+        seen = {a: self.engine.observe(state, a) for a in sc.players}
+        history = dict(path.obs)
+        for a in self.deciders:
+            history[a] = history.get(a, ()) + (obs_key(seen[a].row(0)),)
+        base = {a: int(self.doctrine[a].act(seen[a])[0]) for a in sc.players}
+        points: list[tuple[str, tuple[int, ...]]] = []
+        last = dict(path.last)
+        for a in self.deciders:
+            legal = seen[a].legal[0]
+            local = self.local[a]
+            keys = tuple(local[c] for c in self.key_actions if c in local and legal[local[c]])
+            if keys and keys != last.get(a):
+                opts = tuple(sorted(set(keys) | {base[a]}))
+                if len(opts) > 1:
+                    points.append((a, opts))
+            last[a] = keys
+        path = replace(path, obs=history, last=last, decided=tuple(a for a, _ in points))
+        self.branch(parent, state, base, points, 0, path)
+
+    def branch(
+        self,
+        parent: int,
+        state: BatchState,
+        choice: dict[str, int],
+        points: list[tuple[str, tuple[int, ...]]],
+        i: int,
+        path: _Path,
+    ) -> None:
+        """The ``i``-th decision point of the turn: a node in the decider's information
+        set, one child per option, then the next point; after the last (or once the path
+        has its ``depth`` decisions) the turn's choices are made and chance resolves."""
+        if i == len(points) or path.decisions >= self.depth:
+            # the path has had its ``depth`` decisions: whoever has not chosen this turn
+            # follows the doctrine (its choice is in ``choice``), and the tree is cut
+            # once the turn is over
+            decided = tuple(a for a, _ in points[:i])
+            self.resolve_chance(parent, state, choice, {}, replace(path, decided=decided))
+            return
+        actor, opts = points[i]
+        sc, ids = self.sc, self.ids
+        n = self.new_node(
+            parent,
+            self.deciders.index(actor),
+            NodeNote(
+                self.label(state),
+                actor=actor,
+                options=tuple(ids[actor][o] for o in opts),
+                who=self.names.get(actor, actor),
+                labels=tuple(sc.actions_of(actor)[o].label for o in opts),
+            ),
+            path.before,
+        )
+        path = replace(path, before=())
+        key = (actor, path.obs[actor], path.own.get(actor, ()))
+        k = self.infoset(key, actor, state, opts)
+        self.tree.infoset[n] = k
+        self.tree.infosets[k].nodes.append(n)
+        for o in opts:
+            own = {**path.own, actor: path.own.get(actor, ()) + (o,)}
+            after = replace(path, own=own, decisions=path.decisions + 1)
+            self.branch(n, state, {**choice, actor: o}, points, i + 1, after)
+
+    def infoset(
+        self, key: tuple[Any, ...], actor: str, state: BatchState, opts: tuple[int, ...]
+    ) -> int:
+        """The information set of ``key`` (the actor, what it has observed and its own
+        earlier choices), made on first meeting; numbered in the order met for now."""
+        tree = self.tree
+        if key not in self.infoset_of:
+            player = self.deciders.index(actor)
+            self.infoset_of[key] = len(tree.infosets)
+            tree.infosets.append(
+                InfosetInfo(
+                    player,
+                    len([x for x in tree.infosets if x.player == player]),
+                    f"{actor} {self.label(state)} #{len(tree.infosets) + 1}",
+                    tuple(self.ids[actor][o] for o in opts),
+                )
+            )
+        return self.infoset_of[key]
+
+    def resolve_chance(
+        self,
+        parent: int,
+        state: BatchState,
+        choice: dict[str, int],
+        plan: dict[int, bool],
+        path: _Path,
+    ) -> None:
+        """Step the turn with everyone's ``choice`` and chance as ``plan`` says. The
+        first chance event the plan leaves open whose hazard is between ``chance_min``
+        and 1 becomes a chance node with both branches, each resolved in turn; once no
+        event is left open, the next turn's position is expanded."""
+        sc = self.sc
+        nxt, probe = self.step_with(state, choice, plan)
+        e = probe.candidate
+        if e is not None and not nxt.fired[e, 0] and not plan.get(e, False):
+            # the event was not eligible after all: settle it and look again
+            self.resolve_chance(parent, state, choice, {**plan, e: False}, path)
+            return
+        if e is None:
+            moves = self.happened(state, nxt, choice, path.decided, plan)
+            self.expand(parent, nxt, replace(path, before=path.before + moves))
+            return
+        h = _exact(probe.hazards[e])
+        ev = sc.events[e]
+        n = self.new_node(
+            parent,
+            CHANCE,
+            NodeNote(self.label(state), event=ev.id, labels=(ev.label,)),
+            path.before,
+        )
+        path = replace(path, before=())
+        self.tree.chance_labels[n] = (ev.id, f"no {ev.id}")
+        if h <= 0 or h >= 1:
+            h = Fraction(1, 2)  # unreachable: candidates have 0 < hazard < 1
+        self.tree.probs[n] = [h, 1 - h]
+        self.resolve_chance(n, state, choice, {**plan, e: True}, path)
+        self.resolve_chance(n, state, choice, {**plan, e: False}, path)
+
+    def step_with(
+        self, state: BatchState, choice: dict[str, int], plan: dict[int, bool]
+    ) -> tuple[BatchState, _ScriptedChance]:
+        """One turn from a copy of ``state``, with these choices and scripted chance."""
+        nxt = state.select(np.array([0]))
+        scripted = _ScriptedChance(plan, self.chance_min)
+        step_turn(
+            self.engine,
+            nxt,
+            {},
+            given={a: np.array([choice[a]]) for a in self.sc.players},
+            chance=scripted,
+        )
+        return nxt, scripted
 
     def happened(
+        self,
         state: BatchState,
         nxt: BatchState,
         choice: dict[str, int],
@@ -228,11 +396,12 @@ def build_tree(
         plan: dict[int, bool],
     ) -> tuple[str, ...]:
         """The stand-ins' moves and the events of one step, in words, with the date."""
-        when = label(state)
+        sc = self.sc
+        when = self.label(state)
         words = [
-            f"{when}: {names.get(a, a)}: {sc.actions_of(a)[choice[a]].label}"
+            f"{when}: {self.names.get(a, a)}: {sc.actions_of(a)[choice[a]].label}"
             for a in sc.players
-            if a not in decided and choice[a] != defaults[a]
+            if a not in decided and choice[a] != self.defaults[a]
         ]
         words += [
             f"{when}: {sc.events[int(e)].label}"
@@ -241,167 +410,119 @@ def build_tree(
         ]
         return tuple(words)
 
-    def step_with(
-        state: BatchState, choice: dict[str, int], plan: dict[int, bool]
-    ) -> tuple[BatchState, _ScriptedChance]:
-        nxt = state.select(np.array([0]))
-        scripted = _ScriptedChance(plan, chance_min)
-        step_turn(
-            engine, nxt, {}, given={a: np.array([choice[a]]) for a in sc.players}, chance=scripted
-        )
-        return nxt, scripted
+    # -- nodes and leaves ------------------------------------------------------------
 
-    def resolve_chance(
-        parent: int,
-        state: BatchState,
-        choice: dict[str, int],
-        plan: dict[int, bool],
-        ctx: dict[str, Any],
-    ) -> None:
-        nxt, probe = step_with(state, choice, plan)
-        e = probe.candidate
-        if e is not None and not nxt.fired[e, 0] and not plan.get(e, False):
-            # the event was not eligible after all: settle it and look again
-            resolve_chance(parent, state, choice, {**plan, e: False}, ctx)
-            return
-        if e is None:
-            moves = happened(state, nxt, choice, ctx.get("decided", ()), plan)
-            expand(parent, nxt, {**ctx, "before": ctx.get("before", ()) + moves})
-            return
-        h = _exact(probe.hazards[e])
-        ev = sc.events[e]
-        n = new_node(
-            parent,
-            CHANCE,
-            NodeNote(label(state), event=ev.id, labels=(ev.label,)),
-            ctx.get("before", ()),
-        )
-        ctx = {**ctx, "before": ()}
-        tree.chance_labels[n] = (ev.id, f"no {ev.id}")
-        if h <= 0 or h >= 1:
-            h = Fraction(1, 2)  # unreachable: candidates have 0 < hazard < 1
-        tree.probs[n] = [h, 1 - h]
-        resolve_chance(n, state, choice, {**plan, e: True}, ctx)
-        resolve_chance(n, state, choice, {**plan, e: False}, ctx)
-
-    def expand(parent: int, state: BatchState, ctx: dict[str, Any]) -> None:
-        before = ctx.get("before", ())
-        if state.done[0]:
-            leaf(parent, state, False, before)
-            return
-        if (
-            ctx["decisions"] >= depth
-            or state.turn - start >= horizon
-            or state.turn >= len(sc.clock)
-        ):
-            leaf(parent, state, True, before)
-            return
-        # one observation per actor: its key, the doctrine's choice and the legal options
-        # all read it (an observation computes what it is asked for once)
-        seen = {a: engine.observe(state, a) for a in sc.players}
-        history = dict(ctx["obs"])
-        for a in deciders:
-            history[a] = history.get(a, ()) + (obs_key(seen[a].row(0)),)
-        base = {a: int(doctrine[a].act(seen[a])[0]) for a in sc.players}
-        points: list[tuple[str, tuple[int, ...]]] = []
-        last = dict(ctx["last"])
-        for a in deciders:
-            legal = seen[a].legal[0]
-            keys = tuple(local[a][c] for c in key_actions if c in local[a] and legal[local[a][c]])
-            if keys and keys != last.get(a):
-                opts = tuple(sorted(set(keys) | {base[a]}))
-                if len(opts) > 1:
-                    points.append((a, opts))
-            last[a] = keys
-        ctx = {**ctx, "obs": history, "last": last, "decided": tuple(a for a, _ in points)}
-        branch(parent, state, base, points, 0, ctx)
-
-    def branch(
-        parent: int,
-        state: BatchState,
-        choice: dict[str, int],
-        points: list[tuple[str, tuple[int, ...]]],
-        i: int,
-        ctx: dict[str, Any],
-    ) -> None:
-        if i == len(points) or ctx["decisions"] >= depth:
-            # the path has had its ``depth`` decisions: whoever has not chosen this turn
-            # follows the doctrine (its choice is in ``choice``), and the tree is cut
-            # once the turn is over
-            resolve_chance(
-                parent, state, choice, {}, {**ctx, "decided": tuple(a for a, _ in points[:i])}
+    def new_node(self, parent: int, kind: int, note: NodeNote, before: tuple[str, ...]) -> int:
+        """Append a node (a player index, CHANCE or TERMINAL) under ``parent``, or stop
+        with :class:`TreeTooLarge` once the tree has ``max_nodes``."""
+        tree = self.tree
+        n = len(tree.player)
+        if before:
+            note = replace(note, before=before)
+        if n >= self.max_nodes:
+            raise TreeTooLarge(
+                f"the tree passed {self.max_nodes} nodes; cut it coarser: a smaller --depth "
+                f"(now {self.depth}), a shorter --horizon (now {self.horizon}), fewer "
+                f"--choices, or a higher --chance-min (now {self.chance_min})"
             )
-            return
-        actor, opts = points[i]
-        key = (actor, ctx["obs"][actor], ctx["own"].get(actor, ()))
-        n = new_node(
-            parent,
-            deciders.index(actor),
-            NodeNote(
-                label(state),
-                actor=actor,
-                options=tuple(ids[actor][o] for o in opts),
-                who=names.get(actor, actor),
-                labels=tuple(sc.actions_of(actor)[o].label for o in opts),
-            ),
-            ctx.get("before", ()),
-        )
-        ctx = {**ctx, "before": ()}
-        if key not in infoset_of:
-            infoset_of[key] = len(tree.infosets)
-            tree.infosets.append(
-                InfosetInfo(
-                    deciders.index(actor),
-                    len([x for x in tree.infosets if x.player == deciders.index(actor)]),
-                    f"{actor} {label(state)} #{len(tree.infosets) + 1}",
-                    tuple(ids[actor][o] for o in opts),
-                )
-            )
-        k = infoset_of[key]
-        tree.infoset[n] = k
-        tree.infosets[k].nodes.append(n)
-        for o in opts:
-            own = {**ctx["own"], actor: ctx["own"].get(actor, ()) + (o,)}
-            nctx = {**ctx, "own": own, "decisions": ctx["decisions"] + 1}
-            branch(n, state, {**choice, actor: o}, points, i + 1, nctx)
+        tree.player.append(kind)
+        tree.infoset.append(-1)
+        tree.children.append([])
+        tree.parent.append(parent)
+        tree.probs.append([])
+        tree.payoff.append(tuple(Fraction(0) for _ in self.deciders))
+        tree.labels.append("")
+        tree.chance_labels.append(())
+        self.notes.append(note)
+        if parent >= 0:
+            tree.children[parent].append(n)
+        return n
 
-    expand(-1, root_state, {"obs": {}, "last": {}, "own": {}, "decisions": 0})
-    # the cuts' values: play on under the doctrines, ``samples`` crises from each cut
-    # position, every position in one batch (one per turn the cuts are at)
-    positions = list(cuts.values())
-    onward = run_onward_many(sc, [real for real, _ in positions], doctrine, n=samples, seed=seed)
-    for (_, leaves), payoffs in zip(positions, onward, strict=True):
-        pay = tuple(
-            Fraction(str(round(float(payoffs[actor_index[a]].mean()), 3))) for a in deciders
+    def outcome_leaf(self, parent: int, state: BatchState, before: tuple[str, ...]) -> None:
+        """A leaf where the crisis has ended: the outcome's payoffs, exactly."""
+        o = self.sc.outcomes[int(state.outcome[0])]
+        note = NodeNote(self.label(state), outcome=o.id, labels=(o.label,))
+        n = self.new_node(parent, TERMINAL, note, before)
+        self.tree.payoff[n] = tuple(
+            _exact(float(state.payoffs[self.actor_index[a], 0])) for a in self.deciders
         )
-        for n in leaves:
-            tree.payoff[n] = pay
-    # number information sets player by player, as Gambit does, so profiles line up
-    order = sorted(range(len(tree.infosets)), key=lambda k: tree.infosets[k].player)
-    new_index = {old: new for new, old in enumerate(order)}
-    tree.infosets = [tree.infosets[k] for k in order]
-    tree.infoset = [new_index[k] if k >= 0 else -1 for k in tree.infoset]
-    infoset_of = {key: new_index[k] for key, k in infoset_of.items()}
-    for info in tree.infosets:
-        info.name = info.label
-    return ScenarioTree(
-        tree,
-        notes,
-        start,
-        infoset_of,
-        sc.id,
-        sc.version,
-        sc.clock.turns[start].label,
-        {
-            "depth": depth,
-            "horizon": horizon,
-            "choices": list(key_actions),
-            "players": list(deciders),
-            "samples": samples,
-            "seed": seed,
-            "chance_min": chance_min,
-        },
-        names,
+
+    def cut(self, parent: int, state: BatchState, before: tuple[str, ...]) -> None:
+        """A leaf where the tree is cut. Its value is estimated later, with every other
+        cut's, in one batch (:meth:`value_cuts`); cuts at the same position share it."""
+        n = self.new_node(parent, TERMINAL, NodeNote(self.label(state), outcome="cut"), before)
+        real = state.select(np.array([0]))
+        self.cuts.setdefault(_position_key(real), (real, []))[1].append(n)
+
+    def label(self, state: BatchState) -> str:
+        """The date of ``state``'s turn (the last turn's once the clock has run out)."""
+        sc = self.sc
+        return sc.clock.turns[min(state.turn, len(sc.clock) - 1)].label
+
+    # -- after the tree is grown -----------------------------------------------------
+
+    def value_cuts(self) -> None:
+        """The cuts' values: play on under the doctrines, ``samples`` crises from each
+        cut position, every position in one batch (one per turn the cuts are at)."""
+        positions = list(self.cuts.values())
+        onward = run_onward_many(
+            self.sc, [real for real, _ in positions], self.doctrine, n=self.samples, seed=self.seed
+        )
+        for (_, leaves), payoffs in zip(positions, onward, strict=True):
+            pay = tuple(
+                Fraction(str(round(float(payoffs[self.actor_index[a]].mean()), 3)))
+                for a in self.deciders
+            )
+            for n in leaves:
+                self.tree.payoff[n] = pay
+
+    def number_infosets(self) -> None:
+        """Number the information sets player by player, as Gambit does, so that
+        profiles line up with Gambit's."""
+        tree = self.tree
+        order = sorted(range(len(tree.infosets)), key=lambda k: tree.infosets[k].player)
+        new_index = {old: new for new, old in enumerate(order)}
+        tree.infosets = [tree.infosets[k] for k in order]
+        tree.infoset = [new_index[k] if k >= 0 else -1 for k in tree.infoset]
+        self.infoset_of = {key: new_index[k] for key, k in self.infoset_of.items()}
+        for info in tree.infosets:
+            info.name = info.label
+
+    def result(self) -> ScenarioTree:
+        """The tree, its notes and information-set keys, and how it was cut."""
+        sc = self.sc
+        return ScenarioTree(
+            self.tree,
+            self.notes,
+            self.start,
+            self.infoset_of,
+            sc.id,
+            sc.version,
+            sc.clock.turns[self.start].label,
+            {
+                "depth": self.depth,
+                "horizon": self.horizon,
+                "choices": list(self.key_actions),
+                "players": list(self.deciders),
+                "samples": self.samples,
+                "seed": self.seed,
+                "chance_min": self.chance_min,
+            },
+            self.names,
+        )
+
+
+def _position_key(real: BatchState) -> bytes:
+    """A one-crisis position as bytes: cuts with the same key have the same value."""
+    return (
+        str(real.turn).encode()
+        + real.values.tobytes()
+        + real.sent_turn.tobytes()
+        + real.fired.tobytes()
+        + real.peak.tobytes()
+        # what the leaders' record pull reads: when options opened, how often
+        + real.opened.tobytes()
+        + real.taken.tobytes()
     )
 
 
