@@ -50,7 +50,15 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=32)
     ap.add_argument("--max-seconds", type=float, default=300)
     ap.add_argument("--port", type=int, default=8765)
+    ap.add_argument(
+        "--url",
+        default=None,
+        help="measure a server already running there (on a fresh database) instead of starting one",
+    )
     args = ap.parse_args()
+    if args.url:
+        run(args.url.rstrip("/"), args)
+        return
     folder = Path(tempfile.mkdtemp(prefix="crisislab-bench-"))
     url = f"http://127.0.0.1:{args.port}"
     env = {**os.environ, "PYTHONPATH": str(SRC)}
@@ -130,11 +138,11 @@ def measure(client: httpx.Client, args: argparse.Namespace) -> None:
         "/api/sessions",
         {"worlds": 1, "start": "crisis", "debrief_runs": 0, "seats": {"usa": "human"}},
     )
-    w = post(client, "/api/join", {"code": warm["code"], "name": "warm-up"})
+    joined = post(client, "/api/join", {"code": warm["code"], "name": "warm-up"})
     client.post(
         "/api/seat/choice",
         json={"action": "follow"},
-        headers={"Authorization": f"Bearer {w['token']}"},
+        headers={"Authorization": f"Bearer {joined['token']}"},
     )
     print(
         f"{args.sessions} sessions, {len(players)} players: set up in "
