@@ -7,7 +7,8 @@ Starts ``crisislab serve`` on loopback with a fresh SQLite database, creates the
 sessions through the API (10 worlds of three human seats each: 30 deciders a session),
 then, turn after turn, every player submits a choice while every player's page polls
 for updates as ``static/live.js`` does (the revision, then the live part of the page).
-Prints p50/p95/p99 of a choice and of an update (revision poll + page fragment). The run
+Prints p50/p95/p99 of a choice (also of the first turn's and of the later ones') and of an
+update (revision poll + page fragment). The run
 is bounded: a fixed count of requests, and it stops after --max-seconds.
 """
 
@@ -186,6 +187,10 @@ def measure(client: httpx.Client, args: argparse.Namespace) -> None:
         f"({(len(choices) + len(updates) * 2) / elapsed:.0f} requests/s)"
     )
     report("choice (POST /api/seat/choice)", choices)
+    if len(choices) > len(players):  # the turns run one after another
+        # a seat's first "follow" in a world builds its stand-in (the historical agent)
+        report("  choice, first turn", choices[: len(players)])
+        report("  choice, later turns", choices[len(players) :])
     report("update: revision poll", polls)
     report("update: poll + live fragment", updates)
 
