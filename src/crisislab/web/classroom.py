@@ -189,13 +189,16 @@ class Classroom:
 
     @contextlib.contextmanager
     def _write(self, class_id: int) -> Iterator[Any]:
-        """A transaction that changes a session; its cached row is dropped once it is
-        committed (or failed)."""
+        """A transaction that changes a session; once it is committed (or failed) the
+        session's row in memory is read again, so the many reads that follow a change
+        (every page's revision poll) find it in memory."""
         try:
             with self.store.session() as s:
                 yield s
         finally:
             self._changed(class_id)
+            with contextlib.suppress(StoreError):  # (an error here would hide the first)
+                self._row(class_id)
 
     def _changed(self, class_id: int) -> None:
         with self._cache_lock:
@@ -453,6 +456,8 @@ class Classroom:
             s.add(player)
             row.revision += 1
         self._changed(row.id)
+        with contextlib.suppress(StoreError):
+            self._row(row.id)
         return player, token
 
     # ---- finding things by token -------------------------------------------------------
