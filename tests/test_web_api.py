@@ -530,3 +530,20 @@ def test_seats_of_several_worlds_acting_at_once_play_each_turn_once(client: Test
         for x in seats:  # and every seat's screen shows its world's new turn
             assert seat(client, x["token"])["turn"] == start + played
             assert f'data-turn="{start + played}"' in live(client, x["token"])[0]
+
+
+def test_every_answer_carries_the_security_headers_once(client: TestClient) -> None:
+    s = create(client, worlds=1)
+    a = join(client, s["code"], "Ann", seat="usa")
+    urls = ["/", f"/play/{a['token']}", f"/play/{a['token']}/live", "/static/style.css"]
+    urls += [f"/play/{a['token']}/revision", "/nothing-here", f"/play/{a['token']}x"]
+    for url in urls:
+        r = client.get(url)
+        assert r.headers["x-frame-options"] == "DENY", url
+        assert r.headers["x-content-type-options"] == "nosniff", url
+        assert r.headers["referrer-policy"] == "no-referrer", url
+        assert "frame-ancestors 'none'" in r.headers["content-security-policy"], url
+        assert r.headers.get_list("cache-control") == ["no-store"], url
+    docs = client.get("/docs")  # the API's page loads its own scripts
+    assert docs.status_code == 200 and "content-security-policy" not in docs.headers
+    assert docs.headers["x-frame-options"] == "DENY"
