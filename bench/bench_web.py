@@ -7,7 +7,8 @@ Starts ``crisislab serve`` on loopback with a fresh SQLite database, creates the
 sessions through the API (10 worlds of three human seats each: 30 deciders a session),
 then, turn after turn, every player submits a choice while every player's page polls
 for updates as ``static/live.js`` does (the revision, then the live part of the page).
-Prints p50/p95/p99 of a choice and of an update (revision poll + page fragment). The run
+Prints p50/p95/p99 of a choice (also of the first turn's and of the later ones') and of an
+update (revision poll + page fragment). The run
 is bounded: a fixed count of requests, and it stops after --max-seconds.
 """
 
@@ -50,7 +51,15 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=32)
     ap.add_argument("--max-seconds", type=float, default=300)
     ap.add_argument("--port", type=int, default=8765)
+    ap.add_argument(
+        "--url",
+        default=None,
+        help="measure a server already running there (on a fresh database) instead of starting one",
+    )
     args = ap.parse_args()
+    if args.url:
+        run(args.url.rstrip("/"), args)
+        return
     folder = Path(tempfile.mkdtemp(prefix="crisislab-bench-"))
     url = f"http://127.0.0.1:{args.port}"
     env = {**os.environ, "PYTHONPATH": str(SRC)}
@@ -130,11 +139,11 @@ def measure(client: httpx.Client, args: argparse.Namespace) -> None:
         "/api/sessions",
         {"worlds": 1, "start": "crisis", "debrief_runs": 0, "seats": {"usa": "human"}},
     )
-    w = post(client, "/api/join", {"code": warm["code"], "name": "warm-up"})
+    joined = post(client, "/api/join", {"code": warm["code"], "name": "warm-up"})
     client.post(
         "/api/seat/choice",
         json={"action": "follow"},
-        headers={"Authorization": f"Bearer {w['token']}"},
+        headers={"Authorization": f"Bearer {joined['token']}"},
     )
     print(
         f"{args.sessions} sessions, {len(players)} players: set up in "
@@ -178,6 +187,10 @@ def measure(client: httpx.Client, args: argparse.Namespace) -> None:
         f"({(len(choices) + len(updates) * 2) / elapsed:.0f} requests/s)"
     )
     report("choice (POST /api/seat/choice)", choices)
+    if len(choices) > len(players):  # the turns run one after another
+        # a seat's first "follow" in a world builds its stand-in (the historical agent)
+        report("  choice, first turn", choices[: len(players)])
+        report("  choice, later turns", choices[len(players) :])
     report("update: revision poll", polls)
     report("update: poll + live fragment", updates)
 

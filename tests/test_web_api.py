@@ -406,3 +406,144 @@ def test_a_bad_session_is_refused_in_words(
     r = client.post("/api/sessions", json=body)
     assert r.status_code == 400, r.text
     assert words in r.json()["error"]
+
+
+# ---- what is kept in memory: never older than the session, never another seat's ----------
+
+
+def live(client: TestClient, token: str) -> tuple[str, int]:
+    """A seat's live part (as live.js fetches it) and the revision its page would poll."""
+    html = client.get(f"/play/{token}/live").text
+    return html, client.get(f"/play/{token}/revision").json()["revision"]
+
+
+def test_the_live_part_kept_in_memory_follows_every_change(client: TestClient) -> None:
+    s = create(client)
+    fac = bearer(s["facilitator_token"])
+    ann = join(client, s["code"], "Ann", world=1, seat="usa")
+    ben = join(client, s["code"], "Ben", world=1, seat="usa")
+    cleo = join(client, s["code"], "Cleo", world=1, seat="ussr")
+    dan = join(client, s["code"], "Dan", world=2, seat="usa")
+    before, revision = live(client, ann["token"])
+    assert live(client, ann["token"]) == (before, revision)  # nothing changed: the same
+    assert "Ben proposes" not in before
+
+    options = [o["id"] for o in seat(client, ann["token"])["briefing"]["options"] if o["available"]]
+    client.post("/api/seat/vote", json={"action": options[0]}, headers=bearer(ben["token"]))
+    html, after = live(client, ann["token"])
+    assert after > revision and "Ben proposes" in html
+    assert "Ben proposes" not in live(client, cleo["token"])[0]  # another seat's team
+    assert "Ben proposes" not in live(client, dan["token"])[0]  # another world
+
+    client.post(
+        "/api/seat/letters",
+        headers=bearer(cleo["token"]),
+        json={"to": "usa", "text": "A private word."},
+    )
+    assert "A private word." in live(client, cleo["token"])[0]
+    assert "A private word." not in live(client, ann["token"])[0]  # not delivered yet
+    client.post(
+        "/api/class/inject",
+        headers=fac,
+        json={"sender": "The press", "text": "Photos leak.", "world": 1, "to": "usa"},
+    )
+    assert "Photos leak." in live(client, ann["token"])[0]
+    assert "Photos leak." not in live(client, cleo["token"])[0]
+
+    client.post("/api/class/pause", headers=fac)
+    assert "paused the game" in live(client, dan["token"])[0]
+    client.post("/api/class/resume", headers=fac)
+    assert "paused the game" not in live(client, dan["token"])[0]
+
+    turn = seat(client, ann["token"])["turn"]
+    for who in (ann, cleo):
+        r = client.post("/api/seat/choice", json={"action": "follow"}, headers=bearer(who["token"]))
+        assert r.status_code == 200, r.text
+    html, _ = live(client, ann["token"])
+    assert f'data-turn="{turn + 1}"' in html  # the page reloads for the new turn
+    assert client.get(f"/play/{ann['token']}/revision").json()["turn"] == turn + 1
+    assert f'data-turn="{turn}"' in live(client, dan["token"])[0]  # world 2 waits
+
+    # what each seat is shown at one revision is its own actor's
+    usa = seat(client, ann["token"])["briefing"]
+    ussr = seat(client, cleo["token"])["briefing"]
+    usa_only = {f["label"] for f in usa["confidential"] + usa["own"]} - {
+        f["label"]
+        for group in ("own", "intelligence", "confidential", "world", "quiet")
+        for f in ussr[group]
+    }
+    assert usa_only
+    cleo_live = live(client, cleo["token"])[0]
+    assert not [label for label in usa_only if label in cleo_live]
+
+
+def test_the_live_part_counts_the_timer_down_without_a_change(db_url: str) -> None:
+    clock = Clock()
+    c = make_client(db_url, clock)
+    s = create(c, worlds=1, turn_seconds=300)
+    a = join(c, s["code"], "Ann", seat="usa")
+    html, revision = live(c, a["token"])
+    assert "5 min 0 s left" in html
+    clock.now += dt.timedelta(seconds=61)
+    html, same = live(c, a["token"])
+    assert same == revision and "3 min 59 s left" in html
+
+
+def at_once(client: TestClient, tokens: list[str]) -> list[int]:
+    """Every seat chooses "follow" while every seat's page polls, all at once; the
+    answers' status codes."""
+    barrier = threading.Barrier(len(tokens) * 2)
+    codes: list[int] = []
+
+    def choose(token: str) -> None:
+        barrier.wait()
+        r = client.post("/api/seat/choice", json={"action": "follow"}, headers=bearer(token))
+        codes.append(r.status_code)
+
+    def poll(token: str) -> None:
+        barrier.wait()
+        codes.append(client.get(f"/play/{token}/revision").status_code)
+        codes.append(client.get(f"/play/{token}/live").status_code)
+
+    threads = [threading.Thread(target=choose, args=(t,)) for t in tokens]
+    threads += [threading.Thread(target=poll, args=(t,)) for t in tokens]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return codes
+
+
+def test_seats_of_several_worlds_acting_at_once_play_each_turn_once(client: TestClient) -> None:
+    s = create(client, worlds=3)
+    seats = [
+        join(client, s["code"], f"{actor}{w}", world=w, seat=actor)
+        for w in (1, 2, 3)
+        for actor in ("usa", "ussr")
+    ]
+    start = seat(client, seats[0]["token"])["turn"]
+    for played in (1, 2):
+        codes = at_once(client, [x["token"] for x in seats])
+        assert codes == [200] * len(codes) and len(codes) == len(seats) * 3
+        views = client.get("/api/class", headers=bearer(s["facilitator_token"])).json()
+        assert [w["turn"] for w in views["world_views"]] == [start + played] * 3
+        for x in seats:  # and every seat's screen shows its world's new turn
+            assert seat(client, x["token"])["turn"] == start + played
+            assert f'data-turn="{start + played}"' in live(client, x["token"])[0]
+
+
+def test_every_answer_carries_the_security_headers_once(client: TestClient) -> None:
+    s = create(client, worlds=1)
+    a = join(client, s["code"], "Ann", seat="usa")
+    urls = ["/", f"/play/{a['token']}", f"/play/{a['token']}/live", "/static/style.css"]
+    urls += [f"/play/{a['token']}/revision", "/nothing-here", f"/play/{a['token']}x"]
+    for url in urls:
+        r = client.get(url)
+        assert r.headers["x-frame-options"] == "DENY", url
+        assert r.headers["x-content-type-options"] == "nosniff", url
+        assert r.headers["referrer-policy"] == "no-referrer", url
+        assert "frame-ancestors 'none'" in r.headers["content-security-policy"], url
+        assert r.headers.get_list("cache-control") == ["no-store"], url
+    docs = client.get("/docs")  # the API's page loads its own scripts
+    assert docs.status_code == 200 and "content-security-policy" not in docs.headers
+    assert docs.headers["x-frame-options"] == "DENY"

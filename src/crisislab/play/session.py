@@ -194,10 +194,15 @@ class Session:
     def observe(self, actor: str) -> Observation:
         return self.engine.observe(self.state, actor)
 
+    def legal(self, actor: str) -> dict[str, bool]:
+        """Which of the actor's actions are available now (without the reasons, which
+        take longer to put in words: see :meth:`availability`)."""
+        obs = self.observe(actor)
+        return {a: bool(ok) for a, ok in zip(obs.actions, obs.legal[0], strict=True)}
+
     def availability(self, actor: str) -> tuple[dict[str, bool], dict[str, str]]:
         """Which of the actor's actions are available now, and why the others are not."""
-        obs = self.observe(actor)
-        legal = {a: bool(ok) for a, ok in zip(obs.actions, obs.legal[0], strict=True)}
+        legal = self.legal(actor)
         env = {
             k: (v[:1] if isinstance(v, np.ndarray) and v.ndim else v)
             for k, v in self.engine.env(self.state).items()
@@ -285,8 +290,8 @@ class Session:
                 name = choices[actor]
                 if name not in local:
                     raise GameError(f"'{name}' is not an action of {actor}")
-                legal, why = self.availability(actor)
-                if not legal[name]:
+                if not self.legal(actor)[name]:
+                    _, why = self.availability(actor)
                     raise GameError(f"'{name}' is not available: {why.get(name, '')}")
                 pick = local[name]
             else:

@@ -30,12 +30,12 @@ def quantity(value: float, unit: str | None) -> str:
 
 def plain(text: str, scenario: Scenario) -> str:
     """``text`` on one line, each parameter name replaced by its value and unit."""
-    units = {p.id: p.unit for p in scenario.spec.parameters}
 
     def swap(m: re.Match[str]) -> str:
         name = m.group(0)
-        if name in scenario.parameters:
-            return quantity(scenario.parameters[name], units.get(name))
+        if name in scenario.parameters:  # (most texts name none: units are looked up here)
+            unit = next((p.unit for p in scenario.spec.parameters if p.id == name), None)
+            return quantity(scenario.parameters[name], unit)
         return name
 
     return _IDENT.sub(swap, " ".join(text.split()))

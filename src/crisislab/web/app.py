@@ -12,7 +12,7 @@ import asyncio
 import contextlib
 import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -22,6 +22,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from crisislab.store import Store
@@ -33,6 +34,7 @@ from crisislab.web.classroom import (
     Forbidden,
     SessionSettings,
 )
+from crisislab.web.models import ClassRow, PlayerRow
 from crisislab.web.viewer import RUNS_BOUNDS
 
 HERE = Path(__file__).resolve().parent
@@ -98,6 +100,61 @@ async def _too_large(send: Send, limit: int) -> None:
         }
     )
     await send({"type": "http.response.body", "body": body})
+
+
+SECURITY_HEADERS = [
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+]
+CSP = (
+    b"content-security-policy",
+    b"default-src 'self'; img-src 'self' data:; style-src 'self'; "
+    b"script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+)
+
+
+class Guard:
+    """The rate limit (per client address and secret token) and the security headers of
+    every answer, as plain ASGI (an ``http`` middleware costs a task and a stream per
+    request)."""
+
+    def __init__(self, app: ASGIApp, limiter: RateLimit | None) -> None:
+        self.app, self.limiter = app, limiter
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        path: str = scope["path"]
+        if self.limiter is not None:
+            auth = dict(scope.get("headers") or []).get(b"authorization", b"")
+            parts = path.split("/")
+            token = auth.decode("latin-1").removeprefix("Bearer ").strip() or (
+                parts[2] if len(parts) > 2 and parts[1] in ("play", "facilitate") else ""
+            )
+            client = scope.get("client")
+            if not self.limiter.allow((client[0] if client else "", token)):
+                refused = JSONResponse(
+                    {"error": "too many requests; slow down"},
+                    status_code=429,
+                    headers={"Retry-After": "1"},
+                )
+                await refused(scope, receive, send)
+                return
+        added = SECURITY_HEADERS + (
+            [] if path.startswith(("/docs", "/redoc", "/openapi")) else [CSP]
+        )
+        added = [*added, (b"cache-control", b"no-store")]
+        names = {k for k, _ in added}
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in names]
+                message = {**message, "headers": kept + added}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
 
 
 class RateLimit:
@@ -217,12 +274,18 @@ def _bearer(creds: HTTPAuthorizationCredentials | None) -> str:
     return creds.credentials
 
 
-def seat_token(
+async def _check_seat(room: Classroom, token: str) -> None:
+    """A seat's token is checked from memory when it can be, else in a worker thread."""
+    if room.remembered(token) is None:
+        await run_in_threadpool(room.player, token)
+
+
+async def seat_token(
     request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
 ) -> str:
     """A seat's token, checked before the request's body is read."""
     token = _bearer(creds)
-    request.app.state.classroom.player(token)
+    await _check_seat(request.app.state.classroom, token)
     return token
 
 
@@ -235,9 +298,9 @@ def facilitator_token(
     return token
 
 
-def page_seat(request: Request, token: str) -> None:
+async def page_seat(request: Request, token: str) -> None:
     """A seat page's token (in its path), checked before any form is read."""
-    request.app.state.classroom.player(token)
+    await _check_seat(request.app.state.classroom, token)
 
 
 def page_facilitator(request: Request, token: str) -> None:
@@ -297,31 +360,7 @@ def create_app(
     # the replay viewer and the explorer (web/viewer_routes.py)
     viewer, _ = viewer_routes.register(app, templates, classroom, explore_runs)
 
-    @app.middleware("http")
-    async def guard(request: Request, call_next: Callable[[Request], Awaitable[Any]]) -> Any:
-        auth = request.headers.get("authorization", "")
-        parts = request.url.path.split("/")
-        token = auth.removeprefix("Bearer ").strip() or (
-            parts[2] if len(parts) > 2 and parts[1] in ("play", "facilitate") else ""
-        )
-        client = request.client.host if request.client else ""
-        if rate > 0 and not limiter.allow((client, token)):
-            return JSONResponse(
-                {"error": "too many requests; slow down"},
-                status_code=429,
-                headers={"Retry-After": "1"},
-            )
-        response = await call_next(request)
-        response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["X-Frame-Options"] = "DENY"
-        if not request.url.path.startswith(("/docs", "/redoc", "/openapi")):
-            response.headers["Content-Security-Policy"] = (
-                "default-src 'self'; img-src 'self' data:; style-src 'self'; "
-                "script-src 'self'; frame-ancestors 'none'; form-action 'self'"
-            )
-        response.headers["Cache-Control"] = "no-store"
-        return response
+    app.add_middleware(Guard, limiter=limiter if rate > 0 else None)
 
     @app.exception_handler(ClassError)
     async def refused(request: Request, e: ClassError) -> Any:
@@ -371,16 +410,13 @@ def create_app(
         """The seat's screen: the briefing written for its leader, its options (with why
         an option is unavailable), letters, the team's proposals, injects, the clock."""
         row, p = classroom.player(token)
-        return views.seat_view(classroom, row, p)
+        return seat_view(row, p)
 
     @app.get("/api/seat/revision", tags=["seats"])
     def api_seat_revision(token: SeatToken) -> dict[str, int]:
         """A number that changes whenever anything in the class session changes."""
         row, p = classroom.player(token)
-        return {
-            "revision": classroom.revision(row),
-            "turn": classroom.live(row).worlds[p.world].turn,
-        }
+        return {"revision": row.revision, "turn": classroom.live(row).worlds[p.world].turn}
 
     @app.post("/api/seat/choice", tags=["seats"])
     def api_choice(body: Choice, token: SeatToken) -> dict[str, str]:
@@ -593,11 +629,36 @@ def create_app(
             )
         return RedirectResponse(f"/play/{token}?ok=joined", status_code=303)
 
+    def seat_view(row: ClassRow, p: PlayerRow) -> dict[str, Any]:
+        """The seat's view, built once per revision of the session (and second of its
+        timer: only the latest second is kept) and shared by the seat's page, its live
+        part and the API."""
+        left = classroom.seconds_left(row, p.world)
+        second = None if left is None else int(round(left))
+        pages = classroom.snapshot(row).pages
+        kept = pages.get(("view", p.id))
+        if kept is None or kept[0] != second:
+            kept = pages[("view", p.id)] = (second, views.seat_view(classroom, row, p))
+        return kept[1]  # type: ignore[no-any-return]
+
+    live_part = templates.get_template("_seat_live.html")
+
+    def seat_live(token: str) -> str:
+        """The live part of a seat's page as HTML, rendered once per view."""
+        row, p = classroom.player(token)
+        v = seat_view(row, p)
+        pages = classroom.snapshot(row).pages
+        second = v["clock"]["seconds_left"]
+        kept = pages.get(("live", p.id))
+        if kept is None or kept[0] != second:
+            kept = pages[("live", p.id)] = (second, live_part.render(v=v, token=token))
+        return kept[1]  # type: ignore[no-any-return]
+
     def seat_page(
         request: Request, token: str, name: str, status: int = 200, error: str = "", hint: str = ""
     ) -> Any:
         row, p = classroom.player(token)
-        v = views.seat_view(classroom, row, p)
+        v = seat_view(row, p)
         note = OK_NOTES.get(request.query_params.get("ok", ""), "")
         return page(
             request, name, status=status, v=v, token=token, note=note, error=error, hint=hint
@@ -615,12 +676,32 @@ def create_app(
         response_class=HTMLResponse,
         include_in_schema=False,
     )
-    def play_live(request: Request, token: str) -> Any:
-        return seat_page(request, token, "_seat_live.html")
+    async def play_live(token: str) -> Any:
+        html = live_from_memory(token)
+        if html is None:
+            html = await run_in_threadpool(seat_live, token)
+        return HTMLResponse(html)
+
+    def live_from_memory(token: str) -> str | None:
+        """The live part already rendered for the seat's view now, if it is in memory."""
+        found = classroom.remembered(token)
+        if found is None:
+            return None
+        row, p = found
+        snap = classroom.snapshot(row)
+        if snap.worlds is None:
+            return None
+        left = classroom.left(snap.worlds.get(p.world))
+        kept = snap.pages.get(("live", p.id))
+        if kept is None or kept[0] != (None if left is None else int(round(left))):
+            return None
+        return kept[1]  # type: ignore[no-any-return]
 
     @app.get("/play/{token}/revision", dependencies=SEAT, include_in_schema=False)
-    def play_revision(token: str) -> dict[str, int]:
-        return api_seat_revision(token)
+    async def play_revision(token: str) -> dict[str, int]:
+        # answered on the event loop from memory when it can be (no thread, no database)
+        answer = classroom.poll(token)
+        return answer if answer is not None else await run_in_threadpool(api_seat_revision, token)
 
     def seat_action(request: Request, token: str, ok: str, fn: Callable[[], Any]) -> Any:
         try:

@@ -11,11 +11,12 @@ is its rows of choices, letters and votes, and a timer is a stored deadline.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -111,9 +112,32 @@ class Live:
     # what a seat is shown and may do only changes when its world plays a turn: kept
     # per (world, seat, turns played), dropped when the world moves on
     briefs: dict[tuple[int, str, int], dict[str, Any]] = field(default_factory=dict)
-    options: dict[tuple[int, str, int], tuple[dict[str, bool], dict[str, str]]] = field(
+    options: dict[tuple[int, str, int], dict[str, bool]] = field(default_factory=dict)
+    # one lock a world: its turn is played, and its seats act, one at a time; other
+    # worlds go on meanwhile (the store's writes still take the classroom's lock)
+    locks: dict[int, threading.RLock] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for number in self.worlds:
+            self.locks.setdefault(number, threading.RLock())
+
+
+@dataclass
+class Snapshot:
+    """What was read from the store for one revision of a class session. Every change to a
+    session raises its revision in the change's own transaction, and a snapshot is filled
+    only from reads made after that revision was read, so what it holds is at least as
+    new as its revision: many requests of one revision share one read of each thing."""
+
+    revision: int
+    players: list[PlayerRow] | None = None
+    worlds: dict[int, WorldRow] | None = None
+    pending: dict[tuple[int, int], tuple[list[ChoiceRow], list[DraftRow], list[VoteRow]]] = field(
         default_factory=dict
     )
+    injects: dict[int, list[InjectRow]] = field(default_factory=dict)
+    events: dict[tuple[int, int], list[str]] = field(default_factory=dict)
+    pages: dict[tuple[Any, ...], Any] = field(default_factory=dict)  # views, rendered parts
 
 
 @dataclass(frozen=True)
@@ -133,7 +157,13 @@ class SessionSettings:
 
 class Classroom:
     """Every class session of one store. Methods are safe to call from several threads:
-    changes are made one at a time, each written to the store before it is answered."""
+    changes are made one at a time, each written to the store before it is answered.
+
+    What is read is kept in memory: a seat's token (a seat never changes once joined),
+    each session's row as this process last committed it, and, per revision of a
+    session, what the store held (:class:`Snapshot`); so a revision poll needs no
+    database round trip. This assumes, as the worlds in memory already do, that one
+    process serves a store (``crisislab serve`` runs one)."""
 
     def __init__(
         self,
@@ -147,7 +177,69 @@ class Classroom:
         self._live: dict[int, Live] = {}
         self._load = load
         self._builtin: dict[str, Scenario] = {}
+        self._seats_by_hash: dict[str, PlayerRow] = {}
+        self._facilitators: dict[str, int] = {}  # facilitator's token hash -> session id
+        self._rows: dict[int, ClassRow] = {}  # each session's row as last committed
+        self._changes: dict[int, int] = {}  # changes committed by this process, per session
+        self._snaps: dict[int, Snapshot] = {}
+        self._cache_lock = threading.Lock()
         store.fast_writes()
+
+    # ---- what is kept in memory ------------------------------------------------------
+
+    @contextlib.contextmanager
+    def _write(self, class_id: int) -> Iterator[Any]:
+        """A transaction that changes a session; once it is committed (or failed) the
+        session's row in memory is read again, so the many reads that follow a change
+        (every page's revision poll) find it in memory."""
+        try:
+            with self.store.session() as s:
+                yield s
+        finally:
+            self._changed(class_id)
+            with contextlib.suppress(StoreError):  # (an error here would hide the first)
+                self._row(class_id)
+
+    def _changed(self, class_id: int) -> None:
+        with self._cache_lock:
+            self._changes[class_id] = self._changes.get(class_id, 0) + 1
+            self._rows.pop(class_id, None)
+
+    def _row(self, class_id: int) -> ClassRow | None:
+        """The session's row, from memory unless a change was committed since it was read."""
+        row = self._rows.get(class_id)
+        if row is not None:
+            return row
+        with self._cache_lock:
+            seen = self._changes.get(class_id, 0)
+        with self.store.session() as s:
+            row = s.get(ClassRow, class_id)
+        if row is not None:
+            with self._cache_lock:  # kept only if no change was committed meanwhile
+                if self._changes.get(class_id, 0) == seen:
+                    self._rows[class_id] = row
+        return row
+
+    @contextlib.contextmanager
+    def _every_world(self, row: ClassRow) -> Iterator[Live]:
+        """Hold every world's lock of the session (in order), then the classroom's."""
+        live = self.live(row)
+        with contextlib.ExitStack() as stack:
+            for number in sorted(live.locks):
+                stack.enter_context(live.locks[number])
+            stack.enter_context(self.lock)
+            yield live
+
+    def snapshot(self, row: ClassRow) -> Snapshot:
+        """The shared reads of ``row``'s revision (a stale row gets a fresh, unkept one)."""
+        with self._cache_lock:
+            snap = self._snaps.get(row.id)
+            if snap is not None and snap.revision == row.revision:
+                return snap
+            if snap is not None and snap.revision > row.revision:
+                return Snapshot(row.revision)
+            snap = self._snaps[row.id] = Snapshot(row.revision)
+            return snap
 
     # ---- scenarios -------------------------------------------------------------------
 
@@ -363,29 +455,61 @@ class Classroom:
             )
             s.add(player)
             row.revision += 1
+        self._changed(row.id)
+        with contextlib.suppress(StoreError):
+            self._row(row.id)
         return player, token
 
     # ---- finding things by token -------------------------------------------------------
 
     def facilitated(self, token: str) -> ClassRow:
-        with self.store.session() as s:
-            row = s.scalar(
-                select(ClassRow).where(ClassRow.facilitator_hash == token_hash(token or ""))
-            )
+        digest = token_hash(token or "")
+        class_id = self._facilitators.get(digest)
+        row = self._row(class_id) if class_id is not None else None
+        if row is None:
+            with self.store.session() as s:
+                row = s.scalar(select(ClassRow).where(ClassRow.facilitator_hash == digest))
+            if row is not None:
+                self._facilitators[digest] = row.id
         if row is None:
             raise Forbidden("this needs the facilitator's link (its secret token)")
         return row
 
     def player(self, token: str) -> tuple[ClassRow, PlayerRow]:
-        with self.store.session() as s:
-            p = s.scalar(select(PlayerRow).where(PlayerRow.token_hash == token_hash(token or "")))
-            row = s.get(ClassRow, p.class_id) if p is not None else None
+        """The seat of a token and its session's current row. A seat's row never changes
+        once joined, so it is read once; a wrong token is never kept."""
+        digest = token_hash(token or "")
+        p = self._seats_by_hash.get(digest)
+        if p is None:
+            with self.store.session() as s:
+                p = s.scalar(select(PlayerRow).where(PlayerRow.token_hash == digest))
+            if p is not None:
+                if len(self._seats_by_hash) > 100_000:
+                    self._seats_by_hash.clear()
+                self._seats_by_hash[digest] = p
+        row = self._row(p.class_id) if p is not None else None
         if p is None or row is None:
             raise Forbidden(
                 "this needs your own seat's link (its secret token)",
                 "join again with the class code",
             )
         return row, p
+
+    def remembered(self, token: str) -> tuple[ClassRow, PlayerRow] | None:
+        """:meth:`player` from memory alone (None if it would need the store: a token not
+        seen yet, or a session changed since its row was read)."""
+        p = self._seats_by_hash.get(token_hash(token or ""))
+        row = self._rows.get(p.class_id) if p is not None else None
+        return None if p is None or row is None else (row, p)
+
+    def poll(self, token: str) -> dict[str, int] | None:
+        """A seat's revision poll from memory alone (None if it needs the store)."""
+        found = self.remembered(token)
+        live = self._live.get(found[0].id) if found is not None else None
+        if found is None or live is None:
+            return None
+        row, p = found
+        return {"revision": row.revision, "turn": live.worlds[p.world].turn}
 
     def by_code(self, code: str) -> ClassRow:
         with self.store.session() as s:
@@ -396,6 +520,9 @@ class Classroom:
 
     def live(self, row: ClassRow) -> Live:
         """The session's worlds, rebuilt from the store if this process has not got them."""
+        found = self._live.get(row.id)
+        if found is not None:
+            return found
         with self.lock:
             if row.id in self._live:
                 return self._live[row.id]
@@ -426,8 +553,10 @@ class Classroom:
 
     def forget(self) -> None:
         """Drop what is in memory (what a restart does; for tests)."""
-        with self.lock:
+        with self.lock, self._cache_lock:
             self._live.clear()
+            self._rows.clear()
+            self._snaps.clear()
 
     # ---- what a seat sees and may do (cached until its world plays a turn) ---------------
 
@@ -437,23 +566,29 @@ class Classroom:
 
         from crisislab.play.briefing import brief
 
-        with self.lock:
-            live = self.live(row)
+        live = self.live(row)
+        found = live.briefs.get((world, actor, len(live.worlds[world].log)))
+        if found is not None:
+            return found
+        with live.locks[world]:
             session = live.worlds[world]
             key = (world, actor, len(session.log))
             if key not in live.briefs:
                 live.briefs[key] = asdict(brief(session, actor))
             return live.briefs[key]
 
-    def availability(
-        self, row: ClassRow, world: int, actor: str
-    ) -> tuple[dict[str, bool], dict[str, str]]:
-        with self.lock:
-            live = self.live(row)
+    def legal(self, row: ClassRow, world: int, actor: str) -> dict[str, bool]:
+        """Which of the seat's options are available (the reasons are put in words only
+        for a refusal, and on the seat's screen by its briefing)."""
+        live = self.live(row)
+        found = live.options.get((world, actor, len(live.worlds[world].log)))
+        if found is not None:
+            return found
+        with live.locks[world]:
             session = live.worlds[world]
             key = (world, actor, len(session.log))
             if key not in live.options:
-                live.options[key] = session.availability(actor)
+                live.options[key] = session.legal(actor)
             return live.options[key]
 
     # ---- the turn ------------------------------------------------------------------------
@@ -467,8 +602,9 @@ class Classroom:
     def choose(self, token: str, action: str) -> str:
         """The seat's decider chooses this turn's option (or ``follow``); the first choice
         of a turn is kept, a second gets :class:`Conflict`. Returns the action played."""
-        with self.lock:
-            row, p = self.player(token)
+        row, p = self.player(token)
+        with self.live(row).locks[p.world]:
+            row, p = self.player(token)  # as it is now that the world is this seat's
             self._open(row)
             if p.role != "decider":
                 raise Forbidden(
@@ -482,13 +618,14 @@ class Classroom:
             followed = action == FOLLOW
             if followed:
                 action = follow_choice(session, p.actor)
-            legal, why = self.availability(row, p.world, p.actor)
+            legal = self.legal(row, p.world, p.actor)
             if action not in legal:
                 raise ClassError(f"'{action}' is not one of your options")
             if not legal[action]:
+                _, why = session.availability(p.actor)
                 raise ClassError(f"that option is not available: {why.get(action, '')}")
             turn = session.turn
-            with self.store.session() as s:  # one transaction: check, write, count
+            with self.lock, self._write(row.id) as s:  # one transaction: check, write, count
                 taken = s.scalar(
                     select(ChoiceRow.id).where(
                         ChoiceRow.class_id == row.id,
@@ -562,14 +699,15 @@ class Classroom:
 
     def vote(self, token: str, action: str) -> None:
         """A team member proposes an option for the seat (one proposal per member)."""
-        with self.lock:
+        row, p = self.player(token)
+        with self.live(row).locks[p.world], self.lock:
             row, p = self.player(token)
             self._open(row)
             session = self.live(row).worlds[p.world]
-            legal, _ = self.availability(row, p.world, p.actor)
+            legal = self.legal(row, p.world, p.actor)
             if action not in legal:
                 raise ClassError(f"'{action}' is not one of your seat's options")
-            with self.store.session() as s:
+            with self._write(row.id) as s:
                 old = s.scalar(
                     select(VoteRow).where(
                         VoteRow.class_id == row.id,
@@ -608,7 +746,8 @@ class Classroom:
         the first channel of its kind, ``public``, that joins the seat to ``to``); it goes
         when the turn is played and travels for the channel's delay. Any member of the
         team may write."""
-        with self.lock:
+        row, p = self.player(token)
+        with self.live(row).locks[p.world], self.lock:
             row, p = self.player(token)
             self._open(row)
             live = self.live(row)
@@ -651,7 +790,7 @@ class Classroom:
                 "reply_to": reply_to,
                 "stance": stance,
             }
-            with self.store.session() as s:
+            with self._write(row.id) as s:
                 n = (
                     s.scalar(
                         select(func.count(DraftRow.id)).where(
@@ -731,7 +870,8 @@ class Classroom:
 
     def _play(self, row: ClassRow, world: int) -> None:
         """Play the world's turn: the seats' choices, the record's move for a seat that
-        has none, the letters written; then save the world and start its clock again."""
+        has none, the letters written; then save the world and start its clock again.
+        The caller holds the world's lock."""
         live = self.live(row)
         session = live.worlds[world]
         if session.done:
@@ -745,13 +885,11 @@ class Classroom:
                 chosen[actor] = follow_choice(session, actor)
                 followed.append(actor)
         letters = [d.letter for d in drafts]
-        session.play_turn(
-            chosen, letters, followed=followed, injected=self.pending_events(row, world)
-        )
+        session.play_turn(chosen, letters, followed=followed, injected=self._events(row, world))
         for cache in (live.briefs, live.options):
-            for key in [k for k in cache if k[0] == world]:
-                del cache[key]
-        with self.store.session() as s:
+            for key in [k for k in list(cache) if k[0] == world]:
+                cache.pop(key, None)
+        with self.lock, self._write(row.id) as s:
             game = s.get(GameRow, live.game_ids[world])
             assert game is not None
             game.log = [{"setup": session.setup.to_json()}, *session.log]
@@ -776,7 +914,7 @@ class Classroom:
                 fresh.revision += 1
 
     def _bump(self, class_id: int) -> None:
-        with self.store.session() as s:
+        with self._write(class_id) as s:
             row = s.get(ClassRow, class_id)
             if row is not None:
                 row.revision += 1
@@ -786,23 +924,24 @@ class Classroom:
     def advance(self, token: str, world: int | None = None) -> None:
         """Play the current turn of every world (or one) now; a seat that has not chosen
         follows the record."""
-        with self.lock:
-            row = self.facilitated(token)
-            if row.status == "ended":
-                raise ClassError("the class session has ended")
-            numbers = range(1, row.worlds + 1) if world is None else [world]
-            if world is not None and not 1 <= world <= row.worlds:
-                raise ClassError(f"there is no world {world}")
-            for number in numbers:
-                self._play(row, number)
+        row = self.facilitated(token)
+        if row.status == "ended":
+            raise ClassError("the class session has ended")
+        numbers = range(1, row.worlds + 1) if world is None else [world]
+        if world is not None and not 1 <= world <= row.worlds:
+            raise ClassError(f"there is no world {world}")
+        live = self.live(row)
+        for number in numbers:
+            with live.locks[number]:
+                self._play(self.facilitated(token), number)
 
     def pause(self, token: str) -> None:
-        with self.lock:
+        with self._every_world(self.facilitated(token)):
             row = self.facilitated(token)
             if row.status != "running":
                 raise ClassError(f"the game is {row.status}, not running")
             now = self.clock()
-            with self.store.session() as s:
+            with self._write(row.id) as s:
                 for w in s.scalars(select(WorldRow).where(WorldRow.class_id == row.id)):
                     if w.deadline is not None:
                         w.remaining = max(0.0, (w.deadline - now).total_seconds())
@@ -813,11 +952,11 @@ class Classroom:
                 fresh.revision += 1
 
     def resume(self, token: str) -> None:
-        with self.lock:
+        with self._every_world(self.facilitated(token)):
             row = self.facilitated(token)
             if row.status != "paused":
                 raise ClassError(f"the game is {row.status}, not paused")
-            with self.store.session() as s:
+            with self._write(row.id) as s:
                 for w in s.scalars(select(WorldRow).where(WorldRow.class_id == row.id)):
                     if w.remaining is not None:
                         w.deadline = self._deadline(w.remaining)
@@ -829,13 +968,13 @@ class Classroom:
 
     def extend(self, token: str, seconds: int) -> None:
         """Give every world's current turn more time."""
-        with self.lock:
+        with self._every_world(self.facilitated(token)):
             row = self.facilitated(token)
             if not 1 <= seconds <= MAX_TURN_SECONDS:
                 raise ClassError(f"extend by 1 to {MAX_TURN_SECONDS} seconds, not {seconds}")
             if row.turn_seconds is None:
                 raise ClassError("this game has no timer: it advances by hand")
-            with self.store.session() as s:
+            with self._write(row.id) as s:
                 for w in s.scalars(select(WorldRow).where(WorldRow.class_id == row.id)):
                     if w.deadline is not None:
                         w.deadline += dt.timedelta(seconds=seconds)
@@ -851,7 +990,7 @@ class Classroom:
         """A message from an offstage actor to every world (or one), every seat (or
         one). It is news on the seats' screens; it does not change the crisis's state.
         Returns how many worlds it reached."""
-        with self.lock:
+        with self._every_world(self.facilitated(token)):
             row = self.facilitated(token)
             if row.status == "ended":
                 raise ClassError("the class session has ended")
@@ -868,7 +1007,7 @@ class Classroom:
             if world is not None and not 1 <= world <= row.worlds:
                 raise ClassError(f"there is no world {world}")
             numbers = range(1, row.worlds + 1) if world is None else [world]
-            with self.store.session() as s:
+            with self._write(row.id) as s:
                 for n in numbers:
                     s.add(
                         InjectRow(
@@ -892,7 +1031,7 @@ class Classroom:
         turn's choices), each seat learns of it as of the real event (or not at all), and
         the world's log records it, so a restart replays it. Returns the worlds it will
         happen in and, for the others, why not."""
-        with self.lock:
+        with self._every_world(self.facilitated(token)):
             row = self.facilitated(token)
             if row.status == "ended":
                 raise ClassError("the class session has ended")
@@ -919,7 +1058,7 @@ class Classroom:
                     f"“{label}” cannot happen now ({where})",
                     "inject it later, when its conditions hold, or another event",
                 )
-            with self.store.session() as s:
+            with self._write(row.id) as s:
                 for n in worlds:
                     game = s.get(GameRow, live.game_ids[n])
                     assert game is not None
@@ -943,6 +1082,13 @@ class Classroom:
 
     def pending_events(self, row: ClassRow, world: int) -> list[str]:
         """The events injected into a world's current turn, not yet played."""
+        key = (world, self.live(row).worlds[world].turn)
+        snap = self.snapshot(row)
+        if key not in snap.events:
+            snap.events[key] = self._events(row, world)
+        return list(snap.events[key])
+
+    def _events(self, row: ClassRow, world: int) -> list[str]:
         live = self.live(row)
         with self.store.session() as s:
             game = s.get(GameRow, live.game_ids[world])
@@ -953,9 +1099,9 @@ class Classroom:
         return list(pending.get("events", []))
 
     def end(self, token: str) -> None:
-        with self.lock:
+        with self._every_world(self.facilitated(token)):
             row = self.facilitated(token)
-            with self.store.session() as s:
+            with self._write(row.id) as s:
                 for w in s.scalars(select(WorldRow).where(WorldRow.class_id == row.id)):
                     w.deadline, w.remaining = None, None
                 fresh = s.get(ClassRow, row.id)
@@ -966,19 +1112,29 @@ class Classroom:
     def tick(self) -> int:
         """Play every world whose timer has run out; returns how many turns were played."""
         played = 0
-        with self.lock:
-            now = self.clock()
-            with self.store.session() as s:
-                due = list(
-                    s.execute(
-                        select(WorldRow.class_id, WorldRow.number).where(
-                            WorldRow.deadline.is_not(None), WorldRow.deadline <= now
-                        )
+        now = self.clock()
+        with self.store.session() as s:
+            due = list(
+                s.execute(
+                    select(WorldRow.class_id, WorldRow.number).where(
+                        WorldRow.deadline.is_not(None), WorldRow.deadline <= now
                     )
                 )
-            for class_id, number in due:
-                with self.store.session() as s:
-                    row = s.get(ClassRow, class_id)
+            )
+        for class_id, number in due:
+            row = self._row(class_id)
+            if row is None or row.status != "running":
+                continue
+            with self.live(row).locks[number]:
+                with self.store.session() as s:  # still due? (a last choice may have played it)
+                    w = s.scalar(
+                        select(WorldRow).where(
+                            WorldRow.class_id == class_id, WorldRow.number == number
+                        )
+                    )
+                row = self._row(class_id)
+                if w is None or w.deadline is None or w.deadline > now:
+                    continue
                 if row is None or row.status != "running":
                     continue
                 self._play(row, number)
@@ -987,11 +1143,18 @@ class Classroom:
 
     # ---- reading -------------------------------------------------------------------------
 
+    # (what a screen shows: read once per revision of the session, see Snapshot)
+
     def seconds_left(self, row: ClassRow, world: int) -> float | None:
-        with self.store.session() as s:
-            w = s.scalar(
-                select(WorldRow).where(WorldRow.class_id == row.id, WorldRow.number == world)
-            )
+        snap = self.snapshot(row)
+        if snap.worlds is None:
+            with self.store.session() as s:
+                rows = s.scalars(select(WorldRow).where(WorldRow.class_id == row.id))
+                snap.worlds = {w.number: w for w in rows}
+        return self.left(snap.worlds.get(world))
+
+    def left(self, w: WorldRow | None) -> float | None:
+        """The seconds left of a world's turn (None: no timer)."""
         if w is None:
             return None
         if w.remaining is not None:
@@ -1001,29 +1164,39 @@ class Classroom:
         return max(0.0, (w.deadline - self.clock()).total_seconds())
 
     def players(self, row: ClassRow) -> list[PlayerRow]:
-        with self.store.session() as s:
-            return list(
-                s.scalars(
-                    select(PlayerRow).where(PlayerRow.class_id == row.id).order_by(PlayerRow.id)
+        snap = self.snapshot(row)
+        if snap.players is None:
+            with self.store.session() as s:
+                snap.players = list(
+                    s.scalars(
+                        select(PlayerRow).where(PlayerRow.class_id == row.id).order_by(PlayerRow.id)
+                    )
                 )
-            )
+        return snap.players
 
     def injects_for(self, row: ClassRow, world: int, actor: str | None) -> list[InjectRow]:
         """The injects a seat was sent (``actor`` None: every inject of the world)."""
-        with self.store.session() as s:
-            rows = list(
-                s.scalars(
-                    select(InjectRow)
-                    .where(InjectRow.class_id == row.id, InjectRow.world == world)
-                    .order_by(InjectRow.id)
+        snap = self.snapshot(row)
+        if world not in snap.injects:
+            with self.store.session() as s:
+                snap.injects[world] = list(
+                    s.scalars(
+                        select(InjectRow)
+                        .where(InjectRow.class_id == row.id, InjectRow.world == world)
+                        .order_by(InjectRow.id)
+                    )
                 )
-            )
-        return [r for r in rows if actor is None or r.to is None or r.to == actor]
+        return [r for r in snap.injects[world] if actor is None or r.to is None or r.to == actor]
 
     def pending(
         self, row: ClassRow, world: int
     ) -> tuple[list[ChoiceRow], list[DraftRow], list[VoteRow]]:
-        return self._pending(row, world, self.live(row).worlds[world].turn)
+        """The choices, letters and proposals of the world's current turn so far."""
+        key = (world, self.live(row).worlds[world].turn)
+        snap = self.snapshot(row)
+        if key not in snap.pending:
+            snap.pending[key] = self._pending(row, *key)
+        return snap.pending[key]
 
     def choices_made(self, row: ClassRow, world: int) -> list[ChoiceRow]:
         """Every choice a person (or the clock) made in a world, turn by turn."""
@@ -1037,16 +1210,16 @@ class Classroom:
             )
 
     def revision(self, row: ClassRow) -> int:
-        with self.store.session() as s:
-            fresh = s.get(ClassRow, row.id)
+        """The session's revision now (from memory unless it changed since it was read)."""
+        fresh = self._row(row.id)
         return fresh.revision if fresh is not None else -1
 
     def debrief(self, row: ClassRow, world: int) -> Any:
         """The world's debrief (play/debrief.py), kept until the world moves on."""
         from crisislab.play.debrief import build
 
-        with self.lock:
-            live = self.live(row)
+        live = self.live(row)
+        with live.locks[world]:
             session = live.worlds[world]
             key = (world, len(session.log))
             if key not in live.debriefs:

@@ -60,7 +60,8 @@ def seat_view(room: Classroom, row: ClassRow, p: PlayerRow) -> dict[str, Any]:
     b = room.briefing(row, p.world, p.actor)
     delay = delay_turns(sc)
     return {
-        "class": {"code": row.code, "title": row.title, "revision": room.revision(row)},
+        # the revision the data was read at (or after): never newer than what is shown
+        "class": {"code": row.code, "title": row.title, "revision": row.revision},
         "me": {
             "name": p.name,
             "role": p.role,
@@ -261,7 +262,7 @@ def class_view(room: Classroom, row: ClassRow) -> dict[str, Any]:
         "code": row.code,
         "title": row.title,
         "status": row.status,
-        "revision": room.revision(row),
+        "revision": row.revision,
         "worlds": row.worlds,
         "injectable": [{"event": e, "label": sc.event(e).label} for e in injectable(sc)],
         "by_hand": row.turn_seconds is None,
