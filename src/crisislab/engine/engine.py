@@ -70,6 +70,25 @@ class StepResult:
     trace: list[Happening] = field(default_factory=list)
 
 
+@dataclass
+class _Turn:
+    """What the phases of one :meth:`Engine.step` share, as the step goes: the turn, a
+    batch of one row (then the rules read plain numbers, ``fenv``) and whether its crisis
+    runs, the rules' environments (renewed when a chance draw splits lumped rows), the
+    result so far and each actor's choice (``picked``: one row's, as a number)."""
+
+    t: int
+    one: bool
+    running: bool
+    env: Mapping[str, Value]
+    fenv: Mapping[str, Value]
+    result: StepResult
+    trace: bool
+    chance: ChancePolicy | None
+    chosen: dict[str, np.ndarray] = field(default_factory=dict)
+    picked: dict[str, int] = field(default_factory=dict)
+
+
 class _ScalarEnv(Mapping[str, Value]):
     """The names of a batch of one row as plain numbers, read from the state when asked
     (so an effect shows in what is read after it, as it does through the array env's
@@ -304,42 +323,68 @@ class Engine:
         indices into each actor's actions). Mutates ``state``. A ``chance`` policy, if
         given, decides this turn's chance events in place of the random streams.
 
-        A batch of one row takes the same steps on plain numbers (``one`` below): the
-        rules are evaluated with :func:`evaluate_scalar` and rows that cannot change are
-        not looked at, which gives the same state as the arrays do (a property test
-        compares crisis by crisis)."""
-        sc = self.scenario
-        t = state.turn
-        if t >= self.n_turns:
+        The phases of a turn, in order: the choices, checked against what is available
+        (:meth:`_take_choices`), and the documented ones counted; their effects in actor
+        order, then the letters with no delay (:meth:`_apply_choices`); the events in file
+        order (:meth:`_fire_events`); the escalation (:meth:`_note_escalation`); the
+        outcomes (:meth:`_end_crises`); and the close of the turn (:meth:`_close_turn`).
+
+        A batch of one row takes the same steps on plain numbers (``turn.one``): the rules
+        are evaluated with :func:`evaluate_scalar` and rows that cannot change are not
+        looked at, which gives the same state as the arrays do (a property test compares
+        crisis by crisis)."""
+        if state.turn >= self.n_turns:
             raise ValueError("the crisis is over: every turn of the clock has been played")
-        one = state.n == 1
-        running = not bool(state.done[0]) if one else True
-        active = ~state.done
+        turn = self._open_turn(state, trace, chance)
+        self._take_choices(state, turn, choices)
+        self._count_documented(state, turn)
+        self._apply_choices(state, turn)
+        self._fire_events(state, turn)
+        self._note_escalation(state)
+        self._end_crises(state, turn)
+        return self._close_turn(state, turn)
+
+    def _open_turn(self, state: BatchState, trace: bool, chance: ChancePolicy | None) -> _Turn:
+        """What the phases of one step share: the rules' environments (arrays and, for a
+        batch of one row, plain numbers), an empty result, and this turn's escalation
+        reset."""
         env, fenv = self._envs(state)
+        one = state.n == 1
         state.escalation[:] = 0.0
         result = StepResult(
-            t, {}, np.zeros((len(sc.events), state.n), dtype=bool), np.zeros(state.n, dtype=bool)
+            state.turn,
+            {},
+            np.zeros((len(self.scenario.events), state.n), dtype=bool),
+            np.zeros(state.n, dtype=bool),
         )
-        # 2. choices, checked against what is available (only the actions chosen)
-        chosen: dict[str, np.ndarray] = {}
-        picked: dict[str, int] = {}  # one row: each actor's choice (-1 if ended)
+        running = not bool(state.done[0]) if one else True
+        return _Turn(state.turn, one, running, env, fenv, result, trace, chance)
+
+    def _take_choices(
+        self, state: BatchState, turn: _Turn, choices: Mapping[str, np.ndarray]
+    ) -> None:
+        """Each actor's choice per crisis (-1 where it has ended), checked against what is
+        available: only the actions chosen are evaluated, once for all the rows that
+        chose each."""
+        active = ~state.done
+        env, fenv, t = turn.env, turn.fenv, turn.t
         for actor in self.players:
             raw = choices.get(actor)
             if raw is None:
                 raise IllegalAction(f"no action given for '{actor}'")
             rules = self.actions_by_actor[actor]
             given = np.asarray(raw, dtype=np.int64)
-            if one and given.size == 1:
-                own = int(given.reshape(-1)[0]) if running else -1
-                if running and not 0 <= own < len(rules):
+            if turn.one and given.size == 1:
+                own = int(given.reshape(-1)[0]) if turn.running else -1
+                if turn.running and not 0 <= own < len(rules):
                     raise IllegalAction(
                         f"'{actor}' chose action number {own}; it has "
                         f"{len(rules)} actions (0 to {len(rules) - 1})"
                     )
-                if running and not evaluate_scalar(rules[own].when, fenv):
+                if turn.running and not evaluate_scalar(rules[own].when, fenv):
                     self._unavailable(state, actor, rules[own].id, 0, t)
-                picked[actor] = own
-                chosen[actor] = np.array([own], dtype=np.int64)
+                turn.picked[actor] = own
+                turn.chosen[actor] = np.array([own], dtype=np.int64)
                 continue
             pick = np.where(active, np.broadcast_to(given, (state.n,)), -1)
             live = pick[active]
@@ -363,49 +408,61 @@ class Engine:
                 )
                 if not ok:
                     self._unavailable(state, actor, rules[int(local)].id, int(rows[0]), t)
-            chosen[actor] = pick
-            if one:
-                picked[actor] = int(pick[0])
-        # the documented actions' counts, for the leaders' model
-        for i, rule in enumerate(sc.documented_actions):
-            if one:
-                if picked[rule.actor] == rule.local:
+            turn.chosen[actor] = pick
+            if turn.one:
+                turn.picked[actor] = int(pick[0])
+
+    def _count_documented(self, state: BatchState, turn: _Turn) -> None:
+        """The documented actions' counts, which the leaders' model reads."""
+        for i, rule in enumerate(self.scenario.documented_actions):
+            if turn.one:
+                if turn.picked[rule.actor] == rule.local:
                     state.taken[i, 0] += 1.0
             else:
-                state.taken[i, chosen[rule.actor] == rule.local] += 1.0
-        # 3. effects, in actor order
+                state.taken[i, turn.chosen[rule.actor] == rule.local] += 1.0
+
+    def _apply_choices(self, state: BatchState, turn: _Turn) -> None:
+        """The chosen actions' effects, in actor order, with their rung of escalation and
+        the letters they send; then the letters with no delay, which arrive within the
+        turn."""
         whole = np.arange(1)
         for actor in self.players:
             for a in self.actions_by_actor[actor]:
-                if one:
-                    if picked[actor] != a.local:
+                if turn.one:
+                    if turn.picked[actor] != a.local:
                         continue
                     rows = whole
                 else:
-                    rows = np.flatnonzero(chosen[actor] == a.local)
+                    rows = np.flatnonzero(turn.chosen[actor] == a.local)
                     if rows.size == 0:
                         continue
-                before = state.values[:, 0].copy() if trace else None
-                self._apply(state, env, a.effects, rows, fenv)
-                if one:
+                before = state.values[:, 0].copy() if turn.trace else None
+                self._apply(state, turn.env, a.effects, rows, turn.fenv)
+                if turn.one:
                     state.escalation[0] = _maximum(state.escalation.item(0), float(a.escalation))
                 else:
                     np.maximum.at(state.escalation, rows, float(a.escalation))
                 if a.sends is not None:
-                    self._send(state, a.sends, rows, t)
-                if trace and before is not None:
-                    result.trace.append(
-                        Happening(t, "action", a.id, actor, self._diff(before, state))
+                    self._send(state, a.sends, rows, turn.t)
+                if turn.trace and before is not None:
+                    turn.result.trace.append(
+                        Happening(turn.t, "action", a.id, actor, self._diff(before, state))
                     )
-        # letters with no delay arrive within the turn
-        self._deliver(state, env, t, trace, result, fenv)
-        # 4. events, in file order
+        self._deliver(state, turn.env, turn.t, turn.trace, turn.result, turn.fenv)
+
+    def _fire_events(self, state: BatchState, turn: _Turn) -> None:
+        """The events, in file order: a scripted one fires where its condition holds, a
+        chance one where the crisis's own draw falls below its hazard (or as the chance
+        policy or the record decides). A lumped row whose crises draw differently splits,
+        and the turn's arrays grow with it."""
+        t = turn.t
         forced = self.forced.get(t, set())
-        for e in sc.events:
+        for e in self.scenario.events:
+            env, fenv = turn.env, turn.fenv
             one = state.n == 1  # a lumped row of many crises may split below
             if one:
                 if (
-                    not running
+                    not turn.running
                     or (e.once and state.fired.item(e.index, 0))
                     or not evaluate_scalar(e.when, fenv)
                 ):
@@ -420,7 +477,7 @@ class Engine:
                 if not eligible.any():
                     continue
             if e.kind == "chance":
-                if chance is not None:
+                if turn.chance is not None:
                     assert e.hazard is not None
                     hazard = np.broadcast_to(
                         e.probability(
@@ -429,7 +486,7 @@ class Engine:
                         (state.n,),
                     )
                     fire = eligible & np.asarray(
-                        chance.decide(e.index, hazard, eligible, t), dtype=bool
+                        turn.chance.decide(e.index, hazard, eligible, t), dtype=bool
                     )
                 elif self.chance == "history":
                     fire = eligible & (e.index in forced)
@@ -446,18 +503,14 @@ class Engine:
                     else:
                         fire, parents = self._chance_split(state, e.index, eligible, hazard, t)
                         if parents.size:
-                            env, fenv = self._envs(state)
-                            result.events = np.concatenate(
-                                [result.events, result.events[:, parents]], axis=1
-                            )
-                            result.ended = np.concatenate([result.ended, result.ended[parents]])
-                            chosen = {a: np.concatenate([c, c[parents]]) for a, c in chosen.items()}
+                            self._split_turn(state, turn, parents)
+                            env, fenv = turn.env, turn.fenv
             else:
                 fire = eligible
             rows = np.flatnonzero(fire)
             if rows.size == 0:
                 continue
-            before = state.values[:, 0].copy() if trace else None
+            before = state.values[:, 0].copy() if turn.trace else None
             self._apply(state, env, e.effects, rows, fenv)
             if e.escalation is not None:
                 if state.n == 1:
@@ -465,17 +518,38 @@ class Engine:
                 else:
                     np.maximum.at(state.escalation, rows, float(e.escalation))
             state.fired[e.index, rows] = True
-            result.events[e.index, rows] = True
-            if trace and before is not None:
-                result.trace.append(Happening(t, "event", e.id, None, self._diff(before, state)))
-        # 5. escalation
+            turn.result.events[e.index, rows] = True
+            if turn.trace and before is not None:
+                turn.result.trace.append(
+                    Happening(t, "event", e.id, None, self._diff(before, state))
+                )
+
+    def _split_turn(self, state: BatchState, turn: _Turn, parents: np.ndarray) -> None:
+        """A chance draw split lumped rows: the new rows (copies of ``parents``) get the
+        turn's environments, events, endings and choices of the rows they came from."""
+        turn.env, turn.fenv = self._envs(state)
+        result = turn.result
+        result.events = np.concatenate([result.events, result.events[:, parents]], axis=1)
+        result.ended = np.concatenate([result.ended, result.ended[parents]])
+        turn.chosen = {a: np.concatenate([c, c[parents]]) for a, c in turn.chosen.items()}
+
+    def _note_escalation(self, state: BatchState) -> None:
+        """The turn's escalation: the first turn it reached the watched rung, and the
+        peak so far."""
         if self.watch < float("inf"):
-            state.reached[(state.reached < 0) & (state.escalation >= self.watch)] = t
+            state.reached[(state.reached < 0) & (state.escalation >= self.watch)] = state.turn
         np.maximum(state.peak, state.escalation, out=state.peak)
-        # 6. outcomes
+
+    def _end_crises(self, state: BatchState, turn: _Turn) -> None:
+        """The outcomes, in file order: the first whose condition holds ends a crisis
+        (the default one on the last turn), with its payoffs."""
+        t = turn.t
         final = t >= self.n_turns - 1
         one = state.n == 1
-        for o in sc.outcomes:
+        whole = np.arange(1)
+        env, fenv = turn.env, turn.fenv
+        running = turn.running
+        for o in self.scenario.outcomes:
             if one:
                 if not running or not (evaluate_scalar(o.when, fenv) or (o.default and final)):
                     continue
@@ -489,21 +563,27 @@ class Engine:
                 rows = np.flatnonzero(ends)
             if rows.size:
                 self._end(state, env, o.index, rows, t, fenv)
-                result.ended[rows] = True
-                if trace:
-                    result.trace.append(Happening(t, "outcome", o.id, None, ()))
-        state.last_actions = {a: chosen[a] for a in self.players}
+                turn.result.ended[rows] = True
+                if turn.trace:
+                    turn.result.trace.append(Happening(t, "outcome", o.id, None, ()))
+
+    def _close_turn(self, state: BatchState, turn: _Turn) -> StepResult:
+        """What the turn leaves for the next one to read (the actions and events of last
+        turn), the lumped rows tidied (ended rows dropped, equal rows joined), and the
+        clock moved on."""
+        result = turn.result
+        state.last_actions = {a: turn.chosen[a] for a in self.players}
         state.last_events = result.events
-        result.actions = chosen
+        result.actions = turn.chosen
         if state.lumped and state.n >= COMPACT_MIN_ROWS:
             # the step's result keeps the rows as they were before
             if state.done.mean() > 0.5:
                 state.compact()
             if state.n >= MERGE_GROWTH * state.rows_at_merge:
                 state.merge()
-        state.turn = t + 1
+        state.turn = turn.t + 1
         if state.turn < self.n_turns:
-            self._begin_turn(state, result if trace else None)
+            self._begin_turn(state, result if turn.trace else None)
         return result
 
     def _unavailable(self, state: BatchState, actor: str, name: str, row: int, t: int) -> None:
