@@ -551,6 +551,19 @@ class Engine:
         crises fire are split: the firing crises move to a new copy of their row.
         Returns the rows that fire and the parents of the rows added."""
         assert state.row_of is not None and state.sizes is not None
+        if (
+            state.n == 1
+            and len(state.streams) == 1
+            and state.members is None
+            and state.row_of.item(0) == 0
+        ):
+            # one crisis in one row: it fires or not, whole; the decision of ``below``
+            # on the same bits, in Python integers
+            fires = bool(eligible.item(0)) and hazard.item(0) > 0 and state.sizes.item(0) > 0
+            if fires:
+                bits = CrisisStreams.bits_int(int(state.streams.keys[0]), t, event)
+                fires = (bits >> 11) < math.ceil(hazard.item(0) * (1 << 53))
+            return np.array([fires]), np.zeros(0, dtype=np.int64)
         live = eligible & (hazard > 0)
         if not live.any():
             return np.zeros(state.n, dtype=bool), np.zeros(0, dtype=np.int64)
@@ -612,6 +625,10 @@ class Engine:
         if not state.lumped:
             return pick_option(p, state.streams.uniform(state.turn, stream)), empty
         assert state.row_of is not None and state.sizes is not None
+        if state.n == 1 and len(state.streams) == 1 and state.members is None:
+            one = self._draw_one(state, p, stream)
+            if one is not None:
+                return one, empty
         certain = (p.max(axis=1) >= 1.0) | state.done | (state.sizes == 0)
         choice = np.where(p.any(axis=1), np.argmax(p, axis=1), 0).astype(np.int64)
         if certain.all():
@@ -653,6 +670,23 @@ class Engine:
             np.subtract.at(state.sizes, parents, counts[movers])
             state.sizes[new_rows] = counts[movers]
         return choice, parents
+
+    @staticmethod
+    def _draw_one(state: BatchState, p: np.ndarray, stream: int) -> np.ndarray | None:
+        """:meth:`draw_choices` for a lumped batch of one crisis in one row, on plain
+        numbers: the same choice (one crisis never splits its row). None where a
+        probability is NaN (numpy's argmax and comparisons are then followed as they
+        are)."""
+        row = p[0].tolist()
+        if not row or any(x != x for x in row) or state.row_of.item(0) != 0:  # type: ignore[union-attr]
+            return None
+        if max(row) >= 1.0 or state.done.item(0) or state.sizes.item(0) == 0:  # type: ignore[union-attr]
+            # certain: numpy's argmax is the first largest
+            top = max(row)
+            return np.array([row.index(top) if any(row) else 0], dtype=np.int64)
+        bits = CrisisStreams.bits_int(int(state.streams.keys[0]), state.turn, stream)
+        u = (bits >> 11) * (1.0 / (1 << 53))
+        return np.array([pick_one(row, u)], dtype=np.int64)
 
     def _send(self, state: BatchState, message: str, rows: np.ndarray, t: int) -> None:
         m_index = self._message_index[message]
@@ -793,6 +827,21 @@ def pick_option(p: np.ndarray, u: np.ndarray) -> np.ndarray:
     out = (cdf <= u[:, None]).sum(axis=1)
     last = np.where(p > 0, np.arange(p.shape[1])[None, :], -1).max(axis=1)
     return np.minimum(out, np.maximum(last, 0)).astype(np.int64)
+
+
+def pick_one(p: list[float], u: float) -> int:
+    """:func:`pick_option` of one row of plain numbers (no NaN): numpy's cumulative sum
+    adds in order, so the sums, and the choice, are the same."""
+    total = 0.0
+    out = 0
+    last = -1
+    for j, pj in enumerate(p):
+        total = pj if j == 0 else total + pj
+        if total <= u:
+            out += 1
+        if pj > 0:
+            last = j
+    return min(out, max(last, 0))
 
 
 def _maximum(a: float, b: float) -> float:
