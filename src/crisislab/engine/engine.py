@@ -8,6 +8,7 @@ no randomness of its own: chance events draw from the crises' :class:`CrisisStre
 from __future__ import annotations
 
 import math
+import sys
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from crisislab.engine.state import BatchState
 from crisislab.engine.streams import AGENT_STREAM_BASE, CrisisStreams, below
 from crisislab.engine.subenv import SubEnv
 from crisislab.scenario.expr import Effect, Node, Value, evaluate, evaluate_scalar, names_in
-from crisislab.scenario.model import Scenario, VariableRule
+from crisislab.scenario.model import EventRule, Scenario, VariableRule
 
 ChanceMode = Literal["free", "history"]
 COMPACT_MIN_ROWS = 256  # a lumped batch drops its ended rows once they are most of it
@@ -433,6 +434,9 @@ class Engine:
                     )
                 elif self.chance == "history":
                     fire = eligible & (e.index in forced)
+                elif one and self._alone(state):
+                    assert e.hazard is not None
+                    fire = np.array([self._fires_alone(state, e, fenv, t)])
                 else:
                     assert e.hazard is not None
                     hazard = np.broadcast_to(
@@ -551,19 +555,6 @@ class Engine:
         crises fire are split: the firing crises move to a new copy of their row.
         Returns the rows that fire and the parents of the rows added."""
         assert state.row_of is not None and state.sizes is not None
-        if (
-            state.n == 1
-            and len(state.streams) == 1
-            and state.members is None
-            and state.row_of.item(0) == 0
-        ):
-            # one crisis in one row: it fires or not, whole; the decision of ``below``
-            # on the same bits, in Python integers
-            fires = bool(eligible.item(0)) and hazard.item(0) > 0 and state.sizes.item(0) > 0
-            if fires:
-                bits = CrisisStreams.bits_int(int(state.streams.keys[0]), t, event)
-                fires = (bits >> 11) < math.ceil(hazard.item(0) * (1 << 53))
-            return np.array([fires]), np.zeros(0, dtype=np.int64)
         live = eligible & (hazard > 0)
         if not live.any():
             return np.zeros(state.n, dtype=bool), np.zeros(0, dtype=np.int64)
@@ -670,6 +661,29 @@ class Engine:
             np.subtract.at(state.sizes, parents, counts[movers])
             state.sizes[new_rows] = counts[movers]
         return choice, parents
+
+    @staticmethod
+    def _alone(state: BatchState) -> bool:
+        """Whether the batch is one crisis in one row (lumped or not)."""
+        if state.n != 1 or len(state.streams) != 1:
+            return False
+        return state.row_of is None or (
+            state.members is None and state.row_of.item(0) == 0 and state.sizes.item(0) == 1  # type: ignore[union-attr]
+        )
+
+    @staticmethod
+    def _fires_alone(
+        state: BatchState, e: EventRule, fenv: Mapping[str, Value], t: int
+    ) -> bool:
+        """Whether chance event ``e`` fires in a crisis alone (:meth:`_alone`): the
+        decision of :func:`below` (as :meth:`_chance_split` makes it for a lumped row),
+        on plain numbers and the same 64 bits."""
+        assert e.hazard is not None
+        h = probability_scalar(e, float(evaluate_scalar(e.hazard, fenv)), float(fenv["turn_days"]))  # type: ignore[arg-type]
+        if not h > 0:
+            return False
+        bits = CrisisStreams.bits_int(int(state.streams.keys[0]), t, e.index)
+        return (bits >> 11) < math.ceil(h * (1 << 53))
 
     @staticmethod
     def _draw_one(state: BatchState, p: np.ndarray, stream: int) -> np.ndarray | None:
@@ -847,6 +861,17 @@ def pick_one(p: list[float], u: float) -> int:
 def _maximum(a: float, b: float) -> float:
     """numpy's ``maximum`` of two numbers: NaN if either is, else ``b`` unless ``a > b``."""
     return a if a > b or a != a else b
+
+
+def probability_scalar(e: EventRule, value: float, turn_days: float) -> float:
+    """:meth:`EventRule.probability` of one number (numpy's own expm1)."""
+    if value != value:
+        value = 0.0
+    elif value in (math.inf, -math.inf):  # as numpy's nan_to_num
+        value = math.copysign(sys.float_info.max, value)
+    if e.per_day:
+        value = float(-np.expm1(-_maximum(value, 0.0) * turn_days))
+    return 0.0 if value < 0.0 else (1.0 if value > 1.0 else value)
 
 
 def assigned_scalar(eff: Effect, env: Mapping[str, Value]) -> float:
