@@ -579,7 +579,11 @@ class LeaderModel:
         commitment = 0.0
         if self.commitment is not None:
             c = float(env[self.commitment])  # type: ignore[arg-type]
-            commitment = float(np.nan_to_num(c)) / 10.0
+            if c != c:  # numpy's nan_to_num, on a plain number
+                c = 0.0
+            elif c in (math.inf, -math.inf):
+                c = math.copysign(sys.float_info.max, c)
+            commitment = c / 10.0
         x[:, 2] = self.concede * commitment
         x[:, 3] = self.waiting
         x[:, 4:7] = self.static
