@@ -906,6 +906,10 @@ def probabilities(
 ) -> np.ndarray:
     """Logit choice probabilities over the legal options, (rows, options)."""
     w = beta * signs()
+    if f.x.shape[0] == 1:
+        one = _probabilities_one(f, w, record, record_days, record_terms)
+        if one is not None:
+            return one
     u = f.offset.copy()
     for i in range(w.size):  # elementwise, in a fixed order: the same bits in any batch
         u += f.x[:, :, i] * w[i]
@@ -925,6 +929,37 @@ def probabilities(
     total = e.sum(axis=1, keepdims=True)
     p = np.divide(e, total, out=np.zeros_like(e), where=total > 0)
     return p
+
+
+def _probabilities_one(
+    f: Features, w: np.ndarray, record: float, record_days: float, record_terms: float
+) -> np.ndarray | None:
+    """:func:`probabilities` of one row: the sums on plain numbers, in the same order,
+    and numpy's own exp and sum on arrays of the same shape, so the same bits. None if
+    a legal option's utility is NaN (numpy's max is then followed as it is)."""
+    weights = w.tolist()
+    legal = f.legal[0].tolist()
+    u = []
+    for base, xs in zip(f.offset[0].tolist(), f.x[0].tolist(), strict=True):
+        for xi, wi in zip(xs, weights, strict=True):
+            base += xi * wi
+        u.append(base)
+    if record:
+        pull = np.exp(-f.near / max(record_days, 1e-9))
+        if f.short is not None:
+            pull = pull * np.exp(-f.short / max(record_terms, 1e-9))
+        pull[:, f.wait] = 0.0
+        pull[:, f.wait] = 1.0 - np.where(f.legal, pull, 0.0).max(axis=1)
+        u = [a + record * b for a, b in zip(u, pull[0].tolist(), strict=True)]
+    open_u = [a for a, ok in zip(u, legal, strict=True) if ok]
+    if any(a != a for a in open_u):
+        return None
+    top = max(open_u) if open_u else -math.inf
+    if top in (math.inf, -math.inf):
+        top = 0.0
+    e = np.exp(np.array([[a - top if ok else -math.inf for a, ok in zip(u, legal, strict=True)]]))
+    total = e.sum(axis=1, keepdims=True)
+    return np.divide(e, total, out=np.zeros_like(e), where=total > 0)
 
 
 def situations(

@@ -155,7 +155,7 @@ class Engine:
             rows = sorted(self.var_index[k] for k in read if k in self.var_index)
             others = tuple(sorted(k for k in read if k not in self.var_index))
             self._legal_reads[a] = (np.array(rows, dtype=np.int64), others)
-        self._legal_kept: dict[str, dict[tuple[Any, ...], np.ndarray]] = {
+        self._legal_kept: dict[str, dict[Any, np.ndarray]] = {
             a: {} for a in self.actions_by_actor
         }
         self.observed_rules: dict[str, list[tuple[int, Node]]] = {
@@ -274,7 +274,8 @@ class Engine:
         the plain-number env ``fenv``: evaluated once per distinct value of what the
         conditions read, then kept (read-only)."""
         rows, others = self._legal_reads[actor]
-        key = (state._values[rows, 0].tobytes(), *(fenv[k] for k in others))
+        read = state._values[rows, 0].tobytes()
+        key = (read, *[fenv[k] for k in others]) if others else read
         kept = self._legal_kept[actor]
         found = kept.get(key)
         if found is None:
