@@ -295,9 +295,7 @@ def test_one_row_s_probabilities_are_the_batch_s(
 
     def row() -> dict[str, np.ndarray]:
         grid = st.lists(values, min_size=k * n, max_size=k * n)
-        near = st.lists(
-            st.one_of(st.floats(0, 30), st.just(math.inf)), min_size=k, max_size=k
-        )
+        near = st.lists(st.one_of(st.floats(0, 30), st.just(math.inf)), min_size=k, max_size=k)
         return {
             "x": np.array(data.draw(grid)).reshape(k, n),
             "offset": np.array(data.draw(st.lists(values, min_size=k, max_size=k))),

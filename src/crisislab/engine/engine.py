@@ -155,9 +155,7 @@ class Engine:
             rows = sorted(self.var_index[k] for k in read if k in self.var_index)
             others = tuple(sorted(k for k in read if k not in self.var_index))
             self._legal_reads[a] = (np.array(rows, dtype=np.int64), others)
-        self._legal_kept: dict[str, dict[Any, np.ndarray]] = {
-            a: {} for a in self.actions_by_actor
-        }
+        self._legal_kept: dict[str, dict[Any, np.ndarray]] = {a: {} for a in self.actions_by_actor}
         self.observed_rules: dict[str, list[tuple[int, Node]]] = {
             a: [(i, rule) for i, rule in enumerate(seen.values()) if not isinstance(rule, bool)]
             for a, seen in self.observed.items()
@@ -673,9 +671,7 @@ class Engine:
         )
 
     @staticmethod
-    def _fires_alone(
-        state: BatchState, e: EventRule, fenv: Mapping[str, Value], t: int
-    ) -> bool:
+    def _fires_alone(state: BatchState, e: EventRule, fenv: Mapping[str, Value], t: int) -> bool:
         """Whether chance event ``e`` fires in a crisis alone (:meth:`_alone`): the
         decision of :func:`below` (as :meth:`_chance_split` makes it for a lumped row),
         on plain numbers and the same 64 bits."""

@@ -768,7 +768,7 @@ def _compare(node: Compare) -> Compiled:
 
     def compare(env: Mapping[str, Value]) -> Value:
         values = [p(env) for p in parts]
-        return all(f(x, y) for f, x, y in zip(ops, values, values[1:], strict=False))
+        return all(f(x, y) for f, x, y in zip(ops, values, values[1:], strict=False))  # type: ignore[arg-type]
 
     return compare
 
@@ -780,17 +780,17 @@ def _boolop(node: BoolOp) -> Compiled:
     if len(parts) == 2:
         a, b = parts
         if node.op == "and":
-            return lambda env: True if a(env) and b(env) else False
-        return lambda env: True if a(env) or b(env) else False
+            return lambda env: bool(a(env) and b(env))
+        return lambda env: bool(a(env) or b(env))
     if len(parts) == 3:
         a, b, c = parts
         if node.op == "and":
-            return lambda env: True if a(env) and b(env) and c(env) else False
-        return lambda env: True if a(env) or b(env) or c(env) else False
+            return lambda env: bool(a(env) and b(env) and c(env))
+        return lambda env: bool(a(env) or b(env) or c(env))
     if node.op == "and":
 
         def every(env: Mapping[str, Value]) -> Value:
-            for p in parts:
+            for p in parts:  # noqa: SIM110 (a loop costs less than all() of a generator)
                 if not p(env):
                     return False
             return True
@@ -798,7 +798,7 @@ def _boolop(node: BoolOp) -> Compiled:
         return every
 
     def some(env: Mapping[str, Value]) -> Value:
-        for p in parts:
+        for p in parts:  # noqa: SIM110 (a loop costs less than any() of a generator)
             if p(env):
                 return True
         return False
@@ -810,7 +810,7 @@ def _call(node: Call) -> Compiled:
     args = [_as_float(*_scalar(a)) for a in node.args]
     if node.func == "abs":
         x = args[0]
-        return lambda env: abs(x(env))  # type: ignore[arg-type]
+        return lambda env: abs(x(env))  # type: ignore[arg-type, return-value]
     if node.func == "clip":
         x, lo, hi = args
         # rare: numpy's own clip, for its handling of NaN and signed zeros
