@@ -3,6 +3,8 @@ inside a batch of many (stepped on numpy arrays), bit for bit, for any seed and 
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from pathlib import Path
 
 import numpy as np
@@ -10,8 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crisislab.agents.registry import make_agent
-from crisislab.engine.engine import Engine
+from crisislab.engine.engine import Engine, pick_one, pick_option, probability_scalar
 from crisislab.engine.loop import decide, lumpable
+from crisislab.engine.streams import CrisisStreams, below
 from crisislab.runner import complete_agents, run_batch, start_batch
 from crisislab.scenario.loader import load_scenario
 from tests.strategies import seeds
@@ -102,3 +105,57 @@ def test_a_cuba_crisis_alone_is_the_crisis_in_a_batch(
     seed: int, which: int, specs: list[str]
 ) -> None:
     _check("cuba-1962", seed, which, specs, False)
+
+
+# ---- the pieces a crisis alone computes on plain numbers ----------------------------
+
+probability_rows = st.lists(
+    st.one_of(
+        st.sampled_from([0.0, -0.0, 1.0, 0.5, 0.25, 1e-300]),
+        st.floats(min_value=0.0, max_value=1.0),
+    ),
+    min_size=1,
+    max_size=9,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(row=probability_rows, u=st.floats(min_value=0.0, max_value=1.0, exclude_max=True))
+def test_one_row_s_pick_is_numpy_s(row: list[float], u: float) -> None:
+    expected = int(pick_option(np.array([row]), np.array([u]))[0])
+    assert pick_one(row, u) == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    key=st.integers(0, 2**64 - 1),
+    turn=st.integers(0, 2**32 - 1),
+    stream=st.integers(0, 2**24 - 1),
+)
+def test_one_crisis_s_bits_are_the_batch_s(key: int, turn: int, stream: int) -> None:
+    batch = CrisisStreams.bits_of(np.array([key], dtype=np.uint64), turn, stream)
+    assert CrisisStreams.bits_int(key, turn, stream) == int(batch[0])
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    value=st.one_of(
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.sampled_from([0.0, -0.0, 1.0, 1e-17, 1 - 1e-16, math.inf, -math.inf, math.nan]),
+    ),
+    days=st.sampled_from([0.0, 0.5, 1.0, 2.0, 7.0, 1e300]),
+    per_day=st.booleans(),
+    bits=st.integers(0, 2**64 - 1),
+)
+def test_a_chance_event_alone_fires_as_in_a_batch(
+    value: float, days: float, per_day: bool, bits: int
+) -> None:
+    sc = load_scenario("cuba-1962")
+    event = next(e for e in sc.events if e.kind == "chance")
+    event = dataclasses.replace(event, per_day=per_day)
+    with np.errstate(all="ignore"):
+        batch = np.broadcast_to(event.probability(np.asarray(value), days), (1,))
+    one = probability_scalar(event, value, days)
+    assert one == float(batch[0])  # the same number (a zero's sign aside)
+    fires = below(np.array([bits], dtype=np.uint64), batch)[0]
+    assert bool(fires) == (one > 0 and (bits >> 11) < math.ceil(one * (1 << 53)))

@@ -22,6 +22,7 @@ from crisislab.scenario.expr import (
     Unary,
     evaluate,
     evaluate_scalar,
+    scalar_function,
 )
 from crisislab.scenario.loader import load_scenario
 
@@ -120,3 +121,41 @@ def test_an_effect_on_one_crisis_is_the_batch_effect(
     one = bound_scalar(var, assigned_scalar(eff, {"v": value, var.id: current}))  # type: ignore[arg-type, attr-defined]
     assert isinstance(one, float)
     assert _bits(one) == _bits(batch[0])
+
+
+mixed = st.one_of(numbers, st.booleans())
+
+
+def _kind(node: Node) -> type | None:
+    """What the one-crisis evaluator returns for ``node``: a bool for a condition, a
+    float for a number, the env's own value for a bare name."""
+    if isinstance(node, Compare | BoolOp) or (isinstance(node, Unary) and node.op == "not"):
+        return bool
+    return None if isinstance(node, Name) else float
+
+
+@settings(max_examples=1000, deadline=None)
+@given(node=trees, values=st.tuples(mixed, mixed, mixed, mixed))
+def test_the_compiled_closures_read_bools_and_floats_anywhere(
+    node: Node, values: tuple[float | bool, ...]
+) -> None:
+    """Any name may hold a bool or a float (a flag, a parameter, the clock's ``final``):
+    the closures, which convert to float only what is not one already and read names
+    inside their parent's closure, give what numpy gives on the same numbers, as a
+    bool for a condition and a float for a number."""
+    scalars = dict(zip(NAMES, values, strict=True))
+    arrays = {k: np.array([v]) for k, v in scalars.items()}
+    with np.errstate(all="ignore"):
+        batch = np.broadcast_to(np.asarray(evaluate(node, arrays)), (1,))
+    one = evaluate_scalar(node, scalars)
+    kind = _kind(node)
+    if kind is None:
+        assert one is scalars[node.name]  # type: ignore[union-attr]
+    else:
+        assert type(one) is kind, (node, scalars)
+    if "clip" not in repr(node):
+        assert _bits(one) == _bits(batch[0]), (node, scalars)
+    else:
+        a, b = float(one), float(batch[0])  # type: ignore[arg-type]
+        assert a == b or (a != a and b != b), (node, scalars)
+    assert scalar_function(node) is scalar_function(node)  # compiled once, then kept

@@ -269,3 +269,60 @@ def test_situations_are_the_rows_of_equal_bytes(
                 leader_module._row_hash = real
         assert len(set(keys)) == first.size
         assert [keys[first[index[i]]] for i in range(n)] == keys
+
+
+finite_values = st.floats(min_value=-50, max_value=50)
+feature_values = st.one_of(
+    finite_values,
+    st.sampled_from([0.0, -0.0, 1e-300, 1e300, -1e300, math.inf, -math.inf, math.nan]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    k=st.integers(1, 6),
+    data=st.data(),
+    record=st.sampled_from([0.0, 4.0]),
+    short=st.booleans(),
+    special=st.booleans(),
+)
+def test_one_row_s_probabilities_are_the_batch_s(
+    k: int, data: st.DataObject, record: float, short: bool, special: bool
+) -> None:
+    """A row alone has its utilities summed on plain numbers: the same bits as that row
+    among others, NaN and infinite features included."""
+    n = len(FEATURES)
+    values = feature_values if special else finite_values
+
+    def row() -> dict[str, np.ndarray]:
+        grid = st.lists(values, min_size=k * n, max_size=k * n)
+        near = st.lists(st.one_of(st.floats(0, 30), st.just(math.inf)), min_size=k, max_size=k)
+        return {
+            "x": np.array(data.draw(grid)).reshape(k, n),
+            "offset": np.array(data.draw(st.lists(values, min_size=k, max_size=k))),
+            "near": np.array(data.draw(near)),
+            "legal": np.array(data.draw(st.lists(st.booleans(), min_size=k, max_size=k))),
+            "short": np.array(data.draw(st.lists(st.floats(0, 5), min_size=k, max_size=k))),
+        }
+
+    rows = [row(), row()]
+
+    def features(parts: list[dict[str, np.ndarray]]) -> Features:
+        def stack(name: str) -> np.ndarray:
+            return np.stack([p[name] for p in parts])
+
+        return Features(
+            stack("x"),
+            stack("offset"),
+            stack("near"),
+            stack("legal"),
+            0,
+            stack("short") if short else None,
+        )
+
+    beta = np.array(data.draw(st.lists(st.floats(-5, 5), min_size=n, max_size=n)))
+    with np.errstate(all="ignore"):
+        alone = probabilities(features(rows[:1]), beta, record)
+        batch = probabilities(features(rows), beta, record)
+    assert alone.shape == (1, k)
+    assert alone[0].tobytes() == batch[0].tobytes()

@@ -44,10 +44,14 @@ class RecordAgent(HistoricalAgent):
         # the order the path check reads variables in (see _on_path); it changes only
         # how fast the check runs, never what it finds
         self._check_order = list(next(iter(self.reference.values()), {}))
+        # per (turn, names observed): the record's values in that order (_on_path_one)
+        self._ref_rows: dict[tuple[int, tuple[str, ...]], list[float]] = {}
 
     def policy(self, observation: Observation) -> np.ndarray:
         """(N, k) choice probabilities: certain on the path, the fallback's off it."""
         n, k = observation.n, len(observation.actions)
+        if n == 1:
+            return self._policy_one(observation, k)
         off = np.ones(n, dtype=bool)
         ref = self.reference.get(observation.turn)
         if ref is not None:
@@ -77,6 +81,45 @@ class RecordAgent(HistoricalAgent):
                 out[rows, first] = 1.0
         out[~observation.active] = 0.0
         return out
+
+    def _policy_one(self, observation: Observation, k: int) -> np.ndarray:
+        """:meth:`policy` of a batch of one row (a game, a crisis alone), its checks on
+        plain numbers: the same probabilities."""
+        out = np.zeros((1, k))
+        if not observation.active.item(0):
+            return out
+        ref = self.reference.get(observation.turn)
+        off = ref is None or not self._on_path_one(observation, ref)
+        if off:
+            fb = self.fallback
+            if hasattr(fb, "policy"):
+                out[0] = np.asarray(fb.policy(observation, np.zeros(1, dtype=np.int64)))[0]  # type: ignore[attr-defined]
+            else:
+                out[0, int(np.asarray(fb.act(observation))[0])] = 1.0  # type: ignore[attr-defined]
+        else:
+            planned = self.plan.get(observation.turn)
+            legal = observation.legal[0]
+            out[0, planned if planned is not None and legal[planned] else self.default] = 1.0
+        if self.forced.any():
+            forced = observation.legal[0] & self.forced
+            if forced.any():
+                out[0] = 0.0
+                out[0, int(np.argmax(forced))] = 1.0
+        return out
+
+    def _on_path_one(self, observation: Observation, ref: dict[str, float]) -> bool:
+        """:meth:`_on_path` of one row: whether every observed value equals the
+        record's (NaN where both are)."""
+        names, matrix = observation.matrix
+        seen = matrix[:, 0].tolist()
+        key = (observation.turn, names)
+        record = self._ref_rows.get(key)
+        if record is None:
+            record = [ref[k] for k in names]
+            self._ref_rows[key] = record
+        if seen == record:
+            return True
+        return all(a == b or (a != a and b != b) for a, b in zip(seen, record, strict=True))
 
     def act(self, observation: Observation) -> np.ndarray:
         from crisislab.engine.engine import pick_option

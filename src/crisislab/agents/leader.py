@@ -45,13 +45,12 @@ from crisislab.agents.doctrines import ActionTable, _after, _clauses, _progress
 from crisislab.agents.registry import AgentSpecError
 from crisislab.engine.engine import (
     assigned,
-    assigned_scalar,
     bound,
     bound_scalar,
     pick_option,
 )
 from crisislab.engine.observation import Observation
-from crisislab.scenario.expr import Value, _maximum, evaluate, evaluate_scalar, names_in
+from crisislab.scenario.expr import Value, _maximum, evaluate, names_in, scalar_function
 from crisislab.scenario.model import Scenario, VariableRule
 
 SHARED = ("payoff", "danger", "audience")
@@ -406,6 +405,7 @@ class LeaderModel:
             )
             self._plain_moves.append((pays, progs, dangers))
         self._plain_offset: dict[float, np.ndarray] = {}
+        self._chance_kept: dict[tuple[int, float, float], float] = {}
         self._plain_calendar: dict[tuple[float, float], np.ndarray] = {}
 
     def _plain_env(self, obs: Observation, row: int) -> dict[str, Value]:
@@ -417,61 +417,117 @@ class LeaderModel:
             env[b] = value.item(row) if isinstance(value, np.ndarray) and value.ndim else value
         return env
 
-    def _plain_after(self, env: Mapping[str, Value], j: int) -> dict[str, Value]:
-        """``_after`` of option ``j`` on plain numbers (the names the features read)."""
-        out = dict(env)
-        for eff, var in self._plain_effects[j]:
-            value = assigned_scalar(eff, out)
-            current = float(out[eff.target])  # type: ignore[arg-type]
-            out[eff.target] = (
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        state.pop("_plain_fns", None)  # closures: compiled again where unpickled
+        state["_chance_kept"] = {}
+        return state
+
+    def _functions(self) -> tuple[Any, ...]:
+        """The compiled expressions :meth:`_plain_x` evaluates (``scalar_function``),
+        fetched once per process: per outcome its payoff's (None if it has none), per
+        outcome with a progress its clauses', per danger its condition's and hazard's,
+        and per option its effects on what the features read, as (value, op, target,
+        variable)."""
+        fns = self.__dict__.get("_plain_fns")
+        if fns is None:
+            pays = [None if node is None else scalar_function(node) for node in self._plain_pay]
+            clauses = {
+                i: [scalar_function(c) for c in self.outcomes[i][1]] for i in self._plain_prog
+            }
+            dangers = []
+            for e, _, _ in self._plain_dangers:
+                assert e.hazard is not None
+                dangers.append((scalar_function(e.when), scalar_function(e.hazard)))
+            effects = [
+                [(scalar_function(eff.value), eff.op, eff.target, var) for eff, var in option]
+                for option in self._plain_effects
+            ]
+            fns = (pays, clauses, dangers, effects)
+            self._plain_fns = fns
+        return fns  # type: ignore[no-any-return]
+
+    @staticmethod
+    def _plain_after(env: dict[str, Value], effects: Sequence[tuple[Any, ...]]) -> list[Any]:
+        """``_after`` of an option on plain numbers (the names the features read),
+        written into ``env`` itself; returns what it replaced, for :meth:`_restore`."""
+        replaced: list[tuple[str, Value]] = []
+        for fn, op, target, var in effects:
+            value = float(fn(env))  # assigned_scalar's steps
+            old = env[target]
+            current = float(old)  # type: ignore[arg-type]
+            if op != "=":
+                value = current + value if op == "+=" else current - value
+            replaced.append((target, old))
+            env[target] = (
                 bound_scalar(var, value) if current == current or value == value else math.nan
             )
-        return out
+        return replaced
 
-    def _plain_pay_one(self, i: int, env: Mapping[str, Value]) -> float:
-        node = self._plain_pay[i]
-        value = 0.0 if node is None else float(evaluate_scalar(node, env))  # type: ignore[arg-type]
+    @staticmethod
+    def _restore(env: dict[str, Value], replaced: list[Any]) -> None:
+        for target, old in reversed(replaced):
+            env[target] = old
+
+    @staticmethod
+    def _plain_pay_one(fn: Any, env: Mapping[str, Value]) -> float:
+        value = 0.0 if fn is None else float(fn(env))
         return 0.0 if value != value else value
 
-    def _plain_progress(self, i: int, env: Mapping[str, Value]) -> float:
-        clauses = self.outcomes[i][1]
+    @staticmethod
+    def _plain_progress(clauses: Sequence[Any], env: Mapping[str, Value]) -> float:
         total = 0.0
         for c in clauses:
-            total += 1.0 if evaluate_scalar(c, env) else 0.0
+            total += 1.0 if c(env) else 0.0
         return total / len(clauses)
 
-    def _plain_chance(self, d: int, env: Mapping[str, Value], days: float) -> tuple[bool, float]:
+    def _plain_chance(
+        self, d: int, fns: tuple[Any, Any], env: Mapping[str, Value], days: float
+    ) -> tuple[bool, float]:
         """One danger in one state: whether it is live, and the chance it fires within
         the horizon, weighted (``expected_loss``'s terms, on plain numbers; numpy's own
-        log1p and expm1, whose last bit may differ from the math module's)."""
-        e, _, weight = self._plain_dangers[d]
-        assert e.hazard is not None
-        live = float(evaluate_scalar(e.when, env))  # type: ignore[arg-type]
-        h = float(evaluate_scalar(e.hazard, env))  # type: ignore[arg-type]
+        log1p and expm1, whose last bit may differ from the math module's). The chance
+        of a hazard other than zero is kept by (danger, hazard, turn length): the same
+        numbers give the same chance."""
+        when, hazard = fns
+        live = float(when(env))
+        h = float(hazard(env))
         if h != h:
             h = 0.0
-        if e.per_day:
-            rate = _maximum(h, 0.0)
-        else:
-            clipped = 0.0 if h < 0 else (1 - 1e-12 if h > 1 - 1e-12 else h)
-            rate = float(-np.log1p(-clipped)) / max(days, 1e-9)
-        chance = float(-np.expm1(-rate * self.horizon)) * weight
+        key = (d, h, days)
+        kept = self._chance_kept
+        chance = kept.get(key) if h != 0 else None
+        if chance is None:
+            e, _, weight = self._plain_dangers[d]
+            if e.per_day:
+                rate = _maximum(h, 0.0)
+            else:
+                clipped = 0.0 if h < 0 else (1 - 1e-12 if h > 1 - 1e-12 else h)
+                rate = float(-np.log1p(-clipped)) / max(days, 1e-9)
+            chance = float(-np.expm1(-rate * self.horizon)) * weight
+            if h != 0:
+                if len(kept) >= 100_000:
+                    kept.clear()
+                kept[key] = chance
         return (live == live and live > 0), chance
 
-    def _plain_x(self, env: Mapping[str, Value], legal: np.ndarray) -> np.ndarray:
+    def _plain_x(self, env: dict[str, Value], legal: np.ndarray) -> np.ndarray:
         """(k, features) of one situation: :meth:`_compute` on plain numbers, the same
         operations in the same order; blocks of options that cannot move an outcome or
-        a danger reuse the state before's value of it (the same inputs)."""
+        a danger reuse the state before's value of it (the same inputs). Each option's
+        effects are written into ``env`` and taken back after."""
         t = self.table
+        pay_fns, clause_fns, danger_fns, effect_fns = self._functions()
+        pay_one, progress, chance_of = self._plain_pay_one, self._plain_progress, self._plain_chance
         n_out = len(self.outcomes)
         days = float(env["turn_days"])  # type: ignore[arg-type]
-        pay0 = [self._plain_pay_one(i, env) for i in range(n_out)]
+        pay0 = [pay_one(f, env) for f in pay_fns]
         top, low = max(pay0), min(pay0)
         spread = _maximum(top - low, 1e-9)
         sq0 = pay0[self._plain_sq]
         loss = [_maximum(sq0 - p, 0.0) / spread for p in pay0]
-        prog0 = {i: self._plain_progress(i, env) for i in self._plain_prog}
-        d0 = [self._plain_chance(d, env, days) for d in range(len(self._plain_dangers))]
+        prog0 = {i: progress(clause_fns[i], env) for i in self._plain_prog}
+        d0 = [chance_of(d, fns, env, days) for d, fns in enumerate(danger_fns)]
 
         def value_risk(
             pay: list[float], prog: Mapping[int, float], dangers: list[tuple[bool, float]]
@@ -497,17 +553,18 @@ class LeaderModel:
                 continue
             if not (self.touches[j][0] or self.touches[j][1]):
                 continue
-            after = self._plain_after(env, j)
+            replaced = self._plain_after(env, effect_fns[j])
             pays, progs, dangers = self._plain_moves[j]
-            pay = [self._plain_pay_one(i, after) if i in pays else pay0[i] for i in range(n_out)]
+            pay = [pay_one(pay_fns[i], env) if i in pays else pay0[i] for i in range(n_out)]
             prog = {
-                i: self._plain_progress(i, after) if i in progs else prog0[i]
+                i: progress(clause_fns[i], env) if i in progs else prog0[i]
                 for i in self._plain_prog
             }
             dd = [
-                self._plain_chance(d, after, days) if d in dangers else d0[d]
+                chance_of(d, danger_fns[d], env, days) if d in dangers else d0[d]
                 for d in range(len(d0))
             ]
+            self._restore(env, replaced)
             value, risk = value_risk(pay, prog, dd)
             x[j, 0] = value - value0
             if self.concede[j] and self._plain_peaceful:
@@ -522,7 +579,11 @@ class LeaderModel:
         commitment = 0.0
         if self.commitment is not None:
             c = float(env[self.commitment])  # type: ignore[arg-type]
-            commitment = float(np.nan_to_num(c)) / 10.0
+            if c != c:  # numpy's nan_to_num, on a plain number
+                c = 0.0
+            elif c in (math.inf, -math.inf):
+                c = math.copysign(sys.float_info.max, c)
+            commitment = c / 10.0
         x[:, 2] = self.concede * commitment
         x[:, 3] = self.waiting
         x[:, 4:7] = self.static
@@ -845,6 +906,10 @@ def probabilities(
 ) -> np.ndarray:
     """Logit choice probabilities over the legal options, (rows, options)."""
     w = beta * signs()
+    if f.x.shape[0] == 1:
+        one = _probabilities_one(f, w, record, record_days, record_terms)
+        if one is not None:
+            return one
     u = f.offset.copy()
     for i in range(w.size):  # elementwise, in a fixed order: the same bits in any batch
         u += f.x[:, :, i] * w[i]
@@ -864,6 +929,37 @@ def probabilities(
     total = e.sum(axis=1, keepdims=True)
     p = np.divide(e, total, out=np.zeros_like(e), where=total > 0)
     return p
+
+
+def _probabilities_one(
+    f: Features, w: np.ndarray, record: float, record_days: float, record_terms: float
+) -> np.ndarray | None:
+    """:func:`probabilities` of one row: the sums on plain numbers, in the same order,
+    and numpy's own exp and sum on arrays of the same shape, so the same bits. None if
+    a legal option's utility is NaN (numpy's max is then followed as it is)."""
+    weights = w.tolist()
+    legal = f.legal[0].tolist()
+    u = []
+    for base, xs in zip(f.offset[0].tolist(), f.x[0].tolist(), strict=True):
+        for xi, wi in zip(xs, weights, strict=True):
+            base += xi * wi
+        u.append(base)
+    if record:
+        pull = np.exp(-f.near / max(record_days, 1e-9))
+        if f.short is not None:
+            pull = pull * np.exp(-f.short / max(record_terms, 1e-9))
+        pull[:, f.wait] = 0.0
+        pull[:, f.wait] = 1.0 - np.where(f.legal, pull, 0.0).max(axis=1)
+        u = [a + record * b for a, b in zip(u, pull[0].tolist(), strict=True)]
+    open_u = [a for a, ok in zip(u, legal, strict=True) if ok]
+    if any(a != a for a in open_u):
+        return None
+    top = max(open_u) if open_u else -math.inf
+    if top in (math.inf, -math.inf):
+        top = 0.0
+    e = np.exp(np.array([[a - top if ok else -math.inf for a, ok in zip(u, legal, strict=True)]]))
+    total = e.sum(axis=1, keepdims=True)
+    return np.divide(e, total, out=np.zeros_like(e), where=total > 0)
 
 
 def situations(

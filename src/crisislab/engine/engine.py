@@ -8,6 +8,7 @@ no randomness of its own: chance events draw from the crises' :class:`CrisisStre
 from __future__ import annotations
 
 import math
+import sys
 import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from crisislab.engine.state import BatchState
 from crisislab.engine.streams import AGENT_STREAM_BASE, CrisisStreams, below
 from crisislab.engine.subenv import SubEnv
 from crisislab.scenario.expr import Effect, Node, Value, evaluate, evaluate_scalar, names_in
-from crisislab.scenario.model import Scenario, VariableRule
+from crisislab.scenario.model import EventRule, Scenario, VariableRule
 
 ChanceMode = Literal["free", "history"]
 COMPACT_MIN_ROWS = 256  # a lumped batch drops its ended rows once they are most of it
@@ -173,9 +174,7 @@ class Engine:
             rows = sorted(self.var_index[k] for k in read if k in self.var_index)
             others = tuple(sorted(k for k in read if k not in self.var_index))
             self._legal_reads[a] = (np.array(rows, dtype=np.int64), others)
-        self._legal_kept: dict[str, dict[tuple[Any, ...], np.ndarray]] = {
-            a: {} for a in self.actions_by_actor
-        }
+        self._legal_kept: dict[str, dict[Any, np.ndarray]] = {a: {} for a in self.actions_by_actor}
         self.observed_rules: dict[str, list[tuple[int, Node]]] = {
             a: [(i, rule) for i, rule in enumerate(seen.values()) if not isinstance(rule, bool)]
             for a, seen in self.observed.items()
@@ -292,7 +291,8 @@ class Engine:
         the plain-number env ``fenv``: evaluated once per distinct value of what the
         conditions read, then kept (read-only)."""
         rows, others = self._legal_reads[actor]
-        key = (state._values[rows, 0].tobytes(), *(fenv[k] for k in others))
+        read = state._values[rows, 0].tobytes()
+        key = (read, *[fenv[k] for k in others]) if others else read
         kept = self._legal_kept[actor]
         found = kept.get(key)
         if found is None:
@@ -490,6 +490,9 @@ class Engine:
                     )
                 elif self.chance == "history":
                     fire = eligible & (e.index in forced)
+                elif one and self._alone(state):
+                    assert e.hazard is not None
+                    fire = np.array([self._fires_alone(state, e, fenv, t)])
                 else:
                     assert e.hazard is not None
                     hazard = np.broadcast_to(
@@ -692,6 +695,10 @@ class Engine:
         if not state.lumped:
             return pick_option(p, state.streams.uniform(state.turn, stream)), empty
         assert state.row_of is not None and state.sizes is not None
+        if state.n == 1 and len(state.streams) == 1 and state.members is None:
+            one = self._draw_one(state, p, stream)
+            if one is not None:
+                return one, empty
         certain = (p.max(axis=1) >= 1.0) | state.done | (state.sizes == 0)
         choice = np.where(p.any(axis=1), np.argmax(p, axis=1), 0).astype(np.int64)
         if certain.all():
@@ -733,6 +740,44 @@ class Engine:
             np.subtract.at(state.sizes, parents, counts[movers])
             state.sizes[new_rows] = counts[movers]
         return choice, parents
+
+    @staticmethod
+    def _alone(state: BatchState) -> bool:
+        """Whether the batch is one crisis in one row (lumped or not)."""
+        if state.n != 1 or len(state.streams) != 1:
+            return False
+        return state.row_of is None or (
+            state.members is None and state.row_of.item(0) == 0 and state.sizes.item(0) == 1  # type: ignore[union-attr]
+        )
+
+    @staticmethod
+    def _fires_alone(state: BatchState, e: EventRule, fenv: Mapping[str, Value], t: int) -> bool:
+        """Whether chance event ``e`` fires in a crisis alone (:meth:`_alone`): the
+        decision of :func:`below` (as :meth:`_chance_split` makes it for a lumped row),
+        on plain numbers and the same 64 bits."""
+        assert e.hazard is not None
+        h = probability_scalar(e, float(evaluate_scalar(e.hazard, fenv)), float(fenv["turn_days"]))  # type: ignore[arg-type]
+        if not h > 0:
+            return False
+        bits = CrisisStreams.bits_int(int(state.streams.keys[0]), t, e.index)
+        return (bits >> 11) < math.ceil(h * (1 << 53))
+
+    @staticmethod
+    def _draw_one(state: BatchState, p: np.ndarray, stream: int) -> np.ndarray | None:
+        """:meth:`draw_choices` for a lumped batch of one crisis in one row, on plain
+        numbers: the same choice (one crisis never splits its row). None where a
+        probability is NaN (numpy's argmax and comparisons are then followed as they
+        are)."""
+        row = p[0].tolist()
+        if not row or any(x != x for x in row) or state.row_of.item(0) != 0:  # type: ignore[union-attr]
+            return None
+        if max(row) >= 1.0 or state.done.item(0) or state.sizes.item(0) == 0:  # type: ignore[union-attr]
+            # certain: numpy's argmax is the first largest
+            top = max(row)
+            return np.array([row.index(top) if any(row) else 0], dtype=np.int64)
+        bits = CrisisStreams.bits_int(int(state.streams.keys[0]), state.turn, stream)
+        u = (bits >> 11) * (1.0 / (1 << 53))
+        return np.array([pick_one(row, u)], dtype=np.int64)
 
     def _send(self, state: BatchState, message: str, rows: np.ndarray, t: int) -> None:
         m_index = self._message_index[message]
@@ -875,9 +920,35 @@ def pick_option(p: np.ndarray, u: np.ndarray) -> np.ndarray:
     return np.minimum(out, np.maximum(last, 0)).astype(np.int64)
 
 
+def pick_one(p: list[float], u: float) -> int:
+    """:func:`pick_option` of one row of plain numbers (no NaN): numpy's cumulative sum
+    adds in order, so the sums, and the choice, are the same."""
+    total = 0.0
+    out = 0
+    last = -1
+    for j, pj in enumerate(p):
+        total = pj if j == 0 else total + pj
+        if total <= u:
+            out += 1
+        if pj > 0:
+            last = j
+    return min(out, max(last, 0))
+
+
 def _maximum(a: float, b: float) -> float:
     """numpy's ``maximum`` of two numbers: NaN if either is, else ``b`` unless ``a > b``."""
     return a if a > b or a != a else b
+
+
+def probability_scalar(e: EventRule, value: float, turn_days: float) -> float:
+    """:meth:`EventRule.probability` of one number (numpy's own expm1)."""
+    if value != value:
+        value = 0.0
+    elif value in (math.inf, -math.inf):  # as numpy's nan_to_num
+        value = math.copysign(sys.float_info.max, value)
+    if e.per_day:
+        value = float(-np.expm1(-_maximum(value, 0.0) * turn_days))
+    return 0.0 if value < 0.0 else (1.0 if value > 1.0 else value)
 
 
 def assigned_scalar(eff: Effect, env: Mapping[str, Value]) -> float:

@@ -610,13 +610,19 @@ def evaluate_scalar(node: Node, env: Mapping[str, Value]) -> Value:
     is the same number (IEEE doubles both: the same bits, NaN and signed zeros
     included; a property test checks it against :func:`evaluate`), as a float or a
     bool."""
+    return scalar_function(node)(env)
+
+
+def scalar_function(node: Node) -> Compiled:
+    """The closure :func:`evaluate_scalar` calls for ``node``, compiled once and kept
+    with the tree, by identity (for callers that evaluate one tree many times)."""
     entry = _SCALAR.get(id(node))
     if entry is None or entry[0] is not node:
         if len(_SCALAR) > 200_000:
             _SCALAR.clear()
         entry = (node, _compile_scalar(node))
         _SCALAR[id(node)] = entry
-    return entry[1](env)
+    return entry[1]
 
 
 def _fnum(x: Value) -> float:
@@ -632,83 +638,207 @@ def _maximum(a: float, b: float) -> float:
     return a if a > b or a != a else b
 
 
+# What a compiled closure is known to return: always a float ("f"), always a bool
+# ("b"), or whatever the env holds under a name ("?": a float or a bool). A closure
+# converts with float() only what is not already a float: Python's arithmetic and
+# comparisons of a float with a bool are those of the float with 0.0 or 1.0, so the
+# result is the same number, and a float and a bool compare as numbers do.
+Kind = Literal["f", "b", "?"]
+
+# comparisons of a name with a constant, of two names, and of two closures
+_CMP_NC: dict[str, Callable[[str, float], Compiled]] = {
+    "<": lambda n, c: lambda env: env[n] < c,
+    "<=": lambda n, c: lambda env: env[n] <= c,
+    ">": lambda n, c: lambda env: env[n] > c,
+    ">=": lambda n, c: lambda env: env[n] >= c,
+    "==": lambda n, c: lambda env: env[n] == c,
+    "!=": lambda n, c: lambda env: env[n] != c,
+}
+_CMP_NN: dict[str, Callable[[str, str], Compiled]] = {
+    "<": lambda n, m: lambda env: env[n] < env[m],
+    "<=": lambda n, m: lambda env: env[n] <= env[m],
+    ">": lambda n, m: lambda env: env[n] > env[m],
+    ">=": lambda n, m: lambda env: env[n] >= env[m],
+    "==": lambda n, m: lambda env: env[n] == env[m],
+    "!=": lambda n, m: lambda env: env[n] != env[m],
+}
+_CMP_FF: dict[str, Callable[[Compiled, Compiled], Compiled]] = {
+    "<": lambda a, b: lambda env: a(env) < b(env),
+    "<=": lambda a, b: lambda env: a(env) <= b(env),
+    ">": lambda a, b: lambda env: a(env) > b(env),
+    ">=": lambda a, b: lambda env: a(env) >= b(env),
+    "==": lambda a, b: lambda env: a(env) == b(env),
+    "!=": lambda a, b: lambda env: a(env) != b(env),
+}
+# arithmetic of a closure and a constant (either side), and of two closures
+_BIN_FC: dict[str, Callable[[Compiled, float], Compiled]] = {
+    "+": lambda a, c: lambda env: a(env) + c,
+    "-": lambda a, c: lambda env: a(env) - c,
+    "*": lambda a, c: lambda env: a(env) * c,
+}
+_BIN_CF: dict[str, Callable[[float, Compiled], Compiled]] = {
+    "+": lambda c, b: lambda env: c + b(env),
+    "-": lambda c, b: lambda env: c - b(env),
+    "*": lambda c, b: lambda env: c * b(env),
+}
+_BIN_FF: dict[str, Callable[[Compiled, Compiled], Compiled]] = {
+    "+": lambda a, b: lambda env: a(env) + b(env),
+    "-": lambda a, b: lambda env: a(env) - b(env),
+    "*": lambda a, b: lambda env: a(env) * b(env),
+}
+
+
+def _as_float(fn: Compiled, kind: Kind) -> Compiled:
+    """``fn``, converting its result to a float unless it always is one."""
+    if kind == "f":
+        return fn
+    return lambda env: float(fn(env))  # type: ignore[arg-type]
+
+
 def _compile_scalar(node: Node) -> Compiled:
     """The closure computing ``node`` on plain numbers, with numpy's semantics: booleans
     count as 0 and 1, NaN is true, division by zero gives 0, both branches of ``if``
     are numbers."""
+    return _scalar(node)[0]
+
+
+def _scalar(node: Node) -> tuple[Compiled, Kind]:
+    """:func:`_compile_scalar`, with what the closure returns. Names and constants
+    are read inside their parent's closure where the pattern is common (a name
+    compared with a number, an ``and`` of two conditions), one call instead of three."""
     if isinstance(node, Const):
         value = node.value
-        return lambda env: value
+        return (lambda env: value), "f"
     if isinstance(node, Name):
-        name = node.name
-        return lambda env: env[name]
+        return operator.itemgetter(node.name), "?"
     if isinstance(node, Unary):
-        inner = _compile_scalar(node.operand)
+        inner, kind = _scalar(node.operand)
         if node.op == "not":
-            return lambda env: not inner(env)
-        return lambda env: -float(inner(env))  # type: ignore[arg-type]
+            return (lambda env: not inner(env)), "b"
+        if kind == "f":
+            return (lambda env: -inner(env)), "f"  # type: ignore[operator]
+        return (lambda env: -float(inner(env))), "f"  # type: ignore[arg-type]
     if isinstance(node, Binary):
-        left, right = _compile_scalar(node.left), _compile_scalar(node.right)
-        if node.op == "+":
-            return lambda env: float(left(env)) + float(right(env))  # type: ignore[arg-type]
-        if node.op == "-":
-            return lambda env: float(left(env)) - float(right(env))  # type: ignore[arg-type]
-        if node.op == "*":
-            return lambda env: float(left(env)) * float(right(env))  # type: ignore[arg-type]
+        return _binary(node), "f"
+    if isinstance(node, Compare):
+        return _compare(node), "b"
+    if isinstance(node, BoolOp):
+        return _boolop(node), "b"
+    if isinstance(node, IfElse):
+        cond = _scalar(node.condition)[0]
+        then = _as_float(*_scalar(node.then))
+        other = _as_float(*_scalar(node.otherwise))
+        return (lambda env: then(env) if cond(env) else other(env)), "f"
+    if isinstance(node, Call):
+        return _call(node), "f"
+    raise TypeError(f"not an expression node: {node!r}")
+
+
+def _binary(node: Binary) -> Compiled:
+    (left, lk), (right, rk) = _scalar(node.left), _scalar(node.right)
+    if node.op == "/":
+        left, right = _as_float(left, lk), _as_float(right, rk)
 
         def divide(env: Mapping[str, Value]) -> Value:
-            a, b = float(left(env)), float(right(env))  # type: ignore[arg-type]
-            return a / b if b != 0 else 0.0
+            b = right(env)
+            return left(env) / b if b != 0 else 0.0  # type: ignore[operator]
 
         return divide
-    if isinstance(node, Compare):
-        parts = [_compile_scalar(o) for o in node.operands]
-        ops = [_SCALAR_CMP[op] for op in node.ops]
-        if len(ops) == 1:
-            f, a, b = ops[0], parts[0], parts[1]
-            return lambda env: f(float(a(env)), float(b(env)))  # type: ignore[arg-type]
+    # one float is enough: the other operand, a float or a bool, meets it as a number
+    if isinstance(node.right, Const):
+        return _BIN_FC[node.op](_as_float(left, lk), node.right.value)
+    if isinstance(node.left, Const):
+        return _BIN_CF[node.op](node.left.value, _as_float(right, rk))
+    if lk != "f" and rk != "f":
+        left = _as_float(left, lk)
+    return _BIN_FF[node.op](left, right)
 
-        def compare(env: Mapping[str, Value]) -> Value:
-            values = [float(p(env)) for p in parts]  # type: ignore[arg-type]
-            return all(f(x, y) for f, x, y in zip(ops, values, values[1:], strict=False))
 
-        return compare
-    if isinstance(node, BoolOp):
-        parts = [_compile_scalar(v) for v in node.values]
+def _compare(node: Compare) -> Compiled:
+    if len(node.ops) == 1:
+        a, b = node.operands
+        op = node.ops[0]
+        if isinstance(a, Name) and isinstance(b, Const):
+            return _CMP_NC[op](a.name, b.value)
+        if isinstance(a, Name) and isinstance(b, Name):
+            return _CMP_NN[op](a.name, b.name)
+        return _CMP_FF[op](_scalar(a)[0], _scalar(b)[0])
+    parts = [_as_float(*_scalar(o)) for o in node.operands]
+    ops = [_SCALAR_CMP[op] for op in node.ops]
+
+    def compare(env: Mapping[str, Value]) -> Value:
+        values = [p(env) for p in parts]
+        return all(f(x, y) for f, x, y in zip(ops, values, values[1:], strict=False))  # type: ignore[arg-type]
+
+    return compare
+
+
+def _boolop(node: BoolOp) -> Compiled:
+    # Python's ``and``/``or`` read each part's truth as numpy does (NaN is true); the
+    # parts have no effects, so stopping at the first that decides is the same
+    parts = [_scalar(v)[0] for v in node.values]
+    if len(parts) == 2:
+        a, b = parts
         if node.op == "and":
-            return lambda env: all(bool(p(env)) for p in parts)
-        return lambda env: any(bool(p(env)) for p in parts)
-    if isinstance(node, IfElse):
-        cond, then, other = (
-            _compile_scalar(node.condition),
-            _compile_scalar(node.then),
-            _compile_scalar(node.otherwise),
-        )
-        return lambda env: float(then(env)) if cond(env) else float(other(env))  # type: ignore[arg-type]
-    if isinstance(node, Call):
-        args = [_compile_scalar(a) for a in node.args]
-        if node.func == "abs":
-            return lambda env: abs(float(args[0](env)))  # type: ignore[arg-type]
-        if node.func == "clip":
-            x, lo, hi = args
-            # rare: numpy's own clip, for its handling of NaN and signed zeros
-            return lambda env: float(
-                np.clip(
-                    np.array([float(x(env))]),
-                    float(lo(env)),  # type: ignore[arg-type]
-                    float(hi(env)),
-                )[0]
-            )  # type: ignore[arg-type]
-        pick = _minimum if node.func == "min" else _maximum
+            return lambda env: bool(a(env) and b(env))
+        return lambda env: bool(a(env) or b(env))
+    if len(parts) == 3:
+        a, b, c = parts
+        if node.op == "and":
+            return lambda env: bool(a(env) and b(env) and c(env))
+        return lambda env: bool(a(env) or b(env) or c(env))
+    if node.op == "and":
 
-        def reduce(env: Mapping[str, Value]) -> Value:
-            out = float(args[0](env))  # type: ignore[arg-type]
-            for a in args[1:]:
-                out = pick(out, float(a(env)))  # type: ignore[arg-type]
-            return out
+        def every(env: Mapping[str, Value]) -> Value:
+            for p in parts:  # noqa: SIM110 (a loop costs less than all() of a generator)
+                if not p(env):
+                    return False
+            return True
 
-        return reduce
-    raise TypeError(f"not an expression node: {node!r}")
+        return every
+
+    def some(env: Mapping[str, Value]) -> Value:
+        for p in parts:  # noqa: SIM110 (a loop costs less than any() of a generator)
+            if p(env):
+                return True
+        return False
+
+    return some
+
+
+def _call(node: Call) -> Compiled:
+    args = [_as_float(*_scalar(a)) for a in node.args]
+    if node.func == "abs":
+        x = args[0]
+        return lambda env: abs(x(env))  # type: ignore[arg-type, return-value]
+    if node.func == "clip":
+        x, lo, hi = args
+        # rare: numpy's own clip, for its handling of NaN and signed zeros
+        return lambda env: float(np.clip(np.array([x(env)]), lo(env), hi(env))[0])  # type: ignore[arg-type]
+    if len(args) == 2:
+        a, b = args
+        if node.func == "min":
+
+            def minimum(env: Mapping[str, Value]) -> Value:
+                x, y = a(env), b(env)
+                return x if x < y or x != x else y  # type: ignore[operator]
+
+            return minimum
+
+        def maximum(env: Mapping[str, Value]) -> Value:
+            x, y = a(env), b(env)
+            return x if x > y or x != x else y  # type: ignore[operator]
+
+        return maximum
+    pick = _minimum if node.func == "min" else _maximum
+
+    def reduce(env: Mapping[str, Value]) -> Value:
+        out = args[0](env)
+        for a in args[1:]:
+            out = pick(out, a(env))  # type: ignore[arg-type]
+        return out
+
+    return reduce
 
 
 _SCALAR_CMP: dict[str, Callable[[float, float], bool]] = {
