@@ -5,6 +5,7 @@ letter prompts that take numbers and names in words."""
 from __future__ import annotations
 
 import io
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
@@ -512,3 +513,88 @@ def test_the_web_seat_offers_its_channels_in_words_and_refuses_others(tmp_path: 
     assert "Through a friend of the Attorney General." in seen["usa"]
     assert "Through a friend of the Attorney General." not in seen["cuba"]
     assert "The back channel" in seen["usa"]  # the letter names its channel
+
+
+class _LetterForm(HTMLParser):
+    """The recipients and the channels (with the recipients each names) of a seat's
+    letter form."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.select: str | None = None
+        self.recipients: list[str] = []
+        self.channels: dict[str, list[str]] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        a = dict(attrs)
+        if tag == "select":
+            self.select = a.get("name")
+        elif tag == "option" and self.select == "to":
+            self.recipients.append(a["value"] or "")
+        elif tag == "option" and self.select == "channel":
+            self.channels[a["value"] or ""] = (a.get("data-to") or "").split()
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "select":
+            self.select = None
+
+    def offered(self, to: str) -> list[str]:
+        return [c for c, whom in self.channels.items() if to in whom]
+
+
+def test_the_web_letter_form_offers_each_recipient_only_the_channels_of_the_pair(
+    tmp_path: Path, cuba: Scenario
+) -> None:
+    pytest.importorskip("fastapi")
+    import datetime as dt
+
+    from fastapi.testclient import TestClient
+
+    from crisislab.store import Store
+    from crisislab.web.app import create_app
+    from crisislab.web.classroom import Classroom
+    from tests.web_support import load
+
+    room = Classroom(
+        Store(f"sqlite:///{tmp_path / 'class.db'}"),
+        clock=lambda: dt.datetime(2026, 1, 1, 9, 0),
+        load=load,
+    )
+    c = TestClient(create_app(room=room))
+    seats = ("usa", "ussr", "cuba")
+    r = c.post(
+        "/api/sessions",
+        json={"scenario": "cuba-1962", "worlds": 1, "seats": dict.fromkeys(seats, "human")},
+    )
+    assert r.status_code == 201, r.text
+    forms = {}
+    for actor in seats:
+        joined = c.post(
+            "/api/join", json={"code": r.json()["code"], "name": "A", "world": 1, "seat": actor}
+        )
+        forms[actor] = _LetterForm()
+        forms[actor].feed(c.get(f"/play/{joined.json()['token']}").text)
+
+    # what the scenario declares: the back channel joins Washington and Moscow only, and
+    # the NATO allies sit outside the Security Council
+    everyone = ["letters", "statements", "united_nations"]
+    assert {to: forms["ussr"].offered(to) for to in forms["ussr"].recipients} == {
+        "usa": ["letters", "back_channel", "statements", "united_nations"],
+        "cuba": everyone,
+        "un": everyone,
+        "nato": ["letters", "statements"],
+    }
+    assert forms["cuba"].offered("usa") == forms["cuba"].offered("ussr") == everyone
+    # for every seat and recipient: offered exactly when the server takes the letter
+    for actor, form in forms.items():
+        assert form.recipients == [a for a in cuba.actors if a != actor]
+        assert list(form.channels) == ids(channels_for(cuba, actor))
+        for to in form.recipients:
+            assert form.offered(to) == ids(channels_for(cuba, actor, to)), (actor, to)
+            for name in form.channels:
+                try:
+                    pick_channel(cuba, actor, to, name=name)
+                    taken = True
+                except LetterError:
+                    taken = False
+                assert taken == (name in form.offered(to)), (actor, to, name)

@@ -276,6 +276,70 @@ def test_a_restart_resumes_the_session_where_it_was(db_url: str) -> None:
     assert seat(second, a["token"])["turn"] == before["turn"] + 1
 
 
+def played_turns(url: str, code: str) -> list[dict[str, Any]]:
+    """The turns world 1 of a class session has played, as its game row records them."""
+    from sqlalchemy import select
+
+    from crisislab.store import GameRow
+    from crisislab.web.models import ClassRow, WorldRow
+
+    with Store(url).session() as s:
+        class_id = s.scalar(select(ClassRow.id).where(ClassRow.code == code))
+        game_id = s.scalar(
+            select(WorldRow.game_id).where(WorldRow.class_id == class_id, WorldRow.number == 1)
+        )
+        game = s.get(GameRow, game_id)
+        assert game is not None
+        return list(game.log[1:])
+
+
+class Stopped(Exception):
+    """The server stops (in a test)."""
+
+
+def test_a_restart_plays_the_turn_whose_every_choice_was_saved(
+    db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = Clock()
+    room = Classroom(Store(db_url), clock=clock, load=load)
+    first = TestClient(create_app(room=room))
+    twin = make_client(db_url, clock)  # the same game on a server that never stops
+    s, t = (create(c, worlds=1, turn_seconds=300, seed=7) for c in (first, twin))
+    a, b = (join(first, s["code"], name, seat=x) for name, x in (("Ann", "usa"), ("Cleo", "ussr")))
+    ta, tb = (join(twin, t["code"], name, seat=x) for name, x in (("Ann", "usa"), ("Cleo", "ussr")))
+    turn = seat(first, a["token"])["turn"]
+    picks = {}  # the last option each seat may take, not the record's move
+    for who, actor in ((a, "usa"), (b, "ussr")):
+        options = seat(first, who["token"])["briefing"]["options"]
+        picks[actor] = [o["id"] for o in options if o["available"]][-1]
+
+    def choose(c: TestClient, who: dict[str, Any], actor: str) -> int:
+        r = c.post("/api/seat/choice", json={"action": picks[actor]}, headers=bearer(who["token"]))
+        return r.status_code
+
+    assert choose(twin, ta, "usa") == choose(twin, tb, "ussr") == 200
+    assert choose(first, a, "usa") == 200
+
+    def stop(*_: Any) -> None:
+        raise Stopped
+
+    monkeypatch.setattr(room, "_play", stop)  # the server stops once the last choice is saved
+    with pytest.raises(Stopped):
+        choose(first, b, "ussr")
+    assert played_turns(db_url, s["code"]) == []  # every choice saved, the turn not played
+
+    second = make_client(db_url, clock)  # a new process: rebuilding plays the turn
+    view = seat(second, a["token"])
+    assert view["turn"] == turn + 1 and view["chosen"] is None
+    assert view["clock"]["seconds_left"] == 300
+    third = make_client(db_url, clock)  # and only once, however often the server restarts
+    assert seat(third, b["token"])["turn"] == turn + 1
+    played = played_turns(db_url, s["code"])
+    assert [p["turn"] for p in played] == [turn]
+    assert played[0]["choices"] == picks and "followed" not in played[0]
+    assert played == played_turns(db_url, t["code"])  # as the server that never stopped
+
+
 def test_the_timer_plays_the_turn_and_pausing_keeps_its_time(db_url: str) -> None:
     clock = Clock()
     room = Classroom(Store(db_url), clock=clock, load=load)

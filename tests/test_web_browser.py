@@ -170,8 +170,26 @@ def test_a_class_plays_in_two_worlds_through_a_restart(class_server: Server, bro
     # an adviser proposes; his decider sees it live, the other seat never does
     ben.locator("#act button[data-option]:not([disabled])").first.click()
     expect(ann.locator(".votes")).to_contain_text("Ben proposes", timeout=30_000)
-    # Khrushchev writes to Kennedy; it is in transit until the turn is played
+
+    # the letter form offers, for each recipient, only the channels between the two
+    def channels() -> list[str]:
+        return list(
+            cleo.eval_on_selector_all(
+                "#write [name=channel] option:not([disabled])", "os => os.map(o => o.value)"
+            )
+        )
+
     cleo.select_option("#write [name=to]", "usa")
+    cleo.select_option("#write [name=channel]", "back_channel")
+    cleo.select_option("#write [name=to]", "cuba")
+    assert channels() == ["letters", "statements", "united_nations"]
+    assert cleo.input_value("#write [name=channel]") == "letters"  # not the back channel
+    cleo.select_option("#write [name=to]", "nato")
+    assert channels() == ["letters", "statements"]
+    # Khrushchev writes to Kennedy (the back channel is theirs); it is in transit until
+    # the turn is played
+    cleo.select_option("#write [name=to]", "usa")
+    assert channels() == ["letters", "back_channel", "statements", "united_nations"]
     cleo.check("#write input[value=noninvasion]")
     cleo.fill("#write [name=text]", "Pledge not to invade and we can talk.")
     cleo.click("#write button[type=submit]")

@@ -519,7 +519,8 @@ class Classroom:
         return row
 
     def live(self, row: ClassRow) -> Live:
-        """The session's worlds, rebuilt from the store if this process has not got them."""
+        """The session's worlds, rebuilt from the store if this process has not got them
+        (then a turn whose every seat had chosen is played, see :meth:`_catch_up`)."""
         found = self._live.get(row.id)
         if found is not None:
             return found
@@ -548,8 +549,26 @@ class Classroom:
                     except (GameError, AgentSpecError) as e:
                         raise ClassError(f"world {w.number} cannot be rebuilt: {e}") from None
                     games[w.number] = game.id
-            self._live[row.id] = Live(row.id, sc, worlds, games)
-            return self._live[row.id]
+            live = Live(row.id, sc, worlds, games)
+            # the new worlds' locks are taken before anyone can see them, so no seat acts
+            # on a world until the turns the stop interrupted are played
+            held = contextlib.ExitStack()
+            for number in sorted(live.locks):
+                held.enter_context(live.locks[number])
+            self._live[row.id] = live
+        with held:
+            self._catch_up(row, live)
+        return live
+
+    def _catch_up(self, row: ClassRow, live: Live) -> None:
+        """Play each world's turn whose every seat had chosen when the server stopped
+        (between the last choice being saved and the turn being played), as the last
+        choice would have. The caller holds every world's lock."""
+        fresh = self._row(row.id)
+        if fresh is None or fresh.status != "running":
+            return
+        for number in sorted(live.worlds):
+            self._maybe_play(fresh, number)
 
     def forget(self) -> None:
         """Drop what is in memory (what a restart does; for tests)."""

@@ -31,3 +31,28 @@
   }
   window.setTimeout(poll, 2000);
 }());
+
+// The letter form: the "By" list offers only the channels that join the seat to the
+// chosen recipient (each channel's option names them in data-to). Without this script
+// every channel is listed, and the server refuses one the pair may not use, in words.
+(function () {
+  "use strict";
+  function follow(to) {
+    var by = to.form && to.form.querySelector("select[name=channel]");
+    if (!by) { return; }
+    var first = null;
+    Array.prototype.forEach.call(by.options, function (o) {
+      var ok = (" " + (o.getAttribute("data-to") || "") + " ").indexOf(" " + to.value + " ") >= 0;
+      o.hidden = !ok;
+      o.disabled = !ok;
+      if (ok && first === null) { first = o; }
+    });
+    if (by.selectedOptions.length === 0 || by.selectedOptions[0].disabled) {
+      if (first !== null) { first.selected = true; }
+    }
+  }
+  document.addEventListener("change", function (e) {
+    if (e.target && e.target.matches && e.target.matches("form select[name=to]")) { follow(e.target); }
+  });
+  Array.prototype.forEach.call(document.querySelectorAll("form select[name=to]"), follow);
+}());
