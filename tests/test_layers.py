@@ -1,8 +1,9 @@
 """The layers of docs/architecture.md, checked on the source: no module imports from a
-layer above its own, and no modules import each other in a circle (what the document
-still lists under "What still runs the wrong way" is not a matter of imports). A module
-that a lower one must reach is named by its path and imported when asked for, as the
-agent registry names the agents that live higher up."""
+layer above its own, no modules import each other in a circle, only the one loop steps
+the engine, and nothing outside the engine reads an observation's private parts
+("How the layers are checked"). A module that a lower one must reach is named by its
+path and imported when asked for, as the agent registry names the agents that live
+higher up."""
 
 from __future__ import annotations
 
