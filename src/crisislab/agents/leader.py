@@ -914,14 +914,7 @@ def probabilities(
     for i in range(w.size):  # elementwise, in a fixed order: the same bits in any batch
         u += f.x[:, :, i] * w[i]
     if record:
-        pull = np.exp(-f.near / max(record_days, 1e-9))
-        if f.short is not None:
-            pull = pull * np.exp(-f.short / max(record_terms, 1e-9))
-        pull[:, f.wait] = 0.0
-        # waiting is pulled as strongly as no documented option is: fully on a day on
-        # which the record has the leader do nothing, not at all when one is due
-        pull[:, f.wait] = 1.0 - np.where(f.legal, pull, 0.0).max(axis=1)
-        u = u + record * pull
+        u = u + record * _record_pull(f, record_days, record_terms)
     u = np.where(f.legal, u, -np.inf)
     top = u.max(axis=1, keepdims=True)
     top = np.where(np.isfinite(top), top, 0.0)
@@ -929,6 +922,19 @@ def probabilities(
     total = e.sum(axis=1, keepdims=True)
     p = np.divide(e, total, out=np.zeros_like(e), where=total > 0)
     return p
+
+
+def _record_pull(f: Features, record_days: float, record_terms: float) -> np.ndarray:
+    """The record's pull on each option, (rows, options): near where the record has the
+    leader take it soon (and, for a concession, on terms like the record's). Waiting is
+    pulled as strongly as no documented option is: fully on a day on which the record
+    has the leader do nothing, not at all when one is due."""
+    pull = np.exp(-f.near / max(record_days, 1e-9))
+    if f.short is not None:
+        pull = pull * np.exp(-f.short / max(record_terms, 1e-9))
+    pull[:, f.wait] = 0.0
+    pull[:, f.wait] = 1.0 - np.where(f.legal, pull, 0.0).max(axis=1)
+    return pull
 
 
 def _probabilities_one(
@@ -945,12 +951,8 @@ def _probabilities_one(
             base += xi * wi
         u.append(base)
     if record:
-        pull = np.exp(-f.near / max(record_days, 1e-9))
-        if f.short is not None:
-            pull = pull * np.exp(-f.short / max(record_terms, 1e-9))
-        pull[:, f.wait] = 0.0
-        pull[:, f.wait] = 1.0 - np.where(f.legal, pull, 0.0).max(axis=1)
-        u = [a + record * b for a, b in zip(u, pull[0].tolist(), strict=True)]
+        pull = _record_pull(f, record_days, record_terms)[0].tolist()
+        u = [a + record * b for a, b in zip(u, pull, strict=True)]
     open_u = [a for a, ok in zip(u, legal, strict=True) if ok]
     if any(a != a for a in open_u):
         return None
