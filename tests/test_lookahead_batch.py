@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from crisislab.agents.lookahead import ExpectedUtilityAgent, _single
+from crisislab.agents.lookahead import ExpectedUtilityAgent
 from crisislab.agents.registry import make_agent
 from crisislab.engine.engine import Engine
 from crisislab.engine.loop import decide, run_turns
@@ -48,7 +48,7 @@ def test_one_batch_gives_each_option_its_own_value(turns: int) -> None:
     pairs = [(int(r), int(o)) for r in live for o in np.flatnonzero(obs.legal[r])]
     assert len(pairs) > len(live)  # some position has a choice to weigh
     known = obs.belief()  # what the agent plans from
-    ones = [_single(known, r) for r, _ in pairs]
+    ones = [known.select(np.array([r])) for r, _ in pairs]
     together = agent._values(engine, ones, [o for _, o in pairs])
     alone = [agent._values(engine, [one], [o])[0] for one, (_, o) in zip(ones, pairs, strict=True)]
     assert together == alone

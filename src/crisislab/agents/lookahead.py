@@ -146,7 +146,7 @@ class ExpectedUtilityAgent:
             if candidates.size <= 1:
                 picks[g] = int(candidates[0]) if candidates.size else 0
                 continue
-            ones[g] = _single(state, row)
+            ones[g] = state.select(np.array([row]))
             pairs.extend((g, int(local)) for local in candidates)
         if pairs:
             values = self._values(
@@ -250,14 +250,3 @@ class ExpectedUtilityAgent:
         peace = ~at_war & (weight > 0)
         out[peace] = total[peace] / weight[peace]
         return out
-
-
-def _single(state: BatchState, row: int) -> BatchState:
-    """Row ``row`` of a batch (lumped or not) as an unlumped batch of one."""
-    if not state.lumped:
-        return state.select(np.array([row]))
-    arrays = {name: getattr(state, name)[..., [row]].copy() for name in ROW_FIELDS}
-    crisis = int(np.flatnonzero(state.row_of == row)[0])
-    out = BatchState(state.turn, state.streams.subset(np.array([crisis])), arrays)
-    out.actors = state.actors
-    return out

@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from crisislab.engine.state import ROW_FIELDS, BatchState
+from crisislab.engine.streams import CrisisStreams
 from crisislab.engine.subenv import SubEnv
 from crisislab.scenario.expr import Node, Value, evaluate, evaluate_scalar
 
 if TYPE_CHECKING:
-    from crisislab.engine.state import BatchState
     from crisislab.scenario.model import ActionRule, Scenario
 
 
@@ -269,9 +270,6 @@ class Observation:
         The clock, the escalation (public to all) and the actor's own side are as they
         are. The chance streams are placeholders (crises 0..k-1 of seed 0), never the
         crisis's own, so a planner cannot read the draws to come."""
-        from crisislab.engine.state import ROW_FIELDS, BatchState
-        from crisislab.engine.streams import CrisisStreams
-
         self._check()
         sc = self._engine.scenario
         state = self._state
