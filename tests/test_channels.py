@@ -422,7 +422,8 @@ def test_the_terminal_writes_a_letter_by_choosing_words(cuba: Scenario) -> None:
 # ---- the web seat's letter form ------------------------------------------------------------
 
 
-def test_the_web_seat_offers_its_channels_in_words_and_refuses_others(tmp_path: Path) -> None:
+def _class_client(tmp_path: Path) -> Any:
+    """A classroom server on a fresh SQLite file, with a fixed clock, as a test client."""
     pytest.importorskip("fastapi")
     import datetime as dt
 
@@ -438,7 +439,11 @@ def test_the_web_seat_offers_its_channels_in_words_and_refuses_others(tmp_path: 
         clock=lambda: dt.datetime(2026, 1, 1, 9, 0),
         load=load,
     )
-    c = TestClient(create_app(room=room))
+    return TestClient(create_app(room=room))
+
+
+def test_the_web_seat_offers_its_channels_in_words_and_refuses_others(tmp_path: Path) -> None:
+    c = _class_client(tmp_path)
     r = c.post(
         "/api/sessions",
         json={
@@ -545,22 +550,7 @@ class _LetterForm(HTMLParser):
 def test_the_web_letter_form_offers_each_recipient_only_the_channels_of_the_pair(
     tmp_path: Path, cuba: Scenario
 ) -> None:
-    pytest.importorskip("fastapi")
-    import datetime as dt
-
-    from fastapi.testclient import TestClient
-
-    from crisislab.store import Store
-    from crisislab.web.app import create_app
-    from crisislab.web.classroom import Classroom
-    from tests.web_support import load
-
-    room = Classroom(
-        Store(f"sqlite:///{tmp_path / 'class.db'}"),
-        clock=lambda: dt.datetime(2026, 1, 1, 9, 0),
-        load=load,
-    )
-    c = TestClient(create_app(room=room))
+    c = _class_client(tmp_path)
     seats = ("usa", "ussr", "cuba")
     r = c.post(
         "/api/sessions",

@@ -57,6 +57,16 @@ def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
+def known_only_to(mine: dict[str, Any], theirs: dict[str, Any]) -> set[str]:
+    """The labels of what one seat's briefing holds in confidence or as its own that
+    nothing in the other seat's briefing shows."""
+    return {f["label"] for f in mine["confidential"] + mine["own"]} - {
+        f["label"]
+        for group in ("own", "intelligence", "confidential", "world", "quiet")
+        for f in theirs[group]
+    }
+
+
 def create(client: TestClient, **fields: Any) -> dict[str, Any]:
     body = {
         "scenario": "cuba-1962",
@@ -136,11 +146,7 @@ def test_a_class_plays_a_turn_with_a_team_a_letter_and_the_fog_of_war(client: Te
     # each seat sees only its own actor's knowledge
     usa = seat(client, kennedy["token"])["briefing"]
     ussr = seat(client, khrushchev["token"])["briefing"]
-    usa_only = {f["label"] for f in usa["confidential"] + usa["own"]} - {
-        f["label"]
-        for group in ("own", "intelligence", "confidential", "world", "quiet")
-        for f in ussr[group]
-    }
+    usa_only = known_only_to(usa, ussr)
     assert usa_only, "the US seat should know something the Soviet seat does not"
     for label in usa_only:
         assert label not in str(seat(client, khrushchev["token"]))
@@ -531,11 +537,7 @@ def test_the_live_part_kept_in_memory_follows_every_change(client: TestClient) -
     # what each seat is shown at one revision is its own actor's
     usa = seat(client, ann["token"])["briefing"]
     ussr = seat(client, cleo["token"])["briefing"]
-    usa_only = {f["label"] for f in usa["confidential"] + usa["own"]} - {
-        f["label"]
-        for group in ("own", "intelligence", "confidential", "world", "quiet")
-        for f in ussr[group]
-    }
+    usa_only = known_only_to(usa, ussr)
     assert usa_only
     cleo_live = live(client, cleo["token"])[0]
     assert not [label for label in usa_only if label in cleo_live]
