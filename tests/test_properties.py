@@ -185,7 +185,22 @@ def test_merging_rows_that_met_again_changes_no_result(
     plain, _ = played(sc, agents, 300, seed, lumped=False)
     monkeypatch.setattr(engine_module, "COMPACT_MIN_ROWS", 1)
     monkeypatch.setattr(engine_module, "MERGE_GROWTH", 1.0)
-    merged_result, state = played(sc, agents, 300, seed, lumped=True)
+    merged_result, _ = played(sc, agents, 300, seed, lumped=True)
     assert_same_results(plain, merged_result)
-    if ref == "cuba-1962":
-        assert state.rows_merged > 0  # rows did meet again, so the merge was exercised
+
+
+def test_rows_of_cuba_meet_again_and_merge(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The property above exercises the merge: in 300 crises of seed 1 rows do meet again
+    and are joined, with every result kept. (Whether rows meet depends on the seed: for
+    some seeds none do, so this is checked on a seed known to merge.)"""
+    import crisislab.engine.engine as engine_module
+    from crisislab.runner import historical_agents
+
+    sc = _load("cuba-1962")
+    agents = historical_agents(sc)
+    plain, _ = played(sc, agents, 300, 1, lumped=False)
+    monkeypatch.setattr(engine_module, "COMPACT_MIN_ROWS", 1)
+    monkeypatch.setattr(engine_module, "MERGE_GROWTH", 1.0)
+    merged_result, state = played(sc, agents, 300, 1, lumped=True)
+    assert state.rows_merged > 0
+    assert_same_results(plain, merged_result)
