@@ -9,6 +9,11 @@
 - **PettingZoo**: ``CrisisParallelEnv`` with both players learning, random legal
   actions, episodes one after another, steps per second (with and without the
   briefing in words);
+- **the closest peer** (when OpenSpiel is installed: ``pip install -e ".[bench]"``):
+  one game of OpenSpiel's iterated prisoner's dilemma, the stochastic repeated game of
+  simultaneous moves its Python API ships, played to 101 rounds (as many turns as a
+  ``cuba-1962`` crisis along the record) with random legal moves, in milliseconds a game,
+  both as written in Python and as its C++ repeated game;
 - **vector env** (when ``crisislab.rl`` has it): many crises stepped in one batch,
   crisis steps per second;
 - **one turn of play**: a game as the United States against the historical leaders,
@@ -66,6 +71,55 @@ def one_crisis(crises: int) -> None:
             f"(median {1000 * statistics.median(times):.1f} ms), "
             f"{1000 * total / turns:.2f} ms a turn, {turns / crises:.0f} turns a crisis, "
             f"{crises} crises; CPU {1000 * cpu / crises:.1f} ms a crisis"
+        )
+
+
+def peer(games: int) -> None:
+    """One game of the closest peer, OpenSpiel, played to as many rounds as a crisis."""
+    try:
+        import open_spiel.python.games  # noqa: F401  (registers the games written in Python)
+        import pyspiel
+    except ImportError:
+        print('closest peer: OpenSpiel is not installed (pip install -e ".[bench]")')
+        return
+    import random
+
+    def play(game: object, rng: random.Random) -> int:
+        state = game.new_initial_state()  # type: ignore[attr-defined]
+        players = game.num_players()  # type: ignore[attr-defined]
+        rounds = 0
+        while not state.is_terminal():
+            if state.is_chance_node():
+                outcomes, ps = zip(*state.chance_outcomes(), strict=True)
+                state.apply_action(rng.choices(outcomes, ps)[0])
+            elif state.is_simultaneous_node():
+                state.apply_actions([rng.choice(state.legal_actions(p)) for p in range(players)])
+                rounds += 1
+            else:
+                state.apply_action(rng.choice(state.legal_actions()))
+                rounds += 1
+        return rounds
+
+    for label, name in (
+        (
+            "iterated prisoner's dilemma in Python",
+            "python_iterated_prisoners_dilemma(max_game_length=101,termination_probability=0.0)",
+        ),
+        (
+            "repeated prisoner's dilemma in C++",
+            "repeated_game(stage_game=matrix_pd(),num_repetitions=101)",
+        ),
+    ):
+        game = pyspiel.load_game(name)
+        rng = random.Random(1)
+        play(game, rng)  # warm-up
+        t0 = time.perf_counter()
+        rounds = sum(play(game, rng) for _ in range(games))
+        elapsed = time.perf_counter() - t0
+        version = getattr(pyspiel, "__version__", "")
+        print(
+            f"closest peer, OpenSpiel {version} {label}: "
+            f"{1000 * elapsed / games:.2f} ms a game, {rounds / games:.0f} rounds, {games} games"
         )
 
 
@@ -177,11 +231,13 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--turns", type=int, default=30)
     parser.add_argument("--vector", type=int, default=256)
-    parser.add_argument("--only", choices=("crisis", "env", "vector", "play"))
+    parser.add_argument("--only", choices=("crisis", "peer", "env", "vector", "play"))
     opts = parser.parse_args()
     print(f"load average {os.getloadavg()[0]:.2f}")
     if opts.only in (None, "crisis"):
         one_crisis(opts.crises)
+    if opts.only in (None, "crisis", "peer"):
+        peer(max(opts.crises, 100))
     if opts.only in (None, "env"):
         pettingzoo(opts.steps)
     if opts.only in (None, "vector"):
