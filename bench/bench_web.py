@@ -2,6 +2,7 @@
 
     python bench/bench_web.py                       # 10 sessions x 30 players, 3 turns
     python bench/bench_web.py --sessions 2 --turns 1
+    python bench/bench_web.py --pace 30             # a class's pace: choices over 30 s a turn
 
 Starts ``crisislab serve`` on loopback with a fresh SQLite database, creates the class
 sessions through the API (10 worlds of three human seats each: 30 deciders a session),
@@ -10,20 +11,28 @@ for updates as ``static/live.js`` does (the revision, then the live part of the 
 Prints p50/p95/p99 of a choice (also of the first turn's and of the later ones') and of an
 update (revision poll + page fragment). The run
 is bounded: a fixed count of requests, and it stops after --max-seconds.
+
+By default every request of a turn is sent at once (a burst: the worst case). With
+``--pace SECONDS`` the players choose as a class does, each at a random moment of a
+turn that lasts that long, while every page polls its revision every two seconds and
+fetches its live part only when the revision changed, as ``static/live.js`` does.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import random
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -50,6 +59,12 @@ def main() -> None:
     ap.add_argument("--turns", type=int, default=3)
     ap.add_argument("--threads", type=int, default=32)
     ap.add_argument("--max-seconds", type=float, default=300)
+    ap.add_argument(
+        "--pace",
+        type=float,
+        default=0.0,
+        help="seconds a turn lasts, choices spread over it (0: every request at once)",
+    )
     ap.add_argument("--port", type=int, default=8765)
     ap.add_argument(
         "--url",
@@ -171,6 +186,9 @@ def measure(client: httpx.Client, args: argparse.Namespace) -> None:
         updates.append(time.perf_counter() - t)
         assert r.status_code == 200
 
+    if args.pace > 0:
+        paced(client, args, players, choose)
+        return
     start = time.perf_counter()
     with ThreadPoolExecutor(args.threads) as pool:
         for turn in range(args.turns):
@@ -193,6 +211,80 @@ def measure(client: httpx.Client, args: argparse.Namespace) -> None:
         report("  choice, later turns", choices[len(players) :])
     report("update: revision poll", polls)
     report("update: poll + live fragment", updates)
+
+
+def paced(client: httpx.Client, args: argparse.Namespace, players: list[str], choose: Any) -> None:
+    """Turns of ``args.pace`` seconds: each player chooses at a random moment of the turn
+    (seeded), each page polls its revision every two seconds from a random phase and
+    fetches its live part when the revision moved."""
+    rng = random.Random(1)
+    polls: list[float] = []
+    fetches: list[float] = []
+    seen: dict[str, int] = {}
+    lock = threading.Lock()
+
+    def poll(token: str) -> None:
+        t = time.perf_counter()
+        r = client.get(f"/play/{token}/revision")
+        polls.append(time.perf_counter() - t)
+        revision = int(r.json()["revision"])
+        with lock:
+            moved = seen.get(token) != revision
+            seen[token] = revision
+        if moved:
+            t = time.perf_counter()
+            assert client.get(f"/play/{token}/live").status_code == 200
+            fetches.append(time.perf_counter() - t)
+
+    chosen: list[float] = []
+
+    def timed_choice(token: str) -> None:
+        t = time.perf_counter()
+        choose(token)
+        chosen.append(time.perf_counter() - t)
+
+    for token in players:  # each page's first look, not measured
+        seen[token] = int(client.get(f"/play/{token}/revision").json()["revision"])
+    start = time.perf_counter()
+    late = 0
+    with ThreadPoolExecutor(args.threads) as pool:
+        for turn in range(args.turns):
+            if time.perf_counter() - start > args.max_seconds:
+                print(f"stopped after {turn} turns (--max-seconds)")
+                break
+            t0 = time.perf_counter()
+            events = [(rng.uniform(0, args.pace), timed_choice, p) for p in players]
+            for p in players:
+                phase = rng.uniform(0, 2.0)
+                events += [(at, poll, p) for at in _every(phase, 2.0, args.pace)]
+            events.sort(key=lambda e: e[0])
+            jobs = []
+            for at, fn, token in events:
+                wait = t0 + at - time.perf_counter()
+                if wait > 0:
+                    time.sleep(wait)
+                elif wait < -0.5:
+                    late += 1
+                jobs.append(pool.submit(fn, token))
+            for j in jobs:
+                j.result()
+    elapsed = time.perf_counter() - start
+    print(
+        f"{args.turns} turns of {args.pace:g} s in {elapsed:.1f} s "
+        f"({(len(chosen) + len(polls) + len(fetches)) / elapsed:.0f} requests/s; "
+        f"{late} requests sent over half a second late)"
+    )
+    report("choice (POST /api/seat/choice)", chosen)
+    report("update: revision poll", polls)
+    report("update: live part (when moved)", fetches)
+
+
+def _every(phase: float, step: float, until: float) -> list[float]:
+    out, at = [], phase
+    while at < until:
+        out.append(at)
+        at += step
+    return out
 
 
 if __name__ == "__main__":
