@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from crisislab.agents.registry import AgentSpecError
+from crisislab.engine.grouping import first_and_inverse
 from crisislab.engine.observation import Observation
 from crisislab.scenario.expr import BoolOp, Effect, Node, Unary, Value, evaluate, names_in
 from crisislab.scenario.model import Scenario, VariableRule
@@ -178,8 +179,8 @@ class Doctrine(ABC):
             return self.choose(observation)
         # a batch of tens of thousands of histories holds a few dozen distinct situations
         # as a doctrine sees them: choose once for each
-        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
-        return self.choose(observation, first)[inverse.reshape(-1)]
+        first, inverse = first_and_inverse(keys)
+        return self.choose(observation, first)[inverse]
 
     def choose(self, observation: Observation, rows: np.ndarray | None = None) -> np.ndarray:
         """The legal option with the highest score, in every row (or in ``rows``)."""

@@ -49,6 +49,7 @@ from crisislab.engine.engine import (
     bound_scalar,
     pick_option,
 )
+from crisislab.engine.grouping import first_and_inverse
 from crisislab.engine.observation import Observation
 from crisislab.scenario.expr import Value, _maximum, evaluate, names_in, scalar_function
 from crisislab.scenario.model import Scenario, VariableRule
@@ -1022,8 +1023,7 @@ def _distinct_rows(rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     equal bytes, so which rows share a situation never depends on the hash."""
     words = rows.view(np.uint64)
     h = _row_hash(words)
-    _, first, inverse = np.unique(h, return_index=True, return_inverse=True)
-    inverse = inverse.reshape(-1)
+    first, inverse = first_and_inverse(h)
     if np.array_equal(words[first][inverse], words):
         return first, inverse
     keys = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()

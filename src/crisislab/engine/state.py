@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from crisislab.engine.grouping import first_and_inverse
 from crisislab.engine.streams import CrisisStreams, _mix
 from crisislab.scenario.model import Scenario
 
@@ -285,8 +286,8 @@ class BatchState:
         self.rows_at_merge = self._n
         if live.size < 2:
             return 0
-        _, first, inverse = np.unique(self._row_hash(live), return_index=True, return_inverse=True)
-        rep = live[first[inverse.reshape(-1)]]
+        first, inverse = first_and_inverse(self._row_hash(live))
+        rep = live[first[inverse]]
         moving = np.flatnonzero(rep != live)
         if moving.size:
             src, dst = live[moving], rep[moving]
