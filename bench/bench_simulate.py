@@ -3,6 +3,12 @@ engine against a plain one-crisis-at-a-time loop over the same engine.
 
     python bench/bench_simulate.py                      # 1,000,000 runs, every core
     python bench/bench_simulate.py --runs 200000 --plain 10
+    python bench/bench_simulate.py --runs 200000 --plain 5 --lineups random,track
+    python bench/bench_simulate.py --runs 200 --plain 2 --lineups expected-utility
+
+Line-ups: historical (the default: the record, and off it the fitted leaders),
+doctrines, hawk-dove, random, track (the record, and off it a doctrine per seat) and
+expected-utility (the look-ahead planner in Washington's seat; slow: give few runs).
 
 It prints figures only (docs/performance.md records them). Peak memory is the largest
 resident set of this process and of any worker process (``resource.getrusage``), and
@@ -24,6 +30,14 @@ LINEUPS = {
     "historical": [],
     "doctrines": ["usa=organizational", "ussr=political", "cuba=hawk"],
     "hawk-dove": ["usa=hawk", "ussr=dove", "cuba=hawk"],
+    "random": ["usa=random", "ussr=random", "cuba=random"],
+    # the record, and off it a doctrine (deterministic, so crises stay lumped)
+    "track": [
+        "usa=historical:fallback=organizational",
+        "ussr=historical:fallback=political",
+        "cuba=historical:fallback=hawk",
+    ],
+    "expected-utility": ["usa=expected_utility"],
 }
 
 
