@@ -10,6 +10,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crisislab.agents.registry import AGENTS, AgentSpecError, make_agent, parse_seats
 from crisislab.engine.engine import Engine
@@ -409,3 +411,28 @@ def test_path_check_equals_comparing_every_variable(
             choices[actor] = (agent or make_agent("scripted", cuba, actor)).act(obs)
         engine.step(state, choices)
     assert found[True] > 0 and found[False] > 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    k=st.integers(1, 140),
+    n=st.integers(1, 40),
+    seed=st.integers(0, 2**32 - 1),
+    density=st.floats(0.0, 1.0),
+)
+def test_the_random_agents_pick_is_the_rank_th_legal_option(
+    k: int, n: int, seed: int, density: float
+) -> None:
+    """The random agent's pick is the floor(u * count)-th legal option of the row (option
+    0 where none is legal), as it was computed before its running count became small
+    integers; up to 140 options, past int8's range."""
+    from crisislab.agents.historical import uniform_pick
+
+    rng = np.random.default_rng(seed)
+    legal = rng.random((n, k)) < density
+    u = rng.random(n)
+    counts = legal.sum(axis=1)
+    target = np.floor(u * np.maximum(counts, 1)).astype(np.int64)
+    ranks = np.cumsum(legal, axis=1) - 1
+    expected = np.argmax(legal & (ranks == target[:, None]), axis=1)
+    np.testing.assert_array_equal(uniform_pick(legal, u), expected)

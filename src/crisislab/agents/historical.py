@@ -77,10 +77,16 @@ class RandomAgent:
         self.actor = actor
 
     def act(self, observation: Observation) -> np.ndarray:
-        legal = observation.legal
-        counts = legal.sum(axis=1)
-        u = observation.uniform()
-        target = np.floor(u * np.maximum(counts, 1)).astype(np.int64)
-        ranks = np.cumsum(legal, axis=1) - 1
-        pick = np.argmax(legal & (ranks == target[:, None]), axis=1)
-        return pick.astype(np.int64)
+        return uniform_pick(observation.legal, observation.uniform())
+
+
+def uniform_pick(legal: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Per row of ``legal`` (N, k), the ``floor(u * count)``-th legal option (counting
+    from 0), or option 0 where none is legal: the first option whose running count of
+    legal options passes that rank. The counts are kept in the smallest integer type
+    that holds ``k``, which makes the running count several times cheaper."""
+    counts = np.count_nonzero(legal, axis=1)
+    target = np.floor(u * np.maximum(counts, 1)).astype(np.int64)
+    small = np.int8 if legal.shape[1] < 127 else np.int16 if legal.shape[1] < 32767 else np.int64
+    ranks = np.cumsum(legal, axis=1, dtype=small)
+    return np.argmax(ranks > target.astype(small)[:, None], axis=1).astype(np.int64)
