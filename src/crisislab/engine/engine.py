@@ -418,8 +418,8 @@ class Engine:
             if turn.one:
                 if turn.picked[rule.actor] == rule.local:
                     state.taken[i, 0] += 1.0
-            else:
-                state.taken[i, turn.chosen[rule.actor] == rule.local] += 1.0
+            else:  # a dense add of 1.0 or 0.0: counts are never -0.0, so the same values
+                state.taken[i] += turn.chosen[rule.actor] == rule.local
 
     def _apply_choices(self, state: BatchState, turn: _Turn) -> None:
         """The chosen actions' effects, in actor order, with their rung of escalation and
@@ -872,8 +872,8 @@ class Engine:
             rows = pending[i]
             if not rows.any():
                 continue
-            legal = np.broadcast_to(np.asarray(evaluate(rule.when, env), dtype=bool), (state.n,))
-            opened[i, rows & legal] = day
+            legal = np.asarray(evaluate(rule.when, env), dtype=bool)
+            np.copyto(opened[i], day, where=rows & legal)
 
     def _end(
         self,
