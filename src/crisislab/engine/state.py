@@ -296,11 +296,7 @@ class BatchState:
                 if name == "hits":
                     continue
                 a = getattr(self, name)
-                same &= (
-                    (np.take(a, src, axis=-1) == np.take(a, dst, axis=-1))
-                    .reshape(-1, moving.size)
-                    .all(axis=0)
-                )
+                same &= (a[..., src] == a[..., dst]).reshape(-1, moving.size).all(axis=0)
             moving = moving[same]
         if moving.size == 0:
             return 0
@@ -348,7 +344,7 @@ class BatchState:
         h = np.zeros(rows.size, dtype=np.uint64)
         with np.errstate(over="ignore"):
             for i, name in enumerate(HASHED):
-                a = np.take(getattr(self, name), rows, axis=-1).reshape(-1, rows.size)
+                a = getattr(self, name)[..., rows].reshape(-1, rows.size)
                 z = a.view(np.uint64) if a.dtype == np.float64 else a.astype(np.uint64)
                 z *= _salts(i, z.shape[0])[:, None]
                 h += z.sum(axis=0, dtype=np.uint64)
@@ -361,7 +357,7 @@ class BatchState:
         for name in ROW_FIELDS:
             old = getattr(self, name)
             new = np.empty((*old.shape[:-1], room), dtype=old.dtype)
-            new[..., : keep.size] = np.take(old, keep, axis=-1)
+            new[..., : keep.size] = old[..., keep]
             setattr(self, name, new)
         self._n = int(keep.size)
 
@@ -414,7 +410,7 @@ class BatchState:
                 bigger[..., :start] = phys[..., :start]
                 phys = bigger
                 setattr(self, name, phys)
-            phys[..., start:end] = np.take(phys, parents, axis=-1)
+            phys[..., start:end] = phys[..., parents]
         if self.sizes is not None:
             self.sizes = np.concatenate([self.sizes, np.zeros(extra, dtype=np.int64)])
         self._n = end
