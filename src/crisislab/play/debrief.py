@@ -10,11 +10,19 @@ record's choice (or the stand-in's own where the record is silent), on the same 
 so the same crisis streams (common random numbers): crisis *i* of one run meets the
 same chance as crisis *i* of the other, and the paired difference is the effect of that
 one choice. Turns the person only followed are not decisions.
+
+The simulations are planned first and each is run once (a decision's "before" is the
+start's odds when it is the first turn, and another person's "before" on the same turn);
+one whose forced choice is what the stand-in makes there for certain, with no draw, is
+the "before" simulation itself, crisis by crisis, and is not run (:func:`_certain_choice`).
+The rest run on several processes when they are many (:func:`debrief_workers`); a
+simulation's outcomes do not depend on the process that runs it.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, cast
 
@@ -270,8 +278,11 @@ def build(
     stand_in: str = "historical",
     seed: int = 0,
     max_decisions: int = 40,
+    workers: int | None = None,
 ) -> Debrief:
-    """The debrief of a (finished or unfinished) game."""
+    """The debrief of a (finished or unfinished) game. Its simulations run on ``workers``
+    processes (by default :func:`debrief_workers`) when there are enough of them to pay
+    for starting the processes; the odds are the same on any number."""
     sc = session.scenario
     setup = session.setup
     hist = history_session(sc, setup)
@@ -357,7 +368,7 @@ def build(
         names={a: _name(sc, a) for a in sc.actors},
     )
     if runs > 0:
-        _odds(d, session, runs, stand_in, seed, max_decisions)
+        _odds(d, session, runs, stand_in, seed, max_decisions, workers)
     d.essays = essays_for(session, hist, d)
     return d
 
@@ -401,22 +412,17 @@ def _terms(session: Session, hist: Session) -> list[tuple[str, str, str]]:
 
 
 def _odds(
-    d: Debrief, session: Session, runs: int, stand_in: str, seed: int, max_decisions: int
+    d: Debrief,
+    session: Session,
+    runs: int,
+    stand_in: str,
+    seed: int,
+    max_decisions: int,
+    workers: int | None = None,
 ) -> None:
     sc = session.scenario
     outcome_ids = [o.id for o in sc.outcomes]
-
-    def seats(override: dict[str, Agent]) -> dict[str, Agent]:
-        agents: dict[str, Agent] = dict(session.agents)
-        for actor in session.humans:
-            agents[actor] = make_agent(stand_in, sc, actor)
-        agents.update(override)
-        return agents
-
-    def simulate(state: BatchState, override: dict[str, Agent]) -> np.ndarray:
-        """Per crisis (in crisis-id order) the index of its outcome."""
-        result = run_onward(sc, state, seats(override), runs, seed=seed)
-        return np.asarray(result.outcome)[np.argsort(result.crisis_ids, kind="stable")]
+    context = _Context(sc, dict(session.agents), tuple(session.humans), stand_in, runs, seed)
 
     def odds(outcomes: np.ndarray) -> Odds:
         counts: dict[str, int] = {}
@@ -424,14 +430,29 @@ def _odds(
             counts[outcome_ids[int(i)]] = counts.get(outcome_ids[int(i)], 0) + 1
         return Odds(runs, counts)
 
+    # first the simulations the debrief needs, each once (see _Job), then the odds
+    jobs: list[_Job] = []
+    certain: dict[tuple[int, str], int | None] = {}
+
+    def job(turn: int, actor: str | None = None, choice: int | None = None) -> _Job:
+        if actor is not None and choice is not None:
+            if (turn, actor) not in certain:
+                certain[(turn, actor)] = _certain_choice(context, session.before[turn], actor)
+            if certain[(turn, actor)] == choice:
+                actor, choice = None, None  # the stand-in plays it anyway: the same crises
+        out = _Job(turn, actor, choice)
+        if out not in jobs:
+            jobs.append(out)
+        return out
+
     first_turn = min(session.before, default=None)
-    if first_turn is not None:
-        d.start_odds = odds(simulate(session.before[first_turn], {}))
+    start_job = job(first_turn) if first_turn is not None else None
+    planned: list[tuple[TurnTrace, str, str, str, str, _Job, _Job, _Job]] = []
     for trace in session.traces:
         followed = session.followed(trace.turn)
         state = session.before[trace.turn]
         for actor in session.humans:
-            if actor in followed or len(d.decisions) >= max_decisions:
+            if actor in followed or len(planned) >= max_decisions:
                 continue
             choice = trace.choices[actor]
             obs = session.engine.observe(state, actor)
@@ -443,47 +464,279 @@ def _odds(
                 source = "stand-in"
             if choice == alternative:
                 continue  # what following would have played: no effect to weigh
-            before = simulate(state, {})
-            after = simulate(
-                state,
-                {
-                    actor: cast(
-                        Agent,
-                        _Forced(
-                            trace.turn, obs.actions.index(choice), make_agent(stand_in, sc, actor)
-                        ),
-                    )
-                },
-            )
-            alt = simulate(
-                state,
-                {
-                    actor: cast(
-                        Agent,
-                        _Forced(
-                            trace.turn,
-                            obs.actions.index(alternative),
-                            make_agent(stand_in, sc, actor),
-                        ),
-                    )
-                },
-            )
-            d.decisions.append(
-                Decision(
-                    trace.turn,
-                    sc.clock.turns[trace.turn].label,
+            planned.append(
+                (
+                    trace,
                     actor,
                     choice,
-                    sc.action(choice).label,
                     alternative,
-                    sc.action(alternative).label,
                     source,
-                    odds(before),
-                    odds(after),
-                    odds(alt),
-                    _effects(after, alt, outcome_ids),
+                    job(trace.turn),
+                    job(trace.turn, actor, obs.actions.index(choice)),
+                    job(trace.turn, actor, obs.actions.index(alternative)),
                 )
             )
+    states = {j.turn: session.before[j.turn] for j in jobs}
+    done = dict(zip(jobs, _run_jobs(context, states, jobs, workers), strict=True))
+    if start_job is not None:
+        d.start_odds = odds(done[start_job])
+    for trace, actor, choice, alternative, source, before, after, alt in planned:
+        d.decisions.append(
+            Decision(
+                trace.turn,
+                sc.clock.turns[trace.turn].label,
+                actor,
+                choice,
+                sc.action(choice).label,
+                alternative,
+                sc.action(alternative).label,
+                source,
+                odds(done[before]),
+                odds(done[after]),
+                odds(done[alt]),
+                _effects(done[after], done[alt], outcome_ids),
+            )
+        )
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What every simulation of one debrief shares (a worker process is handed it once)."""
+
+    scenario: Scenario
+    agents: dict[str, Agent]  # the game's seats other than the people's
+    humans: tuple[str, ...]
+    stand_in: str
+    runs: int
+    seed: int
+
+    def seats(self, job: _Job | None = None) -> dict[str, Agent]:
+        """The line-up of a simulation: the stand-in in every person's seat, and in
+        ``job``'s actor's seat the stand-in made to play ``job``'s choice on its turn."""
+        sc = self.scenario
+        agents: dict[str, Agent] = dict(self.agents)
+        for actor in self.humans:
+            agents[actor] = make_agent(self.stand_in, sc, actor)
+        if job is not None and job.actor is not None and job.choice is not None:
+            then = make_agent(self.stand_in, sc, job.actor)
+            agents[job.actor] = cast(Agent, _Forced(job.turn, job.choice, then))
+        return agents
+
+
+@dataclass(frozen=True)
+class _Job:
+    """One simulation of the debrief: ``runs`` crises onward from the game's state before
+    ``turn``, with ``actor`` (if any) made to play ``choice`` there. Two decisions' or
+    the start's simulations that are the same job are run once."""
+
+    turn: int
+    actor: str | None = None
+    choice: int | None = None
+
+
+def _simulate(context: _Context, state: BatchState, job: _Job) -> np.ndarray:
+    """Per crisis (in crisis-id order) the index of its outcome."""
+    result = run_onward(
+        context.scenario, state, context.seats(job), context.runs, seed=context.seed
+    )
+    return np.asarray(result.outcome)[np.argsort(result.crisis_ids, kind="stable")]
+
+
+def _certain_choice(context: _Context, state: BatchState, actor: str) -> int | None:
+    """The choice the stand-in in ``actor``'s seat makes, with no draw, in every crisis
+    of a simulation onward from ``state`` (row 0), if there is one: then forcing that
+    choice changes nothing, crisis by crisis, and that simulation need not be run.
+
+    It is known only where the line-up is lumpable (:func:`~crisislab.engine.loop.lumpable`):
+    there every crisis starts in the one lumped row, and a lumpable seat's choice depends
+    on nothing but what its row observes (it draws no chance of its own: the engine draws
+    from its ``policy``). The turn's choices are made here as :func:`run_onward` makes
+    them, on a batch of its own, and the stand-in is asked about exactly what it observed
+    there: if its probabilities (or, for a seat without a policy or a deterministic one,
+    its choices) are those of :class:`_Forced` on every row, the two simulations hand the
+    engine the same choices and the same probabilities to draw from, and step the same."""
+    from crisislab.engine.engine import Engine
+    from crisislab.engine.loop import decide, lumpable
+    from crisislab.engine.streams import CrisisStreams
+    from crisislab.runner import complete_agents
+
+    sc = context.scenario
+    seated = complete_agents(sc, context.seats())
+    if not lumpable(seated):
+        return None
+    engine = Engine(sc, chance="free")
+    streams = CrisisStreams(context.seed, np.arange(context.runs, dtype=np.int64))
+    batch = state.select(np.array([0])).lump(streams)
+    if batch.done.any():
+        return None
+    probe = _Probe(seated[actor])
+    seated[actor] = cast(Agent, probe)
+    decide(engine, batch, seated)
+    if len(probe.seen) != 1:
+        return None
+    kind, active, out = probe.seen[0]
+    if not bool(np.all(active)):
+        return None
+    if kind == "policy":
+        top = np.argmax(out, axis=1)
+        one_hot = np.zeros_like(out)
+        one_hot[np.arange(out.shape[0]), top] = 1.0
+        ok = bool(np.array_equal(out, one_hot)) and bool(np.all(top == top[0]))
+    else:
+        top = out
+        ok = bool(np.all(top == top[0]))
+    return int(top[0]) if ok and top.size else None
+
+
+class _Probe:
+    """A seat that hands on its agent's choices and keeps what it answered, as it was
+    asked (``policy`` where the agent has one, else ``act``) and while the rows are those
+    it observed."""
+
+    def __init__(self, agent: Agent) -> None:
+        self.agent = agent
+        self.stochastic = bool(getattr(agent, "stochastic", True))
+        self.lumpable = bool(getattr(agent, "lumpable", False))
+        self.seen: list[tuple[str, np.ndarray, np.ndarray]] = []
+        if getattr(agent, "policy", None) is not None:
+            self.policy = self._policy
+
+    def _policy(self, observation: Observation) -> np.ndarray:
+        out = np.asarray(self.agent.policy(observation))  # type: ignore[attr-defined]
+        self.seen.append(("policy", np.array(observation.active), out.copy()))
+        return out
+
+    def act(self, observation: Observation) -> np.ndarray:
+        out = np.asarray(self.agent.act(observation), dtype=np.int64)
+        self.seen.append(("act", np.array(observation.active), out.copy()))
+        return out
+
+
+def _run_jobs(
+    context: _Context, states: dict[int, BatchState], jobs: list[_Job], workers: int | None
+) -> list[np.ndarray]:
+    """Each job's outcomes, in the order of ``jobs``: in this process, or on ``workers``
+    processes when the work is large enough to pay for starting them (each job's result
+    is the same wherever it runs)."""
+    if workers is None:
+        workers = debrief_workers()
+    total = context.runs * len(jobs)
+    if workers <= 1 or len(jobs) < 2 or total < POOL_FROM:
+        return [_simulate(context, states[j.turn], j) for j in jobs]
+    return _run_pool(context, states, jobs, min(workers, len(jobs)))
+
+
+# from this many simulated crises in all a debrief runs on several processes: a worker
+# costs about 0.7 s to start, some 1,500 crises' work
+POOL_FROM = 5000
+WORKERS_VARIABLE = "CRISISLAB_DEBRIEF_WORKERS"
+
+
+def debrief_workers() -> int:
+    """How many processes a debrief's simulations run on: ``CRISISLAB_DEBRIEF_WORKERS``,
+    else every core this process may use."""
+    import os
+
+    from crisislab.analysis.simulate import default_workers
+
+    value = os.environ.get(WORKERS_VARIABLE, "").strip()
+    if value:
+        try:
+            return max(1, int(value))
+        except ValueError:
+            raise ValueError(
+                f"{WORKERS_VARIABLE} should be a whole number, not '{value}'"
+            ) from None
+    return default_workers()
+
+
+_WORKER: tuple[_Context, dict[int, BatchState]] | None = None
+
+
+def _init_worker(
+    context: _Context, states: dict[int, BatchState], records: dict[Any, Any] | None
+) -> None:
+    global _WORKER
+    _WORKER = (context, states)
+    if records:  # the parent's replays of the record: a worker need not replay it again
+        from crisislab.agents.record import remember_records
+
+        remember_records(records)
+
+
+def _worker_job(job: _Job) -> np.ndarray:
+    assert _WORKER is not None, "worker not initialised"
+    context, states = _WORKER
+    return _simulate(context, states[job.turn], job)
+
+
+def _run_pool(
+    context: _Context, states: dict[int, BatchState], jobs: list[_Job], workers: int
+) -> list[np.ndarray]:
+    """``jobs`` on this process and ``workers - 1`` others: this one starts at once while
+    the others start up, and every process takes the next job when it finishes one."""
+    import multiprocessing
+    import threading
+    from collections import deque
+    from concurrent.futures import Future, ProcessPoolExecutor
+
+    from crisislab.agents.record import known_records
+
+    waiting = deque(range(len(jobs)))
+    lock = threading.Lock()
+    results: list[np.ndarray | None] = [None] * len(jobs)
+    futures: list[tuple[Future[np.ndarray], int]] = []
+
+    def take() -> int | None:
+        with lock:
+            return waiting.popleft() if waiting else None
+
+    pool = ProcessPoolExecutor(
+        max_workers=workers - 1,
+        mp_context=multiprocessing.get_context("spawn"),  # never set globally
+        initializer=_init_worker,
+        initargs=(context, states, known_records()),
+    )
+
+    def submit(done: Future[np.ndarray] | None = None) -> None:
+        if done is not None and (done.cancelled() or done.exception() is not None):
+            return
+        i = take()
+        if i is None:
+            return
+        try:
+            future = pool.submit(_worker_job, jobs[i])
+        except RuntimeError:  # the pool is shutting down: this process takes the job
+            with lock:
+                waiting.appendleft(i)
+            return
+        with lock:
+            futures.append((future, i))
+        future.add_done_callback(submit)
+
+    try:
+        for _ in range(workers - 1):
+            submit()
+        while (i := take()) is not None:
+            results[i] = _simulate(context, states[jobs[i].turn], jobs[i])
+        while True:
+            with lock:
+                pending = [(f, i) for f, i in futures if results[i] is None]
+            if not pending:
+                if all(r is not None for r in results):
+                    break
+                time.sleep(0.005)  # a worker's next job is being handed over
+                continue
+            future, i = pending[0]
+            results[i] = future.result()  # a worker's error is raised here
+    except BaseException:
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        raise
+    pool.shutdown()
+    return [r for r in results if r is not None]
 
 
 def _effects(after: np.ndarray, alt: np.ndarray, ids: list[str]) -> dict[str, Effect]:
