@@ -621,9 +621,25 @@ def _run_jobs(
     if workers is None:
         workers = debrief_workers()
     total = context.runs * len(jobs)
-    if workers <= 1 or len(jobs) < 2 or total < POOL_FROM:
+    if workers <= 1 or len(jobs) < 2 or total < POOL_FROM or not _shippable(context):
         return [_simulate(context, states[j.turn], j) for j in jobs]
     return _run_pool(context, states, jobs, min(workers, len(jobs)))
+
+
+def _shippable(context: _Context) -> bool:
+    """Whether the line-up may be handed to other processes: none of its seats asks a
+    model server (a language model's seat keeps its conversations and cache in this
+    process), and all of it pickles."""
+    import pickle
+
+    seats = context.seats()
+    if any(getattr(a, "needs_model_server", False) for a in seats.values()):
+        return False
+    try:
+        pickle.dumps(context)
+    except Exception:  # an agent that cannot travel runs here, as before
+        return False
+    return True
 
 
 # from this many simulated crises in all a debrief runs on several processes: a worker
