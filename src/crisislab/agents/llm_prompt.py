@@ -168,14 +168,85 @@ def _shown(sc: Scenario, v: VariableRule, value: float) -> str:
     return text
 
 
+_TITLES = {
+    "own": "Your own position:",
+    "intelligence": "What your intelligence shows:",
+    "confidential": "Known to you and some others:",
+    "world": "Known to everyone:",
+    "quiet": "Not the case (so far):",
+}
+
+
+class _Plan:
+    """What one actor's briefings share, worked out once per scenario and actor: the
+    variables that may be listed (with their labels and groups, known from the file),
+    where each sits in the observation's matrix, and memos of the words that depend only
+    on a value, a turn or the options available (each a pure function of those)."""
+
+    def __init__(self, sc: Scenario, actor: str, names: tuple[str, ...]) -> None:
+        self.names = names
+        where = {k: j for j, k in enumerate(names)}
+        self.where = where
+        messages = {f"{m.id}_{s}" for m in sc.messages for s in ("sent", "received")}
+        everyone = set(sc.actors)
+        # (row in the matrix, rule, whether the actor always sees it (no estimate),
+        # its label, its group, whether the group is the actor's own: a false flag not
+        # its own goes to "quiet" instead)
+        self.facts: list[tuple[int, VariableRule, bool, str, str, bool]] = []
+        for v in sc.variables:
+            if v.derived or v.id in messages or v.id not in where:
+                continue
+            if v.type == "int" and v.low < 0:
+                continue  # a turn marker: bookkeeping, not news
+            rule = v.observers.get(actor)
+            if _owner(v.id, sc.actors) == actor:
+                group = "own"
+            elif rule is not True:
+                group = "intelligence"
+            elif {a for a, r in v.observers.items() if r is True} != everyone:
+                group = "confidential"
+            else:
+                group = "world"
+            own = group == "own"
+            self.facts.append((where[v.id], v, rule is True, variable_label(sc, v.id), group, own))
+        self.shown: dict[tuple[Any, ...], str] = {}
+        self.heads: dict[int, list[str]] = {}
+        self.options: dict[bytes, list[str]] = {}
+
+
+_PLANS: dict[tuple[int, str], tuple[Scenario, tuple[str, ...], _Plan]] = {}
+
+
+def _plan(sc: Scenario, actor: str, names: tuple[str, ...]) -> _Plan:
+    held = _PLANS.get((id(sc), actor))
+    if held is None or held[0] is not sc or held[1] != names:
+        if len(_PLANS) > 256:
+            _PLANS.clear()
+        held = (sc, names, _Plan(sc, actor, names))
+        _PLANS[(id(sc), actor)] = held
+    return held[2]
+
+
 def briefing(sc: Scenario, obs: Observation, i: int) -> str:
-    """The briefing of crisis (row) ``i`` of ``obs``, as plain text."""
+    """The briefing of crisis (row) ``i`` of ``obs``, as plain text.
+
+    What the actor sees is read from the observation's matrix (NaN where hidden; a
+    state's values are never NaN), and what depends only on the file, a value, the turn
+    or the options available is worked out once (:class:`_Plan`); the text is the one
+    the section-by-section reading of ``obs.values`` and ``obs.known`` gives (a test
+    keeps that reading and compares)."""
     actor = obs.actor
-    turn = sc.clock.turns[min(obs.turn, len(sc.clock) - 1)]
-    phase = next(p.label for p in sc.spec.clock.phases if p.id == turn.phase)
-    when = turn_words(sc, min(obs.turn, len(sc.clock) - 1))
-    lines = [f"{when}. {phase} (turn {obs.turn + 1} of {len(sc.clock)}).", ""]
-    everyone = set(sc.actors)
+    names, matrix = obs.matrix
+    plan = _plan(sc, actor, names)
+    head = plan.heads.get(obs.turn)
+    if head is None:
+        turn = sc.clock.turns[min(obs.turn, len(sc.clock) - 1)]
+        phase = next(p.label for p in sc.spec.clock.phases if p.id == turn.phase)
+        when = turn_words(sc, min(obs.turn, len(sc.clock) - 1))
+        head = [f"{when}. {phase} (turn {obs.turn + 1} of {len(sc.clock)}).", ""]
+        plan.heads[obs.turn] = head
+    lines = list(head)
+    column = matrix[:, i].tolist()
     groups: dict[str, list[str]] = {
         "own": [],
         "intelligence": [],
@@ -183,47 +254,49 @@ def briefing(sc: Scenario, obs: Observation, i: int) -> str:
         "world": [],
         "quiet": [],
     }
-    messages = {f"{m.id}_{s}" for m in sc.messages for s in ("sent", "received")}
-    for v in sc.variables:
-        if v.derived or v.id in messages or v.id not in obs.values or not obs.known[v.id][i]:
+    memo = plan.shown
+    for j, v, always, label, group, own in plan.facts:
+        value = column[j]
+        if value != value:  # NaN: hidden now
             continue
-        if v.type == "int" and v.low < 0:
-            continue  # a turn marker: bookkeeping, not news
-        value = float(obs.values[v.id][i])
-        rule = v.observers.get(actor)
-        shown = (_estimate(sc, v, value) if rule is not True else None) or _shown(sc, v, value)
-        fact = f"- {variable_label(sc, v.id)}: {shown}"
-        if _owner(v.id, sc.actors) == actor:
-            groups["own"].append(fact)
-        elif v.type == "bool" and not value:
+        # -0.0 and 0.0 are one dict key but need not read the same
+        memo_key = (j, value) if value else (j, value, math.copysign(1.0, value))
+        fact = memo.get(memo_key)
+        if fact is None:
+            shown = (None if always else _estimate(sc, v, value)) or _shown(sc, v, value)
+            fact = f"- {label}: {shown}"
+            if len(memo) >= 100_000:
+                memo.clear()
+            memo[memo_key] = fact
+        if not own and v.type == "bool" and not value:
             groups["quiet"].append(fact)
-        elif rule is not True:
-            groups["intelligence"].append(fact)
-        elif {a for a, r in v.observers.items() if r is True} != everyone:
-            groups["confidential"].append(fact)
         else:
-            groups["world"].append(fact)
-    titles = {
-        "own": "Your own position:",
-        "intelligence": "What your intelligence shows:",
-        "confidential": "Known to you and some others:",
-        "world": "Known to everyone:",
-        "quiet": "Not the case (so far):",
-    }
-    for key, title in titles.items():
+            groups[group].append(fact)
+    for key, title in _TITLES.items():
         if groups[key]:
             lines += [title, *groups[key], ""]
     seen = _last_turn(sc, obs, i)
     if seen:
         lines += ["What you saw happen last turn:", *seen, ""]
-    letters, proposals = _letters(sc, obs, i)
+    letters, proposals = _letters_of(sc, obs.actor, plan.where, column)
     if letters:
         lines += ["Letters and statements you have seen:", *letters, ""]
     if proposals:
         lines += ["Proposals on the table:", *proposals, ""]
     legal = obs.legal[i]
+    options = plan.options.get(legal.tobytes())
+    if options is None:
+        options = _options(sc, actor, obs.actions, legal)
+        plan.options[legal.tobytes()] = options
+    lines += options
+    return "\n".join(lines)
+
+
+def _options(sc: Scenario, actor: str, actions: tuple[str, ...], legal: np.ndarray) -> list[str]:
+    """The options part of a briefing, from the end of what precedes it."""
+    lines: list[str] = []
     rules = {a.id: a for a in sc.actions_of(actor)}
-    available = [a for a, ok in zip(obs.actions, legal, strict=True) if ok]
+    available = [a for a, ok in zip(actions, legal, strict=True) if ok]
     lines.append(AVAILABLE_HEADING)
     for a in available:
         r = rules[a]
@@ -232,12 +305,12 @@ def briefing(sc: Scenario, obs: Observation, i: int) -> str:
             f"- {a}: {r.label}. {_plain(r.summary, sc)}"
             + (f" (escalation: {r.escalation}, {rung})" if rung else "")
         )
-    closed = [a for a, ok in zip(obs.actions, legal, strict=True) if not ok]
+    closed = [a for a, ok in zip(actions, legal, strict=True) if not ok]
     if closed:
         lines += ["", UNAVAILABLE_HEADING]
         lines += [f"- {a}: {rules[a].label}" for a in closed]
     lines += ["", "Choose one available option by its id."]
-    return "\n".join(lines)
+    return lines
 
 
 def _last_turn(sc: Scenario, obs: Observation, i: int) -> list[str]:
@@ -258,13 +331,20 @@ def _last_turn(sc: Scenario, obs: Observation, i: int) -> list[str]:
     return out
 
 
-def _letters(sc: Scenario, obs: Observation, i: int) -> tuple[list[str], list[str]]:
+def _letters_of(
+    sc: Scenario, actor: str, where: dict[str, int], column: list[float]
+) -> tuple[list[str], list[str]]:
+    """The letters and statements the actor has seen, from its observed values (one
+    crisis's column of the matrix, NaN where hidden)."""
     views: list[str] = []
     proposals: list[str] = []
-    vals, kn = obs.values, obs.known
 
     def seen(name: str) -> bool:
-        return name in vals and bool(kn[name][i]) and bool(vals[name][i])
+        j = where.get(name)
+        if j is None:
+            return False
+        x = column[j]
+        return x == x and bool(x)
 
     for m in sc.messages:
         sent, received = seen(f"{m.id}_sent"), seen(f"{m.id}_received")
@@ -274,7 +354,7 @@ def _letters(sc: Scenario, obs: Observation, i: int) -> tuple[list[str], list[st
         status = "received" if received else "sent, not yet received"
         who = f"{_name(sc, m.sender)} to {', '.join(_name(sc, t) for t in m.to)}"
         views.append(f"- {kind}, {who} ({status}): {_plain(m.summary, sc)}")
-        if received and m.terms and m.sender != obs.actor:
+        if received and m.terms and m.sender != actor:
             proposals.append(f"- {_name(sc, m.sender)}: {', '.join(m.terms)}")
     return views, proposals
 
