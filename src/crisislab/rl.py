@@ -176,6 +176,8 @@ class CrisisParallelEnv(ParallelEnv):  # type: ignore[misc]
         self._state: BatchState | None = None
         self._rng = np.random.default_rng()
         self._seed = 0
+        # per learner: (state, turn, observation) of the observation made this turn
+        self._kept: dict[str, tuple[BatchState, int, Observation]] = {}
 
     # ---- the PettingZoo API ----------------------------------------------------------------
 
@@ -226,7 +228,7 @@ class CrisisParallelEnv(ParallelEnv):  # type: ignore[misc]
                     f"its action space), not {actions[a]!r}"
                 )
             local = int(actions[a])
-            legal = self.engine.observe(state, a).legal[0]
+            legal = self._legal_now(state, a)
             ok = 0 <= local < legal.size and bool(legal[local])
             illegal[a] = not ok
             choices[a] = np.array([local if ok else self._defaults[a]], dtype=np.int64)
@@ -262,16 +264,46 @@ class CrisisParallelEnv(ParallelEnv):  # type: ignore[misc]
             raise RuntimeError("call reset() first")
         return self._state
 
+    def _observation(self, state: BatchState, actor: str) -> Observation:
+        """The learner's observation now: the one its observation and briefing were made
+        from this turn, kept (an observation is a fixed function of its turn's state,
+        which nothing changes between one step and the next), else a new one."""
+        kept = self._kept.get(actor)
+        if kept is not None and kept[0] is state and kept[1] == state.turn:
+            return kept[2]
+        obs = self.engine.observe(state, actor)
+        self._kept[actor] = (state, state.turn, obs)
+        return obs
+
+    def _legal_now(self, state: BatchState, actor: str) -> np.ndarray:
+        return self._observation(state, actor).legal[0]
+
     def _observe(self, actor: str) -> dict[str, np.ndarray]:
         state = self._require_state()
-        obs = self.engine.observe(state, actor)
+        obs = self._observation(state, actor)
         return {
-            "observation": self._vectors(obs, state.turn)[0],
+            "observation": self._vector_row(obs, state.turn),
             "action_mask": obs.legal[0].astype(np.int8),
         }
 
     def _vectors(self, obs: Observation, turn: int) -> np.ndarray:
         return observation_vectors(self.scenario, obs, turn, self._boxes[obs.actor])
+
+    def _vector_row(self, obs: Observation, turn: int) -> np.ndarray:
+        """``_vectors(obs, turn)[0]`` of a batch of one row, built as one flat vector: the
+        same values, cast to float32 and clipped to the box the same way."""
+        seen = obs.matrix[1][:, 0]
+        k = seen.size
+        out = np.empty(2 * k + 1)
+        known = out[k : 2 * k]
+        np.isnan(seen, out=known)  # 1.0 where hidden, for now
+        np.copyto(out[:k], seen)
+        out[:k][known == 1.0] = HIDDEN
+        np.subtract(1.0, known, out=known)
+        out[2 * k] = min(turn / max(len(self.scenario.clock) - 1, 1), 1.0)
+        box = self._boxes[obs.actor]
+        vector = out.astype(np.float32)
+        return np.clip(vector, box.low, box.high, out=vector)
 
     def _info(self, actor: str) -> dict[str, Any]:
         state = self._require_state()
@@ -287,7 +319,7 @@ class CrisisParallelEnv(ParallelEnv):  # type: ignore[misc]
         elif self.briefings:  # the words a language-model leader reads (its knowledge only)
             from crisislab.agents.llm_prompt import briefing
 
-            info["briefing"] = briefing(self.scenario, self.engine.observe(state, actor), 0)
+            info["briefing"] = briefing(self.scenario, self._observation(state, actor), 0)
         return info
 
 
