@@ -294,16 +294,13 @@ class CrisisParallelEnv(ParallelEnv):  # type: ignore[misc]
         same values, cast to float32 and clipped to the box the same way."""
         seen = obs.matrix[1][:, 0]
         k = seen.size
-        out = np.empty(2 * k + 1)
-        known = out[k : 2 * k]
-        np.isnan(seen, out=known)  # 1.0 where hidden, for now
-        np.copyto(out[:k], seen)
-        out[:k][known == 1.0] = HIDDEN
-        np.subtract(1.0, known, out=known)
+        known = seen == seen  # not NaN
+        out = np.full(2 * k + 1, HIDDEN, dtype=np.float32)  # HIDDEN where not known
+        np.copyto(out[:k], seen, casting="same_kind", where=known)
+        np.copyto(out[k : 2 * k], known, casting="unsafe")
         out[2 * k] = min(turn / max(len(self.scenario.clock) - 1, 1), 1.0)
         box = self._boxes[obs.actor]
-        vector = out.astype(np.float32)
-        return np.clip(vector, box.low, box.high, out=vector)
+        return np.clip(out, box.low, box.high, out=out)
 
     def _info(self, actor: str) -> dict[str, Any]:
         state = self._require_state()

@@ -20,7 +20,15 @@ from crisislab.engine.observation import Observation
 from crisislab.engine.state import BatchState
 from crisislab.engine.streams import AGENT_STREAM_BASE, CrisisStreams, below
 from crisislab.engine.subenv import SubEnv
-from crisislab.scenario.expr import Effect, Node, Value, evaluate, evaluate_scalar, names_in
+from crisislab.scenario.expr import (
+    Effect,
+    Node,
+    Value,
+    evaluate,
+    evaluate_scalar,
+    names_in,
+    scalar_function,
+)
 from crisislab.scenario.model import EventRule, Scenario, VariableRule
 
 ChanceMode = Literal["free", "history"]
@@ -180,6 +188,10 @@ class Engine:
             for a, seen in self.observed.items()
         }
         self._var_rules = {v.id: v for v in scenario.variables}
+        # the events' and outcomes' conditions as evaluate_scalar runs them (the same
+        # closures, looked up once rather than once a turn), for a batch of one row
+        self._event_whens = [scalar_function(e.when) for e in scenario.events]
+        self._outcome_whens = [scalar_function(o.when) for o in scenario.outcomes]
         self._turn_names: dict[int, dict[str, Value]] = {}
         self._env_kept: (
             tuple[Any, tuple[int, int], tuple[np.ndarray, ...], dict[str, Value]] | None
@@ -457,15 +469,11 @@ class Engine:
         and the turn's arrays grow with it."""
         t = turn.t
         forced = self.forced.get(t, set())
-        for e in self.scenario.events:
+        for e, when in zip(self.scenario.events, self._event_whens, strict=True):
             env, fenv = turn.env, turn.fenv
             one = state.n == 1  # a lumped row of many crises may split below
             if one:
-                if (
-                    not turn.running
-                    or (e.once and state.fired.item(e.index, 0))
-                    or not evaluate_scalar(e.when, fenv)
-                ):
+                if not turn.running or (e.once and state.fired.item(e.index, 0)) or not when(fenv):
                     continue
                 eligible = np.ones(1, dtype=bool)
             else:
@@ -552,9 +560,9 @@ class Engine:
         whole = np.arange(1)
         env, fenv = turn.env, turn.fenv
         running = turn.running
-        for o in self.scenario.outcomes:
+        for o, when in zip(self.scenario.outcomes, self._outcome_whens, strict=True):
             if one:
-                if not running or not (evaluate_scalar(o.when, fenv) or (o.default and final)):
+                if not running or not (when(fenv) or (o.default and final)):
                     continue
                 rows = whole
                 running = False
