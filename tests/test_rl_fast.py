@@ -310,3 +310,36 @@ def test_a_kept_observation_is_not_used_after_a_reset_or_a_step() -> None:
     second = env._observation(env._require_state(), "usa")
     env.reset(seed=3)
     assert env._observation(env._require_state(), "usa") is not second
+
+
+def reference_first_legal(legal: np.ndarray, order: list[int]) -> np.ndarray:
+    out = np.full(legal.shape[0], order[-1], dtype=np.int64)
+    undecided = np.ones(legal.shape[0], dtype=bool)
+    for idx in order:
+        take = undecided & legal[:, idx]
+        out[take] = idx
+        undecided &= ~take
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    k=st.integers(1, 12),
+    n=st.integers(1, 4),
+    seed=st.integers(0, 2**32 - 1),
+    density=st.floats(0.0, 1.0),
+)
+def test_first_legal_of_one_row_is_the_loop_s(k: int, n: int, seed: int, density: float) -> None:
+    """The scripted seats' pick (``first_legal``): one crisis read as plain booleans
+    gives what the loop over the order gives, as many do."""
+    from crisislab.agents.base import first_legal
+
+    rng = np.random.default_rng(seed)
+    legal = rng.random((n, k)) < density
+    order = [int(i) for i in rng.permutation(k)[: int(rng.integers(1, k + 1))]]
+    got = first_legal(legal, order)
+    want = reference_first_legal(legal, order)
+    assert got.dtype == want.dtype and got.shape == want.shape
+    assert np.array_equal(got, want)
+    for i in range(n):
+        assert np.array_equal(first_legal(legal[i : i + 1], order), want[i : i + 1])

@@ -27,6 +27,9 @@ class Agent(Protocol):
 
 def first_legal(legal: np.ndarray, order: list[int]) -> np.ndarray:
     """Per crisis, the first action in ``order`` that is legal (the last item if none)."""
+    if legal.shape[0] == 1:  # one crisis: read its row as plain booleans
+        row = legal[0].tolist()
+        return np.array([next((i for i in order if row[i]), order[-1])], dtype=np.int64)
     out = np.full(legal.shape[0], order[-1], dtype=np.int64)
     undecided = np.ones(legal.shape[0], dtype=bool)
     for idx in order:
