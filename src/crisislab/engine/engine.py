@@ -188,6 +188,8 @@ class Engine:
             for a, seen in self.observed.items()
         }
         self._var_rules = {v.id: v for v in scenario.variables}
+        self._var_ids = [v.id for v in scenario.variables]
+        self._vars_in_order = all(v.index == i for i, v in enumerate(scenario.variables))
         # the events' and outcomes' conditions as evaluate_scalar runs them (the same
         # closures, looked up once rather than once a turn), for a batch of one row
         self._event_whens = [scalar_function(e.when) for e in scenario.events]
@@ -273,7 +275,11 @@ class Engine:
         ):
             return kept[3]
         values = state.values
-        env: dict[str, Value] = {v.id: values[v.index] for v in self.scenario.variables}
+        env: dict[str, Value] = (
+            dict(zip(self._var_ids, values, strict=True))  # the rows' views, in order
+            if self._vars_in_order
+            else {v.id: values[v.index] for v in self.scenario.variables}
+        )
         env.update(self._fixed(state.turn))
         env["escalation"] = state.escalation
         env["peak_escalation"] = state.peak
@@ -469,9 +475,13 @@ class Engine:
         and the turn's arrays grow with it."""
         t = turn.t
         forced = self.forced.get(t, set())
+        # one crisis in an unlumped row stays one row (only a lumped row splits)
+        single = state.n == 1 and state.row_of is None
+        if single and not turn.running:
+            return  # an ended crisis: no event fires
         for e, when in zip(self.scenario.events, self._event_whens, strict=True):
             env, fenv = turn.env, turn.fenv
-            one = state.n == 1  # a lumped row of many crises may split below
+            one = single or state.n == 1  # a lumped row of many crises may split below
             if one:
                 if not turn.running or (e.once and state.fired.item(e.index, 0)) or not when(fenv):
                     continue
