@@ -209,6 +209,9 @@ class _Plan:
                 group = "world"
             own = group == "own"
             self.facts.append((where[v.id], v, rule is True, variable_label(sc, v.id), group, own))
+        self.defaults = {a.id: a.default_action for a in sc.spec.actors}
+        self.acted: dict[tuple[str, int], str] = {}  # "" for a default action
+        self.happened: dict[str, str] = {}
         self.shown: dict[tuple[Any, ...], str] = {}
         self.heads: dict[int, list[str]] = {}
         self.options: dict[bytes, list[str]] = {}
@@ -275,7 +278,7 @@ def briefing(sc: Scenario, obs: Observation, i: int) -> str:
     for key, title in _TITLES.items():
         if groups[key]:
             lines += [title, *groups[key], ""]
-    seen = _last_turn(sc, obs, i)
+    seen = _last_turn_of(sc, obs, i, plan)
     if seen:
         lines += ["What you saw happen last turn:", *seen, ""]
     letters, proposals = _letters_of(sc, obs.actor, plan.where, column)
@@ -313,21 +316,34 @@ def _options(sc: Scenario, actor: str, actions: tuple[str, ...], legal: np.ndarr
     return lines
 
 
-def _last_turn(sc: Scenario, obs: Observation, i: int) -> list[str]:
+def _last_turn_of(sc: Scenario, obs: Observation, i: int, plan: _Plan) -> list[str]:
+    """What the actor saw happen last turn: others' actions other than their default
+    ones, then the events, each line worked out once per plan."""
     out: list[str] = []
-    defaults = {a.id: a.default_action for a in sc.spec.actors}
     for other, chosen in obs.seen_actions.items():
         idx = int(chosen[i])
         if other == obs.actor or idx < 0:
             continue
-        rule = sc.actions_of(other)[idx]
-        if rule.id == defaults.get(other):
-            continue
-        out.append(f"- {_name(sc, other)}: {rule.label}. {_plain(rule.summary_for(obs.actor), sc)}")
+        line = plan.acted.get((other, idx))
+        if line is None:
+            rule = sc.actions_of(other)[idx]
+            line = (
+                ""
+                if rule.id == plan.defaults.get(other)
+                else f"- {_name(sc, other)}: {rule.label}. "
+                f"{_plain(rule.summary_for(obs.actor), sc)}"
+            )
+            plan.acted[(other, idx)] = line
+        if line:
+            out.append(line)
     for event_id, fired in obs.seen_events.items():
         if fired[i]:
-            e = sc.event(event_id)
-            out.append(f"- {e.label}. {_plain(e.summary_for(obs.actor), sc)}")
+            line = plan.happened.get(event_id)
+            if line is None:
+                e = sc.event(event_id)
+                line = f"- {e.label}. {_plain(e.summary_for(obs.actor), sc)}"
+                plan.happened[event_id] = line
+            out.append(line)
     return out
 
 

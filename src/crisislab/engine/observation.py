@@ -221,19 +221,17 @@ class Observation:
         self._check()
         out: dict[str, np.ndarray] = {}
         for other, chosen in self._state.last_actions.items():
-            rules = self._engine.actions_by_actor[other]
-            visible = np.array([self.actor in a.seen_by for a in rules] + [False], dtype=bool)
+            visible = _visible(self._engine.actions_by_actor[other], self.actor)
             out[other] = np.where(visible[chosen], chosen, -1)
         return out
 
     @cached_property
     def seen_events(self) -> dict[str, np.ndarray]:
+        """Per event the actor sees, whether it happened last turn in each crisis (each a
+        copy, rows of one gather of the state's)."""
         self._check()
-        return {
-            e.id: self._state.last_events[e.index].copy()
-            for e in self._engine.scenario.events
-            if self.actor in e.seen_by
-        }
+        ids, index = _seen_events(self._engine.scenario, self.actor)
+        return dict(zip(ids, self._state.last_events[index], strict=True))
 
     def builtins(self) -> dict[str, Value]:
         """The clock and the escalation so far, as expressions read them (``turn``,
@@ -312,6 +310,38 @@ class Observation:
             "seen_actions": {k: int(v[i]) for k, v in self.seen_actions.items()},
             "seen_events": sorted(k for k, v in self.seen_events.items() if v[i]),
         }
+
+
+_VISIBLE: dict[tuple[int, str], tuple[tuple[ActionRule, ...], np.ndarray]] = {}
+_SEEN_EVENTS: dict[tuple[int, str], tuple[Scenario, tuple[str, ...], np.ndarray]] = {}
+
+
+def _visible(rules: tuple[ActionRule, ...], actor: str) -> np.ndarray:
+    """(k + 1,) whether ``actor`` sees each of ``rules`` taken (and False for -1, no
+    action), worked out once per rules and actor (read-only)."""
+    held = _VISIBLE.get((id(rules), actor))
+    if held is None or held[0] is not rules:
+        if len(_VISIBLE) > 4096:
+            _VISIBLE.clear()
+        visible = np.array([actor in a.seen_by for a in rules] + [False], dtype=bool)
+        visible.flags.writeable = False
+        held = (rules, visible)
+        _VISIBLE[(id(rules), actor)] = held
+    return held[1]
+
+
+def _seen_events(sc: Scenario, actor: str) -> tuple[tuple[str, ...], np.ndarray]:
+    """The ids and indices of the events ``actor`` sees, in file order (once per
+    scenario and actor)."""
+    held = _SEEN_EVENTS.get((id(sc), actor))
+    if held is None or held[0] is not sc:
+        if len(_SEEN_EVENTS) > 4096:
+            _SEEN_EVENTS.clear()
+        seen = [e for e in sc.events if actor in e.seen_by]
+        index = np.array([e.index for e in seen], dtype=np.int64)
+        held = (sc, tuple(e.id for e in seen), index)
+        _SEEN_EVENTS[(id(sc), actor)] = held
+    return held[1], held[2]
 
 
 class _LazyMap(Mapping[str, np.ndarray]):
