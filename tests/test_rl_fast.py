@@ -6,7 +6,8 @@ check and briefing, builds a one-row observation vector directly, and the briefi
 what depends only on the file, a value, the turn or the options. Here a reference
 environment does everything the plain way (a new observation for each use, the batch
 vector formula, the briefing read section by section from ``obs.values`` and
-``obs.known``, as it was written before) and random episodes, with illegal actions
+``obs.known``, with what was seen last turn read from the state, as it was written
+before) and random episodes, with illegal actions
 among them, must give the same observations (bit for bit), rewards, terminations,
 truncations, infos and briefing strings.
 """
@@ -117,10 +118,29 @@ def reference_briefing(sc: Scenario, obs: Observation, i: int) -> str:
     return "\n".join(lines)
 
 
+def reference_seen_actions(obs: Observation) -> dict[str, np.ndarray]:
+    """``Observation.seen_actions`` as it was computed, from the state."""
+    out: dict[str, np.ndarray] = {}
+    for other, chosen in obs._state.last_actions.items():
+        rules = obs._engine.actions_by_actor[other]
+        visible = np.array([obs.actor in a.seen_by for a in rules] + [False], dtype=bool)
+        out[other] = np.where(visible[chosen], chosen, -1)
+    return out
+
+
+def reference_seen_events(obs: Observation) -> dict[str, np.ndarray]:
+    """``Observation.seen_events`` as it was computed, from the state."""
+    return {
+        e.id: obs._state.last_events[e.index].copy()
+        for e in obs._engine.scenario.events
+        if obs.actor in e.seen_by
+    }
+
+
 def _reference_last_turn(sc: Scenario, obs: Observation, i: int) -> list[str]:
     out: list[str] = []
     defaults = {a.id: a.default_action for a in sc.spec.actors}
-    for other, chosen in obs.seen_actions.items():
+    for other, chosen in reference_seen_actions(obs).items():
         idx = int(chosen[i])
         if other == obs.actor or idx < 0:
             continue
@@ -128,7 +148,7 @@ def _reference_last_turn(sc: Scenario, obs: Observation, i: int) -> list[str]:
         if rule.id == defaults.get(other):
             continue
         out.append(f"- {_name(sc, other)}: {rule.label}. {_plain(rule.summary_for(obs.actor), sc)}")
-    for event_id, fired in obs.seen_events.items():
+    for event_id, fired in reference_seen_events(obs).items():
         if fired[i]:
             e = sc.event(event_id)
             out.append(f"- {e.label}. {_plain(e.summary_for(obs.actor), sc)}")
@@ -296,6 +316,15 @@ def test_briefings_of_a_batch_match_the_plain_reading(seed: int, turns: int) -> 
         plain = engine.observe(state, actor)
         for i in range(state.n):
             assert briefing(sc, obs, i) == reference_briefing(sc, plain, i)
+        seen, want = obs.seen_actions, reference_seen_actions(plain)
+        assert seen.keys() == want.keys()
+        for k in want:
+            assert seen[k].dtype == want[k].dtype and np.array_equal(seen[k], want[k])
+        events, want = obs.seen_events, reference_seen_events(plain)
+        assert list(events) == list(want)
+        for k in want:
+            assert events[k].dtype == want[k].dtype and np.array_equal(events[k], want[k])
+            assert not np.shares_memory(events[k], state.last_events)
 
 
 def test_a_kept_observation_is_not_used_after_a_reset_or_a_step() -> None:
