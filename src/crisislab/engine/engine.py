@@ -192,8 +192,7 @@ class Engine:
         self._vars_in_order = all(v.index == i for i, v in enumerate(scenario.variables))
         # the events' and outcomes' conditions as evaluate_scalar runs them (the same
         # closures, looked up once rather than once a turn), for a batch of one row
-        self._event_whens = [scalar_function(e.when) for e in scenario.events]
-        self._outcome_whens = [scalar_function(o.when) for o in scenario.outcomes]
+        self._compile_whens()
         self._turn_names: dict[int, dict[str, Value]] = {}
         self._env_kept: (
             tuple[Any, tuple[int, int], tuple[np.ndarray, ...], dict[str, Value]] | None
@@ -203,7 +202,18 @@ class Engine:
         state = dict(self.__dict__)
         state["_env_kept"] = None  # a weak reference to a batch: not for other processes
         state["_legal_kept"] = {a: {} for a in self.actions_by_actor}  # found again there
+        del state["_event_whens"], state["_outcome_whens"]  # closures: compiled again there
         return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._compile_whens()
+
+    def _compile_whens(self) -> None:
+        """The events' and outcomes' conditions as :func:`evaluate_scalar` runs them (the
+        same closures, looked up once rather than once a turn), for a batch of one row."""
+        self._event_whens = [scalar_function(e.when) for e in self.scenario.events]
+        self._outcome_whens = [scalar_function(o.when) for o in self.scenario.outcomes]
 
     # ---- set-up -------------------------------------------------------------------------
 
