@@ -7,6 +7,7 @@ crisis along the record to a later start, and plays batches through the one loop
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -249,3 +250,11 @@ def run_onward_many(
         run_turns(engine, batch, seated)
         harvest(batch)
     return out
+
+
+def default_workers() -> int:
+    """How many processes a run may use by default: every core this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)

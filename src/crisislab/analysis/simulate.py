@@ -14,7 +14,6 @@ ids, parameter values), never from live objects.
 from __future__ import annotations
 
 import math
-import os
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -30,7 +29,7 @@ from crisislab.analysis.track import DEFAULT_TOLERANCE, ReportError, Tracking
 from crisislab.engine.engine import Engine
 from crisislab.engine.loop import lumpable, turns
 from crisislab.engine.version import engine_version
-from crisislab.runner import complete_agents, start_batch
+from crisislab.runner import complete_agents, default_workers, start_batch
 from crisislab.scenario.model import Scenario
 
 CHUNK = 65_536  # crises per chunk when an agent draws chance (every crisis is a row)
@@ -316,13 +315,6 @@ def _init_worker(plan: Plan, records: dict[Any, Any] | None = None) -> None:
 def _pool_task(task: tuple[int, int, int]) -> Aggregate:
     assert _PLAN is not None, "worker not initialised"
     return run_task(_PLAN, task)
-
-
-def default_workers() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 def run_plan(

@@ -36,7 +36,7 @@ from crisislab.play.essays import EssayView, essays_for
 from crisislab.play.session import GameSetup, Session, TurnTrace, _name, record_choice
 from crisislab.play.words import plain
 from crisislab.replay import SimulatedCrisis, onward, replay
-from crisislab.runner import run_onward
+from crisislab.runner import default_workers, run_onward
 from crisislab.scenario.display import actor_name, format_value, turn_words
 from crisislab.scenario.model import Scenario
 
@@ -652,8 +652,6 @@ def debrief_workers() -> int:
     """How many processes a debrief's simulations run on: ``CRISISLAB_DEBRIEF_WORKERS``,
     else every core this process may use."""
     import os
-
-    from crisislab.analysis.simulate import default_workers
 
     value = os.environ.get(WORKERS_VARIABLE, "").strip()
     if value:
