@@ -8,8 +8,9 @@ crisis along the record to a later start, and plays batches through the one loop
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -258,3 +259,110 @@ def default_workers() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
         return max(1, os.cpu_count() or 1)
+
+
+def run_shared(
+    items: Sequence[Any],
+    here: Callable[[Any], Any],
+    there: Callable[[Any], Any],
+    workers: int,
+    setup: Callable[..., None],
+    setup_args: tuple[Any, ...],
+    done: Callable[[int], None] | None = None,
+) -> list[Any]:
+    """Each of ``items`` run by ``here`` in this process or by ``there`` (a module-level
+    function) in one of ``workers - 1`` spawned worker processes, each set up once by
+    ``setup(*setup_args)`` and handed this process's replays of the record. This process
+    has its scenario and agents built already, so it starts on the first item at once
+    while the workers start up; every process takes the next item when it finishes one.
+    The results come in the order of ``items`` (which process ran an item must never
+    change its result); ``done(i)`` is called as item *i*'s result arrives. An error or
+    an interrupt stops the workers at once rather than finishing every item."""
+    import multiprocessing
+    import threading
+    import time
+    from collections import deque
+    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+
+    from crisislab.agents.record import known_records
+
+    waiting = deque(range(len(items)))
+    lock = threading.Lock()
+    results: list[Any] = [None] * len(items)
+    futures: dict[Future[Any], int] = {}
+    reported: set[int] = set()
+
+    def take() -> int | None:
+        with lock:
+            return waiting.popleft() if waiting else None
+
+    def arrived(i: int, result: Any) -> None:
+        results[i] = result
+        reported.add(i)
+        if done is not None:
+            done(i)
+
+    pool = ProcessPoolExecutor(
+        max_workers=workers - 1,
+        mp_context=multiprocessing.get_context("spawn"),  # a fresh interpreter; never set globally
+        initializer=_start_worker,
+        initargs=(setup, setup_args, known_records()),
+    )
+
+    def submit(_done: Future[Any] | None = None) -> None:
+        if _done is not None and (_done.cancelled() or _done.exception() is not None):
+            return
+        i = take()
+        if i is None:
+            return
+        try:
+            future = pool.submit(there, items[i])
+        except RuntimeError:  # the pool is shutting down: this process takes the item
+            with lock:
+                waiting.appendleft(i)
+            return
+        with lock:
+            futures[future] = i
+        future.add_done_callback(submit)  # the worker's next item
+
+    def report() -> None:
+        with lock:
+            finished = [(f, i) for f, i in futures.items() if i not in reported and f.done()]
+        for future, i in finished:
+            arrived(i, future.result())  # a worker's error is raised here
+
+    try:
+        for _ in range(workers - 1):
+            submit()
+        while len(reported) < len(items):
+            i = take()
+            if i is not None:
+                arrived(i, here(items[i]))
+            else:
+                with lock:
+                    pending = [f for f, j in futures.items() if j not in reported]
+                if pending:
+                    wait(pending, return_when=FIRST_COMPLETED)
+                else:  # a worker's next item is being handed over
+                    time.sleep(0.005)
+            report()
+    except BaseException:
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            process.terminate()
+        raise
+    pool.shutdown()
+    return results
+
+
+def _start_worker(
+    setup: Callable[..., None], args: tuple[Any, ...], records: dict[Any, Any] | None
+) -> None:
+    """A worker of :func:`run_shared`: the parent's replays of the record (so it need not
+    replay it again), then its own set-up."""
+    if records:
+        from crisislab.agents.record import remember_records
+
+        remember_records(records)
+    setup(*args)

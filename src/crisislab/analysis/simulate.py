@@ -29,7 +29,7 @@ from crisislab.analysis.track import DEFAULT_TOLERANCE, ReportError, Tracking
 from crisislab.engine.engine import Engine
 from crisislab.engine.loop import lumpable, turns
 from crisislab.engine.version import engine_version
-from crisislab.runner import complete_agents, default_workers, start_batch
+from crisislab.runner import complete_agents, default_workers, run_shared, start_batch
 from crisislab.scenario.model import Scenario
 
 CHUNK = 65_536  # crises per chunk when an agent draws chance (every crisis is a row)
@@ -303,13 +303,9 @@ def run_task(plan: Plan, task: tuple[int, int, int]) -> Aggregate:
     return run_chunk(scenario, agents, plan.seed, start, stop, layout, tracking, sample=plan.sample)
 
 
-def _init_worker(plan: Plan, records: dict[Any, Any] | None = None) -> None:
+def _init_worker(plan: Plan) -> None:
     global _PLAN
     _PLAN = plan
-    if records:  # the parent's replays of the record: a worker need not replay it again
-        from crisislab.agents.record import remember_records
-
-        remember_records(records)
 
 
 def _pool_task(task: tuple[int, int, int]) -> Aggregate:
@@ -367,87 +363,12 @@ def run_plan(
 def _run_pool(
     plan: Plan, tasks: list[tuple[int, int, int]], workers: int, tick: Callable[[int], None]
 ) -> list[Aggregate]:
-    """Run ``tasks`` on ``workers`` cores: ``workers - 1`` worker processes and this one.
-
-    This process has the scenario and agents built already, so it starts on the first
-    chunk at once while the workers start up; every process takes the next chunk when it
-    finishes one. Which process runs a chunk never changes its result."""
-    import multiprocessing
-    import threading
-    from collections import deque
-    from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-
-    waiting = deque(range(len(tasks)))
-    lock = threading.Lock()
-    results: list[Aggregate | None] = [None] * len(tasks)
-    futures: dict[Future[Aggregate], int] = {}
-    reported: set[int] = set()
-
-    def take() -> int | None:
-        with lock:
-            return waiting.popleft() if waiting else None
-
-    # spawn: a fresh interpreter per worker on every platform; never set globally
-    context = multiprocessing.get_context("spawn")
-    from crisislab.agents.record import known_records
-
-    pool = ProcessPoolExecutor(
-        max_workers=workers - 1,
-        mp_context=context,
-        initializer=_init_worker,
-        initargs=(plan, known_records()),
+    """Run ``tasks`` on ``workers`` cores: ``workers - 1`` worker processes and this one
+    (:func:`~crisislab.runner.run_shared`). Which process runs a chunk never changes its
+    result."""
+    return run_shared(
+        tasks, lambda task: run_task(plan, task), _pool_task, workers, _init_worker, (plan,), tick
     )
-
-    def submit(_done: Future[Aggregate] | None = None) -> None:
-        if _done is not None and (_done.cancelled() or _done.exception() is not None):
-            return
-        i = take()
-        if i is None:
-            return
-        try:
-            future = pool.submit(_pool_task, tasks[i])
-        except RuntimeError:  # the pool is shutting down: this process takes the chunk
-            with lock:
-                waiting.appendleft(i)
-            return
-        with lock:
-            futures[future] = i
-        future.add_done_callback(submit)  # the worker's next chunk
-
-    def report() -> None:
-        with lock:
-            finished = [(f, i) for f, i in futures.items() if i not in reported and f.done()]
-        for future, i in finished:
-            results[i] = future.result()  # a worker's error is raised here
-            reported.add(i)
-            tick(i)
-
-    try:
-        for _ in range(workers - 1):
-            submit()
-        while len(reported) < len(tasks):
-            i = take()
-            if i is not None:
-                results[i] = run_task(plan, tasks[i])
-                reported.add(i)
-                tick(i)
-            else:
-                with lock:
-                    pending = [f for f, j in futures.items() if j not in reported]
-                if pending:
-                    wait(pending, return_when=FIRST_COMPLETED)
-                else:  # a worker's next chunk is being handed over
-                    time.sleep(0.005)
-            report()
-    except BaseException:
-        # interrupted or failed: stop the workers now rather than finish every chunk
-        processes = list((getattr(pool, "_processes", None) or {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
-            process.terminate()
-        raise
-    pool.shutdown()
-    return [r for r in results if r is not None]
 
 
 def _ray_task(plan: Plan, task: tuple[int, int, int]) -> Aggregate:

@@ -22,7 +22,6 @@ simulation's outcomes do not depend on the process that runs it.
 from __future__ import annotations
 
 import math
-import time
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, cast
 
@@ -36,7 +35,7 @@ from crisislab.play.essays import EssayView, essays_for
 from crisislab.play.session import GameSetup, Session, TurnTrace, _name, record_choice
 from crisislab.play.words import plain
 from crisislab.replay import SimulatedCrisis, onward, replay
-from crisislab.runner import default_workers, run_onward
+from crisislab.runner import default_workers, run_onward, run_shared
 from crisislab.scenario.display import actor_name, format_value, turn_words
 from crisislab.scenario.model import Scenario
 
@@ -667,15 +666,9 @@ def debrief_workers() -> int:
 _WORKER: tuple[_Context, dict[int, BatchState]] | None = None
 
 
-def _init_worker(
-    context: _Context, states: dict[int, BatchState], records: dict[Any, Any] | None
-) -> None:
+def _init_worker(context: _Context, states: dict[int, BatchState]) -> None:
     global _WORKER
     _WORKER = (context, states)
-    if records:  # the parent's replays of the record: a worker need not replay it again
-        from crisislab.agents.record import remember_records
-
-        remember_records(records)
 
 
 def _worker_job(job: _Job) -> np.ndarray:
@@ -687,70 +680,16 @@ def _worker_job(job: _Job) -> np.ndarray:
 def _run_pool(
     context: _Context, states: dict[int, BatchState], jobs: list[_Job], workers: int
 ) -> list[np.ndarray]:
-    """``jobs`` on this process and ``workers - 1`` others: this one starts at once while
-    the others start up, and every process takes the next job when it finishes one."""
-    import multiprocessing
-    import threading
-    from collections import deque
-    from concurrent.futures import Future, ProcessPoolExecutor
-
-    from crisislab.agents.record import known_records
-
-    waiting = deque(range(len(jobs)))
-    lock = threading.Lock()
-    results: list[np.ndarray | None] = [None] * len(jobs)
-    futures: list[tuple[Future[np.ndarray], int]] = []
-
-    def take() -> int | None:
-        with lock:
-            return waiting.popleft() if waiting else None
-
-    pool = ProcessPoolExecutor(
-        max_workers=workers - 1,
-        mp_context=multiprocessing.get_context("spawn"),  # never set globally
-        initializer=_init_worker,
-        initargs=(context, states, known_records()),
+    """``jobs`` on this process and ``workers - 1`` others
+    (:func:`~crisislab.runner.run_shared`)."""
+    return run_shared(
+        jobs,
+        lambda job: _simulate(context, states[job.turn], job),
+        _worker_job,
+        workers,
+        _init_worker,
+        (context, states),
     )
-
-    def submit(done: Future[np.ndarray] | None = None) -> None:
-        if done is not None and (done.cancelled() or done.exception() is not None):
-            return
-        i = take()
-        if i is None:
-            return
-        try:
-            future = pool.submit(_worker_job, jobs[i])
-        except RuntimeError:  # the pool is shutting down: this process takes the job
-            with lock:
-                waiting.appendleft(i)
-            return
-        with lock:
-            futures.append((future, i))
-        future.add_done_callback(submit)
-
-    try:
-        for _ in range(workers - 1):
-            submit()
-        while (i := take()) is not None:
-            results[i] = _simulate(context, states[jobs[i].turn], jobs[i])
-        while True:
-            with lock:
-                pending = [(f, i) for f, i in futures if results[i] is None]
-            if not pending:
-                if all(r is not None for r in results):
-                    break
-                time.sleep(0.005)  # a worker's next job is being handed over
-                continue
-            future, i = pending[0]
-            results[i] = future.result()  # a worker's error is raised here
-    except BaseException:
-        processes = list((getattr(pool, "_processes", None) or {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
-            process.terminate()
-        raise
-    pool.shutdown()
-    return [r for r in results if r is not None]
 
 
 def _effects(after: np.ndarray, alt: np.ndarray, ids: list[str]) -> dict[str, Effect]:
