@@ -34,7 +34,7 @@ from crisislab.agents.llm_prompt import (
 )
 from crisislab.engine.loop import step_turn
 from crisislab.engine.observation import Observation
-from crisislab.rl import CrisisParallelEnv, observation_vectors
+from crisislab.rl import HIDDEN, CrisisParallelEnv, observation_vectors
 from crisislab.runner import complete_agents, start_batch
 from crisislab.scenario.display import turn_words, variable_label
 from crisislab.scenario.loader import load_scenario
@@ -176,6 +176,17 @@ def _reference_letters(sc: Scenario, obs: Observation, i: int) -> tuple[list[str
     return views, proposals
 
 
+def reference_vectors(sc: Any, obs: Observation, turn: int, box: Any) -> np.ndarray:
+    """The observation vectors as they were first computed: values, mask and clock stacked
+    in float64, then cast to float32 and clipped."""
+    _, seen = obs.matrix
+    known = ~np.isnan(seen)
+    values = np.where(known, seen, HIDDEN)
+    clock = np.full((1, seen.shape[1]), min(turn / max(len(sc.clock) - 1, 1), 1.0))
+    vector = np.concatenate([values, known.astype(np.float64), clock]).T.astype(np.float32)
+    return np.clip(vector, box.low, box.high)
+
+
 class ReferenceEnv(CrisisParallelEnv):
     """The environment read the plain way: a new observation for every use, the batch
     vector formula, the reference briefing."""
@@ -183,8 +194,8 @@ class ReferenceEnv(CrisisParallelEnv):
     def _observation(self, state: Any, actor: str) -> Observation:
         return self.engine.observe(state, actor)
 
-    def _vector_row(self, obs: Observation, turn: int) -> np.ndarray:
-        return observation_vectors(self.scenario, obs, turn, self._boxes[obs.actor])[0]
+    def _vectors(self, obs: Observation, turn: int) -> np.ndarray:
+        return reference_vectors(self.scenario, obs, turn, self._boxes[obs.actor])
 
     def _info(self, actor: str) -> dict[str, Any]:
         state = self._require_state()
@@ -311,11 +322,18 @@ def test_briefings_of_a_batch_match_the_plain_reading(seed: int, turns: int) -> 
         if state.done.all():
             break
         step_turn(engine, state, agents)
+    env = CrisisParallelEnv(sc, briefings=False)
     for actor in sc.actors:
         obs = engine.observe(state, actor)
         plain = engine.observe(state, actor)
         for i in range(state.n):
             assert briefing(sc, obs, i) == reference_briefing(sc, plain, i)
+        if actor in env.possible_agents:  # the learners' vectors of every crisis
+            box = env.observation_space(actor)["observation"]
+            got = observation_vectors(sc, obs, state.turn, box)
+            want = reference_vectors(sc, plain, state.turn, box)
+            assert got.dtype == want.dtype and got.shape == want.shape
+            assert got.tobytes() == want.tobytes()
         seen, want = obs.seen_actions, reference_seen_actions(plain)
         assert seen.keys() == want.keys()
         for k in want:

@@ -86,12 +86,15 @@ def observation_vectors(
 ) -> np.ndarray:
     """(crises, size) float32 observation vectors of one actor: the observed values
     (HIDDEN where not seen now), the mask of what is seen, the clock's share."""
-    _, seen = obs.matrix  # NaN where hidden (a state's values are never NaN)
-    known = ~np.isnan(seen)
-    values = np.where(known, seen, HIDDEN)
-    clock = np.full((1, seen.shape[1]), min(turn / max(len(scenario.clock) - 1, 1), 1.0))
-    vector = np.concatenate([values, known.astype(np.float64), clock]).T.astype(np.float32)
-    return np.clip(vector, box.low, box.high)
+    _, seen = obs.matrix  # (values, crises), NaN where hidden (a state's values never are)
+    k = seen.shape[0]
+    known = seen == seen  # not NaN
+    # written straight into float32 (the same rounding as a cast afterwards)
+    out = np.full((seen.shape[1], 2 * k + 1), HIDDEN, dtype=np.float32)
+    np.copyto(out[:, :k], seen.T, casting="same_kind", where=known.T)
+    np.copyto(out[:, k : 2 * k], known.T, casting="unsafe")
+    out[:, 2 * k] = min(turn / max(len(scenario.clock) - 1, 1), 1.0)
+    return np.clip(out, box.low, box.high, out=out)
 
 
 class CrisisParallelEnv(ParallelEnv):  # type: ignore[misc]
@@ -282,25 +285,12 @@ class CrisisParallelEnv(ParallelEnv):  # type: ignore[misc]
         state = self._require_state()
         obs = self._observation(state, actor)
         return {
-            "observation": self._vector_row(obs, state.turn),
+            "observation": self._vectors(obs, state.turn)[0],
             "action_mask": obs.legal[0].astype(np.int8),
         }
 
     def _vectors(self, obs: Observation, turn: int) -> np.ndarray:
         return observation_vectors(self.scenario, obs, turn, self._boxes[obs.actor])
-
-    def _vector_row(self, obs: Observation, turn: int) -> np.ndarray:
-        """``_vectors(obs, turn)[0]`` of a batch of one row, built as one flat vector: the
-        same values, cast to float32 and clipped to the box the same way."""
-        seen = obs.matrix[1][:, 0]
-        k = seen.size
-        known = seen == seen  # not NaN
-        out = np.full(2 * k + 1, HIDDEN, dtype=np.float32)  # HIDDEN where not known
-        np.copyto(out[:k], seen, casting="same_kind", where=known)
-        np.copyto(out[k : 2 * k], known, casting="unsafe")
-        out[2 * k] = min(turn / max(len(self.scenario.clock) - 1, 1), 1.0)
-        box = self._boxes[obs.actor]
-        return np.clip(out, box.low, box.high, out=out)
 
     def _info(self, actor: str) -> dict[str, Any]:
         state = self._require_state()
